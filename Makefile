@@ -1,0 +1,130 @@
+# Makefile for sre. `make deps` installs what is missing (Debian 12);
+# `make` builds ./sre and the man pages; `make test` runs every test
+# through prove; `make test SANITIZE=1` the same under ASan and UBSan;
+# `make demo` walks a fresh store through an incident's life;
+# `make install PREFIX=... DESTDIR=...` installs.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+# readline is GPLv3; READLINE=edit links the BSD-licensed libedit instead.
+READLINE ?= readline
+
+PKGS = libcurl libcjson libgit2 sqlite3
+ifeq ($(READLINE),edit)
+PKGS += libedit
+RL_CPPFLAGS = -DSRE_LIBEDIT
+else
+RL_LIBS = -lreadline
+endif
+
+# Lazy (=) on purpose: `make test` installs packages before these are read.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(RL_LIBS)
+
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter -Wformat=2 -Wundef
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(RL_CPPFLAGS) \
+	     -DSRE_VERSION='"$(VERSION)"' -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+VARIANT = san
+ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	      -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=address,undefined
+else
+VARIANT = release
+endif
+B = build/$(VARIANT)
+
+LIB_SRC = $(wildcard lib/*.c)
+CMD_SRC = $(wildcard cmd/*.c)
+UNIT_SRC = $(wildcard tests/unit/test-*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
+UNIT_BIN = $(UNIT_SRC:%.c=$(B)/%)
+MAN_SRC = $(wildcard man/*.scd)
+MAN = $(MAN_SRC:.scd=)
+
+DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
+	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
+	git perl man-db
+
+all: sre $(MAN)
+.PHONY: all deps test run-tests demo run-demo install clean FORCE
+
+# Relink ./sre whenever the variant changes, so `make test SANITIZE=1`
+# never runs a stale binary (after git's GIT-CFLAGS).
+build/VARIANT: FORCE
+	@mkdir -p build
+	@echo '$(VARIANT) $(ALL_CFLAGS) $(READLINE)' | cmp -s - $@ || \
+		echo '$(VARIANT) $(ALL_CFLAGS) $(READLINE)' > $@
+
+sre: $(CMD_OBJ) $(B)/libsre.a build/VARIANT
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsre.a $(PKG_LIBS)
+
+$(B)/libsre.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libsre.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+man/%: man/%.scd
+	scdoc < $< > $@
+
+deps:
+	@missing=; for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "sre needs these Debian packages:$$missing"; \
+		echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	fi; \
+	echo "installing:$$missing"; \
+	apt-get update -q >/dev/null && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null
+
+test: deps
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: sre $(MAN) $(UNIT_BIN)
+	SRE_BUILD_DIR='$(CURDIR)' SRE_UNIT_DIR='$(CURDIR)/$(B)/tests/unit' \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		prove -j2 $(UNIT_BIN) tests/t[0-9]*.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory run-demo
+
+run-demo: sre
+	@./examples/walkthrough.sh ./sre
+
+install: sre $(MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 sre $(DESTDIR)$(BINDIR)/sre
+	install -m 644 $(filter %.1,$(MAN)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 completions/sre.bash $(DESTDIR)$(BASHCOMPDIR)/sre
+	install -m 644 completions/_sre $(DESTDIR)$(ZSHCOMPDIR)/_sre
+	install -m 644 completions/sre.fish $(DESTDIR)$(FISHCOMPDIR)/sre.fish
+
+clean:
+	rm -rf build sre $(MAN) tests/trash.*
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -1,0 +1,66 @@
+/*
+ * builtin.h: the commands of sre and what the dispatcher gives them.
+ *
+ * Adding a command, the checklist:
+ *   1. a row in the commands[] table of cmd/sre.c, with what it needs
+ *      (NEED_CONFIG: loaded before it runs; NEED_STORE: it may call
+ *      sre_store(), which opens the store on first use);
+ *   2. cmd/<name>.c with int cmd_<name>(int argc, const char **argv) that
+ *      declares its options in one struct option array and parses them
+ *      with parse_options_or_exit();
+ *   3. man/sre-<name>.1.scd whose SYNOPSIS holds each usage line exactly
+ *      (tests/t0001-help.sh checks it);
+ *   4. nothing for completion: completions/ ask `sre --list-cmds` and
+ *      `sre <name> --completion-helper`; add config keys to
+ *      config_known_keys in lib/config.c;
+ *   5. tests: tests/t<NNNN>-<name>.sh, and unit tests of what it adds to lib/.
+ */
+#ifndef SRE_BUILTIN_H
+#define SRE_BUILTIN_H
+
+#include "../lib/util.h"
+#include "../lib/config.h"
+#include "../lib/parse-options.h"
+#include "../lib/store.h"
+
+/* What the dispatcher opened for the running command. */
+struct sre_context {
+	struct config cfg;       /* loaded when the command NEEDs CONFIG */
+	struct store *store;     /* opened by sre_store() on first use */
+	const char *db_path;     /* --db, if given */
+	struct strvec overrides; /* -c key=value, in order */
+	int color;               /* colour on stdout */
+	const char *cmd_name;
+};
+
+extern struct sre_context the_sre;
+
+/* The store, opened on first use (dies when it cannot be opened). */
+struct store *sre_store(void);
+
+/* The person or program sre names as the actor of a change. */
+const char *sre_actor(void);
+
+/*
+ * parse_options(), dying as a command should: -h prints the usage to
+ * stdout and exits 129; a bad option prints the error and usage to stderr
+ * and exits 129; --completion-helper exits 0 after printing.
+ */
+int parse_options_or_exit(int argc, const char **argv, const struct option *opts,
+			  const char *const *usage, unsigned mode);
+/* Print the usage to stderr and exit 129. */
+SRE_NORETURN void usage_exit(const char *const *usage, const struct option *opts);
+/* Report a usage mistake (error: ...), then usage_exit(). */
+SRE_NORETURN void usage_error(const char *const *usage, const struct option *opts,
+			      const char *fmt, ...) SRE_PRINTF(3, 4);
+
+/* Set by `sre help` when no man page can be shown: -h then exits 0. */
+extern int help_fallback;
+
+int cmd_config(int argc, const char **argv);
+int cmd_help(int argc, const char **argv);
+int cmd_incident(int argc, const char **argv);
+int cmd_unbuilt(int argc, const char **argv);
+int cmd_version(int argc, const char **argv);
+
+#endif

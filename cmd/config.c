@@ -1,0 +1,193 @@
+/*
+ * config.c: `sre config`, get and set configuration in git-config files.
+ */
+#include "builtin.h"
+#include "../lib/strbuf.h"
+#include "../lib/timeutil.h"
+
+static const char *const config_usage[] = {
+	"sre config [--global | --local | --file <file>] [--type <type>] <key>",
+	"sre config [--global | --local | --file <file>] <key> <value>",
+	"sre config [--global | --local | --file <file>] --unset <key>",
+	"sre config [--global | --local | --file <file>] --list [--show-origin]",
+	"sre config --known-keys",
+	NULL,
+};
+
+enum mode {
+	MODE_DEFAULT,
+	MODE_LIST,
+	MODE_UNSET,
+	MODE_KNOWN,
+};
+
+static const char *const scope_names[] = {
+	"system", "global", "local", "env", "command",
+};
+
+/* Print a value the way --type asks for, or as it is. */
+static int print_typed(const struct config_entry *e, const char *type)
+{
+	const char *v = e->value ? e->value : "";
+
+	if (!type) {
+		printf("%s\n", e->value ? e->value : "true");
+		return 0;
+	}
+	if (!strcmp(type, "bool")) {
+		int b;
+		if (config_parse_bool(e->value, &b) < 0)
+			return error("%s = '%s' is not a boolean", e->key, v);
+		printf("%s\n", b ? "true" : "false");
+	} else if (!strcmp(type, "int")) {
+		long long n;
+		if (config_parse_int(v, &n) < 0)
+			return error("%s = '%s' is not a number", e->key, v);
+		printf("%lld\n", n);
+	} else if (!strcmp(type, "duration")) {
+		int64_t ms;
+		if (parse_duration_ms(v, &ms) < 0)
+			return error("%s = '%s' is not a duration", e->key, v);
+		printf("%lld\n", (long long)ms);
+	} else {
+		printf("%s\n", v);
+	}
+	return 0;
+}
+
+int cmd_config(int argc, const char **argv)
+{
+	int global = 0, local = 0, show_origin = 0, mode = MODE_DEFAULT;
+	const char *file = NULL, *type = NULL;
+	struct config single = CONFIG_INIT;
+	const struct config *cfg = &the_sre.cfg;
+	char *path = NULL;
+	int ret = 0;
+	const struct option opts[] = {
+		OPT_GROUP("Config file location"),
+		OPT_BOOL(0, "global", &global, "use the global file ($XDG_CONFIG_HOME/sre/config)"),
+		OPT_BOOL(0, "local", &local, "use .sre/config in the current directory (the default for writing)"),
+		OPT_STRING('f', "file", &file, "file", "use the given file"),
+		OPT_GROUP("Action"),
+		OPT_CMDMODE('l', "list", &mode, "list every setting", MODE_LIST),
+		OPT_CMDMODE(0, "unset", &mode, "remove a setting", MODE_UNSET),
+		OPT_CMDMODE(0, "known-keys", &mode, "list the keys sre knows, with their types", MODE_KNOWN),
+		OPT_GROUP("Other"),
+		OPT_STRING('t', "type", &type, "type", "check and print the value as bool, int (bytes) or duration (milliseconds)"),
+		OPT_BOOL(0, "show-origin", &show_origin, "with --list, show the file and line each setting comes from"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, config_usage, 0);
+	if (global + local + !!file > 1)
+		usage_error(config_usage, opts, "--global, --local and --file go one at a time");
+	if (type && strcmp(type, "bool") && strcmp(type, "int") && strcmp(type, "duration") &&
+	    strcmp(type, "path"))
+		usage_error(config_usage, opts, "--type takes bool, int, duration or path, not '%s'", type);
+	if (global)
+		path = config_path_for_scope(CONFIG_SCOPE_GLOBAL);
+	else if (local)
+		path = config_path_for_scope(CONFIG_SCOPE_LOCAL);
+	else if (file)
+		path = xstrdup(file);
+	if (global && !path)
+		die("no global config file: set HOME or XDG_CONFIG_HOME");
+
+	/* Reading one level means reading only that file. */
+	if (path && (mode == MODE_LIST || (mode == MODE_DEFAULT && argc == 1))) {
+		if (config_read_file(&single, path, global ? CONFIG_SCOPE_GLOBAL :
+				     CONFIG_SCOPE_LOCAL, !!file) < 0)
+			exit(EXIT_FATAL);
+		cfg = &single;
+	}
+
+	switch (mode) {
+	case MODE_KNOWN:
+		if (argc)
+			usage_exit(config_usage, opts);
+		for (const struct config_key_doc *k = config_known_keys; k->key; k++)
+			printf("%-20s %-18s %s\n", k->key, k->type, k->help);
+		break;
+	case MODE_LIST:
+		if (argc)
+			usage_exit(config_usage, opts);
+		for (size_t i = 0; i < cfg->nr; i++) {
+			const struct config_entry *e = &cfg->entries[i];
+			if (show_origin) {
+				if (e->line)
+					printf("%s\tfile:%s:%d\t", scope_names[e->scope], e->origin, e->line);
+				else
+					printf("%s\tcommand line:\t", scope_names[e->scope]);
+			}
+			/* A listing is shared and pasted; it never shows a secret. */
+			if (!e->value)
+				printf("%s\n", e->key);
+			else if (config_key_is_secret(e->key))
+				printf("%s=<redacted>\n", e->key);
+			else
+				printf("%s=%s\n", e->key, e->value);
+		}
+		break;
+	case MODE_UNSET: {
+		struct strbuf canon = STRBUF_INIT;
+		const char *why;
+		if (argc != 1)
+			usage_exit(config_usage, opts);
+		if (config_key_normalize(argv[0], &canon, &why) < 0)
+			die("invalid key '%s': %s", argv[0], why);
+		strbuf_release(&canon);
+		if (!path)
+			path = config_path_for_scope(CONFIG_SCOPE_LOCAL);
+		ret = config_set_in_file(path, argv[0], NULL);
+		if (ret < 0)
+			exit(EXIT_FATAL);
+		if (ret > 0)
+			error("%s is not set in %s", argv[0], path);
+		break;
+	}
+	default:
+		if (argc == 1) {
+			const struct config_entry *e;
+			struct strbuf canon = STRBUF_INIT;
+			const char *why;
+			if (config_key_normalize(argv[0], &canon, &why) < 0)
+				die("invalid key '%s': %s", argv[0], why);
+			strbuf_release(&canon);
+			e = config_get_entry(cfg, argv[0]);
+			if (!e) {
+				ret = EXIT_FOUND;
+				break;
+			}
+			if (type && !strcmp(type, "path")) {
+				char *p = NULL;
+				if (config_get_path(cfg, argv[0], &p) < 0)
+					exit(EXIT_FATAL);
+				printf("%s\n", p);
+				free(p);
+			} else if (print_typed(e, type) < 0) {
+				exit(EXIT_FATAL);
+			}
+		} else if (argc == 2) {
+			struct strbuf canon = STRBUF_INIT;
+			const char *why;
+			if (config_key_normalize(argv[0], &canon, &why) < 0)
+				die("invalid key '%s': %s", argv[0], why);
+			if (config_key_is_secret(canon.buf))
+				die("%s holds a secret, and sre does not store secrets; set "
+				    "%s-command to a command that prints it, or use the "
+				    "environment variable its man page names", canon.buf, canon.buf);
+			if (config_check_value(canon.buf, argv[1]) < 0)
+				exit(EXIT_FATAL);
+			strbuf_release(&canon);
+			if (!path)
+				path = config_path_for_scope(CONFIG_SCOPE_LOCAL);
+			if (config_set_in_file(path, argv[0], argv[1]) < 0)
+				exit(EXIT_FATAL);
+		} else {
+			usage_exit(config_usage, opts);
+		}
+	}
+	config_clear(&single);
+	free(path);
+	return ret;
+}

@@ -1,0 +1,313 @@
+/*
+ * incident.c: `sre incident`, the plumbing over the store: open, list,
+ * show, transition and comment. The loop's commands (scout, diagnose, fix)
+ * do the same through lib/; this is how a person or a script does it.
+ */
+#include <limits.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "../lib/format.h"
+#include "../lib/strbuf.h"
+#include "../lib/timeutil.h"
+
+#define MAX_SERVICE 200
+#define MAX_TITLE 1000
+#define MAX_FINGERPRINT 500
+#define MAX_SOURCE 100
+#define MAX_REASON 4000
+#define MAX_COMMENT (64 << 10)
+
+static const char *const open_usage[] = {
+	"sre incident open --service <service> --title <title> [--severity <severity>] [--fingerprint <fingerprint>] [--source <source>]",
+	NULL,
+};
+static const char *const list_usage[] = {
+	"sre incident list [--state <state>] [--service <service>] [--all] [--json | --porcelain]",
+	NULL,
+};
+static const char *const show_usage[] = {
+	"sre incident show [--json] <id>",
+	NULL,
+};
+static const char *const transition_usage[] = {
+	"sre incident transition [--reason <reason>] [--from <state>] <id> <state>",
+	NULL,
+};
+static const char *const comment_usage[] = {
+	"sre incident comment <id> (<text> | -)",
+	NULL,
+};
+
+/* An incident id: a positive whole number, or a usage error. */
+static long long parse_id(const char *arg, const char *const *usage,
+			  const struct option *opts)
+{
+	long long id;
+
+	if (parse_ll(arg, &id) < 0 || id <= 0)
+		usage_error(usage, opts, "'%s' is not an incident id (a positive number)", arg);
+	return id;
+}
+
+static enum incident_state parse_state(const char *arg, const char *const *usage,
+				       const struct option *opts)
+{
+	enum incident_state s;
+
+	if (incident_state_parse(arg, &s) < 0) {
+		fprintf(stderr, "error: '%s' is not an incident state; the states are:\n", arg);
+		for (int i = 0; i < STATE__COUNT; i++)
+			fprintf(stderr, "\t%s\n", incident_state_name((enum incident_state)i));
+		usage_exit(usage, opts);
+	}
+	return s;
+}
+
+static int no_such_incident(long long id)
+{
+	error("no incident %lld", id);
+	return EXIT_FOUND;
+}
+
+static int incident_open(int argc, const char **argv)
+{
+	const char *service = NULL, *title = NULL, *severity = "medium";
+	const char *fingerprint = NULL, *source = NULL;
+	struct incident_new in = { 0 };
+	long long id;
+	int created;
+	const struct option opts[] = {
+		OPT_STRING('s', "service", &service, "service", "the service that is failing"),
+		OPT_STRING('t', "title", &title, "title", "what is wrong, in one line"),
+		OPT_STRING(0, "severity", &severity, "severity", "critical, high, medium (default) or low"),
+		OPT_STRING(0, "fingerprint", &fingerprint, "fingerprint",
+			   "the identity of the problem (default: from source, service and title)"),
+		OPT_STRING(0, "source", &source, "source", "what detected it (default: manual)"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, open_usage, 0);
+	if (argc)
+		usage_error(open_usage, opts, "unexpected argument '%s'", argv[0]);
+	if (!service || !title)
+		usage_error(open_usage, opts, "--service and --title are required");
+	if (incident_severity_parse(severity, &in.severity) < 0)
+		usage_error(open_usage, opts,
+			    "'%s' is not a severity: use critical, high, medium or low", severity);
+	if (incident_check_text("the service", service, MAX_SERVICE, 0) < 0 ||
+	    incident_check_text("the title", title, MAX_TITLE, 0) < 0 ||
+	    (fingerprint && incident_check_text("the fingerprint", fingerprint, MAX_FINGERPRINT, 0) < 0) ||
+	    (source && incident_check_text("the source", source, MAX_SOURCE, 0) < 0))
+		return EXIT_USAGE;
+	in.service = service;
+	in.title = title;
+	in.fingerprint = fingerprint;
+	in.source = source;
+	in.actor = sre_actor();
+	if (store_incident_open(sre_store(), &in, &id, &created) < 0)
+		return EXIT_FATAL;
+	if (!created)
+		fprintf(stderr, "sre: incident %lld is already open for this problem; "
+			"counted one more occurrence\n", id);
+	printf("%lld\n", id);
+	return 0;
+}
+
+static int incident_list(int argc, const char **argv)
+{
+	const char *state = NULL, *service = NULL;
+	int all = 0, json = 0, porcelain = 0;
+	struct incident_filter f = { 0 };
+	struct incident *list;
+	size_t nr;
+	const struct option opts[] = {
+		OPT_STRING(0, "state", &state, "state", "only incidents in this state"),
+		OPT_STRING(0, "service", &service, "service", "only incidents of this service"),
+		OPT_BOOL('a', "all", &all, "include resolved incidents"),
+		OPT_BOOL(0, "json", &json, "print a JSON array"),
+		OPT_BOOL(0, "porcelain", &porcelain, "print the ids, one per line, for scripts"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, list_usage, 0);
+	if (argc)
+		usage_error(list_usage, opts, "unexpected argument '%s'", argv[0]);
+	if (json && porcelain)
+		usage_error(list_usage, opts, "--json and --porcelain go one at a time");
+	f.all = all;
+	f.state = state ? (int)parse_state(state, list_usage, opts) : -1;
+	f.service = service;
+	if (store_incident_list(sre_store(), &f, &list, &nr) < 0)
+		return EXIT_FATAL;
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nr; i++)
+			cJSON_AddItemToArray(arr, incident_to_json(&list[i]));
+		json_print(stdout, arr);
+		cJSON_Delete(arr);
+	} else if (porcelain) {
+		for (size_t i = 0; i < nr; i++)
+			printf("%lld\n", list[i].id);
+	} else {
+		incident_list_print_text(stdout, list, nr, the_sre.color, sre_now());
+		if (!nr && isatty(1))
+			fprintf(stderr, "No %sincidents.\n", all ? "" : "open ");
+	}
+	incident_list_free(list, nr);
+	return 0;
+}
+
+static int incident_show(int argc, const char **argv)
+{
+	int json = 0, r;
+	struct incident inc;
+	struct event *events;
+	size_t nr;
+	long long id;
+	cJSON *obj;
+	const struct option opts[] = {
+		OPT_BOOL(0, "json", &json, "print a JSON object"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, show_usage, 0);
+	if (argc != 1)
+		usage_error(show_usage, opts, "'sre incident show' takes one incident id");
+	id = parse_id(argv[0], show_usage, opts);
+	r = store_incident_get(sre_store(), id, &inc);
+	if (r < 0)
+		return EXIT_FATAL;
+	if (r > 0)
+		return no_such_incident(id);
+	if (store_event_list(sre_store(), id, &events, &nr) < 0) {
+		incident_release(&inc);
+		return EXIT_FATAL;
+	}
+	obj = incident_to_json(&inc);
+	incident_add_events_json(obj, events, nr);
+	if (json)
+		json_print(stdout, obj);
+	else
+		incident_print_text(stdout, obj, the_sre.color);
+	cJSON_Delete(obj);
+	event_list_free(events, nr);
+	incident_release(&inc);
+	return 0;
+}
+
+static int incident_transition(int argc, const char **argv)
+{
+	const char *reason = NULL, *from = NULL;
+	enum incident_state to;
+	long long id;
+	int expected = -1, r;
+	const struct option opts[] = {
+		OPT_STRING('r', "reason", &reason, "reason", "why, for the timeline"),
+		OPT_STRING(0, "from", &from, "state",
+			   "move only if the incident is still in this state"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, transition_usage, 0);
+	if (argc != 2)
+		usage_error(transition_usage, opts, "'sre incident transition' takes an id and a state");
+	id = parse_id(argv[0], transition_usage, opts);
+	to = parse_state(argv[1], transition_usage, opts);
+	if (from)
+		expected = (int)parse_state(from, transition_usage, opts);
+	if (reason && incident_check_text("the reason", reason, MAX_REASON, 1) < 0)
+		return EXIT_USAGE;
+	r = store_incident_transition(sre_store(), id, expected, to, sre_actor(), reason);
+	if (r > 0)
+		return no_such_incident(id);
+	if (r == STORE_REFUSED)
+		return EXIT_FOUND;
+	if (r < 0)
+		return EXIT_FATAL;
+	fprintf(stderr, "sre: incident %lld is now %s\n", id, incident_state_name(to));
+	return 0;
+}
+
+static int incident_comment(int argc, const char **argv)
+{
+	const struct option opts[] = { OPT_END() };
+	struct strbuf text = STRBUF_INIT;
+	cJSON *body;
+	char *json;
+	long long id;
+	int r;
+
+	argc = parse_options_or_exit(argc, argv, opts, comment_usage, 0);
+	if (argc != 2)
+		usage_error(comment_usage, opts, "'sre incident comment' takes an id and a text");
+	id = parse_id(argv[0], comment_usage, opts);
+	if (!strcmp(argv[1], "-")) {
+		if (strbuf_read_fd(&text, 0, MAX_COMMENT) < 0)
+			die_errno("cannot read the comment from standard input");
+		strbuf_trim(&text);
+	} else {
+		strbuf_addstr(&text, argv[1]);
+	}
+	if (incident_check_text("the comment", text.buf, MAX_COMMENT, 1) < 0) {
+		strbuf_release(&text);
+		return EXIT_USAGE;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "text", text.buf);
+	json = cJSON_PrintUnformatted(body);
+	r = store_event_append(sre_store(), id, "comment", sre_actor(), json);
+	cJSON_free(json);
+	cJSON_Delete(body);
+	strbuf_release(&text);
+	if (r > 0)
+		return no_such_incident(id);
+	return r < 0 ? EXIT_FATAL : 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, const char **);
+	const char *const *usage;
+} subcommands[] = {
+	{ "open", incident_open, open_usage },
+	{ "list", incident_list, list_usage },
+	{ "show", incident_show, show_usage },
+	{ "transition", incident_transition, transition_usage },
+	{ "comment", incident_comment, comment_usage },
+};
+
+static SRE_NORETURN void incident_usage(FILE *fp, int status)
+{
+	const char *sep = "usage: ";
+
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		for (const char *const *u = subcommands[i].usage; *u; u++) {
+			fprintf(fp, "%s%s\n", sep, *u);
+			sep = "   or: ";
+		}
+	}
+	fprintf(fp, "\nSee 'sre incident <subcommand> -h' for each one's options.\n");
+	exit(status);
+}
+
+int cmd_incident(int argc, const char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "error: 'sre incident' needs a subcommand\n");
+		incident_usage(stderr, EXIT_USAGE);
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		incident_usage(stdout, help_fallback ? 0 : EXIT_USAGE);
+	if (!strcmp(argv[1], "--completion-helper")) {
+		for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+			printf("%s%s", i ? " " : "", subcommands[i].name);
+		printf("\n");
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "error: unknown subcommand '%s'\n", argv[1]);
+	incident_usage(stderr, EXIT_USAGE);
+}

@@ -1,0 +1,434 @@
+/*
+ * sre.c: the front-end. It reads the global options, finds the command in
+ * the table below (or an `sre-<name>` program on PATH), opens what that
+ * command needs, runs it, and checks that its output really reached stdout.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "../lib/color.h"
+#include "../lib/run-command.h"
+#include "../lib/strbuf.h"
+#include "../lib/timeutil.h"
+
+#ifndef SRE_VERSION
+#define SRE_VERSION "unknown"
+#endif
+
+enum {
+	NEED_CONFIG = 1 << 0,
+	NEED_STORE = 1 << 1 | NEED_CONFIG,
+};
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	unsigned need;
+	const char *help;
+};
+
+static const struct cmd_struct commands[] = {
+	{ "scout", cmd_unbuilt, NEED_STORE, "detect anomalies and open deduplicated incidents" },
+	{ "diagnose", cmd_unbuilt, NEED_STORE, "gather evidence and find an incident's root cause" },
+	{ "fix", cmd_unbuilt, NEED_STORE, "carry out one guarded remediation and verify it" },
+	{ "remember", cmd_unbuilt, NEED_STORE, "index incidents and post-mortems for the next diagnosis" },
+	{ "escalate", cmd_unbuilt, NEED_STORE, "page a human or open a follow-up for chronic problems" },
+	{ "chaos", cmd_unbuilt, NEED_STORE, "inject a fault to prove the loop recovers" },
+	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move and comment on incidents" },
+	{ "config", cmd_config, NEED_CONFIG, "get and set configuration" },
+	{ "help", cmd_help, 0, "show help for sre or one of its commands" },
+	{ "version", cmd_version, 0, "print the version of sre" },
+};
+
+struct sre_context the_sre = { .cfg = CONFIG_INIT, .overrides = STRVEC_INIT };
+int help_fallback;
+
+static const char *const sre_usage[] = {
+	"sre [-C <dir>] [-c <key>=<value>] [--db <file>] <command> [<args>]",
+	"sre --version",
+	"sre help [<command>]",
+	NULL,
+};
+
+static const struct cmd_struct *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* ---- helpers for commands (builtin.h) ---- */
+
+const char *sre_actor(void)
+{
+	static char *actor;
+	const char *v;
+
+	if (actor)
+		return actor;
+	v = config_get_string(&the_sre.cfg, "core.actor");
+	if (v && *v)
+		return actor = xstrdup(v);
+	v = getenv("USER");
+	if (v && *v)
+		return actor = xstrdup(v);
+	{
+		struct passwd *pw = getpwuid(getuid());
+		if (pw && pw->pw_name)
+			return actor = xstrdup(pw->pw_name);
+	}
+	return actor = xstrfmt("uid %ld", (long)getuid());
+}
+
+void usage_exit(const char *const *usage, const struct option *opts)
+{
+	usage_with_options(stderr, usage, opts);
+	exit(EXIT_USAGE);
+}
+
+void usage_error(const char *const *usage, const struct option *opts,
+		 const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "error: %s\n", msg);
+	usage_exit(usage, opts);
+}
+
+int parse_options_or_exit(int argc, const char **argv, const struct option *opts,
+			  const char *const *usage, unsigned mode)
+{
+	int n = parse_options(argc, argv, opts, mode);
+
+	switch (n) {
+	case PARSE_OPT_HELP:
+		usage_with_options(stdout, usage, opts);
+		exit(help_fallback ? 0 : EXIT_USAGE);
+	case PARSE_OPT_ERROR:
+		usage_exit(usage, opts);
+	case PARSE_OPT_COMPLETE:
+		exit(0);
+	}
+	return n;
+}
+
+/* ---- help ---- */
+
+static void list_commands(FILE *fp)
+{
+	fprintf(fp, "usage: %s\n", sre_usage[0]);
+	fprintf(fp, "\nThe sre commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(fp, "   %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(fp, "\nSee 'sre help <command>' to read about a command.\n");
+}
+
+/*
+ * The man page of a command: from the build tree when sre runs from it
+ * (man/ beside the binary), else the installed one.
+ */
+static int show_man_page(const char *cmd)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *page = xstrfmt("%s%s", cmd ? "sre-" : "sre", cmd ? cmd : "");
+	char *local = NULL;
+	struct strvec argv = STRVEC_INIT;
+	int status;
+
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			struct stat st;
+			*slash = '\0';
+			local = xstrfmt("%s/man/%s.1", exe, page);
+			if (stat(local, &st) < 0) {
+				free(local);
+				local = NULL;
+			}
+		}
+	}
+	strvec_push(&argv, "man");
+	if (local)
+		strvec_pushl(&argv, "-l", local, NULL);
+	else
+		strvec_push(&argv, page);
+	status = run_command(argv.v);
+	strvec_clear(&argv);
+	free(local);
+	free(page);
+	return status;
+}
+
+int cmd_help(int argc, const char **argv)
+{
+	static const char *const usage[] = { "sre help [<command>]", NULL };
+	static const struct option opts[] = { OPT_END() };
+	const struct cmd_struct *c;
+
+	argc = parse_options_or_exit(argc, argv, opts, usage, 0);
+	if (argc == 0) {
+		list_commands(stdout);
+		return 0;
+	}
+	if (argc > 1)
+		usage_error(usage, opts, "'sre help' takes one command");
+	c = find_command(argv[0]);
+	if (!c) {
+		error("'%s' is not an sre command. See 'sre --help'.", argv[0]);
+		return EXIT_FOUND;
+	}
+	if (show_man_page(c->name) == 0)
+		return 0;
+	/* No man, or no page for this command: its usage is the help. */
+	{
+		const char *args[] = { c->name, "-h", NULL };
+		help_fallback = 1;
+		the_sre.cmd_name = c->name;
+		return c->fn(2, args);
+	}
+}
+
+int cmd_version(int argc, const char **argv)
+{
+	static const char *const usage[] = { "sre version", NULL };
+	static const struct option opts[] = { OPT_END() };
+
+	argc = parse_options_or_exit(argc, argv, opts, usage, 0);
+	if (argc)
+		usage_exit(usage, opts);
+	printf("sre version %s\n", SRE_VERSION);
+	return 0;
+}
+
+/* ---- unknown commands ---- */
+
+static size_t levenshtein(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = xcalloc(lb + 1, sizeof(*row)), res;
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t sub = prev + (a[i - 1] != b[j - 1]);
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	res = row[lb];
+	free(row);
+	return res;
+}
+
+static SRE_NORETURN void unknown_command(const char *name)
+{
+	size_t best = SIZE_MAX, nbest = 0;
+
+	fprintf(stderr, "sre: '%s' is not an sre command. See 'sre --help'.\n", name);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		size_t d = levenshtein(name, commands[i].name);
+		if (starts_with(commands[i].name, name))
+			d = 0;
+		if (d < best) {
+			best = d;
+			nbest = 1;
+		} else if (d == best) {
+			nbest++;
+		}
+	}
+	/* Suggest only what is plausibly a typo, as git does. */
+	if (best <= 3 && best < strlen(name)) {
+		fprintf(stderr, "\nThe most similar command%s\n",
+			nbest > 1 ? "s are" : " is");
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+			size_t d = levenshtein(name, commands[i].name);
+			if (starts_with(commands[i].name, name))
+				d = 0;
+			if (d == best)
+				fprintf(stderr, "\t%s\n", commands[i].name);
+		}
+	}
+	exit(EXIT_FOUND);
+}
+
+/* Run `sre-<name>` from PATH if there is one; returns only if not. */
+static void run_external(int argc, const char **argv)
+{
+	struct strvec args = STRVEC_INIT;
+	const char *path = getenv("PATH");
+	char *cmd;
+	int found = 0;
+
+	/* Names with a slash could escape PATH: never look them up. */
+	if (strchr(argv[0], '/') || !path)
+		return;
+	cmd = xstrfmt("sre-%s", argv[0]);
+	for (const char *p = path; p && !found;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char *full = xstrfmt("%.*s/%s", (int)len, len ? p : ".", cmd);
+		found = !access(full, X_OK);
+		free(full);
+		p = colon ? colon + 1 : NULL;
+	}
+	if (!found) {
+		free(cmd);
+		return;
+	}
+	strvec_push(&args, cmd);
+	for (int i = 1; i < argc; i++)
+		strvec_push(&args, argv[i]);
+	exec_command(args.v);
+	die_errno("cannot run %s", cmd);
+}
+
+/* ---- running a command ---- */
+
+/*
+ * The store opens on first use rather than before the command runs, so
+ * that `-h`, a usage mistake or --completion-helper never creates one.
+ */
+struct store *sre_store(void)
+{
+	char *path = NULL;
+	int64_t busy = 30000;
+
+	if (the_sre.store)
+		return the_sre.store;
+	if (the_sre.db_path) {
+		path = xstrdup(the_sre.db_path);
+	} else {
+		int r = config_get_path(&the_sre.cfg, "core.db", &path);
+		if (r < 0)
+			exit(EXIT_FATAL);
+		if (r > 0)
+			path = store_default_path();
+	}
+	if (!path)
+		die("no place for the store: set HOME, XDG_STATE_HOME, core.db or --db");
+	if (config_get_duration_ms(&the_sre.cfg, "core.busy-timeout", &busy) < 0)
+		exit(EXIT_FATAL);
+	if (store_open(&the_sre.store, path, busy) < 0) {
+		free(path);
+		exit(EXIT_FATAL);
+	}
+	free(path);
+	return the_sre.store;
+}
+
+static int run_builtin(const struct cmd_struct *c, int argc, const char **argv)
+{
+	int status;
+
+	the_sre.cmd_name = c->name;
+	/* `sre <cmd> --help` is `sre help <cmd>`, as in git. */
+	if (argc == 2 && !strcmp(argv[1], "--help") && c->fn != cmd_help) {
+		const char *args[] = { "help", c->name, NULL };
+		return cmd_help(2, args);
+	}
+	if (c->need & NEED_CONFIG) {
+		if (config_load(&the_sre.cfg, &the_sre.overrides) < 0)
+			exit(EXIT_FATAL);
+	}
+	the_sre.color = color_wanted(&the_sre.cfg, 1);
+	status = c->fn(argc, argv);
+	store_free(the_sre.store);
+	the_sre.store = NULL;
+	config_clear(&the_sre.cfg);
+	return status;
+}
+
+static void check_stdout(void)
+{
+	/* A full disk or a closed pipe must not pass for success. */
+	if (fflush(stdout) || ferror(stdout))
+		die_errno("write failure on standard output");
+	if (fclose(stdout))
+		die_errno("close failed on standard output");
+}
+
+int main(int argc, const char **argv)
+{
+	const struct cmd_struct *c;
+	int status;
+
+	argv++;
+	argc--;
+	while (argc > 0 && argv[0][0] == '-') {
+		const char *opt = argv[0], *val;
+
+		if (!strcmp(opt, "--version")) {
+			printf("sre version %s\n", SRE_VERSION);
+			check_stdout();
+			return 0;
+		} else if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+			list_commands(stdout);
+			check_stdout();
+			return 0;
+		} else if (!strcmp(opt, "--list-cmds")) {
+			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+				printf("%s\n", commands[i].name);
+			check_stdout();
+			return 0;
+		} else if (!strcmp(opt, "-C") || !strcmp(opt, "-c") || !strcmp(opt, "--db")) {
+			if (argc < 2) {
+				fprintf(stderr, "error: %s needs a value\n", opt);
+				usage_exit(sre_usage, NULL);
+			}
+			val = argv[1];
+			argv++;
+			argc--;
+			if (!strcmp(opt, "-C")) {
+				if (*val && chdir(val) < 0)
+					die_errno("cannot change to '%s'", val);
+			} else if (!strcmp(opt, "-c")) {
+				strvec_push(&the_sre.overrides, val);
+			} else {
+				if (!*val)
+					die("--db needs a file name");
+				the_sre.db_path = val;
+			}
+		} else if (skip_prefix(opt, "--db=", &val)) {
+			if (!*val)
+				die("--db needs a file name");
+			the_sre.db_path = val;
+		} else {
+			fprintf(stderr, "error: unknown option '%s'\n", opt);
+			usage_exit(sre_usage, NULL);
+		}
+		argv++;
+		argc--;
+	}
+	if (argc == 0) {
+		list_commands(stderr);
+		return EXIT_USAGE;
+	}
+	c = find_command(argv[0]);
+	if (!c) {
+		run_external(argc, argv);
+		unknown_command(argv[0]);
+	}
+	status = run_builtin(c, argc, argv);
+	check_stdout();
+	strvec_clear(&the_sre.overrides);
+	return status;
+}

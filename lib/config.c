@@ -1,0 +1,1037 @@
+/*
+ * config.c: the git-config format, reading every level and editing a file
+ * in place; see config.h.
+ *
+ * One parser serves reading and editing. It reports each section header and
+ * each entry with the byte span of the line(s) it came from, so the editor
+ * can replace or remove exactly those bytes and leave every comment, blank
+ * line and ordering choice of the user untouched.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "run-command.h"
+#include "timeutil.h"
+
+#define MAX_INCLUDE_DEPTH 10
+#define MAX_CONFIG_FILE (4 << 20)
+#define MAX_SECRET_OUTPUT (64 << 10)
+
+const struct config_key_doc config_known_keys[] = {
+	{ "core.db", "path", "the SQLite store (default $XDG_STATE_HOME/sre/sre.db)" },
+	{ "core.actor", "string", "who sre says made a change (default: the login name)" },
+	{ "core.busy-timeout", "duration", "how long to wait for another sre writing the store (default 30s)" },
+	{ "color.ui", "auto|always|never", "colour on a terminal (default auto; NO_COLOR always wins)" },
+	{ "include.path", "path", "another config file to read here" },
+	{ NULL, NULL, NULL },
+};
+
+/* ---- the parser ---- */
+
+enum parse_event {
+	EV_SECTION,
+	EV_ENTRY,
+};
+
+struct parser {
+	const char *buf;
+	size_t len, pos;
+	int line;
+	const char *origin;
+	struct strbuf section;  /* canonical "section" or "section.sub" */
+	int (*cb)(struct parser *p, enum parse_event ev, const char *key,
+		  const char *value, size_t begin, size_t end);
+	void *data;
+	int depth;
+	enum config_scope scope;
+};
+
+static int at_end(struct parser *p)
+{
+	return p->pos >= p->len;
+}
+
+static int peek(struct parser *p)
+{
+	return at_end(p) ? EOF : (unsigned char)p->buf[p->pos];
+}
+
+static int next(struct parser *p)
+{
+	int c = peek(p);
+	if (c == EOF)
+		return EOF;
+	p->pos++;
+	if (c == '\n')
+		p->line++;
+	return c;
+}
+
+static int bad(struct parser *p, const char *what)
+{
+	return error("bad config line %d in %s: %s", p->line, p->origin, what);
+}
+
+static int iskeychar(int c)
+{
+	return isalnum(c) || c == '-';
+}
+
+static void skip_to_eol(struct parser *p)
+{
+	while (!at_end(p) && peek(p) != '\n')
+		next(p);
+}
+
+static int parse_section(struct parser *p)
+{
+	struct strbuf *s = &p->section;
+	int c;
+
+	strbuf_reset(s);
+	next(p); /* '[' */
+	while ((c = peek(p)) != EOF && (iskeychar(c) || c == '.'))
+		strbuf_addch(s, tolower(next(p)));
+	if (!s->len)
+		return bad(p, "empty or invalid section name");
+	if (c == ' ' || c == '\t') {
+		while (peek(p) == ' ' || peek(p) == '\t')
+			next(p);
+		if (next(p) != '"')
+			return bad(p, "expected a quoted subsection name");
+		strbuf_addch(s, '.');
+		for (;;) {
+			c = next(p);
+			if (c == EOF || c == '\n')
+				return bad(p, "unterminated subsection name");
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				c = next(p);
+				if (c == EOF || c == '\n')
+					return bad(p, "unterminated subsection name");
+			}
+			strbuf_addch(s, c);
+		}
+		c = peek(p);
+	}
+	if (c != ']')
+		return bad(p, "invalid section header");
+	next(p);
+	return 0;
+}
+
+/*
+ * Parse a value after '='. Handles double quotes, the escapes \n \t \b \\
+ * \" and a backslash at the end of a line continuing the value; '#' and ';'
+ * outside quotes start a comment; unquoted trailing space is dropped.
+ */
+static int parse_value(struct parser *p, struct strbuf *val)
+{
+	int quoted = 0;
+	size_t keep = 0; /* length without trailing unquoted blanks */
+
+	while (peek(p) == ' ' || peek(p) == '\t')
+		next(p);
+	for (;;) {
+		int c = peek(p);
+
+		if (c == EOF || c == '\n') {
+			if (quoted)
+				return bad(p, "unterminated quote in value");
+			break;
+		}
+		next(p);
+		if (!quoted && (c == '#' || c == ';')) {
+			skip_to_eol(p);
+			break;
+		}
+		if (c == '"') {
+			quoted = !quoted;
+			keep = val->len;
+			continue;
+		}
+		if (c == '\\') {
+			c = next(p);
+			switch (c) {
+			case '\n':
+				continue;
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case '\\':
+			case '"':
+				break;
+			case EOF:
+				return bad(p, "backslash at end of file");
+			default:
+				return bad(p, "invalid escape sequence in value");
+			}
+			strbuf_addch(val, c);
+			keep = val->len;
+			continue;
+		}
+		strbuf_addch(val, c);
+		if (quoted || (c != ' ' && c != '\t'))
+			keep = val->len;
+	}
+	strbuf_setlen(val, keep);
+	return 0;
+}
+
+static int parse_entry(struct parser *p, size_t begin)
+{
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+	int has_value = 0, ret = -1, c;
+
+	if (!p->section.len) {
+		bad(p, "a key outside any section");
+		goto out;
+	}
+	strbuf_addf(&key, "%s.", p->section.buf);
+	if (!isalpha(peek(p))) {
+		bad(p, "a key must start with a letter");
+		goto out;
+	}
+	while ((c = peek(p)) != EOF && iskeychar(c))
+		strbuf_addch(&key, tolower(next(p)));
+	while (peek(p) == ' ' || peek(p) == '\t')
+		next(p);
+	c = peek(p);
+	if (c == '=') {
+		next(p);
+		has_value = 1;
+		if (parse_value(p, &val) < 0)
+			goto out;
+	} else if (c == '#' || c == ';') {
+		skip_to_eol(p);
+	} else if (c != '\n' && c != EOF) {
+		bad(p, "invalid key name");
+		goto out;
+	}
+	if (peek(p) == '\n')
+		next(p);
+	ret = p->cb(p, EV_ENTRY, key.buf, has_value ? val.buf : NULL, begin, p->pos);
+out:
+	strbuf_release(&key);
+	strbuf_release(&val);
+	return ret;
+}
+
+static int parse_buffer(struct parser *p)
+{
+	/* A UTF-8 byte-order mark is allowed at the very start, as in git. */
+	if (p->len >= 3 && !memcmp(p->buf, "\xef\xbb\xbf", 3))
+		p->pos = 3;
+	while (!at_end(p)) {
+		size_t begin = p->pos;
+		int c;
+
+		while (peek(p) == ' ' || peek(p) == '\t' || peek(p) == '\r')
+			next(p);
+		c = peek(p);
+		if (c == EOF)
+			break;
+		if (c == '\n') {
+			next(p);
+			continue;
+		}
+		if (c == '#' || c == ';') {
+			skip_to_eol(p);
+			continue;
+		}
+		if (c == '[') {
+			if (parse_section(p) < 0)
+				return -1;
+			while (peek(p) == ' ' || peek(p) == '\t' || peek(p) == '\r')
+				next(p);
+			c = peek(p);
+			if (c == '#' || c == ';')
+				skip_to_eol(p);
+			else if (c != '\n' && c != EOF)
+				return bad(p, "text after a section header");
+			if (peek(p) == '\n')
+				next(p);
+			if (p->cb(p, EV_SECTION, p->section.buf, NULL, begin, p->pos) < 0)
+				return -1;
+			continue;
+		}
+		if (parse_entry(p, begin) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- reading ---- */
+
+static int read_buffer(struct config *cfg, const char *buf, size_t len,
+		       const char *origin, enum config_scope scope, int depth);
+
+static const char *intern_origin(struct config *cfg, const char *origin)
+{
+	for (size_t i = 0; i < cfg->origins.nr; i++)
+		if (!strcmp(cfg->origins.v[i], origin))
+			return cfg->origins.v[i];
+	strvec_push(&cfg->origins, origin);
+	return cfg->origins.v[cfg->origins.nr - 1];
+}
+
+static void add_entry(struct config *cfg, const char *key, const char *value,
+		      const char *origin, int line, enum config_scope scope)
+{
+	struct config_entry *e;
+
+	ALLOC_GROW(cfg->entries, cfg->nr + 1, cfg->alloc);
+	e = &cfg->entries[cfg->nr++];
+	e->key = xstrdup(key);
+	e->value = value ? xstrdup(value) : NULL;
+	e->origin = intern_origin(cfg, origin);
+	e->line = line;
+	e->scope = scope;
+}
+
+static char *expand_home(const char *path)
+{
+	const char *home = getenv("HOME"), *rest;
+
+	if (skip_prefix(path, "~/", &rest) && home && *home)
+		return xstrfmt("%s/%s", home, rest);
+	return xstrdup(path);
+}
+
+static int include_file(struct config *cfg, struct parser *p, const char *path)
+{
+	char *expanded = expand_home(path), *full;
+	struct strbuf buf = STRBUF_INIT;
+	int ret = 0;
+
+	if (p->depth >= MAX_INCLUDE_DEPTH) {
+		free(expanded);
+		return bad(p, "include.path nested too deeply (a loop?)");
+	}
+	if (expanded[0] == '/' || !strcmp(p->origin, "command line")) {
+		full = expanded;
+	} else {
+		char *copy = xstrdup(p->origin);
+		full = xstrfmt("%s/%s", dirname(copy), expanded);
+		free(copy);
+		free(expanded);
+	}
+	if (strbuf_read_file(&buf, full, MAX_CONFIG_FILE) < 0) {
+		if (errno != ENOENT) /* a missing include is skipped, as in git */
+			ret = error_errno("cannot read %s (included from %s line %d)",
+					  full, p->origin, p->line - 1);
+	} else {
+		ret = read_buffer(cfg, buf.buf, buf.len, full, p->scope, p->depth + 1);
+	}
+	strbuf_release(&buf);
+	free(full);
+	return ret;
+}
+
+static int read_cb(struct parser *p, enum parse_event ev, const char *key,
+		   const char *value, size_t begin, size_t end)
+{
+	struct config *cfg = p->data;
+	int line = p->line;
+
+	(void)begin;
+	if (ev != EV_ENTRY)
+		return 0;
+	/* p->line already moved past the entry's newline. */
+	if (end > 0 && p->buf[end - 1] == '\n')
+		line--;
+	add_entry(cfg, key, value, p->origin, line, p->scope);
+	if (!strcmp(key, "include.path")) {
+		if (!value || !*value)
+			return bad(p, "include.path needs a value");
+		return include_file(cfg, p, value);
+	}
+	return 0;
+}
+
+static int read_buffer(struct config *cfg, const char *buf, size_t len,
+		       const char *origin, enum config_scope scope, int depth)
+{
+	struct parser p = {
+		.buf = buf, .len = len, .line = 1, .origin = origin,
+		.section = STRBUF_INIT, .cb = read_cb, .data = cfg,
+		.depth = depth, .scope = scope,
+	};
+	int ret;
+
+	if (memchr(buf, '\0', len)) {
+		strbuf_release(&p.section);
+		return error("%s is not a config file (it contains a NUL byte)", origin);
+	}
+	ret = parse_buffer(&p);
+	strbuf_release(&p.section);
+	return ret;
+}
+
+int config_read_buffer(struct config *cfg, const char *buf, size_t len,
+		       const char *origin, enum config_scope scope)
+{
+	return read_buffer(cfg, buf, len, origin, scope, 0);
+}
+
+static void warn_readable_secrets(const struct config *cfg, size_t from,
+				  const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !(st.st_mode & (S_IRGRP | S_IROTH)))
+		return;
+	for (size_t i = from; i < cfg->nr; i++) {
+		const struct config_entry *e = &cfg->entries[i];
+		if (strcmp(e->origin, path) || !config_key_is_secret(e->key))
+			continue;
+		warning("%s is set in %s, which other users can read; "
+			"use %s-command or an environment variable instead",
+			e->key, path, e->key);
+	}
+}
+
+int config_read_file(struct config *cfg, const char *path,
+		     enum config_scope scope, int must_exist)
+{
+	struct strbuf buf = STRBUF_INIT;
+	size_t before = cfg->nr;
+	int ret;
+
+	if (strbuf_read_file(&buf, path, MAX_CONFIG_FILE) < 0) {
+		int e = errno;
+		strbuf_release(&buf);
+		if (e == ENOENT && !must_exist)
+			return 0;
+		errno = e;
+		if (e == EFBIG)
+			return error("config file %s is larger than 4 MiB", path);
+		return error_errno("cannot read config file %s", path);
+	}
+	ret = read_buffer(cfg, buf.buf, buf.len, path, scope, 0);
+	strbuf_release(&buf);
+	if (!ret)
+		warn_readable_secrets(cfg, before, path);
+	return ret;
+}
+
+int config_key_normalize(const char *key, struct strbuf *out, const char **why)
+{
+	const char *first = strchr(key, '.'), *last = strrchr(key, '.');
+
+	strbuf_reset(out);
+	if (!first) {
+		*why = "a key needs a section, as in section.name";
+		return -1;
+	}
+	if (first == key) {
+		*why = "the section name is empty";
+		return -1;
+	}
+	if (!last[1]) {
+		*why = "the name after the last dot is empty";
+		return -1;
+	}
+	for (const char *c = key; c < first; c++) {
+		if (!iskeychar((unsigned char)*c)) {
+			*why = "invalid character in the section name";
+			return -1;
+		}
+		strbuf_addch(out, tolower((unsigned char)*c));
+	}
+	/* The subsection is kept as it is; it may hold any byte but newline. */
+	for (const char *c = first; c < last; c++) {
+		if (*c == '\n' || *c == '\0') {
+			*why = "a subsection may not hold a newline";
+			return -1;
+		}
+		strbuf_addch(out, *c);
+	}
+	strbuf_addch(out, '.');
+	if (!isalpha((unsigned char)last[1])) {
+		*why = "a name must start with a letter";
+		return -1;
+	}
+	for (const char *c = last + 1; *c; c++) {
+		if (!iskeychar((unsigned char)*c)) {
+			*why = "invalid character in the name";
+			return -1;
+		}
+		strbuf_addch(out, tolower((unsigned char)*c));
+	}
+	return 0;
+}
+
+int config_add_override(struct config *cfg, const char *kv)
+{
+	const char *eq = strchr(kv, '='), *why;
+	struct strbuf raw = STRBUF_INIT, key = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_add(&raw, kv, eq ? (size_t)(eq - kv) : strlen(kv));
+	if (config_key_normalize(raw.buf, &key, &why) < 0) {
+		ret = error("bad -c option '%s': %s", kv, why);
+	} else {
+		if (config_key_is_secret(key.buf))
+			warning("%s given with -c can be seen by other users in the "
+				"process list; use %s-command or an environment "
+				"variable instead", key.buf, key.buf);
+		add_entry(cfg, key.buf, eq ? eq + 1 : NULL, "command line", 0,
+			  CONFIG_SCOPE_COMMAND);
+	}
+	strbuf_release(&raw);
+	strbuf_release(&key);
+	return ret;
+}
+
+char *config_path_for_scope(enum config_scope scope)
+{
+	const char *xdg, *home;
+
+	switch (scope) {
+	case CONFIG_SCOPE_SYSTEM:
+		return xstrdup("/etc/sre/config");
+	case CONFIG_SCOPE_GLOBAL:
+		xdg = getenv("XDG_CONFIG_HOME");
+		if (xdg && *xdg == '/')
+			return xstrfmt("%s/sre/config", xdg);
+		home = getenv("HOME");
+		if (!home || !*home)
+			return NULL;
+		return xstrfmt("%s/.config/sre/config", home);
+	case CONFIG_SCOPE_LOCAL:
+		return xstrdup(".sre/config");
+	case CONFIG_SCOPE_ENV: {
+		const char *p = getenv("SRE_CONFIG");
+		return p && *p ? xstrdup(p) : NULL;
+	}
+	default:
+		return NULL;
+	}
+}
+
+int config_load(struct config *cfg, const struct strvec *overrides)
+{
+	static const enum config_scope files[] = {
+		CONFIG_SCOPE_SYSTEM, CONFIG_SCOPE_GLOBAL, CONFIG_SCOPE_LOCAL,
+		CONFIG_SCOPE_ENV,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char *path;
+		int ret;
+
+		if (files[i] == CONFIG_SCOPE_SYSTEM && getenv("SRE_CONFIG_NOSYSTEM"))
+			continue;
+		path = config_path_for_scope(files[i]);
+		if (!path)
+			continue;
+		/* $SRE_CONFIG names a file on purpose: it must be there. */
+		ret = config_read_file(cfg, path, files[i], files[i] == CONFIG_SCOPE_ENV);
+		free(path);
+		if (ret < 0)
+			return -1;
+	}
+	for (size_t i = 0; overrides && i < overrides->nr; i++)
+		if (config_add_override(cfg, overrides->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+void config_clear(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nr; i++) {
+		free(cfg->entries[i].key);
+		free(cfg->entries[i].value);
+	}
+	free(cfg->entries);
+	cfg->entries = NULL;
+	cfg->nr = cfg->alloc = 0;
+	strvec_clear(&cfg->origins);
+}
+
+/* ---- lookups ---- */
+
+const struct config_entry *config_get_entry(const struct config *cfg, const char *key)
+{
+	struct strbuf canon = STRBUF_INIT;
+	const struct config_entry *found = NULL;
+	const char *why;
+
+	if (config_key_normalize(key, &canon, &why) < 0) {
+		strbuf_release(&canon);
+		return NULL;
+	}
+	for (size_t i = cfg->nr; i-- > 0;)
+		if (!strcmp(cfg->entries[i].key, canon.buf)) {
+			found = &cfg->entries[i];
+			break;
+		}
+	strbuf_release(&canon);
+	return found;
+}
+
+const char *config_get_string(const struct config *cfg, const char *key)
+{
+	const struct config_entry *e = config_get_entry(cfg, key);
+
+	if (!e)
+		return NULL;
+	return e->value ? e->value : "";
+}
+
+static int bad_value(const struct config_entry *e, const char *what)
+{
+	if (e->line)
+		return error("bad %s value '%s' for %s in %s line %d", what,
+			     e->value ? e->value : "", e->key, e->origin, e->line);
+	return error("bad %s value '%s' for %s on the %s", what,
+		     e->value ? e->value : "", e->key, e->origin);
+}
+
+int config_parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0", "" };
+
+	if (!v) {
+		*out = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(v, yes[i])) {
+			*out = 1;
+			return 0;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		if (!strcasecmp(v, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	return -1;
+}
+
+int config_parse_int(const char *v, long long *out)
+{
+	char *end;
+	long long n, mult = 1;
+
+	if (!v || !*v)
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v)
+		return -1;
+	if (*end) {
+		switch (tolower((unsigned char)*end)) {
+		case 'k':
+			mult = 1024;
+			break;
+		case 'm':
+			mult = 1024 * 1024;
+			break;
+		case 'g':
+			mult = 1024 * 1024 * 1024;
+			break;
+		default:
+			return -1;
+		}
+		if (end[1])
+			return -1;
+	}
+	if (n > LLONG_MAX / mult || n < LLONG_MIN / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+int config_get_bool(const struct config *cfg, const char *key, int *out)
+{
+	const struct config_entry *e = config_get_entry(cfg, key);
+
+	if (!e)
+		return 1;
+	if (config_parse_bool(e->value, out) < 0)
+		return bad_value(e, "boolean");
+	return 0;
+}
+
+int config_get_int(const struct config *cfg, const char *key, long long *out)
+{
+	const struct config_entry *e = config_get_entry(cfg, key);
+
+	if (!e)
+		return 1;
+	if (config_parse_int(e->value, out) < 0)
+		return bad_value(e, "numeric");
+	return 0;
+}
+
+int config_get_duration_ms(const struct config *cfg, const char *key, int64_t *out)
+{
+	const struct config_entry *e = config_get_entry(cfg, key);
+
+	if (!e)
+		return 1;
+	if (parse_duration_ms(e->value, out) < 0)
+		return bad_value(e, "duration");
+	return 0;
+}
+
+int config_get_path(const struct config *cfg, const char *key, char **out)
+{
+	const struct config_entry *e = config_get_entry(cfg, key);
+
+	if (!e)
+		return 1;
+	if (!e->value || !*e->value)
+		return bad_value(e, "path");
+	*out = expand_home(e->value);
+	return 0;
+}
+
+int config_key_is_secret(const char *key)
+{
+	static const char *const words[] = {
+		"token", "password", "api-key", "secret", "webhook-url",
+	};
+	const char *name = strrchr(key, '.');
+
+	name = name ? name + 1 : key;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcasecmp(name, words[i]))
+			return 1;
+	return 0;
+}
+
+int config_get_secret(const struct config *cfg, const char *key,
+		      const char *env, struct strbuf *out)
+{
+	const char *v = env ? getenv(env) : NULL, *cmd, *why;
+	struct strvec argv = STRVEC_INIT;
+	char *cmdkey;
+	int status;
+
+	strbuf_reset(out);
+	if (v && *v) {
+		strbuf_addstr(out, v);
+		return 0;
+	}
+	cmdkey = xstrfmt("%s-command", key);
+	cmd = config_get_string(cfg, cmdkey);
+	if (!cmd) {
+		free(cmdkey);
+		v = config_get_string(cfg, key);
+		if (!v || !*v)
+			return 1;
+		strbuf_addstr(out, v);
+		return 0;
+	}
+	if (split_shell_words(&argv, cmd, &why) < 0) {
+		error("cannot run %s: %s", cmdkey, why);
+		goto fail;
+	}
+	status = run_command_capture(argv.v, out, MAX_SECRET_OUTPUT);
+	if (status < 0)
+		goto fail;
+	if (status) {
+		error("%s (%s) failed with exit code %d", cmdkey, argv.v[0], status);
+		goto fail;
+	}
+	/* A trailing newline is not part of the secret; anything else is. */
+	while (out->len && (out->buf[out->len - 1] == '\n' || out->buf[out->len - 1] == '\r'))
+		strbuf_setlen(out, out->len - 1);
+	if (!out->len) {
+		error("%s (%s) printed nothing", cmdkey, argv.v[0]);
+		goto fail;
+	}
+	free(cmdkey);
+	strvec_clear(&argv);
+	return 0;
+fail:
+	/* Clear what was captured so no partial secret lingers. */
+	if (out->alloc)
+		memset(out->buf, 0, out->alloc);
+	strbuf_reset(out);
+	free(cmdkey);
+	strvec_clear(&argv);
+	return -1;
+}
+
+int config_check_value(const char *key, const char *value)
+{
+	const struct config_key_doc *k;
+
+	for (k = config_known_keys; k->key; k++)
+		if (!strcmp(k->key, key))
+			break;
+	if (!k->key)
+		return 0;
+	if (!strcmp(k->type, "bool")) {
+		int b;
+		if (config_parse_bool(value, &b) < 0)
+			return error("%s takes a boolean (true or false), not '%s'", key, value);
+	} else if (!strcmp(k->type, "int")) {
+		long long n;
+		if (config_parse_int(value, &n) < 0)
+			return error("%s takes a number (with an optional k, m or g), not '%s'", key, value);
+	} else if (!strcmp(k->type, "duration")) {
+		int64_t ms;
+		if (parse_duration_ms(value, &ms) < 0)
+			return error("%s takes a duration such as 500ms, 30s, 5m, 2h or 7d, not '%s'", key, value);
+	} else if (strchr(k->type, '|')) {
+		size_t n = strlen(value);
+		for (const char *t = k->type; t;) {
+			const char *bar = strchr(t, '|');
+			size_t len = bar ? (size_t)(bar - t) : strlen(t);
+			if (len == n && !strncmp(t, value, n))
+				return 0;
+			t = bar ? bar + 1 : NULL;
+		}
+		return error("%s takes one of %s, not '%s'", key, k->type, value);
+	} else if (!*value && strcmp(k->type, "string")) {
+		return error("%s needs a value", key);
+	}
+	return 0;
+}
+
+/* ---- editing ---- */
+
+struct edit_state {
+	const char *key;       /* canonical */
+	struct strbuf section; /* the key's section part, canonical */
+	size_t last_match_begin, last_match_end;
+	int matches;
+	size_t section_end;    /* end of the last line in the key's section */
+	int section_seen;
+	int in_section;
+	struct {
+		size_t begin, end;
+	} *spans;
+	size_t spans_nr, spans_alloc;
+};
+
+static int edit_cb(struct parser *p, enum parse_event ev, const char *key,
+		   const char *value, size_t begin, size_t end)
+{
+	struct edit_state *st = p->data;
+
+	(void)value;
+	if (ev == EV_SECTION) {
+		st->in_section = !strcmp(key, st->section.buf);
+		if (st->in_section) {
+			st->section_seen = 1;
+			st->section_end = end;
+		}
+		return 0;
+	}
+	if (st->in_section)
+		st->section_end = end;
+	if (!strcmp(key, st->key)) {
+		st->matches++;
+		st->last_match_begin = begin;
+		st->last_match_end = end;
+		ALLOC_GROW(st->spans, st->spans_nr + 1, st->spans_alloc);
+		st->spans[st->spans_nr].begin = begin;
+		st->spans[st->spans_nr].end = end;
+		st->spans_nr++;
+	}
+	return 0;
+}
+
+static void quote_value(struct strbuf *out, const char *v)
+{
+	size_t n = strlen(v);
+	int quote = n && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]) ||
+			  strpbrk(v, "#;"));
+
+	if (quote)
+		strbuf_addch(out, '"');
+	for (; *v; v++) {
+		switch (*v) {
+		case '\n':
+			strbuf_addstr(out, "\\n");
+			break;
+		case '\t':
+			strbuf_addstr(out, "\\t");
+			break;
+		case '\b':
+			strbuf_addstr(out, "\\b");
+			break;
+		case '"':
+		case '\\':
+			strbuf_addch(out, '\\');
+			/* fallthrough */
+		default:
+			strbuf_addch(out, *v);
+		}
+	}
+	if (quote)
+		strbuf_addch(out, '"');
+}
+
+static void section_header(struct strbuf *out, const char *canon_key)
+{
+	const char *first = strchr(canon_key, '.'), *last = strrchr(canon_key, '.');
+
+	strbuf_addch(out, '[');
+	strbuf_add(out, canon_key, (size_t)(first - canon_key));
+	if (first != last) {
+		strbuf_addstr(out, " \"");
+		for (const char *c = first + 1; c < last; c++) {
+			if (*c == '"' || *c == '\\')
+				strbuf_addch(out, '\\');
+			strbuf_addch(out, *c);
+		}
+		strbuf_addch(out, '"');
+	}
+	strbuf_addstr(out, "]\n");
+}
+
+static int write_locked(const char *path, const struct strbuf *content)
+{
+	char *lock = xstrfmt("%s.lock", path);
+	struct stat st;
+	mode_t mode = 0600;
+	int fd, ret = 0;
+
+	if (!stat(path, &st))
+		mode = st.st_mode & 07777;
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			ret = error("cannot lock %s: %s exists; another sre may be "
+				    "writing it (remove it if not)", path, lock);
+		else
+			ret = error_errno("cannot create %s", lock);
+		free(lock);
+		return ret;
+	}
+	for (size_t off = 0; off < content->len;) {
+		ssize_t n = write(fd, content->buf + off, content->len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = error_errno("cannot write %s", lock);
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = error_errno("cannot write %s", lock);
+	if (close(fd) < 0 && !ret)
+		ret = error_errno("cannot write %s", lock);
+	if (!ret && rename(lock, path) < 0)
+		ret = error_errno("cannot rename %s to %s", lock, path);
+	if (ret)
+		unlink(lock);
+	free(lock);
+	return ret;
+}
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	char *copy = xstrdup(path);
+	int ret = 0;
+
+	for (char *s = copy + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+			ret = error_errno("cannot create directory %s", copy);
+			break;
+		}
+		*s = '/';
+	}
+	free(copy);
+	return ret;
+}
+
+int config_set_in_file(const char *path, const char *key, const char *value)
+{
+	struct strbuf old = STRBUF_INIT, new = STRBUF_INIT, canon = STRBUF_INIT;
+	struct edit_state st = { .section = STRBUF_INIT };
+	struct parser p = { .line = 1, .origin = path, .section = STRBUF_INIT,
+			    .cb = edit_cb, .data = &st };
+	const char *why;
+	int ret = -1;
+
+	if (config_key_normalize(key, &canon, &why) < 0) {
+		error("invalid key '%s': %s", key, why);
+		goto out;
+	}
+	st.key = canon.buf;
+	strbuf_add(&st.section, canon.buf, (size_t)(strrchr(canon.buf, '.') - canon.buf));
+	if (strbuf_read_file(&old, path, MAX_CONFIG_FILE) < 0 && errno != ENOENT) {
+		error_errno("cannot read %s", path);
+		goto out;
+	}
+	p.buf = old.buf;
+	p.len = old.len;
+	if (parse_buffer(&p) < 0)
+		goto out;
+
+	if (!value) {
+		size_t at = 0;
+		if (!st.matches) {
+			ret = 1;
+			goto out;
+		}
+		for (size_t i = 0; i < st.spans_nr; i++) {
+			strbuf_add(&new, old.buf + at, st.spans[i].begin - at);
+			at = st.spans[i].end;
+		}
+		strbuf_add(&new, old.buf + at, old.len - at);
+	} else {
+		struct strbuf line = STRBUF_INIT;
+		const char *name = strrchr(canon.buf, '.') + 1;
+
+		strbuf_addf(&line, "\t%s = ", name);
+		quote_value(&line, value);
+		strbuf_addch(&line, '\n');
+		if (st.matches) {
+			strbuf_add(&new, old.buf, st.last_match_begin);
+			strbuf_add(&new, line.buf, line.len);
+			strbuf_add(&new, old.buf + st.last_match_end,
+				   old.len - st.last_match_end);
+		} else if (st.section_seen) {
+			strbuf_add(&new, old.buf, st.section_end);
+			if (st.section_end && old.buf[st.section_end - 1] != '\n')
+				strbuf_addch(&new, '\n');
+			strbuf_add(&new, line.buf, line.len);
+			strbuf_add(&new, old.buf + st.section_end, old.len - st.section_end);
+		} else {
+			strbuf_add(&new, old.buf, old.len);
+			if (new.len && new.buf[new.len - 1] != '\n')
+				strbuf_addch(&new, '\n');
+			section_header(&new, canon.buf);
+			strbuf_add(&new, line.buf, line.len);
+		}
+		strbuf_release(&line);
+	}
+	if (mkdir_parents(path, 0700) < 0)
+		goto out;
+	ret = write_locked(path, &new);
+out:
+	strbuf_release(&old);
+	strbuf_release(&new);
+	strbuf_release(&canon);
+	strbuf_release(&st.section);
+	strbuf_release(&p.section);
+	free(st.spans);
+	return ret;
+}

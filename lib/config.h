@@ -1,0 +1,129 @@
+/*
+ * config.h: sre's configuration, in git-config format.
+ *
+ * Files are read in this order, later values winning:
+ *   system   /etc/sre/config (skipped when SRE_CONFIG_NOSYSTEM is set)
+ *   global   $XDG_CONFIG_HOME/sre/config (default ~/.config/sre/config)
+ *   local    .sre/config in the current directory (after -C)
+ *   env      the file named by $SRE_CONFIG
+ *   command  each -c key=value
+ *
+ * Keys are "section.name" or "section.subsection.name"; section and name
+ * are case-insensitive (stored lower-case), the subsection is not.
+ *
+ * Secrets are never written by sre. A key such as github.token is read from
+ * an environment variable or from the standard output of the command named
+ * by github.token-command, run from an argv without a shell.
+ */
+#ifndef SRE_CONFIG_H
+#define SRE_CONFIG_H
+
+#include "util.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+enum config_scope {
+	CONFIG_SCOPE_SYSTEM,
+	CONFIG_SCOPE_GLOBAL,
+	CONFIG_SCOPE_LOCAL,
+	CONFIG_SCOPE_ENV,
+	CONFIG_SCOPE_COMMAND,
+};
+
+struct config_entry {
+	char *key;          /* canonical form */
+	char *value;        /* NULL for a bare "key" line, which means true */
+	const char *origin; /* file path or "command line"; owned by the config */
+	int line;           /* 0 for the command line */
+	enum config_scope scope;
+};
+
+struct config {
+	struct config_entry *entries;
+	size_t nr, alloc;
+	struct strvec origins;
+};
+
+#define CONFIG_INIT { NULL, 0, 0, STRVEC_INIT }
+
+void config_clear(struct config *cfg);
+
+/*
+ * Parse one file and append its entries. A missing file is not an error
+ * unless must_exist. Returns 0, or -1 after printing an error that names
+ * the file and line.
+ */
+int config_read_file(struct config *cfg, const char *path,
+		     enum config_scope scope, int must_exist);
+
+/* Parse text held in memory; origin names it in messages. */
+int config_read_buffer(struct config *cfg, const char *buf, size_t len,
+		       const char *origin, enum config_scope scope);
+
+/* Add "key=value" from the command line (-c). Returns 0 or -1 (printed). */
+int config_add_override(struct config *cfg, const char *key_eq_value);
+
+/*
+ * Read every level in order, then the -c overrides. Returns 0, or -1 when a
+ * file is malformed (the message names it).
+ */
+int config_load(struct config *cfg, const struct strvec *overrides);
+
+/* The path of a level's file, for writing: caller frees. */
+char *config_path_for_scope(enum config_scope scope);
+
+/*
+ * Canonicalise a key into out (lower-case section and name). Returns 0, or
+ * -1 with a reason in *why when the key is not valid.
+ */
+int config_key_normalize(const char *key, struct strbuf *out, const char **why);
+
+/* Lookups: the last value wins. */
+const struct config_entry *config_get_entry(const struct config *cfg, const char *key);
+/* The value, "" for a bare key, or NULL when unset. Borrowed. */
+const char *config_get_string(const struct config *cfg, const char *key);
+/* These return 0 when set and valid, 1 when unset (out untouched), and -1
+ * after printing an error naming the file and line of a bad value. */
+int config_get_bool(const struct config *cfg, const char *key, int *out);
+int config_get_int(const struct config *cfg, const char *key, long long *out);
+int config_get_duration_ms(const struct config *cfg, const char *key, int64_t *out);
+/* A path, with a leading ~/ expanded; caller frees *out. */
+int config_get_path(const struct config *cfg, const char *key, char **out);
+
+/* Value parsers shared with `sre config` and tests: 0 or -1. */
+int config_parse_bool(const char *value, int *out);
+int config_parse_int(const char *value, long long *out);
+
+/* True for keys whose value is a secret (token, password, api-key, ...). */
+int config_key_is_secret(const char *key);
+
+/*
+ * Resolve a secret: the environment variable env (when not NULL and set),
+ * else the output of "<key>-command", else the key's own value. Returns 0
+ * with the secret in out, 1 when none is configured, -1 after an error
+ * (which never contains the secret or the command's output).
+ */
+int config_get_secret(const struct config *cfg, const char *key,
+		      const char *env, struct strbuf *out);
+
+/*
+ * Edit a config file in place, keeping its comments and order: set key to
+ * value (replacing the last line that sets it, or adding it to its section),
+ * or, when value is NULL, remove every line that sets it. The file is
+ * rewritten through a lock file and rename. Returns 0, 1 when unsetting a
+ * key that is not there, or -1 (printed).
+ */
+int config_set_in_file(const char *path, const char *key, const char *value);
+
+/* The keys sre knows, for `sre config --known-keys` and completion. */
+struct config_key_doc {
+	const char *key;
+	const char *type; /* "string", "bool", "int", "duration", "path", "command", or "a|b|c" */
+	const char *help;
+};
+extern const struct config_key_doc config_known_keys[];
+
+/* Check value against a known key's type: 0, or -1 (printed). */
+int config_check_value(const char *key, const char *value);
+
+#endif

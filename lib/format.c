@@ -1,0 +1,214 @@
+/*
+ * format.c: the JSON model of an incident and its text rendering; see
+ * format.h.
+ */
+#include "format.h"
+#include "color.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+static void add_time(cJSON *obj, const char *name, time_t t)
+{
+	char buf[32];
+
+	if (!t) {
+		cJSON_AddNullToObject(obj, name);
+		return;
+	}
+	format_iso8601(buf, sizeof(buf), t);
+	cJSON_AddStringToObject(obj, name, buf);
+}
+
+static void add_string_or_null(cJSON *obj, const char *name, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(obj, name, s);
+	else
+		cJSON_AddNullToObject(obj, name);
+}
+
+cJSON *incident_to_json(const struct incident *inc)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", (double)inc->id);
+	cJSON_AddStringToObject(o, "fingerprint", inc->fingerprint);
+	cJSON_AddStringToObject(o, "service", inc->service);
+	cJSON_AddStringToObject(o, "title", inc->title);
+	cJSON_AddStringToObject(o, "severity", incident_severity_name(inc->severity));
+	add_string_or_null(o, "category", inc->category);
+	cJSON_AddStringToObject(o, "state", incident_state_name(inc->state));
+	cJSON_AddStringToObject(o, "source", inc->source);
+	cJSON_AddNumberToObject(o, "occurrences", (double)inc->occurrences);
+	add_time(o, "opened_at", inc->opened_at);
+	add_time(o, "updated_at", inc->updated_at);
+	add_time(o, "resolved_at", inc->resolved_at);
+	add_string_or_null(o, "remote_key", inc->remote_key);
+	add_string_or_null(o, "remote_url", inc->remote_url);
+	return o;
+}
+
+void incident_add_events_json(cJSON *obj, const struct event *ev, size_t nr)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, "events");
+
+	for (size_t i = 0; i < nr; i++) {
+		cJSON *e = cJSON_CreateObject(), *body = cJSON_Parse(ev[i].body);
+
+		add_time(e, "at", ev[i].at);
+		cJSON_AddStringToObject(e, "kind", ev[i].kind);
+		cJSON_AddStringToObject(e, "actor", ev[i].actor);
+		/* The store checks json_valid(body); an object is always there. */
+		cJSON_AddItemToObject(e, "body", body ? body : cJSON_CreateObject());
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
+int json_print(FILE *fp, const cJSON *value)
+{
+	char *text = cJSON_Print(value);
+
+	if (!text)
+		return error("out of memory formatting JSON");
+	fputs(text, fp);
+	fputc('\n', fp);
+	cJSON_free(text);
+	return 0;
+}
+
+static const char *severity_color(const char *sev)
+{
+	if (!strcmp(sev, "critical"))
+		return COLOR_BOLD_RED;
+	if (!strcmp(sev, "high"))
+		return COLOR_RED;
+	if (!strcmp(sev, "medium"))
+		return COLOR_YELLOW;
+	return "";
+}
+
+static const char *state_color(const char *state)
+{
+	if (!strcmp(state, "INCIDENT_RESOLVED"))
+		return COLOR_GREEN;
+	if (!strcmp(state, "INCIDENT_REQUIRES_HUMAN"))
+		return COLOR_BOLD_RED;
+	return COLOR_CYAN;
+}
+
+static const char *str_or(const cJSON *o, const char *name, const char *fallback)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(v) ? v->valuestring : fallback;
+}
+
+char *event_summary(const char *kind, const cJSON *body)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!strcmp(kind, "transition")) {
+		const char *reason = str_or(body, "reason", NULL);
+		strbuf_addf(&sb, "%s -> %s", str_or(body, "from", "?"), str_or(body, "to", "?"));
+		if (reason)
+			strbuf_addf(&sb, ": %s", reason);
+	} else if (!strcmp(kind, "comment")) {
+		strbuf_addstr(&sb, str_or(body, "text", ""));
+	} else if (!strcmp(kind, "opened")) {
+		strbuf_addf(&sb, "%s (%s, from %s)", str_or(body, "title", ""),
+			    str_or(body, "severity", "?"), str_or(body, "source", "?"));
+	} else if (!strcmp(kind, "occurrence")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "occurrences");
+		strbuf_addf(&sb, "seen again (occurrence %d)",
+			    cJSON_IsNumber(n) ? n->valueint : 0);
+	} else {
+		char *text = cJSON_PrintUnformatted(body);
+		strbuf_addstr(&sb, text ? text : "");
+		cJSON_free(text);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static void print_field(FILE *fp, const char *name, const cJSON *v,
+			const char *color, int use_color)
+{
+	fprintf(fp, "%-13s", name);
+	if (use_color && color && *color)
+		fputs(color, fp);
+	if (cJSON_IsString(v))
+		fputs(v->valuestring, fp);
+	else if (cJSON_IsNumber(v))
+		fprintf(fp, "%.0f", v->valuedouble);
+	else
+		fputs("-", fp);
+	if (use_color && color && *color)
+		fputs(COLOR_RESET, fp);
+	fputc('\n', fp);
+}
+
+void incident_print_text(FILE *fp, const cJSON *inc, int color)
+{
+	const cJSON *field, *events = cJSON_GetObjectItemCaseSensitive(inc, "events");
+	const char *state = str_or(inc, "state", "?");
+	const char *sev = str_or(inc, "severity", "?");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(inc, "id");
+
+	fprintf(fp, "%sincident %.0f%s  %s\n", color ? COLOR_BOLD : "",
+		cJSON_IsNumber(id) ? id->valuedouble : 0.0, color ? COLOR_RESET : "",
+		str_or(inc, "title", ""));
+	/* Every field of the JSON object, in its order: nothing is text-only. */
+	cJSON_ArrayForEach(field, inc) {
+		const char *name = field->string, *c = NULL;
+
+		if (!strcmp(name, "id") || !strcmp(name, "title") || !strcmp(name, "events"))
+			continue;
+		if (!strcmp(name, "state"))
+			c = state_color(state);
+		else if (!strcmp(name, "severity"))
+			c = severity_color(sev);
+		print_field(fp, name, field, c, color);
+	}
+	if (!cJSON_IsArray(events))
+		return;
+	fprintf(fp, "\n%stimeline%s\n", color ? COLOR_BOLD : "", color ? COLOR_RESET : "");
+	cJSON_ArrayForEach(field, events) {
+		const char *kind = str_or(field, "kind", "?");
+		char *summary = event_summary(kind, cJSON_GetObjectItemCaseSensitive(field, "body"));
+
+		fprintf(fp, "  %s%s%s  %-10s  %-12s  %s\n", color ? COLOR_DIM : "",
+			str_or(field, "at", "?"), color ? COLOR_RESET : "", kind,
+			str_or(field, "actor", "?"), summary);
+		free(summary);
+	}
+}
+
+void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
+			      int color, time_t now)
+{
+	size_t svc_w = 7;
+
+	if (!nr)
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		size_t n = strlen(list[i].service);
+		if (n > svc_w)
+			svc_w = n < 24 ? n : 24;
+	}
+	fprintf(fp, "%5s  %-26s  %-8s  %-*s  %4s  %s\n", "ID", "STATE", "SEVERITY",
+		(int)svc_w, "SERVICE", "AGE", "TITLE");
+	for (size_t i = 0; i < nr; i++) {
+		const struct incident *inc = &list[i];
+		const char *state = incident_state_name(inc->state);
+		const char *sev = incident_severity_name(inc->severity);
+		char age[16];
+
+		format_age(age, sizeof(age), inc->opened_at, now);
+		fprintf(fp, "%5lld  %s%-26s%s  %s%-8s%s  %-*.*s  %4s  %s",
+			inc->id,
+			color ? state_color(state) : "", state, color ? COLOR_RESET : "",
+			color ? severity_color(sev) : "", sev, color ? COLOR_RESET : "",
+			(int)svc_w, (int)svc_w, inc->service, age, inc->title);
+		if (inc->occurrences > 1)
+			fprintf(fp, " (x%lld)", inc->occurrences);
+		fputc('\n', fp);
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * format.h: how incidents are written out.
+ *
+ * One model, two back-ends: incident_to_json() builds the JSON object whose
+ * field names are stable (see sre-incident(1)), and the text back-end
+ * renders `show` from that very object, so --json and the text can never
+ * disagree about what an incident holds. The list table is a view of the
+ * same fields.
+ */
+#ifndef SRE_FORMAT_H
+#define SRE_FORMAT_H
+
+#include <cJSON.h>
+
+#include "incident.h"
+#include "store.h"
+
+/* The caller owns what these return (cJSON_Delete). */
+cJSON *incident_to_json(const struct incident *inc);
+/* Adds an "events" array of {at, kind, actor, body} to obj. */
+void incident_add_events_json(cJSON *obj, const struct event *ev, size_t nr);
+
+/* Print a JSON value, pretty, with a final newline. 0 or -1 (printed). */
+int json_print(FILE *fp, const cJSON *value);
+
+/* The text back-ends. color: whether to use ANSI colours. */
+void incident_print_text(FILE *fp, const cJSON *incident, int color);
+void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
+			      int color, time_t now);
+
+/* One line that says what an event did, for the timeline. Caller frees. */
+char *event_summary(const char *kind, const cJSON *body);
+
+#endif

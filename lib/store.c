@@ -1,0 +1,624 @@
+/*
+ * store.c: the SQLite store; see store.h.
+ *
+ * Layout (schema version 1):
+ *   incidents  one row an incident; at most one open row per fingerprint,
+ *              enforced by a partial unique index, so deduplication holds
+ *              even against a writer that skipped the lookup
+ *   events     the append-only timeline; triggers refuse UPDATE and DELETE
+ *   outbox     remote writes waiting to be delivered (used by the trackers)
+ * Times are ISO 8601 UTC text, readable with the sqlite3 shell and
+ * ordered as text.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cJSON.h>
+
+#include "store.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  fingerprint TEXT NOT NULL,"
+	"  service TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  severity TEXT NOT NULL CHECK (severity IN ('critical','high','medium','low')),"
+	"  category TEXT,"
+	"  state TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  occurrences INTEGER NOT NULL DEFAULT 1,"
+	"  opened_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  resolved_at TEXT,"
+	"  remote_key TEXT,"
+	"  remote_url TEXT"
+	");"
+	"CREATE UNIQUE INDEX incidents_open_fingerprint ON incidents(fingerprint)"
+	"  WHERE state <> 'INCIDENT_RESOLVED';"
+	"CREATE INDEX incidents_state ON incidents(state);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  at TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  body TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX events_incident ON events(incident_id, id);"
+	"CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER REFERENCES incidents(id),"
+	"  idempotency_key TEXT NOT NULL UNIQUE,"
+	"  target TEXT NOT NULL,"
+	"  operation TEXT NOT NULL,"
+	"  payload TEXT NOT NULL CHECK (json_valid(payload)),"
+	"  status TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (status IN ('pending','delivered','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  delivered_at TEXT"
+	");"
+	"CREATE INDEX outbox_pending ON outbox(status, id);",
+};
+
+static int db_error(struct store *st, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+
+	if ((code & 0xff) == SQLITE_NOTADB)
+		return error("%s is not an sre store (not an SQLite database)", st->path);
+	if ((code & 0xff) == SQLITE_BUSY)
+		return error("the store %s stayed locked by another process; "
+			     "try again, or raise core.busy-timeout", st->path);
+	return error("store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int code = sqlite3_extended_errcode(st->db);
+		int ret;
+
+		if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_BUSY)
+			ret = db_error(st, sql);
+		else
+			ret = error("store %s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return ret;
+	}
+	return 0;
+}
+
+static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return db_error(st, "cannot prepare a statement");
+	return 0;
+}
+
+static int begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+static int commit(struct store *st)
+{
+	return exec(st, "COMMIT");
+}
+
+static void rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int mkdir_private(const char *path)
+{
+	char *copy = xstrdup(path);
+	int ret = 0;
+
+	for (char *s = copy + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+			ret = error_errno("cannot create directory %s", copy);
+			break;
+		}
+		*s = '/';
+	}
+	free(copy);
+	return ret;
+}
+
+static int migrate(struct store *st)
+{
+	sqlite3_stmt *stmt;
+	int version, ret = 0;
+
+	if (begin(st) < 0)
+		return -1;
+	/* Read inside the write transaction: two first runs migrate once. */
+	if (prepare(st, &stmt, "PRAGMA user_version") < 0) {
+		rollback(st);
+		return -1;
+	}
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		rollback(st);
+		return db_error(st, "cannot read the schema version");
+	}
+	version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (version > (int)ARRAY_SIZE(migrations)) {
+		rollback(st);
+		return error("the store %s has schema version %d, newer than this sre "
+			     "understands (%d); upgrade sre", st->path, version,
+			     (int)ARRAY_SIZE(migrations));
+	}
+	for (; version < (int)ARRAY_SIZE(migrations) && !ret; version++) {
+		char pragma[64];
+
+		ret = exec(st, migrations[version]);
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+		if (!ret)
+			ret = exec(st, pragma);
+	}
+	if (ret) {
+		rollback(st);
+		return error("cannot migrate the store %s; it was left unchanged", st->path);
+	}
+	return commit(st);
+}
+
+char *store_default_path(void)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (state && *state == '/')
+		return xstrfmt("%s/sre/sre.db", state);
+	if (home && *home)
+		return xstrfmt("%s/.local/state/sre/sre.db", home);
+	return NULL;
+}
+
+int store_open(struct store **out, const char *path, int64_t busy_timeout_ms)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int fd;
+
+	st->path = xstrdup(path);
+	if (mkdir_private(path) < 0)
+		goto fail;
+	/* Create the file ourselves so that it is 0600 whatever the umask. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		error_errno("cannot open the store %s", path);
+		goto fail;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		error("cannot open the store %s: %s", path,
+		      st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (busy_timeout_ms > INT32_MAX)
+		busy_timeout_ms = INT32_MAX;
+	sqlite3_busy_timeout(st->db, (int)busy_timeout_ms);
+	if (exec(st, "PRAGMA journal_mode = WAL") < 0 ||
+	    exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
+	    exec(st, "PRAGMA foreign_keys = ON") < 0 ||
+	    migrate(st) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_free(st);
+	return -1;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+static void now_text(char *buf, size_t size)
+{
+	format_iso8601(buf, size, sre_now());
+}
+
+static char *column_dup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static time_t column_time(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, col);
+	time_t v = 0;
+
+	if (t)
+		parse_iso8601((const char *)t, &v);
+	return v;
+}
+
+static int append_event(struct store *st, long long id, const char *at,
+			const char *kind, const char *actor, const char *body)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, &stmt, "INSERT INTO events (incident_id, at, kind, actor, body)"
+			       " VALUES (?, ?, ?, ?, ?)") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return db_error(st, "cannot append an event");
+	return 0;
+}
+
+int store_incident_open(struct store *st, const struct incident_new *in,
+			long long *out_id, int *out_created)
+{
+	const char *source = in->source ? in->source : "manual";
+	char *fp = in->fingerprint ? xstrdup(in->fingerprint)
+				   : incident_default_fingerprint(source, in->service, in->title);
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	long long id = 0;
+	cJSON *body = cJSON_CreateObject();
+	char *text = NULL;
+	int rc, ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		goto out;
+	if (prepare(st, &stmt, "SELECT id, occurrences FROM incidents"
+			       " WHERE fingerprint = ? AND state <> 'INCIDENT_RESOLVED'") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, fp, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		long long occ;
+
+		id = sqlite3_column_int64(stmt, 0);
+		occ = sqlite3_column_int64(stmt, 1) + 1;
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (prepare(st, &stmt, "UPDATE incidents SET occurrences = ?, updated_at = ?"
+				       " WHERE id = ?") < 0)
+			goto out;
+		sqlite3_bind_int64(stmt, 1, occ);
+		sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 3, id);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			db_error(st, "cannot count an occurrence");
+			goto out;
+		}
+		cJSON_AddNumberToObject(body, "occurrences", (double)occ);
+		cJSON_AddStringToObject(body, "title", in->title);
+		text = cJSON_PrintUnformatted(body);
+		if (append_event(st, id, at, "occurrence", in->actor, text) < 0)
+			goto out;
+		*out_created = 0;
+	} else if (rc == SQLITE_DONE) {
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title,"
+				       " severity, state, source, opened_at, updated_at)"
+				       " VALUES (?, ?, ?, ?, 'INCIDENT_DETECTED', ?, ?, ?)") < 0)
+			goto out;
+		sqlite3_bind_text(stmt, 1, fp, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, in->service, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, in->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 4, incident_severity_name(in->severity), -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 5, source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 6, at, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 7, at, -1, SQLITE_STATIC);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			db_error(st, "cannot open an incident");
+			goto out;
+		}
+		id = sqlite3_last_insert_rowid(st->db);
+		cJSON_AddStringToObject(body, "service", in->service);
+		cJSON_AddStringToObject(body, "title", in->title);
+		cJSON_AddStringToObject(body, "severity", incident_severity_name(in->severity));
+		cJSON_AddStringToObject(body, "fingerprint", fp);
+		cJSON_AddStringToObject(body, "source", source);
+		text = cJSON_PrintUnformatted(body);
+		if (append_event(st, id, at, "opened", in->actor, text) < 0)
+			goto out;
+		*out_created = 1;
+	} else {
+		db_error(st, "cannot look up the fingerprint");
+		goto out;
+	}
+	if (commit(st) < 0)
+		goto out;
+	*out_id = id;
+	ret = 0;
+out:
+	if (ret)
+		rollback(st);
+	sqlite3_finalize(stmt);
+	cJSON_Delete(body);
+	cJSON_free(text);
+	free(fp);
+	return ret;
+}
+
+#define INCIDENT_COLUMNS \
+	"id, fingerprint, service, title, severity, category, state, source," \
+	" occurrences, opened_at, updated_at, resolved_at, remote_key, remote_url"
+
+static void read_incident(sqlite3_stmt *stmt, struct incident *inc)
+{
+	const char *state = (const char *)sqlite3_column_text(stmt, 6);
+	const char *sev = (const char *)sqlite3_column_text(stmt, 4);
+	enum incident_state s = STATE_INCIDENT_DETECTED;
+	enum incident_severity v = SEVERITY_MEDIUM;
+
+	memset(inc, 0, sizeof(*inc));
+	inc->id = sqlite3_column_int64(stmt, 0);
+	inc->fingerprint = column_dup(stmt, 1);
+	inc->service = column_dup(stmt, 2);
+	inc->title = column_dup(stmt, 3);
+	if (sev)
+		incident_severity_parse(sev, &v);
+	inc->severity = v;
+	inc->category = column_dup(stmt, 5);
+	if (state)
+		incident_state_parse(state, &s);
+	inc->state = s;
+	inc->source = column_dup(stmt, 7);
+	inc->occurrences = sqlite3_column_int64(stmt, 8);
+	inc->opened_at = column_time(stmt, 9);
+	inc->updated_at = column_time(stmt, 10);
+	inc->resolved_at = column_time(stmt, 11);
+	inc->remote_key = column_dup(stmt, 12);
+	inc->remote_url = column_dup(stmt, 13);
+}
+
+int store_incident_get(struct store *st, long long id, struct incident *out)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, &stmt, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		read_incident(stmt, out);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return db_error(st, "cannot read an incident");
+}
+
+int store_incident_list(struct store *st, const struct incident_filter *f,
+			struct incident **out, size_t *nr)
+{
+	sqlite3_stmt *stmt;
+	struct incident *list = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if (prepare(st, &stmt, "SELECT " INCIDENT_COLUMNS " FROM incidents"
+			       " WHERE (?1 OR state <> 'INCIDENT_RESOLVED')"
+			       "   AND (?2 IS NULL OR state = ?2)"
+			       "   AND (?3 IS NULL OR service = ?3)"
+			       " ORDER BY id") < 0)
+		return -1;
+	sqlite3_bind_int(stmt, 1, f->all || f->state == STATE_INCIDENT_RESOLVED);
+	if (f->state >= 0)
+		sqlite3_bind_text(stmt, 2, incident_state_name(f->state), -1, SQLITE_STATIC);
+	if (f->service)
+		sqlite3_bind_text(stmt, 3, f->service, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		ALLOC_GROW(list, n + 1, alloc);
+		read_incident(stmt, &list[n++]);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		incident_list_free(list, n);
+		return db_error(st, "cannot list incidents");
+	}
+	*out = list;
+	*nr = n;
+	return 0;
+}
+
+void incident_list_free(struct incident *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		incident_release(&list[i]);
+	free(list);
+}
+
+int store_incident_transition(struct store *st, long long id, int expected,
+			      enum incident_state to, const char *actor,
+			      const char *reason)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum incident_state from = STATE_INCIDENT_DETECTED;
+	cJSON *body = NULL;
+	char *text = NULL, at[32];
+	int rc, ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "SELECT state FROM incidents WHERE id = ?") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		db_error(st, "cannot read an incident");
+		goto out;
+	}
+	if (incident_state_parse((const char *)sqlite3_column_text(stmt, 0), &from) < 0) {
+		error("incident %lld has an unknown state '%s' in the store", id,
+		      sqlite3_column_text(stmt, 0));
+		goto out;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (expected >= 0 && (int)from != expected) {
+		error("incident %lld moved from %s to %s meanwhile; not moving it to %s",
+		      id, incident_state_name(expected), incident_state_name(from),
+		      incident_state_name(to));
+		ret = STORE_REFUSED;
+		goto out;
+	}
+	if (!incident_transition_allowed(from, to)) {
+		error("incident %lld cannot go from %s to %s", id,
+		      incident_state_name(from), incident_state_name(to));
+		ret = STORE_REFUSED;
+		goto out;
+	}
+	if (prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
+			       " resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END"
+			       " WHERE id = ? AND state = ?") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, incident_state_name(to), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, to == STATE_INCIDENT_RESOLVED);
+	sqlite3_bind_text(stmt, 4, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 5, id);
+	sqlite3_bind_text(stmt, 6, incident_state_name(from), -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE || sqlite3_changes(st->db) != 1) {
+		db_error(st, "cannot change the incident's state");
+		goto out;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "from", incident_state_name(from));
+	cJSON_AddStringToObject(body, "to", incident_state_name(to));
+	if (reason)
+		cJSON_AddStringToObject(body, "reason", reason);
+	text = cJSON_PrintUnformatted(body);
+	if (append_event(st, id, at, "transition", actor, text) < 0)
+		goto out;
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	sqlite3_finalize(stmt);
+	cJSON_Delete(body);
+	cJSON_free(text);
+	return ret;
+}
+
+int store_event_append(struct store *st, long long id, const char *kind,
+		       const char *actor, const char *body_json)
+{
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	int rc, ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "UPDATE incidents SET updated_at = ? WHERE id = ?") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, id);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot update an incident");
+		goto out;
+	}
+	if (!sqlite3_changes(st->db)) {
+		ret = 1;
+		goto out;
+	}
+	if (append_event(st, id, at, kind, actor, body_json) < 0)
+		goto out;
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_event_list(struct store *st, long long incident_id,
+		     struct event **out, size_t *nr)
+{
+	sqlite3_stmt *stmt;
+	struct event *list = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if (prepare(st, &stmt, "SELECT id, at, kind, actor, body FROM events"
+			       " WHERE incident_id = ? ORDER BY id") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct event *e;
+
+		ALLOC_GROW(list, n + 1, alloc);
+		e = &list[n++];
+		e->id = sqlite3_column_int64(stmt, 0);
+		e->at = column_time(stmt, 1);
+		e->kind = column_dup(stmt, 2);
+		e->actor = column_dup(stmt, 3);
+		e->body = column_dup(stmt, 4);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		event_list_free(list, n);
+		return db_error(st, "cannot read the timeline");
+	}
+	*out = list;
+	*nr = n;
+	return 0;
+}
+
+void event_list_free(struct event *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(list[i].kind);
+		free(list[i].actor);
+		free(list[i].body);
+	}
+	free(list);
+}

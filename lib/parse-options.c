@@ -195,7 +195,7 @@ void usage_with_options(FILE *fp, const char *const *usagestr,
 		fprintf(fp, "%s%s\n", first ? "usage: " : "   or: ", *usagestr);
 		first = 0;
 	}
-	if (opts && opts->type != OPTION_END)
+	if (opts && opts->type != OPTION_END && opts->type != OPTION_GROUP)
 		fputc('\n', fp);
 	for (o = opts; o && o->type != OPTION_END; o++) {
 		struct strbuf sb = STRBUF_INIT;

@@ -1,0 +1,203 @@
+#!/bin/sh
+test_description='sre config: the git-config format, levels, editing and secrets'
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'setting a key writes .sre/config in the current directory' '
+	sre config core.actor alice &&
+	printf "[core]\n\tactor = alice\n" >expect &&
+	test_cmp expect .sre/config &&
+	sre config core.actor >out &&
+	echo alice >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'a key that is not set exits 1 and prints nothing' '
+	test_expect_code 1 sre config core.db >out 2>err &&
+	! test -s out && ! test -s err
+'
+
+test_expect_success 'an invalid key is fatal and says why' '
+	test_expect_code 128 sre config nodot 2>err &&
+	test_grep "invalid key .nodot.: a key needs a section" err &&
+	test_expect_code 128 sre config core.9lives x 2>err &&
+	test_grep "must start with a letter" err
+'
+
+test_expect_success '--global writes the file under XDG_CONFIG_HOME' '
+	sre config --global core.actor from-global &&
+	test_grep "actor = from-global" "$XDG_CONFIG_HOME/sre/config" &&
+	sre config --global core.actor >out &&
+	echo from-global >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'later levels win: global < local < SRE_CONFIG < -c' '
+	sre config core.actor >out && echo alice >expect && test_cmp expect out &&
+	printf "[core]\n\tactor = from-env\n" >env.cfg &&
+	SRE_CONFIG=env.cfg sre config core.actor >out &&
+	echo from-env >expect && test_cmp expect out &&
+	SRE_CONFIG=env.cfg sre -c core.actor=from-c config core.actor >out &&
+	echo from-c >expect && test_cmp expect out
+'
+
+test_expect_success 'SRE_CONFIG naming a missing file is fatal' '
+	SRE_CONFIG=missing.cfg test_expect_code 128 sre config core.actor 2>err &&
+	test_grep "missing.cfg" err
+'
+
+test_expect_success 'editing keeps comments, blank lines, order and other sections' '
+	mkdir edit && cd edit && mkdir .sre &&
+	cat >.sre/config <<-\EOT &&
+	# team settings
+	[core]
+		actor = bob   ; the on-call bot
+
+	[color]
+		ui = never
+	# end
+	EOT
+	sre config core.actor carol &&
+	sre config color.ui auto &&
+	sre config core.db /var/lib/sre.db &&
+	sre config check.web.url http://127.0.0.1:1/health &&
+	printf "%s\n" "# team settings" "[core]" "	actor = carol" "	db = /var/lib/sre.db" "" \
+		"[color]" "	ui = auto" "# end" "[check \"web\"]" \
+		"	url = http://127.0.0.1:1/health" >expect &&
+	test_cmp expect .sre/config
+'
+
+test_expect_success 'the file format: quotes, escapes, continuation, comments, case' '
+	mkdir fmt && cd fmt && mkdir .sre &&
+	cat >.sre/config <<-\EOT &&
+	[Core]
+		Actor = "  spaced  " # comment
+	[check "Web"]
+		title = a \"quoted\" word; then a comment
+		long = one \
+	two
+		flag
+	EOT
+	sre config core.actor >out && echo "  spaced  " >expect && test_cmp expect out &&
+	sre config check.Web.title >out && echo "a \"quoted\" word" >expect && test_cmp expect out &&
+	sre config check.Web.long >out && echo "one two" >expect && test_cmp expect out &&
+	sre config --type bool check.Web.flag >out && echo true >expect && test_cmp expect out &&
+	test_expect_code 1 sre config check.web.title
+'
+
+test_expect_success 'a malformed file is fatal and names the file and line' '
+	mkdir bad && cd bad && mkdir .sre &&
+	printf "[core]\n\tactor = ok\n\tdb = \"unterminated\n" >.sre/config &&
+	test_expect_code 128 sre config core.actor 2>err &&
+	test_grep "bad config line 3 in .sre/config: unterminated quote" err &&
+	printf "[core\nx = 1\n" >.sre/config &&
+	test_expect_code 128 sre incident list 2>err &&
+	test_grep "bad config line 1 in .sre/config" err &&
+	! test -e "$SRE_DB"
+'
+
+test_expect_success 'a bad typed value is fatal where it is used, naming file and line' '
+	mkdir badval && cd badval && mkdir .sre &&
+	printf "[core]\n\tbusy-timeout = 5 parsecs\n" >.sre/config &&
+	test_expect_code 128 sre incident list 2>err &&
+	test_grep "bad duration value .5 parsecs. for core.busy-timeout in .sre/config line 2" err
+'
+
+test_expect_success 'writing a known key checks its type' '
+	test_expect_code 128 sre config color.ui sometimes 2>err &&
+	test_grep "color.ui takes one of auto|always|never" err &&
+	test_expect_code 128 sre config core.busy-timeout soon 2>err &&
+	test_grep "takes a duration" err &&
+	! grep busy-timeout .sre/config
+'
+
+test_expect_success '--type prints booleans, sizes and durations canonically' '
+	sre -c a.b=YES config --type bool a.b >out && echo true >expect && test_cmp expect out &&
+	sre -c a.b=2k config --type int a.b >out && echo 2048 >expect && test_cmp expect out &&
+	sre -c a.b=1h30m config --type duration a.b >out && echo 5400000 >expect && test_cmp expect out &&
+	test_expect_code 128 sre -c a.b=maybe config --type bool a.b 2>err &&
+	test_grep "not a boolean" err
+'
+
+test_expect_success '--unset removes the key; unsetting a missing key exits 1' '
+	sre config core.db /tmp/x.db &&
+	sre config --unset core.db &&
+	! grep "db =" .sre/config &&
+	test_expect_code 1 sre config --unset core.db 2>err &&
+	test_grep "core.db is not set" err
+'
+
+test_expect_success '--list shows every setting in order; --show-origin says where' '
+	sre -c extra.key=1 config --list >out &&
+	test_grep -x "core.actor=from-global" out &&
+	test_grep -x "core.actor=alice" out &&
+	test_grep -x "extra.key=1" out &&
+	sre -c extra.key=1 config --list --show-origin >out &&
+	test_grep "^local	file:.sre/config:2	core.actor=alice$" out &&
+	test_grep "^command	command line:	extra.key=1$" out
+'
+
+test_expect_success 'sre refuses to store a secret' '
+	cp .sre/config before &&
+	test_expect_code 128 sre config github.token ghp_abc123 2>err &&
+	test_grep "does not store secrets" err &&
+	! grep ghp_abc123 err &&
+	test_cmp before .sre/config
+'
+
+test_expect_success 'a secret in a file others can read draws a warning; --list redacts it' '
+	mkdir sec && cd sec && mkdir .sre &&
+	printf "[jira]\n\tpassword = hunter2\n" >.sre/config &&
+	chmod 644 .sre/config &&
+	sre config --list >out 2>err &&
+	test_grep "warning: jira.password is set in .sre/config, which other users can read" err &&
+	test_grep -x "jira.password=<redacted>" out &&
+	! grep hunter2 out err &&
+	chmod 600 .sre/config &&
+	sre config --list >out 2>err &&
+	! test -s err
+'
+
+test_expect_success 'a secret given with -c draws a warning about the process list' '
+	sre -c github.token=abc config --list >out 2>err &&
+	test_grep "github.token given with -c can be seen by other users" err &&
+	! grep abc out err
+'
+
+test_expect_success 'include.path reads another file, relative to the including one' '
+	mkdir -p inc/.sre inc/.sre/more &&
+	printf "[include]\n\tpath = more/extra\n[core]\n\tactor = before\n" >inc/.sre/config &&
+	printf "[core]\n\tdb = ~/included.db\n" >inc/.sre/more/extra &&
+	sre -C inc config --type path core.db >out &&
+	echo "$HOME/included.db" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'an include loop is stopped with an error' '
+	mkdir -p loop/.sre &&
+	printf "[include]\n\tpath = config\n" >loop/.sre/config &&
+	test_expect_code 128 sre -C loop config core.actor 2>err &&
+	test_grep "nested too deeply" err
+'
+
+test_expect_success 'core.db in the configuration places the store' '
+	sre -c core.db="$PWD/elsewhere/s.db" incident open -s svc -t title >/dev/null &&
+	test -f elsewhere/s.db
+'
+
+test_expect_success '--known-keys lists the keys sre knows with their types' '
+	sre config --known-keys >out &&
+	test_grep "^core.db  *path " out &&
+	test_grep "^color.ui  *auto|always|never " out
+'
+
+test_expect_success 'colour only when asked or on a terminal, never with NO_COLOR' '
+	sre incident open -s colour -t "bright red" --severity critical >/dev/null &&
+	sre incident list >plain &&
+	! grep "$(printf "\033")" plain &&
+	sre -c color.ui=always incident list >coloured &&
+	grep "$(printf "\033")" coloured &&
+	NO_COLOR=1 sre -c color.ui=always incident list >nocolor &&
+	! grep "$(printf "\033")" nocolor
+'
+
+test_done

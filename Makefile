@@ -33,7 +33,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(RL_LIBS)
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2 -Wundef
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(RL_CPPFLAGS) \
-	     -DSRE_VERSION='"$(VERSION)"' -MMD -MP
+	     -DSRE_VERSION='"$(VERSION)"' -DSRE_MANDIR='"$(MANDIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
@@ -62,12 +62,16 @@ DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 all: sre $(MAN)
 .PHONY: all deps test run-tests demo run-demo install clean FORCE
 
-# Relink ./sre whenever the variant changes, so `make test SANITIZE=1`
-# never runs a stale binary (after git's GIT-CFLAGS).
+# Rebuild when the flags change, and relink ./sre whenever the variant
+# changes, so `make test SANITIZE=1` never runs a stale binary (after git's
+# GIT-CFLAGS). Each variant keeps its own objects.
+$(B)/CFLAGS: FORCE
+	@mkdir -p $(B)
+	@echo '$(ALL_CFLAGS) $(READLINE)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(READLINE)' > $@
+
 build/VARIANT: FORCE
 	@mkdir -p build
-	@echo '$(VARIANT) $(ALL_CFLAGS) $(READLINE)' | cmp -s - $@ || \
-		echo '$(VARIANT) $(ALL_CFLAGS) $(READLINE)' > $@
+	@echo '$(VARIANT)' | cmp -s - $@ || echo '$(VARIANT)' > $@
 
 sre: $(CMD_OBJ) $(B)/libsre.a build/VARIANT
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsre.a $(PKG_LIBS)
@@ -76,7 +80,7 @@ $(B)/libsre.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c $(B)/CFLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 

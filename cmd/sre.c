@@ -20,6 +20,9 @@
 #ifndef SRE_VERSION
 #define SRE_VERSION "unknown"
 #endif
+#ifndef SRE_MANDIR
+#define SRE_MANDIR "/usr/local/share/man"
+#endif
 
 enum {
 	NEED_CONFIG = 1 << 0,
@@ -136,40 +139,44 @@ static void list_commands(FILE *fp)
 
 /*
  * The man page of a command: from the build tree when sre runs from it
- * (man/ beside the binary), else the installed one.
+ * (man/ beside the binary), else the one `make install` put under
+ * SRE_MANDIR. man runs only when the page exists, so a command without a
+ * page falls back to its usage without man complaining first.
+ * Returns man's exit status, or -1 when there is no page.
  */
 static int show_man_page(const char *cmd)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *page = xstrfmt("%s%s", cmd ? "sre-" : "sre", cmd ? cmd : "");
-	char *local = NULL;
-	struct strvec argv = STRVEC_INIT;
-	int status;
+	char *page = NULL;
+	struct stat st;
+	int status = -1;
 
 	if (n > 0) {
 		char *slash;
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
 		if (slash) {
-			struct stat st;
 			*slash = '\0';
-			local = xstrfmt("%s/man/%s.1", exe, page);
-			if (stat(local, &st) < 0) {
-				free(local);
-				local = NULL;
+			page = xstrfmt("%s/man/sre-%s.1", exe, cmd);
+			if (stat(page, &st) < 0) {
+				free(page);
+				page = NULL;
 			}
 		}
 	}
-	strvec_push(&argv, "man");
-	if (local)
-		strvec_pushl(&argv, "-l", local, NULL);
-	else
-		strvec_push(&argv, page);
-	status = run_command(argv.v);
-	strvec_clear(&argv);
-	free(local);
-	free(page);
+	if (!page) {
+		page = xstrfmt("%s/man1/sre-%s.1", SRE_MANDIR, cmd);
+		if (stat(page, &st) < 0) {
+			free(page);
+			page = NULL;
+		}
+	}
+	if (page) {
+		const char *argv[] = { "man", "-l", page, NULL };
+		status = run_command(argv);
+		free(page);
+	}
 	return status;
 }
 

@@ -2,6 +2,7 @@
 # `make` builds ./sre and the man pages; `make test` runs every test
 # through prove; `make test SANITIZE=1` the same under ASan and UBSan;
 # `make demo` walks a fresh store through an incident's life;
+# `make bench` prints what the store costs against a plain-SQLite baseline;
 # `make install PREFIX=... DESTDIR=...` installs.
 
 VERSION = 0.1.0
@@ -60,7 +61,7 @@ DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	git perl man-db
 
 all: sre $(MAN)
-.PHONY: all deps test run-tests demo run-demo install clean FORCE
+.PHONY: all deps test run-tests demo run-demo bench install clean FORCE
 
 # Rebuild when the flags change, and relink ./sre whenever the variant
 # changes, so `make test SANITIZE=1` never runs a stale binary (after git's
@@ -87,6 +88,14 @@ $(B)/%.o: %.c $(B)/CFLAGS
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libsre.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libsre.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# Benchmarks print ratios against a baseline measured in the same run.
+bench: $(B)/bench/bench-store
+	$(B)/bench/bench-store 5000
 
 man/%: man/%.scd
 	scdoc < $< > $@

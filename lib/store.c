@@ -21,9 +21,21 @@
 #include "strbuf.h"
 #include "timeutil.h"
 
+/*
+ * Statements are prepared once and kept: parsing SQL was half the cost of
+ * opening an incident (bench/bench-store.c). The SQL texts are the
+ * literals of this file, so the cache is small and fixed.
+ */
+#define STMT_CACHE 24
+
 struct store {
 	sqlite3 *db;
 	char *path;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+	int ncache;
 };
 
 static const char *const migrations[] = {
@@ -107,27 +119,70 @@ static int exec(struct store *st, const char *sql)
 	return 0;
 }
 
+/* A cached prepared statement; give it back with done(). */
 static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 {
-	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+	int i;
+
+	for (i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql || !strcmp(st->cache[i].sql, sql)) {
+			*stmt = st->cache[i].stmt;
+			return 0;
+		}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
+			       NULL) != SQLITE_OK)
 		return db_error(st, "cannot prepare a statement");
+	if (st->ncache < STMT_CACHE) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = *stmt;
+		st->ncache++;
+	}
+	return 0;
+}
+
+/* Reset a statement from prepare() for its next use (NULL is fine). */
+static void done(struct store *st, sqlite3_stmt *stmt)
+{
+	if (!stmt)
+		return;
+	for (int i = 0; i < st->ncache; i++)
+		if (st->cache[i].stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			return;
+		}
+	sqlite3_finalize(stmt);
+}
+
+/* Run one statement that returns no rows. */
+static int run(struct store *st, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, &stmt, sql) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	done(st, stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, sql);
 	return 0;
 }
 
 static int begin(struct store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	return run(st, "BEGIN IMMEDIATE");
 }
 
 static int commit(struct store *st)
 {
-	return exec(st, "COMMIT");
+	return run(st, "COMMIT");
 }
 
 static void rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		run(st, "ROLLBACK");
 }
 
 static int mkdir_private(const char *path)
@@ -162,12 +217,12 @@ static int migrate(struct store *st)
 		return -1;
 	}
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
+		done(st, stmt);
 		rollback(st);
 		return db_error(st, "cannot read the schema version");
 	}
 	version = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	if (version > (int)ARRAY_SIZE(migrations)) {
 		rollback(st);
 		return error("the store %s has schema version %d, newer than this sre "
@@ -241,6 +296,8 @@ void store_free(struct store *st)
 {
 	if (!st)
 		return;
+	for (int i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -283,7 +340,7 @@ static int append_event(struct store *st, long long id, const char *at,
 	sqlite3_bind_text(stmt, 4, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return db_error(st, "cannot append an event");
 	return 0;
@@ -315,7 +372,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 
 		id = sqlite3_column_int64(stmt, 0);
 		occ = sqlite3_column_int64(stmt, 1) + 1;
-		sqlite3_finalize(stmt);
+		done(st, stmt);
 		stmt = NULL;
 		if (prepare(st, &stmt, "UPDATE incidents SET occurrences = ?, updated_at = ?"
 				       " WHERE id = ?") < 0)
@@ -334,7 +391,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 			goto out;
 		*out_created = 0;
 	} else if (rc == SQLITE_DONE) {
-		sqlite3_finalize(stmt);
+		done(st, stmt);
 		stmt = NULL;
 		if (prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title,"
 				       " severity, state, source, opened_at, updated_at)"
@@ -372,7 +429,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 out:
 	if (ret)
 		rollback(st);
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	cJSON_Delete(body);
 	cJSON_free(text);
 	free(fp);
@@ -422,7 +479,7 @@ int store_incident_get(struct store *st, long long id, struct incident *out)
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		read_incident(stmt, out);
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE)
@@ -453,7 +510,7 @@ int store_incident_list(struct store *st, const struct incident_filter *f,
 		ALLOC_GROW(list, n + 1, alloc);
 		read_incident(stmt, &list[n++]);
 	}
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	if (rc != SQLITE_DONE) {
 		incident_list_free(list, n);
 		return db_error(st, "cannot list incidents");
@@ -500,7 +557,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 		      sqlite3_column_text(stmt, 0));
 		goto out;
 	}
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	stmt = NULL;
 	if (expected >= 0 && (int)from != expected) {
 		error("incident %lld moved from %s to %s meanwhile; not moving it to %s",
@@ -541,7 +598,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 out:
 	if (ret)
 		rollback(st);
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	cJSON_Delete(body);
 	cJSON_free(text);
 	return ret;
@@ -576,7 +633,7 @@ int store_event_append(struct store *st, long long id, const char *kind,
 out:
 	if (ret)
 		rollback(st);
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	return ret;
 }
 
@@ -603,7 +660,7 @@ int store_event_list(struct store *st, long long incident_id,
 		e->actor = column_dup(stmt, 3);
 		e->body = column_dup(stmt, 4);
 	}
-	sqlite3_finalize(stmt);
+	done(st, stmt);
 	if (rc != SQLITE_DONE) {
 		event_list_free(list, n);
 		return db_error(st, "cannot read the timeline");

@@ -243,6 +243,8 @@ static int incident_comment(int argc, const char **argv)
 		usage_error(comment_usage, opts, "'sre incident comment' takes an id and a text");
 	id = parse_id(argv[0], comment_usage, opts);
 	if (!strcmp(argv[1], "-")) {
+		if (isatty(0))
+			fprintf(stderr, "Type the comment; end it with Ctrl-D.\n");
 		if (strbuf_read_fd(&text, 0, MAX_COMMENT) < 0)
 			die_errno("cannot read the comment from standard input");
 		strbuf_trim(&text);

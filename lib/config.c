@@ -483,7 +483,8 @@ int config_add_override(struct config *cfg, const char *kv)
 
 	strbuf_add(&raw, kv, eq ? (size_t)(eq - kv) : strlen(kv));
 	if (config_key_normalize(raw.buf, &key, &why) < 0) {
-		ret = error("bad -c option '%s': %s", kv, why);
+		/* Only the key: the value may be a secret. */
+		ret = error("bad -c option '%s': %s", raw.buf, why);
 	} else {
 		if (config_key_is_secret(key.buf))
 			warning("%s given with -c can be seen by other users in the "
@@ -595,11 +596,14 @@ const char *config_get_string(const struct config *cfg, const char *key)
 
 static int bad_value(const struct config_entry *e, const char *what)
 {
+	/* An error message never shows a secret, even a malformed one. */
+	const char *v = config_key_is_secret(e->key) ? "<redacted>" :
+			e->value ? e->value : "";
+
 	if (e->line)
-		return error("bad %s value '%s' for %s in %s line %d", what,
-			     e->value ? e->value : "", e->key, e->origin, e->line);
-	return error("bad %s value '%s' for %s on the %s", what,
-		     e->value ? e->value : "", e->key, e->origin);
+		return error("bad %s value '%s' for %s in %s line %d", what, v,
+			     e->key, e->origin, e->line);
+	return error("bad %s value '%s' for %s on the %s", what, v, e->key, e->origin);
 }
 
 int config_parse_bool(const char *v, int *out)

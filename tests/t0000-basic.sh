@@ -94,7 +94,7 @@ test_expect_success '-c sets a value for one run, and the last -c wins' '
 
 test_expect_success '-c with a bad key is fatal and names it' '
 	test_expect_code 128 sre -c nodot=1 config core.actor 2>err &&
-	test_grep "bad -c option .nodot=1." err
+	test_grep "bad -c option .nodot.: a key needs a section" err
 '
 
 test_expect_success '--db puts the store where it says' '

@@ -37,6 +37,8 @@ extern struct sre_context the_sre;
 
 /* The store, opened on first use (dies when it cannot be opened). */
 struct store *sre_store(void);
+/* The same for commands that only read: NULL when there is no store yet. */
+struct store *sre_store_if_exists(void);
 
 /* The person or program sre names as the actor of a change. */
 const char *sre_actor(void);

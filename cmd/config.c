@@ -73,7 +73,7 @@ int cmd_config(int argc, const char **argv)
 		OPT_CMDMODE(0, "unset", &mode, "remove a setting", MODE_UNSET),
 		OPT_CMDMODE(0, "known-keys", &mode, "list the keys sre knows, with their types", MODE_KNOWN),
 		OPT_GROUP("Other"),
-		OPT_STRING('t', "type", &type, "type", "check and print the value as bool, int (bytes) or duration (milliseconds)"),
+		OPT_STRING('t', "type", &type, "type", "check and print the value as bool, int (bytes), duration (milliseconds) or path (~/ expanded)"),
 		OPT_BOOL(0, "show-origin", &show_origin, "with --list, show the file and line each setting comes from"),
 		OPT_END(),
 	};

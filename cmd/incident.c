@@ -3,6 +3,7 @@
  * show, transition and comment. The loop's commands (scout, diagnose, fix)
  * do the same through lib/; this is how a person or a script does it.
  */
+#include <errno.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -119,6 +120,7 @@ static int incident_list(int argc, const char **argv)
 	const char *state = NULL, *service = NULL;
 	int all = 0, json = 0, porcelain = 0;
 	struct incident_filter f = { 0 };
+	struct store *st;
 	struct incident *list;
 	size_t nr;
 	const struct option opts[] = {
@@ -138,8 +140,13 @@ static int incident_list(int argc, const char **argv)
 	f.all = all;
 	f.state = state ? (int)parse_state(state, list_usage, opts) : -1;
 	f.service = service;
-	if (store_incident_list(sre_store(), &f, &list, &nr) < 0)
+	st = sre_store_if_exists();
+	if (!st) {
+		list = NULL;
+		nr = 0;
+	} else if (store_incident_list(st, &f, &list, &nr) < 0) {
 		return EXIT_FATAL;
+	}
 	if (json) {
 		cJSON *arr = cJSON_CreateArray();
 		for (size_t i = 0; i < nr; i++)
@@ -161,6 +168,7 @@ static int incident_list(int argc, const char **argv)
 static int incident_show(int argc, const char **argv)
 {
 	int json = 0, r;
+	struct store *st;
 	struct incident inc;
 	struct event *events;
 	size_t nr;
@@ -175,12 +183,15 @@ static int incident_show(int argc, const char **argv)
 	if (argc != 1)
 		usage_error(show_usage, opts, "'sre incident show' takes one incident id");
 	id = parse_id(argv[0], show_usage, opts);
-	r = store_incident_get(sre_store(), id, &inc);
+	st = sre_store_if_exists();
+	if (!st)
+		return no_such_incident(id);
+	r = store_incident_get(st, id, &inc);
 	if (r < 0)
 		return EXIT_FATAL;
 	if (r > 0)
 		return no_such_incident(id);
-	if (store_event_list(sre_store(), id, &events, &nr) < 0) {
+	if (store_event_list(st, id, &events, &nr) < 0) {
 		incident_release(&inc);
 		return EXIT_FATAL;
 	}
@@ -218,6 +229,8 @@ static int incident_transition(int argc, const char **argv)
 		expected = (int)parse_state(from, transition_usage, opts);
 	if (reason && incident_check_text("the reason", reason, MAX_REASON, 1) < 0)
 		return EXIT_USAGE;
+	if (!sre_store_if_exists())
+		return no_such_incident(id);
 	r = store_incident_transition(sre_store(), id, expected, to, sre_actor(), reason);
 	if (r > 0)
 		return no_such_incident(id);
@@ -245,8 +258,12 @@ static int incident_comment(int argc, const char **argv)
 	if (!strcmp(argv[1], "-")) {
 		if (isatty(0))
 			fprintf(stderr, "Type the comment; end it with Ctrl-D.\n");
-		if (strbuf_read_fd(&text, 0, MAX_COMMENT) < 0)
-			die_errno("cannot read the comment from standard input");
+		if (strbuf_read_fd(&text, 0, MAX_COMMENT) < 0) {
+			if (errno != EFBIG)
+				die_errno("cannot read the comment from standard input");
+			error("the comment is longer than %d bytes", MAX_COMMENT);
+			return EXIT_USAGE;
+		}
 		strbuf_trim(&text);
 	} else {
 		strbuf_addstr(&text, argv[1]);
@@ -254,6 +271,10 @@ static int incident_comment(int argc, const char **argv)
 	if (incident_check_text("the comment", text.buf, MAX_COMMENT, 1) < 0) {
 		strbuf_release(&text);
 		return EXIT_USAGE;
+	}
+	if (!sre_store_if_exists()) {
+		strbuf_release(&text);
+		return no_such_incident(id);
 	}
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "text", text.buf);

@@ -313,11 +313,14 @@ static void run_external(int argc, const char **argv)
 /*
  * The store opens on first use rather than before the command runs, so
  * that `-h`, a usage mistake or --completion-helper never creates one.
+ * With create unset, a store that does not exist yet is not made: the
+ * caller gets NULL and reads it as empty.
  */
-struct store *sre_store(void)
+static struct store *open_store(int create)
 {
 	char *path = NULL;
 	int64_t busy = 30000;
+	struct stat st;
 
 	if (the_sre.store)
 		return the_sre.store;
@@ -334,6 +337,10 @@ struct store *sre_store(void)
 		die("no place for the store: set HOME, XDG_STATE_HOME, core.db or --db");
 	if (config_get_duration_ms(&the_sre.cfg, "core.busy-timeout", &busy) < 0)
 		exit(EXIT_FATAL);
+	if (!create && stat(path, &st) < 0 && errno == ENOENT) {
+		free(path);
+		return NULL;
+	}
 	if (store_open(&the_sre.store, path, busy) < 0) {
 		free(path);
 		exit(EXIT_FATAL);
@@ -342,18 +349,47 @@ struct store *sre_store(void)
 	return the_sre.store;
 }
 
+struct store *sre_store(void)
+{
+	return open_store(1);
+}
+
+struct store *sre_store_if_exists(void)
+{
+	return open_store(0);
+}
+
+/* Is flag among the options (before any "--")? */
+static int has_option(int argc, const char **argv, const char *flag)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], flag))
+			return 1;
+	}
+	return 0;
+}
+
 static int run_builtin(const struct cmd_struct *c, int argc, const char **argv)
 {
 	int status;
 
 	the_sre.cmd_name = c->name;
-	/* `sre <cmd> --help` is `sre help <cmd>`, as in git. */
-	if (argc == 2 && !strcmp(argv[1], "--help") && c->fn != cmd_help) {
+	/* `sre <cmd> [<sub>] --help` is `sre help <cmd>`, as in git. */
+	if (c->fn != cmd_help && has_option(argc, argv, "--help")) {
 		const char *args[] = { "help", c->name, NULL };
 		return cmd_help(2, args);
 	}
 	if (c->need & NEED_CONFIG) {
-		if (config_load(&the_sre.cfg, &the_sre.overrides) < 0)
+		/*
+		 * A malformed file is fatal, except to -h and the completion
+		 * helper: help and tab completion keep working while the user
+		 * mends the file (the error is still printed).
+		 */
+		int lenient = has_option(argc, argv, "-h") ||
+			      has_option(argc, argv, "--completion-helper");
+		if (config_load(&the_sre.cfg, &the_sre.overrides) < 0 && !lenient)
 			exit(EXIT_FATAL);
 	}
 	the_sre.color = color_wanted(&the_sre.cfg, 1);

@@ -12,9 +12,9 @@ int color_wanted(const struct config *cfg, int fd)
 
 	if (no && *no)
 		return 0;
-	if (ui && (!strcmp(ui, "never") || !strcmp(ui, "false")))
+	if (ui && !strcmp(ui, "never"))
 		return 0;
-	if (ui && (!strcmp(ui, "always") || !strcmp(ui, "true")))
+	if (ui && !strcmp(ui, "always"))
 		return 1;
 	return isatty(fd) && (!term || strcmp(term, "dumb"));
 }

@@ -387,20 +387,19 @@ int config_read_buffer(struct config *cfg, const char *buf, size_t len,
 	return read_buffer(cfg, buf, len, origin, scope, 0);
 }
 
-static void warn_readable_secrets(const struct config *cfg, size_t from,
-				  const char *path)
+/* Warn about each secret read from a file (or an include) others can read. */
+static void warn_readable_secrets(const struct config *cfg, size_t from)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0 || !(st.st_mode & (S_IRGRP | S_IROTH)))
-		return;
 	for (size_t i = from; i < cfg->nr; i++) {
 		const struct config_entry *e = &cfg->entries[i];
-		if (strcmp(e->origin, path) || !config_key_is_secret(e->key))
+		struct stat st;
+
+		if (!config_key_is_secret(e->key) || !e->line ||
+		    stat(e->origin, &st) < 0 || !(st.st_mode & (S_IRGRP | S_IROTH)))
 			continue;
 		warning("%s is set in %s, which other users can read; "
 			"use %s-command or an environment variable instead",
-			e->key, path, e->key);
+			e->key, e->origin, e->key);
 	}
 }
 
@@ -424,7 +423,7 @@ int config_read_file(struct config *cfg, const char *path,
 	ret = read_buffer(cfg, buf.buf, buf.len, path, scope, 0);
 	strbuf_release(&buf);
 	if (!ret)
-		warn_readable_secrets(cfg, before, path);
+		warn_readable_secrets(cfg, before);
 	return ret;
 }
 

@@ -244,6 +244,42 @@ static int migrate(struct store *st)
 	return commit(st);
 }
 
+/*
+ * Switch to WAL. The mode is stored in the file, so this is a no-op after
+ * the first run; but the switch needs the file to itself and answers BUSY
+ * at once, without the busy handler, while another process has it open
+ * (two first runs at the same moment). Retry until the busy timeout.
+ */
+static int set_wal(struct store *st, int64_t timeout_ms)
+{
+	int64_t waited = 0;
+
+	for (;;) {
+		sqlite3_stmt *stmt;
+		const unsigned char *mode = NULL;
+		int rc;
+
+		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
+				       NULL) != SQLITE_OK)
+			return db_error(st, "cannot switch to WAL");
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW)
+			mode = sqlite3_column_text(stmt, 0);
+		if (rc == SQLITE_ROW && mode && !strcmp((const char *)mode, "wal")) {
+			sqlite3_finalize(stmt);
+			return 0;
+		}
+		sqlite3_finalize(stmt);
+		if ((rc & 0xff) != SQLITE_BUSY && rc != SQLITE_ROW)
+			return db_error(st, "cannot switch to WAL");
+		if (waited >= timeout_ms)
+			return error("the store %s stayed locked by another process; "
+				     "try again, or raise core.busy-timeout", st->path);
+		sqlite3_sleep(20);
+		waited += 20;
+	}
+}
+
 char *store_default_path(void)
 {
 	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -280,7 +316,7 @@ int store_open(struct store **out, const char *path, int64_t busy_timeout_ms)
 	if (busy_timeout_ms > INT32_MAX)
 		busy_timeout_ms = INT32_MAX;
 	sqlite3_busy_timeout(st->db, (int)busy_timeout_ms);
-	if (exec(st, "PRAGMA journal_mode = WAL") < 0 ||
+	if (set_wal(st, busy_timeout_ms) < 0 ||
 	    exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON") < 0 ||
 	    migrate(st) < 0)

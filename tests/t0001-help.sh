@@ -134,6 +134,13 @@ test_expect_success MAN 'sre config --help shows the same man page' '
 	test_cmp expect out
 '
 
+test_expect_success MAN 'sre incident show --help opens the incident man page' '
+	sre help incident >expect &&
+	sre incident show --help >out &&
+	test_grep "sre-incident - " out &&
+	test_cmp expect out
+'
+
 test_expect_success 'sre help scout, which has no man page, prints its usage and exits 0' '
 	sre help scout >out 2>err &&
 	echo "usage: sre scout" >expect &&

@@ -157,6 +157,30 @@ test_expect_success 'a secret in a file others can read draws a warning; --list 
 	! test -s err
 '
 
+test_expect_success 'a secret in an included file others can read draws a warning too' '
+	mkdir -p secinc/.sre &&
+	printf "[include]\n\tpath = team\n" >secinc/.sre/config &&
+	printf "[llm]\n\tapi-key = sk-123\n" >secinc/.sre/team &&
+	chmod 600 secinc/.sre/config && chmod 644 secinc/.sre/team &&
+	sre -C secinc config --list >out 2>err &&
+	test_grep "warning: llm.api-key is set in .sre/team, which other users can read" err &&
+	! grep sk-123 out err
+'
+
+test_expect_success 'help and completion still answer while the file is malformed' '
+	mkdir -p broken/.sre &&
+	printf "[core\n" >broken/.sre/config &&
+	test_expect_code 128 sre -C broken config core.actor 2>err &&
+	test_grep "bad config line 1" err &&
+	test_expect_code 129 sre -C broken config -h >out 2>err &&
+	test_grep "^usage: sre config" out &&
+	test_grep "bad config line 1" err &&
+	sre -C broken incident --completion-helper >out &&
+	test_grep "show" out &&
+	sre -C broken incident open --completion-helper >out &&
+	test_grep -- "--service=" out
+'
+
 test_expect_success 'a secret given with -c draws a warning about the process list' '
 	sre -c github.token=abc config --list >out 2>err &&
 	test_grep "github.token given with -c can be seen by other users" err &&
@@ -188,6 +212,11 @@ test_expect_success '--known-keys lists the keys sre knows with their types' '
 	sre config --known-keys >out &&
 	test_grep "^core.db  *path " out &&
 	test_grep "^color.ui  *auto|always|never " out
+'
+
+test_expect_success 'color.ui takes only auto, always and never' '
+	test_expect_code 128 sre config color.ui true 2>err &&
+	test_grep "color.ui takes one of auto|always|never" err
 '
 
 test_expect_success 'colour only when asked or on a terminal, never with NO_COLOR' '

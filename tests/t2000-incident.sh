@@ -8,6 +8,19 @@ json_field() {
 	sqlite3 :memory: "SELECT json_extract(readfile('$1'), '\$.$2')"
 }
 
+test_expect_success 'reading commands do not create a store' '
+	sre incident list >out &&
+	! test -s out &&
+	test_expect_code 1 sre incident show 1 2>err &&
+	test_grep "no incident 1" err &&
+	test_expect_code 1 sre incident transition 1 ANALYSIS_IN_PROGRESS 2>err &&
+	test_grep "no incident 1" err &&
+	test_expect_code 1 sre incident comment 1 hi 2>err &&
+	test_grep "no incident 1" err &&
+	! test -e "$SRE_DB" &&
+	! test -e "$(dirname "$SRE_DB")"
+'
+
 test_expect_success 'opening an incident prints its id and creates a private store' '
 	sre incident open --service checkout --title "High error rate" >id &&
 	echo 1 >expect &&
@@ -197,6 +210,14 @@ test_expect_success 'comments join the timeline, from an argument or stdin' '
 	test_cmp expect comments
 '
 
+test_expect_success 'a comment longer than 64 KiB is refused and not stored' '
+	head -c 70000 /dev/zero | tr "\\0" x >big &&
+	test_expect_code 129 sre incident comment 2 - <big 2>err &&
+	test_grep "the comment is longer than 65536 bytes" err &&
+	sre incident show --json 2 >out &&
+	! grep xxxxxxxxxx out
+'
+
 test_expect_success 'titles with quotes and UTF-8 come out as valid JSON' '
 	sre incident open -s "café" -t "the \"cart\" is \\\\ broken; 100% — ünïcode" >id &&
 	sre incident show --json "$(cat id)" >out &&
@@ -230,6 +251,19 @@ test_expect_success 'two processes writing at once: neither fails, nothing is lo
 	test "$(sqlite3 "$SRE_DB" "SELECT count(*) FROM incidents")" = 81 &&
 	test "$(sqlite3 "$SRE_DB" "SELECT occurrences FROM incidents WHERE service = '"'"'shared'"'"'")" = 80 &&
 	test "$(sqlite3 "$SRE_DB" "SELECT count(*) FROM events")" = 160
+'
+
+test_expect_success 'two first runs at the same moment both create the store' '
+	i=0 &&
+	while [ $i -lt 15 ]; do
+		rm -f race.db race.db-wal race.db-shm &&
+		{ sre --db race.db incident open -s a -t one >/dev/null 2>race.err1 & } &&
+		sre --db race.db incident open -s a -t two >/dev/null 2>race.err2 &&
+		wait &&
+		! test -s race.err1 && ! test -s race.err2 &&
+		test "$(sqlite3 race.db "SELECT count(*) FROM incidents")" = 2 || return 1
+		i=$((i + 1))
+	done
 '
 
 test_expect_success 'a file that is not a store is refused, and left alone' '

@@ -83,6 +83,16 @@ static int iskeychar(int c)
 	return isalnum(c) || c == '-';
 }
 
+/* The end of a line: a newline, a CRLF, or the end of the file. */
+static int at_eol(struct parser *p)
+{
+	int c = peek(p);
+
+	if (c == '\r' && p->pos + 1 < p->len && p->buf[p->pos + 1] == '\n')
+		return 1;
+	return c == '\n' || c == EOF;
+}
+
 static void skip_to_eol(struct parser *p)
 {
 	while (!at_end(p) && peek(p) != '\n')
@@ -103,19 +113,23 @@ static int parse_section(struct parser *p)
 	if (c == ' ' || c == '\t') {
 		while (peek(p) == ' ' || peek(p) == '\t')
 			next(p);
-		if (next(p) != '"')
+		/* Look before moving, so an error names the line it is on. */
+		if (peek(p) != '"')
 			return bad(p, "expected a quoted subsection name");
+		next(p);
 		strbuf_addch(s, '.');
 		for (;;) {
-			c = next(p);
+			c = peek(p);
 			if (c == EOF || c == '\n')
 				return bad(p, "unterminated subsection name");
+			next(p);
 			if (c == '"')
 				break;
 			if (c == '\\') {
-				c = next(p);
+				c = peek(p);
 				if (c == EOF || c == '\n')
 					return bad(p, "unterminated subsection name");
+				next(p);
 			}
 			strbuf_addch(s, c);
 		}
@@ -142,9 +156,11 @@ static int parse_value(struct parser *p, struct strbuf *val)
 	for (;;) {
 		int c = peek(p);
 
-		if (c == EOF || c == '\n') {
+		if (at_eol(p)) {
 			if (quoted)
 				return bad(p, "unterminated quote in value");
+			if (c == '\r')
+				next(p);
 			break;
 		}
 		next(p);
@@ -158,6 +174,8 @@ static int parse_value(struct parser *p, struct strbuf *val)
 			continue;
 		}
 		if (c == '\\') {
+			if (peek(p) == '\r' && at_eol(p))
+				next(p); /* a continuation in a CRLF file */
 			c = next(p);
 			switch (c) {
 			case '\n':
@@ -207,7 +225,7 @@ static int parse_entry(struct parser *p, size_t begin)
 	}
 	while ((c = peek(p)) != EOF && iskeychar(c))
 		strbuf_addch(&key, tolower(next(p)));
-	while (peek(p) == ' ' || peek(p) == '\t')
+	while (peek(p) == ' ' || peek(p) == '\t' || (peek(p) == '\r' && at_eol(p)))
 		next(p);
 	c = peek(p);
 	if (c == '=') {
@@ -914,6 +932,14 @@ static int write_locked(const char *path, const struct strbuf *content)
 	if (!stat(path, &st))
 		mode = st.st_mode & 07777;
 	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	/* The umask must not narrow (or widen) who can read the file. */
+	if (fd >= 0 && fchmod(fd, mode) < 0) {
+		ret = error_errno("cannot set the mode of %s", lock);
+		close(fd);
+		unlink(lock);
+		free(lock);
+		return ret;
+	}
 	if (fd < 0) {
 		if (errno == EEXIST)
 			ret = error("cannot lock %s: %s exists; another sre may be "

@@ -140,6 +140,13 @@ int incident_check_text(const char *what, const char *value, size_t max,
 			extra = 3;
 		else
 			return error("%s is not valid UTF-8", what);
+		/*
+		 * No overlong forms, no surrogates, nothing past U+10FFFF:
+		 * the second byte's range depends on the first.
+		 */
+		if ((*s == 0xe0 && s[1] < 0xa0) || (*s == 0xed && s[1] > 0x9f) ||
+		    (*s == 0xf0 && s[1] < 0x90) || (*s == 0xf4 && s[1] > 0x8f))
+			return error("%s is not valid UTF-8", what);
 		s++;
 		for (int i = 0; i < extra; i++, s++)
 			if ((*s & 0xc0) != 0x80)

@@ -78,6 +78,8 @@ int parse_iso8601(const char *s, time_t *out)
 {
 	struct tm tm;
 	const char *end;
+	char back[32];
+	time_t t;
 
 	if (!s)
 		return -1;
@@ -85,7 +87,12 @@ int parse_iso8601(const char *s, time_t *out)
 	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!end || *end)
 		return -1;
-	*out = timegm(&tm);
+	t = timegm(&tm);
+	/* Only the exact form: no 30 February, no unpadded fields. */
+	format_iso8601(back, sizeof(back), t);
+	if (strcmp(back, s))
+		return -1;
+	*out = t;
 	return 0;
 }
 

@@ -262,6 +262,7 @@ static int incident_comment(int argc, const char **argv)
 			if (errno != EFBIG)
 				die_errno("cannot read the comment from standard input");
 			error("the comment is longer than %d bytes", MAX_COMMENT);
+			strbuf_release(&text);
 			return EXIT_USAGE;
 		}
 		strbuf_trim(&text);

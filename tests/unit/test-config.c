@@ -17,119 +17,7 @@
 #include "../../lib/config.h"
 #include "../../lib/strbuf.h"
 #include "../../lib/strvec.h"
-#include "tap.h"
-
-extern char **environ;
-
-static char tmpdir[] = "/tmp/sre-test-config.XXXXXX";
-static struct strbuf captured = STRBUF_INIT;
-static int saved_stderr = -1;
-
-static void capture_start(void)
-{
-	char *path = xstrfmt("%s/stderr", tmpdir);
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0) {
-		perror(path);
-		abort();
-	}
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-	free(path);
-}
-
-static const char *capture_end(void)
-{
-	char *path = xstrfmt("%s/stderr", tmpdir);
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	strbuf_reset(&captured);
-	if (strbuf_read_file(&captured, path, 0) < 0)
-		strbuf_addstr(&captured, "(cannot read the captured stderr)");
-	free(path);
-	return captured.buf;
-}
-
-/* Show a text under a failed check, one comment line per line. */
-static void diag_text(const char *what, const char *text)
-{
-	const char *eol;
-
-	for (; *text; text = *eol ? eol + 1 : eol) {
-		eol = strchrnul(text, '\n');
-		printf("#   %s: %.*s\n", what, (int)(eol - text), text);
-	}
-}
-
-/* ok() that the captured message contains needle, showing it when not. */
-#define like(msg, needle, ...) \
-	do { \
-		if (!ok(strstr((msg), (needle)) != NULL, __VA_ARGS__)) \
-			diag_text("message", (msg)); \
-	} while (0)
-
-/* ok() that the captured message does not contain needle. */
-#define unlike(msg, needle, ...) \
-	do { \
-		if (!ok(strstr((msg), (needle)) == NULL, __VA_ARGS__)) \
-			diag_text("message", (msg)); \
-	} while (0)
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Unset every SRE_* variable (restarting the scan, as unsetenv moves environ). */
-static void unset_sre_env(void)
-{
-	for (;;) {
-		char **e = environ;
-		char *name;
-
-		while (*e && !(starts_with(*e, "SRE_") && strchr(*e, '=')))
-			e++;
-		if (!*e)
-			break;
-		name = xstrndup(*e, (size_t)(strchr(*e, '=') - *e));
-		unsetenv(name);
-		free(name);
-	}
-}
-
-static void setup_env(void)
-{
-	char *home = xstrfmt("%s/home", tmpdir);
-	char *v;
-
-	unset_sre_env();
-	mkdir(home, 0700);
-	setenv("HOME", home, 1);
-	v = xstrfmt("%s/.config", home);
-	setenv("XDG_CONFIG_HOME", v, 1);
-	free(v);
-	v = xstrfmt("%s/.local/state", home);
-	setenv("XDG_STATE_HOME", v, 1);
-	free(v);
-	v = xstrfmt("%s/.local/share", home);
-	setenv("XDG_DATA_HOME", v, 1);
-	free(v);
-	v = xstrfmt("%s/.cache", home);
-	setenv("XDG_CACHE_HOME", v, 1);
-	free(v);
-	free(home);
-}
-
-/* A path in the scratch directory; caller frees. */
-static char *tmp_path(const char *name)
-{
-	return xstrfmt("%s/%s", tmpdir, name);
-}
+#include "test-lib.h"
 
 static void write_file(const char *path, const char *text)
 {
@@ -808,11 +696,8 @@ static void test_set(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (test_begin("config") < 0)
 		return 1;
-	}
-	setup_env();
 	if (chdir(tmpdir) < 0) {
 		perror(tmpdir);
 		return 1;
@@ -824,8 +709,6 @@ int main(void)
 	test_keys();
 	test_secrets();
 	test_set();
-	strbuf_release(&captured);
 	file_text(NULL);
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	return done_testing();
+	return test_end();
 }

@@ -14,64 +14,7 @@
 
 #include "../../lib/incident.h"
 #include "../../lib/strbuf.h"
-#include "tap.h"
-
-static char tmpdir[] = "/tmp/sre-test-incident.XXXXXX";
-static struct strbuf captured = STRBUF_INIT;
-static int saved_stderr = -1;
-
-static void capture_start(void)
-{
-	char *path = xstrfmt("%s/stderr", tmpdir);
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0) {
-		perror(path);
-		abort();
-	}
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-	free(path);
-}
-
-static const char *capture_end(void)
-{
-	char *path = xstrfmt("%s/stderr", tmpdir);
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	strbuf_reset(&captured);
-	if (strbuf_read_file(&captured, path, 0) < 0)
-		strbuf_addstr(&captured, "(cannot read the captured stderr)");
-	free(path);
-	return captured.buf;
-}
-
-/* Show a captured message under a failed check, one comment line per line. */
-static void diag_text(const char *what, const char *text)
-{
-	const char *eol;
-
-	for (; *text; text = *eol ? eol + 1 : eol) {
-		eol = strchrnul(text, '\n');
-		printf("#   %s: %.*s\n", what, (int)(eol - text), text);
-	}
-}
-
-/* ok() that the captured message contains needle, showing it when not. */
-#define like(msg, needle, ...) \
-	do { \
-		if (!ok(strstr((msg), (needle)) != NULL, __VA_ARGS__)) \
-			diag_text("message", (msg)); \
-	} while (0)
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
+#include "test-lib.h"
 
 static const char *name(enum incident_state s)
 {
@@ -281,15 +224,11 @@ static void test_check_text(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (test_begin("incident") < 0)
 		return 1;
-	}
 	test_transitions();
 	test_names();
 	test_fingerprint();
 	test_check_text();
-	strbuf_release(&captured);
-	nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-	return done_testing();
+	return test_end();
 }

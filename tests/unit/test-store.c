@@ -17,113 +17,13 @@
 
 #include "../../lib/store.h"
 #include "../../lib/strbuf.h"
-#include "tap.h"
+#include "test-lib.h"
 
 #define BUSY_MS 30000
 #define T0 "2026-11-24T05:07:00Z"
 #define T0_SECS 1795496820
 #define T1 "2026-11-24T06:00:00Z"
 #define T1_SECS (T0_SECS + 53 * 60)
-
-extern char **environ;
-
-static char tmpdir[] = "/tmp/sre-test-store.XXXXXX";
-static struct strbuf captured = STRBUF_INIT;
-static int saved_stderr = -1;
-
-static void capture_start(void)
-{
-	char *path = xstrfmt("%s/stderr", tmpdir);
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0) {
-		perror(path);
-		abort();
-	}
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-	free(path);
-}
-
-static const char *capture_end(void)
-{
-	char *path = xstrfmt("%s/stderr", tmpdir);
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	strbuf_reset(&captured);
-	if (strbuf_read_file(&captured, path, 0) < 0)
-		strbuf_addstr(&captured, "(cannot read the captured stderr)");
-	free(path);
-	return captured.buf;
-}
-
-/* Show a text under a failed check, one comment line per line. */
-static void diag_text(const char *what, const char *text)
-{
-	const char *eol;
-
-	for (; *text; text = *eol ? eol + 1 : eol) {
-		eol = strchrnul(text, '\n');
-		printf("#   %s: %.*s\n", what, (int)(eol - text), text);
-	}
-}
-
-/* ok() that the captured message contains needle, showing it when not. */
-#define like(msg, needle, ...) \
-	do { \
-		if (!ok(strstr((msg), (needle)) != NULL, __VA_ARGS__)) \
-			diag_text("message", (msg)); \
-	} while (0)
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Unset every SRE_* variable (restarting the scan, as unsetenv moves environ). */
-static void unset_sre_env(void)
-{
-	for (;;) {
-		char **e = environ;
-		char *name;
-
-		while (*e && !(starts_with(*e, "SRE_") && strchr(*e, '=')))
-			e++;
-		if (!*e)
-			break;
-		name = xstrndup(*e, (size_t)(strchr(*e, '=') - *e));
-		unsetenv(name);
-		free(name);
-	}
-}
-
-static void setup_env(void)
-{
-	static const char *const vars[][2] = {
-		{ "XDG_CONFIG_HOME", ".config" }, { "XDG_STATE_HOME", ".local/state" },
-		{ "XDG_DATA_HOME", ".local/share" }, { "XDG_CACHE_HOME", ".cache" },
-	};
-	char *home = xstrfmt("%s/home", tmpdir);
-
-	unset_sre_env();
-	mkdir(home, 0700);
-	setenv("HOME", home, 1);
-	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-		char *v = xstrfmt("%s/%s", home, vars[i][1]);
-		setenv(vars[i][0], v, 1);
-		free(v);
-	}
-	free(home);
-}
-
-static char *tmp_path(const char *name)
-{
-	return xstrfmt("%s/%s", tmpdir, name);
-}
 
 static int file_mode(const char *path)
 {
@@ -724,11 +624,8 @@ static void test_first_run_race(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (test_begin("store") < 0)
 		return 1;
-	}
-	setup_env();
 	test_open();
 	test_reopen();
 	test_refused_files();
@@ -736,7 +633,5 @@ int main(void)
 	test_list();
 	test_concurrency();
 	test_first_run_race();
-	strbuf_release(&captured);
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	return done_testing();
+	return test_end();
 }

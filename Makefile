@@ -58,7 +58,7 @@ MAN = $(MAN_SRC:.scd=)
 
 DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
-	git perl man-db
+	git perl man-db python3
 
 all: sre $(MAN)
 .PHONY: all deps test run-tests demo run-demo bench install clean FORCE

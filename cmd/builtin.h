@@ -23,10 +23,14 @@
 #include "../lib/parse-options.h"
 #include "../lib/store.h"
 
+struct tracker;
+
 /* What the dispatcher opened for the running command. */
 struct sre_context {
 	struct config cfg;       /* loaded when the command NEEDs CONFIG */
 	struct store *store;     /* opened by sre_store() on first use */
+	struct tracker *tracker; /* opened by sre_tracker() on first use */
+	int tracker_opened;
 	const char *db_path;     /* --db, if given */
 	struct strvec overrides; /* -c key=value, in order */
 	int color;               /* colour on stdout */
@@ -39,6 +43,18 @@ extern struct sre_context the_sre;
 struct store *sre_store(void);
 /* The same for commands that only read: NULL when there is no store yet. */
 struct store *sre_store_if_exists(void);
+
+/*
+ * The tracker of `tracker.kind`, opened on first use: NULL for the local
+ * default (dies when it is misconfigured, e.g. without a token).
+ */
+struct tracker *sre_tracker(void);
+
+/*
+ * Deliver the outbox to the tracker (a no-op without one) and say what
+ * happened on stderr. Returns 0, or 1 when a write was refused for good.
+ */
+int sre_deliver(void);
 
 /* The person or program sre names as the actor of a change. */
 const char *sre_actor(void);
@@ -62,6 +78,7 @@ extern int help_fallback;
 int cmd_config(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);
+int cmd_sync(int argc, const char **argv);
 int cmd_unbuilt(int argc, const char **argv);
 int cmd_version(int argc, const char **argv);
 

@@ -9,6 +9,7 @@
 
 #include "builtin.h"
 #include "../lib/format.h"
+#include "../lib/mirror.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
 
@@ -76,8 +77,10 @@ static int incident_open(int argc, const char **argv)
 	const char *service = NULL, *title = NULL, *severity = "medium";
 	const char *fingerprint = NULL, *source = NULL;
 	struct incident_new in = { 0 };
+	struct tracker *t;
+	struct store *st;
 	long long id;
-	int created;
+	int created, ret;
 	const struct option opts[] = {
 		OPT_STRING('s', "service", &service, "service", "the service that is failing"),
 		OPT_STRING('t', "title", &title, "title", "what is wrong, in one line"),
@@ -106,13 +109,28 @@ static int incident_open(int argc, const char **argv)
 	in.fingerprint = fingerprint;
 	in.source = source;
 	in.actor = sre_actor();
-	if (store_incident_open(sre_store(), &in, &id, &created) < 0)
+	t = sre_tracker();
+	st = sre_store();
+	/* The incident and the write that mirrors it, in one transaction. */
+	if (store_begin(st) < 0 ||
+	    store_incident_open(st, &in, &id, &created) < 0 ||
+	    (created && t && mirror_queue_create(st, t->ops->name, id) < 0) ||
+	    store_commit(st) < 0)
 		return EXIT_FATAL;
 	if (!created)
 		fprintf(stderr, "sre: incident %lld is already open for this problem; "
 			"counted one more occurrence\n", id);
 	printf("%lld\n", id);
-	return 0;
+	fflush(stdout);
+	ret = sre_deliver();
+	if (created && t) {
+		struct incident inc;
+		if (store_incident_get(st, id, &inc) == 0 && inc.remote_url)
+			fprintf(stderr, "sre: incident %lld is %s %s\n", id, t->ops->name,
+				inc.remote_url);
+		incident_release(&inc);
+	}
+	return ret;
 }
 
 static int incident_list(int argc, const char **argv)
@@ -210,7 +228,11 @@ static int incident_show(int argc, const char **argv)
 static int incident_transition(int argc, const char **argv)
 {
 	const char *reason = NULL, *from = NULL;
-	enum incident_state to;
+	enum incident_state to, from_state;
+	struct incident inc;
+	struct tracker *t;
+	struct store *st;
+	char key[37];
 	long long id;
 	int expected = -1, r;
 	const struct option opts[] = {
@@ -231,21 +253,49 @@ static int incident_transition(int argc, const char **argv)
 		return EXIT_USAGE;
 	if (!sre_store_if_exists())
 		return no_such_incident(id);
-	r = store_incident_transition(sre_store(), id, expected, to, sre_actor(), reason);
-	if (r > 0)
-		return no_such_incident(id);
+	st = sre_store();
+	r = store_incident_get(st, id, &inc);
+	if (r)
+		return r > 0 ? no_such_incident(id) : EXIT_FATAL;
+	from_state = inc.state;
+	incident_release(&inc);
+	t = sre_tracker();
+	if (t) {
+		/* Optimistic: the tracker is read first, and wins. */
+		enum incident_state remote;
+		r = mirror_check_remote(st, t, id, from_state, &remote);
+		if (r < 0)
+			return EXIT_FATAL;
+		if (r > 0) {
+			error("incident %lld is %s on %s, not %s as this host last saw it; "
+			      "it follows the tracker now and was not moved to %s", id,
+			      incident_state_name(remote), t->ops->name,
+			      incident_state_name(from_state), incident_state_name(to));
+			return EXIT_FOUND;
+		}
+	}
+	mirror_new_key(key);
+	if (store_begin(st) < 0)
+		return EXIT_FATAL;
+	r = store_incident_transition(st, id, expected, to, sre_actor(), reason, t ? key : NULL);
 	if (r == STORE_REFUSED)
 		return EXIT_FOUND;
-	if (r < 0)
+	if (r)
+		return r > 0 ? no_such_incident(id) : EXIT_FATAL;
+	if ((t && mirror_queue_move(st, t->ops->name, id, key, from_state, to, sre_actor(),
+				    reason) < 0) || store_commit(st) < 0)
 		return EXIT_FATAL;
 	fprintf(stderr, "sre: incident %lld is now %s\n", id, incident_state_name(to));
-	return 0;
+	return sre_deliver();
 }
 
 static int incident_comment(int argc, const char **argv)
 {
 	const struct option opts[] = { OPT_END() };
 	struct strbuf text = STRBUF_INIT;
+	struct tracker *t;
+	struct store *st;
+	char key[37];
 	cJSON *body;
 	char *json;
 	long long id;
@@ -277,16 +327,74 @@ static int incident_comment(int argc, const char **argv)
 		strbuf_release(&text);
 		return no_such_incident(id);
 	}
+	t = sre_tracker();
+	st = sre_store();
+	mirror_new_key(key);
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "text", text.buf);
+	if (t)
+		cJSON_AddStringToObject(body, "key", key);
 	json = cJSON_PrintUnformatted(body);
-	r = store_event_append(sre_store(), id, "comment", sre_actor(), json);
+	r = store_begin(st);
+	if (!r)
+		r = store_event_append(st, id, "comment", sre_actor(), json);
+	if (!r && t)
+		r = mirror_queue_comment(st, t->ops->name, id, key, sre_actor(), text.buf);
+	if (!r)
+		r = store_commit(st);
 	cJSON_free(json);
 	cJSON_Delete(body);
 	strbuf_release(&text);
 	if (r > 0)
 		return no_such_incident(id);
-	return r < 0 ? EXIT_FATAL : 0;
+	if (r < 0)
+		return EXIT_FATAL;
+	return sre_deliver();
+}
+
+static const char *const pull_usage[] = {
+	"sre incident pull [--assignee <who>] [--priority <p1,p2>] [--status <status>] [--max <n>]",
+	NULL,
+};
+
+static int incident_pull(int argc, const char **argv)
+{
+	struct tracker_query q = { 0 };
+	struct strvec added = STRVEC_INIT, updated = STRVEC_INIT;
+	long long max = 0;
+	struct tracker *t;
+	int ret;
+	const struct option opts[] = {
+		OPT_STRING(0, "assignee", &q.assignee, "who", "tickets assigned to them (JIRA: \"me\" for the bot)"),
+		OPT_STRING(0, "priority", &q.priorities, "p1,p2", "tickets of these priorities (JIRA)"),
+		OPT_STRING(0, "status", &q.status, "status", "tickets in this status (JIRA)"),
+		OPT_INTEGER(0, "max", &max, "n", "import at most n tickets"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, pull_usage, 0);
+	if (argc)
+		usage_error(pull_usage, opts, "unexpected argument '%s'", argv[0]);
+	if (max < 0 || max > 100000)
+		usage_error(pull_usage, opts, "--max takes a number from 0 to 100000");
+	q.max = (int)max;
+	t = sre_tracker();
+	if (!t)
+		die("no tracker to pull from: set tracker.kind to github or jira");
+	/* Our own queued writes go first, so the tracker is current. */
+	sre_deliver();
+	if (mirror_pull(sre_store(), t, &q, &added, &updated) < 0)
+		ret = EXIT_FATAL;
+	else
+		ret = 0;
+	for (size_t i = 0; i < added.nr; i++)
+		printf("%s\n", added.v[i]);
+	if (added.nr || updated.nr)
+		fprintf(stderr, "sre: imported %zu new incident%s from %s, refreshed %zu\n",
+			added.nr, added.nr == 1 ? "" : "s", t->ops->name, updated.nr);
+	strvec_clear(&added);
+	strvec_clear(&updated);
+	return ret;
 }
 
 static const struct {
@@ -299,6 +407,7 @@ static const struct {
 	{ "show", incident_show, show_usage },
 	{ "transition", incident_transition, transition_usage },
 	{ "comment", incident_comment, comment_usage },
+	{ "pull", incident_pull, pull_usage },
 };
 
 static SRE_NORETURN void incident_usage(FILE *fp, int status)

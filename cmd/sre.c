@@ -13,6 +13,7 @@
 
 #include "builtin.h"
 #include "../lib/color.h"
+#include "../lib/mirror.h"
 #include "../lib/run-command.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
@@ -44,6 +45,7 @@ static const struct cmd_struct commands[] = {
 	{ "escalate", cmd_unbuilt, NEED_STORE, "page a human or open a follow-up for chronic problems" },
 	{ "chaos", cmd_unbuilt, NEED_STORE, "inject a fault to prove the loop recovers" },
 	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move and comment on incidents" },
+	{ "sync", cmd_sync, NEED_STORE, "deliver queued writes to the tracker, or list them" },
 	{ "config", cmd_config, NEED_CONFIG, "get and set configuration" },
 	{ "help", cmd_help, 0, "show help for sre or one of its commands" },
 	{ "version", cmd_version, 0, "print the version of sre" },
@@ -354,6 +356,51 @@ struct store *sre_store(void)
 	return open_store(1);
 }
 
+struct tracker *sre_tracker(void)
+{
+	if (!the_sre.tracker_opened) {
+		if (tracker_open(&the_sre.tracker, &the_sre.cfg) < 0)
+			exit(EXIT_FATAL);
+		the_sre.tracker_opened = 1;
+	}
+	return the_sre.tracker;
+}
+
+int sre_deliver(void)
+{
+	struct tracker *t = sre_tracker();
+	struct mirror_report rep = MIRROR_REPORT_INIT;
+	int ret = 0;
+
+	if (!t)
+		return 0;
+	if (mirror_flush(sre_store(), t, &rep) < 0)
+		exit(EXIT_FATAL);
+	if (rep.failed) {
+		/* Each line already names the tracker and the request. */
+		for (const char *l = rep.messages.buf; *l;) {
+			const char *nl = strchrnul(l, '\n');
+			if (nl > l)
+				fprintf(stderr, "error: %.*s\n", (int)(nl - l), l);
+			l = *nl ? nl + 1 : nl;
+		}
+		fprintf(stderr, "hint: 'sre sync --status' lists what the tracker refused\n");
+		ret = 1;
+	} else if (rep.pending) {
+		const char *nl = strchrnul(rep.messages.buf, '\n');
+		fprintf(stderr, "sre: %d write%s to %s queued; 'sre sync' delivers %s\n",
+			rep.pending, rep.pending > 1 ? "s" : "", t->ops->name,
+			rep.pending > 1 ? "them" : "it");
+		if (nl > rep.messages.buf)
+			fprintf(stderr, "sre: %.*s\n", (int)(nl - rep.messages.buf), rep.messages.buf);
+	}
+	if (rep.followed)
+		fprintf(stderr, "sre: %d incident%s moved to follow %s\n", rep.followed,
+			rep.followed > 1 ? "s" : "", t->ops->name);
+	mirror_report_release(&rep);
+	return ret;
+}
+
 struct store *sre_store_if_exists(void)
 {
 	return open_store(0);
@@ -394,6 +441,8 @@ static int run_builtin(const struct cmd_struct *c, int argc, const char **argv)
 	}
 	the_sre.color = color_wanted(&the_sre.cfg, 1);
 	status = c->fn(argc, argv);
+	tracker_free(the_sre.tracker);
+	the_sre.tracker = NULL;
 	store_free(the_sre.store);
 	the_sre.store = NULL;
 	config_clear(&the_sre.cfg);

@@ -36,6 +36,7 @@ struct store {
 		sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
 	int ncache;
+	int depth; /* store_begin() nesting: only the outermost commits */
 };
 
 static const char *const migrations[] = {
@@ -169,20 +170,51 @@ static int run(struct store *st, const char *sql)
 	return 0;
 }
 
+/*
+ * Transactions nest: a caller may group several store calls (a local
+ * change and the outbox entry that mirrors it) into one, and the calls'
+ * own begin/commit then only count. A rollback anywhere undoes it all.
+ */
 static int begin(struct store *st)
 {
-	return run(st, "BEGIN IMMEDIATE");
+	if (st->depth++ > 0)
+		return 0;
+	if (run(st, "BEGIN IMMEDIATE") < 0) {
+		st->depth = 0;
+		return -1;
+	}
+	return 0;
 }
 
 static int commit(struct store *st)
 {
+	if (st->depth <= 0)
+		return error("store %s: commit without a transaction", st->path);
+	if (--st->depth > 0)
+		return 0;
 	return run(st, "COMMIT");
 }
 
 static void rollback(struct store *st)
 {
+	st->depth = 0;
 	if (!sqlite3_get_autocommit(st->db))
 		run(st, "ROLLBACK");
+}
+
+int store_begin(struct store *st)
+{
+	return begin(st);
+}
+
+int store_commit(struct store *st)
+{
+	return commit(st);
+}
+
+void store_rollback(struct store *st)
+{
+	rollback(st);
 }
 
 static int mkdir_private(const char *path)
@@ -565,7 +597,7 @@ void incident_list_free(struct incident *list, size_t nr)
 
 int store_incident_transition(struct store *st, long long id, int expected,
 			      enum incident_state to, const char *actor,
-			      const char *reason)
+			      const char *reason, const char *key)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum incident_state from = STATE_INCIDENT_DETECTED;
@@ -627,6 +659,8 @@ int store_incident_transition(struct store *st, long long id, int expected,
 	cJSON_AddStringToObject(body, "to", incident_state_name(to));
 	if (reason)
 		cJSON_AddStringToObject(body, "reason", reason);
+	if (key)
+		cJSON_AddStringToObject(body, "key", key);
 	text = cJSON_PrintUnformatted(body);
 	if (append_event(st, id, at, "transition", actor, text) < 0)
 		goto out;
@@ -714,4 +748,361 @@ void event_list_free(struct event *list, size_t nr)
 		free(list[i].body);
 	}
 	free(list);
+}
+
+/* ---- mirroring ---- */
+
+/* Run one write statement on an incident inside its own transaction. */
+static int update_incident(struct store *st, const char *sql, long long id,
+			   const char *a, const char *b)
+{
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	int rc, ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, sql) < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, id);
+	if (a)
+		sqlite3_bind_text(stmt, 3, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(stmt, 4, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot update an incident");
+		goto out;
+	}
+	ret = sqlite3_changes(st->db) ? 0 : 1;
+	if (ret == 0)
+		ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_incident_set_remote(struct store *st, long long id, const char *key,
+			      const char *url)
+{
+	return update_incident(st, "UPDATE incidents SET updated_at = ?1, remote_key = ?3,"
+				   " remote_url = ?4 WHERE id = ?2", id, key, url);
+}
+
+static int lookup_id(struct store *st, const char *sql, const char *value,
+		     long long *out_id)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, &stmt, sql) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out_id = sqlite3_column_int64(stmt, 0);
+	done(st, stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_error(st, "cannot look up an incident");
+}
+
+int store_incident_by_remote(struct store *st, const char *key, long long *out_id)
+{
+	return lookup_id(st, "SELECT id FROM incidents WHERE remote_key = ?"
+			     " ORDER BY id DESC LIMIT 1", key, out_id);
+}
+
+int store_incident_by_fingerprint(struct store *st, const char *fingerprint,
+				  long long *out_id)
+{
+	return lookup_id(st, "SELECT id FROM incidents WHERE fingerprint = ?"
+			     " AND state <> 'INCIDENT_RESOLVED'", fingerprint, out_id);
+}
+
+int store_incident_follow_remote(struct store *st, long long id,
+				 enum incident_state to, const char *reason)
+{
+	sqlite3_stmt *stmt = NULL;
+	cJSON *body = NULL;
+	char *text = NULL, at[32];
+	const char *from;
+	int rc, ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "SELECT state FROM incidents WHERE id = ?") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? 1 : db_error(st, "cannot read an incident");
+		goto out;
+	}
+	body = cJSON_CreateObject();
+	from = (const char *)sqlite3_column_text(stmt, 0);
+	cJSON_AddStringToObject(body, "from", from ? from : "?");
+	done(st, stmt);
+	stmt = NULL;
+	cJSON_AddStringToObject(body, "to", incident_state_name(to));
+	if (reason)
+		cJSON_AddStringToObject(body, "reason", reason);
+	cJSON_AddStringToObject(body, "source", "tracker");
+	if (prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
+			       " resolved_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, incident_state_name(to), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, to == STATE_INCIDENT_RESOLVED);
+	sqlite3_bind_text(stmt, 4, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 5, id);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		db_error(st, "cannot change the incident's state");
+		goto out;
+	}
+	text = cJSON_PrintUnformatted(body);
+	if (append_event(st, id, at, "transition", "tracker", text) < 0)
+		goto out;
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	cJSON_Delete(body);
+	cJSON_free(text);
+	return ret;
+}
+
+int store_incident_import(struct store *st, const struct incident *inc,
+			  long long *out_id)
+{
+	sqlite3_stmt *stmt = NULL;
+	char opened[32], at[32], resolved[32];
+	int ret = -1;
+
+	now_text(at, sizeof(at));
+	format_iso8601(opened, sizeof(opened), inc->opened_at ? inc->opened_at : sre_now());
+	format_iso8601(resolved, sizeof(resolved), inc->resolved_at ? inc->resolved_at : sre_now());
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title, severity,"
+			       " category, state, source, occurrences, opened_at, updated_at,"
+			       " resolved_at, remote_key, remote_url)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, inc->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, inc->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, inc->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, incident_severity_name(inc->severity), -1, SQLITE_STATIC);
+	if (inc->category)
+		sqlite3_bind_text(stmt, 5, inc->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, incident_state_name(inc->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, inc->source ? inc->source : "tracker", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, opened, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 9, at, -1, SQLITE_STATIC);
+	if (inc->state == STATE_INCIDENT_RESOLVED)
+		sqlite3_bind_text(stmt, 10, resolved, -1, SQLITE_STATIC);
+	if (inc->remote_key)
+		sqlite3_bind_text(stmt, 11, inc->remote_key, -1, SQLITE_STATIC);
+	if (inc->remote_url)
+		sqlite3_bind_text(stmt, 12, inc->remote_url, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		db_error(st, "cannot import an incident");
+		goto out;
+	}
+	*out_id = sqlite3_last_insert_rowid(st->db);
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_event_import(struct store *st, long long id, time_t at, const char *kind,
+		       const char *actor, const char *body_json)
+{
+	sqlite3_stmt *stmt = NULL;
+	char when[32];
+	int rc, ret = -1;
+
+	format_iso8601(when, sizeof(when), at ? at : sre_now());
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "SELECT 1 FROM events WHERE incident_id = ?1"
+			       " AND json_extract(?2, '$.key') IS NOT NULL"
+			       " AND json_extract(body, '$.key') = json_extract(?2, '$.key')") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, body_json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		ret = 1;
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot read the timeline");
+		goto out;
+	}
+	if (append_event(st, id, when, kind, actor, body_json) < 0)
+		goto out;
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_outbox_add(struct store *st, long long incident_id, const char *key,
+		     const char *target, const char *operation, const char *payload_json)
+{
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	int ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key,"
+			       " target, operation, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)") < 0)
+		goto out;
+	if (incident_id)
+		sqlite3_bind_int64(stmt, 1, incident_id);
+	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, operation, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, payload_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, at, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		db_error(st, "cannot queue a remote write");
+		goto out;
+	}
+	ret = sqlite3_changes(st->db) ? 0 : 1;
+	if (commit(st) < 0)
+		ret = -1;
+out:
+	if (ret < 0)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_outbox_list(struct store *st, int pending_only,
+		      struct outbox_item **out, size_t *nr)
+{
+	static const char *const names[] = { "pending", "delivered", "failed" };
+	sqlite3_stmt *stmt;
+	struct outbox_item *list = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if (prepare(st, &stmt, "SELECT id, incident_id, idempotency_key, target, operation,"
+			       " payload, status, attempts, last_error, created_at, delivered_at"
+			       " FROM outbox WHERE (?1 = 0 OR status = 'pending') ORDER BY id") < 0)
+		return -1;
+	sqlite3_bind_int(stmt, 1, pending_only);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct outbox_item *o;
+		const char *status = (const char *)sqlite3_column_text(stmt, 6);
+
+		ALLOC_GROW(list, n + 1, alloc);
+		o = &list[n++];
+		memset(o, 0, sizeof(*o));
+		o->id = sqlite3_column_int64(stmt, 0);
+		o->incident_id = sqlite3_column_int64(stmt, 1);
+		o->key = column_dup(stmt, 2);
+		o->target = column_dup(stmt, 3);
+		o->operation = column_dup(stmt, 4);
+		o->payload = column_dup(stmt, 5);
+		for (int i = 0; i < 3; i++)
+			if (status && !strcmp(status, names[i]))
+				o->status = (enum outbox_status)i;
+		o->attempts = sqlite3_column_int(stmt, 7);
+		o->last_error = column_dup(stmt, 8);
+		o->created_at = column_time(stmt, 9);
+		o->delivered_at = column_time(stmt, 10);
+	}
+	done(st, stmt);
+	if (rc != SQLITE_DONE) {
+		outbox_list_free(list, n);
+		return db_error(st, "cannot read the outbox");
+	}
+	*out = list;
+	*nr = n;
+	return 0;
+}
+
+void outbox_list_free(struct outbox_item *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(list[i].key);
+		free(list[i].target);
+		free(list[i].operation);
+		free(list[i].payload);
+		free(list[i].last_error);
+	}
+	free(list);
+}
+
+static int outbox_update(struct store *st, const char *sql, long long id,
+			 const char *text)
+{
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	int ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, sql) < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+	if (text)
+		sqlite3_bind_text(stmt, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		db_error(st, "cannot update the outbox");
+		goto out;
+	}
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_outbox_attempt(struct store *st, long long id)
+{
+	return outbox_update(st, "UPDATE outbox SET attempts = attempts + 1"
+				 " WHERE id = ?1 AND ?2 IS NOT NULL", id, NULL);
+}
+
+int store_outbox_delivered(struct store *st, long long id)
+{
+	return outbox_update(st, "UPDATE outbox SET status = 'delivered', delivered_at = ?2,"
+				 " last_error = NULL WHERE id = ?1", id, NULL);
+}
+
+int store_outbox_error(struct store *st, long long id, const char *message,
+		       int permanent)
+{
+	return outbox_update(st, permanent ?
+			     "UPDATE outbox SET status = 'failed', last_error = ?3"
+			     " WHERE id = ?1 AND ?2 IS NOT NULL" :
+			     "UPDATE outbox SET last_error = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
+			     id, message);
+}
+
+int store_outbox_retry(struct store *st, long long id)
+{
+	return outbox_update(st, "UPDATE outbox SET status = 'pending'"
+				 " WHERE status = 'failed' AND (?1 = 0 OR id = ?1) AND ?2 IS NOT NULL",
+			     id, NULL);
 }

@@ -64,14 +64,16 @@ void incident_list_free(struct incident *list, size_t nr);
  * Move an incident to state to, checked against the graph, and append a
  * "transition" event with actor and reason. When expected is not -1 the
  * move happens only if the incident is still in that state (optimistic
- * concurrency). Returns 0, 1 when there is no such incident,
+ * concurrency). key, when not NULL, is kept in the event (the idempotency
+ * key of the remote write that mirrors it). Returns 0, 1 when there is no
+ * such incident,
  * STORE_REFUSED after an error that names both states when the graph (or
  * the expected state) forbids the move, or -1 when the store failed.
  */
 #define STORE_REFUSED (-2)
 int store_incident_transition(struct store *st, long long id, int expected,
 			      enum incident_state to, const char *actor,
-			      const char *reason);
+			      const char *reason, const char *key);
 
 /* Append an event; body is a JSON object in text. 0, 1 (no incident), -1. */
 int store_event_append(struct store *st, long long id, const char *kind,
@@ -88,5 +90,94 @@ struct event {
 int store_event_list(struct store *st, long long incident_id,
 		     struct event **out, size_t *nr);
 void event_list_free(struct event *list, size_t nr);
+
+/*
+ * Group several calls into one transaction: store_begin(), the calls,
+ * store_commit(). Calls nest inside it; an error in any of them rolls the
+ * whole transaction back (then do not commit).
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* ---- mirroring to a remote tracker ---- */
+
+/* Record where the incident lives on the tracker. 0, 1 (no incident), -1. */
+int store_incident_set_remote(struct store *st, long long id, const char *key,
+			      const char *url);
+
+/* The open incident with this fingerprint: 0 and *out_id, 1 if none, -1. */
+int store_incident_by_fingerprint(struct store *st, const char *fingerprint,
+				  long long *out_id);
+
+/* The local incident mirrored by remote key: 0 and *out_id, 1 if none, -1. */
+int store_incident_by_remote(struct store *st, const char *key, long long *out_id);
+
+/*
+ * The tracker wins: set the state without the graph's check (the tracker
+ * moved it, perhaps through states this host never saw), with a
+ * "transition" event whose body says "source":"tracker".
+ */
+int store_incident_follow_remote(struct store *st, long long id,
+				 enum incident_state to, const char *reason);
+
+/*
+ * Import an incident from the tracker (sre incident pull): inc's fields,
+ * with inc->state as it is there. Its events come after, through
+ * store_event_import(). *out_id is the new id.
+ */
+int store_incident_import(struct store *st, const struct incident *inc,
+			  long long *out_id);
+
+/*
+ * Add an event as another host recorded it (time, actor, body as they
+ * were), unless the incident already has an event carrying the same "key"
+ * in its body. 0 added, 1 already there, -1.
+ */
+int store_event_import(struct store *st, long long id, time_t at, const char *kind,
+		       const char *actor, const char *body_json);
+
+enum outbox_status {
+	OUTBOX_PENDING,
+	OUTBOX_DELIVERED,
+	OUTBOX_FAILED,
+};
+
+struct outbox_item {
+	long long id;
+	long long incident_id;   /* 0 for none */
+	char *key;               /* the idempotency key */
+	char *target;            /* "github", "jira", "slack" */
+	char *operation;         /* "create", "move", "comment", "notify" */
+	char *payload;           /* JSON text */
+	enum outbox_status status;
+	int attempts;
+	char *last_error;
+	time_t created_at;
+	time_t delivered_at;
+};
+
+/*
+ * Queue a remote write (inside the caller's transaction, with the local
+ * change it mirrors). A second entry with the same key is ignored: 0 added,
+ * 1 already there, -1.
+ */
+int store_outbox_add(struct store *st, long long incident_id, const char *key,
+		     const char *target, const char *operation, const char *payload_json);
+
+/* The outbox in order; pending_only leaves out delivered and failed. */
+int store_outbox_list(struct store *st, int pending_only,
+		      struct outbox_item **out, size_t *nr);
+void outbox_list_free(struct outbox_item *list, size_t nr);
+
+/* Count an attempt, committed before the request goes out: a crash
+ * after it leaves attempts > 0, which tells delivery to check first. */
+int store_outbox_attempt(struct store *st, long long id);
+int store_outbox_delivered(struct store *st, long long id);
+/* Keep the tracker's message; permanent marks it failed for good. */
+int store_outbox_error(struct store *st, long long id, const char *message,
+		       int permanent);
+/* Put failed entries back in the queue: one id, or all with id 0. */
+int store_outbox_retry(struct store *st, long long id);
 
 #endif

@@ -161,7 +161,7 @@ test_expect_success '--completion-helper lists options and subcommands without a
 	test_grep -x -e "--list" opts &&
 	test_grep -x -e "--file=" opts &&
 	sre incident --completion-helper >out &&
-	echo "open list show transition comment" >expect &&
+	echo "open list show transition comment pull" >expect &&
 	test_cmp expect out &&
 	sre incident list --completion-helper >out &&
 	test_grep -e "--state=" out &&

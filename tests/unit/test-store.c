@@ -126,7 +126,7 @@ static int transition(struct store *st, long long id, int expected, enum inciden
 	int ret;
 
 	capture_start();
-	ret = store_incident_transition(st, id, expected, to, "bob", "because");
+	ret = store_incident_transition(st, id, expected, to, "bob", "because", NULL);
 	capture_end();
 	return ret;
 }

@@ -1,0 +1,124 @@
+/*
+ * sync.c: `sre sync`, delivering the outbox to the tracker, and
+ * `sre sync --status`, listing what waits or was refused.
+ */
+#include <unistd.h>
+
+#include "builtin.h"
+#include "../lib/format.h"
+#include "../lib/mirror.h"
+#include "../lib/timeutil.h"
+
+static const char *const sync_usage[] = {
+	"sre sync",
+	"sre sync --status [--all] [--json]",
+	"sre sync --retry [<id>]",
+	NULL,
+};
+
+static const char *const status_names[] = { "pending", "delivered", "failed" };
+
+static int show_status(int all, int json)
+{
+	struct store *st = sre_store_if_exists();
+	struct outbox_item *items = NULL;
+	size_t nr = 0, shown = 0;
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+
+	if (st && store_outbox_list(st, 0, &items, &nr) < 0)
+		return EXIT_FATAL;
+	for (size_t i = 0; i < nr; i++) {
+		const struct outbox_item *o = &items[i];
+		char created[32];
+
+		if (!all && o->status == OUTBOX_DELIVERED)
+			continue;
+		format_iso8601(created, sizeof(created), o->created_at);
+		if (json) {
+			cJSON *j = cJSON_CreateObject();
+			cJSON_AddNumberToObject(j, "id", (double)o->id);
+			if (o->incident_id)
+				cJSON_AddNumberToObject(j, "incident", (double)o->incident_id);
+			else
+				cJSON_AddNullToObject(j, "incident");
+			cJSON_AddStringToObject(j, "target", o->target);
+			cJSON_AddStringToObject(j, "operation", o->operation);
+			cJSON_AddStringToObject(j, "status", status_names[o->status]);
+			cJSON_AddNumberToObject(j, "attempts", o->attempts);
+			if (o->last_error)
+				cJSON_AddStringToObject(j, "error", o->last_error);
+			else
+				cJSON_AddNullToObject(j, "error");
+			cJSON_AddStringToObject(j, "created_at", created);
+			cJSON_AddItemToArray(arr, j);
+		} else {
+			if (!shown)
+				printf("%5s  %8s  %-6s  %-9s  %-9s  %8s  %s\n", "ID", "INCIDENT",
+				       "TARGET", "OPERATION", "STATUS", "ATTEMPTS", "ERROR");
+			printf("%5lld  %8lld  %-6s  %-9s  %-9s  %8d  %s\n", o->id, o->incident_id,
+			       o->target, o->operation, status_names[o->status], o->attempts,
+			       o->last_error ? o->last_error : "-");
+		}
+		shown++;
+	}
+	if (json) {
+		json_print(stdout, arr);
+		cJSON_Delete(arr);
+	} else if (!shown && isatty(1)) {
+		fprintf(stderr, "Nothing is queued.\n");
+	}
+	outbox_list_free(items, nr);
+	return 0;
+}
+
+int cmd_sync(int argc, const char **argv)
+{
+	int status = 0, all = 0, json = 0, retry = 0, pending = 0;
+	struct outbox_item *items;
+	size_t nr;
+	const struct option opts[] = {
+		OPT_BOOL(0, "status", &status, "list the queued and refused writes instead"),
+		OPT_BOOL('a', "all", &all, "with --status, include the delivered writes"),
+		OPT_BOOL(0, "json", &json, "with --status, print a JSON array"),
+		OPT_BOOL(0, "retry", &retry, "queue refused writes again (one id, or all)"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, sync_usage, 0);
+	if (status) {
+		if (argc || retry)
+			usage_exit(sync_usage, opts);
+		return show_status(all, json);
+	}
+	if (all || json)
+		usage_error(sync_usage, opts, "--all and --json go with --status");
+	if (retry) {
+		long long id = 0;
+		if (argc > 1 || (argc == 1 && (parse_ll(argv[0], &id) < 0 || id <= 0)))
+			usage_error(sync_usage, opts, "--retry takes one outbox id, or none for all");
+		if (sre_store_if_exists() && store_outbox_retry(sre_store(), id) < 0)
+			return EXIT_FATAL;
+	} else if (argc) {
+		usage_exit(sync_usage, opts);
+	}
+	if (!sre_store_if_exists())
+		return 0;
+	if (!sre_tracker()) {
+		if (store_outbox_list(sre_store(), 1, &items, &nr) < 0)
+			return EXIT_FATAL;
+		outbox_list_free(items, nr);
+		if (nr) {
+			error("%zu write%s queued, but tracker.kind is local", nr, nr > 1 ? "s are" : " is");
+			return EXIT_FOUND;
+		}
+		return 0;
+	}
+	if (sre_deliver())
+		return EXIT_FOUND;
+	if (store_outbox_list(sre_store(), 1, &items, &nr) < 0)
+		return EXIT_FATAL;
+	for (size_t i = 0; i < nr; i++)
+		pending += !strcmp(items[i].target, sre_tracker()->ops->name);
+	outbox_list_free(items, nr);
+	return pending ? EXIT_FOUND : 0;
+}

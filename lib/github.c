@@ -1,0 +1,985 @@
+/*
+ * github.c: the GitHub Issues client behind the tracker interface.
+ *
+ * An incident is an issue of github.repo carrying three labels: `sre`,
+ * `sre:state/<STATE>` (or the name github.label.<state> gives) and
+ * `sre:fp/<hash>`, the short hash of its fingerprint, which is what find()
+ * searches by. The issue body and every comment sre writes end with a
+ * record block (record_format() in tracker.c) that sre reads back, so the
+ * fingerprint survives a hash collision and a comment's idempotency key
+ * survives a retry. INCIDENT_RESOLVED closes the issue; any other state
+ * reopens it.
+ *
+ * Every request goes through lib/http.c (timeouts, retries, redaction) and
+ * every answer through tracker_check(), so a failure reaches the user as
+ * one line: "github: <what>: HTTP <status> <GitHub's message>".
+ *
+ * Pagination follows the Link header's rel="next" URL, and only when it
+ * lies under github.api: a server never sends sre, with its token,
+ * anywhere else.
+ */
+#include <ctype.h>
+#include <strings.h>
+
+#include "timeutil.h"
+#include "tracker.h"
+
+#define GITHUB_DEFAULT_API "https://api.github.com"
+#define GITHUB_MAX_PAGES 1000
+/* GitHub refuses longer label names. */
+#define GITHUB_LABEL_MAX 50
+
+#define LABEL_SRE "sre"
+#define LABEL_STATE_PREFIX "sre:state/"
+#define LABEL_FP_PREFIX "sre:fp/"
+
+struct github {
+	char *api;          /* without a trailing slash */
+	char *owner, *name;
+	char *token;
+	char *state_label[STATE__COUNT];
+	struct strvec known_labels;  /* seen to exist, for the tracker's life */
+};
+
+static const long ok_200[] = { 200, 0 };
+static const long ok_201[] = { 201, 0 };
+static const long ok_200_204[] = { 200, 204, 0 };
+
+/* ---- requests ---- */
+
+/* Say what went wrong in t->error, as tracker_check() would. */
+static int github_fail(struct tracker *t, const char *what, const char *why)
+{
+	strbuf_reset(&t->error);
+	strbuf_addf(&t->error, "github: %s: %s", what, why);
+	http_redact(&t->http, &t->error);
+	return TRACKER_FAIL;
+}
+
+/*
+ * One exchange with GitHub: the headers every request carries, body as
+ * JSON when there is one, and the answer turned into a TRACKER_* code.
+ * res is the caller's to release, whatever the outcome.
+ */
+static int github_call(struct tracker *t, const char *what, const char *method,
+		       const char *url, const cJSON *body, int no_retry,
+		       const long *ok_status, struct http_response *res)
+{
+	struct github *gh = t->priv;
+	struct http_request req = HTTP_REQUEST_INIT;
+	char *json = NULL;
+	int ret;
+
+	req.method = method;
+	req.url = url;
+	req.no_retry = no_retry;
+	strvec_push(&req.headers, "Accept: application/vnd.github+json");
+	strvec_pushf(&req.headers, "Authorization: Bearer %s", gh->token);
+	strvec_push(&req.headers, "X-GitHub-Api-Version: 2022-11-28");
+	if (body) {
+		json = cJSON_PrintUnformatted(body);
+		if (!json) {
+			http_request_release(&req);
+			return github_fail(t, what, "cannot encode the request as JSON");
+		}
+		strvec_push(&req.headers, "Content-Type: application/json");
+		req.body = json;
+		req.body_len = strlen(json);
+	}
+	http_do(&t->http, &req, res);
+	ret = tracker_check(t, what, res, ok_status);
+	cJSON_free(json);
+	http_request_release(&req);
+	return ret;
+}
+
+/* The answer's JSON, or NULL after a message in t->error. */
+static cJSON *github_answer(struct tracker *t, const char *what,
+			    const struct http_response *res, int want_array)
+{
+	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len);
+
+	if (!j || (want_array ? !cJSON_IsArray(j) : !cJSON_IsObject(j))) {
+		cJSON_Delete(j);
+		github_fail(t, what, want_array ? "the answer is not a JSON array" :
+				     "the answer is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- URLs ---- */
+
+static void repo_url(struct strbuf *sb, const struct github *gh)
+{
+	strbuf_addf(sb, "%s/repos/", gh->api);
+	http_urlencode(sb, gh->owner);
+	strbuf_addch(sb, '/');
+	http_urlencode(sb, gh->name);
+}
+
+/* An issue number is all digits; anything else must not reach a path. */
+static int valid_issue_key(const char *key)
+{
+	size_t n = strspn(key, "0123456789");
+
+	return n && n <= 18 && !key[n] && key[0] != '0';
+}
+
+/* "<api>/repos/<o>/<r>/issues/<key>", or TRACKER_FAIL for a bad key. */
+static int issue_url(struct tracker *t, struct strbuf *sb, const char *key,
+		     const char *what)
+{
+	if (!valid_issue_key(key))
+		return github_fail(t, what, "not an issue number");
+	repo_url(sb, t->priv);
+	strbuf_addf(sb, "/issues/%s", key);
+	return TRACKER_OK;
+}
+
+static int under_api(const struct github *gh, const char *url)
+{
+	const char *rest;
+
+	return skip_prefix(url, gh->api, &rest) &&
+	       (!*rest || *rest == '/' || *rest == '?');
+}
+
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Whether a rel value (a space-separated list of types) holds type. */
+static int rel_has(const char *v, size_t len, const char *type)
+{
+	size_t tlen = strlen(type);
+
+	while (len) {
+		size_t n = 0;
+
+		while (n < len && v[n] != ' ')
+			n++;
+		if (n == tlen && !strncasecmp(v, type, tlen))
+			return 1;
+		v += n;
+		len -= n;
+		while (len && *v == ' ') {
+			v++;
+			len--;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The rel="next" target of a Link header (RFC 8288), or NULL; the caller
+ * frees it. GitHub's look like
+ *   <https://api.github.com/repositories/1/issues?page=2>; rel="next",
+ *   <https://api.github.com/repositories/1/issues?page=5>; rel="last"
+ */
+static char *link_next(const char *link)
+{
+	const char *p = link;
+
+	for (;;) {
+		const char *target, *end;
+		int is_next = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p != '<')
+			return NULL;
+		target = p + 1;
+		end = strchr(target, '>');
+		if (!end)
+			return NULL;
+		p = end + 1;
+		/* Parameters: ;name, ;name=token or ;name="quoted", up to a ','. */
+		for (;;) {
+			const char *name, *value = "";
+			size_t nlen, vlen = 0;
+
+			p = skip_blanks(p);
+			if (*p != ';')
+				break;
+			name = p = skip_blanks(p + 1);
+			while (*p && *p != '=' && *p != ';' && *p != ',' && *p != ' ')
+				p++;
+			nlen = (size_t)(p - name);
+			p = skip_blanks(p);
+			if (*p == '=') {
+				p = skip_blanks(p + 1);
+				if (*p == '"') {
+					value = ++p;
+					while (*p && *p != '"')
+						p += (*p == '\\' && p[1]) ? 2 : 1;
+					vlen = (size_t)(p - value);
+					if (*p == '"')
+						p++;
+				} else {
+					value = p;
+					while (*p && *p != ';' && *p != ',' && *p != ' ')
+						p++;
+					vlen = (size_t)(p - value);
+				}
+			}
+			if (nlen == 3 && !strncasecmp(name, "rel", 3) &&
+			    rel_has(value, vlen, "next"))
+				is_next = 1;
+		}
+		if (is_next)
+			return xstrndup(target, (size_t)(end - target));
+		while (*p && *p != ',')
+			p++;
+		if (!*p)
+			return NULL;
+	}
+}
+
+/*
+ * GET url and every page after it, calling each() on every item until it
+ * returns 1. Pages are followed through the Link header only while its
+ * next URL lies under github.api.
+ */
+typedef int (*github_each_fn)(struct tracker *t, const cJSON *item, void *data);
+
+static int github_list(struct tracker *t, const char *what, const char *url,
+		       github_each_fn each, void *data)
+{
+	struct github *gh = t->priv;
+	char *page = xstrdup(url);
+	int ret = TRACKER_OK;
+
+	for (int n = 0; page; n++) {
+		struct http_response res = HTTP_RESPONSE_INIT;
+		const char *link;
+		char *next = NULL;
+		cJSON *items, *item;
+		int stop = 0;
+
+		if (n == GITHUB_MAX_PAGES) {
+			ret = github_fail(t, what, "more pages than sre follows; stopped there");
+			break;
+		}
+		ret = github_call(t, what, "GET", page, NULL, 0, ok_200, &res);
+		items = ret == TRACKER_OK ? github_answer(t, what, &res, 1) : NULL;
+		if (ret == TRACKER_OK && !items)
+			ret = TRACKER_FAIL;
+		if (items) {
+			cJSON_ArrayForEach(item, items)
+				if ((stop = each(t, item, data)))
+					break;
+			link = http_header(&res, "link");
+			if (!stop && link)
+				next = link_next(link);
+		}
+		if (next && (!under_api(gh, next) || !strcmp(next, page))) {
+			if (strcmp(next, page))
+				warning("github: %s: not following a next-page link "
+					"outside github.api", what);
+			free(next);
+			next = NULL;
+		}
+		cJSON_Delete(items);
+		http_response_release(&res);
+		free(page);
+		page = next;
+		if (ret != TRACKER_OK)
+			break;
+	}
+	free(page);
+	return ret;
+}
+
+/* ---- labels ---- */
+
+static const char *state_label(const struct github *gh, int state)
+{
+	return gh->state_label[state];
+}
+
+/* The state a label stands for, or -1. Both the configured names and the
+ * default sre:state/<STATE> count, so a renamed label still reads back. */
+static int label_state(const struct github *gh, const char *name)
+{
+	enum incident_state s;
+	const char *rest;
+
+	for (int i = 0; i < STATE__COUNT; i++)
+		if (!strcasecmp(name, gh->state_label[i]))
+			return i;
+	if (skip_prefix(name, LABEL_STATE_PREFIX, &rest) &&
+	    !incident_state_parse(rest, &s))
+		return (int)s;
+	return -1;
+}
+
+static int answer_has_error_code(const struct http_response *res, const char *code)
+{
+	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len), *e;
+	int found = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "errors")) {
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+		if (cJSON_IsString(c) && !strcmp(c->valuestring, code))
+			found = 1;
+	}
+	cJSON_Delete(j);
+	return found;
+}
+
+/*
+ * Make sure a label exists before an issue uses it, so it gets sre's
+ * colour and description rather than GitHub's grey default. A label that
+ * already exists (422 already_exists) is as good as a new one.
+ */
+static int label_ensure(struct tracker *t, const char *name, const char *color,
+			const char *description)
+{
+	struct github *gh = t->priv;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT, what = STRBUF_INIT;
+	cJSON *body;
+	int ret;
+
+	for (size_t i = 0; i < gh->known_labels.nr; i++)
+		if (!strcasecmp(gh->known_labels.v[i], name))
+			return TRACKER_OK;
+	repo_url(&url, gh);
+	strbuf_addstr(&url, "/labels");
+	strbuf_addf(&what, "creating label %s", name);
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "name", name);
+	cJSON_AddStringToObject(body, "color", color);
+	cJSON_AddStringToObject(body, "description", description);
+	ret = github_call(t, what.buf, "POST", url.buf, body, 0, ok_201, &res);
+	if (ret == TRACKER_FAIL && res.status == 422 &&
+	    answer_has_error_code(&res, "already_exists")) {
+		strbuf_reset(&t->error);
+		ret = TRACKER_OK;
+	}
+	if (ret == TRACKER_OK)
+		strvec_push(&gh->known_labels, name);
+	cJSON_Delete(body);
+	http_response_release(&res);
+	strbuf_release(&url);
+	strbuf_release(&what);
+	return ret;
+}
+
+static int state_label_ensure(struct tracker *t, enum incident_state s)
+{
+	const char *color = s == STATE_INCIDENT_RESOLVED ? "0e8a16" :
+			    s == STATE_INCIDENT_REQUIRES_HUMAN ? "d93f0b" : "fbca04";
+	char *desc = xstrfmt("sre incident state %s", incident_state_name(s));
+	int ret = label_ensure(t, state_label(t->priv, s), color, desc);
+
+	free(desc);
+	return ret;
+}
+
+static char *fp_label(const char *fingerprint)
+{
+	char h[13];
+
+	fingerprint_short(h, fingerprint);
+	return xstrfmt(LABEL_FP_PREFIX "%s", h);
+}
+
+/* ---- issues ---- */
+
+static char *json_text(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+/* A GitHub id or number as text; NULL unless a whole number. */
+static char *json_id(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (cJSON_IsString(v))
+		return xstrdup(v->valuestring);
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
+		return NULL;
+	return xstrfmt("%lld", (long long)v->valuedouble);
+}
+
+static int is_pull_request(const cJSON *item)
+{
+	return cJSON_HasObjectItem(item, "pull_request");
+}
+
+/* The record block in an issue's body, or NULL. Caller deletes it. */
+static cJSON *body_record(const cJSON *item)
+{
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(item, "body");
+	cJSON *record;
+	char *prose;
+
+	if (!cJSON_IsString(body))
+		return NULL;
+	record_parse(body->valuestring, &prose, &record);
+	free(prose);
+	return record;
+}
+
+/* Fill out from an issue object; 0, or -1 when it has no number. */
+static int issue_from_json(const struct github *gh, const cJSON *item,
+			   struct remote_issue *out)
+{
+	const cJSON *label, *st = cJSON_GetObjectItemCaseSensitive(item, "state");
+	cJSON *record;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	out->key = json_id(item, "number");
+	if (!out->key)
+		return -1;
+	out->url = json_text(item, "html_url");
+	out->title = json_text(item, "title");
+	out->body = json_text(item, "body");
+	record = body_record(item);
+	out->fingerprint = json_text(record, "fingerprint");
+	out->service = json_text(record, "service");
+	out->severity = json_text(record, "severity");
+	cJSON_Delete(record);
+	cJSON_ArrayForEach(label, cJSON_GetObjectItemCaseSensitive(item, "labels")) {
+		const cJSON *name = cJSON_IsString(label) ? label :
+				    cJSON_GetObjectItemCaseSensitive(label, "name");
+		int s;
+
+		if (!cJSON_IsString(name) || out->status)
+			continue;
+		s = label_state(gh, name->valuestring);
+		if (s >= 0) {
+			out->state = s;
+			out->status = xstrdup(name->valuestring);
+		}
+	}
+	out->closed = cJSON_IsString(st) && !strcmp(st->valuestring, "closed");
+	if (!out->status)
+		out->status = xstrdup(out->closed ? "closed" : "open");
+	out->assignee = json_text(cJSON_GetObjectItemCaseSensitive(item, "assignee"), "login");
+	out->updated = json_text(item, "updated_at");
+	return 0;
+}
+
+static int issue_fill(struct tracker *t, const char *what, const cJSON *item,
+		      struct remote_issue *out)
+{
+	if (issue_from_json(t->priv, item, out) < 0)
+		return github_fail(t, what, "the answer holds no issue number");
+	return TRACKER_OK;
+}
+
+/* GET one issue as JSON. */
+static int issue_read(struct tracker *t, const char *key, const char *what, cJSON **out)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	int ret;
+
+	*out = NULL;
+	ret = issue_url(t, &url, key, what);
+	if (ret == TRACKER_OK)
+		ret = github_call(t, what, "GET", url.buf, NULL, 0, ok_200, &res);
+	if (ret == TRACKER_OK && !(*out = github_answer(t, what, &res, 0)))
+		ret = TRACKER_FAIL;
+	http_response_release(&res);
+	strbuf_release(&url);
+	return ret;
+}
+
+static void add_string_or_null(cJSON *obj, const char *key, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+static int github_create(struct tracker *t, const struct incident *inc,
+			 struct remote_issue *out)
+{
+	struct github *gh = t->priv;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT, text = STRBUF_INIT;
+	char *fp = fp_label(inc->fingerprint);
+	cJSON *record, *body, *labels, *answer = NULL;
+	char opened[32];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	ret = label_ensure(t, LABEL_SRE, "1d76db", "An incident mirrored by sre");
+	if (ret == TRACKER_OK)
+		ret = state_label_ensure(t, inc->state);
+	if (ret == TRACKER_OK)
+		ret = label_ensure(t, fp, "ededed", "The fingerprint of an sre incident");
+	if (ret != TRACKER_OK) {
+		free(fp);
+		return ret;
+	}
+
+	format_iso8601(opened, sizeof(opened), inc->opened_at);
+	record = cJSON_CreateObject();
+	cJSON_AddNumberToObject(record, "sre", 1);
+	cJSON_AddStringToObject(record, "kind", "incident");
+	cJSON_AddNumberToObject(record, "id", (double)inc->id);
+	add_string_or_null(record, "fingerprint", inc->fingerprint);
+	add_string_or_null(record, "service", inc->service);
+	add_string_or_null(record, "title", inc->title);
+	cJSON_AddStringToObject(record, "severity", incident_severity_name(inc->severity));
+	add_string_or_null(record, "source", inc->source);
+	cJSON_AddStringToObject(record, "state", incident_state_name(inc->state));
+	cJSON_AddStringToObject(record, "opened_at", opened);
+
+	strbuf_addf(&text, "Opened by sre as local incident #%lld.\n\n", inc->id);
+	strbuf_addf(&text, "- **Service:** %s\n", inc->service ? inc->service : "?");
+	strbuf_addf(&text, "- **Severity:** %s\n", incident_severity_name(inc->severity));
+	strbuf_addf(&text, "- **Source:** %s\n", inc->source ? inc->source : "?");
+	strbuf_addf(&text, "- **Fingerprint:** `%s`\n\n", inc->fingerprint);
+	strbuf_addstr(&text, "sre reads the block below back; please leave it as it is.");
+	record_format(&text, record);
+
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "title", inc->title ? inc->title : "");
+	cJSON_AddStringToObject(body, "body", text.buf);
+	labels = cJSON_AddArrayToObject(body, "labels");
+	cJSON_AddItemToArray(labels, cJSON_CreateString(LABEL_SRE));
+	cJSON_AddItemToArray(labels, cJSON_CreateString(state_label(gh, inc->state)));
+	cJSON_AddItemToArray(labels, cJSON_CreateString(fp));
+
+	repo_url(&url, gh);
+	strbuf_addstr(&url, "/issues");
+	/* A second POST would open a second issue: the caller retries, after find(). */
+	ret = github_call(t, "creating issue", "POST", url.buf, body, 1, ok_201, &res);
+	if (ret == TRACKER_OK && !(answer = github_answer(t, "creating issue", &res, 0)))
+		ret = TRACKER_FAIL;
+	if (ret == TRACKER_OK)
+		ret = issue_fill(t, "creating issue", answer, out);
+
+	cJSON_Delete(answer);
+	cJSON_Delete(body);
+	cJSON_Delete(record);
+	http_response_release(&res);
+	strbuf_release(&url);
+	strbuf_release(&text);
+	free(fp);
+	return ret;
+}
+
+static int github_get(struct tracker *t, const char *key, struct remote_issue *out)
+{
+	char *what = xstrfmt("reading issue %s", key);
+	cJSON *issue;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	ret = issue_read(t, key, what, &issue);
+	if (ret == TRACKER_OK)
+		ret = issue_fill(t, what, issue, out);
+	cJSON_Delete(issue);
+	free(what);
+	return ret;
+}
+
+struct find_state {
+	const char *fingerprint;
+	struct remote_issue *out;
+	int found;
+};
+
+static int find_one(struct tracker *t, const cJSON *item, void *data)
+{
+	struct find_state *fs = data;
+	cJSON *record;
+	const cJSON *fp;
+	int match;
+
+	if (is_pull_request(item))
+		return 0;
+	/* The label is a short hash: the record says whether it is ours. */
+	record = body_record(item);
+	fp = cJSON_GetObjectItemCaseSensitive(record, "fingerprint");
+	match = cJSON_IsString(fp) && !strcmp(fp->valuestring, fs->fingerprint);
+	cJSON_Delete(record);
+	if (!match || issue_from_json(t->priv, item, fs->out) < 0)
+		return 0;
+	fs->found = 1;
+	return 1;
+}
+
+static int github_find(struct tracker *t, const char *fingerprint, struct remote_issue *out)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct find_state fs = { fingerprint, out, 0 };
+	char *fp = fp_label(fingerprint);
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	repo_url(&url, t->priv);
+	strbuf_addstr(&url, "/issues?state=open&labels=");
+	http_urlencode(&url, fp);
+	strbuf_addstr(&url, "&per_page=100");
+	ret = github_list(t, "finding issue", url.buf, find_one, &fs);
+	if (ret == TRACKER_OK && !fs.found) {
+		strbuf_reset(&t->error);
+		strbuf_addf(&t->error, "github: no open issue has fingerprint %s", fingerprint);
+		ret = TRACKER_NOT_FOUND;
+	}
+	strbuf_release(&url);
+	free(fp);
+	return ret;
+}
+
+static int github_move(struct tracker *t, const char *key, enum incident_state to)
+{
+	struct github *gh = t->priv;
+	const char *target;
+	struct strvec stale = STRVEC_INIT;
+	struct strbuf base = STRBUF_INIT, url = STRBUF_INIT, what = STRBUF_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	const cJSON *label, *st;
+	cJSON *issue, *body = NULL;
+	int has_target = 0, closed, want_closed = to == STATE_INCIDENT_RESOLVED, ret;
+
+	if ((unsigned)to >= STATE__COUNT) {
+		strbuf_addf(&what, "moving issue %s", key);
+		ret = github_fail(t, what.buf, "no such state");
+		goto out;
+	}
+	target = state_label(gh, to);
+	strbuf_addf(&what, "reading issue %s", key);
+	ret = issue_read(t, key, what.buf, &issue);
+	if (ret != TRACKER_OK)
+		goto out;
+	cJSON_ArrayForEach(label, cJSON_GetObjectItemCaseSensitive(issue, "labels")) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(label, "name");
+
+		if (!cJSON_IsString(name) || label_state(gh, name->valuestring) < 0)
+			continue;
+		if (!strcasecmp(name->valuestring, target))
+			has_target = 1;
+		else
+			strvec_push(&stale, name->valuestring);
+	}
+	st = cJSON_GetObjectItemCaseSensitive(issue, "state");
+	closed = cJSON_IsString(st) && !strcmp(st->valuestring, "closed");
+	cJSON_Delete(issue);
+	issue_url(t, &base, key, what.buf);
+
+	/*
+	 * The new label goes on before the old ones come off, so that a
+	 * failure half-way leaves the issue with a state, never without.
+	 */
+	if (!has_target) {
+		ret = state_label_ensure(t, to);
+		if (ret != TRACKER_OK)
+			goto out;
+		strbuf_reset(&what);
+		strbuf_addf(&what, "labelling issue %s", key);
+		strbuf_addf(&url, "%s/labels", base.buf);
+		body = cJSON_CreateObject();
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(body, "labels"),
+				     cJSON_CreateString(target));
+		ret = github_call(t, what.buf, "POST", url.buf, body, 0, ok_200, &res);
+		http_response_release(&res);
+		if (ret != TRACKER_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < stale.nr; i++) {
+		strbuf_reset(&url);
+		strbuf_addf(&url, "%s/labels/", base.buf);
+		http_urlencode(&url, stale.v[i]);
+		strbuf_reset(&what);
+		strbuf_addf(&what, "removing label %s from issue %s", stale.v[i], key);
+		ret = github_call(t, what.buf, "DELETE", url.buf, NULL, 0, ok_200_204, &res);
+		/* Someone took it off first: what we wanted. */
+		if (ret == TRACKER_NOT_FOUND) {
+			strbuf_reset(&t->error);
+			ret = TRACKER_OK;
+		}
+		http_response_release(&res);
+		if (ret != TRACKER_OK)
+			goto out;
+	}
+	if (closed != want_closed) {
+		cJSON_Delete(body);
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "state", want_closed ? "closed" : "open");
+		if (want_closed)
+			cJSON_AddStringToObject(body, "state_reason", "completed");
+		strbuf_reset(&what);
+		strbuf_addf(&what, "%s issue %s", want_closed ? "closing" : "reopening", key);
+		ret = github_call(t, what.buf, "PATCH", base.buf, body, 0, ok_200, &res);
+		http_response_release(&res);
+	}
+out:
+	cJSON_Delete(body);
+	strvec_clear(&stale);
+	strbuf_release(&base);
+	strbuf_release(&url);
+	strbuf_release(&what);
+	return ret;
+}
+
+static int github_comment(struct tracker *t, const char *key, const char *prose,
+			  const cJSON *record)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT, text = STRBUF_INIT;
+	char *what = xstrfmt("commenting on issue %s", key);
+	cJSON *body;
+	int ret;
+
+	ret = issue_url(t, &url, key, what);
+	if (ret != TRACKER_OK)
+		goto out;
+	strbuf_addstr(&url, "/comments");
+	strbuf_addstr(&text, prose ? prose : "");
+	if (record)
+		record_format(&text, record);
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "body", text.buf);
+	/* Not repeated blindly: the record's key lets the caller check first. */
+	ret = github_call(t, what, "POST", url.buf, body, 1, ok_201, &res);
+	cJSON_Delete(body);
+out:
+	http_response_release(&res);
+	strbuf_release(&url);
+	strbuf_release(&text);
+	free(what);
+	return ret;
+}
+
+struct comment_list {
+	struct remote_comment *v;
+	size_t nr, alloc;
+};
+
+static int comment_one(struct tracker *t, const cJSON *item, void *data)
+{
+	struct comment_list *cl = data;
+	struct remote_comment *c;
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(item, "body");
+
+	ALLOC_GROW(cl->v, cl->nr + 1, cl->alloc);
+	c = &cl->v[cl->nr++];
+	memset(c, 0, sizeof(*c));
+	c->id = json_id(item, "id");
+	c->author = json_text(cJSON_GetObjectItemCaseSensitive(item, "user"), "login");
+	c->created = json_text(item, "created_at");
+	record_parse(cJSON_IsString(body) ? body->valuestring : "", &c->text, &c->record);
+	return 0;
+}
+
+static int github_comments(struct tracker *t, const char *key,
+			   struct remote_comment **out, size_t *nr)
+{
+	struct comment_list cl = { NULL, 0, 0 };
+	struct strbuf url = STRBUF_INIT;
+	char *what = xstrfmt("reading the comments of issue %s", key);
+	int ret;
+
+	*out = NULL;
+	*nr = 0;
+	ret = issue_url(t, &url, key, what);
+	if (ret == TRACKER_OK) {
+		strbuf_addstr(&url, "/comments?per_page=100");
+		ret = github_list(t, what, url.buf, comment_one, &cl);
+	}
+	if (ret == TRACKER_OK) {
+		*out = cl.v;
+		*nr = cl.nr;
+	} else {
+		remote_comment_list_free(cl.v, cl.nr);
+	}
+	strbuf_release(&url);
+	free(what);
+	return ret;
+}
+
+struct issue_list {
+	struct remote_issue *v;
+	size_t nr, alloc;
+	int max;
+};
+
+static int search_one(struct tracker *t, const cJSON *item, void *data)
+{
+	struct issue_list *il = data;
+
+	if (is_pull_request(item))
+		return 0;
+	ALLOC_GROW(il->v, il->nr + 1, il->alloc);
+	if (issue_from_json(t->priv, item, &il->v[il->nr]) < 0) {
+		remote_issue_release(&il->v[il->nr]);
+		return 0;
+	}
+	il->nr++;
+	return il->max > 0 && il->nr >= (size_t)il->max;
+}
+
+static int github_search(struct tracker *t, const struct tracker_query *q,
+			 struct remote_issue **out, size_t *nr)
+{
+	struct issue_list il = { NULL, 0, 0, q ? q->max : 0 };
+	struct strbuf url = STRBUF_INIT;
+	int ret;
+
+	*out = NULL;
+	*nr = 0;
+	repo_url(&url, t->priv);
+	strbuf_addstr(&url, "/issues?state=open&labels=" LABEL_SRE "&per_page=100");
+	if (q && q->assignee && *q->assignee) {
+		strbuf_addstr(&url, "&assignee=");
+		http_urlencode(&url, q->assignee);
+	}
+	ret = github_list(t, "searching issues", url.buf, search_one, &il);
+	if (ret == TRACKER_OK) {
+		*out = il.v;
+		*nr = il.nr;
+	} else {
+		remote_issue_list_free(il.v, il.nr);
+	}
+	strbuf_release(&url);
+	return ret;
+}
+
+/* ---- opening and closing ---- */
+
+static void github_priv_free(struct github *gh)
+{
+	if (!gh)
+		return;
+	free(gh->api);
+	free(gh->owner);
+	free(gh->name);
+	if (gh->token) {
+		memset(gh->token, 0, strlen(gh->token));
+		free(gh->token);
+	}
+	for (int i = 0; i < STATE__COUNT; i++)
+		free(gh->state_label[i]);
+	strvec_clear(&gh->known_labels);
+	free(gh);
+}
+
+static void github_free(struct tracker *t)
+{
+	github_priv_free(t->priv);
+	t->priv = NULL;
+}
+
+static const struct tracker_ops github_ops = {
+	.name = "github",
+	.find = github_find,
+	.create = github_create,
+	.get = github_get,
+	.move = github_move,
+	.comment = github_comment,
+	.comments = github_comments,
+	.search = github_search,
+	.free = github_free,
+};
+
+static int valid_repo_part(const char *s, size_t len)
+{
+	if (!len || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return 0;
+	return 1;
+}
+
+/* github.label.<state>, the state's name in lower case with dashes, as
+ * config keys take no underscore: github.label.incident-resolved. */
+static int read_state_labels(struct github *gh, const struct config *cfg)
+{
+	for (int i = 0; i < STATE__COUNT; i++) {
+		struct strbuf key = STRBUF_INIT;
+		const char *v;
+
+		strbuf_addstr(&key, "github.label.");
+		for (const char *c = incident_state_name(i); *c; c++)
+			strbuf_addch(&key, *c == '_' ? '-' : tolower((unsigned char)*c));
+		v = config_get_string(cfg, key.buf);
+		if (v && (!*v || strlen(v) > GITHUB_LABEL_MAX || strchr(v, ','))) {
+			error("%s is '%s': a label name takes 1 to %d characters and no comma",
+			      key.buf, v, GITHUB_LABEL_MAX);
+			strbuf_release(&key);
+			return -1;
+		}
+		gh->state_label[i] = v ? xstrdup(v) :
+				     xstrfmt(LABEL_STATE_PREFIX "%s", incident_state_name(i));
+		strbuf_release(&key);
+	}
+	return 0;
+}
+
+int github_open(struct tracker *t)
+{
+	const char *api = config_get_string(t->cfg, "github.api");
+	const char *repo = config_get_string(t->cfg, "github.repo"), *slash;
+	struct strbuf token = STRBUF_INIT;
+	struct github *gh;
+	size_t len;
+	int r;
+
+	if (!api || !*api)
+		api = GITHUB_DEFAULT_API;
+	if (!starts_with(api, "https://") && !starts_with(api, "http://"))
+		return error("github.api is '%s': it takes an http:// or https:// URL", api);
+	if (!repo || !*repo)
+		return error("github.repo is not set: it names the repository of the "
+			     "incidents, as owner/name");
+	slash = strchr(repo, '/');
+	if (!slash || !valid_repo_part(repo, (size_t)(slash - repo)) ||
+	    !valid_repo_part(slash + 1, strlen(slash + 1)))
+		return error("github.repo is '%s': it takes owner/name, each of letters, "
+			     "digits, '.', '_' and '-'", repo);
+
+	r = config_get_secret(t->cfg, "github.token", "GITHUB_TOKEN", &token);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		strbuf_release(&token);
+		return error("no GitHub token: set GITHUB_TOKEN in the environment, or "
+			     "github.token-command to a command that prints it");
+	}
+	for (size_t i = 0; i < token.len; i++)
+		if (iscntrl((unsigned char)token.buf[i]) || token.buf[i] == ' ') {
+			memset(token.buf, 0, token.len);
+			strbuf_release(&token);
+			return error("the GitHub token holds a blank or a control character");
+		}
+
+	gh = xcalloc(1, sizeof(*gh));
+	strvec_init(&gh->known_labels);
+	len = strlen(api);
+	while (len && api[len - 1] == '/')
+		len--;
+	gh->api = xstrndup(api, len);
+	gh->owner = xstrndup(repo, (size_t)(slash - repo));
+	gh->name = xstrdup(slash + 1);
+	gh->token = strbuf_detach(&token, NULL);
+	if (read_state_labels(gh, t->cfg) < 0) {
+		github_priv_free(gh);
+		return -1;
+	}
+	http_client_add_secret(&t->http, gh->token);
+	t->priv = gh;
+	t->ops = &github_ops;
+	return 0;
+}

@@ -1,0 +1,506 @@
+/*
+ * http.c: requests over libcurl's multi interface, with retries, a body
+ * cap, TLS always verified, and tracing with secrets redacted; see http.h.
+ *
+ * One code path: http_do() is http_do_many() with one request. Each
+ * transfer carries its own attempt count and the time it may be retried;
+ * the loop runs what is due, polls, and sleeps until the next is due.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <curl/curl.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "http.h"
+
+#ifndef SRE_VERSION
+#define SRE_VERSION "unknown"
+#endif
+
+int http_client_init(struct http_client *c, const struct config *cfg)
+{
+	static int curl_ready;
+	long long n;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	strvec_init(&c->secrets);
+	c->connect_timeout_ms = 10000;
+	c->timeout_ms = 30000;
+	c->retries = 3;
+	c->retry_base_ms = 500;
+	c->max_retry_wait_ms = 60000;
+	c->max_body = 32 << 20;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			return error("cannot initialise libcurl");
+		curl_ready = 1;
+	}
+	if (cfg) {
+		if (config_get_duration_ms(cfg, "http.connect-timeout", &c->connect_timeout_ms) < 0 ||
+		    config_get_duration_ms(cfg, "http.timeout", &c->timeout_ms) < 0 ||
+		    config_get_duration_ms(cfg, "http.retry-base", &c->retry_base_ms) < 0 ||
+		    config_get_duration_ms(cfg, "http.max-retry-wait", &c->max_retry_wait_ms) < 0)
+			return -1;
+		r = config_get_int(cfg, "http.retries", &n);
+		if (r < 0)
+			return -1;
+		if (!r) {
+			if (n < 0 || n > 20)
+				return error("http.retries is %lld; it takes 0 to 20", n);
+			c->retries = (int)n;
+		}
+		r = config_get_int(cfg, "http.max-body", &n);
+		if (r < 0)
+			return -1;
+		if (!r) {
+			if (n <= 0)
+				return error("http.max-body must be more than 0");
+			c->max_body = (size_t)n;
+		}
+		if (config_get_path(cfg, "http.ca-info", &c->ca_info) < 0)
+			return -1;
+	}
+	{
+		const char *t = getenv("SRE_TRACE");
+		c->trace = t && *t && strcmp(t, "0");
+	}
+	return 0;
+}
+
+void http_client_release(struct http_client *c)
+{
+	free(c->ca_info);
+	c->ca_info = NULL;
+	/* Secrets are wiped before they are freed. */
+	for (size_t i = 0; i < c->secrets.nr; i++)
+		memset((char *)c->secrets.v[i], 0, strlen(c->secrets.v[i]));
+	strvec_clear(&c->secrets);
+}
+
+void http_client_add_secret(struct http_client *c, const char *secret)
+{
+	/* A very short "secret" would redact ordinary words; nothing real is. */
+	if (secret && strlen(secret) >= 4)
+		strvec_push(&c->secrets, secret);
+}
+
+void http_redact(const struct http_client *c, struct strbuf *sb)
+{
+	for (size_t i = 0; i < c->secrets.nr; i++) {
+		const char *s = c->secrets.v[i];
+		size_t n = strlen(s);
+		char *at;
+
+		while ((at = strstr(sb->buf, s))) {
+			struct strbuf out = STRBUF_INIT;
+			strbuf_add(&out, sb->buf, (size_t)(at - sb->buf));
+			strbuf_addstr(&out, "<redacted>");
+			strbuf_addstr(&out, at + n);
+			strbuf_release(sb);
+			*sb = out;
+		}
+	}
+}
+
+void http_request_release(struct http_request *req)
+{
+	strvec_clear(&req->headers);
+}
+
+void http_response_release(struct http_response *res)
+{
+	strbuf_release(&res->body);
+	strvec_clear(&res->headers);
+	strbuf_release(&res->error);
+	res->status = 0;
+}
+
+const char *http_header(const struct http_response *res, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = res->headers.nr; i-- > 0;) {
+		const char *h = res->headers.v[i];
+		if (!strncasecmp(h, name, n) && h[n] == ':')
+			return h + n + 1 + (h[n + 1] == ' ');
+	}
+	return NULL;
+}
+
+void http_urlencode(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (isalnum(ch) || strchr("-._~", ch))
+			strbuf_addch(sb, ch);
+		else
+			strbuf_addf(sb, "%%%02X", ch);
+	}
+}
+
+/* ---- one transfer ---- */
+
+struct transfer {
+	const struct http_request *req;
+	struct http_response *res;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE];
+	int over_cap;
+	int done;
+	int64_t due_ms;     /* when the next attempt may start */
+	int64_t started_ms;
+	size_t max_body;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb;
+
+	if (t->res->body.len + n > t->max_body) {
+		t->over_cap = 1;
+		return 0; /* CURLE_WRITE_ERROR: stop reading */
+	}
+	strbuf_add(&t->res->body, data, n);
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb, len = n;
+	const char *colon;
+
+	/* A new status line (after a 100 Continue) starts a new header set. */
+	if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
+		strvec_clear(&t->res->headers);
+		return n;
+	}
+	while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+		len--;
+	colon = memchr(data, ':', len);
+	if (colon && colon > data && t->res->headers.nr < 200) {
+		struct strbuf h = STRBUF_INIT;
+		const char *v = colon + 1;
+		for (const char *p = data; p < colon; p++)
+			strbuf_addch(&h, tolower((unsigned char)*p));
+		while (v < data + len && (*v == ' ' || *v == '\t'))
+			v++;
+		strbuf_addstr(&h, ": ");
+		strbuf_add(&h, v, (size_t)(data + len - v));
+		strvec_push(&t->res->headers, h.buf);
+		strbuf_release(&h);
+	}
+	return n;
+}
+
+static void trace_request(struct http_client *c, const struct transfer *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "sre: http: %s %s (attempt %d)\n", t->req->method, t->req->url,
+		    t->res->attempts);
+	for (size_t i = 0; i < t->req->headers.nr; i++) {
+		const char *h = t->req->headers.v[i];
+		if (!strncasecmp(h, "authorization:", 14))
+			strbuf_addstr(&sb, "sre: http:   authorization: <redacted>\n");
+		else
+			strbuf_addf(&sb, "sre: http:   %s\n", h);
+	}
+	if (t->req->userpwd)
+		strbuf_addstr(&sb, "sre: http:   authorization: Basic <redacted>\n");
+	http_redact(c, &sb);
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
+}
+
+static int setup(struct http_client *c, struct transfer *t)
+{
+	CURL *e = curl_easy_init();
+	const struct http_request *req = t->req;
+
+	if (!e)
+		return -1;
+	t->easy = e;
+	t->over_cap = 0;
+	t->errbuf[0] = '\0';
+	t->hdrs = NULL;
+	strbuf_reset(&t->res->body);
+	strvec_clear(&t->res->headers);
+	for (size_t i = 0; i < req->headers.nr; i++)
+		t->hdrs = curl_slist_append(t->hdrs, req->headers.v[i]);
+	/* No "Expect: 100-continue" round trip for JSON bodies. */
+	t->hdrs = curl_slist_append(t->hdrs, "Expect:");
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->hdrs);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "sre/" SRE_VERSION);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_info)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_info);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+	if (req->userpwd) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERPWD, req->userpwd);
+	}
+	if (req->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+	}
+	if (strcmp(req->method, "GET") && !(req->body && !strcmp(req->method, "POST")))
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	if (!strcmp(req->method, "POST") && !req->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+	}
+	t->res->attempts++;
+	t->started_ms = now_ms();
+	if (c->trace)
+		trace_request(c, t);
+	return 0;
+}
+
+static void cleanup(struct transfer *t)
+{
+	if (t->easy)
+		curl_easy_cleanup(t->easy);
+	t->easy = NULL;
+	curl_slist_free_all(t->hdrs);
+	t->hdrs = NULL;
+}
+
+/* A connection failure before anything was sent can be retried safely. */
+static int transient_code(CURLcode rc, int *before_send)
+{
+	*before_send = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+		       rc == CURLE_COULDNT_RESOLVE_PROXY;
+	return *before_send || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR ||
+	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
+}
+
+/* How long the server asked us to wait, in ms, or -1 when it did not say. */
+static int64_t server_wait_ms(const struct http_response *res)
+{
+	const char *ra = http_header(res, "retry-after");
+	const char *remaining = http_header(res, "x-ratelimit-remaining");
+	const char *reset = http_header(res, "x-ratelimit-reset");
+	long long v;
+
+	if (ra) {
+		if (!parse_ll(ra, &v) && v >= 0)
+			return v * 1000;
+		v = (long long)curl_getdate(ra, NULL);
+		if (v > 0) {
+			long long d = v - (long long)time(NULL);
+			return d > 0 ? d * 1000 : 0;
+		}
+	}
+	if (remaining && reset && !strcmp(remaining, "0") && !parse_ll(reset, &v)) {
+		long long d = v - (long long)time(NULL);
+		return d > 0 ? d * 1000 : 0;
+	}
+	return -1;
+}
+
+static int64_t backoff_ms(const struct http_client *c, int attempt)
+{
+	int64_t cap = c->retry_base_ms << (attempt < 16 ? attempt : 16);
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)now_ms();
+	/* Equal jitter: at least half the step, so retries never bunch at 0. */
+	return cap / 2 + (cap > 1 ? (int64_t)(r % (uint64_t)(cap / 2 + 1)) : 0);
+}
+
+/*
+ * Decide what a finished attempt means: done (response or final failure)
+ * or another try after due_ms.
+ */
+static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
+{
+	struct http_response *res = t->res;
+	int retry = 0, before_send = 0, attempt = res->attempts;
+	int64_t wait = -1;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	if (c->trace) {
+		struct strbuf sb = STRBUF_INIT;
+		if (rc == CURLE_OK)
+			strbuf_addf(&sb, "sre: http: <- %ld (%lld ms, %zu bytes)\n", res->status,
+				    (long long)(now_ms() - t->started_ms), res->body.len);
+		else
+			strbuf_addf(&sb, "sre: http: <- failed: %s\n",
+				    t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+		http_redact(c, &sb);
+		fputs(sb.buf, stderr);
+		strbuf_release(&sb);
+	}
+	strbuf_reset(&res->error);
+	if (rc != CURLE_OK) {
+		res->status = 0;
+		if (t->over_cap) {
+			res->outcome = HTTP_FAILED;
+			strbuf_addf(&res->error, "the response from %s is larger than http.max-body (%zu bytes)",
+				    t->req->url, t->max_body);
+		} else if (transient_code(rc, &before_send)) {
+			res->outcome = HTTP_TRANSIENT;
+			strbuf_addstr(&res->error, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+			retry = before_send || !t->req->no_retry;
+		} else {
+			res->outcome = HTTP_FAILED;
+			strbuf_addstr(&res->error, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+		}
+	} else {
+		const char *remaining = http_header(res, "x-ratelimit-remaining");
+		int limited = res->status == 429 ||
+			      (res->status == 403 && remaining && !strcmp(remaining, "0"));
+
+		res->outcome = HTTP_OK;
+		if (limited || res->status >= 500) {
+			/* A 429 was refused unprocessed: safe to repeat any request. */
+			retry = limited || !t->req->no_retry;
+			wait = server_wait_ms(res);
+			if (!retry || attempt > c->retries) {
+				res->outcome = HTTP_TRANSIENT;
+				strbuf_addf(&res->error, "HTTP %ld from %s after %d attempt%s",
+					    res->status, t->req->url, attempt, attempt > 1 ? "s" : "");
+			}
+		}
+	}
+	if (retry && attempt <= c->retries) {
+		if (wait < 0)
+			wait = backoff_ms(c, attempt - 1);
+		if (wait > c->max_retry_wait_ms) {
+			res->outcome = HTTP_TRANSIENT;
+			strbuf_reset(&res->error);
+			strbuf_addf(&res->error, "%s asks to wait %llds, longer than http.max-retry-wait",
+				    t->req->url, (long long)(wait / 1000));
+		} else {
+			t->due_ms = now_ms() + wait;
+			if (c->trace)
+				fprintf(stderr, "sre: http: retrying in %lld ms\n", (long long)wait);
+			cleanup(t);
+			return;
+		}
+	}
+	if (res->outcome != HTTP_OK)
+		http_redact(c, &res->error);
+	t->done = 1;
+	cleanup(t);
+}
+
+int http_do_many(struct http_client *c, const struct http_request *reqs,
+		 struct http_response *res, size_t n, size_t parallel)
+{
+	struct transfer *ts = xcalloc(n ? n : 1, sizeof(*ts));
+	CURLM *multi = curl_multi_init();
+	size_t running = 0, left = n;
+	int failed = 0;
+
+	if (!parallel || parallel > n)
+		parallel = n;
+	for (size_t i = 0; i < n; i++) {
+		ts[i].req = &reqs[i];
+		ts[i].res = &res[i];
+		ts[i].max_body = c->max_body;
+		res[i].attempts = 0;
+		res[i].status = 0;
+		res[i].outcome = HTTP_OK;
+	}
+	while (left) {
+		int64_t now = now_ms(), next_due = -1;
+		int still, msgs, timeout;
+		CURLMsg *m;
+
+		/* Start what is due, up to the parallel limit. */
+		for (size_t i = 0; i < n && running < parallel; i++) {
+			struct transfer *t = &ts[i];
+			if (t->done || t->easy)
+				continue;
+			if (t->due_ms > now) {
+				if (next_due < 0 || t->due_ms < next_due)
+					next_due = t->due_ms;
+				continue;
+			}
+			if (setup(c, t) < 0) {
+				t->res->outcome = HTTP_FAILED;
+				strbuf_addstr(&t->res->error, "cannot create a curl handle");
+				t->done = 1;
+				left--;
+				continue;
+			}
+			curl_multi_add_handle(multi, t->easy);
+			running++;
+		}
+		curl_multi_perform(multi, &still);
+		while ((m = curl_multi_info_read(multi, &msgs))) {
+			struct transfer *t = NULL;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (ts[i].easy == m->easy_handle)
+					t = &ts[i];
+			if (!t)
+				continue;
+			curl_multi_remove_handle(multi, t->easy);
+			running--;
+			finish(c, t, m->data.result);
+			if (t->done)
+				left--;
+		}
+		if (!left)
+			break;
+		timeout = 1000;
+		if (!running && next_due >= 0) {
+			/* Nothing in flight: sleep until the next retry is due. */
+			int64_t d = next_due - now_ms();
+			struct timespec ts_sleep;
+			if (d > 0) {
+				ts_sleep.tv_sec = d / 1000;
+				ts_sleep.tv_nsec = (d % 1000) * 1000000;
+				while (nanosleep(&ts_sleep, &ts_sleep) < 0 && errno == EINTR)
+					;
+			}
+			continue;
+		}
+		if (next_due >= 0) {
+			int64_t d = next_due - now_ms();
+			timeout = d < 0 ? 0 : d < 1000 ? (int)d : 1000;
+		}
+		curl_multi_poll(multi, NULL, 0, timeout, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		cleanup(&ts[i]);
+		if (res[i].outcome != HTTP_OK)
+			failed++;
+	}
+	curl_multi_cleanup(multi);
+	free(ts);
+	return failed;
+}
+
+int http_do(struct http_client *c, const struct http_request *req,
+	    struct http_response *res)
+{
+	return http_do_many(c, req, res, 1, 1) ? -1 : 0;
+}

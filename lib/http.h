@@ -1,0 +1,110 @@
+/*
+ * http.h: the one HTTP layer, over libcurl.
+ *
+ * Every remote system (GitHub, JIRA, Slack, and later Prometheus,
+ * Kubernetes, Jaeger, an LLM) is reached through here, so timeouts,
+ * retries, the body cap, TLS and tracing are decided in one place:
+ *
+ *   http.connect-timeout  (default 10s)   http.timeout   (default 30s)
+ *   http.retries          (default 3: attempts after the first)
+ *   http.retry-base       (default 500ms: first backoff, doubled each time,
+ *                          with full jitter)
+ *   http.max-retry-wait   (default 60s: the longest Retry-After or rate-limit
+ *                          reset sre will sleep for; longer fails at once)
+ *   http.max-body         (default 32m)   http.ca-info   (an extra CA bundle)
+ *
+ * Retried: connection failures and timeouts, 5xx, 429, and GitHub's 403
+ * with X-RateLimit-Remaining: 0. Retry-After (seconds or an HTTP date) and
+ * X-RateLimit-Reset are honoured. TLS verification is always on. Proxies
+ * come from the usual environment variables (libcurl's own handling).
+ *
+ * SRE_TRACE=1 logs each request line and response status to stderr; the
+ * Authorization header and every registered secret are shown as
+ * <redacted>, wherever they appear.
+ */
+#ifndef SRE_HTTP_H
+#define SRE_HTTP_H
+
+#include "config.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+struct http_client {
+	int64_t connect_timeout_ms;
+	int64_t timeout_ms;
+	int retries;
+	int64_t retry_base_ms;
+	int64_t max_retry_wait_ms;
+	size_t max_body;
+	char *ca_info;
+	int trace;
+	struct strvec secrets; /* redacted from traces and error messages */
+};
+
+/*
+ * Read the http.* keys. Returns 0, or -1 after an error naming the bad key.
+ * Release with http_client_release().
+ */
+int http_client_init(struct http_client *c, const struct config *cfg);
+void http_client_release(struct http_client *c);
+
+/* Register a secret (a token, a webhook URL) that must never be shown. */
+void http_client_add_secret(struct http_client *c, const char *secret);
+
+struct http_request {
+	const char *method;      /* "GET", "POST", "PATCH", "PUT", "DELETE" */
+	const char *url;
+	struct strvec headers;   /* "Name: value" */
+	const char *body;        /* NULL for none */
+	size_t body_len;
+	const char *userpwd;     /* "user:token" for basic auth, or NULL */
+	int no_retry;            /* a write that must not be repeated blindly */
+};
+
+#define HTTP_REQUEST_INIT { NULL, NULL, STRVEC_INIT, NULL, 0, NULL, 0 }
+void http_request_release(struct http_request *req);
+
+enum http_outcome {
+	HTTP_OK,          /* a response arrived (any status: check it) */
+	HTTP_TRANSIENT,   /* unreachable, timed out, 5xx or 429 past the retries */
+	HTTP_FAILED,      /* cannot succeed: bad URL, TLS failure, body over the cap */
+};
+
+struct http_response {
+	long status;             /* 0 when no response arrived */
+	struct strbuf body;
+	struct strvec headers;   /* "name: value", names lower-cased */
+	enum http_outcome outcome;
+	struct strbuf error;     /* why, when outcome is not HTTP_OK; redacted */
+	int attempts;
+};
+
+#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, STRVEC_INIT, HTTP_OK, STRBUF_INIT, 0 }
+void http_response_release(struct http_response *res);
+
+/* A response header's value (name case-insensitive), or NULL. Borrowed. */
+const char *http_header(const struct http_response *res, const char *name);
+
+/*
+ * Perform one request, retrying as described above. Always fills res;
+ * returns 0 when a response arrived (res->outcome HTTP_OK, any status),
+ * -1 otherwise (res->outcome and res->error say why; nothing printed).
+ */
+int http_do(struct http_client *c, const struct http_request *req,
+	    struct http_response *res);
+
+/*
+ * Perform n requests at once through libcurl's multi interface, each with
+ * its own retries; at most `parallel` in flight (0: all). Returns the
+ * number that failed to get a response.
+ */
+int http_do_many(struct http_client *c, const struct http_request *reqs,
+		 struct http_response *res, size_t n, size_t parallel);
+
+/* Append s to sb with URL percent-encoding (RFC 3986 unreserved kept). */
+void http_urlencode(struct strbuf *sb, const char *s);
+
+/* Replace every registered secret in sb with <redacted>. */
+void http_redact(const struct http_client *c, struct strbuf *sb);
+
+#endif

@@ -1,0 +1,559 @@
+/*
+ * mirror.c: the outbox delivered to the tracker, the optimistic check
+ * before a move, and the import of tickets; see mirror.h for the rules.
+ */
+#include <ctype.h>
+#include <sys/random.h>
+
+#include "mirror.h"
+#include "timeutil.h"
+
+enum {
+	DELIVERED,
+	WAIT,        /* needs an earlier write first (no remote issue yet) */
+};
+
+void mirror_new_key(char out[37])
+{
+	unsigned char r[16];
+	size_t got = 0;
+
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+		if (n <= 0)
+			abort(); /* the kernel always has randomness for us */
+		got += (size_t)n;
+	}
+	memcpy(out, "sre-", 4);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+}
+
+void mirror_report_release(struct mirror_report *rep)
+{
+	strbuf_release(&rep->messages);
+}
+
+static int queue(struct store *st, const char *target, long long id, const char *key,
+		 const char *operation, cJSON *payload)
+{
+	char *text = cJSON_PrintUnformatted(payload);
+	int ret = store_outbox_add(st, id, key, target, operation, text);
+
+	cJSON_free(text);
+	cJSON_Delete(payload);
+	return ret < 0 ? -1 : 0;
+}
+
+static void add_now(cJSON *o)
+{
+	char at[32];
+
+	format_iso8601(at, sizeof(at), sre_now());
+	cJSON_AddStringToObject(o, "at", at);
+}
+
+int mirror_queue_create(struct store *st, const char *target, long long id)
+{
+	cJSON *p = cJSON_CreateObject();
+	char key[37];
+
+	mirror_new_key(key);
+	cJSON_AddNumberToObject(p, "id", (double)id);
+	return queue(st, target, id, key, "create", p);
+}
+
+int mirror_queue_move(struct store *st, const char *target, long long id,
+		      const char *key, enum incident_state from, enum incident_state to,
+		      const char *actor, const char *reason)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "from", incident_state_name(from));
+	cJSON_AddStringToObject(p, "to", incident_state_name(to));
+	if (reason)
+		cJSON_AddStringToObject(p, "reason", reason);
+	cJSON_AddStringToObject(p, "actor", actor);
+	add_now(p);
+	return queue(st, target, id, key, "move", p);
+}
+
+int mirror_queue_comment(struct store *st, const char *target, long long id,
+			 const char *key, const char *actor, const char *text)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "text", text);
+	cJSON_AddStringToObject(p, "actor", actor);
+	add_now(p);
+	return queue(st, target, id, key, "comment", p);
+}
+
+static const char *str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Is there already a comment carrying this idempotency key? */
+static int comment_landed(struct tracker *t, const char *remote, const char *key)
+{
+	struct remote_comment *list = NULL;
+	size_t nr = 0;
+	int r = t->ops->comments(t, remote, &list, &nr), found = 0;
+
+	if (r != TRACKER_OK)
+		return r;
+	for (size_t i = 0; i < nr && !found; i++) {
+		const char *k = list[i].record ? str(list[i].record, "key") : NULL;
+		found = k && !strcmp(k, key);
+	}
+	remote_comment_list_free(list, nr);
+	return found ? 1 : 0;
+}
+
+/* Post a comment with its record, once: a repeated attempt looks first. */
+static int post_once(struct tracker *t, const char *remote, const char *prose,
+		     const cJSON *record, int repeated)
+{
+	if (repeated) {
+		int r = comment_landed(t, remote, str(record, "key"));
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return TRACKER_OK;
+	}
+	return t->ops->comment(t, remote, prose, record);
+}
+
+/* The remote won: the local incident follows it. */
+static int follow(struct store *st, struct tracker *t, long long id,
+		  const char *remote, enum incident_state to, struct mirror_report *rep)
+{
+	char *reason = xstrfmt("%s %s is %s", t->ops->name, remote, incident_state_name(to));
+	int r = store_incident_follow_remote(st, id, to, reason);
+
+	free(reason);
+	if (r < 0)
+		return -1;
+	rep->followed++;
+	return 0;
+}
+
+static int deliver_create(struct store *st, struct tracker *t, const struct incident *inc,
+			  struct mirror_report *rep)
+{
+	struct remote_issue ri = { .state = -1 };
+	int adopted = 1, r;
+	cJSON *body;
+	char *text;
+
+	if (inc->remote_key)
+		return DELIVERED;
+	r = t->ops->find(t, inc->fingerprint, &ri);
+	if (r == TRACKER_NOT_FOUND) {
+		adopted = 0;
+		remote_issue_release(&ri);
+		r = t->ops->create(t, inc, &ri);
+	}
+	if (r != TRACKER_OK) {
+		remote_issue_release(&ri);
+		return r;
+	}
+	if (store_incident_set_remote(st, inc->id, ri.key, ri.url) < 0) {
+		remote_issue_release(&ri);
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "tracker", t->ops->name);
+	cJSON_AddStringToObject(body, "key", ri.key);
+	if (ri.url)
+		cJSON_AddStringToObject(body, "url", ri.url);
+	cJSON_AddBoolToObject(body, "adopted", adopted);
+	text = cJSON_PrintUnformatted(body);
+	r = store_event_append(st, inc->id, "remote", t->ops->name, text);
+	cJSON_free(text);
+	cJSON_Delete(body);
+	if (r < 0) {
+		remote_issue_release(&ri);
+		return -1;
+	}
+	if (adopted && ri.state >= 0 && ri.state != (int)inc->state) {
+		/* Another host got there first and moved on: follow it. */
+		r = follow(st, t, inc->id, ri.key, (enum incident_state)ri.state, rep);
+	} else if (!adopted && inc->state != STATE_INCIDENT_DETECTED) {
+		r = t->ops->move(t, ri.key, inc->state);
+		if (r != TRACKER_OK) {
+			remote_issue_release(&ri);
+			return r;
+		}
+	}
+	remote_issue_release(&ri);
+	return r < 0 ? -1 : DELIVERED;
+}
+
+static int deliver_move(struct store *st, struct tracker *t, const struct incident *inc,
+			const struct outbox_item *item, const cJSON *p,
+			struct mirror_report *rep)
+{
+	struct remote_issue ri = { .state = -1 };
+	enum incident_state from, to;
+	struct strbuf prose = STRBUF_INIT;
+	cJSON *record;
+	int r;
+
+	if (!inc->remote_key)
+		return WAIT;
+	if (!str(p, "from") || !str(p, "to") ||
+	    incident_state_parse(str(p, "from"), &from) < 0 ||
+	    incident_state_parse(str(p, "to"), &to) < 0) {
+		strbuf_reset(&t->error);
+		strbuf_addstr(&t->error, "the queued move is malformed");
+		return TRACKER_FAIL;
+	}
+	r = t->ops->get(t, inc->remote_key, &ri);
+	if (r != TRACKER_OK) {
+		remote_issue_release(&ri);
+		return r;
+	}
+	if (ri.state >= 0 && ri.state != (int)to && ri.state != (int)from) {
+		enum incident_state remote = (enum incident_state)ri.state;
+		strbuf_reset(&t->error);
+		strbuf_addf(&t->error, "%s %s was %s, not %s; the incident follows the tracker",
+			    t->ops->name, inc->remote_key, incident_state_name(remote),
+			    incident_state_name(from));
+		remote_issue_release(&ri);
+		if (follow(st, t, inc->id, inc->remote_key, remote, rep) < 0)
+			return -1;
+		return TRACKER_FAIL;
+	}
+	if (ri.state != (int)to) {
+		r = t->ops->move(t, inc->remote_key, to);
+		if (r != TRACKER_OK) {
+			remote_issue_release(&ri);
+			return r;
+		}
+	}
+	remote_issue_release(&ri);
+	/* The move's record, so another host can rebuild the timeline. */
+	strbuf_addf(&prose, "sre moved this incident from %s to %s", incident_state_name(from),
+		    incident_state_name(to));
+	if (str(p, "reason"))
+		strbuf_addf(&prose, ": %s", str(p, "reason"));
+	record = cJSON_CreateObject();
+	cJSON_AddNumberToObject(record, "sre", 1);
+	cJSON_AddStringToObject(record, "kind", "transition");
+	cJSON_AddStringToObject(record, "from", incident_state_name(from));
+	cJSON_AddStringToObject(record, "to", incident_state_name(to));
+	if (str(p, "reason"))
+		cJSON_AddStringToObject(record, "reason", str(p, "reason"));
+	cJSON_AddStringToObject(record, "actor", str(p, "actor") ? str(p, "actor") : "sre");
+	cJSON_AddStringToObject(record, "at", str(p, "at") ? str(p, "at") : "");
+	cJSON_AddStringToObject(record, "key", item->key);
+	r = post_once(t, inc->remote_key, prose.buf, record, item->attempts > 0);
+	cJSON_Delete(record);
+	strbuf_release(&prose);
+	return r == TRACKER_OK ? DELIVERED : r;
+}
+
+static int deliver_comment(struct tracker *t, const struct incident *inc,
+			   const struct outbox_item *item, const cJSON *p)
+{
+	cJSON *record;
+	int r;
+
+	if (!inc->remote_key)
+		return WAIT;
+	record = cJSON_CreateObject();
+	cJSON_AddNumberToObject(record, "sre", 1);
+	cJSON_AddStringToObject(record, "kind", "comment");
+	cJSON_AddStringToObject(record, "text", str(p, "text") ? str(p, "text") : "");
+	cJSON_AddStringToObject(record, "actor", str(p, "actor") ? str(p, "actor") : "sre");
+	cJSON_AddStringToObject(record, "at", str(p, "at") ? str(p, "at") : "");
+	cJSON_AddStringToObject(record, "key", item->key);
+	r = post_once(t, inc->remote_key, str(p, "text") ? str(p, "text") : "", record,
+		      item->attempts > 0);
+	cJSON_Delete(record);
+	return r == TRACKER_OK ? DELIVERED : r;
+}
+
+static int deliver(struct store *st, struct tracker *t, const struct outbox_item *item,
+		   struct mirror_report *rep)
+{
+	struct incident inc;
+	cJSON *p = cJSON_Parse(item->payload);
+	int r;
+
+	r = store_incident_get(st, item->incident_id, &inc);
+	if (r) {
+		cJSON_Delete(p);
+		strbuf_reset(&t->error);
+		strbuf_addf(&t->error, "incident %lld is not in the store", item->incident_id);
+		return r < 0 ? -1 : TRACKER_FAIL;
+	}
+	if (!strcmp(item->operation, "create"))
+		r = deliver_create(st, t, &inc, rep);
+	else if (!strcmp(item->operation, "move"))
+		r = deliver_move(st, t, &inc, item, p, rep);
+	else if (!strcmp(item->operation, "comment"))
+		r = deliver_comment(t, &inc, item, p);
+	else {
+		strbuf_reset(&t->error);
+		strbuf_addf(&t->error, "unknown queued operation '%s'", item->operation);
+		r = TRACKER_FAIL;
+	}
+	incident_release(&inc);
+	cJSON_Delete(p);
+	return r;
+}
+
+static int contains(const long long *v, size_t n, long long x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+int mirror_flush(struct store *st, struct tracker *t, struct mirror_report *rep)
+{
+	struct outbox_item *items;
+	long long *blocked = NULL;
+	size_t nr, nblocked = 0, alloc = 0;
+	int stop = 0, ret = 0;
+
+	if (store_outbox_list(st, 1, &items, &nr) < 0)
+		return -1;
+	for (size_t i = 0; i < nr && ret == 0; i++) {
+		struct outbox_item *item = &items[i];
+		int r;
+
+		if (strcmp(item->target, t->ops->name))
+			continue; /* another tracker's, or a notifier's */
+		if (stop || contains(blocked, nblocked, item->incident_id)) {
+			rep->pending++;
+			continue;
+		}
+		if (store_outbox_attempt(st, item->id) < 0) {
+			ret = -1;
+			break;
+		}
+		r = deliver(st, t, item, rep);
+		switch (r) {
+		case DELIVERED:
+			if (store_outbox_delivered(st, item->id) < 0)
+				ret = -1;
+			rep->delivered++;
+			continue;
+		case WAIT:
+			rep->pending++;
+			break;
+		case TRACKER_RETRY:
+			if (store_outbox_error(st, item->id, t->error.buf, 0) < 0)
+				ret = -1;
+			strbuf_addf(&rep->messages, "%s\n", t->error.buf);
+			rep->pending++;
+			/* The tracker is down or throttling: try again later. */
+			stop = 1;
+			break;
+		case -1:
+			ret = -1;
+			break;
+		default: /* TRACKER_FAIL, TRACKER_NOT_FOUND */
+			if (store_outbox_error(st, item->id, t->error.buf, 1) < 0)
+				ret = -1;
+			strbuf_addf(&rep->messages, "%s\n", t->error.buf);
+			rep->failed++;
+			break;
+		}
+		/* Later writes of this incident wait for this one. */
+		ALLOC_GROW(blocked, nblocked + 1, alloc);
+		blocked[nblocked++] = item->incident_id;
+	}
+	free(blocked);
+	outbox_list_free(items, nr);
+	return ret;
+}
+
+int mirror_check_remote(struct store *st, struct tracker *t, long long id,
+			enum incident_state local, enum incident_state *remote)
+{
+	struct remote_issue ri = { .state = -1 };
+	struct outbox_item *items;
+	struct incident inc;
+	size_t nr;
+	int r, queued = 0;
+
+	r = store_incident_get(st, id, &inc);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (!inc.remote_key) {
+		incident_release(&inc);
+		return 0;
+	}
+	if (store_outbox_list(st, 1, &items, &nr) < 0) {
+		incident_release(&inc);
+		return -1;
+	}
+	for (size_t i = 0; i < nr; i++)
+		queued |= items[i].incident_id == id && !strcmp(items[i].target, t->ops->name);
+	outbox_list_free(items, nr);
+	/* With writes still queued, the tracker is behind us on purpose. */
+	if (queued || t->ops->get(t, inc.remote_key, &ri) != TRACKER_OK ||
+	    ri.state < 0 || ri.state == (int)local) {
+		remote_issue_release(&ri);
+		incident_release(&inc);
+		return 0;
+	}
+	*remote = (enum incident_state)ri.state;
+	r = store_incident_follow_remote(st, id, *remote, "the tracker had moved it");
+	remote_issue_release(&ri);
+	incident_release(&inc);
+	return r < 0 ? -1 : 1;
+}
+
+/* Text from a ticket made safe to store: no control characters, bounded. */
+static char *clean_text(const char *s, const char *fallback, size_t max)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!s || !*s)
+		s = fallback;
+	for (; *s && sb.len < max; s++)
+		strbuf_addch(&sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	strbuf_trim(&sb);
+	if (!sb.len)
+		strbuf_addstr(&sb, fallback);
+	return strbuf_detach(&sb, NULL);
+}
+
+static enum incident_severity severity_of(const struct remote_issue *ri)
+{
+	enum incident_severity s = SEVERITY_MEDIUM;
+	const char *p = ri->priority;
+
+	if (ri->severity && !incident_severity_parse(ri->severity, &s))
+		return s;
+	if (!p)
+		return SEVERITY_MEDIUM;
+	if (!strcasecmp(p, "P1") || !strcasecmp(p, "Highest") || !strcasecmp(p, "Blocker"))
+		return SEVERITY_CRITICAL;
+	if (!strcasecmp(p, "P2") || !strcasecmp(p, "High") || !strcasecmp(p, "Critical"))
+		return SEVERITY_HIGH;
+	if (!strcasecmp(p, "P4") || !strcasecmp(p, "P5") || !strcasecmp(p, "Low") ||
+	    !strcasecmp(p, "Lowest"))
+		return SEVERITY_LOW;
+	return SEVERITY_MEDIUM;
+}
+
+/* Bring every record of the ticket's comments into the timeline. */
+static int import_records(struct store *st, struct tracker *t, long long id,
+			  const char *remote)
+{
+	struct remote_comment *list = NULL;
+	size_t nr = 0;
+	int r = t->ops->comments(t, remote, &list, &nr);
+
+	if (r != TRACKER_OK) {
+		error("%s", t->error.buf);
+		return -1;
+	}
+	for (size_t i = 0; i < nr && r >= 0; i++) {
+		const cJSON *rec = list[i].record;
+		const char *kind = rec ? str(rec, "kind") : NULL, *at_s, *actor;
+		time_t at = 0;
+		char *body;
+
+		/* Only what sre wrote is structured; other comments stay there. */
+		if (!kind || !str(rec, "key"))
+			continue;
+		at_s = str(rec, "at");
+		if (!at_s || parse_iso8601(at_s, &at) < 0)
+			at = 0;
+		actor = str(rec, "actor") ? str(rec, "actor") : list[i].author;
+		body = cJSON_PrintUnformatted(rec);
+		r = store_event_import(st, id, at, kind, actor ? actor : t->ops->name, body);
+		cJSON_free(body);
+	}
+	remote_comment_list_free(list, nr);
+	return r < 0 ? -1 : 0;
+}
+
+int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query *q,
+		struct strvec *new_ids, struct strvec *updated_ids)
+{
+	struct remote_issue *list = NULL;
+	size_t nr = 0;
+	int r = t->ops->search(t, q, &list, &nr), ret = 0;
+
+	if (r != TRACKER_OK) {
+		error("%s", t->error.buf);
+		return -1;
+	}
+	for (size_t i = 0; i < nr && !ret; i++) {
+		const struct remote_issue *ri = &list[i];
+		struct incident inc = { 0 };
+		long long id;
+		int found;
+
+		if (!ri->key)
+			continue;
+		found = store_incident_by_remote(st, ri->key, &id);
+		if (found > 0 && ri->fingerprint &&
+		    store_incident_by_fingerprint(st, ri->fingerprint, &id) == 0) {
+			/* Opened here too, before it was linked: link it now. */
+			found = store_incident_set_remote(st, id, ri->key, ri->url);
+		}
+		if (found < 0) {
+			ret = -1;
+			break;
+		}
+		if (found == 0) {
+			struct incident local;
+			if (store_incident_get(st, id, &local) == 0) {
+				if (ri->state >= 0 && ri->state != (int)local.state &&
+				    store_incident_follow_remote(st, id, (enum incident_state)ri->state,
+								 "the tracker had moved it") < 0)
+					ret = -1;
+				incident_release(&local);
+			}
+			strvec_pushf(updated_ids, "%lld", id);
+		} else {
+			cJSON *opened = cJSON_CreateObject();
+			char *text, *key = xstrfmt("%s-%s-opened", t->ops->name, ri->key);
+
+			inc.fingerprint = ri->fingerprint ? clean_text(ri->fingerprint, "?", 500)
+							  : xstrfmt("%s/%s", t->ops->name, ri->key);
+			inc.service = clean_text(ri->service, "unknown", 200);
+			inc.title = clean_text(ri->title, ri->key, 1000);
+			inc.source = xstrdup(t->ops->name);
+			inc.severity = severity_of(ri);
+			inc.state = ri->state >= 0 ? (enum incident_state)ri->state :
+				    ri->closed ? STATE_INCIDENT_RESOLVED : STATE_INCIDENT_DETECTED;
+			inc.remote_key = xstrdup(ri->key);
+			inc.remote_url = ri->url ? xstrdup(ri->url) : NULL;
+			if (store_incident_import(st, &inc, &id) < 0)
+				ret = -1;
+			cJSON_AddStringToObject(opened, "title", inc.title);
+			cJSON_AddStringToObject(opened, "service", inc.service);
+			cJSON_AddStringToObject(opened, "severity", incident_severity_name(inc.severity));
+			cJSON_AddStringToObject(opened, "fingerprint", inc.fingerprint);
+			cJSON_AddStringToObject(opened, "source", t->ops->name);
+			cJSON_AddStringToObject(opened, "remote_key", ri->key);
+			cJSON_AddStringToObject(opened, "key", key);
+			text = cJSON_PrintUnformatted(opened);
+			if (!ret && store_event_import(st, id, 0, "opened", t->ops->name, text) < 0)
+				ret = -1;
+			cJSON_free(text);
+			cJSON_Delete(opened);
+			free(key);
+			incident_release(&inc);
+			if (!ret)
+				strvec_pushf(new_ids, "%lld", id);
+		}
+		if (!ret && import_records(st, t, id, ri->key) < 0)
+			ret = -1;
+	}
+	remote_issue_list_free(list, nr);
+	return ret;
+}

@@ -1,0 +1,70 @@
+/*
+ * mirror.h: keeping the tracker in step with the store.
+ *
+ * A local change and the remote write that mirrors it are queued together,
+ * in one store transaction (mirror_queue_*). Delivery (mirror_flush) then
+ * sends the outbox in order, exactly once:
+ *   - every attempt is counted in the store before the request goes out,
+ *     so after a crash the next delivery knows to look before it writes;
+ *   - creating looks for an open issue with the same fingerprint first and
+ *     adopts it, so two hosts (or a retry) never make two tickets;
+ *   - a comment carries its idempotency key in its record, and a repeated
+ *     attempt first looks for a comment with that key;
+ *   - a move is a no-op when the issue is already in the target state.
+ * A transient failure (unreachable, 5xx, 429 past the retries) leaves the
+ * write queued and stops the run; a permanent one (4xx) marks it failed
+ * with the tracker's message. The tracker wins when the two disagree.
+ */
+#ifndef SRE_MIRROR_H
+#define SRE_MIRROR_H
+
+#include "store.h"
+#include "tracker.h"
+
+/* Queue the remote writes of a local change (call inside store_begin). */
+int mirror_queue_create(struct store *st, const char *target, long long id);
+/* key: the idempotency key of this write (mirror_new_key()). */
+int mirror_queue_move(struct store *st, const char *target, long long id,
+		      const char *key, enum incident_state from, enum incident_state to,
+		      const char *actor, const char *reason);
+int mirror_queue_comment(struct store *st, const char *target, long long id,
+			 const char *key, const char *actor, const char *text);
+
+/* A fresh idempotency key ("sre-" and 32 hex digits) into out[37]. */
+void mirror_new_key(char out[37]);
+
+struct mirror_report {
+	int delivered;
+	int pending;      /* still queued after this run */
+	int failed;       /* marked failed during this run */
+	int followed;     /* incidents moved locally because the tracker had moved */
+	struct strbuf messages; /* one line each: what failed or stays queued */
+};
+
+#define MIRROR_REPORT_INIT { 0, 0, 0, 0, STRBUF_INIT }
+void mirror_report_release(struct mirror_report *rep);
+
+/* Deliver the outbox entries meant for t. Returns 0, or -1 on a store error. */
+int mirror_flush(struct store *st, struct tracker *t, struct mirror_report *rep);
+
+/*
+ * Before moving incident id locally: read its state on the tracker. When
+ * the tracker is reachable and holds another state than local, the local
+ * incident follows the tracker and this returns 1 with *remote set (the
+ * caller refuses the move). 0 when the move may go ahead (same state, no
+ * remote issue yet, writes still queued, or the tracker unreachable);
+ * -1 on a store error.
+ */
+int mirror_check_remote(struct store *st, struct tracker *t, long long id,
+			enum incident_state local, enum incident_state *remote);
+
+/*
+ * Import the tracker's tickets (struct tracker_query) into the store, or
+ * refresh those already imported: state, and every record in their
+ * comments not yet in the timeline. The ids of new incidents are appended
+ * to new_ids and of refreshed ones to updated_ids (as text).
+ */
+int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query *q,
+		struct strvec *new_ids, struct strvec *updated_ids);
+
+#endif

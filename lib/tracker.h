@@ -1,0 +1,142 @@
+/*
+ * tracker.h: the remote tracker that mirrors the store (GitHub Issues or
+ * JIRA Service Management), when `tracker.kind` names one.
+ *
+ * A tracker is a small set of operations over remote issues; lib/github.c
+ * and lib/jira.c implement them, lib/mirror.c decides when to call them
+ * (through the store's outbox, so that nothing is lost) and cmd/ only
+ * reports. The store stays the local truth of this host; the tracker is
+ * the truth shared between hosts, and wins when the two disagree.
+ *
+ * Every operation returns one of the TRACKER_* codes. On TRACKER_RETRY and
+ * TRACKER_FAIL, t->error holds one line for the user, naming the tracker,
+ * the request and the tracker's own message, with every secret redacted.
+ */
+#ifndef SRE_TRACKER_H
+#define SRE_TRACKER_H
+
+#include <cJSON.h>
+
+#include "config.h"
+#include "http.h"
+#include "incident.h"
+
+enum {
+	TRACKER_OK = 0,
+	TRACKER_NOT_FOUND = 1,
+	TRACKER_RETRY = -2,  /* unreachable, 5xx, 429 past the retries: queue it */
+	TRACKER_FAIL = -3,   /* can never succeed as it is (4xx but 429): give up */
+};
+
+/* An issue as the tracker holds it. Strings are owned; NULL when unknown. */
+struct remote_issue {
+	char *key;          /* "42" (GitHub issue number) or "OPS-17" (JIRA key) */
+	char *url;          /* the page a person opens */
+	char *title;
+	char *body;         /* the description, as text */
+	char *fingerprint;  /* from the description sre wrote, when it did */
+	char *service;      /* likewise */
+	char *severity;     /* critical|high|medium|low, when known */
+	char *status;       /* the tracker's own status or state label text */
+	int state;          /* an enum incident_state, or -1 when it maps to none */
+	int closed;         /* GitHub closed, or JIRA status category Done */
+	char *assignee;
+	char *priority;
+	char *updated;      /* the tracker's timestamp, as text */
+};
+
+void remote_issue_release(struct remote_issue *ri);
+void remote_issue_list_free(struct remote_issue *list, size_t nr);
+
+/* A comment; record is the structured block sre wrote into it, or NULL. */
+struct remote_comment {
+	char *id;
+	char *author;
+	char *created;      /* ISO 8601 as the tracker wrote it */
+	char *text;         /* the prose, without the record block */
+	cJSON *record;      /* owned */
+};
+
+void remote_comment_list_free(struct remote_comment *list, size_t nr);
+
+/* Which tickets `sre incident pull` imports. NULL/0 fields mean any. */
+struct tracker_query {
+	const char *assignee;
+	const char *priorities;  /* comma-separated: "P1,P2" */
+	const char *status;
+	int max;                 /* 0: the tracker's page size, all pages */
+};
+
+struct tracker;
+
+struct tracker_ops {
+	const char *name; /* "github", "jira" */
+	/* An open issue carrying fingerprint: TRACKER_OK and *out, or NOT_FOUND. */
+	int (*find)(struct tracker *t, const char *fingerprint, struct remote_issue *out);
+	/* Create the issue of a new incident; fills out->key and out->url. */
+	int (*create)(struct tracker *t, const struct incident *inc, struct remote_issue *out);
+	int (*get)(struct tracker *t, const char *key, struct remote_issue *out);
+	/*
+	 * Move the issue to state to (GitHub: swap the sre:state/ label, and
+	 * close it on INCIDENT_RESOLVED; JIRA: perform the transition that
+	 * reaches the mapped status).
+	 */
+	int (*move)(struct tracker *t, const char *key, enum incident_state to);
+	/*
+	 * Post a comment: the prose, then record as a fenced JSON block that
+	 * sre reads back. record carries "key", the idempotency key.
+	 */
+	int (*comment)(struct tracker *t, const char *key, const char *prose,
+		       const cJSON *record);
+	/* Every comment of an issue, oldest first, following pagination. */
+	int (*comments)(struct tracker *t, const char *key,
+			struct remote_comment **out, size_t *nr);
+	/* The tickets for intake (see struct tracker_query), all pages. */
+	int (*search)(struct tracker *t, const struct tracker_query *q,
+		      struct remote_issue **out, size_t *nr);
+	void (*free)(struct tracker *t);
+};
+
+struct tracker {
+	const struct tracker_ops *ops;
+	struct http_client http;
+	const struct config *cfg;
+	struct strbuf error;
+	void *priv;  /* the client's own state */
+};
+
+/*
+ * The tracker that `tracker.kind` names: *out is NULL for "local" (the
+ * default), else a tracker to tracker_free(). Resolves its secret (token)
+ * here, from the environment or `<key>-command`. Returns 0, or -1 after an
+ * error (bad kind, missing repo/url, no token).
+ */
+int tracker_open(struct tracker **out, const struct config *cfg);
+void tracker_free(struct tracker *t);
+
+/* The clients' constructors, called by tracker_open(). */
+int github_open(struct tracker *t);
+int jira_open(struct tracker *t);
+
+/*
+ * Shared by the clients: the fenced block that carries a comment's record.
+ * record_format() appends "\n\n```json sre-record\n<json>\n```\n" to sb;
+ * record_parse() splits a comment's text into prose and record (NULL when
+ * it has none; the caller owns both).
+ */
+void record_format(struct strbuf *sb, const cJSON *record);
+int record_parse(const char *text, char **prose, cJSON **record);
+
+/* The short hash of a fingerprint used in labels: 12 hex digits. */
+void fingerprint_short(char out[13], const char *fingerprint);
+
+/*
+ * Turn a finished HTTP exchange into a TRACKER_* code and, when it is not
+ * TRACKER_OK, a one-line message in t->error: "<tracker>: <what>: <status>
+ * <the tracker's message>". what names the request ("creating issue").
+ * ok_status lists the statuses that mean success, ended by 0.
+ */
+int tracker_check(struct tracker *t, const char *what, const struct http_response *res,
+		  const long *ok_status);
+
+#endif

@@ -1,0 +1,76 @@
+# lib-fake.sh: start and stop the fake remote services of the tests.
+#
+# Each fake (tests/fakes/<kind>.py) is a local HTTP server on 127.0.0.1
+# that speaks the real protocol of GitHub, JIRA or Slack, with answers
+# shaped field for field on recorded real traffic. It picks a free port,
+# writes it to a file, logs every request it receives as one JSON line, and
+# stops by itself after a bounded lifetime.
+#
+#   start_fake github [--token T]   sets FAKE_URL and FAKE_LOG
+#   fake_fail '{"method":"POST","path":"/repos/.*/issues$","status":500,"times":1}'
+#   fake_requests                   the request log, one JSON object a line
+#   stop_fake
+
+FAKES_DIR="$TEST_DIRECTORY/fakes"
+
+start_fake() {
+	kind=$1
+	shift
+	FAKE_DIR="$TRASH_DIRECTORY/fake-$kind"
+	mkdir -p "$FAKE_DIR" &&
+	rm -f "$FAKE_DIR/port" &&
+	python3 "$FAKES_DIR/$kind.py" --port-file "$FAKE_DIR/port" \
+		--log "$FAKE_DIR/requests.log" --lifetime 300 "$@" \
+		>"$FAKE_DIR/server.out" 2>&1 &
+	FAKE_PID=$!
+	i=0
+	while ! test -s "$FAKE_DIR/port"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$FAKE_PID" 2>/dev/null; then
+			echo "the fake $kind server did not start:" >&2
+			cat "$FAKE_DIR/server.out" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	FAKE_URL="http://127.0.0.1:$(cat "$FAKE_DIR/port")"
+	FAKE_LOG="$FAKE_DIR/requests.log"
+	export FAKE_URL FAKE_LOG FAKE_PID
+}
+
+stop_fake() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+		FAKE_PID=
+	fi
+	return 0
+}
+
+# Queue a failure: the next matching request(s) get this answer instead.
+fake_fail() {
+	python3 -c 'import sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/_fake/fail", data=sys.argv[2].encode(),
+                             headers={"Content-Type": "application/json"}, method="POST")
+urllib.request.urlopen(req, timeout=5).read()' "$FAKE_URL" "$1"
+}
+
+fake_requests() {
+	cat "$FAKE_LOG" 2>/dev/null
+}
+
+# How many requests matched "METHOD path-regex" (an extended regex on the path).
+fake_count() {
+	python3 - "$FAKE_LOG" "$1" "$2" <<-\EOT
+	import json, re, sys
+	n = 0
+	try:
+	    for line in open(sys.argv[1]):
+	        r = json.loads(line)
+	        if r["method"] == sys.argv[2] and re.search(sys.argv[3], r["path"]):
+	            n += 1
+	except FileNotFoundError:
+	    pass
+	print(n)
+	EOT
+}

@@ -106,7 +106,7 @@ int cmd_config(int argc, const char **argv)
 		if (argc)
 			usage_exit(config_usage, opts);
 		for (const struct config_key_doc *k = config_known_keys; k->key; k++)
-			printf("%-20s %-18s %s\n", k->key, k->type, k->help);
+			printf("%-24s %-18s %s\n", k->key, k->type, k->help);
 		break;
 	case MODE_LIST:
 		if (argc)

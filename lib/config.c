@@ -29,6 +29,27 @@ const struct config_key_doc config_known_keys[] = {
 	{ "core.busy-timeout", "duration", "how long to wait for another sre writing the store (default 30s)" },
 	{ "color.ui", "auto|always|never", "colour on a terminal (default auto; NO_COLOR always wins)" },
 	{ "include.path", "path", "another config file to read here" },
+	{ "tracker.kind", "local|github|jira", "where incidents are shared (default local: the store only)" },
+	{ "github.api", "string", "the GitHub REST API (default https://api.github.com)" },
+	{ "github.repo", "string", "owner/name of the repository whose issues mirror incidents" },
+	{ "github.token-command", "command", "prints the GitHub token (else GITHUB_TOKEN)" },
+	{ "jira.url", "string", "the JIRA site, e.g. https://acme.atlassian.net" },
+	{ "jira.project", "string", "the project key of incident tickets" },
+	{ "jira.issue-type", "string", "the issue type of incident tickets (default Incident)" },
+	{ "jira.user", "string", "the account sre signs in as (an e-mail on Cloud)" },
+	{ "jira.token-command", "command", "prints the JIRA API token (else ATLASSIAN_TOKEN)" },
+	{ "jira.api-version", "2|3", "3 for JIRA Cloud (default), 2 for Data Center" },
+	{ "jira.assignee", "string", "intake: tickets assigned to this user (\"me\" for the bot)" },
+	{ "jira.priorities", "string", "intake: comma-separated priorities, e.g. P1,P2" },
+	{ "jira.status", "string", "intake: tickets in this status" },
+	{ "slack.webhook-command", "command", "prints the Slack incoming webhook URL (else SLACK_WEBHOOK_URL)" },
+	{ "http.connect-timeout", "duration", "how long to wait for a connection (default 10s)" },
+	{ "http.timeout", "duration", "how long one request may take (default 30s)" },
+	{ "http.retries", "int", "attempts after the first, on failures worth retrying (default 3)" },
+	{ "http.retry-base", "duration", "the first backoff, doubled each retry, with jitter (default 500ms)" },
+	{ "http.max-retry-wait", "duration", "the longest Retry-After sre waits for (default 60s)" },
+	{ "http.max-body", "int", "the largest response accepted (default 32m)" },
+	{ "http.ca-info", "path", "a CA bundle to trust besides the system's" },
 	{ NULL, NULL, NULL },
 };
 
@@ -727,7 +748,7 @@ int config_get_path(const struct config *cfg, const char *key, char **out)
 int config_key_is_secret(const char *key)
 {
 	static const char *const words[] = {
-		"token", "password", "api-key", "secret", "webhook-url",
+		"token", "password", "api-key", "secret", "webhook", "webhook-url",
 	};
 	const char *name = strrchr(key, '.');
 

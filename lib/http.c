@@ -372,8 +372,11 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 		}
 	} else {
 		const char *remaining = http_header(res, "x-ratelimit-remaining");
+		/* GitHub's primary (remaining 0) and secondary (Retry-After)
+		 * rate limits come as 403. */
 		int limited = res->status == 429 ||
-			      (res->status == 403 && remaining && !strcmp(remaining, "0"));
+			      (res->status == 403 && ((remaining && !strcmp(remaining, "0")) ||
+						      http_header(res, "retry-after")));
 
 		res->outcome = HTTP_OK;
 		if (limited || res->status >= 500) {

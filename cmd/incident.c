@@ -10,6 +10,7 @@
 #include "builtin.h"
 #include "../lib/format.h"
 #include "../lib/mirror.h"
+#include "../lib/notify.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
 
@@ -66,6 +67,21 @@ static enum incident_state parse_state(const char *arg, const char *const *usage
 	return s;
 }
 
+/* Queue the channel's message about incident id (inside a transaction). */
+static int queue_notification(struct store *st, long long id, const char *event)
+{
+	struct incident inc;
+	int r;
+
+	if (!event || !notify_configured(&the_sre.cfg))
+		return 0;
+	if (store_incident_get(st, id, &inc))
+		return -1;
+	r = notify_queue(st, &inc, event);
+	incident_release(&inc);
+	return r;
+}
+
 static int no_such_incident(long long id)
 {
 	error("no incident %lld", id);
@@ -115,6 +131,7 @@ static int incident_open(int argc, const char **argv)
 	if (store_begin(st) < 0 ||
 	    store_incident_open(st, &in, &id, &created) < 0 ||
 	    (created && t && mirror_queue_create(st, t->ops->name, id) < 0) ||
+	    (created && queue_notification(st, id, "opened") < 0) ||
 	    store_commit(st) < 0)
 		return EXIT_FATAL;
 	if (!created)
@@ -283,7 +300,8 @@ static int incident_transition(int argc, const char **argv)
 	if (r)
 		return r > 0 ? no_such_incident(id) : EXIT_FATAL;
 	if ((t && mirror_queue_move(st, t->ops->name, id, key, from_state, to, sre_actor(),
-				    reason) < 0) || store_commit(st) < 0)
+				    reason) < 0) ||
+	    queue_notification(st, id, notify_event(to)) < 0 || store_commit(st) < 0)
 		return EXIT_FATAL;
 	fprintf(stderr, "sre: incident %lld is now %s\n", id, incident_state_name(to));
 	return sre_deliver();

@@ -14,6 +14,7 @@
 #include "builtin.h"
 #include "../lib/color.h"
 #include "../lib/mirror.h"
+#include "../lib/notify.h"
 #include "../lib/run-command.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
@@ -366,38 +367,58 @@ struct tracker *sre_tracker(void)
 	return the_sre.tracker;
 }
 
-int sre_deliver(void)
+/* Say what a delivery run left undone; 1 when something was refused. */
+static int report(const char *who, struct mirror_report *rep)
 {
-	struct tracker *t = sre_tracker();
-	struct mirror_report rep = MIRROR_REPORT_INIT;
 	int ret = 0;
 
-	if (!t)
-		return 0;
-	if (mirror_flush(sre_store(), t, &rep) < 0)
-		exit(EXIT_FATAL);
-	if (rep.failed) {
-		/* Each line already names the tracker and the request. */
-		for (const char *l = rep.messages.buf; *l;) {
+	if (rep->failed) {
+		/* Each line already names the system and the request. */
+		for (const char *l = rep->messages.buf; *l;) {
 			const char *nl = strchrnul(l, '\n');
 			if (nl > l)
 				fprintf(stderr, "error: %.*s\n", (int)(nl - l), l);
 			l = *nl ? nl + 1 : nl;
 		}
-		fprintf(stderr, "hint: 'sre sync --status' lists what the tracker refused\n");
+		fprintf(stderr, "hint: 'sre sync --status' lists what was refused\n");
 		ret = 1;
-	} else if (rep.pending) {
-		const char *nl = strchrnul(rep.messages.buf, '\n');
+	} else if (rep->pending) {
+		const char *nl = strchrnul(rep->messages.buf, '\n');
 		fprintf(stderr, "sre: %d write%s to %s queued; 'sre sync' delivers %s\n",
-			rep.pending, rep.pending > 1 ? "s" : "", t->ops->name,
-			rep.pending > 1 ? "them" : "it");
-		if (nl > rep.messages.buf)
-			fprintf(stderr, "sre: %.*s\n", (int)(nl - rep.messages.buf), rep.messages.buf);
+			rep->pending, rep->pending > 1 ? "s" : "", who,
+			rep->pending > 1 ? "them" : "it");
+		if (nl > rep->messages.buf)
+			fprintf(stderr, "sre: %.*s\n", (int)(nl - rep->messages.buf), rep->messages.buf);
 	}
-	if (rep.followed)
-		fprintf(stderr, "sre: %d incident%s moved to follow %s\n", rep.followed,
-			rep.followed > 1 ? "s" : "", t->ops->name);
-	mirror_report_release(&rep);
+	if (rep->followed)
+		fprintf(stderr, "sre: %d incident%s moved to follow %s\n", rep->followed,
+			rep->followed > 1 ? "s" : "", who);
+	return ret;
+}
+
+int sre_deliver(void)
+{
+	struct tracker *t = sre_tracker();
+	int notifier = notify_configured(&the_sre.cfg), ret = 0;
+
+	if ((!t && !notifier) || !sre_store_if_exists())
+		return 0;
+	/* The tracker first: a notification then links to its issue. */
+	if (t) {
+		struct mirror_report rep = MIRROR_REPORT_INIT;
+		if (mirror_flush(sre_store(), t, &rep) < 0)
+			exit(EXIT_FATAL);
+		ret |= report(t->ops->name, &rep);
+		mirror_report_release(&rep);
+	}
+	if (notifier) {
+		struct mirror_report rep = MIRROR_REPORT_INIT;
+		if (notify_flush(sre_store(), &the_sre.cfg, &rep) < 0)
+			ret = 1;
+		else
+			ret |= report("slack", &rep);
+		mirror_report_release(&rep);
+	}
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 #include "builtin.h"
 #include "../lib/format.h"
 #include "../lib/mirror.h"
+#include "../lib/notify.h"
 #include "../lib/timeutil.h"
 
 static const char *const sync_usage[] = {
@@ -73,7 +74,7 @@ static int show_status(int all, int json)
 
 int cmd_sync(int argc, const char **argv)
 {
-	int status = 0, all = 0, json = 0, retry = 0, pending = 0;
+	int status = 0, all = 0, json = 0, retry = 0, pending = 0, undeliverable = 0;
 	struct outbox_item *items;
 	size_t nr;
 	const struct option opts[] = {
@@ -103,22 +104,23 @@ int cmd_sync(int argc, const char **argv)
 	}
 	if (!sre_store_if_exists())
 		return 0;
-	if (!sre_tracker()) {
-		if (store_outbox_list(sre_store(), 1, &items, &nr) < 0)
-			return EXIT_FATAL;
-		outbox_list_free(items, nr);
-		if (nr) {
-			error("%zu write%s queued, but tracker.kind is local", nr, nr > 1 ? "s are" : " is");
-			return EXIT_FOUND;
-		}
-		return 0;
-	}
 	if (sre_deliver())
 		return EXIT_FOUND;
 	if (store_outbox_list(sre_store(), 1, &items, &nr) < 0)
 		return EXIT_FATAL;
-	for (size_t i = 0; i < nr; i++)
-		pending += !strcmp(items[i].target, sre_tracker()->ops->name);
+	for (size_t i = 0; i < nr; i++) {
+		const char *target = items[i].target;
+		struct tracker *t = sre_tracker();
+
+		pending++;
+		/* Writes for a system that is no longer configured wait for it. */
+		if (!(t && !strcmp(target, t->ops->name)) &&
+		    !(!strcmp(target, "slack") && notify_configured(&the_sre.cfg)))
+			undeliverable++;
+	}
 	outbox_list_free(items, nr);
+	if (undeliverable)
+		error("%d queued write%s for a tracker or notifier that is not configured now",
+		      undeliverable, undeliverable > 1 ? "s wait" : " waits");
 	return pending ? EXIT_FOUND : 0;
 }

@@ -244,8 +244,11 @@ static int parse_entry(struct parser *p, size_t begin)
 		bad(p, "a key must start with a letter");
 		goto out;
 	}
-	while ((c = peek(p)) != EOF && iskeychar(c))
-		strbuf_addch(&key, tolower(next(p)));
+	/* '_' reads as '-', so jira.status.PR_MERGED is jira.status.pr-merged. */
+	while ((c = peek(p)) != EOF && (iskeychar(c) || c == '_')) {
+		next(p);
+		strbuf_addch(&key, c == '_' ? '-' : tolower(c));
+	}
 	while (peek(p) == ' ' || peek(p) == '\t' || (peek(p) == '\r' && at_eol(p)))
 		next(p);
 	c = peek(p);
@@ -504,6 +507,10 @@ int config_key_normalize(const char *key, struct strbuf *out, const char **why)
 		return -1;
 	}
 	for (const char *c = last + 1; *c; c++) {
+		if (*c == '_') {
+			strbuf_addch(out, '-');
+			continue;
+		}
 		if (!iskeychar((unsigned char)*c)) {
 			*why = "invalid character in the name";
 			return -1;

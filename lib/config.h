@@ -9,7 +9,9 @@
  *   command  each -c key=value
  *
  * Keys are "section.name" or "section.subsection.name"; section and name
- * are case-insensitive (stored lower-case), the subsection is not.
+ * are case-insensitive (stored lower-case), the subsection is not. In a
+ * name, '_' reads as '-', so jira.status.PR_MERGED (the state's own
+ * spelling) and jira.status.pr-merged are one key.
  *
  * Secrets are never written by sre. A key such as github.token is read from
  * an environment variable or from the standard output of the command named

@@ -276,10 +276,13 @@ static int github_list(struct tracker *t, const char *what, const char *url,
 			if (!stop && link)
 				next = link_next(link);
 		}
-		if (next && (!under_api(gh, next) || !strcmp(next, page))) {
-			if (strcmp(next, page))
-				warning("github: %s: not following a next-page link "
-					"outside github.api", what);
+		if (next && !under_api(gh, next)) {
+			warning("github: %s: not following a next-page link "
+				"outside github.api", what);
+			free(next);
+			next = NULL;
+		} else if (next && !strcmp(next, page)) {
+			/* A page that names itself as the next: the end, not a loop. */
 			free(next);
 			next = NULL;
 		}

@@ -184,6 +184,8 @@ int tracker_check(struct tracker *t, const char *what, const struct http_respons
 	strbuf_reset(&t->error);
 	if (res->outcome != HTTP_OK) {
 		strbuf_addf(&t->error, "%s: %s: %s", t->ops->name, what, res->error.buf);
+		if (res->status)
+			tracker_message(&t->error, res); /* the tracker's own words */
 		http_redact(&t->http, &t->error);
 		return res->outcome == HTTP_TRANSIENT ? TRACKER_RETRY : TRACKER_FAIL;
 	}

@@ -429,7 +429,7 @@ static void test_include(void)
 static void test_keys(void)
 {
 	static const char *const bad_keys[] = {
-		"nodot", ".name", "core.", "core.1st", "co re.x", "core.a_b", "a.sub.", "sec!.x",
+		"nodot", ".name", "core.", "core.1st", "co re.x", "core.a+b", "a.sub.", "sec!.x",
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct config cfg = CONFIG_INIT;
@@ -444,6 +444,16 @@ static void test_keys(void)
 	   "normalize keeps the subsection as it is");
 	ok(!config_key_normalize("a.b.c.d", &out, &why) && !strcmp(out.buf, "a.b.c.d"),
 	   "the subsection runs from the first dot to the last");
+	ok(!config_key_normalize("jira.status.PR_MERGED", &out, &why) &&
+	   !strcmp(out.buf, "jira.status.pr-merged"),
+	   "an underscore in a name reads as a dash, so a state's own spelling works");
+	{
+		const char *text = "[jira \"status\"]\n\tINCIDENT_RESOLVED = Closed\n";
+		config_read_buffer(&cfg, text, strlen(text), "underscore", CONFIG_SCOPE_LOCAL);
+	}
+	is_str(config_get_string(&cfg, "jira.status.incident-resolved"), "Closed",
+	       "and so it does in a file");
+	config_clear(&cfg);
 	for (size_t i = 0; i < ARRAY_SIZE(bad_keys); i++) {
 		why = NULL;
 		if (config_key_normalize(bad_keys[i], &out, &why) != -1 || !why) {

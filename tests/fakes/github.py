@@ -1,0 +1,612 @@
+#!/usr/bin/env python3
+"""github.py: a fake GitHub REST API for sre's tests, standard library only.
+
+    python3 tests/fakes/github.py --port-file F --log F [--lifetime SECONDS]
+                                  [--token T] [--per-page N]
+
+It listens on 127.0.0.1 (a free port, written to --port-file once it
+listens), keeps repositories, issues, pull requests, labels and comments in
+memory, and answers the endpoints sre uses with objects shaped field for
+field on recorded api.github.com traffic (octokit's fixtures): the same
+keys, the same errors ("Validation Failed" with errors[], "Bad
+credentials", "Label does not exist", "Not Found"), the same headers
+(X-RateLimit-*, X-GitHub-Request-Id, a Link header for pages). Every
+repository named in a path exists; GitHub Enterprise's /api/v3 prefix and
+the /repositories/<id> form GitHub uses in Link headers both work.
+
+Every request but the /_fake/ ones is appended to --log as one JSON line:
+{"method", "path" (as received, still percent-encoded), "query" (the raw
+query string), "headers" (lower-case names), "body" (text)}.
+
+Control endpoints, for tests:
+    POST /_fake/fail  {"method": "POST", "path": "<regex>", "status": 500,
+                       "headers": {...}, "body": "<text or JSON>", "times": 1}
+                      the next `times` matching requests get that answer
+    GET /_fake/state  every repository's issues, comments and labels
+
+It exits after --lifetime seconds (default 120) or on SIGTERM.
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, unquote
+
+DOCS = "https://docs.github.com/rest"
+BOT = "sre-bot"
+DEFAULT_LABELS = [
+    ("bug", "d73a4a", "Something isn't working"),
+    ("documentation", "0075ca", "Improvements or additions to documentation"),
+    ("enhancement", "a2eeef", "New feature or request"),
+    ("question", "d876e3", "Further information is requested"),
+]
+
+args = None
+lock = threading.RLock()
+log_lock = threading.Lock()
+failures = []       # queued answers from /_fake/fail
+repos = {}          # "owner/name" -> repository state
+repo_ids = {}       # id -> "owner/name"
+counters = {"id": 1000, "requests": 0}
+
+
+class Answer(Exception):
+    """Raised anywhere in a handler to send an answer at once."""
+
+    def __init__(self, status, body, headers=None):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def error(status, message, doc=DOCS, errors=None):
+    body = {"message": message}
+    if errors is not None:
+        body["errors"] = errors
+    body["documentation_url"] = doc
+    return Answer(status, body)
+
+
+def not_found():
+    return error(404, "Not Found")
+
+
+def validation(resource, field, code, message=None, doc=DOCS):
+    e = {"resource": resource, "code": code, "field": field}
+    if message:
+        e["message"] = message
+    return error(422, "Validation Failed", doc, [e])
+
+
+def now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def new_id():
+    counters["id"] += 1
+    return counters["id"]
+
+
+def node_id(kind, ident):
+    return base64.b64encode(("%02d:%s%d" % (len(kind), kind, ident)).encode()).decode()
+
+
+def repo_get(full):
+    if full not in repos:
+        rid = new_id()
+        repo = {"id": rid, "full": full, "labels": {}, "issues": {}, "comments": {},
+                "next_number": 1}
+        for name, color, desc in DEFAULT_LABELS:
+            label_add(repo, name, color, desc, default=True)
+        repos[full] = repo
+        repo_ids[rid] = full
+    return repos[full]
+
+
+def label_add(repo, name, color="ededed", description=None, default=False):
+    label = {"id": new_id(), "name": name, "color": color, "default": default,
+             "description": description}
+    repo["labels"][name.lower()] = label
+    return label
+
+
+class Site:
+    """The URLs of one request's answers: the API base the client used."""
+
+    def __init__(self, host, prefix):
+        self.api = "http://%s%s" % (host, prefix)
+        self.html = "http://%s" % host
+
+    def user(self, login):
+        uid = 5000 + sum(login.encode())
+        base = "%s/users/%s" % (self.api, login)
+        return {
+            "login": login, "id": uid, "node_id": node_id("User", uid),
+            "avatar_url": "https://avatars.githubusercontent.com/u/%d?v=4" % uid,
+            "gravatar_id": "", "url": base, "html_url": "%s/%s" % (self.html, login),
+            "followers_url": base + "/followers",
+            "following_url": base + "/following{/other_user}",
+            "gists_url": base + "/gists{/gist_id}",
+            "starred_url": base + "/starred{/owner}{/repo}",
+            "subscriptions_url": base + "/subscriptions",
+            "organizations_url": base + "/orgs", "repos_url": base + "/repos",
+            "events_url": base + "/events{/privacy}",
+            "received_events_url": base + "/received_events",
+            "type": "Bot" if login == BOT else "User", "user_view_type": "public",
+            "site_admin": False,
+        }
+
+    def label(self, repo, label):
+        return {
+            "id": label["id"], "node_id": node_id("Label", label["id"]),
+            "url": "%s/repos/%s/labels/%s" % (self.api, repo["full"], quote(label["name"], safe="")),
+            "name": label["name"], "color": label["color"], "default": label["default"],
+            "description": label["description"],
+        }
+
+    def reactions(self, url):
+        r = {"url": url + "/reactions", "total_count": 0}
+        for k in ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"):
+            r[k] = 0
+        return r
+
+    def issue(self, repo, issue, full=True):
+        url = "%s/repos/%s/issues/%d" % (self.api, repo["full"], issue["number"])
+        kind = "pull" if issue["pull_request"] else "issues"
+        o = {
+            "url": url, "repository_url": "%s/repos/%s" % (self.api, repo["full"]),
+            "labels_url": url + "/labels{/name}", "comments_url": url + "/comments",
+            "events_url": url + "/events",
+            "html_url": "%s/%s/%s/%d" % (self.html, repo["full"], kind, issue["number"]),
+            "id": issue["id"], "node_id": node_id("Issue", issue["id"]),
+            "number": issue["number"], "title": issue["title"],
+            "user": self.user(issue["user"]),
+            "labels": [self.label(repo, repo["labels"][n]) for n in issue["labels"]],
+            "state": issue["state"], "locked": False,
+            "assignee": self.user(issue["assignees"][0]) if issue["assignees"] else None,
+            "assignees": [self.user(a) for a in issue["assignees"]],
+            "milestone": None, "comments": len(repo["comments"].get(issue["number"], [])),
+            "created_at": issue["created_at"], "updated_at": issue["updated_at"],
+            "closed_at": issue["closed_at"], "author_association": "OWNER",
+            "type": None, "active_lock_reason": None, "sub_issues_summary": {
+                "total": 0, "completed": 0, "percent_completed": 0},
+        }
+        if issue["pull_request"]:
+            pr = "%s/repos/%s/pulls/%d" % (self.api, repo["full"], issue["number"])
+            html = "%s/%s/pull/%d" % (self.html, repo["full"], issue["number"])
+            o["draft"] = False
+            o["pull_request"] = {"url": pr, "html_url": html, "diff_url": html + ".diff",
+                                 "patch_url": html + ".patch", "merged_at": None}
+        o["body"] = issue["body"]
+        if full:
+            o["closed_by"] = self.user(issue["closed_by"]) if issue["closed_by"] else None
+        o["reactions"] = self.reactions(url)
+        o["timeline_url"] = url + "/timeline"
+        o["performed_via_github_app"] = None
+        o["state_reason"] = issue["state_reason"]
+        return o
+
+    def comment(self, repo, c):
+        url = "%s/repos/%s/issues/comments/%d" % (self.api, repo["full"], c["id"])
+        return {
+            "url": url,
+            "html_url": "%s/%s/issues/%d#issuecomment-%d" % (self.html, repo["full"],
+                                                              c["issue"], c["id"]),
+            "issue_url": "%s/repos/%s/issues/%d" % (self.api, repo["full"], c["issue"]),
+            "id": c["id"], "node_id": node_id("IssueComment", c["id"]),
+            "user": self.user(c["user"]), "created_at": c["created_at"],
+            "updated_at": c["updated_at"], "author_association": "OWNER",
+            "body": c["body"], "reactions": self.reactions(url),
+            "performed_via_github_app": None,
+        }
+
+
+def page_of(items, query, site, path):
+    """One page of items and its Link header, as GitHub paginates."""
+    try:
+        per_page = int(query.get("per_page", 30))
+    except ValueError:
+        per_page = 30
+    per_page = max(1, min(per_page, 100, args.per_page or 100))
+    try:
+        page = max(1, int(query.get("page", 1)))
+    except ValueError:
+        page = 1
+    last = max(1, -(-len(items) // per_page))
+    params = [(k, v) for k, v in query.items() if k != "page"]
+
+    def url(n):
+        q = "&".join("%s=%s" % (quote(k, safe=""), quote(v, safe=",")) for k, v in params)
+        return "<%s%s?%s%spage=%d>" % (site.api, path, q, "&" if q else "", n)
+
+    links = []
+    if page > 1:
+        links.append('%s; rel="prev"' % url(min(page - 1, last)))
+    if page < last:
+        links.append('%s; rel="next"' % url(page + 1))
+        links.append('%s; rel="last"' % url(last))
+    if page > 1:
+        links.append('%s; rel="first"' % url(1))
+    headers = {"Link": ", ".join(links)} if links else {}
+    return items[(page - 1) * per_page:page * per_page], headers
+
+
+def json_body(raw):
+    try:
+        return json.loads(raw or "null")
+    except ValueError:
+        raise error(400, "Problems parsing JSON")
+
+
+def issue_of(repo, number):
+    issue = repo["issues"].get(int(number))
+    if not issue:
+        raise not_found()
+    return issue
+
+
+def names_of(value):
+    """Label names from a request body: ["a"], {"labels": [...]}, [{"name": "a"}]."""
+    if isinstance(value, dict):
+        value = value.get("labels")
+    if not isinstance(value, list):
+        raise validation("Label", "labels", "invalid")
+    names = []
+    for v in value:
+        name = v.get("name") if isinstance(v, dict) else v
+        if not isinstance(name, str) or not name:
+            raise validation("Label", "name", "invalid")
+        names.append(name)
+    return names
+
+
+def attach_labels(repo, issue, names):
+    """Put labels on an issue, creating the missing ones in grey as GitHub does."""
+    for name in names:
+        key = name.lower()
+        if key not in repo["labels"]:
+            if len(name) > 50:
+                raise validation("Label", "name", "custom",
+                                 "name is too long (maximum is 50 characters)")
+            label_add(repo, name)
+        if key not in issue["labels"]:
+            issue["labels"].append(key)
+
+
+def touch(issue):
+    issue["updated_at"] = now()
+
+
+def issue_new(repo, title, body, pull_request=False):
+    number = repo["next_number"]
+    repo["next_number"] += 1
+    t = now()
+    issue = {"number": number, "id": new_id(), "title": title, "body": body, "user": BOT,
+             "labels": [], "assignees": [], "state": "open", "state_reason": None,
+             "created_at": t, "updated_at": t, "closed_at": None, "closed_by": None,
+             "pull_request": pull_request, "seq": counters["id"]}
+    repo["issues"][number] = issue
+    return issue
+
+
+def issue_fields(repo, issue, b):
+    """Apply the fields of a POST or PATCH body to an issue."""
+    if "title" in b:
+        if not isinstance(b["title"], (str, int)) or str(b["title"]).strip() == "":
+            raise validation("Issue", "title", "missing_field")
+        issue["title"] = str(b["title"])
+    if "body" in b:
+        if b["body"] is not None and not isinstance(b["body"], str):
+            raise validation("Issue", "body", "invalid")
+        if b["body"] and len(b["body"]) > 65536:
+            raise validation("Issue", "body", "custom",
+                             "body is too long (maximum is 65536 characters)")
+        issue["body"] = b["body"]
+    if "labels" in b:
+        issue["labels"] = []
+        attach_labels(repo, issue, names_of(b["labels"]))
+    if "assignee" in b:
+        issue["assignees"] = [b["assignee"]] if b["assignee"] else []
+    if "assignees" in b:
+        if not isinstance(b["assignees"], list):
+            raise validation("Issue", "assignees", "invalid")
+        issue["assignees"] = [a for a in b["assignees"] if isinstance(a, str)]
+    if "state" in b:
+        state = b["state"]
+        if state not in ("open", "closed"):
+            raise validation("Issue", "state", "invalid")
+        if state == "closed" and issue["state"] != "closed":
+            reason = b.get("state_reason") or "completed"
+            if reason not in ("completed", "not_planned", "duplicate"):
+                raise validation("Issue", "state_reason", "invalid")
+            issue.update(state="closed", state_reason=reason, closed_at=now(), closed_by=BOT)
+        elif state == "open" and issue["state"] != "open":
+            issue.update(state="open", state_reason="reopened", closed_at=None,
+                         closed_by=None)
+
+
+def issues_list(repo, query):
+    state = query.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise validation("Issue", "state", "invalid")
+    wanted = [n.strip().lower() for n in query.get("labels", "").split(",") if n.strip()]
+    assignee = query.get("assignee")
+    out = []
+    for issue in repo["issues"].values():
+        if state != "all" and issue["state"] != state:
+            continue
+        if any(n not in issue["labels"] for n in wanted):
+            continue
+        logins = [a.lower() for a in issue["assignees"]]
+        if assignee == "none" and logins:
+            continue
+        if assignee == "*" and not logins:
+            continue
+        if assignee not in (None, "none", "*") and assignee.lower() not in logins:
+            continue
+        out.append(issue)
+    key = "updated_at" if query.get("sort") == "updated" else "seq"
+    out.sort(key=lambda i: (i[key], i["seq"]), reverse=query.get("direction", "desc") != "asc")
+    return out
+
+
+def route(method, segs, query, raw_body, site):
+    """Answer one API request: (status, body, headers), or raise Answer."""
+    if len(segs) >= 3 and segs[0] == "repos":
+        full = "%s/%s" % (segs[1], segs[2])
+        base = "/repos/%s/%s" % (quote(segs[1], safe=""), quote(segs[2], safe=""))
+        rest = segs[3:]
+    elif len(segs) >= 2 and segs[0] == "repositories" and segs[1].isdigit() \
+            and int(segs[1]) in repo_ids:
+        full = repo_ids[int(segs[1])]
+        base = "/repositories/%s" % segs[1]
+        rest = segs[2:]
+    else:
+        raise not_found()
+    repo = repo_get(full)
+    link_base = "/repositories/%d" % repo["id"]
+    label_doc = DOCS + "/issues/labels"
+
+    if rest == ["issues"] and method == "GET":
+        items, headers = page_of(issues_list(repo, query), query, site, link_base + "/issues")
+        return 200, [site.issue(repo, i, full=False) for i in items], headers
+    if rest == ["issues"] and method == "POST":
+        b = json_body(raw_body)
+        if not isinstance(b, dict):
+            raise error(400, "Problems parsing JSON")
+        if "title" not in b or b["title"] is None:
+            raise validation("Issue", "title", "missing_field",
+                             doc=DOCS + "/issues/issues#create-an-issue")
+        issue = issue_new(repo, "", None)
+        try:
+            issue_fields(repo, issue, b)
+        except Answer:
+            del repo["issues"][issue["number"]]
+            repo["next_number"] -= 1
+            raise
+        url = "%s%s/issues/%d" % (site.api, base, issue["number"])
+        return 201, site.issue(repo, issue), {"Location": url}
+    if rest == ["pulls"] and method == "POST":
+        b = json_body(raw_body)
+        if not isinstance(b, dict):
+            raise error(400, "Problems parsing JSON")
+        for field in ("title", "head", "base"):
+            if not b.get(field):
+                raise validation("PullRequest", field, "missing_field")
+        issue = issue_new(repo, b["title"], b.get("body"), pull_request=True)
+        return 201, site.issue(repo, issue), {}
+    if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
+        issue = issue_of(repo, rest[1])
+        sub = rest[2:]
+        if not sub and method == "GET":
+            return 200, site.issue(repo, issue), {}
+        if not sub and method == "PATCH":
+            b = json_body(raw_body)
+            if not isinstance(b, dict):
+                raise error(400, "Problems parsing JSON")
+            issue_fields(repo, issue, b)
+            touch(issue)
+            return 200, site.issue(repo, issue), {}
+        if sub == ["labels"] and method == "GET":
+            labels = [site.label(repo, repo["labels"][n]) for n in issue["labels"]]
+            items, headers = page_of(labels, query, site,
+                                     "%s/issues/%d/labels" % (link_base, issue["number"]))
+            return 200, items, headers
+        if sub == ["labels"] and method in ("POST", "PUT"):
+            names = names_of(json_body(raw_body))
+            if method == "PUT":
+                issue["labels"] = []
+            attach_labels(repo, issue, names)
+            touch(issue)
+            return 200, [site.label(repo, repo["labels"][n]) for n in issue["labels"]], {}
+        if len(sub) == 2 and sub[0] == "labels" and method == "DELETE":
+            key = sub[1].lower()
+            if key not in issue["labels"]:
+                raise error(404, "Label does not exist",
+                            label_doc + "#remove-a-label-from-an-issue")
+            issue["labels"].remove(key)
+            touch(issue)
+            return 200, [site.label(repo, repo["labels"][n]) for n in issue["labels"]], {}
+        if sub == ["comments"] and method == "GET":
+            comments = repo["comments"].get(issue["number"], [])
+            items, headers = page_of(comments, query, site,
+                                     "%s/issues/%d/comments" % (link_base, issue["number"]))
+            return 200, [site.comment(repo, c) for c in items], headers
+        if sub == ["comments"] and method == "POST":
+            b = json_body(raw_body)
+            if not isinstance(b, dict) or not isinstance(b.get("body"), str) or not b["body"]:
+                raise validation("IssueComment", "body", "missing_field")
+            if len(b["body"]) > 65536:
+                raise validation("IssueComment", "body", "custom",
+                                 "body is too long (maximum is 65536 characters)")
+            t = now()
+            c = {"id": new_id(), "issue": issue["number"], "user": BOT, "body": b["body"],
+                 "created_at": t, "updated_at": t}
+            repo["comments"].setdefault(issue["number"], []).append(c)
+            touch(issue)
+            url = "%s/repos/%s/issues/comments/%d" % (site.api, repo["full"], c["id"])
+            return 201, site.comment(repo, c), {"Location": url}
+        raise not_found()
+    if rest == ["labels"] and method == "GET":
+        labels = [site.label(repo, label) for label in repo["labels"].values()]
+        items, headers = page_of(labels, query, site, link_base + "/labels")
+        return 200, items, headers
+    if rest == ["labels"] and method == "POST":
+        b = json_body(raw_body)
+        doc = label_doc + "#create-a-label"
+        if not isinstance(b, dict) or not isinstance(b.get("name"), str) or not b["name"]:
+            raise validation("Label", "name", "missing_field", doc=doc)
+        color = b.get("color", "ededed")
+        if not isinstance(color, str) or not re.fullmatch(r"#?[0-9A-Fa-f]{6}", color):
+            raise validation("Label", "color", "invalid", doc=doc)
+        if len(b["name"]) > 50:
+            raise validation("Label", "name", "custom",
+                             "name is too long (maximum is 50 characters)", doc=doc)
+        desc = b.get("description")
+        if desc is not None and (not isinstance(desc, str) or len(desc) > 100):
+            raise validation("Label", "description", "custom",
+                             "description is too long (maximum is 100 characters)", doc=doc)
+        if b["name"].lower() in repo["labels"]:
+            raise validation("Label", "name", "already_exists", doc=doc)
+        label = label_add(repo, b["name"], color.lstrip("#"), desc)
+        return 201, site.label(repo, label), {
+            "Location": "%s/repos/%s/labels/%s" % (site.api, repo["full"],
+                                                   quote(label["name"], safe=""))}
+    if len(rest) == 2 and rest[0] == "labels":
+        label = repo["labels"].get(rest[1].lower())
+        if not label:
+            raise not_found()
+        if method == "GET":
+            return 200, site.label(repo, label), {}
+        if method == "DELETE":
+            del repo["labels"][rest[1].lower()]
+            for issue in repo["issues"].values():
+                if rest[1].lower() in issue["labels"]:
+                    issue["labels"].remove(rest[1].lower())
+            return 204, None, {}
+    raise not_found()
+
+
+def state_dump():
+    out = {}
+    for full, repo in repos.items():
+        site = Site("127.0.0.1", "")
+        out[full] = {
+            "issues": [site.issue(repo, i) for i in repo["issues"].values()],
+            "comments": {str(n): [site.comment(repo, c) for c in cs]
+                         for n, cs in repo["comments"].items()},
+            "labels": [site.label(repo, label) for label in repo["labels"].values()],
+        }
+    return out
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self):
+        return "GitHub.com"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def send(self, status, body, headers=None):
+        if body is None:
+            data = b""
+        elif isinstance(body, (bytes, str)):
+            data = body.encode() if isinstance(body, str) else body
+        else:
+            data = json.dumps(body).encode()
+        self.send_response(status)
+        used = counters["requests"]
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("X-GitHub-Media-Type", "github.v3; format=json")
+        self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
+        self.send_header("X-RateLimit-Limit", "5000")
+        self.send_header("X-RateLimit-Remaining", str(max(0, 5000 - used)))
+        self.send_header("X-RateLimit-Reset", str(int(time.time()) + 3600))
+        self.send_header("X-RateLimit-Used", str(used))
+        self.send_header("X-RateLimit-Resource", "core")
+        self.send_header("X-GitHub-Request-Id", "%04X:%05X:%07X:%07X:%08X" % (
+            os.getpid() & 0xFFFF, used, used * 7, used * 13, int(time.time())))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def handle_one(self):
+        raw_path, _, raw_query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        if raw_path.startswith("/_fake/"):
+            return self.control(raw_path, raw_body)
+        with log_lock, open(args.log, "a") as f:
+            f.write(json.dumps({
+                "method": self.command, "path": raw_path, "query": raw_query,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": raw_body}) + "\n")
+        with lock:
+            counters["requests"] += 1
+            for f in failures:
+                if f["times"] > 0 and f.get("method", self.command) == self.command \
+                        and re.search(f.get("path", ""), raw_path):
+                    f["times"] -= 1
+                    return self.send(f.get("status", 500), f.get("body", ""),
+                                     f.get("headers"))
+            auth = self.headers.get("Authorization", "")
+            if auth not in ("Bearer " + args.token, "token " + args.token):
+                return self.send(401, {"message": "Bad credentials", "documentation_url": DOCS})
+            prefix = "/api/v3" if raw_path.startswith("/api/v3/") else ""
+            segs = [unquote(s) for s in raw_path[len(prefix):].split("/")[1:]]
+            query = dict(parse_qsl(raw_query, keep_blank_values=True))
+            site = Site(self.headers.get("Host", "127.0.0.1"), prefix)
+            try:
+                status, body, headers = route(self.command, segs, query, raw_body, site)
+            except Answer as a:
+                status, body, headers = a.status, a.body, a.headers
+            self.send(status, body, headers)
+
+    def control(self, path, raw_body):
+        with lock:
+            if path == "/_fake/fail" and self.command == "POST":
+                f = json.loads(raw_body)
+                f.setdefault("times", 1)
+                failures.append(f)
+                return self.send(201, {"queued": f})
+            if path == "/_fake/state" and self.command == "GET":
+                return self.send(200, state_dump())
+        return self.send(404, {"message": "Not Found", "documentation_url": DOCS})
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+
+
+def main():
+    global args
+    p = argparse.ArgumentParser(description="a fake GitHub REST API")
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--lifetime", type=float, default=120)
+    p.add_argument("--token", default="test-token")
+    p.add_argument("--per-page", type=int, default=0,
+                   help="the most items a page holds, below GitHub's 100")
+    args = p.parse_args()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    os.replace(tmp, args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+#!/bin/sh
+test_description='GitHub Issues as the shared tracker: mirroring, adoption, the outbox'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-fake.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP no python3 for the fake GitHub"
+	exit 0
+fi
+
+TOKEN=ghp_test0123456789secret
+GITHUB_TOKEN=$TOKEN; export GITHUB_TOKEN
+
+# The fake's view of an issue: python3 reads /_fake/state.
+fake_state() {
+	python3 -c 'import json, sys, urllib.request
+print(json.dumps(json.load(urllib.request.urlopen(sys.argv[1] + "/_fake/state", timeout=5))))' "$FAKE_URL"
+}
+
+# The labels of issue $1, and its state as "state=open|closed".
+issue_labels() {
+	fake_state | python3 -c 'import json, sys
+for i in json.load(sys.stdin)["acme/shop"]["issues"]:
+    if str(i["number"]) == sys.argv[1]:
+        print("\n".join(sorted(l["name"] for l in i["labels"])))
+        print("state=" + i["state"])' "$1"
+}
+
+# How many comments of issue $1 the fake holds that contain the text $2.
+comment_count() {
+	fake_state | python3 -c 'import json, sys
+cs = json.load(sys.stdin)["acme/shop"]["comments"].get(sys.argv[1], [])
+print(sum(sys.argv[2] in c["body"] for c in cs))' "$1" "$2"
+}
+
+json_field() {
+	sqlite3 :memory: "SELECT json_extract(readfile('$1'), '\$.$2')"
+}
+
+# Started here, not in a test: a test runs in a subshell, and stop_fake
+# needs the server's pid.
+start_fake github --token "$TOKEN" || { echo "Bail out! the fake GitHub did not start"; exit 1; }
+
+test_expect_success 'point sre at the fake GitHub' '
+	mkdir -p .sre &&
+	cat >.sre/config <<-EOT
+	[tracker]
+		kind = github
+	[github]
+		api = $FAKE_URL
+		repo = acme/shop
+	[http]
+		retry-base = 10ms
+		retries = 2
+	EOT
+'
+
+test_expect_success 'opening an incident creates one issue, with sre labels' '
+	sre incident open -s checkout -t "checkout returns 503" --severity high >id 2>err &&
+	echo 1 >expect && test_cmp expect id &&
+	test "$(fake_count POST "^/repos/acme/shop/issues$")" = 1 &&
+	sre incident show --json 1 >show &&
+	test "$(json_field show remote_key)" = 1 &&
+	test -n "$(json_field show remote_url)" &&
+	issue_labels 1 >labels &&
+	test_grep -x sre labels &&
+	test_grep -x "sre:state/INCIDENT_DETECTED" labels &&
+	test_grep "^sre:fp/[0-9a-f]\{12\}$" labels
+'
+
+test_expect_success 'a second host opening the same incident adopts the issue' '
+	sre --db other.db incident open -s checkout -t "checkout returns 503" --severity high >id2 &&
+	sre --db other.db incident show --json "$(cat id2)" >show2 &&
+	test "$(json_field show2 remote_key)" = 1 &&
+	test "$(fake_count POST "^/repos/acme/shop/issues$")" = 1
+'
+
+test_expect_success 'a transition swaps the state label and posts its record' '
+	sre incident transition --reason "rule engine started" 1 ANALYSIS_IN_PROGRESS &&
+	issue_labels 1 >labels &&
+	test_grep -x "sre:state/ANALYSIS_IN_PROGRESS" labels &&
+	! grep -x "sre:state/INCIDENT_DETECTED" labels &&
+	test "$(fake_count POST "^/repos/acme/shop/issues/1/comments$")" = 1 &&
+	grep "/issues/1/comments" "$FAKE_LOG" | test_grep "rule engine started"
+'
+
+test_expect_success 'a comment goes to the issue with its record' '
+	sre incident comment 1 "pod checkout-7d9f OOMKilled" &&
+	test "$(fake_count POST "^/repos/acme/shop/issues/1/comments$")" = 2 &&
+	grep "/issues/1/comments" "$FAKE_LOG" | test_grep "sre-record"
+'
+
+test_expect_success 'a host that saw an older state is refused, and follows the tracker' '
+	test_expect_code 1 sre --db other.db incident transition "$(cat id2)" ANALYSIS_COMPLETE 2>err &&
+	test_grep "is ANALYSIS_IN_PROGRESS on github, not INCIDENT_DETECTED as this host last saw it" err &&
+	sre --db other.db incident show --json "$(cat id2)" >show2 &&
+	test "$(json_field show2 state)" = ANALYSIS_IN_PROGRESS &&
+	issue_labels 1 >labels &&
+	test_grep -x "sre:state/ANALYSIS_IN_PROGRESS" labels
+'
+
+test_expect_success 'a third host restores state and timeline from the tracker alone' '
+	sre --db third.db incident pull >new 2>err &&
+	test_line_count = 1 new &&
+	sre --db third.db incident show --json "$(cat new)" >show3 &&
+	test "$(json_field show3 state)" = ANALYSIS_IN_PROGRESS &&
+	test "$(json_field show3 service)" = checkout &&
+	test "$(json_field show3 severity)" = high &&
+	test "$(json_field show3 remote_key)" = 1 &&
+	sre --db third.db incident show "$(cat new)" >text3 &&
+	test_grep "INCIDENT_DETECTED -> ANALYSIS_IN_PROGRESS: rule engine started" text3 &&
+	test_grep "pod checkout-7d9f OOMKilled" text3
+'
+
+test_expect_success 'pulling again updates, it does not duplicate' '
+	sre --db third.db incident pull >new2 &&
+	! test -s new2 &&
+	sre --db third.db incident list --porcelain --all >all &&
+	test_line_count = 1 all &&
+	sre --db third.db incident show --json 1 >show3 &&
+	test "$(sqlite3 :memory: "SELECT count(*) FROM json_each(json_extract(readfile('"'"'show3'"'"'), '"'"'\$.events'"'"')) WHERE json_extract(value, '"'"'\$.kind'"'"') = '"'"'comment'"'"'")" = 1
+'
+
+test_expect_success 'a 500 queues the write; sre sync delivers it exactly once' '
+	fake_fail "{\"method\":\"POST\",\"path\":\"/issues/1/comments$\",\"status\":500,\"times\":3}" &&
+	sre incident comment 1 "queued while GitHub was down" 2>err &&
+	test_grep "1 write to github queued" err &&
+	sre sync --status >status &&
+	test_grep "comment  *pending" status &&
+	test_grep "HTTP 500" status &&
+	test "$(comment_count 1 "queued while GitHub was down")" = 0 &&
+	until sre sync 2>err; do
+		test_grep "HTTP 500" err || return 1
+	done &&
+	sre sync --status >status &&
+	! grep pending status &&
+	test "$(comment_count 1 "queued while GitHub was down")" = 1 &&
+	sre sync &&
+	test "$(comment_count 1 "queued while GitHub was down")" = 1
+'
+
+test_expect_success 'a 429 with Retry-After is honoured' '
+	fake_fail "{\"method\":\"POST\",\"path\":\"/issues/1/comments$\",\"status\":429,\"headers\":{\"Retry-After\":\"1\"},\"times\":1}" &&
+	start=$(date +%s%N) &&
+	sre incident comment 1 "after the rate limit" &&
+	end=$(date +%s%N) &&
+	test $(( (end - start) / 1000000 )) -ge 1000 &&
+	sre sync --status >status &&
+	! grep pending status
+'
+
+test_expect_success 'a 422 is one clear line, and the write is marked failed' '
+	fake_fail "{\"method\":\"POST\",\"path\":\"/repos/acme/shop/issues$\",\"status\":422,\"body\":{\"message\":\"Validation Failed\",\"errors\":[{\"resource\":\"Issue\",\"code\":\"missing_field\",\"field\":\"title\"}],\"documentation_url\":\"https://docs.github.com/rest\"}}" &&
+	test_expect_code 1 sre incident open -s api -t "bad request" >id 2>err &&
+	test -s id &&
+	grep "^error:" err >errors &&
+	test_line_count = 1 errors &&
+	test_grep "github: .*HTTP 422 Validation Failed; title missing_field" errors &&
+	sre sync --status >status &&
+	test_grep "create  *failed  .*HTTP 422" status
+'
+
+test_expect_success 'sync --retry queues a failed write again' '
+	sre sync --retry &&
+	sre sync --status >status &&
+	! grep failed status &&
+	test "$(fake_state | python3 -c "import json, sys; print(len(json.load(sys.stdin)[\"acme/shop\"][\"issues\"]))")" = 2
+'
+
+test_expect_success 'a 401 is one clear line, without the token' '
+	(GITHUB_TOKEN=ghp_wrongtoken999 && export GITHUB_TOKEN &&
+	 test_expect_code 1 sre incident comment 1 "with a bad token" 2>err) &&
+	grep "^error:" err >errors &&
+	test_line_count = 1 errors &&
+	test_grep "HTTP 401 Bad credentials" errors &&
+	! grep ghp_wrongtoken999 err
+'
+
+test_expect_success 'a response over the size cap is refused with a clear error' '
+	sre -c http.max-body=64 sync 2>err;
+	sre -c http.max-body=64 --db cap.db incident pull 2>err;
+	test_grep "larger than http.max-body (64 bytes)" err
+'
+
+test_expect_success 'without a token, sre says how to give one' '
+	env -u GITHUB_TOKEN sre incident list >/dev/null &&
+	(unset GITHUB_TOKEN && test_expect_code 128 sre incident comment 1 x 2>err) &&
+	test_grep "GITHUB_TOKEN" err &&
+	test_grep "github.token-command" err
+'
+
+test_expect_success 'the token never appears in a trace, the store or a message' '
+	SRE_TRACE=1 sre incident comment 1 "traced" 2>trace &&
+	test_grep "sre: http: POST .*/issues/1/comments" trace &&
+	test_grep "authorization: <redacted>" trace &&
+	! grep "$TOKEN" trace &&
+	sre sync --status --all >status &&
+	! grep "$TOKEN" status &&
+	! grep -a "$TOKEN" "$SRE_DB" "$SRE_DB-wal" other.db third.db 2>/dev/null
+'
+
+test_expect_success 'the token can come from github.token-command' '
+	env -u GITHUB_TOKEN sre -c github.token-command="printf %s $TOKEN" incident comment 1 "from a command" &&
+	grep "/issues/1/comments" "$FAKE_LOG" | test_grep "from a command"
+'
+
+stop_fake
+test_done

@@ -404,7 +404,7 @@ static int incident_pull(int argc, const char **argv)
 	if (mirror_pull(sre_store(), t, &q, &added, &updated) < 0)
 		ret = EXIT_FATAL;
 	else
-		ret = 0;
+		ret = sre_deliver(); /* the label that marks tickets as taken up */
 	for (size_t i = 0; i < added.nr; i++)
 		printf("%s\n", added.v[i]);
 	if (added.nr || updated.nr)

@@ -736,6 +736,51 @@ out:
 	return ret;
 }
 
+static int github_label(struct tracker *t, const char *key, const char *add,
+			const char *remove)
+{
+	struct strbuf base = STRBUF_INIT, url = STRBUF_INIT, what = STRBUF_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	cJSON *body = NULL;
+	int ret = TRACKER_OK;
+
+	strbuf_addf(&what, "labelling issue %s", key);
+	ret = issue_url(t, &base, key, what.buf);
+	if (ret != TRACKER_OK)
+		goto out;
+	if (add) {
+		ret = label_ensure(t, add, "ededed", "set by sre");
+		if (ret != TRACKER_OK)
+			goto out;
+		strbuf_addf(&url, "%s/labels", base.buf);
+		body = cJSON_CreateObject();
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(body, "labels"), cJSON_CreateString(add));
+		ret = github_call(t, what.buf, "POST", url.buf, body, 0, ok_200, &res);
+		http_response_release(&res);
+		if (ret != TRACKER_OK)
+			goto out;
+	}
+	if (remove) {
+		strbuf_reset(&url);
+		strbuf_addf(&url, "%s/labels/", base.buf);
+		http_urlencode(&url, remove);
+		strbuf_reset(&what);
+		strbuf_addf(&what, "removing label %s from issue %s", remove, key);
+		ret = github_call(t, what.buf, "DELETE", url.buf, NULL, 0, ok_200_204, &res);
+		if (ret == TRACKER_NOT_FOUND) {
+			strbuf_reset(&t->error);
+			ret = TRACKER_OK;
+		}
+		http_response_release(&res);
+	}
+out:
+	cJSON_Delete(body);
+	strbuf_release(&base);
+	strbuf_release(&url);
+	strbuf_release(&what);
+	return ret;
+}
+
 static int github_comment(struct tracker *t, const char *key, const char *prose,
 			  const cJSON *record)
 {
@@ -892,6 +937,7 @@ static const struct tracker_ops github_ops = {
 	.move = github_move,
 	.comment = github_comment,
 	.comments = github_comments,
+	.label = github_label,
 	.search = github_search,
 	.free = github_free,
 };

@@ -757,6 +757,34 @@ static int jira_comment(struct tracker *t, const char *key, const char *prose,
 	return ret;
 }
 
+/* PUT /issue/<key> with an "update" of the labels: JIRA's edit. */
+static int jira_label(struct tracker *t, const char *key, const char *add,
+		      const char *remove)
+{
+	char *path = issue_path(key, "");
+	char *what = xstrfmt("editing the labels of %s", key);
+	cJSON *body = cJSON_CreateObject();
+	cJSON *ops = cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "update"), "labels");
+	int ret;
+
+	if (add) {
+		cJSON *op = cJSON_CreateObject();
+		cJSON_AddStringToObject(op, "add", add);
+		cJSON_AddItemToArray(ops, op);
+	}
+	if (remove) {
+		cJSON *op = cJSON_CreateObject();
+		cJSON_AddStringToObject(op, "remove", remove);
+		cJSON_AddItemToArray(ops, op);
+	}
+	/* Adding a label twice or removing a missing one changes nothing. */
+	ret = jira_call(t, what, "PUT", path, body, 0, ok_204, NULL);
+	cJSON_Delete(body);
+	free(what);
+	free(path);
+	return ret;
+}
+
 static int jira_comments(struct tracker *t, const char *key,
 			 struct remote_comment **out, size_t *nr)
 {
@@ -906,6 +934,7 @@ static const struct tracker_ops jira_ops = {
 	.move = jira_move,
 	.comment = jira_comment,
 	.comments = jira_comments,
+	.label = jira_label,
 	.search = jira_search,
 	.free = jira_free,
 };

@@ -89,6 +89,17 @@ int mirror_queue_comment(struct store *st, const char *target, long long id,
 	return queue(st, target, id, key, "comment", p);
 }
 
+/* Queue a label edit of the incident's issue (delivered like any write). */
+static int queue_label(struct store *st, const char *target, long long id, const char *add)
+{
+	cJSON *p = cJSON_CreateObject();
+	char key[37];
+
+	mirror_new_key(key);
+	cJSON_AddStringToObject(p, "add", add);
+	return queue(st, target, id, key, "label", p);
+}
+
 static const char *str(const cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -277,6 +288,17 @@ static int deliver_comment(struct tracker *t, const struct incident *inc,
 	return r == TRACKER_OK ? DELIVERED : r;
 }
 
+/* Labels are sets: adding one twice or removing a missing one is a no-op. */
+static int deliver_label(struct tracker *t, const struct incident *inc, const cJSON *p)
+{
+	int r;
+
+	if (!inc->remote_key)
+		return WAIT;
+	r = t->ops->label(t, inc->remote_key, str(p, "add"), str(p, "remove"));
+	return r == TRACKER_OK ? DELIVERED : r;
+}
+
 static int deliver(struct store *st, struct tracker *t, const struct outbox_item *item,
 		   struct mirror_report *rep)
 {
@@ -297,6 +319,8 @@ static int deliver(struct store *st, struct tracker *t, const struct outbox_item
 		r = deliver_move(st, t, &inc, item, p, rep);
 	else if (!strcmp(item->operation, "comment"))
 		r = deliver_comment(t, &inc, item, p);
+	else if (!strcmp(item->operation, "label"))
+		r = deliver_label(t, &inc, p);
 	else {
 		strbuf_reset(&t->error);
 		strbuf_addf(&t->error, "unknown queued operation '%s'", item->operation);
@@ -548,6 +572,9 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			cJSON_Delete(opened);
 			free(key);
 			incident_release(&inc);
+			/* Mark the ticket as taken up by sre, for the people watching it. */
+			if (!ret && queue_label(st, t->ops->name, id, "sre") < 0)
+				ret = -1;
 			if (!ret)
 				strvec_pushf(new_ids, "%lld", id);
 		}

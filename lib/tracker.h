@@ -91,6 +91,13 @@ struct tracker_ops {
 	/* Every comment of an issue, oldest first, following pagination. */
 	int (*comments)(struct tracker *t, const char *key,
 			struct remote_comment **out, size_t *nr);
+	/*
+	 * Edit the issue's labels: add one (created first when the tracker
+	 * needs that) and/or remove one; either may be NULL. Removing a label
+	 * the issue lacks is fine.
+	 */
+	int (*label)(struct tracker *t, const char *key, const char *add,
+		     const char *remove);
 	/* The tickets for intake (see struct tracker_query), all pages. */
 	int (*search)(struct tracker *t, const struct tracker_query *q,
 		      struct remote_issue **out, size_t *nr);

@@ -114,7 +114,11 @@ test_expect_success 'intake: tickets assigned to the bot are imported over three
 	sre --db intake.db incident list --json >list &&
 	test "$(sqlite3 :memory: "SELECT group_concat(json_extract(value, '"'"'\$.title'"'"'), '"'"','"'"') FROM json_each(readfile('"'"'list'"'"'))")" = "customer report 1,customer report 2,customer report 3,customer report 4,customer report 5" &&
 	test "$(sqlite3 :memory: "SELECT json_extract(readfile('"'"'list'"'"'), '"'"'\$[0].severity'"'"')")" = high &&
-	test "$(sqlite3 :memory: "SELECT json_extract(readfile('"'"'list'"'"'), '"'"'\$[0].source'"'"')")" = jira
+	test "$(sqlite3 :memory: "SELECT json_extract(readfile('"'"'list'"'"'), '"'"'\$[0].source'"'"')")" = jira &&
+	fake_state | python3 -c "import json, sys
+labels = {i[\"summary\"]: i[\"labels\"] for i in json.load(sys.stdin)[\"issues\"]}
+assert \"sre\" in labels[\"customer report 3\"], labels
+assert \"sre\" not in labels[\"someone else\"], labels"
 '
 
 test_expect_success 'intake again updates, and --max bounds it' '

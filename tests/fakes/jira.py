@@ -611,6 +611,8 @@ class Handler(BaseHTTPRequestHandler):
             if what is None and method == "GET":
                 fields = q["fields"].split(",") if "fields" in q else None
                 return 200, site.issue_json(base, v, issue, fields)
+            if what is None and method == "PUT":
+                return self.edit(issue, self.json_body(raw))
             if what == "/transitions" and method == "GET":
                 with_fields = "transitions.fields" in q.get("expand", "")
                 return 200, {"expand": "transitions",
@@ -642,6 +644,33 @@ class Handler(BaseHTTPRequestHandler):
                     "https://developer.atlassian.com/changelog/#CHANGE-2046"], "errors": {}})
             return 200, self.search_paged(base, v, q if method == "GET" else self.json_body(raw))
         raise errors(404, ["null for uri: %s%s" % (base, url.path)])
+
+    def edit(self, issue, body):
+        """Edit issue: the "update" verbs on labels, and "fields" set outright."""
+        problems = {}
+        for field, ops in (body.get("update") or {}).items():
+            if field != "labels":
+                problems[field] = "Field '%s' cannot be set. It is not on the appropriate screen, or unknown." % field
+                continue
+            for op in ops:
+                if "add" in op and op["add"] not in issue["labels"]:
+                    if " " in op["add"]:
+                        problems["labels"] = "The label '%s' contains spaces which is invalid." % op["add"]
+                    else:
+                        issue["labels"].append(op["add"])
+                if "remove" in op and op["remove"] in issue["labels"]:
+                    issue["labels"].remove(op["remove"])
+                if "set" in op:
+                    issue["labels"] = list(op["set"])
+        for field, value in (body.get("fields") or {}).items():
+            if field in ("summary", "labels"):
+                issue[field] = value
+            else:
+                problems[field] = "Field '%s' cannot be set. It is not on the appropriate screen, or unknown." % field
+        if problems:
+            raise Reject(400, {"errorMessages": [], "errors": problems})
+        issue["updated"] = self.site.now()
+        return 204, None
 
     def create(self, base, v, body):
         site = self.site

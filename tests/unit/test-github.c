@@ -636,6 +636,28 @@ static void test_move(const struct fake *a, struct tracker *t)
 	is_int(count_since(a, mark, NULL, "."), 0, "move: ... without a request");
 }
 
+static void test_label(const struct fake *a, struct tracker *t)
+{
+	int mark = log_mark(a);
+	char *labels;
+
+	is_int(t->ops->label(t, "1", "triaged", NULL), TRACKER_OK, "label: add one");
+	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
+	       "label: the label is created first, with sre's colour");
+	labels = issue_labels(a, "1");
+	ok(strstr(labels, "triaged") && strstr(labels, "sre:state/"),
+	   "label: the issue has it and kept its state label (%s)", labels);
+	free(labels);
+	is_int(t->ops->label(t, "1", NULL, "triaged"), TRACKER_OK, "label: remove it");
+	labels = issue_labels(a, "1");
+	ok(!strstr(labels, "triaged"), "label: it is gone (%s)", labels);
+	free(labels);
+	is_int(t->ops->label(t, "1", NULL, "never-there"), TRACKER_OK,
+	       "label: removing a label the issue lacks is fine");
+	is_int(t->ops->label(t, "not-a-number", "x", NULL), TRACKER_FAIL,
+	       "label: a key that is no issue number is refused");
+}
+
 static void test_comments(const struct fake *a, struct tracker *t)
 {
 	struct remote_comment *c = NULL;
@@ -1014,6 +1036,7 @@ int main(void)
 		test_labels_once(&a, t, &cfg2);
 		test_find(&a, t, fp1);
 		test_move(&a, t);
+		test_label(&a, t);
 		test_comments(&a, t);
 		test_pages(&b, tb);
 		test_foreign_link(&a, &b, t);

@@ -491,6 +491,49 @@ static void test_move(const struct fake *f, struct tracker *t)
 	       "have permission to see it.", "move: and says so");
 }
 
+/* The labels the fake holds on issue key, comma-joined. Caller frees. */
+static char *labels_of(const struct fake *f, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *state = NULL, *issue, *l;
+
+	fake_call(f, "GET", "/_fake/state", NULL, 0, &state);
+	cJSON_ArrayForEach(issue, cJSON_GetObjectItem(state, "issues")) {
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(issue, "key")), key))
+			continue;
+		cJSON_ArrayForEach(l, cJSON_GetObjectItem(issue, "labels"))
+			strbuf_addf(&sb, "%s%s", sb.len ? "," : "", cJSON_GetStringValue(l));
+	}
+	cJSON_Delete(state);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_label(const struct fake *f, struct tracker *t)
+{
+	cJSON *body;
+	char *labels;
+
+	is_int(t->ops->label(t, "OPS-1", "triaged", NULL), TRACKER_OK, "label: add one");
+	body = last_body(f, "PUT", "/rest/api/3/issue/OPS-1");
+	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(body, "update"), "labels"), 0), "add")),
+	       "triaged", "label: sent as JIRA's update verb, {\"add\": ...}");
+	cJSON_Delete(body);
+	labels = labels_of(f, "OPS-1");
+	ok(strstr(labels, "triaged") && strstr(labels, "sre"), "label: the issue has it, and kept the others (%s)", labels);
+	free(labels);
+	is_int(t->ops->label(t, "OPS-1", NULL, "triaged"), TRACKER_OK, "label: remove it");
+	labels = labels_of(f, "OPS-1");
+	ok(!strstr(labels, "triaged"), "label: it is gone (%s)", labels);
+	free(labels);
+	is_int(t->ops->label(t, "OPS-1", NULL, "never-there"), TRACKER_OK,
+	       "label: removing a label the issue lacks is fine");
+	is_int(t->ops->label(t, "OPS-1", "has space", NULL), TRACKER_FAIL,
+	       "label: a label JIRA refuses is a failure");
+	like(t->error.buf, "jira: editing the labels of OPS-1: HTTP 400 labels:", "label: and says why");
+	is_int(t->ops->label(t, "OPS-404", "x", NULL), TRACKER_NOT_FOUND, "label: an unknown issue");
+}
+
 static void test_status_map(const struct fake *f)
 {
 	struct client c, plain;
@@ -880,6 +923,7 @@ int main(void)
 		is_str(c.t->ops->name, "jira", "named jira");
 		test_create_get_find(&f, c.t);
 		test_move(&f, c.t);
+		test_label(&f, c.t);
 		test_status_map(&f);
 		test_comments(&f, c.t);
 		test_errors(&f, c.t);

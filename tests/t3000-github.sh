@@ -139,6 +139,27 @@ test_expect_success 'a 500 queues the write; sre sync delivers it exactly once' 
 	test "$(comment_count 1 "queued while GitHub was down")" = 1
 '
 
+test_expect_success 'a comment that landed but whose answer was lost is not posted twice' '
+	fake_fail "{\"method\":\"POST\",\"path\":\"/issues/1/comments$\",\"status\":502,\"after\":true,\"times\":1}" &&
+	sre incident comment 1 "landed, answer lost" 2>err &&
+	test_grep "1 write to github queued" err &&
+	test "$(comment_count 1 "landed, answer lost")" = 1 &&
+	sre sync &&
+	sre sync --status >status &&
+	! grep pending status &&
+	test "$(comment_count 1 "landed, answer lost")" = 1
+'
+
+test_expect_success 'an issue created whose answer was lost is adopted, not created twice' '
+	fake_fail "{\"method\":\"POST\",\"path\":\"/repos/acme/shop/issues$\",\"status\":502,\"after\":true,\"times\":1}" &&
+	sre incident open -s search -t "search index stale" >sid 2>err &&
+	test_grep "1 write to github queued" err &&
+	sre sync &&
+	sre incident show --json "$(cat sid)" >show &&
+	test -n "$(json_field show remote_key)" &&
+	test "$(fake_state | python3 -c "import json, sys; print(sum(i[\"title\"] == \"search index stale\" for i in json.load(sys.stdin)[\"acme/shop\"][\"issues\"]))")" = 1
+'
+
 test_expect_success 'a 429 with Retry-After is honoured' '
 	fake_fail "{\"method\":\"POST\",\"path\":\"/issues/1/comments$\",\"status\":429,\"headers\":{\"Retry-After\":\"1\"},\"times\":1}" &&
 	start=$(date +%s%N) &&
@@ -164,7 +185,7 @@ test_expect_success 'sync --retry queues a failed write again' '
 	sre sync --retry &&
 	sre sync --status >status &&
 	! grep failed status &&
-	test "$(fake_state | python3 -c "import json, sys; print(len(json.load(sys.stdin)[\"acme/shop\"][\"issues\"]))")" = 2
+	test "$(fake_state | python3 -c "import json, sys; print(len(json.load(sys.stdin)[\"acme/shop\"][\"issues\"]))")" = 3
 '
 
 test_expect_success 'a 401 is one clear line, without the token' '

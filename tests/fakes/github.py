@@ -19,7 +19,7 @@ Every request but the /_fake/ ones is appended to --log as one JSON line:
 query string), "headers" (lower-case names), "body" (text)}.
 
 Control endpoints, for tests:
-    POST /_fake/fail  {"method": "POST", "path": "<regex>", "status": 500,
+    POST /_fake/fail  {"method": "POST", "path": "<regex>", "status": 500, "after": false,
                        "headers": {...}, "body": "<text or JSON>", "times": 1}
                       the next `times` matching requests get that answer
     GET /_fake/state  every repository's issues, comments and labels
@@ -553,10 +553,16 @@ class Handler(BaseHTTPRequestHandler):
                 "body": raw_body}) + "\n")
         with lock:
             counters["requests"] += 1
+            lost = None
             for f in failures:
                 if f["times"] > 0 and f.get("method", self.command) == self.command \
                         and re.search(f.get("path", ""), raw_path):
                     f["times"] -= 1
+                    # "after": the request is carried out, then its answer is
+                    # lost (a proxy's 502, a timeout): the write did land.
+                    if f.get("after"):
+                        lost = f
+                        break
                     return self.send(f.get("status", 500), f.get("body", ""),
                                      f.get("headers"))
             auth = self.headers.get("Authorization", "")
@@ -570,6 +576,8 @@ class Handler(BaseHTTPRequestHandler):
                 status, body, headers = route(self.command, segs, query, raw_body, site)
             except Answer as a:
                 status, body, headers = a.status, a.body, a.headers
+            if lost:
+                status, body, headers = lost.get("status", 502), lost.get("body", ""), lost.get("headers")
             self.send(status, body, headers)
 
     def control(self, path, raw_body):

@@ -26,17 +26,17 @@ Control endpoints, for tests:
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
-import argparse
 import base64
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote
+
+import fakeserver  # the command line and life every fake shares
 
 DOCS = "https://docs.github.com/rest"
 BOT = "sre-bot"
@@ -596,24 +596,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     global args
-    p = argparse.ArgumentParser(description="a fake GitHub REST API")
-    p.add_argument("--port-file", required=True)
-    p.add_argument("--log", required=True)
-    p.add_argument("--lifetime", type=float, default=120)
+    p = fakeserver.arguments("a fake GitHub REST API")
     p.add_argument("--token", default="test-token")
     p.add_argument("--per-page", type=int, default=0,
                    help="the most items a page holds, below GitHub's 100")
     args = p.parse_args()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.replace(tmp, args.port_file)
-    server.serve_forever()
+    return fakeserver.serve(Handler, args)
 
 
 if __name__ == "__main__":

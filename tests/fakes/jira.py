@@ -31,18 +31,17 @@ Control endpoints, neither logged nor authenticated:
                         directly, as a person would in the web UI
     GET  /_fake/state  everything, as JSON
 """
-import argparse
 import base64
 import datetime
 import hashlib
 import json
-import os
 import re
-import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import fakeserver  # the command line and life every fake shares
 
 STATUSES = [
     "To Do", "In Progress", "Analysis Complete", "Generating Fix", "Fix Generated",
@@ -798,10 +797,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    p = argparse.ArgumentParser(description="a fake JIRA site for sre's tests")
-    p.add_argument("--port-file", required=True)
-    p.add_argument("--log", required=True)
-    p.add_argument("--lifetime", type=float, default=120)
+    p = fakeserver.arguments("a fake JIRA site for sre's tests")
     p.add_argument("--user", default="bot@example.com")
     p.add_argument("--token", default="test-token")
     p.add_argument("--page-size", type=int, default=0)
@@ -810,19 +806,7 @@ def main():
 
     Handler.site = Site(args)
     Handler.log_path = args.log
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.rename(tmp, args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    sys.exit(0)
+    sys.exit(fakeserver.serve(Handler, args))
 
 
 if __name__ == "__main__":

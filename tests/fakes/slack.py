@@ -26,14 +26,13 @@ Control endpoint, for tests:
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
-import argparse
 import json
-import os
 import re
-import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import fakeserver  # the command line and life every fake shares
 
 args = None
 lock = threading.Lock()
@@ -118,21 +117,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     global args
-    p = argparse.ArgumentParser(description="a fake Slack incoming webhook")
-    p.add_argument("--port-file", required=True)
-    p.add_argument("--log", required=True)
-    p.add_argument("--lifetime", type=float, default=120)
-    args = p.parse_args()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.replace(tmp, args.port_file)
-    server.serve_forever()
+    args = fakeserver.arguments("a fake Slack incoming webhook").parse_args()
+    return fakeserver.serve(Handler, args)
 
 
 if __name__ == "__main__":

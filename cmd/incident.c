@@ -399,6 +399,8 @@ static int incident_pull(int argc, const char **argv)
 	t = sre_tracker();
 	if (!t)
 		die("no tracker to pull from: set tracker.kind to github or jira");
+	if (!strcmp(t->ops->name, "github") && (q.priorities || q.status))
+		warning("GitHub issues have no priority or status; --priority and --status are ignored");
 	/* Our own queued writes go first, so the tracker is current. */
 	sre_deliver();
 	if (mirror_pull(sre_store(), t, &q, &added, &updated) < 0)

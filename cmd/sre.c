@@ -45,7 +45,7 @@ static const struct cmd_struct commands[] = {
 	{ "remember", cmd_unbuilt, NEED_STORE, "index incidents and post-mortems for the next diagnosis" },
 	{ "escalate", cmd_unbuilt, NEED_STORE, "page a human or open a follow-up for chronic problems" },
 	{ "chaos", cmd_unbuilt, NEED_STORE, "inject a fault to prove the loop recovers" },
-	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move and comment on incidents" },
+	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move, comment on and pull incidents" },
 	{ "sync", cmd_sync, NEED_STORE, "deliver queued writes to the tracker, or list them" },
 	{ "config", cmd_config, NEED_CONFIG, "get and set configuration" },
 	{ "help", cmd_help, 0, "show help for sre or one of its commands" },
@@ -403,6 +403,16 @@ int sre_deliver(void)
 
 	if ((!t && !notifier) || !sre_store_if_exists())
 		return 0;
+	switch (store_delivery_lock(sre_store())) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "sre: another sre is still delivering the outbox; "
+			"what is queued waits for 'sre sync'\n");
+		return 0;
+	default:
+		exit(EXIT_FATAL);
+	}
 	/* The tracker first: a notification then links to its issue. */
 	if (t) {
 		struct mirror_report rep = MIRROR_REPORT_INIT;
@@ -419,6 +429,7 @@ int sre_deliver(void)
 			ret |= report("slack", &rep);
 		mirror_report_release(&rep);
 	}
+	store_delivery_unlock(sre_store());
 	return ret;
 }
 

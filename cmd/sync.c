@@ -106,13 +106,18 @@ int cmd_sync(int argc, const char **argv)
 		return 0;
 	if (sre_deliver())
 		return EXIT_FOUND;
-	if (store_outbox_list(sre_store(), 1, &items, &nr) < 0)
+	if (store_outbox_list(sre_store(), 0, &items, &nr) < 0)
 		return EXIT_FATAL;
 	for (size_t i = 0; i < nr; i++) {
 		const char *target = items[i].target;
 		struct tracker *t = sre_tracker();
 
+		if (items[i].status == OUTBOX_DELIVERED)
+			continue;
+		/* Still queued, or refused earlier and not retried: not done. */
 		pending++;
+		if (items[i].status == OUTBOX_FAILED)
+			continue;
 		/* Writes for a system that is no longer configured wait for it. */
 		if (!(t && !strcmp(target, t->ops->name)) &&
 		    !(!strcmp(target, "slack") && notify_configured(&the_sre.cfg)))

@@ -116,6 +116,12 @@ char *event_summary(const char *kind, const cJSON *body)
 	} else if (!strcmp(kind, "opened")) {
 		strbuf_addf(&sb, "%s (%s, from %s)", str_or(body, "title", ""),
 			    str_or(body, "severity", "?"), str_or(body, "source", "?"));
+	} else if (!strcmp(kind, "remote")) {
+		const cJSON *adopted = cJSON_GetObjectItemCaseSensitive(body, "adopted");
+		strbuf_addf(&sb, "%s %s %s", cJSON_IsTrue(adopted) ? "adopted" : "mirrored as",
+			    str_or(body, "tracker", "?"), str_or(body, "key", "?"));
+		if (str_or(body, "url", NULL))
+			strbuf_addf(&sb, " %s", str_or(body, "url", ""));
 	} else if (!strcmp(kind, "occurrence")) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "occurrences");
 		strbuf_addf(&sb, "seen again (occurrence %d)",

@@ -8,7 +8,7 @@
  *   http.connect-timeout  (default 10s)   http.timeout   (default 30s)
  *   http.retries          (default 3: attempts after the first)
  *   http.retry-base       (default 500ms: first backoff, doubled each time,
- *                          with full jitter)
+ *                          with equal jitter: half the step, plus up to half)
  *   http.max-retry-wait   (default 60s: the longest Retry-After or rate-limit
  *                          reset sre will sleep for; longer fails at once)
  *   http.max-body         (default 32m)   http.ca-info   (an extra CA bundle)

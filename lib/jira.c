@@ -975,7 +975,7 @@ int jira_open(struct tracker *t)
 	if (!url || !*url)
 		return error("jira.url is not set: it names the JIRA site, as in https://acme.atlassian.net");
 	if (!starts_with(url, "https://") && !starts_with(url, "http://"))
-		return error("jira.url is '%s'; it must start with https://", url);
+		return error("jira.url is '%s'; it must start with https:// (or http://)", url);
 	if (!project || !*project)
 		return error("jira.project is not set: it names the project key of the incidents, as in OPS");
 	if (!user || !*user)

@@ -100,6 +100,16 @@ static int queue_label(struct store *st, const char *target, long long id, const
 	return queue(st, target, id, key, "label", p);
 }
 
+/*
+ * The state the tracker holds: a closed issue is resolved whatever its
+ * label says (a person closing it has the last word), else the mapped
+ * state, or -1.
+ */
+static int remote_state(const struct remote_issue *ri)
+{
+	return ri->closed ? (int)STATE_INCIDENT_RESOLVED : ri->state;
+}
+
 static const char *str(const cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -189,9 +199,9 @@ static int deliver_create(struct store *st, struct tracker *t, const struct inci
 		remote_issue_release(&ri);
 		return -1;
 	}
-	if (adopted && ri.state >= 0 && ri.state != (int)inc->state) {
+	if (adopted && remote_state(&ri) >= 0 && remote_state(&ri) != (int)inc->state) {
 		/* Another host got there first and moved on: follow it. */
-		r = follow(st, t, inc->id, ri.key, (enum incident_state)ri.state, rep);
+		r = follow(st, t, inc->id, ri.key, (enum incident_state)remote_state(&ri), rep);
 	} else if (!adopted && inc->state != STATE_INCIDENT_DETECTED) {
 		r = t->ops->move(t, ri.key, inc->state);
 		if (r != TRACKER_OK) {
@@ -227,8 +237,14 @@ static int deliver_move(struct store *st, struct tracker *t, const struct incide
 		remote_issue_release(&ri);
 		return r;
 	}
-	if (ri.state >= 0 && ri.state != (int)to && ri.state != (int)from) {
-		enum incident_state remote = (enum incident_state)ri.state;
+	/*
+	 * The issue may be ahead of this move but where this host is now: it
+	 * was created late, at the current state, while the moves waited. Then
+	 * only the record is missing. Anything else is another host's doing.
+	 */
+	if (remote_state(&ri) >= 0 && remote_state(&ri) != (int)to &&
+	    remote_state(&ri) != (int)from && remote_state(&ri) != (int)inc->state) {
+		enum incident_state remote = (enum incident_state)remote_state(&ri);
 		strbuf_reset(&t->error);
 		strbuf_addf(&t->error, "%s %s was %s, not %s; the incident follows the tracker",
 			    t->ops->name, inc->remote_key, incident_state_name(remote),
@@ -238,7 +254,7 @@ static int deliver_move(struct store *st, struct tracker *t, const struct incide
 			return -1;
 		return TRACKER_FAIL;
 	}
-	if (ri.state != (int)to) {
+	if (remote_state(&ri) != (int)to && remote_state(&ri) != (int)inc->state) {
 		r = t->ops->move(t, inc->remote_key, to);
 		if (r != TRACKER_OK) {
 			remote_issue_release(&ri);
@@ -424,12 +440,12 @@ int mirror_check_remote(struct store *st, struct tracker *t, long long id,
 	outbox_list_free(items, nr);
 	/* With writes still queued, the tracker is behind us on purpose. */
 	if (queued || t->ops->get(t, inc.remote_key, &ri) != TRACKER_OK ||
-	    ri.state < 0 || ri.state == (int)local) {
+	    remote_state(&ri) < 0 || remote_state(&ri) == (int)local) {
 		remote_issue_release(&ri);
 		incident_release(&inc);
 		return 0;
 	}
-	*remote = (enum incident_state)ri.state;
+	*remote = (enum incident_state)remote_state(&ri);
 	r = store_incident_follow_remote(st, id, *remote, "the tracker had moved it");
 	remote_issue_release(&ri);
 	incident_release(&inc);
@@ -535,8 +551,8 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 		if (found == 0) {
 			struct incident local;
 			if (store_incident_get(st, id, &local) == 0) {
-				if (ri->state >= 0 && ri->state != (int)local.state &&
-				    store_incident_follow_remote(st, id, (enum incident_state)ri->state,
+				if (remote_state(ri) >= 0 && remote_state(ri) != (int)local.state &&
+				    store_incident_follow_remote(st, id, (enum incident_state)remote_state(ri),
 								 "the tracker had moved it") < 0)
 					ret = -1;
 				incident_release(&local);
@@ -552,8 +568,8 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			inc.title = clean_text(ri->title, ri->key, 1000);
 			inc.source = xstrdup(t->ops->name);
 			inc.severity = severity_of(ri);
-			inc.state = ri->state >= 0 ? (enum incident_state)ri->state :
-				    ri->closed ? STATE_INCIDENT_RESOLVED : STATE_INCIDENT_DETECTED;
+			inc.state = remote_state(ri) >= 0 ? (enum incident_state)remote_state(ri) :
+				    STATE_INCIDENT_DETECTED;
 			inc.remote_key = xstrdup(ri->key);
 			inc.remote_url = ri->url ? xstrdup(ri->url) : NULL;
 			if (store_incident_import(st, &inc, &id) < 0)

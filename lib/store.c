@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cJSON.h>
@@ -37,6 +38,8 @@ struct store {
 	} cache[STMT_CACHE];
 	int ncache;
 	int depth; /* store_begin() nesting: only the outermost commits */
+	int64_t busy_timeout_ms;
+	int deliver_fd; /* the delivery lock, when held; else -1 */
 };
 
 static const char *const migrations[] = {
@@ -329,6 +332,8 @@ int store_open(struct store **out, const char *path, int64_t busy_timeout_ms)
 	int fd;
 
 	st->path = xstrdup(path);
+	st->deliver_fd = -1;
+	st->busy_timeout_ms = busy_timeout_ms;
 	if (mkdir_private(path) < 0)
 		goto fail;
 	/* Create the file ourselves so that it is 0600 whatever the umask. */
@@ -364,6 +369,7 @@ void store_free(struct store *st)
 {
 	if (!st)
 		return;
+	store_delivery_unlock(st);
 	for (int i = 0; i < st->ncache; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db)
@@ -1105,4 +1111,46 @@ int store_outbox_retry(struct store *st, long long id)
 	return outbox_update(st, "UPDATE outbox SET status = 'pending'"
 				 " WHERE status = 'failed' AND (?1 = 0 OR id = ?1) AND ?2 IS NOT NULL",
 			     id, NULL);
+}
+
+int store_delivery_lock(struct store *st)
+{
+	char *path;
+	int64_t waited = 0;
+
+	if (st->deliver_fd >= 0)
+		return 0;
+	path = xstrfmt("%s-deliver", st->path);
+	st->deliver_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->deliver_fd < 0) {
+		error_errno("cannot open %s", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	while (flock(st->deliver_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			error_errno("cannot lock the outbox of %s", st->path);
+			close(st->deliver_fd);
+			st->deliver_fd = -1;
+			return -1;
+		}
+		if (waited >= st->busy_timeout_ms) {
+			close(st->deliver_fd);
+			st->deliver_fd = -1;
+			return 1;
+		}
+		sqlite3_sleep(50);
+		waited += 50;
+	}
+	return 0;
+}
+
+void store_delivery_unlock(struct store *st)
+{
+	if (st->deliver_fd < 0)
+		return;
+	flock(st->deliver_fd, LOCK_UN);
+	close(st->deliver_fd);
+	st->deliver_fd = -1;
 }

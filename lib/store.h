@@ -102,6 +102,15 @@ void store_rollback(struct store *st);
 
 /* ---- mirroring to a remote tracker ---- */
 
+/*
+ * Deliveries of the outbox take turns: one process at a time holds this
+ * lock (an flock on "<store>-deliver"), so two runs never send the same
+ * write. Waits up to the store's busy timeout: 0 held, 1 still busy
+ * (someone else is delivering; leave it to them), -1 on error.
+ */
+int store_delivery_lock(struct store *st);
+void store_delivery_unlock(struct store *st);
+
 /* Record where the incident lives on the tracker. 0, 1 (no incident), -1. */
 int store_incident_set_remote(struct store *st, long long id, const char *key,
 			      const char *url);

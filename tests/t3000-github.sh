@@ -181,6 +181,10 @@ test_expect_success 'a 422 is one clear line, and the write is marked failed' '
 	test_grep "create  *failed  .*HTTP 422" status
 '
 
+test_expect_success 'sre sync exits 1 while a refused write waits' '
+	test_expect_code 1 sre sync
+'
+
 test_expect_success 'sync --retry queues a failed write again' '
 	sre sync --retry &&
 	sre sync --status >status &&
@@ -223,6 +227,54 @@ test_expect_success 'the token never appears in a trace, the store or a message'
 test_expect_success 'the token can come from github.token-command' '
 	env -u GITHUB_TOKEN sre -c github.token-command="printf %s $TOKEN" incident comment 1 "from a command" &&
 	grep "/issues/1/comments" "$FAKE_LOG" | test_grep "from a command"
+'
+
+test_expect_success 'work done while GitHub was down reaches it in order, nothing refused' '
+	fake_fail "{\"path\":\"^/repos/\",\"status\":503,\"times\":1000}" &&
+	sre incident open -s batch -t "nightly batch late" >bid 2>err &&
+	sre incident transition "$(cat bid)" ANALYSIS_IN_PROGRESS --reason "offline one" 2>>err &&
+	sre incident transition "$(cat bid)" ANALYSIS_COMPLETE --reason "offline two" 2>>err &&
+	test_grep "3 writes to github queued" err &&
+	python3 -c "import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + \"/_fake/recover\", method=\"POST\"), timeout=5)" "$FAKE_URL" &&
+	# --retry: the comment refused for a bad token earlier goes too.
+	sre sync --retry &&
+	sre sync --status >status &&
+	! test -s status &&
+	sre incident show --json "$(cat bid)" >show &&
+	test "$(json_field show state)" = ANALYSIS_COMPLETE &&
+	n=$(json_field show remote_key) &&
+	issue_labels "$n" >labels &&
+	test_grep -x "sre:state/ANALYSIS_COMPLETE" labels &&
+	test "$(comment_count "$n" "offline one")" = 1 &&
+	test "$(comment_count "$n" "offline two")" = 1 &&
+	sre incident show "$(cat bid)" >text &&
+	! grep "source.*tracker\|ANALYSIS_COMPLETE -> ANALYSIS_COMPLETE" text
+'
+
+test_expect_success 'two deliveries at once send each write once' '
+	fake_fail "{\"method\":\"POST\",\"path\":\"/issues/1/comments$\",\"status\":503,\"times\":1}" &&
+	sre incident comment 1 "sent by one of two syncs" 2>err &&
+	test_grep "queued" err &&
+	{ sre sync >s1.out 2>&1 & } &&
+	sre sync >s2.out 2>&1;
+	wait &&
+	test "$(comment_count 1 "sent by one of two syncs")" = 1
+'
+
+test_expect_success 'an issue closed by a person resolves the incident here' '
+	sre incident open -s cron -t "cron job missing" >cid &&
+	sre incident show --json "$(cat cid)" >show &&
+	n=$(json_field show remote_key) &&
+	python3 -c "import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + \"/repos/acme/shop/issues/\" + sys.argv[2], method=\"PATCH\",
+    data=json.dumps({\"state\": \"closed\"}).encode(),
+    headers={\"Authorization\": \"Bearer \" + sys.argv[3], \"Content-Type\": \"application/json\"})
+urllib.request.urlopen(req, timeout=5).read()" "$FAKE_URL" "$n" "$TOKEN" &&
+	test_expect_code 1 sre incident transition "$(cat cid)" ANALYSIS_IN_PROGRESS 2>err &&
+	test_grep "is INCIDENT_RESOLVED on github" err &&
+	sre incident show --json "$(cat cid)" >show &&
+	test "$(json_field show state)" = INCIDENT_RESOLVED
 '
 
 stop_fake

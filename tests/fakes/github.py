@@ -22,6 +22,7 @@ Control endpoints, for tests:
     POST /_fake/fail  {"method": "POST", "path": "<regex>", "status": 500, "after": false,
                        "headers": {...}, "body": "<text or JSON>", "times": 1}
                       the next `times` matching requests get that answer
+    POST /_fake/recover  drop every queued failure: the outage is over
     GET /_fake/state  every repository's issues, comments and labels
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
@@ -589,6 +590,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(201, {"queued": f})
             if path == "/_fake/state" and self.command == "GET":
                 return self.send(200, state_dump())
+            if path == "/_fake/recover" and self.command == "POST":
+                failures.clear()
+                return self.send(200, {"failures": 0})
         return self.send(404, {"message": "Not Found", "documentation_url": DOCS})
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one

@@ -10,232 +10,18 @@
  * behaviour as what it reads back. Failures are injected through the
  * fake's /_fake/fail endpoint.
  */
-#include <limits.h>
-#include <regex.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "../../lib/config.h"
 #include "../../lib/tracker.h"
-#include "test-lib.h"
+#include "fake.h"
 
 #define TOKEN "test-token"
 #define OPENED_AT 1795496820 /* 2026-11-24T05:07:00Z */
-
-struct fake {
-	pid_t pid;
-	char *url;  /* http://127.0.0.1:<port> */
-	char *log;
-};
-
-static char *fake_script;
-static struct http_client test_http;
-
-/* ---- the fake server ---- */
-
-static int on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-
-	while (path && *path) {
-		const char *colon = strchrnul(path, ':');
-		char *full = xstrfmt("%.*s/%s", (int)(colon - path), path, prog);
-		int found = !access(full, X_OK);
-
-		free(full);
-		if (found)
-			return 1;
-		path = *colon ? colon + 1 : colon;
-	}
-	return 0;
-}
-
-static int fake_start(struct fake *f, const char *name, const char *per_page)
-{
-	char *port_file = xstrfmt("%s/%s.port", tmpdir, name);
-	struct strbuf port = STRBUF_INIT;
-	int status, ret = -1;
-
-	f->log = xstrfmt("%s/%s.log", tmpdir, name);
-	f->url = NULL;
-	fflush(stdout);
-	f->pid = fork();
-	if (f->pid < 0) {
-		perror("fork");
-		free(port_file);
-		return -1;
-	}
-	if (!f->pid) {
-		const char *argv[] = { "python3", fake_script, "--port-file", port_file,
-				       "--log", f->log, "--lifetime", "120",
-				       per_page ? "--per-page" : NULL, per_page, NULL };
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	/* The fake renames the port file into place: whatever is there is whole. */
-	for (int i = 0; i < 400; i++) {
-		if (strbuf_read_file(&port, port_file, 64) > 0) {
-			strbuf_trim(&port);
-			f->url = xstrfmt("http://127.0.0.1:%s", port.buf);
-			ret = 0;
-			break;
-		}
-		if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
-			printf("# the fake %s exited before it listened\n", name);
-			f->pid = 0;
-			break;
-		}
-		usleep(25000);
-	}
-	strbuf_release(&port);
-	free(port_file);
-	return ret;
-}
-
-static void fake_stop(struct fake *f)
-{
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		waitpid(f->pid, NULL, 0);
-	}
-	f->pid = 0;
-	free(f->url);
-	free(f->log);
-}
-
-/* A request of the test's own to a fake: the status, the body in out. */
-static long fake_req(const struct fake *f, const char *method, const char *path,
-		     const char *body, struct strbuf *out)
-{
-	struct http_request req = HTTP_REQUEST_INIT;
-	struct http_response res = HTTP_RESPONSE_INIT;
-	char *url = xstrfmt("%s%s", f->url, path);
-	long status;
-
-	req.method = method;
-	req.url = url;
-	strvec_push(&req.headers, "Authorization: Bearer " TOKEN);
-	if (body) {
-		strvec_push(&req.headers, "Content-Type: application/json");
-		req.body = body;
-		req.body_len = strlen(body);
-	}
-	http_do(&test_http, &req, &res);
-	status = res.status;
-	if (out) {
-		strbuf_reset(out);
-		strbuf_add(out, res.body.buf, res.body.len);
-	}
-	http_request_release(&req);
-	http_response_release(&res);
-	free(url);
-	return status;
-}
-
-/* Queue an answer for the next matching request(s). */
-static void fake_fail(const struct fake *f, const char *json)
-{
-	long status = fake_req(f, "POST", "/_fake/fail", json, NULL);
-
-	if (status != 201)
-		printf("# /_fake/fail answered %ld to %s\n", status, json);
-}
-
-/* ---- the fake's request log ---- */
-
-/* The requests logged from the from-th on, as a JSON array. */
-static cJSON *log_since(const struct fake *f, int from)
-{
-	struct strbuf sb = STRBUF_INIT;
-	cJSON *all = cJSON_CreateArray();
-	const char *line = NULL, *eol;
-	int n = 0;
-
-	if (strbuf_read_file(&sb, f->log, 0) >= 0)
-		line = sb.buf;
-	for (; line && *line; line = *eol ? eol + 1 : eol, n++) {
-		eol = strchrnul(line, '\n');
-		if (n >= from) {
-			cJSON *r = cJSON_ParseWithLength(line, (size_t)(eol - line));
-			if (r)
-				cJSON_AddItemToArray(all, r);
-		}
-	}
-	strbuf_release(&sb);
-	return all;
-}
-
-/* How many requests the fake has logged: a mark to count from. */
-static int log_mark(const struct fake *f)
-{
-	cJSON *all = log_since(f, 0);
-	int n = cJSON_GetArraySize(all);
-
-	cJSON_Delete(all);
-	return n;
-}
 
 static const char *field(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int matches(const cJSON *r, const char *method, const char *re)
-{
-	regex_t rx;
-	int ok;
-
-	if (method && strcmp(field(r, "method"), method))
-		return 0;
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB)) {
-		printf("# bad regex %s\n", re);
-		return 0;
-	}
-	ok = !regexec(&rx, field(r, "path"), 0, NULL, 0);
-	regfree(&rx);
-	return ok;
-}
-
-/* Requests since mark with this method (NULL: any) and a path matching re. */
-static int count_since(const struct fake *f, int from, const char *method, const char *re)
-{
-	cJSON *all = log_since(f, from), *r;
-	int n = 0;
-
-	cJSON_ArrayForEach(r, all)
-		n += matches(r, method, re);
-	cJSON_Delete(all);
-	return n;
-}
-
-/* The last such request since mark, or NULL; the caller deletes it. */
-static cJSON *last_since(const struct fake *f, int from, const char *method, const char *re)
-{
-	cJSON *all = log_since(f, from), *r, *found = NULL;
-
-	cJSON_ArrayForEach(r, all)
-		if (matches(r, method, re))
-			found = r;
-	found = found ? cJSON_Duplicate(found, 1) : NULL;
-	cJSON_Delete(all);
-	return found;
-}
-
-static const char *req_header(const cJSON *r, const char *name)
-{
-	return field(cJSON_GetObjectItemCaseSensitive(r, "headers"), name);
-}
-
-/* A request's body, parsed; the caller deletes it. */
-static cJSON *req_body(const cJSON *r)
-{
-	const char *b = r ? field(r, "body") : NULL;
-
-	return b ? cJSON_Parse(b) : NULL;
 }
 
 /* ---- trackers and incidents ---- */
@@ -316,16 +102,14 @@ static char *fp_label(const char *fingerprint)
 /* The names of an issue's labels on the fake, comma-separated. Caller frees. */
 static char *issue_labels(const struct fake *f, const char *key)
 {
-	struct strbuf body = STRBUF_INIT, names = STRBUF_INIT;
+	struct strbuf names = STRBUF_INIT;
 	char *path = xstrfmt("/repos/acme/shop/issues/%s/labels", key);
-	cJSON *list, *l;
+	cJSON *list = NULL, *l;
 
-	fake_req(f, "GET", path, NULL, &body);
-	list = cJSON_Parse(body.buf);
+	fake_call(f, "GET", path, NULL, &list);
 	cJSON_ArrayForEach(l, list)
 		strbuf_addf(&names, "%s%s", names.len ? "," : "", field(l, "name"));
 	cJSON_Delete(list);
-	strbuf_release(&body);
 	free(path);
 	return strbuf_detach(&names, NULL);
 }
@@ -384,7 +168,7 @@ static void test_create_get(const struct fake *a, struct tracker *t, const char 
 	struct incident inc;
 	cJSON *r, *body;
 	char *fpl = fp_label(fp1), *labels_json;
-	int mark = log_mark(a), ret;
+	int mark = fake_log_mark(a), ret;
 
 	incident_fill(&inc, 7, fp1, "checkout answers 5xx");
 	ret = t->ops->create(t, &inc, &ri);
@@ -395,12 +179,12 @@ static void test_create_get(const struct fake *a, struct tracker *t, const char 
 	remote_issue_release(&ri);
 	incident_release(&inc);
 
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/issues$"), 1,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/issues$"), 1,
 	       "create: exactly one POST /repos/acme/shop/issues");
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/labels$"), 3,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/labels$"), 3,
 	       "create: the three labels are created first");
-	r = last_since(a, mark, "POST", "^/repos/acme/shop/issues$");
-	body = req_body(r);
+	r = fake_last(a, mark, "POST", "^/repos/acme/shop/issues$");
+	body = fake_body(r);
 	is_str(field(body, "title"), "checkout answers 5xx", "create: the title is sent");
 	labels_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(body, "labels"));
 	{
@@ -412,11 +196,11 @@ static void test_create_get(const struct fake *a, struct tracker *t, const char 
 	     "create: the body says which local incident");
 	like(field(body, "body") ? field(body, "body") : "", "```json sre-record\n",
 	     "create: the body ends with the record block");
-	is_str(req_header(r, "authorization"), "Bearer " TOKEN, "create: Authorization: Bearer");
-	is_str(req_header(r, "accept"), "application/vnd.github+json", "create: Accept");
-	is_str(req_header(r, "x-github-api-version"), "2022-11-28", "create: X-GitHub-Api-Version");
-	is_str(req_header(r, "content-type"), "application/json", "create: Content-Type");
-	ok(req_header(r, "user-agent") && starts_with(req_header(r, "user-agent"), "sre/"),
+	is_str(fake_header(r, "authorization"), "Bearer " TOKEN, "create: Authorization: Bearer");
+	is_str(fake_header(r, "accept"), "application/vnd.github+json", "create: Accept");
+	is_str(fake_header(r, "x-github-api-version"), "2022-11-28", "create: X-GitHub-Api-Version");
+	is_str(fake_header(r, "content-type"), "application/json", "create: Content-Type");
+	ok(fake_header(r, "user-agent") && starts_with(fake_header(r, "user-agent"), "sre/"),
 	   "create: User-Agent sre/<version>");
 	cJSON_free(labels_json);
 	cJSON_Delete(body);
@@ -443,35 +227,32 @@ static void test_create_get(const struct fake *a, struct tracker *t, const char 
 static void test_labels_once(const struct fake *a, struct tracker *t, struct config *cfg2)
 {
 	struct tracker *t2;
-	struct strbuf state = STRBUF_INIT;
-	cJSON *j, *l;
-	int mark = log_mark(a), sre_labels = 0;
+	cJSON *j = NULL, *l;
+	int mark = fake_log_mark(a), sre_labels = 0;
 	char *key;
 
 	key = create(t, 8, "prometheus/shop/latency", "checkout is slow");
 	is_str(key, "2", "create: a second incident is issue 2");
 	free(key);
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
 	       "create: only the new fingerprint label is created the second time");
 
 	/* A new tracker knows nothing: GitHub's already_exists is fine. */
 	t2 = tracker_for(cfg2, a->url, NULL);
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	key = t2 ? create(t2, 9, "prometheus/shop/disk", "disk full") : NULL;
 	is_str(key, "3", "create: a fresh tracker creates over existing labels");
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/labels$"), 3,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/labels$"), 3,
 	       "create: it asks for each label once");
 	free(key);
 	tracker_free(t2);
 
-	fake_req(a, "GET", "/_fake/state", NULL, &state);
-	j = cJSON_Parse(state.buf);
+	fake_call(a, "GET", "/_fake/state", NULL, &j);
 	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(
 				      cJSON_GetObjectItemCaseSensitive(j, "acme/shop"), "labels"))
 		sre_labels += !strcmp(field(l, "name"), "sre");
 	is_int(sre_labels, 1, "the repository has one sre label");
 	cJSON_Delete(j);
-	strbuf_release(&state);
 }
 
 static void test_find(const struct fake *a, struct tracker *t, const char *fp1)
@@ -482,14 +263,14 @@ static void test_find(const struct fake *a, struct tracker *t, const char *fp1)
 	cJSON *record, *r;
 	int ret, mark;
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	ret = t->ops->find(t, fp1, &ri);
 	is_int(ret, TRACKER_OK, "find: TRACKER_OK");
 	is_str(ri.key, "1", "find: the issue of that fingerprint");
 	is_str(ri.fingerprint, fp1, "find: fills the fingerprint");
 	is_int(ri.state, STATE_INCIDENT_DETECTED, "find: fills the state");
 	remote_issue_release(&ri);
-	r = last_since(a, mark, "GET", "^/repos/acme/shop/issues$");
+	r = fake_last(a, mark, "GET", "^/repos/acme/shop/issues$");
 	{
 		const char *q = r ? field(r, "query") : "";
 		char *want = xstrfmt("labels=sre%%3Afp%%2F%s", fpl + 7);
@@ -522,7 +303,7 @@ static void test_find(const struct fake *a, struct tracker *t, const char *fp1)
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "labels"), cJSON_CreateString(fpl));
 	{
 		char *s = cJSON_PrintUnformatted(r);
-		is_int(fake_req(a, "POST", "/repos/acme/shop/issues", s, NULL), 201,
+		is_int(fake_call(a, "POST", "/repos/acme/shop/issues", s, NULL), 201,
 		       "setup: an issue with a colliding label");
 		cJSON_free(s);
 	}
@@ -540,13 +321,13 @@ static void test_find(const struct fake *a, struct tracker *t, const char *fp1)
 	cJSON_AddStringToObject(r, "body", body.buf);
 	{
 		char *s = cJSON_PrintUnformatted(r);
-		is_int(fake_req(a, "POST", "/repos/acme/shop/pulls", s, NULL), 201,
+		is_int(fake_call(a, "POST", "/repos/acme/shop/pulls", s, NULL), 201,
 		       "setup: a pull request");
 		cJSON_free(s);
 	}
 	cJSON_Delete(r);
 	strbuf_addf(&json, "{\"labels\":[\"%s\"]}", fpl);
-	is_int(fake_req(a, "POST", "/repos/acme/shop/issues/5/labels", json.buf, NULL), 200,
+	is_int(fake_call(a, "POST", "/repos/acme/shop/issues/5/labels", json.buf, NULL), 200,
 	       "setup: the pull request carries the fp label");
 
 	ret = t->ops->find(t, fp1, &ri);
@@ -566,7 +347,7 @@ static void test_move(const struct fake *a, struct tracker *t)
 	char *labels;
 	int mark, ret;
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	ret = t->ops->move(t, "1", STATE_ANALYSIS_IN_PROGRESS);
 	is_int(ret, TRACKER_OK, "move: TRACKER_OK");
 	labels = issue_labels(a, "1");
@@ -574,26 +355,26 @@ static void test_move(const struct fake *a, struct tracker *t)
 	   !strstr(labels, "sre:state/INCIDENT_DETECTED"),
 	   "move: the state label is swapped (%s)", labels);
 	free(labels);
-	is_int(count_since(a, mark, "DELETE",
+	is_int(fake_count(a, mark, "DELETE",
 			   "^/repos/acme/shop/issues/1/labels/sre%3Astate%2FINCIDENT_DETECTED$"), 1,
 	       "move: the old label is removed, its name encoded");
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
 	       "move: the new state label is created first");
-	is_int(count_since(a, mark, "PATCH", "."), 0, "move: an open state leaves it open");
+	is_int(fake_count(a, mark, "PATCH", "."), 0, "move: an open state leaves it open");
 	ret = t->ops->get(t, "1", &ri);
 	is_int(ri.state, STATE_ANALYSIS_IN_PROGRESS, "move: get reads the new state");
 	remote_issue_release(&ri);
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	ret = t->ops->move(t, "1", STATE_ANALYSIS_IN_PROGRESS);
 	is_int(ret, TRACKER_OK, "move: to the state it is in is TRACKER_OK");
-	is_int(count_since(a, mark, NULL, "."), 1, "move: ... after one GET and nothing else");
+	is_int(fake_count(a, mark, NULL, "."), 1, "move: ... after one GET and nothing else");
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	ret = t->ops->move(t, "1", STATE_INCIDENT_RESOLVED);
 	is_int(ret, TRACKER_OK, "move: to INCIDENT_RESOLVED");
-	r = last_since(a, mark, "PATCH", "^/repos/acme/shop/issues/1$");
-	body = req_body(r);
+	r = fake_last(a, mark, "PATCH", "^/repos/acme/shop/issues/1$");
+	body = fake_body(r);
 	is_str(field(body, "state"), "closed", "move: resolving closes the issue");
 	is_str(field(body, "state_reason"), "completed", "move: ... as completed");
 	cJSON_Delete(body);
@@ -603,11 +384,11 @@ static void test_move(const struct fake *a, struct tracker *t)
 	is_int(ri.state, STATE_INCIDENT_RESOLVED, "move: get says INCIDENT_RESOLVED");
 	remote_issue_release(&ri);
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	ret = t->ops->move(t, "1", STATE_INCIDENT_REQUIRES_HUMAN);
 	is_int(ret, TRACKER_OK, "move: away from resolved");
-	r = last_since(a, mark, "PATCH", "^/repos/acme/shop/issues/1$");
-	body = req_body(r);
+	r = fake_last(a, mark, "PATCH", "^/repos/acme/shop/issues/1$");
+	body = fake_body(r);
 	is_str(field(body, "state"), "open", "move: ... reopens the issue");
 	cJSON_Delete(body);
 	cJSON_Delete(r);
@@ -628,21 +409,21 @@ static void test_move(const struct fake *a, struct tracker *t)
 	is_str(t->error.buf, "github: reading issue 999: HTTP 404 Not Found",
 	       "move: ... saying so in one line");
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	ret = t->ops->move(t, "1/../2", STATE_ANALYSIS_COMPLETE);
 	is_int(ret, TRACKER_FAIL, "move: a key that is no number fails");
 	is_str(t->error.buf, "github: reading issue 1/../2: not an issue number",
 	       "move: ... and says why");
-	is_int(count_since(a, mark, NULL, "."), 0, "move: ... without a request");
+	is_int(fake_count(a, mark, NULL, "."), 0, "move: ... without a request");
 }
 
 static void test_label(const struct fake *a, struct tracker *t)
 {
-	int mark = log_mark(a);
+	int mark = fake_log_mark(a);
 	char *labels;
 
 	is_int(t->ops->label(t, "1", "triaged", NULL), TRACKER_OK, "label: add one");
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/labels$"), 1,
 	       "label: the label is created first, with sre's colour");
 	labels = issue_labels(a, "1");
 	ok(strstr(labels, "triaged") && strstr(labels, "sre:state/"),
@@ -663,7 +444,7 @@ static void test_comments(const struct fake *a, struct tracker *t)
 	struct remote_comment *c = NULL;
 	size_t nr = 0;
 	cJSON *record = cJSON_CreateObject(), *r;
-	int mark = log_mark(a), ret;
+	int mark = fake_log_mark(a), ret;
 
 	cJSON_AddStringToObject(record, "key", "diag-1");
 	cJSON_AddStringToObject(record, "kind", "diagnosis");
@@ -671,11 +452,11 @@ static void test_comments(const struct fake *a, struct tracker *t)
 	ret = t->ops->comment(t, "2", "Diagnosis: the disk is full.", record);
 	is_int(ret, TRACKER_OK, "comment: TRACKER_OK");
 	cJSON_Delete(record);
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/issues/2/comments$"), 1,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/issues/2/comments$"), 1,
 	       "comment: one POST .../issues/2/comments");
-	r = last_since(a, mark, "POST", "/comments$");
+	r = fake_last(a, mark, "POST", "/comments$");
 	{
-		cJSON *body = req_body(r);
+		cJSON *body = fake_body(r);
 		const char *text = field(body, "body");
 		ok(text && starts_with(text, "Diagnosis: the disk is full.\n\n```json sre-record\n"),
 		   "comment: the prose, then the record block");
@@ -728,7 +509,7 @@ static void test_pages(const struct fake *b, struct tracker *t)
 		cJSON_Delete(record);
 		free(prose);
 	}
-	mark = log_mark(b);
+	mark = fake_log_mark(b);
 	ret = t->ops->comments(t, "1", &c, &nr);
 	is_int(ret, TRACKER_OK, "pages: comments over several pages");
 	is_int(nr, 5, "pages: all five comments");
@@ -737,9 +518,9 @@ static void test_pages(const struct fake *b, struct tracker *t)
 		in_order &= cJSON_IsNumber(seq) && seq->valueint == (int)i;
 	}
 	ok(in_order && nr == 5, "pages: oldest first, each with its record");
-	is_int(count_since(b, mark, "GET", "/issues/1/comments$"), 3,
+	is_int(fake_count(b, mark, "GET", "/issues/1/comments$"), 3,
 	       "pages: three pages of two fetched");
-	is_int(count_since(b, mark, "GET", "^/repositories/[0-9]+/issues/1/comments$"), 2,
+	is_int(fake_count(b, mark, "GET", "^/repositories/[0-9]+/issues/1/comments$"), 2,
 	       "pages: the later ones through the Link header's URL");
 	remote_comment_list_free(c, nr);
 	free(key);
@@ -751,14 +532,14 @@ static void test_pages(const struct fake *b, struct tracker *t)
 		free(fp);
 	}
 	t->ops->move(t, "3", STATE_INCIDENT_RESOLVED);
-	fake_req(b, "POST", "/repos/acme/shop/issues", "{\"title\":\"not ours\"}", NULL);
-	fake_req(b, "POST", "/repos/acme/shop/pulls",
+	fake_call(b, "POST", "/repos/acme/shop/issues", "{\"title\":\"not ours\"}", NULL);
+	fake_call(b, "POST", "/repos/acme/shop/pulls",
 		 "{\"title\":\"pr\",\"head\":\"x\",\"base\":\"main\"}", NULL);
-	fake_req(b, "POST", "/repos/acme/shop/issues/7/labels", "{\"labels\":[\"sre\"]}", NULL);
-	is_int(fake_req(b, "PATCH", "/repos/acme/shop/issues/4", "{\"assignees\":[\"alice\"]}",
+	fake_call(b, "POST", "/repos/acme/shop/issues/7/labels", "{\"labels\":[\"sre\"]}", NULL);
+	is_int(fake_call(b, "PATCH", "/repos/acme/shop/issues/4", "{\"assignees\":[\"alice\"]}",
 			NULL), 200, "setup: issue 4 assigned to alice");
 
-	mark = log_mark(b);
+	mark = fake_log_mark(b);
 	ret = t->ops->search(t, &q, &list, &nr);
 	is_int(ret, TRACKER_OK, "search: TRACKER_OK");
 	is_int(nr, 4, "search: the open sre issues, without the pull request");
@@ -766,9 +547,9 @@ static void test_pages(const struct fake *b, struct tracker *t)
 		ok(!strcmp(list[0].key, "5") && !strcmp(list[1].key, "4") &&
 		   !strcmp(list[2].key, "2") && !strcmp(list[3].key, "1"),
 		   "search: issues 5, 4, 2, 1");
-	is_int(count_since(b, mark, "GET", "/issues$"), 3, "search: all three pages");
+	is_int(fake_count(b, mark, "GET", "/issues$"), 3, "search: all three pages");
 	{
-		cJSON *r = last_since(b, mark, "GET", "^/repos/acme/shop/issues$");
+		cJSON *r = fake_last(b, mark, "GET", "^/repos/acme/shop/issues$");
 		const char *query = r ? field(r, "query") : "";
 		like(query, "labels=sre&", "search: by the sre label");
 		like(query, "state=open", "search: open issues");
@@ -777,15 +558,15 @@ static void test_pages(const struct fake *b, struct tracker *t)
 	remote_issue_list_free(list, nr);
 
 	q.max = 2;
-	mark = log_mark(b);
+	mark = fake_log_mark(b);
 	ret = t->ops->search(t, &q, &list, &nr);
 	is_int(nr, 2, "search: max stops at two");
-	is_int(count_since(b, mark, "GET", "/issues$"), 2, "search: ... before the last page");
+	is_int(fake_count(b, mark, "GET", "/issues$"), 2, "search: ... before the last page");
 	remote_issue_list_free(list, nr);
 
 	q.max = 0;
 	q.assignee = "alice";
-	mark = log_mark(b);
+	mark = fake_log_mark(b);
 	ret = t->ops->search(t, &q, &list, &nr);
 	is_int(nr, 1, "search: by assignee");
 	if (nr == 1) {
@@ -793,7 +574,7 @@ static void test_pages(const struct fake *b, struct tracker *t)
 		is_str(list[0].assignee, "alice", "search: assignee is assignee.login");
 	}
 	{
-		cJSON *r = last_since(b, mark, "GET", "/issues$");
+		cJSON *r = fake_last(b, mark, "GET", "/issues$");
 		like(r ? field(r, "query") : "", "assignee=alice", "search: asks by assignee");
 		cJSON_Delete(r);
 	}
@@ -806,7 +587,7 @@ static void test_foreign_link(const struct fake *a, const struct fake *b, struct
 	size_t nr = 0;
 	struct strbuf json = STRBUF_INIT;
 	const char *msg;
-	int mark_b = log_mark(b), ret;
+	int mark_b = fake_log_mark(b), ret;
 	const char *one = "[{\"id\":1,\"user\":{\"login\":\"x\"},\"created_at\":"
 			  "\"2026-11-24T05:07:00Z\",\"body\":\"hi\"}]";
 
@@ -819,7 +600,7 @@ static void test_foreign_link(const struct fake *a, const struct fake *b, struct
 	msg = capture_end();
 	is_int(ret, TRACKER_OK, "link: a next link to another server is not followed");
 	is_int(nr, 1, "link: ... the page read is kept");
-	is_int(count_since(b, mark_b, NULL, "."), 0, "link: ... no request reached it");
+	is_int(fake_count(b, mark_b, NULL, "."), 0, "link: ... no request reached it");
 	like(msg, "outside github.api", "link: ... with a warning");
 	remote_comment_list_free(c, nr);
 
@@ -874,35 +655,35 @@ static void test_errors(const struct fake *a, struct tracker *t, struct config *
 	unlike(t->error.buf, TOKEN, "redaction: the token never appears in t->error");
 	remote_issue_release(&ri);
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	fake_fail(a, "{\"path\":\"/issues/1$\",\"status\":500,\"times\":1}");
 	ret = t->ops->get(t, "1", &ri);
 	is_int(ret, TRACKER_OK, "5xx: one 500 is retried");
-	is_int(count_since(a, mark, "GET", "/issues/1$"), 2, "5xx: ... by a second GET");
+	is_int(fake_count(a, mark, "GET", "/issues/1$"), 2, "5xx: ... by a second GET");
 	remote_issue_release(&ri);
 
 	/* http.retries is 3 by default: four attempts in all. */
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	fake_fail(a, "{\"path\":\"/issues/1$\",\"status\":503,\"times\":4,"
 		     "\"body\":{\"message\":\"Service Unavailable\"}}");
 	ret = t->ops->get(t, "1", &ri);
 	is_int(ret, TRACKER_RETRY, "5xx: a lasting 503 is TRACKER_RETRY");
 	ok(one_line(t->error.buf) && starts_with(t->error.buf, "github: reading issue 1: ") &&
 	   strstr(t->error.buf, "503"), "5xx: ... in one line (%s)", t->error.buf);
-	is_int(count_since(a, mark, "GET", "/issues/1$"), 4, "5xx: ... after four attempts");
+	is_int(fake_count(a, mark, "GET", "/issues/1$"), 4, "5xx: ... after four attempts");
 	remote_issue_release(&ri);
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	fake_fail(a, "{\"method\":\"POST\",\"path\":\"/issues$\",\"status\":502}");
 	incident_fill(&inc, 21, "fp/bad-gateway", "bad gateway");
 	ret = t->ops->create(t, &inc, &ri);
 	is_int(ret, TRACKER_RETRY, "create: a 502 is TRACKER_RETRY");
-	is_int(count_since(a, mark, "POST", "^/repos/acme/shop/issues$"), 1,
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/issues$"), 1,
 	       "create: ... and the POST is not repeated blindly");
 	remote_issue_release(&ri);
 	incident_release(&inc);
 
-	mark = log_mark(a);
+	mark = fake_log_mark(a);
 	fake_fail(a, "{\"method\":\"POST\",\"path\":\"/labels$\",\"status\":422,\"body\":"
 		     "{\"message\":\"Validation Failed\",\"errors\":[{\"resource\":\"Label\","
 		     "\"code\":\"invalid\",\"field\":\"color\"}]}}");
@@ -917,7 +698,7 @@ static void test_errors(const struct fake *a, struct tracker *t, struct config *
 		free(want);
 		free(fpl);
 	}
-	is_int(count_since(a, mark, "POST", "/issues$"), 0, "create: ... before any issue");
+	is_int(fake_count(a, mark, "POST", "/issues$"), 0, "create: ... before any issue");
 	remote_issue_release(&ri);
 	incident_release(&inc);
 }
@@ -969,11 +750,11 @@ static void test_config_variants(const struct fake *a, const struct fake *b)
 	t = tracker_for(&cfg3, api, NULL);
 	ok(t != NULL, "enterprise: github.api with a path opens");
 	if (t) {
-		mark = log_mark(b);
+		mark = fake_log_mark(b);
 		ret = t->ops->comments(t, "1", &c, &nr);
 		is_int(ret, TRACKER_OK, "enterprise: comments under /api/v3");
 		is_int(nr, 5, "enterprise: ... following the pages there");
-		is_int(count_since(b, mark, "GET", "^/api/v3/"), 3,
+		is_int(fake_count(b, mark, "GET", "^/api/v3/"), 3,
 		       "enterprise: every request under /api/v3");
 		remote_comment_list_free(c, nr);
 	}
@@ -986,47 +767,25 @@ static void test_config_variants(const struct fake *a, const struct fake *b)
 
 int main(void)
 {
-	const char *dir = getenv("SRE_TEST_DIR");
-	char *script = dir ? xstrfmt("%s/fakes/github.py", dir) : xstrdup("tests/fakes/github.py");
-	char resolved[PATH_MAX];
-	struct config empty = CONFIG_INIT, cfg = CONFIG_INIT, cfg2 = CONFIG_INIT;
+	struct config cfg = CONFIG_INIT, cfg2 = CONFIG_INIT;
 	struct config cfg_small = CONFIG_INIT, cfg_bad = CONFIG_INIT;
 	struct fake a = { 0 }, b = { 0 };
 	struct tracker *t = NULL, *tb = NULL;
 	const char *fp1 = "prometheus/shop/HighErrorRate";
 
-	if (!on_path("python3")) {
-		printf("1..0 # SKIP no python3\n");
-		free(script);
+	if (!fake_begin())
 		return 0;
-	}
-	if (!realpath(script, resolved)) {
-		printf("Bail out! cannot find the fake server %s\n", script);
-		free(script);
-		return 1;
-	}
-	free(script);
-	fake_script = resolved;
 	if (test_begin("github") < 0)
 		return 1;
 	setenv("GITHUB_TOKEN", TOKEN, 1);
-	setenv("no_proxy", "127.0.0.1", 1);
-	unsetenv("http_proxy");
-	unsetenv("HTTP_PROXY");
-	unsetenv("ALL_PROXY");
-	unsetenv("all_proxy");
-	{
-		const char *text = "[http]\n\tretries = 0\n";
-		config_read_buffer(&empty, text, strlen(text), "test", CONFIG_SCOPE_LOCAL);
-	}
-	http_client_init(&test_http, &empty);
-
-	if (fake_start(&a, "github", NULL) < 0 || fake_start(&b, "github-small", "2") < 0) {
+	if (fake_start(&a, "github", "github", NULL) < 0 ||
+	    fake_start(&b, "github", "github-small", "--per-page", "2", NULL) < 0) {
 		printf("Bail out! the fake GitHub did not start\n");
 		fake_stop(&a);
 		fake_stop(&b);
 		return 1;
 	}
+	a.auth = b.auth = "Bearer " TOKEN;
 	t = tracker_for(&cfg, a.url, NULL);
 	ok(t && !strcmp(t->ops->name, "github"), "open: tracker.kind=github opens the github client");
 	tb = tracker_for(&cfg_small, b.url, NULL);
@@ -1047,8 +806,6 @@ int main(void)
 	tracker_free(tb);
 	fake_stop(&a);
 	fake_stop(&b);
-	http_client_release(&test_http);
-	config_clear(&empty);
 	config_clear(&cfg);
 	config_clear(&cfg2);
 	config_clear(&cfg_small);

@@ -8,14 +8,9 @@
  * fake's workflow names every transition "Move to <status>", so a client
  * that picks a transition by anything but its target status fails here.
  */
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include "../../lib/timeutil.h"
 #include "../../lib/tracker.h"
-#include "test-lib.h"
+#include "fake.h"
 
 #define USER "bot@example.com"
 #define TOKEN "test-token"
@@ -23,138 +18,12 @@
 #define BASIC "Basic Ym90QGV4YW1wbGUuY29tOnRlc3QtdG9rZW4="
 #define FP "prometheus/checkout/HighLatency"
 
-static char *script;             /* tests/fakes/jira.py */
-static struct http_client ctl;   /* talks to the fake's control endpoints */
-
-struct fake {
-	pid_t pid;
-	char *url;
-	char *log;
-};
-
 /* ---- the fake server ---- */
-
-static int have_python3(void)
-{
-	const char *path = getenv("PATH");
-	int found = 0;
-
-	while (path && *path && !found) {
-		const char *end = strchrnul(path, ':');
-		char *p = xstrfmt("%.*s/python3", (int)(end - path), path);
-		found = !access(p, X_OK);
-		free(p);
-		path = *end ? end + 1 : end;
-	}
-	return found;
-}
-
-/* Start the fake with extra arguments (NULL-terminated): 0 or -1. */
-static int fake_start(struct fake *f, const char *name, ...)
-{
-	char *dir = tmp_path(name), *port_file = xstrfmt("%s/port", dir);
-	char *out = xstrfmt("%s/server.out", dir);
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf port = STRBUF_INIT;
-	const char *arg;
-	va_list ap;
-	int ret = -1;
-
-	memset(f, 0, sizeof(*f));
-	mkdir(dir, 0700);
-	f->log = xstrfmt("%s/requests.log", dir);
-	strvec_pushl(&argv, "python3", script, "--port-file", port_file, "--log", f->log,
-		     "--lifetime", "120", NULL);
-	va_start(ap, name);
-	while ((arg = va_arg(ap, const char *)))
-		strvec_push(&argv, arg);
-	va_end(ap);
-	fflush(NULL);
-	f->pid = fork();
-	if (f->pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		/* Gone with this test, even when a sanitizer aborts it. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp("python3", (char *const *)argv.v);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && f->pid > 0; i++) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-		strbuf_reset(&port);
-		if (strbuf_read_file(&port, port_file, 64) > 0 && strchr(port.buf, '\n')) {
-			strbuf_trim(&port);
-			f->url = xstrfmt("http://127.0.0.1:%s", port.buf);
-			ret = 0;
-			break;
-		}
-		if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
-			f->pid = 0;
-			break;
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (ret < 0) {
-		strbuf_reset(&port);
-		strbuf_read_file(&port, out, 4096);
-		diag_text("fake", port.buf);
-	}
-	strbuf_release(&port);
-	strvec_clear(&argv);
-	free(out);
-	free(port_file);
-	free(dir);
-	return ret;
-}
-
-static void fake_stop(struct fake *f)
-{
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		waitpid(f->pid, NULL, 0);
-	}
-	free(f->url);
-	free(f->log);
-	memset(f, 0, sizeof(*f));
-}
-
-/* A request to the fake outside the client under test; the answer's status. */
-static long fake_call(const struct fake *f, const char *method, const char *path,
-		      const char *json, int auth, cJSON **out)
-{
-	struct http_request req = HTTP_REQUEST_INIT;
-	struct http_response res = HTTP_RESPONSE_INIT;
-	char *url = xstrfmt("%s%s", f->url, path);
-	long status;
-
-	req.method = method;
-	req.url = url;
-	req.body = json;
-	req.body_len = json ? strlen(json) : 0;
-	req.userpwd = auth ? USER ":" TOKEN : NULL;
-	req.no_retry = 1;
-	strvec_push(&req.headers, "Content-Type: application/json");
-	http_do(&ctl, &req, &res);
-	status = res.status;
-	if (out)
-		*out = cJSON_ParseWithLength(res.body.buf, res.body.len);
-	http_response_release(&res);
-	http_request_release(&req);
-	free(url);
-	return status;
-}
 
 static void fake_issue(const struct fake *f, const char *json)
 {
-	if (fake_call(f, "POST", "/_fake/issue", json, 0, NULL) != 201)
+	if (fake_call(f, "POST", "/_fake/issue", json, NULL) != 201)
 		printf("# cannot make an issue in the fake: %s\n", json);
-}
-
-static void fake_fail(const struct fake *f, const char *json)
-{
-	if (fake_call(f, "POST", "/_fake/fail", json, 0, NULL) != 200)
-		printf("# cannot queue a failure in the fake: %s\n", json);
 }
 
 /* The id of the workflow transition into status, as the fake says. */
@@ -163,7 +32,7 @@ static char *transition_into(const struct fake *f, const char *status)
 	cJSON *state = NULL, *tr;
 	char *id = NULL;
 
-	fake_call(f, "GET", "/_fake/state", NULL, 0, &state);
+	fake_call(f, "GET", "/_fake/state", NULL, &state);
 	cJSON_ArrayForEach(tr, cJSON_GetObjectItem(cJSON_GetObjectItem(state, "workflow"),
 						   "transitions")) {
 		if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(tr, "to")), status))
@@ -171,49 +40,6 @@ static char *transition_into(const struct fake *f, const char *status)
 	}
 	cJSON_Delete(state);
 	return id ? id : xstrdup("(none)");
-}
-
-/* The requests the fake received with this method and exact path, oldest first. */
-static cJSON *requests(const struct fake *f, const char *method, const char *path)
-{
-	struct strbuf log = STRBUF_INIT;
-	cJSON *list = cJSON_CreateArray();
-	const char *line, *eol;
-
-	strbuf_read_file(&log, f->log, 0);
-	for (line = log.buf; *line; line = *eol ? eol + 1 : eol) {
-		cJSON *r;
-		eol = strchrnul(line, '\n');
-		r = cJSON_ParseWithLength(line, (size_t)(eol - line));
-		if (r && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "method")), method) &&
-		    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "path")), path))
-			cJSON_AddItemToArray(list, r);
-		else
-			cJSON_Delete(r);
-	}
-	strbuf_release(&log);
-	return list;
-}
-
-static int count_requests(const struct fake *f, const char *method, const char *path)
-{
-	cJSON *list = requests(f, method, path);
-	int n = cJSON_GetArraySize(list);
-
-	cJSON_Delete(list);
-	return n;
-}
-
-/* The JSON body of the last such request (the caller's to delete), or NULL. */
-static cJSON *last_body(const struct fake *f, const char *method, const char *path)
-{
-	cJSON *list = requests(f, method, path);
-	cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
-	cJSON *body = last ? cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(last, "body")))
-			   : NULL;
-
-	cJSON_Delete(list);
-	return body;
 }
 
 static const char *jstr(const cJSON *o, const char *a, const char *b)
@@ -354,11 +180,11 @@ static void test_create_get_find(const struct fake *f, struct tracker *t)
 	is_str(ri.url, want_url, "create: its page, under jira.url without the trailing slash");
 	remote_issue_release(&ri);
 
-	list = requests(f, "POST", "/rest/api/3/issue");
+	list = fake_requests(f, 0, "POST", "^/rest/api/3/issue$");
 	is_str(jstr(cJSON_GetArrayItem(list, 0), "headers", "authorization"), BASIC,
 	       "create: basic auth with jira.user and the token");
 	cJSON_Delete(list);
-	body = last_body(f, "POST", "/rest/api/3/issue");
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/issue$");
 	is_str(jstr(cJSON_GetObjectItem(body, "fields"), "project", "key"), "OPS",
 	       "create: in jira.project");
 	is_str(jstr(cJSON_GetObjectItem(body, "fields"), "issuetype", "name"), "Incident",
@@ -408,7 +234,7 @@ static void test_create_get_find(const struct fake *f, struct tracker *t)
 	cJSON_Delete(rec);
 	free(prose);
 	remote_issue_release(&ri);
-	list = requests(f, "GET", "/rest/api/3/issue/OPS-1");
+	list = fake_requests(f, 0, "GET", "^/rest/api/3/issue/OPS-1$");
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "query")),
 	       "fields=summary,status,labels,description,assignee,priority,updated",
 	       "get: asks for the fields it reads");
@@ -418,7 +244,7 @@ static void test_create_get_find(const struct fake *f, struct tracker *t)
 	is_str(ri.key, "OPS-1", "find: the issue");
 	is_str(ri.fingerprint, FP, "find: with its fingerprint");
 	remote_issue_release(&ri);
-	body = last_body(f, "POST", "/rest/api/3/search/jql");
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/search/jql$");
 	{
 		char *jql = xstrfmt("project = \"OPS\" AND labels = \"%s\" AND statusCategory != Done",
 				    label);
@@ -459,7 +285,7 @@ static void test_move(const struct fake *f, struct tracker *t)
 	is_int(t->ops->move(t, "OPS-1", STATE_ANALYSIS_IN_PROGRESS), TRACKER_OK,
 	       "move: to ANALYSIS_IN_PROGRESS");
 	id = transition_into(f, "In Progress");
-	body = last_body(f, "POST", "/rest/api/3/issue/OPS-1/transitions");
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/issue/OPS-1/transitions$");
 	is_str(jstr(cJSON_GetObjectItem(body, "transition"), "id", NULL), id,
 	       "move: by the transition whose target is In Progress (id %s)", id);
 	cJSON_Delete(body);
@@ -469,10 +295,10 @@ static void test_move(const struct fake *f, struct tracker *t)
 	is_int(ri.state, STATE_ANALYSIS_IN_PROGRESS, "move: which reads back as the state");
 	remote_issue_release(&ri);
 
-	before = count_requests(f, "POST", "/rest/api/3/issue/OPS-1/transitions");
+	before = fake_count(f, 0, "POST", "^/rest/api/3/issue/OPS-1/transitions$");
 	is_int(t->ops->move(t, "OPS-1", STATE_ANALYSIS_IN_PROGRESS), TRACKER_OK,
 	       "move: to the status it has");
-	is_int(count_requests(f, "POST", "/rest/api/3/issue/OPS-1/transitions"), before,
+	is_int(fake_count(f, 0, "POST", "^/rest/api/3/issue/OPS-1/transitions$"), before,
 	       "move: makes no transition");
 
 	is_int(t->ops->move(t, "OPS-1", STATE_INCIDENT_RESOLVED), TRACKER_OK,
@@ -497,7 +323,7 @@ static char *labels_of(const struct fake *f, const char *key)
 	struct strbuf sb = STRBUF_INIT;
 	cJSON *state = NULL, *issue, *l;
 
-	fake_call(f, "GET", "/_fake/state", NULL, 0, &state);
+	fake_call(f, "GET", "/_fake/state", NULL, &state);
 	cJSON_ArrayForEach(issue, cJSON_GetObjectItem(state, "issues")) {
 		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(issue, "key")), key))
 			continue;
@@ -514,7 +340,7 @@ static void test_label(const struct fake *f, struct tracker *t)
 	char *labels;
 
 	is_int(t->ops->label(t, "OPS-1", "triaged", NULL), TRACKER_OK, "label: add one");
-	body = last_body(f, "PUT", "/rest/api/3/issue/OPS-1");
+	body = fake_last_body(f, 0, "PUT", "^/rest/api/3/issue/OPS-1$");
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
 		cJSON_GetObjectItem(cJSON_GetObjectItem(body, "update"), "labels"), 0), "add")),
 	       "triaged", "label: sent as JIRA's update verb, {\"add\": ...}");
@@ -554,7 +380,7 @@ static void test_status_map(const struct fake *f)
 	is_int(c.t->ops->move(c.t, "OPS-3", STATE_PR_MERGED), TRACKER_OK,
 	       "override: move to PR_MERGED");
 	id = transition_into(f, "Deployed");
-	body = last_body(f, "POST", "/rest/api/3/issue/OPS-3/transitions");
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/issue/OPS-3/transitions$");
 	is_str(jstr(cJSON_GetObjectItem(body, "transition"), "id", NULL), id,
 	       "override: jira.status.pr-merged names the target, matched without case");
 	cJSON_Delete(body);
@@ -593,7 +419,7 @@ static void test_comments(const struct fake *f, struct tracker *t)
 	size_t nr = 0;
 
 	is_int(t->ops->comment(t, "OPS-2", prose, record), TRACKER_OK, "comment: posted");
-	body = last_body(f, "POST", "/rest/api/3/issue/OPS-2/comment");
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/issue/OPS-2/comment$");
 	doc = cJSON_GetObjectItem(body, "body");
 	is_str(jstr(doc, "type", NULL), "doc", "comment: the body is an ADF document");
 	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "content")), 3,
@@ -616,7 +442,7 @@ static void test_comments(const struct fake *f, struct tracker *t)
 		"{\"type\":\"codeBlock\",\"attrs\":{\"language\":\"json\"},\"content\":[{\"type\":\"text\",\"text\":\"{\\\"a\\\":1}\"}]}]}}");
 	{
 		char *json = cJSON_PrintUnformatted(human);
-		fake_call(f, "POST", "/rest/api/3/issue/OPS-2/comment", json, 1, NULL);
+		fake_call(f, "POST", "/rest/api/3/issue/OPS-2/comment", json, NULL);
 		cJSON_free(json);
 	}
 	cJSON_Delete(human);
@@ -678,8 +504,8 @@ static void test_comment_pages(const struct fake *paged)
 	}
 	ok(ok_order, "comments: oldest first");
 	{
-		char *path = xstrfmt("/rest/api/3/issue/%s/comment", ri.key);
-		reqs = requests(paged, "GET", path);
+		char *path = xstrfmt("^/rest/api/3/issue/%s/comment$", ri.key);
+		reqs = fake_requests(paged, 0, "GET", path);
 		is_int(cJSON_GetArraySize(reqs), 3, "comments: three pages");
 		is_str(jstr(cJSON_GetArrayItem(reqs, 2), "query", NULL),
 		       "startAt=4&maxResults=100&orderBy=created", "comments: the third from startAt 4");
@@ -713,7 +539,7 @@ static void test_search(const struct fake *paged)
 	fake_issue(paged, "{\"summary\":\"5xx spike\",\"priority\":\"P1\",\"status\":\"In Progress\"}");
 
 	client_open(&c, paged, NULL);
-	before = count_requests(paged, "POST", "/rest/api/3/search/jql");
+	before = fake_count(paged, 0, "POST", "^/rest/api/3/search/jql$");
 	q.priorities = "P1, P2";
 	is_int(c.t->ops->search(c.t, &q, &list, &nr), TRACKER_OK, "search: P1 and P2");
 	is_int(nr, 5, "search: the five open ones, over pages of 2");
@@ -724,7 +550,7 @@ static void test_search(const struct fake *paged)
 	is_str(nr > 3 ? list[3].assignee : NULL, "Ana", "search: the assignee's display name");
 	is_str(nr > 4 ? list[4].status : NULL, "In Progress", "search: the status");
 	remote_issue_list_free(list, nr);
-	reqs = requests(paged, "POST", "/rest/api/3/search/jql");
+	reqs = fake_requests(paged, 0, "POST", "^/rest/api/3/search/jql$");
 	is_int(cJSON_GetArraySize(reqs) - before, 3, "search: three requests");
 	b = cJSON_Parse(jstr(cJSON_GetArrayItem(reqs, before), "body", NULL));
 	is_str(jstr(b, "jql", NULL), "project = \"OPS\" AND statusCategory != Done AND "
@@ -743,7 +569,7 @@ static void test_search(const struct fake *paged)
 	q.max = 3;
 	is_int(c.t->ops->search(c.t, &q, &list, &nr), TRACKER_OK, "search: at most 3");
 	is_int(nr, 3, "search: max is honoured");
-	b = last_body(paged, "POST", "/rest/api/3/search/jql");
+	b = fake_last_body(paged, 0, "POST", "^/rest/api/3/search/jql$");
 	is_int(cJSON_GetNumberValue(cJSON_GetObjectItem(b, "maxResults")), 3,
 	       "search: and asked for");
 	cJSON_Delete(b);
@@ -761,7 +587,7 @@ static void test_search(const struct fake *paged)
 	is_int(c.t->ops->search(c.t, &q, &list, &nr), TRACKER_FAIL,
 	       "search: a status the site lacks is refused");
 	ok(!list && !nr, "search: and returns nothing");
-	b = last_body(paged, "POST", "/rest/api/3/search/jql");
+	b = fake_last_body(paged, 0, "POST", "^/rest/api/3/search/jql$");
 	like(jstr(b, "jql", NULL) ? jstr(b, "jql", NULL) : "", "AND status = \"In \\\"Progress\\\"\\\\\" ORDER",
 	     "search: quotes and backslashes are escaped in JQL");
 	cJSON_Delete(b);
@@ -815,11 +641,11 @@ static void test_errors(const struct fake *f, struct tracker *t)
 	is_int(t->ops->get(t, "OPS-1", &ri), TRACKER_RETRY, "503 past the retries: retry later");
 	remote_issue_release(&ri);
 
-	before = count_requests(f, "POST", "/rest/api/3/issue");
+	before = fake_count(f, 0, "POST", "^/rest/api/3/issue$");
 	fake_fail(f, "{\"method\":\"POST\",\"path\":\"/rest/api/3/issue$\",\"status\":502}");
 	example_incident(&inc, 11, "fp/once", "written once");
 	is_int(t->ops->create(t, &inc, &ri), TRACKER_RETRY, "502 on create: retry later");
-	is_int(count_requests(f, "POST", "/rest/api/3/issue") - before, 1,
+	is_int(fake_count(f, 0, "POST", "^/rest/api/3/issue$") - before, 1,
 	       "a create is not repeated blindly");
 	remote_issue_release(&ri);
 	incident_release(&inc);
@@ -841,7 +667,7 @@ static void test_data_center(const struct fake *paged)
 		return;
 	example_incident(&inc, 12, "fp/dc", "on Data Center");
 	is_int(c.t->ops->create(c.t, &inc, &ri), TRACKER_OK, "dc: create");
-	body = last_body(paged, "POST", "/rest/api/2/issue");
+	body = fake_last_body(paged, 0, "POST", "^/rest/api/2/issue$");
 	ok(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(body, "fields"), "description")) &&
 	   strstr(jstr(cJSON_GetObjectItem(body, "fields"), "description", NULL), "\n\n{code:json}\n{"),
 	   "dc: the description is text with a {code:json} block");
@@ -849,12 +675,12 @@ static void test_data_center(const struct fake *paged)
 	remote_issue_release(&ri);
 	c.t->ops->find(c.t, "fp/dc", &ri);
 	is_str(ri.fingerprint, "fp/dc", "dc: find reads the record back");
-	is_int(count_requests(paged, "POST", "/rest/api/2/search"), 1, "dc: through /rest/api/2/search");
+	is_int(fake_count(paged, 0, "POST", "^/rest/api/2/search$"), 1, "dc: through /rest/api/2/search");
 	rec = cJSON_Parse("{\"sre\":1,\"kind\":\"comment\",\"key\":\"dc-1\"}");
 	is_int(c.t->ops->comment(c.t, ri.key, "on DC", rec), TRACKER_OK, "dc: comment");
 	{
-		char *path = xstrfmt("/rest/api/2/issue/%s/comment", ri.key);
-		body = last_body(paged, "POST", path);
+		char *path = xstrfmt("^/rest/api/2/issue/%s/comment$", ri.key);
+		body = fake_last_body(paged, 0, "POST", path);
 		free(path);
 	}
 	is_str(jstr(body, "body", NULL), "on DC\n\n{code:json}\n{\"sre\":1,\"kind\":\"comment\","
@@ -872,7 +698,7 @@ static void test_data_center(const struct fake *paged)
 	is_int(c.t->ops->search(c.t, &q, &list, &nr), TRACKER_OK, "dc: search");
 	is_int(nr, 5, "dc: all five, paged with startAt");
 	remote_issue_list_free(list, nr);
-	reqs = requests(paged, "POST", "/rest/api/2/search");
+	reqs = fake_requests(paged, 0, "POST", "^/rest/api/2/search$");
 	body = cJSON_Parse(jstr(cJSON_GetArrayItem(reqs, cJSON_GetArraySize(reqs) - 1), "body", NULL));
 	is_int(cJSON_GetNumberValue(cJSON_GetObjectItem(body, "startAt")), 4,
 	       "dc: the last page from startAt 4");
@@ -883,38 +709,20 @@ static void test_data_center(const struct fake *paged)
 
 int main(void)
 {
-	const char *dir = getenv("SRE_TEST_DIR");
 	struct fake f, paged;
 	struct client c;
 
-	/* Read before test_begin(), which unsets every SRE_* variable. */
-	script = dir ? xstrfmt("%s/fakes/jira.py", dir) : xstrdup("tests/fakes/jira.py");
-	if (!have_python3()) {
-		printf("1..0 # SKIP no python3\n");
-		free(script);
+	if (!fake_begin())
 		return 0;
-	}
 	if (test_begin("jira") < 0)
 		return 1;
-	if (script[0] != '/') {
-		char *cwd = getcwd(NULL, 0), *abs = xstrfmt("%s/%s", cwd, script);
-		free(script);
-		free(cwd);
-		script = abs;
-	}
-	unsetenv("http_proxy");
-	unsetenv("HTTP_PROXY");
-	unsetenv("ALL_PROXY");
-	unsetenv("all_proxy");
-	http_client_init(&ctl, NULL);
-	if (!ok(!fake_start(&f, "fake", NULL), "the fake JIRA site starts") ||
-	    !ok(!fake_start(&paged, "paged", "--page-size", "2", NULL),
+	if (!ok(!fake_start(&f, "jira", "fake", NULL), "the fake JIRA site starts") ||
+	    !ok(!fake_start(&paged, "jira", "paged", "--page-size", "2", NULL),
 		"and one that pages by 2")) {
 		fake_stop(&f);
-		http_client_release(&ctl);
-		free(script);
 		return test_end();
 	}
+	f.auth = BASIC;
 	setenv("ATLASSIAN_TOKEN", TOKEN, 1);
 
 	test_open(&f);
@@ -935,7 +743,5 @@ int main(void)
 
 	fake_stop(&f);
 	fake_stop(&paged);
-	http_client_release(&ctl);
-	free(script);
 	return test_end();
 }

@@ -8,176 +8,22 @@
  * never reaches a message, the outbox or the SQLite file.
  */
 #include <arpa/inet.h>
-#include <cJSON.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
-#include "../../lib/http.h"
 #include "../../lib/notify.h"
 #include "../../lib/store.h"
-#include "test-lib.h"
+#include "fake.h"
 
 #define SECRET "XXXXSECRET"
 
-static pid_t fake_pid = -1;
-static char *fake_url;      /* http://127.0.0.1:PORT */
-static char *fake_log;
+static struct fake slack;
 static char *webhook;       /* the fake's hook, with SECRET in its path */
 static char *db_path;
 static struct store *st;
 static struct config cfg = CONFIG_INIT;
 /* Every line notify_flush() reported and everything it printed. */
 static struct strbuf seen = STRBUF_INIT;
-
-/* ---- the fake ---- */
-
-static int have_python3(void)
-{
-	const char *path = getenv("PATH");
-	struct strbuf dir = STRBUF_INIT;
-	int found = 0;
-
-	for (const char *p = path ? path : ""; !found; p++) {
-		const char *end = strchrnul(p, ':');
-
-		strbuf_reset(&dir);
-		strbuf_add(&dir, p, (size_t)(end - p));
-		strbuf_addstr(&dir, dir.len ? "/python3" : "./python3");
-		found = !access(dir.buf, X_OK);
-		if (!*end)
-			break;
-		p = end;
-	}
-	strbuf_release(&dir);
-	return found;
-}
-
-static int start_fake(const char *script)
-{
-	char *port_file = tmp_path("slack.port"), *out = tmp_path("slack.out");
-	struct strbuf port = STRBUF_INIT;
-	int ret = -1;
-
-	fake_log = tmp_path("slack.log");
-	fake_pid = fork();
-	if (fake_pid < 0) {
-		perror("fork");
-		goto done;
-	}
-	if (!fake_pid) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execlp("python3", "python3", script, "--port-file", port_file, "--log", fake_log,
-		       "--lifetime", "120", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		strbuf_reset(&port);
-		if (strbuf_read_file(&port, port_file, 64) > 0) {
-			strbuf_trim(&port);
-			fake_url = xstrfmt("http://127.0.0.1:%s", port.buf);
-			ret = 0;
-			break;
-		}
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = -1;
-			break;
-		}
-		usleep(25000);
-	}
-	if (ret < 0) {
-		strbuf_reset(&port);
-		strbuf_read_file(&port, out, 4096);
-		printf("# the fake Slack did not start (%s)\n", script);
-		diag_text("fake", port.buf);
-	}
-done:
-	strbuf_release(&port);
-	free(port_file);
-	free(out);
-	return ret;
-}
-
-static void stop_fake(void)
-{
-	if (fake_pid > 0) {
-		kill(fake_pid, SIGTERM);
-		waitpid(fake_pid, NULL, 0);
-		fake_pid = -1;
-	}
-}
-
-/* Queue an answer on the fake (its POST /_fake/fail). */
-static void fake_fail(const char *json)
-{
-	struct http_client c;
-	struct http_request req = HTTP_REQUEST_INIT;
-	struct http_response res = HTTP_RESPONSE_INIT;
-	char *url = xstrfmt("%s/_fake/fail", fake_url);
-
-	http_client_init(&c, NULL);
-	c.retries = 0;
-	req.method = "POST";
-	req.url = url;
-	req.body = json;
-	req.body_len = strlen(json);
-	strvec_push(&req.headers, "Content-Type: application/json");
-	if (http_do(&c, &req, &res) < 0 || res.status != 201)
-		printf("# /_fake/fail answered %ld: %s%s\n", res.status, res.body.buf, res.error.buf);
-	http_response_release(&res);
-	http_request_release(&req);
-	http_client_release(&c);
-	free(url);
-}
-
-/* The requests the fake received, one JSON object each. */
-static size_t fake_requests(cJSON **out, size_t max)
-{
-	struct strbuf log = STRBUF_INIT;
-	size_t n = 0;
-	char *line, *eol;
-
-	strbuf_read_file(&log, fake_log, 0);
-	for (line = log.buf; *line; line = eol + 1) {
-		eol = strchrnul(line, '\n');
-		if (eol > line) {
-			if (n < max)
-				out[n] = cJSON_ParseWithLength(line, (size_t)(eol - line));
-			n++;
-		}
-		if (!*eol)
-			break;
-	}
-	strbuf_release(&log);
-	return n;
-}
-
-static size_t fake_count(void)
-{
-	return fake_requests(NULL, 0);
-}
-
-/* Request number i (from 0), or NULL; the caller deletes it. */
-static cJSON *fake_request(size_t i)
-{
-	cJSON *all[256] = { 0 };
-	size_t n = fake_requests(all, ARRAY_SIZE(all));
-	cJSON *r = NULL;
-
-	for (size_t k = 0; k < n && k < ARRAY_SIZE(all); k++) {
-		if (k == i)
-			r = all[k];
-		else
-			cJSON_Delete(all[k]);
-	}
-	return r;
-}
 
 static const char *jstr(const cJSON *o, const char *name)
 {
@@ -355,7 +201,7 @@ static void test_deliver_once(long long id)
 	cJSON *req, *body, *payload;
 	const cJSON *blocks;
 	char *want = NULL;
-	size_t before = fake_count();
+	int before = fake_log_mark(&slack);
 
 	is_int(queue(id, "opened"), 0, "notify_queue() in a transaction");
 	if (!ok(last_slack(&it), "an outbox entry for slack"))
@@ -378,13 +224,13 @@ static void test_deliver_once(long long id)
 	is_int(rep.delivered, 1, "one notification delivered");
 	is_int(rep.pending + rep.failed, 0, "nothing pending or failed");
 	is_str(rep.messages.buf, "", "no problem reported");
-	is_int(fake_count() - before, 1, "Slack received one request");
-	req = fake_request(before);
+	is_int(fake_count(&slack, before, NULL, NULL), 1, "Slack received one request");
+	req = fake_first(&slack, before, NULL, NULL);
 	is_str(jstr(req, "method"), "POST", "it is a POST");
 	is_str(jstr(req, "path"), "/services/T000/B000/" SECRET, "to the webhook's path");
 	ok(starts_with(jstr0(cJSON_GetObjectItem(req, "headers"), "content-type"),
 		       "application/json"), "with Content-Type: application/json");
-	body = cJSON_Parse(jstr0(req, "body"));
+	body = fake_body(req);
 	is_str(jstr(body, "text"), want, "the body is JSON with the text");
 	blocks = cJSON_GetObjectItem(body, "blocks");
 	is_int(cJSON_GetArraySize(blocks), 1, "one block without a tracker link");
@@ -398,10 +244,10 @@ static void test_deliver_once(long long id)
 		is_int(it.status, OUTBOX_DELIVERED, "the outbox entry is delivered");
 	outbox_item_clear(&it);
 
-	before = fake_count();
+	before = fake_log_mark(&slack);
 	is_int(flush(&rep), 0, "a second flush succeeds");
 	is_int(rep.delivered + rep.pending + rep.failed, 0, "and has nothing to do");
-	is_int(fake_count() - before, 0, "and sends nothing");
+	is_int(fake_count(&slack, before, NULL, NULL), 0, "and sends nothing");
 	mirror_report_release(&rep);
 	free(want);
 }
@@ -409,7 +255,7 @@ static void test_deliver_once(long long id)
 static void test_link(long long id)
 {
 	struct mirror_report rep = MIRROR_REPORT_INIT;
-	size_t before = fake_count();
+	int before = fake_log_mark(&slack);
 	cJSON *req, *body;
 	const cJSON *ctx;
 
@@ -418,8 +264,8 @@ static void test_link(long long id)
 	store_incident_set_remote(st, id, "OPS-9", "https://jira.example.com/browse/OPS-9");
 	flush(&rep);
 	is_int(rep.delivered, 1, "a notification with a tracker link is delivered");
-	req = fake_request(before);
-	body = cJSON_Parse(jstr0(req, "body"));
+	req = fake_first(&slack, before, NULL, NULL);
+	body = fake_body(req);
 	ctx = cJSON_GetArrayItem(cJSON_GetObjectItem(body, "blocks"), 1);
 	is_str(jstr(ctx, "type"), "context", "the link is in a context block");
 	like(jstr0(cJSON_GetArrayItem(cJSON_GetObjectItem(ctx, "elements"), 0), "text"),
@@ -434,17 +280,17 @@ static void test_refused(long long id)
 {
 	struct mirror_report rep = MIRROR_REPORT_INIT;
 	struct outbox_item it;
-	size_t before = fake_count();
+	int before = fake_log_mark(&slack);
 
 	queue(id, "escalated");
-	fake_fail("{\"method\":\"POST\",\"path\":\"^/services/\",\"status\":404,"
+	fake_fail(&slack, "{\"method\":\"POST\",\"path\":\"^/services/\",\"status\":404,"
 		  "\"body\":\"channel_not_found\",\"times\":1}");
 	is_int(flush(&rep), 0, "a refused notification is no error of the flush");
 	is_int(rep.failed, 1, "404 channel_not_found: failed");
 	is_int(rep.delivered + rep.pending, 0, "nothing delivered or pending");
 	is_str(rep.messages.buf, "slack: posting a notification: HTTP 404 channel_not_found\n",
 	       "the message carries Slack's plain-text code");
-	is_int(fake_count() - before, 1, "a 4xx is not retried");
+	is_int(fake_count(&slack, before, NULL, NULL), 1, "a 4xx is not retried");
 	if (last_slack(&it)) {
 		is_int(it.status, OUTBOX_FAILED, "the outbox entry is failed");
 		is_str(it.last_error, "slack: posting a notification: HTTP 404 channel_not_found",
@@ -454,14 +300,14 @@ static void test_refused(long long id)
 
 	/* 410 and an entry with nothing to send, also for good. */
 	queue(id, "escalated");
-	fake_fail("{\"path\":\"^/services/\",\"status\":410,\"body\":\"channel_is_archived\"}");
+	fake_fail(&slack, "{\"path\":\"^/services/\",\"status\":410,\"body\":\"channel_is_archived\"}");
 	flush(&rep);
 	like(rep.messages.buf, "HTTP 410 channel_is_archived", "410 channel_is_archived: failed");
 	store_outbox_add(st, id, "sre-bad-payload", "slack", "notify", "{}");
-	before = fake_count();
+	before = fake_log_mark(&slack);
 	flush(&rep);
 	is_int(rep.failed, 1, "a queued notification without text is failed");
-	is_int(fake_count() - before, 0, "without a request");
+	is_int(fake_count(&slack, before, NULL, NULL), 0, "without a request");
 	mirror_report_release(&rep);
 }
 
@@ -469,7 +315,8 @@ static void test_outage(long long id)
 {
 	struct mirror_report rep = MIRROR_REPORT_INIT;
 	struct outbox_item it;
-	size_t before = fake_count(), nr;
+	size_t nr;
+	int before = fake_log_mark(&slack);
 	struct outbox_item *items;
 	int first_attempts = -1;
 	cJSON *req, *body;
@@ -477,7 +324,7 @@ static void test_outage(long long id)
 
 	queue(id, "diagnosed");
 	queue(id, "resolved");
-	fake_fail("{\"method\":\"POST\",\"path\":\"^/services/\",\"status\":500,"
+	fake_fail(&slack, "{\"method\":\"POST\",\"path\":\"^/services/\",\"status\":500,"
 		  "\"body\":\"rollup_error\",\"times\":2}");
 	is_int(flush(&rep), 0, "an outage is no error of the flush");
 	is_int(rep.pending, 2, "500 twice: both notifications stay queued");
@@ -485,7 +332,7 @@ static void test_outage(long long id)
 	like(rep.messages.buf, "slack: posting a notification: HTTP 500 rollup_error after 2 attempts",
 	     "the message says what Slack answered");
 	like(rep.messages.buf, "kept queued", "and that it stays queued");
-	is_int(fake_count() - before, 2, "the first was tried twice, the second waited");
+	is_int(fake_count(&slack, before, NULL, NULL), 2, "the first was tried twice, the second waited");
 	if (last_slack(&it)) {
 		is_int(it.status, OUTBOX_PENDING, "the outbox entry is pending");
 		is_int(it.attempts, 0, "the waiting one was not attempted");
@@ -501,18 +348,18 @@ static void test_outage(long long id)
 
 	is_int(flush(&rep), 0, "a later flush succeeds");
 	is_int(rep.delivered, 2, "and delivers both");
-	is_int(fake_count() - before, 4, "once each");
-	req = fake_request(before + 2);
-	body = cJSON_Parse(jstr0(req, "body"));
+	is_int(fake_count(&slack, before, NULL, NULL), 4, "once each");
+	req = fake_first(&slack, before + 2, NULL, NULL);
+	body = fake_body(req);
 	like(jstr0(body, "text"), "diagnosed", "in the order they were queued");
 	cJSON_Delete(body);
 	cJSON_Delete(req);
 	flush(&rep);
-	is_int(fake_count() - before, 4, "and never again");
+	is_int(fake_count(&slack, before, NULL, NULL), 4, "and never again");
 
 	/* A 200 that is not Slack's "ok" came from something else. */
 	queue(id, "diagnosed");
-	fake_fail("{\"path\":\"^/services/\",\"status\":200,\"body\":\"<html>proxy</html>\"}");
+	fake_fail(&slack, "{\"path\":\"^/services/\",\"status\":200,\"body\":\"<html>proxy</html>\"}");
 	flush(&rep);
 	is_int(rep.delivered, 0, "a 200 without \"ok\" is not taken for delivery");
 	is_int(rep.failed, 1, "it is failed, to be retried by hand");
@@ -520,7 +367,7 @@ static void test_outage(long long id)
 	/* An answer over http.max-body: a transport failure, kept for later. */
 	set_config(BASE_CONFIG "\tmax-body = 64\n");
 	queue(id, "diagnosed");
-	fake_fail("{\"path\":\"^/services/\",\"status\":200,\"body\":\""
+	fake_fail(&slack, "{\"path\":\"^/services/\",\"status\":200,\"body\":\""
 		  "0123456789012345678901234567890123456789012345678901234567890123456789\"}");
 	flush(&rep);
 	set_config(BASE_CONFIG);
@@ -531,15 +378,15 @@ static void test_outage(long long id)
 
 	/* Throttled past the retries, honouring Retry-After. */
 	queue(id, "diagnosed");
-	before = fake_count();
-	fake_fail("{\"path\":\"^/services/\",\"status\":429,\"headers\":{\"Retry-After\":\"0\"},"
+	before = fake_log_mark(&slack);
+	fake_fail(&slack, "{\"path\":\"^/services/\",\"status\":429,\"headers\":{\"Retry-After\":\"0\"},"
 		  "\"body\":\"\",\"times\":2}");
 	flush(&rep);
 	is_int(rep.pending, 1, "429 twice: kept queued");
 	like(rep.messages.buf, "HTTP 429 (Retry-After: 0) after 2 attempts", "the message says 429");
 	flush(&rep);
 	is_int(rep.delivered, 1, "delivered once Slack lets us");
-	is_int(fake_count() - before, 3, "after three requests in all");
+	is_int(fake_count(&slack, before, NULL, NULL), 3, "after three requests in all");
 
 	/* Nothing listens: kept queued, with the address hidden. */
 	{
@@ -568,14 +415,15 @@ static void test_others(long long id)
 {
 	struct mirror_report rep = MIRROR_REPORT_INIT;
 	struct outbox_item *items;
-	size_t nr, before;
+	size_t nr;
+	int before;
 	int pending = 0;
 
 	store_outbox_add(st, id, "sre-github-1", "github", "comment", "{\"text\":\"x\"}");
-	before = fake_count();
+	before = fake_log_mark(&slack);
 	flush(&rep);
 	is_int(rep.delivered + rep.pending + rep.failed, 0, "a tracker's entries are not Slack's");
-	is_int(fake_count() - before, 0, "and are not sent there");
+	is_int(fake_count(&slack, before, NULL, NULL), 0, "and are not sent there");
 	if (!store_outbox_list(st, 1, &items, &nr)) {
 		for (size_t i = 0; i < nr; i++)
 			pending += !strcmp(items[i].key, "sre-github-1");
@@ -602,13 +450,13 @@ static void test_webhook_sources(long long id)
 	ok(access(marker, F_OK) < 0, "without resolving the webhook");
 
 	text = xstrfmt(BASE_CONFIG "[slack]\n\twebhook-command = printf %s/services/T/B/CMD" SECRET "\n",
-		       fake_url);
+		       slack.url);
 	set_config(text);
 	free(text);
 	queue(id, "opened");
 	is_int(flush(&rep), 0, "the webhook from slack.webhook-command");
 	is_int(rep.delivered, 1, "delivers");
-	req = fake_request(fake_count() - 1);
+	req = fake_last(&slack, 0, NULL, NULL);
 	is_str(jstr(req, "path"), "/services/T/B/CMD" SECRET, "to the URL the command printed");
 	cJSON_Delete(req);
 
@@ -633,7 +481,7 @@ static void test_webhook_sources(long long id)
 	outbox_item_clear(&it);
 
 	setenv("SLACK_WEBHOOK_URL", webhook, 1);
-	fake_fail("{\"path\":\"^/services/\",\"status\":403,\"body\":\"action_prohibited\"}");
+	fake_fail(&slack, "{\"path\":\"^/services/\",\"status\":403,\"body\":\"action_prohibited\"}");
 	setenv("SRE_TRACE", "1", 1);
 	flush(&rep);
 	unsetenv("SRE_TRACE");
@@ -686,34 +534,24 @@ static void test_secret_kept(void)
 
 int main(void)
 {
-	const char *dir = getenv("SRE_TEST_DIR");
-	char *script = dir ? xstrfmt("%s/fakes/slack.py", dir) : xstrdup("tests/fakes/slack.py");
 	long long id;
 
-	if (!have_python3()) {
-		printf("1..0 # SKIP no python3\n");
-		free(script);
+	if (!fake_begin())
 		return 0;
-	}
-	if (test_begin("notify") < 0) {
-		free(script);
+	if (test_begin("notify") < 0)
 		return 1;
-	}
-	if (start_fake(script) < 0) {
+	if (fake_start(&slack, "slack", "slack", NULL) < 0) {
 		printf("Bail out! the fake Slack did not start\n");
-		free(script);
-		free(fake_log);
 		test_end();
 		return 1;
 	}
-	free(script);
-	webhook = xstrfmt("%s/services/T000/B000/" SECRET, fake_url);
+	webhook = xstrfmt("%s/services/T000/B000/" SECRET, slack.url);
 	setenv("SLACK_WEBHOOK_URL", webhook, 1);
 	set_config(BASE_CONFIG);
 	db_path = tmp_path("sre.db");
 	if (store_open(&st, db_path, 30000) < 0) {
 		printf("Bail out! cannot open the store\n");
-		stop_fake();
+		fake_stop(&slack);
 		test_end();
 		return 1;
 	}
@@ -730,11 +568,9 @@ int main(void)
 	test_webhook_sources(id);
 	test_secret_kept();
 
-	stop_fake();
+	fake_stop(&slack);
 	config_clear(&cfg);
 	strbuf_release(&seen);
-	free(fake_url);
-	free(fake_log);
 	free(webhook);
 	free(db_path);
 	return test_end();

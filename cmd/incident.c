@@ -10,7 +10,6 @@
 #include "builtin.h"
 #include "../lib/format.h"
 #include "../lib/mirror.h"
-#include "../lib/notify.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
 
@@ -67,21 +66,6 @@ static enum incident_state parse_state(const char *arg, const char *const *usage
 	return s;
 }
 
-/* Queue the channel's message about incident id (inside a transaction). */
-static int queue_notification(struct store *st, long long id, const char *event)
-{
-	struct incident inc;
-	int r;
-
-	if (!event || !notify_configured(&the_sre.cfg))
-		return 0;
-	if (store_incident_get(st, id, &inc))
-		return -1;
-	r = notify_queue(st, &inc, event);
-	incident_release(&inc);
-	return r;
-}
-
 static int no_such_incident(long long id)
 {
 	error("no incident %lld", id);
@@ -127,12 +111,7 @@ static int incident_open(int argc, const char **argv)
 	in.actor = sre_actor();
 	t = sre_tracker();
 	st = sre_store();
-	/* The incident and the write that mirrors it, in one transaction. */
-	if (store_begin(st) < 0 ||
-	    store_incident_open(st, &in, &id, &created) < 0 ||
-	    (created && t && mirror_queue_create(st, t->ops->name, id) < 0) ||
-	    (created && queue_notification(st, id, "opened") < 0) ||
-	    store_commit(st) < 0)
+	if (mirror_incident_open(st, t, &the_sre.cfg, &in, &id, &created) < 0)
 		return EXIT_FATAL;
 	if (!created)
 		fprintf(stderr, "sre: incident %lld is already open for this problem; "
@@ -245,11 +224,10 @@ static int incident_show(int argc, const char **argv)
 static int incident_transition(int argc, const char **argv)
 {
 	const char *reason = NULL, *from = NULL;
-	enum incident_state to, from_state;
+	enum incident_state to, from_state, remote = STATE_INCIDENT_DETECTED;
 	struct incident inc;
 	struct tracker *t;
 	struct store *st;
-	char key[37];
 	long long id;
 	int expected = -1, r;
 	const struct option opts[] = {
@@ -277,32 +255,20 @@ static int incident_transition(int argc, const char **argv)
 	from_state = inc.state;
 	incident_release(&inc);
 	t = sre_tracker();
-	if (t) {
-		/* Optimistic: the tracker is read first, and wins. */
-		enum incident_state remote;
-		r = mirror_check_remote(st, t, id, from_state, &remote);
-		if (r < 0)
-			return EXIT_FATAL;
-		if (r > 0) {
-			error("incident %lld is %s on %s, not %s as this host last saw it; "
-			      "it follows the tracker now and was not moved to %s", id,
-			      incident_state_name(remote), t->ops->name,
-			      incident_state_name(from_state), incident_state_name(to));
-			return EXIT_FOUND;
-		}
+	r = mirror_incident_transition(st, t, &the_sre.cfg, id, expected, to, sre_actor(),
+				       reason, &remote);
+	if (r == MIRROR_FOLLOWED) {
+		/* Optimistic: the tracker was read first, and wins. */
+		error("incident %lld is %s on %s, not %s as this host last saw it; "
+		      "it follows the tracker now and was not moved to %s", id,
+		      incident_state_name(remote), t->ops->name,
+		      incident_state_name(from_state), incident_state_name(to));
+		return EXIT_FOUND;
 	}
-	mirror_new_key(key);
-	if (store_begin(st) < 0)
-		return EXIT_FATAL;
-	r = store_incident_transition(st, id, expected, to, sre_actor(), reason, t ? key : NULL);
 	if (r == STORE_REFUSED)
 		return EXIT_FOUND;
 	if (r)
 		return r > 0 ? no_such_incident(id) : EXIT_FATAL;
-	if ((t && mirror_queue_move(st, t->ops->name, id, key, from_state, to, sre_actor(),
-				    reason) < 0) ||
-	    queue_notification(st, id, notify_event(to)) < 0 || store_commit(st) < 0)
-		return EXIT_FATAL;
 	fprintf(stderr, "sre: incident %lld is now %s\n", id, incident_state_name(to));
 	return sre_deliver();
 }

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "mirror.h"
+#include "notify.h"
 #include "timeutil.h"
 
 enum {
@@ -599,4 +600,69 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 	}
 	remote_issue_list_free(list, nr);
 	return ret;
+}
+
+/* Queue the channel's message about incident id (inside a transaction). */
+static int queue_notification(struct store *st, const struct config *cfg, long long id,
+			      const char *event)
+{
+	struct incident inc;
+	int r;
+
+	if (!event || !cfg || !notify_configured(cfg))
+		return 0;
+	if (store_incident_get(st, id, &inc))
+		return -1;
+	r = notify_queue(st, &inc, event);
+	incident_release(&inc);
+	return r;
+}
+
+int mirror_incident_open(struct store *st, struct tracker *t, const struct config *cfg,
+			 const struct incident_new *in, long long *out_id, int *out_created)
+{
+	/* The incident and the writes that mirror it, in one transaction. */
+	if (store_begin(st) < 0)
+		return -1;
+	if (store_incident_open(st, in, out_id, out_created) < 0 ||
+	    (*out_created && t && mirror_queue_create(st, t->ops->name, *out_id) < 0) ||
+	    (*out_created && queue_notification(st, cfg, *out_id, "opened") < 0)) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st);
+}
+
+int mirror_incident_transition(struct store *st, struct tracker *t, const struct config *cfg,
+			       long long id, int expected, enum incident_state to,
+			       const char *actor, const char *reason,
+			       enum incident_state *remote)
+{
+	struct incident inc;
+	enum incident_state from;
+	char key[37];
+	int r;
+
+	r = store_incident_get(st, id, &inc);
+	if (r)
+		return r;
+	from = inc.state;
+	incident_release(&inc);
+	if (t) {
+		r = mirror_check_remote(st, t, id, from, remote);
+		if (r)
+			return r < 0 ? -1 : MIRROR_FOLLOWED;
+	}
+	mirror_new_key(key);
+	if (store_begin(st) < 0)
+		return -1;
+	r = store_incident_transition(st, id, expected, to, actor, reason, t ? key : NULL);
+	if (r)
+		return r; /* rolled back by the store */
+	if ((t && mirror_queue_move(st, t->ops->name, id, key, from, to, actor, reason) < 0) ||
+	    queue_notification(st, cfg, id, notify_event(to)) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st);
 }

@@ -30,6 +30,30 @@ int mirror_queue_move(struct store *st, const char *target, long long id,
 int mirror_queue_comment(struct store *st, const char *target, long long id,
 			 const char *key, const char *actor, const char *text);
 
+/*
+ * Open an incident (or count an occurrence), queuing its remote issue when
+ * t is not NULL and its notification when cfg configures one, all in one
+ * store transaction. Delivery is the caller's (mirror_flush). 0 or -1.
+ */
+int mirror_incident_open(struct store *st, struct tracker *t, const struct config *cfg,
+			 const struct incident_new *in, long long *out_id, int *out_created);
+
+/* mirror_incident_transition(): the tracker held another state. */
+#define MIRROR_FOLLOWED 2
+
+/*
+ * Move an incident as a person or the loop does: the tracker is read
+ * first (optimistic; when it holds another state the local incident
+ * follows it and this returns MIRROR_FOLLOWED with *remote set), then the
+ * move, its queued remote write and its notification in one transaction.
+ * Returns 0, 1 (no incident), STORE_REFUSED (the graph or expected state
+ * forbids it; printed), MIRROR_FOLLOWED, or -1.
+ */
+int mirror_incident_transition(struct store *st, struct tracker *t, const struct config *cfg,
+			       long long id, int expected, enum incident_state to,
+			       const char *actor, const char *reason,
+			       enum incident_state *remote);
+
 /* A fresh idempotency key ("sre-" and 32 hex digits) into out[37]. */
 void mirror_new_key(char out[37]);
 

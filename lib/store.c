@@ -7,6 +7,7 @@
  *              even against a writer that skipped the lookup
  *   events     the append-only timeline; triggers refuse UPDATE and DELETE
  *   outbox     remote writes waiting to be delivered (used by the trackers)
+ *   checks     (version 2) each scout finding's run of failures or passes
  * Times are ISO 8601 UTC text, readable with the sqlite3 shell and
  * ordered as text.
  */
@@ -91,6 +92,16 @@ static const char *const migrations[] = {
 	"  delivered_at TEXT"
 	");"
 	"CREATE INDEX outbox_pending ON outbox(status, id);",
+	/* 2: what sre scout remembers between runs */
+	"CREATE TABLE checks ("
+	"  fingerprint TEXT PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  passes INTEGER NOT NULL DEFAULT 0,"
+	"  last_status TEXT NOT NULL,"
+	"  last_seen TEXT NOT NULL,"
+	"  summary TEXT"
+	");",
 };
 
 static int db_error(struct store *st, const char *what)
@@ -1153,4 +1164,65 @@ void store_delivery_unlock(struct store *st)
 	flock(st->deliver_fd, LOCK_UN);
 	close(st->deliver_fd);
 	st->deliver_fd = -1;
+}
+
+int store_check_record(struct store *st, const char *fingerprint, const char *source,
+		       int failing, const char *summary, int *failures, int *passes)
+{
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	int ret = -1;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	/* A failure ends a run of passes and the other way round. */
+	if (prepare(st, &stmt, "INSERT INTO checks (fingerprint, source, failures, passes,"
+			       " last_status, last_seen, summary) VALUES (?1, ?2, ?3, 1 - ?3, ?4, ?5, ?6)"
+			       " ON CONFLICT (fingerprint) DO UPDATE SET"
+			       "  failures = CASE WHEN ?3 THEN failures + 1 ELSE 0 END,"
+			       "  passes = CASE WHEN ?3 THEN 0 ELSE passes + 1 END,"
+			       "  last_status = ?4, last_seen = ?5, summary = ?6"
+			       " RETURNING failures, passes") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, !!failing);
+	sqlite3_bind_text(stmt, 4, failing ? "failing" : "ok", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, at, -1, SQLITE_STATIC);
+	if (summary)
+		sqlite3_bind_text(stmt, 6, summary, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		db_error(st, "cannot record a check");
+		goto out;
+	}
+	*failures = sqlite3_column_int(stmt, 0);
+	*passes = sqlite3_column_int(stmt, 1);
+	sqlite3_step(stmt); /* RETURNING is done after its row */
+	done(st, stmt);
+	stmt = NULL;
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_check_peek(struct store *st, const char *fingerprint, int *failures, int *passes)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*failures = *passes = 0;
+	if (prepare(st, &stmt, "SELECT failures, passes FROM checks WHERE fingerprint = ?") < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, fingerprint, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*failures = sqlite3_column_int(stmt, 0);
+		*passes = sqlite3_column_int(stmt, 1);
+	}
+	done(st, stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(st, "cannot read a check");
 }

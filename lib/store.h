@@ -16,7 +16,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Open (creating when missing) the store at path: the file is created mode
@@ -101,6 +101,18 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
 /* ---- mirroring to a remote tracker ---- */
+
+/* ---- what sre scout remembers between runs ---- */
+
+/*
+ * Count one more failing (or healthy) run of the finding with this
+ * fingerprint; a failure resets the passes and a pass the failures. The
+ * new counts come back in *failures and *passes. 0 or -1.
+ */
+int store_check_record(struct store *st, const char *fingerprint, const char *source,
+		       int failing, const char *summary, int *failures, int *passes);
+/* The counts as they are, without recording a run (0 and 0 when unseen). */
+int store_check_peek(struct store *st, const char *fingerprint, int *failures, int *passes);
 
 /*
  * Deliveries of the outbox take turns: one process at a time holds this

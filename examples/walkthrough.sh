@@ -62,7 +62,7 @@ run sre incident comment "$id" "pod checkout-7d9f was OOMKilled 3 times in 10 mi
 run sre incident transition "$id" ANALYSIS_COMPLETE --reason "category oom: memory limit too low"
 
 step "A forbidden move is refused, naming both states"
-run sre incident transition "$id" INCIDENT_RESOLVED || true
+run sre incident transition "$id" PR_MERGED || true
 
 step "The fix (sre fix will do this): a direct action skips the pull-request states"
 run sre incident transition "$id" FIX_GENERATION_IN_PROGRESS

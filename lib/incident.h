@@ -7,7 +7,10 @@
  * action (restart, scale, rollback) that needs no pull request, and
  * INCIDENT_REQUIRES_HUMAN reachable from every open state. A person may
  * hand an escalated incident back (to INCIDENT_DETECTED or
- * ANALYSIS_COMPLETE) or resolve it (INCIDENT_RESOLVED). A resolved incident
+ * ANALYSIS_COMPLETE) or resolve it (INCIDENT_RESOLVED). An incident that
+ * recovers on its own before any fix was started (INCIDENT_DETECTED,
+ * ANALYSIS_IN_PROGRESS, ANALYSIS_COMPLETE) may be resolved directly: that
+ * is how sre scout closes a problem that went away. A resolved incident
  * is closed for good: the same problem later opens a new incident.
  */
 #ifndef SRE_INCIDENT_H

@@ -39,6 +39,10 @@ static void build_expected(void)
 	expected[STATE_INCIDENT_REQUIRES_HUMAN][STATE_INCIDENT_DETECTED] = 1;
 	expected[STATE_INCIDENT_REQUIRES_HUMAN][STATE_ANALYSIS_COMPLETE] = 1;
 	expected[STATE_INCIDENT_REQUIRES_HUMAN][STATE_INCIDENT_RESOLVED] = 1;
+	/* A problem that went away before any fix was started. */
+	expected[STATE_INCIDENT_DETECTED][STATE_INCIDENT_RESOLVED] = 1;
+	expected[STATE_ANALYSIS_IN_PROGRESS][STATE_INCIDENT_RESOLVED] = 1;
+	expected[STATE_ANALYSIS_COMPLETE][STATE_INCIDENT_RESOLVED] = 1;
 }
 
 static void test_transitions(void)

@@ -70,8 +70,9 @@ static void test_transitions(void)
 			}
 		}
 	is_int(mismatches, 0, "of all 16x16 pairs, exactly the documented edges are allowed");
-	is_int(nr_allowed, 14 + 1 + 14 + 3,
-	       "32 pairs are allowed: 14 line edges, 1 direct action, 14 escalations, 3 hand-backs");
+	is_int(nr_allowed, 14 + 1 + 14 + 3 + 3,
+	       "35 pairs are allowed: 14 line edges, 1 direct action, 14 escalations, 3 hand-backs, "
+	       "3 recoveries");
 
 	ok(!incident_transition_allowed(STATE_INCIDENT_DETECTED, STATE_PR_MERGED),
 	   "INCIDENT_DETECTED -> PR_MERGED is refused (no jumping ahead)");

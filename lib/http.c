@@ -242,6 +242,8 @@ static int setup(struct http_client *c, struct transfer *t)
 	/* No "Expect: 100-continue" round trip for JSON bodies. */
 	t->hdrs = curl_slist_append(t->hdrs, "Expect:");
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	if (req->unix_socket)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->hdrs);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "sre/" SRE_VERSION);
@@ -251,7 +253,8 @@ static int setup(struct http_client *c, struct transfer *t)
 	if (c->ca_info)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_info);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 (long)(req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms));
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -343,6 +346,7 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 	int64_t wait = -1;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	res->elapsed_ms = now_ms() - t->started_ms;
 	if (c->trace) {
 		struct strbuf sb = STRBUF_INIT;
 		if (rc == CURLE_OK)

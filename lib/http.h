@@ -59,9 +59,11 @@ struct http_request {
 	size_t body_len;
 	const char *userpwd;     /* "user:token" for basic auth, or NULL */
 	int no_retry;            /* a write that must not be repeated blindly */
+	int64_t timeout_ms;      /* this request's own total timeout; 0: http.timeout */
+	const char *unix_socket; /* connect through this UNIX socket (Docker), or NULL */
 };
 
-#define HTTP_REQUEST_INIT { NULL, NULL, STRVEC_INIT, NULL, 0, NULL, 0 }
+#define HTTP_REQUEST_INIT { .headers = STRVEC_INIT }
 void http_request_release(struct http_request *req);
 
 enum http_outcome {
@@ -77,9 +79,10 @@ struct http_response {
 	enum http_outcome outcome;
 	struct strbuf error;     /* why, when outcome is not HTTP_OK; redacted */
 	int attempts;
+	int64_t elapsed_ms;      /* the last attempt, from start to the end of the body */
 };
 
-#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, STRVEC_INIT, HTTP_OK, STRBUF_INIT, 0 }
+#define HTTP_RESPONSE_INIT { .body = STRBUF_INIT, .headers = STRVEC_INIT, .error = STRBUF_INIT }
 void http_response_release(struct http_response *res);
 
 /* A response header's value (name case-insensitive), or NULL. Borrowed. */

@@ -19,7 +19,7 @@ CFLAGS ?= -O2 -g
 # readline is GPLv3; READLINE=edit links the BSD-licensed libedit instead.
 READLINE ?= readline
 
-PKGS = libcurl libcjson libgit2 sqlite3
+PKGS = libcurl libcjson libgit2 sqlite3 yaml-0.1
 ifeq ($(READLINE),edit)
 PKGS += libedit
 RL_CPPFLAGS = -DSRE_LIBEDIT
@@ -58,7 +58,7 @@ MAN = $(MAN_SRC:.scd=)
 
 DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
-	git perl man-db python3
+	git perl man-db python3 libyaml-dev
 
 all: sre $(MAN)
 .PHONY: all deps test run-tests demo run-demo bench install clean FORCE
@@ -94,8 +94,9 @@ $(B)/bench/%: bench/%.c $(B)/libsre.a
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 # Benchmarks print ratios against a baseline measured in the same run.
-bench: $(B)/bench/bench-store
+bench: $(B)/bench/bench-store $(B)/bench/bench-scout
 	$(B)/bench/bench-store 5000
+	$(B)/bench/bench-scout
 
 man/%: man/%.scd
 	scdoc < $< > $@

@@ -78,6 +78,7 @@ extern int help_fallback;
 int cmd_config(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);
+int cmd_scout(int argc, const char **argv);
 int cmd_sync(int argc, const char **argv);
 int cmd_unbuilt(int argc, const char **argv);
 int cmd_version(int argc, const char **argv);

@@ -39,7 +39,7 @@ struct cmd_struct {
 };
 
 static const struct cmd_struct commands[] = {
-	{ "scout", cmd_unbuilt, NEED_STORE, "detect anomalies and open deduplicated incidents" },
+	{ "scout", cmd_scout, NEED_STORE, "detect anomalies and open deduplicated incidents" },
 	{ "diagnose", cmd_unbuilt, NEED_STORE, "gather evidence and find an incident's root cause" },
 	{ "fix", cmd_unbuilt, NEED_STORE, "carry out one guarded remediation and verify it" },
 	{ "remember", cmd_unbuilt, NEED_STORE, "index incidents and post-mortems for the next diagnosis" },

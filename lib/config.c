@@ -43,6 +43,46 @@ const struct config_key_doc config_known_keys[] = {
 	{ "jira.priorities", "string", "intake: comma-separated priorities, e.g. P1,P2" },
 	{ "jira.status", "string", "intake: tickets in this status" },
 	{ "slack.webhook-command", "command", "prints the Slack incoming webhook URL (else SLACK_WEBHOOK_URL)" },
+	{ "scout.fail-after", "int", "failing runs in a row before an incident opens (default 1)" },
+	{ "scout.recover-after", "int", "healthy runs in a row before it is resolved (default 2)" },
+	{ "scout.alerts", "bool", "also read Prometheus's firing alerts (as --alerts)" },
+	{ "prometheus.url", "string", "Prometheus, for checks with a query and for --alerts" },
+	{ "prometheus.user", "string", "basic auth user (password: PROMETHEUS_PASSWORD or prometheus.password-command)" },
+	{ "prometheus.password-command", "command", "prints the Prometheus password" },
+	{ "prometheus.token-command", "command", "prints a bearer token for Prometheus (else PROMETHEUS_TOKEN)" },
+	{ "jaeger.url", "string", "jaeger-query, for max-error-rate and max-p99" },
+	{ "jaeger.lookback", "duration", "how far back traces are read (default 15m)" },
+	{ "jaeger.limit", "int", "the most traces read per service (default 200)" },
+	{ "jaeger.min-traces", "int", "fewer traces than this are not judged (default 20)" },
+	{ "check.<name>.prometheus", "string", "a Prometheus check: the PromQL query" },
+	{ "check.<name>.above", "string", "a value above this fails the check" },
+	{ "check.<name>.below", "string", "a value below this fails the check" },
+	{ "check.<name>.samples", "string", "PromQL counting the samples behind a ratio" },
+	{ "check.<name>.min-samples", "string", "fewer samples than this: not judged (default 1)" },
+	{ "service.<name>.max-error-rate", "string", "Jaeger: the highest share of failed traces, 0.05 or 5%" },
+	{ "service.<name>.max-p99", "duration", "Jaeger: the highest p99 duration of entry spans" },
+	{ "service.<name>.severity", "critical|high|medium|low", "the severity of its incidents" },
+	{ "kubernetes.namespace", "string", "namespaces whose pods scout watches (repeat, or comma-separated)" },
+	{ "kubernetes.kubeconfig", "path", "the kubeconfig (default $KUBECONFIG, else ~/.kube/config)" },
+	{ "kubernetes.context", "string", "the context to use (default the current one)" },
+	{ "kubernetes.service-account-dir", "path", "in a cluster: the service account's token and CA" },
+	{ "kubernetes.oom-window", "duration", "an OOMKilled last state counts this long (default 1h)" },
+	{ "scout.not-ready-grace", "duration", "how long a pod may be not ready (default 5m)" },
+	{ "scout.max-restarts", "int", "restarts worth an incident, pods and containers (default 5)" },
+	{ "scout.docker", "bool", "watch Docker on its default socket" },
+	{ "docker.host", "string", "the Docker Engine: unix:///var/run/docker.sock or tcp://host:port" },
+	{ "docker.api-version", "string", "the Engine API version (default 1.47)" },
+	{ "docker.ignore", "string", "containers to leave alone (names or patterns)" },
+	{ "check.<name>.url", "string", "an HTTP check: the URL to ask" },
+	{ "check.<name>.method", "string", "the HTTP method (default GET)" },
+	{ "check.<name>.expect-status", "string", "the statuses that pass, e.g. 2xx or 200,204 (default 2xx)" },
+	{ "check.<name>.body-match", "string", "text the body must hold, or /an extended regex/" },
+	{ "check.<name>.max-latency", "duration", "slower than this is a latency incident" },
+	{ "check.<name>.timeout", "duration", "how long the check may take (default 10s)" },
+	{ "check.<name>.service", "string", "the service the check watches (default its name)" },
+	{ "check.<name>.severity", "critical|high|medium|low", "the severity of its incidents" },
+	{ "service.<name>.runtime", "docker|kubernetes|process", "how the service runs" },
+	{ "service.<name>.pidfile", "path", "a process service's pidfile, watched by scout" },
 	{ "http.connect-timeout", "duration", "how long to wait for a connection (default 10s)" },
 	{ "http.timeout", "duration", "how long one request may take (default 30s)" },
 	{ "http.retries", "int", "attempts after the first, on failures worth retrying (default 3)" },
@@ -820,12 +860,25 @@ fail:
 	return -1;
 }
 
+/* Does key match a documented key, where "<name>" stands for any subsection? */
+static int key_matches(const char *doc, const char *key)
+{
+	const char *wild = strstr(doc, ".<name>.");
+	const char *last;
+
+	if (!wild)
+		return !strcmp(doc, key);
+	last = strrchr(key, '.');
+	return !strncmp(doc, key, (size_t)(wild - doc) + 1) && last &&
+	       last > key + (wild - doc) + 1 && !strcmp(wild + strlen(".<name>"), last);
+}
+
 int config_check_value(const char *key, const char *value)
 {
 	const struct config_key_doc *k;
 
 	for (k = config_known_keys; k->key; k++)
-		if (!strcmp(k->key, key))
+		if (key_matches(k->key, key))
 			break;
 	if (!k->key)
 		return 0;

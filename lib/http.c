@@ -250,8 +250,26 @@ static int setup(struct http_client *c, struct transfer *t)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_info)
+	if (req->ca_pem) {
+		struct curl_blob ca = { (void *)req->ca_pem, strlen(req->ca_pem), CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else if (c->ca_info) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_info);
+	}
+	if (req->client_cert_pem) {
+		struct curl_blob cert = { (void *)req->client_cert_pem,
+					  strlen(req->client_cert_pem), CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (req->client_key_pem) {
+		struct curl_blob key = { (void *)req->client_key_pem,
+					 strlen(req->client_key_pem), CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
 			 (long)(req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms));

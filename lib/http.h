@@ -61,6 +61,15 @@ struct http_request {
 	int no_retry;            /* a write that must not be repeated blindly */
 	int64_t timeout_ms;      /* this request's own total timeout; 0: http.timeout */
 	const char *unix_socket; /* connect through this UNIX socket (Docker), or NULL */
+	/*
+	 * TLS material as PEM text in memory, or NULL (a kubeconfig's
+	 * certificate-authority-data, client-certificate-data, client-key-data).
+	 * With ca_pem, that CA alone is trusted for this request, not the
+	 * system's nor http.ca-info.
+	 */
+	const char *ca_pem;
+	const char *client_cert_pem;
+	const char *client_key_pem;
 };
 
 #define HTTP_REQUEST_INIT { .headers = STRVEC_INIT }

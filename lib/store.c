@@ -1226,3 +1226,8 @@ int store_check_peek(struct store *st, const char *fingerprint, int *failures, i
 	done(st, stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(st, "cannot read a check");
 }
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}

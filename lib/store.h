@@ -27,6 +27,9 @@ struct store;
 int store_open(struct store **out, const char *path, int64_t busy_timeout_ms);
 void store_free(struct store *st);
 
+/* The file the store lives in. Borrowed. */
+const char *store_path(const struct store *st);
+
 /* $XDG_STATE_HOME/sre/sre.db, or ~/.local/state/sre/sre.db. Caller frees. */
 char *store_default_path(void);
 

@@ -141,9 +141,9 @@ test_expect_success MAN 'sre incident show --help opens the incident man page' '
 	test_cmp expect out
 '
 
-test_expect_success 'sre help scout, which has no man page, prints its usage and exits 0' '
-	sre help scout >out 2>err &&
-	echo "usage: sre scout" >expect &&
+test_expect_success 'sre help diagnose, which has no man page, prints its usage and exits 0' '
+	sre help diagnose >out 2>err &&
+	echo "usage: sre diagnose" >expect &&
 	test_cmp expect out
 '
 

@@ -1,0 +1,529 @@
+/*
+ * docker.c: the Docker source of `sre scout`. It reads the containers of
+ * one Docker Engine (docker.host: its UNIX socket, or tcp://host:port as
+ * plain HTTP) through the Engine API (docker.api-version, default 1.47)
+ * and judges each: exited with an error, killed for memory, failing its
+ * health check, or restarting too often.
+ *
+ * Two steps, each one round: GET /containers/json?all=true lists every
+ * container, then GET /containers/<id>/json inspects, all at once through
+ * http_do_many(), each container the list cannot clear by itself. The
+ * list carries neither RestartCount nor the health check's output, so a
+ * running container is always inspected; what the list alone clears is a
+ * container created or paused, or one that exited with code 0. Findings
+ * are appended only once every inspection has answered: a container left
+ * unjudged would look healthy and resolve its incident.
+ *
+ * Keys read: docker.host, docker.api-version, docker.ignore (names or
+ * shell patterns, separated by commas or blanks, on one or many lines),
+ * scout.docker, scout.max-restarts.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "scout.h"
+#include "strbuf.h"
+
+#define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
+#define DOCKER_DEFAULT_VERSION "1.47"
+#define DOCKER_DEFAULT_MAX_RESTARTS 5
+/* Inspections in flight at once: enough for any host, gentle on dockerd. */
+#define DOCKER_PARALLEL 32
+/* The longest health-check line kept in a summary, in bytes. */
+#define DOCKER_HEALTH_LINE_MAX 200
+
+struct docker_settings {
+	const char *host;    /* as configured, for messages; borrowed */
+	char *socket;        /* the UNIX socket, or NULL over TCP */
+	char *base;          /* "http://localhost/v1.47": what paths follow */
+	long long max_restarts;
+	struct strvec ignore;
+};
+
+/* What the list says of one container; strings borrowed from the list. */
+struct container {
+	const char *id, *name, *image, *state, *service;
+};
+
+int docker_configured(const struct config *cfg)
+{
+	const struct config_entry *e;
+	int on;
+
+	if (config_get_string(cfg, "docker.host"))
+		return 1;
+	e = config_get_entry(cfg, "scout.docker");
+	if (!e)
+		return 0;
+	/* A bad value runs the source, whose error says what is wrong. */
+	return config_parse_bool(e->value, &on) < 0 || on;
+}
+
+static void settings_release(struct docker_settings *s)
+{
+	free(s->socket);
+	free(s->base);
+	strvec_clear(&s->ignore);
+}
+
+/* Every docker.ignore line, split on commas and blanks. */
+static void read_ignore(const struct config *cfg, struct strvec *out)
+{
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const char *v = cfg->entries[i].value;
+
+		if (strcmp(cfg->entries[i].key, "docker.ignore") || !v)
+			continue;
+		while (*v) {
+			size_t n = strcspn(v, ", \t");
+
+			if (n) {
+				char *name = xstrndup(v, n);
+				strvec_push(out, name[0] == '/' ? name + 1 : name);
+				free(name);
+			}
+			v += n;
+			v += strspn(v, ", \t");
+		}
+	}
+}
+
+static int read_settings(const struct config *cfg, struct docker_settings *s,
+			 struct strbuf *err)
+{
+	const char *host = config_get_string(cfg, "docker.host");
+	const char *version = config_get_string(cfg, "docker.api-version");
+	const char *max = config_get_string(cfg, "scout.max-restarts");
+	const char *rest;
+	size_t dot;
+
+	memset(s, 0, sizeof(*s));
+	strvec_init(&s->ignore);
+	s->max_restarts = DOCKER_DEFAULT_MAX_RESTARTS;
+	if (!host) {
+		const struct config_entry *e = config_get_entry(cfg, "scout.docker");
+		int on;
+
+		if (e && config_parse_bool(e->value, &on) < 0) {
+			strbuf_addf(err, "docker: bad boolean value '%s' for scout.docker", e->value);
+			return -1;
+		}
+		host = DOCKER_DEFAULT_HOST;
+	}
+	s->host = host;
+	if (!version)
+		version = DOCKER_DEFAULT_VERSION;
+	dot = strspn(version, "0123456789");
+	if (!dot || version[dot] != '.' || !version[dot + 1] ||
+	    strspn(version + dot + 1, "0123456789") != strlen(version + dot + 1)) {
+		strbuf_addf(err, "docker: bad docker.api-version '%s': want a version such as %s",
+			    version, DOCKER_DEFAULT_VERSION);
+		return -1;
+	}
+	if (max && (config_parse_int(max, &s->max_restarts) < 0 || s->max_restarts < 0)) {
+		strbuf_addf(err, "docker: bad numeric value '%s' for scout.max-restarts", max);
+		return -1;
+	}
+	if (skip_prefix(host, "unix://", &rest) && *rest) {
+		/* curl needs a host in the URL; dockerd ignores it. */
+		s->socket = xstrdup(rest);
+		s->base = xstrfmt("http://localhost/v%s", version);
+	} else if (skip_prefix(host, "tcp://", &rest) && *rest && !strchr(rest, '@')) {
+		size_t n = strcspn(rest, "/");
+		const char *colon = memrchr(rest, ':', n), *bracket = memrchr(rest, ']', n);
+
+		if (!n || strspn(rest + n, "/") != strlen(rest + n)) {
+			strbuf_addf(err, "docker: docker.host '%s' is not tcp://host:port", host);
+			return -1;
+		}
+		/* dockerd's own default for a TCP host without TLS: 2375. */
+		s->base = xstrfmt("http://%.*s%s/v%s", (int)n, rest,
+				  !colon || (bracket && bracket > colon) ? ":2375" : "", version);
+	} else {
+		strbuf_addf(err, "docker: docker.host '%s' is not unix:///path or tcp://host:port",
+			    host);
+		return -1;
+	}
+	read_ignore(cfg, &s->ignore);
+	return 0;
+}
+
+static int is_ignored(const struct docker_settings *s, const char *name)
+{
+	for (size_t i = 0; i < s->ignore.nr; i++)
+		if (!fnmatch(s->ignore.v[i], name, 0))
+			return 1;
+	return 0;
+}
+
+static void request_init(struct http_request *req, const struct docker_settings *s,
+			 const char *url)
+{
+	struct http_request init = HTTP_REQUEST_INIT;
+
+	*req = init;
+	req->method = "GET";
+	req->url = url;
+	req->unix_socket = s->socket;
+	strvec_push(&req->headers, "Accept: application/json");
+}
+
+/* Why the socket cannot be reached, from connect() itself: curl only says
+ * it could not connect, not that the file is missing or not ours to open. */
+static void socket_why(struct strbuf *why, const char *path, const char *curl_error)
+{
+	struct sockaddr_un sa;
+	size_t n = strlen(path);
+	int fd, r, saved;
+
+	if (n >= sizeof(sa.sun_path)) {
+		strbuf_addstr(why, "the socket path is too long");
+		return;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		strbuf_addstr(why, curl_error);
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n + 1);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	saved = errno;
+	close(fd);
+	strbuf_addstr(why, r < 0 ? strerror(saved) : curl_error);
+}
+
+/* The one line of a failed call: "docker: <host>: <why>". */
+static void explain(struct strbuf *err, const struct docker_settings *s, const char *what,
+		    const struct http_response *res)
+{
+	strbuf_addf(err, "docker: %s: ", s->host);
+	if (what)
+		strbuf_addf(err, "%s: ", what);
+	if (!res->status) {
+		if (s->socket && res->outcome == HTTP_TRANSIENT)
+			socket_why(err, s->socket, res->error.buf);
+		else
+			strbuf_addstr(err, res->error.buf);
+		return;
+	}
+	strbuf_addf(err, "HTTP %ld", res->status);
+	{
+		/* The Engine's errors are {"message": "..."}: show the message. */
+		cJSON *body = cJSON_ParseWithLength(res->body.buf, res->body.len);
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "message"));
+
+		if (msg && *msg)
+			strbuf_addf(err, ": %.*s", (int)strcspn(msg, "\r\n"), msg);
+		cJSON_Delete(body);
+	}
+}
+
+static const char *get_string(const cJSON *obj, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+static long long get_int(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+}
+
+static int get_bool(const cJSON *obj, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+/*
+ * The container's own name from the list's Names: without the leading
+ * "/", and not one of the "/other/name" aliases that legacy links add.
+ */
+static const char *summary_name(const cJSON *summary)
+{
+	const cJSON *n;
+	const char *best = NULL;
+
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(summary, "Names")) {
+		const char *s = cJSON_GetStringValue(n);
+
+		if (!s)
+			continue;
+		if (*s == '/')
+			s++;
+		if (!best || (strchr(best, '/') && !strchr(s, '/')))
+			best = s;
+	}
+	return best;
+}
+
+/*
+ * Does the list leave something to look at? Running containers hide
+ * their restart count and health output; an exit code other than 0, a
+ * restart or a dead container are what we are here for.
+ */
+static int needs_inspect(const char *state, const char *status)
+{
+	if (!strcmp(state, "created") || !strcmp(state, "paused") || !strcmp(state, "removing"))
+		return 0;
+	if (!strcmp(state, "exited"))
+		return !status || !starts_with(status, "Exited (0)");
+	return 1;
+}
+
+/*
+ * The last health check's output as one line: its last non-blank line
+ * (curl's progress meter comes first, its error last), blanks trimmed,
+ * control characters made spaces, cut at a character boundary.
+ */
+static void health_line(struct strbuf *out, const char *output)
+{
+	const char *start = NULL, *end = NULL;
+	size_t n;
+
+	while (*output) {
+		size_t len = strcspn(output, "\r\n");
+		const char *b = output, *e = output + len;
+
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		if (e > b) {
+			start = b;
+			end = e;
+		}
+		output += len;
+		output += strspn(output, "\r\n");
+	}
+	if (!start)
+		return;
+	n = (size_t)(end - start);
+	if (n > DOCKER_HEALTH_LINE_MAX) {
+		n = DOCKER_HEALTH_LINE_MAX;
+		while (n && ((unsigned char)start[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)start[i];
+		strbuf_addch(out, ch < 0x20 || ch == 0x7f ? ' ' : ch);
+	}
+	if (n < (size_t)(end - start))
+		strbuf_addstr(out, "...");
+}
+
+static cJSON *evidence(const struct container *c, const cJSON *state, long long restarts,
+		       const char *health)
+{
+	cJSON *ev = cJSON_CreateObject();
+	const char *status = get_string(state, "Status");
+
+	cJSON_AddStringToObject(ev, "id", c->id);
+	cJSON_AddStringToObject(ev, "name", c->name);
+	cJSON_AddStringToObject(ev, "image", c->image ? c->image : "");
+	cJSON_AddStringToObject(ev, "state", status ? status : c->state);
+	cJSON_AddNumberToObject(ev, "exit_code", (double)get_int(state, "ExitCode"));
+	cJSON_AddBoolToObject(ev, "oom_killed", get_bool(state, "OOMKilled"));
+	cJSON_AddNumberToObject(ev, "restart_count", (double)restarts);
+	if (health)
+		cJSON_AddStringToObject(ev, "health", health);
+	else
+		cJSON_AddNullToObject(ev, "health");
+	return ev;
+}
+
+static struct finding *add(struct findings *out, const struct container *c, const char *signal,
+			   enum incident_severity severity, cJSON *ev)
+{
+	char *check = xstrfmt("container/%s", c->name);
+	struct finding *f = finding_add(out, "docker", check, c->service, signal);
+
+	free(check);
+	f->failing = 1;
+	f->severity = severity;
+	f->evidence = ev;
+	return f;
+}
+
+/* Judge one inspected container: zero or more failing findings; -1 when
+ * the answer is no container at all. */
+static int judge(const struct docker_settings *s, const struct container *c,
+		  const cJSON *inspect, struct findings *out)
+{
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(inspect, "State");
+	const cJSON *health = cJSON_GetObjectItemCaseSensitive(state, "Health");
+	const char *status = get_string(state, "Status");
+	const char *health_status = get_string(health, "Status");
+	long long code = get_int(state, "ExitCode");
+	long long restarts = get_int(inspect, "RestartCount");
+	int oom = get_bool(state, "OOMKilled");
+	struct finding *f;
+
+	if (!cJSON_IsObject(state))
+		return -1;
+	if (status && !strcmp(status, "exited") && code) {
+		f = add(out, c, "exited", code == 137 && oom ? SEVERITY_HIGH : SEVERITY_MEDIUM,
+			evidence(c, state, restarts, health_status));
+		finding_summary(f, "container %s exited with code %lld%s", c->name, code,
+				oom ? " (OOMKilled)" : "");
+	}
+	if (oom) {
+		f = add(out, c, "oomkilled", SEVERITY_HIGH,
+			evidence(c, state, restarts, health_status));
+		finding_summary(f, "container %s was killed for running out of memory (exit code %lld)",
+				c->name, code);
+	}
+	if (health_status && !strcmp(health_status, "unhealthy")) {
+		const cJSON *log = cJSON_GetObjectItemCaseSensitive(health, "Log");
+		const char *output = get_string(cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1),
+						"Output");
+		struct strbuf line = STRBUF_INIT;
+		cJSON *ev = evidence(c, state, restarts, health_status);
+
+		if (output)
+			health_line(&line, output);
+		cJSON_AddNumberToObject(ev, "failing_streak", (double)get_int(health, "FailingStreak"));
+		cJSON_AddStringToObject(ev, "health_output", line.buf);
+		f = add(out, c, "unhealthy", SEVERITY_HIGH, ev);
+		if (line.len)
+			finding_summary(f, "container %s is unhealthy: %s", c->name, line.buf);
+		else
+			finding_summary(f, "container %s is unhealthy (%lld failed checks in a row)",
+					c->name, get_int(health, "FailingStreak"));
+		strbuf_release(&line);
+	}
+	if (get_bool(state, "Restarting") || restarts > s->max_restarts) {
+		f = add(out, c, "restarting", SEVERITY_MEDIUM,
+			evidence(c, state, restarts, health_status));
+		if (get_bool(state, "Restarting"))
+			finding_summary(f, "container %s is restarting (exit code %lld, %lld restart%s)",
+					c->name, code, restarts, restarts == 1 ? "" : "s");
+		else
+			finding_summary(f, "container %s has restarted %lld times (scout.max-restarts is %lld)",
+					c->name, restarts, s->max_restarts);
+	}
+	return 0;
+}
+
+int docker_collect(const struct config *cfg, struct http_client *http,
+		   struct findings *out, struct strbuf *err)
+{
+	struct findings found = FINDINGS_INIT;
+	struct docker_settings s;
+	struct http_request list_req;
+	struct http_response list_res = HTTP_RESPONSE_INIT;
+	struct http_request *reqs = NULL;
+	struct http_response *res = NULL;
+	struct container *cs = NULL;
+	char **urls = NULL;
+	cJSON *list = NULL, *item;
+	size_t n = 0, alloc = 0;
+	char *url;
+	int ret = -1;
+
+	if (read_settings(cfg, &s, err) < 0) {
+		settings_release(&s);
+		return -1;
+	}
+	url = xstrfmt("%s/containers/json?all=true", s.base);
+	request_init(&list_req, &s, url);
+	if (http_do(http, &list_req, &list_res) < 0 || list_res.status != 200) {
+		explain(err, &s, NULL, &list_res);
+		goto out;
+	}
+	list = cJSON_ParseWithLength(list_res.body.buf, list_res.body.len);
+	if (!cJSON_IsArray(list)) {
+		strbuf_addf(err, "docker: %s: the container list is not a JSON array", s.host);
+		goto out;
+	}
+
+	cJSON_ArrayForEach(item, list) {
+		struct container c;
+		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(item, "Labels");
+
+		c.id = get_string(item, "Id");
+		c.name = summary_name(item);
+		c.image = get_string(item, "Image");
+		c.state = get_string(item, "State");
+		c.service = get_string(labels, "com.docker.compose.service");
+		if (!c.id || !*c.id || !c.name || !*c.name || !c.state)
+			continue;
+		if (!c.service || !*c.service)
+			c.service = c.name;
+		if (is_ignored(&s, c.name) || !needs_inspect(c.state, get_string(item, "Status")))
+			continue;
+		ALLOC_GROW(cs, n + 1, alloc);
+		cs[n++] = c;
+	}
+
+	reqs = xcalloc(n ? n : 1, sizeof(*reqs));
+	res = xcalloc(n ? n : 1, sizeof(*res));
+	urls = xcalloc(n ? n : 1, sizeof(*urls));
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf u = STRBUF_INIT;
+		struct http_response init = HTTP_RESPONSE_INIT;
+
+		strbuf_addf(&u, "%s/containers/", s.base);
+		http_urlencode(&u, cs[i].id);
+		strbuf_addstr(&u, "/json");
+		urls[i] = strbuf_detach(&u, NULL);
+		request_init(&reqs[i], &s, urls[i]);
+		res[i] = init;
+	}
+	if (n)
+		http_do_many(http, reqs, res, n, DOCKER_PARALLEL);
+	/* Every container judged, or none: see the top of the file. */
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].outcome != HTTP_OK || (res[i].status != 200 && res[i].status != 404)) {
+			char *what = xstrfmt("inspecting %s", cs[i].name);
+
+			explain(err, &s, what, &res[i]);
+			free(what);
+			goto out;
+		}
+	}
+	ret = 0;
+	for (size_t i = 0; i < n && !ret; i++) {
+		cJSON *inspect;
+
+		if (res[i].status == 404)
+			continue; /* removed since the list: nothing left to judge */
+		inspect = cJSON_ParseWithLength(res[i].body.buf, res[i].body.len);
+		if (judge(&s, &cs[i], inspect, &found) < 0) {
+			strbuf_addf(err, "docker: %s: inspecting %s: the answer is not a container",
+				    s.host, cs[i].name);
+			ret = -1;
+		}
+		cJSON_Delete(inspect);
+	}
+	/* Handed over whole, so that a failure appends nothing. */
+	for (size_t i = 0; i < found.nr && !ret; i++) {
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr++] = found.v[i];
+	}
+	if (!ret)
+		found.nr = 0;
+out:
+	for (size_t i = 0; i < n && reqs; i++) {
+		http_request_release(&reqs[i]);
+		http_response_release(&res[i]);
+		free(urls[i]);
+	}
+	free(reqs);
+	free(res);
+	free(urls);
+	free(cs);
+	findings_clear(&found);
+	cJSON_Delete(list);
+	http_request_release(&list_req);
+	http_response_release(&list_res);
+	free(url);
+	settings_release(&s);
+	return ret;
+}

@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""docker.py: a fake Docker Engine for sre's tests, standard library only.
+
+    python3 tests/fakes/docker.py --socket PATH --port-file F --log F
+                                  [--data F] [--lifetime SECONDS]
+
+It listens on the UNIX socket PATH, as dockerd does on /var/run/docker.sock
+(not on TCP), and writes "ready" to --port-file once it listens. It answers
+the two calls `sre scout` makes, shaped field for field like the Engine
+API v1.47 (moby's api/docs/v1.47.yaml):
+
+    GET /containers/json[?all=true]     ContainerSummary list; without
+                                        all, only running containers
+    GET /containers/<id>/json           the inspect object; <id> is the
+                                        full id, a unique prefix or a name;
+                                        404 {"message": "No such container:
+                                        <id>"} otherwise
+
+each also under /v<version>/ (1.24 to 1.47; a newer version gets 400
+"client version 1.48 is too new. Maximum supported API version is 1.47"),
+plus GET /_ping. Any other path gets 404 {"message": "page not found"}.
+
+The containers come from --data, a compact JSON list the fake expands:
+
+    [{"name": "shop-checkout-1",          required; Id derived from it
+      "image": "shop/checkout:1.4",       default "busybox:latest"
+      "state": "exited",                  created|running|paused|restarting|
+                                          exited|dead (default running)
+      "exit_code": 137, "oom_killed": true, "error": "",
+      "restart_count": 0,
+      "health": "unhealthy",              none (default: no healthcheck)|
+                                          starting|healthy|unhealthy
+      "health_output": "curl: (7) ...",   the last probe's Output
+      "failing_streak": 3,
+      "compose": "shop/checkout",         compose project/service labels
+      "labels": {"k": "v"}}]              more labels
+
+Every request but the /_fake/ ones is appended to --log as one JSON line:
+{"method", "path" (as received), "query" (raw), "headers" (lower-case
+names), "body"}.
+
+Control endpoints, for tests:
+    POST /_fake/set   a compact list as above: the containers from now on
+    POST /_fake/fail  {"method": "GET", "path": "<regex>", "status": 500,
+                       "body": {"message": "..."}, "times": 1}
+                      the next `times` matching requests get that answer
+    GET /_fake/state  the compact list
+
+It exits after --lifetime seconds (default 120) or on SIGTERM.
+"""
+import hashlib
+import json
+import os
+import re
+import signal
+import socketserver
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+
+import fakeserver  # the command line every fake shares
+
+MIN_VERSION, MAX_VERSION = (1, 24), (1, 47)
+NOW = time.time()
+
+args = None
+lock = threading.Lock()
+containers = []  # the compact list
+failures = []    # queued answers from /_fake/fail
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%09dZ" % (int(t * 1e9) % 10**9)
+
+
+def human(seconds):
+    """go-units' HumanDuration, which dockerd's Status strings use."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return "%d seconds" % s
+    m = s // 60
+    if m == 1:
+        return "About a minute"
+    if m < 60:
+        return "%d minutes" % m
+    h = round(s / 3600)
+    if h == 1:
+        return "About an hour"
+    if h < 48:
+        return "%d hours" % h
+    return "%d days" % (h // 24)
+
+
+def container_id(c):
+    return c.get("id") or hashlib.sha256(c["name"].encode()).hexdigest()
+
+
+def labels(c):
+    out = {}
+    if c.get("compose"):
+        project, _, service = c["compose"].partition("/")
+        out.update({
+            "com.docker.compose.config-hash":
+                hashlib.sha256(c["compose"].encode()).hexdigest(),
+            "com.docker.compose.container-number": "1",
+            "com.docker.compose.depends_on": "",
+            "com.docker.compose.image": "sha256:" + image_id(c)[7:],
+            "com.docker.compose.oneoff": "False",
+            "com.docker.compose.project": project,
+            "com.docker.compose.project.config_files": "/srv/%s/compose.yaml" % project,
+            "com.docker.compose.project.working_dir": "/srv/%s" % project,
+            "com.docker.compose.service": service,
+            "com.docker.compose.version": "2.29.7",
+        })
+    out.update(c.get("labels") or {})
+    return out
+
+
+def image_id(c):
+    return "sha256:" + hashlib.sha256(c.get("image", "busybox:latest").encode()).hexdigest()
+
+
+def times(c):
+    """(created, started, finished) in seconds since the epoch."""
+    created = NOW - 86400
+    started = NOW - 7200 if c.get("state", "running") != "restarting" else NOW - 40
+    finished = NOW - 300 if c.get("state") in ("exited", "dead", "restarting") else 0
+    if c.get("state") == "restarting":
+        finished = NOW - 3
+    return created, started, finished
+
+
+def state_of(c):
+    """The inspect State object."""
+    st = c.get("state", "running")
+    created, started, finished = times(c)
+    running = st in ("running", "paused", "restarting")
+    state = {
+        "Status": st,
+        "Running": running,
+        "Paused": st == "paused",
+        "Restarting": st == "restarting",
+        "OOMKilled": bool(c.get("oom_killed")),
+        "Dead": st == "dead",
+        "Pid": 4242 if st in ("running", "paused") else 0,
+        "ExitCode": c.get("exit_code", 0) if st != "running" else 0,
+        "Error": c.get("error", ""),
+        "StartedAt": rfc3339(started) if st != "created" else "0001-01-01T00:00:00Z",
+        "FinishedAt": rfc3339(finished) if finished else "0001-01-01T00:00:00Z",
+    }
+    health = c.get("health")
+    if health and health != "none":
+        log = []
+        streak = c.get("failing_streak", 3 if health == "unhealthy" else 0)
+        for i in range(5 if health != "starting" else 1):
+            t = NOW - 30 * (5 - i)
+            failed = health == "unhealthy" and i >= 5 - max(streak, 1)
+            log.append({
+                "Start": rfc3339(t),
+                "End": rfc3339(t + 0.1),
+                "ExitCode": 1 if failed else 0,
+                "Output": c.get("health_output", "") if failed or i == 4 else "",
+            })
+        state["Health"] = {"Status": health, "FailingStreak": streak, "Log": log}
+    return state
+
+
+def status_text(c):
+    """The list's Status, as dockerd's State.String() writes it."""
+    st = c.get("state", "running")
+    created, started, finished = times(c)
+    if st in ("running", "paused", "restarting"):
+        if st == "paused":
+            return "Up %s (Paused)" % human(NOW - started)
+        if st == "restarting":
+            return "Restarting (%d) %s ago" % (c.get("exit_code", 0), human(NOW - finished))
+        health = c.get("health")
+        if health and health != "none":
+            word = "health: starting" if health == "starting" else health
+            return "Up %s (%s)" % (human(NOW - started), word)
+        return "Up %s" % human(NOW - started)
+    if st == "dead":
+        return "Dead"
+    if st == "created":
+        return "Created"
+    return "Exited (%d) %s ago" % (c.get("exit_code", 0), human(NOW - finished))
+
+
+def networks(c):
+    n = int(container_id(c)[:2], 16) % 250 + 2
+    net = {
+        "IPAMConfig": None, "Links": None, "Aliases": None,
+        "MacAddress": "02:42:ac:11:00:%02x" % n,
+        "DriverOpts": None,
+        "NetworkID": hashlib.sha256(b"bridge").hexdigest(),
+        "EndpointID": hashlib.sha256(container_id(c).encode()).hexdigest()
+        if c.get("state", "running") == "running" else "",
+        "Gateway": "172.17.0.1", "IPAddress": "172.17.0.%d" % n, "IPPrefixLen": 16,
+        "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "DNSNames": None,
+    }
+    return {"bridge": net}
+
+
+def summary(c):
+    """A ContainerSummary, as GET /containers/json lists it."""
+    created, _, _ = times(c)
+    return {
+        "Id": container_id(c),
+        "Names": ["/" + c["name"]],
+        "Image": c.get("image", "busybox:latest"),
+        "ImageID": image_id(c),
+        "Command": c.get("command", "/docker-entrypoint.sh"),
+        "Created": int(created),
+        "Ports": [],
+        "Labels": labels(c),
+        "State": c.get("state", "running"),
+        "Status": status_text(c),
+        "HostConfig": {"NetworkMode": "bridge"},
+        "NetworkSettings": {"Networks": networks(c)},
+        "Mounts": [],
+    }
+
+
+def inspect(c):
+    """The ContainerInspectResponse of GET /containers/<id>/json."""
+    cid = container_id(c)
+    created, _, _ = times(c)
+    command = c.get("command", "/docker-entrypoint.sh").split()
+    config = {
+        "Hostname": cid[:12], "Domainname": "", "User": "",
+        "AttachStdin": False, "AttachStdout": True, "AttachStderr": True,
+        "Tty": False, "OpenStdin": False, "StdinOnce": False,
+        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        "Cmd": command,
+        "Image": c.get("image", "busybox:latest"),
+        "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None,
+        "Labels": labels(c),
+        "StopSignal": "SIGTERM",
+    }
+    if c.get("health") and c["health"] != "none":
+        config["Healthcheck"] = {"Test": ["CMD-SHELL", "curl -fsS http://localhost/health"],
+                                 "Interval": 30000000000}
+    return {
+        "Id": cid,
+        "Created": rfc3339(created),
+        "Path": command[0],
+        "Args": command[1:],
+        "State": state_of(c),
+        "Image": image_id(c),
+        "ResolvConfPath": "/var/lib/docker/containers/%s/resolv.conf" % cid,
+        "HostnamePath": "/var/lib/docker/containers/%s/hostname" % cid,
+        "HostsPath": "/var/lib/docker/containers/%s/hosts" % cid,
+        "LogPath": "/var/lib/docker/containers/%s/%s-json.log" % (cid, cid),
+        "Name": "/" + c["name"],
+        "RestartCount": c.get("restart_count", 0),
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "docker-default",
+        "ExecIDs": None,
+        "HostConfig": {
+            "Binds": None, "ContainerIDFile": "",
+            "LogConfig": {"Type": "json-file", "Config": {}},
+            "NetworkMode": "bridge", "PortBindings": {},
+            "RestartPolicy": {"Name": c.get("restart_policy", "unless-stopped"),
+                              "MaximumRetryCount": 0},
+            "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None,
+            "Privileged": False, "ReadonlyRootfs": False,
+            "Memory": c.get("memory", 0), "MemorySwap": 0,
+            "OomKillDisable": False, "ShmSize": 67108864,
+        },
+        "GraphDriver": {"Data": None, "Name": "overlay2"},
+        "Mounts": [],
+        "Config": config,
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
+            "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            "EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+            "Networks": networks(c),
+        },
+    }
+
+
+def find(ref):
+    """A container by full id, unique id prefix or name, as dockerd finds one."""
+    name = ref[1:] if ref.startswith("/") else ref
+    for c in containers:
+        if container_id(c) == ref or c["name"] == name:
+            return c
+    matches = [c for c in containers if container_id(c).startswith(ref)]
+    return matches[0] if len(matches) == 1 else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self):
+        return "Docker/27.5.1 (linux)"
+
+    def address_string(self):
+        return "unix"  # a UNIX socket has no client address
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def send(self, status, body, headers=None, content_type="application/json"):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body) + "\n"
+        data = (body or "").encode()
+        self.send_response(status)
+        self.send_header("Api-Version", "%d.%d" % MAX_VERSION)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Docker-Experimental", "false")
+        self.send_header("Ostype", "linux")
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def handle_one(self):
+        raw_path, _, raw_query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        if raw_path.startswith("/_fake/"):
+            return self.control(raw_path, raw_body)
+        with lock:
+            with open(args.log, "a") as f:
+                f.write(json.dumps({
+                    "method": self.command, "path": raw_path, "query": raw_query,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": raw_body}) + "\n")
+            for f in failures:
+                if f["times"] > 0 and f.get("method", self.command) == self.command \
+                        and re.search(f.get("path", ""), raw_path):
+                    f["times"] -= 1
+                    return self.send(f.get("status", 500), f.get("body", ""),
+                                     f.get("headers"))
+            status, body = self.answer(raw_path, raw_query)
+        self.send(status, body, content_type="text/plain; charset=utf-8"
+                  if isinstance(body, str) else "application/json")
+
+    def answer(self, path, query):
+        m = re.match(r"^/v(\d+)\.(\d+)(/.*)$", path)
+        if m:
+            version = (int(m.group(1)), int(m.group(2)))
+            if version > MAX_VERSION:
+                return 400, {"message": "client version %d.%d is too new. Maximum "
+                             "supported API version is %d.%d" % (version + MAX_VERSION)}
+            if version < MIN_VERSION:
+                return 400, {"message": "client version %d.%d is too old. Minimum "
+                             "supported API version is %d.%d, please upgrade your "
+                             "client to a newer version" % (version + MIN_VERSION)}
+            path = m.group(3)
+        if self.command in ("GET", "HEAD") and path == "/_ping":
+            return 200, "OK"
+        if self.command != "GET":
+            return 404, {"message": "page not found"}
+        if path == "/containers/json":
+            params = dict(p.partition("=")[::2] for p in query.split("&") if p)
+            every = params.get("all", "") in ("1", "true", "True")
+            return 200, [summary(c) for c in containers
+                         if every or c.get("state", "running") in
+                         ("running", "paused", "restarting")]
+        m = re.match(r"^/containers/([^/]+)/json$", path)
+        if m:
+            c = find(m.group(1))
+            if not c:
+                return 404, {"message": "No such container: %s" % m.group(1)}
+            return 200, inspect(c)
+        return 404, {"message": "page not found"}
+
+    def control(self, path, raw_body):
+        global containers
+        if path == "/_fake/state" and self.command == "GET":
+            with lock:
+                return self.send(200, containers)
+        try:
+            body = json.loads(raw_body)
+        except ValueError:
+            return self.send(400, {"message": "the body is not JSON"})
+        if path == "/_fake/set" and self.command == "POST":
+            if not isinstance(body, list) or not all(
+                    isinstance(c, dict) and "name" in c for c in body):
+                return self.send(400, {"message": "want a list of {\"name\": ...}"})
+            with lock:
+                containers = body
+            return self.send(200, {"containers": len(body)})
+        if path == "/_fake/fail" and self.command == "POST":
+            body.setdefault("times", 1)
+            with lock:
+                failures.append(body)
+            return self.send(201, {"queued": body})
+        return self.send(404, {"message": "no such control endpoint"})
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_one
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    # dockerd listens with the kernel's somaxconn; socketserver's 5 would
+    # refuse (EAGAIN) a client that inspects many containers at once.
+    request_queue_size = 128
+
+
+def main():
+    global args, containers
+    p = fakeserver.arguments("a fake Docker Engine on a UNIX socket")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--data")
+    args = p.parse_args()
+    if args.data:
+        with open(args.data) as f:
+            containers = json.load(f)
+    if os.path.exists(args.socket):
+        os.unlink(args.socket)
+    server = Server(args.socket, Handler)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("ready\n")
+    os.replace(tmp, args.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,545 @@
+#!/usr/bin/env python3
+"""kubernetes.py: a fake Kubernetes API server for sre's tests, standard library only.
+
+    python3 tests/fakes/kubernetes.py --port-file F --log F [--lifetime SECONDS]
+                                      --cert F --key F [--client-ca F]
+                                      [--token T] [--data F]
+
+It listens on 127.0.0.1 (a free port, written to --port-file once it
+listens) and speaks HTTPS with the certificate and key given (the test
+makes a throwaway CA and a certificate for 127.0.0.1 with openssl), so the
+client really verifies the server with the CA of its kubeconfig. A request
+is let in when it carries "Authorization: Bearer <--token>", or, with
+--client-ca, a client certificate that CA signed; any other gets the API
+server's 401 Status. Plain HTTP on the same port gets Go's answer to it,
+400 "Client sent an HTTP request to an HTTPS server.", but for the
+/_fake/ endpoints, which answer over either (the tests' own calls are
+plain HTTP).
+
+It answers
+    GET /api/v1/namespaces/<ns>/pods     a PodList
+    GET /api/v1/namespaces/<ns>/events   an EventList
+(fieldSelector honoured: "type=Warning", "reason!=X", ..., as the API
+server does; an unknown field gets its 400 "field label not supported")
+with objects shaped field for field on pods and events captured from real
+clusters (tests/../fixtures: argo gitops-engine, flanksource is-healthy,
+k9s): metadata with uid, resourceVersion, labels, ownerReferences and
+creationTimestamp; spec.containers with image and resources; status with
+phase, conditions (type, status, lastProbeTime, lastTransitionTime, reason,
+message), containerStatuses (state, lastState, ready, restartCount, image,
+imageID, containerID, started), startTime, reason and message. A namespace
+it does not know lists as empty, as a real one does.
+
+The data (--data F, or POST /_fake/set) is a compact JSON form the fake
+expands:
+
+    {"<namespace>": {
+       "pods": [{"name": "checkout-7d9f8b6c5d-x2x4p",
+                 "labels": {"app": "checkout"},              (optional)
+                 "owner": "ReplicaSet/checkout-7d9f8b6c5d",  (optional: Kind/name)
+                 "phase": "Running",                         (default Running)
+                 "reason": "Evicted", "message": "...",      (the pod's own, optional)
+                 "conditions": {"Ready": {"status": "False", "since": "<RFC 3339>",
+                                          "reason": "...", "message": "..."}},
+                 "containers": [{"name": "app", "image": "shop/checkout:1.4",
+                                 "limits": {"memory": "256Mi"}, "requests": {...},
+                                 "state": {"waiting": {"reason": "CrashLoopBackOff",
+                                                       "message": "..."}},
+                                 "lastState": {"terminated": {"reason": "OOMKilled",
+                                               "exitCode": 137, "finishedAt": "..."}},
+                                 "ready": false, "restartCount": 7}],
+                 "initContainers": [...]}],
+       "events": [{"object": "Pod/checkout-7d9f8b6c5d-x2x4p", "type": "Warning",
+                   "reason": "BackOff", "message": "...", "count": 12,
+                   "lastTimestamp": "<RFC 3339>", "component": "kubelet"}]}}
+
+Conditions left out are derived from the phase and the containers as the
+kubelet sets them (a Pending pod whose PodScheduled is False has only that
+condition, and no node, IPs or container statuses, as the scheduler leaves
+it).
+
+Every request but the /_fake/ ones is appended to --log as one JSON line:
+{"method", "path", "query", "headers" (lower-case names), "body", "tls"
+(true or false), "client" (the client certificate's CN, or null)}.
+
+Control endpoints, for tests:
+    POST /_fake/set   the data above, replacing what the fake serves
+    GET /_fake/state  the data as it stands
+    POST /_fake/fail  {"method": "GET", "path": "<regex>", "status": 403,
+                       "headers": {...}, "body": "<text or JSON>", "times": 1}
+                      the next `times` matching requests get that answer
+
+It exits after --lifetime seconds (default 120) or on SIGTERM.
+"""
+import hashlib
+import json
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qsl, unquote
+
+import fakeserver  # the command line and life every fake shares
+
+args = None
+ctx = None
+lock = threading.Lock()
+failures = []          # queued answers from /_fake/fail
+data = {}              # the compact form, per namespace
+START = time.time()
+NODE = "worker-1"
+LIST = re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|events)$")
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def uid(*parts):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def hexid(*parts, n=64):
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def resource_version():
+    # Monotonic, as etcd's revision is; the same for a list and its items' era.
+    return str(100000 + int((time.time() - START) * 1000))
+
+
+def status(code, reason, message, details=None):
+    s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+         "message": message, "reason": reason}
+    if details is not None:
+        s["details"] = details
+    s["code"] = code
+    return s
+
+
+# ---- expanding the compact form ----
+
+OWNER_API = {"ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+             "Deployment": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1",
+             "Node": "v1"}
+
+
+def expand_state(st, container_id, started):
+    """A compact state ({"waiting"|"running"|"terminated": {...}}) in the API's form."""
+    if not st:
+        return {}
+    if "waiting" in st:
+        w = st["waiting"] or {}
+        out = {"reason": w.get("reason", "ContainerCreating")}
+        if w.get("message"):
+            out["message"] = w["message"]
+        return {"waiting": out}
+    if "running" in st:
+        return {"running": {"startedAt": (st["running"] or {}).get("startedAt", started)}}
+    t = st.get("terminated") or {}
+    out = {"containerID": container_id, "exitCode": t.get("exitCode", 0),
+           "finishedAt": t.get("finishedAt", iso(time.time() - 60)),
+           "reason": t.get("reason", "Completed"),
+           "startedAt": t.get("startedAt", started)}
+    if t.get("message"):
+        out["message"] = t["message"]
+    return {"terminated": out}
+
+
+def image_id(image):
+    """The digest form containerd reports: docker.io/library/ added to a short name."""
+    repo = image.rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image
+    first = repo.split("/")[0]
+    if "/" not in repo:
+        repo = "docker.io/library/" + repo
+    elif "." not in first and ":" not in first and first != "localhost":
+        repo = "docker.io/" + repo
+    return repo + "@sha256:" + hexid(image)
+
+
+def expand_pod(ns, p):
+    name = p["name"]
+    created = p.get("created", iso(START - 3600))
+    phase = p.get("phase", "Running")
+    labels = dict(p.get("labels", {}))
+    meta = {"creationTimestamp": created}
+    owner = p.get("owner")
+    if owner:
+        kind, _, oname = owner.partition("/")
+        meta["generateName"] = oname + "-"
+        if kind == "ReplicaSet" and "pod-template-hash" not in labels and "-" in oname:
+            labels["pod-template-hash"] = oname.rsplit("-", 1)[1]
+    if labels:
+        meta["labels"] = labels
+    meta.update({"name": name, "namespace": ns})
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": OWNER_API.get(kind, "v1"),
+                                    "blockOwnerDeletion": True, "controller": True,
+                                    "kind": kind, "name": oname,
+                                    "uid": uid(ns, kind, oname)}]
+    meta["resourceVersion"] = resource_version()
+    meta["uid"] = uid(ns, "Pod", name)
+
+    conds_given = p.get("conditions", {})
+    sched = conds_given.get("PodScheduled", {})
+    unscheduled = phase == "Pending" and sched.get("status") == "False"
+
+    spec_containers = []
+    statuses = {"containers": [], "initContainers": []}
+    for listname in ("initContainers", "containers"):
+        for c in p.get(listname, []):
+            resources = {}
+            if c.get("limits"):
+                resources["limits"] = c["limits"]
+            if c.get("requests") or c.get("limits"):
+                resources["requests"] = c.get("requests", c.get("limits"))
+            spec = {"image": c.get("image", "registry.example/%s:1.0" % c["name"]),
+                    "imagePullPolicy": "IfNotPresent", "name": c["name"],
+                    "resources": resources,
+                    "terminationMessagePath": "/dev/termination-log",
+                    "terminationMessagePolicy": "File",
+                    "volumeMounts": [{"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                      "name": "kube-api-access-" + hexid(ns, name, n=5),
+                                      "readOnly": True}]}
+            spec_containers.append((listname, spec))
+            if unscheduled:
+                continue
+            cid = "containerd://" + hexid(ns, name, c["name"])
+            started_at = iso(START - 3500)
+            state = c.get("state", {"running": {}} if phase == "Running" else
+                          {"waiting": {"reason": "ContainerCreating"}})
+            st = expand_state(state, cid, started_at)
+            last = expand_state(c.get("lastState"), cid, started_at)
+            never_ran = "waiting" in st and not last
+            ready = c.get("ready", "running" in st and phase == "Running")
+            s = {"name": c["name"], "state": st, "lastState": last, "ready": ready,
+                 "restartCount": c.get("restartCount", 0), "image": spec["image"],
+                 "imageID": "" if never_ran else image_id(spec["image"]),
+                 "started": "running" in st}
+            if not never_ran:
+                s["containerID"] = cid
+            statuses[listname].append(s)
+
+    spec = {"containers": [s for l, s in spec_containers if l == "containers"],
+            "dnsPolicy": "ClusterFirst", "enableServiceLinks": True}
+    inits = [s for l, s in spec_containers if l == "initContainers"]
+    if inits:
+        spec["initContainers"] = inits
+    if not unscheduled:
+        spec["nodeName"] = NODE
+    spec.update({"preemptionPolicy": "PreemptLowerPriority", "priority": 0,
+                 "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                 "securityContext": {}, "serviceAccount": "default",
+                 "serviceAccountName": "default", "terminationGracePeriodSeconds": 30,
+                 "tolerations": [{"effect": "NoExecute", "key": "node.kubernetes.io/not-ready",
+                                  "operator": "Exists", "tolerationSeconds": 300},
+                                 {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable",
+                                  "operator": "Exists", "tolerationSeconds": 300}],
+                 "volumes": [{"name": "kube-api-access-" + hexid(ns, name, n=5),
+                              "projected": {"defaultMode": 420, "sources": [
+                                  {"serviceAccountToken": {"expirationSeconds": 3607,
+                                                           "path": "token"}},
+                                  {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                                 "name": "kube-root-ca.crt"}}]}}]})
+
+    # The conditions the kubelet and scheduler would set, then the test's own.
+    all_ready = all(s["ready"] for s in statuses["containers"]) and phase == "Running"
+    unready = [s["name"] for s in statuses["containers"] if not s["ready"]]
+    derived = []
+    if not unscheduled:
+        derived.append(("PodReadyToStartContainers", "True" if phase == "Running" else "False",
+                        None, None))
+        derived.append(("Initialized", "True", None, None))
+        for t in ("Ready", "ContainersReady"):
+            if all_ready:
+                derived.append((t, "True", None, None))
+            elif phase == "Failed" or phase == "Succeeded":
+                derived.append((t, "False", "PodFailed" if phase == "Failed" else "PodCompleted",
+                                None))
+            else:
+                derived.append((t, "False", "ContainersNotReady",
+                                "containers with unready status: [%s]" % " ".join(unready)))
+    derived.append(("PodScheduled", "True", None, None))
+    conditions = []
+    for t, st, reason, message in derived:
+        g = conds_given.get(t, {})
+        c = {"lastProbeTime": None,
+             "lastTransitionTime": g.get("since", created),
+             "status": g.get("status", st), "type": t}
+        reason = g.get("reason", reason if "status" not in g or g["status"] == st else None)
+        message = g.get("message", message if "status" not in g or g["status"] == st else None)
+        if message:
+            c["message"] = message
+        if reason:
+            c["reason"] = reason
+        conditions.append(c)
+
+    status_ = {"conditions": conditions}
+    if statuses["containers"]:
+        status_["containerStatuses"] = statuses["containers"]
+    if not unscheduled:
+        status_["hostIP"] = "10.0.0.11"
+        status_["hostIPs"] = [{"ip": "10.0.0.11"}]
+    if statuses["initContainers"]:
+        status_["initContainerStatuses"] = statuses["initContainers"]
+    if p.get("message"):
+        status_["message"] = p["message"]
+    status_["phase"] = phase
+    if not unscheduled and phase != "Pending":
+        ip = "10.244.%d.%d" % (int(hexid(ns, name, n=2), 16) % 250, int(hexid(name, n=2), 16) % 250)
+        status_["podIP"] = ip
+        status_["podIPs"] = [{"ip": ip}]
+    status_["qosClass"] = "Burstable" if any(c.get("limits") for c in p.get("containers", [])) \
+        else "BestEffort"
+    if p.get("reason"):
+        status_["reason"] = p["reason"]
+    if not unscheduled:
+        status_["startTime"] = created
+    return {"metadata": meta, "spec": spec, "status": status_}
+
+
+def expand_event(ns, e, pods):
+    kind, _, name = e["object"].partition("/")
+    obj_ns = e.get("namespace", ns)
+    now = time.time()
+    last = e.get("lastTimestamp", iso(now - 30))
+    first = e.get("firstTimestamp", last)
+    pod = next((p for p in pods if p["metadata"]["name"] == name), None) \
+        if kind == "Pod" else None
+    involved = {"apiVersion": OWNER_API.get(kind, "v1")}
+    if pod and pod["spec"]["containers"]:
+        involved["fieldPath"] = "spec.containers{%s}" % pod["spec"]["containers"][0]["name"]
+    involved["kind"] = kind
+    involved["name"] = name
+    if obj_ns:
+        involved["namespace"] = obj_ns
+    involved["resourceVersion"] = resource_version()
+    involved["uid"] = pod["metadata"]["uid"] if pod else uid(obj_ns, kind, name)
+    component = e.get("component", "kubelet" if kind == "Pod" else "controllermanager")
+    ev_name = "%s.%s" % (name, hexid(ns, name, e["reason"], e.get("message", ""), n=16))
+    return {"apiVersion": "v1", "count": e.get("count", 1), "eventTime": None,
+            "firstTimestamp": first, "involvedObject": involved, "kind": "Event",
+            "lastTimestamp": last, "message": e.get("message", ""),
+            "metadata": {"creationTimestamp": first, "name": ev_name, "namespace": ns,
+                         "resourceVersion": resource_version(),
+                         "uid": uid(ns, "Event", ev_name)},
+            "reason": e["reason"], "reportingComponent": component,
+            "reportingInstance": NODE if component == "kubelet" else "",
+            "source": {"component": component, "host": NODE} if component == "kubelet"
+            else {"component": component},
+            "type": e.get("type", "Warning")}
+
+
+# ---- field selectors, as the API server applies them ----
+
+EVENT_FIELDS = {
+    "type": lambda o: o["type"], "reason": lambda o: o["reason"],
+    "source": lambda o: o["source"]["component"],
+    "reportingComponent": lambda o: o["reportingComponent"],
+    "metadata.name": lambda o: o["metadata"]["name"],
+    "metadata.namespace": lambda o: o["metadata"]["namespace"],
+    "involvedObject.kind": lambda o: o["involvedObject"].get("kind", ""),
+    "involvedObject.name": lambda o: o["involvedObject"].get("name", ""),
+    "involvedObject.namespace": lambda o: o["involvedObject"].get("namespace", ""),
+    "involvedObject.uid": lambda o: o["involvedObject"].get("uid", ""),
+    "involvedObject.apiVersion": lambda o: o["involvedObject"].get("apiVersion", ""),
+    "involvedObject.fieldPath": lambda o: o["involvedObject"].get("fieldPath", ""),
+}
+POD_FIELDS = {
+    "metadata.name": lambda o: o["metadata"]["name"],
+    "metadata.namespace": lambda o: o["metadata"]["namespace"],
+    "spec.nodeName": lambda o: o["spec"].get("nodeName", ""),
+    "spec.restartPolicy": lambda o: o["spec"]["restartPolicy"],
+    "spec.schedulerName": lambda o: o["spec"]["schedulerName"],
+    "spec.serviceAccountName": lambda o: o["spec"]["serviceAccountName"],
+    "status.phase": lambda o: o["status"]["phase"],
+    "status.podIP": lambda o: o["status"].get("podIP", ""),
+}
+
+
+def select(items, selector, fields):
+    """Filter items by a fieldSelector; raises ValueError with the API's message."""
+    terms = []
+    for term in filter(None, selector.split(",")):
+        m = re.match(r"^([^=!]+)(==|!=|=)(.*)$", term)
+        if not m:
+            raise ValueError("invalid field selector: %s" % term)
+        key, op, value = m.groups()
+        if key not in fields:
+            raise ValueError("field label not supported: %s" % key)
+        terms.append((fields[key], op, value))
+    return [o for o in items
+            if all((f(o) == v) == (op != "!=") for f, op, v in terms)]
+
+
+# ---- HTTP ----
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    tls = False
+    client = None
+
+    def setup(self):
+        # TLS or plain HTTP, told apart by the first byte (a handshake is 0x16).
+        self.request.settimeout(10)
+        try:
+            first = self.request.recv(1, socket.MSG_PEEK)
+        except OSError:
+            first = b""
+        self.handshake_failed = False
+        if first == b"\x16":
+            try:
+                self.request = ctx.wrap_socket(self.request, server_side=True)
+                self.tls = True
+                cert = self.request.getpeercert()
+                if cert:
+                    for rdn in cert.get("subject", ()):
+                        for k, v in rdn:
+                            if k == "commonName":
+                                self.client = v
+            except (ssl.SSLError, OSError):
+                self.handshake_failed = True  # the client refused us, or we it
+        super().setup()
+
+    def handle(self):
+        if not self.handshake_failed:
+            super().handle()
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def send_response(self, code, message=None):
+        # The API server sends no Server header.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def send(self, code, body, headers=None, content_type="application/json"):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body, separators=(",", ":"))
+        data_ = (body or "").encode()
+        self.send_response(code)
+        self.send_header("Audit-Id", str(uuid.uuid4()))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.send_header("Content-Type", content_type)
+        if code != 401:
+            self.send_header("X-Kubernetes-Pf-Flowschema-Uid", uid("flowschema", "global-default"))
+            self.send_header("X-Kubernetes-Pf-Prioritylevel-Uid", uid("prioritylevel", "global-default"))
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.send_header("Content-Length", str(len(data_)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data_)
+
+    def authorized(self):
+        auth = self.headers.get("Authorization", "")
+        if args.token and auth == "Bearer " + args.token:
+            return True
+        return self.client is not None
+
+    def handle_one(self):
+        raw_path, _, raw_query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        if raw_path.startswith("/_fake/"):
+            return self.control(raw_path, raw_body)
+        if not self.tls:
+            # What Go's net/http answers, then it hangs up.
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.0 400 Bad Request\r\n\r\n"
+                             b"Client sent an HTTP request to an HTTPS server.\n")
+            return
+        with lock:
+            with open(args.log, "a") as f:
+                f.write(json.dumps({
+                    "method": self.command, "path": raw_path, "query": raw_query,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": raw_body, "tls": self.tls, "client": self.client}) + "\n")
+            for f in failures:
+                if f["times"] > 0 and f.get("method", self.command) == self.command \
+                        and re.search(f.get("path", ""), raw_path):
+                    f["times"] -= 1
+                    return self.send(f.get("status", 500), f.get("body", ""), f.get("headers"))
+            snapshot = json.loads(json.dumps(data))
+        if not self.authorized():
+            return self.send(401, status(401, "Unauthorized", "Unauthorized"))
+        m = LIST.match(raw_path)
+        if not m or self.command != "GET":
+            if m:
+                return self.send(405, status(405, "MethodNotAllowed",
+                                             "the server does not allow this method on the "
+                                             "requested resource", {}))
+            return self.send(404, status(404, "NotFound",
+                                         "the server could not find the requested resource",
+                                         {}))
+        ns, what = unquote(m.group(1)), m.group(2)
+        query = dict(parse_qsl(raw_query))
+        spec = snapshot.get(ns, {})
+        pods = [expand_pod(ns, p) for p in spec.get("pods", [])]
+        if what == "pods":
+            items, kind, fields = pods, "PodList", POD_FIELDS
+        else:
+            items = [expand_event(ns, e, pods) for e in spec.get("events", [])]
+            kind, fields = "EventList", EVENT_FIELDS
+        try:
+            items = select(items, query.get("fieldSelector", ""), fields)
+        except ValueError as e:
+            return self.send(400, status(400, "BadRequest", str(e)))
+        self.send(200, {"kind": kind, "apiVersion": "v1",
+                        "metadata": {"resourceVersion": resource_version()},
+                        "items": items})
+
+    def control(self, path, raw_body):
+        global data
+        if path == "/_fake/set" and self.command == "POST":
+            try:
+                new = json.loads(raw_body)
+            except ValueError:
+                return self.send(400, {"error": "the body is not JSON"})
+            with lock:
+                data = new
+            return self.send(200, {"namespaces": sorted(new)})
+        if path == "/_fake/state" and self.command == "GET":
+            with lock:
+                return self.send(200, data)
+        if path == "/_fake/fail" and self.command == "POST":
+            try:
+                f = json.loads(raw_body)
+            except ValueError:
+                return self.send(400, {"error": "the body is not JSON"})
+            f.setdefault("times", 1)
+            with lock:
+                failures.append(f)
+            return self.send(201, {"queued": f})
+        return self.send(404, {"error": "no such control endpoint"})
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+
+
+def main():
+    global args, ctx, data
+    p = fakeserver.arguments("a fake Kubernetes API server")
+    p.add_argument("--cert", required=True, help="the server certificate (PEM)")
+    p.add_argument("--key", required=True, help="its key (PEM)")
+    p.add_argument("--client-ca", help="accept client certificates this CA signed")
+    p.add_argument("--token", help="the bearer token that is let in")
+    p.add_argument("--data", help="the namespaces' pods and events (compact JSON)")
+    args = p.parse_args()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        ctx.load_verify_locations(args.client_ca)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+    if args.data:
+        with open(args.data) as f:
+            data = json.load(f)
+    return fakeserver.serve(Handler, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

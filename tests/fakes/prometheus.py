@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""prometheus.py: a fake Prometheus server for sre's tests, standard library only.
+
+    python3 tests/fakes/prometheus.py --port-file F --log F [--lifetime SECONDS]
+                                      [--data F] [--basic-auth USER:PASSWORD]
+                                      [--bearer-token T]
+
+It answers the two endpoints of the HTTP API (docs/querying/api.md of
+prometheus/prometheus) that `sre scout` reads, with the envelope and result
+shapes of ../shared/fixtures/prometheus/prometheus-docs-api:
+
+    GET|POST /api/v1/query?query=<PromQL>[&time=...]
+        {"status": "success", "data": {"resultType": "vector"|"scalar",
+         "result": ...}}: a vector is [{"metric": {...}, "value": [<unix
+        time>, "<number>"]}, ...], a scalar is [<unix time>, "<number>"];
+        sample values are strings, as Prometheus writes them ("0.012", "1",
+        "NaN", "+Inf").
+    GET /api/v1/alerts
+        {"status": "success", "data": {"alerts": [{"labels", "annotations",
+         "state", "activeAt", "value"}, ...]}}
+
+There is no PromQL here: the answers come from a scenario, a JSON object
+read from --data (and replaced with POST /_fake/set):
+
+    {"<exact query text>": 0.5,                      a scalar
+     "<exact query text>": [{"metric": {"pod": "a"}, "value": 0.012}, ...],
+                                                      a vector ("value" a
+                                                      number or "NaN")
+     "alerts": [{"labels": {...}, "annotations": {...}, "state": "firing",
+                 "activeAt": "...", "value": "1e+00"}, ...]}
+
+A query the scenario does not name answers an empty vector (no data). A
+query containing "syntax error" answers 400 {"status": "error", "errorType":
+"bad_data", "error": "invalid parameter \\"query\\": 1:8: parse error: ..."},
+and a missing query 400 as well, as Prometheus does.
+
+With --basic-auth or --bearer-token every API request must carry that
+Authorization, or gets 401 "Unauthorized" as text, as Prometheus's
+web.config.file authentication answers.
+
+Every request but the /_fake/ ones is appended to --log as one JSON line:
+{"method", "path" (as received), "query" (the raw query string),
+"headers" (lower-case names), "body" (text)}.
+
+Control endpoints, neither logged nor authenticated:
+    POST /_fake/set   a scenario, as in --data: replaces the current one
+    POST /_fake/fail  {"method": "GET", "path": "<regex>", "status": 503,
+                       "headers": {...}, "body": ..., "times": 1}: the next
+                       `times` matching requests get that answer
+    GET  /_fake/state the current scenario
+
+It exits after --lifetime seconds (default 120) or on SIGTERM.
+"""
+import base64
+import decimal
+import json
+import math
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs
+
+import fakeserver  # the command line and life every fake shares
+
+args = None
+lock = threading.Lock()
+failures = []   # queued answers from /_fake/fail
+scenario = {}
+
+
+def sample_string(v):
+    """A sample value as Prometheus writes it (Go's FormatFloat 'f', -1)."""
+    if isinstance(v, str):
+        v = float(v)
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == int(v) and abs(v) < 1e21:
+        return str(int(v))
+    return format(decimal.Decimal(repr(v)), "f")
+
+
+def now():
+    return round(time.time(), 3)
+
+
+def query_answer(query):
+    """(status, body) for an instant query."""
+    if query is None or query.strip() == "":
+        return 400, {"status": "error", "errorType": "bad_data",
+                     "error": "invalid parameter \"query\": 1:1: parse error: "
+                              "no expression found in input"}
+    if "syntax error" in query:
+        col = query.index("syntax error") + len("syntax ") + 1
+        return 400, {"status": "error", "errorType": "bad_data",
+                     "error": "invalid parameter \"query\": 1:%d: parse error: "
+                              "unexpected identifier \"error\"" % col}
+    with lock:
+        value = scenario.get(query)
+    ts = now()
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return 200, {"status": "success",
+                     "data": {"resultType": "scalar", "result": [ts, sample_string(value)]}}
+    result = []
+    for series in value if isinstance(value, list) else []:
+        result.append({"metric": dict(series.get("metric", {})),
+                       "value": [ts, sample_string(series.get("value", 0))]})
+    return 200, {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
+def alerts_answer():
+    with lock:
+        alerts = scenario.get("alerts", [])
+    out = []
+    for a in alerts:
+        out.append({
+            "labels": dict(a.get("labels", {})),
+            "annotations": dict(a.get("annotations", {})),
+            "state": a.get("state", "firing"),
+            "activeAt": a.get("activeAt", "2018-07-04T20:27:12.60602144+02:00"),
+            "value": a.get("value", "1e+00"),
+        })
+    return 200, {"status": "success", "data": {"alerts": out}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def send(self, status, body, headers=None):
+        """Answer; a dict or list goes as JSON, text as text (401, 404)."""
+        ctype = "text/plain; charset=utf-8"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            ctype = "application/json"
+        data = (body or "").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def authorized(self):
+        given = self.headers.get("Authorization")
+        if args.basic_auth:
+            want = "Basic " + base64.b64encode(args.basic_auth.encode()).decode()
+            return given == want
+        if args.bearer_token:
+            return given == "Bearer " + args.bearer_token
+        return True
+
+    def handle_one(self):
+        raw_path, _, raw_query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        if raw_path.startswith("/_fake/"):
+            return self.control(raw_path, raw_body)
+        with lock:
+            with open(args.log, "a") as f:
+                f.write(json.dumps({
+                    "method": self.command, "path": raw_path, "query": raw_query,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": raw_body}) + "\n")
+            for f in failures:
+                if f["times"] > 0 and f.get("method", self.command) == self.command \
+                        and re.search(f.get("path", ""), raw_path):
+                    f["times"] -= 1
+                    return self.send(f.get("status", 500), f.get("body", ""),
+                                     f.get("headers"))
+        if not self.authorized():
+            return self.send(401, "Unauthorized\n",
+                             {"WWW-Authenticate": "Basic" if args.basic_auth else "Bearer"})
+        if raw_path == "/api/v1/query" and self.command in ("GET", "POST"):
+            params = parse_qs(raw_query, keep_blank_values=True)
+            if self.command == "POST" and "form-urlencoded" in \
+                    (self.headers.get("Content-Type") or ""):
+                params.update(parse_qs(raw_body, keep_blank_values=True))
+            status, body = query_answer(params.get("query", [None])[0])
+            return self.send(status, body)
+        if raw_path == "/api/v1/alerts" and self.command == "GET":
+            return self.send(*alerts_answer())
+        self.send(404, "404 page not found\n")
+
+    def control(self, path, raw_body):
+        global scenario
+        if path == "/_fake/state" and self.command == "GET":
+            with lock:
+                return self.send(200, scenario)
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            return self.send(400, {"error": "the body is not JSON"})
+        if path == "/_fake/fail" and self.command == "POST" and isinstance(body, dict):
+            body.setdefault("times", 1)
+            with lock:
+                failures.append(body)
+            return self.send(201, {"queued": body})
+        if path == "/_fake/set" and self.command == "POST" and isinstance(body, dict):
+            with lock:
+                scenario = body
+            return self.send(200, body)
+        return self.send(404, {"error": "no such control endpoint"})
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+
+
+def main():
+    global args, scenario
+    p = fakeserver.arguments("a fake Prometheus HTTP API")
+    p.add_argument("--data", help="the scenario: a JSON object")
+    p.add_argument("--basic-auth", help="USER:PASSWORD every request must give")
+    p.add_argument("--bearer-token", help="a token every request must give")
+    args = p.parse_args()
+    if args.data:
+        with open(args.data) as f:
+            scenario = json.load(f)
+    return fakeserver.serve(Handler, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,36 +8,6 @@
 #include "scout.h"
 #include "strbuf.h"
 
-static const char *label(const cJSON *labels, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, name);
-	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
-}
-
-static enum incident_severity severity_of(const char *s)
-{
-	if (!s)
-		return SEVERITY_MEDIUM;
-	if (!strcasecmp(s, "critical") || !strcasecmp(s, "page"))
-		return SEVERITY_CRITICAL;
-	if (!strcasecmp(s, "high") || !strcasecmp(s, "error") || !strcasecmp(s, "major"))
-		return SEVERITY_HIGH;
-	if (!strcasecmp(s, "warning") || !strcasecmp(s, "medium"))
-		return SEVERITY_MEDIUM;
-	return SEVERITY_LOW;
-}
-
-/* Text from an alert, on one line and bounded, for a title. */
-static char *one_line(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	for (; *s && sb.len < 300; s++)
-		strbuf_addch(&sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
-	strbuf_trim(&sb);
-	return strbuf_detach(&sb, NULL);
-}
-
 int alertmanager_parse(const char *json, size_t len, struct findings *out,
 		       struct strbuf *err)
 {
@@ -65,19 +35,17 @@ int alertmanager_parse(const char *json, size_t len, struct findings *out,
 	cJSON_ArrayForEach(a, alerts) {
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(a, "labels");
 		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(a, "annotations");
-		const char *status = label(a, "status"), *fp = label(a, "fingerprint");
-		const char *name = label(labels, "alertname");
-		const char *service = label(labels, "service");
-		const char *summary = label(ann, "summary");
+		const char *status = scout_json_nonempty(a, "status");
+		const char *fp = scout_json_nonempty(a, "fingerprint");
+		const char *name = scout_json_nonempty(labels, "alertname");
+		const char *service = scout_alert_service(labels);
+		const char *summary = scout_json_nonempty(ann, "summary");
+		const char *sev = scout_json_nonempty(labels, "severity");
 		struct finding *f;
 		char *signal, *text;
 
 		if (!name || !status || !fp)
 			continue; /* not an alert sre can key; the others still count */
-		if (!service)
-			service = label(labels, "job");
-		if (!service)
-			service = "unknown";
 		signal = xstrfmt("alert/%s", name);
 		f = finding_add(out, "alertmanager", name, service, signal);
 		free(signal);
@@ -85,17 +53,20 @@ int alertmanager_parse(const char *json, size_t len, struct findings *out,
 		free(f->fingerprint);
 		f->fingerprint = xstrfmt("alertmanager/%s", fp);
 		f->failing = !strcmp(status, "firing");
-		f->severity = severity_of(label(labels, "severity"));
-		text = one_line(summary ? summary : name);
+		/* "major" is high here, though not in Prometheus's own alerts. */
+		f->severity = sev && !strcasecmp(sev, "major") ? SEVERITY_HIGH
+							      : scout_alert_severity(sev);
+		text = scout_one_line(summary ? summary : name, 300);
 		finding_summary(f, "%s: %s", name, text);
 		free(text);
 		f->evidence = cJSON_CreateObject();
-		cJSON_AddItemToObject(f->evidence, "labels", labels ? cJSON_Duplicate(labels, 1)
-									: cJSON_CreateObject());
-		if (label(a, "startsAt"))
-			cJSON_AddStringToObject(f->evidence, "startsAt", label(a, "startsAt"));
-		if (label(a, "generatorURL"))
-			cJSON_AddStringToObject(f->evidence, "generatorURL", label(a, "generatorURL"));
+		cJSON_AddItemToObject(f->evidence, "labels", scout_json_copy(labels));
+		if (scout_json_nonempty(a, "startsAt"))
+			cJSON_AddStringToObject(f->evidence, "startsAt",
+						scout_json_nonempty(a, "startsAt"));
+		if (scout_json_nonempty(a, "generatorURL"))
+			cJSON_AddStringToObject(f->evidence, "generatorURL",
+						scout_json_nonempty(a, "generatorURL"));
 		n++;
 	}
 	cJSON_Delete(root);

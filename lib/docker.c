@@ -30,7 +30,6 @@
 
 #define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
 #define DOCKER_DEFAULT_VERSION "1.47"
-#define DOCKER_DEFAULT_MAX_RESTARTS 5
 /* Inspections in flight at once: enough for any host, gentle on dockerd. */
 #define DOCKER_PARALLEL 32
 /* The longest health-check line kept in a summary, in bytes. */
@@ -70,26 +69,15 @@ static void settings_release(struct docker_settings *s)
 	strvec_clear(&s->ignore);
 }
 
-/* Every docker.ignore line, split on commas and blanks. */
+/* Every docker.ignore item, split on commas and blanks, without a leading "/". */
 static void read_ignore(const struct config *cfg, struct strvec *out)
 {
-	for (size_t i = 0; i < cfg->nr; i++) {
-		const char *v = cfg->entries[i].value;
+	struct strvec items = STRVEC_INIT;
 
-		if (strcmp(cfg->entries[i].key, "docker.ignore") || !v)
-			continue;
-		while (*v) {
-			size_t n = strcspn(v, ", \t");
-
-			if (n) {
-				char *name = xstrndup(v, n);
-				strvec_push(out, name[0] == '/' ? name + 1 : name);
-				free(name);
-			}
-			v += n;
-			v += strspn(v, ", \t");
-		}
-	}
+	scout_list_key(cfg, "docker.ignore", ", \t", &items);
+	for (size_t i = 0; i < items.nr; i++)
+		strvec_push(out, items.v[i][0] == '/' ? items.v[i] + 1 : items.v[i]);
+	strvec_clear(&items);
 }
 
 static int read_settings(const struct config *cfg, struct docker_settings *s,
@@ -103,7 +91,6 @@ static int read_settings(const struct config *cfg, struct docker_settings *s,
 
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->ignore);
-	s->max_restarts = DOCKER_DEFAULT_MAX_RESTARTS;
 	if (!host) {
 		const struct config_entry *e = config_get_entry(cfg, "scout.docker");
 		int on;
@@ -124,7 +111,7 @@ static int read_settings(const struct config *cfg, struct docker_settings *s,
 			    version, DOCKER_DEFAULT_VERSION);
 		return -1;
 	}
-	if (max && (config_parse_int(max, &s->max_restarts) < 0 || s->max_restarts < 0)) {
+	if (scout_max_restarts(cfg, &s->max_restarts) < 0) {
 		strbuf_addf(err, "docker: bad numeric value '%s' for scout.max-restarts", max);
 		return -1;
 	}
@@ -160,16 +147,10 @@ static int is_ignored(const struct docker_settings *s, const char *name)
 	return 0;
 }
 
-static void request_init(struct http_request *req, const struct docker_settings *s,
-			 const char *url)
+/* Queue a GET of url (taken over), through the Engine's socket when it has one. */
+static void engine_get(struct scout_requests *rs, const struct docker_settings *s, char *url)
 {
-	struct http_request init = HTTP_REQUEST_INIT;
-
-	*req = init;
-	req->method = "GET";
-	req->url = url;
-	req->unix_socket = s->socket;
-	strvec_push(&req->headers, "Accept: application/json");
+	scout_requests_add(rs, url)->unix_socket = s->socket;
 }
 
 /* Why the socket cannot be reached, from connect() itself: curl only says
@@ -216,29 +197,12 @@ static void explain(struct strbuf *err, const struct docker_settings *s, const c
 	{
 		/* The Engine's errors are {"message": "..."}: show the message. */
 		cJSON *body = cJSON_ParseWithLength(res->body.buf, res->body.len);
-		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "message"));
+		const char *msg = scout_json_string(body, "message");
 
 		if (msg && *msg)
 			strbuf_addf(err, ": %.*s", (int)strcspn(msg, "\r\n"), msg);
 		cJSON_Delete(body);
 	}
-}
-
-static const char *get_string(const cJSON *obj, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
-
-static long long get_int(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
-}
-
-static int get_bool(const cJSON *obj, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
 /*
@@ -322,14 +286,14 @@ static cJSON *evidence(const struct container *c, const cJSON *state, long long 
 		       const char *health)
 {
 	cJSON *ev = cJSON_CreateObject();
-	const char *status = get_string(state, "Status");
+	const char *status = scout_json_string(state, "Status");
 
 	cJSON_AddStringToObject(ev, "id", c->id);
 	cJSON_AddStringToObject(ev, "name", c->name);
 	cJSON_AddStringToObject(ev, "image", c->image ? c->image : "");
 	cJSON_AddStringToObject(ev, "state", status ? status : c->state);
-	cJSON_AddNumberToObject(ev, "exit_code", (double)get_int(state, "ExitCode"));
-	cJSON_AddBoolToObject(ev, "oom_killed", get_bool(state, "OOMKilled"));
+	cJSON_AddNumberToObject(ev, "exit_code", (double)scout_json_int(state, "ExitCode"));
+	cJSON_AddBoolToObject(ev, "oom_killed", scout_json_bool(state, "OOMKilled"));
 	cJSON_AddNumberToObject(ev, "restart_count", (double)restarts);
 	if (health)
 		cJSON_AddStringToObject(ev, "health", health);
@@ -358,11 +322,11 @@ static int judge(const struct docker_settings *s, const struct container *c,
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(inspect, "State");
 	const cJSON *health = cJSON_GetObjectItemCaseSensitive(state, "Health");
-	const char *status = get_string(state, "Status");
-	const char *health_status = get_string(health, "Status");
-	long long code = get_int(state, "ExitCode");
-	long long restarts = get_int(inspect, "RestartCount");
-	int oom = get_bool(state, "OOMKilled");
+	const char *status = scout_json_string(state, "Status");
+	const char *health_status = scout_json_string(health, "Status");
+	long long code = scout_json_int(state, "ExitCode");
+	long long restarts = scout_json_int(inspect, "RestartCount");
+	int oom = scout_json_bool(state, "OOMKilled");
 	struct finding *f;
 
 	if (!cJSON_IsObject(state))
@@ -381,27 +345,28 @@ static int judge(const struct docker_settings *s, const struct container *c,
 	}
 	if (health_status && !strcmp(health_status, "unhealthy")) {
 		const cJSON *log = cJSON_GetObjectItemCaseSensitive(health, "Log");
-		const char *output = get_string(cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1),
-						"Output");
+		const cJSON *latest = cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1);
+		const char *output = scout_json_string(latest, "Output");
 		struct strbuf line = STRBUF_INIT;
 		cJSON *ev = evidence(c, state, restarts, health_status);
 
 		if (output)
 			health_line(&line, output);
-		cJSON_AddNumberToObject(ev, "failing_streak", (double)get_int(health, "FailingStreak"));
+		cJSON_AddNumberToObject(ev, "failing_streak",
+					(double)scout_json_int(health, "FailingStreak"));
 		cJSON_AddStringToObject(ev, "health_output", line.buf);
 		f = add(out, c, "unhealthy", SEVERITY_HIGH, ev);
 		if (line.len)
 			finding_summary(f, "container %s is unhealthy: %s", c->name, line.buf);
 		else
 			finding_summary(f, "container %s is unhealthy (%lld failed checks in a row)",
-					c->name, get_int(health, "FailingStreak"));
+					c->name, scout_json_int(health, "FailingStreak"));
 		strbuf_release(&line);
 	}
-	if (get_bool(state, "Restarting") || restarts > s->max_restarts) {
+	if (scout_json_bool(state, "Restarting") || restarts > s->max_restarts) {
 		f = add(out, c, "restarting", SEVERITY_MEDIUM,
 			evidence(c, state, restarts, health_status));
-		if (get_bool(state, "Restarting"))
+		if (scout_json_bool(state, "Restarting"))
 			finding_summary(f, "container %s is restarting (exit code %lld, %lld restart%s)",
 					c->name, code, restarts, restarts == 1 ? "" : "s");
 		else
@@ -416,28 +381,24 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 {
 	struct findings found = FINDINGS_INIT;
 	struct docker_settings s;
-	struct http_request list_req;
-	struct http_response list_res = HTTP_RESPONSE_INIT;
-	struct http_request *reqs = NULL;
-	struct http_response *res = NULL;
+	struct scout_requests listing = SCOUT_REQUESTS_INIT, rs = SCOUT_REQUESTS_INIT;
+	const struct http_response *list_res, *res;
 	struct container *cs = NULL;
-	char **urls = NULL;
 	cJSON *list = NULL, *item;
 	size_t n = 0, alloc = 0;
-	char *url;
 	int ret = -1;
 
 	if (read_settings(cfg, &s, err) < 0) {
 		settings_release(&s);
 		return -1;
 	}
-	url = xstrfmt("%s/containers/json?all=true", s.base);
-	request_init(&list_req, &s, url);
-	if (http_do(http, &list_req, &list_res) < 0 || list_res.status != 200) {
-		explain(err, &s, NULL, &list_res);
+	engine_get(&listing, &s, xstrfmt("%s/containers/json?all=true", s.base));
+	list_res = &listing.res[0];
+	if (http_do(http, &listing.req[0], &listing.res[0]) < 0 || list_res->status != 200) {
+		explain(err, &s, NULL, list_res);
 		goto out;
 	}
-	list = cJSON_ParseWithLength(list_res.body.buf, list_res.body.len);
+	list = cJSON_ParseWithLength(list_res->body.buf, list_res->body.len);
 	if (!cJSON_IsArray(list)) {
 		strbuf_addf(err, "docker: %s: the container list is not a JSON array", s.host);
 		goto out;
@@ -447,37 +408,33 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		struct container c;
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(item, "Labels");
 
-		c.id = get_string(item, "Id");
+		c.id = scout_json_string(item, "Id");
 		c.name = summary_name(item);
-		c.image = get_string(item, "Image");
-		c.state = get_string(item, "State");
-		c.service = get_string(labels, "com.docker.compose.service");
+		c.image = scout_json_string(item, "Image");
+		c.state = scout_json_string(item, "State");
+		c.service = scout_json_string(labels, "com.docker.compose.service");
 		if (!c.id || !*c.id || !c.name || !*c.name || !c.state)
 			continue;
 		if (!c.service || !*c.service)
 			c.service = c.name;
-		if (is_ignored(&s, c.name) || !needs_inspect(c.state, get_string(item, "Status")))
+		if (is_ignored(&s, c.name) ||
+		    !needs_inspect(c.state, scout_json_string(item, "Status")))
 			continue;
 		ALLOC_GROW(cs, n + 1, alloc);
 		cs[n++] = c;
 	}
 
-	reqs = xcalloc(n ? n : 1, sizeof(*reqs));
-	res = xcalloc(n ? n : 1, sizeof(*res));
-	urls = xcalloc(n ? n : 1, sizeof(*urls));
 	for (size_t i = 0; i < n; i++) {
 		struct strbuf u = STRBUF_INIT;
-		struct http_response init = HTTP_RESPONSE_INIT;
 
 		strbuf_addf(&u, "%s/containers/", s.base);
 		http_urlencode(&u, cs[i].id);
 		strbuf_addstr(&u, "/json");
-		urls[i] = strbuf_detach(&u, NULL);
-		request_init(&reqs[i], &s, urls[i]);
-		res[i] = init;
+		engine_get(&rs, &s, strbuf_detach(&u, NULL));
 	}
 	if (n)
-		http_do_many(http, reqs, res, n, DOCKER_PARALLEL);
+		http_do_many(http, rs.req, rs.res, n, DOCKER_PARALLEL);
+	res = rs.res;
 	/* Every container judged, or none: see the top of the file. */
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].outcome != HTTP_OK || (res[i].status != 200 && res[i].status != 404)) {
@@ -510,20 +467,11 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 	if (!ret)
 		found.nr = 0;
 out:
-	for (size_t i = 0; i < n && reqs; i++) {
-		http_request_release(&reqs[i]);
-		http_response_release(&res[i]);
-		free(urls[i]);
-	}
-	free(reqs);
-	free(res);
-	free(urls);
+	scout_requests_release(&rs);
+	scout_requests_release(&listing);
 	free(cs);
 	findings_clear(&found);
 	cJSON_Delete(list);
-	http_request_release(&list_req);
-	http_response_release(&list_res);
-	free(url);
 	settings_release(&s);
 	return ret;
 }

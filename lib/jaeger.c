@@ -64,30 +64,6 @@ struct span_ref {
 	const char *service;
 };
 
-SRE_PRINTF(2, 3)
-static void err_line(struct strbuf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err->len && err->buf[err->len - 1] != '\n')
-		strbuf_addch(err, '\n');
-	va_start(ap, fmt);
-	strbuf_vaddf(err, fmt, ap);
-	va_end(ap);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-}
-
-static const char *service_key(struct strbuf *sb, const char *name, const char *key)
-{
-	strbuf_reset(sb);
-	strbuf_addf(sb, "service.%s.%s", name, key);
-	return sb->buf;
-}
-
 /* A share: a fraction from 0 to 1 ("0.05") or a percentage ("5%"); 0 or -1. */
 static int parse_rate(const char *s, double *out)
 {
@@ -145,34 +121,30 @@ static int read_service(const struct config *cfg, const char *name, struct jaege
 			struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char *rate, *p99, *sev;
+	const char *rate, *p99;
 	int ret = -1;
 
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	s->severity = SEVERITY_MEDIUM;
-	rate = config_get_string(cfg, service_key(&sb, name, "max-error-rate"));
-	p99 = config_get_string(cfg, service_key(&sb, name, "max-p99"));
-	sev = config_get_string(cfg, service_key(&sb, name, "severity"));
+	rate = config_get_string(cfg, scout_key(&sb, "service", name, "max-error-rate"));
+	p99 = config_get_string(cfg, scout_key(&sb, "service", name, "max-p99"));
 	if (!rate && !p99) {
 		ret = 0;
 		goto out;
 	}
 	if (rate && parse_rate(rate, &s->max_rate) < 0) {
-		err_line(err, "jaeger: service \"%s\": max-error-rate is '%s', not a fraction "
-			 "(0.05) or a percentage (5%%)", name, rate);
+		scout_error_line(err, "jaeger: service \"%s\": max-error-rate is '%s', not a "
+				 "fraction (0.05) or a percentage (5%%)", name, rate);
 		goto out;
 	}
 	if (p99 && (parse_duration_ms(p99, &s->max_p99_ms) < 0 || s->max_p99_ms <= 0)) {
-		err_line(err, "jaeger: service \"%s\": max-p99 is '%s', not a duration (800ms)",
-			 name, p99);
+		scout_error_line(err, "jaeger: service \"%s\": max-p99 is '%s', not a duration "
+				 "(800ms)", name, p99);
 		goto out;
 	}
-	if (sev && incident_severity_parse(sev, &s->severity) < 0) {
-		err_line(err, "jaeger: service \"%s\": severity is '%s', not critical, high, "
-			 "medium or low", name, sev);
+	if (scout_severity(cfg, "jaeger", "service", name, &s->severity, err) < 0)
 		goto out;
-	}
 	s->has_rate = rate != NULL;
 	s->has_p99 = p99 != NULL;
 	ret = 1;
@@ -184,19 +156,9 @@ out:
 int jaeger_configured(const struct config *cfg)
 {
 	const char *url = config_get_string(cfg, "jaeger.url");
-	struct strvec names = STRVEC_INIT;
-	struct strbuf sb = STRBUF_INIT;
-	int found = 0;
 
-	if (!url || !*url)
-		return 0;
-	config_subsections(cfg, "service", &names);
-	for (size_t i = 0; i < names.nr && !found; i++)
-		found = config_get_string(cfg, service_key(&sb, names.v[i], "max-error-rate")) ||
-			config_get_string(cfg, service_key(&sb, names.v[i], "max-p99"));
-	strbuf_release(&sb);
-	strvec_clear(&names);
-	return found;
+	return url && *url && (scout_any_key(cfg, "service", "max-error-rate") ||
+			       scout_any_key(cfg, "service", "max-p99"));
 }
 
 static int compare_refs(const void *a, const void *b)
@@ -213,12 +175,12 @@ static int compare_durations(const void *a, const void *b)
 /* The service of a span: its process in the trace, or its own (older exports). */
 static const char *span_service(const cJSON *span, const cJSON *processes)
 {
-	const char *pid = jstr(span, "processID");
+	const char *pid = scout_json_string(span, "processID");
 	const cJSON *proc = pid ? cJSON_GetObjectItemCaseSensitive(processes, pid) : NULL;
 
 	if (!proc)
 		proc = cJSON_GetObjectItemCaseSensitive(span, "process");
-	return jstr(proc, "serviceName");
+	return scout_json_string(proc, "serviceName");
 }
 
 /*
@@ -229,11 +191,12 @@ static const char *span_service(const cJSON *span, const cJSON *processes)
 static const char *parent_id(const cJSON *span)
 {
 	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(span, "references"), *r;
-	const char *trace = jstr(span, "traceID"), *first = NULL;
+	const char *trace = scout_json_string(span, "traceID"), *first = NULL;
 
 	cJSON_ArrayForEach(r, refs) {
-		const char *type = jstr(r, "refType"), *id = jstr(r, "spanID");
-		const char *rtrace = jstr(r, "traceID");
+		const char *type = scout_json_string(r, "refType");
+		const char *id = scout_json_string(r, "spanID");
+		const char *rtrace = scout_json_string(r, "traceID");
 
 		if (!id || (trace && rtrace && strcmp(trace, rtrace)))
 			continue;
@@ -242,7 +205,7 @@ static const char *parent_id(const cJSON *span)
 		if (!first)
 			first = id;
 	}
-	return first ? first : jstr(span, "parentSpanID");
+	return first ? first : scout_json_string(span, "parentSpanID");
 }
 
 /* An HTTP status tag's value, a number or a numeric string; 0 when neither. */
@@ -262,7 +225,7 @@ static int span_failed(const cJSON *span)
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(span, "tags"), *t;
 
 	cJSON_ArrayForEach(t, tags) {
-		const char *key = jstr(t, "key");
+		const char *key = scout_json_string(t, "key");
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "value");
 
 		if (!key)
@@ -290,7 +253,8 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 	int entered = 0, failed = 0;
 
 	cJSON_ArrayForEach(span, spans) {
-		const char *id = jstr(span, "spanID"), *svc = span_service(span, processes);
+		const char *id = scout_json_string(span, "spanID");
+		const char *svc = span_service(span, processes);
 
 		if (id && svc) {
 			refs[n].id = id;
@@ -386,7 +350,7 @@ static void judge(const struct jaeger_service *s, struct trace_stats *st,
 static const char *jaeger_error(const cJSON *answer)
 {
 	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "errors"), 0);
-	return jstr(e, "msg");
+	return scout_json_string(e, "msg");
 }
 
 /*
@@ -398,7 +362,6 @@ static const char *jaeger_error(const cJSON *answer)
 static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
 {
 	cJSON *json = NULL;
-	const char *msg;
 
 	if (res->outcome == HTTP_OK || res->status)
 		json = cJSON_ParseWithLength(res->body.buf, res->body.len);
@@ -407,17 +370,8 @@ static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
 	      (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(json, "data")) || jaeger_error(json))) ||
 	     (res->status == 400 && jaeger_error(json))))
 		return json;
-	msg = jaeger_error(json);
-	if (!res->status)
-		strbuf_addstr(why, res->error.buf);
-	else if (res->status / 100 != 2)
-		strbuf_addf(why, "HTTP %ld", res->status);
-	else
-		strbuf_addstr(why, "the answer is not the JSON of Jaeger's query API");
-	if (res->status >= 500 && res->attempts > 1)
-		strbuf_addf(why, " after %d attempts", res->attempts);
-	if (res->status && msg)
-		strbuf_addf(why, ": %s", msg);
+	scout_answer_why(why, res, NULL, "the answer is not the JSON of Jaeger's query API",
+			 jaeger_error(json));
 	cJSON_Delete(json);
 	return NULL;
 }
@@ -430,7 +384,7 @@ static int count_key(const struct config *cfg, const char *key, long long def,
 
 	*out = def;
 	if (v && (config_parse_int(v, out) < 0 || *out <= 0)) {
-		err_line(err, "jaeger: %s is '%s', not a positive number", key, v);
+		scout_error_line(err, "jaeger: %s is '%s', not a positive number", key, v);
 		return -1;
 	}
 	return 0;
@@ -444,22 +398,19 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 	struct strvec names = STRVEC_INIT;
 	struct strbuf base = STRBUF_INIT, why = STRBUF_INIT, lookback = STRBUF_INIT;
 	struct jaeger_service *services = NULL;
-	struct http_request *reqs = NULL;
-	struct http_response *res = NULL;
-	char **urls = NULL;
-	cJSON **answers = NULL;
+	struct scout_requests rs = SCOUT_REQUESTS_INIT;
 	long long limit, min_traces;
 	int64_t lookback_ms = 15 * 60 * 1000, end_us;
-	size_t n = 0;
 	int errors = 0, usable = 0, ret = -1;
 	size_t err_start = err->len;
 
 	if (!url || !*url) {
-		err_line(err, "jaeger: jaeger.url is not set");
+		scout_error_line(err, "jaeger: jaeger.url is not set");
 		return -1;
 	}
 	if (lookback_text && (parse_duration_ms(lookback_text, &lookback_ms) < 0 || lookback_ms <= 0)) {
-		err_line(err, "jaeger: jaeger.lookback is '%s', not a duration (15m)", lookback_text);
+		scout_error_line(err, "jaeger: jaeger.lookback is '%s', not a duration (15m)",
+				 lookback_text);
 		return -1;
 	}
 	if (count_key(cfg, "jaeger.limit", 200, &limit, err) < 0 ||
@@ -473,14 +424,9 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 
 	config_subsections(cfg, "service", &names);
 	services = xcalloc(names.nr + 1, sizeof(*services));
-	reqs = xcalloc(names.nr + 1, sizeof(*reqs));
-	res = xcalloc(names.nr + 1, sizeof(*res));
-	urls = xcalloc(names.nr + 1, sizeof(*urls));
 	for (size_t i = 0; i < names.nr; i++) {
-		struct http_request req_init = HTTP_REQUEST_INIT;
-		struct http_response res_init = HTTP_RESPONSE_INIT;
 		struct strbuf u = STRBUF_INIT;
-		int r = read_service(cfg, names.v[i], &services[n], err);
+		int r = read_service(cfg, names.v[i], &services[rs.nr], err);
 
 		if (r < 0)
 			errors++;
@@ -490,36 +436,23 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 		http_urlencode(&u, names.v[i]);
 		strbuf_addf(&u, "&lookback=%s&limit=%lld&start=%lld&end=%lld", lookback.buf, limit,
 			    (long long)(end_us - lookback_ms * 1000), (long long)end_us);
-		urls[n] = strbuf_detach(&u, NULL);
-		reqs[n] = req_init;
-		res[n] = res_init;
-		reqs[n].method = "GET";
-		reqs[n].url = urls[n];
-		strvec_push(&reqs[n].headers, "Accept: application/json");
-		n++;
+		scout_requests_add(&rs, strbuf_detach(&u, NULL));
 	}
-	if (!n) {
-		ret = errors ? -1 : 0;
+	if (scout_requests_answer(&rs, http, JAEGER_PARALLEL, api_answer, &why) < 0) {
+		/* Half the services read is not a picture: the source
+		 * is down, and that is the one thing to say about it. */
+		strbuf_setlen(err, err_start);
+		scout_error_line(err, "jaeger: %s: %s", base.buf, why.buf);
 		goto out;
 	}
-
-	http_do_many(http, reqs, res, n, JAEGER_PARALLEL);
-	answers = xcalloc(n, sizeof(*answers));
-	for (size_t i = 0; i < n; i++)
-		if (!(answers[i] = api_answer(&res[i], &why))) {
-			/* Half the services read is not a picture: the source
-			 * is down, and that is the one thing to say about it. */
-			strbuf_setlen(err, err_start);
-			err_line(err, "jaeger: %s: %s", base.buf, why.buf);
-			goto out;
-		}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < rs.nr; i++) {
 		const struct jaeger_service *s = &services[i];
-		const cJSON *data = cJSON_GetObjectItemCaseSensitive(answers[i], "data"), *trace;
+		const cJSON *data = cJSON_GetObjectItemCaseSensitive(rs.answer[i], "data"), *trace;
 		struct trace_stats st = { 0, 0, NULL, 0, 0 };
 
 		if (!cJSON_IsArray(data)) {
-			err_line(err, "jaeger: service \"%s\": %s", s->name, jaeger_error(answers[i]));
+			scout_error_line(err, "jaeger: service \"%s\": %s", s->name,
+					 jaeger_error(rs.answer[i]));
 			errors++;
 			continue;
 		}
@@ -532,17 +465,7 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 	}
 	ret = errors && !usable ? -1 : 0;
 out:
-	for (size_t i = 0; i < n; i++) {
-		http_request_release(&reqs[i]);
-		http_response_release(&res[i]);
-		free(urls[i]);
-		if (answers)
-			cJSON_Delete(answers[i]);
-	}
-	free(answers);
-	free(reqs);
-	free(res);
-	free(urls);
+	scout_requests_release(&rs);
 	free(services);
 	strvec_clear(&names);
 	strbuf_release(&base);

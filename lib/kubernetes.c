@@ -37,31 +37,7 @@
 /* Every namespace named, in order, once: comma-separated or repeated keys. */
 static void namespaces(const struct config *cfg, struct strvec *out)
 {
-	for (size_t i = 0; i < cfg->nr; i++) {
-		const char *v = cfg->entries[i].value;
-
-		if (strcmp(cfg->entries[i].key, "kubernetes.namespace") || !v)
-			continue;
-		while (*v) {
-			size_t n = strcspn(v, ","), skip = 0, seen = 0;
-
-			while (skip < n && strchr(" \t", v[skip]))
-				skip++;
-			while (n > skip && strchr(" \t", v[n - 1]))
-				n--;
-			for (size_t j = 0; j < out->nr && !seen; j++)
-				seen = strlen(out->v[j]) == n - skip &&
-				       !strncmp(out->v[j], v + skip, n - skip);
-			if (n > skip && !seen) {
-				char *ns = xstrndup(v + skip, n - skip);
-				strvec_push(out, ns);
-				free(ns);
-			}
-			v += strcspn(v, ",");
-			if (*v)
-				v++;
-		}
-	}
+	scout_list_key(cfg, "kubernetes.namespace", ",", out);
 }
 
 int kubernetes_configured(const struct config *cfg)
@@ -100,12 +76,11 @@ static int read_limits(const struct config *cfg, struct limits *l, struct strbuf
 
 	l->not_ready_grace_ms = 5 * 60 * 1000;
 	l->oom_window_ms = 60 * 60 * 1000;
-	l->max_restarts = 5;
 	l->now = sre_now();
 	if (duration_key(cfg, "scout.not-ready-grace", &l->not_ready_grace_ms, err) < 0 ||
 	    duration_key(cfg, "kubernetes.oom-window", &l->oom_window_ms, err) < 0)
 		return -1;
-	if (v && (config_parse_int(v, &l->max_restarts) < 0 || l->max_restarts < 0)) {
+	if (scout_max_restarts(cfg, &l->max_restarts) < 0) {
 		strbuf_addf(err, "kubernetes: scout.max-restarts is \"%s\", not a count", v);
 		return -1;
 	}
@@ -119,24 +94,11 @@ static const cJSON *get(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-/* A string member, or NULL. Borrowed. */
-static const char *str(const cJSON *obj, const char *key)
-{
-	return cJSON_GetStringValue(get(obj, key));
-}
-
 static int str_is(const cJSON *obj, const char *key, const char *want)
 {
-	const char *v = str(obj, key);
+	const char *v = scout_json_string(obj, key);
 
 	return v && !strcmp(v, want);
-}
-
-static long long num(const cJSON *obj, const char *key)
-{
-	const cJSON *v = get(obj, key);
-
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
 }
 
 /* Append s on one line, blanks folded, cut at TEXT_MAX bytes (on a UTF-8 boundary). */
@@ -193,21 +155,22 @@ static char *pod_service(const cJSON *meta)
 	const cJSON *labels = get(meta, "labels"), *owner;
 	const char *v;
 
-	if ((v = str(labels, "app.kubernetes.io/name")) && *v)
+	if ((v = scout_json_string(labels, "app.kubernetes.io/name")) && *v)
 		return xstrdup(v);
-	if ((v = str(labels, "app")) && *v)
+	if ((v = scout_json_string(labels, "app")) && *v)
 		return xstrdup(v);
 	cJSON_ArrayForEach(owner, get(meta, "ownerReferences")) {
-		const char *kind = str(owner, "kind"), *name = str(owner, "name");
+		const char *kind = scout_json_string(owner, "kind");
+		const char *name = scout_json_string(owner, "name");
 
-		if (!kind || !name || !*name || !cJSON_IsTrue(get(owner, "controller")))
+		if (!kind || !name || !*name || !scout_json_bool(owner, "controller"))
 			continue;
 		if (!strcmp(kind, "ReplicaSet"))
-			return deployment_of(name, str(labels, "pod-template-hash"));
+			return deployment_of(name, scout_json_string(labels, "pod-template-hash"));
 		if (!strcmp(kind, "StatefulSet") || !strcmp(kind, "DaemonSet"))
 			return xstrdup(name);
 	}
-	return xstrdup(str(meta, "name"));
+	return xstrdup(scout_json_string(meta, "name"));
 }
 
 /* ---- judging a pod ---- */
@@ -290,12 +253,12 @@ static int64_t age_ms(const char *when, time_t now)
 static void judge_container(struct findings *out, struct pod *p, const cJSON *cs,
 			    const struct limits *l)
 {
-	const char *name = str(cs, "name");
+	const char *name = scout_json_string(cs, "name");
 	const cJSON *state = get(cs, "state"), *last = get(get(cs, "lastState"), "terminated");
 	const cJSON *term = get(state, "terminated"), *waiting = get(state, "waiting");
 	const cJSON *spec = container_spec(p->obj, name ? name : "");
-	const char *why = str(waiting, "reason");
-	long long restarts = num(cs, "restartCount");
+	const char *why = scout_json_string(waiting, "reason");
+	long long restarts = scout_json_int(cs, "restartCount");
 	const cJSON *oom = NULL;
 	struct finding *f;
 
@@ -304,11 +267,12 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 	if (str_is(term, "reason", "OOMKilled"))
 		oom = term;
 	else if (str_is(last, "reason", "OOMKilled") &&
-		 age_ms(str(last, "finishedAt"), l->now) <= l->oom_window_ms)
+		 age_ms(scout_json_string(last, "finishedAt"), l->now) <= l->oom_window_ms)
 		oom = last; /* an unreadable finishedAt counts as recent */
 	if (oom && (f = pod_finding(out, p, SIG_OOMKILLED, "oomkilled", SEVERITY_HIGH, name,
 				    "OOMKilled"))) {
-		const char *limit = str(get(get(spec, "resources"), "limits"), "memory");
+		const char *limit = scout_json_string(get(get(spec, "resources"), "limits"),
+						      "memory");
 
 		if (limit)
 			finding_summary(f, "pod %s in %s was OOMKilled (container %s, limit %s)",
@@ -317,10 +281,11 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 			finding_summary(f, "pod %s in %s was OOMKilled (container %s, no memory limit)",
 					p->name, p->ns, name);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
-		cJSON_AddNumberToObject(f->evidence, "exitCode", (double)num(oom, "exitCode"));
-		evidence_str(f, "message", str(oom, "message"));
+		cJSON_AddNumberToObject(f->evidence, "exitCode",
+					(double)scout_json_int(oom, "exitCode"));
+		evidence_str(f, "message", scout_json_string(oom, "message"));
 		evidence_str(f, "limit", limit);
-		evidence_str(f, "finishedAt", str(oom, "finishedAt"));
+		evidence_str(f, "finishedAt", scout_json_string(oom, "finishedAt"));
 	}
 
 	if (why && !strcmp(why, "CrashLoopBackOff") &&
@@ -328,36 +293,38 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 		if (last)
 			finding_summary(f, "pod %s in %s is in CrashLoopBackOff (container %s, "
 					"%lld restarts, last exit code %lld%s%s)", p->name, p->ns,
-					name, restarts, num(last, "exitCode"),
-					str(last, "reason") ? ": " : "",
-					str(last, "reason") ? str(last, "reason") : "");
+					name, restarts, scout_json_int(last, "exitCode"),
+					scout_json_string(last, "reason") ? ": " : "",
+					scout_json_string(last, "reason") ?
+					scout_json_string(last, "reason") : "");
 		else
 			finding_summary(f, "pod %s in %s is in CrashLoopBackOff (container %s, "
 					"%lld restarts)", p->name, p->ns, name, restarts);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		if (last) {
-			cJSON_AddNumberToObject(f->evidence, "exitCode", (double)num(last, "exitCode"));
-			evidence_str(f, "lastReason", str(last, "reason"));
+			cJSON_AddNumberToObject(f->evidence, "exitCode",
+						(double)scout_json_int(last, "exitCode"));
+			evidence_str(f, "lastReason", scout_json_string(last, "reason"));
 		}
-		evidence_str(f, "message", str(waiting, "message"));
+		evidence_str(f, "message", scout_json_string(waiting, "message"));
 	}
 
 	if (why && (!strcmp(why, "ImagePullBackOff") || !strcmp(why, "ErrImagePull")) &&
 	    (f = pod_finding(out, p, SIG_IMAGE_PULL, "image-pull", SEVERITY_HIGH, name, why))) {
-		const char *image = str(spec, "image");
+		const char *image = scout_json_string(spec, "image");
 
 		if (!image)
-			image = str(cs, "image");
+			image = scout_json_string(cs, "image");
 		finding_summary(f, "pod %s in %s cannot pull image %s (container %s, %s)",
 				p->name, p->ns, image ? image : "(unknown)", name, why);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		evidence_str(f, "image", image);
-		evidence_str(f, "message", str(waiting, "message"));
+		evidence_str(f, "message", scout_json_string(waiting, "message"));
 	}
 
 	if (why && !strcmp(why, "CreateContainerConfigError") &&
 	    (f = pod_finding(out, p, SIG_CONFIG_ERROR, "config-error", SEVERITY_HIGH, name, why))) {
-		char *msg = oneline(str(waiting, "message"));
+		char *msg = oneline(scout_json_string(waiting, "message"));
 
 		finding_summary(f, "pod %s in %s cannot start container %s: %s", p->name, p->ns,
 				name, *msg ? msg : why);
@@ -368,14 +335,15 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 
 	if (restarts > l->max_restarts &&
 	    (f = pod_finding(out, p, SIG_RESTARTS, "restarts", SEVERITY_MEDIUM, name,
-			     last ? str(last, "reason") : NULL))) {
+			     last ? scout_json_string(last, "reason") : NULL))) {
 		finding_summary(f, "pod %s in %s restarted %lld times (container %s, "
 				"more than scout.max-restarts %lld)", p->name, p->ns, restarts,
 				name, l->max_restarts);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		if (last) {
-			cJSON_AddNumberToObject(f->evidence, "exitCode", (double)num(last, "exitCode"));
-			evidence_str(f, "message", str(last, "message"));
+			cJSON_AddNumberToObject(f->evidence, "exitCode",
+						(double)scout_json_int(last, "exitCode"));
+			evidence_str(f, "message", scout_json_string(last, "message"));
 		}
 	}
 }
@@ -394,7 +362,7 @@ static const cJSON *condition(const cJSON *status, const char *type)
 static void judge_pod(struct findings *out, struct pod *p, const struct limits *l)
 {
 	const cJSON *status = get(p->obj, "status"), *cs, *c;
-	const char *phase = str(status, "phase");
+	const char *phase = scout_json_string(status, "phase");
 	struct finding *f;
 	char *msg;
 
@@ -407,7 +375,7 @@ static void judge_pod(struct findings *out, struct pod *p, const struct limits *
 
 	if (!strcmp(phase, "Failed") && str_is(status, "reason", "Evicted")) {
 		f = pod_finding(out, p, 0, "evicted", SEVERITY_MEDIUM, NULL, "Evicted");
-		msg = oneline(str(status, "message"));
+		msg = oneline(scout_json_string(status, "message"));
 		finding_summary(f, "pod %s in %s was evicted%s%s", p->name, p->ns,
 				*msg ? ": " : "", msg);
 		evidence_str(f, "message", msg);
@@ -418,29 +386,30 @@ static void judge_pod(struct findings *out, struct pod *p, const struct limits *
 	if (!strcmp(phase, "Pending") && str_is(c, "status", "False") &&
 	    str_is(c, "reason", "Unschedulable")) {
 		f = pod_finding(out, p, 0, "unschedulable", SEVERITY_MEDIUM, NULL, "Unschedulable");
-		msg = oneline(str(c, "message"));
+		msg = oneline(scout_json_string(c, "message"));
 		finding_summary(f, "pod %s in %s cannot be scheduled%s%s", p->name, p->ns,
 				*msg ? ": " : "", msg);
 		evidence_str(f, "message", msg);
-		evidence_str(f, "lastTransitionTime", str(c, "lastTransitionTime"));
+		evidence_str(f, "lastTransitionTime", scout_json_string(c, "lastTransitionTime"));
 		free(msg);
 	}
 
 	c = condition(status, "Ready");
 	if (!strcmp(phase, "Running") && str_is(c, "status", "False")) {
-		int64_t age = age_ms(str(c, "lastTransitionTime"), l->now);
+		int64_t age = age_ms(scout_json_string(c, "lastTransitionTime"), l->now);
 
 		if (age > l->not_ready_grace_ms) {
 			char since[32];
 
 			format_age(since, sizeof(since), l->now - (time_t)(age / 1000), l->now);
 			f = pod_finding(out, p, 0, "not-ready", SEVERITY_MEDIUM, NULL,
-					str(c, "reason"));
-			msg = oneline(str(c, "message"));
+					scout_json_string(c, "reason"));
+			msg = oneline(scout_json_string(c, "message"));
 			finding_summary(f, "pod %s in %s has not been ready for %s%s%s%s", p->name,
 					p->ns, since, *msg ? " (" : "", msg, *msg ? ")" : "");
 			evidence_str(f, "message", msg);
-			evidence_str(f, "lastTransitionTime", str(c, "lastTransitionTime"));
+			evidence_str(f, "lastTransitionTime",
+				     scout_json_string(c, "lastTransitionTime"));
 			free(msg);
 		}
 	}
@@ -484,10 +453,13 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 
 	cJSON_ArrayForEach(ev, get(list, "items")) {
 		const cJSON *obj = get(ev, "involvedObject");
-		const char *kind = str(obj, "kind"), *name = str(obj, "name");
-		const char *obj_ns = str(obj, "namespace"), *reason = str(ev, "reason");
-		const char *when = str(ev, "lastTimestamp"), *message = str(ev, "message");
-		long long count = num(ev, "count");
+		const char *kind = scout_json_string(obj, "kind");
+		const char *name = scout_json_string(obj, "name");
+		const char *obj_ns = scout_json_string(obj, "namespace");
+		const char *reason = scout_json_string(ev, "reason");
+		const char *when = scout_json_string(ev, "lastTimestamp");
+		const char *message = scout_json_string(ev, "message");
+		long long count = scout_json_int(ev, "count");
 		struct strbuf check = STRBUF_INIT, object = STRBUF_INIT, lkind = STRBUF_INIT;
 		struct finding *f = NULL;
 		char *signal, *service;
@@ -495,9 +467,9 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 		if (!str_is(ev, "type", "Warning") || !kind || !name || !reason)
 			continue;
 		if (!when)
-			when = str(ev, "eventTime");
+			when = scout_json_string(ev, "eventTime");
 		if (!count)
-			count = num(get(ev, "series"), "count");
+			count = scout_json_int(get(ev, "series"), "count");
 		if (!count)
 			count = 1;
 		strbuf_addstr(&lkind, kind);
@@ -514,8 +486,7 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 				f = &out->v[i];
 		if (f) {
 			cJSON *c = cJSON_GetObjectItemCaseSensitive(f->evidence, "count");
-			const char *prev = cJSON_GetStringValue(
-				cJSON_GetObjectItemCaseSensitive(f->evidence, "lastTimestamp"));
+			const char *prev = scout_json_string(f->evidence, "lastTimestamp");
 
 			count += (long long)cJSON_GetNumberValue(c);
 			cJSON_SetNumberValue(c, (double)count);
@@ -525,8 +496,7 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 				evidence_str(f, "lastTimestamp", when);
 				evidence_str(f, "message", message);
 			} else {
-				message = cJSON_GetStringValue(
-					cJSON_GetObjectItemCaseSensitive(f->evidence, "message"));
+				message = scout_json_string(f->evidence, "message");
 			}
 			event_summary(f, lkind.buf, object.buf, reason, message, count);
 			goto next;
@@ -549,9 +519,9 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 		evidence_str(f, "reason", reason);
 		evidence_str(f, "message", message);
 		cJSON_AddNumberToObject(f->evidence, "count", (double)count);
-		evidence_str(f, "firstTimestamp", str(ev, "firstTimestamp"));
+		evidence_str(f, "firstTimestamp", scout_json_string(ev, "firstTimestamp"));
 		evidence_str(f, "lastTimestamp", when);
-		evidence_str(f, "component", str(get(ev, "source"), "component"));
+		evidence_str(f, "component", scout_json_string(get(ev, "source"), "component"));
 		event_summary(f, lkind.buf, object.buf, reason, message, count);
 		free(service);
 next:
@@ -568,7 +538,7 @@ next:
 static char *status_message(const struct http_response *res)
 {
 	cJSON *st = cJSON_ParseWithLength(res->body.buf, res->body.len);
-	char *msg = oneline(str(st, "message"));
+	char *msg = oneline(scout_json_string(st, "message"));
 
 	cJSON_Delete(st);
 	return msg;
@@ -623,11 +593,9 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 	struct strvec ns = STRVEC_INIT;
 	struct kubeconfig kc = KUBECONFIG_INIT;
 	struct strbuf why = STRBUF_INIT;
-	struct http_request *reqs = NULL;
-	struct http_response *res = NULL;
+	struct scout_requests rs = SCOUT_REQUESTS_INIT;
 	cJSON **lists = NULL;
 	struct limits limits;
-	size_t n = 0;
 	int ret = -1;
 
 	namespaces(cfg, &ns);
@@ -644,29 +612,19 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 		goto done;
 	}
 
-	n = 2 * ns.nr;
-	reqs = xcalloc(n, sizeof(*reqs));
-	res = xcalloc(n, sizeof(*res));
-	lists = xcalloc(n, sizeof(*lists));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < 2 * ns.nr; i++) {
 		struct strbuf url = STRBUF_INIT;
-		struct http_request init = HTTP_REQUEST_INIT;
-		struct http_response rinit = HTTP_RESPONSE_INIT;
 
-		reqs[i] = init;
-		res[i] = rinit;
 		strbuf_addf(&url, "%s/api/v1/namespaces/", kc.server);
 		http_urlencode(&url, ns.v[i / 2]);
 		strbuf_addstr(&url, i % 2 ? "/events?fieldSelector=type%3DWarning" : "/pods");
-		reqs[i].method = "GET";
-		reqs[i].url = strbuf_detach(&url, NULL);
-		strvec_push(&reqs[i].headers, "Accept: application/json");
-		kubeconfig_apply(&kc, &reqs[i]);
+		kubeconfig_apply(&kc, scout_requests_add(&rs, strbuf_detach(&url, NULL)));
 	}
-	http_do_many(http, reqs, res, n, PARALLEL);
+	http_do_many(http, rs.req, rs.res, rs.nr, PARALLEL);
+	lists = xcalloc(rs.nr, sizeof(*lists));
 	/* Every answer is checked before any finding is made: all or nothing. */
-	for (size_t i = 0; i < n; i++)
-		if (!(lists[i] = answer_list(&kc, &reqs[i], &res[i],
+	for (size_t i = 0; i < rs.nr; i++)
+		if (!(lists[i] = answer_list(&kc, &rs.req[i], &rs.res[i],
 					     i % 2 ? "EventList" : "PodList", &why)))
 			goto done;
 
@@ -679,10 +637,10 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 			const cJSON *meta = get(item, "metadata");
 			struct pod *p = &pods[npods];
 
-			if (!str(meta, "name"))
+			if (!scout_json_string(meta, "name"))
 				continue;
 			p->ns = ns.v[i];
-			p->name = str(meta, "name");
+			p->name = scout_json_string(meta, "name");
 			p->service = pod_service(meta);
 			p->check = xstrfmt("pod/%s/%s", p->ns, p->name);
 			p->obj = item;
@@ -702,15 +660,10 @@ done:
 		http_redact(http, &why);
 		strbuf_addstr(err, why.buf);
 	}
-	for (size_t i = 0; i < n; i++) {
-		free((char *)reqs[i].url);
-		http_request_release(&reqs[i]);
-		http_response_release(&res[i]);
+	for (size_t i = 0; lists && i < rs.nr; i++)
 		cJSON_Delete(lists[i]);
-	}
-	free(reqs);
-	free(res);
 	free(lists);
+	scout_requests_release(&rs);
 	strbuf_release(&why);
 	kubeconfig_release(&kc);
 	strvec_clear(&ns);

@@ -17,26 +17,9 @@
 
 #define MAX_CHECK_BODY (1 << 20)
 
-static const char *check_key(struct strbuf *sb, const char *section, const char *name,
-			     const char *key)
-{
-	strbuf_reset(sb);
-	strbuf_addf(sb, "%s.%s.%s", section, name, key);
-	return sb->buf;
-}
-
 int http_checks_configured(const struct config *cfg)
 {
-	struct strvec names = STRVEC_INIT;
-	struct strbuf key = STRBUF_INIT;
-	int found = 0;
-
-	config_subsections(cfg, "check", &names);
-	for (size_t i = 0; i < names.nr && !found; i++)
-		found = config_get_string(cfg, check_key(&key, "check", names.v[i], "url")) != NULL;
-	strvec_clear(&names);
-	strbuf_release(&key);
-	return found;
+	return scout_any_key(cfg, "check", "url");
 }
 
 /* Is status one of expect: "2xx" (the default), "200", "200,204,3xx"? */
@@ -87,19 +70,6 @@ static int body_matches(const char *body, const char *pattern, int *bad)
 	return ok;
 }
 
-static enum incident_severity severity_of(const struct config *cfg, const char *section,
-					  const char *name, enum incident_severity dflt)
-{
-	struct strbuf key = STRBUF_INIT;
-	const char *v = config_get_string(cfg, check_key(&key, section, name, "severity"));
-	enum incident_severity s = dflt;
-
-	if (v && incident_severity_parse(v, &s) < 0)
-		s = dflt;
-	strbuf_release(&key);
-	return s;
-}
-
 struct http_check {
 	const char *name;
 	const char *url;
@@ -131,23 +101,23 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 		struct http_request *r = &reqs[n];
 		int64_t ms;
 
-		c->url = config_get_string(cfg, check_key(&key, "check", name, "url"));
+		c->url = config_get_string(cfg, scout_key(&key, "check", name, "url"));
 		if (!c->url)
 			continue; /* a Prometheus check, not an HTTP one */
 		c->name = name;
-		c->service = config_get_string(cfg, check_key(&key, "check", name, "service"));
+		c->service = config_get_string(cfg, scout_key(&key, "check", name, "service"));
 		if (!c->service || !*c->service)
 			c->service = name;
-		c->expect = config_get_string(cfg, check_key(&key, "check", name, "expect-status"));
-		c->body_match = config_get_string(cfg, check_key(&key, "check", name, "body-match"));
-		if (config_get_duration_ms(cfg, check_key(&key, "check", name, "max-latency"), &ms) == 0)
+		c->expect = config_get_string(cfg, scout_key(&key, "check", name, "expect-status"));
+		c->body_match = config_get_string(cfg, scout_key(&key, "check", name, "body-match"));
+		if (config_get_duration_ms(cfg, scout_key(&key, "check", name, "max-latency"), &ms) == 0)
 			c->max_latency_ms = ms;
 		strvec_init(&r->headers);
-		method = config_get_string(cfg, check_key(&key, "check", name, "method"));
+		method = config_get_string(cfg, scout_key(&key, "check", name, "method"));
 		r->method = method && *method ? method : "GET";
 		r->url = c->url;
 		r->timeout_ms = 10000;
-		if (config_get_duration_ms(cfg, check_key(&key, "check", name, "timeout"), &ms) == 0)
+		if (config_get_duration_ms(cfg, scout_key(&key, "check", name, "timeout"), &ms) == 0)
 			r->timeout_ms = ms;
 		res[n] = (struct http_response)HTTP_RESPONSE_INIT;
 		n++;
@@ -166,7 +136,9 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 		struct finding *f = finding_add(out, "http", c->name, c->service, "down");
 		int bad_regex = 0;
 
-		f->severity = severity_of(cfg, "check", c->name, SEVERITY_HIGH);
+		/* A bad severity keeps the default. */
+		f->severity = SEVERITY_HIGH;
+		scout_severity(cfg, "http", "check", c->name, &f->severity, NULL);
 		f->evidence = cJSON_CreateObject();
 		cJSON_AddStringToObject(f->evidence, "url", c->url);
 		/* A 5xx is an answer here, not an outage of the HTTP layer. */
@@ -185,8 +157,8 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 		} else if (c->body_match && !body_matches(r->body.buf, c->body_match, &bad_regex)) {
 			f->failing = 1;
 			if (bad_regex)
-				strbuf_addf(err, "%shttp: check %s: body-match is not a valid regular expression",
-					    err->len ? "\n" : "", c->name);
+				scout_error_line(err, "http: check %s: body-match is not a valid "
+						 "regular expression", c->name);
 			finding_summary(f, "%s answered %ld without \"%s\" in its body", c->name,
 					r->status, c->body_match);
 		} else {
@@ -196,7 +168,8 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 		/* Latency is judged only when the check is up. */
 		if (!f->failing && c->max_latency_ms) {
 			struct finding *l = finding_add(out, "http", c->name, c->service, "latency");
-			l->severity = severity_of(cfg, "check", c->name, SEVERITY_MEDIUM);
+			l->severity = SEVERITY_MEDIUM;
+			scout_severity(cfg, "http", "check", c->name, &l->severity, NULL);
 			l->failing = r->elapsed_ms > c->max_latency_ms;
 			finding_summary(l, "%s took %lld ms (limit %lld ms)", c->name,
 					(long long)r->elapsed_ms, (long long)c->max_latency_ms);
@@ -222,9 +195,9 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 
 static int is_process_service(const struct config *cfg, const char *name, struct strbuf *key)
 {
-	const char *runtime = config_get_string(cfg, check_key(key, "service", name, "runtime"));
+	const char *runtime = config_get_string(cfg, scout_key(key, "service", name, "runtime"));
 	return runtime && !strcmp(runtime, "process") &&
-	       config_get_string(cfg, check_key(key, "service", name, "pidfile"));
+	       config_get_string(cfg, scout_key(key, "service", name, "pidfile"));
 }
 
 int process_configured(const struct config *cfg)
@@ -259,10 +232,11 @@ int process_collect(const struct config *cfg, struct http_client *http,
 		if (!is_process_service(cfg, name, &key))
 			continue;
 		/* The path comes from the configuration, never from a finding. */
-		if (config_get_path(cfg, check_key(&key, "service", name, "pidfile"), &pidfile))
+		if (config_get_path(cfg, scout_key(&key, "service", name, "pidfile"), &pidfile))
 			continue;
 		f = finding_add(out, "process", name, name, "gone");
-		f->severity = severity_of(cfg, "service", name, SEVERITY_HIGH);
+		f->severity = SEVERITY_HIGH;
+		scout_severity(cfg, "process", "service", name, &f->severity, NULL);
 		f->evidence = cJSON_CreateObject();
 		cJSON_AddStringToObject(f->evidence, "pidfile", pidfile);
 		strbuf_reset(&pidtext);

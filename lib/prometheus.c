@@ -52,26 +52,6 @@ struct series_list {
 	size_t nr, alloc;
 };
 
-/* Add one line to err, after what is there. */
-SRE_PRINTF(2, 3)
-static void err_line(struct strbuf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err->len && err->buf[err->len - 1] != '\n')
-		strbuf_addch(err, '\n');
-	va_start(ap, fmt);
-	strbuf_vaddf(err, fmt, ap);
-	va_end(ap);
-}
-
-static const char *check_key(struct strbuf *sb, const char *name, const char *key)
-{
-	strbuf_reset(sb);
-	strbuf_addf(sb, "check.%s.%s", name, key);
-	return sb->buf;
-}
-
 /* A whole finite number; 0, or -1. */
 static int parse_number(const char *s, double *out)
 {
@@ -105,14 +85,14 @@ static int number_key(const struct config *cfg, const char *name, const char *ke
 		      double *out, int *has, struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char *v = config_get_string(cfg, check_key(&sb, name, key));
+	const char *v = config_get_string(cfg, scout_key(&sb, "check", name, key));
 	int ret = 0;
 
 	*has = 0;
 	if (v) {
 		if (parse_number(v, out) < 0) {
-			err_line(err, "prometheus: check \"%s\": %s is '%s', not a number",
-				 name, key, v);
+			scout_error_line(err, "prometheus: check \"%s\": %s is '%s', not a number",
+					 name, key, v);
 			ret = -1;
 		} else {
 			*has = 1;
@@ -127,20 +107,19 @@ static int read_check(const struct config *cfg, const char *name, struct prom_ch
 		      struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char *sev;
 	int has_min = 0, ret = -1;
 
 	memset(c, 0, sizeof(*c));
 	c->name = name;
-	c->query = config_get_string(cfg, check_key(&sb, name, "prometheus"));
-	c->samples = config_get_string(cfg, check_key(&sb, name, "samples"));
-	c->service = config_get_string(cfg, check_key(&sb, name, "service"));
+	c->query = config_get_string(cfg, scout_key(&sb, "check", name, "prometheus"));
+	c->samples = config_get_string(cfg, scout_key(&sb, "check", name, "samples"));
+	c->service = config_get_string(cfg, scout_key(&sb, "check", name, "service"));
 	if (!c->service || !*c->service)
 		c->service = name;
 	c->severity = SEVERITY_MEDIUM;
 	c->min_samples = 1; /* with samples alone: judged once anything happened */
 	if (!c->query || !*c->query) {
-		err_line(err, "prometheus: check \"%s\": prometheus is empty", name);
+		scout_error_line(err, "prometheus: check \"%s\": prometheus is empty", name);
 		goto out;
 	}
 	if (number_key(cfg, name, "above", &c->above, &c->has_above, err) < 0 ||
@@ -148,22 +127,18 @@ static int read_check(const struct config *cfg, const char *name, struct prom_ch
 	    number_key(cfg, name, "min-samples", &c->min_samples, &has_min, err) < 0)
 		goto out;
 	if (!c->has_above && !c->has_below) {
-		err_line(err, "prometheus: check \"%s\" has neither above nor below", name);
+		scout_error_line(err, "prometheus: check \"%s\" has neither above nor below", name);
 		goto out;
 	}
 	if (c->samples && !*c->samples)
 		c->samples = NULL;
 	if (has_min && !c->samples) {
-		err_line(err, "prometheus: check \"%s\": min-samples needs samples, "
-			 "the query that counts them", name);
+		scout_error_line(err, "prometheus: check \"%s\": min-samples needs samples, "
+				 "the query that counts them", name);
 		goto out;
 	}
-	sev = config_get_string(cfg, check_key(&sb, name, "severity"));
-	if (sev && incident_severity_parse(sev, &c->severity) < 0) {
-		err_line(err, "prometheus: check \"%s\": severity is '%s', not critical, "
-			 "high, medium or low", name, sev);
+	if (scout_severity(cfg, "prometheus", "check", name, &c->severity, err) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	strbuf_release(&sb);
@@ -225,7 +200,7 @@ static void series_list_clear(struct series_list *l)
  */
 static int read_result(const cJSON *data, struct series_list *out, struct strbuf *why)
 {
-	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "resultType"));
+	const char *type = scout_json_string(data, "resultType");
 	const cJSON *result = cJSON_GetObjectItemCaseSensitive(data, "result"), *s;
 
 	if (!type || !cJSON_IsArray(result)) {
@@ -340,30 +315,6 @@ static void judge_check(const struct prom_check *c, const struct series_list *re
 }
 
 /*
- * An alert's severity label: critical (and page) -> critical, error and
- * high -> high, warning -> medium, anything else (info) -> low; an alert
- * without the label is medium, the default of every check.
- */
-static enum incident_severity alert_severity(const char *label)
-{
-	if (!label)
-		return SEVERITY_MEDIUM;
-	if (!strcasecmp(label, "critical") || !strcasecmp(label, "page"))
-		return SEVERITY_CRITICAL;
-	if (!strcasecmp(label, "error") || !strcasecmp(label, "high"))
-		return SEVERITY_HIGH;
-	if (!strcasecmp(label, "warning") || !strcasecmp(label, "medium"))
-		return SEVERITY_MEDIUM;
-	return SEVERITY_LOW;
-}
-
-static const char *label(const cJSON *labels, const char *name)
-{
-	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, name));
-	return v && *v ? v : NULL;
-}
-
-/*
  * A failing finding per firing alert, fingerprinted
  * prometheus/<service>/alert/<alertname>. Alerts of one rule that differ
  * only in labels the fingerprint does not hold (instance, pod) are one
@@ -379,9 +330,10 @@ static void alert_findings(const cJSON *data, struct findings *out)
 	cJSON_ArrayForEach(a, alerts) {
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(a, "labels");
 		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(a, "annotations");
-		const char *state = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "state"));
-		const char *name = label(labels, "alertname"), *service, *summary, *v;
-		enum incident_severity sev = alert_severity(label(labels, "severity"));
+		const char *state = scout_json_string(a, "state");
+		const char *name = scout_json_nonempty(labels, "alertname"), *service, *summary, *v;
+		enum incident_severity sev =
+			scout_alert_severity(scout_json_nonempty(labels, "severity"));
 		struct finding *f = NULL;
 		char *signal;
 
@@ -389,11 +341,7 @@ static void alert_findings(const cJSON *data, struct findings *out)
 			continue; /* pending (or inactive): not firing yet */
 		if (!name)
 			name = "unnamed";
-		service = label(labels, "service");
-		if (!service)
-			service = label(labels, "job");
-		if (!service)
-			service = "unknown";
+		service = scout_alert_service(labels);
 		signal = xstrfmt("alert/%s", name);
 		for (size_t i = first; i < out->nr && !f; i++)
 			if (!strcmp(out->v[i].service, service) && !strcmp(out->v[i].signal, signal))
@@ -414,16 +362,14 @@ static void alert_findings(const cJSON *data, struct findings *out)
 		free(signal);
 		f->failing = 1;
 		f->severity = sev;
-		summary = label(ann, "summary");
+		summary = scout_json_nonempty(ann, "summary");
 		finding_summary(f, "%s", summary ? summary : name);
 		f->evidence = cJSON_CreateObject();
-		cJSON_AddItemToObject(f->evidence, "labels",
-				      labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject());
-		cJSON_AddItemToObject(f->evidence, "annotations",
-				      ann ? cJSON_Duplicate(ann, 1) : cJSON_CreateObject());
-		if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "activeAt"))))
+		cJSON_AddItemToObject(f->evidence, "labels", scout_json_copy(labels));
+		cJSON_AddItemToObject(f->evidence, "annotations", scout_json_copy(ann));
+		if ((v = scout_json_string(a, "activeAt")))
 			cJSON_AddStringToObject(f->evidence, "active_at", v);
-		if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "value"))))
+		if ((v = scout_json_string(a, "value")))
 			cJSON_AddStringToObject(f->evidence, "value", v);
 		cJSON_AddNumberToObject(f->evidence, "alerts", 1);
 	}
@@ -456,11 +402,11 @@ static int read_auth(const struct config *cfg, struct http_client *http,
 	if (user && *user) {
 		r = config_get_secret(cfg, "prometheus.password", "PROMETHEUS_PASSWORD", &secret);
 		if (r < 0) {
-			err_line(err, "prometheus: cannot read the password");
+			scout_error_line(err, "prometheus: cannot read the password");
 			ret = -1;
 		} else if (r > 0) {
-			err_line(err, "prometheus: prometheus.user is set but no password: set "
-				 "PROMETHEUS_PASSWORD or prometheus.password-command");
+			scout_error_line(err, "prometheus: prometheus.user is set but no password: "
+					 "set PROMETHEUS_PASSWORD or prometheus.password-command");
 			ret = -1;
 		} else {
 			http_client_add_secret(http, secret.buf);
@@ -469,7 +415,7 @@ static int read_auth(const struct config *cfg, struct http_client *http,
 	} else {
 		r = config_get_secret(cfg, "prometheus.token", "PROMETHEUS_TOKEN", &secret);
 		if (r < 0) {
-			err_line(err, "prometheus: cannot read the token");
+			scout_error_line(err, "prometheus: cannot read the token");
 			ret = -1;
 		} else if (!r) {
 			http_client_add_secret(http, secret.buf);
@@ -496,21 +442,11 @@ static int alerts_wanted(const struct config *cfg)
 int prometheus_configured(const struct config *cfg)
 {
 	const char *url = config_get_string(cfg, "prometheus.url");
-	struct strvec names = STRVEC_INIT;
-	struct strbuf sb = STRBUF_INIT;
-	int found = 0;
 
 	/* A bad scout.alerts is reported by collect(), so it runs. */
 	if (alerts_wanted(cfg))
 		return 1;
-	if (!url || !*url)
-		return 0;
-	config_subsections(cfg, "check", &names);
-	for (size_t i = 0; i < names.nr && !found; i++)
-		found = config_get_string(cfg, check_key(&sb, names.v[i], "prometheus")) != NULL;
-	strbuf_release(&sb);
-	strvec_clear(&names);
-	return found;
+	return url && *url && scout_any_key(cfg, "check", "prometheus");
 }
 
 /*
@@ -522,28 +458,17 @@ int prometheus_configured(const struct config *cfg)
 static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
 {
 	cJSON *json = NULL;
-	const char *status, *msg;
+	const char *status;
 
 	if (res->outcome == HTTP_OK || res->status)
 		json = cJSON_ParseWithLength(res->body.buf, res->body.len);
-	status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "status"));
+	status = scout_json_string(json, "status");
 	if (res->outcome == HTTP_OK && status &&
 	    (res->status / 100 == 2 || res->status == 400 || res->status == 422))
 		return json;
-	msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "error"));
-	if (!res->status)
-		strbuf_addstr(why, res->error.buf);
-	else if (res->status == 401 || res->status == 403)
-		strbuf_addf(why, "HTTP %ld: check prometheus.user and its password, or the token",
-			    res->status);
-	else if (res->status / 100 != 2)
-		strbuf_addf(why, "HTTP %ld", res->status);
-	else
-		strbuf_addstr(why, "the answer is not the JSON of Prometheus's API");
-	if (res->status >= 500 && res->attempts > 1)
-		strbuf_addf(why, " after %d attempts", res->attempts);
-	if (res->status && msg)
-		strbuf_addf(why, ": %s", msg);
+	scout_answer_why(why, res, "check prometheus.user and its password, or the token",
+			 "the answer is not the JSON of Prometheus's API",
+			 scout_json_string(json, "error"));
 	cJSON_Delete(json);
 	return NULL;
 }
@@ -551,37 +476,34 @@ static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
 /* The data of a successful answer; NULL with Prometheus's error in why. */
 static const cJSON *api_data(const cJSON *answer, struct strbuf *why)
 {
-	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "status"));
+	const char *status = scout_json_string(answer, "status");
 	const char *type, *msg;
 
 	if (strcmp(status, "error"))
 		return cJSON_GetObjectItemCaseSensitive(answer, "data");
-	type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "errorType"));
-	msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "error"));
+	type = scout_json_string(answer, "errorType");
+	msg = scout_json_string(answer, "error");
 	strbuf_addf(why, "%s%s%s", type ? type : "", type ? ": " : "", msg ? msg : "an error");
 	return NULL;
 }
 
 /* Queue a GET of base + path (+ the query, URL-encoded); its index. */
-static size_t add_request(struct http_request *reqs, char **urls, size_t *n, const char *base,
-			  const char *path, const char *query, const struct prom_auth *auth)
+static size_t add_request(struct scout_requests *rs, const char *base, const char *path,
+			  const char *query, const struct prom_auth *auth)
 {
 	struct strbuf url = STRBUF_INIT;
-	size_t i = (*n)++;
+	struct http_request *req;
 
 	strbuf_addf(&url, "%s%s", base, path);
 	if (query) {
 		strbuf_addstr(&url, "?query=");
 		http_urlencode(&url, query);
 	}
-	urls[i] = strbuf_detach(&url, NULL);
-	reqs[i].method = "GET";
-	reqs[i].url = urls[i];
-	reqs[i].userpwd = auth->userpwd;
-	strvec_push(&reqs[i].headers, "Accept: application/json");
+	req = scout_requests_add(rs, strbuf_detach(&url, NULL));
+	req->userpwd = auth->userpwd;
 	if (auth->header.len)
-		strvec_push(&reqs[i].headers, auth->header.buf);
-	return i;
+		strvec_push(&req->headers, auth->header.buf);
+	return rs->nr - 1;
 }
 
 /* The series one query answered; 0, or -1 with why. */
@@ -600,21 +522,18 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	struct strvec names = STRVEC_INIT;
 	struct strbuf base = STRBUF_INIT, why = STRBUF_INIT;
 	struct prom_check *checks = NULL;
-	struct http_request *reqs = NULL;
-	struct http_response *res = NULL;
-	char **urls = NULL;
-	cJSON **answers = NULL;
-	size_t nchecks = 0, nreq = 0, alerts_req = 0, max;
+	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	size_t nchecks = 0, alerts_req = 0;
 	int alerts = alerts_wanted(cfg), errors = 0, usable = 0, ret = -1;
 	size_t err_start = err->len;
 
 	if (alerts < 0) {
-		err_line(err, "prometheus: scout.alerts is '%s', not a boolean",
-			 config_get_string(cfg, "scout.alerts"));
+		scout_error_line(err, "prometheus: scout.alerts is '%s', not a boolean",
+				 config_get_string(cfg, "scout.alerts"));
 		return -1;
 	}
 	if (!url || !*url) {
-		err_line(err, "prometheus: prometheus.url is not set");
+		scout_error_line(err, "prometheus: prometheus.url is not set");
 		return -1;
 	}
 	strbuf_addstr(&base, url);
@@ -627,7 +546,8 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	checks = xcalloc(names.nr + 1, sizeof(*checks));
 	for (size_t i = 0; i < names.nr; i++) {
 		struct strbuf sb = STRBUF_INIT;
-		int has = config_get_string(cfg, check_key(&sb, names.v[i], "prometheus")) != NULL;
+		int has = config_get_string(cfg, scout_key(&sb, "check", names.v[i],
+							   "prometheus")) != NULL;
 
 		strbuf_release(&sb);
 		if (!has)
@@ -638,53 +558,34 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 			nchecks++;
 	}
 
-	max = 2 * nchecks + 1;
-	reqs = xcalloc(max, sizeof(*reqs));
-	res = xcalloc(max, sizeof(*res));
-	urls = xcalloc(max, sizeof(*urls));
-	answers = xcalloc(max, sizeof(*answers));
-	for (size_t i = 0; i < max; i++) {
-		struct http_request req_init = HTTP_REQUEST_INIT;
-		struct http_response res_init = HTTP_RESPONSE_INIT;
-
-		reqs[i] = req_init;
-		res[i] = res_init;
-	}
 	for (size_t i = 0; i < nchecks; i++) {
 		struct prom_check *c = &checks[i];
 
-		c->query_req = add_request(reqs, urls, &nreq, base.buf, "/api/v1/query", c->query, &auth);
+		c->query_req = add_request(&rs, base.buf, "/api/v1/query", c->query, &auth);
 		if (c->samples)
-			c->samples_req = add_request(reqs, urls, &nreq, base.buf, "/api/v1/query",
-						     c->samples, &auth);
+			c->samples_req = add_request(&rs, base.buf, "/api/v1/query", c->samples, &auth);
 	}
 	if (alerts)
-		alerts_req = add_request(reqs, urls, &nreq, base.buf, "/api/v1/alerts", NULL, &auth);
-	if (!nreq) {
-		ret = errors ? -1 : 0;
+		alerts_req = add_request(&rs, base.buf, "/api/v1/alerts", NULL, &auth);
+	if (scout_requests_answer(&rs, http, PROMETHEUS_PARALLEL, api_answer, &why) < 0) {
+		/* Nothing is judged from half the answers: the source is
+		 * down, and that is the one thing to say about it. */
+		strbuf_setlen(err, err_start);
+		scout_error_line(err, "prometheus: %s: %s", base.buf, why.buf);
 		goto out;
 	}
-
-	http_do_many(http, reqs, res, nreq, PROMETHEUS_PARALLEL);
-	for (size_t i = 0; i < nreq; i++)
-		if (!(answers[i] = api_answer(&res[i], &why))) {
-			/* Nothing is judged from half the answers: the source is
-			 * down, and that is the one thing to say about it. */
-			strbuf_setlen(err, err_start);
-			err_line(err, "prometheus: %s: %s", base.buf, why.buf);
-			goto out;
-		}
 
 	for (size_t i = 0; i < nchecks; i++) {
 		const struct prom_check *c = &checks[i];
 		struct series_list result = { NULL, 0, 0 }, samples = { NULL, 0, 0 };
 
 		strbuf_reset(&why);
-		if (query_series(answers[c->query_req], &result, &why) < 0) {
-			err_line(err, "prometheus: check \"%s\": %s", c->name, why.buf);
+		if (query_series(rs.answer[c->query_req], &result, &why) < 0) {
+			scout_error_line(err, "prometheus: check \"%s\": %s", c->name, why.buf);
 			errors++;
-		} else if (c->samples && query_series(answers[c->samples_req], &samples, &why) < 0) {
-			err_line(err, "prometheus: check \"%s\": samples: %s", c->name, why.buf);
+		} else if (c->samples && query_series(rs.answer[c->samples_req], &samples, &why) < 0) {
+			scout_error_line(err, "prometheus: check \"%s\": samples: %s", c->name,
+					 why.buf);
 			errors++;
 		} else {
 			judge_check(c, &result, c->samples ? &samples : NULL, out);
@@ -697,26 +598,17 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 		const cJSON *data;
 
 		strbuf_reset(&why);
-		if ((data = api_data(answers[alerts_req], &why))) {
+		if ((data = api_data(rs.answer[alerts_req], &why))) {
 			alert_findings(data, out);
 			usable++;
 		} else {
-			err_line(err, "prometheus: alerts: %s", why.buf);
+			scout_error_line(err, "prometheus: alerts: %s", why.buf);
 			errors++;
 		}
 	}
 	ret = errors && !usable ? -1 : 0;
 out:
-	for (size_t i = 0; i < nreq; i++) {
-		http_request_release(&reqs[i]);
-		http_response_release(&res[i]);
-		free(urls[i]);
-		cJSON_Delete(answers[i]);
-	}
-	free(reqs);
-	free(res);
-	free(urls);
-	free(answers);
+	scout_requests_release(&rs);
 	free(checks);
 	auth_release(&auth);
 	strvec_clear(&names);

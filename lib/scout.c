@@ -1,5 +1,6 @@
 /*
- * scout.c: findings, the table of sources, and the decision that turns
+ * scout.c: findings, the table of sources, what the sources share (config
+ * keys, JSON members, a batch of requests), and the decision that turns
  * findings into incident changes; see scout.h.
  */
 #include "scout.h"
@@ -65,6 +66,8 @@ void findings_clear(struct findings *fs)
 	fs->nr = fs->alloc = 0;
 }
 
+/* ---- shared by the sources ---- */
+
 void config_subsections(const struct config *cfg, const char *section,
 			struct strvec *out)
 {
@@ -88,6 +91,232 @@ void config_subsections(const struct config *cfg, const char *section,
 			free(name);
 		}
 	}
+}
+
+const char *scout_key(struct strbuf *sb, const char *section, const char *name,
+		      const char *key)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s.%s.%s", section, name, key);
+	return sb->buf;
+}
+
+int scout_any_key(const struct config *cfg, const char *section, const char *key)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	int found = 0;
+
+	config_subsections(cfg, section, &names);
+	for (size_t i = 0; i < names.nr && !found; i++)
+		found = config_get_string(cfg, scout_key(&sb, section, names.v[i], key)) != NULL;
+	strvec_clear(&names);
+	strbuf_release(&sb);
+	return found;
+}
+
+void scout_list_key(const struct config *cfg, const char *key, const char *seps,
+		    struct strvec *out)
+{
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const char *v = cfg->entries[i].value;
+
+		if (strcmp(cfg->entries[i].key, key) || !v)
+			continue;
+		while (*v) {
+			size_t n = strcspn(v, seps), skip = 0, seen = 0;
+
+			while (skip < n && strchr(" \t", v[skip]))
+				skip++;
+			while (n > skip && strchr(" \t", v[n - 1]))
+				n--;
+			for (size_t j = 0; j < out->nr && !seen; j++)
+				seen = strlen(out->v[j]) == n - skip &&
+				       !strncmp(out->v[j], v + skip, n - skip);
+			if (n > skip && !seen) {
+				char *item = xstrndup(v + skip, n - skip);
+				strvec_push(out, item);
+				free(item);
+			}
+			v += strcspn(v, seps);
+			if (*v)
+				v++;
+		}
+	}
+}
+
+int scout_severity(const struct config *cfg, const char *source, const char *section,
+		   const char *name, enum incident_severity *out, struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *v = config_get_string(cfg, scout_key(&sb, section, name, "severity"));
+	enum incident_severity s;
+	int ret = 0;
+
+	if (v && incident_severity_parse(v, &s) < 0) {
+		if (err)
+			scout_error_line(err, "%s: %s \"%s\": severity is '%s', not critical, "
+					 "high, medium or low", source, section, name, v);
+		ret = -1;
+	} else if (v) {
+		*out = s;
+	}
+	strbuf_release(&sb);
+	return ret;
+}
+
+int scout_max_restarts(const struct config *cfg, long long *out)
+{
+	const char *v = config_get_string(cfg, "scout.max-restarts");
+	long long n = 5;
+
+	if (v && (config_parse_int(v, &n) < 0 || n < 0))
+		return -1;
+	*out = n;
+	return 0;
+}
+
+void scout_error_line(struct strbuf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err->len && err->buf[err->len - 1] != '\n')
+		strbuf_addch(err, '\n');
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+}
+
+const char *scout_json_string(const cJSON *obj, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+const char *scout_json_nonempty(const cJSON *obj, const char *key)
+{
+	const char *v = scout_json_string(obj, key);
+
+	return v && *v ? v : NULL;
+}
+
+long long scout_json_int(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+}
+
+int scout_json_bool(const cJSON *obj, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+cJSON *scout_json_copy(const cJSON *obj)
+{
+	return obj ? cJSON_Duplicate(obj, 1) : cJSON_CreateObject();
+}
+
+char *scout_one_line(const char *s, size_t max)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s && sb.len < max; s++)
+		strbuf_addch(&sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	strbuf_trim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+enum incident_severity scout_alert_severity(const char *label)
+{
+	if (!label)
+		return SEVERITY_MEDIUM;
+	if (!strcasecmp(label, "critical") || !strcasecmp(label, "page"))
+		return SEVERITY_CRITICAL;
+	if (!strcasecmp(label, "error") || !strcasecmp(label, "high"))
+		return SEVERITY_HIGH;
+	if (!strcasecmp(label, "warning") || !strcasecmp(label, "medium"))
+		return SEVERITY_MEDIUM;
+	return SEVERITY_LOW;
+}
+
+const char *scout_alert_service(const cJSON *labels)
+{
+	const char *service = scout_json_nonempty(labels, "service");
+
+	if (!service)
+		service = scout_json_nonempty(labels, "job");
+	return service ? service : "unknown";
+}
+
+struct http_request *scout_requests_add(struct scout_requests *rs, char *url)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	size_t alloc = rs->alloc;
+
+	ALLOC_GROW(rs->req, rs->nr + 1, rs->alloc);
+	if (rs->alloc != alloc)
+		rs->res = xrealloc(rs->res, rs->alloc * sizeof(*rs->res));
+	req.method = "GET";
+	req.url = url;
+	strvec_push(&req.headers, "Accept: application/json");
+	rs->req[rs->nr] = req;
+	rs->res[rs->nr] = res;
+	return &rs->req[rs->nr++];
+}
+
+int scout_requests_answer(struct scout_requests *rs, struct http_client *http, size_t parallel,
+			  cJSON *(*answer)(const struct http_response *res, struct strbuf *why),
+			  struct strbuf *why)
+{
+	if (!rs->nr)
+		return 0;
+	http_do_many(http, rs->req, rs->res, rs->nr, parallel);
+	rs->answer = xcalloc(rs->nr, sizeof(*rs->answer));
+	for (size_t i = 0; i < rs->nr; i++)
+		if (!(rs->answer[i] = answer(&rs->res[i], why))) {
+			for (size_t j = 0; j < i; j++)
+				cJSON_Delete(rs->answer[j]);
+			free(rs->answer);
+			rs->answer = NULL;
+			return -1;
+		}
+	return 0;
+}
+
+void scout_requests_release(struct scout_requests *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		free((char *)rs->req[i].url);
+		http_request_release(&rs->req[i]);
+		http_response_release(&rs->res[i]);
+		if (rs->answer)
+			cJSON_Delete(rs->answer[i]);
+	}
+	free(rs->req);
+	free(rs->res);
+	free(rs->answer);
+	rs->req = NULL;
+	rs->res = NULL;
+	rs->answer = NULL;
+	rs->nr = rs->alloc = 0;
+}
+
+void scout_answer_why(struct strbuf *why, const struct http_response *res,
+		      const char *refused, const char *not_api, const char *msg)
+{
+	if (!res->status)
+		strbuf_addstr(why, res->error.buf);
+	else if (refused && (res->status == 401 || res->status == 403))
+		strbuf_addf(why, "HTTP %ld: %s", res->status, refused);
+	else if (res->status / 100 != 2)
+		strbuf_addf(why, "HTTP %ld", res->status);
+	else
+		strbuf_addstr(why, not_api);
+	if (res->status >= 500 && res->attempts > 1)
+		strbuf_addf(why, " after %d attempts", res->attempts);
+	if (res->status && msg)
+		strbuf_addf(why, ": %s", msg);
 }
 
 /* ---- deciding ---- */
@@ -120,15 +349,13 @@ static int fix_in_flight(enum incident_state s)
 /* A title from a finding's summary: one line, no control characters. */
 static char *title_of(const struct finding *f)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const char *s = f->summary ? f->summary : f->fingerprint;
+	char *title = scout_one_line(f->summary ? f->summary : f->fingerprint, 900);
 
-	for (; *s && sb.len < 900; s++)
-		strbuf_addch(&sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
-	strbuf_trim(&sb);
-	if (!sb.len)
-		strbuf_addstr(&sb, f->fingerprint);
-	return strbuf_detach(&sb, NULL);
+	if (!*title) {
+		free(title);
+		title = xstrdup(f->fingerprint);
+	}
+	return title;
 }
 
 static int open_or_update(struct store *st, struct tracker *t, const struct config *cfg,

@@ -140,6 +140,8 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
 		 struct findings *fs, const struct strvec *sources_ran,
 		 const struct scout_options *o, struct scout_report *rep);
 
+/* ---- shared by the sources ---- */
+
 /*
  * The names of the subsections of a section, in order of first
  * appearance: config_subsections(cfg, "check", &names) gives every
@@ -147,5 +149,63 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
  */
 void config_subsections(const struct config *cfg, const char *section,
 			struct strvec *out);
+/* "<section>.<name>.<key>" written into sb (reset first); returns sb->buf. */
+const char *scout_key(struct strbuf *sb, const char *section, const char *name,
+		      const char *key);
+/* Is key set in any [<section> "<name>"]? */
+int scout_any_key(const struct config *cfg, const char *section, const char *key);
+/* The items of every value of key, split at seps, blanks trimmed, each once, in order. */
+void scout_list_key(const struct config *cfg, const char *key, const char *seps,
+		    struct strvec *out);
+/* [<section> "<name>"]'s severity into *out; -1 when bad (*out kept, a line in err if any). */
+int scout_severity(const struct config *cfg, const char *source, const char *section,
+		   const char *name, enum incident_severity *out, struct strbuf *err);
+/* scout.max-restarts into *out, 5 when unset; -1 when it is not a whole number >= 0. */
+int scout_max_restarts(const struct config *cfg, long long *out);
+/* Append one line to err, after a newline when err holds a line already. */
+void scout_error_line(struct strbuf *err, const char *fmt, ...) SRE_PRINTF(2, 3);
+
+/* The string member key of obj, or NULL. Borrowed. */
+const char *scout_json_string(const cJSON *obj, const char *key);
+/* The string member key of obj when it is not empty, or NULL. Borrowed. */
+const char *scout_json_nonempty(const cJSON *obj, const char *key);
+/* The number member key of obj as a whole number, or 0. */
+long long scout_json_int(const cJSON *obj, const char *key);
+/* Is the member key of obj JSON true? */
+int scout_json_bool(const cJSON *obj, const char *key);
+/* A deep copy of obj, or an empty object when obj is NULL; the caller's. */
+cJSON *scout_json_copy(const cJSON *obj);
+/* s on one line, control characters made blanks, cut at max bytes, trimmed; caller frees. */
+char *scout_one_line(const char *s, size_t max);
+
+/* An alert's severity label: critical/page, error/high, warning/medium, else low; none: medium. */
+enum incident_severity scout_alert_severity(const char *label);
+/* An alert's service: its service label, else its job, else "unknown". Borrowed. */
+const char *scout_alert_service(const cJSON *labels);
+
+/*
+ * A source's GET requests for JSON, made together: req[i] is answered in
+ * res[i], and read into answer[i] by scout_requests_answer(). The URLs
+ * and the answers belong to the batch.
+ */
+struct scout_requests {
+	struct http_request *req;
+	struct http_response *res;
+	cJSON **answer;
+	size_t nr, alloc;
+};
+
+#define SCOUT_REQUESTS_INIT { NULL, NULL, NULL, 0, 0 }
+/* Queue a GET of url (taken over) asking for JSON; returns the request, to add to. */
+struct http_request *scout_requests_add(struct scout_requests *rs, char *url);
+/* Make the requests and read each with answer(): all, or none and -1 with the first why. */
+int scout_requests_answer(struct scout_requests *rs, struct http_client *http, size_t parallel,
+			  cJSON *(*answer)(const struct http_response *res, struct strbuf *why),
+			  struct strbuf *why);
+/* Free the requests, their URLs, responses and answers; rs is then SCOUT_REQUESTS_INIT. */
+void scout_requests_release(struct scout_requests *rs);
+/* Why res is no answer of an API: curl's error, "HTTP <status>[: refused]" or not_api, then msg. */
+void scout_answer_why(struct strbuf *why, const struct http_response *res,
+		      const char *refused, const char *not_api, const char *msg);
 
 #endif

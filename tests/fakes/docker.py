@@ -50,24 +50,16 @@ It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
 import hashlib
 import json
-import os
 import re
-import signal
-import socketserver
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
-import fakeserver  # the command line every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
 
 MIN_VERSION, MAX_VERSION = (1, 24), (1, 47)
 NOW = time.time()
 
-args = None
-lock = threading.Lock()
 containers = []  # the compact list
-failures = []    # queued answers from /_fake/fail
 
 
 def rfc3339(t):
@@ -271,8 +263,17 @@ def inspect(c):
                               "MaximumRetryCount": 0},
             "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None,
             "Privileged": False, "ReadonlyRootfs": False,
-            "Memory": c.get("memory", 0), "MemorySwap": 0,
-            "OomKillDisable": False, "ShmSize": 67108864,
+            "Memory": c.get("memory", 0), "MemorySwap": 0, "MemoryReservation": 0,
+            "OomKillDisable": False, "OomScoreAdj": 0, "ShmSize": 67108864,
+            "CpuShares": 0, "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0,
+            "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "", "CpuPercent": 0,
+            "CpuCount": 0, "NanoCpus": 0,
+            "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
+            "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
+            "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+            "Devices": [], "DeviceRequests": None, "DeviceCgroupRules": None,
+            "IpcMode": "private", "PidMode": "", "PublishAllPorts": False,
+            "Ulimits": [], "Init": None, "PidsLimit": None,
         },
         "GraphDriver": {"Data": None, "Name": "overlay2"},
         "Mounts": [],
@@ -298,57 +299,29 @@ def find(ref):
     return matches[0] if len(matches) == 1 else None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakeserver.FakeHandler):
+    methods = ("GET", "POST", "PUT", "DELETE", "HEAD")
+    json_type = text_type = "application/json"  # unless the route says text
+    json_end = "\n"
+    not_json = {"message": "the body is not JSON"}
+    no_control = {"message": "no such control endpoint"}
 
     def version_string(self):
         return "Docker/27.5.1 (linux)"
 
-    def address_string(self):
-        return "unix"  # a UNIX socket has no client address
-
-    def log_message(self, fmt, *a):
-        pass
-
-    def send(self, status, body, headers=None, content_type="application/json"):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body) + "\n"
-        data = (body or "").encode()
-        self.send_response(status)
+    def answer_headers(self, status, content_type):
         self.send_header("Api-Version", "%d.%d" % MAX_VERSION)
         self.send_header("Content-Type", content_type)
         self.send_header("Docker-Experimental", "false")
         self.send_header("Ostype", "linux")
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
 
-    def handle_one(self):
-        raw_path, _, raw_query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if raw_path.startswith("/_fake/"):
-            return self.control(raw_path, raw_body)
-        with lock:
-            with open(args.log, "a") as f:
-                f.write(json.dumps({
-                    "method": self.command, "path": raw_path, "query": raw_query,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": raw_body}) + "\n")
-            for f in failures:
-                if f["times"] > 0 and f.get("method", self.command) == self.command \
-                        and re.search(f.get("path", ""), raw_path):
-                    f["times"] -= 1
-                    return self.send(f.get("status", 500), f.get("body", ""),
-                                     f.get("headers"))
-            status, body = self.answer(raw_path, raw_query)
-        self.send(status, body, content_type="text/plain; charset=utf-8"
-                  if isinstance(body, str) else "application/json")
+    def route(self, path, query, body):
+        with self.lock:
+            status, body = self.reply(path, query)
+        self.answer(status, body, content_type="text/plain; charset=utf-8"
+                    if isinstance(body, str) else "application/json")
 
-    def answer(self, path, query):
+    def reply(self, path, query):
         m = re.match(r"^/v(\d+)\.(\d+)(/.*)$", path)
         if m:
             version = (int(m.group(1)), int(m.group(2)))
@@ -378,41 +351,24 @@ class Handler(BaseHTTPRequestHandler):
             return 200, inspect(c)
         return 404, {"message": "page not found"}
 
-    def control(self, path, raw_body):
+    def control(self, path, raw):
         global containers
         if path == "/_fake/state" and self.command == "GET":
-            with lock:
-                return self.send(200, containers)
-        try:
-            body = json.loads(raw_body)
-        except ValueError:
-            return self.send(400, {"message": "the body is not JSON"})
+            with self.lock:
+                return self.answer(200, containers)
+        body = self.control_json(raw)  # every other endpoint wants JSON
         if path == "/_fake/set" and self.command == "POST":
             if not isinstance(body, list) or not all(
                     isinstance(c, dict) and "name" in c for c in body):
-                return self.send(400, {"message": "want a list of {\"name\": ...}"})
-            with lock:
+                return self.answer(400, {"message": "want a list of {\"name\": ...}"})
+            with self.lock:
                 containers = body
-            return self.send(200, {"containers": len(body)})
-        if path == "/_fake/fail" and self.command == "POST":
-            body.setdefault("times", 1)
-            with lock:
-                failures.append(body)
-            return self.send(201, {"queued": body})
-        return self.send(404, {"message": "no such control endpoint"})
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_one
-
-
-class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    # dockerd listens with the kernel's somaxconn; socketserver's 5 would
-    # refuse (EAGAIN) a client that inspects many containers at once.
-    request_queue_size = 128
+            return self.answer(200, {"containers": len(body)})
+        return super().control(path, raw)
 
 
 def main():
-    global args, containers
+    global containers
     p = fakeserver.arguments("a fake Docker Engine on a UNIX socket")
     p.add_argument("--socket", required=True)
     p.add_argument("--data")
@@ -420,20 +376,7 @@ def main():
     if args.data:
         with open(args.data) as f:
             containers = json.load(f)
-    if os.path.exists(args.socket):
-        os.unlink(args.socket)
-    server = Server(args.socket, Handler)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("ready\n")
-    os.replace(tmp, args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return fakeserver.serve(Handler, args, unix_socket=args.socket)
 
 
 if __name__ == "__main__":

@@ -34,10 +34,10 @@ import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote
 
-import fakeserver  # the command line and life every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
+from fakeserver import Answer
 
 DOCS = "https://docs.github.com/rest"
 BOT = "sre-bot"
@@ -49,20 +49,9 @@ DEFAULT_LABELS = [
 ]
 
 args = None
-lock = threading.RLock()
-log_lock = threading.Lock()
-failures = []       # queued answers from /_fake/fail
 repos = {}          # "owner/name" -> repository state
 repo_ids = {}       # id -> "owner/name"
 counters = {"id": 1000, "requests": 0}
-
-
-class Answer(Exception):
-    """Raised anywhere in a handler to send an answer at once."""
-
-    def __init__(self, status, body, headers=None):
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
 
 
 def error(status, message, doc=DOCS, errors=None):
@@ -506,25 +495,17 @@ def state_dump():
     return out
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakeserver.FakeHandler):
+    log_lock = threading.Lock()  # a request is logged before it waits for the state's lock
+    json_type = text_type = "application/json; charset=utf-8"
+    no_control = {"message": "Not Found", "documentation_url": DOCS}
 
     def version_string(self):
         return "GitHub.com"
 
-    def log_message(self, fmt, *a):
-        pass
-
-    def send(self, status, body, headers=None):
-        if body is None:
-            data = b""
-        elif isinstance(body, (bytes, str)):
-            data = body.encode() if isinstance(body, str) else body
-        else:
-            data = json.dumps(body).encode()
-        self.send_response(status)
+    def answer_headers(self, status, content_type):
         used = counters["requests"]
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("X-GitHub-Media-Type", "github.v3; format=json")
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
         self.send_header("X-RateLimit-Limit", "5000")
@@ -534,41 +515,19 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-RateLimit-Resource", "core")
         self.send_header("X-GitHub-Request-Id", "%04X:%05X:%07X:%07X:%08X" % (
             os.getpid() & 0xFFFF, used, used * 7, used * 13, int(time.time())))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
 
-    def handle_one(self):
-        raw_path, _, raw_query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if raw_path.startswith("/_fake/"):
-            return self.control(raw_path, raw_body)
-        with log_lock, open(args.log, "a") as f:
-            f.write(json.dumps({
-                "method": self.command, "path": raw_path, "query": raw_query,
-                "headers": {k.lower(): v for k, v in self.headers.items()},
-                "body": raw_body}) + "\n")
-        with lock:
+    def serve(self, raw_path, raw_query, raw_body):
+        self.log_request_json(raw_path, raw_query, raw_body)
+        with self.lock:
             counters["requests"] += 1
-            lost = None
-            for f in failures:
-                if f["times"] > 0 and f.get("method", self.command) == self.command \
-                        and re.search(f.get("path", ""), raw_path):
-                    f["times"] -= 1
-                    # "after": the request is carried out, then its answer is
-                    # lost (a proxy's 502, a timeout): the write did land.
-                    if f.get("after"):
-                        lost = f
-                        break
-                    return self.send(f.get("status", 500), f.get("body", ""),
-                                     f.get("headers"))
+            lost = self.take_failure(raw_path)
+            # "after": the request is carried out, then its answer is
+            # lost (a proxy's 502, a timeout): the write did land.
+            if lost is not None and not lost.get("after"):
+                return self.answer_failure(lost)
             auth = self.headers.get("Authorization", "")
             if auth not in ("Bearer " + args.token, "token " + args.token):
-                return self.send(401, {"message": "Bad credentials", "documentation_url": DOCS})
+                return self.answer(401, {"message": "Bad credentials", "documentation_url": DOCS})
             prefix = "/api/v3" if raw_path.startswith("/api/v3/") else ""
             segs = [unquote(s) for s in raw_path[len(prefix):].split("/")[1:]]
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
@@ -577,25 +536,18 @@ class Handler(BaseHTTPRequestHandler):
                 status, body, headers = route(self.command, segs, query, raw_body, site)
             except Answer as a:
                 status, body, headers = a.status, a.body, a.headers
-            if lost:
-                status, body, headers = lost.get("status", 502), lost.get("body", ""), lost.get("headers")
-            self.send(status, body, headers)
+            if lost is not None:
+                return self.answer_failure(lost, 502)
+            self.answer(status, body, headers)
 
-    def control(self, path, raw_body):
-        with lock:
-            if path == "/_fake/fail" and self.command == "POST":
-                f = json.loads(raw_body)
-                f.setdefault("times", 1)
-                failures.append(f)
-                return self.send(201, {"queued": f})
+    def control(self, path, raw):
+        with self.lock:
             if path == "/_fake/state" and self.command == "GET":
-                return self.send(200, state_dump())
+                return self.answer(200, state_dump())
             if path == "/_fake/recover" and self.command == "POST":
-                failures.clear()
-                return self.send(200, {"failures": 0})
-        return self.send(404, {"message": "Not Found", "documentation_url": DOCS})
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+                self.failures.clear()
+                return self.answer(200, {"failures": 0})
+        return super().control(path, raw)
 
 
 def main():

@@ -56,19 +56,12 @@ It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
 import hashlib
 import json
-import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
-import fakeserver  # the command line and life every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
 
-args = None
-lock = threading.Lock()
-failures = []   # queued answers from /_fake/fail
-scenario = {}
 DEFAULT_LIMIT = 100  # jaeger-query's defaultQueryLimit
 
 
@@ -172,7 +165,7 @@ def parse_int(params, name, default):
                          "invalid syntax" % (name, json.dumps(v)))
 
 
-def traces_answer(raw_query):
+def traces_answer(scenario, raw_query):
     params = parse_qs(raw_query, keep_blank_values=True)
     service = params.get("service", [""])[0]
     now_us = int(time.time() * 1e6)
@@ -184,8 +177,7 @@ def traces_answer(raw_query):
         return bad_request(str(e))
     if not service:
         return bad_request("parameter 'service' is required")
-    with lock:
-        spec = scenario.get(service)
+    spec = scenario.get(service)
     if not isinstance(spec, dict):
         return 200, envelope([])
     n = int(spec.get("count", 0))
@@ -194,95 +186,33 @@ def traces_answer(raw_query):
     return 200, envelope([trace(service, spec, i, start, end) for i in range(n)])
 
 
-def services_answer():
-    with lock:
-        names = set(scenario)
-        for spec in scenario.values():
-            if isinstance(spec, dict):
-                if spec.get("caller"):
-                    names.add(spec["caller"])
-                names.add("payments")
+def services_answer(scenario):
+    names = set(scenario)
+    for spec in scenario.values():
+        if isinstance(spec, dict):
+            if spec.get("caller"):
+                names.add(spec["caller"])
+            names.add("payments")
     names = sorted(names)
     return 200, envelope(names, total=len(names))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        pass
-
-    def send(self, status, body, headers=None):
-        """Answer; a dict or list goes as JSON, text as text."""
-        ctype = "text/plain; charset=utf-8"
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            ctype = "application/json"
-        data = (body or "").encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def handle_one(self):
-        raw_path, _, raw_query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if raw_path.startswith("/_fake/"):
-            return self.control(raw_path, raw_body)
-        with lock:
-            with open(args.log, "a") as f:
-                f.write(json.dumps({
-                    "method": self.command, "path": raw_path, "query": raw_query,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": raw_body}) + "\n")
-            for f in failures:
-                if f["times"] > 0 and f.get("method", self.command) == self.command \
-                        and re.search(f.get("path", ""), raw_path):
-                    f["times"] -= 1
-                    return self.send(f.get("status", 500), f.get("body", ""),
-                                     f.get("headers"))
-        if self.command == "GET" and raw_path == "/api/traces":
-            return self.send(*traces_answer(raw_query))
-        if self.command == "GET" and raw_path == "/api/services":
-            return self.send(*services_answer())
-        self.send(404, "404 page not found\n")
-
-    def control(self, path, raw_body):
-        global scenario
-        if path == "/_fake/state" and self.command == "GET":
-            with lock:
-                return self.send(200, scenario)
-        try:
-            body = json.loads(raw_body) if raw_body else None
-        except ValueError:
-            return self.send(400, {"error": "the body is not JSON"})
-        if path == "/_fake/fail" and self.command == "POST" and isinstance(body, dict):
-            body.setdefault("times", 1)
-            with lock:
-                failures.append(body)
-            return self.send(201, {"queued": body})
-        if path == "/_fake/set" and self.command == "POST" and isinstance(body, dict):
-            with lock:
-                scenario = body
-            return self.send(200, body)
-        return self.send(404, {"error": "no such control endpoint"})
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+class Handler(fakeserver.ScenarioHandler):
+    def route(self, path, query, body):
+        with self.lock:
+            scenario = self.scenario  # /_fake/set replaces it, never changes it
+        if self.command == "GET" and path == "/api/traces":
+            return self.answer(*traces_answer(scenario, query))
+        if self.command == "GET" and path == "/api/services":
+            return self.answer(*services_answer(scenario))
+        self.answer(404, "404 page not found\n")
 
 
 def main():
-    global args, scenario
     p = fakeserver.arguments("a fake Jaeger query service")
     p.add_argument("--data", help="the scenario: a JSON object keyed by service")
     args = p.parse_args()
-    if args.data:
-        with open(args.data) as f:
-            scenario = json.load(f)
+    Handler.read_scenario(args.data)
     return fakeserver.serve(Handler, args)
 
 

@@ -37,11 +37,9 @@ import hashlib
 import json
 import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import fakeserver  # the command line and life every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
 
 STATUSES = [
     "To Do", "In Progress", "Analysis Complete", "Generating Fix", "Fix Generated",
@@ -74,13 +72,7 @@ def transition_id(status):
     return str(11 + 10 * STATUSES.index(status))
 
 
-class Reject(Exception):
-    """An answer other than success: status and a JSON or text body."""
-
-    def __init__(self, status, body):
-        super().__init__(status)
-        self.status = status
-        self.body = body
+Reject = fakeserver.Answer  # an answer other than success: status and a JSON or text body
 
 
 def errors(status, messages=(), **fields):
@@ -248,12 +240,10 @@ def jql_parse(jql):
 
 class Site:
     def __init__(self, args):
-        self.lock = threading.Lock()
         self.user, self.token = args.user, args.token
         self.project = args.project
         self.page_size = args.page_size
         self.issues = []
-        self.failures = []
         self.next_comment = 10000
         self.tick = 0
         self.start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
@@ -492,60 +482,36 @@ class Site:
 
 # ---- HTTP ----
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakeserver.FakeHandler):
     server_version = "fake-jira/1"
+    methods = ("GET", "POST", "PUT", "DELETE")
     site = None
-    log_path = None
+    serialize = True  # the routes change the site
+    json_type = "application/json;charset=UTF-8"
+    text_type = "text/plain;charset=UTF-8"
+    bare_204 = True
+    fail_status = 200
+    no_control = {"errorMessages": ["no such control endpoint"], "errors": {}}
 
-    def log_message(self, fmt, *args):
-        pass
-
-    def answer(self, status, body=None, headers=None):
-        if isinstance(body, (dict, list)):
-            data = json.dumps(body).encode()
-            ctype = "application/json;charset=UTF-8"
-        elif body is None:
-            data, ctype = b"", None
-        else:
-            data, ctype = str(body).encode(), "text/plain;charset=UTF-8"
-        self.send_response(status)
-        self.send_header("X-AREQUESTID", "fake-%d" % id(self))
-        if ctype and status != 204:
-            self.send_header("Content-Type", ctype)
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        if status != 204:
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        else:
-            self.end_headers()
-
-    def handle_any(self, method):
+    def split_target(self):
         url = urlsplit(self.path)
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n).decode("utf-8", "replace") if n else ""
-        site = self.site
-        if url.path.startswith("/_fake/"):
-            return self.control(method, url.path, raw)
-        with site.lock:
-            entry = {"method": method, "path": url.path, "query": url.query,
-                     "headers": {k.lower(): v for k, v in self.headers.items()}, "body": raw}
-            with open(self.log_path, "a") as log:
-                log.write(json.dumps(entry) + "\n")
-            for f in site.failures:
-                if f["times"] > 0 and f.get("method", method) == method and \
-                   re.search(f.get("path", ""), url.path):
-                    f["times"] -= 1
-                    return self.answer(int(f.get("status", 500)), f.get("body"), f.get("headers"))
-            try:
-                if not self.authenticated():
-                    raise Reject(401, NO_AUTH)
-                status, body = self.route(method, url, raw)
-            except Reject as r:
-                status, body = r.status, r.body
-            return self.answer(status, body)
+        return url.path, url.query
+
+    def content_type_for(self, body):
+        return None if body is None else super().content_type_for(body)
+
+    def answer_headers(self, status, content_type):
+        self.send_header("X-AREQUESTID", "fake-%d" % id(self))
+        super().answer_headers(status, content_type)
+
+    def route(self, path, query, raw):
+        try:
+            if not self.authenticated():
+                raise Reject(401, NO_AUTH)
+            status, body = self.rest(self.command, path, query, raw)
+        except Reject as r:
+            status, body = r.status, r.body
+        return self.answer(status, body)
 
     def authenticated(self):
         auth = self.headers.get("Authorization", "")
@@ -557,28 +523,23 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return who == "%s:%s" % (self.site.user, self.site.token)
 
-    def control(self, method, path, raw):
+    def control(self, path, raw):
         site = self.site
-        with site.lock:
-            if method == "POST" and path == "/_fake/fail":
-                f = json.loads(raw)
-                f.setdefault("times", 1)
-                site.failures.append(f)
-                return self.answer(200, {"queued": f})
-            if method == "POST" and path == "/_fake/issue":
+        with self.lock:
+            if self.command == "POST" and path == "/_fake/issue":
                 f = json.loads(raw)
                 f.setdefault("summary", "An issue made by hand")
                 reporter = site.person(f["reporter"]) if f.get("reporter") else site.me
                 issue = site.add_issue(f, reporter)
                 return self.answer(201, site.issue_json(self.base(), "3", issue))
-            if method == "GET" and path == "/_fake/state":
+            if self.command == "GET" and path == "/_fake/state":
                 return self.answer(200, {
                     "project": site.project, "issues": site.issues, "users": site.users,
-                    "failures": site.failures,
+                    "failures": self.failures,
                     "workflow": {"statuses": STATUSES,
                                  "transitions": [{"id": transition_id(s), "name": "Move to " + s,
                                                   "to": s} for s in STATUSES]}})
-        return self.answer(404, {"errorMessages": ["no such control endpoint"], "errors": {}})
+            return super().control(path, raw)
 
     def base(self):
         return "http://" + self.headers.get("Host", "127.0.0.1")
@@ -589,12 +550,12 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             raise errors(400, ["Unexpected character: %s" % e])
 
-    def route(self, method, url, raw):
+    def rest(self, method, path, query, raw):
         site, base = self.site, self.base()
-        q = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        m = re.fullmatch(r"/rest/api/([23])(/.*)", url.path)
+        q = {k: v[-1] for k, v in parse_qs(query).items()}
+        m = re.fullmatch(r"/rest/api/([23])(/.*)", path)
         if not m:
-            raise errors(404, ["null for uri: %s%s" % (base, url.path)])
+            raise errors(404, ["null for uri: %s%s" % (base, path)])
         v, rest = m.group(1), m.group(2)
 
         if rest == "/myself" and method == "GET":
@@ -642,7 +603,7 @@ class Handler(BaseHTTPRequestHandler):
                     "/rest/api/3/search/jql API. A full migration guideline is available at "
                     "https://developer.atlassian.com/changelog/#CHANGE-2046"], "errors": {}})
             return 200, self.search_paged(base, v, q if method == "GET" else self.json_body(raw))
-        raise errors(404, ["null for uri: %s%s" % (base, url.path)])
+        raise errors(404, ["null for uri: %s%s" % (base, path)])
 
     def edit(self, issue, body):
         """Edit issue: the "update" verbs on labels, and "fields" set outright."""
@@ -783,18 +744,6 @@ class Handler(BaseHTTPRequestHandler):
                 "total": len(found),
                 "issues": [site.issue_json(base, v, i, fields) for i in found[start:start + limit]]}
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
 
 def main():
     p = fakeserver.arguments("a fake JIRA site for sre's tests")
@@ -805,7 +754,6 @@ def main():
     args = p.parse_args()
 
     Handler.site = Site(args)
-    Handler.log_path = args.log
     sys.exit(fakeserver.serve(Handler, args))
 
 

@@ -77,18 +77,14 @@ import re
 import socket
 import ssl
 import sys
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote
 
-import fakeserver  # the command line and life every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
 
 args = None
 ctx = None
-lock = threading.Lock()
-failures = []          # queued answers from /_fake/fail
 data = {}              # the compact form, per namespace
 START = time.time()
 NODE = "worker-1"
@@ -253,7 +249,14 @@ def expand_pod(ns, p):
     if not unscheduled:
         derived.append(("PodReadyToStartContainers", "True" if phase == "Running" else "False",
                         None, None))
-        derived.append(("Initialized", "True", None, None))
+        # An init container that has not finished holds the pod back.
+        pending_init = [s["name"] for s in statuses["initContainers"]
+                        if not (s.get("state", {}).get("terminated", {}).get("exitCode") == 0)]
+        if pending_init:
+            derived.append(("Initialized", "False", "ContainersNotInitialized",
+                            "containers with incomplete status: [%s]" % " ".join(pending_init)))
+        else:
+            derived.append(("Initialized", "True", None, None))
         for t in ("Ready", "ContainersReady"):
             if all_ready:
                 derived.append((t, "True", None, None))
@@ -289,7 +292,9 @@ def expand_pod(ns, p):
     if p.get("message"):
         status_["message"] = p["message"]
     status_["phase"] = phase
-    if not unscheduled and phase != "Pending":
+    # A scheduled pod has its address as soon as its sandbox runs, even
+    # while it waits for an image or an init container.
+    if not unscheduled:
         ip = "10.244.%d.%d" % (int(hexid(ns, name, n=2), 16) % 250, int(hexid(name, n=2), 16) % 250)
         status_["podIP"] = ip
         status_["podIPs"] = [{"ip": ip}]
@@ -378,10 +383,13 @@ def select(items, selector, fields):
 
 # ---- HTTP ----
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakeserver.FakeHandler):
     tls = False
     client = None
+    json_type = text_type = "application/json"
+    json_separators = (",", ":")
+    not_json = {"error": "the body is not JSON"}
+    no_control = {"error": "no such control endpoint"}
 
     def setup(self):
         # TLS or plain HTTP, told apart by the first byte (a handshake is 0x16).
@@ -409,32 +417,19 @@ class Handler(BaseHTTPRequestHandler):
         if not self.handshake_failed:
             super().handle()
 
-    def log_message(self, fmt, *a):
-        pass
-
     def send_response(self, code, message=None):
         # The API server sends no Server header.
         self.log_request(code)
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
 
-    def send(self, code, body, headers=None, content_type="application/json"):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body, separators=(",", ":"))
-        data_ = (body or "").encode()
-        self.send_response(code)
+    def answer_headers(self, code, content_type):
         self.send_header("Audit-Id", str(uuid.uuid4()))
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Content-Type", content_type)
         if code != 401:
             self.send_header("X-Kubernetes-Pf-Flowschema-Uid", uid("flowschema", "global-default"))
             self.send_header("X-Kubernetes-Pf-Prioritylevel-Uid", uid("prioritylevel", "global-default"))
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.send_header("Content-Length", str(len(data_)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data_)
 
     def authorized(self):
         auth = self.headers.get("Authorization", "")
@@ -442,41 +437,32 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return self.client is not None
 
-    def handle_one(self):
-        raw_path, _, raw_query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if raw_path.startswith("/_fake/"):
-            return self.control(raw_path, raw_body)
+    def serve(self, path, query, body):
         if not self.tls:
             # What Go's net/http answers, then it hangs up.
             self.close_connection = True
             self.wfile.write(b"HTTP/1.0 400 Bad Request\r\n\r\n"
                              b"Client sent an HTTP request to an HTTPS server.\n")
             return
-        with lock:
-            with open(args.log, "a") as f:
-                f.write(json.dumps({
-                    "method": self.command, "path": raw_path, "query": raw_query,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": raw_body, "tls": self.tls, "client": self.client}) + "\n")
-            for f in failures:
-                if f["times"] > 0 and f.get("method", self.command) == self.command \
-                        and re.search(f.get("path", ""), raw_path):
-                    f["times"] -= 1
-                    return self.send(f.get("status", 500), f.get("body", ""), f.get("headers"))
+        super().serve(path, query, body)
+
+    def log_request_json(self, path, query, body, **extra):
+        super().log_request_json(path, query, body, tls=self.tls, client=self.client, **extra)
+
+    def route(self, raw_path, raw_query, body):
+        with self.lock:
             snapshot = json.loads(json.dumps(data))
         if not self.authorized():
-            return self.send(401, status(401, "Unauthorized", "Unauthorized"))
+            return self.answer(401, status(401, "Unauthorized", "Unauthorized"))
         m = LIST.match(raw_path)
         if not m or self.command != "GET":
             if m:
-                return self.send(405, status(405, "MethodNotAllowed",
-                                             "the server does not allow this method on the "
-                                             "requested resource", {}))
-            return self.send(404, status(404, "NotFound",
-                                         "the server could not find the requested resource",
-                                         {}))
+                return self.answer(405, status(405, "MethodNotAllowed",
+                                               "the server does not allow this method on the "
+                                               "requested resource", {}))
+            return self.answer(404, status(404, "NotFound",
+                                           "the server could not find the requested resource",
+                                           {}))
         ns, what = unquote(m.group(1)), m.group(2)
         query = dict(parse_qsl(raw_query))
         spec = snapshot.get(ns, {})
@@ -489,36 +475,22 @@ class Handler(BaseHTTPRequestHandler):
         try:
             items = select(items, query.get("fieldSelector", ""), fields)
         except ValueError as e:
-            return self.send(400, status(400, "BadRequest", str(e)))
-        self.send(200, {"kind": kind, "apiVersion": "v1",
-                        "metadata": {"resourceVersion": resource_version()},
-                        "items": items})
+            return self.answer(400, status(400, "BadRequest", str(e)))
+        self.answer(200, {"kind": kind, "apiVersion": "v1",
+                          "metadata": {"resourceVersion": resource_version()},
+                          "items": items})
 
-    def control(self, path, raw_body):
+    def control(self, path, raw):
         global data
         if path == "/_fake/set" and self.command == "POST":
-            try:
-                new = json.loads(raw_body)
-            except ValueError:
-                return self.send(400, {"error": "the body is not JSON"})
-            with lock:
+            new = self.control_json(raw)
+            with self.lock:
                 data = new
-            return self.send(200, {"namespaces": sorted(new)})
+            return self.answer(200, {"namespaces": sorted(new)})
         if path == "/_fake/state" and self.command == "GET":
-            with lock:
-                return self.send(200, data)
-        if path == "/_fake/fail" and self.command == "POST":
-            try:
-                f = json.loads(raw_body)
-            except ValueError:
-                return self.send(400, {"error": "the body is not JSON"})
-            f.setdefault("times", 1)
-            with lock:
-                failures.append(f)
-            return self.send(201, {"queued": f})
-        return self.send(404, {"error": "no such control endpoint"})
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+            with self.lock:
+                return self.answer(200, data)
+        return super().control(path, raw)
 
 
 def main():

@@ -53,21 +53,14 @@ It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
 import base64
 import decimal
-import json
 import math
-import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
-import fakeserver  # the command line and life every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
 
 args = None
-lock = threading.Lock()
-failures = []   # queued answers from /_fake/fail
-scenario = {}
 
 
 def sample_string(v):
@@ -88,7 +81,7 @@ def now():
     return round(time.time(), 3)
 
 
-def query_answer(query):
+def query_answer(scenario, query):
     """(status, body) for an instant query."""
     if query is None or query.strip() == "":
         return 400, {"status": "error", "errorType": "bad_data",
@@ -99,8 +92,7 @@ def query_answer(query):
         return 400, {"status": "error", "errorType": "bad_data",
                      "error": "invalid parameter \"query\": 1:%d: parse error: "
                               "unexpected identifier \"error\"" % col}
-    with lock:
-        value = scenario.get(query)
+    value = scenario.get(query)
     ts = now()
     if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         return 200, {"status": "success",
@@ -112,9 +104,8 @@ def query_answer(query):
     return 200, {"status": "success", "data": {"resultType": "vector", "result": result}}
 
 
-def alerts_answer():
-    with lock:
-        alerts = scenario.get("alerts", [])
+def alerts_answer(scenario):
+    alerts = scenario.get("alerts", [])
     out = []
     for a in alerts:
         out.append({
@@ -127,28 +118,7 @@ def alerts_answer():
     return 200, {"status": "success", "data": {"alerts": out}}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        pass
-
-    def send(self, status, body, headers=None):
-        """Answer; a dict or list goes as JSON, text as text (401, 404)."""
-        ctype = "text/plain; charset=utf-8"
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            ctype = "application/json"
-        data = (body or "").encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
+class Handler(fakeserver.ScenarioHandler):
     def authorized(self):
         given = self.headers.get("Authorization")
         if args.basic_auth:
@@ -158,71 +128,31 @@ class Handler(BaseHTTPRequestHandler):
             return given == "Bearer " + args.bearer_token
         return True
 
-    def handle_one(self):
-        raw_path, _, raw_query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if raw_path.startswith("/_fake/"):
-            return self.control(raw_path, raw_body)
-        with lock:
-            with open(args.log, "a") as f:
-                f.write(json.dumps({
-                    "method": self.command, "path": raw_path, "query": raw_query,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": raw_body}) + "\n")
-            for f in failures:
-                if f["times"] > 0 and f.get("method", self.command) == self.command \
-                        and re.search(f.get("path", ""), raw_path):
-                    f["times"] -= 1
-                    return self.send(f.get("status", 500), f.get("body", ""),
-                                     f.get("headers"))
+    def route(self, path, query, body):
         if not self.authorized():
-            return self.send(401, "Unauthorized\n",
-                             {"WWW-Authenticate": "Basic" if args.basic_auth else "Bearer"})
-        if raw_path == "/api/v1/query" and self.command in ("GET", "POST"):
-            params = parse_qs(raw_query, keep_blank_values=True)
+            return self.answer(401, "Unauthorized\n",
+                               {"WWW-Authenticate": "Basic" if args.basic_auth else "Bearer"})
+        with self.lock:
+            scenario = self.scenario  # /_fake/set replaces it, never changes it
+        if path == "/api/v1/query" and self.command in ("GET", "POST"):
+            params = parse_qs(query, keep_blank_values=True)
             if self.command == "POST" and "form-urlencoded" in \
                     (self.headers.get("Content-Type") or ""):
-                params.update(parse_qs(raw_body, keep_blank_values=True))
-            status, body = query_answer(params.get("query", [None])[0])
-            return self.send(status, body)
-        if raw_path == "/api/v1/alerts" and self.command == "GET":
-            return self.send(*alerts_answer())
-        self.send(404, "404 page not found\n")
-
-    def control(self, path, raw_body):
-        global scenario
-        if path == "/_fake/state" and self.command == "GET":
-            with lock:
-                return self.send(200, scenario)
-        try:
-            body = json.loads(raw_body) if raw_body else None
-        except ValueError:
-            return self.send(400, {"error": "the body is not JSON"})
-        if path == "/_fake/fail" and self.command == "POST" and isinstance(body, dict):
-            body.setdefault("times", 1)
-            with lock:
-                failures.append(body)
-            return self.send(201, {"queued": body})
-        if path == "/_fake/set" and self.command == "POST" and isinstance(body, dict):
-            with lock:
-                scenario = body
-            return self.send(200, body)
-        return self.send(404, {"error": "no such control endpoint"})
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+                params.update(parse_qs(body, keep_blank_values=True))
+            return self.answer(*query_answer(scenario, params.get("query", [None])[0]))
+        if path == "/api/v1/alerts" and self.command == "GET":
+            return self.answer(*alerts_answer(scenario))
+        self.answer(404, "404 page not found\n")
 
 
 def main():
-    global args, scenario
+    global args
     p = fakeserver.arguments("a fake Prometheus HTTP API")
     p.add_argument("--data", help="the scenario: a JSON object")
     p.add_argument("--basic-auth", help="USER:PASSWORD every request must give")
     p.add_argument("--bearer-token", help="a token every request must give")
     args = p.parse_args()
-    if args.data:
-        with open(args.data) as f:
-            scenario = json.load(f)
+    Handler.read_scenario(args.data)
     return fakeserver.serve(Handler, args)
 
 

@@ -29,14 +29,9 @@ It exits after --lifetime seconds (default 120) or on SIGTERM.
 import json
 import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler
 
-import fakeserver  # the command line and life every fake shares
+import fakeserver  # the command line, life and request machinery every fake shares
 
-args = None
-lock = threading.Lock()
-failures = []   # queued answers from /_fake/fail
 HOOK = re.compile(r"^/services/[^/]+/[^/]+/[^/]+$")
 
 
@@ -55,68 +50,23 @@ def answer_for(method, path, body):
     return 200, "ok"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakeserver.FakeHandler):
+    json_type = fakeserver.FakeHandler.text_type  # Slack's answers are all text
+    not_json = "the body is not JSON"
 
     def version_string(self):
         return "Apache"
 
-    def log_message(self, fmt, *a):
-        pass
-
-    def send(self, status, body, headers=None):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        data = (body or "").encode() if isinstance(body, (str, type(None))) else body
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+    def answer_headers(self, status, content_type):
+        self.send_header("Content-Type", content_type)
         self.send_header("X-Slack-Backend", "r")
         self.send_header("Vary", "Accept-Encoding")
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
 
-    def handle_one(self):
-        raw_path, _, raw_query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if raw_path.startswith("/_fake/"):
-            return self.control(raw_path, raw_body)
-        with lock:
-            with open(args.log, "a") as f:
-                f.write(json.dumps({
-                    "method": self.command, "path": raw_path, "query": raw_query,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": raw_body}) + "\n")
-            for f in failures:
-                if f["times"] > 0 and f.get("method", self.command) == self.command \
-                        and re.search(f.get("path", ""), raw_path):
-                    f["times"] -= 1
-                    return self.send(f.get("status", 500), f.get("body", ""),
-                                     f.get("headers"))
-        status, text = answer_for(self.command, raw_path, raw_body)
-        self.send(status, text)
-
-    def control(self, path, raw_body):
-        if path == "/_fake/fail" and self.command == "POST":
-            try:
-                f = json.loads(raw_body)
-            except ValueError:
-                return self.send(400, "the body is not JSON")
-            f.setdefault("times", 1)
-            with lock:
-                failures.append(f)
-            return self.send(201, {"queued": f})
-        return self.send(404, "no such control endpoint")
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = handle_one
+    def route(self, path, query, body):
+        self.answer(*answer_for(self.command, path, body))
 
 
 def main():
-    global args
     args = fakeserver.arguments("a fake Slack incoming webhook").parse_args()
     return fakeserver.serve(Handler, args)
 

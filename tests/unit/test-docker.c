@@ -12,8 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "../../lib/scout.h"
-#include "fake.h"
+#include "scout-test.h"
 
 static struct fake docker;
 static char *sock;              /* the fake's socket */
@@ -47,22 +46,10 @@ static struct strbuf err = STRBUF_INIT;
 
 /* ---- helpers ---- */
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	if (!fp || fputs(text, fp) < 0 || fclose(fp)) {
-		perror(path);
-		abort();
-	}
-}
-
 /* Replace the configuration with text (git-config syntax). */
 static void set_config(const char *text)
 {
-	config_clear(&cfg);
-	if (config_read_buffer(&cfg, text, strlen(text), "test", CONFIG_SCOPE_COMMAND) < 0)
-		printf("# bad test configuration: %s\n", text);
+	set_config_text(&cfg, text);
 }
 
 /* The configuration that points at the fake, with more lines after. */
@@ -77,9 +64,7 @@ static void set_config_fake(const char *more)
 /* Run the source afresh: its return, with fs and err holding the rest. */
 static int collect(void)
 {
-	findings_clear(&fs);
-	strbuf_reset(&err);
-	return docker_collect(&cfg, &http, &fs, &err);
+	return collect_source(docker_collect, &cfg, &http, &fs, &err);
 }
 
 /* A request of the test's own to the fake, over its socket: the status. */
@@ -123,10 +108,7 @@ static void queue_failure(const char *json)
 
 static struct finding *find(const char *fingerprint)
 {
-	for (size_t i = 0; i < fs.nr; i++)
-		if (!strcmp(fs.v[i].fingerprint, fingerprint))
-			return &fs.v[i];
-	return NULL;
+	return lookup_finding(&fs, fingerprint);
 }
 
 static void show_findings(void)
@@ -136,18 +118,6 @@ static void show_findings(void)
 		       fs.v[i].summary ? fs.v[i].summary : "(no summary)");
 	if (err.len)
 		printf("#   err: %s\n", err.buf);
-}
-
-static const char *ev_str(const struct finding *f, const char *key)
-{
-	return f ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f->evidence, key)) : NULL;
-}
-
-static double ev_num(const struct finding *f, const char *key)
-{
-	const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f->evidence, key) : NULL;
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 /* How many inspections of the container whose id is digit repeated. */
@@ -218,11 +188,11 @@ static void test_signals(void)
 		is_int(f->severity, SEVERITY_HIGH, "exited with 137 and OOMKilled: high");
 		is_str(f->summary, "container shop-checkout-1 exited with code 137 (OOMKilled)",
 		       "exited: summary");
-		is_str(ev_str(f, "id"), ID("1"), "evidence: id");
-		is_str(ev_str(f, "name"), "shop-checkout-1", "evidence: name");
-		is_str(ev_str(f, "image"), "shop/checkout:1.4", "evidence: image");
-		is_int(ev_num(f, "exit_code"), 137, "evidence: exit_code");
-		is_int(ev_num(f, "restart_count"), 0, "evidence: restart_count");
+		is_str(evidence_string(f, "id"), ID("1"), "evidence: id");
+		is_str(evidence_string(f, "name"), "shop-checkout-1", "evidence: name");
+		is_str(evidence_string(f, "image"), "shop/checkout:1.4", "evidence: image");
+		is_int(evidence_number(f, "exit_code"), 137, "evidence: exit_code");
+		is_int(evidence_number(f, "restart_count"), 0, "evidence: restart_count");
 		ok(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f->evidence, "health")),
 		   "evidence: health null without a health check");
 		ok(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->evidence, "oom_killed")),
@@ -247,8 +217,8 @@ static void test_signals(void)
 		is_int(f->severity, SEVERITY_HIGH, "unhealthy: high");
 		is_str(f->summary, "container shop-web-1 is unhealthy: curl: (7) Failed to connect"
 		       " to localhost port 8080", "unhealthy: the last line of the last check's output");
-		is_str(ev_str(f, "health"), "unhealthy", "evidence: health");
-		is_int(ev_num(f, "failing_streak"), 4, "evidence: failing_streak");
+		is_str(evidence_string(f, "health"), "unhealthy", "evidence: health");
+		is_int(evidence_number(f, "failing_streak"), 4, "evidence: failing_streak");
 	}
 	f = find("docker/worker/restarting/container/worker");
 	ok(f, "restarting (State.Restarting): fingerprint");
@@ -256,7 +226,7 @@ static void test_signals(void)
 		is_int(f->severity, SEVERITY_MEDIUM, "restarting: medium");
 		is_str(f->summary, "container worker is restarting (exit code 2, 3 restarts)",
 		       "restarting: summary");
-		is_int(ev_num(f, "restart_count"), 3, "evidence: restart_count 3");
+		is_int(evidence_number(f, "restart_count"), 3, "evidence: restart_count 3");
 	}
 	f = find("docker/api/restarting/container/api");
 	ok(f, "RestartCount 9 over the default 5: restarting");
@@ -567,8 +537,7 @@ int main(void)
 	http_client_init(&http, NULL);
 	http.retries = 0;
 	sock = tmp_path("docker/docker.sock");
-	data = tmp_path("data.json");
-	write_file(data, HOST_DATA);
+	data = write_file("data.json", HOST_DATA);
 
 	test_configured();
 	test_default_host();

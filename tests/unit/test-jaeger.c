@@ -9,14 +9,8 @@
  * must count (entry spans) and must not (the rest) is in every trace. The
  * tests check the findings, the lines in err, and what reached the fake.
  */
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include "../../lib/scout.h"
 #include "../../lib/timeutil.h"
-#include "fake.h"
+#include "scout-test.h"
 
 static struct fake jaeger;
 static struct config cfg = CONFIG_INIT;
@@ -48,20 +42,9 @@ static char *scenario(void)
 	return strbuf_detach(&sb, NULL);
 }
 
-static void set_config_url(const char *url, const char *text)
-{
-	char *all = xstrfmt("[http]\n\tretries = 1\n\tretry-base = 10ms\n"
-			    "[jaeger]\n\turl = %s\n%s", url, text);
-
-	config_clear(&cfg);
-	if (config_read_buffer(&cfg, all, strlen(all), "test", CONFIG_SCOPE_COMMAND) < 0)
-		printf("# the test's config does not parse\n");
-	free(all);
-}
-
 static void set_config(const char *text)
 {
-	set_config_url(jaeger.url, text);
+	set_source_config(&cfg, "jaeger", jaeger.url, text);
 }
 
 #define SERVICES \
@@ -72,45 +55,7 @@ static void set_config(const char *text)
 
 static void collect(void)
 {
-	struct http_client http;
-
-	findings_clear(&found);
-	strbuf_reset(&err);
-	if (http_client_init(&http, &cfg) < 0) {
-		ret = -2;
-		return;
-	}
-	ret = jaeger_collect(&cfg, &http, &found, &err);
-	http_client_release(&http);
-}
-
-static struct finding *find(const char *fingerprint)
-{
-	for (size_t i = 0; i < found.nr; i++)
-		if (!strcmp(found.v[i].fingerprint, fingerprint))
-			return &found.v[i];
-	printf("# no finding %s among %zu:\n", fingerprint, found.nr);
-	for (size_t i = 0; i < found.nr; i++)
-		printf("#   %s: %s\n", found.v[i].fingerprint, found.v[i].summary);
-	return NULL;
-}
-
-static double evidence_number(const struct finding *f, const char *name)
-{
-	const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f->evidence, name) : NULL;
-	return cJSON_IsNumber(v) ? v->valuedouble : -12345;
-}
-
-/* A parameter of a raw query string (no percent-decoding needed here); caller frees. */
-static char *query_param(const cJSON *request, const char *name)
-{
-	const char *raw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(request, "query"));
-	size_t n = strlen(name);
-
-	for (const char *p = raw; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return xstrndup(p + n + 1, (size_t)(strchrnul(p, '&') - p - n - 1));
-	return NULL;
+	ret = collect_source(jaeger_collect, &cfg, NULL, &found, &err);
 }
 
 /* The request for one service since mark, or NULL; the caller deletes it. */
@@ -119,27 +64,13 @@ static cJSON *request_for(int mark, const char *service)
 	cJSON *list = fake_requests(&jaeger, mark, "GET", "^/api/traces$"), *r, *found_r = NULL;
 
 	cJSON_ArrayForEach(r, list) {
-		char *s = query_param(r, "service");
+		char *s = request_param(r, "service");
 		if (s && !strcmp(s, service) && !found_r)
 			found_r = cJSON_Duplicate(r, 1);
 		free(s);
 	}
 	cJSON_Delete(list);
 	return found_r;
-}
-
-static int closed_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 static void test_configured(void)
@@ -152,11 +83,7 @@ static void test_configured(void)
 	is_int(jaeger_configured(&cfg), 1, "a service with max-p99: configured");
 	set_config("[service \"checkout\"]\n\tmax-error-rate = 5%\n");
 	is_int(jaeger_configured(&cfg), 1, "a service with max-error-rate: configured");
-	config_clear(&cfg);
-	{
-		const char *text = "[service \"c\"]\nmax-p99 = 1s\n";
-		config_read_buffer(&cfg, text, strlen(text), "t", CONFIG_SCOPE_COMMAND);
-	}
+	set_config_text(&cfg, "[service \"c\"]\nmax-p99 = 1s\n");
 	is_int(jaeger_configured(&cfg), 0, "no jaeger.url: not configured");
 }
 
@@ -174,7 +101,7 @@ static void test_judged(void)
 	is_str(err.buf, "", "and says nothing");
 	is_int(found.nr, 4, "checkout and search, two signals each; quiet not judged");
 
-	f = find("jaeger/checkout/error-rate");
+	f = expect_finding(&found, "jaeger/checkout/error-rate");
 	ok(f != NULL, "fingerprint jaeger/<service>/error-rate");
 	if (f) {
 		is_str(f->source, "jaeger", "source");
@@ -189,7 +116,7 @@ static void test_judged(void)
 		   "evidence: traces and failed");
 		ok(evidence_number(f, "error_rate") == 0.12, "evidence: error_rate");
 	}
-	f = find("jaeger/checkout/p99");
+	f = expect_finding(&found, "jaeger/checkout/p99");
 	ok(f != NULL, "fingerprint jaeger/<service>/p99");
 	if (f) {
 		is_int(f->failing, 1, "p99 1.5s is above 800ms: failing");
@@ -198,13 +125,13 @@ static void test_judged(void)
 		ok(evidence_number(f, "spans") == 200, "evidence: one entry span a trace, inner spans not");
 		ok(evidence_number(f, "p99_ms") == 1500, "evidence: p99_ms");
 	}
-	f = find("jaeger/search/error-rate");
+	f = expect_finding(&found, "jaeger/search/error-rate");
 	ok(f && !f->failing, "search: 2%% is not above 0.05: healthy");
 	if (f) {
 		is_str(f->summary, "search: 2% of 100 traces failed (limit 5%)", "its summary");
 		is_int(f->severity, SEVERITY_MEDIUM, "severity: medium by default");
 	}
-	f = find("jaeger/search/p99");
+	f = expect_finding(&found, "jaeger/search/p99");
 	ok(f && !f->failing, "search: p99 200ms is not above 800ms: healthy");
 	if (f)
 		is_str(f->summary, "search: p99 200ms over 100 traces (limit 800ms)", "its summary");
@@ -213,17 +140,17 @@ static void test_judged(void)
 	       "one search per service with a limit; none for the others");
 	r = request_for(mark, "checkout");
 	ok(r != NULL, "checkout searched");
-	v = query_param(r, "lookback");
+	v = request_param(r, "lookback");
 	is_str(v, "15m", "lookback=15m by default");
 	free(v);
-	v = query_param(r, "limit");
+	v = request_param(r, "limit");
 	is_str(v, "200", "limit=200 by default");
 	free(v);
 	parse_iso8601(NOW, &now);
-	v = query_param(r, "end");
+	v = request_param(r, "end");
 	ok(v && atoll(v) == (long long)now * 1000000, "end: now, in microseconds");
 	free(v);
-	v = query_param(r, "start");
+	v = request_param(r, "start");
 	ok(v && atoll(v) == ((long long)now - 900) * 1000000, "start: 15 minutes before");
 	free(v);
 	cJSON_Delete(r);
@@ -239,21 +166,21 @@ static void test_options(void)
 	set_config("[jaeger]\n\tlimit = 50\n\tlookback = 1h\n\tmin-traces = 5\n" SERVICES);
 	collect();
 	is_int(ret, 0, "collect succeeds");
-	f = find("jaeger/checkout/error-rate");
+	f = expect_finding(&found, "jaeger/checkout/error-rate");
 	ok(f && strstr(f->summary, " of 50 traces"), "jaeger.limit: 50 traces read");
-	f = find("jaeger/quiet/error-rate");
+	f = expect_finding(&found, "jaeger/quiet/error-rate");
 	ok(f && f->failing, "min-traces 5: quiet's 10 traces judged");
 	if (f)
 		is_str(f->summary, "quiet: 50% of 10 traces failed (limit 5%)", "its summary");
 	r = request_for(mark, "checkout");
-	v = query_param(r, "lookback");
+	v = request_param(r, "lookback");
 	is_str(v, "1h", "lookback=1h");
 	free(v);
-	v = query_param(r, "limit");
+	v = request_param(r, "limit");
 	is_str(v, "50", "limit=50");
 	free(v);
 	{
-		char *s = query_param(r, "start"), *e = query_param(r, "end");
+		char *s = request_param(r, "start"), *e = request_param(r, "end");
 		ok(s && e && atoll(e) - atoll(s) == 3600LL * 1000000, "end - start: one hour");
 		free(s);
 		free(e);
@@ -295,7 +222,7 @@ static void test_errors(void)
 	like(err.buf, "unable to parse param 'start'", "Jaeger's error in err");
 	ok(starts_with(err.buf, "jaeger: service \""), "naming the service");
 
-	set_config_url(url, SERVICES);
+	set_source_config(&cfg, "jaeger", url, SERVICES);
 	collect();
 	is_int(ret, -1, "Jaeger unreachable: -1");
 	ok(starts_with(err.buf, want), "the line names jaeger and its URL");
@@ -323,19 +250,14 @@ static void test_errors(void)
 int main(void)
 {
 	char *data, *path;
-	FILE *fp;
 
 	if (!fake_begin())
 		return 0;
 	if (test_begin("jaeger") < 0)
 		return 1;
 	setenv("SRE_NOW", NOW, 1);
-	path = tmp_path("scenario.json");
 	data = scenario();
-	if ((fp = fopen(path, "w"))) {
-		fputs(data, fp);
-		fclose(fp);
-	}
+	path = write_file("scenario.json", data);
 	if (fake_start(&jaeger, "jaeger", "jaeger", "--data", path, NULL) < 0) {
 		ok(0, "the fake Jaeger starts");
 	} else {

@@ -14,9 +14,8 @@
 #include "../../lib/config.h"
 #include "../../lib/kubeconfig.h"
 #include "../../lib/run-command.h"
-#include "../../lib/scout.h"
 #include "../../lib/timeutil.h"
-#include "fake.h"
+#include "scout-test.h"
 
 #define TOKEN "k8s-token-7f3e9a1c5b"
 #define WRONG_TOKEN "k8s-wrong-4d2b8e6f0a"
@@ -40,19 +39,6 @@ static int have_program(const char *name)
 		path = *end ? end + 1 : end;
 	}
 	return found;
-}
-
-/* Write text to a file in the scratch directory; its path, for the caller to free. */
-static char *write_file(const char *name, const char *text)
-{
-	char *path = tmp_path(name);
-	FILE *fp = fopen(path, "w");
-
-	if (!fp || fputs(text, fp) == EOF || fclose(fp)) {
-		printf("# cannot write %s\n", path);
-		abort();
-	}
-	return path;
 }
 
 static char *slurp(const char *path)
@@ -593,7 +579,6 @@ struct run {
 static void collect(struct run *r, const char *kubeconfig, const char *extra)
 {
 	struct config cfg = CONFIG_INIT;
-	struct http_client http;
 	char *text = xstrfmt("[http]\n\tretries = 0\n\tconnect-timeout = 2s\n\ttimeout = 10s\n"
 			     "[kubernetes]\n\tkubeconfig = %s\n%s",
 			     kubeconfig, extra ? extra : "");
@@ -602,10 +587,8 @@ static void collect(struct run *r, const char *kubeconfig, const char *extra)
 	r->fs = init;
 	strbuf_init(&r->err, 0);
 	config_from(&cfg, text);
-	http_client_init(&http, &cfg);
 	r->mark = k8s.log ? fake_log_mark(&k8s) : 0;
-	r->ret = kubernetes_collect(&cfg, &http, &r->fs, &r->err);
-	http_client_release(&http);
+	r->ret = collect_source(kubernetes_collect, &cfg, NULL, &r->fs, &r->err);
 	config_clear(&cfg);
 	free(text);
 }
@@ -647,24 +630,9 @@ static int count_signal(struct run *r, const char *signal)
 	return n;
 }
 
-static const char *ev_str(const struct finding *f, const char *key)
-{
-	return f ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f->evidence, key)) : NULL;
-}
-
-static long long ev_num(const struct finding *f, const char *key)
-{
-	const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f->evidence, key) : NULL;
-
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
-}
-
 static void set_data(const char *json)
 {
-	long status = fake_call(&k8s, "POST", "/_fake/set", json, NULL);
-
-	if (status != 200)
-		printf("# /_fake/set answered %ld\n", status);
+	set_fake_data(&k8s, json);
 }
 
 /*
@@ -824,13 +792,13 @@ static void test_signals(const char *kubeconfig)
 		is_str(f->fingerprint,
 		       "kubernetes/checkout/oomkilled/pod/shop/checkout-7d9f8b6c5d-x2x4p",
 		       "the fingerprint: source, service, signal and the pod");
-		is_str(ev_str(f, "namespace"), "shop", "evidence: namespace");
-		is_str(ev_str(f, "pod"), "checkout-7d9f8b6c5d-x2x4p", "evidence: pod");
-		is_str(ev_str(f, "container"), "app", "evidence: container");
-		is_str(ev_str(f, "reason"), "OOMKilled", "evidence: reason");
-		is_int(ev_num(f, "exitCode"), 137, "evidence: exit code");
-		is_int(ev_num(f, "restartCount"), 2, "evidence: restart count");
-		is_str(ev_str(f, "limit"), "256Mi", "evidence: the memory limit");
+		is_str(evidence_string(f, "namespace"), "shop", "evidence: namespace");
+		is_str(evidence_string(f, "pod"), "checkout-7d9f8b6c5d-x2x4p", "evidence: pod");
+		is_str(evidence_string(f, "container"), "app", "evidence: container");
+		is_str(evidence_string(f, "reason"), "OOMKilled", "evidence: reason");
+		is_int(evidence_number(f, "exitCode"), 137, "evidence: exit code");
+		is_int(evidence_number(f, "restartCount"), 2, "evidence: restart count");
+		is_str(evidence_string(f, "limit"), "256Mi", "evidence: the memory limit");
 	}
 	ok(!lookup(&r, "restarts", "pod/shop/checkout-7d9f8b6c5d-x2x4p"),
 	   "2 restarts are not too many");
@@ -845,7 +813,7 @@ static void test_signals(const char *kubeconfig)
 	}
 	f = find(&r, "crashloop", "pod/shop/report-7b8c9d6f5-k8s9z");
 	ok(f, "an init container in CrashLoopBackOff is a finding");
-	is_str(ev_str(f, "container"), "init-db", "naming the init container");
+	is_str(evidence_string(f, "container"), "init-db", "naming the init container");
 	is_str(f ? f->service : NULL, "report", "the service: its DaemonSet");
 	f = find(&r, "oomkilled", "pod/shop/report-7b8c9d6f5-k8s9z");
 	ok(f, "the init container's recent OOM too");
@@ -858,8 +826,8 @@ static void test_signals(const char *kubeconfig)
 		       "(container main, 7 restarts, last exit code 1: Error)", "its summary");
 		is_str(f->service, "cart", "the service from the app label");
 		is_int(f->severity, SEVERITY_HIGH, "high");
-		is_int(ev_num(f, "exitCode"), 1, "evidence: the last exit code");
-		is_str(ev_str(f, "message"), "back-off 5m0s restarting failed container=main "
+		is_int(evidence_number(f, "exitCode"), 1, "evidence: the last exit code");
+		is_str(evidence_string(f, "message"), "back-off 5m0s restarting failed container=main "
 		       "pod=cart-5b7c9d8f6-qw2er_shop", "evidence: the kubelet's message");
 	}
 	f = find(&r, "restarts", "pod/shop/cart-5b7c9d8f6-qw2er");
@@ -868,7 +836,7 @@ static void test_signals(const char *kubeconfig)
 		is_str(f->summary, "pod cart-5b7c9d8f6-qw2er in shop restarted 7 times "
 		       "(container main, more than scout.max-restarts 5)", "its summary");
 		is_int(f->severity, SEVERITY_MEDIUM, "medium");
-		is_int(ev_num(f, "restartCount"), 7, "evidence: the restart count");
+		is_int(evidence_number(f, "restartCount"), 7, "evidence: the restart count");
 	}
 	ok(!lookup(&r, "restarts", "pod/shop/flaky-0"), "5 restarts, at the limit, are not");
 
@@ -879,12 +847,12 @@ static void test_signals(const char *kubeconfig)
 		is_str(f->summary, "pod payments-6c9f7d8b5-zx9kq in shop cannot pull image "
 		       "shop/payments:9.9 (container api, ImagePullBackOff)", "its summary");
 		is_str(f->service, "payments", "the service: the ReplicaSet minus its hash");
-		is_str(ev_str(f, "image"), "shop/payments:9.9", "evidence: the image");
+		is_str(evidence_string(f, "image"), "shop/payments:9.9", "evidence: the image");
 	}
 	f = find(&r, "image-pull", "pod/shop/search-api-5f6d7c8b9d-lmn3p");
 	ok(f, "ErrImagePull is a finding");
 	is_str(f ? f->service : NULL, "search-api", "a Deployment name with a dash in it");
-	is_str(ev_str(f, "reason"), "ErrImagePull", "evidence: the reason");
+	is_str(evidence_string(f, "reason"), "ErrImagePull", "evidence: the reason");
 
 	/* config-error. */
 	f = find(&r, "config-error", "pod/shop/migrate");
@@ -922,7 +890,7 @@ static void test_signals(const char *kubeconfig)
 		is_str(f->summary, "pod never-ready in shop has not been ready for 10m "
 		       "(containers with unready status: [main])", "its summary");
 		is_str(f->service, "api", "its service");
-		is_str(ev_str(f, "reason"), "ContainersNotReady", "evidence: the reason");
+		is_str(evidence_string(f, "reason"), "ContainersNotReady", "evidence: the reason");
 	}
 	ok(!lookup(&r, "not-ready", "pod/shop/warming-up"), "not ready for 1m is within the grace");
 
@@ -955,8 +923,8 @@ static void test_signals(const char *kubeconfig)
 		is_str(f->service, "cart", "the service of the pod it is about");
 		is_str(f->fingerprint, "kubernetes/cart/event/BackOff/pod/shop/cart-5b7c9d8f6-qw2er",
 		       "its fingerprint");
-		is_int(ev_num(f, "count"), 12, "evidence: the count");
-		is_str(ev_str(f, "kind"), "Pod", "evidence: the object's kind");
+		is_int(evidence_number(f, "count"), 12, "evidence: the count");
+		is_str(evidence_string(f, "kind"), "Pod", "evidence: the object's kind");
 	}
 	ok(find(&r, "event/Unhealthy", "pod/shop/cart-5b7c9d8f6-qw2er"),
 	   "another reason on the same object is another finding");
@@ -964,10 +932,10 @@ static void test_signals(const char *kubeconfig)
 	       "two events of one object and reason: one finding");
 	f = find(&r, "event/FailedScheduling", "pod/shop/batch-7f8c6d5b4-r2d2x");
 	if (f) {
-		is_int(ev_num(f, "count"), 5, "their counts added");
-		is_str(ev_str(f, "message"), "0/3 nodes are available: 3 Insufficient cpu.",
+		is_int(evidence_number(f, "count"), 5, "their counts added");
+		is_str(evidence_string(f, "message"), "0/3 nodes are available: 3 Insufficient cpu.",
 		       "the newer message kept");
-		is_str(ev_str(f, "component"), "default-scheduler", "evidence: who reported it");
+		is_str(evidence_string(f, "component"), "default-scheduler", "evidence: who reported it");
 	}
 	f = find(&r, "event/FailedCreate", "replicaset/shop/payments-6c9f7d8b5");
 	ok(f, "an event about a ReplicaSet");

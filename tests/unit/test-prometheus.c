@@ -8,13 +8,7 @@
  * the findings prometheus_collect() makes, the lines it leaves in err, and
  * what reached the fake (each check's PromQL, URL-encoded and intact).
  */
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include "../../lib/scout.h"
-#include "fake.h"
+#include "scout-test.h"
 
 static struct fake prom;
 static struct config cfg = CONFIG_INIT;
@@ -54,102 +48,26 @@ static void set_scenario(double latency, double quotes, const char *alerts)
 {
 	char *s = scenario(latency, quotes, alerts);
 
-	if (fake_call(&prom, "POST", "/_fake/set", s, NULL) != 200)
-		printf("# /_fake/set failed\n");
+	set_fake_data(&prom, s);
 	free(s);
 }
 
-/* Load a config: the fake's URL, quick retries, then text. */
+/* Load a config: a URL, quick retries, then text. */
 static void set_config_url(const char *url, const char *text)
 {
-	char *all = xstrfmt("[http]\n\tretries = 1\n\tretry-base = 10ms\n"
-			    "[prometheus]\n\turl = %s\n%s", url, text);
-
-	config_clear(&cfg);
-	if (config_read_buffer(&cfg, all, strlen(all), "test", CONFIG_SCOPE_COMMAND) < 0)
-		printf("# the test's config does not parse\n");
-	free(all);
+	set_source_config(&cfg, "prometheus", url, text);
 }
 
+/* The same with the fake's URL. */
 static void set_config(const char *text)
 {
 	set_config_url(prom.url, text);
 }
 
-/* Load a config of text alone, without prometheus.url. */
-static void set_config_raw(const char *text)
-{
-	config_clear(&cfg);
-	if (config_read_buffer(&cfg, text, strlen(text), "test", CONFIG_SCOPE_COMMAND) < 0)
-		printf("# the test's config does not parse\n");
-}
-
 /* Run the source once, as `sre scout` does: findings in found, err, ret. */
 static void collect(void)
 {
-	struct http_client http;
-
-	findings_clear(&found);
-	strbuf_reset(&err);
-	if (http_client_init(&http, &cfg) < 0) {
-		ret = -2;
-		return;
-	}
-	ret = prometheus_collect(&cfg, &http, &found, &err);
-	http_client_release(&http);
-}
-
-static struct finding *find(const char *fingerprint)
-{
-	for (size_t i = 0; i < found.nr; i++)
-		if (!strcmp(found.v[i].fingerprint, fingerprint))
-			return &found.v[i];
-	printf("# no finding %s among %zu:\n", fingerprint, found.nr);
-	for (size_t i = 0; i < found.nr; i++)
-		printf("#   %s\n", found.v[i].fingerprint);
-	return NULL;
-}
-
-static double evidence_number(const struct finding *f, const char *name)
-{
-	const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f->evidence, name) : NULL;
-	return cJSON_IsNumber(v) ? v->valuedouble : -12345;
-}
-
-static const char *evidence_string(const struct finding *f, const char *name)
-{
-	const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f->evidence, name) : NULL;
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-/* A parameter of a raw query string, decoded; the caller frees; NULL if absent. */
-static char *query_param(const char *raw, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = raw; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-		struct strbuf sb = STRBUF_INIT;
-		const char *end = strchrnul(p, '&');
-
-		if (strncmp(p, name, n) || p[n] != '=')
-			continue;
-		for (p += n + 1; p < end; p++) {
-			if (*p == '%' && p + 2 < end + 1 && isxdigit((unsigned char)p[1]) &&
-			    isxdigit((unsigned char)p[2])) {
-				strbuf_addch(&sb, hexval(p[1]) * 16 + hexval(p[2]));
-				p += 2;
-			} else {
-				strbuf_addch(&sb, *p == '+' ? ' ' : *p);
-			}
-		}
-		return strbuf_detach(&sb, NULL);
-	}
-	return NULL;
+	ret = collect_source(prometheus_collect, &cfg, NULL, &found, &err);
 }
 
 /* How many queries for exactly this PromQL the fake got since mark. */
@@ -159,28 +77,12 @@ static int queries_for(int mark, const char *promql)
 	int n = 0;
 
 	cJSON_ArrayForEach(r, list) {
-		char *q = query_param(cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(r, "query")), "query");
+		char *q = request_param(r, "query");
 		n += q && !strcmp(q, promql);
 		free(q);
 	}
 	cJSON_Delete(list);
 	return n;
-}
-
-/* A port on 127.0.0.1 where nothing listens. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 static void test_configured(void)
@@ -191,9 +93,9 @@ static void test_configured(void)
 	is_int(prometheus_configured(&cfg), 0, "a URL and only HTTP checks: not configured");
 	set_config("[check \"latency\"]\n\tprometheus = up\n\tabove = 1\n");
 	is_int(prometheus_configured(&cfg), 1, "a check with a prometheus key: configured");
-	set_config_raw("[check \"x\"]\nprometheus = up\n");
+	set_config_text(&cfg, "[check \"x\"]\nprometheus = up\n");
 	is_int(prometheus_configured(&cfg), 0, "a check but no prometheus.url: not configured");
-	set_config_raw("[scout]\nalerts\n");
+	set_config_text(&cfg, "[scout]\nalerts\n");
 	is_int(prometheus_configured(&cfg), 1, "scout.alerts (a bare key): configured");
 }
 
@@ -214,7 +116,7 @@ static void test_thresholds(void)
 	is_str(err.buf, "", "and says nothing");
 	is_int(found.nr, 2, "one finding per check with a prometheus key, none for the HTTP check");
 
-	f = find("prometheus/shop/below/conversion");
+	f = expect_finding(&found, "prometheus/shop/below/conversion");
 	ok(f != NULL, "below: fingerprint prometheus/<service>/below/<check>");
 	if (f) {
 		is_str(f->source, "prometheus", "source");
@@ -228,7 +130,7 @@ static void test_thresholds(void)
 		ok(evidence_number(f, "value") == 0.012, "evidence: the value");
 		ok(evidence_number(f, "threshold") == 0.02, "evidence: the threshold");
 	}
-	f = find("prometheus/latency/above");
+	f = expect_finding(&found, "prometheus/latency/above");
 	ok(f != NULL, "above, no service: fingerprint prometheus/<check>/above");
 	if (f) {
 		is_int(f->failing, 1, "1.3 is above 0.8: failing");
@@ -251,11 +153,11 @@ static void test_thresholds(void)
 	/* The same checks, another minute: latency is back to normal. */
 	set_scenario(0.5, 50, NULL);
 	collect();
-	f = find("prometheus/latency/above");
+	f = expect_finding(&found, "prometheus/latency/above");
 	ok(f && !f->failing, "0.5 is not above 0.8: healthy, same fingerprint");
 	if (f)
 		is_str(f->summary, "latency is 0.5, not above 0.8", "healthy summary");
-	f = find("prometheus/shop/below/conversion");
+	f = expect_finding(&found, "prometheus/shop/below/conversion");
 	ok(f && f->failing, "conversion still failing");
 }
 
@@ -269,23 +171,23 @@ static void test_both_and_series(void)
 	collect();
 	is_int(ret, 0, "collect succeeds");
 	is_int(found.nr, 4, "two thresholds of a scalar and two series: four findings");
-	f = find("prometheus/queue/above");
+	f = expect_finding(&found, "prometheus/queue/above");
 	ok(f && !f->failing, "a scalar 0.5 is not above 100");
-	f = find("prometheus/queue/below");
+	f = expect_finding(&found, "prometheus/queue/below");
 	ok(f && f->failing, "a scalar 0.5 is below 1");
 	if (f)
 		is_str(f->summary, "queue is 0.5, below 1", "its summary");
 
 	set_config("[check \"edge\"]\n\tprometheus = " C_QUEUE "\n\tabove = 0.5\n\tbelow = 0.5\n");
 	collect();
-	f = find("prometheus/edge/above");
+	f = expect_finding(&found, "prometheus/edge/above");
 	ok(f && !f->failing, "0.5 is not above 0.5: a value on the threshold is healthy");
-	f = find("prometheus/edge/below");
+	f = expect_finding(&found, "prometheus/edge/below");
 	ok(f && !f->failing, "nor below it");
 
 	set_config("[check \"errors\"]\n\tprometheus = " C_ERRORS "\n\tabove = 5\n");
 	collect();
-	f = find("prometheus/errors/above/errors{pod=\"b\",zone=\"eu\"}");
+	f = expect_finding(&found, "prometheus/errors/above/errors{pod=\"b\",zone=\"eu\"}");
 	ok(f && f->failing, "several series: each judged, named by its sorted labels");
 	if (f) {
 		is_str(f->check, "errors{pod=\"b\",zone=\"eu\"}", "check name with labels");
@@ -293,7 +195,7 @@ static void test_both_and_series(void)
 		ok(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f->evidence,
 			"labels"), "pod") != NULL, "evidence carries the labels");
 	}
-	f = find("prometheus/errors/above/errors{pod=\"a\",zone=\"eu\"}");
+	f = expect_finding(&found, "prometheus/errors/above/errors{pod=\"a\",zone=\"eu\"}");
 	ok(f && !f->failing, "the other series, healthy; __name__ left out of the name");
 }
 
@@ -324,7 +226,7 @@ static void test_min_samples(void)
 
 	set_scenario(1.3, 50, NULL);
 	collect();
-	f = find("prometheus/conversion/below");
+	f = expect_finding(&found, "prometheus/conversion/below");
 	ok(f && f->failing, "50 quotes: judged, and 0.012 is below 0.02");
 	ok(evidence_number(f, "samples") == 50, "evidence: the samples");
 }
@@ -337,7 +239,7 @@ static void test_bad_config_and_query(void)
 		   "[check \"latency\"]\n\tprometheus = " C_LATENCY "\n\tabove = 0.8\n");
 	collect();
 	is_int(ret, 0, "a bad query and a check without threshold: the others still count");
-	ok(find("prometheus/latency/above") != NULL, "latency judged");
+	ok(expect_finding(&found, "prometheus/latency/above") != NULL, "latency judged");
 	is_int(found.nr, 1, "and only latency");
 	like(err.buf, "prometheus: check \"broken\": bad_data: ", "the bad check named in err");
 	like(err.buf, "parse error: unexpected identifier \"error\"", "with Prometheus's error");
@@ -425,7 +327,7 @@ static void test_alerts(void)
 	is_int(ret, 0, "scout.alerts: collect succeeds");
 	is_int(fake_count(&prom, mark, "GET", "^/api/v1/alerts$"), 1, "GET /api/v1/alerts, once");
 	is_int(found.nr, 4, "four findings: the pending alert is not firing, DiskFilling is one");
-	f = find("prometheus/checkout/alert/HighErrorRate");
+	f = expect_finding(&found, "prometheus/checkout/alert/HighErrorRate");
 	ok(f != NULL, "fingerprint prometheus/<service>/alert/<alertname>");
 	if (f) {
 		is_int(f->failing, 1, "failing");
@@ -435,16 +337,16 @@ static void test_alerts(void)
 		is_int(f->severity, SEVERITY_CRITICAL, "critical -> critical");
 		is_str(f->summary, "checkout errors above 5%", "summary: annotations.summary");
 	}
-	f = find("prometheus/node/alert/DiskFilling");
+	f = expect_finding(&found, "prometheus/node/alert/DiskFilling");
 	ok(f != NULL, "service: labels.job without labels.service");
 	if (f) {
 		is_int(f->severity, SEVERITY_HIGH, "warning and error at once: the worse, high");
 		is_str(f->summary, "DiskFilling", "summary: the alert's name without annotations");
 		ok(evidence_number(f, "alerts") == 2, "evidence: two alerts");
 	}
-	f = find("prometheus/x/alert/Chatty");
+	f = expect_finding(&found, "prometheus/x/alert/Chatty");
 	ok(f && f->severity == SEVERITY_LOW, "info -> low");
-	f = find("prometheus/unknown/alert/Bare");
+	f = expect_finding(&found, "prometheus/unknown/alert/Bare");
 	ok(f && f->severity == SEVERITY_MEDIUM, "neither service nor job: unknown; no severity: medium");
 }
 
@@ -464,7 +366,7 @@ static void test_auth(void)
 	setenv("PROMETHEUS_PASSWORD", "s3cret-pw", 1);
 	collect();
 	is_int(ret, 0, "basic auth: collect succeeds");
-	f = find("prometheus/up/below");
+	f = expect_finding(&found, "prometheus/up/below");
 	ok(f && f->failing, "and judges");
 	r = fake_last(&secured, 0, "GET", "^/api/v1/query$");
 	is_str(fake_header(r, "authorization"), "Basic c3JlOnMzY3JldC1wdw==",
@@ -510,15 +412,8 @@ int main(void)
 		return 1;
 	unsetenv("PROMETHEUS_PASSWORD");
 	unsetenv("PROMETHEUS_TOKEN");
-	path = tmp_path("scenario.json");
 	data = scenario(1.3, 50, NULL);
-	{
-		FILE *fp = fopen(path, "w");
-		if (fp) {
-			fputs(data, fp);
-			fclose(fp);
-		}
-	}
+	path = write_file("scenario.json", data);
 	if (fake_start(&prom, "prometheus", "prom", "--data", path, NULL) < 0) {
 		ok(0, "the fake Prometheus starts");
 		free(data);

@@ -10,8 +10,17 @@
 #   fake_fail '{"method":"POST","path":"/repos/.*/issues$","status":500,"times":1}'
 #   fake_requests                   the request log, one JSON object a line
 #   stop_fake
+#
+# and what the conformance tests of the fakes (t390*) share:
+#
+#   need_fixtures jira              sets FIXTURES, or skips the whole script
+#   need_command openssl "why"      skips the whole script without openssl
+#
+# Their Python imports tests/fakes/conform.py (the key walk):
+#   import os, sys; sys.path.insert(0, os.environ["FAKES_DIR"])
 
 FAKES_DIR="$TEST_DIRECTORY/fakes"
+export FAKES_DIR
 
 start_fake() {
 	kind=$1
@@ -73,4 +82,23 @@ fake_count() {
 	    pass
 	print(n)
 	EOT
+}
+
+# Skip the whole script, saying why, as one skipped test.
+skip_all() {
+	say "ok 1 # skip $1"
+	test_count=1
+	test_done
+}
+
+# need_fixtures SUBDIR: the recorded traffic of ../shared/fixtures/SUBDIR
+# (beside the build) is in FIXTURES; a checkout without it skips the script.
+need_fixtures() {
+	FIXTURES="$SRE_BUILD_DIR/../shared/fixtures/$1"
+	test -d "$FIXTURES" || skip_all "no ../shared/fixtures"
+}
+
+# need_command CMD WHY: without CMD on PATH the script skips, saying WHY.
+need_command() {
+	command -v "$1" >/dev/null 2>&1 || skip_all "$2"
 }

@@ -3,19 +3,16 @@ test_description='the fake GitHub answers with the keys of recorded api.github.c
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-fake.sh"
 
-FIXTURES="$SRE_BUILD_DIR/../shared/fixtures/github"
-if ! test -d "$FIXTURES"; then
-	say "ok 1 # skip no ../shared/fixtures"
-	test_count=1
-	test_done
-fi
+need_fixtures github
 
 # conform RECORDED METHOD PATH [BODY]: every key of the recorded object
 # (nested objects too, and the first item of lists) is in the fake's answer
 # to METHOD PATH; RECORDED is "file:python expression on the loaded JSON".
 conform() {
 	python3 - "$FIXTURES" "$FAKE_URL" "$@" <<-\EOT
-	import json, sys, urllib.error, urllib.request
+	import json, os, sys, urllib.error, urllib.request
+	sys.path.insert(0, os.environ["FAKES_DIR"])
+	from conform import missing
 	fixtures, url, recorded, method, path = sys.argv[1:6]
 	body = sys.argv[6].encode() if len(sys.argv) > 6 else None
 	file, expr = recorded.split(":", 1)
@@ -26,19 +23,9 @@ conform() {
 	    got = json.load(urllib.request.urlopen(req, timeout=10))
 	except urllib.error.HTTPError as e:
 	    got = json.load(e)
-	missing = []
-	def walk(w, g, where):
-	    if isinstance(w, list) and w and isinstance(g, list) and g:
-	        walk(w[0], g[0], where + "[0]")
-	    if isinstance(w, dict) and isinstance(g, dict):
-	        for k in w:
-	            if k not in g:
-	                missing.append(where + "." + k)
-	            else:
-	                walk(w[k], g[k], where + "." + k)
-	walk(want, got, "")
-	if missing:
-	    print("missing in the fake's answer:", ", ".join(missing))
+	lacking = missing(want, got)
+	if lacking:
+	    print("missing in the fake's answer:", ", ".join(lacking))
 	    sys.exit(1)
 	EOT
 }

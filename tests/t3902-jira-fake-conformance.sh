@@ -7,19 +7,13 @@ test_description='the fake JIRA answers with every key of the recorded JIRA obje
 # (see SOURCES.md there). jira-cli/search.json is left out: it predates the
 # enhanced search, mixing /search's "expand" with /search/jql's "isLast";
 # search_page*.json are its /search/jql recordings.
-FIXTURES="$SRE_BUILD_DIR/../shared/fixtures/jira"
-if ! test -d "$FIXTURES"; then
-	say "ok 1 # skip no ../shared/fixtures"
-	test_count=1
-	test_done
-fi
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fake JIRA"
-	exit 0
-fi
+need_fixtures jira
+need_command python3 "no python3 for the fake JIRA"
 
 cat >conform.py <<-\EOT
 import base64, json, os, sys, urllib.request
+sys.path.insert(0, os.environ["FAKES_DIR"])
+import conform
 
 url, fixtures, kind = sys.argv[1:4]
 AUTH = "Basic " + base64.b64encode(b"bot@example.com:test-token").decode()
@@ -40,21 +34,11 @@ def new_issue(**extra):
         "project": {"key": "OPS"}, "summary": "conformance", "issuetype": {"name": "Incident"},
         "labels": ["sre"], "description": ADF}, **extra))
 
-def missing(rec, got, path=""):
+def missing(rec, got):
     """Keys of rec that got lacks; lists by their first items. An empty
     object in got is a map with no data here (a screen's fields)."""
-    out = []
-    if isinstance(rec, dict) and isinstance(got, dict):
-        for k, v in rec.items():
-            if k in NOT_MODELLED:
-                continue
-            if k not in got:
-                out.append(path + "/" + k)
-            elif not (isinstance(got[k], dict) and not got[k]):
-                out += missing(v, got[k], path + "/" + k)
-    elif isinstance(rec, list) and isinstance(got, list) and rec and got:
-        out += missing(rec[0], got[0], path + "[]")
-    return out
+    return conform.missing(rec, got, sep="/", each="[]", skip=NOT_MODELLED,
+                           empty_is_map=True)
 
 checks = []
 if kind == "create":

@@ -7,12 +7,7 @@ test_description='the fake Prometheus answers with every key of the recorded Pro
 # docs/querying/api.md (see SOURCES.md there). It has no scalar and no
 # error answer: a scalar is held to the envelope of the instant vector, and
 # an error to the keys api.go's Response sets on one ("data" is omitempty).
-FIXTURES="$SRE_BUILD_DIR/../shared/fixtures/prometheus"
-if ! test -d "$FIXTURES"; then
-	say "ok 1 # skip no ../shared/fixtures"
-	test_count=1
-	test_done
-fi
+need_fixtures prometheus
 
 # conform RECORDED PATH: every key of the recorded object (nested objects
 # too, and the first item of lists) is in the fake's answer to GET PATH,
@@ -20,7 +15,9 @@ fi
 # loaded JSON d" (no file: d is None).
 conform() {
 	python3 - "$FIXTURES" "$FAKE_URL" "$@" <<-\EOT
-	import json, sys, urllib.error, urllib.request
+	import json, os, sys, urllib.error, urllib.request
+	sys.path.insert(0, os.environ["FAKES_DIR"])
+	from conform import missing
 	fixtures, url, recorded, path = sys.argv[1:5]
 	file, expr = recorded.split(":", 1)
 	want = eval(expr, {"d": json.load(open(fixtures + "/" + file)) if file else None})
@@ -29,19 +26,9 @@ conform() {
 	except urllib.error.HTTPError as e:
 	    got = json.load(e)
 	json.dump(got, open("answer.json", "w"))
-	missing = []
-	def walk(w, g, where):
-	    if isinstance(w, list) and w and isinstance(g, list) and g:
-	        walk(w[0], g[0], where + "[0]")
-	    if isinstance(w, dict) and isinstance(g, dict):
-	        for k in w:
-	            if k not in g:
-	                missing.append(where + "." + k)
-	            else:
-	                walk(w[k], g[k], where + "." + k)
-	walk(want, got, "")
-	if missing:
-	    print("%s: the fake lacks %s" % (recorded, ", ".join(missing)))
+	lacking = missing(want, got)
+	if lacking:
+	    print("%s: the fake lacks %s" % (recorded, ", ".join(lacking)))
 	    sys.exit(1)
 	EOT
 }

@@ -9,12 +9,7 @@ test_description='the fake Jaeger answers with every key of the recorded Jaeger 
 # SOURCES.md there). The api/v3 snapshots and the UI-internal traces are
 # other shapes. No /api/services answer is recorded: it shares the
 # envelope of /api/traces.
-FIXTURES="$SRE_BUILD_DIR/../shared/fixtures/jaeger"
-if ! test -d "$FIXTURES"; then
-	say "ok 1 # skip no ../shared/fixtures"
-	test_count=1
-	test_done
-fi
+need_fixtures jaeger
 
 # conform RECORDED PATH: every key of each recorded object (nested objects
 # too, and the first item of lists) is in the fake's answer to GET PATH,
@@ -22,30 +17,19 @@ fi
 # loaded JSON d". A key in EXCUSED is reported, but may be missing.
 conform() {
 	python3 - "$FIXTURES" "$FAKE_URL" "$@" <<-\EOT
-	import glob, json, re, sys, urllib.request
+	import glob, json, os, sys, urllib.request
+	sys.path.insert(0, os.environ["FAKES_DIR"])
+	from conform import missing
 	fixtures, url, recorded, path = sys.argv[1:5]
 	EXCUSED = {r"\.spans\[0\]\.flags$": "omitempty; jaeger-query sends none for "
 	           "OTLP-ingested spans (otlp2jaeger-out), as the fake's are"}
 	got = json.load(urllib.request.urlopen(url + path, timeout=10))
 	json.dump(got, open("answer.json", "w"))
-	def walk(w, g, where):
-	    if isinstance(w, list) and w and isinstance(g, list) and g:
-	        yield from walk(w[0], g[0], where + "[0]")
-	    if isinstance(w, dict) and isinstance(g, dict):
-	        for k in w:
-	            if k not in g:
-	                yield where + "." + k
-	            else:
-	                yield from walk(w[k], g[k], where + "." + k)
 	pattern, expr = recorded.split(":", 1)
 	failed = 0
 	for file in sorted(glob.glob(fixtures + "/" + pattern)):
 	    want = eval(expr, {"d": json.load(open(file))})
-	    for key in walk(want, got, ""):
-	        why = [r for p, r in EXCUSED.items() if re.search(p, key)]
-	        print("%s: the fake lacks %s%s" % (file[len(fixtures) + 1:], key,
-	              " (excused: %s)" % why[0] if why else ""))
-	        failed |= not why
+	    failed |= bool(missing(want, got, EXCUSED, name=file[len(fixtures) + 1:]))
 	sys.exit(failed)
 	EOT
 }

@@ -155,11 +155,26 @@ struct transfer {
 	size_t max_body;
 };
 
-static int64_t now_ms(void)
+int64_t monotonic_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define now_ms monotonic_ms
+
+/* A request's total timeout: its own or the client's, cut at the deadline. */
+static int64_t request_timeout_ms(const struct http_client *c, const struct http_request *req)
+{
+	int64_t ms = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
+
+	if (c->deadline_ms) {
+		int64_t left = c->deadline_ms - now_ms();
+		if (left < ms)
+			ms = left > 1 ? left : 1;
+	}
+	return ms;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -271,8 +286,7 @@ static int setup(struct http_client *c, struct transfer *t)
 		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 	}
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-			 (long)(req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms));
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)request_timeout_ms(c, req));
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -420,6 +434,13 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 			strbuf_reset(&res->error);
 			strbuf_addf(&res->error, "%s asks to wait %llds, longer than http.max-retry-wait",
 				    t->req->url, (long long)(wait / 1000));
+		} else if (c->deadline_ms && now_ms() + wait >= c->deadline_ms) {
+			/* No time left for another attempt: report this one. */
+			if (res->outcome == HTTP_OK) {
+				res->outcome = HTTP_TRANSIENT;
+				strbuf_addf(&res->error, "HTTP %ld from %s after %d attempt%s",
+					    res->status, t->req->url, attempt, attempt > 1 ? "s" : "");
+			}
 		} else {
 			t->due_ms = now_ms() + wait;
 			if (c->trace)

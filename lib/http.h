@@ -38,6 +38,12 @@ struct http_client {
 	size_t max_body;
 	char *ca_info;
 	int trace;
+	/*
+	 * When not 0, a monotonic_ms() time by which every request must be
+	 * over: timeouts are cut to it and no retry starts past it, so a
+	 * caller under a deadline (a diagnose collector) is never held up.
+	 */
+	int64_t deadline_ms;
 	struct strvec secrets; /* redacted from traces and error messages */
 };
 
@@ -112,6 +118,9 @@ int http_do(struct http_client *c, const struct http_request *req,
  */
 int http_do_many(struct http_client *c, const struct http_request *reqs,
 		 struct http_response *res, size_t n, size_t parallel);
+
+/* Milliseconds on the monotonic clock: for deadlines and elapsed times. */
+int64_t monotonic_ms(void);
 
 /* Append s to sb with URL percent-encoding (RFC 3986 unreserved kept). */
 void http_urlencode(struct strbuf *sb, const char *s);

@@ -119,3 +119,41 @@ void format_age(char *buf, size_t size, time_t t, time_t now)
 	else
 		snprintf(buf, size, "%lldd", d / 86400);
 }
+
+int parse_rfc3339(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	if (!s)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	t = timegm(&tm);
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+		   isdigit((unsigned char)p[2]) && p[3] == ':' &&
+		   isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+		int off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+			  ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+		t += *p == '+' ? -off : off;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	*out = t;
+	return 0;
+}

@@ -23,6 +23,11 @@ void format_iso8601(char *buf, size_t size, time_t t);
 int parse_iso8601(const char *s, time_t *out);
 
 /*
+ * Parse an RFC 3339 time as Kubernetes, Docker and git write them:
+ * fractional seconds and a Z or +hh:mm offset allowed; 0 or -1.
+ */
+int parse_rfc3339(const char *s, time_t *out);
+/*
  * The current time. SRE_NOW (an ISO 8601 UTC time) overrides the clock for
  * tests and for replaying a scenario; it is ignored when malformed.
  */

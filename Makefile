@@ -29,7 +29,7 @@ endif
 
 # Lazy (=) on purpose: `make test` installs packages before these are read.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(RL_LIBS)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(RL_LIBS) -lm -pthread
 
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2 -Wundef
@@ -58,7 +58,7 @@ MAN = $(MAN_SRC:.scd=)
 
 DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
-	git perl man-db python3 libyaml-dev
+	git perl man-db python3 libyaml-dev jq
 
 all: sre $(MAN)
 .PHONY: all deps test run-tests demo run-demo bench install clean FORCE
@@ -94,9 +94,10 @@ $(B)/bench/%: bench/%.c $(B)/libsre.a
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 # Benchmarks print ratios against a baseline measured in the same run.
-bench: $(B)/bench/bench-store $(B)/bench/bench-scout
+bench: $(B)/bench/bench-store $(B)/bench/bench-scout $(B)/bench/bench-traces
 	$(B)/bench/bench-store 5000
 	$(B)/bench/bench-scout
+	$(B)/bench/bench-traces
 
 man/%: man/%.scd
 	scdoc < $< > $@

@@ -8,6 +8,7 @@
  *   events     the append-only timeline; triggers refuse UPDATE and DELETE
  *   outbox     remote writes waiting to be delivered (used by the trackers)
  *   checks     (version 2) each scout finding's run of failures or passes
+ *   diagnoses  (version 3) each diagnosis of an incident, whole, as JSON
  * Times are ISO 8601 UTC text, readable with the sqlite3 shell and
  * ordered as text.
  */
@@ -28,7 +29,7 @@
  * opening an incident (bench/bench-store.c). The SQL texts are the
  * literals of this file, so the cache is small and fixed.
  */
-#define STMT_CACHE 24
+#define STMT_CACHE 32
 
 struct store {
 	sqlite3 *db;
@@ -102,6 +103,19 @@ static const char *const migrations[] = {
 	"  last_seen TEXT NOT NULL,"
 	"  summary TEXT"
 	");",
+	/* 3: what sre diagnose concluded */
+	"CREATE TABLE diagnoses ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  at TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  root_cause TEXT NOT NULL,"
+	"  confidence REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),"
+	"  action TEXT NOT NULL,"
+	"  target TEXT,"
+	"  body TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX diagnoses_incident ON diagnoses(incident_id, id);",
 };
 
 static int db_error(struct store *st, const char *what)
@@ -722,6 +736,91 @@ out:
 		rollback(st);
 	done(st, stmt);
 	return ret;
+}
+
+int store_diagnosis_add(struct store *st, long long id, const struct diagnosis_row *d,
+			const char *actor)
+{
+	sqlite3_stmt *stmt = NULL;
+	char at[32];
+	int rc, ret = -1;
+	cJSON *body;
+	char *text;
+
+	now_text(at, sizeof(at));
+	if (begin(st) < 0)
+		return -1;
+	if (prepare(st, &stmt, "UPDATE incidents SET category = ?, updated_at = ? WHERE id = ?") < 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, d->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, id);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot update an incident");
+		goto out;
+	}
+	if (!sqlite3_changes(st->db)) {
+		ret = 1;
+		goto out;
+	}
+	done(st, stmt);
+	stmt = NULL;
+	if (prepare(st, &stmt, "INSERT INTO diagnoses (incident_id, at, category, root_cause,"
+		    " confidence, action, target, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, d->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, d->root_cause, -1, SQLITE_STATIC);
+	sqlite3_bind_double(stmt, 5, d->confidence);
+	sqlite3_bind_text(stmt, 6, d->action, -1, SQLITE_STATIC);
+	if (d->target)
+		sqlite3_bind_text(stmt, 7, d->target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, d->json, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		db_error(st, "cannot record a diagnosis");
+		goto out;
+	}
+	/* The timeline's event: what a person reads in `sre incident show`. */
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "category", d->category);
+	cJSON_AddStringToObject(body, "root_cause", d->root_cause);
+	cJSON_AddNumberToObject(body, "confidence", d->confidence);
+	cJSON_AddStringToObject(body, "action", d->action);
+	if (d->target)
+		cJSON_AddStringToObject(body, "target", d->target);
+	text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	rc = append_event(st, id, at, "diagnosed", actor, text);
+	free(text);
+	if (rc < 0)
+		goto out;
+	ret = commit(st);
+out:
+	if (ret)
+		rollback(st);
+	done(st, stmt);
+	return ret;
+}
+
+int store_diagnosis_latest(struct store *st, long long id, char **out_json)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*out_json = NULL;
+	if (prepare(st, &stmt, "SELECT body FROM diagnoses WHERE incident_id = ?"
+		    " ORDER BY id DESC LIMIT 1") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out_json = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	else if (rc != SQLITE_DONE)
+		db_error(st, "cannot read a diagnosis");
+	done(st, stmt);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
 int store_event_list(struct store *st, long long incident_id,

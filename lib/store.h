@@ -16,7 +16,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * Open (creating when missing) the store at path: the file is created mode
@@ -81,6 +81,25 @@ int store_incident_transition(struct store *st, long long id, int expected,
 /* Append an event; body is a JSON object in text. 0, 1 (no incident), -1. */
 int store_event_append(struct store *st, long long id, const char *kind,
 		       const char *actor, const char *body_json);
+
+/* A diagnosis as the diagnoses table keeps it; json is the whole, as --json prints it. */
+struct diagnosis_row {
+	const char *category;
+	const char *root_cause;
+	double confidence;
+	const char *action;
+	const char *target;      /* may be NULL */
+	const char *json;
+};
+
+/*
+ * Record a diagnosis of incident id: its row, the incident's category,
+ * and a "diagnosed" event, in one transaction. 0, 1 (no incident), -1.
+ */
+int store_diagnosis_add(struct store *st, long long id, const struct diagnosis_row *d,
+			const char *actor);
+/* The latest diagnosis's JSON into *out_json (caller frees): 0, 1 when none, -1. */
+int store_diagnosis_latest(struct store *st, long long id, char **out_json);
 
 struct event {
 	long long id;

@@ -16,7 +16,9 @@
  *
  * Keys read: docker.host, docker.api-version, docker.ignore (names or
  * shell patterns, separated by commas or blanks, on one or many lines),
- * scout.docker, scout.max-restarts.
+ * scout.docker, scout.max-restarts. How the Engine is reached and its
+ * failures told (struct docker_engine) is shared with `sre diagnose`'s
+ * collector, lib/collect-docker.c, through scout.h.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -36,9 +38,7 @@
 #define DOCKER_HEALTH_LINE_MAX 200
 
 struct docker_settings {
-	const char *host;    /* as configured, for messages; borrowed */
-	char *socket;        /* the UNIX socket, or NULL over TCP */
-	char *base;          /* "http://localhost/v1.47": what paths follow */
+	struct docker_engine engine;
 	long long max_restarts;
 	struct strvec ignore;
 };
@@ -62,10 +62,16 @@ int docker_configured(const struct config *cfg)
 	return config_parse_bool(e->value, &on) < 0 || on;
 }
 
+void docker_engine_release(struct docker_engine *e)
+{
+	free(e->socket);
+	free(e->base);
+	e->socket = e->base = NULL;
+}
+
 static void settings_release(struct docker_settings *s)
 {
-	free(s->socket);
-	free(s->base);
+	docker_engine_release(&s->engine);
 	strvec_clear(&s->ignore);
 }
 
@@ -80,28 +86,25 @@ static void read_ignore(const struct config *cfg, struct strvec *out)
 	strvec_clear(&items);
 }
 
-static int read_settings(const struct config *cfg, struct docker_settings *s,
-			 struct strbuf *err)
+int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err)
 {
 	const char *host = config_get_string(cfg, "docker.host");
 	const char *version = config_get_string(cfg, "docker.api-version");
-	const char *max = config_get_string(cfg, "scout.max-restarts");
 	const char *rest;
 	size_t dot;
 
-	memset(s, 0, sizeof(*s));
-	strvec_init(&s->ignore);
+	memset(e, 0, sizeof(*e));
 	if (!host) {
-		const struct config_entry *e = config_get_entry(cfg, "scout.docker");
+		const struct config_entry *entry = config_get_entry(cfg, "scout.docker");
 		int on;
 
-		if (e && config_parse_bool(e->value, &on) < 0) {
-			strbuf_addf(err, "docker: bad boolean value '%s' for scout.docker", e->value);
+		if (entry && config_parse_bool(entry->value, &on) < 0) {
+			strbuf_addf(err, "docker: bad boolean value '%s' for scout.docker", entry->value);
 			return -1;
 		}
 		host = DOCKER_DEFAULT_HOST;
 	}
-	s->host = host;
+	e->host = host;
 	if (!version)
 		version = DOCKER_DEFAULT_VERSION;
 	dot = strspn(version, "0123456789");
@@ -111,14 +114,10 @@ static int read_settings(const struct config *cfg, struct docker_settings *s,
 			    version, DOCKER_DEFAULT_VERSION);
 		return -1;
 	}
-	if (scout_max_restarts(cfg, &s->max_restarts) < 0) {
-		strbuf_addf(err, "docker: bad numeric value '%s' for scout.max-restarts", max);
-		return -1;
-	}
 	if (skip_prefix(host, "unix://", &rest) && *rest) {
 		/* curl needs a host in the URL; dockerd ignores it. */
-		s->socket = xstrdup(rest);
-		s->base = xstrfmt("http://localhost/v%s", version);
+		e->socket = xstrdup(rest);
+		e->base = xstrfmt("http://localhost/v%s", version);
 	} else if (skip_prefix(host, "tcp://", &rest) && *rest && !strchr(rest, '@')) {
 		size_t n = strcspn(rest, "/");
 		const char *colon = memrchr(rest, ':', n), *bracket = memrchr(rest, ']', n);
@@ -128,11 +127,26 @@ static int read_settings(const struct config *cfg, struct docker_settings *s,
 			return -1;
 		}
 		/* dockerd's own default for a TCP host without TLS: 2375. */
-		s->base = xstrfmt("http://%.*s%s/v%s", (int)n, rest,
+		e->base = xstrfmt("http://%.*s%s/v%s", (int)n, rest,
 				  !colon || (bracket && bracket > colon) ? ":2375" : "", version);
 	} else {
 		strbuf_addf(err, "docker: docker.host '%s' is not unix:///path or tcp://host:port",
 			    host);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_settings(const struct config *cfg, struct docker_settings *s,
+			 struct strbuf *err)
+{
+	memset(s, 0, sizeof(*s));
+	strvec_init(&s->ignore);
+	if (docker_engine_read(cfg, &s->engine, err) < 0)
+		return -1;
+	if (scout_max_restarts(cfg, &s->max_restarts) < 0) {
+		strbuf_addf(err, "docker: bad numeric value '%s' for scout.max-restarts",
+			    config_get_string(cfg, "scout.max-restarts"));
 		return -1;
 	}
 	read_ignore(cfg, &s->ignore);
@@ -147,10 +161,13 @@ static int is_ignored(const struct docker_settings *s, const char *name)
 	return 0;
 }
 
-/* Queue a GET of url (taken over), through the Engine's socket when it has one. */
-static void engine_get(struct scout_requests *rs, const struct docker_settings *s, char *url)
+struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
+				      char *url)
 {
-	scout_requests_add(rs, url)->unix_socket = s->socket;
+	struct http_request *req = scout_requests_add(rs, url);
+
+	req->unix_socket = e->socket;
+	return req;
 }
 
 /* Why the socket cannot be reached, from connect() itself: curl only says
@@ -179,16 +196,15 @@ static void socket_why(struct strbuf *why, const char *path, const char *curl_er
 	strbuf_addstr(why, r < 0 ? strerror(saved) : curl_error);
 }
 
-/* The one line of a failed call: "docker: <host>: <why>". */
-static void explain(struct strbuf *err, const struct docker_settings *s, const char *what,
-		    const struct http_response *res)
+void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, const char *what,
+			   const struct http_response *res)
 {
-	strbuf_addf(err, "docker: %s: ", s->host);
+	strbuf_addf(err, "docker: %s: ", e->host);
 	if (what)
 		strbuf_addf(err, "%s: ", what);
 	if (!res->status) {
-		if (s->socket && res->outcome == HTTP_TRANSIENT)
-			socket_why(err, s->socket, res->error.buf);
+		if (e->socket && res->outcome == HTTP_TRANSIENT)
+			socket_why(err, e->socket, res->error.buf);
 		else
 			strbuf_addstr(err, res->error.buf);
 		return;
@@ -205,11 +221,8 @@ static void explain(struct strbuf *err, const struct docker_settings *s, const c
 	}
 }
 
-/*
- * The container's own name from the list's Names: without the leading
- * "/", and not one of the "/other/name" aliases that legacy links add.
- */
-static const char *summary_name(const cJSON *summary)
+/* Not one of the "/other/name" aliases that legacy links add: see scout.h. */
+const char *docker_container_name(const cJSON *summary)
 {
 	const cJSON *n;
 	const char *best = NULL;
@@ -392,15 +405,17 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		settings_release(&s);
 		return -1;
 	}
-	engine_get(&listing, &s, xstrfmt("%s/containers/json?all=true", s.base));
+	docker_engine_get(&listing, &s.engine,
+			  xstrfmt("%s/containers/json?all=true", s.engine.base));
 	list_res = &listing.res[0];
 	if (http_do(http, &listing.req[0], &listing.res[0]) < 0 || list_res->status != 200) {
-		explain(err, &s, NULL, list_res);
+		docker_engine_explain(err, &s.engine, NULL, list_res);
 		goto out;
 	}
 	list = cJSON_ParseWithLength(list_res->body.buf, list_res->body.len);
 	if (!cJSON_IsArray(list)) {
-		strbuf_addf(err, "docker: %s: the container list is not a JSON array", s.host);
+		strbuf_addf(err, "docker: %s: the container list is not a JSON array",
+			    s.engine.host);
 		goto out;
 	}
 
@@ -409,7 +424,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(item, "Labels");
 
 		c.id = scout_json_string(item, "Id");
-		c.name = summary_name(item);
+		c.name = docker_container_name(item);
 		c.image = scout_json_string(item, "Image");
 		c.state = scout_json_string(item, "State");
 		c.service = scout_json_string(labels, "com.docker.compose.service");
@@ -427,10 +442,10 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 	for (size_t i = 0; i < n; i++) {
 		struct strbuf u = STRBUF_INIT;
 
-		strbuf_addf(&u, "%s/containers/", s.base);
+		strbuf_addf(&u, "%s/containers/", s.engine.base);
 		http_urlencode(&u, cs[i].id);
 		strbuf_addstr(&u, "/json");
-		engine_get(&rs, &s, strbuf_detach(&u, NULL));
+		docker_engine_get(&rs, &s.engine, strbuf_detach(&u, NULL));
 	}
 	if (n)
 		http_do_many(http, rs.req, rs.res, n, DOCKER_PARALLEL);
@@ -440,7 +455,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		if (res[i].outcome != HTTP_OK || (res[i].status != 200 && res[i].status != 404)) {
 			char *what = xstrfmt("inspecting %s", cs[i].name);
 
-			explain(err, &s, what, &res[i]);
+			docker_engine_explain(err, &s.engine, what, &res[i]);
 			free(what);
 			goto out;
 		}
@@ -454,7 +469,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		inspect = cJSON_ParseWithLength(res[i].body.buf, res[i].body.len);
 		if (judge(&s, &cs[i], inspect, &found) < 0) {
 			strbuf_addf(err, "docker: %s: inspecting %s: the answer is not a container",
-				    s.host, cs[i].name);
+				    s.engine.host, cs[i].name);
 			ret = -1;
 		}
 		cJSON_Delete(inspect);

@@ -33,7 +33,8 @@
  *
  * Keys: jaeger.url, jaeger.lookback (15m), jaeger.limit (200),
  * jaeger.min-traces (20); per service: max-error-rate (0.05 or 5%),
- * max-p99 (a duration: 800ms), severity.
+ * max-p99 (a duration: 800ms), severity. The search and the reading of
+ * its answer are shared with `sre diagnose` (lib/collect-jaeger.c).
  */
 #include <math.h>
 
@@ -346,8 +347,7 @@ static void judge(const struct jaeger_service *s, struct trace_stats *st,
 	strbuf_release(&sb);
 }
 
-/* Jaeger's own error in an answer: its errors[].msg, or NULL. */
-static const char *jaeger_error(const cJSON *answer)
+const char *jaeger_answer_error(const cJSON *answer)
 {
 	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "errors"), 0);
 	return scout_json_string(e, "msg");
@@ -359,7 +359,7 @@ static const char *jaeger_error(const cJSON *answer)
  * JSON), which stops the source. A 400 with Jaeger's errors is an answer:
  * the error is one service's.
  */
-static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
+cJSON *jaeger_api_answer(const struct http_response *res, struct strbuf *why)
 {
 	cJSON *json = NULL;
 
@@ -367,13 +367,28 @@ static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
 		json = cJSON_ParseWithLength(res->body.buf, res->body.len);
 	if (res->outcome == HTTP_OK && cJSON_IsObject(json) &&
 	    ((res->status / 100 == 2 &&
-	      (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(json, "data")) || jaeger_error(json))) ||
-	     (res->status == 400 && jaeger_error(json))))
+	      (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(json, "data")) ||
+	       jaeger_answer_error(json))) ||
+	     (res->status == 400 && jaeger_answer_error(json))))
 		return json;
 	scout_answer_why(why, res, NULL, "the answer is not the JSON of Jaeger's query API",
-			 jaeger_error(json));
+			 jaeger_answer_error(json));
 	cJSON_Delete(json);
 	return NULL;
+}
+
+char *jaeger_traces_url(const char *base, const char *service, int64_t lookback_ms,
+			long long limit, int64_t end_us)
+{
+	struct strbuf u = STRBUF_INIT;
+
+	strbuf_addf(&u, "%s/api/traces?service=", base);
+	http_urlencode(&u, service);
+	strbuf_addstr(&u, "&lookback=");
+	add_go_duration(&u, lookback_ms);
+	strbuf_addf(&u, "&limit=%lld&start=%lld&end=%lld", limit,
+		    (long long)(end_us - lookback_ms * 1000), (long long)end_us);
+	return strbuf_detach(&u, NULL);
 }
 
 /* A positive whole number key, or def when unset; -1 with a line in err. */
@@ -425,20 +440,16 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 	config_subsections(cfg, "service", &names);
 	services = xcalloc(names.nr + 1, sizeof(*services));
 	for (size_t i = 0; i < names.nr; i++) {
-		struct strbuf u = STRBUF_INIT;
 		int r = read_service(cfg, names.v[i], &services[rs.nr], err);
 
 		if (r < 0)
 			errors++;
 		if (r <= 0)
 			continue;
-		strbuf_addf(&u, "%s/api/traces?service=", base.buf);
-		http_urlencode(&u, names.v[i]);
-		strbuf_addf(&u, "&lookback=%s&limit=%lld&start=%lld&end=%lld", lookback.buf, limit,
-			    (long long)(end_us - lookback_ms * 1000), (long long)end_us);
-		scout_requests_add(&rs, strbuf_detach(&u, NULL));
+		scout_requests_add(&rs, jaeger_traces_url(base.buf, names.v[i], lookback_ms, limit,
+							  end_us));
 	}
-	if (scout_requests_answer(&rs, http, JAEGER_PARALLEL, api_answer, &why) < 0) {
+	if (scout_requests_answer(&rs, http, JAEGER_PARALLEL, jaeger_api_answer, &why) < 0) {
 		/* Half the services read is not a picture: the source
 		 * is down, and that is the one thing to say about it. */
 		strbuf_setlen(err, err_start);
@@ -452,7 +463,7 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 
 		if (!cJSON_IsArray(data)) {
 			scout_error_line(err, "jaeger: service \"%s\": %s", s->name,
-					 jaeger_error(rs.answer[i]));
+					 jaeger_answer_error(rs.answer[i]));
 			errors++;
 			continue;
 		}

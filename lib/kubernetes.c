@@ -149,8 +149,8 @@ static char *deployment_of(const char *replicaset, const char *hash)
 					 : xstrdup(replicaset);
 }
 
-/* The service a pod belongs to, as the header says. Caller frees. */
-static char *pod_service(const cJSON *meta)
+/* The service a pod belongs to, as the top of this file says (lib/kubeconfig.h). */
+char *kubernetes_pod_service(const cJSON *meta)
 {
 	const cJSON *labels = get(meta, "labels"), *owner;
 	const char *v;
@@ -641,7 +641,7 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 				continue;
 			p->ns = ns.v[i];
 			p->name = scout_json_string(meta, "name");
-			p->service = pod_service(meta);
+			p->service = kubernetes_pod_service(meta);
 			p->check = xstrfmt("pod/%s/%s", p->ns, p->name);
 			p->obj = item;
 			npods++;

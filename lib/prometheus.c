@@ -20,7 +20,9 @@
  * Keys: prometheus.url, prometheus.user with prometheus.password
  * (PROMETHEUS_PASSWORD, prometheus.password-command) or prometheus.token
  * (PROMETHEUS_TOKEN, prometheus.token-command), scout.alerts; per check:
- * prometheus, above, below, samples, min-samples, service, severity.
+ * prometheus, above, below, samples, min-samples, service, severity. The
+ * authentication and the reading of answers are shared with `sre
+ * diagnose` (lib/collect-prometheus.c).
  */
 #include <math.h>
 
@@ -375,12 +377,7 @@ static void alert_findings(const cJSON *data, struct findings *out)
 	}
 }
 
-struct prom_auth {
-	char *userpwd;      /* "user:password" for basic auth, or NULL */
-	struct strbuf header; /* "Authorization: Bearer <token>", or empty */
-};
-
-static void auth_release(struct prom_auth *auth)
+void prometheus_auth_release(struct prometheus_auth *auth)
 {
 	if (auth->userpwd) {
 		memset(auth->userpwd, 0, strlen(auth->userpwd));
@@ -391,9 +388,8 @@ static void auth_release(struct prom_auth *auth)
 	strbuf_release(&auth->header);
 }
 
-/* Basic auth or a bearer token, when configured; 0, or -1 with a line in err. */
-static int read_auth(const struct config *cfg, struct http_client *http,
-		     struct prom_auth *auth, struct strbuf *err)
+int prometheus_auth_read(const struct config *cfg, struct http_client *http,
+			 struct prometheus_auth *auth, struct strbuf *err)
 {
 	const char *user = config_get_string(cfg, "prometheus.user");
 	struct strbuf secret = STRBUF_INIT;
@@ -455,7 +451,7 @@ int prometheus_configured(const struct config *cfg)
  * JSON), which stops the whole source. A 400 or 422 carrying Prometheus's
  * own error is an answer: the error is one query's.
  */
-static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
+cJSON *prometheus_api_answer(const struct http_response *res, struct strbuf *why)
 {
 	cJSON *json = NULL;
 	const char *status;
@@ -473,8 +469,7 @@ static cJSON *api_answer(const struct http_response *res, struct strbuf *why)
 	return NULL;
 }
 
-/* The data of a successful answer; NULL with Prometheus's error in why. */
-static const cJSON *api_data(const cJSON *answer, struct strbuf *why)
+const cJSON *prometheus_api_data(const cJSON *answer, struct strbuf *why)
 {
 	const char *status = scout_json_string(answer, "status");
 	const char *type, *msg;
@@ -489,27 +484,30 @@ static const cJSON *api_data(const cJSON *answer, struct strbuf *why)
 
 /* Queue a GET of base + path (+ the query, URL-encoded); its index. */
 static size_t add_request(struct scout_requests *rs, const char *base, const char *path,
-			  const char *query, const struct prom_auth *auth)
+			  const char *query, const struct prometheus_auth *auth)
 {
 	struct strbuf url = STRBUF_INIT;
-	struct http_request *req;
 
 	strbuf_addf(&url, "%s%s", base, path);
 	if (query) {
 		strbuf_addstr(&url, "?query=");
 		http_urlencode(&url, query);
 	}
-	req = scout_requests_add(rs, strbuf_detach(&url, NULL));
+	prometheus_auth_apply(auth, scout_requests_add(rs, strbuf_detach(&url, NULL)));
+	return rs->nr - 1;
+}
+
+void prometheus_auth_apply(const struct prometheus_auth *auth, struct http_request *req)
+{
 	req->userpwd = auth->userpwd;
 	if (auth->header.len)
 		strvec_push(&req->headers, auth->header.buf);
-	return rs->nr - 1;
 }
 
 /* The series one query answered; 0, or -1 with why. */
 static int query_series(const cJSON *answer, struct series_list *out, struct strbuf *why)
 {
-	const cJSON *data = api_data(answer, why);
+	const cJSON *data = prometheus_api_data(answer, why);
 
 	return data ? read_result(data, out, why) : -1;
 }
@@ -518,7 +516,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 		       struct findings *out, struct strbuf *err)
 {
 	const char *url = config_get_string(cfg, "prometheus.url");
-	struct prom_auth auth = { NULL, STRBUF_INIT };
+	struct prometheus_auth auth = PROMETHEUS_AUTH_INIT;
 	struct strvec names = STRVEC_INIT;
 	struct strbuf base = STRBUF_INIT, why = STRBUF_INIT;
 	struct prom_check *checks = NULL;
@@ -539,7 +537,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	strbuf_addstr(&base, url);
 	while (base.len && base.buf[base.len - 1] == '/')
 		strbuf_setlen(&base, base.len - 1);
-	if (read_auth(cfg, http, &auth, err) < 0)
+	if (prometheus_auth_read(cfg, http, &auth, err) < 0)
 		goto out;
 
 	config_subsections(cfg, "check", &names);
@@ -567,7 +565,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	}
 	if (alerts)
 		alerts_req = add_request(&rs, base.buf, "/api/v1/alerts", NULL, &auth);
-	if (scout_requests_answer(&rs, http, PROMETHEUS_PARALLEL, api_answer, &why) < 0) {
+	if (scout_requests_answer(&rs, http, PROMETHEUS_PARALLEL, prometheus_api_answer, &why) < 0) {
 		/* Nothing is judged from half the answers: the source is
 		 * down, and that is the one thing to say about it. */
 		strbuf_setlen(err, err_start);
@@ -598,7 +596,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 		const cJSON *data;
 
 		strbuf_reset(&why);
-		if ((data = api_data(rs.answer[alerts_req], &why))) {
+		if ((data = prometheus_api_data(rs.answer[alerts_req], &why))) {
 			alert_findings(data, out);
 			usable++;
 		} else {
@@ -610,7 +608,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 out:
 	scout_requests_release(&rs);
 	free(checks);
-	auth_release(&auth);
+	prometheus_auth_release(&auth);
 	strvec_clear(&names);
 	strbuf_release(&base);
 	strbuf_release(&why);

@@ -208,4 +208,84 @@ void scout_requests_release(struct scout_requests *rs);
 void scout_answer_why(struct strbuf *why, const struct http_response *res,
 		      const char *refused, const char *not_api, const char *msg);
 
+/* ---- shared with the diagnose collectors ---- */
+
+/*
+ * What `sre diagnose` reads through the scout sources' own code (its
+ * collectors, lib/collect-*.c), so that both ask the same way and phrase
+ * failures alike.
+ */
+
+/* The Docker Engine named by docker.host (default the local socket) and docker.api-version. */
+struct docker_engine {
+	const char *host;    /* as configured, for messages; borrowed from the config */
+	char *socket;        /* the UNIX socket, or NULL over TCP */
+	char *base;          /* "http://localhost/v1.47": what the API's paths follow */
+};
+
+/* Read the Engine's keys into e: 0, or -1 with one line in err ("docker: ..."). */
+int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
+void docker_engine_release(struct docker_engine *e);
+/* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
+struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
+				      char *url);
+/*
+ * The line of a failed call: "docker: <host>: [<what>: ]<why>", why being
+ * what connect() says of the socket, curl's error, or "HTTP <status>" and
+ * the Engine's message.
+ */
+void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, const char *what,
+			   const struct http_response *res);
+/* A container's own name from the list's Names, without the leading "/"; or NULL. Borrowed. */
+const char *docker_container_name(const cJSON *summary);
+
+/*
+ * The URL of jaeger-query's search for service's traces over the
+ * lookback_ms before end_us (µs since the epoch), limit of them; base has
+ * no trailing '/'. The caller frees it.
+ */
+char *jaeger_traces_url(const char *base, const char *service, int64_t lookback_ms,
+			long long limit, int64_t end_us);
+/*
+ * An answer of Jaeger's API, parsed (the caller's), or NULL with why:
+ * unreachable, "HTTP <status>[: <msg>]", or not Jaeger's JSON. A 400 with
+ * Jaeger's errors is an answer.
+ */
+cJSON *jaeger_api_answer(const struct http_response *res, struct strbuf *why);
+/* Jaeger's own error in an answer: its errors[0].msg, or NULL. Borrowed. */
+const char *jaeger_answer_error(const cJSON *answer);
+
+/* How requests to Prometheus authenticate: prometheus.user and its password, or a token. */
+struct prometheus_auth {
+	char *userpwd;        /* "user:password" for basic auth, or NULL */
+	struct strbuf header; /* "Authorization: Bearer <token>", or empty */
+};
+
+#define PROMETHEUS_AUTH_INIT { NULL, STRBUF_INIT }
+/* Read it, registering the secret with http: 0, or -1 with a line in err (no secret in it). */
+int prometheus_auth_read(const struct config *cfg, struct http_client *http,
+			 struct prometheus_auth *auth, struct strbuf *err);
+/* Make req carry it; req borrows from auth, which must outlive it. */
+void prometheus_auth_apply(const struct prometheus_auth *auth, struct http_request *req);
+/* Wipe and free it. */
+void prometheus_auth_release(struct prometheus_auth *auth);
+/*
+ * An answer of Prometheus's API, parsed (the caller's), or NULL with why:
+ * unreachable, "HTTP <status>[: ...]", or not Prometheus's JSON. A 400 or
+ * 422 carrying Prometheus's error is an answer: see prometheus_api_data().
+ */
+cJSON *prometheus_api_answer(const struct http_response *res, struct strbuf *why);
+/* The data of a successful answer, borrowed; NULL with "<errorType>: <error>" in why. */
+const cJSON *prometheus_api_data(const cJSON *answer, struct strbuf *why);
+
+/*
+ * Was res cut off by http's deadline: no answer came, and the deadline
+ * is reached (curl's timeout is cut to the deadline, so it fires then)?
+ */
+static inline int scout_deadline_passed(const struct http_client *http,
+					const struct http_response *res)
+{
+	return http->deadline_ms && !res->status && monotonic_ms() >= http->deadline_ms;
+}
+
 #endif

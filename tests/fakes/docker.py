@@ -6,8 +6,8 @@
 
 It listens on the UNIX socket PATH, as dockerd does on /var/run/docker.sock
 (not on TCP), and writes "ready" to --port-file once it listens. It answers
-the two calls `sre scout` makes, shaped field for field like the Engine
-API v1.47 (moby's api/docs/v1.47.yaml):
+the calls `sre scout` and `sre diagnose` make, shaped field for field like
+the Engine API v1.47 (moby's api/docs/v1.47.yaml):
 
     GET /containers/json[?all=true]     ContainerSummary list; without
                                         all, only running containers
@@ -15,6 +15,24 @@ API v1.47 (moby's api/docs/v1.47.yaml):
                                         full id, a unique prefix or a name;
                                         404 {"message": "No such container:
                                         <id>"} otherwise
+    GET /containers/<id>/logs?stdout=1&stderr=1[&timestamps=1][&tail=N]
+                                        the container's log: the last N
+                                        lines (tail "all" or absent: every
+                                        one) of the streams asked for, each
+                                        after its RFC 3339 time with
+                                        timestamps. Without a TTY, Docker's
+                                        multiplexed stream (Content-Type
+                                        application/vnd.docker.multiplexed-
+                                        stream from API 1.42): per line an
+                                        8-byte header (1 stdout or 2 stderr,
+                                        three zero bytes, the length as a
+                                        big-endian uint32) then the line;
+                                        with one, the bytes as the TTY wrote
+                                        them (lines end in CRLF), as
+                                        application/vnd.docker.raw-stream.
+                                        Neither stream asked: 400 "Bad
+                                        parameters: you must choose at least
+                                        one stream"
 
 each also under /v<version>/ (1.24 to 1.47; a newer version gets 400
 "client version 1.48 is too new. Maximum supported API version is 1.47"),
@@ -33,7 +51,13 @@ The containers come from --data, a compact JSON list the fake expands:
       "health_output": "curl: (7) ...",   the last probe's Output
       "failing_streak": 3,
       "compose": "shop/checkout",         compose project/service labels
-      "labels": {"k": "v"}}]              more labels
+      "labels": {"k": "v"},               more labels
+      "tty": true,                        Config.Tty: the logs come raw
+      "logs": ["listening on :8080",      its log, oldest first: a line of
+               {"stream": "stderr",       stdout, or of either stream; the
+                "line": "panic: ..."}],   line i of n written n-i seconds ago
+      "logs_truncate": 5}]                the logs' answer loses its last
+                                          5 bytes (a stream cut short)
 
 Every request but the /_fake/ ones is appended to --log as one JSON line:
 {"method", "path" (as received), "query" (raw), "headers" (lower-case
@@ -44,6 +68,9 @@ Control endpoints, for tests:
     POST /_fake/fail  {"method": "GET", "path": "<regex>", "status": 500,
                        "body": {"message": "..."}, "times": 1}
                       the next `times` matching requests get that answer
+    POST /_fake/delay {"method": "GET", "path": "<regex>", "seconds": 5,
+                       "times": 1}
+                      the next `times` matching requests wait that long
     GET /_fake/state  the compact list
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
@@ -53,6 +80,7 @@ import json
 import re
 import sys
 import time
+from urllib.parse import parse_qsl
 
 import fakeserver  # the command line, life and request machinery every fake shares
 
@@ -227,7 +255,7 @@ def inspect(c):
     config = {
         "Hostname": cid[:12], "Domainname": "", "User": "",
         "AttachStdin": False, "AttachStdout": True, "AttachStderr": True,
-        "Tty": False, "OpenStdin": False, "StdinOnce": False,
+        "Tty": bool(c.get("tty")), "OpenStdin": False, "StdinOnce": False,
         "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         "Cmd": command,
         "Image": c.get("image", "busybox:latest"),
@@ -289,6 +317,46 @@ def inspect(c):
     }
 
 
+def params_of(query):
+    """The parameters of a raw query string, the last of each name."""
+    return {k: v for k, v in parse_qsl(query, keep_blank_values=True)}
+
+
+def logs(c, params, version):
+    """(status, body, content type) of GET /containers/<id>/logs."""
+    def flag(name):
+        return params.get(name, "") in ("1", "true", "True")
+    if not flag("stdout") and not flag("stderr"):
+        return 400, {"message": "Bad parameters: you must choose at least one stream"}, None
+    entries = [e if isinstance(e, dict) else {"line": e} for e in c.get("logs") or []]
+    stamped = [(NOW - (len(entries) - i), e) for i, e in enumerate(entries)]
+    try:
+        tail = int(params.get("tail", "all"))
+    except ValueError:
+        tail = -1  # dockerd reads what is not a number as "all"
+    if tail >= 0:
+        stamped = stamped[len(stamped) - tail:] if tail else []
+    tty = bool(c.get("tty"))
+    out = b""
+    for t, e in stamped:
+        stream = e.get("stream", "stdout")
+        if not flag(stream):
+            continue
+        line = ((rfc3339(t) + " ") if flag("timestamps") else "") + e.get("line", "")
+        data = (line + ("\r\n" if tty else "\n")).encode()
+        if tty:
+            out += data
+        else:
+            out += bytes([2 if stream == "stderr" else 1, 0, 0, 0]) + \
+                len(data).to_bytes(4, "big") + data
+    cut = int(c.get("logs_truncate", 0))
+    if cut:
+        out = out[:max(len(out) - cut, 0)]
+    multiplexed = not tty and version >= (1, 42)
+    return 200, out, "application/vnd.docker.%s-stream" % (
+        "multiplexed" if multiplexed else "raw")
+
+
 def find(ref):
     """A container by full id, unique id prefix or name, as dockerd finds one."""
     name = ref[1:] if ref.startswith("/") else ref
@@ -317,11 +385,15 @@ class Handler(fakeserver.FakeHandler):
 
     def route(self, path, query, body):
         with self.lock:
-            status, body = self.reply(path, query)
-        self.answer(status, body, content_type="text/plain; charset=utf-8"
-                    if isinstance(body, str) else "application/json")
+            status, body, content_type = (self.reply(path, query) + (None,))[:3]
+        if content_type is None:
+            content_type = "text/plain; charset=utf-8" if isinstance(body, str) \
+                else "application/json"
+        self.answer(status, body, content_type=content_type)
 
     def reply(self, path, query):
+        """(status, body) or (status, body, content type)."""
+        version = MAX_VERSION
         m = re.match(r"^/v(\d+)\.(\d+)(/.*)$", path)
         if m:
             version = (int(m.group(1)), int(m.group(2)))
@@ -338,8 +410,7 @@ class Handler(fakeserver.FakeHandler):
         if self.command != "GET":
             return 404, {"message": "page not found"}
         if path == "/containers/json":
-            params = dict(p.partition("=")[::2] for p in query.split("&") if p)
-            every = params.get("all", "") in ("1", "true", "True")
+            every = params_of(query).get("all", "") in ("1", "true", "True")
             return 200, [summary(c) for c in containers
                          if every or c.get("state", "running") in
                          ("running", "paused", "restarting")]
@@ -349,6 +420,12 @@ class Handler(fakeserver.FakeHandler):
             if not c:
                 return 404, {"message": "No such container: %s" % m.group(1)}
             return 200, inspect(c)
+        m = re.match(r"^/containers/([^/]+)/logs$", path)
+        if m:
+            c = find(m.group(1))
+            if not c:
+                return 404, {"message": "No such container: %s" % m.group(1)}
+            return logs(c, params_of(query), version)
         return 404, {"message": "page not found"}
 
     def control(self, path, raw):

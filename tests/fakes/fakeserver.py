@@ -9,15 +9,19 @@ running.
 
 Its handler subclasses FakeHandler, which for every request
     reads the body (text) and splits the path from the query (split_target),
-    sends /_fake/... to control(): POST /_fake/fail queues a failure, and a
-        fake adds its own endpoints by overriding control() and calling
-        super().control() for the rest (an unknown one gets 404 no_control);
+    sends /_fake/... to control(): POST /_fake/fail queues a failure, POST
+        /_fake/delay a delay, and a fake adds its own endpoints by
+        overriding control() and calling super().control() for the rest
+        (an unknown one gets 404 no_control);
     sends everything else to serve(): under the lock, log_request_json()
         appends {"method", "path", "query", "headers" (lower-case names),
-        "body"} to --log as one JSON line, take_failure() counts down the
-        first queued failure that matches (method, path regex, "times") and
-        its answer goes back instead; otherwise route(path, query, body),
-        the fake's own, answers.
+        "body"} to --log as one JSON line; take_delay() counts down the
+        first queued delay that matches (method, path regex, "times") and
+        the request waits its "seconds", outside the lock, before going on;
+        take_failure() counts down the first queued failure that matches
+        and its answer goes back instead; otherwise route(path, query,
+        body), the fake's own, answers. A client that gave up meanwhile
+        (its timeout) is no error of the fake's.
 answer(status, body, headers) sends a dict or list as JSON, text as text,
 with Content-Type and Content-Length; a fake sets its content types and
 adds its own headers in answer_headers(). Raising Answer anywhere in
@@ -32,10 +36,12 @@ import re
 import signal
 import socketserver
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.RLock()  # a fake's failures and, by default, its own state
 failures = []             # answers queued by POST /_fake/fail
+delays = []               # waits queued by POST /_fake/delay
 
 
 class Answer(Exception):
@@ -52,6 +58,7 @@ class FakeHandler(BaseHTTPRequestHandler):
     lock = lock
     log_lock = lock        # a fake may log under a lock of its own
     failures = failures
+    delays = delays
     log_path = None        # --log, set by serve()
     serialize = False      # route() too under the lock, not just the log and the failures
     json_type = "application/json"           # the Content-Type of a dict or list
@@ -97,17 +104,35 @@ class FakeHandler(BaseHTTPRequestHandler):
             return self.serve(path, query, body)
         except Answer as a:
             return self.answer(a.status, a.body, a.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (its timeout, during a delay): nothing to answer.
+            self.close_connection = True
 
     def serve(self, path, query, body):
-        """Log the request, answer a queued failure or route it."""
+        """Log the request, wait a queued delay, answer a queued failure or route it."""
         with self.lock:
             self.log_request_json(path, query, body)
-            failure = self.take_failure(path)
-            if failure is not None:
-                return self.answer_failure(failure)
-            if self.serialize:
-                return self.route(path, query, body)
+            seconds = self.take_delay(path)
+            if not seconds and self.answer_queued(path, query, body):
+                return
+        if seconds:
+            time.sleep(seconds)  # outside the lock: other requests go on meanwhile
+            with self.lock:
+                if self.answer_queued(path, query, body):
+                    return
         return self.route(path, query, body)
+
+    def answer_queued(self, path, query, body):
+        """Under the lock: answer a queued failure, or route() when the fake
+        serializes its routes; whether it answered."""
+        failure = self.take_failure(path)
+        if failure is not None:
+            self.answer_failure(failure)
+            return True
+        if self.serialize:
+            self.route(path, query, body)
+            return True
+        return False
 
     def route(self, path, query, body):
         """The fake's own answer to a request that no failure took."""
@@ -134,6 +159,28 @@ class FakeHandler(BaseHTTPRequestHandler):
                     return f
         return None
 
+    def take_delay(self, path):
+        """The seconds of the first queued delay this request matches,
+        counted down, or 0."""
+        with self.lock:
+            for d in self.delays:
+                if d["times"] > 0 and d.get("method", self.command) == self.command \
+                        and re.search(d.get("path", ""), path):
+                    d["times"] -= 1
+                    return float(d.get("seconds", 0))
+        return 0
+
+    def queue_delay(self, d):
+        """POST /_fake/delay {"method", "path" (a regex), "seconds", "times"
+        (default 1)}: the next matching requests wait that long, then go on
+        (to a queued failure, or the fake's own answer)."""
+        if not isinstance(d, dict):
+            raise Answer(400, self.not_json or "want a JSON object")
+        d.setdefault("times", 1)
+        with self.lock:
+            self.delays.append(d)
+        return self.answer(self.fail_status, {"queued": d})
+
     def answer_failure(self, f, status=500):
         return self.answer(int(f.get("status", status)), f.get("body"), f.get("headers"))
 
@@ -158,6 +205,8 @@ class FakeHandler(BaseHTTPRequestHandler):
     def control(self, path, raw):
         if path == "/_fake/fail" and self.command == "POST":
             return self.queue_failure(self.control_json(raw))
+        if path == "/_fake/delay" and self.command == "POST":
+            return self.queue_delay(self.control_json(raw))
         raise Answer(404, self.no_control)
 
     # ---- answers ----

@@ -50,6 +50,9 @@ Control endpoints, not logged:
     POST /_fake/fail  {"method": "GET", "path": "<regex>", "status": 503,
                        "headers": {...}, "body": ..., "times": 1}: the next
                        `times` matching requests get that answer
+    POST /_fake/delay {"method": "GET", "path": "<regex>", "seconds": 5,
+                       "times": 1}: the next `times` matching requests
+                       wait that long before their answer
     GET  /_fake/state the current scenario
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.

@@ -17,18 +17,34 @@ server's 401 Status. Plain HTTP on the same port gets Go's answer to it,
 plain HTTP).
 
 It answers
-    GET /api/v1/namespaces/<ns>/pods     a PodList
-    GET /api/v1/namespaces/<ns>/events   an EventList
+    GET /api/v1/namespaces/<ns>/pods                a PodList
+    GET /api/v1/namespaces/<ns>/events              an EventList
+    GET /apis/apps/v1/namespaces/<ns>/deployments   a DeploymentList
+    GET /apis/apps/v1/namespaces/<ns>/replicasets   a ReplicaSetList
 (fieldSelector honoured: "type=Warning", "reason!=X", ..., as the API
 server does; an unknown field gets its 400 "field label not supported")
-with objects shaped field for field on pods and events captured from real
-clusters (tests/../fixtures: argo gitops-engine, flanksource is-healthy,
-k9s): metadata with uid, resourceVersion, labels, ownerReferences and
-creationTimestamp; spec.containers with image and resources; status with
-phase, conditions (type, status, lastProbeTime, lastTransitionTime, reason,
-message), containerStatuses (state, lastState, ready, restartCount, image,
-imageID, containerID, started), startTime, reason and message. A namespace
-it does not know lists as empty, as a real one does.
+    GET /api/v1/namespaces/<ns>/pods/<pod>/log?container=<c>&tailLines=<n>
+                                                    the container's log, text/plain
+(tailLines honoured; previous=true: the previous container's, "previousLog",
+which is also what a container waiting to restart serves. The kubelet's 400
+when there is no previousLog, when the container has not started, when
+the pod has several containers and none is named, or names one it does
+not have; 404 for a pod that is not there)
+with objects shaped field for field on pods, events and Deployments
+captured from real clusters (tests/../fixtures: argo gitops-engine,
+flanksource is-healthy, k9s): metadata with uid, resourceVersion, labels,
+ownerReferences and creationTimestamp; spec.containers with image and
+resources; status with phase, conditions (type, status, lastProbeTime,
+lastTransitionTime, reason, message), containerStatuses (state, lastState,
+ready, restartCount, image, imageID, containerID, started), startTime,
+reason and message. A Deployment has its revision annotation, generation,
+spec (replicas, selector, strategy, template) and status (the replica
+counts, left out when 0 as the API server does, and the Available and
+Progressing conditions with lastUpdateTime). No ReplicaSet is recorded:
+one has what `kubectl get rs -o json` shows, the desired-replicas,
+max-replicas and revision annotations, the pod-template-hash label, its
+Deployment as controller, and the same replica counts. A namespace it
+does not know lists as empty, as a real one does.
 
 The data (--data F, or POST /_fake/set) is a compact JSON form the fake
 expands:
@@ -47,11 +63,26 @@ expands:
                                                        "message": "..."}},
                                  "lastState": {"terminated": {"reason": "OOMKilled",
                                                "exitCode": 137, "finishedAt": "..."}},
-                                 "ready": false, "restartCount": 7}],
+                                 "ready": false, "restartCount": 7,
+                                 "log": "the lines it wrote\n",          (optional)
+                                 "previousLog": "its previous container's\n"}],
                  "initContainers": [...]}],
        "events": [{"object": "Pod/checkout-7d9f8b6c5d-x2x4p", "type": "Warning",
                    "reason": "BackOff", "message": "...", "count": 12,
-                   "lastTimestamp": "<RFC 3339>", "component": "kubelet"}]}}
+                   "lastTimestamp": "<RFC 3339>", "component": "kubelet"}],
+       "deployments": [{"name": "checkout",
+                        "labels": {"app": "checkout"},          (default {"app": name})
+                        "selector": {"app": "checkout"},        (default the labels)
+                        "replicas": 3, "revision": 4,           (default 1 and 1)
+                        "updated": 3, "ready": 2, "available": 2,  (default replicas)
+                        "containers": [{"name": "app", "image": "...", "limits": {...}}],
+                        "conditions": {"Available": {"status": "False", "since": "...",
+                                                     "reason": "...", "message": "..."}},
+                        "replicaset": "checkout-7d9f8b6c5d"}],  (default its newest)
+       "replicasets": [{"name": "checkout-7d9f8b6c5d",
+                        "owner": "Deployment/checkout",          (optional: Kind/name)
+                        "revision": 4, "replicas": 3, "ready": 3, "available": 3,
+                        "labels": {...}, "containers": [...]}]}} (default the owner's)
 
 Conditions left out are derived from the phase and the containers as the
 kubelet sets them (a Pending pod whose PodScheduled is False has only that
@@ -68,6 +99,9 @@ Control endpoints, for tests:
     POST /_fake/fail  {"method": "GET", "path": "<regex>", "status": 403,
                        "headers": {...}, "body": "<text or JSON>", "times": 1}
                       the next `times` matching requests get that answer
+    POST /_fake/delay {"method": "GET", "path": "<regex>", "seconds": 5, "times": 1}
+                      the next `times` matching requests wait that long
+                      before their answer (fakeserver.py's)
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
@@ -89,6 +123,8 @@ data = {}              # the compact form, per namespace
 START = time.time()
 NODE = "worker-1"
 LIST = re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|events)$")
+APPS = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/(deployments|replicasets)$")
+LOG = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
 
 
 def iso(t):
@@ -307,6 +343,148 @@ def expand_pod(ns, p):
     return {"metadata": meta, "spec": spec, "status": status_}
 
 
+# Who reports the events of an object of this kind.
+CONTROLLER = {"Pod": "kubelet", "Deployment": "deployment-controller",
+              "ReplicaSet": "replicaset-controller"}
+
+
+def pod_template(labels, containers, default_name):
+    """A Deployment's or ReplicaSet's spec.template, as the API server defaults it."""
+    spec_containers = []
+    for c in containers or [{"name": default_name}]:
+        resources = {}
+        if c.get("limits"):
+            resources["limits"] = c["limits"]
+        if c.get("requests") or c.get("limits"):
+            resources["requests"] = c.get("requests", c.get("limits"))
+        spec_containers.append({"image": c.get("image", "registry.example/%s:1.0" % c["name"]),
+                                "imagePullPolicy": "IfNotPresent", "name": c["name"],
+                                "resources": resources,
+                                "terminationMessagePath": "/dev/termination-log",
+                                "terminationMessagePolicy": "File"})
+    return {"metadata": {"creationTimestamp": None, "labels": labels},
+            "spec": {"containers": spec_containers, "dnsPolicy": "ClusterFirst",
+                     "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                     "securityContext": {}, "terminationGracePeriodSeconds": 30}}
+
+
+def replica_counts(d, replicas):
+    """The replica counts of a Deployment or ReplicaSet: as given, else all of them."""
+    return {"updated": d.get("updated", replicas), "ready": d.get("ready", replicas),
+            "available": d.get("available", replicas)}
+
+
+def expand_deployment(ns, d, spec):
+    name = d["name"]
+    created = d.get("created", iso(START - 7200))
+    labels = dict(d.get("labels", {"app": name}))
+    selector = dict(d.get("selector", labels))
+    replicas = d.get("replicas", 1)
+    revision = d.get("revision", 1)
+    generation = d.get("generation", revision)
+    counts = replica_counts(d, replicas)
+    owned = [r for r in spec.get("replicasets", [])
+             if r.get("owner") == "Deployment/" + name]
+    newest = d.get("replicaset") or (max(owned, key=lambda r: r.get("revision", 1))["name"]
+                                     if owned else name + "-" + hexid(ns, name, n=10))
+    complete = counts["updated"] == replicas and counts["available"] == replicas
+    max_unavailable = replicas // 4  # 25%, rounded down as the controller does
+    derived = {
+        "Available": ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        if counts["available"] >= replicas - max_unavailable else
+        ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
+        "Progressing": ("True", "NewReplicaSetAvailable",
+                        "ReplicaSet \"%s\" has successfully progressed." % newest)
+        if complete else
+        ("True", "ReplicaSetUpdated", "ReplicaSet \"%s\" is progressing." % newest),
+    }
+    given = d.get("conditions", {})
+    conditions = []
+    for t in ["Available", "Progressing"] + [t for t in given if t not in derived]:
+        g = given.get(t, {})
+        st, reason, message = derived.get(t, ("True", None, None))
+        since = g.get("since", created)
+        same = "status" not in g or g["status"] == st
+        c = {"lastTransitionTime": since, "lastUpdateTime": g.get("updated", since)}
+        message = g.get("message", message if same else None)
+        reason = g.get("reason", reason if same else None)
+        if message:
+            c["message"] = message
+        if reason:
+            c["reason"] = reason
+        c.update({"status": g.get("status", st), "type": t})
+        conditions.append(c)
+    status_ = {}
+    if counts["available"]:
+        status_["availableReplicas"] = counts["available"]
+    status_["conditions"] = conditions
+    status_["observedGeneration"] = generation
+    if counts["ready"]:
+        status_["readyReplicas"] = counts["ready"]
+    if replicas:
+        status_["replicas"] = replicas
+    if replicas - counts["available"] > 0:
+        status_["unavailableReplicas"] = replicas - counts["available"]
+    if counts["updated"]:
+        status_["updatedReplicas"] = counts["updated"]
+    return {"metadata": {"annotations": {"deployment.kubernetes.io/revision": str(revision)},
+                         "creationTimestamp": created, "generation": generation,
+                         "labels": labels, "name": name, "namespace": ns,
+                         "resourceVersion": resource_version(),
+                         "uid": uid(ns, "Deployment", name)},
+            "spec": {"progressDeadlineSeconds": 600, "replicas": replicas,
+                     "revisionHistoryLimit": 10, "selector": {"matchLabels": selector},
+                     "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+                                  "type": "RollingUpdate"},
+                     "template": pod_template(labels, d.get("containers"), name)},
+            "status": status_}
+
+
+def expand_replicaset(ns, r, spec):
+    name = r["name"]
+    created = r.get("created", iso(START - 3600))
+    owner = r.get("owner")
+    kind, _, oname = owner.partition("/") if owner else ("", "", "")
+    dep = next((d for d in spec.get("deployments", []) if d["name"] == oname), None) \
+        if kind == "Deployment" else None
+    template_hash = name.rsplit("-", 1)[1] if "-" in name else hexid(ns, name, n=10)
+    labels = dict(r.get("labels", dep.get("labels", {"app": oname}) if dep else
+                        {"app": oname or name}))
+    labels.setdefault("pod-template-hash", template_hash)
+    replicas = r.get("replicas", 1)
+    counts = replica_counts(r, replicas)
+    revision = r.get("revision", 1)
+    max_surge = dep.get("replicas", 1) if dep else replicas
+    meta = {"annotations": {"deployment.kubernetes.io/desired-replicas":
+                            str(dep.get("replicas", 1) if dep else replicas),
+                            "deployment.kubernetes.io/max-replicas":
+                            str(max_surge + (max_surge + 3) // 4),
+                            "deployment.kubernetes.io/revision": str(revision)},
+            "creationTimestamp": created, "generation": r.get("generation", 1),
+            "labels": labels, "name": name, "namespace": ns}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": OWNER_API.get(kind, "v1"),
+                                    "blockOwnerDeletion": True, "controller": True,
+                                    "kind": kind, "name": oname,
+                                    "uid": uid(ns, kind, oname)}]
+    meta["resourceVersion"] = resource_version()
+    meta["uid"] = uid(ns, "ReplicaSet", name)
+    status_ = {}
+    if counts["available"]:
+        status_["availableReplicas"] = counts["available"]
+    if replicas:
+        status_["fullyLabeledReplicas"] = replicas
+    status_["observedGeneration"] = meta["generation"]
+    if counts["ready"]:
+        status_["readyReplicas"] = counts["ready"]
+    status_["replicas"] = replicas
+    containers = r.get("containers", dep.get("containers") if dep else None)
+    return {"metadata": meta,
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": pod_template(labels, containers, oname or name)},
+            "status": status_}
+
+
 def expand_event(ns, e, pods):
     kind, _, name = e["object"].partition("/")
     obj_ns = e.get("namespace", ns)
@@ -324,7 +502,7 @@ def expand_event(ns, e, pods):
         involved["namespace"] = obj_ns
     involved["resourceVersion"] = resource_version()
     involved["uid"] = pod["metadata"]["uid"] if pod else uid(obj_ns, kind, name)
-    component = e.get("component", "kubelet" if kind == "Pod" else "controllermanager")
+    component = e.get("component", CONTROLLER.get(kind, "controllermanager"))
     ev_name = "%s.%s" % (name, hexid(ns, name, e["reason"], e.get("message", ""), n=16))
     return {"apiVersion": "v1", "count": e.get("count", 1), "eventTime": None,
             "firstTimestamp": first, "involvedObject": involved, "kind": "Event",
@@ -353,6 +531,11 @@ EVENT_FIELDS = {
     "involvedObject.uid": lambda o: o["involvedObject"].get("uid", ""),
     "involvedObject.apiVersion": lambda o: o["involvedObject"].get("apiVersion", ""),
     "involvedObject.fieldPath": lambda o: o["involvedObject"].get("fieldPath", ""),
+}
+# Every kind has these two; Deployments and ReplicaSets no other.
+OBJECT_FIELDS = {
+    "metadata.name": lambda o: o["metadata"]["name"],
+    "metadata.namespace": lambda o: o["metadata"]["namespace"],
 }
 POD_FIELDS = {
     "metadata.name": lambda o: o["metadata"]["name"],
@@ -454,7 +637,7 @@ class Handler(fakeserver.FakeHandler):
             snapshot = json.loads(json.dumps(data))
         if not self.authorized():
             return self.answer(401, status(401, "Unauthorized", "Unauthorized"))
-        m = LIST.match(raw_path)
+        m = LIST.match(raw_path) or APPS.match(raw_path) or LOG.match(raw_path)
         if not m or self.command != "GET":
             if m:
                 return self.answer(405, status(405, "MethodNotAllowed",
@@ -463,22 +646,91 @@ class Handler(fakeserver.FakeHandler):
             return self.answer(404, status(404, "NotFound",
                                            "the server could not find the requested resource",
                                            {}))
-        ns, what = unquote(m.group(1)), m.group(2)
+        ns = unquote(m.group(1))
         query = dict(parse_qsl(raw_query))
         spec = snapshot.get(ns, {})
+        if m.re is LOG:
+            return self.log(spec, unquote(m.group(2)), query)
+        what, api_version = m.group(2), "apps/v1" if m.re is APPS else "v1"
         pods = [expand_pod(ns, p) for p in spec.get("pods", [])]
         if what == "pods":
             items, kind, fields = pods, "PodList", POD_FIELDS
-        else:
+        elif what == "events":
             items = [expand_event(ns, e, pods) for e in spec.get("events", [])]
             kind, fields = "EventList", EVENT_FIELDS
+        elif what == "deployments":
+            items = [expand_deployment(ns, d, spec) for d in spec.get("deployments", [])]
+            kind, fields = "DeploymentList", OBJECT_FIELDS
+        else:
+            items = [expand_replicaset(ns, r, spec) for r in spec.get("replicasets", [])]
+            kind, fields = "ReplicaSetList", OBJECT_FIELDS
         try:
             items = select(items, query.get("fieldSelector", ""), fields)
         except ValueError as e:
             return self.answer(400, status(400, "BadRequest", str(e)))
-        self.answer(200, {"kind": kind, "apiVersion": "v1",
+        self.answer(200, {"kind": kind, "apiVersion": api_version,
                           "metadata": {"resourceVersion": resource_version()},
                           "items": items})
+
+    def log(self, spec, name, query):
+        """A container's log as the kubelet gives it, through the API server."""
+        pod = next((p for p in spec.get("pods", []) if p["name"] == name), None)
+        if pod is None:
+            return self.answer(404, status(404, "NotFound", "pods \"%s\" not found" % name,
+                                           {"name": name, "kind": "pods"}))
+        containers = pod.get("containers", [])
+        inits = pod.get("initContainers", [])
+        cname = query.get("container")
+        if not cname:
+            if len(containers) != 1:
+                message = "a container name must be specified for pod %s, choose one of: [%s]" \
+                    % (name, " ".join(c["name"] for c in containers))
+                if inits:
+                    message += " or one of the init containers: [%s]" % \
+                        " ".join(c["name"] for c in inits)
+                return self.answer(400, status(400, "BadRequest", message))
+            cname = containers[0]["name"]
+        c = next((c for c in containers + inits if c["name"] == cname), None)
+        if c is None:
+            return self.answer(400, status(400, "BadRequest", "container %s is not valid for "
+                                           "pod %s" % (cname, name)))
+        try:
+            tail = int(query["tailLines"]) if "tailLines" in query else None
+            if tail is not None and tail < 0:
+                raise ValueError
+        except ValueError:
+            return self.answer(400, status(400, "BadRequest", "tailLines: Invalid value: "
+                                           "%s: must be greater than or equal to 0"
+                                           % json.dumps(query["tailLines"])))
+        # What the kubelet serves (validateContainerLogStatus): the running or
+        # terminated container's log; while it waits to restart, the last one's.
+        default = {"running": {}} if pod.get("phase", "Running") == "Running" else \
+            {"waiting": {"reason": "ContainerCreating"}}
+        state, last = c.get("state") or default, c.get("lastState") or {}
+        unscheduled = pod.get("phase") == "Pending" and \
+            pod.get("conditions", {}).get("PodScheduled", {}).get("status") == "False"
+        if unscheduled:
+            return self.answer(400, status(400, "BadRequest", "pod %s does not have a host "
+                                           "assigned" % name))
+        if query.get("previous") in ("true", "1", "True"):
+            if "previousLog" not in c:
+                return self.answer(400, status(400, "BadRequest",
+                                               "previous terminated container \"%s\" in pod "
+                                               "\"%s\" not found" % (cname, name)))
+            text = c["previousLog"]
+        elif "running" in state or "terminated" in state:
+            text = c.get("log", "")
+        elif "terminated" in last:
+            text = c.get("previousLog", "")
+        else:
+            reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
+            why = {"ErrImagePull": "image can't be pulled",
+                   "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
+            return self.answer(400, status(400, "BadRequest", "container \"%s\" in pod \"%s\" "
+                                           "is waiting to start: %s" % (cname, name, why)))
+        if tail is not None:
+            text = "".join(text.splitlines(keepends=True)[-tail:] if tail else [])
+        self.answer(200, text, content_type="text/plain")
 
     def control(self, path, raw):
         global data

@@ -1,0 +1,243 @@
+/*
+ * collect-host.c: what this host says about a service of `sre diagnose`:
+ * its process (from [service] pidfile: running or not, its state and
+ * resident memory from /proc), the last lines of its log file ([service]
+ * log), and the kernel's OOM-killer lines.
+ *
+ * The kernel's lines come from diagnose.kernel-log when set (a file, such
+ * as /var/log/kern.log), else from /dev/kmsg, read without blocking; both
+ * are often readable by root only, and that is no error: there is simply
+ * no kernel evidence. Every path here comes from the configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "evidence.h"
+#include "http.h"
+#include "scout.h"
+#include "util.h"
+
+#define KERNEL_LINES 100         /* the most OOM lines kept */
+#define KMSG_RECORDS 100000      /* the most /dev/kmsg records read */
+#define FILE_TAIL (8 << 20)      /* the most of a log file read, from its end */
+
+static const char *service_key(struct strbuf *key, const struct collect_options *o,
+			       const char *name)
+{
+	return scout_key(key, "service", o->service, name);
+}
+
+int collect_host_configured(const struct config *cfg, const struct collect_options *o)
+{
+	struct strbuf key = STRBUF_INIT;
+	const char *runtime = config_get_string(cfg, service_key(&key, o, "runtime"));
+	int yes = (runtime && !strcmp(runtime, "process")) ||
+		  config_get_string(cfg, service_key(&key, o, "pidfile")) ||
+		  config_get_string(cfg, service_key(&key, o, "log")) ||
+		  config_get_string(cfg, "diagnose.kernel-log");
+
+	strbuf_release(&key);
+	return yes;
+}
+
+/* Is line one of the kernel's out-of-memory reports? */
+static int is_oom_line(const char *line)
+{
+	return strstr(line, "Out of memory") || strstr(line, "oom-kill") ||
+	       strstr(line, "oom_reaper") || strstr(line, "invoked oom-killer") ||
+	       strstr(line, "Memory cgroup out of memory");
+}
+
+static void add_kernel_line(cJSON *lines, const char *line, size_t len)
+{
+	char *s = xstrndup(line, len);
+
+	if (is_oom_line(s)) {
+		char *one = scout_one_line(s, 500);
+		if (cJSON_GetArraySize(lines) >= KERNEL_LINES)
+			cJSON_DeleteItemFromArray(lines, 0);
+		cJSON_AddItemToArray(lines, cJSON_CreateString(one));
+		free(one);
+	}
+	free(s);
+}
+
+/* /dev/kmsg: one record per read(), "prio,seq,usec,flags;message\n...". */
+static void read_kmsg(cJSON *lines, int64_t deadline_ms)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char rec[8192];
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < KMSG_RECORDS && monotonic_ms() < deadline_ms; i++) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		char *msg, *end;
+
+		if (n < 0 && errno == EPIPE)
+			continue;  /* overwritten while we read: go on with the next */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		end = strchr(msg, '\n');
+		add_kernel_line(lines, msg, end ? (size_t)(end - msg) : strlen(msg));
+	}
+	close(fd);
+}
+
+static void read_kernel_file(cJSON *lines, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+
+	if (strbuf_read_file(&sb, path, FILE_TAIL) < 0) {
+		strbuf_release(&sb);
+		return;
+	}
+	for (p = sb.buf; *p;) {
+		const char *end = strchrnul(p, '\n');
+		add_kernel_line(lines, p, (size_t)(end - p));
+		p = *end ? end + 1 : end;
+	}
+	strbuf_release(&sb);
+}
+
+/* The value of a "Name:\tvalue" line of /proc/<pid>/status, or NULL; caller frees. */
+static char *status_field(const char *status, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = status; *p;) {
+		const char *end = strchrnul(p, '\n');
+		if (!strncmp(p, name, n) && p[n] == ':') {
+			const char *v = p + n + 1;
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			return xstrndup(v, (size_t)(end - v));
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+static cJSON *read_process(const struct collect_context *c, const char *pidfile)
+{
+	cJSON *p = cJSON_CreateObject();
+	struct strbuf sb = STRBUF_INIT;
+	long long pid = 0;
+	int running = 0;
+
+	cJSON_AddStringToObject(p, "service", c->o->service);
+	cJSON_AddStringToObject(p, "pidfile", pidfile);
+	if (strbuf_read_file(&sb, pidfile, 64) >= 0) {
+		strbuf_trim(&sb);
+		if (parse_ll(sb.buf, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+			pid = 0;
+	}
+	if (pid) {
+		char *path = xstrfmt("/proc/%lld/status", pid);
+		char *state = NULL, *rss = NULL;
+
+		cJSON_AddNumberToObject(p, "pid", (double)pid);
+		strbuf_reset(&sb);
+		if (strbuf_read_file(&sb, path, 1 << 16) >= 0) {
+			state = status_field(sb.buf, "State");
+			rss = status_field(sb.buf, "VmRSS");
+		}
+		running = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+		/* A zombie has exited; only its parent has not reaped it yet. */
+		if (state && (state[0] == 'Z' || state[0] == 'X'))
+			running = 0;
+		cJSON_AddBoolToObject(p, "running", running);
+		if (state)
+			cJSON_AddStringToObject(p, "state", state);
+		else
+			cJSON_AddNullToObject(p, "state");
+		if (rss)
+			cJSON_AddNumberToObject(p, "rss_kb", (double)strtoll(rss, NULL, 10));
+		else
+			cJSON_AddNullToObject(p, "rss_kb");
+		free(state);
+		free(rss);
+		free(path);
+	} else {
+		cJSON_AddNullToObject(p, "pid");
+		cJSON_AddBoolToObject(p, "running", 0);
+		cJSON_AddNullToObject(p, "state");
+		cJSON_AddNullToObject(p, "rss_kb");
+	}
+	cJSON_AddNullToObject(p, "exit");
+	strbuf_release(&sb);
+	return p;
+}
+
+/* The last n lines of the file at path, or -1 when it cannot be read. */
+static int tail_file(struct strbuf *out, const char *path, int n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
+	size_t start = 0;
+	int seen = 0;
+
+	if (fd < 0)
+		return -1;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > FILE_TAIL)
+		lseek(fd, size - FILE_TAIL, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	if (strbuf_read_fd(out, fd, FILE_TAIL) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (size_t i = out->len; i-- > 0;) {
+		if (out->buf[i] == '\n' && i + 1 < out->len && ++seen >= n) {
+			start = i + 1;
+			break;
+		}
+	}
+	if (start) {
+		memmove(out->buf, out->buf + start, out->len - start);
+		strbuf_setlen(out, out->len - start);
+	}
+	return 0;
+}
+
+int collect_host(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
+{
+	struct strbuf key = STRBUF_INIT, sb = STRBUF_INIT;
+	cJSON *processes = cJSON_CreateArray(), *kernel = cJSON_CreateArray();
+	char *path = NULL;
+
+	if (!config_get_path(c->cfg, service_key(&key, c->o, "pidfile"), &path)) {
+		cJSON_AddItemToArray(processes, read_process(c, path));
+		free(path);
+		path = NULL;
+	}
+	if (!config_get_path(c->cfg, service_key(&key, c->o, "log"), &path)) {
+		if (tail_file(&sb, path, c->log_lines) == 0 && evidence_name_ok(c->o->service))
+			evidence_add_log(ev, "process", c->o->service, sb.buf, sb.len);
+		free(path);
+		path = NULL;
+	}
+	if (!config_get_path(c->cfg, "diagnose.kernel-log", &path)) {
+		read_kernel_file(kernel, path);
+		free(path);
+	} else {
+		read_kmsg(kernel, c->deadline_ms);
+	}
+	ev->host = cJSON_CreateObject();
+	cJSON_AddItemToObject(ev->host, "processes", processes);
+	cJSON_AddItemToObject(ev->host, "kernel", kernel);
+	strbuf_release(&key);
+	strbuf_release(&sb);
+	(void)why;
+	return 0;
+}

@@ -1,0 +1,214 @@
+/*
+ * evidence.h: what `sre diagnose` reads about a service, and its bundle.
+ *
+ * Evidence is kept as the sources gave it, in their own wire formats
+ * (a Kubernetes PodList, Docker inspect objects, Jaeger's /api/traces
+ * answer, Prometheus's query_range answer), so that a bundle on disk is
+ * exactly what was read and the rules read one shape whether the evidence
+ * came live or from a directory.
+ *
+ * Collection (evidence_collect) runs one collector per source at once,
+ * each in its own thread under one deadline (diagnose.timeout, default
+ * 20s): HTTP requests are cut at the deadline (http_client.deadline_ms),
+ * local reads check it as they go, so one slow source never holds up the
+ * rest. Every source read, failed or timed out is listed in ev->sources
+ * with the time it was read.
+ *
+ * A bundle directory holds one file per source (absent: no evidence):
+ *
+ *   incident.json              as `sre incident show --json` prints it
+ *   kubernetes-pods.json       a PodList
+ *   kubernetes-events.json     an EventList
+ *   kubernetes-deployments.json  a DeploymentList
+ *   kubernetes-replicasets.json  a ReplicaSetList (the rollout history)
+ *   docker-inspect.json        an array of container inspect objects
+ *   jaeger-traces.json         as /api/traces returns it
+ *   prometheus-<check>.json    as /api/v1/query_range returns it
+ *   git-log.json               an array of {sha, author, time, subject, files}
+ *   host.json                  {"processes": [{service, pid, running, state,
+ *                               rss_kb, exit}], "kernel": ["OOM-killer lines"]}
+ *   past-incidents.json        an array of incidents as `sre incident list --json`
+ *   sources.json               [{source, status, error, read_at, elapsed_ms}]
+ *   logs/<name>.log            the last lines of a pod's container, a Docker
+ *                              container or a process service's log file
+ *
+ * Log names are <pod>, <pod>.previous (the previous container),
+ * <pod>.<container>[.previous] when a pod runs several, a container's
+ * name, or a process service's name; every name is checked to be a plain
+ * file name before it becomes a path, written or read.
+ */
+#ifndef SRE_EVIDENCE_H
+#define SRE_EVIDENCE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "config.h"
+#include "store.h"
+#include "strbuf.h"
+
+enum evidence_status {
+	EVIDENCE_OK,
+	EVIDENCE_FAILED,      /* the source answered with an error, or could not be reached */
+	EVIDENCE_TIMEOUT,     /* cut off at the deadline */
+};
+
+struct evidence_source {
+	char *name;           /* "kubernetes", "docker", "jaeger", "prometheus", "git", "host", "store" */
+	enum evidence_status status;
+	char *error;          /* one line, no secret; NULL when OK */
+	time_t read_at;
+	int64_t elapsed_ms;
+};
+
+/* A named piece of evidence: a Prometheus check's answer, or a log. */
+struct evidence_item {
+	char *name;           /* the check, or the log's name */
+	char *source;         /* "kubernetes", "docker", "process" (logs); "prometheus" */
+	cJSON *json;          /* a query_range answer; NULL for a log */
+	char *text;           /* a log's lines; NULL for JSON */
+	char *query;          /* a check's PromQL, for the report; may be NULL */
+};
+
+struct evidence {
+	char *service;        /* what the evidence is about */
+	time_t now;           /* when it was read (SRE_NOW in tests) */
+	cJSON *incident;      /* the incident object, or NULL */
+	cJSON *pods;          /* PodList, or NULL */
+	cJSON *events;        /* EventList */
+	cJSON *deployments;   /* DeploymentList */
+	cJSON *replicasets;   /* ReplicaSetList */
+	cJSON *docker;        /* array of inspect objects */
+	cJSON *traces;        /* {"data": [...]} */
+	cJSON *commits;       /* array of {sha, author, time, subject, files} */
+	cJSON *host;          /* {"processes": [...], "kernel": [...]} */
+	cJSON *past;          /* array of incidents */
+	struct evidence_item *prometheus;
+	size_t prometheus_nr, prometheus_alloc;
+	struct evidence_item *logs;
+	size_t logs_nr, logs_alloc;
+	struct evidence_source *sources;
+	size_t sources_nr, sources_alloc;
+};
+
+#define EVIDENCE_INIT { 0 }
+void evidence_release(struct evidence *ev);
+
+/* Add a log (text copied) or a Prometheus answer (json taken over). */
+void evidence_add_log(struct evidence *ev, const char *source, const char *name,
+		      const char *text, size_t len);
+void evidence_add_prometheus(struct evidence *ev, const char *check, const char *query,
+			     cJSON *answer);
+/* Move what part holds into ev (a source's part replaces ev's). */
+void evidence_merge(struct evidence *ev, struct evidence *part);
+/* Record how a source went; error may be NULL. */
+void evidence_add_source(struct evidence *ev, const char *name, enum evidence_status status,
+			 const char *error, time_t read_at, int64_t elapsed_ms);
+
+/* ev->sources as sources.json holds them: [{source, status, error, read_at, elapsed_ms}]. */
+cJSON *evidence_sources_json(const struct evidence *ev);
+
+/* Is name usable as a file name: [A-Za-z0-9._-], not "." or "..", no leading '.', <= 200 bytes? */
+int evidence_name_ok(const char *name);
+
+struct collect_options {
+	const char *service;      /* required */
+	long long incident_id;    /* 0 without an incident: past incidents by service only */
+	const char *fingerprint;  /* the incident's, or NULL */
+	const char *check;        /* the incident's check ("pod/<ns>/<pod>", a check name), or NULL */
+	time_t since;             /* when the trouble began (the incident's opening), or 0 */
+	int64_t timeout_ms;       /* the deadline; 0: diagnose.timeout, default 20s */
+	int log_lines;            /* 0: diagnose.log-lines, default 200 */
+};
+
+/*
+ * Read the evidence about o->service from every configured source at
+ * once (see the top of this file); st may be NULL (no past incidents).
+ * A source that fails is recorded in ev->sources, not returned as an
+ * error. Returns 0, or -1 after an error when the configuration itself is
+ * bad (a key that does not parse).
+ */
+int evidence_collect(struct evidence *ev, const struct config *cfg, struct store *st,
+		     const struct collect_options *o);
+
+/*
+ * Write the bundle into dir (created 0700 when absent; files 0600).
+ * Returns 0, or -1 after an error naming the file.
+ */
+int evidence_save(const struct evidence *ev, const char *dir);
+
+/*
+ * Read a bundle. An absent file is no evidence; a file that is not what
+ * it should be (not JSON, truncated, not a PodList...) is an error naming
+ * the file and what was wrong. Returns 0, or -1 after the error.
+ */
+int evidence_load(struct evidence *ev, const char *dir);
+
+/* ---- collectors, each in lib/collect-<source>.c ---- */
+
+/*
+ * What a collector is given. ev is its own (the runner merges it into
+ * the whole when the collector is done, so collectors share nothing); it
+ * records nothing in ev->sources (the runner does), and returns 0, or -1 with one line in why ("kubernetes:
+ * https://...: HTTP 403: pods is forbidden"). deadline_ms is on
+ * monotonic_ms()'s clock; http is the collector's own client, with
+ * deadline_ms set.
+ */
+struct collect_context {
+	const struct config *cfg;
+	const struct collect_options *o;
+	struct http_client *http;
+	int64_t deadline_ms;
+	int log_lines;
+	time_t now;
+};
+
+struct collector {
+	const char *name;
+	/* Is there anything for it to read about o->service? */
+	int (*configured)(const struct config *cfg, const struct collect_options *o);
+	int (*collect)(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+};
+
+/*
+ * Fills pods, events, deployments, replicasets and the pods' logs.
+ * Namespaces: [service "<name>"] namespace, else every kubernetes.namespace.
+ * The service's pods: those whose app.kubernetes.io/name or app label, or
+ * whose Deployment, is the service or [service "<name>"] deployment, and
+ * the incident's own pod when its check is "pod/<ns>/<pod>".
+ */
+int collect_kubernetes_configured(const struct config *cfg, const struct collect_options *o);
+int collect_kubernetes(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/*
+ * Fills docker and the containers' logs: the container [service "<name>"]
+ * container names, else those whose name or com.docker.compose.service
+ * label is the service.
+ */
+int collect_docker_configured(const struct config *cfg, const struct collect_options *o);
+int collect_docker(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/* Fills traces: the service's traces of diagnose.lookback (default 1h), jaeger.limit of them. */
+int collect_jaeger_configured(const struct config *cfg, const struct collect_options *o);
+int collect_jaeger(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/*
+ * Fills prometheus: each [check] with a prometheus query whose service is
+ * o->service, and o->check, over diagnose.lookback (a range query).
+ */
+int collect_prometheus_configured(const struct config *cfg, const struct collect_options *o);
+int collect_prometheus(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/*
+ * Fills commits: those of core.repo in the 24 hours before o->since (or
+ * now) touching [service "<name>"] paths (not read when it names none).
+ */
+int collect_git_configured(const struct config *cfg, const struct collect_options *o);
+int collect_git(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/*
+ * Fills host: a process service's pidfile and process state, and the
+ * kernel's OOM-killer lines (diagnose.kernel-log, else /dev/kmsg, where
+ * readable); and the service's log file ([service "<name>"] log).
+ */
+int collect_host_configured(const struct config *cfg, const struct collect_options *o);
+int collect_host(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+
+#endif

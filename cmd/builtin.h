@@ -76,6 +76,7 @@ SRE_NORETURN void usage_error(const char *const *usage, const struct option *opt
 extern int help_fallback;
 
 int cmd_config(int argc, const char **argv);
+int cmd_diagnose(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);
 int cmd_scout(int argc, const char **argv);

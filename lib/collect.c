@@ -148,8 +148,9 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 				status = r->ended_ms >= deadline - 50 ? EVIDENCE_TIMEOUT : EVIDENCE_FAILED;
 				if (status == EVIDENCE_TIMEOUT) {
 					strbuf_reset(&r->why);
-					strbuf_addf(&r->why, "%s: no answer within diagnose.timeout (%llds)",
-						    r->collector->name, (long long)(timeout_ms / 1000));
+					strbuf_addf(&r->why, "%s: no answer within the deadline "
+						    "(diagnose.timeout, %lld ms)", r->collector->name,
+						    (long long)timeout_ms);
 				}
 				if (!r->why.len)
 					strbuf_addf(&r->why, "%s: could not be read", r->collector->name);

@@ -120,6 +120,8 @@ int evidence_name_ok(const char *name)
 static void take_items(struct evidence_item **to, size_t *to_nr, size_t *to_alloc,
 		       struct evidence_item **from, size_t *from_nr)
 {
+	if (!*from_nr)
+		return;
 	ALLOC_GROW(*to, *to_nr + *from_nr, *to_alloc);
 	memcpy(*to + *to_nr, *from, *from_nr * sizeof(**from));
 	*to_nr += *from_nr;
@@ -206,6 +208,38 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
+/* A bundle goes into a new or empty directory, so no stale file mixes in. */
+static int make_bundle_dir(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	int empty = 1;
+
+	if (!mkdir(dir, 0700))
+		return 0;
+	if (errno != EEXIST)
+		return error_errno("cannot create %s", dir);
+	d = opendir(dir);
+	if (!d)
+		return error_errno("cannot write the evidence into %s", dir);
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	if (!empty)
+		return error("%s is not empty; the evidence goes into a new or empty directory", dir);
+	return 0;
+}
+
+/* dir without its trailing slashes; caller frees. */
+static char *clean_dir(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return xstrndup(dir, n);
+}
+
 static const char *status_name(enum evidence_status s)
 {
 	return s == EVIDENCE_OK ? "ok" : s == EVIDENCE_TIMEOUT ? "timeout" : "failed";
@@ -234,14 +268,16 @@ cJSON *evidence_sources_json(const struct evidence *ev)
 	return arr;
 }
 
-int evidence_save(const struct evidence *ev, const char *dir)
+int evidence_save(const struct evidence *ev, const char *where)
 {
 	struct evidence *e = (struct evidence *)ev;
+	char *dir = clean_dir(where);
 	char *logs = xstrfmt("%s/logs", dir);
 	int ret = 0;
 
-	if (make_dir(dir) < 0) {
+	if (make_bundle_dir(dir) < 0) {
 		free(logs);
+		free(dir);
 		return -1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++) {
@@ -273,6 +309,7 @@ int evidence_save(const struct evidence *ev, const char *dir)
 		free(path);
 	}
 	free(logs);
+	free(dir);
 	return ret;
 }
 
@@ -541,10 +578,10 @@ static int load_named(struct evidence *ev, const char *dir)
 	if (d)
 		closedir(d);
 	free(logs);
-	if (!ret) {
+	if (!ret && ev->prometheus_nr)
 		qsort(ev->prometheus, ev->prometheus_nr, sizeof(*ev->prometheus), compare_items);
+	if (!ret && ev->logs_nr)
 		qsort(ev->logs, ev->logs_nr, sizeof(*ev->logs), compare_items);
-	}
 	return ret;
 }
 
@@ -579,20 +616,26 @@ static char *guess_service(const struct evidence *ev)
 	return s ? xstrdup(s) : NULL;
 }
 
-int evidence_load(struct evidence *ev, const char *dir)
+int evidence_load(struct evidence *ev, const char *where)
 {
+	char *dir = clean_dir(where);
 	struct stat st;
 	const cJSON *svc;
+	int ret = 0;
 
 	if (stat(dir, &st) < 0)
-		return error_errno("cannot read the evidence directory %s", dir);
-	if (!S_ISDIR(st.st_mode))
-		return error("%s is not a directory of evidence", dir);
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if (load_json(member(ev, &files[i]), dir, files[i].file, files[i].shape,
-			      files[i].kind) < 0)
-			return -1;
-	if (load_sources(ev, dir) < 0 || load_named(ev, dir) < 0)
+		ret = error_errno("cannot read the evidence directory %s", dir);
+	else if (!S_ISDIR(st.st_mode))
+		ret = error("%s is not a directory of evidence", dir);
+	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++)
+		ret = load_json(member(ev, &files[i]), dir, files[i].file, files[i].shape,
+				files[i].kind);
+	if (!ret)
+		ret = load_sources(ev, dir);
+	if (!ret)
+		ret = load_named(ev, dir);
+	free(dir);
+	if (ret)
 		return -1;
 	svc = cJSON_GetObjectItemCaseSensitive(ev->incident, "service");
 	if (cJSON_IsString(svc) && !ev->service)

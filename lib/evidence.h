@@ -134,7 +134,8 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 		     const struct collect_options *o);
 
 /*
- * Write the bundle into dir (created 0700 when absent; files 0600).
+ * Write the bundle into dir, which must be new (it is created 0700) or
+ * empty, so that no stale file mixes in; files are 0600.
  * Returns 0, or -1 after an error naming the file.
  */
 int evidence_save(const struct evidence *ev, const char *dir);

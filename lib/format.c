@@ -122,6 +122,13 @@ char *event_summary(const char *kind, const cJSON *body)
 			    str_or(body, "tracker", "?"), str_or(body, "key", "?"));
 		if (str_or(body, "url", NULL))
 			strbuf_addf(&sb, " %s", str_or(body, "url", ""));
+	} else if (!strcmp(kind, "diagnosed")) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(body, "confidence");
+		strbuf_addf(&sb, "%s (confidence %.2f): %s Mitigation: %s", str_or(body, "category", "?"),
+			    cJSON_IsNumber(c) ? c->valuedouble : 0, str_or(body, "root_cause", ""),
+			    str_or(body, "action", "?"));
+		if (str_or(body, "target", NULL))
+			strbuf_addf(&sb, " %s", str_or(body, "target", ""));
 	} else if (!strcmp(kind, "occurrence")) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "occurrences");
 		strbuf_addf(&sb, "seen again (occurrence %d)",

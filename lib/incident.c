@@ -61,9 +61,6 @@ int incident_transition_allowed(enum incident_state from, enum incident_state to
 		       to == STATE_INCIDENT_RESOLVED;
 	if (from == STATE_FIX_GENERATED && to == STATE_DEPLOYMENT_IN_PROGRESS)
 		return 1;
-	/* Diagnosed again: new evidence, before any fix began. */
-	if (from == STATE_ANALYSIS_COMPLETE && to == STATE_ANALYSIS_IN_PROGRESS)
-		return 1;
 	/* It went away on its own before a fix was started: recovered. */
 	if (to == STATE_INCIDENT_RESOLVED && from <= STATE_ANALYSIS_COMPLETE)
 		return 1;

@@ -10,9 +10,7 @@
  * ANALYSIS_COMPLETE) or resolve it (INCIDENT_RESOLVED). An incident that
  * recovers on its own before any fix was started (INCIDENT_DETECTED,
  * ANALYSIS_IN_PROGRESS, ANALYSIS_COMPLETE) may be resolved directly: that
- * is how sre scout closes a problem that went away. A diagnosed incident
- * may be diagnosed again (ANALYSIS_COMPLETE -> ANALYSIS_IN_PROGRESS)
- * until a fix begins. A resolved incident
+ * is how sre scout closes a problem that went away. A resolved incident
  * is closed for good: the same problem later opens a new incident.
  */
 #ifndef SRE_INCIDENT_H

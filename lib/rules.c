@@ -1,0 +1,1333 @@
+/*
+ * rules.c: the rule engine of `sre diagnose` (see rules.h).
+ *
+ * The rules run in the order of the table at the end of this file; each
+ * reads the evidence and adds a finding for every fault it can quote.
+ * Confidences are fixed per kind of fact, and ordered so that the more
+ * specific explanation wins when several rules fire on one failure:
+ *
+ *   0.95  a deploy-regression with a rollout whose new pods fail
+ *   0.90  a chronic OOM kill, a bad image, a container killed by the kernel
+ *   0.85  a config error, an eviction, an unschedulable pod, a crashed
+ *         process, a full disk
+ *   0.80  a crash loop, one OOM kill, a commit just before the trouble
+ *   0.75  a failing probe; an error origin downstream (up to 0.90 with
+ *         the share of failing traces that originate there)
+ *   0.70  a slow span on the critical path (0.80 for a latency incident)
+ *   0.60  a business metric that fell with nothing technical to show
+ *
+ * A transient blip (one OOM kill, the container running and ready
+ * again) gets "none"; a chronic fault (repeated kills, a crash loop, the
+ * same incident three times in a day) never gets a plain restart.
+ */
+#include <ctype.h>
+#include <math.h>
+
+#include "rules.h"
+#include "scout.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define LINE_MAX_QUOTE 200   /* the longest line quoted as evidence */
+#define CHRONIC_RESTARTS 3   /* restarts that make an OOM kill chronic */
+#define CHRONIC_PAST 2       /* the same incident this often in the day before: chronic */
+
+static const char *const category_names[] = {
+#define X(id, name) name,
+	DIAGNOSIS_CATEGORIES(X)
+#undef X
+};
+
+static const char *const action_names[] = {
+#define X(id, name) name,
+	MITIGATION_ACTIONS(X)
+#undef X
+};
+
+const char *diagnosis_category_name(enum diagnosis_category c)
+{
+	return (unsigned)c < CATEGORY__COUNT ? category_names[c] : "unknown";
+}
+
+int diagnosis_category_parse(const char *name, enum diagnosis_category *out)
+{
+	for (int i = 0; i < CATEGORY__COUNT; i++)
+		if (!strcmp(name, category_names[i])) {
+			*out = (enum diagnosis_category)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *mitigation_action_name(enum mitigation_action a)
+{
+	return (unsigned)a < ACTION__COUNT ? action_names[a] : "none";
+}
+
+int mitigation_action_parse(const char *name, enum mitigation_action *out)
+{
+	for (int i = 0; i < ACTION__COUNT; i++)
+		if (!strcmp(name, action_names[i])) {
+			*out = (enum mitigation_action)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- findings ---- */
+
+static void finding_release(struct diagnosis_finding *f)
+{
+	free(f->root_cause);
+	free(f->target);
+	cJSON_Delete(f->params);
+	for (size_t i = 0; i < f->evidence_nr; i++) {
+		free(f->evidence[i].source);
+		free(f->evidence[i].summary);
+	}
+	free(f->evidence);
+	memset(f, 0, sizeof(*f));
+}
+
+static void finding_copy(struct diagnosis_finding *to, const struct diagnosis_finding *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->rule = from->rule;
+	to->category = from->category;
+	to->root_cause = xstrdup(from->root_cause);
+	to->confidence = from->confidence;
+	to->action = from->action;
+	to->target = from->target ? xstrdup(from->target) : NULL;
+	to->params = cJSON_Duplicate(from->params, 1);
+	to->evidence_alloc = to->evidence_nr = from->evidence_nr;
+	to->evidence = xcalloc(from->evidence_nr ? from->evidence_nr : 1, sizeof(*to->evidence));
+	for (size_t i = 0; i < from->evidence_nr; i++) {
+		to->evidence[i].source = xstrdup(from->evidence[i].source);
+		to->evidence[i].summary = xstrdup(from->evidence[i].summary);
+	}
+}
+
+void diagnosis_release(struct diagnosis *d)
+{
+	for (size_t i = 0; i < d->findings_nr; i++)
+		finding_release(&d->findings[i]);
+	free(d->findings);
+	finding_release(&d->answer);
+	if (d->have_traces)
+		trace_analysis_release(&d->traces);
+	memset(d, 0, sizeof(*d));
+}
+
+static struct diagnosis_finding *add_finding(struct diagnosis *d, const char *rule,
+					     enum diagnosis_category category, double confidence,
+					     enum mitigation_action action, const char *target,
+					     const char *fmt, ...) SRE_PRINTF(7, 8);
+
+static struct diagnosis_finding *add_finding(struct diagnosis *d, const char *rule,
+					     enum diagnosis_category category, double confidence,
+					     enum mitigation_action action, const char *target,
+					     const char *fmt, ...)
+{
+	struct diagnosis_finding *f;
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	ALLOC_GROW(d->findings, d->findings_nr + 1, d->findings_alloc);
+	f = &d->findings[d->findings_nr++];
+	memset(f, 0, sizeof(*f));
+	f->rule = rule;
+	f->category = category;
+	f->confidence = confidence;
+	f->action = action;
+	f->target = target ? xstrdup(target) : NULL;
+	f->params = cJSON_CreateObject();
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	f->root_cause = strbuf_detach(&sb, NULL);
+	return f;
+}
+
+static void quote(struct diagnosis_finding *f, const char *source, const char *fmt, ...)
+	SRE_PRINTF(3, 4);
+
+/* Add a line of evidence, on one line, cut to a readable length. */
+static void quote(struct diagnosis_finding *f, const char *source, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct diagnosis_evidence *e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	ALLOC_GROW(f->evidence, f->evidence_nr + 1, f->evidence_alloc);
+	e = &f->evidence[f->evidence_nr++];
+	e->source = xstrdup(source);
+	e->summary = scout_one_line(sb.buf, LINE_MAX_QUOTE);
+	strbuf_release(&sb);
+}
+
+/* ---- reading the evidence ---- */
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+	return scout_json_string(obj, key);
+}
+
+static int str_is(const cJSON *obj, const char *key, const char *want)
+{
+	const char *v = str(obj, key);
+	return v && !strcmp(v, want);
+}
+
+static const cJSON *items(const cJSON *list)
+{
+	const cJSON *v = get(list, "items");
+	return cJSON_IsArray(v) ? v : NULL;
+}
+
+static time_t when(const cJSON *obj, const char *key)
+{
+	time_t t;
+	const char *s = str(obj, key);
+	return s && !parse_rfc3339(s, &t) ? t : 0;
+}
+
+/* What the rules share: worked out once from the evidence. */
+struct facts {
+	const struct evidence *ev;
+	const char *service;
+	const char *fingerprint;     /* the incident's, or NULL */
+	const char *signal;          /* the fingerprint's third part ("status", "latency", "below") */
+	char *signal_buf;
+	const char *source;          /* the incident's source */
+	time_t start;                /* when the trouble began */
+	int past_same;               /* the same incident in the day before */
+	int chronic;                 /* past_same >= CHRONIC_PAST: the third time in a day */
+	const struct trace_analysis *traces;
+	int technical;               /* a rule found something technical */
+};
+
+static int is_latency_incident(const struct facts *fx)
+{
+	return fx->signal && (strstr(fx->signal, "latency") || strstr(fx->signal, "p99"));
+}
+
+/* A pod's Deployment, from its ReplicaSet owner and pod-template-hash; caller frees. */
+static char *pod_deployment(const cJSON *pod)
+{
+	const cJSON *meta = get(pod, "metadata"), *owners = get(meta, "ownerReferences"), *o;
+	const char *hash = str(get(meta, "labels"), "pod-template-hash");
+
+	cJSON_ArrayForEach(o, owners) {
+		const char *name = str(o, "name");
+		size_t n;
+		if (!str_is(o, "kind", "ReplicaSet") || !name)
+			continue;
+		n = strlen(name);
+		if (hash && n > strlen(hash) + 1 && ends_with(name, hash) &&
+		    name[n - strlen(hash) - 1] == '-')
+			return xstrndup(name, n - strlen(hash) - 1);
+		if (strrchr(name, '-'))
+			return xstrndup(name, (size_t)(strrchr(name, '-') - name));
+		return xstrdup(name);
+	}
+	return NULL;
+}
+
+/* What to act on for a pod: its Deployment, else the service. Caller frees. */
+static char *pod_target(const struct facts *fx, const cJSON *pod)
+{
+	char *d = pod_deployment(pod);
+	return d ? d : xstrdup(fx->service);
+}
+
+static const cJSON *container_spec(const cJSON *pod, const char *name)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, get(get(pod, "spec"), "containers"))
+		if (str_is(c, "name", name))
+			return c;
+	return NULL;
+}
+
+/* A Kubernetes quantity ("256Mi", "1G", "300000000") in bytes, or -1. */
+static double quantity_bytes(const char *q)
+{
+	static const struct { const char *suffix; double mult; } units[] = {
+		{ "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
+		{ "Ti", 1099511627776.0 }, { "k", 1e3 }, { "K", 1e3 }, { "M", 1e6 },
+		{ "G", 1e9 }, { "T", 1e12 }, { "", 1.0 },
+	};
+	char *end;
+	double v;
+
+	if (!q)
+		return -1;
+	v = strtod(q, &end);
+	if (end == q || v < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(end, units[i].suffix))
+			return v * units[i].mult;
+	return -1;
+}
+
+/* bytes as a Kubernetes quantity in Mi (rounded up). */
+static char *format_mi(double bytes)
+{
+	return xstrfmt("%.0fMi", ceil(bytes / 1048576.0));
+}
+
+/* The memory limit of a container, as written, or NULL. */
+static const char *memory_limit(const cJSON *spec)
+{
+	return str(get(get(spec, "resources"), "limits"), "memory");
+}
+
+/* params of increase-memory: the container, the limit to set and the one it replaces. */
+static void memory_params(cJSON *params, const char *container, double bytes, const char *as_written)
+{
+	if (container)
+		cJSON_AddStringToObject(params, "container", container);
+	if (bytes > 0) {
+		char *now = as_written ? xstrdup(as_written) : format_mi(bytes);
+		char *to = format_mi(bytes * 1.5);
+		cJSON_AddStringToObject(params, "memory", to);
+		cJSON_AddStringToObject(params, "from", now);
+		free(now);
+		free(to);
+	}
+}
+
+/* The log of name (a pod, a container, a service), or NULL. */
+static const char *log_text(const struct evidence *ev, const char *name)
+{
+	for (size_t i = 0; i < ev->logs_nr; i++)
+		if (!strcmp(ev->logs[i].name, name))
+			return ev->logs[i].text;
+	return NULL;
+}
+
+static int line_has(const char *line, size_t len, const char *const *needles)
+{
+	for (const char *const *n = needles; *n; n++) {
+		size_t nl = strlen(*n);
+		for (size_t i = 0; i + nl <= len; i++)
+			if (!strncasecmp(line + i, *n, nl))
+				return 1;
+	}
+	return 0;
+}
+
+/* The last line of text holding one of needles, copied, or NULL. */
+static char *last_line_with(const char *text, const char *const *needles)
+{
+	const char *found = NULL;
+	size_t found_len = 0;
+
+	for (const char *p = text; p && *p;) {
+		const char *end = strchrnul(p, '\n');
+		if (line_has(p, (size_t)(end - p), needles)) {
+			found = p;
+			found_len = (size_t)(end - p);
+		}
+		p = *end ? end + 1 : end;
+	}
+	return found ? xstrndup(found, found_len) : NULL;
+}
+
+static const char *const error_words[] = {
+	"panic", "fatal", "error", "exception", "segmentation fault", "traceback", NULL
+};
+static const char *const oom_words[] = {
+	"out of memory", "outofmemory", "cannot allocate memory", "oom", "memory exhausted", NULL
+};
+static const char *const disk_words[] = {
+	"no space left on device", "enospc", "disk full", "disk quota exceeded", NULL
+};
+
+/* Quote the last error line of a pod's container logs (previous first). */
+static void quote_pod_log(struct diagnosis_finding *f, const struct evidence *ev, const char *pod,
+			  const char *container, int several, const char *const *words)
+{
+	char *names[2];
+
+	if (several) {
+		names[0] = xstrfmt("%s.%s.previous", pod, container);
+		names[1] = xstrfmt("%s.%s", pod, container);
+	} else {
+		names[0] = xstrfmt("%s.previous", pod);
+		names[1] = xstrdup(pod);
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *text = log_text(ev, names[i]);
+		char *line = text ? last_line_with(text, words) : NULL;
+		if (line) {
+			char *source = xstrfmt("logs/%s", names[i]);
+			quote(f, source, "%s", line);
+			free(source);
+			free(line);
+			break;
+		}
+	}
+	free(names[0]);
+	free(names[1]);
+}
+
+/* The Warning events about an object, newest last, with reason (or any reason: NULL). */
+static void quote_events(struct diagnosis_finding *f, const struct evidence *ev, const char *object,
+			 const char *reason)
+{
+	const cJSON *e;
+	int n = 0;
+
+	cJSON_ArrayForEach(e, items(ev->events)) {
+		const cJSON *obj = get(e, "involvedObject");
+		long long count = scout_json_int(e, "count");
+		char times[32] = "";
+
+		if (!str_is(obj, "name", object) || !str_is(e, "type", "Warning"))
+			continue;
+		if (reason && !str_is(e, "reason", reason))
+			continue;
+		if (n++ >= 3)
+			break;
+		if (count > 1)
+			snprintf(times, sizeof(times), " (%lld times)", count);
+		quote(f, "kubernetes", "event %s on %s: %s%s", str(e, "reason") ? str(e, "reason") : "?",
+		      object, str(e, "message") ? str(e, "message") : "", times);
+	}
+}
+
+/* ---- rules: Kubernetes pods ---- */
+
+static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod,
+			    const cJSON *cs, int several)
+{
+	const char *pod_name = str(get(pod, "metadata"), "name");
+	const char *name = str(cs, "name");
+	const cJSON *state = get(cs, "state"), *last = get(cs, "lastState");
+	const cJSON *waiting = get(state, "waiting");
+	const cJSON *term = get(state, "terminated"), *last_term = get(last, "terminated");
+	const char *why = str(waiting, "reason");
+	long long restarts = scout_json_int(cs, "restartCount");
+	const cJSON *spec = container_spec(pod, name ? name : "");
+	char *target = pod_target(fx, pod);
+	struct diagnosis_finding *f = NULL;
+	const cJSON *oom = str_is(term, "reason", "OOMKilled") ? term :
+			   str_is(last_term, "reason", "OOMKilled") ? last_term : NULL;
+
+	if (!name || !pod_name) {
+		free(target);
+		return;
+	}
+	if (oom) {
+		int chronic = restarts >= CHRONIC_RESTARTS || (why && !strcmp(why, "CrashLoopBackOff")) ||
+			      fx->chronic;
+		int recovered = get(state, "running") && scout_json_bool(cs, "ready");
+		const char *limit = memory_limit(spec);
+
+		if (chronic) {
+			f = add_finding(d, "kubernetes-oom", CATEGORY_oom, 0.9, ACTION_increase_memory, target,
+					"Container %s (%s) is killed for exceeding its memory limit%s%s, "
+					"again and again (%lld restarts).", name, target,
+					limit ? " of " : "", limit ? limit : "", restarts);
+			memory_params(f->params, name, quantity_bytes(limit), limit);
+		} else if (recovered) {
+			f = add_finding(d, "kubernetes-oom", CATEGORY_oom, 0.8, ACTION_none, target,
+					"Container %s (%s) was killed once for exceeding its memory limit%s%s "
+					"and is running again: a blip, not a chronic fault.", name, target,
+					limit ? " of " : "", limit ? limit : "");
+			cJSON_AddStringToObject(f->params, "container", name);
+		} else {
+			f = add_finding(d, "kubernetes-oom", CATEGORY_oom, 0.8, ACTION_restart, target,
+					"Container %s (%s) was killed for exceeding its memory limit%s%s.",
+					name, target, limit ? " of " : "", limit ? limit : "");
+		}
+		quote(f, "kubernetes", "pod %s container %s: %s OOMKilled (exit code %lld) at %s, %lld restarts",
+		      pod_name, name, oom == term ? "terminated" : "last terminated",
+		      scout_json_int(oom, "exitCode"), str(oom, "finishedAt") ? str(oom, "finishedAt") : "?",
+		      restarts);
+		if (why)
+			quote(f, "kubernetes", "pod %s container %s: waiting: %s", pod_name, name, why);
+		quote_events(f, fx->ev, pod_name, NULL);
+		quote_pod_log(f, fx->ev, pod_name, name, several, oom_words);
+		fx->technical = 1;
+	} else if (why && !strcmp(why, "CrashLoopBackOff")) {
+		f = add_finding(d, "kubernetes-crashloop", CATEGORY_crashloop, 0.8, ACTION_escalate, target,
+				"Container %s (%s) crashes on start and Kubernetes keeps restarting it "
+				"(%lld restarts); a restart will not fix it.", name, target, restarts);
+		quote(f, "kubernetes", "pod %s container %s: waiting: CrashLoopBackOff, %lld restarts",
+		      pod_name, name, restarts);
+		if (last_term)
+			quote(f, "kubernetes", "pod %s container %s: last terminated: %s, exit code %lld",
+			      pod_name, name, str(last_term, "reason") ? str(last_term, "reason") : "?",
+			      scout_json_int(last_term, "exitCode"));
+		quote_pod_log(f, fx->ev, pod_name, name, several, error_words);
+		fx->technical = 1;
+	} else if (why && (!strcmp(why, "ImagePullBackOff") || !strcmp(why, "ErrImagePull") ||
+			   !strcmp(why, "InvalidImageName"))) {
+		const char *image = str(spec, "image");
+		const char *msg = str(waiting, "message");
+		char *quoted = NULL;
+
+		/* The image the kubelet cannot pull is the one in its message. */
+		if (msg && strchr(msg, '"') && strchr(strchr(msg, '"') + 1, '"')) {
+			const char *a = strchr(msg, '"') + 1;
+			quoted = xstrndup(a, (size_t)(strchr(a, '"') - a));
+		}
+		f = add_finding(d, "kubernetes-image-pull", CATEGORY_image_pull, 0.9, ACTION_fix_image, target,
+				"The image %s of container %s cannot be pulled, so %s cannot start.",
+				quoted ? quoted : image ? image : "?", name, target);
+		cJSON_AddStringToObject(f->params, "container", name);
+		if (quoted || image)
+			cJSON_AddStringToObject(f->params, "image", quoted ? quoted : image);
+		quote(f, "kubernetes", "pod %s container %s: waiting: %s: %s", pod_name, name, why,
+		      msg ? msg : "");
+		quote_events(f, fx->ev, pod_name, "Failed");
+		free(quoted);
+		fx->technical = 1;
+	} else if (why && (!strcmp(why, "CreateContainerConfigError") ||
+			   !strcmp(why, "CreateContainerError"))) {
+		const char *msg = str(waiting, "message");
+
+		f = add_finding(d, "kubernetes-config-error", CATEGORY_config_error, 0.85,
+				ACTION_patch_config, target,
+				"Container %s (%s) cannot be created from its configuration: %s.",
+				name, target, msg ? msg : why);
+		cJSON_AddStringToObject(f->params, "container", name);
+		if (msg) {
+			/* configmap "x" not found, secret "y" not found */
+			const char *kinds[] = { "configmap", "secret" };
+			for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+				const char *p = strstr(msg, kinds[i]);
+				if (p && p[strlen(kinds[i])] == ' ' && p[strlen(kinds[i]) + 1] == '"') {
+					const char *a = p + strlen(kinds[i]) + 2, *b = strchr(a, '"');
+					if (b) {
+						char *missing = xstrfmt("%s/%.*s", kinds[i], (int)(b - a), a);
+						cJSON_AddStringToObject(f->params, "missing", missing);
+						free(missing);
+					}
+					break;
+				}
+			}
+		}
+		quote(f, "kubernetes", "pod %s container %s: waiting: %s: %s", pod_name, name, why,
+		      msg ? msg : "");
+		fx->technical = 1;
+	}
+	free(target);
+}
+
+static const cJSON *condition(const cJSON *pod, const char *type)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, get(get(pod, "status"), "conditions"))
+		if (str_is(c, "type", type))
+			return c;
+	return NULL;
+}
+
+/* The Deployment named name, or NULL. */
+static const cJSON *deployment(const struct evidence *ev, const char *name)
+{
+	const cJSON *dp;
+
+	cJSON_ArrayForEach(dp, items(ev->deployments))
+		if (str_is(get(dp, "metadata"), "name", name))
+			return dp;
+	return NULL;
+}
+
+static int deployment_degraded(const cJSON *dp)
+{
+	long long want = scout_json_int(get(dp, "spec"), "replicas");
+	long long have = scout_json_int(get(dp, "status"), "availableReplicas");
+
+	if (!get(get(dp, "spec"), "replicas"))
+		want = 1;
+	return dp && have < want;
+}
+
+static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
+{
+	const cJSON *status = get(pod, "status"), *cs;
+	const char *pod_name = str(get(pod, "metadata"), "name");
+	const char *phase = str(status, "phase");
+	const cJSON *statuses = get(status, "containerStatuses");
+	int several = cJSON_GetArraySize(statuses) > 1;
+	char *target = pod_target(fx, pod);
+	struct diagnosis_finding *f;
+	const cJSON *sched = condition(pod, "PodScheduled"), *ready = condition(pod, "Ready");
+
+	if (!pod_name) {
+		free(target);
+		return;
+	}
+	cJSON_ArrayForEach(cs, statuses)
+		container_rules(d, fx, pod, cs, several);
+
+	if (phase && !strcmp(phase, "Failed") && str_is(status, "reason", "Evicted")) {
+		const cJSON *dp = deployment(fx->ev, target);
+		const char *msg = str(status, "message");
+		int degraded = dp ? deployment_degraded(dp) : 1;
+
+		f = add_finding(d, "kubernetes-eviction", CATEGORY_eviction, 0.85,
+				degraded ? ACTION_escalate : ACTION_none, target,
+				"Pod %s was evicted by its node (%s)%s", pod_name,
+				msg ? msg : "resource pressure",
+				degraded ? "; the node's capacity needs a person." :
+					   "; its replacement is running.");
+		if (msg && strstr(msg, "low on resource: ")) {
+			const char *r = strstr(msg, "low on resource: ") + 17;
+			char *res = xstrndup(r, strcspn(r, ". "));
+			cJSON_AddStringToObject(f->params, "resource", res);
+			free(res);
+		}
+		quote(f, "kubernetes", "pod %s: phase Failed, reason Evicted: %s", pod_name, msg ? msg : "");
+		if (dp)
+			quote(f, "kubernetes", "deployment %s: %lld of %lld replicas available", target,
+			      scout_json_int(get(dp, "status"), "availableReplicas"),
+			      scout_json_int(get(dp, "spec"), "replicas"));
+		fx->technical = 1;
+	} else if (phase && !strcmp(phase, "Pending") && str_is(sched, "status", "False") &&
+		   str_is(sched, "reason", "Unschedulable")) {
+		const char *msg = str(sched, "message");
+
+		f = add_finding(d, "kubernetes-unschedulable", CATEGORY_unschedulable, 0.85,
+				ACTION_escalate, target,
+				"Pod %s cannot be scheduled on any node: %s", pod_name,
+				msg ? msg : "no node fits it");
+		quote(f, "kubernetes", "pod %s: Pending, PodScheduled False: Unschedulable: %s", pod_name,
+		      msg ? msg : "");
+		quote_events(f, fx->ev, pod_name, "FailedScheduling");
+		fx->technical = 1;
+	} else if (phase && !strcmp(phase, "Running") && str_is(ready, "status", "False")) {
+		const cJSON *e;
+		const char *probe = NULL;
+
+		cJSON_ArrayForEach(e, items(fx->ev->events))
+			if (str_is(get(e, "involvedObject"), "name", pod_name) &&
+			    str_is(e, "reason", "Unhealthy") && str(e, "message"))
+				probe = str(e, "message");
+		if (probe) {
+			long long restarts = 0;
+			cJSON_ArrayForEach(cs, statuses)
+				restarts += scout_json_int(cs, "restartCount");
+			f = add_finding(d, "kubernetes-probe", CATEGORY_probe_failure, 0.75,
+					restarts >= 5 ? ACTION_escalate : ACTION_restart,
+					target, "Pod %s runs but fails its health probe, so it gets no traffic: %s",
+					pod_name, probe);
+			quote(f, "kubernetes", "pod %s: Running, Ready False", pod_name);
+			quote_events(f, fx->ev, pod_name, "Unhealthy");
+			fx->technical = 1;
+		}
+	}
+	/* A full disk shows in the logs of whatever writes to it. */
+	cJSON_ArrayForEach(cs, statuses) {
+		const char *name = str(cs, "name");
+		char *current = name && several ? xstrfmt("%s.%s", pod_name, name) : xstrdup(pod_name);
+		const char *text = log_text(fx->ev, current);
+		char *line = text ? last_line_with(text, disk_words) : NULL;
+
+		if (line) {
+			char *source = xstrfmt("logs/%s", current);
+			f = add_finding(d, "disk-full", CATEGORY_resource_exhaustion, 0.85, ACTION_escalate,
+					target, "%s has run out of disk space: writes fail with \"no space "
+					"left on device\".", target);
+			cJSON_AddStringToObject(f->params, "resource", "disk");
+			quote(f, source, "%s", line);
+			free(source);
+			fx->technical = 1;
+		}
+		free(line);
+		free(current);
+	}
+	free(target);
+}
+
+static void rule_kubernetes(struct diagnosis *d, struct facts *fx)
+{
+	const cJSON *pod;
+
+	cJSON_ArrayForEach(pod, items(fx->ev->pods))
+		pod_rules(d, fx, pod);
+}
+
+/* ---- rules: rollouts and commits ---- */
+
+static long long revision(const cJSON *rs)
+{
+	const char *r = str(get(get(rs, "metadata"), "annotations"), "deployment.kubernetes.io/revision");
+	long long n;
+	return r && !parse_ll(r, &n) ? n : -1;
+}
+
+static const char *rs_owner(const cJSON *rs)
+{
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, get(get(rs, "metadata"), "ownerReferences"))
+		if (str_is(o, "kind", "Deployment"))
+			return str(o, "name");
+	return NULL;
+}
+
+static const char *rs_image(const cJSON *rs)
+{
+	const cJSON *c = cJSON_GetArrayItem(get(get(get(get(rs, "spec"), "template"), "spec"),
+						"containers"), 0);
+	return str(c, "image");
+}
+
+/* Is anything wrong with the Deployment or its pods? Quote it into f when f is not NULL. */
+static int rollout_unhealthy(const struct facts *fx, const cJSON *dp, const char *name,
+			     struct diagnosis_finding *f)
+{
+	const cJSON *c, *pod;
+	int bad = 0;
+
+	cJSON_ArrayForEach(c, get(get(dp, "status"), "conditions")) {
+		if ((str_is(c, "type", "Progressing") && str_is(c, "status", "False")) ||
+		    (str_is(c, "type", "Available") && str_is(c, "status", "False")) ||
+		    (str_is(c, "type", "ReplicaFailure") && str_is(c, "status", "True"))) {
+			bad = 1;
+			if (f)
+				quote(f, "kubernetes", "deployment %s: %s %s: %s%s%s", name, str(c, "type"),
+				      str(c, "status"), str(c, "reason") ? str(c, "reason") : "",
+				      str(c, "message") ? ": " : "", str(c, "message") ? str(c, "message") : "");
+		}
+	}
+	cJSON_ArrayForEach(pod, items(fx->ev->pods)) {
+		char *dep = pod_deployment(pod);
+		const cJSON *cs;
+		if (!dep || strcmp(dep, name)) {
+			free(dep);
+			continue;
+		}
+		free(dep);
+		cJSON_ArrayForEach(cs, get(get(pod, "status"), "containerStatuses")) {
+			const char *why = str(get(get(cs, "state"), "waiting"), "reason");
+			if (why && strcmp(why, "ContainerCreating") && strcmp(why, "PodInitializing")) {
+				bad = 1;
+				if (f)
+					quote(f, "kubernetes", "pod %s container %s: waiting: %s, %lld restarts",
+					      str(get(pod, "metadata"), "name"), str(cs, "name"), why,
+					      scout_json_int(cs, "restartCount"));
+			}
+		}
+	}
+	return bad;
+}
+
+static void rule_rollout(struct diagnosis *d, struct facts *fx)
+{
+	const cJSON *dp;
+
+	cJSON_ArrayForEach(dp, items(fx->ev->deployments)) {
+		const char *name = str(get(dp, "metadata"), "name");
+		const cJSON *rs, *newest = NULL, *previous = NULL;
+		struct diagnosis_finding *f;
+		time_t created;
+		char ago[32];
+
+		if (!name)
+			continue;
+		cJSON_ArrayForEach(rs, items(fx->ev->replicasets)) {
+			const char *owner = rs_owner(rs);
+			if (!owner || strcmp(owner, name) || revision(rs) < 0)
+				continue;
+			if (!newest || revision(rs) > revision(newest)) {
+				previous = newest;
+				newest = rs;
+			} else if (!previous || revision(rs) > revision(previous)) {
+				previous = rs;
+			}
+		}
+		if (!newest || !previous)
+			continue;
+		created = when(get(newest, "metadata"), "creationTimestamp");
+		/* A rollout in the hour before the trouble, or since. */
+		if (!created || created < fx->start - 3600 || created > fx->ev->now ||
+		    !rollout_unhealthy(fx, dp, name, NULL))
+			continue;
+		format_age(ago, sizeof(ago), created, fx->start > created ? fx->start : created);
+		f = add_finding(d, "kubernetes-rollout", CATEGORY_deploy_regression, 0.95, ACTION_rollback,
+				name, "The rollout of %s to revision %lld (%s), %s before the trouble "
+				"began, left it failing; revision %lld (%s) was healthy.", name,
+				revision(newest), rs_image(newest) ? rs_image(newest) : "?", ago,
+				revision(previous), rs_image(previous) ? rs_image(previous) : "?");
+		cJSON_AddNumberToObject(f->params, "revision", (double)revision(previous));
+		if (rs_image(previous))
+			cJSON_AddStringToObject(f->params, "image", rs_image(previous));
+		quote(f, "kubernetes", "replicaset %s: revision %lld created %s",
+		      str(get(newest, "metadata"), "name"), revision(newest),
+		      str(get(newest, "metadata"), "creationTimestamp"));
+		rollout_unhealthy(fx, dp, name, f);
+		fx->technical = 1;
+	}
+}
+
+static void rule_commit(struct diagnosis *d, struct facts *fx)
+{
+	const cJSON *c, *best = NULL;
+	time_t best_t = 0;
+	struct diagnosis_finding *f;
+	const cJSON *files, *file;
+	char ago[32];
+
+	/* Only with trouble to explain: an incident, or errors in the traces. */
+	if (!fx->ev->incident && !(fx->traces && fx->traces->error_traces))
+		return;
+	cJSON_ArrayForEach(c, fx->ev->commits) {
+		time_t t = when(c, "time");
+		if (t && t <= fx->start && t >= fx->start - 3600 && t > best_t) {
+			best = c;
+			best_t = t;
+		}
+	}
+	if (!best || !str(best, "sha"))
+		return;
+	format_age(ago, sizeof(ago), best_t, fx->start);
+	f = add_finding(d, "git-commit", CATEGORY_deploy_regression,
+			0.8 + 0.1 * (1.0 - (double)(fx->start - best_t) / 3600.0), ACTION_rollback,
+			fx->service, "Commit %.12s \"%s\" changed %s %s before the trouble began.",
+			str(best, "sha"), str(best, "subject") ? str(best, "subject") : "",
+			fx->service, ago);
+	cJSON_AddStringToObject(f->params, "commit", str(best, "sha"));
+	quote(f, "git", "%.12s %s by %s at %s", str(best, "sha"), str(best, "subject") ? str(best, "subject") : "",
+	      str(best, "author") ? str(best, "author") : "?", str(best, "time"));
+	files = get(best, "files");
+	cJSON_ArrayForEach(file, files)
+		if (cJSON_IsString(file)) {
+			quote(f, "git", "changed %s", file->valuestring);
+			break;
+		}
+	if (fx->fingerprint)
+		quote(f, "store", "incident %s opened %s", fx->fingerprint,
+		      str(fx->ev->incident, "opened_at") ? str(fx->ev->incident, "opened_at") : "");
+}
+
+/* ---- rules: Docker ---- */
+
+static void rule_docker(struct diagnosis *d, struct facts *fx)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, fx->ev->docker) {
+		const cJSON *state = get(c, "State");
+		const char *name = str(c, "Name");
+		long long restarts = scout_json_int(c, "RestartCount");
+		long long code = scout_json_int(state, "ExitCode");
+		const char *status = str(state, "Status");
+		struct diagnosis_finding *f;
+		char *log;
+
+		if (!name)
+			continue;
+		if (*name == '/')
+			name++;
+		if (scout_json_bool(state, "OOMKilled")) {
+			double mem = (double)scout_json_int(get(c, "HostConfig"), "Memory");
+			int chronic = restarts >= CHRONIC_RESTARTS || fx->chronic;
+			int running = scout_json_bool(state, "Running") && !scout_json_bool(state, "Restarting");
+
+			f = add_finding(d, "docker-oom", CATEGORY_oom, chronic ? 0.9 : 0.8,
+					chronic ? ACTION_increase_memory : running ? ACTION_none : ACTION_restart,
+					name, "Container %s was killed for exceeding its memory limit%s "
+					"(%lld restarts).", name, chronic ? ", again and again" : "", restarts);
+			memory_params(f->params, NULL, mem, NULL);
+			cJSON_AddStringToObject(f->params, "container", name);
+			quote(f, "docker", "container %s: State.OOMKilled true, status %s, exit code %lld, "
+			      "%lld restarts", name, status ? status : "?", code, restarts);
+			fx->technical = 1;
+		} else if (code != 0 && (restarts >= CHRONIC_RESTARTS || scout_json_bool(state, "Restarting"))) {
+			f = add_finding(d, "docker-crashloop", CATEGORY_crashloop, 0.8, ACTION_escalate, name,
+					"Container %s keeps exiting with code %lld (%lld restarts); a restart "
+					"will not fix it.", name, code, restarts);
+			quote(f, "docker", "container %s: status %s, exit code %lld, %lld restarts", name,
+			      status ? status : "?", code, restarts);
+			fx->technical = 1;
+		} else if (code != 0 && status && !strcmp(status, "exited")) {
+			f = add_finding(d, "docker-crash", CATEGORY_crash, 0.85,
+					ACTION_restart, name,
+					"Container %s exited with code %lld and is not running.", name, code);
+			quote(f, "docker", "container %s: status exited, exit code %lld at %s", name, code,
+			      str(state, "FinishedAt") ? str(state, "FinishedAt") : "?");
+			fx->technical = 1;
+		} else {
+			continue;
+		}
+		log = log_text(fx->ev, name) ? last_line_with(log_text(fx->ev, name), error_words) : NULL;
+		if (log) {
+			char *source = xstrfmt("logs/%s", name);
+			quote(f, source, "%s", log);
+			free(source);
+			free(log);
+		}
+	}
+}
+
+/* ---- rules: processes on this host ---- */
+
+/* The kernel's OOM line about the process (by pid or name), or NULL. Borrowed. */
+static const char *kernel_kill(const struct facts *fx, long long pid)
+{
+	const cJSON *line;
+	const char *found = NULL;
+
+	cJSON_ArrayForEach(line, get(fx->ev->host, "kernel")) {
+		const char *s = cJSON_GetStringValue(line);
+		char by_pid[64], by_name[64];
+
+		if (!s)
+			continue;
+		snprintf(by_pid, sizeof(by_pid), "process %lld ", pid);
+		/* The kernel names a process by its first 15 bytes. */
+		snprintf(by_name, sizeof(by_name), "(%.15s)", fx->service);
+		if ((pid > 0 && strstr(s, by_pid)) || strstr(s, by_name))
+			found = s;
+	}
+	return found;
+}
+
+static void rule_process(struct diagnosis *d, struct facts *fx)
+{
+	const cJSON *p;
+	const char *text = log_text(fx->ev, fx->service);
+
+	cJSON_ArrayForEach(p, get(fx->ev->host, "processes")) {
+		const char *service = str(p, "service");
+		long long pid = scout_json_int(p, "pid");
+		const char *kill = kernel_kill(fx, pid);
+		char *oom_line = text ? last_line_with(text, oom_words) : NULL;
+		char *err_line = text ? last_line_with(text, error_words) : NULL;
+		int chronic = fx->chronic;
+		struct diagnosis_finding *f;
+		char *source = xstrfmt("logs/%s", fx->service);
+
+		if (!service || strcmp(service, fx->service) || scout_json_bool(p, "running")) {
+			free(oom_line);
+			free(err_line);
+			free(source);
+			continue;
+		}
+		if (kill || oom_line) {
+			f = add_finding(d, "process-oom", CATEGORY_oom, 0.9,
+					chronic ? ACTION_increase_memory : ACTION_restart, service,
+					"%s ran out of memory and %s%s.", service,
+					kill ? "the kernel killed it" : "died",
+					chronic ? ", again: it happened before in the last day" : "");
+			if (kill)
+				quote(f, "host", "%s", kill);
+			if (oom_line)
+				quote(f, source, "%s", oom_line);
+		} else {
+			f = add_finding(d, "process-crash", CATEGORY_crash, 0.85, ACTION_restart, service,
+					"%s is not running: its process has exited%s.", service,
+					chronic ? ", and this is the same failure again" : "");
+			if (err_line)
+				quote(f, source, "%s", err_line);
+		}
+		if (pid)
+			quote(f, "host", "%s: process %lld is not running%s%s%s", service, pid,
+			      str(p, "pidfile") ? " (pidfile " : "", str(p, "pidfile") ? str(p, "pidfile") : "",
+			      str(p, "pidfile") ? ")" : "");
+		else
+			quote(f, "host", "%s: no process is running%s%s%s", service,
+			      str(p, "pidfile") ? " (pidfile " : "", str(p, "pidfile") ? str(p, "pidfile") : "",
+			      str(p, "pidfile") ? ")" : "");
+		fx->technical = 1;
+		free(oom_line);
+		free(err_line);
+		free(source);
+	}
+}
+
+/* ---- rules: traces ---- */
+
+static void rule_dependency(struct diagnosis *d, struct facts *fx)
+{
+	const struct trace_analysis *a = fx->traces;
+	const struct trace_origin *o;
+	struct diagnosis_finding *f;
+	double share;
+
+	if (!a || !a->origins_nr || a->error_traces < 3 ||
+	    a->error_traces * 100 < a->traces * 2)
+		return;
+	o = &a->origins[0];
+	if (!strcmp(o->service, fx->service))
+		return;
+	share = (double)o->traces / (double)a->error_traces;
+	if (share < 0.5)
+		return;
+	f = add_finding(d, "traces-dependency", CATEGORY_dependency, 0.75 + 0.15 * share,
+			ACTION_restart, o->service,
+			"Requests to %s fail because %s, %s, fails: %zu of %zu traces err, and in %zu "
+			"of them the error starts in %s %s.", fx->service, o->service,
+			"a service it depends on", a->error_traces, a->traces, o->traces, o->service,
+			o->operation ? o->operation : "");
+	cJSON_AddStringToObject(f->params, "operation", o->operation ? o->operation : "");
+	cJSON_AddNumberToObject(f->params, "error_traces", (double)a->error_traces);
+	cJSON_AddNumberToObject(f->params, "traces", (double)a->traces);
+	quote(f, "jaeger", "%zu of %zu traces of %s have errors", a->error_traces, a->traces, fx->service);
+	quote(f, "jaeger", "errors originate in %s %s (%zu traces)%s%s", o->service,
+	      o->operation ? o->operation : "", o->traces, o->example ? ": " : "",
+	      o->example ? o->example : "");
+	for (size_t i = 0; i < a->ops_nr; i++)
+		if (!strcmp(a->ops[i].service, fx->service) && a->ops[i].errors) {
+			quote(f, "jaeger", "and surface in %s %s: %zu of %zu spans err", a->ops[i].service,
+			      a->ops[i].operation, a->ops[i].errors, a->ops[i].spans);
+			break;
+		}
+	fx->technical = 1;
+}
+
+static void format_us(char *buf, size_t size, int64_t us)
+{
+	if (us >= 1000000)
+		snprintf(buf, size, "%.2fs", (double)us / 1e6);
+	else if (us >= 1000)
+		snprintf(buf, size, "%.1fms", (double)us / 1e3);
+	else
+		snprintf(buf, size, "%lldus", (long long)us);
+}
+
+static void rule_latency(struct diagnosis *d, struct facts *fx)
+{
+	const struct trace_analysis *a = fx->traces;
+	const struct trace_slow *s;
+	const struct trace_path_span *hot;
+	struct diagnosis_finding *f;
+	char total[32], self[32];
+	int external;
+
+	if (!a || !a->slow_nr)
+		return;
+	s = &a->slow[0];
+	if (!s->path_nr || s->hot >= s->path_nr)
+		return;
+	hot = &s->path[s->hot];
+	/* Slow, and one span holds most of it. */
+	if (s->duration_us < 300000 || hot->self_us * 10 < s->duration_us * 4)
+		return;
+	external = hot->db_system || hot->peer_service;
+	format_us(total, sizeof(total), s->duration_us);
+	format_us(self, sizeof(self), hot->self_us);
+	f = add_finding(d, "traces-latency", CATEGORY_latency, is_latency_incident(fx) ? 0.8 : 0.7,
+			external ? ACTION_escalate : ACTION_restart, hot->service,
+			"%s is slow because %s%s%s spends %s of a %s request in %s%s%s.",
+			fx->service, hot->service, external ? "'s call to " : "",
+			external ? (hot->db_system ? hot->db_system : hot->peer_service) : "",
+			self, total, hot->operation, external ? "" : " itself",
+			external ? "; a database or service outside sre's reach needs a person" : "");
+	cJSON_AddStringToObject(f->params, "span", hot->operation);
+	cJSON_AddNumberToObject(f->params, "self_ms", (double)(hot->self_us / 1000));
+	if (hot->db_system)
+		cJSON_AddStringToObject(f->params, "db", hot->db_system);
+	quote(f, "jaeger", "slowest trace %s: %s %s took %s", s->trace_id, s->root_service,
+	      s->root_operation, total);
+	quote(f, "jaeger", "on its critical path, %s %s spent %s in itself", hot->service, hot->operation,
+	      self);
+	if (a->p99_root_us) {
+		char p99[32];
+		format_us(p99, sizeof(p99), a->p99_root_us);
+		quote(f, "jaeger", "p99 of %zu traces: %s", a->traces, p99);
+	}
+}
+
+/* ---- rules: metrics ---- */
+
+/* A series' values: first-third mean and last value. 0, or -1 when too few. */
+static int series_drop(const cJSON *result, double *before, double *last)
+{
+	const cJSON *values = get(cJSON_GetArrayItem(result, 0), "values");
+	int n = cJSON_GetArraySize(values), k, used = 0;
+	double sum = 0;
+
+	if (n < 3)
+		return -1;
+	k = n / 3 > 0 ? n / 3 : 1;
+	for (int i = 0; i < k; i++) {
+		const char *v = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetArrayItem(values, i), 1));
+		if (v) {
+			sum += strtod(v, NULL);
+			used++;
+		}
+	}
+	if (!used)
+		return -1;
+	*before = sum / used;
+	{
+		const char *v = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetArrayItem(values, n - 1), 1));
+		if (!v)
+			return -1;
+		*last = strtod(v, NULL);
+	}
+	return 0;
+}
+
+static void rule_business(struct diagnosis *d, struct facts *fx)
+{
+	for (size_t i = 0; i < fx->ev->prometheus_nr; i++) {
+		const struct evidence_item *it = &fx->ev->prometheus[i];
+		const cJSON *result = get(get(it->json, "data"), "result");
+		int incident_check = fx->fingerprint && fx->signal && !strcmp(fx->signal, "below") &&
+				     ends_with(fx->fingerprint, it->name);
+		double before, last;
+		struct diagnosis_finding *f;
+
+		if (series_drop(result, &before, &last) < 0 || !(before > 0) || last > before / 2)
+			continue;
+		if (!incident_check || fx->technical)
+			continue;
+		f = add_finding(d, "metric-drop", CATEGORY_business_metric, 0.6, ACTION_restart, fx->service,
+				"%s fell from %.4g to %.4g while %s shows no technical fault; a restart "
+				"is the cheapest thing to try, and a person should look.", it->name, before,
+				last, fx->service);
+		cJSON_AddStringToObject(f->params, "check", it->name);
+		quote(f, "prometheus", "%s: %.4g on average an hour ago, %.4g now", it->name, before, last);
+	}
+}
+
+static void rule_throttling(struct diagnosis *d, struct facts *fx)
+{
+	for (size_t i = 0; i < fx->ev->prometheus_nr; i++) {
+		const struct evidence_item *it = &fx->ev->prometheus[i];
+		const cJSON *result = get(get(it->json, "data"), "result");
+		double before, last;
+		struct diagnosis_finding *f;
+
+		if (!strstr(it->name, "throttl") && !(it->query && strstr(it->query, "throttled")))
+			continue;
+		if (series_drop(result, &before, &last) < 0 || last < 0.25)
+			continue;
+		f = add_finding(d, "cpu-throttling", CATEGORY_resource_exhaustion, 0.7, ACTION_scale,
+				fx->service, "%s is starved of CPU: %.0f%% of its periods are throttled.",
+				fx->service, last * 100);
+		cJSON_AddStringToObject(f->params, "resource", "cpu");
+		quote(f, "prometheus", "%s: %.2f", it->name, last);
+		fx->technical = 1;
+	}
+}
+
+/* ---- choosing ---- */
+
+/* A question about slowness prefers latency, about errors a dependency: ties only. */
+static void problem_bias(struct diagnosis *d, const char *problem)
+{
+	static const char *const slow[] = { "slow", "latency", "timeout", "p99", NULL };
+	static const char *const errors[] = { "error", "5xx", "500", "fail", NULL };
+
+	if (!problem)
+		return;
+	for (size_t i = 0; i < d->findings_nr; i++) {
+		struct diagnosis_finding *f = &d->findings[i];
+		if ((f->category == CATEGORY_latency && line_has(problem, strlen(problem), slow)) ||
+		    (f->category == CATEGORY_dependency && line_has(problem, strlen(problem), errors)))
+			f->problem_match = 1;
+	}
+}
+
+static int compare_findings(const void *a, const void *b)
+{
+	const struct diagnosis_finding *x = a, *y = b;
+
+	if (x->confidence != y->confidence)
+		return x->confidence > y->confidence ? -1 : 1;
+	if (x->problem_match != y->problem_match)
+		return y->problem_match - x->problem_match;
+	return (int)x->category - (int)y->category;
+}
+
+/* No rule fired: say so, with the strongest signals there are. */
+static void unknown(struct diagnosis *d, const struct facts *fx)
+{
+	struct diagnosis_finding *f = &d->answer;
+	const cJSON *pod;
+
+	memset(f, 0, sizeof(*f));
+	f->rule = "none";
+	f->category = CATEGORY_unknown;
+	f->action = ACTION_none;
+	f->confidence = 0;
+	f->params = cJSON_CreateObject();
+	f->target = NULL;
+	f->root_cause = xstrfmt("No rule matched the evidence about %s; sre does not guess a cause.",
+				fx->service);
+	if (fx->ev->incident && str(fx->ev->incident, "title"))
+		quote(f, "store", "incident: %s", str(fx->ev->incident, "title"));
+	if (fx->traces && fx->traces->traces) {
+		char p99[32];
+		format_us(p99, sizeof(p99), fx->traces->p99_root_us);
+		quote(f, "jaeger", "%zu of %zu traces have errors; p99 %s", fx->traces->error_traces,
+		      fx->traces->traces, p99);
+	}
+	cJSON_ArrayForEach(pod, items(fx->ev->pods)) {
+		const cJSON *cs;
+		cJSON_ArrayForEach(cs, get(get(pod, "status"), "containerStatuses"))
+			if (scout_json_int(cs, "restartCount") > 0)
+				quote(f, "kubernetes", "pod %s container %s: %lld restarts",
+				      str(get(pod, "metadata"), "name"), str(cs, "name"),
+				      scout_json_int(cs, "restartCount"));
+	}
+	for (size_t i = 0; i < fx->ev->logs_nr && f->evidence_nr < 8; i++) {
+		char *line = last_line_with(fx->ev->logs[i].text, error_words);
+		if (line) {
+			char *source = xstrfmt("logs/%s", fx->ev->logs[i].name);
+			quote(f, source, "%s", line);
+			free(source);
+			free(line);
+		}
+	}
+	for (size_t i = 0; i < fx->ev->sources_nr; i++)
+		if (fx->ev->sources[i].status != EVIDENCE_OK)
+			quote(f, fx->ev->sources[i].name, "not read: %s",
+			      fx->ev->sources[i].error ? fx->ev->sources[i].error : "failed");
+}
+
+static int count_past(const struct facts *fx)
+{
+	const cJSON *inc;
+	int n = 0;
+
+	if (!fx->fingerprint)
+		return 0;
+	cJSON_ArrayForEach(inc, fx->ev->past) {
+		time_t opened = when(inc, "opened_at");
+		if (str_is(inc, "fingerprint", fx->fingerprint) && opened &&
+		    opened >= fx->ev->now - 24 * 3600)
+			n++;
+	}
+	return n;
+}
+
+typedef void (*rule_fn)(struct diagnosis *d, struct facts *fx);
+
+static const struct {
+	const char *name;
+	rule_fn fn;
+} rules[] = {
+	{ "kubernetes", rule_kubernetes },
+	{ "rollout", rule_rollout },
+	{ "docker", rule_docker },
+	{ "process", rule_process },
+	{ "dependency", rule_dependency },
+	{ "latency", rule_latency },
+	{ "throttling", rule_throttling },
+	{ "commit", rule_commit },
+	{ "business", rule_business },
+};
+
+int rules_diagnose(struct diagnosis *d, const struct evidence *ev, const char *problem)
+{
+	struct facts fx;
+	struct strbuf err = STRBUF_INIT;
+
+	memset(&fx, 0, sizeof(fx));
+	fx.ev = ev;
+	fx.service = ev->service ? ev->service : "unknown";
+	fx.fingerprint = str(ev->incident, "fingerprint");
+	fx.source = str(ev->incident, "source");
+	if (fx.fingerprint) {
+		/* source/service/signal[/check] */
+		const char *a = strchr(fx.fingerprint, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+		if (b) {
+			const char *c = strchr(b + 1, '/');
+			fx.signal_buf = c ? xstrndup(b + 1, (size_t)(c - b - 1)) : xstrdup(b + 1);
+			fx.signal = fx.signal_buf;
+		}
+	}
+	fx.start = when(ev->incident, "opened_at");
+	if (!fx.start)
+		fx.start = ev->now;
+	fx.past_same = count_past(&fx);
+	fx.chronic = fx.past_same >= CHRONIC_PAST;
+	if (ev->traces) {
+		if (traces_analyse(&d->traces, ev->traces, 5, NULL, &err) < 0) {
+			error("the traces cannot be read: %s", err.buf);
+			strbuf_release(&err);
+			free(fx.signal_buf);
+			return -1;
+		}
+		d->have_traces = 1;
+		fx.traces = &d->traces;
+	}
+	strbuf_release(&err);
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		rules[i].fn(d, &fx);
+	/* The third time in a day, a restart has been tried: it needs a person. */
+	for (size_t i = 0; fx.chronic && i < d->findings_nr; i++) {
+		struct diagnosis_finding *f = &d->findings[i];
+		if (f->action != ACTION_restart)
+			continue;
+		f->action = ACTION_escalate;
+		quote(f, "store", "the same incident %d times in the last day: a restart did not "
+		      "hold", fx.past_same);
+	}
+	problem_bias(d, problem);
+	qsort(d->findings, d->findings_nr, sizeof(*d->findings), compare_findings);
+	if (d->findings_nr)
+		finding_copy(&d->answer, &d->findings[0]);
+	else
+		unknown(d, &fx);
+	free(fx.signal_buf);
+	return 0;
+}
+
+/* ---- output ---- */
+
+cJSON *diagnosis_finding_json(const struct diagnosis_finding *f)
+{
+	cJSON *o = cJSON_CreateObject(), *m = cJSON_CreateObject(), *ev = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(o, "category", diagnosis_category_name(f->category));
+	cJSON_AddStringToObject(o, "root_cause", f->root_cause ? f->root_cause : "");
+	cJSON_AddNumberToObject(o, "confidence", round(f->confidence * 100) / 100);
+	cJSON_AddStringToObject(m, "action", mitigation_action_name(f->action));
+	if (f->target)
+		cJSON_AddStringToObject(m, "target", f->target);
+	else
+		cJSON_AddNullToObject(m, "target");
+	cJSON_AddItemToObject(m, "params", f->params ? cJSON_Duplicate(f->params, 1) : cJSON_CreateObject());
+	cJSON_AddItemToObject(o, "mitigation", m);
+	for (size_t i = 0; i < f->evidence_nr; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "source", f->evidence[i].source);
+		cJSON_AddStringToObject(e, "summary", f->evidence[i].summary);
+		cJSON_AddItemToArray(ev, e);
+	}
+	cJSON_AddItemToObject(o, "evidence", ev);
+	cJSON_AddStringToObject(o, "rule", f->rule ? f->rule : "none");
+	return o;
+}
+
+void diagnosis_comment(struct strbuf *out, const struct diagnosis *d)
+{
+	const struct diagnosis_finding *f = &d->answer;
+	struct strbuf action = STRBUF_INIT;
+
+	strbuf_addstr(&action, mitigation_action_name(f->action));
+	for (size_t i = 0; i < action.len; i++)
+		action.buf[i] = action.buf[i] == '-' ? '_' : (char)toupper((unsigned char)action.buf[i]);
+	strbuf_addf(out, "Root cause: %s\n", f->root_cause);
+	strbuf_addf(out, "Category: %s (confidence %.2f)\n", diagnosis_category_name(f->category),
+		    f->confidence);
+	strbuf_addf(out, "Mitigation: %s%s%s\n", action.buf, f->target ? " " : "",
+		    f->target ? f->target : "");
+	if (f->evidence_nr)
+		strbuf_addstr(out, "\nEvidence:\n");
+	for (size_t i = 0; i < f->evidence_nr; i++)
+		strbuf_addf(out, "- [%s] %s\n", f->evidence[i].source, f->evidence[i].summary);
+	strbuf_release(&action);
+}

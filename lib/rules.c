@@ -1276,11 +1276,12 @@ int rules_diagnose(struct diagnosis *d, const struct evidence *ev, const char *p
 		      "hold", fx.past_same);
 	}
 	problem_bias(d, problem);
-	qsort(d->findings, d->findings_nr, sizeof(*d->findings), compare_findings);
-	if (d->findings_nr)
+	if (d->findings_nr) {
+		qsort(d->findings, d->findings_nr, sizeof(*d->findings), compare_findings);
 		finding_copy(&d->answer, &d->findings[0]);
-	else
+	} else {
 		unknown(d, &fx);
+	}
 	free(fx.signal_buf);
 	return 0;
 }

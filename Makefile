@@ -85,7 +85,7 @@ $(B)/%.o: %.c $(B)/CFLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/test-lib.h tests/unit/fake.h tests/unit/scout-test.h $(B)/libsre.a
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/test-lib.h tests/unit/fake.h tests/unit/scout-test.h tests/unit/kube-test.h tests/unit/collect-test.h $(B)/libsre.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
 

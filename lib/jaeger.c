@@ -20,6 +20,8 @@
  * error=true (a bool, or the string "true" as some clients write it),
  * otel.status_code=ERROR, or an HTTP status of 500 or more
  * (http.status_code, or http.response.status_code of newer conventions).
+ * A span's parent and whether it failed are read as lib/traces.c reads
+ * them for `sre diagnose`, so that both commands agree about a span.
  * Fewer traces than jaeger.min-traces are not judged: no finding.
  *
  * jaeger-query ignores `lookback` on /api/traces (only its UI reads it) and
@@ -41,6 +43,7 @@
 #include "scout.h"
 #include "strbuf.h"
 #include "timeutil.h"
+#include "traces.h"
 
 #define JAEGER_PARALLEL 8
 
@@ -184,66 +187,6 @@ static const char *span_service(const cJSON *span, const cJSON *processes)
 	return scout_json_string(proc, "serviceName");
 }
 
-/*
- * The parent's span id: the CHILD_OF reference within the trace, else the
- * first reference within it (FOLLOWS_FROM); or NULL. A reference into
- * another trace (a link) is no parent here.
- */
-static const char *parent_id(const cJSON *span)
-{
-	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(span, "references"), *r;
-	const char *trace = scout_json_string(span, "traceID"), *first = NULL;
-
-	cJSON_ArrayForEach(r, refs) {
-		const char *type = scout_json_string(r, "refType");
-		const char *id = scout_json_string(r, "spanID");
-		const char *rtrace = scout_json_string(r, "traceID");
-
-		if (!id || (trace && rtrace && strcmp(trace, rtrace)))
-			continue;
-		if (type && !strcmp(type, "CHILD_OF"))
-			return id;
-		if (!first)
-			first = id;
-	}
-	return first ? first : scout_json_string(span, "parentSpanID");
-}
-
-/* An HTTP status tag's value, a number or a numeric string; 0 when neither. */
-static long status_value(const cJSON *v)
-{
-	long long n;
-
-	if (cJSON_IsNumber(v))
-		return (long)v->valuedouble;
-	if (cJSON_IsString(v) && !parse_ll(v->valuestring, &n))
-		return (long)n;
-	return 0;
-}
-
-static int span_failed(const cJSON *span)
-{
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(span, "tags"), *t;
-
-	cJSON_ArrayForEach(t, tags) {
-		const char *key = scout_json_string(t, "key");
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "value");
-
-		if (!key)
-			continue;
-		if (!strcmp(key, "error") &&
-		    (cJSON_IsTrue(v) || (cJSON_IsString(v) && !strcasecmp(v->valuestring, "true"))))
-			return 1;
-		if (!strcmp(key, "otel.status_code") && cJSON_IsString(v) &&
-		    !strcasecmp(v->valuestring, "ERROR"))
-			return 1;
-		if ((!strcmp(key, "http.status_code") || !strcmp(key, "http.response.status_code")) &&
-		    status_value(v) >= 500)
-			return 1;
-	}
-	return 0;
-}
-
 /* Add what one trace says about service to st. */
 static void read_trace(const cJSON *trace, const char *service, struct trace_stats *st)
 {
@@ -265,7 +208,7 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 	}
 	qsort(refs, n, sizeof(*refs), compare_refs);
 	cJSON_ArrayForEach(span, spans) {
-		const char *svc = span_service(span, processes), *pid = parent_id(span);
+		const char *svc = span_service(span, processes), *pid = traces_span_parent(span);
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(span, "duration");
 		struct span_ref key = { pid, NULL }, *parent;
 
@@ -275,7 +218,7 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 		if (parent && !strcmp(parent->service, service))
 			continue; /* inside the service: not where a request entered */
 		entered = 1;
-		failed |= span_failed(span);
+		failed |= traces_span_failed(span);
 		if (cJSON_IsNumber(d) && d->valuedouble >= 0) {
 			ALLOC_GROW(st->durations, st->nr + 1, st->alloc);
 			st->durations[st->nr++] = (int64_t)d->valuedouble;

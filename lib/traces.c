@@ -473,6 +473,27 @@ static int read_span(struct span *s, const cJSON *js, const cJSON *processes)
 	return 0;
 }
 
+/*
+ * One span for a caller that walks spans itself (lib/jaeger.c): the same
+ * parent_ref() and span_errs() as read_span(), which finds their fields
+ * in its one pass over the span's members.
+ */
+const char *traces_span_parent(const cJSON *span)
+{
+	struct span_fields f;
+	int child_of;
+
+	if (!cJSON_IsObject(span))
+		return NULL;
+	find_span_fields(span, &f);
+	return parent_ref(&f, &child_of);
+}
+
+int traces_span_failed(const cJSON *span)
+{
+	return span_errs(cJSON_GetObjectItemCaseSensitive(span, "tags"));
+}
+
 /* ---- one trace ---- */
 
 static int compare_child_keys(const void *a, const void *b)

@@ -116,6 +116,18 @@ int traces_service_stats(const struct trace_analysis *a, const char *service,
 			 struct trace_op_stats *out);
 
 /*
+ * One span read as traces_analyse() reads it, for code that walks the
+ * spans itself (lib/jaeger.c). traces_span_parent(): the span id of its
+ * parent, borrowed from span; or NULL. The parent is the span its
+ * CHILD_OF reference within the trace names, else its first reference
+ * within the trace (FOLLOWS_FROM), else an older export's parentSpanID; a
+ * reference into another trace is a link, not a parent.
+ * traces_span_failed(): 1 when it errs (see the top of this file), else 0.
+ */
+const char *traces_span_parent(const cJSON *span);
+int traces_span_failed(const cJSON *span);
+
+/*
  * Draw a critical path as a waterfall for a terminal, width columns wide:
  * one line per span, "service operation" then a bar placed by start and
  * length ('#', '!' for a span that errs), then the duration; the hot

@@ -10,17 +10,11 @@
  * asked, each failure's line, and that a hanging Engine is left at the
  * deadline.
  */
-#include "../../lib/evidence.h"
-#include "scout-test.h"
+#include "collect-test.h"
 
 static struct fake docker;
 static char *sock;              /* the fake's socket */
-static struct config cfg = CONFIG_INIT;
-static struct http_client http;
-static struct collect_options opts;
-static struct collect_context ctx;
-static struct evidence ev = EVIDENCE_INIT;
-static struct strbuf why = STRBUF_INIT;
+static struct collect_test run;
 
 /* Ids are one hex digit repeated, so that a test can tell them in the log. */
 #define ID(d) d d d d d d d d d d d d d d d d d d d d d d d d d d d d d d d d \
@@ -48,7 +42,7 @@ static struct strbuf why = STRBUF_INIT;
 
 static void set_config(const char *text)
 {
-	set_config_text(&cfg, text);
+	set_config_text(&run.cfg, text);
 }
 
 /* The configuration that points at the fake, with more lines after. */
@@ -60,19 +54,16 @@ static void set_config_fake(const char *more)
 	free(text);
 }
 
-/* Collect service afresh into ev and why: the collector's return. */
+/* Collect service afresh into run.ev and run.why: the collector's return. */
 static int collect(const char *service)
 {
-	evidence_release(&ev);
-	strbuf_reset(&why);
-	memset(&opts, 0, sizeof(opts));
-	opts.service = service;
-	ctx.cfg = &cfg;
-	ctx.o = &opts;
-	ctx.http = &http;
-	ctx.deadline_ms = http.deadline_ms;
-	ctx.now = 1795496820; /* 2026-11-24T05:07:00Z */
-	return collect_docker(&ctx, &ev, &why);
+	return collect_test_run(&run, collect_docker, service, NULL);
+}
+
+/* Does run.cfg configure the collector for run.o? */
+static int configured(void)
+{
+	return collect_docker_configured(&run.cfg, &run.o);
 }
 
 /* A request of the test's own to the fake, over its socket: the status; *out its body. */
@@ -113,12 +104,12 @@ static void control(const char *path, const char *json)
 		printf("# %s answered %ld\n", path, status);
 }
 
-/* The log named name in ev, or NULL. */
+/* The log named name in run.ev, or NULL. */
 static const struct evidence_item *find_log(const char *name)
 {
-	for (size_t i = 0; i < ev.logs_nr; i++)
-		if (!strcmp(ev.logs[i].name, name))
-			return &ev.logs[i];
+	for (size_t i = 0; i < run.ev.logs_nr; i++)
+		if (!strcmp(run.ev.logs[i].name, name))
+			return &run.ev.logs[i];
 	return NULL;
 }
 
@@ -155,31 +146,31 @@ static const char *log_lines(const char *name)
 static const char *inspected_name(int index)
 {
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetArrayItem(ev.docker, index), "Name"));
+		cJSON_GetArrayItem(run.ev.docker, index), "Name"));
 }
 
 /* ---- tests ---- */
 
 static void test_configured(void)
 {
-	opts.service = "web";
+	run.o.service = "web";
 	set_config("");
-	is_int(collect_docker_configured(&cfg, &opts), 0, "nothing set: not configured");
+	is_int(configured(), 0, "nothing set: not configured");
 	set_config("[docker]\n\thost = unix:///run/docker.sock\n");
-	is_int(collect_docker_configured(&cfg, &opts), 1, "docker.host: configured");
+	is_int(configured(), 1, "docker.host: configured");
 	set_config("[scout]\n\tdocker = true\n");
-	is_int(collect_docker_configured(&cfg, &opts), 1, "scout.docker = true: configured");
+	is_int(configured(), 1, "scout.docker = true: configured");
 	set_config("[scout]\n\tdocker = false\n");
-	is_int(collect_docker_configured(&cfg, &opts), 0, "scout.docker = false: not configured");
+	is_int(configured(), 0, "scout.docker = false: not configured");
 	set_config("[service \"web\"]\n\tcontainer = web-1\n");
-	is_int(collect_docker_configured(&cfg, &opts), 1, "the service's container: configured");
+	is_int(configured(), 1, "the service's container: configured");
 	set_config("[service \"web\"]\n\truntime = docker\n");
-	is_int(collect_docker_configured(&cfg, &opts), 1, "runtime = docker: configured");
+	is_int(configured(), 1, "runtime = docker: configured");
 	set_config("[service \"api\"]\n\truntime = docker\n");
-	is_int(collect_docker_configured(&cfg, &opts), 0, "another service's runtime: not configured");
+	is_int(configured(), 0, "another service's runtime: not configured");
 	set_config("[docker]\n\thost = unix:///run/docker.sock\n"
 		   "[service \"web\"]\n\truntime = kubernetes\n");
-	is_int(collect_docker_configured(&cfg, &opts), 0,
+	is_int(configured(), 0,
 	       "runtime = kubernetes: not configured, whatever docker.host says");
 }
 
@@ -191,18 +182,18 @@ static void test_by_name(void)
 	char *tail, *all;
 
 	set_config_fake(NULL);
-	ctx.log_lines = 200;
+	run.log_lines = 200;
 	is_int(collect("web"), 0, "the container named as the service: 0");
-	is_str(why.buf, "", "nothing in why");
-	is_int(cJSON_GetArraySize(ev.docker), 1, "one inspect object");
+	is_str(run.why.buf, "", "nothing in why");
+	is_int(cJSON_GetArraySize(run.ev.docker), 1, "one inspect object");
 	is_str(inspected_name(0), "/web", "the container web's");
 
-	is_int(ev.logs_nr, 1, "one log");
-	is_str(ev.logs_nr ? ev.logs[0].source : NULL, "docker", "its source: docker");
+	is_int(run.ev.logs_nr, 1, "one log");
+	is_str(run.ev.logs_nr ? run.ev.logs[0].source : NULL, "docker", "its source: docker");
 	is_str(log_lines("web"),
 	       "listening on :8080\nwarning: cache cold\nGET / 200\npanic: nil map\n",
 	       "stdout and stderr demultiplexed, interleaved as written, each with its time");
-	ok(!ev.prometheus_nr && !ev.traces && !ev.pods, "nothing else filled");
+	ok(!run.ev.prometheus_nr && !run.ev.traces && !run.ev.pods, "nothing else filled");
 
 	is_int(fake_count(&docker, mark, "GET", "^/v1\\.47/containers/json$"), 1, "one list");
 	r = fake_first(&docker, mark, "GET", "^/v1\\.47/containers/json$");
@@ -221,13 +212,13 @@ static void test_by_name(void)
 	cJSON_Delete(r);
 	docker_call("GET", "/v1.47/containers/" ID("1") "/json", NULL, &direct);
 	same = cJSON_Parse(direct.buf);
-	ok(same && cJSON_Compare(cJSON_GetArrayItem(ev.docker, 0), same, 1),
+	ok(same && cJSON_Compare(cJSON_GetArrayItem(run.ev.docker, 0), same, 1),
 	   "the inspect object kept exactly as the Engine writes it");
 	cJSON_Delete(same);
 	strbuf_release(&direct);
 
 	mark = fake_log_mark(&docker);
-	ctx.log_lines = 2;
+	run.log_lines = 2;
 	is_int(collect("web"), 0, "with log-lines 2: 0");
 	is_str(log_lines("web"), "GET / 200\npanic: nil map\n", "the last two lines only");
 	r = fake_first(&docker, mark, "GET", "/logs$");
@@ -235,17 +226,17 @@ static void test_by_name(void)
 	is_str(tail, "2", "asked with tail=2");
 	free(tail);
 	cJSON_Delete(r);
-	ctx.log_lines = 200;
+	run.log_lines = 200;
 }
 
 static void test_by_compose_label(void)
 {
 	set_config_fake(NULL);
 	is_int(collect("checkout"), 0, "the compose service's containers: 0");
-	is_int(cJSON_GetArraySize(ev.docker), 2, "both of them");
+	is_int(cJSON_GetArraySize(run.ev.docker), 2, "both of them");
 	is_str(inspected_name(0), "/shop-checkout-1", "the first");
 	is_str(inspected_name(1), "/shop-checkout-2", "and the one that was killed");
-	ok(scout_json_bool(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ev.docker, 1),
+	ok(scout_json_bool(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(run.ev.docker, 1),
 							     "State"), "OOMKilled"),
 	   "its State as the Engine gave it (OOMKilled)");
 	is_str(log_lines("shop-checkout-1"), "one\n", "the first's log, under its name");
@@ -258,7 +249,7 @@ static void test_by_config(void)
 
 	set_config_fake("[service \"db\"]\n\tcontainer = pg-main\n");
 	is_int(collect("db"), 0, "service.db.container names the container: 0");
-	is_int(cJSON_GetArraySize(ev.docker), 1, "that container only...");
+	is_int(cJSON_GetArraySize(run.ev.docker), 1, "that container only...");
 	is_str(inspected_name(0), "/pg-main", "... pg-main");
 	ok(!find_log("db"), "not the container that has the service's name");
 	is_str(log_lines("pg-main"), "ready\n", "pg-main's log");
@@ -271,9 +262,9 @@ static void test_by_config(void)
 
 	set_config_fake(NULL);
 	is_int(collect("nothing-here"), 0, "no container of the service: 0");
-	ok(cJSON_IsArray(ev.docker) && !cJSON_GetArraySize(ev.docker),
+	ok(cJSON_IsArray(run.ev.docker) && !cJSON_GetArraySize(run.ev.docker),
 	   "an empty array: Docker was read and holds none");
-	is_int(ev.logs_nr, 0, "no log");
+	is_int(run.ev.logs_nr, 0, "no log");
 }
 
 static void test_tty_and_truncated(void)
@@ -297,20 +288,19 @@ static void test_tty_and_truncated(void)
 static void test_failures(void)
 {
 	char *missing = tmp_path("nope.sock"), *text, *want;
-	double started;
 
 	text = xstrfmt("[docker]\n\thost = unix://%s\n", missing);
 	set_config(text);
 	is_int(collect("web"), -1, "no socket: -1");
 	want = xstrfmt("docker: unix://%s: No such file or directory", missing);
-	is_str(why.buf, want, "one line, as lib/docker.c says it");
-	ok(!ev.docker, "no evidence");
+	is_str(run.why.buf, want, "one line, as lib/docker.c says it");
+	ok(!run.ev.docker, "no evidence");
 	free(want);
 	free(text);
 
 	set_config("[docker]\n\thost = ftp://x\n");
 	is_int(collect("web"), -1, "a bad docker.host: -1");
-	is_str(why.buf, "docker: docker.host 'ftp://x' is not unix:///path or tcp://host:port",
+	is_str(run.why.buf, "docker: docker.host 'ftp://x' is not unix:///path or tcp://host:port",
 	       "saying what it should be");
 
 	set_config_fake(NULL);
@@ -318,14 +308,14 @@ static void test_failures(void)
 		" \"body\": {\"message\": \"daemon is shutting down\"}}");
 	is_int(collect("web"), -1, "the list answers 500: -1");
 	want = xstrfmt("docker: unix://%s: HTTP 500: daemon is shutting down", sock);
-	is_str(why.buf, want, "with the Engine's message");
+	is_str(run.why.buf, want, "with the Engine's message");
 	free(want);
 
 	control("/_fake/fail", "{\"path\": \"/containers/json$\", \"status\": 200,"
 		" \"body\": {\"message\": \"?\"}}");
 	is_int(collect("web"), -1, "a list that is no array: -1");
 	want = xstrfmt("docker: unix://%s: the container list is not a JSON array", sock);
-	is_str(why.buf, want, "saying so");
+	is_str(run.why.buf, want, "saying so");
 	free(want);
 
 	control("/_fake/fail", "{\"path\": \"/containers/(2){64}/logs$\", \"status\": 500,"
@@ -333,48 +323,37 @@ static void test_failures(void)
 	is_int(collect("checkout"), -1, "one container's logs answer 500: -1");
 	want = xstrfmt("docker: unix://%s: reading the logs of shop-checkout-1: HTTP 500: "
 		       "log driver gone", sock);
-	is_str(why.buf, want, "naming the container");
+	is_str(run.why.buf, want, "naming the container");
 	free(want);
-	is_int(cJSON_GetArraySize(ev.docker), 2, "both inspections still kept");
+	is_int(cJSON_GetArraySize(run.ev.docker), 2, "both inspections still kept");
 	ok(!find_log("shop-checkout-1") && find_log("shop-checkout-2"),
 	   "and the other container's log");
 
 	control("/_fake/fail", "{\"path\": \"/containers/(2){64}/json$\", \"status\": 404,"
 		" \"body\": {\"message\": \"No such container: " ID("2") "\"}}");
 	is_int(collect("checkout"), 0, "a container removed since the list: 0");
-	is_int(cJSON_GetArraySize(ev.docker), 1, "left out");
+	is_int(cJSON_GetArraySize(run.ev.docker), 1, "left out");
 	is_str(inspected_name(0), "/shop-checkout-2", "the other kept");
 
 	control("/_fake/fail", "{\"path\": \"/containers/(3){64}/json$\", \"status\": 500,"
 		" \"body\": {\"message\": \"boom\"}}");
 	is_int(collect("checkout"), -1, "an inspection answers 500: -1");
 	want = xstrfmt("docker: unix://%s: inspecting shop-checkout-2: HTTP 500: boom", sock);
-	is_str(why.buf, want, "naming the container");
+	is_str(run.why.buf, want, "naming the container");
 	free(want);
-	is_int(cJSON_GetArraySize(ev.docker), 1, "the other container kept");
+	is_int(cJSON_GetArraySize(run.ev.docker), 1, "the other container kept");
 
 	/* The Engine hangs: left at the deadline. */
 	control("/_fake/delay", "{\"path\": \"/containers/json$\", \"seconds\": 5}");
-	http.deadline_ms = monotonic_ms() + 1000;
-	started = (double)monotonic_ms();
-	is_int(collect("web"), -1, "the Engine hangs past the deadline: -1");
-	ok(monotonic_ms() - started < 2000, "back within two seconds (%.0f ms)",
-	   monotonic_ms() - started);
 	want = xstrfmt("docker: unix://%s: timed out", sock);
-	is_str(why.buf, want, "saying it timed out");
+	expect_cut_at_deadline(&run, collect_docker, "web", "the Engine hangs", want);
 	free(want);
 
 	control("/_fake/delay", "{\"path\": \"/logs$\", \"seconds\": 5}");
-	http.deadline_ms = monotonic_ms() + 1000;
-	started = (double)monotonic_ms();
-	is_int(collect("web"), -1, "the logs hang past the deadline: -1");
-	ok(monotonic_ms() - started < 2000, "back within two seconds (%.0f ms)",
-	   monotonic_ms() - started);
 	want = xstrfmt("docker: unix://%s: reading the logs of web: timed out", sock);
-	is_str(why.buf, want, "saying which call timed out");
+	expect_cut_at_deadline(&run, collect_docker, "web", "the logs hang", want);
 	free(want);
-	is_int(cJSON_GetArraySize(ev.docker), 1, "the inspection read in time is kept");
-	http.deadline_ms = 0;
+	is_int(cJSON_GetArraySize(run.ev.docker), 1, "the inspection read in time is kept");
 	free(missing);
 }
 
@@ -386,8 +365,8 @@ int main(void)
 		return 0;
 	if (test_begin("collect-docker") < 0)
 		return 1;
-	http_client_init(&http, NULL);
-	http.retries = 0;
+	collect_test_init(&run);
+	run.now = 1795496820; /* 2026-11-24T05:07:00Z */
 	sock = tmp_path("docker/docker.sock");
 	data = write_file("data.json", HOST_DATA);
 
@@ -402,10 +381,7 @@ int main(void)
 		test_failures();
 	}
 	fake_stop(&docker);
-	evidence_release(&ev);
-	strbuf_release(&why);
-	config_clear(&cfg);
-	http_client_release(&http);
+	collect_test_release(&run);
 	free(sock);
 	free(data);
 	return test_end();

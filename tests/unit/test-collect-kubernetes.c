@@ -3,17 +3,16 @@
  * Kubernetes evidence of `sre diagnose`, printing TAP.
  *
  * collect_kubernetes() runs against tests/fakes/kubernetes.py over HTTPS
- * with a throwaway CA this test makes with openssl (as test-kubernetes.c
- * does), on a cluster of two namespaces where the service "checkout" has
- * pods, Deployments, ReplicaSets and events beside other services'. The
- * tests check what was kept, the logs and their names, the requests the
- * fake received (tailLines, previous, the token), the error lines, and
- * that the deadline cuts a hanging API server off.
+ * with a throwaway CA made with openssl (kube-test.h, as for
+ * test-kubernetes.c), on a cluster of two namespaces where the service
+ * "checkout" has pods, Deployments, ReplicaSets and events beside other
+ * services'. The tests check what was kept, the logs and their names, the
+ * requests the fake received (tailLines, previous, the token), the error
+ * lines, and that the deadline cuts a hanging API server off.
  */
-#include "../../lib/evidence.h"
 #include "../../lib/kubeconfig.h"
-#include "../../lib/run-command.h"
-#include "scout-test.h"
+#include "collect-test.h"
+#include "kube-test.h"
 
 #define TOKEN "k8s-token-3c9e1f7a2d"
 #define SERVICE "checkout"
@@ -25,92 +24,6 @@
 static struct fake k8s;
 static char *server;      /* https://127.0.0.1:<port> */
 static char *kubeconfig;  /* a kubeconfig for the fake, with TOKEN */
-static char *ca_crt, *ca_b64, *server_crt, *server_key;
-
-/* ---- certificates (as test-kubernetes.c makes them) ---- */
-
-static int have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	int found = 0;
-
-	while (path && *path && !found) {
-		const char *end = strchrnul(path, ':');
-		char *p = xstrfmt("%.*s/%s", (int)(end - path), path, name);
-
-		found = end > path && !access(p, X_OK);
-		free(p);
-		path = *end ? end + 1 : end;
-	}
-	return found;
-}
-
-/* Run openssl with its chatter kept off the TAP stream: 0 or -1. */
-static int openssl(struct strbuf *out, ...)
-{
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf ignored = STRBUF_INIT;
-	const char *arg;
-	va_list ap;
-	int rc;
-
-	strvec_push(&argv, "openssl");
-	va_start(ap, out);
-	while ((arg = va_arg(ap, const char *)))
-		strvec_push(&argv, arg);
-	va_end(ap);
-	capture_start();
-	rc = run_command_capture(argv.v, out ? out : &ignored, 1 << 20);
-	capture_end();
-	if (rc)
-		printf("# openssl %s failed (%d): %s\n", argv.v[1], rc, captured.buf);
-	strvec_clear(&argv);
-	strbuf_release(&ignored);
-	return rc ? -1 : 0;
-}
-
-/* A CA, and a certificate for 127.0.0.1 it signs: 0 or -1. */
-static int make_pki(void)
-{
-	char *ca_key = tmp_path("ca.key"), *csr = tmp_path("server.csr");
-	char *ext = write_file("server.ext", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-			       "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
-	struct strbuf b64 = STRBUF_INIT;
-	int rc;
-
-	ca_crt = tmp_path("ca.crt");
-	server_crt = tmp_path("server.crt");
-	server_key = tmp_path("server.key");
-	rc = openssl(NULL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-		     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca_key, "-out", ca_crt,
-		     "-days", "2", "-subj", "/CN=sre-test-ca", NULL) ||
-	     openssl(NULL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-		     "-nodes", "-keyout", server_key, "-out", csr, "-subj", "/CN=kube-apiserver",
-		     NULL) ||
-	     openssl(NULL, "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
-		     "-CAcreateserial", "-out", server_crt, "-days", "2", "-extfile", ext, NULL) ||
-	     openssl(&b64, "base64", "-A", "-in", ca_crt, NULL);
-	strbuf_trim(&b64);
-	ca_b64 = strbuf_detach(&b64, NULL);
-	free(ca_key);
-	free(csr);
-	free(ext);
-	return rc || !*ca_b64 ? -1 : 0;
-}
-
-/* A kubeconfig for the fake with this user entry; its path, for the caller to free. */
-static char *kubeconfig_for(const char *name, const char *user)
-{
-	char *text = xstrfmt("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n"
-			     "    certificate-authority-data: %s\n    server: %s\n  name: fake\n"
-			     "contexts:\n- context:\n    cluster: fake\n    user: sre\n  name: fake\n"
-			     "current-context: fake\nusers:\n- name: sre\n  user:\n%s",
-			     ca_b64, server, user);
-	char *file = write_file(name, text);
-
-	free(text);
-	return file;
-}
 
 /* ---- the cluster ---- */
 
@@ -209,19 +122,17 @@ static void collect(struct run *r, const char *file, const char *extra, const ch
 	char *text = xstrfmt("[http]\n\tretries = 0\n\tconnect-timeout = 2s\n\ttimeout = 10s\n"
 			     "[kubernetes]\n\tkubeconfig = %s\n%s", file, extra);
 	struct evidence init = EVIDENCE_INIT;
-	int64_t start;
 
 	r->ev = init;
 	strbuf_init(&r->why, 0);
 	set_config_text(&cfg, text);
 	r->mark = k8s.pid ? fake_log_mark(&k8s) : 0;
+	/* A client for this run alone, as evidence_collect() makes: the kubeconfig sets it up. */
 	if (http_client_init(&http, &cfg) < 0)
 		printf("# http_client_init failed\n");
-	start = monotonic_ms();
-	http.deadline_ms = c.deadline_ms = start + deadline_ms;
+	http.deadline_ms = monotonic_ms() + deadline_ms;
 	c.now = time(NULL);
-	r->ret = collect_kubernetes(&c, &r->ev, &r->why);
-	r->elapsed_ms = monotonic_ms() - start;
+	r->ret = run_collector(collect_kubernetes, &c, &r->ev, &r->why, &r->elapsed_ms);
 	http_client_release(&http);
 	config_clear(&cfg);
 	free(text);
@@ -513,7 +424,7 @@ static void test_failures(void)
 	run_clear(&r);
 
 	/* A wrong token. */
-	file = kubeconfig_for("wrong.yaml", "    token: not-" TOKEN "\n");
+	file = kubeconfig_for("wrong.yaml", server, ca_b64, "    token: not-" TOKEN "\n");
 	collect(&r, file, "\tnamespace = shop\n", NULL, 20000);
 	is_int(r.ret, -1, "a token the server refuses: -1");
 	line = xstrfmt("kubernetes: %s: HTTP 401: Unauthorized", server);
@@ -605,14 +516,14 @@ int main(void)
 	if (test_begin("collect-kubernetes") < 0)
 		return 1;
 	unsetenv("KUBECONFIG");
-	if (make_pki() < 0 ||
+	if (make_server_pki() < 0 ||
 	    fake_start(&k8s, "kubernetes", "k8s", "--cert", server_crt, "--key", server_key,
 		       "--token", TOKEN, NULL) < 0) {
 		ok(0, "the fake API server starts, with its certificate");
 		goto out;
 	}
 	server = xstrfmt("https://%s", k8s.url + strlen("http://"));
-	kubeconfig = kubeconfig_for("fake.yaml", "    token: " TOKEN "\n");
+	kubeconfig = kubeconfig_for("fake.yaml", server, ca_b64, "    token: " TOKEN "\n");
 	set_fake_data(&k8s, cluster);
 
 	test_configured();
@@ -625,9 +536,6 @@ out:
 	fake_stop(&k8s);
 	free(kubeconfig);
 	free(server);
-	free(ca_crt);
-	free(ca_b64);
-	free(server_crt);
-	free(server_key);
+	free_server_pki();
 	return test_end();
 }

@@ -10,17 +10,10 @@
  * that each answer is kept as Prometheus wrote it, each failure's line,
  * and that a hanging Prometheus is left at the deadline.
  */
-#include "../../lib/evidence.h"
-#include "../../lib/timeutil.h"
-#include "scout-test.h"
+#include "collect-test.h"
 
 static struct fake prom;
-static struct config cfg = CONFIG_INIT;
-static struct http_client http;
-static struct collect_options opts;
-static struct collect_context ctx;
-static struct evidence ev = EVIDENCE_INIT;
-static struct strbuf why = STRBUF_INIT;
+static struct collect_test run;
 static time_t now;
 
 #define NOW "2026-11-24T05:07:00Z"
@@ -45,7 +38,7 @@ static time_t now;
 
 static void set_config_url(const char *url, const char *text)
 {
-	set_source_config(&cfg, "prometheus", url, text);
+	set_source_config(&run.cfg, "prometheus", url, text);
 }
 
 static void set_config(const char *text)
@@ -53,29 +46,24 @@ static void set_config(const char *text)
 	set_config_url(prom.url, text);
 }
 
-/* Collect service (with the incident's check, or NULL) into ev and why: the return. */
+/* Collect service (with the incident's check, or NULL) into run.ev and run.why: the return. */
 static int collect(const char *service, const char *check)
 {
-	evidence_release(&ev);
-	strbuf_reset(&why);
-	memset(&opts, 0, sizeof(opts));
-	opts.service = service;
-	opts.check = check;
-	ctx.cfg = &cfg;
-	ctx.o = &opts;
-	ctx.http = &http;
-	ctx.deadline_ms = http.deadline_ms;
-	ctx.log_lines = 200;
-	ctx.now = now;
-	return collect_prometheus(&ctx, &ev, &why);
+	return collect_test_run(&run, collect_prometheus, service, check);
+}
+
+/* Does run.cfg configure the collector for run.o? */
+static int configured(void)
+{
+	return collect_prometheus_configured(&run.cfg, &run.o);
 }
 
 /* The answer kept for check, or NULL. */
 static const struct evidence_item *find_check(const char *check)
 {
-	for (size_t i = 0; i < ev.prometheus_nr; i++)
-		if (!strcmp(ev.prometheus[i].name, check))
-			return &ev.prometheus[i];
+	for (size_t i = 0; i < run.ev.prometheus_nr; i++)
+		if (!strcmp(run.ev.prometheus[i].name, check))
+			return &run.ev.prometheus[i];
 	return NULL;
 }
 
@@ -107,27 +95,27 @@ static const char *param(const cJSON *request, const char *name)
 
 static void test_configured(void)
 {
-	opts.service = "web";
-	opts.check = NULL;
-	set_config_text(&cfg, CHECKS);
-	is_int(collect_prometheus_configured(&cfg, &opts), 0, "no prometheus.url: not configured");
+	run.o.service = "web";
+	run.o.check = NULL;
+	set_config_text(&run.cfg, CHECKS);
+	is_int(configured(), 0, "no prometheus.url: not configured");
 	set_config("[check \"home\"]\n\turl = http://127.0.0.1:1/\n\tservice = web\n");
-	is_int(collect_prometheus_configured(&cfg, &opts), 0,
+	is_int(configured(), 0,
 	       "only an HTTP check of the service: not configured");
 	set_config(CHECKS);
-	is_int(collect_prometheus_configured(&cfg, &opts), 1, "a PromQL check of web: configured");
-	opts.service = "shop";
-	is_int(collect_prometheus_configured(&cfg, &opts), 0, "no check of shop: not configured");
-	opts.check = "api";
-	is_int(collect_prometheus_configured(&cfg, &opts), 1,
+	is_int(configured(), 1, "a PromQL check of web: configured");
+	run.o.service = "shop";
+	is_int(configured(), 0, "no check of shop: not configured");
+	run.o.check = "api";
+	is_int(configured(), 1,
 	       "the incident's check is a PromQL check: configured");
-	opts.check = "pod/default/shop-1";
-	is_int(collect_prometheus_configured(&cfg, &opts), 0,
+	run.o.check = "pod/default/shop-1";
+	is_int(configured(), 0,
 	       "the incident's check is no PromQL check: not configured");
-	opts.check = NULL;
+	run.o.check = NULL;
 	set_config("[check \"web latency\"]\n\tprometheus = up\n\tservice = web\n");
-	opts.service = "web";
-	is_int(collect_prometheus_configured(&cfg, &opts), 0,
+	run.o.service = "web";
+	is_int(configured(), 0,
 	       "a check whose name is no file name: not configured");
 }
 
@@ -140,10 +128,10 @@ static void test_range(void)
 
 	set_config(CHECKS);
 	is_int(collect("web", NULL), 0, "web's checks: 0");
-	is_str(why.buf, "", "nothing in why");
+	is_str(run.why.buf, "", "nothing in why");
 	is_int(fake_count(&prom, mark, NULL, "^/api/v1/"), 2,
 	       "two range queries: not api's, not the HTTP check, not the badly named one");
-	is_int(ev.prometheus_nr, 2, "two answers kept");
+	is_int(run.ev.prometheus_nr, 2, "two answers kept");
 
 	r = request_for(mark, Q_LATENCY);
 	ok(r != NULL, "web-latency's PromQL sent intact (service = web)");
@@ -170,7 +158,7 @@ static void test_range(void)
 	fake_call(&prom, "GET", path, NULL, &direct);
 	ok(it && direct && cJSON_Compare(it->json, direct, 1),
 	   "web's answer kept whole, as Prometheus wrote it");
-	ok(!ev.docker && !ev.traces && !ev.logs_nr, "nothing else filled");
+	ok(!run.ev.docker && !run.ev.traces && !run.ev.logs_nr, "nothing else filled");
 	free(path);
 	cJSON_Delete(direct);
 	cJSON_Delete(r);
@@ -178,7 +166,7 @@ static void test_range(void)
 	mark = fake_log_mark(&prom);
 	set_config(CHECKS "[diagnose]\n\tlookback = 10m\n");
 	is_int(collect("web", "api"), 0, "with the incident's check, another service's: 0");
-	is_int(ev.prometheus_nr, 3, "three answers: web's two and the incident's");
+	is_int(run.ev.prometheus_nr, 3, "three answers: web's two and the incident's");
 	ok(find_check("api") && !strcmp(find_check("api")->query, Q_API), "api's among them");
 	r = request_for(mark, Q_API);
 	is_str(param(r, "start"), "1795496220", "start: diagnose.lookback (10m) before now");
@@ -196,67 +184,61 @@ static void test_range(void)
 
 	set_config(CHECKS "[diagnose]\n\tlookback = a while\n");
 	is_int(collect("web", NULL), -1, "a bad diagnose.lookback: -1");
-	is_str(why.buf, "prometheus: diagnose.lookback is 'a while', not a duration (1h)", "said");
+	is_str(run.why.buf, "prometheus: diagnose.lookback is 'a while', not a duration (1h)",
+	       "said");
 }
 
 static void test_errors(void)
 {
 	char *url = xstrfmt("http://127.0.0.1:%d", closed_port()), *want;
-	int64_t started;
 
 	set_config_url(url, CHECKS);
 	is_int(collect("web", NULL), -1, "Prometheus unreachable: -1");
 	want = xstrfmt("prometheus: %s: ", url);
-	ok(starts_with(why.buf, want) && why.len > strlen(want),
+	ok(starts_with(run.why.buf, want) && run.why.len > strlen(want),
 	   "the line names prometheus, its URL, why");
-	ok(!strchr(why.buf, '\n'), "one line");
-	diag_text("why", why.buf);
-	is_int(ev.prometheus_nr, 0, "no answer");
+	ok(!strchr(run.why.buf, '\n'), "one line");
+	diag_text("why", run.why.buf);
+	is_int(run.ev.prometheus_nr, 0, "no answer");
 	free(want);
 
 	set_config(CHECKS "[check \"broken\"]\n\tprometheus = up syntax error\n\tservice = web\n");
 	is_int(collect("web", NULL), -1, "a query Prometheus refuses: -1");
 	want = xstrfmt("prometheus: %s: check \"broken\": bad_data: invalid parameter \"query\": "
 		       "1:11: parse error: unexpected identifier \"error\"", prom.url);
-	is_str(why.buf, want, "Prometheus's error, naming the check");
+	is_str(run.why.buf, want, "Prometheus's error, naming the check");
 	free(want);
-	is_int(ev.prometheus_nr, 2, "the other checks' answers still kept");
+	is_int(run.ev.prometheus_nr, 2, "the other checks' answers still kept");
 
 	set_config(CHECKS);
 	fake_fail(&prom, "{\"path\": \"query_range\", \"status\": 500, \"body\": \"oops\","
 		  " \"times\": 2}");
 	is_int(collect("web", NULL), -1, "500 (no retries): -1");
 	want = xstrfmt("prometheus: %s: HTTP 500", prom.url);
-	is_str(why.buf, want, "HTTP 500");
+	is_str(run.why.buf, want, "HTTP 500");
 	free(want);
-	is_int(ev.prometheus_nr, 0, "no answer");
+	is_int(run.ev.prometheus_nr, 0, "no answer");
 
 	fake_fail(&prom, "{\"path\": \"query_range\", \"status\": 200, \"body\": \"<html>\"}");
 	is_int(collect("web", NULL), -1, "a page that is not JSON: -1");
 	want = xstrfmt("prometheus: %s: the answer is not the JSON of Prometheus's API", prom.url);
-	is_str(why.buf, want, "said");
+	is_str(run.why.buf, want, "said");
 	free(want);
-	is_int(ev.prometheus_nr, 1, "the other check's answer kept");
+	is_int(run.ev.prometheus_nr, 1, "the other check's answer kept");
 
 	fake_fail(&prom, "{\"path\": \"query_range\", \"status\": 200, \"body\": {\"status\":"
 		  " \"success\", \"data\": {\"resultType\": \"vector\", \"result\": []}}}");
 	is_int(collect("api", NULL), -1, "an answer that is no matrix: -1");
 	want = xstrfmt("prometheus: %s: check \"api\": the answer is not a range query's matrix",
 		       prom.url);
-	is_str(why.buf, want, "said");
+	is_str(run.why.buf, want, "said");
 	free(want);
 
 	fake_call(&prom, "POST", "/_fake/delay", "{\"path\": \"query_range\", \"seconds\": 5,"
 		  " \"times\": 2}", NULL);
-	http.deadline_ms = monotonic_ms() + 1000;
-	started = monotonic_ms();
-	is_int(collect("web", NULL), -1, "Prometheus hangs past the deadline: -1");
-	ok(monotonic_ms() - started < 2000, "back within two seconds (%lld ms)",
-	   (long long)(monotonic_ms() - started));
 	want = xstrfmt("prometheus: %s: timed out", prom.url);
-	is_str(why.buf, want, "saying it timed out");
+	expect_cut_at_deadline(&run, collect_prometheus, "web", "Prometheus hangs", want);
 	free(want);
-	http.deadline_ms = 0;
 	free(url);
 }
 
@@ -277,13 +259,13 @@ static void test_auth(void)
 	is_str(fake_header(r, "authorization"), "Basic c3JlOnBhNTUtd29yZA==",
 	       "Authorization: Basic, with PROMETHEUS_PASSWORD");
 	cJSON_Delete(r);
-	is_int(ev.prometheus_nr, 1, "the answer kept");
+	is_int(run.ev.prometheus_nr, 1, "the answer kept");
 
 	setenv("PROMETHEUS_PASSWORD", "wrong-pw", 1);
 	is_int(collect("api", NULL), -1, "a wrong password: -1");
-	like(why.buf, "HTTP 401: check prometheus.user and its password, or the token",
+	like(run.why.buf, "HTTP 401: check prometheus.user and its password, or the token",
 	     "said as lib/prometheus.c says it");
-	unlike(why.buf, "wrong-pw", "never the password");
+	unlike(run.why.buf, "wrong-pw", "never the password");
 
 	unsetenv("PROMETHEUS_PASSWORD");
 	set_config_url(secured.url, "\tuser = sre\n\tpassword-command = printf pa55-word\n" CHECKS);
@@ -291,7 +273,7 @@ static void test_auth(void)
 
 	set_config_url(secured.url, "\tuser = sre\n" CHECKS);
 	is_int(collect("api", NULL), -1, "a user and no password: -1");
-	like(why.buf, "PROMETHEUS_PASSWORD", "the line says where the password comes from");
+	like(run.why.buf, "PROMETHEUS_PASSWORD", "the line says where the password comes from");
 
 	set_config_url(secured.url, CHECKS);
 	setenv("PROMETHEUS_TOKEN", "t0ken-xyz", 1);
@@ -299,7 +281,7 @@ static void test_auth(void)
 	r = fake_last(&secured, 0, "GET", "^/api/v1/query_range$");
 	is_str(fake_header(r, "authorization"), "Bearer t0ken-xyz", "Authorization: Bearer");
 	cJSON_Delete(r);
-	unlike(why.buf, "t0ken", "never the token");
+	unlike(run.why.buf, "t0ken", "never the token");
 	unsetenv("PROMETHEUS_TOKEN");
 	fake_stop(&secured);
 }
@@ -315,8 +297,9 @@ int main(void)
 	unsetenv("PROMETHEUS_PASSWORD");
 	unsetenv("PROMETHEUS_TOKEN");
 	parse_iso8601(NOW, &now);
-	http_client_init(&http, NULL);
-	http.retries = 0;
+	collect_test_init(&run);
+	run.log_lines = 200;
+	run.now = now;
 	path = write_file("scenario.json", SCENARIO);
 	test_configured();
 	if (fake_start(&prom, "prometheus", "prom", "--data", path, NULL) < 0) {
@@ -328,10 +311,7 @@ int main(void)
 	}
 	fake_stop(&prom);
 	param(NULL, "");
-	evidence_release(&ev);
-	strbuf_release(&why);
-	config_clear(&cfg);
-	http_client_release(&http);
+	collect_test_release(&run);
 	free(path);
 	return test_end();
 }

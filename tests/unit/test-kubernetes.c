@@ -6,40 +6,24 @@
  * certificate data, paths, several contexts) and the ones sre refuses
  * (malformed YAML, an exec plugin, insecure-skip-tls-verify). Then
  * kubernetes_collect() runs against tests/fakes/kubernetes.py, a fake API
- * server speaking HTTPS with a throwaway CA this test makes with openssl,
+ * server speaking HTTPS with a throwaway CA made with openssl (kube-test.h),
  * so TLS is really verified against the kubeconfig's CA. Besides the
  * findings, the tests read the fake's request log: the paths, the field
  * selector, the bearer token or client certificate sre presented.
  */
 #include "../../lib/config.h"
 #include "../../lib/kubeconfig.h"
-#include "../../lib/run-command.h"
 #include "../../lib/timeutil.h"
-#include "scout-test.h"
+#include "kube-test.h"
 
 #define TOKEN "k8s-token-7f3e9a1c5b"
 #define WRONG_TOKEN "k8s-wrong-4d2b8e6f0a"
 
-static char *ca_crt, *ca2_crt, *server_crt, *server_key, *client_crt, *client_key;
-static char *ca_b64, *ca2_b64, *client_crt_b64, *client_key_b64;
+/* Beside kube-test.h's CA and server: another CA, and a client certificate the first signs. */
+static char *ca2_crt, *client_crt, *client_key;
+static char *ca2_b64, *client_crt_b64, *client_key_b64;
 
 /* ---- files and certificates ---- */
-
-static int have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	int found = 0;
-
-	while (path && *path && !found) {
-		const char *end = strchrnul(path, ':');
-		char *p = xstrfmt("%.*s/%s", (int)(end - path), path, name);
-
-		found = end > path && !access(p, X_OK);
-		free(p);
-		path = *end ? end + 1 : end;
-	}
-	return found;
-}
 
 static char *slurp(const char *path)
 {
@@ -50,103 +34,29 @@ static char *slurp(const char *path)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* Run openssl with its chatter kept off the TAP stream: 0 or -1. */
-static int openssl(struct strbuf *out, ...)
-{
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf ignored = STRBUF_INIT;
-	const char *arg;
-	va_list ap;
-	int rc;
-
-	strvec_push(&argv, "openssl");
-	va_start(ap, out);
-	while ((arg = va_arg(ap, const char *)))
-		strvec_push(&argv, arg);
-	va_end(ap);
-	capture_start();
-	rc = run_command_capture(argv.v, out ? out : &ignored, 1 << 20);
-	capture_end();
-	if (rc)
-		printf("# openssl %s failed (%d): %s\n", argv.v[1], rc, captured.buf);
-	strvec_clear(&argv);
-	strbuf_release(&ignored);
-	return rc ? -1 : 0;
-}
-
-static char *base64_of(const char *path)
-{
-	struct strbuf out = STRBUF_INIT;
-
-	openssl(&out, "base64", "-A", "-in", path, NULL);
-	strbuf_trim(&out);
-	return strbuf_detach(&out, NULL);
-}
-
-/* A key pair and a certificate signed by ca (or self-signed when ca is NULL). */
-static int make_cert(const char *name, const char *cn, const char *ca, const char *ext)
-{
-	char *key = xstrfmt("%s/%s.key", tmpdir, name), *crt = xstrfmt("%s/%s.crt", tmpdir, name);
-	char *csr = xstrfmt("%s/%s.csr", tmpdir, name), *subj = xstrfmt("/CN=%s", cn);
-	char *extname = xstrfmt("%s.ext", name), *extfile = write_file(extname, ext);
-	char *cakey = ca ? xstrfmt("%s/%s.key", tmpdir, ca) : NULL;
-	char *cacrt = ca ? xstrfmt("%s/%s.crt", tmpdir, ca) : NULL;
-	int rc;
-
-	if (!ca)
-		rc = openssl(NULL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-			     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-			     "-days", "2", "-subj", subj, NULL);
-	else
-		rc = openssl(NULL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-			     "-nodes", "-keyout", key, "-out", csr, "-subj", subj, NULL) ||
-		     openssl(NULL, "x509", "-req", "-in", csr, "-CA", cacrt, "-CAkey", cakey,
-			     "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", extfile, NULL);
-	free(key);
-	free(crt);
-	free(csr);
-	free(subj);
-	free(extname);
-	free(extfile);
-	free(cakey);
-	free(cacrt);
-	return rc ? -1 : 0;
-}
-
 static int make_pki(void)
 {
-	if (make_cert("ca", "sre-test-ca", NULL, "") < 0 ||
+	if (make_server_pki() < 0 ||
 	    make_cert("ca2", "another-ca", NULL, "") < 0 ||
-	    make_cert("server", "kube-apiserver", "ca",
-		      "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-		      "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
-		      "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n") < 0 ||
 	    make_cert("client", "sre-test-user", "ca",
 		      "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
 		      "extendedKeyUsage=clientAuth\n") < 0)
 		return -1;
-	ca_crt = tmp_path("ca.crt");
 	ca2_crt = tmp_path("ca2.crt");
-	server_crt = tmp_path("server.crt");
-	server_key = tmp_path("server.key");
 	client_crt = tmp_path("client.crt");
 	client_key = tmp_path("client.key");
-	ca_b64 = base64_of(ca_crt);
 	ca2_b64 = base64_of(ca2_crt);
 	client_crt_b64 = base64_of(client_crt);
 	client_key_b64 = base64_of(client_key);
-	return *ca_b64 && *ca2_b64 && *client_crt_b64 && *client_key_b64 ? 0 : -1;
+	return *ca2_b64 && *client_crt_b64 && *client_key_b64 ? 0 : -1;
 }
 
 static void free_pki(void)
 {
-	free(ca_crt);
+	free_server_pki();
 	free(ca2_crt);
-	free(server_crt);
-	free(server_key);
 	free(client_crt);
 	free(client_key);
-	free(ca_b64);
 	free(ca2_b64);
 	free(client_crt_b64);
 	free(client_key_b64);
@@ -553,20 +463,6 @@ static void test_kubeconfig(void)
 
 static struct fake k8s;
 static char *server; /* https://127.0.0.1:<port> */
-
-/* A kubeconfig for the fake with this CA (base64) and user entry. */
-static char *kubeconfig_for(const char *name, const char *ca, const char *user)
-{
-	char *text = xstrfmt("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n"
-			     "    certificate-authority-data: %s\n    server: %s\n  name: fake\n"
-			     "contexts:\n- context:\n    cluster: fake\n    user: scout\n  name: fake\n"
-			     "current-context: fake\nusers:\n- name: scout\n  user:\n%s",
-			     ca, server, user);
-	char *file = write_file(name, text);
-
-	free(text);
-	return file;
-}
 
 struct run {
 	struct findings fs;
@@ -995,7 +891,7 @@ static void test_failures(const char *kubeconfig)
 		 " {\"reason\": \"CreateContainerConfigError\"}}}]}]}}");
 
 	/* A wrong token. */
-	file = kubeconfig_for("wrong-token.yaml", ca_b64, "    token: " WRONG_TOKEN "\n");
+	file = kubeconfig_for("wrong-token.yaml", server, ca_b64, "    token: " WRONG_TOKEN "\n");
 	collect(&r, file, "\tnamespace = shop\n");
 	is_int(r.ret, -1, "a token the server refuses: -1");
 	like(r.err.buf, "kubernetes: ", "the line names kubernetes");
@@ -1007,7 +903,7 @@ static void test_failures(const char *kubeconfig)
 	free(file);
 
 	/* No credentials at all. */
-	file = kubeconfig_for("anonymous.yaml", ca_b64, "    {}\n");
+	file = kubeconfig_for("anonymous.yaml", server, ca_b64, "    {}\n");
 	collect(&r, file, "\tnamespace = shop\n");
 	is_int(r.ret, -1, "no credentials: -1");
 	like(r.err.buf, "401", "the server said 401");
@@ -1017,7 +913,7 @@ static void test_failures(const char *kubeconfig)
 	/* A client certificate instead of a token. */
 	user = xstrfmt("    client-certificate-data: %s\n    client-key-data: %s\n",
 		       client_crt_b64, client_key_b64);
-	file = kubeconfig_for("client-cert.yaml", ca_b64, user);
+	file = kubeconfig_for("client-cert.yaml", server, ca_b64, user);
 	collect(&r, file, "\tnamespace = shop\n");
 	is_int(r.ret, 0, "a client certificate is accepted");
 	ok(find(&r, "config-error", "pod/shop/migrate"), "and the pods are read");
@@ -1034,7 +930,7 @@ static void test_failures(const char *kubeconfig)
 	free(user);
 
 	/* A CA that did not sign the server's certificate. */
-	file = kubeconfig_for("wrong-ca.yaml", ca2_b64, "    token: " TOKEN "\n");
+	file = kubeconfig_for("wrong-ca.yaml", server, ca2_b64, "    token: " TOKEN "\n");
 	collect(&r, file, "\tnamespace = shop\n");
 	is_int(r.ret, -1, "a server the kubeconfig's CA did not sign: -1");
 	like(r.err.buf, "kubernetes: ", "the line names kubernetes");
@@ -1185,7 +1081,7 @@ int main(void)
 		return test_end();
 	}
 	server = xstrfmt("https://%s", k8s.url + strlen("http://"));
-	kubeconfig = kubeconfig_for("fake.yaml", ca_b64, "    token: " TOKEN "\n");
+	kubeconfig = kubeconfig_for("fake.yaml", server, ca_b64, "    token: " TOKEN "\n");
 	test_signals(kubeconfig);
 	test_healthy(kubeconfig);
 	test_failures(kubeconfig);

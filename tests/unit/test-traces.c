@@ -254,6 +254,53 @@ static void test_error_forms(void)
 		       forms[i].op, forms[i].errs ? "errs" : "does not err");
 	is_int(a.error_traces, 1, "the trace errs");
 	is_int(a.slow_nr, 0, "max_slow 0: no slow traces");
+
+	/* traces_span_failed(), what lib/jaeger.c asks of one span, agrees. */
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		char *text = xstrfmt("{\"spanID\":\"s\",\"tags\":[%s]}", forms[i].tags);
+		cJSON *one = cJSON_Parse(text);
+
+		is_int(traces_span_failed(one), forms[i].errs, "traces_span_failed: %s",
+		       forms[i].op);
+		cJSON_Delete(one);
+		free(text);
+	}
+}
+
+/* traces_span_parent(): the parent traces_analyse() links a span to, for lib/jaeger.c. */
+static void test_span_parent(void)
+{
+	static const struct {
+		const char *what, *span, *parent;
+	} cases[] = {
+		{ "CHILD_OF wins over an earlier FOLLOWS_FROM",
+		  "{\"traceID\":\"t\",\"references\":["
+		  "{\"refType\":\"FOLLOWS_FROM\",\"traceID\":\"t\",\"spanID\":\"f\"},"
+		  "{\"refType\":\"CHILD_OF\",\"traceID\":\"t\",\"spanID\":\"c\"}]}", "c" },
+		{ "else the first reference within the trace",
+		  "{\"traceID\":\"t\",\"references\":["
+		  "{\"refType\":\"FOLLOWS_FROM\",\"traceID\":\"t\",\"spanID\":\"f\"},"
+		  "{\"refType\":\"FOLLOWS_FROM\",\"spanID\":\"g\"}]}", "f" },
+		{ "a reference into another trace is a link, not a parent",
+		  "{\"traceID\":\"t\",\"references\":["
+		  "{\"refType\":\"CHILD_OF\",\"traceID\":\"other\",\"spanID\":\"x\"}],"
+		  "\"parentSpanID\":\"p\"}", "p" },
+		{ "an older export's parentSpanID",
+		  "{\"traceID\":\"t\",\"parentSpanID\":\"p\"}", "p" },
+		{ "a root has none", "{\"traceID\":\"t\",\"references\":[]}", NULL },
+		{ "an empty id is none",
+		  "{\"references\":[{\"spanID\":\"\"}],\"parentSpanID\":\"\"}", NULL },
+		{ "nor has what is not a span", "[\"p\"]", NULL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cJSON *one = cJSON_Parse(cases[i].span);
+
+		is_str(traces_span_parent(one), cases[i].parent, "traces_span_parent: %s",
+		       cases[i].what);
+		cJSON_Delete(one);
+	}
+	is_str(traces_span_parent(NULL), NULL, "traces_span_parent: NULL");
 }
 
 /*
@@ -723,6 +770,7 @@ int main(void)
 		return 1;
 	test_op_stats();
 	test_error_forms();
+	test_span_parent();
 	test_origins();
 	test_critical_path();
 	test_clipping();

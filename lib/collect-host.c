@@ -16,6 +16,7 @@
 
 #include "evidence.h"
 #include "http.h"
+#include "run-command.h"
 #include "scout.h"
 #include "util.h"
 
@@ -150,10 +151,7 @@ static cJSON *read_process(const struct collect_context *c, const char *pidfile)
 			state = status_field(sb.buf, "State");
 			rss = status_field(sb.buf, "VmRSS");
 		}
-		running = kill((pid_t)pid, 0) == 0 || errno == EPERM;
-		/* A zombie has exited; only its parent has not reaped it yet. */
-		if (state && (state[0] == 'Z' || state[0] == 'X'))
-			running = 0;
+		running = process_alive(pid);
 		cJSON_AddBoolToObject(p, "running", running);
 		if (state)
 			cJSON_AddStringToObject(p, "state", state);

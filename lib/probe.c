@@ -11,6 +11,7 @@
 #include <regex.h>
 #include <signal.h>
 
+#include "run-command.h"
 #include "scout.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -249,7 +250,7 @@ int process_collect(const struct config *cfg, struct http_client *http,
 			if (parse_ll(pidtext.buf, &pid) < 0 || pid <= 0) {
 				f->failing = 1;
 				finding_summary(f, "%s is not running: %s holds no process id", name, pidfile);
-			} else if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			} else if (!process_alive(pid)) {
 				f->failing = 1;
 				finding_summary(f, "%s is not running: process %lld (from %s) is gone",
 						name, pid, pidfile);

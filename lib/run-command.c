@@ -86,3 +86,22 @@ int exec_command(const char **argv)
 	execvp(argv[0], (char *const *)argv);
 	return -1;
 }
+
+int process_alive(long long pid)
+{
+	struct strbuf stat = STRBUF_INIT;
+	char *path;
+	const char *paren;
+	int zombie = 0;
+
+	if (pid <= 0 || pid > INT32_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+		return 0;
+	/* /proc/<pid>/stat: "<pid> (<comm>) <state> ...", and comm may hold anything. */
+	path = xstrfmt("/proc/%lld/stat", pid);
+	if (strbuf_read_file(&stat, path, 4096) > 0 && (paren = strrchr(stat.buf, ')')) &&
+	    paren[1] == ' ')
+		zombie = paren[2] == 'Z' || paren[2] == 'X';
+	free(path);
+	strbuf_release(&stat);
+	return !zombie;
+}

@@ -29,4 +29,11 @@ int run_command(const char **argv);
  */
 int exec_command(const char **argv);
 
+/*
+ * Is there a process pid that has not exited? A zombie has: only its
+ * parent has not reaped it yet (as happens under a parent that never
+ * waits, such as some container init processes).
+ */
+int process_alive(long long pid);
+
 #endif

@@ -18,16 +18,32 @@ Every request but the /_fake/ ones is appended to --log as one JSON line:
 {"method", "path" (as received, still percent-encoded), "query" (the raw
 query string), "headers" (lower-case names), "body" (text)}.
 
+Pull requests are issues with more to them, as on GitHub: they share the
+issue numbers, show in the issue list (with "pull_request"), and have their
+own endpoints: POST and GET /pulls (filters state, head "owner:branch",
+base; pages), GET and PATCH /pulls/<n>, PUT /pulls/<n>/merge and GET
+/pulls/<n>/reviews. The fake cannot know git refs: any non-empty head and
+base will do, but one head and base take one open pull request (GitHub's
+422 "A pull request already exists for owner:branch.").
+
 Control endpoints, for tests:
     POST /_fake/fail  {"method": "POST", "path": "<regex>", "status": 500, "after": false,
                        "headers": {...}, "body": "<text or JSON>", "times": 1}
                       the next `times` matching requests get that answer
     POST /_fake/recover  drop every queued failure: the outage is over
-    GET /_fake/state  every repository's issues, comments and labels
+    POST /_fake/pull  {"repo": "o/r", "number": n, "action": ..., "user": "login"}
+                      what people do on GitHub to a pull request: "request_review"
+                      (of "user", or of a "team"), "review" ("state": APPROVED,
+                      CHANGES_REQUESTED or COMMENTED; "body"), "dismiss" (the user's
+                      standing verdict), "merge", "close", "reopen"; answers the
+                      pull request
+    GET /_fake/state  every repository's issues, comments and labels, its pulls and
+                      their reviews
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
 import base64
+import hashlib
 import json
 import os
 import re
@@ -40,6 +56,9 @@ import fakeserver  # the command line, life and request machinery every fake sha
 from fakeserver import Answer
 
 DOCS = "https://docs.github.com/rest"
+PULL_DOCS = DOCS + "/pulls/pulls"
+DEFAULT_BRANCH = "main"
+VERDICTS = ("APPROVED", "CHANGES_REQUESTED")
 BOT = "sre-bot"
 DEFAULT_LABELS = [
     ("bug", "d73a4a", "Something isn't working"),
@@ -54,11 +73,13 @@ repo_ids = {}       # id -> "owner/name"
 counters = {"id": 1000, "requests": 0}
 
 
-def error(status, message, doc=DOCS, errors=None):
+def error(status, message, doc=DOCS, errors=None, status_field=False):
     body = {"message": message}
     if errors is not None:
         body["errors"] = errors
     body["documentation_url"] = doc
+    if status_field:
+        body["status"] = str(status)  # newer answers repeat it, as text
     return Answer(status, body)
 
 
@@ -71,6 +92,18 @@ def validation(resource, field, code, message=None, doc=DOCS):
     if message:
         e["message"] = message
     return error(422, "Validation Failed", doc, [e])
+
+
+def pull_refused(message, doc=PULL_DOCS + "#create-a-pull-request"):
+    """GitHub's 422 for a pull request it will not take, in its own words."""
+    return error(422, "Validation Failed", doc,
+                 [{"resource": "PullRequest", "code": "custom", "message": message}],
+                 status_field=True)
+
+
+def sha_of(*parts):
+    """A stable commit id: the fake keeps no git objects."""
+    return hashlib.sha1(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
 def now():
@@ -171,7 +204,8 @@ class Site:
             html = "%s/%s/pull/%d" % (self.html, repo["full"], issue["number"])
             o["draft"] = False
             o["pull_request"] = {"url": pr, "html_url": html, "diff_url": html + ".diff",
-                                 "patch_url": html + ".patch", "merged_at": None}
+                                 "patch_url": html + ".patch",
+                                 "merged_at": issue["pull_request"]["merged_at"]}
         o["body"] = issue["body"]
         if full:
             o["closed_by"] = self.user(issue["closed_by"]) if issue["closed_by"] else None
@@ -180,6 +214,129 @@ class Site:
         o["performed_via_github_app"] = None
         o["state_reason"] = issue["state_reason"]
         return o
+
+    def repository(self, repo):
+        full = repo["full"]
+        owner = full.split("/")[0]
+        url = "%s/repos/%s" % (self.api, full)
+        o = {"id": repo["id"], "node_id": node_id("Repository", repo["id"]),
+             "name": full.split("/")[1], "full_name": full, "private": False,
+             "owner": self.user(owner), "html_url": "%s/%s" % (self.html, full),
+             "description": None, "fork": False, "url": url}
+        for k, tail in (("forks", "/forks"), ("keys", "/keys{/key_id}"),
+                        ("collaborators", "/collaborators{/collaborator}"),
+                        ("teams", "/teams"), ("hooks", "/hooks"),
+                        ("issue_events", "/issues/events{/number}"), ("events", "/events"),
+                        ("assignees", "/assignees{/user}"), ("branches", "/branches{/branch}"),
+                        ("tags", "/tags"), ("blobs", "/git/blobs{/sha}"),
+                        ("git_tags", "/git/tags{/sha}"), ("git_refs", "/git/refs{/sha}"),
+                        ("trees", "/git/trees{/sha}"), ("statuses", "/statuses/{sha}"),
+                        ("languages", "/languages"), ("stargazers", "/stargazers"),
+                        ("contributors", "/contributors"), ("subscribers", "/subscribers"),
+                        ("subscription", "/subscription"), ("commits", "/commits{/sha}"),
+                        ("git_commits", "/git/commits{/sha}"), ("comments", "/comments{/number}"),
+                        ("issue_comment", "/issues/comments{/number}"),
+                        ("contents", "/contents/{+path}"), ("compare", "/compare/{base}...{head}"),
+                        ("merges", "/merges"), ("archive", "/{archive_format}{/ref}"),
+                        ("downloads", "/downloads"), ("issues", "/issues{/number}"),
+                        ("pulls", "/pulls{/number}"), ("milestones", "/milestones{/number}"),
+                        ("notifications", "/notifications{?since,all,participating}"),
+                        ("labels", "/labels{/name}"), ("releases", "/releases{/id}"),
+                        ("deployments", "/deployments")):
+            o[k + "_url"] = url + tail
+        o.update({
+            "created_at": "2024-01-01T00:00:00Z", "updated_at": now(), "pushed_at": now(),
+            "git_url": "git://%s/%s.git" % (self.html.split("//")[1], full),
+            "ssh_url": "git@%s:%s.git" % (self.html.split("//")[1].split(":")[0], full),
+            "clone_url": "%s/%s.git" % (self.html, full), "svn_url": "%s/%s" % (self.html, full),
+            "homepage": None, "size": 0, "stargazers_count": 0, "watchers_count": 0,
+            "language": None, "has_issues": True, "has_projects": True, "has_downloads": True,
+            "has_wiki": True, "has_pages": False, "has_discussions": False, "forks_count": 0,
+            "mirror_url": None, "archived": False, "disabled": False,
+            "open_issues_count": sum(1 for i in repo["issues"].values() if i["state"] == "open"),
+            "license": None, "allow_forking": True, "is_template": False,
+            "web_commit_signoff_required": False, "topics": [], "visibility": "public",
+            "forks": 0, "open_issues": 0, "watchers": 0, "default_branch": DEFAULT_BRANCH,
+        })
+        o["open_issues"] = o["open_issues_count"]
+        return o
+
+    def team(self, repo, slug):
+        org = repo["full"].split("/")[0]
+        tid = 7000 + sum(slug.encode())
+        url = "%s/organizations/%d/team/%d" % (self.api, 5000 + sum(org.encode()), tid)
+        return {"name": slug, "id": tid, "node_id": node_id("Team", tid), "slug": slug,
+                "description": None, "privacy": "closed", "notification_setting":
+                "notifications_enabled", "url": url,
+                "html_url": "%s/orgs/%s/teams/%s" % (self.html, org, slug),
+                "members_url": url + "/members{/member}",
+                "repositories_url": url + "/repos", "permission": "pull", "parent": None}
+
+    def branch(self, repo, ref, sha):
+        owner = repo["full"].split("/")[0]
+        return {"label": "%s:%s" % (owner, ref), "ref": ref, "sha": sha,
+                "user": self.user(owner), "repo": self.repository(repo)}
+
+    def pull(self, repo, issue, full=True):
+        """A pull request as GET /pulls/<n> shows it; full=False: as the list does."""
+        pr, n = issue["pull_request"], issue["number"]
+        url = "%s/repos/%s/pulls/%d" % (self.api, repo["full"], n)
+        html = "%s/%s/pull/%d" % (self.html, repo["full"], n)
+        issue_url = "%s/repos/%s/issues/%d" % (self.api, repo["full"], n)
+        statuses = "%s/repos/%s/statuses/%s" % (self.api, repo["full"], pr["head_sha"])
+        review_comment = "%s/repos/%s/pulls/comments{/number}" % (self.api, repo["full"])
+        o = {
+            "url": url, "id": issue["pr_id"], "node_id": node_id("PullRequest", issue["pr_id"]),
+            "html_url": html, "diff_url": html + ".diff", "patch_url": html + ".patch",
+            "issue_url": issue_url, "number": n, "state": issue["state"], "locked": False,
+            "title": issue["title"], "user": self.user(issue["user"]), "body": issue["body"],
+            "created_at": issue["created_at"], "updated_at": issue["updated_at"],
+            "closed_at": issue["closed_at"], "merged_at": pr["merged_at"],
+            "merge_commit_sha": pr["merge_commit_sha"],
+            "assignee": self.user(issue["assignees"][0]) if issue["assignees"] else None,
+            "assignees": [self.user(a) for a in issue["assignees"]],
+            "requested_reviewers": [self.user(u) for u in pr["requested_reviewers"]],
+            "requested_teams": [self.team(repo, t) for t in pr["requested_teams"]],
+            "labels": [self.label(repo, repo["labels"][k]) for k in issue["labels"]],
+            "milestone": None, "draft": pr["draft"],
+            "commits_url": url + "/commits", "review_comments_url": url + "/comments",
+            "review_comment_url": review_comment, "comments_url": issue_url + "/comments",
+            "statuses_url": statuses,
+            "head": self.branch(repo, pr["head"], pr["head_sha"]),
+            "base": self.branch(repo, pr["base"], pr["base_sha"]),
+            "_links": {
+                "self": {"href": url}, "html": {"href": html}, "issue": {"href": issue_url},
+                "comments": {"href": issue_url + "/comments"},
+                "review_comments": {"href": url + "/comments"},
+                "review_comment": {"href": review_comment},
+                "commits": {"href": url + "/commits"}, "statuses": {"href": statuses},
+            },
+            "author_association": "OWNER", "auto_merge": None, "active_lock_reason": None,
+        }
+        if full:
+            is_open = issue["state"] == "open"
+            o.update({
+                "merged": pr["merged"], "mergeable": True if is_open else None,
+                "rebaseable": True if is_open else None,
+                "mergeable_state": "clean" if is_open else "unknown",
+                "merged_by": self.user(pr["merged_by"]) if pr["merged_by"] else None,
+                "comments": len(repo["comments"].get(n, [])), "review_comments": 0,
+                "maintainer_can_modify": False, "commits": 1, "additions": 1,
+                "deletions": 1, "changed_files": 1,
+            })
+        return o
+
+    def review(self, repo, issue, r):
+        n = issue["number"]
+        html = "%s/%s/pull/%d#pullrequestreview-%d" % (self.html, repo["full"], n, r["id"])
+        pull = "%s/repos/%s/pulls/%d" % (self.api, repo["full"], n)
+        return {
+            "id": r["id"], "node_id": node_id("PullRequestReview", r["id"]),
+            "user": self.user(r["user"]), "body": r["body"], "state": r["state"],
+            "html_url": html, "pull_request_url": pull, "author_association": "MEMBER",
+            "_links": {"html": {"href": html}, "pull_request": {"href": pull}},
+            "submitted_at": r["submitted_at"], "commit_id": r["commit_id"],
+        }
 
     def comment(self, repo, c):
         url = "%s/repos/%s/issues/comments/%d" % (self.api, repo["full"], c["id"])
@@ -276,10 +433,15 @@ def issue_new(repo, title, body, pull_request=False):
     number = repo["next_number"]
     repo["next_number"] += 1
     t = now()
+    if pull_request:
+        pull_request.update(merged=False, merged_at=None, merged_by=None, merge_commit_sha=None,
+                            requested_reviewers=[], requested_teams=[], reviews=[])
     issue = {"number": number, "id": new_id(), "title": title, "body": body, "user": BOT,
              "labels": [], "assignees": [], "state": "open", "state_reason": None,
              "created_at": t, "updated_at": t, "closed_at": None, "closed_by": None,
              "pull_request": pull_request, "seq": counters["id"]}
+    if pull_request:
+        issue["pr_id"] = new_id()
     repo["issues"][number] = issue
     return issue
 
@@ -345,6 +507,150 @@ def issues_list(repo, query):
     return out
 
 
+def pull_of(repo, number):
+    issue = repo["issues"].get(int(number)) if str(number).isdigit() else None
+    if not issue or not issue["pull_request"]:
+        raise not_found()
+    return issue
+
+
+def pull_head(repo, head):
+    """The branch of a head ("branch" or "owner:branch"); another owner's is a fork."""
+    owner, _, ref = head.rpartition(":")
+    if owner and owner.lower() != repo["full"].split("/")[0].lower():
+        raise validation("PullRequest", "head", "invalid", doc=PULL_DOCS + "#create-a-pull-request")
+    return ref
+
+
+def pull_create(repo, b):
+    if not isinstance(b, dict):
+        raise error(400, "Problems parsing JSON")
+    for field in ("title", "head", "base"):
+        if not b.get(field):
+            raise validation("PullRequest", field, "missing_field",
+                             doc=PULL_DOCS + "#create-a-pull-request")
+    for field in ("title", "head", "base"):
+        if not isinstance(b[field], str):
+            raise validation("PullRequest", field, "invalid",
+                             doc=PULL_DOCS + "#create-a-pull-request")
+    if b.get("body") is not None and not isinstance(b["body"], str):
+        raise validation("PullRequest", "body", "invalid", doc=PULL_DOCS + "#create-a-pull-request")
+    head, base = pull_head(repo, b["head"]), b["base"]
+    owner = repo["full"].split("/")[0]
+    if head == base:
+        raise pull_refused("No commits between %s and %s" % (base, head))
+    for other in repo["issues"].values():
+        pr = other["pull_request"]
+        if pr and other["state"] == "open" and pr["head"] == head and pr["base"] == base:
+            raise pull_refused("A pull request already exists for %s:%s." % (owner, head))
+    n = repo["next_number"]
+    pr = {"head": head, "base": base, "draft": bool(b.get("draft")),
+          "head_sha": sha_of(repo["full"], head, n), "base_sha": sha_of(repo["full"], base)}
+    return issue_new(repo, b["title"], b.get("body"), pull_request=pr)
+
+
+def pulls_list(repo, query):
+    state = query.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise validation("PullRequest", "state", "invalid")
+    head, base = query.get("head"), query.get("base")
+    owner, ref = None, None
+    if head and ":" in head:
+        # GitHub filters by "owner:branch" only; a bare branch filters nothing.
+        owner, _, ref = head.partition(":")
+    out = []
+    for issue in repo["issues"].values():
+        pr = issue["pull_request"]
+        if not pr or (state != "all" and issue["state"] != state):
+            continue
+        if ref is not None and (owner.lower() != repo["full"].split("/")[0].lower()
+                                or pr["head"] != ref):
+            continue
+        if base and pr["base"] != base:
+            continue
+        out.append(issue)
+    sort = query.get("sort", "created")
+    key = "updated_at" if sort == "updated" else "seq"
+    desc = query.get("direction", "desc" if sort == "created" else "asc") == "desc"
+    out.sort(key=lambda i: (i[key], i["seq"]), reverse=desc)
+    return out
+
+
+def pull_edit(repo, issue, b):
+    """PATCH /pulls/<n>: title, body, state, base."""
+    if not isinstance(b, dict):
+        raise error(400, "Problems parsing JSON")
+    pr = issue["pull_request"]
+    if b.get("state") == "open" and pr["merged"]:
+        raise validation("PullRequest", "state", "custom",
+                         "state cannot be changed. The pull request has been merged.")
+    if "base" in b:
+        if not isinstance(b["base"], str) or not b["base"]:
+            raise validation("PullRequest", "base", "invalid")
+        pr["base"] = b["base"]
+    issue_fields(repo, issue, {k: v for k, v in b.items() if k in ("title", "body", "state")})
+    if issue["state"] == "closed":
+        issue["state_reason"] = None
+    touch(issue)
+
+
+def pull_merge(issue, user=BOT):
+    pr = issue["pull_request"]
+    if issue["state"] != "open":
+        raise error(405, "Pull Request is not mergeable",
+                    PULL_DOCS + "#merge-a-pull-request")
+    t = now()
+    pr.update(merged=True, merged_at=t, merged_by=user,
+              merge_commit_sha=sha_of("merge", pr["head_sha"], pr["base_sha"]))
+    issue.update(state="closed", closed_at=t, closed_by=user, updated_at=t)
+
+
+def pull_act(repo, issue, b):
+    """POST /_fake/pull: what people do to a pull request on GitHub."""
+    pr, action, user = issue["pull_request"], b.get("action"), b.get("user")
+    author = issue["user"]
+    if action == "request_review":
+        team = b.get("team")
+        if not user and not team:
+            raise validation("PullRequest", "reviewers", "missing_field")
+        if user and user.lower() == author.lower():
+            raise pull_refused("Review cannot be requested from pull request author.",
+                               DOCS + "/pulls/review-requests")
+        if user and user not in pr["requested_reviewers"]:
+            pr["requested_reviewers"].append(user)
+        if team and team not in pr["requested_teams"]:
+            pr["requested_teams"].append(team)
+    elif action == "review":
+        state = b.get("state", "COMMENTED")
+        if not user:
+            raise validation("PullRequestReview", "user", "missing_field")
+        if state not in VERDICTS + ("COMMENTED",):
+            raise validation("PullRequestReview", "event", "invalid")
+        if state in VERDICTS and user.lower() == author.lower():
+            raise error(422, "Unprocessable Entity", DOCS + "/pulls/reviews",
+                        ["Can not %s your own pull request" %
+                         ("approve" if state == "APPROVED" else "request changes on")])
+        pr["reviews"].append({"id": new_id(), "user": user, "state": state,
+                              "body": b.get("body", ""), "submitted_at": now(),
+                              "commit_id": pr["head_sha"]})
+        # A review given is a request answered.
+        pr["requested_reviewers"] = [u for u in pr["requested_reviewers"]
+                                     if u.lower() != user.lower()]
+    elif action == "dismiss":
+        standing = [r for r in pr["reviews"] if r["user"] == user and r["state"] in VERDICTS]
+        if not standing:
+            raise not_found()
+        standing[-1]["state"] = "DISMISSED"
+    elif action == "merge":
+        pull_merge(issue, user or BOT)
+    elif action in ("close", "reopen"):
+        pull_edit(repo, issue, {"state": "closed" if action == "close" else "open"})
+    else:
+        raise Answer(400, {"message": "action: request_review, review, dismiss, merge, "
+                                      "close or reopen", "documentation_url": DOCS})
+    touch(issue)
+
+
 def route(method, segs, query, raw_body, site):
     """Answer one API request: (status, body, headers), or raise Answer."""
     if len(segs) >= 3 and segs[0] == "repos":
@@ -382,14 +688,30 @@ def route(method, segs, query, raw_body, site):
         url = "%s%s/issues/%d" % (site.api, base, issue["number"])
         return 201, site.issue(repo, issue), {"Location": url}
     if rest == ["pulls"] and method == "POST":
-        b = json_body(raw_body)
-        if not isinstance(b, dict):
-            raise error(400, "Problems parsing JSON")
-        for field in ("title", "head", "base"):
-            if not b.get(field):
-                raise validation("PullRequest", field, "missing_field")
-        issue = issue_new(repo, b["title"], b.get("body"), pull_request=True)
-        return 201, site.issue(repo, issue), {}
+        issue = pull_create(repo, json_body(raw_body))
+        url = "%s%s/pulls/%d" % (site.api, base, issue["number"])
+        return 201, site.pull(repo, issue), {"Location": url}
+    if rest == ["pulls"] and method == "GET":
+        items, headers = page_of(pulls_list(repo, query), query, site, link_base + "/pulls")
+        return 200, [site.pull(repo, i, full=False) for i in items], headers
+    if len(rest) >= 2 and rest[0] == "pulls":
+        issue = pull_of(repo, rest[1])
+        sub = rest[2:]
+        if not sub and method == "GET":
+            return 200, site.pull(repo, issue), {}
+        if not sub and method == "PATCH":
+            pull_edit(repo, issue, json_body(raw_body))
+            return 200, site.pull(repo, issue), {}
+        if sub == ["merge"] and method == "PUT":
+            pull_merge(issue)
+            return 200, {"sha": issue["pull_request"]["merge_commit_sha"], "merged": True,
+                         "message": "Pull Request successfully merged"}, {}
+        if sub == ["reviews"] and method == "GET":
+            reviews = issue["pull_request"]["reviews"]
+            items, headers = page_of(reviews, query, site,
+                                     "%s/pulls/%d/reviews" % (link_base, issue["number"]))
+            return 200, [site.review(repo, issue, r) for r in items], headers
+        raise not_found()
     if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
         issue = issue_of(repo, rest[1])
         sub = rest[2:]
@@ -491,6 +813,10 @@ def state_dump():
             "comments": {str(n): [site.comment(repo, c) for c in cs]
                          for n, cs in repo["comments"].items()},
             "labels": [site.label(repo, label) for label in repo["labels"].values()],
+            "pulls": [site.pull(repo, i) for i in repo["issues"].values() if i["pull_request"]],
+            "reviews": {str(i["number"]): [site.review(repo, i, r)
+                                           for r in i["pull_request"]["reviews"]]
+                        for i in repo["issues"].values() if i["pull_request"]},
         }
     return out
 
@@ -547,6 +873,19 @@ class Handler(fakeserver.FakeHandler):
             if path == "/_fake/recover" and self.command == "POST":
                 self.failures.clear()
                 return self.answer(200, {"failures": 0})
+            if path == "/_fake/pull" and self.command == "POST":
+                try:
+                    b = json.loads(raw or "null")
+                except ValueError:
+                    raise error(400, "Problems parsing JSON")
+                if not isinstance(b, dict) or not isinstance(b.get("repo"), str) \
+                        or b["repo"] not in repos:
+                    raise not_found()
+                repo = repos[b["repo"]]
+                issue = pull_of(repo, str(b.get("number")))
+                pull_act(repo, issue, b)
+                site = Site(self.headers.get("Host", "127.0.0.1"), "")
+                return self.answer(200, site.pull(repo, issue))
         return super().control(path, raw)
 
 

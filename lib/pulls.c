@@ -1,0 +1,646 @@
+/*
+ * pulls.c: the pull request of `sre fix` on GitHub, and its reviews.
+ *
+ * pull_open() looks before it leaps: it first asks for the open pull
+ * request from the branch (GET /repos/{o}/{r}/pulls?head={o}:{branch}),
+ * and only when there is none opens one (POST /repos/{o}/{r}/pulls). The
+ * POST is never repeated blindly; when its answer is lost (a timeout, a
+ * proxy's 502) or GitHub answers 422 "A pull request already exists", the
+ * same lookup tells whether it landed. So `sre fix` run again after a
+ * crash or a timeout never opens a second pull request.
+ *
+ * pull_get() reads the pull request and reduces its reviews as GitHub's
+ * merge box does: a reviewer's verdict is their latest review that
+ * approves, requests changes or was dismissed; a comment alone changes
+ * nothing, though it does count as a review.
+ *
+ * Requests, errors and pages are lib/github.c's: the same headers, every
+ * answer through tracker_check() (hence the tracker in name only inside
+ * struct pulls), so a failure reads "github: <what>: HTTP <status>
+ * <GitHub's message>" with the token redacted; a next page is followed
+ * only while it lies under github.api, so the token goes nowhere else.
+ */
+#include <ctype.h>
+#include <strings.h>
+
+#include "fix.h"
+#include "timeutil.h"
+#include "tracker.h"
+
+#define GITHUB_DEFAULT_API "https://api.github.com"
+/* 100 pages of 100 reviews: far past any real pull request. */
+#define PULLS_MAX_PAGES 100
+
+struct pulls {
+	struct tracker t;   /* its http client and error line, for tracker_check() */
+	char *api;          /* without a trailing slash */
+	char *owner, *name;
+	char *token;
+};
+
+static const struct tracker_ops pulls_ops = { .name = "github" };
+static const long ok_200[] = { 200, 0 };
+static const long ok_201[] = { 201, 0 };
+
+/* ---- requests ---- */
+
+/* Say what went wrong in p->t.error, as tracker_check() would. */
+static int pulls_fail(struct pulls *p, const char *what, const char *why)
+{
+	strbuf_reset(&p->t.error);
+	strbuf_addf(&p->t.error, "github: %s: %s", what, why);
+	http_redact(&p->t.http, &p->t.error);
+	return TRACKER_FAIL;
+}
+
+/* Hand the error line to the caller: -1. */
+static int give_error(struct pulls *p, struct strbuf *err)
+{
+	strbuf_add(err, p->t.error.buf, p->t.error.len);
+	return -1;
+}
+
+/* One exchange with GitHub, as lib/github.c makes them; res is the caller's to release. */
+static int pulls_call(struct pulls *p, const char *what, const char *method, const char *url,
+		      const cJSON *body, int no_retry, const long *ok_status,
+		      struct http_response *res)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	char *json = NULL;
+	int ret;
+
+	req.method = method;
+	req.url = url;
+	req.no_retry = no_retry;
+	strvec_push(&req.headers, "Accept: application/vnd.github+json");
+	strvec_pushf(&req.headers, "Authorization: Bearer %s", p->token);
+	strvec_push(&req.headers, "X-GitHub-Api-Version: 2022-11-28");
+	if (body) {
+		json = cJSON_PrintUnformatted(body);
+		if (!json) {
+			http_request_release(&req);
+			return pulls_fail(p, what, "cannot encode the request as JSON");
+		}
+		strvec_push(&req.headers, "Content-Type: application/json");
+		req.body = json;
+		req.body_len = strlen(json);
+	}
+	http_do(&p->t.http, &req, res);
+	ret = tracker_check(&p->t, what, res, ok_status);
+	cJSON_free(json);
+	http_request_release(&req);
+	return ret;
+}
+
+/* The answer's JSON object or array, or NULL after a message in p->t.error. */
+static cJSON *pulls_answer(struct pulls *p, const char *what, const struct http_response *res,
+			   int want_array)
+{
+	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len);
+
+	if (!j || (want_array ? !cJSON_IsArray(j) : !cJSON_IsObject(j))) {
+		cJSON_Delete(j);
+		pulls_fail(p, what, want_array ? "the answer is not a JSON array" :
+						 "the answer is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- pages ---- */
+
+static int under_api(const struct pulls *p, const char *url)
+{
+	const char *rest;
+
+	return skip_prefix(url, p->api, &rest) && (!*rest || *rest == '/' || *rest == '?');
+}
+
+/* Whether the space-separated list v (len bytes) holds word. */
+static int has_word(const char *v, size_t len, const char *word)
+{
+	size_t wlen = strlen(word);
+
+	while (len) {
+		size_t n = 0;
+
+		while (n < len && v[n] != ' ')
+			n++;
+		if (n == wlen && !strncasecmp(v, word, wlen))
+			return 1;
+		while (n < len && v[n] == ' ')
+			n++;
+		v += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Whether the parameters of one link (";rel=\"next\"; ...", up to end) say rel next. */
+static int rel_is_next(const char *s, const char *end)
+{
+	while (s < end) {
+		const char *name, *value;
+		size_t nlen, vlen;
+
+		while (s < end && (*s == ';' || *s == ' ' || *s == '\t'))
+			s++;
+		name = s;
+		while (s < end && *s != '=' && *s != ';' && *s != ' ')
+			s++;
+		nlen = (size_t)(s - name);
+		while (s < end && *s == ' ')
+			s++;
+		if (s == end || *s != '=')
+			continue;
+		for (s++; s < end && *s == ' '; s++)
+			;
+		if (s < end && *s == '"') {
+			value = ++s;
+			while (s < end && *s != '"')
+				s++;
+			vlen = (size_t)(s - value);
+			if (s < end)
+				s++;
+		} else {
+			value = s;
+			while (s < end && *s != ';' && *s != ' ')
+				s++;
+			vlen = (size_t)(s - value);
+		}
+		if (nlen == 3 && !strncasecmp(name, "rel", 3) && has_word(value, vlen, "next"))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The rel="next" target of a Link header (RFC 8288), or NULL; the caller
+ * frees it. GitHub's look like
+ *   <https://api.github.com/repositories/1/pulls/2/reviews?page=2>; rel="next",
+ *   <https://api.github.com/repositories/1/pulls/2/reviews?page=3>; rel="last"
+ * A URL may hold commas: each link's parameters run from its '>' to the
+ * next comma outside quotes.
+ */
+static char *link_next(const char *link)
+{
+	const char *p = link;
+
+	while ((p = strchr(p, '<'))) {
+		const char *target = p + 1, *end = strchr(target, '>'), *params;
+
+		if (!end)
+			return NULL;
+		for (params = p = end + 1; *p && *p != ','; p++)
+			if (*p == '"')
+				for (p++; *p && *p != '"'; p++)
+					if (*p == '\\' && p[1])
+						p++;
+		if (rel_is_next(params, p))
+			return xstrndup(target, (size_t)(end - target));
+		if (!*p)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * GET url and every page after it, calling each() on every item until it
+ * returns 1. A next page is followed only under github.api.
+ */
+typedef int (*pulls_each_fn)(const cJSON *item, void *data);
+
+static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_each_fn each,
+		      void *data)
+{
+	char *page = xstrdup(url);
+	int ret = TRACKER_OK;
+
+	for (int n = 0; page && ret == TRACKER_OK; n++) {
+		struct http_response res = HTTP_RESPONSE_INIT;
+		const char *link;
+		char *next = NULL;
+		cJSON *items = NULL, *item;
+		int stop = 0;
+
+		if (n == PULLS_MAX_PAGES) {
+			ret = pulls_fail(p, what, "more pages than sre follows; stopped there");
+			break;
+		}
+		ret = pulls_call(p, what, "GET", page, NULL, 0, ok_200, &res);
+		if (ret == TRACKER_OK && !(items = pulls_answer(p, what, &res, 1)))
+			ret = TRACKER_FAIL;
+		if (items) {
+			cJSON_ArrayForEach(item, items)
+				if ((stop = each(item, data)))
+					break;
+			link = http_header(&res, "link");
+			if (!stop && link)
+				next = link_next(link);
+		}
+		if (next && !under_api(p, next)) {
+			warning("github: %s: not following a next-page link outside github.api",
+				what);
+			free(next);
+			next = NULL;
+		} else if (next && !strcmp(next, page)) {
+			free(next);
+			next = NULL;
+		}
+		cJSON_Delete(items);
+		http_response_release(&res);
+		free(page);
+		page = next;
+	}
+	free(page);
+	return ret;
+}
+
+/* ---- names ---- */
+
+static int valid_repo_part(const char *s, size_t len)
+{
+	if (!len || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A branch name as `git check-ref-format --branch` takes it: no blank,
+ * control character or ~^:?*[\ , no "..", "@{" or "//", no component that
+ * starts with '.' or ends with ".lock", and no '-' or '/' first.
+ */
+static int valid_branch(const char *b)
+{
+	size_t len = b ? strlen(b) : 0;
+
+	if (!len || len > 255 || b[0] == '-' || b[0] == '/' || b[len - 1] == '/' ||
+	    b[len - 1] == '.' || !strcmp(b, "@") || strstr(b, "..") || strstr(b, "@{") ||
+	    strstr(b, "//"))
+		return 0;
+	for (const char *c = b; *c; c++) {
+		if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("~^:?*[\\", *c))
+			return 0;
+		if ((c == b || c[-1] == '/') && *c == '.')
+			return 0;
+		if ((c[1] == '/' || !c[1]) && c - b >= 4 && !strncmp(c - 4, ".lock", 5))
+			return 0;
+	}
+	return 1;
+}
+
+static void repo_url(struct strbuf *sb, const struct pulls *p)
+{
+	strbuf_addf(sb, "%s/repos/", p->api);
+	http_urlencode(sb, p->owner);
+	strbuf_addch(sb, '/');
+	http_urlencode(sb, p->name);
+}
+
+/* ---- pull requests ---- */
+
+static const char *json_string(const cJSON *obj, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+static char *json_text(const cJSON *obj, const char *key)
+{
+	const char *s = json_string(obj, key);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Fill out from a pull request object: 0, or -1 when it has no number. */
+static int pull_from_json(struct pull_request *out, const cJSON *j)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "number");
+	const cJSON *merged = cJSON_GetObjectItemCaseSensitive(j, "merged");
+	const char *created = json_string(j, "created_at");
+	const cJSON *people, *teams;
+
+	pull_request_release(out);
+	if (!cJSON_IsNumber(n) || n->valuedouble < 1 || n->valuedouble > 9007199254740992.0 ||
+	    n->valuedouble != (double)(long long)n->valuedouble)
+		return -1;
+	out->number = (long long)n->valuedouble;
+	out->url = json_text(j, "html_url");
+	out->state = json_text(j, "state");
+	/* A listed pull request carries merged_at only. */
+	out->merged = cJSON_IsBool(merged) ? cJSON_IsTrue(merged) : !!json_string(j, "merged_at");
+	out->head = json_text(cJSON_GetObjectItemCaseSensitive(j, "head"), "ref");
+	if (!created || parse_rfc3339(created, &out->created_at) < 0)
+		out->created_at = 0;
+	/* Asked and not yet given: GitHub drops a reviewer from the list once they review. */
+	people = cJSON_GetObjectItemCaseSensitive(j, "requested_reviewers");
+	teams = cJSON_GetObjectItemCaseSensitive(j, "requested_teams");
+	out->reviewers = cJSON_GetArraySize(people) + cJSON_GetArraySize(teams);
+	return 0;
+}
+
+static int pull_fill(struct pulls *p, const char *what, const cJSON *j, struct pull_request *out)
+{
+	if (pull_from_json(out, j) < 0)
+		return pulls_fail(p, what, "the answer holds no pull request number");
+	return TRACKER_OK;
+}
+
+struct open_pull {
+	const struct pulls *p;
+	const char *head, *base;
+	cJSON *found;
+};
+
+/* The open pull request from our own head branch into base, and no other. */
+static int open_pull_one(const cJSON *item, void *data)
+{
+	struct open_pull *o = data;
+	const cJSON *head = cJSON_GetObjectItemCaseSensitive(item, "head");
+	const char *ref = json_string(head, "ref"), *label = json_string(head, "label");
+	const char *base = json_string(cJSON_GetObjectItemCaseSensitive(item, "base"), "ref");
+	const char *state = json_string(item, "state");
+	size_t olen = strlen(o->p->owner);
+
+	if (!ref || strcmp(ref, o->head) || (base && strcmp(base, o->base)) ||
+	    (state && strcmp(state, "open")))
+		return 0;
+	/* A fork's branch of the same name is someone else's. */
+	if (label && (strncasecmp(label, o->p->owner, olen) || label[olen] != ':'))
+		return 0;
+	o->found = cJSON_Duplicate(item, 1);
+	return 1;
+}
+
+/* Look for the open pull request from head into base: 0 found, 1 none, or a TRACKER_* error. */
+static int pull_find(struct pulls *p, const char *head, const char *base,
+		     struct pull_request *out)
+{
+	struct open_pull o = { p, head, base, NULL };
+	struct strbuf url = STRBUF_INIT;
+	char *what = xstrfmt("looking for the pull request of %s", head);
+	int ret;
+
+	repo_url(&url, p);
+	strbuf_addstr(&url, "/pulls?state=open&head=");
+	http_urlencode(&url, p->owner);
+	strbuf_addch(&url, ':');
+	http_urlencode(&url, head);
+	strbuf_addstr(&url, "&per_page=100");
+	ret = pulls_list(p, what, url.buf, open_pull_one, &o);
+	if (ret == TRACKER_NOT_FOUND)  /* no such repository: an error, not "none open" */
+		ret = TRACKER_FAIL;
+	if (ret == TRACKER_OK)
+		ret = o.found ? pull_fill(p, what, o.found, out) : 1;
+	cJSON_Delete(o.found);
+	strbuf_release(&url);
+	free(what);
+	return ret;
+}
+
+/* GitHub's 422 for a head that already has an open pull request. */
+static int already_exists(const struct http_response *res)
+{
+	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len), *e;
+	int found = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "errors")) {
+		const char *m = json_string(e, "message");
+
+		if (m && starts_with(m, "A pull request already exists"))
+			found = 1;
+	}
+	cJSON_Delete(j);
+	return found;
+}
+
+int pull_open(struct pulls *p, const char *head, const char *base, const char *title,
+	      const char *body, struct pull_request *out, struct strbuf *err)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	cJSON *req = NULL, *answer = NULL;
+	char *what = NULL, *lost = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!valid_branch(head) || !valid_branch(base)) {
+		struct strbuf why = STRBUF_INIT;
+
+		/* Quoted with its control characters as '?', to stay one line. */
+		strbuf_addch(&why, '\'');
+		for (const char *c = valid_branch(head) ? base : head; c && *c; c++)
+			strbuf_addch(&why, iscntrl((unsigned char)*c) ? '?' : *c);
+		strbuf_addstr(&why, "' is not a branch name");
+		ret = pulls_fail(p, "opening a pull request", why.buf);
+		strbuf_release(&why);
+		goto out;
+	}
+	what = xstrfmt("opening a pull request from %s", head);
+	if (!title || !*title) {
+		ret = pulls_fail(p, what, "a pull request needs a title");
+		goto out;
+	}
+	ret = pull_find(p, head, base, out);
+	if (ret <= 0)
+		goto out;
+
+	repo_url(&url, p);
+	strbuf_addstr(&url, "/pulls");
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "title", title);
+	cJSON_AddStringToObject(req, "head", head);
+	cJSON_AddStringToObject(req, "base", base);
+	cJSON_AddStringToObject(req, "body", body ? body : "");
+	/* Never sent twice: the lookup below finds out whether it landed. */
+	ret = pulls_call(p, what, "POST", url.buf, req, 1, ok_201, &res);
+	if (ret == TRACKER_OK) {
+		answer = pulls_answer(p, what, &res, 0);
+		ret = answer ? pull_fill(p, what, answer, out) : TRACKER_FAIL;
+	} else if (ret == TRACKER_RETRY || (res.status == 422 && already_exists(&res))) {
+		lost = xstrdup(p->t.error.buf);
+		ret = pull_find(p, head, base, out);
+		if (ret) {
+			/* Not there after all: the POST's own failure is the news. */
+			strbuf_reset(&p->t.error);
+			strbuf_addstr(&p->t.error, lost);
+			ret = TRACKER_FAIL;
+		}
+	}
+out:
+	if (ret)
+		pull_request_release(out);
+	cJSON_Delete(req);
+	cJSON_Delete(answer);
+	http_response_release(&res);
+	strbuf_release(&url);
+	free(what);
+	free(lost);
+	return ret ? give_error(p, err) : 0;
+}
+
+/* ---- reviews ---- */
+
+struct verdicts {
+	cJSON *by_user;   /* login -> the state of their latest verdict */
+	int reviewed;
+};
+
+static int review_one(const cJSON *item, void *data)
+{
+	struct verdicts *v = data;
+	const char *state = json_string(item, "state");
+	const char *login = json_string(cJSON_GetObjectItemCaseSensitive(item, "user"), "login");
+
+	/* A pending review is a draft only its author sees: not given yet. */
+	if (!state || !strcmp(state, "PENDING"))
+		return 0;
+	v->reviewed = 1;
+	if (login && (!strcmp(state, "APPROVED") || !strcmp(state, "CHANGES_REQUESTED") ||
+		      !strcmp(state, "DISMISSED"))) {
+		if (cJSON_HasObjectItem(v->by_user, login))
+			cJSON_ReplaceItemInObjectCaseSensitive(v->by_user, login,
+							       cJSON_CreateString(state));
+		else
+			cJSON_AddStringToObject(v->by_user, login, state);
+	}
+	return 0;
+}
+
+int pull_get(struct pulls *p, long long number, struct pull_request *out, struct strbuf *err)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct verdicts v = { cJSON_CreateObject(), 0 };
+	struct strbuf url = STRBUF_INIT;
+	char *what = xstrfmt("reading pull request %lld", number);
+	cJSON *answer = NULL, *verdict;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (number <= 0) {
+		ret = pulls_fail(p, what, "not a pull request number");
+		goto out;
+	}
+	repo_url(&url, p);
+	strbuf_addf(&url, "/pulls/%lld", number);
+	ret = pulls_call(p, what, "GET", url.buf, NULL, 0, ok_200, &res);
+	if (ret == TRACKER_OK)
+		ret = (answer = pulls_answer(p, what, &res, 0)) ?
+		      pull_fill(p, what, answer, out) : TRACKER_FAIL;
+	if (ret != TRACKER_OK)
+		goto out;
+
+	free(what);
+	what = xstrfmt("reading the reviews of pull request %lld", number);
+	strbuf_addstr(&url, "/reviews?per_page=100");
+	ret = pulls_list(p, what, url.buf, review_one, &v);
+	if (ret != TRACKER_OK)
+		goto out;
+	out->reviewed = v.reviewed;
+	cJSON_ArrayForEach(verdict, v.by_user) {
+		out->approved += !strcmp(verdict->valuestring, "APPROVED");
+		out->changes_requested += !strcmp(verdict->valuestring, "CHANGES_REQUESTED");
+	}
+out:
+	if (ret)
+		pull_request_release(out);
+	cJSON_Delete(v.by_user);
+	cJSON_Delete(answer);
+	http_response_release(&res);
+	strbuf_release(&url);
+	free(what);
+	return ret ? give_error(p, err) : 0;
+}
+
+void pull_request_release(struct pull_request *pr)
+{
+	if (!pr)
+		return;
+	free(pr->url);
+	free(pr->state);
+	free(pr->head);
+	memset(pr, 0, sizeof(*pr));
+}
+
+/* ---- the client ---- */
+
+void pulls_free(struct pulls *p)
+{
+	if (!p)
+		return;
+	http_client_release(&p->t.http);
+	strbuf_release(&p->t.error);
+	free(p->api);
+	free(p->owner);
+	free(p->name);
+	if (p->token) {
+		memset(p->token, 0, strlen(p->token));
+		free(p->token);
+	}
+	free(p);
+}
+
+int pulls_open(struct pulls **out, const struct config *cfg, const char *repo,
+	       struct strbuf *err)
+{
+	const char *api = config_get_string(cfg, "github.api");
+	const char *slash = repo ? strchr(repo, '/') : NULL;
+	struct strbuf token = STRBUF_INIT;
+	struct pulls *p;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if (!api || !*api)
+		api = GITHUB_DEFAULT_API;
+	if (!starts_with(api, "https://") && !starts_with(api, "http://")) {
+		strbuf_addf(err, "github: github.api is '%s': it takes an http:// or https:// URL",
+			    api);
+		return -1;
+	}
+	if (!slash || !valid_repo_part(repo, (size_t)(slash - repo)) ||
+	    !valid_repo_part(slash + 1, strlen(slash + 1))) {
+		strbuf_addf(err, "github: '%s' is not a repository: it takes owner/name, each of "
+			    "letters, digits, '.', '_' and '-'", repo ? repo : "");
+		return -1;
+	}
+	r = config_get_secret(cfg, "github.token", "GITHUB_TOKEN", &token);
+	if (r) {
+		/* -1: config_get_secret() said why, without the secret. */
+		strbuf_addstr(err, r > 0 ?
+			      "github: no token: set GITHUB_TOKEN or github.token-command" :
+			      "github: no token: github.token-command failed");
+		strbuf_release(&token);
+		return -1;
+	}
+	for (size_t i = 0; i < token.len; i++)
+		if (iscntrl((unsigned char)token.buf[i]) || token.buf[i] == ' ') {
+			memset(token.buf, 0, token.len);
+			strbuf_release(&token);
+			strbuf_addstr(err, "github: the token holds a blank or a control "
+				      "character");
+			return -1;
+		}
+
+	p = xcalloc(1, sizeof(*p));
+	strbuf_init(&p->t.error, 0);
+	p->t.ops = &pulls_ops;
+	p->t.cfg = cfg;
+	p->token = strbuf_detach(&token, NULL);
+	if (http_client_init(&p->t.http, cfg) < 0) {
+		strbuf_addstr(err, "github: the http.* settings are not valid");
+		pulls_free(p);
+		return -1;
+	}
+	http_client_add_secret(&p->t.http, p->token);
+	len = strlen(api);
+	while (len && api[len - 1] == '/')
+		len--;
+	p->api = xstrndup(api, len);
+	p->owner = xstrndup(repo, (size_t)(slash - repo));
+	p->name = xstrdup(slash + 1);
+	*out = p;
+	return 0;
+}

@@ -34,6 +34,20 @@ the Engine API v1.47 (moby's api/docs/v1.47.yaml):
                                         parameters: you must choose at least
                                         one stream"
 
+    POST /containers/<id>/restart[?t=N]  restarts the container, as `sre
+                                        fix` does: 204 with no body; it is
+                                        running from now on (State.StartedAt
+                                        now, FinishedAt when it stopped, the
+                                        exit code, OOMKilled and the error
+                                        cleared, a health check starting
+                                        over; RestartCount unchanged, as
+                                        dockerd counts only the restarts of
+                                        its restart policy). 404 {"message":
+                                        "No such container: <id>"}; with
+                                        "restart_error" set, 500 {"message":
+                                        "Cannot restart container <id>:
+                                        <error>"} and nothing changes
+
 each also under /v<version>/ (1.24 to 1.47; a newer version gets 400
 "client version 1.48 is too new. Maximum supported API version is 1.47"),
 plus GET /_ping. Any other path gets 404 {"message": "page not found"}.
@@ -46,6 +60,10 @@ The containers come from --data, a compact JSON list the fake expands:
                                           exited|dead (default running)
       "exit_code": 137, "oom_killed": true, "error": "",
       "restart_count": 0,
+      "started": 1795496820.5,            State.StartedAt, seconds since the
+                                          epoch (default two hours ago; a
+                                          restart sets it)
+      "restart_error": "...",             POST .../restart fails with it
       "health": "unhealthy",              none (default: no healthcheck)|
                                           starting|healthy|unhealthy
       "health_output": "curl: (7) ...",   the last probe's Output
@@ -152,7 +170,7 @@ def times(c):
     finished = NOW - 300 if c.get("state") in ("exited", "dead", "restarting") else 0
     if c.get("state") == "restarting":
         finished = NOW - 3
-    return created, started, finished
+    return created, c.get("started", started), c.get("finished", finished)
 
 
 def state_of(c):
@@ -357,6 +375,23 @@ def logs(c, params, version):
         "multiplexed" if multiplexed else "raw")
 
 
+def restart(c):
+    """What dockerd's restart leaves: the container stopped, then started now."""
+    stopped = time.time()
+    _, _, finished = times(c)
+    if c.get("state", "running") in ("running", "paused", "restarting"):
+        finished = stopped
+    if finished:
+        c["finished"] = finished
+    c["started"] = stopped + 0.001  # starting takes a moment
+    c["state"] = "running"
+    for key in ("exit_code", "oom_killed", "error"):
+        c.pop(key, None)
+    if c.get("health") and c["health"] != "none":
+        c["health"] = "starting"
+        c["failing_streak"] = 0
+
+
 def find(ref):
     """A container by full id, unique id prefix or name, as dockerd finds one."""
     name = ref[1:] if ref.startswith("/") else ref
@@ -371,6 +406,7 @@ class Handler(fakeserver.FakeHandler):
     methods = ("GET", "POST", "PUT", "DELETE", "HEAD")
     json_type = text_type = "application/json"  # unless the route says text
     json_end = "\n"
+    bare_204 = True  # dockerd's 204 has neither Content-Type nor a body
     not_json = {"message": "the body is not JSON"}
     no_control = {"message": "no such control endpoint"}
 
@@ -379,7 +415,8 @@ class Handler(fakeserver.FakeHandler):
 
     def answer_headers(self, status, content_type):
         self.send_header("Api-Version", "%d.%d" % MAX_VERSION)
-        self.send_header("Content-Type", content_type)
+        if content_type:
+            self.send_header("Content-Type", content_type)
         self.send_header("Docker-Experimental", "false")
         self.send_header("Ostype", "linux")
 
@@ -407,6 +444,16 @@ class Handler(fakeserver.FakeHandler):
             path = m.group(3)
         if self.command in ("GET", "HEAD") and path == "/_ping":
             return 200, "OK"
+        m = re.match(r"^/containers/([^/]+)/restart$", path)
+        if m and self.command == "POST":
+            c = find(m.group(1))
+            if not c:
+                return 404, {"message": "No such container: %s" % m.group(1)}
+            if c.get("restart_error"):
+                return 500, {"message": "Cannot restart container %s: %s"
+                             % (m.group(1), c["restart_error"])}
+            restart(c)
+            return 204, None
         if self.command != "GET":
             return 404, {"message": "page not found"}
         if path == "/containers/json":

@@ -23,6 +23,26 @@ It answers
     GET /apis/apps/v1/namespaces/<ns>/replicasets   a ReplicaSetList
 (fieldSelector honoured: "type=Warning", "reason!=X", ..., as the API
 server does; an unknown field gets its 400 "field label not supported")
+    GET /apis/apps/v1/namespaces/<ns>/deployments/<name>
+                                                    the Deployment, with its kind
+    PATCH of the same                               `kubectl rollout restart`
+                                                    and `rollout undo`'s change
+    GET /apis/apps/v1/namespaces/<ns>/deployments/<name>/scale
+                                                    its autoscaling/v1 Scale
+    PATCH of the same                               `kubectl scale`'s change
+(a Deployment that is not there: 404 'deployments.apps "<name>" not
+found'. A PATCH is applied as the API server applies it, by its
+Content-Type: application/strategic-merge-patch+json (maps merge, null
+deletes, containers, env, volumes... merge by their key, $patch replace
+and delete), application/merge-patch+json (RFC 7386) or
+application/json-patch+json (RFC 6902: add, remove, replace, test); any
+other type gets 415, a body that is not JSON 400, and a result without
+containers, with template labels the selector does not match, or with
+negative replicas 422. A change of spec (replicas, template) bumps
+metadata.generation; any change gives a new resourceVersion, above every
+one given out before; only spec.replicas, spec.template and
+metadata.annotations are kept, into the data: "replicas", "template",
+"annotations", "generation" and "resourceVersion" of the compact form)
     GET /api/v1/namespaces/<ns>/pods/<pod>/log?container=<c>&tailLines=<n>
                                                     the container's log, text/plain
 (tailLines honoured; previous=true: the previous container's, "previousLog",
@@ -78,7 +98,12 @@ expands:
                         "containers": [{"name": "app", "image": "...", "limits": {...}}],
                         "conditions": {"Available": {"status": "False", "since": "...",
                                                      "reason": "...", "message": "..."}},
-                        "replicaset": "checkout-7d9f8b6c5d"}],  (default its newest)
+                        "replicaset": "checkout-7d9f8b6c5d",    (default its newest)
+                        "generation": 4,                        (default the revision)
+                        "annotations": {...},                   (besides the revision's)
+                        "template": {...}}],                    (the whole spec.template,
+                                                                 as a PATCH leaves it;
+                                                                 default from containers)
        "replicasets": [{"name": "checkout-7d9f8b6c5d",
                         "owner": "Deployment/checkout",          (optional: Kind/name)
                         "revision": 4, "replicas": 3, "ready": 3, "available": 3,
@@ -105,6 +130,7 @@ Control endpoints, for tests:
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
+import copy
 import hashlib
 import json
 import re
@@ -125,6 +151,7 @@ NODE = "worker-1"
 LIST = re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|events)$")
 APPS = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/(deployments|replicasets)$")
 LOG = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
+DEPLOYMENT = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/deployments/([^/]+)(/scale)?$")
 
 
 def iso(t):
@@ -139,9 +166,20 @@ def hexid(*parts, n=64):
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
 
 
+written = 0            # the resourceVersion of the last write
+
+
 def resource_version():
-    # Monotonic, as etcd's revision is; the same for a list and its items' era.
-    return str(100000 + int((time.time() - START) * 1000))
+    # Monotonic, as etcd's revision is; the same for a list and its items' era,
+    # and never below the last write's.
+    return str(max(100000 + int((time.time() - START) * 1000), written))
+
+
+def next_resource_version():
+    """The resourceVersion of a write: above every one given out before."""
+    global written
+    written = int(resource_version()) + 1
+    return str(written)
 
 
 def status(code, reason, message, details=None):
@@ -427,16 +465,19 @@ def expand_deployment(ns, d, spec):
         status_["unavailableReplicas"] = replicas - counts["available"]
     if counts["updated"]:
         status_["updatedReplicas"] = counts["updated"]
-    return {"metadata": {"annotations": {"deployment.kubernetes.io/revision": str(revision)},
+    annotations = {"deployment.kubernetes.io/revision": str(revision)}
+    annotations.update(d.get("annotations", {}))
+    return {"metadata": {"annotations": dict(sorted(annotations.items())),
                          "creationTimestamp": created, "generation": generation,
                          "labels": labels, "name": name, "namespace": ns,
-                         "resourceVersion": resource_version(),
+                         "resourceVersion": d.get("resourceVersion") or resource_version(),
                          "uid": uid(ns, "Deployment", name)},
             "spec": {"progressDeadlineSeconds": 600, "replicas": replicas,
                      "revisionHistoryLimit": 10, "selector": {"matchLabels": selector},
                      "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
                                   "type": "RollingUpdate"},
-                     "template": pod_template(labels, d.get("containers"), name)},
+                     "template": d.get("template") or
+                     pod_template(labels, d.get("containers"), name)},
             "status": status_}
 
 
@@ -564,6 +605,236 @@ def select(items, selector, fields):
             if all((f(o) == v) == (op != "!=") for f, op, v in terms)]
 
 
+# ---- patches, as the API server applies them ----
+
+class PatchError(Exception):
+    """A patch the API server refuses: its status, reason and message."""
+
+    def __init__(self, code, reason, message):
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+
+# The lists a strategic merge patch merges by a key (the patchMergeKey of
+# k8s.io/api's core/v1 types); every other list is replaced.
+MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name",
+              "volumes": "name", "env": "name", "volumeMounts": "mountPath",
+              "ports": "containerPort", "imagePullSecrets": "name", "hostAliases": "ip"}
+
+
+def strategic_merge(orig, patch):
+    """A strategic merge patch: maps merge, null deletes, the lists of
+    MERGE_KEYS merge by their key, "$patch": "replace" or "delete" on a map
+    or a list's item. None when the patch deletes the whole."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    directive = patch.get("$patch")
+    if directive == "delete":
+        return None
+    if directive == "replace":
+        return strategic_merge({}, {k: v for k, v in patch.items() if k != "$patch"})
+    if directive is not None:
+        raise PatchError(422, "Invalid", "Unknown patch type: %s" % directive)
+    out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
+    for k, v in patch.items():
+        if k.startswith("$"):  # $retainKeys, $setElementOrder/...: orderings, not data
+            continue
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, list) and k in MERGE_KEYS and isinstance(out.get(k), list):
+            out[k] = merge_list(out[k], v, MERGE_KEYS[k])
+        else:
+            merged = strategic_merge(out.get(k), v)
+            if merged is None:
+                out.pop(k, None)
+            else:
+                out[k] = merged
+    return out
+
+
+def merge_list(orig, patch, key):
+    out = copy.deepcopy(orig)
+    for item in patch:
+        if not isinstance(item, dict) or key not in item:
+            raise PatchError(422, "Invalid", "map: %s does not contain declared merge key: %s"
+                             % (json.dumps(item), key))
+        at = next((i for i, x in enumerate(out)
+                   if isinstance(x, dict) and x.get(key) == item[key]), None)
+        if item.get("$patch") == "delete":
+            if at is not None:
+                del out[at]
+        elif at is None:
+            out.append(strategic_merge({}, item))
+        else:
+            out[at] = strategic_merge(out[at], item)
+    return out
+
+
+def merge_patch(orig, patch):
+    """RFC 7386: maps merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
+
+
+def json_patch(doc, ops):
+    """RFC 6902: add, remove, replace and test, on RFC 6901 pointers."""
+    doc = copy.deepcopy(doc)
+    for op in ops:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str) or \
+                op.get("op") not in ("add", "remove", "replace", "test"):
+            raise PatchError(422, "Invalid", "unexpected kind of operation: %s" % json.dumps(op))
+        kind, path = op["op"], op["path"]
+        if kind != "remove" and "value" not in op:
+            raise PatchError(422, "Invalid", "jsonpatch %s operation has no value" % kind)
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+        if not parts:
+            if kind == "test" and doc != op["value"]:
+                raise PatchError(422, "Invalid", "testing value %s failed" % path)
+            doc = copy.deepcopy(op["value"]) if kind != "test" else doc
+            continue
+        parent = doc
+        for p in parts[:-1]:
+            try:
+                parent = parent[int(p)] if isinstance(parent, list) else parent[p]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise PatchError(422, "Invalid", "jsonpatch %s operation does not apply: doc is "
+                                 "missing path: %s" % (kind, path))
+        last = parts[-1]
+        try:
+            if isinstance(parent, list):
+                at = len(parent) if last == "-" and kind == "add" else int(last)
+                if kind == "add":
+                    if not 0 <= at <= len(parent):
+                        raise IndexError
+                    parent.insert(at, copy.deepcopy(op["value"]))
+                elif kind == "remove":
+                    del parent[at]
+                elif kind == "replace":
+                    parent[at] = copy.deepcopy(op["value"])
+                elif parent[at] != op["value"]:
+                    raise PatchError(422, "Invalid", "testing value %s failed" % path)
+            elif isinstance(parent, dict):
+                if kind != "add" and last not in parent:
+                    raise KeyError
+                if kind in ("add", "replace"):
+                    parent[last] = copy.deepcopy(op["value"])
+                elif kind == "remove":
+                    del parent[last]
+                elif parent[last] != op["value"]:
+                    raise PatchError(422, "Invalid", "testing value %s failed" % path)
+            else:
+                raise KeyError
+        except (KeyError, IndexError, ValueError):
+            raise PatchError(422, "Invalid", "jsonpatch %s operation does not apply: doc is "
+                             "missing key: %s" % (kind, path))
+    return doc
+
+
+PATCH_TYPES = {"application/strategic-merge-patch+json": (dict, strategic_merge),
+               "application/merge-patch+json": (dict, merge_patch),
+               "application/json-patch+json": (list, json_patch)}
+
+
+def apply_patch(content_type, obj, raw):
+    """obj patched with the body raw of this Content-Type, or PatchError."""
+    kind = PATCH_TYPES.get(content_type.split(";")[0].strip().lower())
+    if kind is None:
+        raise PatchError(415, "UnsupportedMediaType", "the body of the request was in an "
+                         "unknown format - accepted media types include: "
+                         "application/json-patch+json, application/merge-patch+json, "
+                         "application/apply-patch+yaml, application/strategic-merge-patch+json")
+    try:
+        patch = json.loads(raw)
+    except ValueError as e:
+        raise PatchError(400, "BadRequest", "error decoding patch: %s" % e)
+    if not isinstance(patch, kind[0]):
+        raise PatchError(400, "BadRequest", "error decoding patch: the patch is not a JSON %s"
+                         % ("object" if kind[0] is dict else "array"))
+    out = kind[1](obj, patch)
+    if not isinstance(out, dict):
+        raise PatchError(422, "Invalid", "the patch leaves no object")
+    return out
+
+
+def scale_of(dep):
+    """The autoscaling/v1 Scale of an expanded Deployment."""
+    meta = dep["metadata"]
+    selector = dep["spec"]["selector"]["matchLabels"]
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"],
+                         "uid": meta["uid"], "resourceVersion": meta["resourceVersion"],
+                         "creationTimestamp": meta["creationTimestamp"]},
+            "spec": {"replicas": dep["spec"]["replicas"]},
+            "status": {"replicas": dep["status"].get("replicas", 0),
+                       "selector": ",".join("%s=%s" % kv for kv in sorted(selector.items()))}}
+
+
+def with_kind(dep):
+    """An expanded Deployment as a GET of it answers: with its kind and apiVersion."""
+    return dict({"kind": "Deployment", "apiVersion": "apps/v1"}, **dep)
+
+
+def invalid(kind, name, field, value, why):
+    return PatchError(422, "Invalid", "%s \"%s\" is invalid: %s: Invalid value: %s: %s"
+                      % (kind, name, field, value, why))
+
+
+def patch_deployment(ns, d, spec, scale, content_type, raw):
+    """Apply a PATCH to the compact Deployment d (or its scale) in place."""
+    name = d["name"]
+    before = expand_deployment(ns, d, spec)
+    if scale:
+        after = apply_patch(content_type, scale_of(before), raw)
+        replicas = (after.get("spec") or {}).get("replicas")
+        template = before["spec"]["template"]
+        annotations = before["metadata"]["annotations"]
+        what = "Scale.autoscaling"
+    else:
+        after = apply_patch(content_type, with_kind(before), raw)
+        after_spec = after.get("spec") or {}
+        replicas = after_spec.get("replicas", 1)
+        template = after_spec.get("template")
+        annotations = (after.get("metadata") or {}).get("annotations") or {}
+        what = "Deployment.apps"
+        containers = ((template or {}).get("spec") or {}).get("containers")
+        if not isinstance(containers, list) or not containers or \
+                not all(isinstance(c, dict) and c.get("name") and c.get("image")
+                        for c in containers):
+            raise PatchError(422, "Invalid", "%s \"%s\" is invalid: spec.template.spec."
+                             "containers: Required value" % (what, name))
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        selector = before["spec"]["selector"]["matchLabels"]
+        if any(labels.get(k) != v for k, v in selector.items()):
+            raise invalid(what, name, "spec.template.metadata.labels",
+                          json.dumps(labels), "`selector` does not match template `labels`")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise invalid(what, name, "spec.replicas", json.dumps(replicas),
+                      "must be greater than or equal to 0")
+    changed_spec = replicas != before["spec"]["replicas"] or \
+        template != before["spec"]["template"]
+    # The revision annotation is the deployment controller's: kept as it is.
+    revision = "deployment.kubernetes.io/revision"
+    own = {k: v for k, v in annotations.items() if k != revision}
+    changed_meta = own != {k: v for k, v in before["metadata"]["annotations"].items()
+                           if k != revision}
+    if changed_spec:  # as the API server: a change of spec is a new generation
+        d["replicas"] = replicas
+        if template != before["spec"]["template"]:
+            d["template"] = template
+        d["generation"] = before["metadata"]["generation"] + 1
+    if changed_meta:
+        d["annotations"] = own
+    if changed_spec or changed_meta:  # and any change a new resourceVersion
+        d["resourceVersion"] = next_resource_version()
+
+
 # ---- HTTP ----
 
 class Handler(fakeserver.FakeHandler):
@@ -637,6 +908,10 @@ class Handler(fakeserver.FakeHandler):
             snapshot = json.loads(json.dumps(data))
         if not self.authorized():
             return self.answer(401, status(401, "Unauthorized", "Unauthorized"))
+        m = DEPLOYMENT.match(raw_path)
+        if m:
+            return self.deployment(unquote(m.group(1)), unquote(m.group(2)), bool(m.group(3)),
+                                   body)
         m = LIST.match(raw_path) or APPS.match(raw_path) or LOG.match(raw_path)
         if not m or self.command != "GET":
             if m:
@@ -671,6 +946,30 @@ class Handler(fakeserver.FakeHandler):
         self.answer(200, {"kind": kind, "apiVersion": api_version,
                           "metadata": {"resourceVersion": resource_version()},
                           "items": items})
+
+    def deployment(self, ns, name, scale, body):
+        """GET or PATCH a Deployment, or its scale subresource."""
+        if self.command not in ("GET", "PATCH"):
+            return self.answer(405, status(405, "MethodNotAllowed",
+                                           "the server does not allow this method on the "
+                                           "requested resource", {}))
+        with self.lock:
+            spec = data.get(ns, {})
+            d = next((d for d in spec.get("deployments", []) if d.get("name") == name), None)
+            if d is None:
+                return self.answer(404, status(404, "NotFound", "deployments.apps \"%s\" not "
+                                               "found" % name, {"name": name, "group": "apps",
+                                                                "kind": "deployments"}))
+            if self.command == "PATCH":
+                try:
+                    patch_deployment(ns, d, spec, scale, self.headers.get("Content-Type", ""),
+                                     body)
+                except PatchError as e:
+                    details = {"name": name, "group": "apps", "kind": "deployments"} \
+                        if e.code == 422 else None
+                    return self.answer(e.code, status(e.code, e.reason, e.message, details))
+            dep = expand_deployment(ns, d, spec)
+        self.answer(200, scale_of(dep) if scale else with_kind(dep))
 
     def log(self, spec, name, query):
         """A container's log as the kubelet gives it, through the API server."""

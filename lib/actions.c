@@ -894,6 +894,10 @@ static int process_prepare(const struct fix_target *t, cJSON *record, struct str
 		return failf(out, "restart: service.%s.pidfile is not set: sre cannot see the "
 			     "process start", t->service);
 	pid = read_pidfile(t->pidfile);
+	/* Without stop, a live process would get a second instance beside it. */
+	if (!t->stop.nr && process_alive(pid))
+		return failf(out, "restart: process %lld of %s is running and service.%s.stop is "
+			     "not set", pid, t->service, t->service);
 	cJSON_AddStringToObject(record, "pidfile", t->pidfile);
 	if (pid)
 		cJSON_AddNumberToObject(record, "pid", (double)pid);

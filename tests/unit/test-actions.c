@@ -834,11 +834,22 @@ static void test_process(void)
 	       "a record whose pid is the live one: not done");
 	cJSON_Delete(record);
 
+	/* No stop, and the process alive: a second instance would run beside it. */
+	{
+		struct strvec kept_stop = t.stop;
+		strvec_init(&t.stop);
+		record = cJSON_CreateObject();
+		is_int(step(PREPARE, &t, ACTION_restart, NULL, record), -1,
+		       "no stop while the process runs: refused");
+		like(out.buf, "is running and service.checkout.stop is not set", "saying why");
+		cJSON_Delete(record);
+		t.stop = kept_stop;
+	}
+
 	/* A start that fails. */
 	record = cJSON_CreateObject();
 	strvec_clear(&t.start);
 	strvec_pushl(&t.start, fails, NULL);
-	strvec_clear(&t.stop);
 	is_int(step(PREPARE, &t, ACTION_restart, NULL, record), 0, "prepared");
 	is_int(step(RUN, &t, ACTION_restart, NULL, record), -1, "a start that exits 3: -1");
 	is_str(out.buf, "restart: service.checkout.start exited with 3: web: port 8080 is in use",

@@ -90,8 +90,7 @@ int mirror_queue_comment(struct store *st, const char *target, long long id,
 	return queue(st, target, id, key, "comment", p);
 }
 
-/* Queue a label edit of the incident's issue (delivered like any write). */
-static int queue_label(struct store *st, const char *target, long long id, const char *add)
+int mirror_queue_label(struct store *st, const char *target, long long id, const char *add)
 {
 	cJSON *p = cJSON_CreateObject();
 	char key[37];
@@ -590,7 +589,7 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			free(key);
 			incident_release(&inc);
 			/* Mark the ticket as taken up by sre, for the people watching it. */
-			if (!ret && queue_label(st, t->ops->name, id, "sre") < 0)
+			if (!ret && mirror_queue_label(st, t->ops->name, id, "sre") < 0)
 				ret = -1;
 			if (!ret)
 				strvec_pushf(new_ids, "%lld", id);

@@ -29,6 +29,8 @@ int mirror_queue_move(struct store *st, const char *target, long long id,
 		      const char *actor, const char *reason);
 int mirror_queue_comment(struct store *st, const char *target, long long id,
 			 const char *key, const char *actor, const char *text);
+/* Queue a label added to the incident's issue ("Status: Fixed"). */
+int mirror_queue_label(struct store *st, const char *target, long long id, const char *add);
 
 /*
  * Open an incident (or count an occurrence), queuing its remote issue when

@@ -407,6 +407,58 @@ static void quote_events(struct diagnosis_finding *f, const struct evidence *ev,
 	}
 }
 
+static long long revision(const cJSON *rs)
+{
+	const char *r = str(get(get(rs, "metadata"), "annotations"), "deployment.kubernetes.io/revision");
+	long long n;
+	return r && !parse_ll(r, &n) ? n : -1;
+}
+
+static const char *rs_owner(const cJSON *rs)
+{
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, get(get(rs, "metadata"), "ownerReferences"))
+		if (str_is(o, "kind", "Deployment"))
+			return str(o, "name");
+	return NULL;
+}
+
+static const char *rs_image(const cJSON *rs)
+{
+	const cJSON *c = cJSON_GetArrayItem(get(get(get(get(rs, "spec"), "template"), "spec"),
+						"containers"), 0);
+	return str(c, "image");
+}
+
+/*
+ * The image container ran before bad: in the newest revision of
+ * deployment whose template runs another image for it. NULL when the
+ * history does not say. Borrowed.
+ */
+static const char *last_good_image(const struct facts *fx, const char *deployment,
+				   const char *container, const char *bad)
+{
+	const cJSON *rs, *best = NULL;
+	const char *image = NULL;
+
+	cJSON_ArrayForEach(rs, items(fx->ev->replicasets)) {
+		const cJSON *c;
+		const char *owner = rs_owner(rs);
+		if (!owner || strcmp(owner, deployment))
+			continue;
+		cJSON_ArrayForEach(c, get(get(get(get(rs, "spec"), "template"), "spec"), "containers")) {
+			const char *i = str(c, "image");
+			if (str_is(c, "name", container) && i && bad && strcmp(i, bad) &&
+			    (!best || revision(rs) > revision(best))) {
+				best = rs;
+				image = i;
+			}
+		}
+	}
+	return image;
+}
+
 /* ---- rules: Kubernetes pods ---- */
 
 static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod,
@@ -477,6 +529,7 @@ static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *
 			   !strcmp(why, "InvalidImageName"))) {
 		const char *image = str(spec, "image");
 		const char *msg = str(waiting, "message");
+		const char *good;
 		char *quoted = NULL;
 
 		/* The image the kubelet cannot pull is the one in its message. */
@@ -490,6 +543,11 @@ static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *
 		cJSON_AddStringToObject(f->params, "container", name);
 		if (quoted || image)
 			cJSON_AddStringToObject(f->params, "image", quoted ? quoted : image);
+		good = last_good_image(fx, target, name, quoted ? quoted : image);
+		if (good) {
+			cJSON_AddStringToObject(f->params, "to", good);
+			quote(f, "kubernetes", "deployment %s ran %s before", target, good);
+		}
 		quote(f, "kubernetes", "pod %s container %s: waiting: %s: %s", pod_name, name, why,
 		      msg ? msg : "");
 		quote_events(f, fx->ev, pod_name, "Failed");
@@ -664,30 +722,6 @@ static void rule_kubernetes(struct diagnosis *d, struct facts *fx)
 }
 
 /* ---- rules: rollouts and commits ---- */
-
-static long long revision(const cJSON *rs)
-{
-	const char *r = str(get(get(rs, "metadata"), "annotations"), "deployment.kubernetes.io/revision");
-	long long n;
-	return r && !parse_ll(r, &n) ? n : -1;
-}
-
-static const char *rs_owner(const cJSON *rs)
-{
-	const cJSON *o;
-
-	cJSON_ArrayForEach(o, get(get(rs, "metadata"), "ownerReferences"))
-		if (str_is(o, "kind", "Deployment"))
-			return str(o, "name");
-	return NULL;
-}
-
-static const char *rs_image(const cJSON *rs)
-{
-	const cJSON *c = cJSON_GetArrayItem(get(get(get(get(rs, "spec"), "template"), "spec"),
-						"containers"), 0);
-	return str(c, "image");
-}
 
 /* Is anything wrong with the Deployment or its pods? Quote it into f when f is not NULL. */
 static int rollout_unhealthy(const struct facts *fx, const cJSON *dp, const char *name,

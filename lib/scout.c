@@ -429,7 +429,7 @@ static int recover(struct store *st, struct tracker *t, const struct config *cfg
  * for a check that was simply not judged this run (no data, too few
  * samples or traces), which must neither fail nor recover.
  */
-static int silence_is_healthy(const struct incident *inc)
+int scout_silence_is_healthy(const struct incident *inc)
 {
 	return !strcmp(inc->source, "kubernetes") || !strcmp(inc->source, "docker") ||
 	       (!strcmp(inc->source, "prometheus") && strstr(inc->fingerprint, "/alert/"));
@@ -502,7 +502,7 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
 		const struct incident *inc = &open[j];
 		int seen = 0, failures, passes;
 
-		if (!ran(sources_ran, inc->source) || !silence_is_healthy(inc))
+		if (!ran(sources_ran, inc->source) || !scout_silence_is_healthy(inc))
 			continue;
 		for (size_t i = 0; i < fs->nr && !seen; i++)
 			seen = !strcmp(fs->v[i].fingerprint, inc->fingerprint);

@@ -140,6 +140,12 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
 		 struct findings *fs, const struct strvec *sources_ran,
 		 const struct scout_options *o, struct scout_report *rep);
 
+/*
+ * Does the source of inc report only what is wrong (Kubernetes, Docker,
+ * Prometheus alerts), so that no finding about it means it is well?
+ */
+int scout_silence_is_healthy(const struct incident *inc);
+
 /* ---- shared by the sources ---- */
 
 /*

@@ -804,6 +804,35 @@ out:
 	return ret;
 }
 
+int store_count_events(struct store *st, const char *target, const char *kind, time_t since,
+		       const char *approval, long long *out)
+{
+	sqlite3_stmt *stmt;
+	char at[32];
+	int rc;
+
+	*out = 0;
+	format_iso8601(at, sizeof(at), since);
+	if (prepare(st, &stmt, "SELECT count(*) FROM events"
+		    " WHERE json_extract(body, '$.target') = ? AND kind = ? AND at >= ?"
+		    " AND (? IS NULL OR json_extract(body, '$.approval') = ?)") < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, at, -1, SQLITE_STATIC);
+	if (approval) {
+		sqlite3_bind_text(stmt, 4, approval, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 5, approval, -1, SQLITE_STATIC);
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	else
+		db_error(st, "cannot count events");
+	done(st, stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int store_diagnosis_latest(struct store *st, long long id, char **out_json)
 {
 	sqlite3_stmt *stmt;

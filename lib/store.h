@@ -98,6 +98,14 @@ struct diagnosis_row {
  */
 int store_diagnosis_add(struct store *st, long long id, const struct diagnosis_row *d,
 			const char *actor);
+/*
+ * How many events of kind were written since the time whose body's
+ * "target" is target, and, when approval is not NULL, whose "approval" is
+ * it: the automatic actions on a service in the last hour, whatever
+ * incident they were for (fix.max-per-hour).
+ */
+int store_count_events(struct store *st, const char *target, const char *kind, time_t since,
+		       const char *approval, long long *out);
 /* The latest diagnosis's JSON into *out_json (caller frees): 0, 1 when none, -1. */
 int store_diagnosis_latest(struct store *st, long long id, char **out_json);
 

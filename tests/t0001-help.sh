@@ -141,9 +141,9 @@ test_expect_success MAN 'sre incident show --help opens the incident man page' '
 	test_cmp expect out
 '
 
-test_expect_success 'sre help fix, which has no man page, prints its usage and exits 0' '
-	sre help fix >out 2>err &&
-	echo "usage: sre fix" >expect &&
+test_expect_success 'sre help remember, which has no man page, prints its usage and exits 0' '
+	sre help remember >out 2>err &&
+	echo "usage: sre remember" >expect &&
 	test_cmp expect out
 '
 

@@ -271,6 +271,8 @@ static void plan_repository(struct plan *p, const struct fix_policy *pol)
 	p->branch = xstrfmt("sre/incident-%lld", p->incident);
 	if (p->action == ACTION_rollback) {
 		p->revert = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(p->params, "commit")));
+		if (gitops_revert_diff(&p->diff, p->repo, p->revert, &err) < 0)
+			refuse(p, "%s", err.buf);
 		goto out;
 	}
 	if (!p->target.manifest) {

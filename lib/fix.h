@@ -179,6 +179,12 @@ int gitops_commit_revert(char **out_sha, const char *repo, const char *base, con
 			 struct strbuf *err);
 
 /*
+ * What reverting commit sha undoes, as a unified diff appended to out:
+ * the commit's own change, backwards (against its first parent).
+ */
+int gitops_revert_diff(struct strbuf *out, const char *repo, const char *sha, struct strbuf *err);
+
+/*
  * Push branch to remote (default "origin") with credentials from the usual
  * sources: ssh-agent for ssh URLs; for https, the token of
  * fix.push-token-command, else GITHUB_TOKEN (user x-access-token); none

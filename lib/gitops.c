@@ -922,3 +922,48 @@ char *gitops_github_repo(const char *repo, const char *remote, const struct conf
 	git_libgit2_shutdown();
 	return out;
 }
+
+int gitops_revert_diff(struct strbuf *out, const char *repo, const char *sha, struct strbuf *err)
+{
+	git_repository *r = NULL;
+	git_object *obj = NULL;
+	git_commit *commit = NULL, *parent = NULL;
+	git_tree *tree = NULL, *parent_tree = NULL;
+	git_diff *diff = NULL;
+	git_buf buf = { 0 };
+	int ret = -1;
+
+	git_libgit2_init();
+	if (open_repo(&r, repo, err) < 0)
+		goto out;
+	if (git_revparse_single(&obj, r, sha) < 0 ||
+	    git_commit_lookup(&commit, r, git_object_id(obj)) < 0) {
+		git_why(err, sha);
+		goto out;
+	}
+	if (git_commit_parentcount(commit) < 1) {
+		strbuf_addf(err, "%s is a root commit: there is nothing to revert it to", sha);
+		goto out;
+	}
+	/* From the commit back to its first parent: what the revert undoes. */
+	if (git_commit_parent(&parent, commit, 0) < 0 || git_commit_tree(&tree, commit) < 0 ||
+	    git_commit_tree(&parent_tree, parent) < 0 ||
+	    git_diff_tree_to_tree(&diff, r, tree, parent_tree, NULL) < 0 ||
+	    git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH) < 0) {
+		git_why(err, sha);
+		goto out;
+	}
+	strbuf_add(out, buf.ptr, buf.size);
+	ret = 0;
+out:
+	git_buf_dispose(&buf);
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_tree_free(parent_tree);
+	git_commit_free(parent);
+	git_commit_free(commit);
+	git_object_free(obj);
+	git_repository_free(r);
+	git_libgit2_shutdown();
+	return ret;
+}

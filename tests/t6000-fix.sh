@@ -232,13 +232,13 @@ test_expect_success 'an incident without a diagnosis, or with an unknown one, is
 # manifest change: the incident, moved to ANALYSIS_COMPLETE, and its row.
 diagnosed() {
 	id=$(sre incident open --service checkout --title "$1" --source http \
-		--fingerprint http/checkout/down) &&
+		--fingerprint "${3:-http/checkout/down}") &&
 	sre incident transition "$id" ANALYSIS_IN_PROGRESS >/dev/null &&
 	sre incident transition "$id" ANALYSIS_COMPLETE >/dev/null &&
 	sqlite3 "$SRE_DB" "INSERT INTO diagnoses (incident_id, at, category, root_cause, confidence,
-		action, target, body) VALUES ($id, '2026-11-24T03:00:00Z', 'oom',
-		'Container checkout is killed for memory, again and again.', 0.9,
-		'increase-memory', 'checkout', '$2')" &&
+		action, target, body) VALUES ($id, '2026-11-24T03:00:00Z',
+		json_extract('$2', '$.category'), json_extract('$2', '$.root_cause'), 0.9,
+		json_extract('$2', '$.mitigation.action'), 'checkout', '$2')" &&
 	echo "$id"
 }
 
@@ -352,6 +352,28 @@ test_expect_success 'a pull request left waiting past fix.review-timeout goes to
 	SRE_NOW=2030-01-01T00:00:00Z test_expect_code 1 sre fix --status "$id" >out 2>err &&
 	test_grep "has waited past fix.review-timeout" err &&
 	test "$(state "$id")" = INCIDENT_REQUIRES_HUMAN
+'
+
+test_expect_success 'a commit the diagnosis blames is reverted on a branch, as a pull request' '
+	sed -i "s/checkout:v2.4.0/checkout:v2.5.0/" infra/deploy/checkout.yaml &&
+	git -C infra -c user.name=Dana -c user.email=dana@example.com commit -q -am "checkout: v2.5.0" &&
+	git -C infra push -q origin main &&
+	bad=$(git -C infra rev-parse HEAD) &&
+	id=$(diagnosed "checkout errors after v2.5.0" \
+		"{\"category\":\"deploy-regression\",\"root_cause\":\"Commit $bad broke checkout.\",\"confidence\":0.88,\"mitigation\":{\"action\":\"rollback\",\"target\":\"checkout\",\"params\":{\"commit\":\"$bad\"}}}" \
+		http/checkout/errors) &&
+	sre fix --dry-run "$id" >plan &&
+	test_grep "^Revert      $bad" plan &&
+	test_grep "^-          image: registry.example.com/shop/checkout:v2.5.0" plan &&
+	test_grep "^+          image: registry.example.com/shop/checkout:v2.4.0" plan &&
+	test_grep "^Action      rollback checkout (pull request from sre/incident-$id into main)" plan &&
+	sre fix --yes "$id" >out &&
+	test "$(state "$id")" = PR_CREATED &&
+	git --git-dir=remote.git show "sre/incident-$id:deploy/checkout.yaml" >reverted &&
+	test_grep "checkout:v2.4.0" reverted &&
+	git --git-dir=remote.git log -1 --format=%P "sre/incident-$id" >parent &&
+	echo "$bad" >expect &&
+	test_cmp expect parent
 '
 
 kill "$(cat run/quote.pid)" "$(cat run/policy.pid)" "$(cat run/slow.pid)" 2>/dev/null

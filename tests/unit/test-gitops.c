@@ -582,6 +582,17 @@ static void test_commit_revert(void)
 	is_str(s, "sre-bot <sre@localhost>|" NOW_EPOCH "|Revert \"checkout: four workers\"",
 	       "author, time and message");
 	free(s);
+	{
+		struct strbuf diff = STRBUF_INIT;
+		is_int(gitops_revert_diff(&diff, clone_dir, short_sha, &err), 0, "the revert's diff");
+		like(diff.buf, "diff --git a/config/app.env b/config/app.env", "names the file");
+		like(diff.buf, "deleted file mode", "which the revert deletes");
+		strbuf_release(&diff);
+		is_int(gitops_revert_diff(&diff, clone_dir, "0123456789abcdef", &err), -1,
+		       "no such commit: an error");
+		strbuf_release(&diff);
+		strbuf_reset(&err);
+	}
 	is_int(gitops_commit_revert(&again, clone_dir, "main", "sre/revert-c1", sha_c1,
 				    "Revert", "sre-bot", &err), 0, "the same revert again");
 	is_str(again, sha, "keeps the commit (idempotent)");

@@ -1113,6 +1113,8 @@ static int series_drop(const cJSON *result, double *before, double *last)
 
 static void rule_business(struct diagnosis *d, struct facts *fx)
 {
+	size_t had = d->findings_nr;
+
 	for (size_t i = 0; i < fx->ev->prometheus_nr; i++) {
 		const struct evidence_item *it = &fx->ev->prometheus[i];
 		const cJSON *result = get(get(it->json, "data"), "result");
@@ -1131,6 +1133,21 @@ static void rule_business(struct diagnosis *d, struct facts *fx)
 				last, fx->service);
 		cJSON_AddStringToObject(f->params, "check", it->name);
 		quote(f, "prometheus", "%s: %.4g on average an hour ago, %.4g now", it->name, before, last);
+	}
+	/*
+	 * A check that reads a service's own /metrics (source "metrics") has
+	 * no range to show, but the incident itself says what fell.
+	 */
+	if (d->findings_nr == had && !fx->technical && fx->source && fx->signal &&
+	    !strcmp(fx->source, "metrics") && !strcmp(fx->signal, "below")) {
+		const char *title = str(fx->ev->incident, "title");
+		struct diagnosis_finding *f;
+
+		f = add_finding(d, "metric-drop", CATEGORY_business_metric, 0.6, ACTION_restart,
+				fx->service, "%s while %s shows no technical fault; a restart is the "
+				"cheapest thing to try, and a person should look.",
+				title ? title : "A business metric fell", fx->service);
+		quote(f, "metrics", "%s", title ? title : "a business metric is below its floor");
 	}
 }
 

@@ -10,6 +10,7 @@
 const struct scout_source scout_sources[] = {
 	{ "http", http_checks_configured, http_checks_collect },
 	{ "prometheus", prometheus_configured, prometheus_collect },
+	{ "metrics", metrics_configured, metrics_collect },
 	{ "kubernetes", kubernetes_configured, kubernetes_collect },
 	{ "docker", docker_configured, docker_collect },
 	{ "jaeger", jaeger_configured, jaeger_collect },

@@ -29,7 +29,7 @@
 #include "tracker.h"
 
 struct finding {
-	char *source;       /* "http", "prometheus", "alertmanager", "kubernetes", "docker", "jaeger", "process" */
+	char *source;       /* "http", "prometheus", "metrics", "alertmanager", "kubernetes", "docker", "jaeger", "process" */
 	char *check;        /* what was judged: a check's name, "pod/<ns>/<name>", an alert name */
 	char *service;
 	char *signal;       /* "status", "latency", "body", "above", "below", "oomkilled", "crashloop", ... */
@@ -93,6 +93,9 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 int jaeger_configured(const struct config *cfg);
 int jaeger_collect(const struct config *cfg, struct http_client *http,
 		   struct findings *out, struct strbuf *err);
+int metrics_configured(const struct config *cfg);
+int metrics_collect(const struct config *cfg, struct http_client *http,
+		    struct findings *out, struct strbuf *err);
 int process_configured(const struct config *cfg);
 int process_collect(const struct config *cfg, struct http_client *http,
 		    struct findings *out, struct strbuf *err);

@@ -6,7 +6,10 @@ and hanging endpoints on 127.0.0.1, each switchable while it runs.
 
 Every path answers 200 "ok" until told otherwise:
     POST /_fake/set {"path": "/api", "status": 503, "body": "...",
-                     "delay_ms": 0}   how that path answers from now on
+                     "delay_ms": 0}   how that path answers from now on;
+                     "bodies": [...] instead of "body" answers each in turn
+                     (the last one again once they run out), as a
+                     /metrics endpoint whose counters grow
     GET /hang                         never answers (until the lifetime ends)
 Each request is logged as one JSON line, like every fake.
 """
@@ -33,7 +36,12 @@ class Handler(fakeserver.FakeHandler):
     def serve(self, path, query, raw):
         with self.lock:
             self.log_request_json(path, "", raw)
-            r = dict(routes.get(path, {}))
+            route = routes.get(path, {})
+            r = dict(route)
+            if "bodies" in route:
+                n = route.setdefault("served", 0)
+                r["body"] = route["bodies"][min(n, len(route["bodies"]) - 1)]
+                route["served"] = n + 1
         if path == "/hang":
             time.sleep(3600)
         if r.get("delay_ms"):

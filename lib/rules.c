@@ -995,12 +995,22 @@ static void rule_dependency(struct diagnosis *d, struct facts *fx)
 	const struct trace_origin *o;
 	struct diagnosis_finding *f;
 	double share;
+	int surfaces = 0;
 
 	if (!a || !a->origins_nr || a->error_traces < 3 ||
 	    a->error_traces * 100 < a->traces * 2)
 		return;
 	o = &a->origins[0];
 	if (!strcmp(o->service, fx->service))
+		return;
+	/*
+	 * Downstream only: the errors must surface in the service itself. When
+	 * it erred nowhere (it was down, its callers' calls failing), the
+	 * origin is a caller, upstream, and no dependency of it.
+	 */
+	for (size_t i = 0; i < a->ops_nr && !surfaces; i++)
+		surfaces = !strcmp(a->ops[i].service, fx->service) && a->ops[i].errors;
+	if (!surfaces)
 		return;
 	share = (double)o->traces / (double)a->error_traces;
 	if (share < 0.5)

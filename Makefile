@@ -1,7 +1,8 @@
 # Makefile for sre. `make deps` installs what is missing (Debian 12);
 # `make` builds ./sre and the man pages; `make test` runs every test
 # through prove; `make test SANITIZE=1` the same under ASan and UBSan;
-# `make demo` walks a fresh store through an incident's life;
+# `make demo` runs the detect, diagnose, fix loop on a demo stack of three
+# services (examples/demo/);
 # `make bench` prints what the store costs against a plain-SQLite baseline;
 # `make install PREFIX=... DESTDIR=...` installs.
 
@@ -93,6 +94,14 @@ $(B)/bench/%: bench/%.c $(B)/libsre.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# The demo stack's services (examples/demo/run.sh): libc and threads only.
+$(B)/examples/demo/demo-service: examples/demo/demo-service.c $(B)/CFLAGS
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) -pthread
+
+.PHONY: demo-service
+demo-service: $(B)/examples/demo/demo-service
+
 # Benchmarks print ratios against a baseline measured in the same run.
 bench: $(B)/bench/bench-store $(B)/bench/bench-scout $(B)/bench/bench-traces
 	$(B)/bench/bench-store 5000
@@ -119,7 +128,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: sre $(MAN) $(UNIT_BIN)
+run-tests: sre $(MAN) $(UNIT_BIN) $(B)/examples/demo/demo-service
 	SRE_BUILD_DIR='$(CURDIR)' SRE_UNIT_DIR='$(CURDIR)/$(B)/tests/unit' \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		prove -j2 $(UNIT_BIN) tests/t[0-9]*.sh
@@ -127,8 +136,10 @@ run-tests: sre $(MAN) $(UNIT_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory run-demo
 
-run-demo: sre
-	@./examples/walkthrough.sh ./sre
+# The detect, diagnose, fix loop on the demo stack (examples/demo/run.sh).
+run-demo: sre $(B)/examples/demo/demo-service
+	@SRE='$(CURDIR)/sre' DEMO_SERVICE='$(CURDIR)/$(B)/examples/demo/demo-service' \
+		./examples/demo/run.sh
 
 install: sre $(MAN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \

@@ -325,7 +325,7 @@ static void say_throttled(struct throttle *t, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (more)
-		say("%s (and %lu more like it)", msg, more);
+		say("%s (and %lu more like it since)", msg, more);
 	else
 		say("%s", msg);
 }
@@ -2314,6 +2314,12 @@ static void parse_options(int argc, char **argv)
  */
 static void limit_memory(void)
 {
+	struct rlimit no_core = { 0, 0 };
+
+	/* An aborted demo service leaves no core file of its leak behind. */
+	getrlimit(RLIMIT_CORE, &no_core);
+	no_core.rlim_cur = 0;
+	setrlimit(RLIMIT_CORE, &no_core);
 #ifdef UNDER_ASAN
 	svc.rlimit_mib = svc.memory_limit_mib;
 	say("memory limit %lu MiB, counted by the leak itself (AddressSanitizer "

@@ -137,12 +137,16 @@ static int issue_url(struct tracker *t, struct strbuf *sb, const char *key,
 	return TRACKER_OK;
 }
 
-static int under_api(const struct github *gh, const char *url)
+int github_under_api(const char *api, const char *url)
 {
 	const char *rest;
 
-	return skip_prefix(url, gh->api, &rest) &&
-	       (!*rest || *rest == '/' || *rest == '?');
+	return skip_prefix(url, api, &rest) && (!*rest || *rest == '/' || *rest == '?');
+}
+
+static int under_api(const struct github *gh, const char *url)
+{
+	return github_under_api(gh->api, url);
 }
 
 static const char *skip_blanks(const char *p)
@@ -180,7 +184,7 @@ static int rel_has(const char *v, size_t len, const char *type)
  *   <https://api.github.com/repositories/1/issues?page=2>; rel="next",
  *   <https://api.github.com/repositories/1/issues?page=5>; rel="last"
  */
-static char *link_next(const char *link)
+char *github_link_next(const char *link)
 {
 	const char *p = link;
 
@@ -274,7 +278,7 @@ static int github_list(struct tracker *t, const char *what, const char *url,
 					break;
 			link = http_header(&res, "link");
 			if (!stop && link)
-				next = link_next(link);
+				next = github_link_next(link);
 		}
 		if (next && !under_api(gh, next)) {
 			warning("github: %s: not following a next-page link "

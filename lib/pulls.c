@@ -111,97 +111,7 @@ static cJSON *pulls_answer(struct pulls *p, const char *what, const struct http_
 
 static int under_api(const struct pulls *p, const char *url)
 {
-	const char *rest;
-
-	return skip_prefix(url, p->api, &rest) && (!*rest || *rest == '/' || *rest == '?');
-}
-
-/* Whether the space-separated list v (len bytes) holds word. */
-static int has_word(const char *v, size_t len, const char *word)
-{
-	size_t wlen = strlen(word);
-
-	while (len) {
-		size_t n = 0;
-
-		while (n < len && v[n] != ' ')
-			n++;
-		if (n == wlen && !strncasecmp(v, word, wlen))
-			return 1;
-		while (n < len && v[n] == ' ')
-			n++;
-		v += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Whether the parameters of one link (";rel=\"next\"; ...", up to end) say rel next. */
-static int rel_is_next(const char *s, const char *end)
-{
-	while (s < end) {
-		const char *name, *value;
-		size_t nlen, vlen;
-
-		while (s < end && (*s == ';' || *s == ' ' || *s == '\t'))
-			s++;
-		name = s;
-		while (s < end && *s != '=' && *s != ';' && *s != ' ')
-			s++;
-		nlen = (size_t)(s - name);
-		while (s < end && *s == ' ')
-			s++;
-		if (s == end || *s != '=')
-			continue;
-		for (s++; s < end && *s == ' '; s++)
-			;
-		if (s < end && *s == '"') {
-			value = ++s;
-			while (s < end && *s != '"')
-				s++;
-			vlen = (size_t)(s - value);
-			if (s < end)
-				s++;
-		} else {
-			value = s;
-			while (s < end && *s != ';' && *s != ' ')
-				s++;
-			vlen = (size_t)(s - value);
-		}
-		if (nlen == 3 && !strncasecmp(name, "rel", 3) && has_word(value, vlen, "next"))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * The rel="next" target of a Link header (RFC 8288), or NULL; the caller
- * frees it. GitHub's look like
- *   <https://api.github.com/repositories/1/pulls/2/reviews?page=2>; rel="next",
- *   <https://api.github.com/repositories/1/pulls/2/reviews?page=3>; rel="last"
- * A URL may hold commas: each link's parameters run from its '>' to the
- * next comma outside quotes.
- */
-static char *link_next(const char *link)
-{
-	const char *p = link;
-
-	while ((p = strchr(p, '<'))) {
-		const char *target = p + 1, *end = strchr(target, '>'), *params;
-
-		if (!end)
-			return NULL;
-		for (params = p = end + 1; *p && *p != ','; p++)
-			if (*p == '"')
-				for (p++; *p && *p != '"'; p++)
-					if (*p == '\\' && p[1])
-						p++;
-		if (rel_is_next(params, p))
-			return xstrndup(target, (size_t)(end - target));
-		if (!*p)
-			return NULL;
-	}
-	return NULL;
+	return github_under_api(p->api, url);
 }
 
 /*
@@ -236,7 +146,7 @@ static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_
 					break;
 			link = http_header(&res, "link");
 			if (!stop && link)
-				next = link_next(link);
+				next = github_link_next(link);
 		}
 		if (next && !under_api(p, next)) {
 			warning("github: %s: not following a next-page link outside github.api",

@@ -126,6 +126,14 @@ int github_open(struct tracker *t);
 int jira_open(struct tracker *t);
 
 /*
+ * Shared with lib/pulls.c: the rel="next" target of a GitHub Link header
+ * (RFC 8288), or NULL (caller frees); and whether url lies under api, the
+ * only place a next page is ever followed (a token never goes elsewhere).
+ */
+char *github_link_next(const char *link);
+int github_under_api(const char *api, const char *url);
+
+/*
  * Shared by the clients: the fenced block that carries a comment's record.
  * record_format() appends "\n\n```json sre-record\n<json>\n```\n" to sb;
  * record_parse() splits a comment's text into prose and record (NULL when

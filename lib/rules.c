@@ -1088,6 +1088,7 @@ static void rule_latency(struct diagnosis *d, struct facts *fx)
 		format_us(p99, sizeof(p99), a->p99_root_us);
 		quote(f, "jaeger", "p99 of %zu traces: %s", a->traces, p99);
 	}
+	fx->technical = 1;
 }
 
 /* ---- rules: metrics ---- */

@@ -447,6 +447,13 @@ static void new_id(char *out, size_t hexlen)
 		out[hexlen - 1] = '1';
 }
 
+/* The value of a hex digit of either case, or -1. */
+static int hex_digit(char h)
+{
+	return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
+	       h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+}
+
 /* Whether s is exactly n lowercase hex digits, not all zero. */
 static int is_id(const char *s, size_t n)
 {
@@ -633,10 +640,7 @@ static const char *json_string_at(const char *p, char *out, size_t size)
 			case 't': c = '\t'; break;
 			case 'u':
 				for (int i = 0; i < 4; i++, p++) {
-					char h = *p;
-					int d = h >= '0' && h <= '9' ? h - '0' :
-						h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-						h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+					int d = hex_digit(*p);
 					if (d < 0)
 						return NULL;
 					code = code * 16 + (unsigned)d;
@@ -824,8 +828,9 @@ static void spool_write(void)
 		ok = 0;
 	if (!ok || rename(tmp, path) < 0) {
 		char why[128];
+		int e = errno;
 		say_throttled(&spool_errors, "error: cannot write %s: %s", path,
-			      strerror_r(errno, why, sizeof(why)));
+			      strerror_r(e, why, sizeof(why)));
 		unlink(tmp);
 	}
 	sbuf_release(&b);
@@ -1176,10 +1181,7 @@ static int url_decode(const char *s, size_t n, char *out, size_t size)
 		} else if (c == '%') {
 			unsigned v = 0;
 			for (int k = 1; k <= 2; k++) {
-				char h = i + (size_t)k < n ? s[i + (size_t)k] : '\0';
-				int d = h >= '0' && h <= '9' ? h - '0' :
-					h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-					h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+				int d = i + (size_t)k < n ? hex_digit(s[i + (size_t)k]) : -1;
 				if (d < 0)
 					return -1;
 				v = v * 16 + (unsigned)d;

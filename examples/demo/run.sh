@@ -22,7 +22,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 SRE=${SRE:-$here/../../sre}
-DEMO_SERVICE=${DEMO_SERVICE:-$here/../../build/release/examples/demo/demo-service}
+DEMO_SERVICE=${DEMO_SERVICE:-$here/../../build/demo/demo-service}
 scenarios=${DEMO_SCENARIOS:-crash leak errors latency conversion}
 results=${DEMO_RESULTS:-}
 services="user-service policy-service quote-service"

@@ -861,25 +861,10 @@ static char *last_line(const char *text)
 	}
 }
 
-/* The process id the pidfile holds, or 0 (no file, not a number). */
-static long long read_pidfile(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	long long pid = 0;
-
-	if (strbuf_read_file(&sb, path, 4096) >= 0) {
-		strbuf_trim(&sb);
-		if (parse_ll(sb.buf, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
-			pid = 0;
-	}
-	strbuf_release(&sb);
-	return pid;
-}
-
 /* A live process in the pidfile other than before (0: any): its id, or 0. */
 static long long new_pid(const char *pidfile, long long before)
 {
-	long long pid = read_pidfile(pidfile);
+	long long pid = pidfile_read(pidfile);
 
 	return pid && pid != before && process_alive(pid) ? pid : 0;
 }
@@ -893,7 +878,7 @@ static int process_prepare(const struct fix_target *t, cJSON *record, struct str
 	if (!t->pidfile)
 		return failf(out, "restart: service.%s.pidfile is not set: sre cannot see the "
 			     "process start", t->service);
-	pid = read_pidfile(t->pidfile);
+	pid = pidfile_read(t->pidfile);
 	/* Without stop, a live process would get a second instance beside it. */
 	if (!t->stop.nr && process_alive(pid))
 		return failf(out, "restart: process %lld of %s is running and service.%s.stop is "
@@ -953,12 +938,10 @@ static int process_run(struct http_client *http, const struct fix_target *t,
 
 	end = monotonic_ms() + PIDFILE_WAIT_MS;
 	while (!(pid = new_pid(pidfile, before)) && monotonic_ms() < end) {
-		struct timespec ts = { 0, PIDFILE_POLL_MS * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
+		sleep_ms(PIDFILE_POLL_MS);
 	}
 	if (!pid) {
-		long long now = read_pidfile(pidfile);
+		long long now = pidfile_read(pidfile);
 
 		strbuf_release(&stopped);
 		if (!now)

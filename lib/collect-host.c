@@ -136,11 +136,7 @@ static cJSON *read_process(const struct collect_context *c, const char *pidfile)
 
 	cJSON_AddStringToObject(p, "service", c->o->service);
 	cJSON_AddStringToObject(p, "pidfile", pidfile);
-	if (strbuf_read_file(&sb, pidfile, 64) >= 0) {
-		strbuf_trim(&sb);
-		if (parse_ll(sb.buf, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
-			pid = 0;
-	}
+	pid = pidfile_read(pidfile);
 	if (pid) {
 		char *path = xstrfmt("/proc/%lld/status", pid);
 		char *state = NULL, *rss = NULL;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "timeutil.h"
 
 #ifndef SRE_VERSION
 #define SRE_VERSION "unknown"
@@ -519,14 +520,7 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 		timeout = 1000;
 		if (!running && next_due >= 0) {
 			/* Nothing in flight: sleep until the next retry is due. */
-			int64_t d = next_due - now_ms();
-			struct timespec ts_sleep;
-			if (d > 0) {
-				ts_sleep.tv_sec = d / 1000;
-				ts_sleep.tv_nsec = (d % 1000) * 1000000;
-				while (nanosleep(&ts_sleep, &ts_sleep) < 0 && errno == EINTR)
-					;
-			}
+			sleep_ms(next_due - now_ms());
 			continue;
 		}
 		if (next_due >= 0) {

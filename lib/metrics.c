@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "scout.h"
+#include "timeutil.h"
 #include "util.h"
 
 #define MAX_METRICS_BODY (4 << 20)
@@ -242,14 +243,6 @@ static int sample_value(const char *text, const char *metric, double *out)
 }
 
 /* ---- reading ---- */
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* Read every check's endpoint once, at once; reading i of 0 or 1. */
 static void read_all(struct http_client *http, struct metrics_check *c, size_t n, int reading,

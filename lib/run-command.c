@@ -105,3 +105,17 @@ int process_alive(long long pid)
 	strbuf_release(&stat);
 	return !zombie;
 }
+
+long long pidfile_read(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	long long pid = 0;
+
+	if (strbuf_read_file(&sb, path, 4096) >= 0) {
+		strbuf_trim(&sb);
+		if (parse_ll(sb.buf, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+			pid = 0;
+	}
+	strbuf_release(&sb);
+	return pid;
+}

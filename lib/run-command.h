@@ -29,6 +29,9 @@ int run_command(const char **argv);
  */
 int exec_command(const char **argv);
 
+/* The process id a pidfile holds, or 0 (no file, not a process id). */
+long long pidfile_read(const char *path);
+
 /*
  * Is there a process pid that has not exited? A zombie has: only its
  * parent has not reaped it yet (as happens under a parent that never

@@ -33,6 +33,8 @@ int parse_rfc3339(const char *s, time_t *out);
  */
 time_t sre_now(void);
 
+/* Sleep ms milliseconds, through interruptions by signals. */
+void sleep_ms(int64_t ms);
 /* Write a short human age such as "5m" or "3d" for the span from t to now. */
 void format_age(char *buf, size_t size, time_t t, time_t now);
 

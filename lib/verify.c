@@ -8,6 +8,7 @@
 
 #include "fix.h"
 #include "scout.h"
+#include "timeutil.h"
 #include "util.h"
 
 int verify_once(const struct config *cfg, struct http_client *http, const struct incident *inc,
@@ -77,14 +78,6 @@ int verify_options_read(struct verify_options *o, const struct config *cfg)
 	    config_get_duration_ms(cfg, "fix.verify-interval", &o->interval_ms) < 0)
 		return -1;
 	return 0;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 int verify_fix(const struct config *cfg, const struct incident *inc,

@@ -348,6 +348,42 @@ static int count_key(const struct config *cfg, const char *key, long long def,
 	return 0;
 }
 
+/* Judge s from its answer (as jaeger_api_answer() accepts it); 0, or -1 with a line in err. */
+static int judge_answer(const struct jaeger_service *s, const cJSON *answer, long long min_traces,
+			const char *lookback, struct findings *out, struct strbuf *err)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(answer, "data"), *trace;
+	struct trace_stats st = { 0, 0, NULL, 0, 0 };
+
+	if (!cJSON_IsArray(data)) {
+		const char *msg = jaeger_answer_error(answer);
+
+		scout_error_line(err, "jaeger: service \"%s\": %s", s->name,
+				 msg ? msg : "the answer has no data");
+		return -1;
+	}
+	cJSON_ArrayForEach(trace, data)
+		read_trace(trace, s->name, &st);
+	if (st.traces >= (size_t)min_traces)
+		judge(s, &st, lookback, out);
+	free(st.durations);
+	return 0;
+}
+
+int jaeger_judge_answer(const struct config *cfg, const char *name, const cJSON *answer,
+			struct findings *out, struct strbuf *err)
+{
+	struct jaeger_service s;
+	long long min_traces;
+	int r = read_service(cfg, name, &s, err);
+
+	if (r <= 0)
+		return r;
+	if (count_key(cfg, "jaeger.min-traces", 20, &min_traces, err) < 0)
+		return -1;
+	return judge_answer(&s, answer, min_traces, "15m", out, err);
+}
+
 int jaeger_collect(const struct config *cfg, struct http_client *http,
 		   struct findings *out, struct strbuf *err)
 {
@@ -400,22 +436,10 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 		goto out;
 	}
 	for (size_t i = 0; i < rs.nr; i++) {
-		const struct jaeger_service *s = &services[i];
-		const cJSON *data = cJSON_GetObjectItemCaseSensitive(rs.answer[i], "data"), *trace;
-		struct trace_stats st = { 0, 0, NULL, 0, 0 };
-
-		if (!cJSON_IsArray(data)) {
-			scout_error_line(err, "jaeger: service \"%s\": %s", s->name,
-					 jaeger_answer_error(rs.answer[i]));
+		if (judge_answer(&services[i], rs.answer[i], min_traces, lookback.buf, out, err) < 0)
 			errors++;
-			continue;
-		}
-		usable++;
-		cJSON_ArrayForEach(trace, data)
-			read_trace(trace, s->name, &st);
-		if (st.traces >= (size_t)min_traces)
-			judge(s, &st, lookback.buf, out);
-		free(st.durations);
+		else
+			usable++;
 	}
 	ret = errors && !usable ? -1 : 0;
 out:

@@ -512,6 +512,55 @@ static int query_series(const cJSON *answer, struct series_list *out, struct str
 	return data ? read_result(data, out, why) : -1;
 }
 
+/* Judge check c from its answers (samples NULL when it has none); 0, or -1 with a line in err. */
+static int judge_answers(const struct prom_check *c, const cJSON *query, const cJSON *samples,
+			 struct findings *out, struct strbuf *err)
+{
+	struct series_list result = { NULL, 0, 0 }, counts = { NULL, 0, 0 };
+	struct strbuf why = STRBUF_INIT;
+	int ret = -1;
+
+	if (query_series(query, &result, &why) < 0) {
+		scout_error_line(err, "prometheus: check \"%s\": %s", c->name, why.buf);
+	} else if (c->samples && query_series(samples, &counts, &why) < 0) {
+		scout_error_line(err, "prometheus: check \"%s\": samples: %s", c->name, why.buf);
+	} else {
+		judge_check(c, &result, c->samples ? &counts : NULL, out);
+		ret = 0;
+	}
+	series_list_clear(&result);
+	series_list_clear(&counts);
+	strbuf_release(&why);
+	return ret;
+}
+
+int prometheus_judge_check(const struct config *cfg, const char *name, const cJSON *query,
+			   const cJSON *samples, struct findings *out, struct strbuf *err)
+{
+	struct prom_check c;
+
+	if (read_check(cfg, name, &c, err) < 0)
+		return -1;
+	if (c.samples && !samples) {
+		scout_error_line(err, "prometheus: check \"%s\": samples: no answer", name);
+		return -1;
+	}
+	return judge_answers(&c, query, samples, out, err);
+}
+
+int prometheus_judge_alerts(const cJSON *answer, struct findings *out, struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT;
+	const cJSON *data = prometheus_api_data(answer, &why);
+
+	if (data)
+		alert_findings(data, out);
+	else
+		scout_error_line(err, "prometheus: alerts: %s", why.buf);
+	strbuf_release(&why);
+	return data ? 0 : -1;
+}
+
 int prometheus_collect(const struct config *cfg, struct http_client *http,
 		       struct findings *out, struct strbuf *err)
 {
@@ -575,34 +624,18 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 
 	for (size_t i = 0; i < nchecks; i++) {
 		const struct prom_check *c = &checks[i];
-		struct series_list result = { NULL, 0, 0 }, samples = { NULL, 0, 0 };
 
-		strbuf_reset(&why);
-		if (query_series(rs.answer[c->query_req], &result, &why) < 0) {
-			scout_error_line(err, "prometheus: check \"%s\": %s", c->name, why.buf);
+		if (judge_answers(c, rs.answer[c->query_req],
+				  c->samples ? rs.answer[c->samples_req] : NULL, out, err) < 0)
 			errors++;
-		} else if (c->samples && query_series(rs.answer[c->samples_req], &samples, &why) < 0) {
-			scout_error_line(err, "prometheus: check \"%s\": samples: %s", c->name,
-					 why.buf);
-			errors++;
-		} else {
-			judge_check(c, &result, c->samples ? &samples : NULL, out);
+		else
 			usable++;
-		}
-		series_list_clear(&result);
-		series_list_clear(&samples);
 	}
 	if (alerts) {
-		const cJSON *data;
-
-		strbuf_reset(&why);
-		if ((data = prometheus_api_data(rs.answer[alerts_req], &why))) {
-			alert_findings(data, out);
-			usable++;
-		} else {
-			scout_error_line(err, "prometheus: alerts: %s", why.buf);
+		if (prometheus_judge_alerts(rs.answer[alerts_req], out, err) < 0)
 			errors++;
-		}
+		else
+			usable++;
 	}
 	ret = errors && !usable ? -1 : 0;
 out:

@@ -264,6 +264,15 @@ cJSON *jaeger_api_answer(const struct http_response *res, struct strbuf *why);
 /* Jaeger's own error in an answer: its errors[0].msg, or NULL. Borrowed. */
 const char *jaeger_answer_error(const cJSON *answer);
 
+/*
+ * The judging half of jaeger_collect() for [service "<name>"], over an
+ * answer already accepted by jaeger_api_answer(): 0 (also when the service
+ * asks for no judging), or -1 with a line in err. Public so that
+ * fuzz/fuzz-jaeger.c reaches it without a server.
+ */
+int jaeger_judge_answer(const struct config *cfg, const char *name, const cJSON *answer,
+			struct findings *out, struct strbuf *err);
+
 /* How requests to Prometheus authenticate: prometheus.user and its password, or a token. */
 struct prometheus_auth {
 	char *userpwd;        /* "user:password" for basic auth, or NULL */
@@ -286,6 +295,17 @@ void prometheus_auth_release(struct prometheus_auth *auth);
 cJSON *prometheus_api_answer(const struct http_response *res, struct strbuf *why);
 /* The data of a successful answer, borrowed; NULL with "<errorType>: <error>" in why. */
 const cJSON *prometheus_api_data(const cJSON *answer, struct strbuf *why);
+
+/*
+ * The judging half of prometheus_collect(), over answers already read and
+ * accepted by prometheus_api_answer(): [check "<name>"] judged from its
+ * query's answer and its samples' (NULL when it has none); the firing
+ * alerts of an /api/v1/alerts answer. 0, or -1 with a line in err.
+ * Public so that fuzz/fuzz-prometheus.c reaches them without a server.
+ */
+int prometheus_judge_check(const struct config *cfg, const char *name, const cJSON *query,
+			   const cJSON *samples, struct findings *out, struct strbuf *err);
+int prometheus_judge_alerts(const cJSON *answer, struct findings *out, struct strbuf *err);
 
 /*
  * Was res cut off by http's deadline: no answer came, and the deadline

@@ -334,6 +334,20 @@ static int transient_code(CURLcode rc, int *before_send)
 }
 
 /* How long the server asked us to wait, in ms, or -1 when it did not say. */
+int64_t http_parse_retry_after(const char *value, time_t now)
+{
+	long long v;
+
+	if (parse_ll(value, &v) < 0 || v < 0) {
+		v = (long long)curl_getdate(value, NULL);
+		if (v <= 0)
+			return -1;
+		v = v > (long long)now ? v - (long long)now : 0;
+	}
+	/* Past any wait sre accepts, but not past int64_t ms. */
+	return v > INT64_MAX / 1000 ? INT64_MAX : (int64_t)v * 1000;
+}
+
 static int64_t server_wait_ms(const struct http_response *res)
 {
 	const char *ra = http_header(res, "retry-after");
@@ -342,13 +356,9 @@ static int64_t server_wait_ms(const struct http_response *res)
 	long long v;
 
 	if (ra) {
-		if (!parse_ll(ra, &v) && v >= 0)
-			return v * 1000;
-		v = (long long)curl_getdate(ra, NULL);
-		if (v > 0) {
-			long long d = v - (long long)time(NULL);
-			return d > 0 ? d * 1000 : 0;
-		}
+		int64_t wait = http_parse_retry_after(ra, time(NULL));
+		if (wait >= 0)
+			return wait;
 	}
 	if (remaining && reset && !strcmp(remaining, "0") && !parse_ll(reset, &v)) {
 		long long d = v - (long long)time(NULL);

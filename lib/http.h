@@ -25,6 +25,9 @@
 #ifndef SRE_HTTP_H
 #define SRE_HTTP_H
 
+#include <stdint.h>
+#include <time.h>
+
 #include "config.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -102,6 +105,13 @@ void http_response_release(struct http_response *res);
 
 /* A response header's value (name case-insensitive), or NULL. Borrowed. */
 const char *http_header(const struct http_response *res, const char *name);
+
+/*
+ * The wait a Retry-After value asks for, in ms from now: delay-seconds or
+ * an HTTP date (0 when past); one too large to count in ms is INT64_MAX.
+ * -1 when it is neither.
+ */
+int64_t http_parse_retry_after(const char *value, time_t now);
 
 /*
  * Perform one request, retrying as described above. Always fills res;

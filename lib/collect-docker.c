@@ -58,7 +58,7 @@ static int is_service_container(const cJSON *summary, const char *name, const ch
  * is not a whole frame (the answer cut short, a length past its end, a
  * header that is none) ends it: what came whole before is kept.
  */
-static void demultiplex(struct strbuf *out, const char *buf, size_t len)
+void docker_log_demultiplex(struct strbuf *out, const char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -193,7 +193,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 		if (scout_json_bool(cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Tty"))
 			strbuf_add(&log, lres->body.buf, lres->body.len);
 		else
-			demultiplex(&log, lres->body.buf, lres->body.len);
+			docker_log_demultiplex(&log, lres->body.buf, lres->body.len);
 		evidence_add_log(ev, "docker", names[i], log.buf, log.len);
 	}
 	cJSON_Delete(ev->docker);

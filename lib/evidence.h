@@ -189,6 +189,11 @@ int collect_kubernetes(const struct collect_context *c, struct evidence *ev, str
  */
 int collect_docker_configured(const struct config *cfg, const struct collect_options *o);
 int collect_docker(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/*
+ * The payloads of Docker's multiplexed log stream, in order, appended to
+ * out; a frame cut short ends it. Public for fuzz/.
+ */
+void docker_log_demultiplex(struct strbuf *out, const char *buf, size_t len);
 /* Fills traces: the service's traces of diagnose.lookback (default 1h), jaeger.limit of them. */
 int collect_jaeger_configured(const struct config *cfg, const struct collect_options *o);
 int collect_jaeger(const struct collect_context *c, struct evidence *ev, struct strbuf *why);

@@ -199,7 +199,7 @@ static int split_metric(const char *metric, struct strbuf *name, struct strbuf *
  * or, when metric names no labels, the sum of every sample of that name.
  * 0 and *out, or -1 when there is none.
  */
-static int sample_value(const char *text, const char *metric, double *out)
+int metrics_sample_value(const char *text, const char *metric, double *out)
 {
 	struct strbuf want_name = STRBUF_INIT, want_labels = STRBUF_INIT;
 	struct strbuf labels = STRBUF_INIT;
@@ -269,11 +269,13 @@ static void read_all(struct http_client *http, struct metrics_check *c, size_t n
 			if (!why[i].len)
 				scout_answer_why(&why[i], &res[i], NULL, NULL, NULL);
 		} else {
-			c[i].seen_num[reading] = !sample_value(res[i].body.buf, c[i].numerator,
-							       &c[i].num[reading]);
+			const char *text = res[i].body.buf;
+
+			c[i].seen_num[reading] = !metrics_sample_value(text, c[i].numerator,
+								       &c[i].num[reading]);
 			if (c[i].denominator)
-				c[i].seen_den[reading] = !sample_value(res[i].body.buf, c[i].denominator,
-								       &c[i].den[reading]);
+				c[i].seen_den[reading] = !metrics_sample_value(text, c[i].denominator,
+									       &c[i].den[reading]);
 		}
 		http_request_release(&reqs[i]);
 		http_response_release(&res[i]);

@@ -96,6 +96,12 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 int metrics_configured(const struct config *cfg);
 int metrics_collect(const struct config *cfg, struct http_client *http,
 		    struct findings *out, struct strbuf *err);
+/*
+ * The value of metric ("name" or "name{k=\"v\"}") in a text exposition:
+ * that sample, or the sum of every sample of the name when it gives no
+ * labels. 0 and *out, or -1 when there is none. Public for fuzz/.
+ */
+int metrics_sample_value(const char *text, const char *metric, double *out);
 int process_configured(const struct config *cfg);
 int process_collect(const struct config *cfg, struct http_client *http,
 		    struct findings *out, struct strbuf *err);

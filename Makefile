@@ -59,10 +59,10 @@ MAN = $(MAN_SRC:.scd=)
 
 DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
-	git perl man-db python3 libyaml-dev jq
+	git perl man-db python3 libyaml-dev jq clang libclang-rt-14-dev
 
 all: sre $(MAN)
-.PHONY: all deps test run-tests demo run-demo bench install clean FORCE
+.PHONY: all deps test run-tests demo run-demo bench fuzz fuzz-build install clean FORCE
 
 # Rebuild when the flags change, and relink ./sre whenever the variant
 # changes, so `make test SANITIZE=1` never runs a stale binary (after git's
@@ -112,6 +112,43 @@ bench: $(B)/bench/bench-store $(B)/bench/bench-scout $(B)/bench/bench-traces
 	$(B)/bench/bench-scout
 	$(B)/bench/bench-traces
 
+# libFuzzer targets (fuzz/fuzz-<name>.c): the library built again with
+# clang for coverage and ASan+UBSan in its own directory. `make fuzz` runs
+# each for FUZZ_SECONDS from its seeds in fuzz/corpus/<name> and fails on
+# a crash (fuzz/run.sh); tests/t8900-fuzz.sh runs each for 2 s. clang, unlike
+# gcc, counts the va_list formats of strbuf and util as non-literal.
+FUZZ_CC = clang
+FUZZ_SECONDS ?= 30
+FB = build/fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+	      $(RL_CPPFLAGS) -DSRE_VERSION='"$(VERSION)"' -DSRE_MANDIR='"$(MANDIR)"' -MMD -MP
+FUZZ_SRC = $(wildcard fuzz/fuzz-*.c)
+FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=$(FB)/%)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FB)/%.o)
+
+$(FB)/CFLAGS: FORCE
+	@mkdir -p $(FB)
+	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS) $(READLINE)' | cmp -s - $@ || \
+		echo '$(FUZZ_CC) $(FUZZ_CFLAGS) $(READLINE)' > $@
+
+$(FB)/lib/%.o: lib/%.c $(FB)/CFLAGS
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FB)/libsre.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FB)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(FB)/libsre.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FB)/libsre.a \
+		$(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS='$(FUZZ_SECONDS)' ./fuzz/run.sh $(FB) $(FUZZ_SRC:fuzz/fuzz-%.c=%)
+
 man/%: man/%.scd
 	scdoc < $< > $@
 
@@ -157,4 +194,4 @@ install: sre $(MAN)
 clean:
 	rm -rf build sre $(MAN) tests/trash.*
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

@@ -1,0 +1,18 @@
+/*
+ * fuzz-retry-after.c: a Retry-After value (delay-seconds or an HTTP
+ * date) as a rate-limited server sends it (http_parse_retry_after(),
+ * lib/http.c). The wait is never negative but for "none".
+ */
+#include "fuzz.h"
+#include "../lib/http.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *value = fuzz_string(data, size);
+	int64_t wait = http_parse_retry_after(value, (time_t)1765000000);
+
+	if (wait < -1)
+		abort();
+	free(value);
+	return 0;
+}

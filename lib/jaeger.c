@@ -219,7 +219,8 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 			continue; /* inside the service: not where a request entered */
 		entered = 1;
 		failed |= traces_span_failed(span);
-		if (cJSON_IsNumber(d) && d->valuedouble >= 0) {
+		/* A duration past 1e18 µs (or inf) is nonsense, and no int64_t. */
+		if (cJSON_IsNumber(d) && d->valuedouble >= 0 && d->valuedouble <= 1e18) {
 			ALLOC_GROW(st->durations, st->nr + 1, st->alloc);
 			st->durations[st->nr++] = (int64_t)d->valuedouble;
 		}

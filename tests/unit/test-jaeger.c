@@ -247,6 +247,28 @@ static void test_errors(void)
 	free(url);
 }
 
+/* Found by fuzz/fuzz-jaeger.c: a duration past int64_t (1e400 reads as inf) was cast. */
+static void test_nonsense_duration(void)
+{
+	cJSON *answer = cJSON_Parse("{\"data\": [{\"traceID\": \"t1\", \"spans\": ["
+				    "{\"spanID\": \"a\", \"operationName\": \"GET\", "
+				    "\"duration\": 1e400, \"process\": {\"serviceName\": \"checkout\"}}]},"
+				    "{\"traceID\": \"t2\", \"spans\": ["
+				    "{\"spanID\": \"b\", \"operationName\": \"GET\", "
+				    "\"duration\": 900000, \"process\": {\"serviceName\": \"checkout\"}}]}]}");
+	const cJSON *p99;
+
+	set_config("[jaeger]\n\tmin-traces = 1\n[service \"checkout\"]\n\tmax-p99 = 800ms\n");
+	findings_clear(&found);
+	strbuf_reset(&err);
+	is_int(jaeger_judge_answer(&cfg, "checkout", answer, &found, &err), 0,
+	       "an answer with an infinite duration is judged");
+	is_int(found.nr, 1, "from the durations that are numbers");
+	p99 = found.nr ? cJSON_GetObjectItemCaseSensitive(found.v[0].evidence, "p99_ms") : NULL;
+	ok(cJSON_IsNumber(p99) && p99->valuedouble == 900, "p99 900 ms, the nonsense left out");
+	cJSON_Delete(answer);
+}
+
 int main(void)
 {
 	char *data, *path;
@@ -265,6 +287,7 @@ int main(void)
 		test_judged();
 		test_options();
 		test_errors();
+		test_nonsense_duration();
 	}
 	fake_stop(&jaeger);
 	findings_clear(&found);

@@ -333,11 +333,12 @@ static int transient_code(CURLcode rc, int *before_send)
 	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
-/* How long the server asked us to wait, in ms, or -1 when it did not say. */
-int64_t http_parse_retry_after(const char *value, time_t now)
+int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now)
 {
 	long long v;
 
+	if (!value)
+		return -1;
 	if (parse_ll(value, &v) < 0 || v < 0) {
 		v = (long long)curl_getdate(value, NULL);
 		if (v <= 0)
@@ -345,21 +346,21 @@ int64_t http_parse_retry_after(const char *value, time_t now)
 		v = v > (long long)now ? v - (long long)now : 0;
 	}
 	/* Past any wait sre accepts, but not past int64_t ms. */
-	return v > INT64_MAX / 1000 ? INT64_MAX : (int64_t)v * 1000;
+	*out_ms = v > INT64_MAX / 1000 ? INT64_MAX : (int64_t)v * 1000;
+	return 0;
 }
 
+/* How long the server asked us to wait, in ms, or -1 when it did not say. */
 static int64_t server_wait_ms(const struct http_response *res)
 {
 	const char *ra = http_header(res, "retry-after");
 	const char *remaining = http_header(res, "x-ratelimit-remaining");
 	const char *reset = http_header(res, "x-ratelimit-reset");
+	int64_t wait;
 	long long v;
 
-	if (ra) {
-		int64_t wait = http_parse_retry_after(ra, time(NULL));
-		if (wait >= 0)
-			return wait;
-	}
+	if (!http_parse_retry_after(&wait, ra, time(NULL)))
+		return wait;
 	if (remaining && reset && !strcmp(remaining, "0") && !parse_ll(reset, &v)) {
 		long long d = v - (long long)time(NULL);
 		return d > 0 ? d * 1000 : 0;

@@ -146,8 +146,10 @@ $(FB)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(FB)/libsre.a
 
 fuzz-build: $(FUZZ_BIN)
 
+# FUZZ_TARGETS="jaeger link" runs only those.
+FUZZ_TARGETS ?= $(FUZZ_SRC:fuzz/fuzz-%.c=%)
 fuzz: fuzz-build
-	@FUZZ_SECONDS='$(FUZZ_SECONDS)' ./fuzz/run.sh $(FB) $(FUZZ_SRC:fuzz/fuzz-%.c=%)
+	@FUZZ_SECONDS='$(FUZZ_SECONDS)' ./fuzz/run.sh $(FB) $(FUZZ_TARGETS)
 
 man/%: man/%.scd
 	scdoc < $< > $@

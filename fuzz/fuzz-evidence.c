@@ -19,6 +19,11 @@
 
 static char *base;
 
+static void remove_base(void)
+{
+	rmdir(base);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -27,6 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	base = xstrfmt("%s/sre-fuzz-evidence.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(base))
 		abort();
+	atexit(remove_base);
 	return 0;
 }
 

@@ -10,22 +10,28 @@
 #include "../lib/kubeconfig.h"
 
 static struct config cfg = CONFIG_INIT;
-static char *path;
+static char *dir, *path;
+
+static void remove_scratch(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *tmp = getenv("TMPDIR");
-	char *dir = xstrfmt("%s/sre-fuzz-kubeconfig.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	char *text;
 
+	dir = xstrfmt("%s/sre-fuzz-kubeconfig.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		abort();
 	path = xstrfmt("%s/config", dir);
 	text = xstrfmt("[kubernetes]\n\tkubeconfig = %s\n", path);
 	fuzz_config(&cfg, text);
 	free(text);
-	free(dir);
+	atexit(remove_scratch);
 	/* Read the file, never a pod's service account. */
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	unsetenv("KUBECONFIG");

@@ -5,6 +5,8 @@ test_description='make fuzz: every libFuzzer target builds and runs briefly from
 SRC=$SRE_BUILD_DIR
 # A nested make of our own, not a job of whatever make runs the tests.
 unset MAKEFLAGS MFLAGS MAKELEVEL
+# The targets' scratch files (kubeconfig, bundles) stay in here.
+TMPDIR=$TRASH_DIRECTORY; export TMPDIR
 
 # clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev).
 if ! command -v clang >/dev/null 2>&1; then

@@ -4,6 +4,7 @@
 # `make demo` runs the detect, diagnose, fix loop on a demo stack of three
 # services (examples/demo/);
 # `make bench` prints what the store costs against a plain-SQLite baseline;
+# `make fuzz` runs the libFuzzer targets of fuzz/ for FUZZ_SECONDS each;
 # `make install PREFIX=... DESTDIR=...` installs.
 
 VERSION = 0.1.0

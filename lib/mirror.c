@@ -157,7 +157,8 @@ static int follow(struct store *st, struct tracker *t, long long id,
 	free(reason);
 	if (r < 0)
 		return -1;
-	rep->followed++;
+	if (r != STORE_NOT_FOLLOWED)
+		rep->followed++;
 	return 0;
 }
 
@@ -534,7 +535,7 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 		const struct remote_issue *ri = &list[i];
 		struct incident inc = { 0 };
 		long long id;
-		int found;
+		int found, working = 0;
 
 		if (!ri->key)
 			continue;
@@ -570,6 +571,10 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			inc.severity = severity_of(ri);
 			inc.state = remote_state(ri) >= 0 ? (enum incident_state)remote_state(ri) :
 				    STATE_INCIDENT_DETECTED;
+			/* A label never starts a fix here: a person sees it instead. */
+			working = incident_state_is_working(inc.state);
+			if (working)
+				inc.state = STATE_INCIDENT_REQUIRES_HUMAN;
 			inc.remote_key = xstrdup(ri->key);
 			inc.remote_url = ri->url ? xstrdup(ri->url) : NULL;
 			if (store_incident_import(st, &inc, &id) < 0)
@@ -583,6 +588,10 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			cJSON_AddStringToObject(opened, "key", key);
 			text = cJSON_PrintUnformatted(opened);
 			if (!ret && store_event_import(st, id, 0, "opened", t->ops->name, text) < 0)
+				ret = -1;
+			if (!ret && working &&
+			    store_incident_follow_remote(st, id, (enum incident_state)remote_state(ri),
+							 "the tracker says so; never followed") < 0)
 				ret = -1;
 			cJSON_free(text);
 			cJSON_Delete(opened);
@@ -637,6 +646,16 @@ int mirror_incident_transition(struct store *st, struct tracker *t, const struct
 			       const char *actor, const char *reason,
 			       enum incident_state *remote)
 {
+	return mirror_incident_transition_event(st, t, cfg, id, expected, to, actor, reason,
+						NULL, NULL, remote);
+}
+
+int mirror_incident_transition_event(struct store *st, struct tracker *t,
+				     const struct config *cfg, long long id, int expected,
+				     enum incident_state to, const char *actor,
+				     const char *reason, const char *kind, const char *body_json,
+				     enum incident_state *remote)
+{
 	struct incident inc;
 	enum incident_state from;
 	char key[37];
@@ -658,7 +677,8 @@ int mirror_incident_transition(struct store *st, struct tracker *t, const struct
 	r = store_incident_transition(st, id, expected, to, actor, reason, t ? key : NULL);
 	if (r)
 		return r; /* rolled back by the store */
-	if ((t && mirror_queue_move(st, t->ops->name, id, key, from, to, actor, reason) < 0) ||
+	if ((kind && store_event_append(st, id, kind, actor, body_json)) ||
+	    (t && mirror_queue_move(st, t->ops->name, id, key, from, to, actor, reason) < 0) ||
 	    queue_notification(st, cfg, id, notify_event(to)) < 0) {
 		store_rollback(st);
 		return -1;

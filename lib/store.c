@@ -998,6 +998,33 @@ int store_incident_follow_remote(struct store *st, long long id,
 	if (reason)
 		cJSON_AddStringToObject(body, "reason", reason);
 	cJSON_AddStringToObject(body, "source", "tracker");
+	if (incident_state_is_working(to)) {
+		const char *last;
+		int same;
+
+		/* Said once: every pull would otherwise repeat it. */
+		if (prepare(st, &stmt, "SELECT json_extract(body, '$.to') FROM events"
+				       " WHERE incident_id = ? AND kind = 'remote-state'"
+				       " ORDER BY id DESC LIMIT 1") < 0)
+			goto out;
+		sqlite3_bind_int64(stmt, 1, id);
+		rc = sqlite3_step(stmt);
+		last = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
+		same = last && !strcmp(last, incident_state_name(to));
+		done(st, stmt);
+		stmt = NULL;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_error(st, "cannot read an incident's events");
+			goto out;
+		}
+		text = cJSON_PrintUnformatted(body);
+		if (!same && append_event(st, id, at, "remote-state", "tracker", text) < 0)
+			goto out;
+		ret = commit(st);
+		if (!ret)
+			ret = STORE_NOT_FOLLOWED;
+		goto out;
+	}
 	if (prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
 			       " resolved_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?") < 0)
 		goto out;
@@ -1015,7 +1042,7 @@ int store_incident_follow_remote(struct store *st, long long id,
 		goto out;
 	ret = commit(st);
 out:
-	if (ret)
+	if (ret && ret != STORE_NOT_FOLLOWED)
 		rollback(st);
 	done(st, stmt);
 	cJSON_Delete(body);

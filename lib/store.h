@@ -167,8 +167,14 @@ int store_incident_by_remote(struct store *st, const char *key, long long *out_i
 /*
  * The tracker wins: set the state without the graph's check (the tracker
  * moved it, perhaps through states this host never saw), with a
- * "transition" event whose body says "source":"tracker".
+ * "transition" event whose body says "source":"tracker". Returns 0, 1 (no
+ * such incident) or -1; or STORE_NOT_FOLLOWED when to is a state in
+ * which a fix is being carried out (incident_state_is_working()): a
+ * tracker's label, which anyone with access can set, never starts an
+ * action here, so the state stays and a "remote-state" event records
+ * what the tracker said.
  */
+#define STORE_NOT_FOLLOWED 2
 int store_incident_follow_remote(struct store *st, long long id,
 				 enum incident_state to, const char *reason);
 

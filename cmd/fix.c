@@ -1072,6 +1072,15 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 		return no_incident(id);
 	if (r < 0)
 		return EXIT_FATAL;
+	if (!o->dry_run) {
+		/* One run acts on an incident; a second waits briefly, then says who has it. */
+		incident_release(&inc);
+		r = sre_take_lease(id, "sre fix");
+		if (r)
+			return r < 0 ? EXIT_FATAL : EXIT_FOUND;
+		if (store_incident_get(st, id, &inc))
+			return EXIT_FATAL;
+	}
 	plan_init(&p);
 	waiting = inc.state == STATE_FIX_GENERATED;
 	if (o->status) {

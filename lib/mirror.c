@@ -121,13 +121,18 @@ static int comment_landed(struct tracker *t, const char *remote, const char *key
 {
 	struct remote_comment *list = NULL;
 	size_t nr = 0;
-	int r = t->ops->comments(t, remote, &list, &nr), found = 0;
+	const char *self;
+	int r = tracker_self(t, &self), found = 0;
 
 	if (r != TRACKER_OK)
 		return r;
+	r = t->ops->comments(t, remote, &list, &nr);
+	if (r != TRACKER_OK)
+		return r;
+	/* Only ours: another account's copy of the key does not make it landed. */
 	for (size_t i = 0; i < nr && !found; i++) {
 		const char *k = list[i].record ? str(list[i].record, "key") : NULL;
-		found = k && !strcmp(k, key);
+		found = k && !strcmp(k, key) && list[i].author_id && !strcmp(list[i].author_id, self);
 	}
 	remote_comment_list_free(list, nr);
 	return found ? 1 : 0;
@@ -487,34 +492,64 @@ static enum incident_severity severity_of(const struct remote_issue *ri)
 	return SEVERITY_MEDIUM;
 }
 
-/* Bring every record of the ticket's comments into the timeline. */
+/*
+ * The kinds of record a peer host shares, and the kind each is kept under
+ * here: "imported-" says another host wrote it. Nothing else is imported:
+ * the fix protocol (action-started, action-finished, pull-request,
+ * fix-planned) reads only events this store wrote itself, so a comment can
+ * never make sre act.
+ */
+static const char *imported_kind(const char *kind)
+{
+	if (!strcmp(kind, "transition"))
+		return "imported-transition";
+	if (!strcmp(kind, "comment"))
+		return "imported-comment";
+	return NULL;
+}
+
+/*
+ * Bring the records of the ticket's comments into the timeline: only
+ * those written by the account sre signs in as (anyone who may comment
+ * can write a record block), and only the kinds peers share.
+ */
 static int import_records(struct store *st, struct tracker *t, long long id,
 			  const char *remote)
 {
 	struct remote_comment *list = NULL;
 	size_t nr = 0;
-	int r = t->ops->comments(t, remote, &list, &nr);
+	const char *self;
+	int r = tracker_self(t, &self);
 
+	if (r != TRACKER_OK) {
+		error("%s; no record of %s is imported", t->error.buf, remote);
+		return -1;
+	}
+	r = t->ops->comments(t, remote, &list, &nr);
 	if (r != TRACKER_OK) {
 		error("%s", t->error.buf);
 		return -1;
 	}
 	for (size_t i = 0; i < nr && r >= 0; i++) {
 		const cJSON *rec = list[i].record;
-		const char *kind = rec ? str(rec, "kind") : NULL, *at_s, *actor;
+		const char *kind = rec ? str(rec, "kind") : NULL, *at_s, *as;
+		char *actor, *body;
 		time_t at = 0;
-		char *body;
 
 		/* Only what sre wrote is structured; other comments stay there. */
-		if (!kind || !str(rec, "key"))
+		if (!kind || !str(rec, "key") || !(as = imported_kind(kind)))
+			continue;
+		if (!list[i].author_id || strcmp(list[i].author_id, self))
 			continue;
 		at_s = str(rec, "at");
 		if (!at_s || parse_iso8601(at_s, &at) < 0)
 			at = 0;
-		actor = str(rec, "actor") ? str(rec, "actor") : list[i].author;
+		actor = clean_text(str(rec, "actor") ? str(rec, "actor") : list[i].author,
+				   t->ops->name, 200);
 		body = cJSON_PrintUnformatted(rec);
-		r = store_event_import(st, id, at, kind, actor ? actor : t->ops->name, body);
+		r = store_event_import(st, id, at, as, actor, body);
 		cJSON_free(body);
+		free(actor);
 	}
 	remote_comment_list_free(list, nr);
 	return r < 0 ? -1 : 0;

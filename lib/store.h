@@ -16,7 +16,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /*
  * Open (creating when missing) the store at path: the file is created mode
@@ -129,6 +129,34 @@ void event_list_free(struct event *list, size_t nr);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+
+/* ---- one run at a time on an incident ---- */
+
+/* Who holds an incident's lease. Strings owned: lease_release(). */
+struct lease {
+	char *host;        /* gethostname() of the holder */
+	long long pid;
+	char *started;     /* the holder's start time (/proc), to tell a reused pid */
+	char *command;     /* "sre fix", "sre diagnose" */
+	time_t taken_at;
+	time_t expires_at;
+};
+void lease_release(struct lease *l);
+
+/*
+ * Take the lease on incident id for command, for ttl_s seconds: the one
+ * run that may act on it (cron and a person, or two hosts on one store).
+ * A lease is stale, and taken over, once it expires or, on this host,
+ * once its process is gone (killed -9 included). Waits up to wait_ms for
+ * the holder to finish. Returns 0 taken (released by store_lease_release()
+ * or store_free()), 1 held by another run (*holder filled when not NULL),
+ * or -1. Taking a lease this process holds already succeeds.
+ */
+int store_lease_take(struct store *st, long long id, const char *command, int ttl_s,
+		     int64_t wait_ms, struct lease *holder);
+/* Is the lease held by another live run? 1 (and *holder), 0, or -1. */
+int store_lease_held(struct store *st, long long id, struct lease *holder);
+void store_lease_release(struct store *st, long long id);
 
 /* ---- mirroring to a remote tracker ---- */
 

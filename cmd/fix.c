@@ -113,6 +113,9 @@ static void refuse(struct plan *p, const char *fmt, ...)
 
 /* ---- moving the incident ---- */
 
+/* Set when a move was refused because the tracker holds another state: not a failure of sre's. */
+static int left_to_tracker;
+
 /* Move, with an event of kind (JSON body) written in the same transaction when kind is set. */
 static int move_event(struct store *st, struct incident *inc, enum incident_state to,
 		      const char *reason, const char *kind, const char *body)
@@ -127,12 +130,14 @@ static int move_event(struct store *st, struct incident *inc, enum incident_stat
 		error("incident %lld is %s on the tracker: another host may be fixing it; "
 		      "leaving it %s here", inc->id, incident_state_name(remote),
 		      incident_state_name(inc->state));
+		left_to_tracker = 1;
 		return -1;
 	}
 	if (r == MIRROR_FOLLOWED) {
 		error("incident %lld is %s on the tracker: another host is on it; leaving it",
 		      inc->id, incident_state_name(remote));
 		inc->state = remote;
+		left_to_tracker = 1;
 		return -1;
 	}
 	if (r)
@@ -1237,7 +1242,10 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 deliver:
 	if (sre_deliver() && !ret)
 		ret = EXIT_FOUND;
+	if (ret == EXIT_FATAL && left_to_tracker)
+		ret = EXIT_FOUND;
 out:
+	left_to_tracker = 0;
 	cJSON_Delete(started);
 	plan_release(&p);
 	incident_release(&inc);

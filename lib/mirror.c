@@ -387,6 +387,7 @@ int mirror_flush(struct store *st, struct tracker *t, struct mirror_report *rep)
 		r = deliver(st, t, item, rep);
 		switch (r) {
 		case DELIVERED:
+			test_crash_point("outbox-sent");
 			if (store_outbox_delivered(st, item->id) < 0)
 				ret = -1;
 			rep->delivered++;

@@ -33,6 +33,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "github.api", "string", "the GitHub REST API (default https://api.github.com)" },
 	{ "github.repo", "string", "owner/name of the repository whose issues mirror incidents" },
 	{ "github.token-command", "command", "prints the GitHub token (else GITHUB_TOKEN)" },
+	{ "github.user", "string", "the login the token acts as (default: GET /user)" },
 	{ "jira.url", "string", "the JIRA site, e.g. https://acme.atlassian.net" },
 	{ "jira.project", "string", "the project key of incident tickets" },
 	{ "jira.issue-type", "string", "the issue type of incident tickets (default Incident)" },

@@ -1269,7 +1269,15 @@ static int follow_all(const struct fix_options *o, const struct fix_policy *pol)
 		int r;
 		if (!is_pr_state(list[i].state))
 			continue;
+		r = sre_take_lease(list[i].id, "sre fix --status");
+		if (r) {
+			r = r < 0 ? EXIT_FATAL : EXIT_FOUND;
+			if (r > ret)
+				ret = r;
+			continue;
+		}
 		r = follow_pull(sre_store(), &list[i], pol, o->json);
+		store_lease_release(sre_store(), list[i].id);
 		r = r < 0 ? EXIT_FATAL : r;
 		if (r > ret)
 			ret = r;

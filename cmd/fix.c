@@ -838,8 +838,13 @@ static int resume_deployment(struct store *st, struct incident *inc, struct plan
 		/* It ran and did not work: a person looks, sre does not try again. */
 		struct strbuf why = STRBUF_INIT;
 		const char *output = scout_json_string(finished, "output");
-		strbuf_addf(&why, "the last action %s%s%s", result, output && *output ? ": " : "",
-			    output ? output : "");
+		if (!strcmp(result, "failed"))
+			strbuf_addstr(&why, "the last action failed");
+		else
+			strbuf_addf(&why, "the last action was left \"%s\", and an interrupted run "
+				    "is not repeated", result);
+		if (output && *output)
+			strbuf_addf(&why, ": %s", output);
 		r = escalate(st, inc, why.buf) < 0 ? -1 : 1;
 		strbuf_release(&why);
 		cJSON_Delete(finished);

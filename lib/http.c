@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "redact.h"
 #include "timeutil.h"
 
 #ifndef SRE_VERSION
@@ -85,6 +86,7 @@ void http_client_add_secret(struct http_client *c, const char *secret)
 	/* A very short "secret" would redact ordinary words; nothing real is. */
 	if (secret && strlen(secret) >= 4)
 		strvec_push(&c->secrets, secret);
+	redact_add_secret(secret); /* and from everything that leaves the host */
 }
 
 void http_redact(const struct http_client *c, struct strbuf *sb)

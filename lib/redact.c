@@ -54,7 +54,7 @@ void redact_forget_secrets(void)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-static void add_mask(struct strbuf *out, const char *label)
+void redact_add_mask(struct strbuf *out, const char *label)
 {
 	strbuf_addstr(out, MASK_OPEN);
 	strbuf_addstr(out, label);
@@ -75,7 +75,7 @@ static int mask_secret(struct strbuf *out, const char *t, size_t n, const char *
 
 	while (i < n && (hit = memmem(t + i, n - i, secret, m))) {
 		strbuf_add(out, t + i, (size_t)(hit - (t + i)));
-		add_mask(out, "credential");
+		redact_add_mask(out, "credential");
 		i = (size_t)(hit - t) + m;
 		found = 1;
 	}
@@ -371,13 +371,13 @@ static void scan(struct strbuf *out, const char *t, size_t n)
 		int c = (unsigned char)t[i];
 
 		if (c == '-' && (end = match_pem(t, n, i))) {
-			add_mask(out, "private-key");
+			redact_add_mask(out, "private-key");
 			i = end;
 			continue;
 		}
 		if (c == ':' && (end = match_userinfo(t, n, i, &cache))) {
 			strbuf_addstr(out, "://");
-			add_mask(out, "userinfo");
+			redact_add_mask(out, "userinfo");
 			i = end; /* the '@' */
 			continue;
 		}
@@ -385,18 +385,18 @@ static void scan(struct strbuf *out, const char *t, size_t n)
 			size_t key_end;
 
 			if ((end = match_jwt(t, n, i))) {
-				add_mask(out, "jwt");
+				redact_add_mask(out, "jwt");
 				i = end;
 				continue;
 			}
 			if ((end = match_aws_key(t, n, i))) {
-				add_mask(out, "aws-key");
+				redact_add_mask(out, "aws-key");
 				i = end;
 				continue;
 			}
 			if ((end = match_scheme(t, n, i, &start, &label))) {
 				strbuf_add(out, t + i, start - i);
-				add_mask(out, label);
+				redact_add_mask(out, label);
 				i = end;
 				continue;
 			}
@@ -409,7 +409,7 @@ static void scan(struct strbuf *out, const char *t, size_t n)
 					i = start;
 					continue;
 				}
-				add_mask(out, label);
+				redact_add_mask(out, label);
 				i = end;
 				continue;
 			}
@@ -483,7 +483,7 @@ static void redact_json_in(cJSON *json)
 
 			if (own && *v && !is_mask(v, strlen(v), 0)) {
 				struct strbuf m = STRBUF_INIT;
-				add_mask(&m, own);
+				redact_add_mask(&m, own);
 				cJSON_SetValuestring(json, m.buf);
 				strbuf_release(&m);
 				continue;

@@ -57,6 +57,9 @@ void redact_add_secret(const char *secret);
 /* Wipe and forget every registered credential (tests; at exit). */
 void redact_forget_secrets(void);
 
+/* Append the mask of one kind of secret, ‹redacted:label›, to out. */
+void redact_add_mask(struct strbuf *out, const char *label);
+
 /* Append text[0..len) to out, redacted. text need not be NUL-terminated. */
 void redact_buf(struct strbuf *out, const char *text, size_t len);
 

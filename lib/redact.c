@@ -172,11 +172,14 @@ const char *redact_key_label(const char *key, size_t len)
  * A PEM private key from its BEGIN line at i: the end of what to mask, or
  * 0. The body runs over base64, blanks and header lines (Proc-Type: 4,
  * ENCRYPTED) to the END line; escaped newlines ("\n" in a JSON log line)
- * count as blanks. Without an END line the mask stops where the body does.
+ * count as blanks. Without an END line the mask stops where the body does:
+ * at a byte base64 has not, or at a line of words (a blank inside a line
+ * that is no header), so a cut-off key does not hide the log after it.
  */
 static size_t match_pem(const char *t, size_t n, size_t i)
 {
-	size_t j = i + strlen("-----BEGIN "), k;
+	size_t j = i + strlen("-----BEGIN "), k, line;
+	int colon = 0;
 
 	if (!has_at(t, n, i, "-----BEGIN "))
 		return 0;
@@ -185,9 +188,19 @@ static size_t match_pem(const char *t, size_t n, size_t i)
 	if (k - j < strlen("PRIVATE KEY") || memcmp(t + k - strlen("PRIVATE KEY"), "PRIVATE KEY", strlen("PRIVATE KEY")) ||
 	    !has_at(t, n, k, "-----"))
 		return 0;
+	line = k + 5;
 	for (j = k + 5; j < n; j++) {
 		int c = (unsigned char)t[j];
 
+		if (c == '\n') {
+			line = j + 1;
+			colon = 0;
+			continue;
+		}
+		colon |= c == ':';
+		/* A blank inside a line that is no header: prose, the key has ended. */
+		if ((c == ' ' || c == '\t') && j > line && !colon && !isspace((unsigned char)t[j - 1]))
+			return line > i && t[line - 1] == '\n' ? line - 1 : line;
 		if (has_at(t, n, j, "-----END ")) {
 			for (k = j + 9; k < n && k - j < 80 && t[k] != '\n'; k++)
 				if (has_at(t, n, k, "-----"))
@@ -256,7 +269,7 @@ static size_t match_scheme(const char *t, size_t n, size_t i, size_t *start, con
 		j++;
 	for (k = j; k < n; k++) {
 		int c = (unsigned char)t[k];
-		if (basic ? !is_b64(c) : !(is_b64url(c) || strchr(".~+/=", c)))
+		if (basic ? !is_b64(c) : !(is_b64url(c) || (c && strchr(".~+/=", c))))
 			break;
 		if (isdigit(c) || (isupper(c) && k > j) || !is_alnum(c))
 			marked = 1;
@@ -276,12 +289,10 @@ static size_t match_scheme(const char *t, size_t n, size_t i, size_t *start, con
 static const char *match_pair(const char *t, size_t n, size_t i, size_t key_end,
 			      size_t *start, size_t *end)
 {
-	const char *label = redact_key_label(t + i, key_end - i);
+	const char *label;
 	size_t j = key_end;
 	int quote = 0, escaped_quote = 0;
 
-	if (!label)
-		return NULL;
 	/* The key's own closing quote: "password": ... or \"password\": ... */
 	if (i > 0 && j < n && (t[i - 1] == '"' || t[i - 1] == '\'') && t[j] == t[i - 1])
 		j++;
@@ -289,7 +300,9 @@ static const char *match_pair(const char *t, size_t n, size_t i, size_t key_end,
 		j += 2;
 	while (j < n && is_blank(t[j]))
 		j++;
-	if (j >= n || (t[j] != '=' && t[j] != ':'))
+	/* The separator first: most words are no key, and this is cheaper. */
+	if (j >= n || (t[j] != '=' && t[j] != ':') ||
+	    !(label = redact_key_label(t + i, key_end - i)))
 		return NULL;
 	j++;
 	if (j < n && t[j] == '>') /* Ruby's and Perl's => */
@@ -361,66 +374,65 @@ static size_t match_userinfo(const char *t, size_t n, size_t i, struct authority
 	return cache->at;
 }
 
+/*
+ * Text between masks is copied in runs, not byte by byte: copied is how
+ * far t has gone to out, and mask() copies up to from, adds the mask and
+ * skips the masked bytes up to to.
+ */
+static void mask(struct strbuf *out, const char *t, size_t *copied, size_t from, size_t to,
+		 const char *label)
+{
+	strbuf_add(out, t + *copied, from - *copied);
+	redact_add_mask(out, label);
+	*copied = to;
+}
+
 static void scan(struct strbuf *out, const char *t, size_t n)
 {
 	struct authority_cache cache = { 0, 0 };
-	size_t i = 0, end, start;
+	size_t i = 0, copied = 0, end, start;
 	const char *label;
 
 	while (i < n) {
 		int c = (unsigned char)t[i];
 
 		if (c == '-' && (end = match_pem(t, n, i))) {
-			redact_add_mask(out, "private-key");
+			mask(out, t, &copied, i, end, "private-key");
 			i = end;
-			continue;
-		}
-		if (c == ':' && (end = match_userinfo(t, n, i, &cache))) {
-			strbuf_addstr(out, "://");
-			redact_add_mask(out, "userinfo");
+		} else if (c == ':' && (end = match_userinfo(t, n, i, &cache))) {
+			mask(out, t, &copied, i + 3, end, "userinfo");
 			i = end; /* the '@' */
-			continue;
-		}
-		if ((is_alnum(c) || c == '_') && (!i || !is_key_char((unsigned char)t[i - 1]))) {
+		} else if ((is_alnum(c) || c == '_') && (!i || !is_key_char((unsigned char)t[i - 1]))) {
 			size_t key_end;
 
 			if ((end = match_jwt(t, n, i))) {
-				redact_add_mask(out, "jwt");
+				mask(out, t, &copied, i, end, "jwt");
 				i = end;
-				continue;
-			}
-			if ((end = match_aws_key(t, n, i))) {
-				redact_add_mask(out, "aws-key");
+			} else if ((end = match_aws_key(t, n, i))) {
+				mask(out, t, &copied, i, end, "aws-key");
 				i = end;
-				continue;
-			}
-			if ((end = match_scheme(t, n, i, &start, &label))) {
-				strbuf_add(out, t + i, start - i);
-				redact_add_mask(out, label);
+			} else if ((end = match_scheme(t, n, i, &start, &label))) {
+				mask(out, t, &copied, start, end, label);
 				i = end;
-				continue;
-			}
-			for (key_end = i; key_end < n && is_key_char((unsigned char)t[key_end]); key_end++)
-				;
-			if ((label = match_pair(t, n, i, key_end, &start, &end))) {
-				strbuf_add(out, t + i, start - i);
-				if (match_pem(t, n, start)) {
-					/* The PEM rule masks the whole block, not its first word. */
-					i = start;
-					continue;
+			} else {
+				for (key_end = i; key_end < n && is_key_char((unsigned char)t[key_end]); key_end++)
+					;
+				label = match_pair(t, n, i, key_end, &start, &end);
+				if (label && match_pem(t, n, start)) {
+					i = start; /* the PEM rule masks the whole block, not its first word */
+				} else if (label) {
+					mask(out, t, &copied, start, end, label);
+					i = end;
+				} else {
+					/* Not a secret's key: past it whole, so no byte is read twice. */
+					i = key_end;
 				}
-				redact_add_mask(out, label);
-				i = end;
-				continue;
 			}
-			/* Not a secret's key: past it whole, so no byte is read twice. */
-			strbuf_add(out, t + i, key_end - i);
-			i = key_end;
-			continue;
+		} else {
+			i++;
 		}
-		strbuf_addch(out, c);
-		i++;
 	}
+	strbuf_add(out, t + copied, n - copied);
 }
 
 void redact_buf(struct strbuf *out, const char *text, size_t len)

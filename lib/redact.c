@@ -375,6 +375,21 @@ static size_t match_userinfo(const char *t, size_t n, size_t i, struct authority
 }
 
 /*
+ * Does a key (or a token) start at i? Not inside a word, but after one or
+ * two dashes that start one: a command line's --db-password=x.
+ */
+static int key_starts(const char *t, size_t i)
+{
+	size_t d = 0;
+
+	while (d < 2 && d < i && t[i - d - 1] == '-')
+		d++;
+	if (d == i)
+		return 1;
+	return !is_key_char((unsigned char)t[i - d - 1]);
+}
+
+/*
  * Text between masks is copied in runs, not byte by byte: copied is how
  * far t has gone to out, and mask() copies up to from, adds the mask and
  * skips the masked bytes up to to.
@@ -402,7 +417,7 @@ static void scan(struct strbuf *out, const char *t, size_t n)
 		} else if (c == ':' && (end = match_userinfo(t, n, i, &cache))) {
 			mask(out, t, &copied, i + 3, end, "userinfo");
 			i = end; /* the '@' */
-		} else if ((is_alnum(c) || c == '_') && (!i || !is_key_char((unsigned char)t[i - 1]))) {
+		} else if ((is_alnum(c) || c == '_') && key_starts(t, i)) {
 			size_t key_end;
 
 			if ((end = match_jwt(t, n, i))) {

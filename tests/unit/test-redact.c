@@ -89,6 +89,10 @@ static void test_rules(void)
 	check("api_key=K1 apikey=K2 x-api-key: K3",
 	      "api_key=" M("api-key") " apikey=" M("api-key") " x-api-key: " M("api-key"),
 	      "api keys in three spellings");
+	check("[\"run\", \"--db-password=hunter2\", \"-x\", \"--user=bob\"]",
+	      "[\"run\", \"--db-password=" M("password") "\", \"-x\", \"--user=bob\"]",
+	      "a command line's --flag=value");
+	check("my-password=x", "my-password=" M("password"), "a dash inside a key");
 	check("access_key=AK1", "access_key=" M("access-key"), "access_key=");
 	check("{\"password\": \"p\\\"q\", \"user\": \"bob\"}",
 	      "{\"password\": \"" M("password") "\", \"user\": \"bob\"}", "a JSON pair");

@@ -28,8 +28,8 @@
  *
  * A mask names what it hid, so a reader knows something was there. The
  * masks are plain text without quotes, backslashes or < > &, so they sit
- * safely in JSON, Markdown and Slack's mrkdwn; redacting twice gives the
- * same text as once.
+ * safely in JSON, Markdown and Slack's mrkdwn. A mask is never masked
+ * again, so redacting redacted text is safe (it may only mask more).
  *
  * Guarantees, for any bytes at all (it is fuzzed): time linear in the
  * input (times the few registered secrets), no read past len, and no

@@ -5,8 +5,11 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -282,6 +285,39 @@ static SRE_NORETURN void unknown_command(const char *name)
 }
 
 /* Run `sre-<name>` from PATH if there is one; returns only if not. */
+/*
+ * sre holds tokens in memory from the first command that reads one: no
+ * core file may carry them, and no other process of the user may read
+ * them through ptrace or /proc/<pid>/mem (PR_SET_DUMPABLE 0 does both).
+ * The core limit goes back to what it was in each child (pthread_atfork),
+ * so a service that sre starts still dumps core as its owner set up;
+ * dumpable is reset by execve on its own.
+ *
+ * SIGPIPE is ignored: a reader that went away (`sre incident list | head
+ * -1`) is a write error, reported by check_stdout(), not a death by signal.
+ * Children get SIGPIPE back (lib/run-command.c, lib/actions.c).
+ */
+static struct rlimit core_limit;
+static int core_limit_saved;
+
+static void restore_core_limit(void)
+{
+	if (core_limit_saved)
+		setrlimit(RLIMIT_CORE, &core_limit);
+}
+
+static void protect_secrets(void)
+{
+	if (!getrlimit(RLIMIT_CORE, &core_limit)) {
+		struct rlimit none = { 0, core_limit.rlim_max };
+
+		core_limit_saved = !setrlimit(RLIMIT_CORE, &none);
+		pthread_atfork(NULL, NULL, restore_core_limit);
+	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static void run_external(int argc, const char **argv)
 {
 	struct strvec args = STRVEC_INIT;
@@ -308,6 +344,9 @@ static void run_external(int argc, const char **argv)
 	strvec_push(&args, cmd);
 	for (int i = 1; i < argc; i++)
 		strvec_push(&args, argv[i]);
+	/* The program is not sre: it gets the process as the user left it. */
+	restore_core_limit();
+	signal(SIGPIPE, SIG_DFL);
 	exec_command(args.v);
 	die_errno("cannot run %s", cmd);
 }
@@ -496,6 +535,7 @@ int main(int argc, const char **argv)
 	const struct cmd_struct *c;
 	int status;
 
+	protect_secrets();
 	argv++;
 	argc--;
 	while (argc > 0 && argv[0][0] == '-') {

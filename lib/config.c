@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "redact.h"
 #include "run-command.h"
 #include "timeutil.h"
 
@@ -850,6 +851,7 @@ int config_get_secret(const struct config *cfg, const char *key,
 	strbuf_reset(out);
 	if (v && *v) {
 		strbuf_addstr(out, v);
+		redact_add_secret(out->buf); /* masked wherever it shows up */
 		return 0;
 	}
 	cmdkey = xstrfmt("%s-command", key);
@@ -860,6 +862,7 @@ int config_get_secret(const struct config *cfg, const char *key,
 		if (!v || !*v)
 			return 1;
 		strbuf_addstr(out, v);
+		redact_add_secret(out->buf);
 		return 0;
 	}
 	if (split_shell_words(&argv, cmd, &why) < 0) {
@@ -880,6 +883,7 @@ int config_get_secret(const struct config *cfg, const char *key,
 		error("%s (%s) printed nothing", cmdkey, argv.v[0]);
 		goto fail;
 	}
+	redact_add_secret(out->buf);
 	free(cmdkey);
 	strvec_clear(&argv);
 	return 0;

@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "format.h"
 #include "http.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -190,10 +191,14 @@ static int write_file(const char *path, const char *data, size_t len)
 
 static int write_json(const char *dir, const char *name, const cJSON *json)
 {
-	char *text = cJSON_Print(json);
-	char *path = xstrfmt("%s/%s", dir, name);
+	/* A bundle is handed around: what goes to disk is redacted (redact.h). */
+	cJSON *clean = cJSON_Duplicate(json, 1);
+	char *text, *path = xstrfmt("%s/%s", dir, name);
 	int ret;
 
+	redact_json(clean);
+	text = cJSON_Print(clean);
+	cJSON_Delete(clean);
 	if (!text) {
 		free(path);
 		return error("cannot write %s/%s: out of memory", dir, name);
@@ -309,11 +314,14 @@ int evidence_save(const struct evidence *ev, const char *where)
 	if (!ret && ev->logs_nr)
 		ret = make_dir(logs);
 	for (size_t i = 0; i < ev->logs_nr && !ret; i++) {
+		struct strbuf text = STRBUF_INIT;
 		char *path;
 		if (!evidence_name_ok(ev->logs[i].name))
 			continue;
 		path = xstrfmt("%s/%s.log", logs, ev->logs[i].name);
-		ret = write_file(path, ev->logs[i].text, strlen(ev->logs[i].text));
+		redact_buf(&text, ev->logs[i].text, strlen(ev->logs[i].text));
+		ret = write_file(path, text.buf, text.len);
+		strbuf_release(&text);
 		free(path);
 	}
 	if (!ret && unlink(incomplete) < 0)
@@ -681,4 +689,17 @@ void evidence_merge(struct evidence *ev, struct evidence *part)
 	take_items(&ev->prometheus, &ev->prometheus_nr, &ev->prometheus_alloc,
 		   &part->prometheus, &part->prometheus_nr);
 	take_items(&ev->logs, &ev->logs_nr, &ev->logs_alloc, &part->logs, &part->logs_nr);
+}
+
+void evidence_redact(struct evidence *ev)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		redact_json(*member(ev, &files[i]));
+	for (size_t i = 0; i < ev->prometheus_nr; i++)
+		redact_json(ev->prometheus[i].json);
+	for (size_t i = 0; i < ev->logs_nr; i++) {
+		char *clean = redact_str(ev->logs[i].text);
+		free(ev->logs[i].text);
+		ev->logs[i].text = clean;
+	}
 }

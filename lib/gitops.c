@@ -12,9 +12,12 @@
  * Each public function brackets its use of libgit2 with git_libgit2_init()
  * and git_libgit2_shutdown(), which count, as lib/collect-git.c does.
  */
+#include <curl/curl.h>
 #include <git2.h>
 
 #include "fix.h"
+#include "http.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -623,8 +626,52 @@ static int push_token(struct push_state *s)
 			return -1;
 		}
 		strbuf_addstr(&s->token, env);
+		redact_add_secret(env);
 	}
 	return 0;
+}
+
+/*
+ * May the push token go to url? Only to GitHub's own host, the one
+ * github.api names (default https://api.github.com, whose git host is
+ * github.com; a GitHub Enterprise API under https://ghe/api/v3 is on
+ * ghe), and only over https, or plain http to loopback. A repository's
+ * remote or pushurl is the repository's word, not the user's: pointed
+ * elsewhere, it gets no token. 1 when it may, else 0 with why.
+ */
+static int token_may_go_to(const struct config *cfg, const char *url, struct strbuf *why)
+{
+	const char *api = cfg ? config_get_string(cfg, "github.api") : NULL;
+	char *scheme = NULL, *host = NULL, *api_host = NULL;
+	CURLU *u = curl_url(), *a = curl_url();
+	int ok = 0;
+
+	if (!api || !*api)
+		api = "https://api.github.com";
+	if (u && a && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) &&
+	    !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
+	    !curl_url_set(a, CURLUPART_URL, api, 0) &&
+	    !curl_url_get(a, CURLUPART_HOST, &api_host, 0)) {
+		const char *git_host = !strcasecmp(api_host, "api.github.com") ? "github.com" : api_host;
+
+		if (strcasecmp(host, git_host))
+			strbuf_addf(why, "the push token goes only to %s (github.api), not to %s",
+				    git_host, host);
+		else if (strcasecmp(scheme, "https") &&
+			 !(!strcasecmp(scheme, "http") && http_host_is_loopback(host)))
+			strbuf_addf(why, "the push token goes only over https, not %s", scheme);
+		else
+			ok = 1;
+	} else {
+		strbuf_addstr(why, "the remote's URL cannot be read, so no token is given to it");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(api_host);
+	curl_url_cleanup(u);
+	curl_url_cleanup(a);
+	return ok;
 }
 
 /*
@@ -643,7 +690,7 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	}
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !s->tried_token) {
 		s->tried_token = 1;
-		if (push_token(s) < 0)
+		if (!token_may_go_to(s->cfg, url, &s->why) || push_token(s) < 0)
 			return GIT_EUSER;
 		return git_credential_userpass_plaintext_new(out, "x-access-token", s->token.buf);
 	}

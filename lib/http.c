@@ -6,6 +6,7 @@
  * transfer carries its own attempt count and the time it may be retried;
  * the loop runs what is due, polls, and sleeps until the next is due.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <curl/curl.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "redact.h"
 #include "timeutil.h"
 
 #ifndef SRE_VERSION
@@ -85,6 +87,7 @@ void http_client_add_secret(struct http_client *c, const char *secret)
 	/* A very short "secret" would redact ordinary words; nothing real is. */
 	if (secret && strlen(secret) >= 4)
 		strvec_push(&c->secrets, secret);
+	redact_add_secret(secret); /* and from everything that leaves the host */
 }
 
 void http_redact(const struct http_client *c, struct strbuf *sb)
@@ -456,6 +459,72 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 	cleanup(t);
 }
 
+int http_host_is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *bare = xstrdup(host);
+	size_t n = strlen(bare);
+	int ret = 0;
+
+	if (n >= 2 && bare[0] == '[' && bare[n - 1] == ']') {
+		memmove(bare, bare + 1, n - 2);
+		bare[n - 2] = '\0';
+	}
+	if (!strcasecmp(bare, "localhost"))
+		ret = 1;
+	else if (inet_pton(AF_INET, bare, &a4) == 1)
+		ret = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, bare, &a6) == 1)
+		ret = IN6_IS_ADDR_LOOPBACK(&a6) ||
+		      (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	free(bare);
+	return ret;
+}
+
+/*
+ * A credential (an Authorization header, basic auth, a client key, a
+ * URL's userinfo, or a registered secret in the URL itself, as a Slack
+ * webhook's path is) goes only over https, or over plain http to this
+ * machine (the test fakes, a local proxy) or a UNIX socket. Checked before
+ * anything connects: 0, or -1 with res->error saying why.
+ */
+static int credentials_allowed(const struct http_client *c, const struct http_request *req,
+			       struct http_response *res)
+{
+	int secret = req->userpwd || req->client_key_pem;
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	CURLU *u;
+	int ok;
+
+	for (size_t i = 0; i < req->headers.nr && !secret; i++)
+		secret = !strncasecmp(req->headers.v[i], "authorization:", 14);
+	for (size_t i = 0; i < c->secrets.nr && !secret; i++)
+		secret = !!strstr(req->url, c->secrets.v[i]);
+	u = curl_url();
+	if (!u || curl_url_set(u, CURLUPART_URL, req->url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0)) {
+		curl_url_cleanup(u);
+		return 0; /* curl refuses it too, with its own words */
+	}
+	if (!curl_url_get(u, CURLUPART_USER, &user, 0) && user)
+		secret = 1;
+	ok = !secret || req->unix_socket || !strcasecmp(scheme, "https") ||
+	     (!strcasecmp(scheme, "http") && http_host_is_loopback(host));
+	if (!ok) {
+		res->outcome = HTTP_FAILED;
+		strbuf_reset(&res->error);
+		strbuf_addf(&res->error, "refusing to send a credential to %s://%s without TLS: "
+			    "https is required (plain http only to loopback)", scheme, host);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
+}
+
 int http_do_many(struct http_client *c, const struct http_request *reqs,
 		 struct http_response *res, size_t n, size_t parallel)
 {
@@ -473,6 +542,10 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 		res[i].attempts = 0;
 		res[i].status = 0;
 		res[i].outcome = HTTP_OK;
+		if (credentials_allowed(c, &reqs[i], &res[i]) < 0) {
+			ts[i].done = 1;
+			left--;
+		}
 	}
 	while (left) {
 		int64_t now = now_ms(), next_due = -1;

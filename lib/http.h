@@ -122,6 +122,16 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 /* Milliseconds on the monotonic clock: for deadlines and elapsed times. */
 int64_t monotonic_ms(void);
 
+/*
+ * Is host (as a URL holds it: a name, an IPv4 address, or an IPv6 one in
+ * brackets) this machine: localhost, 127.0.0.0/8 or ::1? A credential goes
+ * over plain http only to such a host; every other request that carries
+ * one (an Authorization header, userpwd, a client key, userinfo or a
+ * registered secret in the URL) must be https, or http_do() refuses it
+ * before connecting, HTTP_FAILED with the reason in res->error.
+ */
+int http_host_is_loopback(const char *host);
+
 /* Append s to sb with URL percent-encoding (RFC 3986 unreserved kept). */
 void http_urlencode(struct strbuf *sb, const char *s);
 

@@ -7,6 +7,7 @@
 
 #include "mirror.h"
 #include "notify.h"
+#include "redact.h"
 #include "timeutil.h"
 
 enum {
@@ -321,6 +322,22 @@ static int deliver_label(struct tracker *t, const struct incident *inc, const cJ
 	return r == TRACKER_OK ? DELIVERED : r;
 }
 
+/*
+ * Every tracker write is built from the incident and the queued payload,
+ * so redacting both here covers issue bodies, comments and records alike.
+ */
+static void redact_outgoing(struct incident *inc, cJSON *p)
+{
+	char **text[] = { &inc->title, &inc->service, &inc->source, &inc->category };
+
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
+		char *clean = redact_str(*text[i]);
+		free(*text[i]);
+		*text[i] = clean;
+	}
+	redact_json(p);
+}
+
 static int deliver(struct store *st, struct tracker *t, const struct outbox_item *item,
 		   struct mirror_report *rep)
 {
@@ -335,6 +352,7 @@ static int deliver(struct store *st, struct tracker *t, const struct outbox_item
 		strbuf_addf(&t->error, "incident %lld is not in the store", item->incident_id);
 		return r < 0 ? -1 : TRACKER_FAIL;
 	}
+	redact_outgoing(&inc, p);
 	if (!strcmp(item->operation, "create"))
 		r = deliver_create(st, t, &inc, rep);
 	else if (!strcmp(item->operation, "move"))

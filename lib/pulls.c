@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "fix.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "tracker.h"
 
@@ -364,6 +365,9 @@ int pull_open(struct pulls *p, const char *head, const char *base, const char *t
 	cJSON_AddStringToObject(req, "head", head);
 	cJSON_AddStringToObject(req, "base", base);
 	cJSON_AddStringToObject(req, "body", body ? body : "");
+	/* A pull request is public to whoever reads the repository. */
+	redact_json(cJSON_GetObjectItemCaseSensitive(req, "title"));
+	redact_json(cJSON_GetObjectItemCaseSensitive(req, "body"));
 	/* Never sent twice: the lookup below finds out whether it landed. */
 	ret = pulls_call(p, what, "POST", url.buf, req, 1, ok_201, &res);
 	if (ret == TRACKER_OK) {

@@ -766,6 +766,7 @@ static void test_push(void)
 	struct refuser ref = { 0 };
 	char *sha = rev(clone_dir, "sre/inc-7-memory"), *s, *url, *log, *daemon_repo;
 	pid_t daemon;
+	size_t skip;
 	int port;
 
 	is_int(gitops_push(clone_dir, NULL, "sre/inc-7-memory", 0, NULL, &err), 0,
@@ -898,7 +899,36 @@ static void test_push(void)
 	url = xstrfmt("http://127.0.0.1:%d/acme/shop.git", ref.port);
 	git("-C", clone_dir, "remote", "add", "web", url);
 	setenv("GITHUB_TOKEN", "ghs_envtoken123", 1);
+	/* A token goes only to github.api's host (default github.com). */
 	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, NULL, &err), -1,
+	       "a push to a host that is not GitHub's");
+	s = xstrfmt("git: push to web (%s): the push token goes only to github.com "
+		    "(github.api), not to 127.0.0.1", url);
+	is_str(err.buf, s, "says the token goes only to GitHub's host");
+	free(s);
+	log = slurp(ref.log);
+	ok(!strstr(log, "Basic "), "and offers it nothing");
+	free(log);
+	set_config(&cfg, "[github]\n\tapi = http://localhost:1/api/v3\n");
+	strbuf_reset(&err);
+	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1,
+	       "nor to another loopback name than github.api's");
+	log = slurp(ref.log);
+	ok(!strstr(log, "Basic ") && strstr(err.buf, "not to 127.0.0.1"),
+	   "loopback or not, the host must be github.api's");
+	free(log);
+	free(url);
+	url = xstrfmt("http://127.0.0.1:%d/api/v3", ref.port);
+	s = xstrfmt("[github]\n\tapi = %s\n", url);
+	set_config(&cfg, s);
+	free(s);
+	free(url);
+	url = xstrfmt("http://127.0.0.1:%d/acme/shop.git", ref.port);
+	strbuf_reset(&err);
+	log = slurp(ref.log);
+	skip = strlen(log); /* the requests of the pushes above */
+	free(log);
+	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1,
 	       "a push whose token is refused");
 	s = xstrfmt("git: push to web (%s): the token was refused", url);
 	is_str(err.buf, s, "says the token was refused");
@@ -911,16 +941,19 @@ static void test_push(void)
 	{
 		int offered = 0, requests = 0;
 
-		for (const char *p = log; (p = strstr(p, "Basic ")); p++)
+		for (const char *p = log + skip; (p = strstr(p, "Basic ")); p++)
 			offered++;
-		for (const char *p = log; (p = strchr(p, '\n')); p++)
+		for (const char *p = log + skip; (p = strchr(p, '\n')); p++)
 			requests++;
 		is_int(offered, 1, "once only");
 		ok(requests <= 3, "in few requests (%d)", requests);
 	}
 	free(log);
 
-	set_config(&cfg, "[fix]\n\tpush-token-command = printf %s ghs_fromcommand\n");
+	s = xstrfmt("[github]\n\tapi = http://127.0.0.1:%d\n"
+		    "[fix]\n\tpush-token-command = printf %%s ghs_fromcommand\n", ref.port);
+	set_config(&cfg, s);
+	free(s);
 	strbuf_reset(&err);
 	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1,
 	       "fix.push-token-command before GITHUB_TOKEN");
@@ -932,7 +965,10 @@ static void test_push(void)
 
 	unsetenv("GITHUB_TOKEN");
 	strbuf_reset(&err);
-	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, NULL, &err), -1, "no token at all");
+	s = xstrfmt("[github]\n\tapi = http://127.0.0.1:%d\n", ref.port);
+	set_config(&cfg, s);
+	free(s);
+	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1, "no token at all");
 	s = xstrfmt("git: push to web (%s): no token to push over https: set "
 		    "fix.push-token-command or GITHUB_TOKEN", url);
 	is_str(err.buf, s, "says where one comes from");

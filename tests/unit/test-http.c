@@ -350,6 +350,58 @@ static void test_many(void)
 	http_client_release(&c);
 }
 
+/*
+ * A credential goes over https, or plain http to loopback, or nowhere.
+ * What is let through goes to a closed port on loopback: no test leaves
+ * this machine.
+ */
+static void test_credentials_over_https(void)
+{
+	static const struct {
+		const char *url, *header, *userpwd;
+		int refused;
+		const char *what;
+	} cases[] = {
+		{ "http://192.0.2.1:9/x", "Authorization: Bearer abcd1234", NULL, 1, "a bearer token off loopback" },
+		{ "http://192.0.2.1:9/x", NULL, "user:pw", 1, "basic auth off loopback" },
+		{ "http://u:pw@192.0.2.1:9/x", NULL, NULL, 1, "userinfo off loopback" },
+		{ "http://192.0.2.1:9/hooks/s3cr3t-t0ken", NULL, NULL, 1, "a secret in the URL off loopback" },
+		{ "HTTP://EXAMPLE.COM:9/x", "authorization: token x", NULL, 1, "any case of scheme and header" },
+		{ "http://127.0.0.2:9/x", "Authorization: Bearer abcd1234", NULL, 0, "127.0.0.0/8" },
+		{ "http://localhost:9/x", "Authorization: Bearer abcd1234", NULL, 0, "localhost" },
+		{ "http://[::1]:9/x", NULL, "user:pw", 0, "::1" },
+	};
+	struct http_client c;
+
+	client(&c, "\tretries = 0\n\tconnect-timeout = 200ms\n\ttimeout = 300ms\n");
+	http_client_add_secret(&c, "s3cr3t-t0ken");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct http_request req = HTTP_REQUEST_INIT;
+		struct http_response res = HTTP_RESPONSE_INIT;
+		int refused;
+
+		req.method = "GET";
+		req.url = cases[i].url;
+		req.userpwd = cases[i].userpwd;
+		if (cases[i].header)
+			strvec_push(&req.headers, cases[i].header);
+		http_do(&c, &req, &res);
+		refused = res.outcome == HTTP_FAILED && !res.attempts &&
+			  strstr(res.error.buf, "https is required");
+		ok(refused == cases[i].refused, "%s: %s", cases[i].what,
+		   cases[i].refused ? "refused before connecting" : "let through");
+		if (cases[i].refused)
+			unlike(res.error.buf, "s3cr3t-t0ken", "%s: the message holds no secret", cases[i].what);
+		http_response_release(&res);
+		http_request_release(&req);
+	}
+	http_client_release(&c);
+	ok(http_host_is_loopback("127.255.0.1") && http_host_is_loopback("[::ffff:127.0.0.1]") &&
+	   http_host_is_loopback("LocalHost") && !http_host_is_loopback("128.0.0.1") &&
+	   !http_host_is_loopback("localhost.example.com") && !http_host_is_loopback("[::2]"),
+	   "loopback: 127.0.0.0/8, ::1 and localhost, nothing else");
+}
+
 int main(void)
 {
 	if (test_begin("http") < 0)
@@ -363,5 +415,6 @@ int main(void)
 	test_cap_and_refused();
 	test_redaction();
 	test_many();
+	test_credentials_over_https();
 	return test_end();
 }

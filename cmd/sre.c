@@ -284,7 +284,6 @@ static SRE_NORETURN void unknown_command(const char *name)
 	exit(EXIT_FOUND);
 }
 
-/* Run `sre-<name>` from PATH if there is one; returns only if not. */
 /*
  * sre holds tokens in memory from the first command that reads one: no
  * core file may carry them, and no other process of the user may read
@@ -318,6 +317,7 @@ static void protect_secrets(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Run `sre-<name>` from PATH if there is one; returns only if not. */
 static void run_external(int argc, const char **argv)
 {
 	struct strvec args = STRVEC_INIT;

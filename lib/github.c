@@ -409,13 +409,13 @@ static char *json_text(const cJSON *obj, const char *key)
 static char *json_id(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	long long n;
 
 	if (cJSON_IsString(v))
 		return xstrdup(v->valuestring);
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
-	    v->valuedouble != (double)(long long)v->valuedouble)
+	if (json_to_ll(v, 0, JSON_INT_MAX, &n) < 0)
 		return NULL;
-	return xstrfmt("%lld", (long long)v->valuedouble);
+	return xstrfmt("%lld", n);
 }
 
 static int is_pull_request(const cJSON *item)

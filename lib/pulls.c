@@ -233,10 +233,8 @@ static int pull_from_json(struct pull_request *out, const cJSON *j)
 	const cJSON *people, *teams;
 
 	pull_request_release(out);
-	if (!cJSON_IsNumber(n) || n->valuedouble < 1 || n->valuedouble > 9007199254740992.0 ||
-	    n->valuedouble != (double)(long long)n->valuedouble)
+	if (json_to_ll(n, 1, JSON_INT_MAX, &out->number) < 0)
 		return -1;
-	out->number = (long long)n->valuedouble;
 	out->url = json_text(j, "html_url");
 	out->state = json_text(j, "state");
 	/* A listed pull request carries merged_at only. */

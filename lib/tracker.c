@@ -173,8 +173,8 @@ static void tracker_message(struct strbuf *sb, const struct http_response *res)
 	}
 	if (sb->len == before && res->body.len) {
 		/* Plain text (Slack, a proxy's page): its first line, bounded. */
-		size_t n = strcspn(res->body.buf, "\r\n");
-		strbuf_addf(sb, " %.*s", (int)(n > 200 ? 200 : n), res->body.buf);
+		size_t n = utf8_cut(res->body.buf, strcspn(res->body.buf, "\r\n"), 200);
+		strbuf_addf(sb, " %.*s", (int)n, res->body.buf);
 	}
 }
 

@@ -16,7 +16,9 @@
  *
  * Pagination follows the Link header's rel="next" URL, and only when it
  * lies under github.api: a server never sends sre, with its token,
- * anywhere else.
+ * anywhere else. A next link back to a page already read is a loop, an
+ * error after the pages read so far, and no list reads more than
+ * GITHUB_MAX_PAGES pages, so a hostile server cannot keep sre asking.
  */
 #include <ctype.h>
 #include <strings.h>
@@ -254,6 +256,7 @@ static int github_list(struct tracker *t, const char *what, const char *url,
 		       github_each_fn each, void *data)
 {
 	struct github *gh = t->priv;
+	struct strvec seen = STRVEC_INIT;
 	char *page = xstrdup(url);
 	int ret = TRACKER_OK;
 
@@ -289,15 +292,22 @@ static int github_list(struct tracker *t, const char *what, const char *url,
 			/* A page that names itself as the next: the end, not a loop. */
 			free(next);
 			next = NULL;
+		} else if (next && strvec_has(&seen, next)) {
+			ret = github_fail(t, what, "the next-page links loop back to a page "
+					  "already read; stopped there");
+			free(next);
+			next = NULL;
 		}
 		cJSON_Delete(items);
 		http_response_release(&res);
+		strvec_push(&seen, page);
 		free(page);
 		page = next;
 		if (ret != TRACKER_OK)
 			break;
 	}
 	free(page);
+	strvec_clear(&seen);
 	return ret;
 }
 

@@ -333,26 +333,57 @@ static int transient_code(CURLcode rc, int *before_send)
 	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
+/* A wait of so many seconds, capped at HTTP_WAIT_LIMIT_S, in ms. */
+static int64_t capped_wait_ms(long long seconds)
+{
+	if (seconds < 0)
+		return 0;
+	return (seconds > HTTP_WAIT_LIMIT_S ? HTTP_WAIT_LIMIT_S : seconds) * 1000;
+}
+
+int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now)
+{
+	long long seconds = 0;
+	time_t when;
+	const char *p;
+
+	if (!value)
+		return -1;
+	/* delta-seconds is 1*DIGIT: no sign, no space; any length, capped. */
+	for (p = value; *p >= '0' && *p <= '9'; p++)
+		if (seconds <= HTTP_WAIT_LIMIT_S)
+			seconds = seconds * 10 + (*p - '0');
+	if (p > value && !*p) {
+		*out_ms = capped_wait_ms(seconds);
+		return 0;
+	}
+	if (*value == '-' || *value == '+')
+		return -1; /* not a number curl_getdate() should guess at */
+	when = curl_getdate(value, NULL);
+	if (when <= 0)
+		return -1;
+	/* A date in the past means now; one centuries ahead, the cap. */
+	*out_ms = when <= now ? 0 : capped_wait_ms((long long)(when - now));
+	return 0;
+}
+
 /* How long the server asked us to wait, in ms, or -1 when it did not say. */
 static int64_t server_wait_ms(const struct http_response *res)
 {
-	const char *ra = http_header(res, "retry-after");
 	const char *remaining = http_header(res, "x-ratelimit-remaining");
 	const char *reset = http_header(res, "x-ratelimit-reset");
+	time_t now = time(NULL);
+	int64_t ms;
 	long long v;
 
-	if (ra) {
-		if (!parse_ll(ra, &v) && v >= 0)
-			return v * 1000;
-		v = (long long)curl_getdate(ra, NULL);
-		if (v > 0) {
-			long long d = v - (long long)time(NULL);
-			return d > 0 ? d * 1000 : 0;
-		}
-	}
+	if (!http_parse_retry_after(&ms, http_header(res, "retry-after"), now))
+		return ms;
+	/* GitHub's reset is a Unix time; a nonsense one must not overflow. */
 	if (remaining && reset && !strcmp(remaining, "0") && !parse_ll(reset, &v)) {
-		long long d = v - (long long)time(NULL);
-		return d > 0 ? d * 1000 : 0;
+		if (v <= (long long)now)
+			return 0;
+		return capped_wait_ms(v > (long long)now + HTTP_WAIT_LIMIT_S ? HTTP_WAIT_LIMIT_S
+									: v - (long long)now);
 	}
 	return -1;
 }

@@ -40,6 +40,9 @@ static const char *const issue_fields[] = {
 
 #define PAGE_MAX 100  /* Cloud's largest page when fields are asked for */
 #define FIND_MAX 50
+/* The most pages one search or comment list reads: a server that never
+ * says "last" (or loops its page tokens) cannot keep sre asking. */
+#define JIRA_MAX_PAGES 1000
 
 struct jira {
 	char *url;          /* the site, without a trailing slash */
@@ -491,7 +494,8 @@ static void append_issue(struct remote_issue **list, size_t *nr, size_t *alloc,
 /*
  * Run a JQL search page after page, appending to *list, until the tracker
  * says there is no more or max issues are read (0: all). Cloud pages with
- * nextPageToken; Data Center with startAt and total.
+ * nextPageToken; Data Center with startAt and total. A token given before
+ * is a loop and JIRA_MAX_PAGES the end: either is an error.
  */
 static int jira_search_jql(struct tracker *t, const char *what, const char *jql, int max,
 			   struct remote_issue **list, size_t *nr)
@@ -499,13 +503,20 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 	struct jira *j = t->priv;
 	int page = max > 0 && max < PAGE_MAX ? max : PAGE_MAX;
 	size_t alloc = *nr;
-	char *token = NULL;
+	struct strvec tokens = STRVEC_INIT; /* every token sent, the last one last */
 	int start = 0, ret;
 
-	for (;;) {
-		cJSON *body = cJSON_CreateObject(), *fields, *ans = NULL, *issue;
+	for (int n = 0;; n++) {
+		cJSON *body, *fields, *ans = NULL, *issue;
 		const char *next;
 		int got = 0, last;
+
+		if (n == JIRA_MAX_PAGES) {
+			set_error(t, "jira: %s: more than %d pages; stopped there", what, n);
+			ret = TRACKER_FAIL;
+			break;
+		}
+		body = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(body, "jql", jql);
 		fields = cJSON_AddArrayToObject(body, "fields");
@@ -514,8 +525,8 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 		cJSON_AddNumberToObject(body, "maxResults", page);
 		if (j->api == 2)
 			cJSON_AddNumberToObject(body, "startAt", start);
-		else if (token)
-			cJSON_AddStringToObject(body, "nextPageToken", token);
+		else if (tokens.nr)
+			cJSON_AddStringToObject(body, "nextPageToken", tokens.v[tokens.nr - 1]);
 		ret = jira_call(t, what, "POST", j->api == 2 ? "/search" : "/search/jql",
 				body, 0, ok_200, &ans);
 		cJSON_Delete(body);
@@ -533,19 +544,21 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 			last = !cJSON_IsNumber(total) || start >= total->valuedouble;
 		} else {
 			next = jstr(ans, "nextPageToken");
-			last = cJSON_IsTrue(jget(ans, "isLast")) || !next || !*next ||
-			       /* a server repeating itself would keep us here forever */
-			       (token && !strcmp(token, next));
-			if (!last) {
-				free(token);
-				token = xstrdup(next);
+			last = cJSON_IsTrue(jget(ans, "isLast")) || !next || !*next;
+			if (!last && strvec_has(&tokens, next)) {
+				/* A server repeating its tokens would keep us here forever. */
+				set_error(t, "jira: %s: the next-page tokens loop back to a page "
+					  "already read; stopped there", what);
+				ret = TRACKER_FAIL;
+			} else if (!last) {
+				strvec_push(&tokens, next);
 			}
 		}
 		cJSON_Delete(ans);
-		if (last || !got || (max > 0 && *nr >= (size_t)max))
+		if (ret != TRACKER_OK || last || !got || (max > 0 && *nr >= (size_t)max))
 			break;
 	}
-	free(token);
+	strvec_clear(&tokens);
 	return ret;
 }
 
@@ -793,15 +806,21 @@ static int jira_comments(struct tracker *t, const char *key,
 	size_t n = 0, alloc = 0, start = 0;
 	int ret;
 
-	for (;;) {
-		char *suffix = xstrfmt("/comment?startAt=%zu&maxResults=%d&orderBy=created",
-				       start, PAGE_MAX);
-		char *path = issue_path(key, suffix);
+	for (int pages = 0;; pages++) {
+		char *suffix, *path;
 		const cJSON *c, *total;
 		cJSON *ans = NULL;
 		size_t got = 0;
 		int last;
 
+		if (pages == JIRA_MAX_PAGES) {
+			set_error(t, "jira: %s: more than %d pages; stopped there", what, pages);
+			ret = TRACKER_FAIL;
+			break;
+		}
+		suffix = xstrfmt("/comment?startAt=%zu&maxResults=%d&orderBy=created",
+				 start, PAGE_MAX);
+		path = issue_path(key, suffix);
 		ret = jira_call(t, what, "GET", path, NULL, 0, ok_200, &ans);
 		free(path);
 		free(suffix);

@@ -123,6 +123,7 @@ typedef int (*pulls_each_fn)(const cJSON *item, void *data);
 static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_each_fn each,
 		      void *data)
 {
+	struct strvec seen = STRVEC_INIT;
 	char *page = xstrdup(url);
 	int ret = TRACKER_OK;
 
@@ -156,13 +157,21 @@ static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_
 		} else if (next && !strcmp(next, page)) {
 			free(next);
 			next = NULL;
+		} else if (next && strvec_has(&seen, next)) {
+			/* A loop of pages would keep sre asking until PULLS_MAX_PAGES. */
+			ret = pulls_fail(p, what, "the next-page links loop back to a page "
+					 "already read; stopped there");
+			free(next);
+			next = NULL;
 		}
 		cJSON_Delete(items);
 		http_response_release(&res);
+		strvec_push(&seen, page);
 		free(page);
 		page = next;
 	}
 	free(page);
+	strvec_clear(&seen);
 	return ret;
 }
 

@@ -1044,5 +1044,6 @@ int github_open(struct tracker *t)
 	http_client_add_secret(&t->http, gh->token);
 	t->priv = gh;
 	t->ops = &github_ops;
+	t->server = gh->api;
 	return 0;
 }

@@ -464,8 +464,12 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 		if (wait > c->max_retry_wait_ms) {
 			res->outcome = HTTP_TRANSIENT;
 			strbuf_reset(&res->error);
-			strbuf_addf(&res->error, "%s asks to wait %llds, longer than http.max-retry-wait",
-				    t->req->url, (long long)(wait / 1000));
+			if (wait >= HTTP_WAIT_LIMIT_S * 1000)
+				strbuf_addf(&res->error, "%s asks to wait a day or more, longer than "
+					    "http.max-retry-wait", t->req->url);
+			else
+				strbuf_addf(&res->error, "%s asks to wait %llds, longer than "
+					    "http.max-retry-wait", t->req->url, (long long)(wait / 1000));
 		} else if (c->deadline_ms && now_ms() + wait >= c->deadline_ms) {
 			/* No time left for another attempt: report this one. */
 			if (res->outcome == HTTP_OK) {

@@ -1033,5 +1033,6 @@ int jira_open(struct tracker *t)
 	strbuf_release(&token);
 	t->priv = j;
 	t->ops = &jira_ops;
+	t->server = j->url;
 	return 0;
 }

@@ -556,6 +556,7 @@ int pulls_open(struct pulls **out, const struct config *cfg, const char *repo,
 	while (len && api[len - 1] == '/')
 		len--;
 	p->api = xstrndup(api, len);
+	p->t.server = p->api;
 	p->owner = xstrndup(repo, (size_t)(slash - repo));
 	p->name = xstrdup(slash + 1);
 	*out = p;

@@ -183,7 +183,11 @@ int tracker_check(struct tracker *t, const char *what, const struct http_respons
 {
 	strbuf_reset(&t->error);
 	if (res->outcome != HTTP_OK) {
-		strbuf_addf(&t->error, "%s: %s: %s", t->ops->name, what, res->error.buf);
+		strbuf_addf(&t->error, "%s: %s: ", t->ops->name, what);
+		/* With no answer at all, curl's words do not say from where. */
+		if (!res->status && t->server && !strstr(res->error.buf, t->server))
+			strbuf_addf(&t->error, "%s: ", t->server);
+		strbuf_addstr(&t->error, res->error.buf);
 		if (res->status)
 			tracker_message(&t->error, res); /* the tracker's own words */
 		http_redact(&t->http, &t->error);

@@ -110,6 +110,7 @@ struct tracker {
 	const struct config *cfg;
 	struct strbuf error;
 	void *priv;  /* the client's own state */
+	const char *server; /* github.api, jira.url: named when it does not answer; borrowed */
 };
 
 /*

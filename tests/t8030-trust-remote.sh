@@ -191,5 +191,149 @@ test_expect_success 'a rate-limit reset at the end of time: no sleep, one reques
 	test "$(fake_count GET /repos/acme/shop/issues)" = 1
 '
 
+# ---- answers of the wrong shape ----
+
+# Every answer below comes from one server: Docker's container list and
+# Kubernetes' events from their own files, everything else from body.json.
+B="$TRASH_DIRECTORY"
+echo '[{"Id":"abc","Names":["/web"],"State":"running","Labels":{}}]' >"$B/containers.json"
+echo '{"kind":"EventList","apiVersion":"v1","items":[]}' >"$B/events.json"
+echo '{}' >"$B/body.json"
+hostile status --header "Content-Type: application/json" --body-file "$B/body.json" \
+	--route "/containers/json\$=$B/containers.json" --route "/events\$=$B/events.json"
+
+# scout_config SOURCE: the user's config reads that one source from the server.
+scout_config() {
+	case "$1" in
+	prometheus)
+		printf "[prometheus]\n\turl = %s\n[scout]\n\talerts = true\n" "$FAKE_URL"
+		printf "[check \"up\"]\n\tprometheus = up\n\tbelow = 1\n"
+		printf "[check \"ratio\"]\n\tprometheus = ratio\n\tabove = 1\n\tsamples = n\n" ;;
+	jaeger)
+		printf "[jaeger]\n\turl = %s\n" "$FAKE_URL"
+		printf "[service \"checkout\"]\n\tmax-p99 = 1s\n\tmax-error-rate = 5%%\n" ;;
+	docker)
+		printf "[docker]\n\thost = tcp://%s\n" "${FAKE_URL#http://}" ;;
+	kubernetes)
+		cat >kubeconfig <<-EOT
+		apiVersion: v1
+		kind: Config
+		clusters:
+		- cluster:
+		    server: $FAKE_URL
+		  name: f
+		contexts:
+		- context:
+		    cluster: f
+		    user: u
+		  name: f
+		current-context: f
+		users:
+		- name: u
+		  user: {}
+		EOT
+		printf "[kubernetes]\n\tkubeconfig = %s/kubeconfig\n\tnamespace = shop\n" "$PWD" ;;
+	esac >"$CONFIG" &&
+	printf "[http]\n\tretries = 0\n\ttimeout = 5s\n" >>"$CONFIG"
+}
+
+# each_answer FILE: sre scout once per line of stdin, that line the answer
+# in FILE; none may crash, hang or upset a sanitizer.
+each_answer() {
+	while IFS= read -r answer; do
+		printf "%s\n" "$answer" >"$1" &&
+		run_bounded 30 sre scout || { echo "on the answer: $answer" >&2; return 1; }
+	done
+}
+
+test_expect_success 'Prometheus: a label named twice, the first not a string (once a segfault)' '
+	scout_config prometheus &&
+	echo "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"job\":1,\"job\":\"api\"},\"value\":[1700000000,\"0\"]}]}}" >"$B/body.json" &&
+	run_bounded 30 sre scout &&
+	test_grep "^opened 1 up: up is 0, below 1" out
+'
+
+test_expect_success 'Prometheus: answers of the wrong shape are errors, never a crash' '
+	scout_config prometheus &&
+	each_answer "$B/body.json" <<-\EOT &&
+	[]
+	1e999
+	{"status":1}
+	{"status":"success","data":"x"}
+	{"status":"success","data":{"resultType":"vector","result":{}}}
+	{"status":"success","data":{"resultType":1,"result":[]}}
+	{"status":"success","data":{"resultType":"vector","result":[1,"a",null,[],{}]}}
+	{"status":"success","data":{"resultType":"vector","result":[{"metric":"x","value":[1,"1"]}]}}
+	{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"x","a":"y"},"value":[1,"0"]},{"metric":{"a":"y","a":"x"},"value":[1,"5"]}]}}
+	{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":null},"value":[1,"1e999"]}]}}
+	{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,1]}]}}
+	{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"-Inf"]}]}}
+	{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"99999999999999999999999"]}]}}
+	{"status":"success","data":{"resultType":"scalar","result":{}}}
+	{"status":"success","data":{"alerts":[1,null,"x",{"state":1},{"state":"firing","labels":"x","annotations":1}]}}
+	{"status":"success","data":{"alerts":[{"state":"firing","labels":{"alertname":1,"alertname":"A","service":{}},"activeAt":1,"value":{}}]}}
+	{"status":"error","errorType":1,"error":{}}
+	EOT
+	echo "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":\"1\"}]}}" >"$B/body.json" &&
+	run_bounded 30 sre scout &&
+	test_grep "prometheus: check \"up\": a sample.s value is not a number" err
+'
+
+test_expect_success 'Jaeger: wrong types, durations past any integer, duplicate keys' '
+	scout_config jaeger &&
+	each_answer "$B/body.json" <<-\EOT &&
+	{"data":[1,"x",null,[],{}]}
+	{"data":[{"traceID":1,"spans":{},"processes":[]}]}
+	{"data":[{"traceID":"t","spans":[1,null,"x",{}],"processes":{"p1":1}}]}
+	{"data":[{"traceID":"t","spans":[{"spanID":1,"processID":{},"duration":"x","startTime":"y","references":"z","tags":{}}],"processes":{"p1":{"serviceName":1}}}]}
+	{"data":[{"traceID":"t","spans":[{"spanID":"a","processID":"p1","duration":1e300,"startTime":-1e300,"references":[],"tags":[{"key":"error","value":true}]}],"processes":{"p1":{"serviceName":"checkout"}}}]}
+	{"data":[{"traceID":"t","spans":[{"spanID":"a","processID":"p1","duration":-5,"startTime":1e999,"references":[],"tags":[{"key":"http.status_code","value":1e300}]}],"processes":{"p1":{"serviceName":"checkout"}}}]}
+	{"data":[{"traceID":"t","spans":[{"spanID":"a","processID":"p1","duration":99999999999999999999,"startTime":1,"references":[{"refType":"CHILD_OF","spanID":"a"}]}],"processes":{"p1":{"serviceName":"checkout"}}}]}
+	{"data":[{"traceID":"t","spans":[{"spanID":"a","spanID":1,"processID":"p1","processID":2,"duration":1.5,"startTime":1}],"processes":{"p1":{"serviceName":"checkout","serviceName":1}}}]}
+	{"data":null,"errors":"x"}
+	EOT
+	echo "{\"data\":{}}" >"$B/body.json" &&
+	run_bounded 30 sre scout &&
+	test "$rc" = 128 &&
+	test_grep "jaeger: $FAKE_URL: the answer is not the JSON of Jaeger" err
+'
+
+test_expect_success 'Docker: an inspect answer of nonsense numbers and wrong types' '
+	scout_config docker &&
+	each_answer "$B/body.json" <<-\EOT &&
+	[]
+	{"Id":1,"Name":[],"State":"x","Config":1,"HostConfig":[]}
+	{"Id":"abc","Name":"/web","State":{"Status":"exited","ExitCode":1e300,"OOMKilled":"yes","FinishedAt":1},"RestartCount":1e300,"HostConfig":{"Memory":1e300}}
+	{"Id":"abc","Name":"/web","State":{"Status":"restarting","Status":1,"ExitCode":-99999999999999999999},"RestartCount":99999999999999999999}
+	{"Id":"abc","Name":"/web","State":{"Status":"running","Health":{"Status":"unhealthy","FailingStreak":1e300,"Log":[1,{"Output":1}]}},"RestartCount":"many"}
+	{"Id":"abc","Name":"/web","State":{"Status":"running","Health":{"Status":"unhealthy","FailingStreak":3,"Log":"x"}}}
+	EOT
+	echo "null" >"$B/body.json" &&
+	run_bounded 30 sre scout &&
+	test "$rc" = 128 &&
+	test_grep "inspecting web: the answer is not a container" err
+'
+
+test_expect_success 'Kubernetes: pods and events of the wrong shape, counts past any integer' '
+	scout_config kubernetes &&
+	each_answer "$B/body.json" <<-\EOT &&
+	{"kind":"PodList","items":[1,"x",null,[],{}]}
+	{"kind":"PodList","items":[{"metadata":1,"spec":[],"status":"x"}]}
+	{"kind":"PodList","items":[{"metadata":{"name":1,"namespace":{}},"status":{"phase":1,"containerStatuses":{"a":1}}}]}
+	{"kind":"PodList","items":[{"metadata":{"name":"p","namespace":"shop","labels":{"app":1,"app":"web"}},"status":{"phase":"Running","conditions":[{"type":"Ready","status":"False","lastTransitionTime":1}],"containerStatuses":[{"name":"c","restartCount":1e300,"state":{"waiting":{"reason":"CrashLoopBackOff","message":1}},"lastState":{"terminated":{"reason":"OOMKilled","exitCode":1e300,"finishedAt":"9999-12-31T23:59:59Z"}}}]}}]}
+	{"kind":"PodList","items":[{"metadata":{"name":"p","namespace":"shop"},"status":{"phase":"Running","containerStatuses":[{"name":"c","restartCount":-99999999999999999999,"state":{"terminated":{"reason":"OOMKilled","exitCode":-1e300}}}]}}]}
+	EOT
+	echo "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[]}" >"$B/body.json" &&
+	each_answer "$B/events.json" <<-\EOT &&
+	{"kind":"EventList","items":[1,null,{"type":"Warning"}]}
+	{"kind":"EventList","items":[{"type":"Warning","reason":"BackOff","involvedObject":{"kind":"Pod","name":"p","namespace":"shop"},"count":1e300},{"type":"Warning","reason":"BackOff","involvedObject":{"kind":"Pod","name":"p","namespace":"shop"},"count":-99999999999999999999,"series":{"count":1e300}}]}
+	{"kind":"EventList","items":[{"type":"Warning","reason":1,"involvedObject":"x","count":"3"}]}
+	EOT
+	echo "{\"kind\":\"EventList\",\"items\":{}}" >"$B/events.json" &&
+	run_bounded 30 sre scout &&
+	test "$rc" = 128 &&
+	test_grep "the answer is not an EventList" err
+'
+
 stop_fake
 test_done

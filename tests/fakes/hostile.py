@@ -10,7 +10,9 @@ answers the way a broken or malicious remote would, one way per --mode.
   token-cycle   a JIRA /search/jql answer: one issue and a nextPageToken
                 cycling through --pages tokens, never isLast
   status        every answer is --status with --header lines and the
-                body of --body-file (an exact byte copy)
+                body of --body-file (an exact byte copy, read anew for each
+                request), or of the first --route REGEX=FILE whose regex
+                matches the path (Docker's list and inspect, say)
 
 Like the fakes (fakeserver.py), it writes its port to --port-file once
 listening, logs each request as a JSON line {"method", "path"} to --log,
@@ -19,6 +21,7 @@ and exits by itself after --lifetime seconds or on SIGTERM.
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import threading
@@ -99,7 +102,13 @@ class Handler(BaseHTTPRequestHandler):
             page = json.dumps({"issues": [issue], "nextPageToken": nxt, "isLast": False})
             self.send(200, page.encode(), ["Content-Type: application/json"])
         else:
-            with open(opts.body_file, "rb") as f:
+            body_file = opts.body_file
+            for route in opts.route or []:
+                regex, _, file = route.partition("=")
+                if re.search(regex, path):
+                    body_file = file
+                    break
+            with open(body_file, "rb") as f:
                 self.send(opts.status, f.read(), opts.header or [])
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
@@ -128,6 +137,7 @@ def main():
     p.add_argument("--status", type=int, default=200)
     p.add_argument("--header", action="append")
     p.add_argument("--body-file", default=os.devnull)
+    p.add_argument("--route", action="append")
     opts = p.parse_args()
     open(opts.log, "a").close()
 

@@ -415,16 +415,23 @@ static char *json_text(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
-/* A GitHub id or number as text; NULL unless a whole number. */
+/*
+ * A GitHub id or number as text; NULL unless a whole number, given as a
+ * number or as digits. It goes into URLs (/issues/<number>): a server's
+ * "1/../../x" or "1?x" must not.
+ */
 static char *json_id(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	long long n;
 
-	if (cJSON_IsString(v))
-		return xstrdup(v->valuestring);
-	if (json_to_ll(v, 0, JSON_INT_MAX, &n) < 0)
+	if (cJSON_IsString(v)) {
+		if (!*v->valuestring || strspn(v->valuestring, "0123456789") != strlen(v->valuestring) ||
+		    parse_ll(v->valuestring, &n) < 0)
+			return NULL;
+	} else if (json_to_ll(v, 0, JSON_INT_MAX, &n) < 0) {
 		return NULL;
+	}
 	return xstrfmt("%lld", n);
 }
 

@@ -532,6 +532,12 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 		cJSON_Delete(body);
 		if (ret != TRACKER_OK)
 			break;
+		if (!cJSON_IsArray(jget(ans, "issues"))) {
+			set_error(t, "jira: %s: the answer holds no list of issues", what);
+			cJSON_Delete(ans);
+			ret = TRACKER_FAIL;
+			break;
+		}
 		cJSON_ArrayForEach(issue, jget(ans, "issues")) {
 			if (max > 0 && *nr >= (size_t)max)
 				break;
@@ -826,6 +832,12 @@ static int jira_comments(struct tracker *t, const char *key,
 		free(suffix);
 		if (ret != TRACKER_OK)
 			break;
+		if (!cJSON_IsArray(jget(ans, "comments"))) {
+			set_error(t, "jira: %s: the answer holds no list of comments", what);
+			cJSON_Delete(ans);
+			ret = TRACKER_FAIL;
+			break;
+		}
 		cJSON_ArrayForEach(c, jget(ans, "comments")) {
 			struct remote_comment *rc;
 			const char *author = jstr(c, "author.displayName");

@@ -335,5 +335,26 @@ test_expect_success 'Kubernetes: pods and events of the wrong shape, counts past
 	test_grep "the answer is not an EventList" err
 '
 
+test_expect_success 'GitHub: an issue "number" that is a path is no issue; wrong types are skipped' '
+	github_config &&
+	cat >"$B/body.json" <<-\EOT &&
+	[1, "x", null, {"number": "7/../../../user", "title": "t", "labels": [{"name": "sre"}], "state": "open"},
+	 {"number": 1e300, "title": 1, "labels": {}, "state": []},
+	 {"number": "8?x=1", "title": "t", "labels": [{"name": "sre"}], "state": "open"}]
+	EOT
+	run_bounded 30 sre incident pull &&
+	test "$rc" = 0 &&
+	! test -s out &&
+	! grep -e "\.\." -e "/user" -e "x=1" "$FAKE_LOG"
+'
+
+test_expect_success 'JIRA: a search or comment answer without its list is an error' '
+	jira_config &&
+	echo "{\"issues\": {\"key\": \"OPS-1\"}, \"isLast\": true}" >"$B/body.json" &&
+	run_bounded 30 sre incident pull &&
+	test "$rc" = 128 &&
+	test_grep "^error: jira: searching issues: the answer holds no list of issues" err
+'
+
 stop_fake
 test_done

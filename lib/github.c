@@ -28,8 +28,9 @@
 
 #define GITHUB_DEFAULT_API "https://api.github.com"
 #define GITHUB_MAX_PAGES 1000
-/* GitHub refuses longer label names. */
+/* GitHub refuses longer label names, and longer titles (in characters). */
 #define GITHUB_LABEL_MAX 50
+#define GITHUB_TITLE_MAX 256
 
 #define LABEL_SRE "sre"
 #define LABEL_STATE_PREFIX "sre:state/"
@@ -537,7 +538,7 @@ static int github_create(struct tracker *t, const struct incident *inc,
 	struct strbuf url = STRBUF_INIT, text = STRBUF_INIT;
 	char *fp = fp_label(inc->fingerprint);
 	cJSON *record, *body, *labels, *answer = NULL;
-	char opened[32];
+	char opened[32], *title;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -574,7 +575,10 @@ static int github_create(struct tracker *t, const struct incident *inc,
 	record_format(&text, record);
 
 	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "title", inc->title ? inc->title : "");
+	/* GitHub refuses a title past 256 characters; the record keeps it whole. */
+	title = utf8_shorten(inc->title ? inc->title : "", GITHUB_TITLE_MAX);
+	cJSON_AddStringToObject(body, "title", title);
+	free(title);
 	cJSON_AddStringToObject(body, "body", text.buf);
 	labels = cJSON_AddArrayToObject(body, "labels");
 	cJSON_AddItemToArray(labels, cJSON_CreateString(LABEL_SRE));

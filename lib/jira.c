@@ -40,6 +40,7 @@ static const char *const issue_fields[] = {
 
 #define PAGE_MAX 100  /* Cloud's largest page when fields are asked for */
 #define FIND_MAX 50
+#define JIRA_SUMMARY_MAX 255 /* characters */
 /* The most pages one search or comment list reads: a server that never
  * says "last" (or loops its page tokens) cannot keep sre asking. */
 #define JIRA_MAX_PAGES 1000
@@ -610,7 +611,7 @@ static int jira_create(struct tracker *t, const struct incident *inc, struct rem
 	cJSON *body = cJSON_CreateObject(), *fields, *labels, *record, *ans = NULL;
 	struct strbuf prose = STRBUF_INIT;
 	const char *severity = incident_severity_name(inc->severity), *key;
-	char h[13], fp_label[20], opened[32];
+	char h[13], fp_label[20], opened[32], *summary;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -640,7 +641,10 @@ static int jira_create(struct tracker *t, const struct incident *inc, struct rem
 
 	fields = cJSON_AddObjectToObject(body, "fields");
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(fields, "project"), "key", j->project);
-	cJSON_AddStringToObject(fields, "summary", inc->title ? inc->title : "");
+	/* JIRA refuses a summary past 255 characters; the record keeps it whole. */
+	summary = utf8_shorten(inc->title ? inc->title : "", JIRA_SUMMARY_MAX);
+	cJSON_AddStringToObject(fields, "summary", summary);
+	free(summary);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(fields, "issuetype"), "name", j->issue_type);
 	labels = cJSON_AddArrayToObject(fields, "labels");
 	cJSON_AddItemToArray(labels, cJSON_CreateString("sre"));

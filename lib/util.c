@@ -223,3 +223,18 @@ size_t utf8_cut(const char *s, size_t len, size_t max)
 		return max; /* not UTF-8: nothing to keep whole */
 	return n;
 }
+
+char *utf8_shorten(const char *s, size_t max_chars)
+{
+	size_t chars = 0, i, cut = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xC0) == 0x80)
+			continue; /* within a character */
+		if (chars + 1 == max_chars)
+			cut = i; /* where the last character kept would end, if cut */
+		if (++chars > max_chars)
+			return xstrfmt("%.*s\xe2\x80\xa6", (int)cut, s); /* U+2026 … */
+	}
+	return xstrdup(s);
+}

@@ -92,6 +92,13 @@ int json_to_ll(const struct cJSON *v, long long min, long long max, long long *o
  */
 size_t utf8_cut(const char *s, size_t len, size_t max);
 
+/*
+ * s when it holds at most max_chars characters, else its first
+ * max_chars - 1 whole characters and "…": a line for a field that counts
+ * characters (a GitHub title, a JIRA summary). The caller frees.
+ */
+char *utf8_shorten(const char *s, size_t max_chars);
+
 #include "banned.h"
 
 #endif

@@ -356,5 +356,52 @@ test_expect_success 'JIRA: a search or comment answer without its list is an err
 	test_grep "^error: jira: searching issues: the answer holds no list of issues" err
 '
 
+# ---- lines cut for a title or a ticket ----
+
+test_expect_success 'a long alert summary makes a title cut on a character boundary' '
+	scout_config prometheus &&
+	# "a" first: byte 900, where the title is cut, is inside an "é"
+	summary=$(python3 -c "print(\"a\" + \"\\u00e9\" * 600)") &&
+	printf "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[],\"alerts\":[{\"state\":\"firing\",\"labels\":{\"alertname\":\"Long\",\"service\":\"utf\"},\"annotations\":{\"summary\":\"%s\"}}]}}\n" "$summary" >"$B/body.json" &&
+	run_bounded 30 sre scout &&
+	id=$(sed -n "s/^opened \([0-9]*\) utf:.*/\1/p" out) &&
+	test -n "$id" &&
+	sre incident show --json "$id" >show.json &&
+	python3 -c "import json
+title = json.load(open(\"show.json\", encoding=\"utf-8\"))[\"title\"]
+assert title == \"a\" + \"\\u00e9\" * 449, (len(title), title[-3:])
+"
+'
+
+stop_fake
+start_fake github --token "$GITHUB_TOKEN" || { echo "Bail out! the fake GitHub did not start"; exit 1; }
+
+test_expect_success 'a GitHub title past 256 characters is shortened whole characters at a time' '
+	github_config &&
+	title=$(python3 -c "print(\"\\u20ac\" * 300)") &&
+	run_bounded 30 sre incident open -s shop -t "$title" &&
+	python3 -c "import json, sys, urllib.request
+state = json.load(urllib.request.urlopen(sys.argv[1] + \"/_fake/state\", timeout=5))
+issue = state[\"acme/shop\"][\"issues\"][-1]
+assert issue[\"title\"] == \"\\u20ac\" * 255 + \"\\u2026\", issue[\"title\"]
+assert \"\\u20ac\" * 300 in issue[\"body\"], \"the record keeps the whole title\"
+" "$FAKE_URL"
+'
+
+stop_fake
+start_fake jira --user bot@example.com --token "$ATLASSIAN_TOKEN" --project OPS ||
+	{ echo "Bail out! the fake JIRA did not start"; exit 1; }
+
+test_expect_success 'a JIRA summary past 255 characters is shortened the same way' '
+	jira_config &&
+	title=$(python3 -c "print(\"\\u00e9\" * 300)") &&
+	run_bounded 30 sre incident open -s shop -t "$title" &&
+	python3 -c "import json, sys, urllib.request
+state = json.load(urllib.request.urlopen(sys.argv[1] + \"/_fake/state\", timeout=5))
+summary = state[\"issues\"][-1][\"summary\"]
+assert summary == \"\\u00e9\" * 254 + \"\\u2026\", summary
+" "$FAKE_URL"
+'
+
 stop_fake
 test_done

@@ -556,6 +556,27 @@ static void test_utf8_cut(void)
 	       "a run of stray continuation bytes is cut where it stands");
 }
 
+static void test_utf8_shorten(void)
+{
+	char *s;
+
+	s = utf8_shorten("abc", 3);
+	is_str(s, "abc", "a line of exactly max characters is kept");
+	free(s);
+	s = utf8_shorten("abcd", 3);
+	is_str(s, "ab\xe2\x80\xa6", "a longer one keeps max - 1 characters and an ellipsis");
+	free(s);
+	s = utf8_shorten("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5", 3);
+	is_str(s, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5", "characters are counted, not bytes");
+	free(s);
+	s = utf8_shorten("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5z", 3);
+	is_str(s, "\xc3\xa9\xe2\x82\xac\xe2\x80\xa6", "and whole characters are kept");
+	free(s);
+	s = utf8_shorten("", 5);
+	is_str(s, "", "the empty line stays empty");
+	free(s);
+}
+
 int main(void)
 {
 	if (test_begin("util") < 0)
@@ -568,5 +589,6 @@ int main(void)
 	test_timeutil();
 	test_checked_numbers();
 	test_utf8_cut();
+	test_utf8_shorten();
 	return test_end();
 }

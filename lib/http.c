@@ -178,6 +178,11 @@ static int64_t request_timeout_ms(const struct http_client *c, const struct http
 	return ms;
 }
 
+/*
+ * With CURLOPT_ACCEPT_ENCODING, libcurl hands this the body already
+ * decoded, so the cap counts inflated bytes: a gzip bomb stops at
+ * http.max-body as it inflates, with no more than that held (t8030).
+ */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct transfer *t = arg;

@@ -982,10 +982,11 @@ static int follow_pull(struct store *st, struct incident *inc, const struct fix_
 	struct pull_request pr = { 0 };
 	struct pulls *pulls = NULL;
 	const char *repo = scout_json_string(ev, "repo"), *branch = scout_json_string(ev, "branch");
-	long long number = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "number"));
+	long long number = 0;
 	int ret = -1;
 
-	if (!ev || !repo || !branch || number <= 0) {
+	if (!ev || !repo || !branch ||
+	    json_to_ll(cJSON_GetObjectItemCaseSensitive(ev, "number"), 1, JSON_INT_MAX, &number) < 0) {
 		error("incident %lld has no pull request on its timeline", inc->id);
 		goto out;
 	}

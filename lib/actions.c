@@ -82,14 +82,9 @@ static int failf(struct strbuf *out, const char *fmt, ...)
 /* A whole number from a JSON number or a string of digits; 0, or -1. */
 static int json_whole(const cJSON *v, long long *out)
 {
-	if (cJSON_IsNumber(v)) {
-		/* Past 2^53 a double holds no exact whole number, and may not fit at all. */
-		if (v->valuedouble < -9007199254740992.0 || v->valuedouble > 9007199254740992.0 ||
-		    v->valuedouble != (double)(long long)v->valuedouble)
-			return -1;
-		*out = (long long)v->valuedouble;
-		return 0;
-	}
+	/* Past 2^53 a double holds no exact whole number, and may not fit at all. */
+	if (cJSON_IsNumber(v))
+		return json_to_ll(v, -JSON_INT_MAX, JSON_INT_MAX, out);
 	if (cJSON_IsString(v))
 		return parse_ll(v->valuestring, out);
 	return -1;

@@ -517,6 +517,7 @@ static int load_sources(struct evidence *ev, const char *dir)
 		const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
 		const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "read_at");
 		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "elapsed_ms");
+		long long elapsed = 0;
 		enum evidence_status st;
 		time_t when;
 
@@ -529,7 +530,7 @@ static int load_sources(struct evidence *ev, const char *dir)
 		}
 		evidence_add_source(ev, name->valuestring, st,
 				    cJSON_IsString(err) ? err->valuestring : NULL, when,
-				    cJSON_IsNumber(ms) ? (int64_t)ms->valuedouble : 0);
+				    json_to_ll(ms, 0, JSON_INT_MAX, &elapsed) < 0 ? 0 : elapsed);
 		if (when > ev->now)
 			ev->now = when;
 	}

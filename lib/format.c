@@ -242,16 +242,21 @@ void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
 		const struct incident *inc = &list[i];
 		const char *state = incident_state_name(inc->state);
 		const char *sev = incident_severity_name(inc->severity);
+		/* A long service name is cut whole characters at a time, and
+		 * padded by characters, not bytes, so the columns stay aligned. */
+		size_t cut = utf8_cut(inc->service, strlen(inc->service), svc_w), chars = 0;
 		char age[16];
 
+		for (size_t k = 0; k < cut; k++)
+			chars += ((unsigned char)inc->service[k] & 0xC0) != 0x80;
 		format_age(age, sizeof(age), inc->opened_at, now);
 		struct strbuf line = STRBUF_INIT;
 
 		fprintf(fp, "%5lld  %s%-26s%s  %s%-8s%s  ", inc->id,
 			color ? state_color(state) : "", state, color ? COLOR_RESET : "",
 			color ? severity_color(sev) : "", sev, color ? COLOR_RESET : "");
-		strbuf_addf(&line, "%-*.*s  %4s  %s", (int)svc_w, (int)svc_w, inc->service, age,
-			    inc->title);
+		strbuf_addf(&line, "%.*s%*s  %4s  %s", (int)cut, inc->service,
+			    (int)(svc_w - chars), "", age, inc->title);
 		fputs_printable(line.buf, fp);
 		strbuf_release(&line);
 		if (inc->occurrences > 1)

@@ -181,6 +181,11 @@ static int64_t request_timeout_ms(const struct http_client *c, const struct http
 	return ms;
 }
 
+/*
+ * With CURLOPT_ACCEPT_ENCODING, libcurl hands this the body already
+ * decoded, so the cap counts inflated bytes: a gzip bomb stops at
+ * http.max-body as it inflates, with no more than that held (t8030).
+ */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct transfer *t = arg;
@@ -336,26 +341,57 @@ static int transient_code(CURLcode rc, int *before_send)
 	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
+/* A wait of so many seconds, capped at HTTP_WAIT_LIMIT_S, in ms. */
+static int64_t capped_wait_ms(long long seconds)
+{
+	if (seconds < 0)
+		return 0;
+	return (seconds > HTTP_WAIT_LIMIT_S ? HTTP_WAIT_LIMIT_S : seconds) * 1000;
+}
+
+int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now)
+{
+	long long seconds = 0;
+	time_t when;
+	const char *p;
+
+	if (!value)
+		return -1;
+	/* delta-seconds is 1*DIGIT: no sign, no space; any length, capped. */
+	for (p = value; *p >= '0' && *p <= '9'; p++)
+		if (seconds <= HTTP_WAIT_LIMIT_S)
+			seconds = seconds * 10 + (*p - '0');
+	if (p > value && !*p) {
+		*out_ms = capped_wait_ms(seconds);
+		return 0;
+	}
+	if (*value == '-' || *value == '+')
+		return -1; /* not a number curl_getdate() should guess at */
+	when = curl_getdate(value, NULL);
+	if (when <= 0)
+		return -1;
+	/* A date in the past means now; one centuries ahead, the cap. */
+	*out_ms = when <= now ? 0 : capped_wait_ms((long long)(when - now));
+	return 0;
+}
+
 /* How long the server asked us to wait, in ms, or -1 when it did not say. */
 static int64_t server_wait_ms(const struct http_response *res)
 {
-	const char *ra = http_header(res, "retry-after");
 	const char *remaining = http_header(res, "x-ratelimit-remaining");
 	const char *reset = http_header(res, "x-ratelimit-reset");
+	time_t now = time(NULL);
+	int64_t ms;
 	long long v;
 
-	if (ra) {
-		if (!parse_ll(ra, &v) && v >= 0)
-			return v * 1000;
-		v = (long long)curl_getdate(ra, NULL);
-		if (v > 0) {
-			long long d = v - (long long)time(NULL);
-			return d > 0 ? d * 1000 : 0;
-		}
-	}
+	if (!http_parse_retry_after(&ms, http_header(res, "retry-after"), now))
+		return ms;
+	/* GitHub's reset is a Unix time; a nonsense one must not overflow. */
 	if (remaining && reset && !strcmp(remaining, "0") && !parse_ll(reset, &v)) {
-		long long d = v - (long long)time(NULL);
-		return d > 0 ? d * 1000 : 0;
+		if (v <= (long long)now)
+			return 0;
+		return capped_wait_ms(v > (long long)now + HTTP_WAIT_LIMIT_S ? HTTP_WAIT_LIMIT_S
+									: v - (long long)now);
 	}
 	return -1;
 }
@@ -436,8 +472,12 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 		if (wait > c->max_retry_wait_ms) {
 			res->outcome = HTTP_TRANSIENT;
 			strbuf_reset(&res->error);
-			strbuf_addf(&res->error, "%s asks to wait %llds, longer than http.max-retry-wait",
-				    t->req->url, (long long)(wait / 1000));
+			if (wait >= HTTP_WAIT_LIMIT_S * 1000)
+				strbuf_addf(&res->error, "%s asks to wait a day or more, longer than "
+					    "http.max-retry-wait", t->req->url);
+			else
+				strbuf_addf(&res->error, "%s asks to wait %llds, longer than "
+					    "http.max-retry-wait", t->req->url, (long long)(wait / 1000));
 		} else if (c->deadline_ms && now_ms() + wait >= c->deadline_ms) {
 			/* No time left for another attempt: report this one. */
 			if (res->outcome == HTTP_OK) {

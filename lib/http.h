@@ -25,6 +25,8 @@
 #ifndef SRE_HTTP_H
 #define SRE_HTTP_H
 
+#include <time.h>
+
 #include "config.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -118,6 +120,16 @@ int http_do(struct http_client *c, const struct http_request *req,
  */
 int http_do_many(struct http_client *c, const struct http_request *reqs,
 		 struct http_response *res, size_t n, size_t parallel);
+
+/*
+ * A Retry-After value (delta-seconds or an HTTP date) as a wait in ms from
+ * now: 0, or -1 when it is neither. A server's number is never trusted to
+ * fit: any wait past HTTP_WAIT_LIMIT_S (a day) is read as that, which is
+ * far past http.max-retry-wait, so the request fails at once instead of
+ * sleeping. A date in the past is 0; a signed number ("-5") is neither.
+ */
+#define HTTP_WAIT_LIMIT_S 86400LL
+int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now);
 
 /* Milliseconds on the monotonic clock: for deadlines and elapsed times. */
 int64_t monotonic_ms(void);

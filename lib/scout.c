@@ -204,7 +204,10 @@ long long scout_json_int(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+	long long n;
+
+	/* A count, a code or a size: anything past 2^53, or not whole, is 0. */
+	return json_to_ll(v, -JSON_INT_MAX, JSON_INT_MAX, &n) < 0 ? 0 : n;
 }
 
 int scout_json_bool(const cJSON *obj, const char *key)
@@ -220,9 +223,10 @@ cJSON *scout_json_copy(const cJSON *obj)
 char *scout_one_line(const char *s, size_t max)
 {
 	struct strbuf sb = STRBUF_INIT;
+	size_t n = utf8_cut(s, strnlen(s, max + 1), max);
 
-	for (; *s && sb.len < max; s++)
-		strbuf_addch(&sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addch(&sb, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
 	strbuf_trim(&sb);
 	return strbuf_detach(&sb, NULL);
 }

@@ -196,8 +196,8 @@ static void tracker_message(struct strbuf *sb, const struct http_response *res)
 	}
 	if (sb->len == before && res->body.len) {
 		/* Plain text (Slack, a proxy's page): its first line, bounded. */
-		size_t n = strcspn(res->body.buf, "\r\n");
-		strbuf_addf(sb, " %.*s", (int)(n > 200 ? 200 : n), res->body.buf);
+		size_t n = utf8_cut(res->body.buf, strcspn(res->body.buf, "\r\n"), 200);
+		strbuf_addf(sb, " %.*s", (int)n, res->body.buf);
 	}
 }
 
@@ -206,7 +206,11 @@ int tracker_check(struct tracker *t, const char *what, const struct http_respons
 {
 	strbuf_reset(&t->error);
 	if (res->outcome != HTTP_OK) {
-		strbuf_addf(&t->error, "%s: %s: %s", t->ops->name, what, res->error.buf);
+		strbuf_addf(&t->error, "%s: %s: ", t->ops->name, what);
+		/* With no answer at all, curl's words do not say from where. */
+		if (!res->status && t->server && !strstr(res->error.buf, t->server))
+			strbuf_addf(&t->error, "%s: ", t->server);
+		strbuf_addstr(&t->error, res->error.buf);
 		if (res->status)
 			tracker_message(&t->error, res); /* the tracker's own words */
 		http_redact(&t->http, &t->error);

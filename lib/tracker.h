@@ -118,6 +118,7 @@ struct tracker {
 	struct strbuf error;
 	char *self;  /* whoami's answer, once asked */
 	void *priv;  /* the client's own state */
+	const char *server; /* github.api, jira.url: named when it does not answer; borrowed */
 };
 
 /*

@@ -253,6 +253,33 @@ static void test_waits(void)
 	http_client_release(&c);
 }
 
+/* Retry-After as a server may write it, sane or not. */
+static void test_retry_after(void)
+{
+	time_t now = 1700000000; /* Tue, 14 Nov 2023 22:13:20 GMT */
+	int64_t ms = -7;
+
+	ok(!http_parse_retry_after(&ms, "5", now) && ms == 5000, "delta-seconds are read as ms");
+	ok(!http_parse_retry_after(&ms, "0", now) && ms == 0, "0 is no wait");
+	ok(!http_parse_retry_after(&ms, "99999999999999999999", now) &&
+	   ms == HTTP_WAIT_LIMIT_S * 1000, "a number past long long is the cap, not an overflow");
+	ok(!http_parse_retry_after(&ms, "9223372036854775807", now) &&
+	   ms == HTTP_WAIT_LIMIT_S * 1000, "LLONG_MAX seconds is the cap");
+	ms = -7;
+	ok(http_parse_retry_after(&ms, "-5", now) < 0 && ms == -7, "a negative number is no Retry-After");
+	ok(http_parse_retry_after(&ms, "+5", now) < 0, "a signed number neither");
+	ok(http_parse_retry_after(&ms, " 5", now) < 0, "nor one with a space");
+	ok(http_parse_retry_after(&ms, "", now) < 0, "nor the empty string");
+	ok(http_parse_retry_after(&ms, NULL, now) < 0, "nor no header");
+	ok(http_parse_retry_after(&ms, "soon", now) < 0, "nor a word");
+	ok(!http_parse_retry_after(&ms, "Tue, 14 Nov 2023 22:13:50 GMT", now) && ms == 30000,
+	   "an HTTP date is the time until it");
+	ok(!http_parse_retry_after(&ms, "Sun, 06 Nov 1994 08:49:37 GMT", now) && ms == 0,
+	   "a date in the past is no wait");
+	ok(!http_parse_retry_after(&ms, "Fri, 31 Dec 9999 23:59:59 GMT", now) &&
+	   ms == HTTP_WAIT_LIMIT_S * 1000, "a date centuries ahead is the cap");
+}
+
 static void test_cap_and_refused(void)
 {
 	struct http_client c;
@@ -412,6 +439,7 @@ int main(void)
 	test_give_up();
 	test_no_retry();
 	test_waits();
+	test_retry_after();
 	test_cap_and_refused();
 	test_redaction();
 	test_many();

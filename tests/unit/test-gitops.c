@@ -50,7 +50,7 @@ static int run_git(int quiet, ...)
 	va_end(ap);
 	strbuf_reset(&gitout);
 	capture_start();
-	status = run_command_capture(argv.v, &gitout, 1 << 20);
+	status = run_command_capture(argv.v, NULL, &gitout, 1 << 20, 0);
 	msg = capture_end();
 	strbuf_trim(&gitout);
 	if (status && !quiet) {

@@ -714,6 +714,7 @@ static char *tilde_path(const char *path)
 static void set_aside_untrusted(struct config *cfg)
 {
 	struct strvec warned = STRVEC_INIT;
+	struct strbuf file = STRBUF_INIT;
 	char *cwd = NULL, *dir = NULL, *global = NULL;
 	int safe = -1;
 	size_t kept = 0;
@@ -747,17 +748,19 @@ static void set_aside_untrusted(struct config *cfg)
 			global = g ? tilde_path(g) : xstrdup("~/.config/sre/config");
 			free(g);
 		}
+		strbuf_reset(&file);
+		if (e->origin[0] != '/' && cwd)
+			strbuf_addf(&file, "%s/", cwd);
+		strbuf_addstr(&file, e->origin);
 		if (!strcmp(e->key, "safe.directory"))
-			warning("ignoring safe.directory from %s%s%s: a directory cannot "
-				"trust itself; list it in %s", e->origin[0] == '/' || !cwd ? "" : cwd,
-				e->origin[0] == '/' || !cwd ? "" : "/", e->origin, global);
+			warning("ignoring safe.directory from %s: a directory cannot trust "
+				"itself; list it in %s", file.buf, global);
 		else
-			warning("ignoring %s from %s%s%s: add %s to safe.directory in %s",
-				e->key, e->origin[0] == '/' || !cwd ? "" : cwd,
-				e->origin[0] == '/' || !cwd ? "" : "/", e->origin,
-				dir ? dir : "the directory", global);
+			warning("ignoring %s from %s: add %s to safe.directory in %s", e->key,
+				file.buf, dir ? dir : "the directory", global);
 	}
 	cfg->nr = kept;
+	strbuf_release(&file);
 	strvec_clear(&warned);
 	free(global);
 	free(dir);

@@ -402,6 +402,13 @@ static int diagnose_incident(long long id, const struct diagnose_options *o)
 	if (r < 0)
 		return EXIT_FATAL;
 	st = sre_store();
+	/* Its writes wait for a fix or another diagnosis of the same incident. */
+	incident_release(&inc);
+	r = sre_take_lease(id, "sre diagnose");
+	if (r)
+		return r < 0 ? EXIT_FATAL : EXIT_FOUND;
+	if (store_incident_get(st, id, &inc))
+		return EXIT_FATAL;
 	state = inc.state;
 	if (state == STATE_INCIDENT_DETECTED) {
 		if (move(st, id, state, STATE_ANALYSIS_IN_PROGRESS, "diagnosis started") < 0)

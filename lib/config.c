@@ -37,6 +37,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "github.repo", "string", CONFIG_PROTECTED, "owner/name of the repository whose issues mirror incidents" },
 	{ "github.label.<state>", "string", CONFIG_PROTECTED, "the GitHub label of an incident state, e.g. github.label.pr-merged" },
 	{ "github.token-command", "command", CONFIG_PROTECTED, "prints the GitHub token (else GITHUB_TOKEN)" },
+	{ "github.user", "string", CONFIG_PROTECTED, "the login the token acts as (default: GET /user)" },
 	{ "jira.url", "string", CONFIG_PROTECTED, "the JIRA site, e.g. https://acme.atlassian.net" },
 	{ "jira.project", "string", CONFIG_PROTECTED, "the project key of incident tickets" },
 	{ "jira.issue-type", "string", CONFIG_LOCAL_OK, "the issue type of incident tickets (default Incident)" },

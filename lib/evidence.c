@@ -161,6 +161,9 @@ static cJSON **member(struct evidence *ev, const struct bundle_file *f)
 	return (cJSON **)((char *)ev + f->offset);
 }
 
+/* Present while a bundle is being written (evidence_save()). */
+#define INCOMPLETE ".incomplete"
+
 static int write_file(const char *path, const char *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -272,7 +275,7 @@ int evidence_save(const struct evidence *ev, const char *where)
 {
 	struct evidence *e = (struct evidence *)ev;
 	char *dir = clean_dir(where);
-	char *logs = xstrfmt("%s/logs", dir);
+	char *logs = xstrfmt("%s/logs", dir), *incomplete;
 	int ret = 0;
 
 	if (make_bundle_dir(dir) < 0) {
@@ -280,6 +283,9 @@ int evidence_save(const struct evidence *ev, const char *where)
 		free(dir);
 		return -1;
 	}
+	/* Until the last file is written, the bundle says it is incomplete. */
+	incomplete = xstrfmt("%s/%s", dir, INCOMPLETE);
+	ret = write_file(incomplete, "", 0);
 	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++) {
 		cJSON *json = *member(e, &files[i]);
 		if (json)
@@ -293,6 +299,8 @@ int evidence_save(const struct evidence *ev, const char *where)
 		ret = write_json(dir, name, ev->prometheus[i].json);
 		free(name);
 	}
+	if (!ret)
+		test_crash_point("evidence-writing");
 	if (!ret && ev->sources_nr) {
 		cJSON *s = evidence_sources_json(ev);
 		ret = write_json(dir, "sources.json", s);
@@ -308,6 +316,9 @@ int evidence_save(const struct evidence *ev, const char *where)
 		ret = write_file(path, ev->logs[i].text, strlen(ev->logs[i].text));
 		free(path);
 	}
+	if (!ret && unlink(incomplete) < 0)
+		ret = error_errno("cannot finish the bundle %s", dir);
+	free(incomplete);
 	free(logs);
 	free(dir);
 	return ret;
@@ -623,10 +634,17 @@ int evidence_load(struct evidence *ev, const char *where)
 	const cJSON *svc;
 	int ret = 0;
 
-	if (stat(dir, &st) < 0)
+	if (stat(dir, &st) < 0) {
 		ret = error_errno("cannot read the evidence directory %s", dir);
-	else if (!S_ISDIR(st.st_mode))
+	} else if (!S_ISDIR(st.st_mode)) {
 		ret = error("%s is not a directory of evidence", dir);
+	} else {
+		char *marker = xstrfmt("%s/%s", dir, INCOMPLETE);
+		if (!lstat(marker, &st))
+			ret = error("%s is an incomplete evidence bundle: the run that wrote it stopped "
+				    "before it finished; collect the evidence again", dir);
+		free(marker);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++)
 		ret = load_json(member(ev, &files[i]), dir, files[i].file, files[i].shape,
 				files[i].kind);

@@ -830,6 +830,7 @@ static int comment_one(struct tracker *t, const cJSON *item, void *data)
 	memset(c, 0, sizeof(*c));
 	c->id = json_id(item, "id");
 	c->author = json_text(cJSON_GetObjectItemCaseSensitive(item, "user"), "login");
+	c->author_id = c->author ? xstrdup(c->author) : NULL;
 	c->created = json_text(item, "created_at");
 	record_parse(cJSON_IsString(body) ? body->valuestring : "", &c->text, &c->record);
 	return 0;
@@ -933,6 +934,40 @@ static void github_free(struct tracker *t)
 	t->priv = NULL;
 }
 
+/*
+ * The login of the token's account: github.user when set (a GitHub App's
+ * installation token cannot read /user: set it to "<app>[bot]"), else GET
+ * /user.
+ */
+static int github_whoami(struct tracker *t, char **out)
+{
+	struct github *gh = t->priv;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	const char *user = config_get_string(t->cfg, "github.user");
+	char *url, *what = "reading the token's account (GET /user)";
+	cJSON *ans = NULL;
+	int ret;
+
+	*out = NULL;
+	if (user && *user) {
+		*out = xstrdup(user);
+		return TRACKER_OK;
+	}
+	url = xstrfmt("%s/user", gh->api);
+	ret = github_call(t, what, "GET", url, NULL, 0, ok_200, &res);
+	if (ret == TRACKER_OK && !(ans = github_answer(t, what, &res, 0)))
+		ret = TRACKER_FAIL;
+	if (ret == TRACKER_OK) {
+		*out = json_text(ans, "login");
+		if (!*out)
+			ret = github_fail(t, what, "the answer has no login");
+	}
+	cJSON_Delete(ans);
+	http_response_release(&res);
+	free(url);
+	return ret;
+}
+
 static const struct tracker_ops github_ops = {
 	.name = "github",
 	.find = github_find,
@@ -943,6 +978,7 @@ static const struct tracker_ops github_ops = {
 	.comments = github_comments,
 	.label = github_label,
 	.search = github_search,
+	.whoami = github_whoami,
 	.free = github_free,
 };
 

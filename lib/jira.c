@@ -785,6 +785,31 @@ static int jira_label(struct tracker *t, const char *key, const char *add,
 	return ret;
 }
 
+/* An account's identity: accountId on Cloud, name (or key) on Data Center. */
+static const char *account_of(const cJSON *user)
+{
+	const char *id = jstr(user, "accountId");
+
+	if (!id || !*id)
+		id = jstr(user, "name");
+	if (!id || !*id)
+		id = jstr(user, "key");
+	return id && *id ? id : NULL;
+}
+
+static int jira_whoami(struct tracker *t, char **out)
+{
+	cJSON *ans = NULL;
+	int ret = jira_call(t, "reading the account sre signs in as", "GET", "/myself", NULL, 0,
+			    ok_200, &ans);
+
+	*out = NULL;
+	if (ret == TRACKER_OK)
+		*out = xstrdup_or_null(account_of(ans));
+	cJSON_Delete(ans);
+	return ret;
+}
+
 static int jira_comments(struct tracker *t, const char *key,
 			 struct remote_comment **out, size_t *nr)
 {
@@ -817,6 +842,7 @@ static int jira_comments(struct tracker *t, const char *key,
 			memset(rc, 0, sizeof(*rc));
 			rc->id = xstrdup_or_null(jstr(c, "id"));
 			rc->author = xstrdup_or_null(author ? author : jstr(c, "author.emailAddress"));
+			rc->author_id = xstrdup_or_null(account_of(jget(c, "author")));
 			rc->created = xstrdup_or_null(jstr(c, "created"));
 			record_parse(text ? text : "", &rc->text, &rc->record);
 			free(text);
@@ -936,6 +962,7 @@ static const struct tracker_ops jira_ops = {
 	.comments = jira_comments,
 	.label = jira_label,
 	.search = jira_search,
+	.whoami = jira_whoami,
 	.free = jira_free,
 };
 

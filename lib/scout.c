@@ -397,14 +397,16 @@ static int recover(struct store *st, struct tracker *t, const struct config *cfg
 	struct incident inc;
 	enum incident_state remote;
 	char *reason;
-	int r;
+	int r, expected;
 
 	if (store_incident_get(st, id, &inc))
 		return -1;
-	if (fix_in_flight(inc.state)) {
+	/* A fix (or diagnosis) at work on it decides; it is not resolved under it. */
+	if (fix_in_flight(inc.state) || store_lease_held(st, id, NULL)) {
 		incident_release(&inc);
 		return 0;
 	}
+	expected = (int)inc.state;
 	incident_release(&inc);
 	if (o->dry_run) {
 		change(rep, "would resolve", id, f);
@@ -414,7 +416,7 @@ static int recover(struct store *st, struct tracker *t, const struct config *cfg
 		 xstrfmt("recovered: %s (healthy for %d run%s)", f->summary, passes, passes > 1 ? "s" : "") :
 		 xstrfmt("recovered: %s is no longer reported (for %d run%s)", fingerprint, passes,
 			 passes > 1 ? "s" : "");
-	r = mirror_incident_transition(st, t, cfg, id, -1, STATE_INCIDENT_RESOLVED, o->actor,
+	r = mirror_incident_transition(st, t, cfg, id, expected, STATE_INCIDENT_RESOLVED, o->actor,
 				       reason, &remote);
 	free(reason);
 	if (r < 0)

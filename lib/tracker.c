@@ -34,6 +34,7 @@ void remote_comment_list_free(struct remote_comment *list, size_t nr)
 	for (size_t i = 0; i < nr; i++) {
 		free(list[i].id);
 		free(list[i].author);
+		free(list[i].author_id);
 		free(list[i].created);
 		free(list[i].text);
 		cJSON_Delete(list[i].record);
@@ -76,7 +77,29 @@ void tracker_free(struct tracker *t)
 		t->ops->free(t);
 	http_client_release(&t->http);
 	strbuf_release(&t->error);
+	free(t->self);
 	free(t);
+}
+
+int tracker_self(struct tracker *t, const char **out)
+{
+	int r;
+
+	if (!t->self) {
+		r = t->ops->whoami(t, &t->self);
+		if (r != TRACKER_OK)
+			return r;
+		if (!t->self || !*t->self) {
+			free(t->self);
+			t->self = NULL;
+			strbuf_reset(&t->error);
+			strbuf_addf(&t->error, "%s: the tracker did not say which account sre signs in as",
+				    t->ops->name);
+			return TRACKER_FAIL;
+		}
+	}
+	*out = t->self;
+	return TRACKER_OK;
 }
 
 #define RECORD_FENCE "```json sre-record\n"

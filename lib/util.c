@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 
 #include "util.h"
 
@@ -176,4 +177,14 @@ int parse_ll(const char *s, long long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void test_crash_point(const char *name)
+{
+	const char *at = getenv("SRE_TEST_CRASH_AT");
+
+	if (at && !strcmp(at, name)) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
 }

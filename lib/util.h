@@ -70,6 +70,15 @@ int ends_with(const char *s, const char *suffix);
 /* Parse a whole decimal string into a long long; 0 on success, -1 otherwise. */
 int parse_ll(const char *s, long long *out);
 
+/*
+ * Tests only (like git's GIT_TEST_* variables): when $SRE_TEST_CRASH_AT
+ * names this point, the process kills itself with SIGKILL here, as a
+ * power cut or the OOM killer would, so that a test can prove the next
+ * run recovers. Points: "action-started", "action-failed",
+ * "outbox-sent", "evidence-writing".
+ */
+void test_crash_point(const char *name);
+
 #include "banned.h"
 
 #endif

@@ -266,6 +266,16 @@ test_expect_success 'a FIFO as a log path is refused without hanging' '
 	test_grep "host: diagnose.kernel-log $TRASH_DIRECTORY/log.fifo is a FIFO, not a regular file: refused" out err
 '
 
+test_expect_success 'a FIFO in an evidence bundle is refused without hanging' '
+	mkdir -p bundle &&
+	cp -R "$TEST_DIRECTORY/data/diagnose/healthy/." bundle/ &&
+	rm bundle/sources.json &&
+	mkfifo bundle/sources.json &&
+	{ timeout 20 sre diagnose --evidence bundle >out 2>err; rc=$?; } &&
+	test $rc != 124 && test $rc != 0 &&
+	test_grep "bundle/sources.json: not a regular file" err
+'
+
 test_expect_success 'a FIFO included as a config file is refused without hanging' '
 	printf "[include]\n\tpath = %s/log.fifo\n" "$TRASH_DIRECTORY" >"$GLOBAL" &&
 	{ timeout 20 sre config core.actor >out 2>err; rc=$?; } &&

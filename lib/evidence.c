@@ -334,11 +334,12 @@ int evidence_save(const struct evidence *ev, const char *where)
 
 /*
  * Read a regular file of the bundle (never through a symbolic link) into
- * sb. 0, 1 when it does not exist, -1 after an error.
+ * sb. 0, 1 when it does not exist, -1 after an error. The open never
+ * blocks, so a FIFO in its place is refused rather than waited on.
  */
 static int read_bundle_file(struct strbuf *sb, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	long n;
 

@@ -12,17 +12,26 @@
  * Each public function brackets its use of libgit2 with git_libgit2_init()
  * and git_libgit2_shutdown(), which count, as lib/collect-git.c does.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 #include <git2.h>
 
 #include "fix.h"
 #include "http.h"
 #include "redact.h"
+#include "run-command.h"
 #include "timeutil.h"
 #include "util.h"
 
 #define DEFAULT_REMOTE "origin"
 #define DEFAULT_EMAIL "sre@localhost"
+#define PUSH_TIMEOUT_MS (2 * 60 * 1000) /* fix.push-timeout's default */
+#define PUSH_MESSAGE_MAX (64 << 10)     /* the most of the push's error kept */
 
 static void git_why(struct strbuf *err, const char *what)
 {
@@ -749,8 +758,8 @@ static void scrubbed(struct strbuf *err, const char *msg, const char *token)
 	strbuf_release(&sb);
 }
 
-int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
-		const struct config *cfg, struct strbuf *err)
+static int push_now(const char *repo, const char *remote, const char *branch, int delete,
+		    const struct config *cfg, struct strbuf *err)
 {
 	struct push_state s = { .cfg = cfg, .token = STRBUF_INIT, .why = STRBUF_INIT };
 	git_repository *r = NULL;
@@ -837,6 +846,110 @@ out:
 	free(raw_url);
 	free(spec);
 	return ret;
+}
+
+/*
+ * libgit2 (1.5) has no timeout of its own: a server that accepts the
+ * connection and then says nothing would hold a blocking read, and sre,
+ * forever. So the push runs in a child process that leads a group of its
+ * own, and the child's group is killed at fix.push-timeout. What the
+ * child has to say (err) comes back through a pipe; its exit status says
+ * whether it pushed.
+ */
+int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
+		const struct config *cfg, struct strbuf *err)
+{
+	int64_t timeout = PUSH_TIMEOUT_MS, end;
+	const char *name = remote && *remote ? remote : DEFAULT_REMOTE;
+	struct strbuf said = STRBUF_INIT, limit = STRBUF_INIT;
+	int pipefd[2], status = 0, cut = 0;
+	pid_t pid;
+
+	if (cfg && config_get_duration_ms(cfg, "fix.push-timeout", &timeout) < 0) {
+		strbuf_addstr(err, "fix.push-timeout is not a duration");
+		return -1;
+	}
+	if (timeout <= 0)
+		timeout = PUSH_TIMEOUT_MS;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "git: push to %s: cannot make a pipe: %s", name, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		strbuf_addf(err, "git: push to %s: cannot fork: %s", name, strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct strbuf why = STRBUF_INIT;
+		int r;
+
+		child_own_group();
+		close(pipefd[0]);
+		r = push_now(repo, remote, branch, delete, cfg, &why);
+		for (size_t off = 0; off < why.len;) {
+			ssize_t n = write(pipefd[1], why.buf + off, why.len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		_exit(r < 0 ? 1 : 0);
+	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
+	close(pipefd[1]);
+	end = monotonic_ms() + timeout;
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		int64_t left = end - monotonic_ms();
+		ssize_t n;
+		int r;
+
+		if (left <= 0) {
+			cut = 1;
+			break;
+		}
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		strbuf_grow(&said, 4096);
+		n = read(pipefd[0], said.buf + said.len, said.alloc - said.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		strbuf_setlen(&said, said.len + (size_t)n);
+		if (said.len > PUSH_MESSAGE_MAX)
+			break;
+	}
+	close(pipefd[0]);
+	if (cut) {
+		kill_process_group(pid);
+	} else {
+		/* Its message is written just before it exits. */
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (cut) {
+		format_timeout(&limit, timeout);
+		strbuf_addf(err, "git: push to %s: no answer within fix.push-timeout (%s); "
+			    "the push was cut off", name, limit.buf);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		if (said.len)
+			strbuf_add(err, said.buf, said.len);
+		else
+			strbuf_addf(err, "git: push to %s: the push process died (status %d)",
+				    name, status);
+	}
+	strbuf_release(&said);
+	strbuf_release(&limit);
+	return cut || !WIFEXITED(status) || WEXITSTATUS(status) ? -1 : 0;
 }
 
 int gitops_delete_branch(const char *repo, const char *branch, struct strbuf *err)

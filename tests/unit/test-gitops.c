@@ -50,7 +50,7 @@ static int run_git(int quiet, ...)
 	va_end(ap);
 	strbuf_reset(&gitout);
 	capture_start();
-	status = run_command_capture(argv.v, &gitout, 1 << 20);
+	status = run_command_capture(argv.v, NULL, &gitout, 1 << 20, 0);
 	msg = capture_end();
 	strbuf_trim(&gitout);
 	if (status && !quiet) {
@@ -1083,6 +1083,43 @@ static void test_github_repo(void)
 	config_clear(&cfg);
 }
 
+/*
+ * A server that accepts the connection (the kernel does, from the listen
+ * queue) and never says a word: the push is cut off at fix.push-timeout.
+ */
+static void test_push_deadline(void)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	struct config cfg = CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int64_t start;
+	char *url;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
+		ok(0, "a silent server listens");
+		return;
+	}
+	url = xstrfmt("http://127.0.0.1:%d/acme/infra.git", ntohs(addr.sin_port));
+	git("-C", clone_dir, "remote", "add", "silent", url);
+	config_add_override(&cfg, "fix.push-timeout=1s");
+	start = monotonic_ms();
+	is_int(gitops_push(clone_dir, "silent", "sre/exec", 0, &cfg, &err), -1,
+	       "a push to a server that never answers fails");
+	ok(monotonic_ms() - start < 8000, "at fix.push-timeout, not never (%lld ms)",
+	   (long long)(monotonic_ms() - start));
+	is_str(err.buf, "git: push to silent: no answer within fix.push-timeout (1 s); "
+	       "the push was cut off", "and says so");
+	git("-C", clone_dir, "remote", "remove", "silent");
+	close(fd);
+	free(url);
+	config_clear(&cfg);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	if (test_begin("gitops") < 0)
@@ -1111,6 +1148,7 @@ int main(void)
 	test_commit_file();
 	test_commit_revert();
 	test_push();
+	test_push_deadline();
 	test_delete_branch();
 	test_github_repo();
 	strbuf_release(&gitout);

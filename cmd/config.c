@@ -7,7 +7,7 @@
 
 static const char *const config_usage[] = {
 	"sre config [--global | --local | --file <file>] [--type <type>] <key>",
-	"sre config [--global | --local | --file <file>] <key> <value>",
+	"sre config [--global | --local | --file <file>] [--add] <key> <value>",
 	"sre config [--global | --local | --file <file>] --unset <key>",
 	"sre config [--global | --local | --file <file>] --list [--show-origin]",
 	"sre config --known-keys",
@@ -55,9 +55,33 @@ static int print_typed(const struct config_entry *e, const char *type)
 	return 0;
 }
 
+static void print_entry(const struct config_entry *e)
+{
+	/* A listing is shared and pasted; it never shows a secret. */
+	if (!e->value)
+		printf("%s\n", e->key);
+	else if (config_key_is_secret(e->key))
+		printf("%s=<redacted>\n", e->key);
+	else
+		printf("%s=%s\n", e->key, e->value);
+}
+
+/* Say so when a key just written to .sre/config will not be believed here. */
+static void hint_untrusted(const char *key)
+{
+	char *dir = realpath(".", NULL);
+
+	if (config_key_is_protected(key) && (!dir || !config_directory_is_safe(&the_sre.cfg, dir)))
+		warning("%s is read from .sre/config only in a directory listed in "
+			"safe.directory: trust it with 'sre config --global --add "
+			"safe.directory %s', or set %s with --global",
+			key, dir ? dir : ".", key);
+	free(dir);
+}
+
 int cmd_config(int argc, const char **argv)
 {
-	int global = 0, local = 0, show_origin = 0, mode = MODE_DEFAULT;
+	int global = 0, local = 0, show_origin = 0, add = 0, mode = MODE_DEFAULT;
 	const char *file = NULL, *type = NULL;
 	struct config single = CONFIG_INIT;
 	const struct config *cfg = &the_sre.cfg;
@@ -74,11 +98,14 @@ int cmd_config(int argc, const char **argv)
 		OPT_CMDMODE(0, "known-keys", &mode, "list the keys sre knows, with their types", MODE_KNOWN),
 		OPT_GROUP("Other"),
 		OPT_STRING('t', "type", &type, "type", "check and print the value as bool, int (bytes), duration (milliseconds) or path (~/ expanded)"),
-		OPT_BOOL(0, "show-origin", &show_origin, "with --list, show the file and line each setting comes from"),
+		OPT_BOOL(0, "show-origin", &show_origin, "with --list, show the file and line each setting comes from, and what .sre/config set that is ignored"),
+		OPT_BOOL(0, "add", &add, "add a value to a multi-valued key (safe.directory) instead of replacing the last"),
 		OPT_END(),
 	};
 
 	argc = parse_options_or_exit(argc, argv, opts, config_usage, 0);
+	if (add && (mode != MODE_DEFAULT || argc != 2))
+		usage_error(config_usage, opts, "--add takes a key and a value");
 	if (global + local + !!file > 1)
 		usage_error(config_usage, opts, "--global, --local and --file go one at a time");
 	if (type && strcmp(type, "bool") && strcmp(type, "int") && strcmp(type, "duration") &&
@@ -106,7 +133,8 @@ int cmd_config(int argc, const char **argv)
 		if (argc)
 			usage_exit(config_usage, opts);
 		for (const struct config_key_doc *k = config_known_keys; k->key; k++)
-			printf("%-24s %-18s %s\n", k->key, k->type, k->help);
+			printf("%-24s %-18s %s%s\n", k->key, k->type, k->help,
+			       k->trust == CONFIG_PROTECTED ? " [protected]" : "");
 		break;
 	case MODE_LIST:
 		if (argc)
@@ -119,13 +147,13 @@ int cmd_config(int argc, const char **argv)
 				else
 					printf("%s\tcommand line:\t", scope_names[e->scope]);
 			}
-			/* A listing is shared and pasted; it never shows a secret. */
-			if (!e->value)
-				printf("%s\n", e->key);
-			else if (config_key_is_secret(e->key))
-				printf("%s=<redacted>\n", e->key);
-			else
-				printf("%s=%s\n", e->key, e->value);
+			print_entry(e);
+		}
+		/* What .sre/config set and is not believed, said where it is. */
+		for (size_t i = 0; show_origin && i < cfg->ignored_nr; i++) {
+			const struct config_entry *e = &cfg->ignored[i];
+			printf("ignored\tfile:%s:%d\t", e->origin, e->line);
+			print_entry(e);
 		}
 		break;
 	case MODE_UNSET: {
@@ -178,11 +206,14 @@ int cmd_config(int argc, const char **argv)
 				    "environment variable its man page names", canon.buf, canon.buf);
 			if (config_check_value(canon.buf, argv[1]) < 0)
 				exit(EXIT_FATAL);
-			strbuf_release(&canon);
 			if (!path)
 				path = config_path_for_scope(CONFIG_SCOPE_LOCAL);
-			if (config_set_in_file(path, argv[0], argv[1]) < 0)
+			if ((add ? config_add_in_file(path, argv[0], argv[1]) :
+				   config_set_in_file(path, argv[0], argv[1])) < 0)
 				exit(EXIT_FATAL);
+			if (!global && !file)
+				hint_untrusted(canon.buf);
+			strbuf_release(&canon);
 		} else {
 			usage_exit(config_usage, opts);
 		}

@@ -133,6 +133,17 @@ static void print_params(FILE *fp, const cJSON *params)
 		fputc(')', fp);
 }
 
+
+/* An incident's id as a bundle gives it: a whole number, or 0 when it is not one. */
+static long long bundle_id(const cJSON *o)
+{
+	long long id = 0;
+
+	if (json_to_ll(cJSON_GetObjectItemCaseSensitive(o, "id"), 0, JSON_INT_MAX, &id) < 0)
+		id = 0;
+	return id;
+}
+
 static void print_text(FILE *fp, const struct diagnosis *d, const struct evidence *ev,
 		       long long id, const char *problem, const char *dir, int color)
 {
@@ -144,8 +155,7 @@ static void print_text(FILE *fp, const struct diagnosis *d, const struct evidenc
 	if (id)
 		fprintf(fp, "%sIncident #%lld%s  %s\n", bold, id, reset, title ? title : "");
 	else if (dir && ev->incident)
-		fprintf(fp, "%sIncident #%d%s  %s (from %s)\n", bold,
-			(int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev->incident, "id")),
+		fprintf(fp, "%sIncident #%lld%s  %s (from %s)\n", bold, bundle_id(ev->incident),
 			reset, title ? title : "", dir);
 	else if (problem)
 		fprintf(fp, "%sProblem%s  %s\n", bold, reset, problem);
@@ -184,8 +194,7 @@ static void print_text(FILE *fp, const struct diagnosis *d, const struct evidenc
 		cJSON_ArrayForEach(p, ev->past) {
 			if (n++ >= 10)
 				break;
-			fprintf(fp, "  #%-5d %s  %-22s %-14s %s\n",
-				(int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "id")),
+			fprintf(fp, "  #%-5lld %s  %-22s %-14s %s\n", bundle_id(p),
 				scout_json_string(p, "opened_at") ? scout_json_string(p, "opened_at") : "",
 				scout_json_string(p, "state") ? scout_json_string(p, "state") : "",
 				scout_json_string(p, "category") ? scout_json_string(p, "category") : "-",
@@ -402,6 +411,13 @@ static int diagnose_incident(long long id, const struct diagnose_options *o)
 	if (r < 0)
 		return EXIT_FATAL;
 	st = sre_store();
+	/* Its writes wait for a fix or another diagnosis of the same incident. */
+	incident_release(&inc);
+	r = sre_take_lease(id, "sre diagnose");
+	if (r)
+		return r < 0 ? EXIT_FATAL : EXIT_FOUND;
+	if (store_incident_get(st, id, &inc))
+		return EXIT_FATAL;
 	state = inc.state;
 	if (state == STATE_INCIDENT_DETECTED) {
 		if (move(st, id, state, STATE_ANALYSIS_IN_PROGRESS, "diagnosis started") < 0)

@@ -113,22 +113,42 @@ static void refuse(struct plan *p, const char *fmt, ...)
 
 /* ---- moving the incident ---- */
 
-static int move(struct store *st, struct incident *inc, enum incident_state to, const char *reason)
+/* Set when a move was refused because the tracker holds another state: not a failure of sre's. */
+static int left_to_tracker;
+
+/* Move, with an event of kind (JSON body) written in the same transaction when kind is set. */
+static int move_event(struct store *st, struct incident *inc, enum incident_state to,
+		      const char *reason, const char *kind, const char *body)
 {
 	enum incident_state remote = inc->state;
-	int r = mirror_incident_transition(st, sre_tracker(), &the_sre.cfg, inc->id, (int)inc->state,
-					   to, sre_actor(), reason, &remote);
+	int r = mirror_incident_transition_event(st, sre_tracker(), &the_sre.cfg, inc->id,
+						 (int)inc->state, to, sre_actor(), reason, kind, body,
+						 &remote);
 
+	if (r == MIRROR_FOLLOWED && incident_state_is_working(remote)) {
+		/* A label anyone can set: recorded, never acted on, never followed. */
+		error("incident %lld is %s on the tracker: another host may be fixing it; "
+		      "leaving it %s here", inc->id, incident_state_name(remote),
+		      incident_state_name(inc->state));
+		left_to_tracker = 1;
+		return -1;
+	}
 	if (r == MIRROR_FOLLOWED) {
 		error("incident %lld is %s on the tracker: another host is on it; leaving it",
 		      inc->id, incident_state_name(remote));
 		inc->state = remote;
+		left_to_tracker = 1;
 		return -1;
 	}
 	if (r)
 		return -1;
 	inc->state = to;
 	return 0;
+}
+
+static int move(struct store *st, struct incident *inc, enum incident_state to, const char *reason)
+{
+	return move_event(st, inc, to, reason, NULL, NULL);
 }
 
 /* Move through each state of the straight line up to to (the PR states). */
@@ -329,7 +349,7 @@ static int make_plan(struct plan *p, struct store *st, const struct incident *in
 		     const struct fix_policy *pol, int approved_by_person)
 {
 	char *json = NULL;
-	cJSON *d, *m;
+	cJSON *d, *m, *conf;
 	const char *action;
 	char *target;
 	int r;
@@ -348,7 +368,15 @@ static int make_plan(struct plan *p, struct store *st, const struct incident *in
 	target = scout_json_string(m, "target") ? xstrdup(scout_json_string(m, "target")) : NULL;
 	p->category = xstrdup(scout_json_string(d, "category") ? scout_json_string(d, "category") : "unknown");
 	p->root_cause = xstrdup(scout_json_string(d, "root_cause") ? scout_json_string(d, "root_cause") : "");
-	p->confidence = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "confidence"));
+	conf = cJSON_GetObjectItemCaseSensitive(d, "confidence");
+	/* Fail closed: a NaN would pass every "below the floor" check. */
+	if (!cJSON_IsNumber(conf) || !(conf->valuedouble >= 0 && conf->valuedouble <= 1)) {
+		cJSON_Delete(d);
+		free(target);
+		return error("the diagnosis of incident %lld has no confidence from 0 to 1: "
+			     "run sre diagnose %lld again", inc->id, inc->id);
+	}
+	p->confidence = conf->valuedouble;
 	if (!action || mitigation_action_parse(action, &p->action) < 0) {
 		cJSON_Delete(d);
 		free(target);
@@ -415,7 +443,7 @@ static int plan_target(struct plan *p, struct store *st, const struct incident *
 
 	/* Policy: who may approve, and what a person must see. */
 	/* A person running --yes has looked; cron has not. */
-	if (p->confidence < pol->escalate_below && !approved_by_person)
+	if (!(p->confidence >= pol->escalate_below) && !approved_by_person)
 		refuse(p, "the diagnosis's confidence %.2f is below fix.escalate-below %.2f",
 		       p->confidence, pol->escalate_below);
 	p->requires_approval = !fix_policy_allows(pol, &the_sre.cfg, p->target.service, p->action,
@@ -582,11 +610,6 @@ out:
 
 /* ---- carrying it out ---- */
 
-static const char *approval_name(int how)
-{
-	return how == 2 ? "policy" : "person";
-}
-
 /* The last action-started event with no action-finished after it, or NULL. */
 static cJSON *unfinished_action(struct store *st, long long id)
 {
@@ -618,13 +641,19 @@ static int finish_event(struct store *st, long long id, const char *result, cons
 	return event(st, id, "action-finished", b);
 }
 
-/* The action itself, from DEPLOYMENT_IN_PROGRESS on: recorded before and after. */
+/*
+ * The action itself: prepared, then recorded with the move into
+ * DEPLOYMENT_IN_PROGRESS (action, target, parameters and who approved it,
+ * in one transaction), then run, then recorded as finished. A run killed
+ * anywhere from the move on leaves a record the next run judges.
+ */
 static int do_action(struct store *st, struct incident *inc, struct plan *p, const char *how)
 {
 	struct http_client http;
 	struct strbuf out = STRBUF_INIT, tried = STRBUF_INIT;
 	cJSON *record = cJSON_CreateObject(), *body;
-	int ret = -1;
+	char *json;
+	int r, ret = -1;
 
 	if (http_client_init(&http, &the_sre.cfg) < 0) {
 		cJSON_Delete(record);
@@ -635,18 +664,31 @@ static int do_action(struct store *st, struct incident *inc, struct plan *p, con
 		ret = escalate(st, inc, out.buf) < 0 ? -1 : 1;
 		goto out;
 	}
-	/* Written before it starts: a run killed from here on leaves a record. */
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "action", mitigation_action_name(p->action));
 	cJSON_AddStringToObject(body, "target", p->target.service);
 	cJSON_AddStringToObject(body, "runtime", fix_runtime_name(p->target.runtime));
 	cJSON_AddStringToObject(body, "approval", how);
+	cJSON_AddItemToObject(body, "params", cJSON_Duplicate(p->params, 1));
 	cJSON_AddItemToObject(body, "record", cJSON_Duplicate(record, 1));
-	if (event(st, inc->id, "action-started", body) < 0)
+	json = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (inc->state == STATE_DEPLOYMENT_IN_PROGRESS)
+		r = store_event_append(st, inc->id, "action-started", sre_actor(), json) ? -1 : 0;
+	else
+		r = move_event(st, inc, STATE_DEPLOYMENT_IN_PROGRESS, "carrying out the fix",
+			       "action-started", json);
+	cJSON_free(json);
+	if (r < 0)
 		goto out;
+	test_crash_point("action-started");
 	if (action_run(&http, &the_sre.cfg, &p->target, p->action, record, &out) < 0) {
 		struct strbuf why = STRBUF_INIT;
-		finish_event(st, inc->id, "failed", out.buf);
+		if (finish_event(st, inc->id, "failed", out.buf) < 0) {
+			strbuf_release(&why);
+			goto out;
+		}
+		test_crash_point("action-failed");
 		strbuf_addf(&why, "%s failed: %s", tried.buf, out.buf);
 		ret = escalate(st, inc, why.buf) < 0 ? -1 : 1;
 		strbuf_release(&why);
@@ -667,36 +709,51 @@ out:
 }
 
 /*
+ * Who approves a plan: "person" (--yes, or yes at the terminal), "policy",
+ * or NULL when nobody did.
+ */
+static const char *approve(const struct plan *p, int yes)
+{
+	if (yes)
+		return "person";
+	if (!p->requires_approval)
+		return "policy";
+	return ask(p) ? "person" : NULL;
+}
+
+/*
  * A run was cut off after action-started: ask the target whether the
  * action took effect. If it did, go on to verify; if not, carry it out
- * now; if the target cannot tell, a person decides.
+ * now, as it was recorded (action, target, parameters, approval), not as
+ * today's diagnosis would plan it; if the target cannot tell, a person
+ * decides.
  */
 static int resume_action(struct store *st, struct incident *inc, struct plan *p, cJSON *started)
 {
 	struct http_client http;
-	struct strbuf out = STRBUF_INIT, tried = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, tried = STRBUF_INIT, err = STRBUF_INIT;
 	const cJSON *record = cJSON_GetObjectItemCaseSensitive(started, "record");
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(started, "params");
 	const char *how = scout_json_string(started, "approval");
-	int r, ret = -1;
-
-	/* What was started, not what today's diagnosis would start. */
 	const char *action = scout_json_string(started, "action");
 	const char *target = scout_json_string(started, "target");
+	int r, ret = -1;
 
-	if (!action || mitigation_action_parse(action, &p->action) < 0 || !target)
+	if (!action || mitigation_action_parse(action, &p->action) < 0 || !target ||
+	    !cJSON_IsObject(record))
 		return error("incident %lld: the interrupted action's record cannot be read", inc->id);
-	if (!p->have_target || strcmp(p->target.service, target)) {
-		struct strbuf err = STRBUF_INIT;
-		fix_target_release(&p->target);
-		p->have_target = 0;
-		if (fix_target_read(&p->target, &the_sre.cfg, target, &err) < 0) {
-			r = error("%s", err.buf);
-			strbuf_release(&err);
-			return r;
-		}
-		p->have_target = 1;
+	/* The target is read from today's configuration: the record only names it. */
+	fix_target_release(&p->target);
+	strvec_init(&p->target.start);
+	strvec_init(&p->target.stop);
+	p->have_target = 0;
+	if (fix_target_read(&p->target, &the_sre.cfg, target, &err) < 0) {
+		r = error("%s", err.buf);
 		strbuf_release(&err);
+		return r;
 	}
+	strbuf_release(&err);
+	p->have_target = 1;
 	if (http_client_init(&http, &the_sre.cfg) < 0)
 		return -1;
 	strbuf_addf(&tried, "%s of %s", mitigation_action_name(p->action), p->target.service);
@@ -714,11 +771,22 @@ static int resume_action(struct store *st, struct incident *inc, struct plan *p,
 		if (!finish_event(st, inc->id, "done (found after an interruption)", out.buf) &&
 		    !move(st, inc, STATE_DEPLOYMENT_COMPLETE, tried.buf))
 			ret = verify(st, inc, tried.buf);
+	} else if (!how || (strcmp(how, "policy") && strcmp(how, "person")) ||
+		   !cJSON_IsObject(params)) {
+		/* Nothing says who approved it, or with what: a person decides. */
+		struct strbuf why = STRBUF_INIT;
+		finish_event(st, inc->id, "not done (found after an interruption)", out.buf);
+		strbuf_addf(&why, "an interrupted %s did not take effect, and its record does not "
+			    "say who approved it with which parameters", tried.buf);
+		ret = escalate(st, inc, why.buf) < 0 ? -1 : 1;
+		strbuf_release(&why);
 	} else {
 		fprintf(stderr, "incident %lld: the interrupted %s did not take effect; carrying it out\n",
 			inc->id, tried.buf);
+		cJSON_Delete(p->params);
+		p->params = cJSON_Duplicate(params, 1);
 		if (!finish_event(st, inc->id, "not done (found after an interruption)", out.buf))
-			ret = do_action(st, inc, p, how ? how : "person");
+			ret = do_action(st, inc, p, how);
 	}
 	strbuf_release(&out);
 	strbuf_release(&tried);
@@ -747,14 +815,12 @@ static cJSON *last_event(struct store *st, long long id, const char *kind)
  * finished, or a merged pull request, goes on to verification; when no
  * action started at all, it is carried out now.
  */
-static int resume_deployment(struct store *st, struct incident *inc, struct plan *p,
-			     const struct fix_policy *pol)
+static int resume_deployment(struct store *st, struct incident *inc, struct plan *p, int yes)
 {
 	cJSON *started = unfinished_action(st, inc->id), *finished;
-	const char *result;
+	const char *result, *how;
 	int r;
 
-	(void)pol;
 	if (started) {
 		r = resume_action(st, inc, p, started);
 		cJSON_Delete(started);
@@ -762,17 +828,41 @@ static int resume_deployment(struct store *st, struct incident *inc, struct plan
 	}
 	finished = last_event(st, inc->id, "action-finished");
 	result = scout_json_string(finished, "result");
-	if ((result && starts_with(result, "done")) || p->kind == PLAN_REPOSITORY) {
+	if ((result && starts_with(result, "done")) || (!result && p->kind == PLAN_REPOSITORY)) {
 		cJSON_Delete(finished);
 		if (move(st, inc, STATE_DEPLOYMENT_COMPLETE, "resumed after an interruption") < 0)
 			return -1;
 		return verify(st, inc, "the fix");
 	}
+	if (result) {
+		/* It ran and did not work: a person looks, sre does not try again. */
+		struct strbuf why = STRBUF_INIT;
+		const char *output = scout_json_string(finished, "output");
+		if (!strcmp(result, "failed"))
+			strbuf_addstr(&why, "the last action failed");
+		else
+			strbuf_addf(&why, "the last action was left \"%s\", and an interrupted run "
+				    "is not repeated", result);
+		if (output && *output)
+			strbuf_addf(&why, ": %s", output);
+		r = escalate(st, inc, why.buf) < 0 ? -1 : 1;
+		strbuf_release(&why);
+		cJSON_Delete(finished);
+		return r;
+	}
 	cJSON_Delete(finished);
 	if (p->refused || p->kind != PLAN_DIRECT)
 		return escalate(st, inc, p->refused ? p->refusal.buf :
 				"an interrupted fix left nothing to resume") < 0 ? -1 : 1;
-	return do_action(st, inc, p, "person");
+	/* Nothing was recorded: decide again, as a fresh run would. */
+	how = approve(p, yes);
+	if (!how) {
+		fprintf(stderr, "incident %lld waits in %s for a person: %s; approve with: "
+			"sre fix --yes %lld\n", inc->id, incident_state_name(inc->state),
+			p->approval.buf, inc->id);
+		return 1;
+	}
+	return do_action(st, inc, p, how);
 }
 
 /* ---- pull requests ---- */
@@ -892,10 +982,11 @@ static int follow_pull(struct store *st, struct incident *inc, const struct fix_
 	struct pull_request pr = { 0 };
 	struct pulls *pulls = NULL;
 	const char *repo = scout_json_string(ev, "repo"), *branch = scout_json_string(ev, "branch");
-	long long number = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "number"));
+	long long number = 0;
 	int ret = -1;
 
-	if (!ev || !repo || !branch || number <= 0) {
+	if (!ev || !repo || !branch ||
+	    json_to_ll(cJSON_GetObjectItemCaseSensitive(ev, "number"), 1, JSON_INT_MAX, &number) < 0) {
 		error("incident %lld has no pull request on its timeline", inc->id);
 		goto out;
 	}
@@ -985,12 +1076,22 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 	struct incident inc;
 	struct plan p;
 	cJSON *started = NULL;
-	int r, ret = EXIT_FATAL, how, waiting;
+	const char *how;
+	int r, ret = EXIT_FATAL, waiting;
 
 	if (!st || (r = store_incident_get(st, id, &inc)) > 0)
 		return no_incident(id);
 	if (r < 0)
 		return EXIT_FATAL;
+	if (!o->dry_run) {
+		/* One run acts on an incident; a second waits briefly, then says who has it. */
+		incident_release(&inc);
+		r = sre_take_lease(id, "sre fix");
+		if (r)
+			return r < 0 ? EXIT_FATAL : EXIT_FOUND;
+		if (store_incident_get(st, id, &inc))
+			return EXIT_FATAL;
+	}
 	plan_init(&p);
 	waiting = inc.state == STATE_FIX_GENERATED;
 	if (o->status) {
@@ -1036,7 +1137,7 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 		goto deliver;
 	}
 	if (inc.state == STATE_DEPLOYMENT_IN_PROGRESS) {
-		r = resume_deployment(st, &inc, &p, pol);
+		r = resume_deployment(st, &inc, &p, o->yes);
 		ret = r < 0 ? EXIT_FATAL : r;
 		goto deliver;
 	}
@@ -1124,7 +1225,7 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 	}
 
 	/* Who approves: policy, --yes, or a person at the terminal. */
-	how = o->yes ? 1 : !p.requires_approval ? 2 : ask(&p) ? 1 : 0;
+	how = approve(&p, o->yes);
 	if (!how) {
 		/* Said once: cron asking again every minute adds nothing. */
 		if (!waiting) {
@@ -1139,9 +1240,7 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 		goto deliver;
 	}
 	if (p.kind == PLAN_DIRECT) {
-		r = move(st, &inc, STATE_DEPLOYMENT_IN_PROGRESS, "carrying out the fix");
-		if (!r)
-			r = do_action(st, &inc, &p, approval_name(how));
+		r = do_action(st, &inc, &p, how);
 	} else {
 		r = open_pull(st, &inc, &p);
 	}
@@ -1149,7 +1248,10 @@ static int fix_incident(long long id, const struct fix_options *o, const struct 
 deliver:
 	if (sre_deliver() && !ret)
 		ret = EXIT_FOUND;
+	if (ret == EXIT_FATAL && left_to_tracker)
+		ret = EXIT_FOUND;
 out:
+	left_to_tracker = 0;
 	cJSON_Delete(started);
 	plan_release(&p);
 	incident_release(&inc);
@@ -1173,7 +1275,15 @@ static int follow_all(const struct fix_options *o, const struct fix_policy *pol)
 		int r;
 		if (!is_pr_state(list[i].state))
 			continue;
+		r = sre_take_lease(list[i].id, "sre fix --status");
+		if (r) {
+			r = r < 0 ? EXIT_FATAL : EXIT_FOUND;
+			if (r > ret)
+				ret = r;
+			continue;
+		}
 		r = follow_pull(sre_store(), &list[i], pol, o->json);
+		store_lease_release(sre_store(), list[i].id);
 		r = r < 0 ? EXIT_FATAL : r;
 		if (r > ret)
 			ret = r;

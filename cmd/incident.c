@@ -259,10 +259,17 @@ static int incident_transition(int argc, const char **argv)
 				       reason, &remote);
 	if (r == MIRROR_FOLLOWED) {
 		/* Optimistic: the tracker was read first, and wins. */
-		error("incident %lld is %s on %s, not %s as this host last saw it; "
-		      "it follows the tracker now and was not moved to %s", id,
-		      incident_state_name(remote), t->ops->name,
-		      incident_state_name(from_state), incident_state_name(to));
+		if (incident_state_is_working(remote))
+			error("incident %lld is %s on %s, not %s as this host last saw it; "
+			      "sre never follows a tracker into a state where a fix runs, so it "
+			      "stays %s and was not moved to %s", id, incident_state_name(remote),
+			      t->ops->name, incident_state_name(from_state),
+			      incident_state_name(from_state), incident_state_name(to));
+		else
+			error("incident %lld is %s on %s, not %s as this host last saw it; "
+			      "it follows the tracker now and was not moved to %s", id,
+			      incident_state_name(remote), t->ops->name,
+			      incident_state_name(from_state), incident_state_name(to));
 		return EXIT_FOUND;
 	}
 	if (r == STORE_REFUSED)

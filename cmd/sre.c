@@ -5,14 +5,18 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "../lib/color.h"
+#include "../lib/fix.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
 #include "../lib/run-command.h"
@@ -280,6 +284,39 @@ static SRE_NORETURN void unknown_command(const char *name)
 	exit(EXIT_FOUND);
 }
 
+/*
+ * sre holds tokens in memory from the first command that reads one: no
+ * core file may carry them, and no other process of the user may read
+ * them through ptrace or /proc/<pid>/mem (PR_SET_DUMPABLE 0 does both).
+ * The core limit goes back to what it was in each child (pthread_atfork),
+ * so a service that sre starts still dumps core as its owner set up;
+ * dumpable is reset by execve on its own.
+ *
+ * SIGPIPE is ignored: a reader that went away (`sre incident list | head
+ * -1`) is a write error, reported by check_stdout(), not a death by signal.
+ * Children get SIGPIPE back (lib/run-command.c, lib/actions.c).
+ */
+static struct rlimit core_limit;
+static int core_limit_saved;
+
+static void restore_core_limit(void)
+{
+	if (core_limit_saved)
+		setrlimit(RLIMIT_CORE, &core_limit);
+}
+
+static void protect_secrets(void)
+{
+	if (!getrlimit(RLIMIT_CORE, &core_limit)) {
+		struct rlimit none = { 0, core_limit.rlim_max };
+
+		core_limit_saved = !setrlimit(RLIMIT_CORE, &none);
+		pthread_atfork(NULL, NULL, restore_core_limit);
+	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 /* Run `sre-<name>` from PATH if there is one; returns only if not. */
 static void run_external(int argc, const char **argv)
 {
@@ -307,6 +344,9 @@ static void run_external(int argc, const char **argv)
 	strvec_push(&args, cmd);
 	for (int i = 1; i < argc; i++)
 		strvec_push(&args, argv[i]);
+	/* The program is not sre: it gets the process as the user left it. */
+	restore_core_limit();
+	signal(SIGPIPE, SIG_DFL);
 	exec_command(args.v);
 	die_errno("cannot run %s", cmd);
 }
@@ -495,6 +535,7 @@ int main(int argc, const char **argv)
 	const struct cmd_struct *c;
 	int status;
 
+	protect_secrets();
 	argv++;
 	argc--;
 	while (argc > 0 && argv[0][0] == '-') {
@@ -555,4 +596,29 @@ int main(int argc, const char **argv)
 	check_stdout();
 	strvec_clear(&the_sre.overrides);
 	return status;
+}
+
+/*
+ * Take incident id's lease for command, waiting a few seconds for another
+ * run to finish: 0 taken, 1 held by another run (said), -1. It lasts as
+ * long as a fix can (its verification and the action's own timeout) and
+ * goes with the process, or at once when the process dies on this host.
+ */
+int sre_take_lease(long long id, const char *command)
+{
+	struct verify_options vo;
+	struct lease holder = { 0 };
+	char since[32];
+	int r;
+
+	if (verify_options_read(&vo, &the_sre.cfg) < 0)
+		return -1;
+	r = store_lease_take(sre_store(), id, command, (int)(vo.timeout_ms / 1000) + 900, 5000, &holder);
+	if (r == 1) {
+		format_iso8601(since, sizeof(since), holder.taken_at);
+		error("incident %lld is being worked on by another run (%s, pid %lld on %s since %s); "
+		      "leaving it to that run", id, holder.command, holder.pid, holder.host, since);
+	}
+	lease_release(&holder);
+	return r;
 }

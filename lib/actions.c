@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,8 +46,8 @@
 #define DOCKER_STOP_WAIT 10          /* ?t=: seconds before dockerd kills the container */
 #define PIDFILE_WAIT_MS (10 * 1000)  /* how long start has to write a new pid */
 #define PIDFILE_POLL_MS 50
-#define COMMAND_WAIT_MS (60 * 1000)  /* how long start or stop may run */
 #define COMMAND_OUTPUT_MAX 4096      /* the end of their output kept, for the error */
+#define COMMAND_OUTPUT_CAP (1 << 20)  /* the most of it held while they run */
 #define MESSAGE_MAX 300              /* the longest message quoted in an error */
 
 #define RESTARTED_AT "kubectl.kubernetes.io/restartedAt"
@@ -82,14 +83,9 @@ static int failf(struct strbuf *out, const char *fmt, ...)
 /* A whole number from a JSON number or a string of digits; 0, or -1. */
 static int json_whole(const cJSON *v, long long *out)
 {
-	if (cJSON_IsNumber(v)) {
-		/* Past 2^53 a double holds no exact whole number, and may not fit at all. */
-		if (v->valuedouble < -9007199254740992.0 || v->valuedouble > 9007199254740992.0 ||
-		    v->valuedouble != (double)(long long)v->valuedouble)
-			return -1;
-		*out = (long long)v->valuedouble;
-		return 0;
-	}
+	/* Past 2^53 a double holds no exact whole number, and may not fit at all. */
+	if (cJSON_IsNumber(v))
+		return json_to_ll(v, -JSON_INT_MAX, JSON_INT_MAX, out);
 	if (cJSON_IsString(v))
 		return parse_ll(v->valuestring, out);
 	return -1;
@@ -763,21 +759,29 @@ static int kube_rollback_check(struct kube *k, struct http_client *http, const c
 
 /*
  * Run argv with stdin from /dev/null and its stdout and stderr into a
- * memory file, waiting at most COMMAND_WAIT_MS for it alone. Not a pipe
+ * memory file, waiting at most timeout_ms (service.<name>.timeout) for it
+ * alone; past that, it and every process of its group are killed. Not a pipe
  * to EOF, as run_command_capture() reads: a start command that leaves its
  * daemon behind holding stdout (`app &`) would keep sre waiting as long
  * as the daemon lives, and closing the pipe on it would kill it with
- * SIGPIPE. The last COMMAND_OUTPUT_MAX bytes go to output. Returns the
- * exit status, 128 + signal, or -1 with why in output (no process made,
- * or it ran too long and was killed).
+ * SIGPIPE. The daemon it leaves behind is in the command's process group,
+ * so a start cut off takes its half-started daemon with it, while one that
+ * finished in time leaves it running. The last COMMAND_OUTPUT_MAX bytes go
+ * to output. Returns the exit status, 128 + signal, or -1 with why in
+ * output (no process made, or it ran too long and was killed).
  */
-static int run_captured(const char **argv, struct strbuf *output)
+static int run_captured(const char **argv, const char *service, int64_t timeout_ms,
+			struct strbuf *output)
 {
 	int fd = memfd_create("sre-action", MFD_CLOEXEC), status = 0, ret;
-	int64_t end = monotonic_ms() + COMMAND_WAIT_MS;
+	int64_t end;
+	struct strbuf limit = STRBUF_INIT;
 	pid_t pid, w;
 	off_t size;
 
+	if (timeout_ms <= 0)
+		timeout_ms = FIX_COMMAND_TIMEOUT_MS;
+	end = monotonic_ms() + timeout_ms;
 	if (fd < 0) {
 		strbuf_addf(output, "cannot make a file for the output of '%s': %s", argv[0],
 			    strerror(errno));
@@ -793,6 +797,7 @@ static int run_captured(const char **argv, struct strbuf *output)
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDONLY);
 
+		child_own_group();
 		if (nul >= 0)
 			dup2(nul, 0);
 		dup2(fd, 1);
@@ -802,21 +807,32 @@ static int run_captured(const char **argv, struct strbuf *output)
 		dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
 	for (;;) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		struct stat st;
 
 		w = waitpid(pid, &status, WNOHANG);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w || monotonic_ms() >= end)
 			break;
+		/*
+		 * Only the end is kept: past the cap, start again at the top
+		 * (the offset is shared with the child), so a chatty command
+		 * cannot fill memory.
+		 */
+		if (!fstat(fd, &st) && st.st_size > COMMAND_OUTPUT_CAP &&
+		    !ftruncate(fd, 0))
+			lseek(fd, 0, SEEK_SET);
 		nanosleep(&ts, NULL);
 	}
 	if (w == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		strbuf_addf(output, "'%s' ran for more than %d s and was killed", argv[0],
-			    COMMAND_WAIT_MS / 1000);
+		kill_process_group(pid);
+		format_timeout(&limit, timeout_ms);
+		strbuf_addf(output, "'%s' was cut off after %s (service.%s.timeout) and killed",
+			    argv[0], limit.buf, service);
+		strbuf_release(&limit);
 		close(fd);
 		return -1;
 	}
@@ -909,7 +925,7 @@ static int process_run(struct http_client *http, const struct fix_target *t,
 
 	if (t->stop.nr) {
 		/* A stop that fails (nothing to stop) is said, and start still runs. */
-		rc = run_captured(t->stop.v, &output);
+		rc = run_captured(t->stop.v, t->service, t->timeout_ms, &output);
 		last = rc ? last_line(output.buf) : NULL;
 		if (rc < 0)
 			strbuf_addf(&stopped, "service.%s.stop failed: %s; ", t->service,
@@ -920,7 +936,7 @@ static int process_run(struct http_client *http, const struct fix_target *t,
 		free(last);
 		strbuf_reset(&output);
 	}
-	rc = run_captured(t->start.v, &output);
+	rc = run_captured(t->start.v, t->service, t->timeout_ms, &output);
 	if (rc) {
 		last = last_line(output.buf);
 		if (rc < 0)

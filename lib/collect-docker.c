@@ -22,10 +22,34 @@
  * <host>: ...". What was read before a failure is kept.
  */
 #include "evidence.h"
+#include "redact.h"
 #include "scout.h"
 
 /* Requests in flight at once: two per container. */
 #define DOCKER_COLLECT_PARALLEL 16
+
+/*
+ * Config.Env ("NAME=value") keeps its names and loses its values: a
+ * container's environment is where its credentials usually are, and a
+ * bundle travels. The names still tell a reader what was configured.
+ */
+static void drop_env_values(cJSON *inspect)
+{
+	cJSON *env = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(inspect, "Config"),
+						      "Env"), *item;
+
+	cJSON_ArrayForEach(item, env) {
+		struct strbuf sb = STRBUF_INIT;
+		const char *eq;
+
+		if (!cJSON_IsString(item) || !(eq = strchr(item->valuestring, '=')))
+			continue;
+		strbuf_add(&sb, item->valuestring, (size_t)(eq + 1 - item->valuestring));
+		redact_add_mask(&sb, "env");
+		cJSON_SetValuestring(item, sb.buf);
+		strbuf_release(&sb);
+	}
+}
 
 int collect_docker_configured(const struct config *cfg, const struct collect_options *o)
 {
@@ -175,6 +199,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 			cJSON_Delete(inspect);
 			continue;
 		}
+		drop_env_values(inspect);
 		cJSON_AddItemToArray(inspected, inspect);
 
 		if (lres->outcome == HTTP_OK && lres->status == 404)

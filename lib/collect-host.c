@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "evidence.h"
@@ -92,14 +93,71 @@ static void read_kmsg(cJSON *lines, int64_t deadline_ms)
 	close(fd);
 }
 
-static void read_kernel_file(cJSON *lines, const char *path)
+/*
+ * The last n lines (0: all) of the last FILE_TAIL bytes of the file at
+ * path, or -1 with errno set when it cannot be read. A FIFO or a device
+ * is refused (ENODEV) without blocking: a log path is configuration, and
+ * reading a FIFO would hang the diagnosis for as long as no one writes.
+ */
+static int tail_file(struct strbuf *out, const char *path, int n)
+{
+	int fd = open_regular_file(path);
+	off_t size;
+	size_t start = 0;
+	int seen = 0;
+
+	if (fd < 0)
+		return -1;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > FILE_TAIL)
+		lseek(fd, size - FILE_TAIL, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	if (strbuf_read_fd(out, fd, FILE_TAIL) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (size_t i = out->len; n > 0 && i-- > 0;) {
+		if (out->buf[i] == '\n' && i + 1 < out->len && ++seen >= n) {
+			start = i + 1;
+			break;
+		}
+	}
+	if (start) {
+		memmove(out->buf, out->buf + start, out->len - start);
+		strbuf_setlen(out, out->len - start);
+	}
+	return 0;
+}
+
+/* Say why a configured path was not read. -1. */
+static int refused(struct strbuf *why, const char *key, const char *path)
+{
+	struct stat st;
+	const char *kind = "not a regular file";
+
+	if (!stat(path, &st))
+		kind = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" :
+		       S_ISDIR(st.st_mode) ? "a directory" : S_ISCHR(st.st_mode) ||
+		       S_ISBLK(st.st_mode) ? "a device" : kind;
+	if (why->len)
+		strbuf_addstr(why, "; ");
+	strbuf_addf(why, "host: %s %s is %s, not a regular file: refused", key, path, kind);
+	return -1;
+}
+
+/* -1 with why when path is not a regular file; an unreadable one is no evidence. */
+static int read_kernel_file(cJSON *lines, const char *path, struct strbuf *why)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *p;
 
-	if (strbuf_read_file(&sb, path, FILE_TAIL) < 0) {
+	if (tail_file(&sb, path, 0) < 0) {
 		strbuf_release(&sb);
-		return;
+		if (errno == ENODEV || errno == EISDIR)
+			return refused(why, "diagnose.kernel-log", path);
+		return 0;
 	}
 	for (p = sb.buf; *p;) {
 		const char *end = strchrnul(p, '\n');
@@ -107,6 +165,7 @@ static void read_kernel_file(cJSON *lines, const char *path)
 		p = *end ? end + 1 : end;
 	}
 	strbuf_release(&sb);
+	return 0;
 }
 
 /* The value of a "Name:\tvalue" line of /proc/<pid>/status, or NULL; caller frees. */
@@ -171,44 +230,12 @@ static cJSON *read_process(const struct collect_context *c, const char *pidfile)
 	return p;
 }
 
-/* The last n lines of the file at path, or -1 when it cannot be read. */
-static int tail_file(struct strbuf *out, const char *path, int n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	off_t size;
-	size_t start = 0;
-	int seen = 0;
-
-	if (fd < 0)
-		return -1;
-	size = lseek(fd, 0, SEEK_END);
-	if (size > FILE_TAIL)
-		lseek(fd, size - FILE_TAIL, SEEK_SET);
-	else
-		lseek(fd, 0, SEEK_SET);
-	if (strbuf_read_fd(out, fd, FILE_TAIL) < 0) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	for (size_t i = out->len; i-- > 0;) {
-		if (out->buf[i] == '\n' && i + 1 < out->len && ++seen >= n) {
-			start = i + 1;
-			break;
-		}
-	}
-	if (start) {
-		memmove(out->buf, out->buf + start, out->len - start);
-		strbuf_setlen(out, out->len - start);
-	}
-	return 0;
-}
-
 int collect_host(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
 {
 	struct strbuf key = STRBUF_INIT, sb = STRBUF_INIT;
 	cJSON *processes = cJSON_CreateArray(), *kernel = cJSON_CreateArray();
 	char *path = NULL;
+	int ret = 0;
 
 	if (!config_get_path(c->cfg, service_key(&key, c->o, "pidfile"), &path)) {
 		cJSON_AddItemToArray(processes, read_process(c, path));
@@ -216,15 +243,23 @@ int collect_host(const struct collect_context *c, struct evidence *ev, struct st
 		path = NULL;
 	}
 	if (!config_get_path(c->cfg, service_key(&key, c->o, "log"), &path)) {
-		if (tail_file(&sb, path, c->log_lines) == 0 && evidence_name_ok(c->o->service))
-			evidence_add_log(ev, "process", c->o->service, sb.buf, sb.len);
+		if (tail_file(&sb, path, c->log_lines) == 0) {
+			if (evidence_name_ok(c->o->service))
+				evidence_add_log(ev, "process", c->o->service, sb.buf, sb.len);
+		} else if (errno == ENODEV || errno == EISDIR) {
+			ret = refused(why, key.buf, path);
+		}
 		free(path);
 		path = NULL;
 	}
-	if (!config_get_path(c->cfg, "diagnose.kernel-log", &path)) {
-		read_kernel_file(kernel, path);
+	/* /dev/kmsg named on purpose is the default reader, not a file. */
+	if (!config_get_path(c->cfg, "diagnose.kernel-log", &path) &&
+	    strcmp(path, "/dev/kmsg")) {
+		if (read_kernel_file(kernel, path, why) < 0)
+			ret = -1;
 		free(path);
 	} else {
+		free(path);
 		read_kmsg(kernel, c->deadline_ms);
 	}
 	ev->host = cJSON_CreateObject();
@@ -232,6 +267,5 @@ int collect_host(const struct collect_context *c, struct evidence *ev, struct st
 	cJSON_AddItemToObject(ev->host, "kernel", kernel);
 	strbuf_release(&key);
 	strbuf_release(&sb);
-	(void)why;
-	return 0;
+	return ret;
 }

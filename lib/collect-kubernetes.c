@@ -27,6 +27,7 @@
 #include "evidence.h"
 #include "http.h"
 #include "kubeconfig.h"
+#include "redact.h"
 #include "scout.h"
 
 #define PARALLEL 8             /* requests in flight at once */
@@ -152,6 +153,41 @@ static const char *controller(const cJSON *meta, const char *kind)
 			return scout_json_nonempty(owner, "name");
 	}
 	return NULL;
+}
+
+/*
+ * Environment values are dropped from what is kept, names kept: a
+ * container's env (in pods and in the pod templates of Deployments and
+ * ReplicaSets) is where credentials are put, and a bundle travels. An
+ * env entry's "value" becomes ‹redacted:env› ("valueFrom" only names a
+ * Secret and stays); kubectl's last-applied-configuration annotation,
+ * which repeats the whole spec, values and all, is masked whole.
+ */
+static void drop_env_values(cJSON *json)
+{
+	struct strbuf mask = STRBUF_INIT;
+
+	for (cJSON *j = json ? json->child : NULL; j; j = j->next) {
+		if (j->string && cJSON_IsArray(j) && !strcmp(j->string, "env")) {
+			cJSON *e;
+			cJSON_ArrayForEach(e, j) {
+				cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "value");
+				if (cJSON_IsString(v)) {
+					strbuf_reset(&mask);
+					redact_add_mask(&mask, "env");
+					cJSON_SetValuestring(v, mask.buf);
+				}
+			}
+		} else if (j->string && cJSON_IsString(j) &&
+			   !strcmp(j->string, "kubectl.kubernetes.io/last-applied-configuration")) {
+			strbuf_reset(&mask);
+			redact_add_mask(&mask, "last-applied-configuration");
+			cJSON_SetValuestring(j, mask.buf);
+		} else if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+			drop_env_values(j);
+		}
+	}
+	strbuf_release(&mask);
 }
 
 /* The item of a list's items called name, or NULL. */
@@ -493,6 +529,9 @@ int collect_kubernetes(const struct collect_context *c, struct evidence *ev, str
 	ev->deployments = out[DEPLOYMENTS];
 	ev->replicasets = out[REPLICASETS];
 	memset(out, 0, sizeof(out));
+	drop_env_values(ev->pods);
+	drop_env_values(ev->deployments);
+	drop_env_values(ev->replicasets);
 
 	read_logs(c, &kc, ev);
 	ret = 0;

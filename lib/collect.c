@@ -165,5 +165,6 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 		evidence_release(&r->part);
 		strbuf_release(&r->why);
 	}
+	evidence_redact(ev);
 	return ret;
 }

@@ -16,113 +16,122 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "redact.h"
 #include "run-command.h"
 #include "timeutil.h"
 
 #define MAX_INCLUDE_DEPTH 10
 #define MAX_CONFIG_FILE (4 << 20)
 #define MAX_SECRET_OUTPUT (64 << 10)
+#define DEFAULT_COMMAND_TIMEOUT_MS (10 * 1000)
 
 const struct config_key_doc config_known_keys[] = {
-	{ "core.db", "path", "the SQLite store (default $XDG_STATE_HOME/sre/sre.db)" },
-	{ "core.actor", "string", "who sre says made a change (default: the login name)" },
-	{ "core.busy-timeout", "duration", "how long to wait for another sre writing the store (default 30s)" },
-	{ "color.ui", "auto|always|never", "colour on a terminal (default auto; NO_COLOR always wins)" },
-	{ "include.path", "path", "another config file to read here" },
-	{ "tracker.kind", "local|github|jira", "where incidents are shared (default local: the store only)" },
-	{ "github.api", "string", "the GitHub REST API (default https://api.github.com)" },
-	{ "github.repo", "string", "owner/name of the repository whose issues mirror incidents" },
-	{ "github.token-command", "command", "prints the GitHub token (else GITHUB_TOKEN)" },
-	{ "jira.url", "string", "the JIRA site, e.g. https://acme.atlassian.net" },
-	{ "jira.project", "string", "the project key of incident tickets" },
-	{ "jira.issue-type", "string", "the issue type of incident tickets (default Incident)" },
-	{ "jira.user", "string", "the account sre signs in as (an e-mail on Cloud)" },
-	{ "jira.token-command", "command", "prints the JIRA API token (else ATLASSIAN_TOKEN)" },
-	{ "jira.api-version", "2|3", "3 for JIRA Cloud (default), 2 for Data Center" },
-	{ "jira.assignee", "string", "intake: tickets assigned to this user (\"me\" for the bot)" },
-	{ "jira.priorities", "string", "intake: comma-separated priorities, e.g. P1,P2" },
-	{ "jira.status", "string", "intake: tickets in this status" },
-	{ "slack.webhook-command", "command", "prints the Slack incoming webhook URL (else SLACK_WEBHOOK_URL)" },
-	{ "scout.fail-after", "int", "failing runs in a row before an incident opens (default 1)" },
-	{ "scout.recover-after", "int", "healthy runs in a row before it is resolved (default 2)" },
-	{ "scout.alerts", "bool", "also read Prometheus's firing alerts (as --alerts)" },
-	{ "prometheus.url", "string", "Prometheus, for checks with a query and for --alerts" },
-	{ "prometheus.user", "string", "basic auth user (password: PROMETHEUS_PASSWORD or prometheus.password-command)" },
-	{ "prometheus.password-command", "command", "prints the Prometheus password" },
-	{ "prometheus.token-command", "command", "prints a bearer token for Prometheus (else PROMETHEUS_TOKEN)" },
-	{ "jaeger.url", "string", "jaeger-query, for max-error-rate and max-p99" },
-	{ "jaeger.lookback", "duration", "how far back traces are read (default 15m)" },
-	{ "jaeger.limit", "int", "the most traces read per service (default 200)" },
-	{ "jaeger.min-traces", "int", "fewer traces than this are not judged (default 20)" },
-	{ "check.<name>.prometheus", "string", "a Prometheus check: the PromQL query" },
-	{ "check.<name>.above", "string", "a value above this fails the check" },
-	{ "check.<name>.below", "string", "a value below this fails the check" },
-	{ "check.<name>.samples", "string", "PromQL counting the samples behind a ratio" },
-	{ "check.<name>.min-samples", "string", "fewer samples than this: not judged (default 1)" },
-	{ "service.<name>.max-error-rate", "string", "Jaeger: the highest share of failed traces, 0.05 or 5%" },
-	{ "service.<name>.max-p99", "duration", "Jaeger: the highest p99 duration of entry spans" },
-	{ "service.<name>.severity", "critical|high|medium|low", "the severity of its incidents" },
-	{ "kubernetes.namespace", "string", "namespaces whose pods scout watches (repeat, or comma-separated)" },
-	{ "kubernetes.kubeconfig", "path", "the kubeconfig (default $KUBECONFIG, else ~/.kube/config)" },
-	{ "kubernetes.context", "string", "the context to use (default the current one)" },
-	{ "kubernetes.service-account-dir", "path", "in a cluster: the service account's token and CA" },
-	{ "kubernetes.oom-window", "duration", "an OOMKilled last state counts this long (default 1h)" },
-	{ "scout.not-ready-grace", "duration", "how long a pod may be not ready (default 5m)" },
-	{ "scout.max-restarts", "int", "restarts worth an incident, pods and containers (default 5)" },
-	{ "scout.docker", "bool", "watch Docker on its default socket" },
-	{ "docker.host", "string", "the Docker Engine: unix:///var/run/docker.sock or tcp://host:port" },
-	{ "docker.api-version", "string", "the Engine API version (default 1.47)" },
-	{ "docker.ignore", "string", "containers to leave alone (names or patterns)" },
-	{ "check.<name>.metrics", "string", "a metrics check: a Prometheus text endpoint (/metrics) read directly" },
-	{ "check.<name>.numerator", "string", "a metrics check: the sample judged (a gauge), or the numerator of a ratio" },
-	{ "check.<name>.denominator", "string", "a metrics check: the counter whose increase divides the numerator's" },
-	{ "check.<name>.window", "duration", "a metrics check: how far apart its two readings are (default 5s)" },
-	{ "check.<name>.url", "string", "an HTTP check: the URL to ask" },
-	{ "check.<name>.method", "string", "the HTTP method (default GET)" },
-	{ "check.<name>.expect-status", "string", "the statuses that pass, e.g. 2xx or 200,204 (default 2xx)" },
-	{ "check.<name>.body-match", "string", "text the body must hold, or /an extended regex/" },
-	{ "check.<name>.max-latency", "duration", "slower than this is a latency incident" },
-	{ "check.<name>.timeout", "duration", "how long the check may take (default 10s)" },
-	{ "check.<name>.service", "string", "the service the check watches (default its name)" },
-	{ "check.<name>.severity", "critical|high|medium|low", "the severity of its incidents" },
-	{ "service.<name>.runtime", "docker|kubernetes|process", "how the service runs" },
-	{ "service.<name>.pidfile", "path", "a process service's pidfile, watched by scout" },
-	{ "core.repo", "path", "the infrastructure repository (git): diagnose reads its recent commits" },
-	{ "diagnose.timeout", "duration", "the deadline for reading all evidence (default 20s)" },
-	{ "diagnose.log-lines", "int", "the last log lines read of each container or service (default 200)" },
-	{ "diagnose.lookback", "duration", "how far back traces and metrics are read (default 1h)" },
-	{ "diagnose.commit-window", "duration", "how far back commits are read (default 24h)" },
-	{ "diagnose.kernel-log", "path", "where the kernel's OOM-killer lines are read (default /dev/kmsg)" },
-	{ "service.<name>.paths", "string", "the service's paths in core.repo (space- or comma-separated)" },
-	{ "service.<name>.namespace", "string", "the service's Kubernetes namespace" },
-	{ "service.<name>.deployment", "string", "the service's Kubernetes Deployment (default its name)" },
-	{ "service.<name>.container", "string", "the service's Docker container (default its name)" },
-	{ "service.<name>.log", "path", "a process service's log file" },
-	{ "fix.auto", "string", "actions that may run without a person (comma-separated; default none)" },
-	{ "fix.max-per-hour", "int", "automatic actions per service per hour before escalating (default 3)" },
-	{ "fix.min-confidence", "string", "below this confidence a person must approve (default 0.75)" },
-	{ "fix.escalate-below", "string", "below this confidence the incident is escalated (default 0.5)" },
-	{ "fix.memory-step", "string", "increase-memory multiplies the limit by this (default 1.5)" },
-	{ "fix.review-timeout", "duration", "a pull request waiting longer is escalated (default 24h)" },
-	{ "fix.verify-timeout", "duration", "how long a fix has to prove itself (default 5m)" },
-	{ "fix.verify-interval", "duration", "how often the check is re-run while verifying (default 10s)" },
-	{ "fix.remote", "string", "the remote of core.repo that pull requests go to (default origin)" },
-	{ "fix.pull-repo", "string", "owner/name on GitHub of core.repo (default: from the remote's URL)" },
-	{ "fix.push-token-command", "command", "prints the token for pushing over https (else GITHUB_TOKEN)" },
-	{ "service.<name>.allow", "string", "actions fix.auto may run on this service (narrows it)" },
-	{ "service.<name>.deny", "string", "actions never run on this service without a person" },
-	{ "service.<name>.manifest", "path", "the service's manifest, a path inside core.repo" },
-	{ "service.<name>.start", "command", "a process service's start command (argv, no shell)" },
-	{ "service.<name>.stop", "command", "a process service's stop command (argv, no shell)" },
-	{ "service.<name>.max-replicas", "int", "scale never goes past this" },
-	{ "http.connect-timeout", "duration", "how long to wait for a connection (default 10s)" },
-	{ "http.timeout", "duration", "how long one request may take (default 30s)" },
-	{ "http.retries", "int", "attempts after the first, on failures worth retrying (default 3)" },
-	{ "http.retry-base", "duration", "the first backoff, doubled each retry, with jitter (default 500ms)" },
-	{ "http.max-retry-wait", "duration", "the longest Retry-After sre waits for (default 60s)" },
-	{ "http.max-body", "int", "the largest response accepted (default 32m)" },
-	{ "http.ca-info", "path", "a CA bundle to trust besides the system's" },
-	{ NULL, NULL, NULL },
+	{ "core.db", "path", CONFIG_PROTECTED, "the SQLite store (default $XDG_STATE_HOME/sre/sre.db)" },
+	{ "core.actor", "string", CONFIG_LOCAL_OK, "who sre says made a change (default: the login name)" },
+	{ "core.busy-timeout", "duration", CONFIG_LOCAL_OK, "how long to wait for another sre writing the store (default 30s)" },
+	{ "core.command-timeout", "duration", CONFIG_PROTECTED, "how long a *-command may run before it is killed (default 10s)" },
+	{ "safe.directory", "path", CONFIG_PROTECTED, "a directory whose own .sre/config is trusted (repeat; * for any); never read from .sre/config" },
+	{ "color.ui", "auto|always|never", CONFIG_LOCAL_OK, "colour on a terminal (default auto; NO_COLOR always wins)" },
+	{ "include.path", "path", CONFIG_LOCAL_OK, "another config file to read here" },
+	{ "tracker.kind", "local|github|jira", CONFIG_PROTECTED, "where incidents are shared (default local: the store only)" },
+	{ "github.api", "string", CONFIG_PROTECTED, "the GitHub REST API (default https://api.github.com)" },
+	{ "github.repo", "string", CONFIG_PROTECTED, "owner/name of the repository whose issues mirror incidents" },
+	{ "github.label.<state>", "string", CONFIG_PROTECTED, "the GitHub label of an incident state, e.g. github.label.pr-merged" },
+	{ "github.token-command", "command", CONFIG_PROTECTED, "prints the GitHub token (else GITHUB_TOKEN)" },
+	{ "github.user", "string", CONFIG_PROTECTED, "the login the token acts as (default: GET /user)" },
+	{ "jira.url", "string", CONFIG_PROTECTED, "the JIRA site, e.g. https://acme.atlassian.net" },
+	{ "jira.project", "string", CONFIG_PROTECTED, "the project key of incident tickets" },
+	{ "jira.issue-type", "string", CONFIG_LOCAL_OK, "the issue type of incident tickets (default Incident)" },
+	{ "jira.user", "string", CONFIG_PROTECTED, "the account sre signs in as (an e-mail on Cloud)" },
+	{ "jira.token-command", "command", CONFIG_PROTECTED, "prints the JIRA API token (else ATLASSIAN_TOKEN)" },
+	{ "jira.status.<state>", "string", CONFIG_PROTECTED, "the JIRA status of an incident state, e.g. jira.status.PR_MERGED" },
+	{ "jira.api-version", "2|3", CONFIG_LOCAL_OK, "3 for JIRA Cloud (default), 2 for Data Center" },
+	{ "jira.assignee", "string", CONFIG_PROTECTED, "intake: tickets assigned to this user (\"me\" for the bot)" },
+	{ "jira.priorities", "string", CONFIG_PROTECTED, "intake: comma-separated priorities, e.g. P1,P2" },
+	{ "jira.status", "string", CONFIG_PROTECTED, "intake: tickets in this status" },
+	{ "slack.webhook-command", "command", CONFIG_PROTECTED, "prints the Slack incoming webhook URL (else SLACK_WEBHOOK_URL)" },
+	{ "scout.fail-after", "int", CONFIG_LOCAL_OK, "failing runs in a row before an incident opens (default 1)" },
+	{ "scout.recover-after", "int", CONFIG_LOCAL_OK, "healthy runs in a row before it is resolved (default 2)" },
+	{ "scout.alerts", "bool", CONFIG_PROTECTED, "also read Prometheus's firing alerts (as --alerts)" },
+	{ "prometheus.url", "string", CONFIG_PROTECTED, "Prometheus, for checks with a query and for --alerts" },
+	{ "prometheus.user", "string", CONFIG_PROTECTED, "basic auth user (password: PROMETHEUS_PASSWORD or prometheus.password-command)" },
+	{ "prometheus.password-command", "command", CONFIG_PROTECTED, "prints the Prometheus password" },
+	{ "prometheus.token-command", "command", CONFIG_PROTECTED, "prints a bearer token for Prometheus (else PROMETHEUS_TOKEN)" },
+	{ "jaeger.url", "string", CONFIG_PROTECTED, "jaeger-query, for max-error-rate and max-p99" },
+	{ "jaeger.lookback", "duration", CONFIG_PROTECTED, "how far back traces are read (default 15m)" },
+	{ "jaeger.limit", "int", CONFIG_PROTECTED, "the most traces read per service (default 200)" },
+	{ "jaeger.min-traces", "int", CONFIG_PROTECTED, "fewer traces than this are not judged (default 20)" },
+	{ "check.<name>.prometheus", "string", CONFIG_PROTECTED, "a Prometheus check: the PromQL query" },
+	{ "check.<name>.above", "string", CONFIG_PROTECTED, "a value above this fails the check" },
+	{ "check.<name>.below", "string", CONFIG_PROTECTED, "a value below this fails the check" },
+	{ "check.<name>.samples", "string", CONFIG_PROTECTED, "PromQL counting the samples behind a ratio" },
+	{ "check.<name>.min-samples", "string", CONFIG_PROTECTED, "fewer samples than this: not judged (default 1)" },
+	{ "service.<name>.max-error-rate", "string", CONFIG_PROTECTED, "Jaeger: the highest share of failed traces, 0.05 or 5%" },
+	{ "service.<name>.max-p99", "duration", CONFIG_PROTECTED, "Jaeger: the highest p99 duration of entry spans" },
+	{ "service.<name>.severity", "critical|high|medium|low", CONFIG_PROTECTED, "the severity of its incidents" },
+	{ "kubernetes.namespace", "string", CONFIG_PROTECTED, "namespaces whose pods scout watches (repeat, or comma-separated)" },
+	{ "kubernetes.kubeconfig", "path", CONFIG_PROTECTED, "the kubeconfig (default $KUBECONFIG, else ~/.kube/config)" },
+	{ "kubernetes.context", "string", CONFIG_PROTECTED, "the context to use (default the current one)" },
+	{ "kubernetes.service-account-dir", "path", CONFIG_PROTECTED, "in a cluster: the service account's token and CA" },
+	{ "kubernetes.oom-window", "duration", CONFIG_PROTECTED, "an OOMKilled last state counts this long (default 1h)" },
+	{ "scout.not-ready-grace", "duration", CONFIG_PROTECTED, "how long a pod may be not ready (default 5m)" },
+	{ "scout.max-restarts", "int", CONFIG_PROTECTED, "restarts worth an incident, pods and containers (default 5)" },
+	{ "scout.docker", "bool", CONFIG_PROTECTED, "watch Docker on its default socket" },
+	{ "docker.host", "string", CONFIG_PROTECTED, "the Docker Engine: unix:///var/run/docker.sock or tcp://host:port" },
+	{ "docker.api-version", "string", CONFIG_LOCAL_OK, "the Engine API version (default 1.47)" },
+	{ "docker.ignore", "string", CONFIG_LOCAL_OK, "containers to leave alone (names or patterns)" },
+	{ "check.<name>.metrics", "string", CONFIG_PROTECTED, "a metrics check: a Prometheus text endpoint (/metrics) read directly" },
+	{ "check.<name>.numerator", "string", CONFIG_PROTECTED, "a metrics check: the sample judged (a gauge), or the numerator of a ratio" },
+	{ "check.<name>.denominator", "string", CONFIG_PROTECTED, "a metrics check: the counter whose increase divides the numerator's" },
+	{ "check.<name>.window", "duration", CONFIG_PROTECTED, "a metrics check: how far apart its two readings are (default 5s)" },
+	{ "check.<name>.url", "string", CONFIG_PROTECTED, "an HTTP check: the URL to ask" },
+	{ "check.<name>.method", "string", CONFIG_PROTECTED, "the HTTP method (default GET)" },
+	{ "check.<name>.expect-status", "string", CONFIG_PROTECTED, "the statuses that pass, e.g. 2xx or 200,204 (default 2xx)" },
+	{ "check.<name>.body-match", "string", CONFIG_PROTECTED, "text the body must hold, or /an extended regex/" },
+	{ "check.<name>.max-latency", "duration", CONFIG_PROTECTED, "slower than this is a latency incident" },
+	{ "check.<name>.timeout", "duration", CONFIG_PROTECTED, "how long the check may take (default 10s)" },
+	{ "check.<name>.service", "string", CONFIG_PROTECTED, "the service the check watches (default its name)" },
+	{ "check.<name>.severity", "critical|high|medium|low", CONFIG_PROTECTED, "the severity of its incidents" },
+	{ "service.<name>.runtime", "docker|kubernetes|process", CONFIG_PROTECTED, "how the service runs" },
+	{ "service.<name>.pidfile", "path", CONFIG_PROTECTED, "a process service's pidfile, watched by scout" },
+	{ "core.repo", "path", CONFIG_PROTECTED, "the infrastructure repository (git): diagnose reads its recent commits" },
+	{ "diagnose.timeout", "duration", CONFIG_LOCAL_OK, "the deadline for reading all evidence (default 20s)" },
+	{ "diagnose.log-lines", "int", CONFIG_LOCAL_OK, "the last log lines read of each container or service (default 200)" },
+	{ "diagnose.lookback", "duration", CONFIG_LOCAL_OK, "how far back traces and metrics are read (default 1h)" },
+	{ "diagnose.commit-window", "duration", CONFIG_LOCAL_OK, "how far back commits are read (default 24h)" },
+	{ "diagnose.kernel-log", "path", CONFIG_PROTECTED, "where the kernel's OOM-killer lines are read (default /dev/kmsg)" },
+	{ "service.<name>.paths", "string", CONFIG_PROTECTED, "the service's paths in core.repo (space- or comma-separated)" },
+	{ "service.<name>.namespace", "string", CONFIG_PROTECTED, "the service's Kubernetes namespace" },
+	{ "service.<name>.deployment", "string", CONFIG_PROTECTED, "the service's Kubernetes Deployment (default its name)" },
+	{ "service.<name>.container", "string", CONFIG_PROTECTED, "the service's Docker container (default its name)" },
+	{ "service.<name>.log", "path", CONFIG_PROTECTED, "a process service's log file" },
+	{ "fix.auto", "string", CONFIG_PROTECTED, "actions that may run without a person (comma-separated; default none)" },
+	{ "fix.max-per-hour", "int", CONFIG_PROTECTED, "automatic actions per service per hour before escalating (default 3)" },
+	{ "fix.min-confidence", "string", CONFIG_PROTECTED, "below this confidence a person must approve (default 0.75)" },
+	{ "fix.escalate-below", "string", CONFIG_PROTECTED, "below this confidence the incident is escalated (default 0.5)" },
+	{ "fix.memory-step", "string", CONFIG_PROTECTED, "increase-memory multiplies the limit by this (default 1.5)" },
+	{ "fix.review-timeout", "duration", CONFIG_PROTECTED, "a pull request waiting longer is escalated (default 24h)" },
+	{ "fix.verify-timeout", "duration", CONFIG_PROTECTED, "how long a fix has to prove itself (default 5m)" },
+	{ "fix.verify-interval", "duration", CONFIG_PROTECTED, "how often the check is re-run while verifying (default 10s)" },
+	{ "fix.remote", "string", CONFIG_PROTECTED, "the remote of core.repo that pull requests go to (default origin)" },
+	{ "fix.pull-repo", "string", CONFIG_PROTECTED, "owner/name on GitHub of core.repo (default: from the remote's URL)" },
+	{ "fix.push-timeout", "duration", CONFIG_PROTECTED, "how long a push to fix.remote may take (default 2m)" },
+	{ "fix.push-token-command", "command", CONFIG_PROTECTED, "prints the token for pushing over https (else GITHUB_TOKEN)" },
+	{ "service.<name>.allow", "string", CONFIG_PROTECTED, "actions fix.auto may run on this service (narrows it)" },
+	{ "service.<name>.deny", "string", CONFIG_PROTECTED, "actions never run on this service without a person" },
+	{ "service.<name>.manifest", "path", CONFIG_PROTECTED, "the service's manifest, a path inside core.repo" },
+	{ "service.<name>.start", "command", CONFIG_PROTECTED, "a process service's start command (argv, no shell)" },
+	{ "service.<name>.stop", "command", CONFIG_PROTECTED, "a process service's stop command (argv, no shell)" },
+	{ "service.<name>.timeout", "duration", CONFIG_PROTECTED, "how long start or stop may run before it is killed (default 60s)" },
+	{ "service.<name>.max-replicas", "int", CONFIG_PROTECTED, "scale never goes past this" },
+	{ "http.connect-timeout", "duration", CONFIG_LOCAL_OK, "how long to wait for a connection (default 10s)" },
+	{ "http.timeout", "duration", CONFIG_LOCAL_OK, "how long one request may take (default 30s)" },
+	{ "http.retries", "int", CONFIG_LOCAL_OK, "attempts after the first, on failures worth retrying (default 3)" },
+	{ "http.retry-base", "duration", CONFIG_LOCAL_OK, "the first backoff, doubled each retry, with jitter (default 500ms)" },
+	{ "http.max-retry-wait", "duration", CONFIG_LOCAL_OK, "the longest Retry-After sre waits for (default 60s)" },
+	{ "http.max-body", "int", CONFIG_LOCAL_OK, "the largest response accepted (default 32m)" },
+	{ "http.ca-info", "path", CONFIG_PROTECTED, "a CA bundle to trust besides the system's" },
+	{ NULL, NULL, 0, NULL },
 };
 
 /* ---- the parser ---- */
@@ -443,8 +452,11 @@ static int include_file(struct config *cfg, struct parser *p, const char *path)
 		free(copy);
 		free(expanded);
 	}
-	if (strbuf_read_file(&buf, full, MAX_CONFIG_FILE) < 0) {
-		if (errno != ENOENT) /* a missing include is skipped, as in git */
+	if (strbuf_read_regular_file(&buf, full, MAX_CONFIG_FILE) < 0) {
+		if (errno == ENODEV)
+			ret = error("cannot read %s (included from %s line %d): not a regular file",
+				    full, p->origin, p->line - 1);
+		else if (errno != ENOENT) /* a missing include is skipped, as in git */
 			ret = error_errno("cannot read %s (included from %s line %d)",
 					  full, p->origin, p->line - 1);
 	} else {
@@ -524,7 +536,8 @@ int config_read_file(struct config *cfg, const char *path,
 	size_t before = cfg->nr;
 	int ret;
 
-	if (strbuf_read_file(&buf, path, MAX_CONFIG_FILE) < 0) {
+	/* A FIFO here (an include of one, say) would hang every command. */
+	if (strbuf_read_regular_file(&buf, path, MAX_CONFIG_FILE) < 0) {
 		int e = errno;
 		strbuf_release(&buf);
 		if (e == ENOENT && !must_exist)
@@ -532,6 +545,8 @@ int config_read_file(struct config *cfg, const char *path,
 		errno = e;
 		if (e == EFBIG)
 			return error("config file %s is larger than 4 MiB", path);
+		if (e == ENODEV)
+			return error("cannot read config file %s: not a regular file", path);
 		return error_errno("cannot read config file %s", path);
 	}
 	ret = read_buffer(cfg, buf.buf, buf.len, path, scope, 0);
@@ -641,6 +656,119 @@ char *config_path_for_scope(enum config_scope scope)
 	}
 }
 
+/* Is dir listed itself, or under it? Both absolute; listed may end in '/'. */
+static int path_within(const char *dir, const char *listed)
+{
+	size_t n = strlen(listed);
+
+	while (n > 1 && listed[n - 1] == '/')
+		n--;
+	if (listed[0] != '/')
+		return 0;
+	if (n == 1)
+		return 1;
+	return !strncmp(dir, listed, n) && (dir[n] == '\0' || dir[n] == '/');
+}
+
+int config_directory_is_safe(const struct config *cfg, const char *dir)
+{
+	int safe = 0;
+
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const struct config_entry *e = &cfg->entries[i];
+		char *path, *real;
+
+		/* A repository cannot vouch for itself. */
+		if (e->scope == CONFIG_SCOPE_LOCAL || strcmp(e->key, "safe.directory"))
+			continue;
+		if (!e->value || !*e->value) {
+			safe = 0; /* an empty value clears the list above it, as in git */
+			continue;
+		}
+		if (!strcmp(e->value, "*")) {
+			safe = 1;
+			continue;
+		}
+		path = expand_home(e->value);
+		real = realpath(path, NULL);
+		if (path_within(dir, real ? real : path))
+			safe = 1;
+		free(real);
+		free(path);
+	}
+	return safe;
+}
+
+/* "~/..." for a path under $HOME, so a hint reads as the user writes it. */
+static char *tilde_path(const char *path)
+{
+	const char *home = getenv("HOME"), *rest;
+
+	if (home && *home && skip_prefix(path, home, &rest) && *rest == '/')
+		return xstrfmt("~%s", rest);
+	return xstrdup(path);
+}
+
+/*
+ * Move each protected key the local level set, outside safe.directory, to
+ * cfg->ignored, and name each once on stderr with the way to trust it.
+ */
+static void set_aside_untrusted(struct config *cfg)
+{
+	struct strvec warned = STRVEC_INIT;
+	struct strbuf file = STRBUF_INIT;
+	char *cwd = NULL, *dir = NULL, *global = NULL;
+	int safe = -1;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < cfg->nr; i++) {
+		struct config_entry *e = &cfg->entries[i];
+		int seen = 0;
+
+		if (e->scope != CONFIG_SCOPE_LOCAL || !config_key_is_protected(e->key)) {
+			cfg->entries[kept++] = *e;
+			continue;
+		}
+		if (safe < 0) {
+			cwd = getcwd(NULL, 0);
+			dir = cwd ? realpath(cwd, NULL) : NULL;
+			safe = dir && config_directory_is_safe(cfg, dir);
+		}
+		if (safe && strcmp(e->key, "safe.directory")) {
+			cfg->entries[kept++] = *e;
+			continue;
+		}
+		ALLOC_GROW(cfg->ignored, cfg->ignored_nr + 1, cfg->ignored_alloc);
+		cfg->ignored[cfg->ignored_nr++] = *e;
+		for (size_t j = 0; j < warned.nr && !seen; j++)
+			seen = !strcmp(warned.v[j], e->key);
+		if (seen)
+			continue;
+		strvec_push(&warned, e->key);
+		if (!global) {
+			char *g = config_path_for_scope(CONFIG_SCOPE_GLOBAL);
+			global = g ? tilde_path(g) : xstrdup("~/.config/sre/config");
+			free(g);
+		}
+		strbuf_reset(&file);
+		if (e->origin[0] != '/' && cwd)
+			strbuf_addf(&file, "%s/", cwd);
+		strbuf_addstr(&file, e->origin);
+		if (!strcmp(e->key, "safe.directory"))
+			warning("ignoring safe.directory from %s: a directory cannot trust "
+				"itself; list it in %s", file.buf, global);
+		else
+			warning("ignoring %s from %s: add %s to safe.directory in %s", e->key,
+				file.buf, dir ? dir : "the directory", global);
+	}
+	cfg->nr = kept;
+	strbuf_release(&file);
+	strvec_clear(&warned);
+	free(global);
+	free(dir);
+	free(cwd);
+}
+
 int config_load(struct config *cfg, const struct strvec *overrides)
 {
 	static const enum config_scope files[] = {
@@ -666,6 +794,7 @@ int config_load(struct config *cfg, const struct strvec *overrides)
 	for (size_t i = 0; overrides && i < overrides->nr; i++)
 		if (config_add_override(cfg, overrides->v[i]) < 0)
 			return -1;
+	set_aside_untrusted(cfg);
 	return 0;
 }
 
@@ -678,6 +807,13 @@ void config_clear(struct config *cfg)
 	free(cfg->entries);
 	cfg->entries = NULL;
 	cfg->nr = cfg->alloc = 0;
+	for (size_t i = 0; i < cfg->ignored_nr; i++) {
+		free(cfg->ignored[i].key);
+		free(cfg->ignored[i].value);
+	}
+	free(cfg->ignored);
+	cfg->ignored = NULL;
+	cfg->ignored_nr = cfg->ignored_alloc = 0;
 	strvec_clear(&cfg->origins);
 }
 
@@ -843,12 +979,14 @@ int config_get_secret(const struct config *cfg, const char *key,
 {
 	const char *v = env ? getenv(env) : NULL, *cmd, *why;
 	struct strvec argv = STRVEC_INIT;
+	int64_t timeout = DEFAULT_COMMAND_TIMEOUT_MS;
 	char *cmdkey;
 	int status;
 
 	strbuf_reset(out);
 	if (v && *v) {
 		strbuf_addstr(out, v);
+		redact_add_secret(out->buf); /* masked wherever it shows up */
 		return 0;
 	}
 	cmdkey = xstrfmt("%s-command", key);
@@ -859,13 +997,19 @@ int config_get_secret(const struct config *cfg, const char *key,
 		if (!v || !*v)
 			return 1;
 		strbuf_addstr(out, v);
+		redact_add_secret(out->buf);
 		return 0;
 	}
 	if (split_shell_words(&argv, cmd, &why) < 0) {
 		error("cannot run %s: %s", cmdkey, why);
 		goto fail;
 	}
-	status = run_command_capture(argv.v, out, MAX_SECRET_OUTPUT);
+	/* A helper that waits for a prompt nobody sees must not hang sre. */
+	if (config_get_duration_ms(cfg, "core.command-timeout", &timeout) < 0)
+		goto fail;
+	if (timeout <= 0)
+		timeout = DEFAULT_COMMAND_TIMEOUT_MS;
+	status = run_command_capture(argv.v, cmdkey, out, MAX_SECRET_OUTPUT, timeout);
 	if (status < 0)
 		goto fail;
 	if (status) {
@@ -879,6 +1023,7 @@ int config_get_secret(const struct config *cfg, const char *key,
 		error("%s (%s) printed nothing", cmdkey, argv.v[0]);
 		goto fail;
 	}
+	redact_add_secret(out->buf);
 	free(cmdkey);
 	strvec_clear(&argv);
 	return 0;
@@ -892,12 +1037,20 @@ fail:
 	return -1;
 }
 
-/* Does key match a documented key, where "<name>" stands for any subsection? */
+/*
+ * Does key match a documented key, where "<name>" stands for any
+ * subsection and a final "<state>" for any last part?
+ */
 static int key_matches(const char *doc, const char *key)
 {
 	const char *wild = strstr(doc, ".<name>.");
 	const char *last;
+	size_t n;
 
+	if (ends_with(doc, ".<state>")) {
+		n = strlen(doc) - strlen("<state>");
+		return !strncmp(doc, key, n) && key[n] && !strchr(key + n, '.');
+	}
 	if (!wild)
 		return !strcmp(doc, key);
 	last = strrchr(key, '.');
@@ -905,14 +1058,41 @@ static int key_matches(const char *doc, const char *key)
 	       last > key + (wild - doc) + 1 && !strcmp(wild + strlen(".<name>"), last);
 }
 
+const struct config_key_doc *config_key_doc_of(const char *key)
+{
+	for (const struct config_key_doc *k = config_known_keys; k->key; k++)
+		if (key_matches(k->key, key))
+			return k;
+	return NULL;
+}
+
+int config_key_is_protected(const char *key)
+{
+	static const char *const sections[] = { "fix.", "safe." };
+	static const char *const names[] = { ".url", ".api", ".host", ".ca-info" };
+	const struct config_key_doc *k = config_key_doc_of(key);
+	const char *last = strrchr(key, '.');
+
+	if (k)
+		return k->trust != CONFIG_LOCAL_OK;
+	/* Unknown: judged by its shape, so that a key used before it got a row is safe. */
+	if (ends_with(key, "-command") || !strcmp(key, "core.db") || !strcmp(key, "core.repo"))
+		return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		if (starts_with(key, sections[i]))
+			return 1;
+	for (size_t i = 0; last && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(last, names[i]))
+			return 1;
+	return starts_with(key, "service.") && last &&
+	       (!strcmp(last, ".start") || !strcmp(last, ".stop"));
+}
+
 int config_check_value(const char *key, const char *value)
 {
-	const struct config_key_doc *k;
+	const struct config_key_doc *k = config_key_doc_of(key);
 
-	for (k = config_known_keys; k->key; k++)
-		if (key_matches(k->key, key))
-			break;
-	if (!k->key)
+	if (!k)
 		return 0;
 	if (!strcmp(k->type, "bool")) {
 		int b;
@@ -1103,7 +1283,19 @@ static int mkdir_parents(const char *path, mode_t mode)
 	return ret;
 }
 
+static int edit_file(const char *path, const char *key, const char *value, int add);
+
 int config_set_in_file(const char *path, const char *key, const char *value)
+{
+	return edit_file(path, key, value, 0);
+}
+
+int config_add_in_file(const char *path, const char *key, const char *value)
+{
+	return edit_file(path, key, value, 1);
+}
+
+static int edit_file(const char *path, const char *key, const char *value, int add)
 {
 	struct strbuf old = STRBUF_INIT, new = STRBUF_INIT, canon = STRBUF_INIT;
 	struct edit_state st = { .section = STRBUF_INIT };
@@ -1145,7 +1337,15 @@ int config_set_in_file(const char *path, const char *key, const char *value)
 		strbuf_addf(&line, "\t%s = ", name);
 		quote_value(&line, value);
 		strbuf_addch(&line, '\n');
-		if (st.matches) {
+		if (st.matches && add) {
+			/* After the last value, so the order stays the user's. */
+			strbuf_add(&new, old.buf, st.last_match_end);
+			if (st.last_match_end && old.buf[st.last_match_end - 1] != '\n')
+				strbuf_addch(&new, '\n');
+			strbuf_add(&new, line.buf, line.len);
+			strbuf_add(&new, old.buf + st.last_match_end,
+				   old.len - st.last_match_end);
+		} else if (st.matches) {
 			strbuf_add(&new, old.buf, st.last_match_begin);
 			strbuf_add(&new, line.buf, line.len);
 			strbuf_add(&new, old.buf + st.last_match_end,

@@ -4,7 +4,8 @@
  * Files are read in this order, later values winning:
  *   system   /etc/sre/config (skipped when SRE_CONFIG_NOSYSTEM is set)
  *   global   $XDG_CONFIG_HOME/sre/config (default ~/.config/sre/config)
- *   local    .sre/config in the current directory (after -C)
+ *   local    .sre/config in the current directory (after -C); its
+ *            protected keys only under safe.directory, see below
  *   env      the file named by $SRE_CONFIG
  *   command  each -c key=value
  *
@@ -44,9 +45,16 @@ struct config {
 	struct config_entry *entries;
 	size_t nr, alloc;
 	struct strvec origins;
+	/*
+	 * Protected keys a directory's own .sre/config set outside
+	 * safe.directory: kept apart so no lookup ever sees them, and only
+	 * `sre config --list --show-origin` shows them.
+	 */
+	struct config_entry *ignored;
+	size_t ignored_nr, ignored_alloc;
 };
 
-#define CONFIG_INIT { NULL, 0, 0, STRVEC_INIT }
+#define CONFIG_INIT { NULL, 0, 0, STRVEC_INIT, NULL, 0, 0 }
 
 void config_clear(struct config *cfg);
 
@@ -68,6 +76,17 @@ int config_add_override(struct config *cfg, const char *key_eq_value);
 /*
  * Read every level in order, then the -c overrides. Returns 0, or -1 when a
  * file is malformed (the message names it).
+ *
+ * Trust: a repository carries its own .sre/config, and a clone is not the
+ * user's word. A key flagged CONFIG_PROTECTED in the table below (one that
+ * could run a program, send a credential, choose a server, a CA, the store
+ * or what sre watches and acts on), and any unknown key shaped like one
+ * (config_key_is_protected()), is honoured from the local level only when
+ * the directory or a parent is listed in safe.directory (multi-valued; "*"
+ * for any; an empty value clears the list) at a trusted level: system,
+ * global, $SRE_CONFIG or -c. Otherwise it moves to cfg->ignored and a
+ * warning names it once, with the fix. safe.directory itself is never read
+ * from the local level.
  */
 int config_load(struct config *cfg, const struct strvec *overrides);
 
@@ -117,13 +136,46 @@ int config_get_secret(const struct config *cfg, const char *key,
  */
 int config_set_in_file(const char *path, const char *key, const char *value);
 
+/* As config_set_in_file(), but a new line after the key's last: another value. */
+int config_add_in_file(const char *path, const char *key, const char *value);
+
+/*
+ * How far a directory's own .sre/config is believed for a key. Every row of
+ * the table says one or the other (the field sits before help, so a row
+ * without it does not compile, and test-config checks each row): a key is
+ * classified when it is added.
+ */
+enum config_trust {
+	CONFIG_LOCAL_OK = 1,  /* tuning and looks: harmless from any level */
+	CONFIG_PROTECTED = 2, /* runs, sends, chooses or acts: local only under safe.directory */
+};
+
 /* The keys sre knows, for `sre config --known-keys` and completion. */
 struct config_key_doc {
-	const char *key;
+	const char *key;  /* "<name>" stands for a subsection, "<state>" for a last part */
 	const char *type; /* "string", "bool", "int", "duration", "path", "command", or "a|b|c" */
+	enum config_trust trust;
 	const char *help;
 };
 extern const struct config_key_doc config_known_keys[];
+
+/* The table's row for key, or NULL when sre does not know it. */
+const struct config_key_doc *config_key_doc_of(const char *key);
+
+/*
+ * May a directory's own .sre/config set key only under safe.directory? True
+ * for a row flagged CONFIG_PROTECTED and, for a key the table does not know
+ * (a later key used before its row was written), for any key shaped like a
+ * dangerous one: *-command, *.url, *.api, *.host, *.ca-info, core.db,
+ * core.repo, service.*.start|stop, fix.*, safe.*.
+ */
+int config_key_is_protected(const char *key);
+
+/*
+ * Is directory dir (an absolute path) or a parent of it listed in
+ * safe.directory at a trusted level of cfg? "*" lists every directory.
+ */
+int config_directory_is_safe(const struct config *cfg, const char *dir);
 
 /* Check value against a known key's type: 0, or -1 (printed). */
 int config_check_value(const char *key, const char *value);

@@ -281,12 +281,7 @@ static void health_line(struct strbuf *out, const char *output)
 	}
 	if (!start)
 		return;
-	n = (size_t)(end - start);
-	if (n > DOCKER_HEALTH_LINE_MAX) {
-		n = DOCKER_HEALTH_LINE_MAX;
-		while (n && ((unsigned char)start[n] & 0xC0) == 0x80)
-			n--;
-	}
+	n = utf8_cut(start, (size_t)(end - start), DOCKER_HEALTH_LINE_MAX);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)start[i];
 		strbuf_addch(out, ch < 0x20 || ch == 0x7f ? ' ' : ch);

@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "format.h"
 #include "http.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -161,6 +162,9 @@ static cJSON **member(struct evidence *ev, const struct bundle_file *f)
 	return (cJSON **)((char *)ev + f->offset);
 }
 
+/* Present while a bundle is being written (evidence_save()). */
+#define INCOMPLETE ".incomplete"
+
 static int write_file(const char *path, const char *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -187,10 +191,14 @@ static int write_file(const char *path, const char *data, size_t len)
 
 static int write_json(const char *dir, const char *name, const cJSON *json)
 {
-	char *text = cJSON_Print(json);
-	char *path = xstrfmt("%s/%s", dir, name);
+	/* A bundle is handed around: what goes to disk is redacted (redact.h). */
+	cJSON *clean = cJSON_Duplicate(json, 1);
+	char *text, *path = xstrfmt("%s/%s", dir, name);
 	int ret;
 
+	redact_json(clean);
+	text = cJSON_Print(clean);
+	cJSON_Delete(clean);
 	if (!text) {
 		free(path);
 		return error("cannot write %s/%s: out of memory", dir, name);
@@ -272,7 +280,7 @@ int evidence_save(const struct evidence *ev, const char *where)
 {
 	struct evidence *e = (struct evidence *)ev;
 	char *dir = clean_dir(where);
-	char *logs = xstrfmt("%s/logs", dir);
+	char *logs = xstrfmt("%s/logs", dir), *incomplete;
 	int ret = 0;
 
 	if (make_bundle_dir(dir) < 0) {
@@ -280,6 +288,9 @@ int evidence_save(const struct evidence *ev, const char *where)
 		free(dir);
 		return -1;
 	}
+	/* Until the last file is written, the bundle says it is incomplete. */
+	incomplete = xstrfmt("%s/%s", dir, INCOMPLETE);
+	ret = write_file(incomplete, "", 0);
 	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++) {
 		cJSON *json = *member(e, &files[i]);
 		if (json)
@@ -293,6 +304,8 @@ int evidence_save(const struct evidence *ev, const char *where)
 		ret = write_json(dir, name, ev->prometheus[i].json);
 		free(name);
 	}
+	if (!ret)
+		test_crash_point("evidence-writing");
 	if (!ret && ev->sources_nr) {
 		cJSON *s = evidence_sources_json(ev);
 		ret = write_json(dir, "sources.json", s);
@@ -301,13 +314,19 @@ int evidence_save(const struct evidence *ev, const char *where)
 	if (!ret && ev->logs_nr)
 		ret = make_dir(logs);
 	for (size_t i = 0; i < ev->logs_nr && !ret; i++) {
+		struct strbuf text = STRBUF_INIT;
 		char *path;
 		if (!evidence_name_ok(ev->logs[i].name))
 			continue;
 		path = xstrfmt("%s/%s.log", logs, ev->logs[i].name);
-		ret = write_file(path, ev->logs[i].text, strlen(ev->logs[i].text));
+		redact_buf(&text, ev->logs[i].text, strlen(ev->logs[i].text));
+		ret = write_file(path, text.buf, text.len);
+		strbuf_release(&text);
 		free(path);
 	}
+	if (!ret && unlink(incomplete) < 0)
+		ret = error_errno("cannot finish the bundle %s", dir);
+	free(incomplete);
 	free(logs);
 	free(dir);
 	return ret;
@@ -315,11 +334,12 @@ int evidence_save(const struct evidence *ev, const char *where)
 
 /*
  * Read a regular file of the bundle (never through a symbolic link) into
- * sb. 0, 1 when it does not exist, -1 after an error.
+ * sb. 0, 1 when it does not exist, -1 after an error. The open never
+ * blocks, so a FIFO in its place is refused rather than waited on.
  */
 static int read_bundle_file(struct strbuf *sb, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	long n;
 
@@ -498,6 +518,7 @@ static int load_sources(struct evidence *ev, const char *dir)
 		const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
 		const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "read_at");
 		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "elapsed_ms");
+		long long elapsed = 0;
 		enum evidence_status st;
 		time_t when;
 
@@ -510,7 +531,7 @@ static int load_sources(struct evidence *ev, const char *dir)
 		}
 		evidence_add_source(ev, name->valuestring, st,
 				    cJSON_IsString(err) ? err->valuestring : NULL, when,
-				    cJSON_IsNumber(ms) ? (int64_t)ms->valuedouble : 0);
+				    json_to_ll(ms, 0, JSON_INT_MAX, &elapsed) < 0 ? 0 : elapsed);
 		if (when > ev->now)
 			ev->now = when;
 	}
@@ -623,10 +644,17 @@ int evidence_load(struct evidence *ev, const char *where)
 	const cJSON *svc;
 	int ret = 0;
 
-	if (stat(dir, &st) < 0)
+	if (stat(dir, &st) < 0) {
 		ret = error_errno("cannot read the evidence directory %s", dir);
-	else if (!S_ISDIR(st.st_mode))
+	} else if (!S_ISDIR(st.st_mode)) {
 		ret = error("%s is not a directory of evidence", dir);
+	} else {
+		char *marker = xstrfmt("%s/%s", dir, INCOMPLETE);
+		if (!lstat(marker, &st))
+			ret = error("%s is an incomplete evidence bundle: the run that wrote it stopped "
+				    "before it finished; collect the evidence again", dir);
+		free(marker);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++)
 		ret = load_json(member(ev, &files[i]), dir, files[i].file, files[i].shape,
 				files[i].kind);
@@ -663,4 +691,17 @@ void evidence_merge(struct evidence *ev, struct evidence *part)
 	take_items(&ev->prometheus, &ev->prometheus_nr, &ev->prometheus_alloc,
 		   &part->prometheus, &part->prometheus_nr);
 	take_items(&ev->logs, &ev->logs_nr, &ev->logs_alloc, &part->logs, &part->logs_nr);
+}
+
+void evidence_redact(struct evidence *ev)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		redact_json(*member(ev, &files[i]));
+	for (size_t i = 0; i < ev->prometheus_nr; i++)
+		redact_json(ev->prometheus[i].json);
+	for (size_t i = 0; i < ev->logs_nr; i++) {
+		char *clean = redact_str(ev->logs[i].text);
+		free(ev->logs[i].text);
+		ev->logs[i].text = clean;
+	}
 }

@@ -103,6 +103,13 @@ void evidence_add_prometheus(struct evidence *ev, const char *check, const char 
 			     cJSON *answer);
 /* Move what part holds into ev (a source's part replaces ev's). */
 void evidence_merge(struct evidence *ev, struct evidence *part);
+/*
+ * Redact every string of ev in place (lib/redact.h): what a collector read
+ * (logs, commit messages, pod specs) may carry a secret, and evidence
+ * feeds tickets, bundles and advisers. evidence_collect() does it; a
+ * bundle is redacted again as it is written.
+ */
+void evidence_redact(struct evidence *ev);
 /* Record how a source went; error may be NULL. */
 void evidence_add_source(struct evidence *ev, const char *name, enum evidence_status status,
 			 const char *error, time_t read_at, int64_t elapsed_ms);

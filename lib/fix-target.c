@@ -93,6 +93,12 @@ int fix_target_read(struct fix_target *out, const struct config *cfg, const char
 		strbuf_addf(err, "%s is not a whole number", key.buf);
 		goto out;
 	}
+	out->timeout_ms = FIX_COMMAND_TIMEOUT_MS;
+	if (config_get_duration_ms(cfg, key_of(&key, service, "timeout"), &out->timeout_ms) < 0 ||
+	    out->timeout_ms <= 0) {
+		strbuf_addf(err, "%s is not a duration such as 30s or 2m", key.buf);
+		goto out;
+	}
 	if (read_argv(&out->start, cfg, &key, service, "start", err) < 0 ||
 	    read_argv(&out->stop, cfg, &key, service, "stop", err) < 0)
 		goto out;

@@ -56,7 +56,11 @@ struct fix_target {
 	struct strvec stop;       /* process: service.<name>.stop, split into words */
 	char *manifest;           /* service.<name>.manifest: a path inside core.repo, or NULL */
 	long long max_replicas;   /* service.<name>.max-replicas, 0 when unset */
+	int64_t timeout_ms;       /* process: service.<name>.timeout, how long start or
+				     stop may run before its process group is killed */
 };
+
+#define FIX_COMMAND_TIMEOUT_MS (60 * 1000)
 
 #define FIX_TARGET_INIT { .start = STRVEC_INIT, .stop = STRVEC_INIT }
 

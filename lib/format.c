@@ -102,10 +102,34 @@ static const char *str_or(const cJSON *o, const char *name, const char *fallback
 	return cJSON_IsString(v) ? v->valuestring : fallback;
 }
 
+/*
+ * Text from outside (a ticket, a comment, a log line) made safe for a
+ * terminal: control characters (C0, DEL, and C1, which some terminals
+ * read as CSI) become '?', and newlines and tabs a blank, so that no
+ * escape sequence in a ticket can rewrite what the reader sees.
+ */
+static void fputs_printable(const char *s, FILE *fp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			fputc(' ', fp);
+		else if (*p < 0x20 || *p == 0x7f)
+			fputc('?', fp);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', fp);
+			p++;
+		} else
+			fputc(*p, fp);
+	}
+}
+
 char *event_summary(const char *kind, const cJSON *body)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	skip_prefix(kind, "imported-", &kind);
 	if (!strcmp(kind, "transition")) {
 		const char *reason = str_or(body, "reason", NULL);
 		strbuf_addf(&sb, "%s -> %s", str_or(body, "from", "?"), str_or(body, "to", "?"));
@@ -148,7 +172,7 @@ static void print_field(FILE *fp, const char *name, const cJSON *v,
 	if (use_color && color && *color)
 		fputs(color, fp);
 	if (cJSON_IsString(v))
-		fputs(v->valuestring, fp);
+		fputs_printable(v->valuestring, fp);
 	else if (cJSON_IsNumber(v))
 		fprintf(fp, "%.0f", v->valuedouble);
 	else
@@ -165,9 +189,10 @@ void incident_print_text(FILE *fp, const cJSON *inc, int color)
 	const char *sev = str_or(inc, "severity", "?");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(inc, "id");
 
-	fprintf(fp, "%sincident %.0f%s  %s\n", color ? COLOR_BOLD : "",
-		cJSON_IsNumber(id) ? id->valuedouble : 0.0, color ? COLOR_RESET : "",
-		str_or(inc, "title", ""));
+	fprintf(fp, "%sincident %.0f%s  ", color ? COLOR_BOLD : "",
+		cJSON_IsNumber(id) ? id->valuedouble : 0.0, color ? COLOR_RESET : "");
+	fputs_printable(str_or(inc, "title", ""), fp);
+	fputc('\n', fp);
 	/* Every field of the JSON object, in its order: nothing is text-only. */
 	cJSON_ArrayForEach(field, inc) {
 		const char *name = field->string, *c = NULL;
@@ -187,9 +212,14 @@ void incident_print_text(FILE *fp, const cJSON *inc, int color)
 		const char *kind = str_or(field, "kind", "?");
 		char *summary = event_summary(kind, cJSON_GetObjectItemCaseSensitive(field, "body"));
 
-		fprintf(fp, "  %s%s%s  %-10s  %-12s  %s\n", color ? COLOR_DIM : "",
-			str_or(field, "at", "?"), color ? COLOR_RESET : "", kind,
-			str_or(field, "actor", "?"), summary);
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "%-10s  %-12s  %s", kind, str_or(field, "actor", "?"), summary);
+		fprintf(fp, "  %s%s%s  ", color ? COLOR_DIM : "", str_or(field, "at", "?"),
+			color ? COLOR_RESET : "");
+		fputs_printable(line.buf, fp);
+		fputc('\n', fp);
+		strbuf_release(&line);
 		free(summary);
 	}
 }
@@ -212,14 +242,23 @@ void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
 		const struct incident *inc = &list[i];
 		const char *state = incident_state_name(inc->state);
 		const char *sev = incident_severity_name(inc->severity);
+		/* A long service name is cut whole characters at a time, and
+		 * padded by characters, not bytes, so the columns stay aligned. */
+		size_t cut = utf8_cut(inc->service, strlen(inc->service), svc_w), chars = 0;
 		char age[16];
 
+		for (size_t k = 0; k < cut; k++)
+			chars += ((unsigned char)inc->service[k] & 0xC0) != 0x80;
 		format_age(age, sizeof(age), inc->opened_at, now);
-		fprintf(fp, "%5lld  %s%-26s%s  %s%-8s%s  %-*.*s  %4s  %s",
-			inc->id,
+		struct strbuf line = STRBUF_INIT;
+
+		fprintf(fp, "%5lld  %s%-26s%s  %s%-8s%s  ", inc->id,
 			color ? state_color(state) : "", state, color ? COLOR_RESET : "",
-			color ? severity_color(sev) : "", sev, color ? COLOR_RESET : "",
-			(int)svc_w, (int)svc_w, inc->service, age, inc->title);
+			color ? severity_color(sev) : "", sev, color ? COLOR_RESET : "");
+		strbuf_addf(&line, "%.*s%*s  %4s  %s", (int)cut, inc->service,
+			    (int)(svc_w - chars), "", age, inc->title);
+		fputs_printable(line.buf, fp);
+		strbuf_release(&line);
 		if (inc->occurrences > 1)
 			fprintf(fp, " (x%lld)", inc->occurrences);
 		fputc('\n', fp);

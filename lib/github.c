@@ -16,7 +16,9 @@
  *
  * Pagination follows the Link header's rel="next" URL, and only when it
  * lies under github.api: a server never sends sre, with its token,
- * anywhere else.
+ * anywhere else. A next link back to a page already read is a loop, an
+ * error after the pages read so far, and no list reads more than
+ * GITHUB_MAX_PAGES pages, so a hostile server cannot keep sre asking.
  */
 #include <ctype.h>
 #include <strings.h>
@@ -26,8 +28,9 @@
 
 #define GITHUB_DEFAULT_API "https://api.github.com"
 #define GITHUB_MAX_PAGES 1000
-/* GitHub refuses longer label names. */
+/* GitHub refuses longer label names, and longer titles (in characters). */
 #define GITHUB_LABEL_MAX 50
+#define GITHUB_TITLE_MAX 256
 
 #define LABEL_SRE "sre"
 #define LABEL_STATE_PREFIX "sre:state/"
@@ -254,6 +257,7 @@ static int github_list(struct tracker *t, const char *what, const char *url,
 		       github_each_fn each, void *data)
 {
 	struct github *gh = t->priv;
+	struct strvec seen = STRVEC_INIT;
 	char *page = xstrdup(url);
 	int ret = TRACKER_OK;
 
@@ -289,15 +293,22 @@ static int github_list(struct tracker *t, const char *what, const char *url,
 			/* A page that names itself as the next: the end, not a loop. */
 			free(next);
 			next = NULL;
+		} else if (next && strvec_has(&seen, next)) {
+			ret = github_fail(t, what, "the next-page links loop back to a page "
+					  "already read; stopped there");
+			free(next);
+			next = NULL;
 		}
 		cJSON_Delete(items);
 		http_response_release(&res);
+		strvec_push(&seen, page);
 		free(page);
 		page = next;
 		if (ret != TRACKER_OK)
 			break;
 	}
 	free(page);
+	strvec_clear(&seen);
 	return ret;
 }
 
@@ -405,17 +416,24 @@ static char *json_text(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
-/* A GitHub id or number as text; NULL unless a whole number. */
+/*
+ * A GitHub id or number as text; NULL unless a whole number, given as a
+ * number or as digits. It goes into URLs (/issues/<number>): a server's
+ * "1/../../x" or "1?x" must not.
+ */
 static char *json_id(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	long long n;
 
-	if (cJSON_IsString(v))
-		return xstrdup(v->valuestring);
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
-	    v->valuedouble != (double)(long long)v->valuedouble)
+	if (cJSON_IsString(v)) {
+		if (!*v->valuestring || strspn(v->valuestring, "0123456789") != strlen(v->valuestring) ||
+		    parse_ll(v->valuestring, &n) < 0)
+			return NULL;
+	} else if (json_to_ll(v, 0, JSON_INT_MAX, &n) < 0) {
 		return NULL;
-	return xstrfmt("%lld", (long long)v->valuedouble);
+	}
+	return xstrfmt("%lld", n);
 }
 
 static int is_pull_request(const cJSON *item)
@@ -520,7 +538,7 @@ static int github_create(struct tracker *t, const struct incident *inc,
 	struct strbuf url = STRBUF_INIT, text = STRBUF_INIT;
 	char *fp = fp_label(inc->fingerprint);
 	cJSON *record, *body, *labels, *answer = NULL;
-	char opened[32];
+	char opened[32], *title;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -557,7 +575,10 @@ static int github_create(struct tracker *t, const struct incident *inc,
 	record_format(&text, record);
 
 	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "title", inc->title ? inc->title : "");
+	/* GitHub refuses a title past 256 characters; the record keeps it whole. */
+	title = utf8_shorten(inc->title ? inc->title : "", GITHUB_TITLE_MAX);
+	cJSON_AddStringToObject(body, "title", title);
+	free(title);
 	cJSON_AddStringToObject(body, "body", text.buf);
 	labels = cJSON_AddArrayToObject(body, "labels");
 	cJSON_AddItemToArray(labels, cJSON_CreateString(LABEL_SRE));
@@ -830,6 +851,7 @@ static int comment_one(struct tracker *t, const cJSON *item, void *data)
 	memset(c, 0, sizeof(*c));
 	c->id = json_id(item, "id");
 	c->author = json_text(cJSON_GetObjectItemCaseSensitive(item, "user"), "login");
+	c->author_id = c->author ? xstrdup(c->author) : NULL;
 	c->created = json_text(item, "created_at");
 	record_parse(cJSON_IsString(body) ? body->valuestring : "", &c->text, &c->record);
 	return 0;
@@ -933,6 +955,40 @@ static void github_free(struct tracker *t)
 	t->priv = NULL;
 }
 
+/*
+ * The login of the token's account: github.user when set (a GitHub App's
+ * installation token cannot read /user: set it to "<app>[bot]"), else GET
+ * /user.
+ */
+static int github_whoami(struct tracker *t, char **out)
+{
+	struct github *gh = t->priv;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	const char *user = config_get_string(t->cfg, "github.user");
+	char *url, *what = "reading the token's account (GET /user)";
+	cJSON *ans = NULL;
+	int ret;
+
+	*out = NULL;
+	if (user && *user) {
+		*out = xstrdup(user);
+		return TRACKER_OK;
+	}
+	url = xstrfmt("%s/user", gh->api);
+	ret = github_call(t, what, "GET", url, NULL, 0, ok_200, &res);
+	if (ret == TRACKER_OK && !(ans = github_answer(t, what, &res, 0)))
+		ret = TRACKER_FAIL;
+	if (ret == TRACKER_OK) {
+		*out = json_text(ans, "login");
+		if (!*out)
+			ret = github_fail(t, what, "the answer has no login");
+	}
+	cJSON_Delete(ans);
+	http_response_release(&res);
+	free(url);
+	return ret;
+}
+
 static const struct tracker_ops github_ops = {
 	.name = "github",
 	.find = github_find,
@@ -943,6 +999,7 @@ static const struct tracker_ops github_ops = {
 	.comments = github_comments,
 	.label = github_label,
 	.search = github_search,
+	.whoami = github_whoami,
 	.free = github_free,
 };
 
@@ -1034,5 +1091,6 @@ int github_open(struct tracker *t)
 	http_client_add_secret(&t->http, gh->token);
 	t->priv = gh;
 	t->ops = &github_ops;
+	t->server = gh->api;
 	return 0;
 }

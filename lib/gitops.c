@@ -12,14 +12,26 @@
  * Each public function brackets its use of libgit2 with git_libgit2_init()
  * and git_libgit2_shutdown(), which count, as lib/collect-git.c does.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
 #include <git2.h>
 
 #include "fix.h"
+#include "http.h"
+#include "redact.h"
+#include "run-command.h"
 #include "timeutil.h"
 #include "util.h"
 
 #define DEFAULT_REMOTE "origin"
 #define DEFAULT_EMAIL "sre@localhost"
+#define PUSH_TIMEOUT_MS (2 * 60 * 1000) /* fix.push-timeout's default */
+#define PUSH_MESSAGE_MAX (64 << 10)     /* the most of the push's error kept */
 
 static void git_why(struct strbuf *err, const char *what)
 {
@@ -623,8 +635,52 @@ static int push_token(struct push_state *s)
 			return -1;
 		}
 		strbuf_addstr(&s->token, env);
+		redact_add_secret(env);
 	}
 	return 0;
+}
+
+/*
+ * May the push token go to url? Only to GitHub's own host, the one
+ * github.api names (default https://api.github.com, whose git host is
+ * github.com; a GitHub Enterprise API under https://ghe/api/v3 is on
+ * ghe), and only over https, or plain http to loopback. A repository's
+ * remote or pushurl is the repository's word, not the user's: pointed
+ * elsewhere, it gets no token. 1 when it may, else 0 with why.
+ */
+static int token_may_go_to(const struct config *cfg, const char *url, struct strbuf *why)
+{
+	const char *api = cfg ? config_get_string(cfg, "github.api") : NULL;
+	char *scheme = NULL, *host = NULL, *api_host = NULL;
+	CURLU *u = curl_url(), *a = curl_url();
+	int ok = 0;
+
+	if (!api || !*api)
+		api = "https://api.github.com";
+	if (u && a && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) &&
+	    !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
+	    !curl_url_set(a, CURLUPART_URL, api, 0) &&
+	    !curl_url_get(a, CURLUPART_HOST, &api_host, 0)) {
+		const char *git_host = !strcasecmp(api_host, "api.github.com") ? "github.com" : api_host;
+
+		if (strcasecmp(host, git_host))
+			strbuf_addf(why, "the push token goes only to %s (github.api), not to %s",
+				    git_host, host);
+		else if (strcasecmp(scheme, "https") &&
+			 !(!strcasecmp(scheme, "http") && http_host_is_loopback(host)))
+			strbuf_addf(why, "the push token goes only over https, not %s", scheme);
+		else
+			ok = 1;
+	} else {
+		strbuf_addstr(why, "the remote's URL cannot be read, so no token is given to it");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(api_host);
+	curl_url_cleanup(u);
+	curl_url_cleanup(a);
+	return ok;
 }
 
 /*
@@ -643,7 +699,7 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	}
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !s->tried_token) {
 		s->tried_token = 1;
-		if (push_token(s) < 0)
+		if (!token_may_go_to(s->cfg, url, &s->why) || push_token(s) < 0)
 			return GIT_EUSER;
 		return git_credential_userpass_plaintext_new(out, "x-access-token", s->token.buf);
 	}
@@ -702,8 +758,8 @@ static void scrubbed(struct strbuf *err, const char *msg, const char *token)
 	strbuf_release(&sb);
 }
 
-int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
-		const struct config *cfg, struct strbuf *err)
+static int push_now(const char *repo, const char *remote, const char *branch, int delete,
+		    const struct config *cfg, struct strbuf *err)
 {
 	struct push_state s = { .cfg = cfg, .token = STRBUF_INIT, .why = STRBUF_INIT };
 	git_repository *r = NULL;
@@ -790,6 +846,110 @@ out:
 	free(raw_url);
 	free(spec);
 	return ret;
+}
+
+/*
+ * libgit2 (1.5) has no timeout of its own: a server that accepts the
+ * connection and then says nothing would hold a blocking read, and sre,
+ * forever. So the push runs in a child process that leads a group of its
+ * own, and the child's group is killed at fix.push-timeout. What the
+ * child has to say (err) comes back through a pipe; its exit status says
+ * whether it pushed.
+ */
+int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
+		const struct config *cfg, struct strbuf *err)
+{
+	int64_t timeout = PUSH_TIMEOUT_MS, end;
+	const char *name = remote && *remote ? remote : DEFAULT_REMOTE;
+	struct strbuf said = STRBUF_INIT, limit = STRBUF_INIT;
+	int pipefd[2], status = 0, cut = 0;
+	pid_t pid;
+
+	if (cfg && config_get_duration_ms(cfg, "fix.push-timeout", &timeout) < 0) {
+		strbuf_addstr(err, "fix.push-timeout is not a duration");
+		return -1;
+	}
+	if (timeout <= 0)
+		timeout = PUSH_TIMEOUT_MS;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "git: push to %s: cannot make a pipe: %s", name, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		strbuf_addf(err, "git: push to %s: cannot fork: %s", name, strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct strbuf why = STRBUF_INIT;
+		int r;
+
+		child_own_group();
+		close(pipefd[0]);
+		r = push_now(repo, remote, branch, delete, cfg, &why);
+		for (size_t off = 0; off < why.len;) {
+			ssize_t n = write(pipefd[1], why.buf + off, why.len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		_exit(r < 0 ? 1 : 0);
+	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
+	close(pipefd[1]);
+	end = monotonic_ms() + timeout;
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		int64_t left = end - monotonic_ms();
+		ssize_t n;
+		int r;
+
+		if (left <= 0) {
+			cut = 1;
+			break;
+		}
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		strbuf_grow(&said, 4096);
+		n = read(pipefd[0], said.buf + said.len, said.alloc - said.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		strbuf_setlen(&said, said.len + (size_t)n);
+		if (said.len > PUSH_MESSAGE_MAX)
+			break;
+	}
+	close(pipefd[0]);
+	if (cut) {
+		kill_process_group(pid);
+	} else {
+		/* Its message is written just before it exits. */
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (cut) {
+		format_timeout(&limit, timeout);
+		strbuf_addf(err, "git: push to %s: no answer within fix.push-timeout (%s); "
+			    "the push was cut off", name, limit.buf);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		if (said.len)
+			strbuf_add(err, said.buf, said.len);
+		else
+			strbuf_addf(err, "git: push to %s: the push process died (status %d)",
+				    name, status);
+	}
+	strbuf_release(&said);
+	strbuf_release(&limit);
+	return cut || !WIFEXITED(status) || WEXITSTATUS(status) ? -1 : 0;
 }
 
 int gitops_delete_branch(const char *repo, const char *branch, struct strbuf *err)

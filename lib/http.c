@@ -6,6 +6,7 @@
  * transfer carries its own attempt count and the time it may be retried;
  * the loop runs what is due, polls, and sleeps until the next is due.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <curl/curl.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "redact.h"
 #include "timeutil.h"
 
 #ifndef SRE_VERSION
@@ -85,6 +87,7 @@ void http_client_add_secret(struct http_client *c, const char *secret)
 	/* A very short "secret" would redact ordinary words; nothing real is. */
 	if (secret && strlen(secret) >= 4)
 		strvec_push(&c->secrets, secret);
+	redact_add_secret(secret); /* and from everything that leaves the host */
 }
 
 void http_redact(const struct http_client *c, struct strbuf *sb)
@@ -178,6 +181,11 @@ static int64_t request_timeout_ms(const struct http_client *c, const struct http
 	return ms;
 }
 
+/*
+ * With CURLOPT_ACCEPT_ENCODING, libcurl hands this the body already
+ * decoded, so the cap counts inflated bytes: a gzip bomb stops at
+ * http.max-body as it inflates, with no more than that held (t8030).
+ */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct transfer *t = arg;
@@ -333,37 +341,57 @@ static int transient_code(CURLcode rc, int *before_send)
 	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
+/* A wait of so many seconds, capped at HTTP_WAIT_LIMIT_S, in ms. */
+static int64_t capped_wait_ms(long long seconds)
+{
+	if (seconds < 0)
+		return 0;
+	return (seconds > HTTP_WAIT_LIMIT_S ? HTTP_WAIT_LIMIT_S : seconds) * 1000;
+}
+
 int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now)
 {
-	long long v;
+	long long seconds = 0;
+	time_t when;
+	const char *p;
 
 	if (!value)
 		return -1;
-	if (parse_ll(value, &v) < 0 || v < 0) {
-		v = (long long)curl_getdate(value, NULL);
-		if (v <= 0)
-			return -1;
-		v = v > (long long)now ? v - (long long)now : 0;
+	/* delta-seconds is 1*DIGIT: no sign, no space; any length, capped. */
+	for (p = value; *p >= '0' && *p <= '9'; p++)
+		if (seconds <= HTTP_WAIT_LIMIT_S)
+			seconds = seconds * 10 + (*p - '0');
+	if (p > value && !*p) {
+		*out_ms = capped_wait_ms(seconds);
+		return 0;
 	}
-	/* Past any wait sre accepts, but not past int64_t ms. */
-	*out_ms = v > INT64_MAX / 1000 ? INT64_MAX : (int64_t)v * 1000;
+	if (*value == '-' || *value == '+')
+		return -1; /* not a number curl_getdate() should guess at */
+	when = curl_getdate(value, NULL);
+	if (when <= 0)
+		return -1;
+	/* A date in the past means now; one centuries ahead, the cap. */
+	*out_ms = when <= now ? 0 : capped_wait_ms((long long)(when - now));
 	return 0;
 }
 
 /* How long the server asked us to wait, in ms, or -1 when it did not say. */
 static int64_t server_wait_ms(const struct http_response *res)
 {
-	const char *ra = http_header(res, "retry-after");
 	const char *remaining = http_header(res, "x-ratelimit-remaining");
 	const char *reset = http_header(res, "x-ratelimit-reset");
-	int64_t wait;
+	time_t now = time(NULL);
+	int64_t ms;
 	long long v;
 
-	if (!http_parse_retry_after(&wait, ra, time(NULL)))
-		return wait;
+	if (!http_parse_retry_after(&ms, http_header(res, "retry-after"), now))
+		return ms;
+	/* GitHub's reset is a Unix time; a nonsense one must not overflow. */
 	if (remaining && reset && !strcmp(remaining, "0") && !parse_ll(reset, &v)) {
-		long long d = v - (long long)time(NULL);
-		return d > 0 ? d * 1000 : 0;
+		if (v <= (long long)now)
+			return 0;
+		return capped_wait_ms(v > (long long)now + HTTP_WAIT_LIMIT_S ? HTTP_WAIT_LIMIT_S
+									: v - (long long)now);
 	}
 	return -1;
 }
@@ -444,8 +472,12 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 		if (wait > c->max_retry_wait_ms) {
 			res->outcome = HTTP_TRANSIENT;
 			strbuf_reset(&res->error);
-			strbuf_addf(&res->error, "%s asks to wait %llds, longer than http.max-retry-wait",
-				    t->req->url, (long long)(wait / 1000));
+			if (wait >= HTTP_WAIT_LIMIT_S * 1000)
+				strbuf_addf(&res->error, "%s asks to wait a day or more, longer than "
+					    "http.max-retry-wait", t->req->url);
+			else
+				strbuf_addf(&res->error, "%s asks to wait %llds, longer than "
+					    "http.max-retry-wait", t->req->url, (long long)(wait / 1000));
 		} else if (c->deadline_ms && now_ms() + wait >= c->deadline_ms) {
 			/* No time left for another attempt: report this one. */
 			if (res->outcome == HTTP_OK) {
@@ -467,6 +499,72 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 	cleanup(t);
 }
 
+int http_host_is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *bare = xstrdup(host);
+	size_t n = strlen(bare);
+	int ret = 0;
+
+	if (n >= 2 && bare[0] == '[' && bare[n - 1] == ']') {
+		memmove(bare, bare + 1, n - 2);
+		bare[n - 2] = '\0';
+	}
+	if (!strcasecmp(bare, "localhost"))
+		ret = 1;
+	else if (inet_pton(AF_INET, bare, &a4) == 1)
+		ret = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, bare, &a6) == 1)
+		ret = IN6_IS_ADDR_LOOPBACK(&a6) ||
+		      (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	free(bare);
+	return ret;
+}
+
+/*
+ * A credential (an Authorization header, basic auth, a client key, a
+ * URL's userinfo, or a registered secret in the URL itself, as a Slack
+ * webhook's path is) goes only over https, or over plain http to this
+ * machine (the test fakes, a local proxy) or a UNIX socket. Checked before
+ * anything connects: 0, or -1 with res->error saying why.
+ */
+static int credentials_allowed(const struct http_client *c, const struct http_request *req,
+			       struct http_response *res)
+{
+	int secret = req->userpwd || req->client_key_pem;
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	CURLU *u;
+	int ok;
+
+	for (size_t i = 0; i < req->headers.nr && !secret; i++)
+		secret = !strncasecmp(req->headers.v[i], "authorization:", 14);
+	for (size_t i = 0; i < c->secrets.nr && !secret; i++)
+		secret = !!strstr(req->url, c->secrets.v[i]);
+	u = curl_url();
+	if (!u || curl_url_set(u, CURLUPART_URL, req->url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0)) {
+		curl_url_cleanup(u);
+		return 0; /* curl refuses it too, with its own words */
+	}
+	if (!curl_url_get(u, CURLUPART_USER, &user, 0) && user)
+		secret = 1;
+	ok = !secret || req->unix_socket || !strcasecmp(scheme, "https") ||
+	     (!strcasecmp(scheme, "http") && http_host_is_loopback(host));
+	if (!ok) {
+		res->outcome = HTTP_FAILED;
+		strbuf_reset(&res->error);
+		strbuf_addf(&res->error, "refusing to send a credential to %s://%s without TLS: "
+			    "https is required (plain http only to loopback)", scheme, host);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
+}
+
 int http_do_many(struct http_client *c, const struct http_request *reqs,
 		 struct http_response *res, size_t n, size_t parallel)
 {
@@ -484,6 +582,10 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 		res[i].attempts = 0;
 		res[i].status = 0;
 		res[i].outcome = HTTP_OK;
+		if (credentials_allowed(c, &reqs[i], &res[i]) < 0) {
+			ts[i].done = 1;
+			left--;
+		}
 	}
 	while (left) {
 		int64_t now = now_ms(), next_due = -1;

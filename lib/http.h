@@ -129,8 +129,28 @@ int http_do(struct http_client *c, const struct http_request *req,
 int http_do_many(struct http_client *c, const struct http_request *reqs,
 		 struct http_response *res, size_t n, size_t parallel);
 
+/*
+ * A Retry-After value (delta-seconds or an HTTP date) as a wait in ms from
+ * now: 0, or -1 when it is neither. A server's number is never trusted to
+ * fit: any wait past HTTP_WAIT_LIMIT_S (a day) is read as that, which is
+ * far past http.max-retry-wait, so the request fails at once instead of
+ * sleeping. A date in the past is 0; a signed number ("-5") is neither.
+ */
+#define HTTP_WAIT_LIMIT_S 86400LL
+int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now);
+
 /* Milliseconds on the monotonic clock: for deadlines and elapsed times. */
 int64_t monotonic_ms(void);
+
+/*
+ * Is host (as a URL holds it: a name, an IPv4 address, or an IPv6 one in
+ * brackets) this machine: localhost, 127.0.0.0/8 or ::1? A credential goes
+ * over plain http only to such a host; every other request that carries
+ * one (an Authorization header, userpwd, a client key, userinfo or a
+ * registered secret in the URL) must be https, or http_do() refuses it
+ * before connecting, HTTP_FAILED with the reason in res->error.
+ */
+int http_host_is_loopback(const char *host);
 
 /* Append s to sb with URL percent-encoding (RFC 3986 unreserved kept). */
 void http_urlencode(struct strbuf *sb, const char *s);

@@ -48,6 +48,12 @@ int incident_state_is_open(enum incident_state s)
 	return s != STATE_INCIDENT_RESOLVED;
 }
 
+int incident_state_is_working(enum incident_state s)
+{
+	return s == STATE_FIX_GENERATION_IN_PROGRESS || s == STATE_PR_CREATION_IN_PROGRESS ||
+	       s == STATE_DEPLOYMENT_IN_PROGRESS || s == STATE_VERIFICATION_IN_PROGRESS;
+}
+
 int incident_transition_allowed(enum incident_state from, enum incident_state to)
 {
 	if ((unsigned)from >= STATE__COUNT || (unsigned)to >= STATE__COUNT)

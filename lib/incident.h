@@ -77,6 +77,12 @@ const char *incident_state_name(enum incident_state s);
 /* Case-insensitive; 0, or -1 when name is no state. */
 int incident_state_parse(const char *name, enum incident_state *out);
 int incident_state_is_open(enum incident_state s);
+/*
+ * The states in which this host is carrying out a fix (generating it,
+ * opening its pull request, deploying or verifying it). Only a local run
+ * enters them: a tracker's state is never followed into one.
+ */
+int incident_state_is_working(enum incident_state s);
 int incident_transition_allowed(enum incident_state from, enum incident_state to);
 
 const char *incident_severity_name(enum incident_severity s);

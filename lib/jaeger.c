@@ -211,6 +211,7 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 		const char *svc = span_service(span, processes), *pid = traces_span_parent(span);
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(span, "duration");
 		struct span_ref key = { pid, NULL }, *parent;
+		long long us;
 
 		if (!svc || strcmp(svc, service))
 			continue;
@@ -219,10 +220,10 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 			continue; /* inside the service: not where a request entered */
 		entered = 1;
 		failed |= traces_span_failed(span);
-		/* A duration past 1e18 µs (or inf) is nonsense, and no int64_t. */
-		if (cJSON_IsNumber(d) && d->valuedouble >= 0 && d->valuedouble <= 1e18) {
+		/* µs; a span longer than a year (or negative, or 1e300) is nonsense. */
+		if (!json_to_ll(d, 0, 365LL * 86400 * 1000000, &us)) {
 			ALLOC_GROW(st->durations, st->nr + 1, st->alloc);
-			st->durations[st->nr++] = (int64_t)d->valuedouble;
+			st->durations[st->nr++] = us;
 		}
 	}
 	if (entered) {

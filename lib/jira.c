@@ -40,6 +40,10 @@ static const char *const issue_fields[] = {
 
 #define PAGE_MAX 100  /* Cloud's largest page when fields are asked for */
 #define FIND_MAX 50
+#define JIRA_SUMMARY_MAX 255 /* characters */
+/* The most pages one search or comment list reads: a server that never
+ * says "last" (or loops its page tokens) cannot keep sre asking. */
+#define JIRA_MAX_PAGES 1000
 
 struct jira {
 	char *url;          /* the site, without a trailing slash */
@@ -491,7 +495,8 @@ static void append_issue(struct remote_issue **list, size_t *nr, size_t *alloc,
 /*
  * Run a JQL search page after page, appending to *list, until the tracker
  * says there is no more or max issues are read (0: all). Cloud pages with
- * nextPageToken; Data Center with startAt and total.
+ * nextPageToken; Data Center with startAt and total. A token given before
+ * is a loop and JIRA_MAX_PAGES the end: either is an error.
  */
 static int jira_search_jql(struct tracker *t, const char *what, const char *jql, int max,
 			   struct remote_issue **list, size_t *nr)
@@ -499,13 +504,20 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 	struct jira *j = t->priv;
 	int page = max > 0 && max < PAGE_MAX ? max : PAGE_MAX;
 	size_t alloc = *nr;
-	char *token = NULL;
+	struct strvec tokens = STRVEC_INIT; /* every token sent, the last one last */
 	int start = 0, ret;
 
-	for (;;) {
-		cJSON *body = cJSON_CreateObject(), *fields, *ans = NULL, *issue;
+	for (int n = 0;; n++) {
+		cJSON *body, *fields, *ans = NULL, *issue;
 		const char *next;
 		int got = 0, last;
+
+		if (n == JIRA_MAX_PAGES) {
+			set_error(t, "jira: %s: more than %d pages; stopped there", what, n);
+			ret = TRACKER_FAIL;
+			break;
+		}
+		body = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(body, "jql", jql);
 		fields = cJSON_AddArrayToObject(body, "fields");
@@ -514,13 +526,19 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 		cJSON_AddNumberToObject(body, "maxResults", page);
 		if (j->api == 2)
 			cJSON_AddNumberToObject(body, "startAt", start);
-		else if (token)
-			cJSON_AddStringToObject(body, "nextPageToken", token);
+		else if (tokens.nr)
+			cJSON_AddStringToObject(body, "nextPageToken", tokens.v[tokens.nr - 1]);
 		ret = jira_call(t, what, "POST", j->api == 2 ? "/search" : "/search/jql",
 				body, 0, ok_200, &ans);
 		cJSON_Delete(body);
 		if (ret != TRACKER_OK)
 			break;
+		if (!cJSON_IsArray(jget(ans, "issues"))) {
+			set_error(t, "jira: %s: the answer holds no list of issues", what);
+			cJSON_Delete(ans);
+			ret = TRACKER_FAIL;
+			break;
+		}
 		cJSON_ArrayForEach(issue, jget(ans, "issues")) {
 			if (max > 0 && *nr >= (size_t)max)
 				break;
@@ -533,19 +551,21 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 			last = !cJSON_IsNumber(total) || start >= total->valuedouble;
 		} else {
 			next = jstr(ans, "nextPageToken");
-			last = cJSON_IsTrue(jget(ans, "isLast")) || !next || !*next ||
-			       /* a server repeating itself would keep us here forever */
-			       (token && !strcmp(token, next));
-			if (!last) {
-				free(token);
-				token = xstrdup(next);
+			last = cJSON_IsTrue(jget(ans, "isLast")) || !next || !*next;
+			if (!last && strvec_has(&tokens, next)) {
+				/* A server repeating its tokens would keep us here forever. */
+				set_error(t, "jira: %s: the next-page tokens loop back to a page "
+					  "already read; stopped there", what);
+				ret = TRACKER_FAIL;
+			} else if (!last) {
+				strvec_push(&tokens, next);
 			}
 		}
 		cJSON_Delete(ans);
-		if (last || !got || (max > 0 && *nr >= (size_t)max))
+		if (ret != TRACKER_OK || last || !got || (max > 0 && *nr >= (size_t)max))
 			break;
 	}
-	free(token);
+	strvec_clear(&tokens);
 	return ret;
 }
 
@@ -591,7 +611,7 @@ static int jira_create(struct tracker *t, const struct incident *inc, struct rem
 	cJSON *body = cJSON_CreateObject(), *fields, *labels, *record, *ans = NULL;
 	struct strbuf prose = STRBUF_INIT;
 	const char *severity = incident_severity_name(inc->severity), *key;
-	char h[13], fp_label[20], opened[32];
+	char h[13], fp_label[20], opened[32], *summary;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -621,7 +641,10 @@ static int jira_create(struct tracker *t, const struct incident *inc, struct rem
 
 	fields = cJSON_AddObjectToObject(body, "fields");
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(fields, "project"), "key", j->project);
-	cJSON_AddStringToObject(fields, "summary", inc->title ? inc->title : "");
+	/* JIRA refuses a summary past 255 characters; the record keeps it whole. */
+	summary = utf8_shorten(inc->title ? inc->title : "", JIRA_SUMMARY_MAX);
+	cJSON_AddStringToObject(fields, "summary", summary);
+	free(summary);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(fields, "issuetype"), "name", j->issue_type);
 	labels = cJSON_AddArrayToObject(fields, "labels");
 	cJSON_AddItemToArray(labels, cJSON_CreateString("sre"));
@@ -785,6 +808,31 @@ static int jira_label(struct tracker *t, const char *key, const char *add,
 	return ret;
 }
 
+/* An account's identity: accountId on Cloud, name (or key) on Data Center. */
+static const char *account_of(const cJSON *user)
+{
+	const char *id = jstr(user, "accountId");
+
+	if (!id || !*id)
+		id = jstr(user, "name");
+	if (!id || !*id)
+		id = jstr(user, "key");
+	return id && *id ? id : NULL;
+}
+
+static int jira_whoami(struct tracker *t, char **out)
+{
+	cJSON *ans = NULL;
+	int ret = jira_call(t, "reading the account sre signs in as", "GET", "/myself", NULL, 0,
+			    ok_200, &ans);
+
+	*out = NULL;
+	if (ret == TRACKER_OK)
+		*out = xstrdup_or_null(account_of(ans));
+	cJSON_Delete(ans);
+	return ret;
+}
+
 static int jira_comments(struct tracker *t, const char *key,
 			 struct remote_comment **out, size_t *nr)
 {
@@ -793,20 +841,32 @@ static int jira_comments(struct tracker *t, const char *key,
 	size_t n = 0, alloc = 0, start = 0;
 	int ret;
 
-	for (;;) {
-		char *suffix = xstrfmt("/comment?startAt=%zu&maxResults=%d&orderBy=created",
-				       start, PAGE_MAX);
-		char *path = issue_path(key, suffix);
+	for (int pages = 0;; pages++) {
+		char *suffix, *path;
 		const cJSON *c, *total;
 		cJSON *ans = NULL;
 		size_t got = 0;
 		int last;
 
+		if (pages == JIRA_MAX_PAGES) {
+			set_error(t, "jira: %s: more than %d pages; stopped there", what, pages);
+			ret = TRACKER_FAIL;
+			break;
+		}
+		suffix = xstrfmt("/comment?startAt=%zu&maxResults=%d&orderBy=created",
+				 start, PAGE_MAX);
+		path = issue_path(key, suffix);
 		ret = jira_call(t, what, "GET", path, NULL, 0, ok_200, &ans);
 		free(path);
 		free(suffix);
 		if (ret != TRACKER_OK)
 			break;
+		if (!cJSON_IsArray(jget(ans, "comments"))) {
+			set_error(t, "jira: %s: the answer holds no list of comments", what);
+			cJSON_Delete(ans);
+			ret = TRACKER_FAIL;
+			break;
+		}
 		cJSON_ArrayForEach(c, jget(ans, "comments")) {
 			struct remote_comment *rc;
 			const char *author = jstr(c, "author.displayName");
@@ -817,6 +877,7 @@ static int jira_comments(struct tracker *t, const char *key,
 			memset(rc, 0, sizeof(*rc));
 			rc->id = xstrdup_or_null(jstr(c, "id"));
 			rc->author = xstrdup_or_null(author ? author : jstr(c, "author.emailAddress"));
+			rc->author_id = xstrdup_or_null(account_of(jget(c, "author")));
 			rc->created = xstrdup_or_null(jstr(c, "created"));
 			record_parse(text ? text : "", &rc->text, &rc->record);
 			free(text);
@@ -936,6 +997,7 @@ static const struct tracker_ops jira_ops = {
 	.comments = jira_comments,
 	.label = jira_label,
 	.search = jira_search,
+	.whoami = jira_whoami,
 	.free = jira_free,
 };
 
@@ -1014,5 +1076,6 @@ int jira_open(struct tracker *t)
 	strbuf_release(&token);
 	t->priv = j;
 	t->ops = &jira_ops;
+	t->server = j->url;
 	return 0;
 }

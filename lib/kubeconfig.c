@@ -209,7 +209,7 @@ static char *resolve(const char *kubeconfig, const char *path)
 static int read_small(const char *path, struct strbuf *out)
 {
 	strbuf_reset(out);
-	if (strbuf_read_file(out, path, PEM_MAX) < 0)
+	if (strbuf_read_regular_file(out, path, PEM_MAX) < 0)
 		return -1;
 	if (strlen(out->buf) != out->len) {
 		errno = EINVAL; /* a NUL byte: DER, not PEM */
@@ -435,9 +435,10 @@ static int load_file(struct kubeconfig *out, const char *path, const struct conf
 	int ret = -1;
 
 	out->path = xstrdup(path);
-	if (strbuf_read_file(&text, path, KUBECONFIG_MAX) < 0) {
+	if (strbuf_read_regular_file(&text, path, KUBECONFIG_MAX) < 0) {
 		strbuf_addf(err, "cannot read the kubeconfig %s: %s", path,
-			    errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+			    errno == EFBIG ? "larger than 4 MiB" :
+			    errno == ENODEV ? "not a regular file" : strerror(errno));
 		strbuf_release(&text);
 		return -1;
 	}

@@ -118,11 +118,7 @@ static void add_oneline(struct strbuf *sb, const char *s)
 		strbuf_addch(sb, *s);
 	}
 	if (sb->len - start > TEXT_MAX) {
-		size_t cut = start + TEXT_MAX;
-
-		while (cut > start && ((unsigned char)sb->buf[cut] & 0xc0) == 0x80)
-			cut--;
-		strbuf_setlen(sb, cut);
+		strbuf_setlen(sb, start + utf8_cut(sb->buf + start, sb->len - start, TEXT_MAX));
 		strbuf_addstr(sb, "...");
 	}
 }
@@ -470,8 +466,12 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 			when = scout_json_string(ev, "eventTime");
 		if (!count)
 			count = scout_json_int(get(ev, "series"), "count");
-		if (!count)
+		/* A server's count is read as at least 1 and at most 2^31, so
+		 * that the sum over all events below cannot overflow. */
+		if (count < 1)
 			count = 1;
+		if (count > INT32_MAX)
+			count = INT32_MAX;
 		strbuf_addstr(&lkind, kind);
 		strbuf_tolower(&lkind);
 		if (obj_ns && *obj_ns)
@@ -488,7 +488,7 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 			cJSON *c = cJSON_GetObjectItemCaseSensitive(f->evidence, "count");
 			const char *prev = scout_json_string(f->evidence, "lastTimestamp");
 
-			count += (long long)cJSON_GetNumberValue(c);
+			count += scout_json_int(f->evidence, "count");
 			cJSON_SetNumberValue(c, (double)count);
 			if (when && (!prev || strcmp(when, prev) > 0)) {
 				cJSON_DeleteItemFromObjectCaseSensitive(f->evidence, "lastTimestamp");

@@ -7,6 +7,7 @@
 
 #include "mirror.h"
 #include "notify.h"
+#include "redact.h"
 #include "timeutil.h"
 
 enum {
@@ -121,13 +122,18 @@ static int comment_landed(struct tracker *t, const char *remote, const char *key
 {
 	struct remote_comment *list = NULL;
 	size_t nr = 0;
-	int r = t->ops->comments(t, remote, &list, &nr), found = 0;
+	const char *self;
+	int r = tracker_self(t, &self), found = 0;
 
 	if (r != TRACKER_OK)
 		return r;
+	r = t->ops->comments(t, remote, &list, &nr);
+	if (r != TRACKER_OK)
+		return r;
+	/* Only ours: another account's copy of the key does not make it landed. */
 	for (size_t i = 0; i < nr && !found; i++) {
 		const char *k = list[i].record ? str(list[i].record, "key") : NULL;
-		found = k && !strcmp(k, key);
+		found = k && !strcmp(k, key) && list[i].author_id && !strcmp(list[i].author_id, self);
 	}
 	remote_comment_list_free(list, nr);
 	return found ? 1 : 0;
@@ -157,7 +163,8 @@ static int follow(struct store *st, struct tracker *t, long long id,
 	free(reason);
 	if (r < 0)
 		return -1;
-	rep->followed++;
+	if (r != STORE_NOT_FOLLOWED)
+		rep->followed++;
 	return 0;
 }
 
@@ -315,6 +322,22 @@ static int deliver_label(struct tracker *t, const struct incident *inc, const cJ
 	return r == TRACKER_OK ? DELIVERED : r;
 }
 
+/*
+ * Every tracker write is built from the incident and the queued payload,
+ * so redacting both here covers issue bodies, comments and records alike.
+ */
+static void redact_outgoing(struct incident *inc, cJSON *p)
+{
+	char **text[] = { &inc->title, &inc->service, &inc->source, &inc->category };
+
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
+		char *clean = redact_str(*text[i]);
+		free(*text[i]);
+		*text[i] = clean;
+	}
+	redact_json(p);
+}
+
 static int deliver(struct store *st, struct tracker *t, const struct outbox_item *item,
 		   struct mirror_report *rep)
 {
@@ -329,6 +352,7 @@ static int deliver(struct store *st, struct tracker *t, const struct outbox_item
 		strbuf_addf(&t->error, "incident %lld is not in the store", item->incident_id);
 		return r < 0 ? -1 : TRACKER_FAIL;
 	}
+	redact_outgoing(&inc, p);
 	if (!strcmp(item->operation, "create"))
 		r = deliver_create(st, t, &inc, rep);
 	else if (!strcmp(item->operation, "move"))
@@ -381,6 +405,7 @@ int mirror_flush(struct store *st, struct tracker *t, struct mirror_report *rep)
 		r = deliver(st, t, item, rep);
 		switch (r) {
 		case DELIVERED:
+			test_crash_point("outbox-sent");
 			if (store_outbox_delivered(st, item->id) < 0)
 				ret = -1;
 			rep->delivered++;
@@ -486,34 +511,64 @@ static enum incident_severity severity_of(const struct remote_issue *ri)
 	return SEVERITY_MEDIUM;
 }
 
-/* Bring every record of the ticket's comments into the timeline. */
+/*
+ * The kinds of record a peer host shares, and the kind each is kept under
+ * here: "imported-" says another host wrote it. Nothing else is imported:
+ * the fix protocol (action-started, action-finished, pull-request,
+ * fix-planned) reads only events this store wrote itself, so a comment can
+ * never make sre act.
+ */
+static const char *imported_kind(const char *kind)
+{
+	if (!strcmp(kind, "transition"))
+		return "imported-transition";
+	if (!strcmp(kind, "comment"))
+		return "imported-comment";
+	return NULL;
+}
+
+/*
+ * Bring the records of the ticket's comments into the timeline: only
+ * those written by the account sre signs in as (anyone who may comment
+ * can write a record block), and only the kinds peers share.
+ */
 static int import_records(struct store *st, struct tracker *t, long long id,
 			  const char *remote)
 {
 	struct remote_comment *list = NULL;
 	size_t nr = 0;
-	int r = t->ops->comments(t, remote, &list, &nr);
+	const char *self;
+	int r = tracker_self(t, &self);
 
+	if (r != TRACKER_OK) {
+		error("%s; no record of %s is imported", t->error.buf, remote);
+		return -1;
+	}
+	r = t->ops->comments(t, remote, &list, &nr);
 	if (r != TRACKER_OK) {
 		error("%s", t->error.buf);
 		return -1;
 	}
 	for (size_t i = 0; i < nr && r >= 0; i++) {
 		const cJSON *rec = list[i].record;
-		const char *kind = rec ? str(rec, "kind") : NULL, *at_s, *actor;
+		const char *kind = rec ? str(rec, "kind") : NULL, *at_s, *as;
+		char *actor, *body;
 		time_t at = 0;
-		char *body;
 
 		/* Only what sre wrote is structured; other comments stay there. */
-		if (!kind || !str(rec, "key"))
+		if (!kind || !str(rec, "key") || !(as = imported_kind(kind)))
+			continue;
+		if (!list[i].author_id || strcmp(list[i].author_id, self))
 			continue;
 		at_s = str(rec, "at");
 		if (!at_s || parse_iso8601(at_s, &at) < 0)
 			at = 0;
-		actor = str(rec, "actor") ? str(rec, "actor") : list[i].author;
+		actor = clean_text(str(rec, "actor") ? str(rec, "actor") : list[i].author,
+				   t->ops->name, 200);
 		body = cJSON_PrintUnformatted(rec);
-		r = store_event_import(st, id, at, kind, actor ? actor : t->ops->name, body);
+		r = store_event_import(st, id, at, as, actor, body);
 		cJSON_free(body);
+		free(actor);
 	}
 	remote_comment_list_free(list, nr);
 	return r < 0 ? -1 : 0;
@@ -534,7 +589,7 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 		const struct remote_issue *ri = &list[i];
 		struct incident inc = { 0 };
 		long long id;
-		int found;
+		int found, working = 0;
 
 		if (!ri->key)
 			continue;
@@ -570,6 +625,10 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			inc.severity = severity_of(ri);
 			inc.state = remote_state(ri) >= 0 ? (enum incident_state)remote_state(ri) :
 				    STATE_INCIDENT_DETECTED;
+			/* A label never starts a fix here: a person sees it instead. */
+			working = incident_state_is_working(inc.state);
+			if (working)
+				inc.state = STATE_INCIDENT_REQUIRES_HUMAN;
 			inc.remote_key = xstrdup(ri->key);
 			inc.remote_url = ri->url ? xstrdup(ri->url) : NULL;
 			if (store_incident_import(st, &inc, &id) < 0)
@@ -583,6 +642,10 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 			cJSON_AddStringToObject(opened, "key", key);
 			text = cJSON_PrintUnformatted(opened);
 			if (!ret && store_event_import(st, id, 0, "opened", t->ops->name, text) < 0)
+				ret = -1;
+			if (!ret && working &&
+			    store_incident_follow_remote(st, id, (enum incident_state)remote_state(ri),
+							 "the tracker says so; never followed") < 0)
 				ret = -1;
 			cJSON_free(text);
 			cJSON_Delete(opened);
@@ -637,6 +700,16 @@ int mirror_incident_transition(struct store *st, struct tracker *t, const struct
 			       const char *actor, const char *reason,
 			       enum incident_state *remote)
 {
+	return mirror_incident_transition_event(st, t, cfg, id, expected, to, actor, reason,
+						NULL, NULL, remote);
+}
+
+int mirror_incident_transition_event(struct store *st, struct tracker *t,
+				     const struct config *cfg, long long id, int expected,
+				     enum incident_state to, const char *actor,
+				     const char *reason, const char *kind, const char *body_json,
+				     enum incident_state *remote)
+{
 	struct incident inc;
 	enum incident_state from;
 	char key[37];
@@ -658,7 +731,8 @@ int mirror_incident_transition(struct store *st, struct tracker *t, const struct
 	r = store_incident_transition(st, id, expected, to, actor, reason, t ? key : NULL);
 	if (r)
 		return r; /* rolled back by the store */
-	if ((t && mirror_queue_move(st, t->ops->name, id, key, from, to, actor, reason) < 0) ||
+	if ((kind && store_event_append(st, id, kind, actor, body_json)) ||
+	    (t && mirror_queue_move(st, t->ops->name, id, key, from, to, actor, reason) < 0) ||
 	    queue_notification(st, cfg, id, notify_event(to)) < 0) {
 		store_rollback(st);
 		return -1;

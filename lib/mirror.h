@@ -56,6 +56,18 @@ int mirror_incident_transition(struct store *st, struct tracker *t, const struct
 			       const char *actor, const char *reason,
 			       enum incident_state *remote);
 
+/*
+ * The same, with an event of kind (body_json, a JSON object in text)
+ * appended in the move's transaction: `sre fix` writes what it is about
+ * to do with the move into DEPLOYMENT_IN_PROGRESS, so that no state says
+ * "deploying" without the approval and parameters it was given.
+ */
+int mirror_incident_transition_event(struct store *st, struct tracker *t,
+				     const struct config *cfg, long long id, int expected,
+				     enum incident_state to, const char *actor,
+				     const char *reason, const char *kind, const char *body_json,
+				     enum incident_state *remote);
+
 /* A fresh idempotency key ("sre-" and 32 hex digits) into out[37]. */
 void mirror_new_key(char out[37]);
 

@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "notify.h"
+#include "redact.h"
 
 #define TARGET "slack"
 #define OPERATION "notify"
@@ -196,6 +197,8 @@ static char *request_body(const char *text, const struct incident *inc)
 		cJSON_AddItemToArray(blocks, context);
 		strbuf_release(&link);
 	}
+	/* The channel is outside the host: no secret in a title reaches it. */
+	redact_json(body);
 	json = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
 	return json;

@@ -87,7 +87,7 @@ int fix_policy_allows(const struct fix_policy *p, const struct config *cfg, cons
 		strbuf_addf(why, "%s is not in fix.auto", name);
 	else if (allow.nr && !listed(&allow, name))
 		strbuf_addf(why, "%s is not in service.%s.allow", name, service);
-	else if (confidence < p->min_confidence)
+	else if (!(confidence >= p->min_confidence)) /* NaN waits too */
 		strbuf_addf(why, "the diagnosis's confidence %.2f is below fix.min-confidence %.2f",
 			    confidence, p->min_confidence);
 	else

@@ -241,10 +241,11 @@ int process_collect(const struct config *cfg, struct http_client *http,
 		f->evidence = cJSON_CreateObject();
 		cJSON_AddStringToObject(f->evidence, "pidfile", pidfile);
 		strbuf_reset(&pidtext);
-		if (strbuf_read_file(&pidtext, pidfile, 64) < 0) {
+		/* Never a FIFO: it would hold scout, and cron's next run behind it. */
+		if (strbuf_read_regular_file(&pidtext, pidfile, 64) < 0) {
 			f->failing = 1;
 			finding_summary(f, "%s is not running: cannot read %s: %s", name, pidfile,
-					strerror(errno));
+					errno == ENODEV ? "not a regular file" : strerror(errno));
 		} else {
 			strbuf_trim(&pidtext);
 			if (parse_ll(pidtext.buf, &pid) < 0 || pid <= 0) {

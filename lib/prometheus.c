@@ -147,31 +147,39 @@ out:
 	return ret;
 }
 
-static int compare_strings(const void *a, const void *b)
+/* Labels by name, then value: one order even when a name comes twice. */
+static int compare_labels(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	int c = strcmp(x->string, y->string);
+
+	return c ? c : strcmp(x->valuestring, y->valuestring);
 }
 
-/* A series' labels as PromQL writes them, sorted: {a="x",b="y"}. */
+/*
+ * A series' labels as PromQL writes them, sorted: {a="x",b="y"}. The
+ * labels themselves are kept, not looked up again by name: in an answer
+ * with a name twice ({"a":1,"a":"x"}) the lookup finds the other one.
+ */
 static char *format_labels(const cJSON *metric)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char **names;
+	const cJSON **labels;
 	const cJSON *l;
 	size_t nr = 0, n = (size_t)cJSON_GetArraySize(metric);
 
-	if (!n)
+	if (!n || !cJSON_IsObject(metric))
 		return xstrdup("");
-	names = xcalloc(n, sizeof(*names));
+	labels = xcalloc(n, sizeof(*labels));
 	cJSON_ArrayForEach(l, metric)
 		if (l->string && strcmp(l->string, "__name__") && cJSON_IsString(l))
-			names[nr++] = l->string;
-	qsort(names, nr, sizeof(*names), compare_strings);
+			labels[nr++] = l;
+	qsort(labels, nr, sizeof(*labels), compare_labels);
 	for (size_t i = 0; i < nr; i++) {
-		const char *v = cJSON_GetObjectItemCaseSensitive(metric, names[i])->valuestring;
+		const char *v = labels[i]->valuestring;
 
 		strbuf_addstr(&sb, i ? "," : "{");
-		strbuf_addf(&sb, "%s=\"", names[i]);
+		strbuf_addf(&sb, "%s=\"", labels[i]->string);
 		for (; *v; v++) {
 			if (*v == '"' || *v == '\\')
 				strbuf_addch(&sb, '\\');
@@ -184,7 +192,7 @@ static char *format_labels(const cJSON *metric)
 	}
 	if (nr)
 		strbuf_addch(&sb, '}');
-	free(names);
+	free(labels);
 	return strbuf_detach(&sb, NULL);
 }
 

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "fix.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "tracker.h"
 
@@ -123,6 +124,7 @@ typedef int (*pulls_each_fn)(const cJSON *item, void *data);
 static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_each_fn each,
 		      void *data)
 {
+	struct strvec seen = STRVEC_INIT;
 	char *page = xstrdup(url);
 	int ret = TRACKER_OK;
 
@@ -156,13 +158,21 @@ static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_
 		} else if (next && !strcmp(next, page)) {
 			free(next);
 			next = NULL;
+		} else if (next && strvec_has(&seen, next)) {
+			/* A loop of pages would keep sre asking until PULLS_MAX_PAGES. */
+			ret = pulls_fail(p, what, "the next-page links loop back to a page "
+					 "already read; stopped there");
+			free(next);
+			next = NULL;
 		}
 		cJSON_Delete(items);
 		http_response_release(&res);
+		strvec_push(&seen, page);
 		free(page);
 		page = next;
 	}
 	free(page);
+	strvec_clear(&seen);
 	return ret;
 }
 
@@ -233,10 +243,8 @@ static int pull_from_json(struct pull_request *out, const cJSON *j)
 	const cJSON *people, *teams;
 
 	pull_request_release(out);
-	if (!cJSON_IsNumber(n) || n->valuedouble < 1 || n->valuedouble > 9007199254740992.0 ||
-	    n->valuedouble != (double)(long long)n->valuedouble)
+	if (json_to_ll(n, 1, JSON_INT_MAX, &out->number) < 0)
 		return -1;
-	out->number = (long long)n->valuedouble;
 	out->url = json_text(j, "html_url");
 	out->state = json_text(j, "state");
 	/* A listed pull request carries merged_at only. */
@@ -364,6 +372,9 @@ int pull_open(struct pulls *p, const char *head, const char *base, const char *t
 	cJSON_AddStringToObject(req, "head", head);
 	cJSON_AddStringToObject(req, "base", base);
 	cJSON_AddStringToObject(req, "body", body ? body : "");
+	/* A pull request is public to whoever reads the repository. */
+	redact_json(cJSON_GetObjectItemCaseSensitive(req, "title"));
+	redact_json(cJSON_GetObjectItemCaseSensitive(req, "body"));
 	/* Never sent twice: the lookup below finds out whether it landed. */
 	ret = pulls_call(p, what, "POST", url.buf, req, 1, ok_201, &res);
 	if (ret == TRACKER_OK) {
@@ -549,6 +560,7 @@ int pulls_open(struct pulls **out, const struct config *cfg, const char *repo,
 	while (len && api[len - 1] == '/')
 		len--;
 	p->api = xstrndup(api, len);
+	p->t.server = p->api;
 	p->owner = xstrndup(repo, (size_t)(slash - repo));
 	p->name = xstrdup(slash + 1);
 	*out = p;

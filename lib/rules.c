@@ -679,8 +679,11 @@ static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
 				probe = str(e, "message");
 		if (probe) {
 			long long restarts = 0;
-			cJSON_ArrayForEach(cs, statuses)
-				restarts += scout_json_int(cs, "restartCount");
+			/* Each count bounded, so no number of containers overflows the sum. */
+			cJSON_ArrayForEach(cs, statuses) {
+				long long n = scout_json_int(cs, "restartCount");
+				restarts += n < 0 ? 0 : n > INT32_MAX ? INT32_MAX : n;
+			}
 			f = add_finding(d, "kubernetes-probe", CATEGORY_probe_failure, 0.75,
 					restarts >= 5 ? ACTION_escalate : ACTION_restart,
 					target, "Pod %s runs but fails its health probe, so it gets no traffic: %s",

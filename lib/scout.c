@@ -204,7 +204,10 @@ long long scout_json_int(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+	long long n;
+
+	/* A count, a code or a size: anything past 2^53, or not whole, is 0. */
+	return json_to_ll(v, -JSON_INT_MAX, JSON_INT_MAX, &n) < 0 ? 0 : n;
 }
 
 int scout_json_bool(const cJSON *obj, const char *key)
@@ -220,9 +223,10 @@ cJSON *scout_json_copy(const cJSON *obj)
 char *scout_one_line(const char *s, size_t max)
 {
 	struct strbuf sb = STRBUF_INIT;
+	size_t n = utf8_cut(s, strnlen(s, max + 1), max);
 
-	for (; *s && sb.len < max; s++)
-		strbuf_addch(&sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addch(&sb, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
 	strbuf_trim(&sb);
 	return strbuf_detach(&sb, NULL);
 }
@@ -397,14 +401,16 @@ static int recover(struct store *st, struct tracker *t, const struct config *cfg
 	struct incident inc;
 	enum incident_state remote;
 	char *reason;
-	int r;
+	int r, expected;
 
 	if (store_incident_get(st, id, &inc))
 		return -1;
-	if (fix_in_flight(inc.state)) {
+	/* A fix (or diagnosis) at work on it decides; it is not resolved under it. */
+	if (fix_in_flight(inc.state) || store_lease_held(st, id, NULL)) {
 		incident_release(&inc);
 		return 0;
 	}
+	expected = (int)inc.state;
 	incident_release(&inc);
 	if (o->dry_run) {
 		change(rep, "would resolve", id, f);
@@ -414,7 +420,7 @@ static int recover(struct store *st, struct tracker *t, const struct config *cfg
 		 xstrfmt("recovered: %s (healthy for %d run%s)", f->summary, passes, passes > 1 ? "s" : "") :
 		 xstrfmt("recovered: %s is no longer reported (for %d run%s)", fingerprint, passes,
 			 passes > 1 ? "s" : "");
-	r = mirror_incident_transition(st, t, cfg, id, -1, STATE_INCIDENT_RESOLVED, o->actor,
+	r = mirror_incident_transition(st, t, cfg, id, expected, STATE_INCIDENT_RESOLVED, o->actor,
 				       reason, &remote);
 	free(reason);
 	if (r < 0)

@@ -184,13 +184,14 @@ void scout_error_line(struct strbuf *err, const char *fmt, ...) SRE_PRINTF(2, 3)
 const char *scout_json_string(const cJSON *obj, const char *key);
 /* The string member key of obj when it is not empty, or NULL. Borrowed. */
 const char *scout_json_nonempty(const cJSON *obj, const char *key);
-/* The number member key of obj as a whole number, or 0. */
+/* The number member key of obj as a whole number within ±2^53, or 0 (NaN, 1e300, 1.5). */
 long long scout_json_int(const cJSON *obj, const char *key);
 /* Is the member key of obj JSON true? */
 int scout_json_bool(const cJSON *obj, const char *key);
 /* A deep copy of obj, or an empty object when obj is NULL; the caller's. */
 cJSON *scout_json_copy(const cJSON *obj);
-/* s on one line, control characters made blanks, cut at max bytes, trimmed; caller frees. */
+/* s on one line, control characters made blanks, cut at max bytes on a UTF-8
+ * boundary, trimmed; caller frees. */
 char *scout_one_line(const char *s, size_t max);
 
 /* An alert's severity label: critical/page, error/high, warning/medium, else low; none: medium. */

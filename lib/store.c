@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -42,6 +43,8 @@ struct store {
 	int depth; /* store_begin() nesting: only the outermost commits */
 	int64_t busy_timeout_ms;
 	int deliver_fd; /* the delivery lock, when held; else -1 */
+	long long *leases; /* the incidents whose lease this process holds */
+	size_t nleases, alloc_leases;
 };
 
 static const char *const migrations[] = {
@@ -116,6 +119,16 @@ static const char *const migrations[] = {
 	"  body TEXT NOT NULL CHECK (json_valid(body))"
 	");"
 	"CREATE INDEX diagnoses_incident ON diagnoses(incident_id, id);",
+	/* 4: who is working on an incident (store_lease_take) */
+	"CREATE TABLE leases ("
+	"  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  started TEXT NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  taken_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL"
+	");",
 };
 
 static int db_error(struct store *st, const char *what)
@@ -395,6 +408,9 @@ void store_free(struct store *st)
 	if (!st)
 		return;
 	store_delivery_unlock(st);
+	while (st->nleases)
+		store_lease_release(st, st->leases[st->nleases - 1]);
+	free(st->leases);
 	for (int i = 0; i < st->ncache; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db)
@@ -998,6 +1014,33 @@ int store_incident_follow_remote(struct store *st, long long id,
 	if (reason)
 		cJSON_AddStringToObject(body, "reason", reason);
 	cJSON_AddStringToObject(body, "source", "tracker");
+	if (incident_state_is_working(to)) {
+		const char *last;
+		int same;
+
+		/* Said once: every pull would otherwise repeat it. */
+		if (prepare(st, &stmt, "SELECT json_extract(body, '$.to') FROM events"
+				       " WHERE incident_id = ? AND kind = 'remote-state'"
+				       " ORDER BY id DESC LIMIT 1") < 0)
+			goto out;
+		sqlite3_bind_int64(stmt, 1, id);
+		rc = sqlite3_step(stmt);
+		last = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
+		same = last && !strcmp(last, incident_state_name(to));
+		done(st, stmt);
+		stmt = NULL;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_error(st, "cannot read an incident's events");
+			goto out;
+		}
+		text = cJSON_PrintUnformatted(body);
+		if (!same && append_event(st, id, at, "remote-state", "tracker", text) < 0)
+			goto out;
+		ret = commit(st);
+		if (!ret)
+			ret = STORE_NOT_FOLLOWED;
+		goto out;
+	}
 	if (prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
 			       " resolved_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?") < 0)
 		goto out;
@@ -1015,7 +1058,7 @@ int store_incident_follow_remote(struct store *st, long long id,
 		goto out;
 	ret = commit(st);
 out:
-	if (ret)
+	if (ret && ret != STORE_NOT_FOLLOWED)
 		rollback(st);
 	done(st, stmt);
 	cJSON_Delete(body);
@@ -1358,4 +1401,224 @@ int store_check_peek(struct store *st, const char *fingerprint, int *failures, i
 const char *store_path(const struct store *st)
 {
 	return st->path;
+}
+
+/* ---- leases: one run at a time works on an incident ---- */
+
+/*
+ * When this process started, in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat), as text: with the pid, it names one process, even
+ * after the pid is reused. "" when it cannot be read.
+ */
+static void process_start(struct strbuf *out, long long pid)
+{
+	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;
+	const char *p;
+	int field = 2;
+
+	strbuf_addf(&path, "/proc/%lld/stat", pid);
+	if (strbuf_read_file(&stat, path.buf, 4096) < 0)
+		goto out;
+	/* The command name may hold spaces and parentheses: start after the last ')'. */
+	p = strrchr(stat.buf, ')');
+	while (p && *p && field < 22) {
+		if (*p++ == ' ')
+			field++;
+	}
+	if (p && field == 22)
+		strbuf_add(out, p, strcspn(p, " \n"));
+out:
+	strbuf_release(&path);
+	strbuf_release(&stat);
+}
+
+static void this_host(char *buf, size_t size)
+{
+	if (gethostname(buf, size) < 0)
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+}
+
+/* Is the lease's holder gone: expired, or a process of this host that no longer runs? */
+static int lease_stale(const struct lease *l, const char *host, time_t now)
+{
+	struct strbuf start = STRBUF_INIT;
+	int gone;
+
+	if (now >= l->expires_at)
+		return 1;
+	if (strcmp(l->host, host))
+		return 0;
+	if (l->pid <= 0 || (kill((pid_t)l->pid, 0) < 0 && errno == ESRCH))
+		return 1;
+	process_start(&start, l->pid);
+	gone = start.len && l->started && strcmp(start.buf, l->started);
+	strbuf_release(&start);
+	return gone;
+}
+
+void lease_release(struct lease *l)
+{
+	free(l->host);
+	free(l->started);
+	free(l->command);
+	memset(l, 0, sizeof(*l));
+}
+
+/* One try: 0 taken, 1 held (and *holder filled), -1. */
+static int lease_try(struct store *st, long long id, const char *command, int ttl_s,
+		     struct lease *holder)
+{
+	struct strbuf start = STRBUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	struct lease l = { 0 };
+	char host[256];
+	time_t now = time(NULL);
+	int rc, ret = -1;
+
+	this_host(host, sizeof(host));
+	process_start(&start, (long long)getpid());
+	if (begin(st) < 0)
+		goto out;
+	if (prepare(st, &stmt, "SELECT host, pid, started, command, taken_at, expires_at"
+			       " FROM leases WHERE incident_id = ?") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		l.host = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+		l.pid = sqlite3_column_int64(stmt, 1);
+		l.started = xstrdup((const char *)sqlite3_column_text(stmt, 2));
+		l.command = xstrdup((const char *)sqlite3_column_text(stmt, 3));
+		l.taken_at = (time_t)sqlite3_column_int64(stmt, 4);
+		l.expires_at = (time_t)sqlite3_column_int64(stmt, 5);
+	}
+	done(st, stmt);
+	stmt = NULL;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(st, "cannot read a lease");
+		goto out;
+	}
+	if (rc == SQLITE_ROW && !(l.pid == (long long)getpid() && !strcmp(l.host, host)) &&
+	    !lease_stale(&l, host, now)) {
+		ret = commit(st);
+		if (!ret) {
+			ret = 1;
+			if (holder) {
+				*holder = l;
+				memset(&l, 0, sizeof(l));
+			}
+		}
+		goto out;
+	}
+	if (prepare(st, &stmt, "INSERT OR REPLACE INTO leases (incident_id, host, pid, started,"
+			       " command, taken_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (long long)getpid());
+	sqlite3_bind_text(stmt, 4, start.buf, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, command, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, (long long)now);
+	sqlite3_bind_int64(stmt, 7, (long long)now + ttl_s);
+	rc = sqlite3_step(stmt);
+	done(st, stmt);
+	stmt = NULL;
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot take a lease");
+		goto out;
+	}
+	ret = commit(st);
+	if (!ret) {
+		size_t i;
+		for (i = 0; i < st->nleases && st->leases[i] != id; i++)
+			;
+		if (i == st->nleases) {
+			ALLOC_GROW(st->leases, st->nleases + 1, st->alloc_leases);
+			st->leases[st->nleases++] = id;
+		}
+	}
+out:
+	if (ret < 0)
+		rollback(st);
+	done(st, stmt);
+	lease_release(&l);
+	strbuf_release(&start);
+	return ret;
+}
+
+int store_lease_take(struct store *st, long long id, const char *command, int ttl_s,
+		     int64_t wait_ms, struct lease *holder)
+{
+	int64_t waited = 0;
+	int r;
+
+	for (;;) {
+		if (holder)
+			lease_release(holder);
+		r = lease_try(st, id, command, ttl_s, holder);
+		if (r != 1 || waited >= wait_ms)
+			return r;
+		sqlite3_sleep(100);
+		waited += 100;
+	}
+}
+
+int store_lease_held(struct store *st, long long id, struct lease *holder)
+{
+	sqlite3_stmt *stmt;
+	struct lease l = { 0 };
+	char host[256];
+	int rc, held = 0;
+
+	if (prepare(st, &stmt, "SELECT host, pid, started, command, taken_at, expires_at"
+			       " FROM leases WHERE incident_id = ?") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		l.host = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+		l.pid = sqlite3_column_int64(stmt, 1);
+		l.started = xstrdup((const char *)sqlite3_column_text(stmt, 2));
+		l.command = xstrdup((const char *)sqlite3_column_text(stmt, 3));
+		l.taken_at = (time_t)sqlite3_column_int64(stmt, 4);
+		l.expires_at = (time_t)sqlite3_column_int64(stmt, 5);
+	}
+	done(st, stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, "cannot read a lease");
+	this_host(host, sizeof(host));
+	if (rc == SQLITE_ROW && !(l.pid == (long long)getpid() && !strcmp(l.host, host)) &&
+	    !lease_stale(&l, host, time(NULL))) {
+		held = 1;
+		if (holder) {
+			*holder = l;
+			memset(&l, 0, sizeof(l));
+		}
+	}
+	lease_release(&l);
+	return held;
+}
+
+void store_lease_release(struct store *st, long long id)
+{
+	sqlite3_stmt *stmt;
+	char host[256];
+	size_t i;
+
+	for (i = 0; i < st->nleases && st->leases[i] != id; i++)
+		;
+	if (i == st->nleases)
+		return;
+	st->leases[i] = st->leases[--st->nleases];
+	this_host(host, sizeof(host));
+	/* Only our own row: a lease taken over after it went stale is not ours to drop. */
+	if (prepare(st, &stmt, "DELETE FROM leases WHERE incident_id = ? AND host = ? AND pid = ?") < 0)
+		return;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (long long)getpid());
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		db_error(st, "cannot release a lease");
+	done(st, stmt);
 }

@@ -16,7 +16,7 @@
 struct store;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /*
  * Open (creating when missing) the store at path: the file is created mode
@@ -130,6 +130,34 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/* ---- one run at a time on an incident ---- */
+
+/* Who holds an incident's lease. Strings owned: lease_release(). */
+struct lease {
+	char *host;        /* gethostname() of the holder */
+	long long pid;
+	char *started;     /* the holder's start time (/proc), to tell a reused pid */
+	char *command;     /* "sre fix", "sre diagnose" */
+	time_t taken_at;
+	time_t expires_at;
+};
+void lease_release(struct lease *l);
+
+/*
+ * Take the lease on incident id for command, for ttl_s seconds: the one
+ * run that may act on it (cron and a person, or two hosts on one store).
+ * A lease is stale, and taken over, once it expires or, on this host,
+ * once its process is gone (killed -9 included). Waits up to wait_ms for
+ * the holder to finish. Returns 0 taken (released by store_lease_release()
+ * or store_free()), 1 held by another run (*holder filled when not NULL),
+ * or -1. Taking a lease this process holds already succeeds.
+ */
+int store_lease_take(struct store *st, long long id, const char *command, int ttl_s,
+		     int64_t wait_ms, struct lease *holder);
+/* Is the lease held by another live run? 1 (and *holder), 0, or -1. */
+int store_lease_held(struct store *st, long long id, struct lease *holder);
+void store_lease_release(struct store *st, long long id);
+
 /* ---- mirroring to a remote tracker ---- */
 
 /* ---- what sre scout remembers between runs ---- */
@@ -167,8 +195,14 @@ int store_incident_by_remote(struct store *st, const char *key, long long *out_i
 /*
  * The tracker wins: set the state without the graph's check (the tracker
  * moved it, perhaps through states this host never saw), with a
- * "transition" event whose body says "source":"tracker".
+ * "transition" event whose body says "source":"tracker". Returns 0, 1 (no
+ * such incident) or -1; or STORE_NOT_FOLLOWED when to is a state in
+ * which a fix is being carried out (incident_state_is_working()): a
+ * tracker's label, which anyone with access can set, never starts an
+ * action here, so the state stays and a "remote-state" event records
+ * what the tracker said.
  */
+#define STORE_NOT_FOLLOWED 2
 int store_incident_follow_remote(struct store *st, long long id,
 				 enum incident_state to, const char *reason);
 

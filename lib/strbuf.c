@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "strbuf.h"
@@ -180,6 +181,44 @@ long strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	long n;
 	int e;
+
+	if (fd < 0)
+		return -1;
+	n = strbuf_read_fd(sb, fd, max);
+	e = errno;
+	close(fd);
+	errno = e;
+	return n;
+}
+
+int open_regular_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e;
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (S_ISDIR(st.st_mode))
+		e = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		e = ENODEV;
+	else
+		e = 0;
+	if (e) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+long strbuf_read_regular_file(struct strbuf *sb, const char *path, size_t max)
+{
+	int fd = open_regular_file(path), e;
+	long n;
 
 	if (fd < 0)
 		return -1;

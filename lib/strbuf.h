@@ -46,6 +46,21 @@ void strbuf_tolower(struct strbuf *sb);
 long strbuf_read_fd(struct strbuf *sb, int fd, size_t max);
 long strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
 
+/*
+ * As strbuf_read_file(), for a path that configuration or another party
+ * chose: a FIFO, a socket or a device is refused before it is read (it
+ * could block forever, or never end), with errno ENODEV; a directory
+ * with EISDIR. The open never blocks. Returns the bytes read, or -1.
+ */
+long strbuf_read_regular_file(struct strbuf *sb, const char *path, size_t max);
+
+/*
+ * Open path for reading, refusing what is not a regular file as
+ * strbuf_read_regular_file() does. Returns the descriptor (blocking
+ * again), or -1 with errno set.
+ */
+int open_regular_file(const char *path);
+
 /* Read one line without its newline; returns EOF at end of input. */
 int strbuf_getline(struct strbuf *sb, FILE *fp);
 

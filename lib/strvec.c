@@ -54,6 +54,14 @@ void strvec_pushv(struct strvec *sv, const char **argv)
 		strvec_push(sv, *argv);
 }
 
+int strvec_has(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
 void strvec_clear(struct strvec *sv)
 {
 	if (sv->v != empty_strvec) {

@@ -23,6 +23,8 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...) SRE_PRINTF(2, 3);
 void strvec_pushl(struct strvec *sv, ...);
 void strvec_pushv(struct strvec *sv, const char **argv);
 void strvec_clear(struct strvec *sv);
+/* Does sv hold s? (A linear search: for short lists, such as pages read.) */
+int strvec_has(const struct strvec *sv, const char *s);
 
 /*
  * Split s into words by POSIX shell quoting rules ('single', "double",

@@ -23,7 +23,7 @@
 
 #define NO_SPAN (-1)
 /* Times beyond this many µs (31,000 years) are nonsense; below, sums cannot overflow. */
-#define TIME_LIMIT 1e18
+#define TIME_LIMIT 1000000000000000000LL
 /* The narrowest bar a waterfall draws, and names cut no shorter than this. */
 #define MIN_BAR 10
 #define MIN_NAME 8
@@ -220,9 +220,11 @@ static const char *json_string(const cJSON *obj, const char *key)
 /* A time in µs: 0, or -1 when it is missing or nonsense. */
 static int json_time(const cJSON *v, int64_t *out)
 {
-	if (!cJSON_IsNumber(v) || !(fabs(v->valuedouble) <= TIME_LIMIT))
+	long long us;
+
+	if (!cJSON_IsNumber(v) || double_to_ll(v->valuedouble, -TIME_LIMIT, TIME_LIMIT, &us) < 0)
 		return -1;
-	*out = (int64_t)v->valuedouble;
+	*out = us;
 	return 0;
 }
 
@@ -329,7 +331,7 @@ static long status_value(const cJSON *v)
 	long long n;
 
 	if (cJSON_IsNumber(v))
-		return v->valuedouble >= 0 && v->valuedouble < 1000 ? (long)v->valuedouble : 0;
+		return double_to_ll(v->valuedouble, 0, 999, &n) < 0 ? 0 : (long)n;
 	if (cJSON_IsString(v) && !parse_ll(v->valuestring, &n) && n >= 0 && n < 1000)
 		return (long)n;
 	return 0;

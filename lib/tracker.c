@@ -34,6 +34,7 @@ void remote_comment_list_free(struct remote_comment *list, size_t nr)
 	for (size_t i = 0; i < nr; i++) {
 		free(list[i].id);
 		free(list[i].author);
+		free(list[i].author_id);
 		free(list[i].created);
 		free(list[i].text);
 		cJSON_Delete(list[i].record);
@@ -76,7 +77,29 @@ void tracker_free(struct tracker *t)
 		t->ops->free(t);
 	http_client_release(&t->http);
 	strbuf_release(&t->error);
+	free(t->self);
 	free(t);
+}
+
+int tracker_self(struct tracker *t, const char **out)
+{
+	int r;
+
+	if (!t->self) {
+		r = t->ops->whoami(t, &t->self);
+		if (r != TRACKER_OK)
+			return r;
+		if (!t->self || !*t->self) {
+			free(t->self);
+			t->self = NULL;
+			strbuf_reset(&t->error);
+			strbuf_addf(&t->error, "%s: the tracker did not say which account sre signs in as",
+				    t->ops->name);
+			return TRACKER_FAIL;
+		}
+	}
+	*out = t->self;
+	return TRACKER_OK;
 }
 
 #define RECORD_FENCE "```json sre-record\n"
@@ -173,8 +196,8 @@ static void tracker_message(struct strbuf *sb, const struct http_response *res)
 	}
 	if (sb->len == before && res->body.len) {
 		/* Plain text (Slack, a proxy's page): its first line, bounded. */
-		size_t n = strcspn(res->body.buf, "\r\n");
-		strbuf_addf(sb, " %.*s", (int)(n > 200 ? 200 : n), res->body.buf);
+		size_t n = utf8_cut(res->body.buf, strcspn(res->body.buf, "\r\n"), 200);
+		strbuf_addf(sb, " %.*s", (int)n, res->body.buf);
 	}
 }
 
@@ -183,7 +206,11 @@ int tracker_check(struct tracker *t, const char *what, const struct http_respons
 {
 	strbuf_reset(&t->error);
 	if (res->outcome != HTTP_OK) {
-		strbuf_addf(&t->error, "%s: %s: %s", t->ops->name, what, res->error.buf);
+		strbuf_addf(&t->error, "%s: %s: ", t->ops->name, what);
+		/* With no answer at all, curl's words do not say from where. */
+		if (!res->status && t->server && !strstr(res->error.buf, t->server))
+			strbuf_addf(&t->error, "%s: ", t->server);
+		strbuf_addstr(&t->error, res->error.buf);
 		if (res->status)
 			tracker_message(&t->error, res); /* the tracker's own words */
 		http_redact(&t->http, &t->error);

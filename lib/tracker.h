@@ -51,7 +51,8 @@ void remote_issue_list_free(struct remote_issue *list, size_t nr);
 /* A comment; record is the structured block sre wrote into it, or NULL. */
 struct remote_comment {
 	char *id;
-	char *author;
+	char *author;       /* the name people see */
+	char *author_id;    /* the account: GitHub login, JIRA accountId (Cloud) or name */
 	char *created;      /* ISO 8601 as the tracker wrote it */
 	char *text;         /* the prose, without the record block */
 	cJSON *record;      /* owned */
@@ -101,6 +102,12 @@ struct tracker_ops {
 	/* The tickets for intake (see struct tracker_query), all pages. */
 	int (*search)(struct tracker *t, const struct tracker_query *q,
 		      struct remote_issue **out, size_t *nr);
+	/*
+	 * The account this tracker's credentials act as, in the form of
+	 * remote_comment.author_id (GitHub: GET /user; JIRA: /myself). *out
+	 * is the caller's to free.
+	 */
+	int (*whoami)(struct tracker *t, char **out);
 	void (*free)(struct tracker *t);
 };
 
@@ -109,8 +116,17 @@ struct tracker {
 	struct http_client http;
 	const struct config *cfg;
 	struct strbuf error;
+	char *self;  /* whoami's answer, once asked */
 	void *priv;  /* the client's own state */
+	const char *server; /* github.api, jira.url: named when it does not answer; borrowed */
 };
+
+/*
+ * The account sre writes as, asked once per run (ops->whoami) and kept:
+ * records are imported only from comments this account wrote. TRACKER_OK
+ * and *out (borrowed), or a TRACKER_* code with t->error.
+ */
+int tracker_self(struct tracker *t, const char **out);
 
 /*
  * The tracker that `tracker.kind` names: *out is NULL for "local" (the

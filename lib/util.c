@@ -2,8 +2,11 @@
  * util.c: allocation wrappers, the error/warning/die family, and a few
  * string predicates used everywhere. See util.h for the conventions.
  */
+#include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <signal.h>
 
 #include "util.h"
 
@@ -176,4 +179,73 @@ int parse_ll(const char *s, long long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void test_crash_point(const char *name)
+{
+	const char *at = getenv("SRE_TEST_CRASH_AT");
+
+	if (at && !strcmp(at, name)) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
+int double_to_ll(double d, long long min, long long max, long long *out)
+{
+	/*
+	 * Compared as doubles first (a NaN fails both), and never at the
+	 * edges of long long, whose bounds a double does not hold exactly.
+	 */
+	if (!isfinite(d) || d < -9.2e18 || d > 9.2e18)
+		return -1;
+	d = trunc(d);
+	if ((long long)d < min || (long long)d > max)
+		return -1;
+	*out = (long long)d;
+	return 0;
+}
+
+int json_to_ll(const struct cJSON *v, long long min, long long max, long long *out)
+{
+	long long n;
+
+	if (!cJSON_IsNumber(v) || double_to_ll(v->valuedouble, min, max, &n) < 0 ||
+	    (double)n != v->valuedouble)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	size_t n, back = 0;
+
+	if (len <= max)
+		return len;
+	/* s[max] is the first byte dropped: back off while it continues a
+	 * character, at most 3 bytes (the longest tail of a valid one). */
+	n = max;
+	while (n > 0 && back < 3 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+		n--;
+		back++;
+	}
+	if (((unsigned char)s[n] & 0xC0) == 0x80)
+		return max; /* not UTF-8: nothing to keep whole */
+	return n;
+}
+
+char *utf8_shorten(const char *s, size_t max_chars)
+{
+	size_t chars = 0, i, cut = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xC0) == 0x80)
+			continue; /* within a character */
+		if (chars + 1 == max_chars)
+			cut = i; /* where the last character kept would end, if cut */
+		if (++chars > max_chars)
+			return xstrfmt("%.*s\xe2\x80\xa6", (int)cut, s); /* U+2026 … */
+	}
+	return xstrdup(s);
 }

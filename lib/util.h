@@ -70,6 +70,44 @@ int ends_with(const char *s, const char *suffix);
 /* Parse a whole decimal string into a long long; 0 on success, -1 otherwise. */
 int parse_ll(const char *s, long long *out);
 
+/*
+ * Tests only (like git's GIT_TEST_* variables): when $SRE_TEST_CRASH_AT
+ * names this point, the process kills itself with SIGKILL here, as a
+ * power cut or the OOM killer would, so that a test can prove the next
+ * run recovers. Points: "action-started", "action-failed",
+ * "outbox-sent", "evidence-writing".
+ */
+void test_crash_point(const char *name);
+
+/*
+ * Numbers that arrive from outside (a server's JSON, a header, a file) are
+ * range-checked before any cast: casting a NaN, an infinity or 1e300 to an
+ * integer is undefined behaviour, not a large number.
+ *
+ * double_to_ll: d, truncated toward zero, when it is finite and in
+ * [min, max]; 0, or -1 (out untouched). json_to_ll: the same for a JSON
+ * number, which must also be whole (a count, an id, a time in µs); a
+ * missing item, a string or a fraction is -1.
+ */
+#define JSON_INT_MAX 9007199254740992LL /* 2^53: past it a double is not exact */
+struct cJSON;
+int double_to_ll(double d, long long min, long long max, long long *out);
+int json_to_ll(const struct cJSON *v, long long min, long long max, long long *out);
+
+/*
+ * How many of the first len bytes of s to keep so that at most max are
+ * kept and no UTF-8 character is cut in two: a cut for display or for a
+ * ticket. Invalid UTF-8 is cut where it stands.
+ */
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
+/*
+ * s when it holds at most max_chars characters, else its first
+ * max_chars - 1 whole characters and "…": a line for a field that counts
+ * characters (a GitHub title, a JIRA summary). The caller frees.
+ */
+char *utf8_shorten(const char *s, size_t max_chars);
+
 #include "banned.h"
 
 #endif

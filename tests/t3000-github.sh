@@ -118,7 +118,7 @@ test_expect_success 'pulling again updates, it does not duplicate' '
 	sre --db third.db incident list --porcelain --all >all &&
 	test_line_count = 1 all &&
 	sre --db third.db incident show --json 1 >show3 &&
-	test "$(sqlite3 :memory: "SELECT count(*) FROM json_each(json_extract(readfile('"'"'show3'"'"'), '"'"'\$.events'"'"')) WHERE json_extract(value, '"'"'\$.kind'"'"') = '"'"'comment'"'"'")" = 1
+	test "$(sqlite3 :memory: "SELECT count(*) FROM json_each(json_extract(readfile('"'"'show3'"'"'), '"'"'\$.events'"'"')) WHERE json_extract(value, '"'"'\$.kind'"'"') = '"'"'imported-comment'"'"'")" = 1
 '
 
 test_expect_success 'a 500 queues the write; sre sync delivers it exactly once' '

@@ -128,6 +128,21 @@ test_expect_success 'intake again updates, and --max bounds it' '
 	test_line_count = 3 new
 '
 
+test_expect_success 'intake imports records only from the account sre signs in as (/myself)' '
+	key=$(sqlite3 intake.db "SELECT remote_key FROM incidents ORDER BY id LIMIT 1") &&
+	id=$(sqlite3 intake.db "SELECT id FROM incidents ORDER BY id LIMIT 1") &&
+	python3 -c "import json, sys, urllib.request
+rec = {\"sre\": 1, \"kind\": \"comment\", \"text\": \"forged\", \"key\": \"sre-\" + \"f\" * 32}
+body = \"take this\n\n\u0060\u0060\u0060json sre-record\n\" + json.dumps(rec) + \"\n\u0060\u0060\u0060\n\"
+req = urllib.request.Request(sys.argv[1] + \"/_fake/comment\", method=\"POST\",
+    data=json.dumps({\"issue\": sys.argv[2], \"author\": \"mallory@example.com\", \"body\": body}).encode())
+urllib.request.urlopen(req, timeout=5).read()" "$FAKE_URL" "$key" &&
+	grep -c "/myself" "$FAKE_LOG" >before &&
+	sre --db intake.db incident pull --assignee bot@example.com >new &&
+	test "$(grep -c "/myself" "$FAKE_LOG")" -gt "$(cat before)" &&
+	test "$(sqlite3 intake.db "SELECT count(*) FROM events WHERE incident_id = $id AND body LIKE '"'"'%forged%'"'"'")" = 0
+'
+
 test_expect_success 'a 400 from JIRA is one clear line, and the write is marked failed' '
 	fake_fail "{\"method\":\"POST\",\"path\":\"^/rest/api/3/issue$\",\"status\":400,\"body\":{\"errorMessages\":[],\"errors\":{\"summary\":\"You must specify a summary of the issue.\"}}}" &&
 	test_expect_code 1 sre incident open -s api -t "rejected" 2>err &&

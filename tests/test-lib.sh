@@ -55,6 +55,11 @@ XDG_DATA_HOME="$HOME/.local/share"
 XDG_CACHE_HOME="$HOME/.cache"
 export HOME XDG_CONFIG_HOME XDG_STATE_HOME XDG_DATA_HOME XDG_CACHE_HOME
 cd "$TRASH_DIRECTORY" || exit 1
+# The scratch directory is the tester's own work: its .sre/config is
+# trusted (safe.directory), as a user trusts their infrastructure
+# repository. t8010-trust-config.sh tests what happens without it.
+mkdir -p "$XDG_CONFIG_HOME/sre" &&
+printf '[safe]\n\tdirectory = %s\n' "$TRASH_DIRECTORY" >"$XDG_CONFIG_HOME/sre/config" || exit 1
 
 test_count=0
 test_failures=0

@@ -2,7 +2,7 @@
 """github.py: a fake GitHub REST API for sre's tests, standard library only.
 
     python3 tests/fakes/github.py --port-file F --log F [--lifetime SECONDS]
-                                  [--token T] [--per-page N]
+                                  [--token T] [--user-token LOGIN=T]... [--per-page N]
 
 It listens on 127.0.0.1 (a free port, written to --port-file once it
 listens), keeps repositories, issues, pull requests, labels and comments in
@@ -25,6 +25,11 @@ base; pages), GET and PATCH /pulls/<n>, PUT /pulls/<n>/merge and GET
 /pulls/<n>/reviews. The fake cannot know git refs: any non-empty head and
 base will do, but one head and base take one open pull request (GitHub's
 422 "A pull request already exists for owner:branch.").
+
+--token is sre's own token, acting as the account "sre-bot" (GET /user
+answers it); each --user-token LOGIN=T is another account's, so a test can
+write a comment as a person (or an attacker) would: comments, issues and
+labels are written as the account whose token made the request.
 
 Control endpoints, for tests:
     POST /_fake/fail  {"method": "POST", "path": "<regex>", "status": 500, "after": false,
@@ -163,6 +168,20 @@ class Site:
             "type": "Bot" if login == BOT else "User", "user_view_type": "public",
             "site_admin": False,
         }
+
+    def authenticated(self, login):
+        """GET /user: the token's own account, with the fields only its owner sees."""
+        u = self.user(login)
+        u.update({"name": None if login == BOT else login.title(), "company": None, "blog": "",
+                  "location": None, "email": None, "hireable": None, "bio": None,
+                  "twitter_username": None, "notification_email": None,
+                  "public_repos": 1, "public_gists": 0, "followers": 0, "following": 0,
+                  "created_at": "2020-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+                  "private_gists": 0, "total_private_repos": 0, "owned_private_repos": 0,
+                  "disk_usage": 0, "collaborators": 0, "two_factor_authentication": True,
+                  "plan": {"name": "free", "space": 976562499, "collaborators": 0,
+                           "private_repos": 10000}})
+        return u
 
     def label(self, repo, label):
         return {
@@ -651,8 +670,10 @@ def pull_act(repo, issue, b):
     touch(issue)
 
 
-def route(method, segs, query, raw_body, site):
-    """Answer one API request: (status, body, headers), or raise Answer."""
+def route(method, segs, query, raw_body, site, who=BOT):
+    """Answer one API request as account who: (status, body, headers), or raise Answer."""
+    if segs == ["user"] and method == "GET":
+        return 200, site.authenticated(who), {}
     if len(segs) >= 3 and segs[0] == "repos":
         full = "%s/%s" % (segs[1], segs[2])
         base = "/repos/%s/%s" % (quote(segs[1], safe=""), quote(segs[2], safe=""))
@@ -757,7 +778,7 @@ def route(method, segs, query, raw_body, site):
                 raise validation("IssueComment", "body", "custom",
                                  "body is too long (maximum is 65536 characters)")
             t = now()
-            c = {"id": new_id(), "issue": issue["number"], "user": BOT, "body": b["body"],
+            c = {"id": new_id(), "issue": issue["number"], "user": who, "body": b["body"],
                  "created_at": t, "updated_at": t}
             repo["comments"].setdefault(issue["number"], []).append(c)
             touch(issue)
@@ -852,14 +873,18 @@ class Handler(fakeserver.FakeHandler):
             if lost is not None and not lost.get("after"):
                 return self.answer_failure(lost)
             auth = self.headers.get("Authorization", "")
-            if auth not in ("Bearer " + args.token, "token " + args.token):
+            who = None
+            for login, token in [(BOT, args.token)] + [u.split("=", 1) for u in args.user_token]:
+                if auth in ("Bearer " + token, "token " + token):
+                    who = login
+            if who is None:
                 return self.answer(401, {"message": "Bad credentials", "documentation_url": DOCS})
             prefix = "/api/v3" if raw_path.startswith("/api/v3/") else ""
             segs = [unquote(s) for s in raw_path[len(prefix):].split("/")[1:]]
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
             site = Site(self.headers.get("Host", "127.0.0.1"), prefix)
             try:
-                status, body, headers = route(self.command, segs, query, raw_body, site)
+                status, body, headers = route(self.command, segs, query, raw_body, site, who)
             except Answer as a:
                 status, body, headers = a.status, a.body, a.headers
             if lost is not None:
@@ -893,6 +918,8 @@ def main():
     global args
     p = fakeserver.arguments("a fake GitHub REST API")
     p.add_argument("--token", default="test-token")
+    p.add_argument("--user-token", action="append", default=[], metavar="LOGIN=TOKEN",
+                   help="another account's token (repeatable)")
     p.add_argument("--per-page", type=int, default=0,
                    help="the most items a page holds, below GitHub's 100")
     args = p.parse_args()

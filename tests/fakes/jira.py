@@ -29,6 +29,9 @@ Control endpoints, neither logged nor authenticated:
     POST /_fake/issue  {"summary", "status", "priority", "assignee",
                         "labels", "description", ...}: an issue made
                         directly, as a person would in the web UI
+    POST /_fake/comment {"issue": key, "author": who, "body": text}: a
+                        comment written by another account, as a person
+                        (or anyone who may comment) would in the web UI
     GET  /_fake/state  everything, as JSON
 """
 import base64
@@ -532,6 +535,16 @@ class Handler(fakeserver.FakeHandler):
                 reporter = site.person(f["reporter"]) if f.get("reporter") else site.me
                 issue = site.add_issue(f, reporter)
                 return self.answer(201, site.issue_json(self.base(), "3", issue))
+            if self.command == "POST" and path == "/_fake/comment":
+                f = json.loads(raw)
+                issue = site.find(f["issue"])
+                now = site.now()
+                c = {"id": str(site.next_comment), "author": site.person(f["author"])["accountId"],
+                     "body": f["body"], "created": now, "updated": now, "visibility": None}
+                site.next_comment += 1
+                issue["comments"].append(c)
+                issue["updated"] = now
+                return self.answer(201, site.comment_json(self.base(), "3", issue, c))
             if self.command == "GET" and path == "/_fake/state":
                 return self.answer(200, {
                     "project": site.project, "issues": site.issues, "users": site.users,

@@ -84,6 +84,7 @@ expands:
                                  "lastState": {"terminated": {"reason": "OOMKilled",
                                                "exitCode": 137, "finishedAt": "..."}},
                                  "ready": false, "restartCount": 7,
+                                 "env": [{"name": "A", "value": "b"}],   (optional, as given)
                                  "log": "the lines it wrote\n",          (optional)
                                  "previousLog": "its previous container's\n"}],
                  "initContainers": [...]}],
@@ -275,6 +276,8 @@ def expand_pod(ns, p):
                     "volumeMounts": [{"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
                                       "name": "kube-api-access-" + hexid(ns, name, n=5),
                                       "readOnly": True}]}
+            if c.get("env"):
+                spec["env"] = c["env"]
             spec_containers.append((listname, spec))
             if unscheduled:
                 continue
@@ -400,6 +403,8 @@ def pod_template(labels, containers, default_name):
                                 "resources": resources,
                                 "terminationMessagePath": "/dev/termination-log",
                                 "terminationMessagePolicy": "File"})
+        if c.get("env"):
+            spec_containers[-1]["env"] = c["env"]
     return {"metadata": {"creationTimestamp": None, "labels": labels},
             "spec": {"containers": spec_containers, "dnsPolicy": "ClusterFirst",
                      "restartPolicy": "Always", "schedulerName": "default-scheduler",

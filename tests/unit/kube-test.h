@@ -57,7 +57,7 @@ static inline int openssl(struct strbuf *out, ...)
 		strvec_push(&argv, arg);
 	va_end(ap);
 	capture_start();
-	rc = run_command_capture(argv.v, out ? out : &ignored, 1 << 20);
+	rc = run_command_capture(argv.v, NULL, out ? out : &ignored, 1 << 20, 0);
 	capture_end();
 	if (rc)
 		printf("# openssl %s failed (%d): %s\n", argv.v[1], rc, captured.buf);

@@ -212,8 +212,17 @@ static void test_by_name(void)
 	cJSON_Delete(r);
 	docker_call("GET", "/v1.47/containers/" ID("1") "/json", NULL, &direct);
 	same = cJSON_Parse(direct.buf);
+	{
+		/* Its environment keeps the names, not the values (they hold credentials). */
+		cJSON *env = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(run.ev.docker, 0), "Config"), "Env");
+		is_str(cJSON_GetStringValue(cJSON_GetArrayItem(env, 0)), "PATH=\xe2\x80\xb9redacted:env\xe2\x80\xba",
+		       "an environment variable's value is dropped, its name kept");
+		env = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(same, "Config"), "Env");
+		cJSON_SetValuestring(cJSON_GetArrayItem(env, 0), "PATH=\xe2\x80\xb9redacted:env\xe2\x80\xba");
+	}
 	ok(same && cJSON_Compare(cJSON_GetArrayItem(run.ev.docker, 0), same, 1),
-	   "the inspect object kept exactly as the Engine writes it");
+	   "the inspect object kept exactly as the Engine writes it, env values aside");
 	cJSON_Delete(same);
 	strbuf_release(&direct);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../lib/config.h"
+#include "../../lib/http.h"
 #include "../../lib/strbuf.h"
 #include "../../lib/strvec.h"
 #include "test-lib.h"
@@ -704,6 +705,163 @@ static void test_set(void)
 	free(lock);
 }
 
+/* ---- trust: .sre/config under safe.directory ---- */
+
+/* Is key, a row of the table, of a shape that must be protected? */
+static int dangerous_shape(const char *key)
+{
+	const char *last = strrchr(key, '.');
+
+	return ends_with(key, "-command") || !strcmp(last, ".url") || !strcmp(last, ".api") ||
+	       !strcmp(last, ".host") || !strcmp(key, "http.ca-info") || !strcmp(key, "core.db") ||
+	       !strcmp(key, "core.repo") || starts_with(key, "fix.") ||
+	       starts_with(key, "safe.") || starts_with(key, "kubernetes.") ||
+	       (starts_with(key, "service.") && (!strcmp(last, ".start") || !strcmp(last, ".stop")));
+}
+
+static void test_key_table_trust(void)
+{
+	int unclassified = 0, unprotected = 0, rows = 0;
+
+	for (const struct config_key_doc *k = config_known_keys; k->key; k++) {
+		rows++;
+		if (k->trust != CONFIG_LOCAL_OK && k->trust != CONFIG_PROTECTED) {
+			unclassified++;
+			printf("# %s is neither CONFIG_LOCAL_OK nor CONFIG_PROTECTED\n", k->key);
+		}
+		if (dangerous_shape(k->key) && k->trust != CONFIG_PROTECTED) {
+			unprotected++;
+			printf("# %s can run, send, choose or act, but is not CONFIG_PROTECTED\n", k->key);
+		}
+	}
+	ok(rows > 50, "the table has its keys (%d)", rows);
+	is_int(unclassified, 0, "every key of the table is classified");
+	is_int(unprotected, 0, "every key that runs, sends, chooses or acts is protected");
+
+	ok(config_key_is_protected("github.token-command"), "a *-command of the table is protected");
+	ok(config_key_is_protected("service.api.start"), "service.<name>.start is protected");
+	ok(config_key_is_protected("github.label.pr-merged"), "a state label is protected");
+	ok(!config_key_is_protected("core.actor"), "core.actor is not");
+	ok(!config_key_is_protected("http.timeout"), "nor http.timeout");
+	ok(config_key_is_protected("newthing.fetch-command"), "an unknown *-command is protected");
+	ok(config_key_is_protected("newthing.url"), "an unknown *.url is protected");
+	ok(config_key_is_protected("newthing.sub.api"), "an unknown *.api is protected");
+	ok(config_key_is_protected("newthing.ca-info"), "an unknown *.ca-info is protected");
+	ok(config_key_is_protected("fix.something-new"), "an unknown fix.* is protected");
+	ok(config_key_is_protected("service.x.stop"), "service.*.stop is protected");
+	ok(!config_key_is_protected("extra.key"), "an unknown harmless key is not");
+}
+
+static void test_safe_directory(void)
+{
+	struct config cfg = CONFIG_INIT;
+	char *real = realpath(tmpdir, NULL), *sub = xstrfmt("%s/repo/deeper", real);
+	char *listed = xstrfmt("safe.directory=%s/repo", real);
+	char *sibling = xstrfmt("safe.directory=%s/rep", real);
+
+	ok(!config_directory_is_safe(&cfg, sub), "nothing listed: not safe");
+	config_add_override(&cfg, sibling);
+	ok(!config_directory_is_safe(&cfg, sub), "a sibling that starts the same is not a parent");
+	config_add_override(&cfg, listed);
+	ok(config_directory_is_safe(&cfg, sub), "a listed parent makes it safe");
+	config_add_override(&cfg, "safe.directory=");
+	ok(!config_directory_is_safe(&cfg, sub), "an empty value clears the list");
+	config_add_override(&cfg, "safe.directory=*");
+	ok(config_directory_is_safe(&cfg, sub), "* is every directory");
+	config_clear(&cfg);
+
+	config_read_buffer(&cfg, "[safe]\n\tdirectory = *\n", 22, ".sre/config",
+			   CONFIG_SCOPE_LOCAL);
+	ok(!config_directory_is_safe(&cfg, sub), "the local level cannot list itself");
+	config_clear(&cfg);
+	free(real);
+	free(sub);
+	free(listed);
+	free(sibling);
+}
+
+static void test_load_sets_aside(void)
+{
+	struct config cfg = CONFIG_INIT;
+	struct strvec overrides = STRVEC_INIT;
+	const char *global = getenv("XDG_CONFIG_HOME");
+	char *gdir = xstrfmt("%s/sre", global), *gpath = xstrfmt("%s/config", gdir);
+	char *real = realpath(tmpdir, NULL), *trust;
+
+	mkdir(global, 0700);
+	mkdir(gdir, 0700);
+	mkdir(".sre", 0700);
+	write_file(gpath, "[github]\n\tapi = https://api.github.com\n");
+	write_file(".sre/config", "[github]\n\tapi = http://evil\n\ttoken-command = evil\n"
+		   "\ttoken-command = evil2\n[core]\n\tactor = repo\n");
+	capture_start();
+	is_int(config_load(&cfg, &overrides), 0, "a local config with protected keys loads");
+	capture_end();
+	is_str(config_get_string(&cfg, "github.api"), "https://api.github.com",
+	       "a protected key from .sre/config is not seen");
+	ok(!config_get_string(&cfg, "github.token-command"), "nor its token-command");
+	is_str(config_get_string(&cfg, "core.actor"), "repo", "a harmless key is");
+	is_int(cfg.ignored_nr, 3, "the three are set aside");
+	like(captured.buf, "warning: ignoring github.api from ", "the warning names the key");
+	like(captured.buf, "/.sre/config: add ", "and the file");
+	like(captured.buf, "to safe.directory in ~/.config/sre/config", "and the way out");
+	{
+		const char *first = strstr(captured.buf, "ignoring github.token-command");
+		ok(first && !strstr(first + 1, "ignoring github.token-command"),
+		   "a key set twice is named once");
+	}
+	config_clear(&cfg);
+
+	trust = xstrfmt("[safe]\n\tdirectory = %s\n", real);
+	write_file(gpath, trust);
+	capture_start();
+	is_int(config_load(&cfg, &overrides), 0, "loads under safe.directory");
+	capture_end();
+	is_str(config_get_string(&cfg, "github.api"), "http://evil", "then the local key counts");
+	is_str(captured.buf, "", "and nothing is said");
+	config_clear(&cfg);
+
+	write_file(gpath, "");
+	strvec_push(&overrides, "github.token-command=printf from-c");
+	capture_start();
+	config_load(&cfg, &overrides);
+	capture_end();
+	is_str(config_get_string(&cfg, "github.token-command"), "printf from-c", "-c is trusted");
+	config_clear(&cfg);
+	strvec_clear(&overrides);
+
+	unlink(".sre/config");
+	rmdir(".sre");
+	unlink(gpath);
+	free(trust);
+	free(real);
+	free(gdir);
+	free(gpath);
+}
+
+static void test_command_deadline(void)
+{
+	struct config cfg = CONFIG_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int64_t start;
+
+	parse(&cfg, "[core]\n\tcommand-timeout = 300ms\n"
+		    "[github]\n\ttoken-command = \"sh -c 'sleep 30 & exec sleep 30'\"\n");
+	start = monotonic_ms();
+	is_int(secret(&cfg, "github.token", NULL, &out), -1, "a helper that hangs is an error");
+	ok(monotonic_ms() - start < 5000, "within its timeout, not its sleep (%lld ms)",
+	   (long long)(monotonic_ms() - start));
+	like(captured.buf, "github.token-command ('sh') was cut off after 300 ms and killed",
+	     "the error names the key, the program and the timeout");
+
+	parse(&cfg, "[github]\n\ttoken-command = \"sh -c 'exec cat /dev/zero'\"\n");
+	is_int(secret(&cfg, "github.token", NULL, &out), -1, "a helper without end is an error");
+	like(captured.buf, "wrote more than 65536 bytes", "past its cap");
+	is_int(out.len, 0, "and nothing is kept");
+	config_clear(&cfg);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	if (test_begin("config") < 0)
@@ -719,6 +877,10 @@ int main(void)
 	test_keys();
 	test_secrets();
 	test_set();
+	test_key_table_trust();
+	test_safe_directory();
+	test_load_sets_aside();
+	test_command_deadline();
 	file_text(NULL);
 	return test_end();
 }

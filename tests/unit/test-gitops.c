@@ -50,7 +50,7 @@ static int run_git(int quiet, ...)
 	va_end(ap);
 	strbuf_reset(&gitout);
 	capture_start();
-	status = run_command_capture(argv.v, &gitout, 1 << 20);
+	status = run_command_capture(argv.v, NULL, &gitout, 1 << 20, 0);
 	msg = capture_end();
 	strbuf_trim(&gitout);
 	if (status && !quiet) {
@@ -766,6 +766,7 @@ static void test_push(void)
 	struct refuser ref = { 0 };
 	char *sha = rev(clone_dir, "sre/inc-7-memory"), *s, *url, *log, *daemon_repo;
 	pid_t daemon;
+	size_t skip;
 	int port;
 
 	is_int(gitops_push(clone_dir, NULL, "sre/inc-7-memory", 0, NULL, &err), 0,
@@ -898,7 +899,36 @@ static void test_push(void)
 	url = xstrfmt("http://127.0.0.1:%d/acme/shop.git", ref.port);
 	git("-C", clone_dir, "remote", "add", "web", url);
 	setenv("GITHUB_TOKEN", "ghs_envtoken123", 1);
+	/* A token goes only to github.api's host (default github.com). */
 	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, NULL, &err), -1,
+	       "a push to a host that is not GitHub's");
+	s = xstrfmt("git: push to web (%s): the push token goes only to github.com "
+		    "(github.api), not to 127.0.0.1", url);
+	is_str(err.buf, s, "says the token goes only to GitHub's host");
+	free(s);
+	log = slurp(ref.log);
+	ok(!strstr(log, "Basic "), "and offers it nothing");
+	free(log);
+	set_config(&cfg, "[github]\n\tapi = http://localhost:1/api/v3\n");
+	strbuf_reset(&err);
+	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1,
+	       "nor to another loopback name than github.api's");
+	log = slurp(ref.log);
+	ok(!strstr(log, "Basic ") && strstr(err.buf, "not to 127.0.0.1"),
+	   "loopback or not, the host must be github.api's");
+	free(log);
+	free(url);
+	url = xstrfmt("http://127.0.0.1:%d/api/v3", ref.port);
+	s = xstrfmt("[github]\n\tapi = %s\n", url);
+	set_config(&cfg, s);
+	free(s);
+	free(url);
+	url = xstrfmt("http://127.0.0.1:%d/acme/shop.git", ref.port);
+	strbuf_reset(&err);
+	log = slurp(ref.log);
+	skip = strlen(log); /* the requests of the pushes above */
+	free(log);
+	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1,
 	       "a push whose token is refused");
 	s = xstrfmt("git: push to web (%s): the token was refused", url);
 	is_str(err.buf, s, "says the token was refused");
@@ -911,16 +941,19 @@ static void test_push(void)
 	{
 		int offered = 0, requests = 0;
 
-		for (const char *p = log; (p = strstr(p, "Basic ")); p++)
+		for (const char *p = log + skip; (p = strstr(p, "Basic ")); p++)
 			offered++;
-		for (const char *p = log; (p = strchr(p, '\n')); p++)
+		for (const char *p = log + skip; (p = strchr(p, '\n')); p++)
 			requests++;
 		is_int(offered, 1, "once only");
 		ok(requests <= 3, "in few requests (%d)", requests);
 	}
 	free(log);
 
-	set_config(&cfg, "[fix]\n\tpush-token-command = printf %s ghs_fromcommand\n");
+	s = xstrfmt("[github]\n\tapi = http://127.0.0.1:%d\n"
+		    "[fix]\n\tpush-token-command = printf %%s ghs_fromcommand\n", ref.port);
+	set_config(&cfg, s);
+	free(s);
 	strbuf_reset(&err);
 	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1,
 	       "fix.push-token-command before GITHUB_TOKEN");
@@ -932,7 +965,10 @@ static void test_push(void)
 
 	unsetenv("GITHUB_TOKEN");
 	strbuf_reset(&err);
-	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, NULL, &err), -1, "no token at all");
+	s = xstrfmt("[github]\n\tapi = http://127.0.0.1:%d\n", ref.port);
+	set_config(&cfg, s);
+	free(s);
+	is_int(gitops_push(clone_dir, "web", "sre/exec", 0, &cfg, &err), -1, "no token at all");
 	s = xstrfmt("git: push to web (%s): no token to push over https: set "
 		    "fix.push-token-command or GITHUB_TOKEN", url);
 	is_str(err.buf, s, "says where one comes from");
@@ -1047,6 +1083,43 @@ static void test_github_repo(void)
 	config_clear(&cfg);
 }
 
+/*
+ * A server that accepts the connection (the kernel does, from the listen
+ * queue) and never says a word: the push is cut off at fix.push-timeout.
+ */
+static void test_push_deadline(void)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	struct config cfg = CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int64_t start;
+	char *url;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
+		ok(0, "a silent server listens");
+		return;
+	}
+	url = xstrfmt("http://127.0.0.1:%d/acme/infra.git", ntohs(addr.sin_port));
+	git("-C", clone_dir, "remote", "add", "silent", url);
+	config_add_override(&cfg, "fix.push-timeout=1s");
+	start = monotonic_ms();
+	is_int(gitops_push(clone_dir, "silent", "sre/exec", 0, &cfg, &err), -1,
+	       "a push to a server that never answers fails");
+	ok(monotonic_ms() - start < 8000, "at fix.push-timeout, not never (%lld ms)",
+	   (long long)(monotonic_ms() - start));
+	is_str(err.buf, "git: push to silent: no answer within fix.push-timeout (1 s); "
+	       "the push was cut off", "and says so");
+	git("-C", clone_dir, "remote", "remove", "silent");
+	close(fd);
+	free(url);
+	config_clear(&cfg);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	if (test_begin("gitops") < 0)
@@ -1075,6 +1148,7 @@ int main(void)
 	test_commit_file();
 	test_commit_revert();
 	test_push();
+	test_push_deadline();
 	test_delete_branch();
 	test_github_repo();
 	strbuf_release(&gitout);

@@ -253,6 +253,33 @@ static void test_waits(void)
 	http_client_release(&c);
 }
 
+/* Retry-After as a server may write it, sane or not. */
+static void test_retry_after(void)
+{
+	time_t now = 1700000000; /* Tue, 14 Nov 2023 22:13:20 GMT */
+	int64_t ms = -7;
+
+	ok(!http_parse_retry_after(&ms, "5", now) && ms == 5000, "delta-seconds are read as ms");
+	ok(!http_parse_retry_after(&ms, "0", now) && ms == 0, "0 is no wait");
+	ok(!http_parse_retry_after(&ms, "99999999999999999999", now) &&
+	   ms == HTTP_WAIT_LIMIT_S * 1000, "a number past long long is the cap, not an overflow");
+	ok(!http_parse_retry_after(&ms, "9223372036854775807", now) &&
+	   ms == HTTP_WAIT_LIMIT_S * 1000, "LLONG_MAX seconds is the cap");
+	ms = -7;
+	ok(http_parse_retry_after(&ms, "-5", now) < 0 && ms == -7, "a negative number is no Retry-After");
+	ok(http_parse_retry_after(&ms, "+5", now) < 0, "a signed number neither");
+	ok(http_parse_retry_after(&ms, " 5", now) < 0, "nor one with a space");
+	ok(http_parse_retry_after(&ms, "", now) < 0, "nor the empty string");
+	ok(http_parse_retry_after(&ms, NULL, now) < 0, "nor no header");
+	ok(http_parse_retry_after(&ms, "soon", now) < 0, "nor a word");
+	ok(!http_parse_retry_after(&ms, "Tue, 14 Nov 2023 22:13:50 GMT", now) && ms == 30000,
+	   "an HTTP date is the time until it");
+	ok(!http_parse_retry_after(&ms, "Sun, 06 Nov 1994 08:49:37 GMT", now) && ms == 0,
+	   "a date in the past is no wait");
+	ok(!http_parse_retry_after(&ms, "Fri, 31 Dec 9999 23:59:59 GMT", now) &&
+	   ms == HTTP_WAIT_LIMIT_S * 1000, "a date centuries ahead is the cap");
+}
+
 static void test_cap_and_refused(void)
 {
 	struct http_client c;
@@ -350,6 +377,58 @@ static void test_many(void)
 	http_client_release(&c);
 }
 
+/*
+ * A credential goes over https, or plain http to loopback, or nowhere.
+ * What is let through goes to a closed port on loopback: no test leaves
+ * this machine.
+ */
+static void test_credentials_over_https(void)
+{
+	static const struct {
+		const char *url, *header, *userpwd;
+		int refused;
+		const char *what;
+	} cases[] = {
+		{ "http://192.0.2.1:9/x", "Authorization: Bearer abcd1234", NULL, 1, "a bearer token off loopback" },
+		{ "http://192.0.2.1:9/x", NULL, "user:pw", 1, "basic auth off loopback" },
+		{ "http://u:pw@192.0.2.1:9/x", NULL, NULL, 1, "userinfo off loopback" },
+		{ "http://192.0.2.1:9/hooks/s3cr3t-t0ken", NULL, NULL, 1, "a secret in the URL off loopback" },
+		{ "HTTP://EXAMPLE.COM:9/x", "authorization: token x", NULL, 1, "any case of scheme and header" },
+		{ "http://127.0.0.2:9/x", "Authorization: Bearer abcd1234", NULL, 0, "127.0.0.0/8" },
+		{ "http://localhost:9/x", "Authorization: Bearer abcd1234", NULL, 0, "localhost" },
+		{ "http://[::1]:9/x", NULL, "user:pw", 0, "::1" },
+	};
+	struct http_client c;
+
+	client(&c, "\tretries = 0\n\tconnect-timeout = 200ms\n\ttimeout = 300ms\n");
+	http_client_add_secret(&c, "s3cr3t-t0ken");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct http_request req = HTTP_REQUEST_INIT;
+		struct http_response res = HTTP_RESPONSE_INIT;
+		int refused;
+
+		req.method = "GET";
+		req.url = cases[i].url;
+		req.userpwd = cases[i].userpwd;
+		if (cases[i].header)
+			strvec_push(&req.headers, cases[i].header);
+		http_do(&c, &req, &res);
+		refused = res.outcome == HTTP_FAILED && !res.attempts &&
+			  strstr(res.error.buf, "https is required");
+		ok(refused == cases[i].refused, "%s: %s", cases[i].what,
+		   cases[i].refused ? "refused before connecting" : "let through");
+		if (cases[i].refused)
+			unlike(res.error.buf, "s3cr3t-t0ken", "%s: the message holds no secret", cases[i].what);
+		http_response_release(&res);
+		http_request_release(&req);
+	}
+	http_client_release(&c);
+	ok(http_host_is_loopback("127.255.0.1") && http_host_is_loopback("[::ffff:127.0.0.1]") &&
+	   http_host_is_loopback("LocalHost") && !http_host_is_loopback("128.0.0.1") &&
+	   !http_host_is_loopback("localhost.example.com") && !http_host_is_loopback("[::2]"),
+	   "loopback: 127.0.0.0/8, ::1 and localhost, nothing else");
+}
+
 int main(void)
 {
 	if (test_begin("http") < 0)
@@ -360,8 +439,10 @@ int main(void)
 	test_give_up();
 	test_no_retry();
 	test_waits();
+	test_retry_after();
 	test_cap_and_refused();
 	test_redaction();
 	test_many();
+	test_credentials_over_https();
 	return test_end();
 }

@@ -622,6 +622,92 @@ static void test_first_run_race(void)
 	is_int(bad_counts, 0, "every round's store holds every writer's incident");
 }
 
+/* The pid of a process that has just exited. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* Take lease id in a child process, as a second sre would: its store_lease_take(). */
+static int lease_in_child(const char *path, long long id)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct store *st = NULL;
+		int r = store_open(&st, path, BUSY_MS) < 0 ? -1 :
+			store_lease_take(st, id, "sre fix", 60, 0, NULL);
+		store_free(st);
+		_exit(r < 0 ? 3 : r);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void test_leases(void)
+{
+	char *path = tmp_path("leases.db");
+	struct incident_new in = { "api", "api is down", NULL, "test", SEVERITY_HIGH, "tester" };
+	struct store *st = NULL;
+	struct lease holder = { 0 };
+	long long id = 0;
+	int created;
+	char *sql;
+
+	if (store_open(&st, path, BUSY_MS) < 0 ||
+	    store_incident_open(st, &in, &id, &created) < 0) {
+		printf("# cannot set up %s\n", path);
+		return;
+	}
+	is_int(store_lease_take(st, id, "sre fix", 60, 0, NULL), 0, "a free lease is taken");
+	is_int(store_lease_take(st, id, "sre fix", 60, 0, NULL), 0, "taking it again in one process succeeds");
+	is_int(lease_in_child(path, id), 1, "another process finds it held");
+	is_int(store_lease_held(st, id, NULL), 0, "this process does not count as another run");
+	store_lease_release(st, id);
+	is_int(db_int(path, "SELECT count(*) FROM leases"), 0, "released, its row is gone");
+	is_int(lease_in_child(path, id), 0, "then another process takes it (and lets it go on exit)");
+	is_int(db_int(path, "SELECT count(*) FROM leases"), 0, "store_free() released it");
+
+	/* A holder killed -9 on this host: its process is gone, so is its lease. */
+	{
+		char host[256];
+		struct strbuf msg = STRBUF_INIT;
+		gethostname(host, sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		sql = xstrfmt("INSERT INTO leases VALUES (%lld, '%s', %d, '1', 'sre fix', 0, 9999999999)",
+			      id, host, (int)dead_pid());
+		is_int(db_exec(path, sql, &msg), SQLITE_OK, "a lease of a dead process is planted");
+		free(sql);
+		is_int(store_lease_held(st, id, NULL), 0, "a dead holder's lease is not held");
+		is_int(store_lease_take(st, id, "sre fix", 60, 0, NULL), 0, "and is taken over");
+		store_lease_release(st, id);
+
+		/* Another host's live-looking lease holds until it expires. */
+		sql = xstrfmt("INSERT INTO leases VALUES (%lld, 'elsewhere', 1, '1', 'sre diagnose', 100, 9999999999)", id);
+		is_int(db_exec(path, sql, &msg), SQLITE_OK, "another host's lease is planted");
+		free(sql);
+		is_int(store_lease_take(st, id, "sre fix", 60, 300, &holder), 1,
+		       "another host's lease is held, after waiting");
+		ok(holder.host && !strcmp(holder.host, "elsewhere") && holder.pid == 1 &&
+		   holder.command && !strcmp(holder.command, "sre diagnose"), "the holder is named");
+		lease_release(&holder);
+		sql = xstrfmt("UPDATE leases SET expires_at = 100 WHERE incident_id = %lld", id);
+		is_int(db_exec(path, sql, &msg), SQLITE_OK, "the lease expires");
+		free(sql);
+		is_int(store_lease_take(st, id, "sre fix", 60, 0, NULL), 0, "an expired lease is taken over");
+		strbuf_release(&msg);
+	}
+	store_free(st);
+	free(path);
+}
+
 int main(void)
 {
 	if (test_begin("store") < 0)
@@ -633,5 +719,6 @@ int main(void)
 	test_list();
 	test_concurrency();
 	test_first_run_race();
+	test_leases();
 	return test_end();
 }

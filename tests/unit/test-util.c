@@ -5,8 +5,11 @@
  * Messages from error() are captured through a temporary file on fd 2, so
  * a test can check what the user would read.
  */
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -498,6 +501,82 @@ static void test_timeutil(void)
 	is_str(buf, "40", "the age is cut to the buffer and still terminated");
 }
 
+/* ---- numbers from outside, and cuts on a UTF-8 boundary ---- */
+
+static void test_checked_numbers(void)
+{
+	cJSON *j = cJSON_Parse("{\"n\":42,\"neg\":-3,\"frac\":1.5,\"big\":1e300,"
+			       "\"inf\":1e999,\"s\":\"7\",\"null\":null,\"huge\":99999999999999999999}");
+	long long v = -1;
+
+	ok(j != NULL, "the test JSON parses");
+	ok(!json_to_ll(cJSON_GetObjectItem(j, "n"), 0, 100, &v) && v == 42, "a whole number in range is read");
+	v = 7;
+	ok(json_to_ll(cJSON_GetObjectItem(j, "neg"), 0, 100, &v) < 0 && v == 7,
+	   "a number under the minimum is refused, out untouched");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "n"), 0, 41, &v) < 0, "a number over the maximum is refused");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "frac"), 0, 100, &v) < 0, "a fraction is no count");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "big"), LLONG_MIN, LLONG_MAX, &v) < 0,
+	   "1e300 is refused even with the widest range");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "inf"), LLONG_MIN, LLONG_MAX, &v) < 0,
+	   "an infinity is refused");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "huge"), 0, JSON_INT_MAX, &v) < 0,
+	   "99999999999999999999 is refused");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "s"), 0, 100, &v) < 0, "a string is no number");
+	ok(json_to_ll(cJSON_GetObjectItem(j, "null"), 0, 100, &v) < 0, "null is no number");
+	ok(json_to_ll(NULL, 0, 100, &v) < 0, "a missing item is no number");
+	cJSON_Delete(j);
+
+	ok(!double_to_ll(2.9, 0, 10, &v) && v == 2, "a double is truncated toward zero");
+	ok(!double_to_ll(-2.9, -10, 10, &v) && v == -2, "a negative double too");
+	ok(double_to_ll(NAN, LLONG_MIN, LLONG_MAX, &v) < 0, "NaN is refused");
+	ok(double_to_ll(-INFINITY, LLONG_MIN, LLONG_MAX, &v) < 0, "-Inf is refused");
+	ok(double_to_ll(9.3e18, LLONG_MIN, LLONG_MAX, &v) < 0, "a double past long long is refused");
+	ok(!double_to_ll(9.0e18, 0, LLONG_MAX, &v) && v == 9000000000000000000LL,
+	   "a large double that fits is kept");
+}
+
+static void test_utf8_cut(void)
+{
+	const char *s = "ab\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5z"; /* a b é € 🔥 z */
+	size_t len = strlen(s);
+
+	is_int(utf8_cut(s, len, 100), len, "a short string is kept whole");
+	is_int(utf8_cut(s, len, len), len, "a string of exactly max bytes is kept whole");
+	is_int(utf8_cut(s, len, 2), 2, "a cut between ASCII characters stays there");
+	is_int(utf8_cut(s, len, 3), 2, "a cut inside a 2-byte character drops it");
+	is_int(utf8_cut(s, len, 4), 4, "a cut after a 2-byte character keeps it");
+	is_int(utf8_cut(s, len, 5), 4, "a cut after a 3-byte character's first byte drops it");
+	is_int(utf8_cut(s, len, 6), 4, "a cut inside a 3-byte character drops it");
+	is_int(utf8_cut(s, len, 7), 7, "a cut after a 3-byte character keeps it");
+	is_int(utf8_cut(s, len, 10), 7, "a cut before a 4-byte character's last byte drops it");
+	is_int(utf8_cut(s, len, 11), 11, "a cut after a 4-byte character keeps it");
+	is_int(utf8_cut(s, len, 0), 0, "max 0 keeps nothing");
+	is_int(utf8_cut("a\x80\x80\x80\x80\x80", 6, 4), 4,
+	       "a run of stray continuation bytes is cut where it stands");
+}
+
+static void test_utf8_shorten(void)
+{
+	char *s;
+
+	s = utf8_shorten("abc", 3);
+	is_str(s, "abc", "a line of exactly max characters is kept");
+	free(s);
+	s = utf8_shorten("abcd", 3);
+	is_str(s, "ab\xe2\x80\xa6", "a longer one keeps max - 1 characters and an ellipsis");
+	free(s);
+	s = utf8_shorten("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5", 3);
+	is_str(s, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5", "characters are counted, not bytes");
+	free(s);
+	s = utf8_shorten("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5z", 3);
+	is_str(s, "\xc3\xa9\xe2\x82\xac\xe2\x80\xa6", "and whole characters are kept");
+	free(s);
+	s = utf8_shorten("", 5);
+	is_str(s, "", "the empty line stays empty");
+	free(s);
+}
+
 int main(void)
 {
 	if (test_begin("util") < 0)
@@ -508,5 +587,8 @@ int main(void)
 	test_strvec();
 	test_parse_options();
 	test_timeutil();
+	test_checked_numbers();
+	test_utf8_cut();
+	test_utf8_shorten();
 	return test_end();
 }

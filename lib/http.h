@@ -107,13 +107,6 @@ void http_response_release(struct http_response *res);
 const char *http_header(const struct http_response *res, const char *name);
 
 /*
- * The wait a Retry-After value (delay-seconds or an HTTP date) asks for,
- * in ms from now, into *out_ms: 0 for a date past; INT64_MAX for one too
- * large to count in ms. 0, or -1 when it is neither (or NULL).
- */
-int http_parse_retry_after(int64_t *out_ms, const char *value, time_t now);
-
-/*
  * Perform one request, retrying as described above. Always fills res;
  * returns 0 when a response arrived (res->outcome HTTP_OK, any status),
  * -1 otherwise (res->outcome and res->error say why; nothing printed).

@@ -25,7 +25,7 @@ for name in "$@"; do
 	# Headers and times are short; JSON answers and bundles are not.
 	case $name in
 	link|retry-after|timeutil) max_len=512 ;;
-	docker-frames|record|config|metrics|kubeconfig|alertmanager) max_len=8192 ;;
+	docker-frames|record|config|metrics|kubeconfig|alertmanager|redact) max_len=8192 ;;
 	*) max_len=65536 ;;
 	esac
 	dict=

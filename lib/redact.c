@@ -205,6 +205,9 @@ static size_t match_pem(const char *t, size_t n, size_t i)
 			for (k = j + 9; k < n && k - j < 80 && t[k] != '\n'; k++)
 				if (has_at(t, n, k, "-----"))
 					return k + 5;
+			/* Cut short: not inside a character (found by fuzz-redact). */
+			while (k < n && k > j && ((unsigned char)t[k] & 0xC0) == 0x80)
+				k--;
 			return k;
 		}
 		if (!(is_b64(c) || isspace(c) || c == ':' || c == ',' || c == '-' || c == '\\'))

@@ -196,6 +196,17 @@ static void test_utf8(void)
 		free(got);
 	}
 	check("password=пароль секрет", "password=" M("password") " секрет", "a UTF-8 value");
+
+	/* An END line longer than the 80 bytes sre reads of it, cut inside a character. */
+	{
+		const char *pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n"
+				  "-----END RSA PRIVATE KEY no dashes here xxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				  "xxxxxxxxxxxx\xe2\x80\xb9\xe2\x80\xb9\xe2\x80\xb9 and the log goes on\n";
+		char *got = redact_str(pem);
+		ok(utf8_whole(got, strlen(got)) && starts_with(got, M("private-key")),
+		   "a long END line is cut between characters: %s", got);
+		free(got);
+	}
 }
 
 static void test_hostile(void)

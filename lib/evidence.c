@@ -67,6 +67,11 @@ void evidence_add_log(struct evidence *ev, const char *source, const char *name,
 	if (len > LOG_MAX) {
 		text += len - LOG_MAX;
 		len = LOG_MAX;
+		/* Start at a character, not inside one (at most 3 bytes on). */
+		for (int k = 0; k < 3 && len && ((unsigned char)*text & 0xC0) == 0x80; k++) {
+			text++;
+			len--;
+		}
 	}
 	ALLOC_GROW(ev->logs, ev->logs_nr + 1, ev->logs_alloc);
 	it = &ev->logs[ev->logs_nr++];

@@ -252,6 +252,28 @@ static void test_merge(void)
 	evidence_release(&ev);
 }
 
+/* A log past 4 MiB keeps its end, starting at a whole character. */
+static void test_long_log(void)
+{
+	struct evidence ev = EVIDENCE_INIT;
+	size_t len = (4 << 20) + 2;
+	char *text = xmalloc(len);
+
+	/* 'x', "é" (C3 A9) throughout, 'z': the cut 4 MiB from the end falls inside an é. */
+	text[0] = 'x';
+	for (size_t i = 1; i + 1 < len; i += 2) {
+		text[i] = (char)0xC3;
+		text[i + 1] = (char)0xA9;
+	}
+	text[len - 1] = 'z';
+	evidence_add_log(&ev, "host", "big", text, len);
+	ok(ev.logs_nr == 1 && (unsigned char)ev.logs[0].text[0] == 0xC3,
+	   "a long log is kept from a character's first byte");
+	is_int((int)strlen(ev.logs[0].text), (4 << 20) - 1, "and it keeps its last whole characters");
+	evidence_release(&ev);
+	free(text);
+}
+
 int main(void)
 {
 	if (test_begin("evidence") < 0)
@@ -261,5 +283,6 @@ int main(void)
 	test_round_trip();
 	test_malformed();
 	test_merge();
+	test_long_log();
 	return test_end();
 }

@@ -110,7 +110,9 @@ $(DEMO_SERVICE): examples/demo/demo-service.c
 demo-service: $(DEMO_SERVICE)
 
 # Benchmarks print ratios against a baseline measured in the same run.
-bench: $(B)/bench/bench-store $(B)/bench/bench-scout $(B)/bench/bench-traces
+bench: sre $(B)/bench/bench-store $(B)/bench/bench-scout $(B)/bench/bench-traces \
+	$(B)/bench/bench-startup
+	$(B)/bench/bench-startup ./sre
 	$(B)/bench/bench-store 5000
 	$(B)/bench/bench-scout
 	$(B)/bench/bench-traces

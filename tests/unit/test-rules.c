@@ -87,6 +87,7 @@ static void check_shape(const struct diagnosis *d, const char *what)
 	ok(sane, "%s: every finding within [0,1], best first, in the closed sets", what);
 	ok(d->answer.confidence >= 0.0 && d->answer.confidence <= 1.0,
 	   "%s: the answer's confidence within [0,1]", what);
+	sane = 1;
 	for (size_t i = 0; i < d->answer.evidence_nr; i++)
 		sane &= d->answer.evidence[i].source && *d->answer.evidence[i].source &&
 			d->answer.evidence[i].summary && *d->answer.evidence[i].summary &&
@@ -456,6 +457,7 @@ static cJSON *range(const char *v1, const char *v2, const char *v3, const char *
 static void test_metrics(void)
 {
 	struct evidence ev;
+	struct diagnosis d;
 
 	ev_init(&ev, "web");
 	evidence_add_prometheus(&ev, "cpu-throttling", "rate(container_cpu_cfs_throttled_periods_total[5m])",
@@ -480,7 +482,9 @@ static void test_metrics(void)
 	evidence_add_prometheus(&ev, "orders", NULL, range("10", "10", "9", "1"));
 	ev.docker = J("[{'Name':'/web','RestartCount':0,'State':{'Status':'exited','ExitCode':2}}]");
 	expect(&ev, NULL, CATEGORY_crash, ACTION_restart, "web", NULL,
-	       "a drop with a crash: the crash", NULL);
+	       "a drop with a crash: the crash", &d);
+	is_int(d.findings_nr, 1, "a drop with a crash: no business finding beside it");
+	diagnosis_release(&d);
 
 	ev_init(&ev, "web");
 	ev_incident(&ev, "metrics/web/below/signups", "metrics", "signups is 0, below 5");

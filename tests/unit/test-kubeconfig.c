@@ -338,9 +338,9 @@ static void test_bad_files(void)
 		{ "empty", "", "no current-context" },
 		{ "scalar", "just words\n", "not a kubeconfig" },
 		{ "list", "- a\n- b\n", "not a kubeconfig" },
-		{ "binary", "\x01\x02\xff\xfe\x00garbage", "" },
+		{ "binary", "\x01\x02\xff\xfe garbage", "byte 0: control characters are not allowed" },
 		{ "tab", "clusters:\n\t- name: x\n", ":2:" },
-		{ "unclosed", "current-context: \"ctx\n", "" },
+		{ "unclosed", "current-context: \"ctx\n", ":2:1: found unexpected end of stream" },
 		{ "ctx-list", "current-context: [a, b]\n", "current-context is not a string" },
 		{ "contexts-map", "current-context: a\ncontexts: {a: 1}\n", "contexts is not a list" },
 		{ "entry-scalar", "current-context: a\ncontexts: [x]\n",
@@ -353,7 +353,7 @@ static void test_bad_files(void)
 		  "clusters:\n- name: c\n  cluster: {server: 'https://x', insecure-skip-tls-verify: true}\n",
 		  "sre never turns TLS verification off" },
 		{ "aliases", "current-context: &a ctx\nx: &b [*a, *a, *a]\ny: [*b, *b, *b, *b]\n"
-		  "contexts: *b\n", "" },
+		  "contexts: *b\n", ":1: an entry of contexts is not a mapping" },
 	};
 	struct loaded l;
 

@@ -1,5 +1,5 @@
 /*
- * jira.c: the JIRA Service Management client behind tracker.h.
+ * tracker-jira.c: the JIRA Service Management client behind tracker.h.
  *
  * An incident is an issue of `jira.project` whose description ends with a
  * JSON code block, the record, naming the incident's fingerprint; the

@@ -1,5 +1,5 @@
 /*
- * github.c: the GitHub Issues client behind the tracker interface.
+ * tracker-github.c: the GitHub Issues client behind the tracker interface.
  *
  * An incident is an issue of github.repo carrying three labels: `sre`,
  * `sre:state/<STATE>` (or the name github.label.<state> gives) and

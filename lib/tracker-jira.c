@@ -20,7 +20,7 @@
 #include <strings.h>
 
 #include "timeutil.h"
-#include "tracker.h"
+#include "tracker-internal.h"
 
 /* What each state is called in the workflow, in enum incident_state order. */
 static const char *const default_status[] = {

@@ -10,6 +10,7 @@
  * dispatcher (tracker.c) calls the backends, the backends call this file,
  * and nothing calls back up.
  */
+#include "timeutil.h"
 #include "tracker-internal.h"
 
 void remote_issue_release(struct remote_issue *ri)
@@ -88,6 +89,33 @@ int record_parse(const char *text, char **prose, cJSON **record)
 	return 0;
 }
 
+static void add_string_or_null(cJSON *obj, const char *key, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+cJSON *tracker_incident_record(const struct incident *inc)
+{
+	cJSON *record = cJSON_CreateObject();
+	char opened[32];
+
+	format_iso8601(opened, sizeof(opened), inc->opened_at);
+	cJSON_AddNumberToObject(record, "sre", 1);
+	cJSON_AddStringToObject(record, "kind", "incident");
+	cJSON_AddNumberToObject(record, "id", (double)inc->id);
+	add_string_or_null(record, "fingerprint", inc->fingerprint);
+	add_string_or_null(record, "service", inc->service);
+	add_string_or_null(record, "title", inc->title);
+	cJSON_AddStringToObject(record, "severity", incident_severity_name(inc->severity));
+	add_string_or_null(record, "source", inc->source);
+	cJSON_AddStringToObject(record, "state", incident_state_name(inc->state));
+	cJSON_AddStringToObject(record, "opened_at", opened);
+	return record;
+}
+
 void fingerprint_short(char out[13], const char *fingerprint)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -99,8 +127,11 @@ void fingerprint_short(char out[13], const char *fingerprint)
 	snprintf(out, 13, "%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 
-/* The tracker's own words: GitHub's "message" and errors[], JIRA's
- * errorMessages[] and errors{}, or the start of a plain-text body. */
+/*
+ * The tracker's own words: JIRA's errorMessages[] and errors{} (and a
+ * gateway's "message"), or the start of a plain-text body. GitHub's
+ * answers are read by lib/github-api.c, which checks its own.
+ */
 static void tracker_message(struct strbuf *sb, const struct http_response *res)
 {
 	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len), *v;
@@ -111,20 +142,7 @@ static void tracker_message(struct strbuf *sb, const struct http_response *res)
 		if (cJSON_IsString(v))
 			strbuf_addf(sb, " %s", v->valuestring);
 		v = cJSON_GetObjectItemCaseSensitive(j, "errors");
-		if (cJSON_IsArray(v)) {
-			cJSON *e;
-			cJSON_ArrayForEach(e, v) {
-				cJSON *f = cJSON_GetObjectItemCaseSensitive(e, "field");
-				cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
-				cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-				strbuf_addstr(sb, sb->len > before ? "; " : " ");
-				if (cJSON_IsString(m))
-					strbuf_addstr(sb, m->valuestring);
-				else
-					strbuf_addf(sb, "%s %s", cJSON_IsString(f) ? f->valuestring : "?",
-						    cJSON_IsString(c) ? c->valuestring : "invalid");
-			}
-		} else if (cJSON_IsObject(v)) {
+		if (cJSON_IsObject(v)) {
 			cJSON *e;
 			cJSON_ArrayForEach(e, v)
 				if (cJSON_IsString(e))

@@ -317,14 +317,6 @@ static int issue_read(struct tracker *t, const char *key, const char *what, cJSO
 	return ret;
 }
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 static int github_create(struct tracker *t, const struct incident *inc,
 			 struct remote_issue *out)
 {
@@ -333,7 +325,7 @@ static int github_create(struct tracker *t, const struct incident *inc,
 	struct strbuf url = STRBUF_INIT, text = STRBUF_INIT;
 	char *fp = fp_label(inc->fingerprint);
 	cJSON *record, *body, *labels, *answer = NULL;
-	char opened[32], *title;
+	char *title;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -348,18 +340,7 @@ static int github_create(struct tracker *t, const struct incident *inc,
 		return ret;
 	}
 
-	format_iso8601(opened, sizeof(opened), inc->opened_at);
-	record = cJSON_CreateObject();
-	cJSON_AddNumberToObject(record, "sre", 1);
-	cJSON_AddStringToObject(record, "kind", "incident");
-	cJSON_AddNumberToObject(record, "id", (double)inc->id);
-	add_string_or_null(record, "fingerprint", inc->fingerprint);
-	add_string_or_null(record, "service", inc->service);
-	add_string_or_null(record, "title", inc->title);
-	cJSON_AddStringToObject(record, "severity", incident_severity_name(inc->severity));
-	add_string_or_null(record, "source", inc->source);
-	cJSON_AddStringToObject(record, "state", incident_state_name(inc->state));
-	cJSON_AddStringToObject(record, "opened_at", opened);
+	record = tracker_incident_record(inc);
 
 	strbuf_addf(&text, "Opened by sre as local incident #%lld.\n\n", inc->id);
 	strbuf_addf(&text, "- **Service:** %s\n", inc->service ? inc->service : "?");

@@ -30,11 +30,21 @@ int jira_open(struct tracker *t);
 void record_format(struct strbuf *sb, const cJSON *record);
 int record_parse(const char *text, char **prose, cJSON **record);
 
+/*
+ * The record of an incident's issue, written into its description by
+ * both backends: {"sre":1, "kind":"incident", id, fingerprint, service,
+ * title, severity, source, state, opened_at}, null for what is unknown.
+ * It keeps the whole title and fingerprint that a tracker's fields may
+ * shorten. Caller deletes it.
+ */
+cJSON *tracker_incident_record(const struct incident *inc);
+
 /* The short hash of a fingerprint used in labels: 12 hex digits. */
 void fingerprint_short(char out[13], const char *fingerprint);
 
 /*
- * Turn a finished HTTP exchange into a TRACKER_* code and, when it is not
+ * Turn a finished HTTP exchange with the tracker (JIRA: GitHub's answers
+ * are checked by lib/github-api.c) into a TRACKER_* code and, when it is not
  * TRACKER_OK, a one-line message in t->error: "<tracker>: <what>: <status>
  * <the tracker's message>". what names the request ("creating issue").
  * ok_status lists the statuses that mean success, ended by 0.

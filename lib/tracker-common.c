@@ -164,6 +164,10 @@ static void tracker_message(struct strbuf *sb, const struct http_response *res)
 		size_t n = utf8_cut(res->body.buf, strcspn(res->body.buf, "\r\n"), 200);
 		strbuf_addf(sb, " %.*s", (int)n, res->body.buf);
 	}
+	/* The server's words, one line: no newline or control character of theirs. */
+	for (size_t i = before; i < sb->len; i++)
+		if ((unsigned char)sb->buf[i] < 0x20 || sb->buf[i] == 0x7f)
+			sb->buf[i] = ' ';
 }
 
 int tracker_check(struct tracker *t, const char *what, const struct http_response *res,

@@ -1,5 +1,5 @@
 /*
- * docker.c: the Docker source of `sre scout`. It reads the containers of
+ * scout-docker.c: the Docker source of `sre scout`. It reads the containers of
  * one Docker Engine (docker.host: its UNIX socket, or tcp://host:port as
  * plain HTTP) through the Engine API (docker.api-version, default 1.47)
  * and judges each: exited with an error, killed for memory, failing its
@@ -16,22 +16,17 @@
  *
  * Keys read: docker.host, docker.api-version, docker.ignore (names or
  * shell patterns, separated by commas or blanks, on one or many lines),
- * scout.docker, scout.max-restarts. How the Engine is reached and its
- * failures told (struct docker_engine) is shared with `sre diagnose`'s
- * collector, lib/collect-docker.c, through scout.h.
+ * scout.docker, scout.max-restarts. How the Engine is reached, asked and
+ * its failures told is the client's, lib/docker.c: this file is what
+ * scout makes of the answers (the findings).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <fnmatch.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "docker.h"
 #include "scout.h"
 #include "strbuf.h"
 
-#define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
-#define DOCKER_DEFAULT_VERSION "1.47"
 /* Inspections in flight at once: enough for any host, gentle on dockerd. */
 #define DOCKER_PARALLEL 32
 /* The longest health-check line kept in a summary, in bytes. */
@@ -62,13 +57,6 @@ int docker_configured(const struct config *cfg)
 	return config_parse_bool(e->value, &on) < 0 || on;
 }
 
-void docker_engine_release(struct docker_engine *e)
-{
-	free(e->socket);
-	free(e->base);
-	e->socket = e->base = NULL;
-}
-
 static void settings_release(struct docker_settings *s)
 {
 	docker_engine_release(&s->engine);
@@ -84,57 +72,6 @@ static void read_ignore(const struct config *cfg, struct strvec *out)
 	for (size_t i = 0; i < items.nr; i++)
 		strvec_push(out, items.v[i][0] == '/' ? items.v[i] + 1 : items.v[i]);
 	strvec_clear(&items);
-}
-
-int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err)
-{
-	const char *host = config_get_string(cfg, "docker.host");
-	const char *version = config_get_string(cfg, "docker.api-version");
-	const char *rest;
-	size_t dot;
-
-	memset(e, 0, sizeof(*e));
-	if (!host) {
-		const struct config_entry *entry = config_get_entry(cfg, "scout.docker");
-		int on;
-
-		if (entry && config_parse_bool(entry->value, &on) < 0) {
-			strbuf_addf(err, "docker: bad boolean value '%s' for scout.docker", entry->value);
-			return -1;
-		}
-		host = DOCKER_DEFAULT_HOST;
-	}
-	e->host = host;
-	if (!version)
-		version = DOCKER_DEFAULT_VERSION;
-	dot = strspn(version, "0123456789");
-	if (!dot || version[dot] != '.' || !version[dot + 1] ||
-	    strspn(version + dot + 1, "0123456789") != strlen(version + dot + 1)) {
-		strbuf_addf(err, "docker: bad docker.api-version '%s': want a version such as %s",
-			    version, DOCKER_DEFAULT_VERSION);
-		return -1;
-	}
-	if (skip_prefix(host, "unix://", &rest) && *rest) {
-		/* curl needs a host in the URL; dockerd ignores it. */
-		e->socket = xstrdup(rest);
-		e->base = xstrfmt("http://localhost/v%s", version);
-	} else if (skip_prefix(host, "tcp://", &rest) && *rest && !strchr(rest, '@')) {
-		size_t n = strcspn(rest, "/");
-		const char *colon = memrchr(rest, ':', n), *bracket = memrchr(rest, ']', n);
-
-		if (!n || strspn(rest + n, "/") != strlen(rest + n)) {
-			strbuf_addf(err, "docker: docker.host '%s' is not tcp://host:port", host);
-			return -1;
-		}
-		/* dockerd's own default for a TCP host without TLS: 2375. */
-		e->base = xstrfmt("http://%.*s%s/v%s", (int)n, rest,
-				  !colon || (bracket && bracket > colon) ? ":2375" : "", version);
-	} else {
-		strbuf_addf(err, "docker: docker.host '%s' is not unix:///path or tcp://host:port",
-			    host);
-		return -1;
-	}
-	return 0;
 }
 
 static int read_settings(const struct config *cfg, struct docker_settings *s,
@@ -159,85 +96,6 @@ static int is_ignored(const struct docker_settings *s, const char *name)
 		if (!fnmatch(s->ignore.v[i], name, 0))
 			return 1;
 	return 0;
-}
-
-struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
-				      char *url)
-{
-	struct http_request *req = scout_requests_add(rs, url);
-
-	req->unix_socket = e->socket;
-	return req;
-}
-
-/* Why the socket cannot be reached, from connect() itself: curl only says
- * it could not connect, not that the file is missing or not ours to open. */
-static void socket_why(struct strbuf *why, const char *path, const char *curl_error)
-{
-	struct sockaddr_un sa;
-	size_t n = strlen(path);
-	int fd, r, saved;
-
-	if (n >= sizeof(sa.sun_path)) {
-		strbuf_addstr(why, "the socket path is too long");
-		return;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		strbuf_addstr(why, curl_error);
-		return;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, n + 1);
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	saved = errno;
-	close(fd);
-	strbuf_addstr(why, r < 0 ? strerror(saved) : curl_error);
-}
-
-void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, const char *what,
-			   const struct http_response *res)
-{
-	strbuf_addf(err, "docker: %s: ", e->host);
-	if (what)
-		strbuf_addf(err, "%s: ", what);
-	if (!res->status) {
-		if (e->socket && res->outcome == HTTP_TRANSIENT)
-			socket_why(err, e->socket, res->error.buf);
-		else
-			strbuf_addstr(err, res->error.buf);
-		return;
-	}
-	strbuf_addf(err, "HTTP %ld", res->status);
-	{
-		/* The Engine's errors are {"message": "..."}: show the message. */
-		cJSON *body = cJSON_ParseWithLength(res->body.buf, res->body.len);
-		const char *msg = scout_json_string(body, "message");
-
-		if (msg && *msg)
-			strbuf_addf(err, ": %.*s", (int)strcspn(msg, "\r\n"), msg);
-		cJSON_Delete(body);
-	}
-}
-
-/* Not one of the "/other/name" aliases that legacy links add: see scout.h. */
-const char *docker_container_name(const cJSON *summary)
-{
-	const cJSON *n;
-	const char *best = NULL;
-
-	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(summary, "Names")) {
-		const char *s = cJSON_GetStringValue(n);
-
-		if (!s)
-			continue;
-		if (*s == '/')
-			s++;
-		if (!best || (strchr(best, '/') && !strchr(s, '/')))
-			best = s;
-	}
-	return best;
 }
 
 /*
@@ -400,8 +258,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		settings_release(&s);
 		return -1;
 	}
-	docker_engine_get(&listing, &s.engine,
-			  xstrfmt("%s/containers/json?all=true", s.engine.base));
+	docker_queue_list(&listing, &s.engine, "true");
 	list_res = &listing.res[0];
 	if (http_do(http, &listing.req[0], &listing.res[0]) < 0 || list_res->status != 200) {
 		docker_engine_explain(err, &s.engine, NULL, list_res);
@@ -434,14 +291,8 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		cs[n++] = c;
 	}
 
-	for (size_t i = 0; i < n; i++) {
-		struct strbuf u = STRBUF_INIT;
-
-		strbuf_addf(&u, "%s/containers/", s.engine.base);
-		http_urlencode(&u, cs[i].id);
-		strbuf_addstr(&u, "/json");
-		docker_engine_get(&rs, &s.engine, strbuf_detach(&u, NULL));
-	}
+	for (size_t i = 0; i < n; i++)
+		docker_queue_inspect(&rs, &s.engine, cs[i].id);
 	if (n)
 		http_do_many(http, rs.req, rs.res, n, DOCKER_PARALLEL);
 	res = rs.res;

@@ -1,5 +1,5 @@
 /*
- * kubernetes.c: the Kubernetes source of `sre scout`.
+ * scout-kubernetes.c: the Kubernetes source of `sre scout`.
  *
  * For each namespace in kubernetes.namespace it lists the pods and the
  * Warning events, all at once, from the API server the kubeconfig names
@@ -22,10 +22,15 @@
  * pod's app.kubernetes.io/name or app label, else its workload (the
  * Deployment of its ReplicaSet, its StatefulSet or DaemonSet), else the
  * pod's own name.
+ *
+ * The requests are built by the API's client, lib/kubernetes.c, as the
+ * collector's and the runtime's are: this file is what scout makes of the
+ * answers (the findings).
  */
 #include <cJSON.h>
 
 #include "kubeconfig.h"
+#include "kubernetes.h"
 #include "scout.h"
 #include "timeutil.h"
 
@@ -131,43 +136,6 @@ static char *oneline(const char *s)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* The Deployment's name in a ReplicaSet's: "<deployment>-<pod-template-hash>". */
-static char *deployment_of(const char *replicaset, const char *hash)
-{
-	size_t n = strlen(replicaset);
-	const char *dash;
-
-	if (hash && *hash && n > strlen(hash) + 1 && ends_with(replicaset, hash) &&
-	    replicaset[n - strlen(hash) - 1] == '-')
-		return xstrndup(replicaset, n - strlen(hash) - 1);
-	dash = strrchr(replicaset, '-');
-	return dash && dash > replicaset ? xstrndup(replicaset, (size_t)(dash - replicaset))
-					 : xstrdup(replicaset);
-}
-
-/* The service a pod belongs to, as the top of this file says (lib/kubeconfig.h). */
-char *kubernetes_pod_service(const cJSON *meta)
-{
-	const cJSON *labels = get(meta, "labels"), *owner;
-	const char *v;
-
-	if ((v = scout_json_string(labels, "app.kubernetes.io/name")) && *v)
-		return xstrdup(v);
-	if ((v = scout_json_string(labels, "app")) && *v)
-		return xstrdup(v);
-	cJSON_ArrayForEach(owner, get(meta, "ownerReferences")) {
-		const char *kind = scout_json_string(owner, "kind");
-		const char *name = scout_json_string(owner, "name");
-
-		if (!kind || !name || !*name || !scout_json_bool(owner, "controller"))
-			continue;
-		if (!strcmp(kind, "ReplicaSet"))
-			return deployment_of(name, scout_json_string(labels, "pod-template-hash"));
-		if (!strcmp(kind, "StatefulSet") || !strcmp(kind, "DaemonSet"))
-			return xstrdup(name);
-	}
-	return xstrdup(scout_json_string(meta, "name"));
-}
 
 /* ---- judging a pod ---- */
 
@@ -506,7 +474,7 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 		    pod_named(pods, npods, name))
 			service = xstrdup(pod_named(pods, npods, name)->service);
 		else if (!strcmp(kind, "ReplicaSet"))
-			service = deployment_of(name, NULL);
+			service = kubernetes_replicaset_deployment(name, NULL);
 		else
 			service = xstrdup(name);
 		f = finding_add(out, "kubernetes", check.buf, service, signal);
@@ -613,12 +581,8 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 	}
 
 	for (size_t i = 0; i < 2 * ns.nr; i++) {
-		struct strbuf url = STRBUF_INIT;
-
-		strbuf_addf(&url, "%s/api/v1/namespaces/", kc.server);
-		http_urlencode(&url, ns.v[i / 2]);
-		strbuf_addstr(&url, i % 2 ? "/events?fieldSelector=type%3DWarning" : "/pods");
-		kubeconfig_apply(&kc, scout_requests_add(&rs, strbuf_detach(&url, NULL)));
+		kubernetes_queue(&rs, &kc, "/api/v1", ns.v[i / 2],
+				 i % 2 ? "events?fieldSelector=type%3DWarning" : "pods");
 	}
 	http_do_many(http, rs.req, rs.res, rs.nr, PARALLEL);
 	lists = xcalloc(rs.nr, sizeof(*lists));

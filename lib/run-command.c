@@ -16,18 +16,6 @@
 
 #include "run-command.h"
 
-static int wait_child(pid_t pid, const char *name)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return error_errno("cannot wait for '%s'", name);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -173,7 +161,8 @@ static pid_t start_child(const struct child_process *cp, int out_fd)
 	if (pid == 0) {
 		const char *prog = cp->args.v[0];
 
-		child_own_group();
+		if (!cp->in_our_group)
+			child_own_group();
 		if (cp->die_with_parent) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
@@ -197,13 +186,15 @@ static pid_t start_child(const struct child_process *cp, int out_fd)
 			_exit(127);
 		}
 		execvpe(prog, (char *const *)cp->args.v, envp);
+		if (cp->silent_exec_failure)
+			_exit(127);
 		/* Into the output it shares, or as an error of ours on the terminal. */
 		dprintf(2, "%scannot run '%s': %s\n", cp->stderr_to_out ? "" : "error: ", prog,
 			strerror(errno));
 		_exit(127);
 	}
 	saved = errno;
-	if (pid > 0)
+	if (pid > 0 && !cp->in_our_group)
 		setpgid(pid, pid);
 	strvec_clear(&env);
 	errno = saved;
@@ -321,7 +312,8 @@ static int run_tail(struct child_process *cp, const char *name)
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		struct stat st;
 
-		w = waitpid(pid, &status, WNOHANG);
+		/* Nothing to watch while it runs: wait for it. */
+		w = waitpid(pid, &status, end || fd >= 0 ? WNOHANG : 0);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w || (end && now_ms() >= end))
@@ -336,7 +328,13 @@ static int run_tail(struct child_process *cp, const char *name)
 		nanosleep(&ts, NULL);
 	}
 	if (w == 0) {
-		kill_process_group(pid);
+		if (cp->in_our_group) {
+			kill(pid, SIGKILL); /* our group is not its own: it alone */
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+		} else {
+			kill_process_group(pid);
+		}
 		if (fd >= 0)
 			close(fd);
 		return child_cut_off(cp, name);
@@ -381,6 +379,9 @@ void child_process_clear(struct child_process *cp)
 {
 	strvec_clear(&cp->args);
 	strvec_clear(&cp->env);
+	memset(cp, 0, sizeof(*cp));
+	strvec_init(&cp->args);
+	strvec_init(&cp->env);
 }
 
 int run_command_capture(const char **argv, const char *what, struct strbuf *out,
@@ -407,18 +408,15 @@ int run_command_capture(const char **argv, const char *what, struct strbuf *out,
 
 int run_command(const char **argv)
 {
-	pid_t pid;
+	struct child_process cp = CHILD_PROCESS_INIT;
+	int ret;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return error_errno("cannot fork '%s'", argv[0]);
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return wait_child(pid, argv[0]);
+	strvec_pushv(&cp.args, argv);
+	cp.in_our_group = 1;
+	cp.silent_exec_failure = 1;
+	ret = run_child(&cp);
+	child_process_clear(&cp);
+	return ret;
 }
 
 int exec_command(const char **argv)

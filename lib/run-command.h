@@ -16,11 +16,11 @@
 #include <sys/types.h>
 
 /*
- * A program to run and how. The child always leads a process group of
- * its own, so that when it runs past timeout_ms, it and everything it
- * started (a grandchild holding a pipe open, the daemon a start script
- * left) are killed together with SIGKILL, and a kill aimed at sre's
- * group does not reach it.
+ * A program to run and how. The child leads a process group of its own
+ * (unless in_our_group), so that when it runs past timeout_ms, it and
+ * everything it started (a grandchild holding a pipe open, the daemon a
+ * start script left) are killed together with SIGKILL, and a kill aimed
+ * at sre's group does not reach it.
  *
  * Its stdout is one of:
  *   out NULL            passed through (stdin too, unless no_stdin)
@@ -49,6 +49,13 @@ struct child_process {
 	unsigned stderr_to_out:1;  /* stderr into out too (out_tail only) */
 	unsigned out_tail:1;
 	unsigned die_with_parent:1;/* SIGKILL when sre dies (a token command mid-push) */
+	/*
+	 * Stay in sre's process group: a program that talks with the
+	 * terminal (man and its pager) must stay in the foreground group,
+	 * or it is stopped as it reads. Only without timeout_ms.
+	 */
+	unsigned in_our_group:1;
+	unsigned silent_exec_failure:1; /* a program that cannot run exits 127, saying nothing */
 	struct strbuf *why;        /* set: a failure's line goes here, unprinted; NULL: error() */
 	unsigned timed_out:1;      /* set by run_child(): it was cut off and killed */
 };
@@ -65,6 +72,7 @@ struct child_process {
  * be executed exits 127, having said so on its stderr.
  */
 int run_child(struct child_process *cp);
+/* Free its args and env; cp is then CHILD_PROCESS_INIT, ready for another command. */
 void child_process_clear(struct child_process *cp);
 
 /*

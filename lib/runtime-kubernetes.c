@@ -436,28 +436,18 @@ static int kube_rollback_check(struct kube *k, struct http_client *http, const c
 	return r;
 }
 
-/* ---- the steps, over one opened Deployment ---- */
+/* ---- the steps, each over one opened Deployment ---- */
 
-typedef int (*kube_prepare_fn)(struct kube *k, const struct runtime_call *c,
-			       const cJSON *params, cJSON *record, struct strbuf *out);
+/*
+ * prepare acts on the target's Deployment; run and check on the one the
+ * record names (else the target's), so that a record written before a
+ * change of configuration is still judged by what it says.
+ */
 typedef int (*kube_step_fn)(struct kube *k, struct http_client *http, const cJSON *record,
 			    struct strbuf *out);
 
-/* prepare opens the target's Deployment; run and check the record's, else the target's. */
-static int with_target(const struct runtime_call *c, kube_prepare_fn fn, const cJSON *params,
-		       cJSON *record, struct strbuf *out)
-{
-	struct kube k;
-	int r = kube_open(&k, c->http, c->cfg, c->t->namespace, c->t->deployment, out);
-
-	if (r == 0)
-		r = fn(&k, c, params, record, out);
-	kube_close(&k);
-	return r;
-}
-
-static int with_record(const struct runtime_call *c, kube_step_fn fn, const cJSON *record,
-		       struct strbuf *out)
+static int on_record(const struct runtime_call *c, kube_step_fn fn, const cJSON *record,
+		     struct strbuf *out)
 {
 	struct kube k;
 	int r = kube_open_record(&k, c->http, c->cfg, c->t, record, out);
@@ -468,46 +458,75 @@ static int with_record(const struct runtime_call *c, kube_step_fn fn, const cJSO
 	return r;
 }
 
-static int restart_prepare(struct kube *k, const struct runtime_call *c, const cJSON *params,
-			   cJSON *record, struct strbuf *out)
+static int restart_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			   struct strbuf *out)
 {
-	return kube_restart_prepare(k, c->http, record, out);
+	struct kube k;
+	int r = kube_open(&k, c->http, c->cfg, c->t->namespace, c->t->deployment, out);
+
+	if (r == 0)
+		r = kube_restart_prepare(&k, c->http, record, out);
+	kube_close(&k);
+	return r;
 }
 
-static int scale_prepare(struct kube *k, const struct runtime_call *c, const cJSON *params,
-			 cJSON *record, struct strbuf *out)
+static int restart_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
-	return kube_scale_prepare(k, c->http, c->t, params, record, out);
+	return on_record(c, kube_restart_run, record, out);
 }
 
-static int rollback_prepare(struct kube *k, const struct runtime_call *c, const cJSON *params,
-			    cJSON *record, struct strbuf *out)
+static int restart_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
-	return kube_rollback_prepare(k, c->http, params, record, out);
+	return on_record(c, kube_restart_check, record, out);
 }
 
-#define KUBE_ACTION(verb)                                                                    \
-	static int verb##_prepare_step(const struct runtime_call *c, const cJSON *params,    \
-				       cJSON *record, struct strbuf *out)                    \
-	{                                                                                    \
-		return with_target(c, verb##_prepare, params, record, out);                  \
-	}                                                                                    \
-	static int verb##_run_step(const struct runtime_call *c, const cJSON *record,        \
-				   struct strbuf *out)                                       \
-	{                                                                                    \
-		return with_record(c, kube_##verb##_run, record, out);                       \
-	}                                                                                    \
-	static int verb##_check_step(const struct runtime_call *c, const cJSON *record,      \
-				     struct strbuf *out)                                     \
-	{                                                                                    \
-		return with_record(c, kube_##verb##_check, record, out);                     \
-	}                                                                                    \
-	static const struct runtime_action verb = { verb##_prepare_step, verb##_run_step,    \
-						    verb##_check_step }
+static int scale_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			 struct strbuf *out)
+{
+	struct kube k;
+	int r = kube_open(&k, c->http, c->cfg, c->t->namespace, c->t->deployment, out);
 
-KUBE_ACTION(restart);
-KUBE_ACTION(scale);
-KUBE_ACTION(rollback);
+	if (r == 0)
+		r = kube_scale_prepare(&k, c->http, c->t, params, record, out);
+	kube_close(&k);
+	return r;
+}
+
+static int scale_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_scale_run, record, out);
+}
+
+static int scale_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_scale_check, record, out);
+}
+
+static int rollback_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			    struct strbuf *out)
+{
+	struct kube k;
+	int r = kube_open(&k, c->http, c->cfg, c->t->namespace, c->t->deployment, out);
+
+	if (r == 0)
+		r = kube_rollback_prepare(&k, c->http, params, record, out);
+	kube_close(&k);
+	return r;
+}
+
+static int rollback_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_rollback_run, record, out);
+}
+
+static int rollback_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_rollback_check, record, out);
+}
+
+static const struct runtime_action restart = { restart_prepare, restart_run, restart_check };
+static const struct runtime_action scale = { scale_prepare, scale_run, scale_check };
+static const struct runtime_action rollback = { rollback_prepare, rollback_run, rollback_check };
 
 const struct runtime_ops runtime_kubernetes = {
 	.name = "kubernetes",

@@ -91,19 +91,32 @@ static int restart_prepare(const struct runtime_call *c, const cJSON *params, cJ
 	return r;
 }
 
+/*
+ * What run and check start from: the record's container (its id, and the
+ * name it had, for messages) and the Engine. 0, or -1 with why in out.
+ */
+static int open_record(const struct runtime_call *c, const cJSON *record,
+		       struct docker_engine *e, const char **id, const char **name,
+		       struct strbuf *out)
+{
+	memset(e, 0, sizeof(*e));
+	*id = runtime_record_string(record, "id", "restart", out);
+	if (!*id)
+		return -1;
+	*name = scout_json_nonempty(record, "container");
+	if (!*name)
+		*name = *id;
+	return engine_open(c, e, out);
+}
+
 static int restart_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
 	struct docker_engine e;
 	struct strbuf why = STRBUF_INIT;
-	const char *id = runtime_record_string(record, "id", "restart", out);
-	const char *name = scout_json_nonempty(record, "container");
+	const char *id, *name;
 	int r;
 
-	if (!id)
-		return -1;
-	if (!name)
-		name = id;
-	if (engine_open(c, &e, out) < 0) {
+	if (open_record(c, record, &e, &id, &name, out) < 0) {
 		docker_engine_release(&e);
 		return -1;
 	}
@@ -122,19 +135,13 @@ static int restart_run(const struct runtime_call *c, const cJSON *record, struct
 static int restart_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
 	struct docker_engine e;
-	const char *id = runtime_record_string(record, "id", "restart", out);
-	const char *name = scout_json_nonempty(record, "container");
-	const char *before = scout_json_string(record, "started_at"), *now;
+	const char *id, *name, *before = scout_json_string(record, "started_at"), *now;
 	cJSON *answer = NULL;
 	time_t s0, s1;
 	long n0, n1;
 	int r;
 
-	if (!id)
-		return -1;
-	if (!name)
-		name = id;
-	if (engine_open(c, &e, out) < 0) {
+	if (open_record(c, record, &e, &id, &name, out) < 0) {
 		docker_engine_release(&e);
 		return -1;
 	}

@@ -232,29 +232,6 @@ void scout_answer_why(struct strbuf *why, const struct http_response *res,
  * failures alike.
  */
 
-/* The Docker Engine named by docker.host (default the local socket) and docker.api-version. */
-struct docker_engine {
-	const char *host;    /* as configured, for messages; borrowed from the config */
-	char *socket;        /* the UNIX socket, or NULL over TCP */
-	char *base;          /* "http://localhost/v1.47": what the API's paths follow */
-};
-
-/* Read the Engine's keys into e: 0, or -1 with one line in err ("docker: ..."). */
-int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
-void docker_engine_release(struct docker_engine *e);
-/* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
-struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
-				      char *url);
-/*
- * The line of a failed call: "docker: <host>: [<what>: ]<why>", why being
- * what connect() says of the socket, curl's error, or "HTTP <status>" and
- * the Engine's message.
- */
-void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, const char *what,
-			   const struct http_response *res);
-/* A container's own name from the list's Names, without the leading "/"; or NULL. Borrowed. */
-const char *docker_container_name(const cJSON *summary);
-
 /*
  * The URL of jaeger-query's search for service's traces over the
  * lookback_ms before end_us (µs since the epoch), limit of them; base has

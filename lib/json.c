@@ -50,6 +50,13 @@ const char *json_nonempty(const cJSON *obj, const char *key)
 	return v && *v ? v : NULL;
 }
 
+const char *json_string_or(const cJSON *obj, const char *key, const char *fallback)
+{
+	const char *v = json_string(obj, key);
+
+	return v ? v : fallback;
+}
+
 const char *json_path_string(const cJSON *obj, const char *path)
 {
 	return cJSON_GetStringValue(json_path(obj, path));

@@ -28,6 +28,8 @@ const cJSON *json_path(const cJSON *obj, const char *path);
 const char *json_string(const cJSON *obj, const char *key);
 /* The string member key when it is not empty, or NULL. Borrowed. */
 const char *json_nonempty(const cJSON *obj, const char *key);
+/* The string member key, or fallback when there is none. Borrowed. */
+const char *json_string_or(const cJSON *obj, const char *key, const char *fallback);
 /* The string at a dotted path, or NULL. Borrowed. */
 const char *json_path_string(const cJSON *obj, const char *path);
 /* Is the member key the string want? */

@@ -6,7 +6,7 @@
 #include "json.h"
 #include "util.h"
 
-const cJSON *json_get(const cJSON *obj, const char *key)
+cJSON *json_get(const cJSON *obj, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }

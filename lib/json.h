@@ -15,8 +15,12 @@
 
 #include <cJSON.h>
 
-/* Members: obj's member key (case-sensitive), or NULL. */
-const cJSON *json_get(const cJSON *obj, const char *key);
+/*
+ * Members: obj's member key (case-sensitive), or NULL. Not const, as
+ * cJSON's own getter is not: a caller that owns obj may edit what it finds
+ * (move an item, delete a label).
+ */
+cJSON *json_get(const cJSON *obj, const char *key);
 /* The member key when it is an object, or NULL. */
 const cJSON *json_object(const cJSON *obj, const char *key);
 /* The member key when it is an array, or NULL. */

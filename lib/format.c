@@ -1,9 +1,11 @@
 /*
- * format.c: the JSON model of an incident and its text rendering; see
- * format.h.
+ * format.c: the JSON model of an incident and its text rendering, and
+ * the printers of the commands' results (text and JSON from one
+ * function each); see format.h.
  */
 #include "format.h"
 #include "color.h"
+#include "fix-engine.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -263,4 +265,95 @@ void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
 			fprintf(fp, " (x%lld)", inc->occurrences);
 		fputc('\n', fp);
 	}
+}
+
+/* ---- sre fix ---- */
+
+void fix_plan_print(FILE *fp, const struct fix_plan *p, int json)
+{
+	if (json) {
+		cJSON *j = fix_plan_json(p);
+		json_print(fp, j);
+		cJSON_Delete(j);
+		return;
+	}
+	fprintf(fp, "Incident    #%lld (%s, confidence %.2f)\n", p->incident, p->category, p->confidence);
+	fprintf(fp, "Action      %s%s%s", mitigation_action_name(p->action),
+		p->have_target ? " " : "", p->have_target ? p->target.service : "");
+	if (p->kind == FIX_PLAN_DIRECT)
+		fprintf(fp, " (%s", fix_runtime_name(p->target.runtime));
+	if (p->kind == FIX_PLAN_DIRECT && p->target.runtime == RUNTIME_KUBERNETES)
+		fprintf(fp, ": deployment %s/%s", p->target.namespace, p->target.deployment);
+	else if (p->kind == FIX_PLAN_DIRECT && p->target.runtime == RUNTIME_DOCKER)
+		fprintf(fp, ": container %s", p->target.container);
+	if (p->kind == FIX_PLAN_DIRECT)
+		fputc(')', fp);
+	if (p->kind == FIX_PLAN_REPOSITORY)
+		fprintf(fp, " (pull request from %s into %s)", p->branch ? p->branch : "?",
+			p->base ? p->base : "?");
+	fputc('\n', fp);
+	if (p->revert)
+		fprintf(fp, "Revert      %s\n", p->revert);
+	fprintf(fp, "Approval    %s\n", p->requires_approval ? p->approval.buf : "allowed by policy");
+	if (p->refused)
+		fprintf(fp, "Refused     %s\n", p->refusal.buf);
+	if (p->diff.len)
+		fprintf(fp, "\n%s", p->diff.buf);
+}
+
+cJSON *fix_outcome_json(const struct fix_outcome *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	int pull = o->pull_opened || o->pull_followed || o->pull;
+
+	cJSON_AddNumberToObject(j, "incident", (double)o->incident);
+	cJSON_AddStringToObject(j, "state", incident_state_name(o->state));
+	add_string_or_null(j, "action", o->done);
+	add_string_or_null(j, "output", o->done ? o->done_output : NULL);
+	if (pull) {
+		cJSON_AddNumberToObject(j, "pull_request", (double)o->pull);
+		cJSON_AddStringToObject(j, "url", o->pull_url ? o->pull_url : "");
+		cJSON_AddBoolToObject(j, "pull_request_opened", o->pull_opened);
+	} else {
+		cJSON_AddNullToObject(j, "pull_request");
+	}
+	if (o->pull_followed) {
+		cJSON_AddNumberToObject(j, "approved", o->approved);
+		cJSON_AddNumberToObject(j, "changes_requested", o->changes_requested);
+		cJSON_AddNumberToObject(j, "reviewers", o->reviewers);
+	}
+	add_string_or_null(j, "resolved", o->resolved);
+	add_string_or_null(j, "escalated", o->escalated);
+	add_string_or_null(j, "waiting", o->waiting);
+	return j;
+}
+
+void fix_outcome_print(FILE *fp, const struct fix_outcome *o, int json)
+{
+	if (o->dry_run) {
+		fix_plan_print(fp, &o->plan, json);
+		return;
+	}
+	if (!o->settled)
+		return;
+	if (json) {
+		cJSON *j = fix_outcome_json(o);
+		json_print(fp, j);
+		cJSON_Delete(j);
+		return;
+	}
+	/* The text says only what happened; waiting and escalation were noted on stderr. */
+	if (o->no_pull)
+		fprintf(fp, "%lld %s (no pull request to follow)\n", o->incident,
+			incident_state_name(o->state));
+	if (o->done)
+		fprintf(fp, "%s: done%s%s\n", o->done, *o->done_output ? ": " : "", o->done_output);
+	if (o->pull_opened)
+		fprintf(fp, "incident %lld: pull request #%lld opened: %s\n", o->incident, o->pull,
+			o->pull_url);
+	if (o->pull_followed)
+		fprintf(fp, "%lld %s #%lld %s\n", o->incident, incident_state_name(o->state), o->pull,
+			o->pull_url);
+	if (o->resolved)
+		fprintf(fp, "incident %lld is resolved: %s\n", o->incident, o->resolved);
 }

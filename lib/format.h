@@ -1,5 +1,6 @@
 /*
- * format.h: how incidents are written out.
+ * format.h: how incidents, and what the commands did with them, are
+ * written out.
  *
  * One model, two back-ends: incident_to_json() builds the JSON object whose
  * field names are stable (see sre-incident(1)), and the text back-end
@@ -14,6 +15,9 @@
 
 #include "incident.h"
 #include "store.h"
+
+struct fix_plan;
+struct fix_outcome;
 
 /* The caller owns what these return (cJSON_Delete). */
 cJSON *incident_to_json(const struct incident *inc);
@@ -30,5 +34,24 @@ void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
 
 /* One line that says what an event did, for the timeline. Caller frees. */
 char *event_summary(const char *kind, const cJSON *body);
+
+/*
+ * One printer per result, as notmuch's sprinter: each result struct of an
+ * engine is printed by one function, as text or (json set) as JSON, so
+ * the two cannot drift apart. Each writes the whole result to fp.
+ */
+
+/* A fix's plan (lib/fix-engine.h): `sre fix --dry-run`, and the prompt before approval. */
+void fix_plan_print(FILE *fp, const struct fix_plan *p, int json);
+/*
+ * What fix_incident() did: the plan of a dry run; else, as text, the
+ * lines of what was done ("restart of web: done", "incident 4: pull
+ * request #7 opened: <url>", "4 PR_CREATED #7 <url>", "incident 4 is
+ * resolved: <what the check saw>"), or one JSON object. Nothing when the
+ * engine never got to the incident.
+ */
+void fix_outcome_print(FILE *fp, const struct fix_outcome *o, int json);
+/* The JSON of fix_outcome_print() (caller deletes). */
+cJSON *fix_outcome_json(const struct fix_outcome *o);
 
 #endif

@@ -16,6 +16,9 @@
 #include "incident.h"
 #include "store.h"
 
+struct diagnose_result;
+struct diagnosis;
+struct evidence;
 struct fix_plan;
 struct fix_outcome;
 
@@ -53,5 +56,20 @@ void fix_plan_print(FILE *fp, const struct fix_plan *p, int json);
 void fix_outcome_print(FILE *fp, const struct fix_outcome *o, int json);
 /* The JSON of fix_outcome_print() (caller deletes). */
 cJSON *fix_outcome_json(const struct fix_outcome *o);
+
+/*
+ * A diagnosis (lib/diagnose.h): as text, the answer, its evidence, the
+ * critical path of the slowest trace (as wide as the terminal), the other
+ * findings, past incidents and the sources not read; as JSON, the object
+ * of diagnosis_to_json(). color: ANSI bold for the headings and spans.
+ */
+void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color);
+/*
+ * The JSON of a diagnosis, as printed and as the diagnoses table keeps it:
+ * incident (or null), service, problem (or null), the answer's fields,
+ * findings, critical_path, past_incidents, sources. Caller deletes.
+ */
+cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
+			 long long id, const char *problem);
 
 #endif

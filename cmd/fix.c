@@ -128,7 +128,7 @@ int cmd_fix(int argc, const char **argv)
 	const struct option opts[] = {
 		OPT_BOOL('n', "dry-run", &o.dry_run, "print the plan and the diff; change nothing"),
 		OPT_BOOL('y', "yes", &o.yes, "approve the plan: a person is running this"),
-		OPT_BOOL(0, "json", &json, "print the plan (or the pull requests) as JSON"),
+		OPT_BOOL(0, "json", &json, "print the plan, or what was done, as JSON"),
 		OPT_BOOL(0, "status", &o.status, "follow the pull requests sre opened"),
 		OPT_END(),
 	};

@@ -12,6 +12,7 @@
 #include "evidence.h"
 #include "fix-engine.h"
 #include "rules.h"
+#include "scout.h"
 #include "traces.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -544,4 +545,77 @@ void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json
 		return;
 	}
 	diagnosis_print_text(fp, res, color);
+}
+
+/* ---- sre scout ---- */
+
+static void scout_changes_print_text(FILE *fp, const struct scout_report *rep, struct store *st)
+{
+	for (size_t i = 0; i < rep->nr; i++) {
+		const struct scout_change *c = &rep->v[i];
+		const struct finding *f = c->finding;
+		struct incident inc;
+
+		if (c->id)
+			fprintf(fp, "%s %lld", c->what, c->id);
+		else
+			fprintf(fp, "%s -", c->what);
+		if (f) {
+			fprintf(fp, " %s: %s\n", f->service, f->summary ? f->summary : f->fingerprint);
+		} else if (st && store_incident_get(st, c->id, &inc) == 0) {
+			fprintf(fp, " %s: %s (no longer reported)\n", inc.service, inc.title);
+			incident_release(&inc);
+		} else {
+			fputc('\n', fp);
+		}
+	}
+}
+
+cJSON *scout_findings_json(const struct findings *fs, const struct scout_report *rep)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < fs->nr; i++) {
+		const struct finding *f = &fs->v[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "check", f->check);
+		cJSON_AddStringToObject(o, "source", f->source);
+		cJSON_AddStringToObject(o, "service", f->service);
+		cJSON_AddStringToObject(o, "signal", f->signal);
+		cJSON_AddStringToObject(o, "status", f->failing ? "failing" : "ok");
+		cJSON_AddStringToObject(o, "fingerprint", f->fingerprint);
+		if (rep->incident && rep->incident[i])
+			cJSON_AddNumberToObject(o, "incident", (double)rep->incident[i]);
+		else
+			cJSON_AddNullToObject(o, "incident");
+		cJSON_AddStringToObject(o, "severity", incident_severity_name(f->severity));
+		add_string_or_null(o, "summary", f->summary);
+		cJSON_AddItemToObject(o, "evidence", f->evidence ? cJSON_Duplicate(f->evidence, 1)
+								 : cJSON_CreateObject());
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_report *rep,
+			struct store *st, enum output_format format)
+{
+	cJSON *arr;
+
+	switch (format) {
+	case OUTPUT_JSON:
+		arr = scout_findings_json(fs, rep);
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		break;
+	case OUTPUT_PORCELAIN:
+		for (size_t i = 0; i < rep->nr; i++)
+			if (!strcmp(rep->v[i].what, "opened") || !strcmp(rep->v[i].what, "updated"))
+				fprintf(fp, "%lld\n", rep->v[i].id);
+		break;
+	case OUTPUT_TEXT:
+		scout_changes_print_text(fp, rep, st);
+		break;
+	}
 }

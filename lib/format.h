@@ -19,8 +19,17 @@
 struct diagnose_result;
 struct diagnosis;
 struct evidence;
+struct findings;
 struct fix_plan;
 struct fix_outcome;
+struct scout_report;
+
+/* How a command prints its result: --json, --porcelain, or for a person. */
+enum output_format {
+	OUTPUT_TEXT,
+	OUTPUT_JSON,
+	OUTPUT_PORCELAIN,
+};
 
 /* The caller owns what these return (cJSON_Delete). */
 cJSON *incident_to_json(const struct incident *inc);
@@ -71,5 +80,16 @@ void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json
  */
 cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
 			 long long id, const char *problem);
+
+/*
+ * A pass of `sre scout` (lib/scout.h): as text, one line per incident
+ * change ("opened 4 web: ..."; an incident that is no longer reported is
+ * read from st for its service and title); as JSON, every finding with its
+ * incident (scout_findings_json()); as porcelain, the id of each incident
+ * opened or updated, one a line, for `sre diagnose` to read.
+ */
+void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_report *rep,
+			struct store *st, enum output_format format);
+cJSON *scout_findings_json(const struct findings *fs, const struct scout_report *rep);
 
 #endif

@@ -619,3 +619,28 @@ void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_
 		break;
 	}
 }
+
+/* ---- sre incident list ---- */
+
+void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
+			 enum output_format format, int color, time_t now)
+{
+	cJSON *arr;
+
+	switch (format) {
+	case OUTPUT_JSON:
+		arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nr; i++)
+			cJSON_AddItemToArray(arr, incident_to_json(&list[i]));
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		break;
+	case OUTPUT_PORCELAIN:
+		for (size_t i = 0; i < nr; i++)
+			fprintf(fp, "%lld\n", list[i].id);
+		break;
+	case OUTPUT_TEXT:
+		incident_list_print_text(fp, list, nr, color, now);
+		break;
+	}
+}

@@ -92,4 +92,11 @@ void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_
 			struct store *st, enum output_format format);
 cJSON *scout_findings_json(const struct findings *fs, const struct scout_report *rep);
 
+/*
+ * `sre incident list`: the table (incident_list_print_text()), a JSON
+ * array of incident_to_json() objects, or the ids one a line.
+ */
+void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
+			 enum output_format format, int color, time_t now);
+
 #endif

@@ -57,11 +57,9 @@ struct tracker *sre_tracker(void);
 int sre_deliver(void);
 
 /*
- * Take incident id's lease for command (store_lease_take()), waiting a few
- * seconds for another run: 0 taken, 1 held by another run (said), -1. It
- * lasts as long as a fix can take, and goes with the process.
+ * The lease a run takes on an incident is lib/engine.h's
+ * engine_lease_take(): the engines take it themselves.
  */
-int sre_take_lease(long long id, const char *command);
 
 /* The person or program sre names as the actor of a change. */
 const char *sre_actor(void);

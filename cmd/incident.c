@@ -161,20 +161,10 @@ static int incident_list(int argc, const char **argv)
 	} else if (store_incident_list(st, &f, &list, &nr) < 0) {
 		return EXIT_FATAL;
 	}
-	if (json) {
-		cJSON *arr = cJSON_CreateArray();
-		for (size_t i = 0; i < nr; i++)
-			cJSON_AddItemToArray(arr, incident_to_json(&list[i]));
-		json_print(stdout, arr);
-		cJSON_Delete(arr);
-	} else if (porcelain) {
-		for (size_t i = 0; i < nr; i++)
-			printf("%lld\n", list[i].id);
-	} else {
-		incident_list_print_text(stdout, list, nr, the_sre.color, sre_now());
-		if (!nr && isatty(1))
-			fprintf(stderr, "No %sincidents.\n", all ? "" : "open ");
-	}
+	incident_list_print(stdout, list, nr, json ? OUTPUT_JSON : porcelain ? OUTPUT_PORCELAIN :
+			    OUTPUT_TEXT, the_sre.color, sre_now());
+	if (!json && !porcelain && !nr && isatty(1))
+		fprintf(stderr, "No %sincidents.\n", all ? "" : "open ");
 	incident_list_free(list, nr);
 	return 0;
 }

@@ -106,61 +106,6 @@ static int collect(const struct scout_run *run, struct findings *fs, struct strv
 	return !read_any;
 }
 
-static void print_changes(const struct scout_report *rep)
-{
-	for (size_t i = 0; i < rep->nr; i++) {
-		const struct scout_change *c = &rep->v[i];
-		const struct finding *f = c->finding;
-
-		if (c->id)
-			printf("%s %lld", c->what, c->id);
-		else
-			printf("%s -", c->what);
-		if (f)
-			printf(" %s: %s\n", f->service, f->summary ? f->summary : f->fingerprint);
-		else {
-			struct incident inc;
-			if (store_incident_get(sre_store(), c->id, &inc) == 0) {
-				printf(" %s: %s (no longer reported)\n", inc.service, inc.title);
-				incident_release(&inc);
-			} else {
-				printf("\n");
-			}
-		}
-	}
-}
-
-static void print_json(const struct findings *fs, const struct scout_report *rep)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	for (size_t i = 0; i < fs->nr; i++) {
-		const struct finding *f = &fs->v[i];
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "check", f->check);
-		cJSON_AddStringToObject(o, "source", f->source);
-		cJSON_AddStringToObject(o, "service", f->service);
-		cJSON_AddStringToObject(o, "signal", f->signal);
-		cJSON_AddStringToObject(o, "status", f->failing ? "failing" : "ok");
-		cJSON_AddStringToObject(o, "fingerprint", f->fingerprint);
-		if (rep->incident && rep->incident[i])
-			cJSON_AddNumberToObject(o, "incident", (double)rep->incident[i]);
-		else
-			cJSON_AddNullToObject(o, "incident");
-		cJSON_AddStringToObject(o, "severity", incident_severity_name(f->severity));
-		if (f->summary)
-			cJSON_AddStringToObject(o, "summary", f->summary);
-		else
-			cJSON_AddNullToObject(o, "summary");
-		cJSON_AddItemToObject(o, "evidence", f->evidence ? cJSON_Duplicate(f->evidence, 1)
-								 : cJSON_CreateObject());
-		cJSON_AddItemToArray(arr, o);
-	}
-	json_print(stdout, arr);
-	cJSON_Delete(arr);
-}
-
 /* One pass. Returns an exit status. */
 static int scout_once(const struct scout_run *run)
 {
@@ -187,15 +132,8 @@ static int scout_once(const struct scout_run *run)
 		ret = EXIT_FATAL;
 		goto out;
 	}
-	if (run->json) {
-		print_json(&fs, &rep);
-	} else if (run->porcelain) {
-		for (size_t i = 0; i < rep.nr; i++)
-			if (!strcmp(rep.v[i].what, "opened") || !strcmp(rep.v[i].what, "updated"))
-				printf("%lld\n", rep.v[i].id);
-	} else {
-		print_changes(&rep);
-	}
+	scout_report_print(stdout, &fs, &rep, st, run->json ? OUTPUT_JSON :
+			   run->porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT);
 	fflush(stdout);
 	if (!run->dry_run && sre_deliver())
 		ret = EXIT_FOUND;

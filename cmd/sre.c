@@ -16,12 +16,10 @@
 
 #include "builtin.h"
 #include "../lib/color.h"
-#include "../lib/fix.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
 #include "../lib/run-command.h"
 #include "../lib/strbuf.h"
-#include "../lib/timeutil.h"
 
 #ifndef SRE_VERSION
 #define SRE_VERSION "unknown"
@@ -596,29 +594,4 @@ int main(int argc, const char **argv)
 	check_stdout();
 	strvec_clear(&the_sre.overrides);
 	return status;
-}
-
-/*
- * Take incident id's lease for command, waiting a few seconds for another
- * run to finish: 0 taken, 1 held by another run (said), -1. It lasts as
- * long as a fix can (its verification and the action's own timeout) and
- * goes with the process, or at once when the process dies on this host.
- */
-int sre_take_lease(long long id, const char *command)
-{
-	struct verify_options vo;
-	struct lease holder = { 0 };
-	char since[32];
-	int r;
-
-	if (verify_options_read(&vo, &the_sre.cfg) < 0)
-		return -1;
-	r = store_lease_take(sre_store(), id, command, (int)(vo.timeout_ms / 1000) + 900, 5000, &holder);
-	if (r == 1) {
-		format_iso8601(since, sizeof(since), holder.taken_at);
-		error("incident %lld is being worked on by another run (%s, pid %lld on %s since %s); "
-		      "leaving it to that run", id, holder.command, holder.pid, holder.host, since);
-	}
-	lease_release(&holder);
-	return r;
 }

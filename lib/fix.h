@@ -16,8 +16,9 @@
  *   pull_*()            the pull request on GitHub and its reviews
  *                       (lib/pulls.c)
  *
- * lib/ never asks a person: approval, policy and the incident's moves are
- * cmd/fix.c's, with lib/policy.c.
+ * The story that puts them together (plan, approve, carry out, resume,
+ * follow the pull request, verify) is lib/fix-engine.h; it never asks a
+ * person itself: its caller passes the prompt in.
  */
 #ifndef SRE_FIX_H
 #define SRE_FIX_H

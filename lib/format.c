@@ -1,10 +1,20 @@
 /*
- * format.c: the JSON model of an incident and its text rendering; see
- * format.h.
+ * format.c: the JSON model of an incident and its text rendering, and
+ * the printers of the commands' results (text and JSON from one
+ * function each); see format.h.
  */
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "format.h"
 #include "color.h"
+#include "diagnose.h"
+#include "evidence.h"
+#include "fix-engine.h"
 #include "json.h"
+#include "rules.h"
+#include "scout.h"
+#include "traces.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -257,5 +267,368 @@ void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
 		if (inc->occurrences > 1)
 			fprintf(fp, " (x%lld)", inc->occurrences);
 		fputc('\n', fp);
+	}
+}
+
+/* ---- sre fix ---- */
+
+void fix_plan_print(FILE *fp, const struct fix_plan *p, int json)
+{
+	if (json) {
+		cJSON *j = fix_plan_json(p);
+		json_print(fp, j);
+		cJSON_Delete(j);
+		return;
+	}
+	fprintf(fp, "Incident    #%lld (%s, confidence %.2f)\n", p->incident, p->category, p->confidence);
+	fprintf(fp, "Action      %s%s%s", mitigation_action_name(p->action),
+		p->have_target ? " " : "", p->have_target ? p->target.service : "");
+	if (p->kind == FIX_PLAN_DIRECT)
+		fprintf(fp, " (%s", fix_runtime_name(p->target.runtime));
+	if (p->kind == FIX_PLAN_DIRECT && p->target.runtime == RUNTIME_KUBERNETES)
+		fprintf(fp, ": deployment %s/%s", p->target.namespace, p->target.deployment);
+	else if (p->kind == FIX_PLAN_DIRECT && p->target.runtime == RUNTIME_DOCKER)
+		fprintf(fp, ": container %s", p->target.container);
+	if (p->kind == FIX_PLAN_DIRECT)
+		fputc(')', fp);
+	if (p->kind == FIX_PLAN_REPOSITORY)
+		fprintf(fp, " (pull request from %s into %s)", p->branch ? p->branch : "?",
+			p->base ? p->base : "?");
+	fputc('\n', fp);
+	if (p->revert)
+		fprintf(fp, "Revert      %s\n", p->revert);
+	fprintf(fp, "Approval    %s\n", p->requires_approval ? p->approval.buf : "allowed by policy");
+	if (p->refused)
+		fprintf(fp, "Refused     %s\n", p->refusal.buf);
+	if (p->diff.len)
+		fprintf(fp, "\n%s", p->diff.buf);
+}
+
+cJSON *fix_outcome_json(const struct fix_outcome *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	int pull = o->pull_opened || o->pull_followed || o->pull;
+
+	cJSON_AddNumberToObject(j, "incident", (double)o->incident);
+	cJSON_AddStringToObject(j, "state", incident_state_name(o->state));
+	add_string_or_null(j, "action", o->done);
+	add_string_or_null(j, "output", o->done ? o->done_output : NULL);
+	if (pull) {
+		cJSON_AddNumberToObject(j, "pull_request", (double)o->pull);
+		cJSON_AddStringToObject(j, "url", o->pull_url ? o->pull_url : "");
+		cJSON_AddBoolToObject(j, "pull_request_opened", o->pull_opened);
+	} else {
+		cJSON_AddNullToObject(j, "pull_request");
+	}
+	if (o->pull_followed) {
+		cJSON_AddNumberToObject(j, "approved", o->approved);
+		cJSON_AddNumberToObject(j, "changes_requested", o->changes_requested);
+		cJSON_AddNumberToObject(j, "reviewers", o->reviewers);
+	}
+	add_string_or_null(j, "resolved", o->resolved);
+	add_string_or_null(j, "escalated", o->escalated);
+	add_string_or_null(j, "waiting", o->waiting);
+	return j;
+}
+
+void fix_outcome_print(FILE *fp, const struct fix_outcome *o, int json)
+{
+	if (o->dry_run) {
+		fix_plan_print(fp, &o->plan, json);
+		return;
+	}
+	if (!o->settled)
+		return;
+	if (json) {
+		cJSON *j = fix_outcome_json(o);
+		json_print(fp, j);
+		cJSON_Delete(j);
+		return;
+	}
+	/* The text says only what happened; waiting and escalation were noted on stderr. */
+	if (o->no_pull)
+		fprintf(fp, "%lld %s (no pull request to follow)\n", o->incident,
+			incident_state_name(o->state));
+	if (o->done)
+		fprintf(fp, "%s: done%s%s\n", o->done, *o->done_output ? ": " : "", o->done_output);
+	if (o->pull_opened)
+		fprintf(fp, "incident %lld: pull request #%lld opened: %s\n", o->incident, o->pull,
+			o->pull_url);
+	if (o->pull_followed)
+		fprintf(fp, "%lld %s #%lld %s\n", o->incident, incident_state_name(o->state), o->pull,
+			o->pull_url);
+	if (o->resolved)
+		fprintf(fp, "incident %lld is resolved: %s\n", o->incident, o->resolved);
+}
+
+/* ---- sre diagnose ---- */
+
+static cJSON *critical_path_json(const struct diagnosis *d)
+{
+	const struct trace_slow *s;
+	cJSON *o, *spans;
+
+	if (!d->have_traces || !d->traces.slow_nr)
+		return cJSON_CreateNull();
+	s = &d->traces.slow[0];
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "trace_id", s->trace_id ? s->trace_id : "");
+	cJSON_AddNumberToObject(o, "duration_us", (double)s->duration_us);
+	spans = cJSON_AddArrayToObject(o, "spans");
+	for (size_t i = 0; i < s->path_nr; i++) {
+		const struct trace_path_span *p = &s->path[i];
+		cJSON *sp = cJSON_CreateObject();
+		cJSON_AddStringToObject(sp, "service", p->service ? p->service : "");
+		cJSON_AddStringToObject(sp, "operation", p->operation ? p->operation : "");
+		cJSON_AddNumberToObject(sp, "start_us", (double)p->start_us);
+		cJSON_AddNumberToObject(sp, "duration_us", (double)p->duration_us);
+		cJSON_AddNumberToObject(sp, "self_us", (double)p->self_us);
+		cJSON_AddBoolToObject(sp, "error", p->error);
+		cJSON_AddItemToArray(spans, sp);
+	}
+	return o;
+}
+
+cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
+			 long long id, const char *problem)
+{
+	cJSON *o = diagnosis_finding_json(&d->answer), *all = cJSON_CreateArray();
+	cJSON *head = cJSON_CreateObject(), *item;
+
+	/* The incident and the service first, then the answer's fields. */
+	if (id)
+		cJSON_AddNumberToObject(head, "incident", (double)id);
+	else
+		cJSON_AddNullToObject(head, "incident");
+	cJSON_AddStringToObject(head, "service", ev->service ? ev->service : "");
+	if (problem)
+		cJSON_AddStringToObject(head, "problem", problem);
+	else
+		cJSON_AddNullToObject(head, "problem");
+	while ((item = o->child)) {
+		cJSON_DetachItemViaPointer(o, item);
+		cJSON_AddItemToObject(head, item->string, item);
+	}
+	cJSON_Delete(o);
+	for (size_t i = 0; i < d->findings_nr; i++)
+		cJSON_AddItemToArray(all, diagnosis_finding_json(&d->findings[i]));
+	cJSON_AddItemToObject(head, "findings", all);
+	cJSON_AddItemToObject(head, "critical_path", critical_path_json(d));
+	cJSON_AddItemToObject(head, "past_incidents",
+			      ev->past ? cJSON_Duplicate(ev->past, 1) : cJSON_CreateArray());
+	cJSON_AddItemToObject(head, "sources", evidence_sources_json(ev));
+	return head;
+}
+
+static int terminal_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(1) && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col >= 40)
+		return ws.ws_col > 160 ? 160 : ws.ws_col;
+	return 100;
+}
+
+static void print_params(FILE *fp, const cJSON *params)
+{
+	const cJSON *p;
+	int first = 1;
+
+	cJSON_ArrayForEach(p, params) {
+		fprintf(fp, "%s%s=", first ? " (" : " ", p->string);
+		if (cJSON_IsString(p))
+			fputs(p->valuestring, fp);
+		else
+			fprintf(fp, "%g", p->valuedouble);
+		first = 0;
+	}
+	if (!first)
+		fputc(')', fp);
+}
+
+/* An incident's id as a bundle gives it: a whole number, or 0 when it is not one. */
+static long long bundle_id(const cJSON *o)
+{
+	long long id = 0;
+
+	if (json_to_ll(json_get(o, "id"), 0, JSON_INT_MAX, &id) < 0)
+		id = 0;
+	return id;
+}
+
+static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, int color)
+{
+	const struct diagnosis *d = &res->d;
+	const struct evidence *ev = &res->ev;
+	const struct diagnosis_finding *a = &d->answer;
+	const char *bold = color ? COLOR_BOLD : "", *reset = color ? COLOR_RESET : "";
+	const char *title = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->incident, "title"));
+	size_t failed = 0;
+
+	if (res->incident)
+		fprintf(fp, "%sIncident #%lld%s  %s\n", bold, res->incident, reset, title ? title : "");
+	else if (res->bundle && ev->incident)
+		fprintf(fp, "%sIncident #%lld%s  %s (from %s)\n", bold, bundle_id(ev->incident),
+			reset, title ? title : "", res->bundle);
+	else if (res->problem)
+		fprintf(fp, "%sProblem%s  %s\n", bold, reset, res->problem);
+	else
+		fprintf(fp, "%sEvidence%s  %s\n", bold, reset, res->bundle);
+	fprintf(fp, "Service     %s\n", ev->service ? ev->service : "?");
+	fprintf(fp, "Root cause  %s\n", a->root_cause);
+	fprintf(fp, "Category    %s (confidence %.2f)\n", diagnosis_category_name(a->category),
+		a->confidence);
+	fprintf(fp, "Mitigation  %s%s%s", mitigation_action_name(a->action), a->target ? " " : "",
+		a->target ? a->target : "");
+	print_params(fp, a->params);
+	fputc('\n', fp);
+	if (a->evidence_nr) {
+		fprintf(fp, "\n%sEvidence%s\n", bold, reset);
+		for (size_t i = 0; i < a->evidence_nr; i++)
+			fprintf(fp, "  [%s] \"%s\"\n", a->evidence[i].source, a->evidence[i].summary);
+	}
+	if (d->have_traces && d->traces.slow_nr && d->traces.slow[0].path_nr) {
+		struct strbuf sb = STRBUF_INIT;
+		traces_waterfall(&sb, &d->traces.slow[0], terminal_width() - 2, color);
+		fprintf(fp, "\n%sCritical path of the slowest trace%s (%s)\n%s", bold, reset,
+			d->traces.slow[0].trace_id ? d->traces.slow[0].trace_id : "?", sb.buf);
+		strbuf_release(&sb);
+	}
+	if (d->findings_nr > 1) {
+		fprintf(fp, "\n%sOther findings%s\n", bold, reset);
+		for (size_t i = 1; i < d->findings_nr; i++)
+			fprintf(fp, "  %.2f %-18s %s\n", d->findings[i].confidence,
+				diagnosis_category_name(d->findings[i].category), d->findings[i].root_cause);
+	}
+	if (cJSON_GetArraySize(ev->past)) {
+		const cJSON *p;
+		int n = 0;
+		fprintf(fp, "\n%sPast incidents%s\n", bold, reset);
+		cJSON_ArrayForEach(p, ev->past) {
+			if (n++ >= 10)
+				break;
+			fprintf(fp, "  #%-5lld %s  %-22s %-14s %s\n", bundle_id(p),
+				json_string_or(p, "opened_at", ""), json_string_or(p, "state", ""),
+				json_string_or(p, "category", "-"), json_string_or(p, "title", ""));
+		}
+	}
+	for (size_t i = 0; i < ev->sources_nr; i++)
+		failed += ev->sources[i].status != EVIDENCE_OK;
+	if (failed) {
+		fprintf(fp, "\n%sNot read%s\n", bold, reset);
+		for (size_t i = 0; i < ev->sources_nr; i++)
+			if (ev->sources[i].status != EVIDENCE_OK)
+				fprintf(fp, "  %s (%s): %s\n", ev->sources[i].name,
+					ev->sources[i].status == EVIDENCE_TIMEOUT ? "timed out" : "failed",
+					ev->sources[i].error ? ev->sources[i].error : "");
+	}
+}
+
+void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color)
+{
+	if (json) {
+		cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+		json_print(fp, j);
+		cJSON_Delete(j);
+		return;
+	}
+	diagnosis_print_text(fp, res, color);
+}
+
+/* ---- sre scout ---- */
+
+static void scout_changes_print_text(FILE *fp, const struct scout_report *rep, struct store *st)
+{
+	for (size_t i = 0; i < rep->nr; i++) {
+		const struct scout_change *c = &rep->v[i];
+		const struct finding *f = c->finding;
+		struct incident inc;
+
+		if (c->id)
+			fprintf(fp, "%s %lld", c->what, c->id);
+		else
+			fprintf(fp, "%s -", c->what);
+		if (f) {
+			fprintf(fp, " %s: %s\n", f->service, f->summary ? f->summary : f->fingerprint);
+		} else if (st && store_incident_get(st, c->id, &inc) == 0) {
+			fprintf(fp, " %s: %s (no longer reported)\n", inc.service, inc.title);
+			incident_release(&inc);
+		} else {
+			fputc('\n', fp);
+		}
+	}
+}
+
+cJSON *scout_findings_json(const struct findings *fs, const struct scout_report *rep)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < fs->nr; i++) {
+		const struct finding *f = &fs->v[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "check", f->check);
+		cJSON_AddStringToObject(o, "source", f->source);
+		cJSON_AddStringToObject(o, "service", f->service);
+		cJSON_AddStringToObject(o, "signal", f->signal);
+		cJSON_AddStringToObject(o, "status", f->failing ? "failing" : "ok");
+		cJSON_AddStringToObject(o, "fingerprint", f->fingerprint);
+		if (rep->incident && rep->incident[i])
+			cJSON_AddNumberToObject(o, "incident", (double)rep->incident[i]);
+		else
+			cJSON_AddNullToObject(o, "incident");
+		cJSON_AddStringToObject(o, "severity", incident_severity_name(f->severity));
+		add_string_or_null(o, "summary", f->summary);
+		cJSON_AddItemToObject(o, "evidence", f->evidence ? cJSON_Duplicate(f->evidence, 1)
+								 : cJSON_CreateObject());
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_report *rep,
+			struct store *st, enum output_format format)
+{
+	cJSON *arr;
+
+	switch (format) {
+	case OUTPUT_JSON:
+		arr = scout_findings_json(fs, rep);
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		break;
+	case OUTPUT_PORCELAIN:
+		for (size_t i = 0; i < rep->nr; i++)
+			if (!strcmp(rep->v[i].what, "opened") || !strcmp(rep->v[i].what, "updated"))
+				fprintf(fp, "%lld\n", rep->v[i].id);
+		break;
+	case OUTPUT_TEXT:
+		scout_changes_print_text(fp, rep, st);
+		break;
+	}
+}
+
+/* ---- sre incident list ---- */
+
+void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
+			 enum output_format format, int color, time_t now)
+{
+	cJSON *arr;
+
+	switch (format) {
+	case OUTPUT_JSON:
+		arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nr; i++)
+			cJSON_AddItemToArray(arr, incident_to_json(&list[i]));
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		break;
+	case OUTPUT_PORCELAIN:
+		for (size_t i = 0; i < nr; i++)
+			fprintf(fp, "%lld\n", list[i].id);
+		break;
+	case OUTPUT_TEXT:
+		incident_list_print_text(fp, list, nr, color, now);
+		break;
 	}
 }

@@ -1,5 +1,6 @@
 /*
- * format.h: how incidents are written out.
+ * format.h: how incidents, and what the commands did with them, are
+ * written out.
  *
  * One model, two back-ends: incident_to_json() builds the JSON object whose
  * field names are stable (see sre-incident(1)), and the text back-end
@@ -14,6 +15,21 @@
 
 #include "incident.h"
 #include "store.h"
+
+struct diagnose_result;
+struct diagnosis;
+struct evidence;
+struct findings;
+struct fix_plan;
+struct fix_outcome;
+struct scout_report;
+
+/* How a command prints its result: --json, --porcelain, or for a person. */
+enum output_format {
+	OUTPUT_TEXT,
+	OUTPUT_JSON,
+	OUTPUT_PORCELAIN,
+};
 
 /* The caller owns what these return (cJSON_Delete). */
 cJSON *incident_to_json(const struct incident *inc);
@@ -30,5 +46,57 @@ void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
 
 /* One line that says what an event did, for the timeline. Caller frees. */
 char *event_summary(const char *kind, const cJSON *body);
+
+/*
+ * One printer per result, as notmuch's sprinter: each result struct of an
+ * engine is printed by one function, as text or (json set) as JSON, so
+ * the two cannot drift apart. Each writes the whole result to fp.
+ */
+
+/* A fix's plan (lib/fix-engine.h): `sre fix --dry-run`, and the prompt before approval. */
+void fix_plan_print(FILE *fp, const struct fix_plan *p, int json);
+/*
+ * What fix_incident() did: the plan of a dry run; else, as text, the
+ * lines of what was done ("restart of web: done", "incident 4: pull
+ * request #7 opened: <url>", "4 PR_CREATED #7 <url>", "incident 4 is
+ * resolved: <what the check saw>"), or one JSON object. Nothing when the
+ * engine never got to the incident.
+ */
+void fix_outcome_print(FILE *fp, const struct fix_outcome *o, int json);
+/* The JSON of fix_outcome_print() (caller deletes). */
+cJSON *fix_outcome_json(const struct fix_outcome *o);
+
+/*
+ * A diagnosis (lib/diagnose.h): as text, the answer, its evidence, the
+ * critical path of the slowest trace (as wide as the terminal), the other
+ * findings, past incidents and the sources not read; as JSON, the object
+ * of diagnosis_to_json(). color: ANSI bold for the headings and spans.
+ */
+void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color);
+/*
+ * The JSON of a diagnosis, as printed and as the diagnoses table keeps it:
+ * incident (or null), service, problem (or null), the answer's fields,
+ * findings, critical_path, past_incidents, sources. Caller deletes.
+ */
+cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
+			 long long id, const char *problem);
+
+/*
+ * A pass of `sre scout` (lib/scout.h): as text, one line per incident
+ * change ("opened 4 web: ..."; an incident that is no longer reported is
+ * read from st for its service and title); as JSON, every finding with its
+ * incident (scout_findings_json()); as porcelain, the id of each incident
+ * opened or updated, one a line, for `sre diagnose` to read.
+ */
+void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_report *rep,
+			struct store *st, enum output_format format);
+cJSON *scout_findings_json(const struct findings *fs, const struct scout_report *rep);
+
+/*
+ * `sre incident list`: the table (incident_list_print_text()), a JSON
+ * array of incident_to_json() objects, or the ids one a line.
+ */
+void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
+			 enum output_format format, int color, time_t now);
 
 #endif

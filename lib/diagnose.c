@@ -1,0 +1,247 @@
+/*
+ * diagnose.c: the engine of `sre diagnose` (lib/diagnose.h): collect,
+ * judge, and on a live incident record, comment and move.
+ *
+ * The record and the tracker's comment go in one transaction, so a crash
+ * leaves both or neither; the move comes after, through lib/mirror.c, so
+ * the tracker may refuse it (another host on it), which is said and not
+ * an error.
+ */
+#include "diagnose.h"
+#include "format.h"
+#include "mirror.h"
+#include "scout.h"
+#include "tracker.h"
+
+void diagnose_result_release(struct diagnose_result *r)
+{
+	diagnosis_release(&r->d);
+	evidence_release(&r->ev);
+}
+
+static int judge(struct diagnose_result *out, const struct diagnose_options *o)
+{
+	if (o->save && evidence_save(&out->ev, o->save) < 0)
+		return -1;
+	return rules_diagnose(&out->d, &out->ev, o->problem);
+}
+
+int diagnose_bundle(const struct diagnose_options *o, const char *dir,
+		    struct diagnose_result *out)
+{
+	out->bundle = dir;
+	out->problem = o->problem;
+	if (evidence_load(&out->ev, dir))
+		return -1;
+	if (!out->ev.service)
+		out->ev.service = xstrdup("unknown");
+	return judge(out, o);
+}
+
+char *diagnose_problem_service(const struct config *cfg, const char *problem)
+{
+	const char *sections[] = { "service", "check" };
+	struct strbuf key = STRBUF_INIT;
+	char *found = NULL;
+
+	for (size_t s = 0; s < ARRAY_SIZE(sections) && !found; s++) {
+		struct strvec names = STRVEC_INIT;
+		config_subsections(cfg, sections[s], &names);
+		for (size_t i = 0; i < names.nr && !found; i++) {
+			const char *service;
+			if (!strstr(problem, names.v[i]))
+				continue;
+			service = s ? config_get_string(cfg, scout_key(&key, "check", names.v[i],
+								       "service")) : NULL;
+			found = xstrdup(service ? service : names.v[i]);
+		}
+		strvec_clear(&names);
+	}
+	strbuf_release(&key);
+	return found;
+}
+
+int diagnose_problem(const struct engine_context *ctx, const struct diagnose_options *o,
+		     const char *service, struct diagnose_result *out)
+{
+	struct collect_options co = { 0 };
+
+	out->problem = o->problem;
+	co.service = service;
+	co.timeout_ms = o->timeout_ms;
+	if (evidence_collect(&out->ev, ctx->cfg, ctx->store, &co) < 0)
+		return -1;
+	return judge(out, o);
+}
+
+/* The check of an incident, from its fingerprint "source/service/signal[/check]". */
+static char *incident_check(const struct incident *inc)
+{
+	const char *p = inc->fingerprint;
+
+	for (int i = 0; i < 3 && p; i++) {
+		p = strchr(p, '/');
+		if (p)
+			p++;
+	}
+	if (p && *p)
+		return xstrdup(p);
+	if (strcmp(inc->source, "manual"))
+		return xstrdup(inc->service);
+	return NULL;
+}
+
+/* Move the incident, saying so when the tracker or the graph had other ideas. */
+static int move(const struct engine_context *ctx, long long id, enum incident_state from,
+		enum incident_state to, const char *reason)
+{
+	enum incident_state remote = from;
+	int r = mirror_incident_transition(ctx->store, ctx->tracker, ctx->cfg, id, (int)from, to,
+					   ctx->actor, reason, &remote);
+
+	if (r == MIRROR_FOLLOWED)
+		warning("incident %lld is %s on the tracker; it was left there", id,
+			incident_state_name(remote));
+	return r < 0 && r != STORE_REFUSED ? -1 : 0;
+}
+
+/* The diagnosis row and the tracker's comment, in one transaction. */
+static int record(const struct engine_context *ctx, const struct diagnose_result *res)
+{
+	const struct diagnosis *d = &res->d;
+	struct store *st = ctx->store;
+	struct tracker *t = ctx->tracker;
+	cJSON *j = diagnosis_to_json(d, &res->ev, res->incident, res->problem);
+	char *json = cJSON_PrintUnformatted(j);
+	struct diagnosis_row row = {
+		diagnosis_category_name(d->answer.category), d->answer.root_cause,
+		d->answer.confidence, mitigation_action_name(d->answer.action), d->answer.target, json,
+	};
+	struct strbuf comment = STRBUF_INIT;
+	char key[37];
+	int r;
+
+	diagnosis_comment(&comment, d);
+	mirror_new_key(key);
+	r = store_begin(st);
+	if (!r)
+		r = store_diagnosis_add(st, res->incident, &row, ctx->actor);
+	if (!r && t)
+		r = mirror_queue_comment(st, t->ops->name, res->incident, key, ctx->actor, comment.buf);
+	if (!r)
+		r = store_commit(st);
+	else
+		store_rollback(st);
+	strbuf_release(&comment);
+	cJSON_free(json);
+	cJSON_Delete(j);
+	return r ? -1 : 0;
+}
+
+/* Is d's answer the one the incident's latest diagnosis gave? */
+static int same_as_latest(struct store *st, long long id, const struct diagnosis *d)
+{
+	char *json = NULL;
+	cJSON *last, *m;
+	const char *target;
+	int same = 0;
+
+	if (store_diagnosis_latest(st, id, &json) || !(last = cJSON_Parse(json))) {
+		free(json);
+		return 0;
+	}
+	m = cJSON_GetObjectItemCaseSensitive(last, "mitigation");
+	target = scout_json_string(m, "target");
+	same = !strcmp(scout_json_string(last, "category") ? scout_json_string(last, "category") : "",
+		       diagnosis_category_name(d->answer.category)) &&
+	       !strcmp(scout_json_string(m, "action") ? scout_json_string(m, "action") : "",
+		       mitigation_action_name(d->answer.action)) &&
+	       !strcmp(target ? target : "", d->answer.target ? d->answer.target : "");
+	cJSON_Delete(last);
+	free(json);
+	return same;
+}
+
+int diagnose_incident(const struct engine_context *ctx, const struct diagnose_options *o,
+		      long long id, struct diagnose_result *out)
+{
+	struct store *st = ctx->store;
+	struct collect_options co = { 0 };
+	struct incident inc;
+	struct event *events = NULL;
+	size_t nr = 0;
+	enum incident_state state;
+	char *check = NULL;
+	int r, ret = -1, human;
+
+	out->incident = id;
+	out->problem = o->problem;
+	if ((r = store_incident_get(st, id, &inc)) > 0) {
+		error("no incident %lld", id);
+		return 1;
+	}
+	if (r < 0)
+		return -1;
+	/* Its writes wait for a fix or another diagnosis of the same incident. */
+	incident_release(&inc);
+	r = engine_lease_take(ctx, id, "sre diagnose");
+	if (r)
+		return r;
+	if (store_incident_get(st, id, &inc))
+		return -1;
+	state = inc.state;
+	if (state == STATE_INCIDENT_DETECTED) {
+		if (move(ctx, id, state, STATE_ANALYSIS_IN_PROGRESS, "diagnosis started") < 0)
+			goto out;
+		incident_release(&inc);
+		if (store_incident_get(st, id, &inc))
+			goto out_noinc;
+		state = inc.state;
+	}
+	check = incident_check(&inc);
+	co.service = inc.service;
+	co.incident_id = id;
+	co.fingerprint = inc.fingerprint;
+	co.check = check;
+	co.since = inc.opened_at;
+	co.timeout_ms = o->timeout_ms;
+	if (evidence_collect(&out->ev, ctx->cfg, st, &co) < 0)
+		goto out;
+	if (store_event_list(st, id, &events, &nr) < 0)
+		goto out;
+	out->ev.incident = incident_to_json(&inc);
+	incident_add_events_json(out->ev.incident, events, nr);
+	if (judge(out, o) < 0)
+		goto out;
+	human = out->d.answer.category == CATEGORY_unknown || out->d.answer.action == ACTION_escalate;
+	if (state != STATE_ANALYSIS_IN_PROGRESS && same_as_latest(st, id, &out->d)) {
+		engine_note(ctx, "incident %lld: the diagnosis is unchanged since the last one", id);
+	} else {
+		struct strbuf reason = STRBUF_INIT;
+
+		if (record(ctx, out) < 0)
+			goto out;
+		strbuf_addf(&reason, "%s: %s", diagnosis_category_name(out->d.answer.category),
+			    out->d.answer.root_cause);
+		r = 0;
+		if (state == STATE_ANALYSIS_IN_PROGRESS)
+			r = move(ctx, id, state, human ? STATE_INCIDENT_REQUIRES_HUMAN :
+						      STATE_ANALYSIS_COMPLETE, reason.buf);
+		else if (state == STATE_ANALYSIS_COMPLETE && human)
+			r = move(ctx, id, state, STATE_INCIDENT_REQUIRES_HUMAN, reason.buf);
+		else if (state != STATE_ANALYSIS_COMPLETE)
+			engine_note(ctx, "incident %lld is %s: the diagnosis was recorded; "
+				    "its state is unchanged", id, incident_state_name(state));
+		strbuf_release(&reason);
+		if (r < 0)
+			goto out;
+	}
+	out->deliver = 1;
+	ret = 0;
+out:
+	incident_release(&inc);
+out_noinc:
+	event_list_free(events, nr);
+	free(check);
+	return ret;
+}

@@ -1,0 +1,82 @@
+/*
+ * diagnose.h: the engine of `sre diagnose`: read the evidence, judge it,
+ * and keep the answer on a live incident (lib/diagnose.c).
+ *
+ * Three ways in, one result:
+ *
+ *   diagnose_incident()  a live incident: its evidence read from every
+ *                        configured source (lib/collect.c), judged by the
+ *                        rules (lib/rules.c), and kept: a row of the
+ *                        diagnoses table and a comment for the tracker in
+ *                        one transaction, then the move
+ *                        ANALYSIS_IN_PROGRESS -> ANALYSIS_COMPLETE, or
+ *                        INCIDENT_REQUIRES_HUMAN when the answer is
+ *                        unknown or escalate;
+ *   diagnose_problem()   a question about a service, without an incident:
+ *                        read and judged, nothing kept;
+ *   diagnose_bundle()    a saved bundle, offline: judged, nothing kept.
+ *
+ * Diagnosing an incident again (cron piping `sre scout --porcelain` into
+ * it every minute) records and announces only an answer that changed; an
+ * escalated incident keeps its state whatever the answer, since a person
+ * hands it back; after a fix began the diagnosis is only recorded. The
+ * incident's writes happen under its lease (engine_lease_take()), so a
+ * fix and a diagnosis of one incident never interleave.
+ *
+ * The engine prints nothing but errors and notes (ctx->note): the caller
+ * prints the result with diagnose_result_print() of lib/format.h.
+ */
+#ifndef SRE_DIAGNOSE_H
+#define SRE_DIAGNOSE_H
+
+#include "engine.h"
+#include "evidence.h"
+#include "rules.h"
+
+struct diagnose_options {
+	const char *save;         /* write the evidence read into this new directory */
+	const char *problem;      /* the question (diagnose_problem()), else NULL */
+	int64_t timeout_ms;       /* the deadline for reading; 0: diagnose.timeout */
+};
+
+/* What a diagnosis found. Owned: diagnose_result_release(). */
+struct diagnose_result {
+	long long incident;       /* the live incident, or 0 */
+	const char *problem;      /* borrowed: the question, or NULL */
+	const char *bundle;       /* borrowed: the bundle's directory, or NULL */
+	struct evidence ev;
+	struct diagnosis d;
+	int deliver;              /* it queued a write for the tracker: deliver it */
+};
+
+#define DIAGNOSE_RESULT_INIT { .ev = EVIDENCE_INIT, .d = DIAGNOSIS_INIT }
+
+void diagnose_result_release(struct diagnose_result *r);
+
+/* Judge the bundle in dir. 0, or -1 after an error. */
+int diagnose_bundle(const struct diagnose_options *o, const char *dir,
+		    struct diagnose_result *out);
+
+/*
+ * The service a question is about: a configured service the text names,
+ * else the service of a check it names; NULL when it names none (caller
+ * frees).
+ */
+char *diagnose_problem_service(const struct config *cfg, const char *problem);
+
+/*
+ * Read the evidence about service now and judge it against o->problem;
+ * ctx->store may be NULL (no past incidents). 0 or -1.
+ */
+int diagnose_problem(const struct engine_context *ctx, const struct diagnose_options *o,
+		     const char *service, struct diagnose_result *out);
+
+/*
+ * Diagnose incident id and keep the answer (see above). 0, 1 when there
+ * is no such incident or another run holds its lease (said), -1 after an
+ * error.
+ */
+int diagnose_incident(const struct engine_context *ctx, const struct diagnose_options *o,
+		      long long id, struct diagnose_result *out);
+
+#endif

@@ -55,9 +55,9 @@ static void drop_env_values(cJSON *inspect)
 int collect_docker_configured(const struct config *cfg, const struct collect_options *o)
 {
 	struct strbuf key = STRBUF_INIT;
-	const char *runtime = config_get_string(cfg, scout_key(&key, "service", o->service,
+	const char *runtime = config_get_string(cfg, config_key_of(&key, "service", o->service,
 							       "runtime"));
-	const char *container = config_get_string(cfg, scout_key(&key, "service", o->service,
+	const char *container = config_get_string(cfg, config_key_of(&key, "service", o->service,
 								 "container"));
 
 	strbuf_release(&key);
@@ -71,7 +71,7 @@ static int is_service_container(const cJSON *summary, const char *name, const ch
 				const char *container)
 {
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(summary, "Labels");
-	const char *compose = scout_json_string(labels, "com.docker.compose.service");
+	const char *compose = json_string(labels, "com.docker.compose.service");
 
 	if (container)
 		return !strcmp(name, container);
@@ -103,7 +103,7 @@ static void explain(struct strbuf *why, const struct collect_context *c,
 		    const struct docker_engine *e, const char *what,
 		    const struct http_response *res)
 {
-	if (scout_deadline_passed(c->http, res))
+	if (http_deadline_passed(c->http, res))
 		strbuf_addf(why, "docker: %s: %s%stimed out", e->host, what ? what : "",
 			    what ? ": " : "");
 	else
@@ -111,7 +111,7 @@ static void explain(struct strbuf *why, const struct collect_context *c,
 }
 
 /* Queue the inspection and the logs of the container id. */
-static void queue_container(struct scout_requests *rs, const struct docker_engine *e,
+static void queue_container(struct http_batch *rs, const struct docker_engine *e,
 			    const char *id, int lines)
 {
 	docker_queue_inspect(rs, e, id);
@@ -121,7 +121,7 @@ static void queue_container(struct scout_requests *rs, const struct docker_engin
 int collect_docker(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
 {
 	struct docker_engine e;
-	struct scout_requests listing = SCOUT_REQUESTS_INIT, rs = SCOUT_REQUESTS_INIT;
+	struct http_batch listing = HTTP_BATCH_INIT, rs = HTTP_BATCH_INIT;
 	struct strbuf key = STRBUF_INIT, what = STRBUF_INIT, log = STRBUF_INIT;
 	const struct http_response *res;
 	const char *container, **names = NULL;
@@ -131,7 +131,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 
 	if (docker_engine_read(c->cfg, &e, why) < 0)
 		goto out;
-	container = config_get_string(c->cfg, scout_key(&key, "service", c->o->service,
+	container = config_get_string(c->cfg, config_key_of(&key, "service", c->o->service,
 							 "container"));
 	if (container && *container == '/')
 		container++;
@@ -150,7 +150,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 		goto out;
 	}
 	cJSON_ArrayForEach(item, list) {
-		const char *id = scout_json_string(item, "Id");
+		const char *id = json_string(item, "Id");
 		const char *name = docker_container_name(item);
 
 		if (!id || !*id || !name || !*name ||
@@ -205,7 +205,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 		if (!evidence_name_ok(names[i]))
 			continue; /* no file could hold it */
 		strbuf_reset(&log);
-		if (scout_json_bool(cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Tty"))
+		if (json_bool(cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Tty"))
 			strbuf_add(&log, lres->body.buf, lres->body.len);
 		else
 			docker_log_demultiplex(&log, lres->body.buf, lres->body.len);
@@ -214,8 +214,8 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 	cJSON_Delete(ev->docker);
 	ev->docker = inspected;
 out:
-	scout_requests_release(&rs);
-	scout_requests_release(&listing);
+	http_batch_release(&rs);
+	http_batch_release(&listing);
 	free(names);
 	cJSON_Delete(list);
 	docker_engine_release(&e);

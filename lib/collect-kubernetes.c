@@ -57,13 +57,13 @@ static const struct {
 static void namespaces(const struct config *cfg, const char *service, struct strvec *out)
 {
 	struct strbuf key = STRBUF_INIT;
-	const char *ns = service ? config_get_string(cfg, scout_key(&key, "service", service,
+	const char *ns = service ? config_get_string(cfg, config_key_of(&key, "service", service,
 								    "namespace")) : NULL;
 
 	if (ns && *ns)
 		strvec_push(out, ns);
 	else
-		scout_list_key(cfg, "kubernetes.namespace", ",", out);
+		config_list(cfg, "kubernetes.namespace", ",", out);
 	strbuf_release(&key);
 }
 
@@ -93,7 +93,7 @@ static void wanted_init(struct wanted *w, const struct config *cfg,
 
 	memset(w, 0, sizeof(*w));
 	w->service = o->service;
-	w->deployment = config_get_string(cfg, scout_key(&key, "service", o->service,
+	w->deployment = config_get_string(cfg, config_key_of(&key, "service", o->service,
 							 "deployment"));
 	if (w->deployment && !*w->deployment)
 		w->deployment = NULL;
@@ -120,14 +120,9 @@ static int is_service(const struct wanted *w, const char *name)
 
 /* ---- reading the API's objects ---- */
 
-static cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
 static const char *name_of(const cJSON *item)
 {
-	return scout_json_nonempty(get(item, "metadata"), "name");
+	return json_nonempty(json_get(item, "metadata"), "name");
 }
 
 static int has(const struct strvec *sv, const char *s)
@@ -149,11 +144,11 @@ static const char *controller(const cJSON *meta, const char *kind)
 {
 	const cJSON *owner;
 
-	cJSON_ArrayForEach(owner, get(meta, "ownerReferences")) {
-		const char *k = scout_json_string(owner, "kind");
+	cJSON_ArrayForEach(owner, json_get(meta, "ownerReferences")) {
+		const char *k = json_string(owner, "kind");
 
-		if (scout_json_bool(owner, "controller") && k && !strcmp(k, kind))
-			return scout_json_nonempty(owner, "name");
+		if (json_bool(owner, "controller") && k && !strcmp(k, kind))
+			return json_nonempty(owner, "name");
 	}
 	return NULL;
 }
@@ -213,17 +208,16 @@ static const char *pod_deployment(const cJSON *meta, const cJSON *replicasets)
 	const char *rs = controller(meta, "ReplicaSet");
 	const cJSON *item = rs ? named(replicasets, rs) : NULL;
 
-	return item ? controller(get(item, "metadata"), "Deployment") : NULL;
+	return item ? controller(json_get(item, "metadata"), "Deployment") : NULL;
 }
 
 /* What a Deployment's pod template's labels say its service is, or NULL. Borrowed. */
 static const char *template_service(const cJSON *deployment)
 {
-	const cJSON *labels = get(get(get(get(deployment, "spec"), "template"), "metadata"),
-				  "labels");
-	const char *v = scout_json_nonempty(labels, "app.kubernetes.io/name");
+	const cJSON *labels = json_path(deployment, "spec.template.metadata.labels");
+	const char *v = json_nonempty(labels, "app.kubernetes.io/name");
 
-	return v ? v : scout_json_nonempty(labels, "app");
+	return v ? v : json_nonempty(labels, "app");
 }
 
 /* ---- keeping what concerns the service ---- */
@@ -231,10 +225,10 @@ static const char *template_service(const cJSON *deployment)
 /* Is an event about one of the objects kept in namespace ns? */
 static int event_kept(const cJSON *event, const char *ns, const struct strvec keep[KINDS])
 {
-	const cJSON *obj = get(event, "involvedObject");
-	const char *kind = scout_json_string(obj, "kind");
-	const char *name = scout_json_string(obj, "name");
-	const char *obj_ns = scout_json_nonempty(obj, "namespace");
+	const cJSON *obj = json_get(event, "involvedObject");
+	const char *kind = json_string(obj, "kind");
+	const char *name = json_string(obj, "name");
+	const char *obj_ns = json_nonempty(obj, "namespace");
 
 	if (!kind || !name || (obj_ns && strcmp(obj_ns, ns)))
 		return 0;
@@ -251,13 +245,13 @@ static int event_kept(const cJSON *event, const char *ns, const struct strvec ke
 static void move_kept(cJSON *list, enum kind k, const char *ns, const struct strvec keep[KINDS],
 		      cJSON *out)
 {
-	cJSON *items = get(list, "items"), *item = items ? items->child : NULL;
+	cJSON *items = json_get(list, "items"), *item = items ? items->child : NULL;
 
 	while (item) {
 		cJSON *next = item->next;
 
 		if (k == EVENTS ? event_kept(item, ns, keep) : has(&keep[k], name_of(item)))
-			cJSON_AddItemToArray(get(out, "items"),
+			cJSON_AddItemToArray(json_get(out, "items"),
 					     cJSON_DetachItemViaPointer(items, item));
 		item = next;
 	}
@@ -267,27 +261,27 @@ static void move_kept(cJSON *list, enum kind k, const char *ns, const struct str
 static void select_namespace(const struct wanted *w, const char *ns, cJSON *lists[KINDS],
 			     cJSON *out[KINDS])
 {
-	const cJSON *replicasets = get(lists[REPLICASETS], "items"), *item;
+	const cJSON *replicasets = json_get(lists[REPLICASETS], "items"), *item;
 	struct strvec keep[KINDS];
 
 	for (size_t k = 0; k < KINDS; k++)
 		strvec_init(&keep[k]);
 
-	cJSON_ArrayForEach(item, get(lists[DEPLOYMENTS], "items")) {
+	cJSON_ArrayForEach(item, json_get(lists[DEPLOYMENTS], "items")) {
 		const char *name = name_of(item);
 		char *service;
 
 		if (!name)
 			continue;
-		service = kubernetes_pod_service(get(item, "metadata"));
+		service = kubernetes_pod_service(json_get(item, "metadata"));
 		if (is_service(w, name) || is_service(w, service) ||
 		    is_service(w, template_service(item)))
 			add_once(&keep[DEPLOYMENTS], name);
 		free(service);
 	}
 
-	cJSON_ArrayForEach(item, get(lists[PODS], "items")) {
-		const cJSON *meta = get(item, "metadata");
+	cJSON_ArrayForEach(item, json_get(lists[PODS], "items")) {
+		const cJSON *meta = json_get(item, "metadata");
 		const char *name = name_of(item);
 		const char *deployment = pod_deployment(meta, replicasets);
 		char *service;
@@ -308,7 +302,7 @@ static void select_namespace(const struct wanted *w, const char *ns, cJSON *list
 	}
 
 	cJSON_ArrayForEach(item, replicasets)
-		if (has(&keep[DEPLOYMENTS], controller(get(item, "metadata"), "Deployment")))
+		if (has(&keep[DEPLOYMENTS], controller(json_get(item, "metadata"), "Deployment")))
 			add_once(&keep[REPLICASETS], name_of(item));
 
 	for (size_t k = 0; k < KINDS; k++)
@@ -321,7 +315,7 @@ static void select_namespace(const struct wanted *w, const char *ns, cJSON *list
 static cJSON *new_list(enum kind k, const cJSON *first)
 {
 	cJSON *list = cJSON_CreateObject(), *meta;
-	const char *version = scout_json_string(get(first, "metadata"), "resourceVersion");
+	const char *version = json_string(json_get(first, "metadata"), "resourceVersion");
 
 	cJSON_AddStringToObject(list, "kind", kinds[k].list);
 	cJSON_AddStringToObject(list, "apiVersion", kinds[k].api_version);
@@ -350,14 +344,14 @@ static cJSON *answer_list(const struct kubeconfig *kc, const struct http_client 
 		const char *kind;
 
 		list = cJSON_ParseWithLength(res->body.buf, res->body.len);
-		kind = scout_json_string(list, "kind");
-		if (kind && !strcmp(kind, kinds[k].list) && cJSON_IsArray(get(list, "items")))
+		kind = json_string(list, "kind");
+		if (kind && !strcmp(kind, kinds[k].list) && cJSON_IsArray(json_get(list, "items")))
 			return list;
 		cJSON_Delete(list);
 	}
 
 	strbuf_addf(why, "kubernetes: %s: ", kc->server);
-	if (res->outcome != HTTP_OK && scout_deadline_passed(http, res)) {
+	if (res->outcome != HTTP_OK && http_deadline_passed(http, res)) {
 		strbuf_addf(why, "cut off at the deadline: GET %s got no answer in time", path);
 		return NULL;
 	}
@@ -369,7 +363,7 @@ static cJSON *answer_list(const struct kubeconfig *kc, const struct http_client 
 		strbuf_addf(why, "GET %s: ", path);
 	not_list = xstrfmt("the answer is not a%s %s", strchr("AEIOU", kinds[k].list[0]) ? "n" : "",
 			   kinds[k].list);
-	scout_answer_why(why, res, NULL, not_list, msg);
+	http_answer_why(why, res, NULL, not_list, msg);
 	free(not_list);
 	free(msg);
 	return NULL;
@@ -380,17 +374,17 @@ static long long restarts(const cJSON *pod, const char *container)
 {
 	const cJSON *cs;
 
-	cJSON_ArrayForEach(cs, get(get(pod, "status"), "containerStatuses")) {
-		const char *name = scout_json_string(cs, "name");
+	cJSON_ArrayForEach(cs, json_get(json_get(pod, "status"), "containerStatuses")) {
+		const char *name = json_string(cs, "name");
 
 		if (name && !strcmp(name, container))
-			return scout_json_int(cs, "restartCount");
+			return json_int(cs, "restartCount");
 	}
 	return 0;
 }
 
 /* Queue the request of one log, named name, unless the name cannot be a file's. */
-static void add_log_request(struct scout_requests *rs, struct strvec *names,
+static void add_log_request(struct http_batch *rs, struct strvec *names,
 			    const struct kubeconfig *kc, const char *ns, const char *pod,
 			    const char *container, int lines, int previous, const char *name)
 {
@@ -408,23 +402,23 @@ static void add_log_request(struct scout_requests *rs, struct strvec *names,
 static void read_logs(const struct collect_context *c, const struct kubeconfig *kc,
 		      struct evidence *ev)
 {
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	struct strvec names = STRVEC_INIT;
 	int lines = c->log_lines > 0 ? c->log_lines : LOG_LINES;
 	const cJSON *pod;
 
-	cJSON_ArrayForEach(pod, get(ev->pods, "items")) {
-		const cJSON *meta = get(pod, "metadata"), *containers, *container;
-		const char *ns = scout_json_nonempty(meta, "namespace");
-		const char *name = scout_json_nonempty(meta, "name");
+	cJSON_ArrayForEach(pod, json_get(ev->pods, "items")) {
+		const cJSON *meta = json_get(pod, "metadata"), *containers, *container;
+		const char *ns = json_nonempty(meta, "namespace");
+		const char *name = json_nonempty(meta, "name");
 		int several;
 
-		containers = get(get(pod, "spec"), "containers");
+		containers = json_get(json_get(pod, "spec"), "containers");
 		several = cJSON_GetArraySize(containers) > 1;
 		if (!ns || !name)
 			continue;
 		cJSON_ArrayForEach(container, containers) {
-			const char *cname = scout_json_nonempty(container, "name");
+			const char *cname = json_nonempty(container, "name");
 			char *log, *previous;
 
 			if (!cname)
@@ -448,7 +442,7 @@ static void read_logs(const struct collect_context *c, const struct kubeconfig *
 		if (res->outcome == HTTP_OK && res->status / 100 == 2)
 			evidence_add_log(ev, "kubernetes", names.v[i], res->body.buf, res->body.len);
 	}
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	strvec_clear(&names);
 }
 
@@ -457,7 +451,7 @@ int collect_kubernetes(const struct collect_context *c, struct evidence *ev, str
 	struct wanted w;
 	struct strvec ns = STRVEC_INIT;
 	struct kubeconfig kc = KUBECONFIG_INIT;
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	struct strbuf err = STRBUF_INIT;
 	cJSON *out[KINDS] = { NULL };
 	cJSON **lists = NULL;
@@ -514,7 +508,7 @@ done:
 	for (size_t i = 0; lists && i < rs.nr; i++)
 		cJSON_Delete(lists[i]);
 	free(lists);
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	strbuf_release(&err);
 	kubeconfig_release(&kc);
 	strvec_clear(&ns);

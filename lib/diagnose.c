@@ -51,7 +51,7 @@ char *diagnose_problem_service(const struct config *cfg, const char *problem)
 			const char *service;
 			if (!strstr(problem, names.v[i]))
 				continue;
-			service = s ? config_get_string(cfg, scout_key(&key, "check", names.v[i],
+			service = s ? config_get_string(cfg, config_key_of(&key, "check", names.v[i],
 								       "service")) : NULL;
 			found = xstrdup(service ? service : names.v[i]);
 		}
@@ -151,10 +151,10 @@ static int same_as_latest(struct store *st, long long id, const struct diagnosis
 		return 0;
 	}
 	m = cJSON_GetObjectItemCaseSensitive(last, "mitigation");
-	target = scout_json_string(m, "target");
-	same = !strcmp(scout_json_string(last, "category") ? scout_json_string(last, "category") : "",
+	target = json_string(m, "target");
+	same = !strcmp(json_string_or(last, "category", ""),
 		       diagnosis_category_name(d->answer.category)) &&
-	       !strcmp(scout_json_string(m, "action") ? scout_json_string(m, "action") : "",
+	       !strcmp(json_string_or(m, "action", ""),
 		       mitigation_action_name(d->answer.action)) &&
 	       !strcmp(target ? target : "", d->answer.target ? d->answer.target : "");
 	cJSON_Delete(last);

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "docker.h"
 #include "strbuf.h"
 
@@ -80,10 +81,10 @@ int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct
 	return 0;
 }
 
-struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
+struct http_request *docker_engine_get(struct http_batch *rs, const struct docker_engine *e,
 				      char *url)
 {
-	struct http_request *req = scout_requests_add(rs, url);
+	struct http_request *req = http_batch_add(rs, url);
 
 	req->unix_socket = e->socket;
 	return req;
@@ -132,7 +133,7 @@ void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, co
 	{
 		/* The Engine's errors are {"message": "..."}: show the message. */
 		cJSON *body = cJSON_ParseWithLength(res->body.buf, res->body.len);
-		const char *msg = scout_json_string(body, "message");
+		const char *msg = json_string(body, "message");
 
 		if (msg && *msg)
 			strbuf_addf(err, ": %.*s", (int)strcspn(msg, "\r\n"), msg);
@@ -170,19 +171,19 @@ static char *container_url(const struct docker_engine *e, const char *ref, const
 	return strbuf_detach(&u, NULL);
 }
 
-struct http_request *docker_queue_list(struct scout_requests *rs, const struct docker_engine *e,
+struct http_request *docker_queue_list(struct http_batch *rs, const struct docker_engine *e,
 				       const char *all)
 {
 	return docker_engine_get(rs, e, xstrfmt("%s/containers/json?all=%s", e->base, all));
 }
 
-struct http_request *docker_queue_inspect(struct scout_requests *rs,
+struct http_request *docker_queue_inspect(struct http_batch *rs,
 					  const struct docker_engine *e, const char *ref)
 {
 	return docker_engine_get(rs, e, container_url(e, ref, "/json"));
 }
 
-struct http_request *docker_queue_logs(struct scout_requests *rs, const struct docker_engine *e,
+struct http_request *docker_queue_logs(struct http_batch *rs, const struct docker_engine *e,
 				       const char *id, int lines)
 {
 	char *suffix = xstrfmt("/logs?stdout=1&stderr=1&timestamps=1&tail=%d", lines);
@@ -196,7 +197,7 @@ struct http_request *docker_queue_logs(struct scout_requests *rs, const struct d
 int docker_inspect(struct http_client *http, const struct docker_engine *e, const char *ref,
 		   cJSON **inspect, struct strbuf *why)
 {
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	const struct http_response *res;
 	int ret = -1;
 
@@ -209,7 +210,7 @@ int docker_inspect(struct http_client *http, const struct docker_engine *e, cons
 	} else if (res->outcome == HTTP_OK && res->status == 200) {
 		*inspect = cJSON_ParseWithLength(res->body.buf, res->body.len);
 		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*inspect, "State")) &&
-		    scout_json_nonempty(*inspect, "Id")) {
+		    json_nonempty(*inspect, "Id")) {
 			ret = 0;
 		} else {
 			cJSON_Delete(*inspect);
@@ -223,7 +224,7 @@ int docker_inspect(struct http_client *http, const struct docker_engine *e, cons
 		docker_engine_explain(why, e, what, res);
 		free(what);
 	}
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	return ret;
 }
 

@@ -28,7 +28,7 @@ struct docker_engine {
 int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
 void docker_engine_release(struct docker_engine *e);
 /* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
-struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
+struct http_request *docker_engine_get(struct http_batch *rs, const struct docker_engine *e,
 				      char *url);
 /*
  * The line of a failed call: "docker: <host>: [<what>: ]<why>", why being
@@ -50,11 +50,11 @@ const char *docker_container_name(const cJSON *summary);
  *                           answer is Docker's multiplexed stream, or the
  *                           bytes as written for a container with a TTY
  */
-struct http_request *docker_queue_list(struct scout_requests *rs, const struct docker_engine *e,
+struct http_request *docker_queue_list(struct http_batch *rs, const struct docker_engine *e,
 				       const char *all);
-struct http_request *docker_queue_inspect(struct scout_requests *rs,
+struct http_request *docker_queue_inspect(struct http_batch *rs,
 					  const struct docker_engine *e, const char *ref);
-struct http_request *docker_queue_logs(struct scout_requests *rs, const struct docker_engine *e,
+struct http_request *docker_queue_logs(struct http_batch *rs, const struct docker_engine *e,
 				       const char *id, int lines);
 
 /*

@@ -168,9 +168,9 @@ static char *configured_service(struct fix_run *run, const char *name)
 		if (!strcmp(names.v[i], name))
 			found = xstrdup(name);
 	for (size_t i = 0; i < names.nr && !found; i++) {
-		const char *d = config_get_string(run->ctx->cfg, scout_key(&key, "service", names.v[i],
+		const char *d = config_get_string(run->ctx->cfg, config_key_of(&key, "service", names.v[i],
 									  "deployment"));
-		const char *c = config_get_string(run->ctx->cfg, scout_key(&key, "service", names.v[i],
+		const char *c = config_get_string(run->ctx->cfg, config_key_of(&key, "service", names.v[i],
 									  "container"));
 		if ((d && !strcmp(d, name)) || (c && !strcmp(c, name)))
 			found = xstrdup(names.v[i]);
@@ -337,10 +337,10 @@ static int make_plan(struct fix_plan *p, struct fix_run *run, const struct incid
 	if (!d)
 		return error("the diagnosis of incident %lld cannot be read", inc->id);
 	m = cJSON_GetObjectItemCaseSensitive(d, "mitigation");
-	action = scout_json_string(m, "action");
-	target = scout_json_string(m, "target") ? xstrdup(scout_json_string(m, "target")) : NULL;
-	p->category = xstrdup(scout_json_string(d, "category") ? scout_json_string(d, "category") : "unknown");
-	p->root_cause = xstrdup(scout_json_string(d, "root_cause") ? scout_json_string(d, "root_cause") : "");
+	action = json_string(m, "action");
+	target = json_string(m, "target") ? xstrdup(json_string(m, "target")) : NULL;
+	p->category = xstrdup(json_string_or(d, "category", "unknown"));
+	p->root_cause = xstrdup(json_string_or(d, "root_cause", ""));
 	conf = cJSON_GetObjectItemCaseSensitive(d, "confidence");
 	/* Fail closed: a NaN would pass every "below the floor" check. */
 	if (!cJSON_IsNumber(conf) || !(conf->valuedouble >= 0 && conf->valuedouble <= 1)) {
@@ -672,9 +672,9 @@ static int resume_action(struct fix_run *run, struct incident *inc, struct fix_p
 	struct strbuf out = STRBUF_INIT, tried = STRBUF_INIT, err = STRBUF_INIT;
 	const cJSON *record = cJSON_GetObjectItemCaseSensitive(started, "record");
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(started, "params");
-	const char *how = scout_json_string(started, "approval");
-	const char *action = scout_json_string(started, "action");
-	const char *target = scout_json_string(started, "target");
+	const char *how = json_string(started, "approval");
+	const char *action = json_string(started, "action");
+	const char *target = json_string(started, "target");
 	int r, ret = -1;
 
 	if (!action || mitigation_action_parse(action, &p->action) < 0 || !target ||
@@ -765,7 +765,7 @@ static int resume_deployment(struct fix_run *run, struct incident *inc, struct f
 		return r;
 	}
 	finished = last_event(run, inc->id, "action-finished");
-	result = scout_json_string(finished, "result");
+	result = json_string(finished, "result");
 	if ((result && starts_with(result, "done")) || (!result && p->kind == FIX_PLAN_REPOSITORY)) {
 		cJSON_Delete(finished);
 		if (move(run, inc, STATE_DEPLOYMENT_COMPLETE, "resumed after an interruption") < 0)
@@ -775,7 +775,7 @@ static int resume_deployment(struct fix_run *run, struct incident *inc, struct f
 	if (result) {
 		/* It ran and did not work: a person looks, sre does not try again. */
 		struct strbuf why = STRBUF_INIT;
-		const char *output = scout_json_string(finished, "output");
+		const char *output = json_string(finished, "output");
 		if (!strcmp(result, "failed"))
 			strbuf_addstr(&why, "the last action failed");
 		else
@@ -918,7 +918,7 @@ static int follow_pull(struct fix_run *run, struct incident *inc)
 	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 	struct pull_request pr = { 0 };
 	struct pulls *pulls = NULL;
-	const char *repo = scout_json_string(ev, "repo"), *branch = scout_json_string(ev, "branch");
+	const char *repo = json_string(ev, "repo"), *branch = json_string(ev, "branch");
 	long long number = 0;
 	int ret = -1;
 

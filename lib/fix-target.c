@@ -15,7 +15,7 @@ const char *fix_runtime_name(enum fix_runtime r)
 
 static const char *key_of(struct strbuf *key, const char *service, const char *name)
 {
-	return scout_key(key, "service", service, name);
+	return config_key_of(key, "service", service, name);
 }
 
 static char *string_or(const struct config *cfg, struct strbuf *key, const char *service,
@@ -74,7 +74,7 @@ int fix_target_read(struct fix_target *out, const struct config *cfg, const char
 	}
 	out->container = string_or(cfg, &key, service, "container", service);
 	out->deployment = string_or(cfg, &key, service, "deployment", service);
-	scout_list_key(cfg, "kubernetes.namespace", ",", &ns);
+	config_list(cfg, "kubernetes.namespace", ",", &ns);
 	out->namespace = string_or(cfg, &key, service, "namespace", ns.nr ? ns.v[0] : "default");
 	strvec_clear(&ns);
 	if (config_get_string(cfg, key_of(&key, service, "pidfile")) &&

@@ -16,11 +16,6 @@
 #include "kubernetes.h"
 #include "scout.h"
 
-static const cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
 /* See kubernetes.h. */
 char *kubernetes_replicaset_deployment(const char *replicaset, const char *hash)
 {
@@ -38,26 +33,26 @@ char *kubernetes_replicaset_deployment(const char *replicaset, const char *hash)
 /* The service an object belongs to: see kubernetes.h. */
 char *kubernetes_pod_service(const cJSON *meta)
 {
-	const cJSON *labels = get(meta, "labels"), *owner;
+	const cJSON *labels = json_get(meta, "labels"), *owner;
 	const char *v;
 
-	if ((v = scout_json_string(labels, "app.kubernetes.io/name")) && *v)
+	if ((v = json_string(labels, "app.kubernetes.io/name")) && *v)
 		return xstrdup(v);
-	if ((v = scout_json_string(labels, "app")) && *v)
+	if ((v = json_string(labels, "app")) && *v)
 		return xstrdup(v);
-	cJSON_ArrayForEach(owner, get(meta, "ownerReferences")) {
-		const char *kind = scout_json_string(owner, "kind");
-		const char *name = scout_json_string(owner, "name");
+	cJSON_ArrayForEach(owner, json_get(meta, "ownerReferences")) {
+		const char *kind = json_string(owner, "kind");
+		const char *name = json_string(owner, "name");
 
-		if (!kind || !name || !*name || !scout_json_bool(owner, "controller"))
+		if (!kind || !name || !*name || !json_bool(owner, "controller"))
 			continue;
 		if (!strcmp(kind, "ReplicaSet"))
 			return kubernetes_replicaset_deployment(name,
-								scout_json_string(labels, "pod-template-hash"));
+								json_string(labels, "pod-template-hash"));
 		if (!strcmp(kind, "StatefulSet") || !strcmp(kind, "DaemonSet"))
 			return xstrdup(name);
 	}
-	return xstrdup(scout_json_string(meta, "name"));
+	return xstrdup(json_string(meta, "name"));
 }
 
 char *kubernetes_namespace_url(const struct kubeconfig *kc, const char *group, const char *ns,
@@ -83,17 +78,17 @@ char *kubernetes_object_url(const struct kubeconfig *kc, const char *group, cons
 	return strbuf_detach(&url, NULL);
 }
 
-struct http_request *kubernetes_queue(struct scout_requests *rs, const struct kubeconfig *kc,
+struct http_request *kubernetes_queue(struct http_batch *rs, const struct kubeconfig *kc,
 				      const char *group, const char *ns, const char *resource)
 {
 	struct http_request *req =
-		scout_requests_add(rs, kubernetes_namespace_url(kc, group, ns, resource));
+		http_batch_add(rs, kubernetes_namespace_url(kc, group, ns, resource));
 
 	kubeconfig_apply(kc, req);
 	return req;
 }
 
-struct http_request *kubernetes_queue_log(struct scout_requests *rs, const struct kubeconfig *kc,
+struct http_request *kubernetes_queue_log(struct http_batch *rs, const struct kubeconfig *kc,
 					  const char *ns, const char *pod, const char *container,
 					  int lines, int previous)
 {
@@ -106,7 +101,7 @@ struct http_request *kubernetes_queue_log(struct scout_requests *rs, const struc
 	strbuf_addstr(&url, "/log?container=");
 	http_urlencode(&url, container);
 	strbuf_addf(&url, "&tailLines=%d%s", lines, previous ? "&previous=true" : "");
-	req = scout_requests_add(rs, strbuf_detach(&url, NULL));
+	req = http_batch_add(rs, strbuf_detach(&url, NULL));
 	/* A log is text/plain: asking for JSON only would be asking wrong. */
 	strvec_clear(&req->headers);
 	strvec_push(&req->headers, "Accept: text/plain, */*");
@@ -118,7 +113,7 @@ struct http_request *kubernetes_queue_log(struct scout_requests *rs, const struc
 char *kubernetes_status_message(const struct http_response *res, size_t max)
 {
 	cJSON *st = cJSON_ParseWithLength(res->body.buf, res->body.len);
-	const char *m = scout_json_nonempty(st, "message");
+	const char *m = json_nonempty(st, "message");
 	char *msg = m ? scout_one_line(m, max) : NULL;
 
 	cJSON_Delete(st);
@@ -147,7 +142,7 @@ int kubernetes_call(struct http_client *http, const struct kubeconfig *kc, const
 	http_do(http, &req, &res);
 	if (res.outcome == HTTP_OK && res.status / 100 == 2) {
 		cJSON *a = cJSON_ParseWithLength(res.body.buf, res.body.len);
-		const char *got = scout_json_string(a, "kind");
+		const char *got = json_string(a, "kind");
 
 		if (got && !strcmp(got, kind)) {
 			*answer = a;
@@ -161,7 +156,7 @@ int kubernetes_call(struct http_client *http, const struct kubeconfig *kc, const
 	}
 	strbuf_addf(why, "kubernetes: %s: ", what);
 	not_kind = xstrfmt("the answer is not a%s %s", strchr("AEIOU", kind[0]) ? "n" : "", kind);
-	scout_answer_why(why, &res, NULL, not_kind, msg);
+	http_answer_why(why, &res, NULL, not_kind, msg);
 	free(not_kind);
 out:
 	free(msg);

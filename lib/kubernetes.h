@@ -37,10 +37,10 @@ char *kubernetes_object_url(const struct kubeconfig *kc, const char *group, cons
  * namespace's resource as kubernetes_namespace_url() names it, with the
  * kubeconfig's credentials; the request, to add to. kc must outlive it.
  */
-struct http_request *kubernetes_queue(struct scout_requests *rs, const struct kubeconfig *kc,
+struct http_request *kubernetes_queue(struct http_batch *rs, const struct kubeconfig *kc,
 				      const char *group, const char *ns, const char *resource);
 /* The same for the last lines of a container's log (text), or of its previous one. */
-struct http_request *kubernetes_queue_log(struct scout_requests *rs, const struct kubeconfig *kc,
+struct http_request *kubernetes_queue_log(struct http_batch *rs, const struct kubeconfig *kc,
 					  const char *ns, const char *pod, const char *container,
 					  int lines, int previous);
 

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 
+#include "json.h"
 #include "mirror.h"
 #include "notify.h"
 #include "outbox.h"
@@ -84,12 +85,6 @@ static int remote_state(const struct remote_issue *ri)
 	return ri->closed ? (int)STATE_INCIDENT_RESOLVED : ri->state;
 }
 
-static const char *str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Is there already a comment carrying this idempotency key? */
 static int comment_landed(struct tracker *t, const char *remote, const char *key)
 {
@@ -105,7 +100,7 @@ static int comment_landed(struct tracker *t, const char *remote, const char *key
 		return r;
 	/* Only ours: another account's copy of the key does not make it landed. */
 	for (size_t i = 0; i < nr && !found; i++) {
-		const char *k = list[i].record ? str(list[i].record, "key") : NULL;
+		const char *k = list[i].record ? json_string(list[i].record, "key") : NULL;
 		found = k && !strcmp(k, key) && list[i].author_id && !strcmp(list[i].author_id, self);
 	}
 	remote_comment_list_free(list, nr);
@@ -117,7 +112,7 @@ static int post_once(struct tracker *t, const char *remote, const char *prose,
 		     const cJSON *record, int repeated)
 {
 	if (repeated) {
-		int r = comment_landed(t, remote, str(record, "key"));
+		int r = comment_landed(t, remote, json_string(record, "key"));
 		if (r < 0)
 			return r;
 		if (r == 1)
@@ -205,9 +200,9 @@ static int deliver_move(struct store *st, struct tracker *t, const struct incide
 
 	if (!inc->remote_key)
 		return WAIT;
-	if (!str(p, "from") || !str(p, "to") ||
-	    incident_state_parse(str(p, "from"), &from) < 0 ||
-	    incident_state_parse(str(p, "to"), &to) < 0) {
+	if (!json_string(p, "from") || !json_string(p, "to") ||
+	    incident_state_parse(json_string(p, "from"), &from) < 0 ||
+	    incident_state_parse(json_string(p, "to"), &to) < 0) {
 		strbuf_reset(&t->error);
 		strbuf_addstr(&t->error, "the queued move is malformed");
 		return TRACKER_FAIL;
@@ -245,17 +240,17 @@ static int deliver_move(struct store *st, struct tracker *t, const struct incide
 	/* The move's record, so another host can rebuild the timeline. */
 	strbuf_addf(&prose, "sre moved this incident from %s to %s", incident_state_name(from),
 		    incident_state_name(to));
-	if (str(p, "reason"))
-		strbuf_addf(&prose, ": %s", str(p, "reason"));
+	if (json_string(p, "reason"))
+		strbuf_addf(&prose, ": %s", json_string(p, "reason"));
 	record = cJSON_CreateObject();
 	cJSON_AddNumberToObject(record, "sre", 1);
 	cJSON_AddStringToObject(record, "kind", "transition");
 	cJSON_AddStringToObject(record, "from", incident_state_name(from));
 	cJSON_AddStringToObject(record, "to", incident_state_name(to));
-	if (str(p, "reason"))
-		cJSON_AddStringToObject(record, "reason", str(p, "reason"));
-	cJSON_AddStringToObject(record, "actor", str(p, "actor") ? str(p, "actor") : "sre");
-	cJSON_AddStringToObject(record, "at", str(p, "at") ? str(p, "at") : "");
+	if (json_string(p, "reason"))
+		cJSON_AddStringToObject(record, "reason", json_string(p, "reason"));
+	cJSON_AddStringToObject(record, "actor", json_string_or(p, "actor", "sre"));
+	cJSON_AddStringToObject(record, "at", json_string_or(p, "at", ""));
 	cJSON_AddStringToObject(record, "key", item->key);
 	r = post_once(t, inc->remote_key, prose.buf, record, item->attempts > 0);
 	cJSON_Delete(record);
@@ -274,11 +269,11 @@ static int deliver_comment(struct tracker *t, const struct incident *inc,
 	record = cJSON_CreateObject();
 	cJSON_AddNumberToObject(record, "sre", 1);
 	cJSON_AddStringToObject(record, "kind", "comment");
-	cJSON_AddStringToObject(record, "text", str(p, "text") ? str(p, "text") : "");
-	cJSON_AddStringToObject(record, "actor", str(p, "actor") ? str(p, "actor") : "sre");
-	cJSON_AddStringToObject(record, "at", str(p, "at") ? str(p, "at") : "");
+	cJSON_AddStringToObject(record, "text", json_string_or(p, "text", ""));
+	cJSON_AddStringToObject(record, "actor", json_string_or(p, "actor", "sre"));
+	cJSON_AddStringToObject(record, "at", json_string_or(p, "at", ""));
 	cJSON_AddStringToObject(record, "key", item->key);
-	r = post_once(t, inc->remote_key, str(p, "text") ? str(p, "text") : "", record,
+	r = post_once(t, inc->remote_key, json_string_or(p, "text", ""), record,
 		      item->attempts > 0);
 	cJSON_Delete(record);
 	return r == TRACKER_OK ? DELIVERED : r;
@@ -291,7 +286,7 @@ static int deliver_label(struct tracker *t, const struct incident *inc, const cJ
 
 	if (!inc->remote_key)
 		return WAIT;
-	r = t->ops->label(t, inc->remote_key, str(p, "add"), str(p, "remove"));
+	r = t->ops->label(t, inc->remote_key, json_string(p, "add"), json_string(p, "remove"));
 	return r == TRACKER_OK ? DELIVERED : r;
 }
 
@@ -524,19 +519,19 @@ static int import_records(struct store *st, struct tracker *t, long long id,
 	}
 	for (size_t i = 0; i < nr && r >= 0; i++) {
 		const cJSON *rec = list[i].record;
-		const char *kind = rec ? str(rec, "kind") : NULL, *at_s, *as;
+		const char *kind = rec ? json_string(rec, "kind") : NULL, *at_s, *as;
 		char *actor, *body;
 		time_t at = 0;
 
 		/* Only what sre wrote is structured; other comments stay there. */
-		if (!kind || !str(rec, "key") || !(as = imported_kind(kind)))
+		if (!kind || !json_string(rec, "key") || !(as = imported_kind(kind)))
 			continue;
 		if (!list[i].author_id || strcmp(list[i].author_id, self))
 			continue;
-		at_s = str(rec, "at");
+		at_s = json_string(rec, "at");
 		if (!at_s || parse_iso8601(at_s, &at) < 0)
 			at = 0;
-		actor = clean_text(str(rec, "actor") ? str(rec, "actor") : list[i].author,
+		actor = clean_text(json_string(rec, "actor") ? json_string(rec, "actor") : list[i].author,
 				   t->ops->name, 200);
 		body = cJSON_PrintUnformatted(rec);
 		r = store_event_import(st, id, at, as, actor, body);

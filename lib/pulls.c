@@ -23,6 +23,7 @@
 #include <ctype.h>
 #include <strings.h>
 
+#include "json.h"
 #include "fix.h"
 #include "github-api.h"
 #include "redact.h"
@@ -109,18 +110,6 @@ static void repo_url(struct strbuf *sb, const struct pulls *p)
 }
 
 /* ---- pull requests ---- */
-
-static const char *json_string(const cJSON *obj, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
-
-static char *json_text(const cJSON *obj, const char *key)
-{
-	const char *s = json_string(obj, key);
-
-	return s ? xstrdup(s) : NULL;
-}
 
 /* Fill out from a pull request object: 0, or -1 when it has no number. */
 static int pull_from_json(struct pull_request *out, const cJSON *j)

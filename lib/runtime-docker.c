@@ -18,11 +18,6 @@
 
 #define DOCKER_STOP_WAIT 10          /* ?t=: seconds before dockerd kills the container */
 
-static cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
 /* An RFC 3339 time to the nanosecond (dockerd writes RFC3339Nano); 0 or -1. */
 static int parse_time_ns(const char *s, time_t *sec, long *ns)
 {
@@ -81,9 +76,9 @@ static int restart_prepare(const struct runtime_call *c, const cJSON *params, cJ
 	}
 	r = inspect(c, &e, t->container, t->container, &answer, out);
 	if (r == 0) {
-		started = scout_json_string(get(answer, "State"), "StartedAt");
+		started = json_string(json_get(answer, "State"), "StartedAt");
 		cJSON_AddStringToObject(record, "container", t->container);
-		cJSON_AddStringToObject(record, "id", scout_json_string(answer, "Id"));
+		cJSON_AddStringToObject(record, "id", json_string(answer, "Id"));
 		cJSON_AddStringToObject(record, "started_at", started ? started : "");
 	}
 	cJSON_Delete(answer);
@@ -103,7 +98,7 @@ static int open_record(const struct runtime_call *c, const cJSON *record,
 	*id = runtime_record_string(record, "id", "restart", out);
 	if (!*id)
 		return -1;
-	*name = scout_json_nonempty(record, "container");
+	*name = json_nonempty(record, "container");
 	if (!*name)
 		*name = *id;
 	return engine_open(c, e, out);
@@ -135,7 +130,7 @@ static int restart_run(const struct runtime_call *c, const cJSON *record, struct
 static int restart_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
 	struct docker_engine e;
-	const char *id, *name, *before = scout_json_string(record, "started_at"), *now;
+	const char *id, *name, *before = json_string(record, "started_at"), *now;
 	cJSON *answer = NULL;
 	time_t s0, s1;
 	long n0, n1;
@@ -149,7 +144,7 @@ static int restart_check(const struct runtime_call *c, const cJSON *record, stru
 	r = inspect(c, &e, id, name, &answer, out);
 	if (r < 0)
 		goto out;
-	now = scout_json_string(get(answer, "State"), "StartedAt");
+	now = json_string(json_get(answer, "State"), "StartedAt");
 	if (!now || parse_time_ns(now, &s1, &n1) < 0) {
 		r = runtime_failf(out, "docker: container %s has no start time", name);
 		goto out;
@@ -158,7 +153,7 @@ static int restart_check(const struct runtime_call *c, const cJSON *record, stru
 	    (s1 < s0 || (s1 == s0 && n1 <= n0))) {
 		strbuf_addf(out, "container %s started at %s, as before", name, now);
 		r = 0;
-	} else if (!scout_json_bool(get(answer, "State"), "Running")) {
+	} else if (!json_bool(json_get(answer, "State"), "Running")) {
 		strbuf_addf(out, "container %s started at %s but is not running", name, now);
 		r = 0;
 	} else {

@@ -27,11 +27,6 @@
 #define REVISION "deployment.kubernetes.io/revision"
 #define TEMPLATE_HASH "pod-template-hash"
 
-static cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
 struct kube {
 	struct kubeconfig kc;
 	const char *ns, *name;  /* the Deployment's namespace and name, borrowed */
@@ -111,20 +106,20 @@ static int kube_patch(struct kube *k, struct http_client *http, const char *suff
 static int kube_open_record(struct kube *k, struct http_client *http, const struct config *cfg,
 			    const struct fix_target *t, const cJSON *record, struct strbuf *out)
 {
-	const char *ns = scout_json_nonempty(record, "namespace");
-	const char *name = scout_json_nonempty(record, "deployment");
+	const char *ns = json_nonempty(record, "namespace");
+	const char *name = json_nonempty(record, "deployment");
 
 	return kube_open(k, http, cfg, ns ? ns : t->namespace, name ? name : t->deployment, out);
 }
 
 static const cJSON *template_of(const cJSON *obj)
 {
-	return get(get(obj, "spec"), "template");
+	return json_get(json_get(obj, "spec"), "template");
 }
 
 static const char *restarted_at(const cJSON *deployment)
 {
-	return scout_json_string(get(get(template_of(deployment), "metadata"), "annotations"),
+	return json_string(json_get(json_get(template_of(deployment), "metadata"), "annotations"),
 				 RESTARTED_AT);
 }
 
@@ -150,7 +145,7 @@ static int kube_restart_prepare(struct kube *k, struct http_client *http, cJSON 
 	cJSON_AddStringToObject(record, "deployment", k->name);
 	cJSON_AddStringToObject(record, "restarted_at", now);
 	cJSON_AddNumberToObject(record, "generation",
-				(double)scout_json_int(get(d, "metadata"), "generation"));
+				(double)json_int(json_get(d, "metadata"), "generation"));
 	cJSON_Delete(d);
 	return 0;
 }
@@ -171,7 +166,7 @@ static int kube_restart_run(struct kube *k, struct http_client *http, const cJSO
 	if (kube_patch(k, http, "", "application/strategic-merge-patch+json", body, &d, out) < 0)
 		return -1;
 	strbuf_addf(out, "%s restarted (%s %s, generation %lld)", k->object, RESTARTED_AT, value,
-		    scout_json_int(get(d, "metadata"), "generation"));
+		    json_int(json_get(d, "metadata"), "generation"));
 	cJSON_Delete(d);
 	return 0;
 }
@@ -201,7 +196,7 @@ static int kube_scale_prepare(struct kube *k, struct http_client *http,
 			      const struct fix_target *t, const cJSON *params, cJSON *record,
 			      struct strbuf *out)
 {
-	const cJSON *asked = get(params, "replicas");
+	const cJSON *asked = json_get(params, "replicas");
 	long long current, n = 0;
 	cJSON *scale;
 
@@ -209,7 +204,7 @@ static int kube_scale_prepare(struct kube *k, struct http_client *http,
 		return runtime_failf(out, "scale: the replicas asked for are not a whole number");
 	if (kube_get(k, http, "/scale", &scale, out) < 0)
 		return -1;
-	current = scout_json_int(get(scale, "spec"), "replicas");
+	current = json_int(json_get(scale, "spec"), "replicas");
 	cJSON_Delete(scale);
 	if (!asked)
 		n = current + 1;
@@ -237,12 +232,12 @@ static int kube_scale_run(struct kube *k, struct http_client *http, const cJSON 
 	cJSON_AddNumberToObject(cJSON_AddObjectToObject(body, "spec"), "replicas", (double)n);
 	if (kube_patch(k, http, "/scale", "application/merge-patch+json", body, &scale, out) < 0)
 		return -1;
-	if (runtime_json_whole(get(record, "from"), &from) == 0)
+	if (runtime_json_whole(json_get(record, "from"), &from) == 0)
 		strbuf_addf(out, "%s scaled from %lld to %lld replicas", k->object, from,
-			    scout_json_int(get(scale, "spec"), "replicas"));
+			    json_int(json_get(scale, "spec"), "replicas"));
 	else
 		strbuf_addf(out, "%s scaled to %lld replicas", k->object,
-			    scout_json_int(get(scale, "spec"), "replicas"));
+			    json_int(json_get(scale, "spec"), "replicas"));
 	cJSON_Delete(scale);
 	return 0;
 }
@@ -256,7 +251,7 @@ static int kube_scale_check(struct kube *k, struct http_client *http, const cJSO
 	if (runtime_record_whole(record, "replicas", "scale", &n, out) < 0 ||
 	    kube_get(k, http, "/scale", &scale, out) < 0)
 		return -1;
-	now = scout_json_int(get(scale, "spec"), "replicas");
+	now = json_int(json_get(scale, "spec"), "replicas");
 	cJSON_Delete(scale);
 	strbuf_addf(out, "%s asks for %lld replicas%s", k->object, now,
 		    now == n ? "" : n > now ? ", fewer than recorded" : ", more than recorded");
@@ -266,7 +261,7 @@ static int kube_scale_check(struct kube *k, struct http_client *http, const cJSO
 /* A Kubernetes object's revision annotation, or -1. */
 static long long revision_of(const cJSON *obj)
 {
-	const char *v = scout_json_string(get(get(obj, "metadata"), "annotations"), REVISION);
+	const char *v = json_string(json_get(json_get(obj, "metadata"), "annotations"), REVISION);
 	long long n;
 
 	return v && parse_ll(v, &n) == 0 && n > 0 ? n : -1;
@@ -275,14 +270,14 @@ static long long revision_of(const cJSON *obj)
 /* Does the Deployment d control the ReplicaSet rs? */
 static int owned_by(const cJSON *rs, const cJSON *d)
 {
-	const char *name = scout_json_string(get(d, "metadata"), "name");
-	const char *uid = scout_json_nonempty(get(d, "metadata"), "uid");
+	const char *name = json_string(json_get(d, "metadata"), "name");
+	const char *uid = json_nonempty(json_get(d, "metadata"), "uid");
 	const cJSON *owner;
 
-	cJSON_ArrayForEach(owner, get(get(rs, "metadata"), "ownerReferences")) {
-		const char *kind = scout_json_string(owner, "kind");
-		const char *oname = scout_json_string(owner, "name");
-		const char *ouid = scout_json_nonempty(owner, "uid");
+	cJSON_ArrayForEach(owner, json_get(json_get(rs, "metadata"), "ownerReferences")) {
+		const char *kind = json_string(owner, "kind");
+		const char *oname = json_string(owner, "name");
+		const char *ouid = json_nonempty(owner, "uid");
 
 		/* The uid tells a Deployment made anew from the old one's orphans. */
 		if (kind && oname && name && !strcmp(kind, "Deployment") && !strcmp(oname, name) &&
@@ -298,9 +293,9 @@ static void add_images(struct strbuf *sb, const cJSON *template)
 	const cJSON *c;
 	size_t start = sb->len;
 
-	cJSON_ArrayForEach(c, get(get(template, "spec"), "containers"))
+	cJSON_ArrayForEach(c, json_get(json_get(template, "spec"), "containers"))
 		strbuf_addf(sb, "%s%s", sb->len > start ? ", " : "",
-			    scout_json_string(c, "image") ? scout_json_string(c, "image") : "?");
+			    json_string_or(c, "image", "?"));
 }
 
 /*
@@ -310,7 +305,7 @@ static void add_images(struct strbuf *sb, const cJSON *template)
 static int kube_rollback_prepare(struct kube *k, struct http_client *http, const cJSON *params,
 				 cJSON *record, struct strbuf *out)
 {
-	const cJSON *asked = get(params, "revision"), *rs, *chosen = NULL;
+	const cJSON *asked = json_get(params, "revision"), *rs, *chosen = NULL;
 	char *url;
 	long long want = -1, current, best = -1;
 	cJSON *d = NULL, *list = NULL, *template;
@@ -332,10 +327,10 @@ static int kube_rollback_prepare(struct kube *k, struct http_client *http, const
 
 	current = revision_of(d);
 	if (current < 0) /* no annotation yet: the newest ReplicaSet is the current one */
-		cJSON_ArrayForEach(rs, get(list, "items"))
+		cJSON_ArrayForEach(rs, json_get(list, "items"))
 			if (owned_by(rs, d) && revision_of(rs) > current)
 				current = revision_of(rs);
-	cJSON_ArrayForEach(rs, get(list, "items")) {
+	cJSON_ArrayForEach(rs, json_get(list, "items")) {
 		long long r = revision_of(rs);
 
 		if (!owned_by(rs, d) || r < 0)
@@ -361,9 +356,9 @@ static int kube_rollback_prepare(struct kube *k, struct http_client *http, const
 
 	/* The ReplicaSet's own label is the controller's to add: kubectl drops it too. */
 	template = cJSON_Duplicate(template_of(chosen), 1);
-	cJSON_DeleteItemFromObjectCaseSensitive(get(get(template, "metadata"), "labels"),
+	cJSON_DeleteItemFromObjectCaseSensitive(json_get(json_get(template, "metadata"), "labels"),
 						TEMPLATE_HASH);
-	if (!cJSON_IsObject(template) || !cJSON_GetArraySize(get(get(template, "spec"), "containers"))) {
+	if (!cJSON_IsObject(template) || !cJSON_GetArraySize(json_get(json_get(template, "spec"), "containers"))) {
 		cJSON_Delete(template);
 		runtime_failf(out, "rollback: the ReplicaSet of %s's revision %lld has no pod template",
 		      k->object, best);
@@ -391,7 +386,7 @@ out:
 static int kube_rollback_run(struct kube *k, struct http_client *http, const cJSON *record,
 			     struct strbuf *out)
 {
-	const cJSON *template = get(record, "template");
+	const cJSON *template = json_get(record, "template");
 	long long revision;
 	cJSON *body, *op, *d;
 
@@ -407,7 +402,7 @@ static int kube_rollback_run(struct kube *k, struct http_client *http, const cJS
 	if (kube_patch(k, http, "", "application/json-patch+json", body, &d, out) < 0)
 		return -1;
 	strbuf_addf(out, "%s rolled back", k->object);
-	if (runtime_json_whole(get(record, "revision"), &revision) == 0)
+	if (runtime_json_whole(json_get(record, "revision"), &revision) == 0)
 		strbuf_addf(out, " to revision %lld", revision);
 	strbuf_addstr(out, " (");
 	add_images(out, template_of(d));
@@ -419,7 +414,7 @@ static int kube_rollback_run(struct kube *k, struct http_client *http, const cJS
 static int kube_rollback_check(struct kube *k, struct http_client *http, const cJSON *record,
 			       struct strbuf *out)
 {
-	const cJSON *template = get(record, "template");
+	const cJSON *template = json_get(record, "template");
 	cJSON *d;
 	int r;
 

@@ -40,7 +40,7 @@ int runtime_json_whole(const cJSON *v, long long *out)
 const char *runtime_record_string(const cJSON *record, const char *key, const char *action,
 				  struct strbuf *out)
 {
-	const char *v = scout_json_nonempty(record, key);
+	const char *v = json_nonempty(record, key);
 
 	if (!v)
 		strbuf_addf(out, "%s: the action's record has no \"%s\"", action, key);

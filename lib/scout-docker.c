@@ -68,7 +68,7 @@ static void read_ignore(const struct config *cfg, struct strvec *out)
 {
 	struct strvec items = STRVEC_INIT;
 
-	scout_list_key(cfg, "docker.ignore", ", \t", &items);
+	config_list(cfg, "docker.ignore", ", \t", &items);
 	for (size_t i = 0; i < items.nr; i++)
 		strvec_push(out, items.v[i][0] == '/' ? items.v[i] + 1 : items.v[i]);
 	strvec_clear(&items);
@@ -152,14 +152,14 @@ static cJSON *evidence(const struct container *c, const cJSON *state, long long 
 		       const char *health)
 {
 	cJSON *ev = cJSON_CreateObject();
-	const char *status = scout_json_string(state, "Status");
+	const char *status = json_string(state, "Status");
 
 	cJSON_AddStringToObject(ev, "id", c->id);
 	cJSON_AddStringToObject(ev, "name", c->name);
 	cJSON_AddStringToObject(ev, "image", c->image ? c->image : "");
 	cJSON_AddStringToObject(ev, "state", status ? status : c->state);
-	cJSON_AddNumberToObject(ev, "exit_code", (double)scout_json_int(state, "ExitCode"));
-	cJSON_AddBoolToObject(ev, "oom_killed", scout_json_bool(state, "OOMKilled"));
+	cJSON_AddNumberToObject(ev, "exit_code", (double)json_int(state, "ExitCode"));
+	cJSON_AddBoolToObject(ev, "oom_killed", json_bool(state, "OOMKilled"));
 	cJSON_AddNumberToObject(ev, "restart_count", (double)restarts);
 	if (health)
 		cJSON_AddStringToObject(ev, "health", health);
@@ -188,11 +188,11 @@ static int judge(const struct docker_settings *s, const struct container *c,
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(inspect, "State");
 	const cJSON *health = cJSON_GetObjectItemCaseSensitive(state, "Health");
-	const char *status = scout_json_string(state, "Status");
-	const char *health_status = scout_json_string(health, "Status");
-	long long code = scout_json_int(state, "ExitCode");
-	long long restarts = scout_json_int(inspect, "RestartCount");
-	int oom = scout_json_bool(state, "OOMKilled");
+	const char *status = json_string(state, "Status");
+	const char *health_status = json_string(health, "Status");
+	long long code = json_int(state, "ExitCode");
+	long long restarts = json_int(inspect, "RestartCount");
+	int oom = json_bool(state, "OOMKilled");
 	struct finding *f;
 
 	if (!cJSON_IsObject(state))
@@ -212,27 +212,27 @@ static int judge(const struct docker_settings *s, const struct container *c,
 	if (health_status && !strcmp(health_status, "unhealthy")) {
 		const cJSON *log = cJSON_GetObjectItemCaseSensitive(health, "Log");
 		const cJSON *latest = cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1);
-		const char *output = scout_json_string(latest, "Output");
+		const char *output = json_string(latest, "Output");
 		struct strbuf line = STRBUF_INIT;
 		cJSON *ev = evidence(c, state, restarts, health_status);
 
 		if (output)
 			health_line(&line, output);
 		cJSON_AddNumberToObject(ev, "failing_streak",
-					(double)scout_json_int(health, "FailingStreak"));
+					(double)json_int(health, "FailingStreak"));
 		cJSON_AddStringToObject(ev, "health_output", line.buf);
 		f = add(out, c, "unhealthy", SEVERITY_HIGH, ev);
 		if (line.len)
 			finding_summary(f, "container %s is unhealthy: %s", c->name, line.buf);
 		else
 			finding_summary(f, "container %s is unhealthy (%lld failed checks in a row)",
-					c->name, scout_json_int(health, "FailingStreak"));
+					c->name, json_int(health, "FailingStreak"));
 		strbuf_release(&line);
 	}
-	if (scout_json_bool(state, "Restarting") || restarts > s->max_restarts) {
+	if (json_bool(state, "Restarting") || restarts > s->max_restarts) {
 		f = add(out, c, "restarting", SEVERITY_MEDIUM,
 			evidence(c, state, restarts, health_status));
-		if (scout_json_bool(state, "Restarting"))
+		if (json_bool(state, "Restarting"))
 			finding_summary(f, "container %s is restarting (exit code %lld, %lld restart%s)",
 					c->name, code, restarts, restarts == 1 ? "" : "s");
 		else
@@ -247,7 +247,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 {
 	struct findings found = FINDINGS_INIT;
 	struct docker_settings s;
-	struct scout_requests listing = SCOUT_REQUESTS_INIT, rs = SCOUT_REQUESTS_INIT;
+	struct http_batch listing = HTTP_BATCH_INIT, rs = HTTP_BATCH_INIT;
 	const struct http_response *list_res, *res;
 	struct container *cs = NULL;
 	cJSON *list = NULL, *item;
@@ -275,17 +275,17 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 		struct container c;
 		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(item, "Labels");
 
-		c.id = scout_json_string(item, "Id");
+		c.id = json_string(item, "Id");
 		c.name = docker_container_name(item);
-		c.image = scout_json_string(item, "Image");
-		c.state = scout_json_string(item, "State");
-		c.service = scout_json_string(labels, "com.docker.compose.service");
+		c.image = json_string(item, "Image");
+		c.state = json_string(item, "State");
+		c.service = json_string(labels, "com.docker.compose.service");
 		if (!c.id || !*c.id || !c.name || !*c.name || !c.state)
 			continue;
 		if (!c.service || !*c.service)
 			c.service = c.name;
 		if (is_ignored(&s, c.name) ||
-		    !needs_inspect(c.state, scout_json_string(item, "Status")))
+		    !needs_inspect(c.state, json_string(item, "Status")))
 			continue;
 		ALLOC_GROW(cs, n + 1, alloc);
 		cs[n++] = c;
@@ -328,8 +328,8 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 	if (!ret)
 		found.nr = 0;
 out:
-	scout_requests_release(&rs);
-	scout_requests_release(&listing);
+	http_batch_release(&rs);
+	http_batch_release(&listing);
 	free(cs);
 	findings_clear(&found);
 	cJSON_Delete(list);

@@ -42,7 +42,7 @@
 /* Every namespace named, in order, once: comma-separated or repeated keys. */
 static void namespaces(const struct config *cfg, struct strvec *out)
 {
-	scout_list_key(cfg, "kubernetes.namespace", ",", out);
+	config_list(cfg, "kubernetes.namespace", ",", out);
 }
 
 int kubernetes_configured(const struct config *cfg)
@@ -93,18 +93,6 @@ static int read_limits(const struct config *cfg, struct limits *l, struct strbuf
 }
 
 /* ---- reading the API's objects ---- */
-
-static const cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
-static int str_is(const cJSON *obj, const char *key, const char *want)
-{
-	const char *v = scout_json_string(obj, key);
-
-	return v && !strcmp(v, want);
-}
 
 /* Append s on one line, blanks folded, cut at TEXT_MAX bytes (on a UTF-8 boundary). */
 static void add_oneline(struct strbuf *sb, const char *s)
@@ -195,11 +183,11 @@ static void evidence_str(struct finding *f, const char *key, const char *value)
 static const cJSON *container_spec(const cJSON *pod, const char *name)
 {
 	static const char *const lists[] = { "containers", "initContainers" };
-	const cJSON *spec = get(pod, "spec"), *c;
+	const cJSON *spec = json_get(pod, "spec"), *c;
 
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
-		cJSON_ArrayForEach(c, get(spec, lists[i]))
-			if (str_is(c, "name", name))
+		cJSON_ArrayForEach(c, json_get(spec, lists[i]))
+			if (json_string_is(c, "name", name))
 				return c;
 	return NULL;
 }
@@ -217,25 +205,25 @@ static int64_t age_ms(const char *when, time_t now)
 static void judge_container(struct findings *out, struct pod *p, const cJSON *cs,
 			    const struct limits *l)
 {
-	const char *name = scout_json_string(cs, "name");
-	const cJSON *state = get(cs, "state"), *last = get(get(cs, "lastState"), "terminated");
-	const cJSON *term = get(state, "terminated"), *waiting = get(state, "waiting");
+	const char *name = json_string(cs, "name");
+	const cJSON *state = json_get(cs, "state"), *last = json_get(json_get(cs, "lastState"), "terminated");
+	const cJSON *term = json_get(state, "terminated"), *waiting = json_get(state, "waiting");
 	const cJSON *spec = container_spec(p->obj, name ? name : "");
-	const char *why = scout_json_string(waiting, "reason");
-	long long restarts = scout_json_int(cs, "restartCount");
+	const char *why = json_string(waiting, "reason");
+	long long restarts = json_int(cs, "restartCount");
 	const cJSON *oom = NULL;
 	struct finding *f;
 
 	if (!name)
 		return;
-	if (str_is(term, "reason", "OOMKilled"))
+	if (json_string_is(term, "reason", "OOMKilled"))
 		oom = term;
-	else if (str_is(last, "reason", "OOMKilled") &&
-		 age_ms(scout_json_string(last, "finishedAt"), l->now) <= l->oom_window_ms)
+	else if (json_string_is(last, "reason", "OOMKilled") &&
+		 age_ms(json_string(last, "finishedAt"), l->now) <= l->oom_window_ms)
 		oom = last; /* an unreadable finishedAt counts as recent */
 	if (oom && (f = pod_finding(out, p, SIG_OOMKILLED, "oomkilled", SEVERITY_HIGH, name,
 				    "OOMKilled"))) {
-		const char *limit = scout_json_string(get(get(spec, "resources"), "limits"),
+		const char *limit = json_string(json_get(json_get(spec, "resources"), "limits"),
 						      "memory");
 
 		if (limit)
@@ -246,10 +234,10 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 					p->name, p->ns, name);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		cJSON_AddNumberToObject(f->evidence, "exitCode",
-					(double)scout_json_int(oom, "exitCode"));
-		evidence_str(f, "message", scout_json_string(oom, "message"));
+					(double)json_int(oom, "exitCode"));
+		evidence_str(f, "message", json_string(oom, "message"));
 		evidence_str(f, "limit", limit);
-		evidence_str(f, "finishedAt", scout_json_string(oom, "finishedAt"));
+		evidence_str(f, "finishedAt", json_string(oom, "finishedAt"));
 	}
 
 	if (why && !strcmp(why, "CrashLoopBackOff") &&
@@ -257,38 +245,38 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 		if (last)
 			finding_summary(f, "pod %s in %s is in CrashLoopBackOff (container %s, "
 					"%lld restarts, last exit code %lld%s%s)", p->name, p->ns,
-					name, restarts, scout_json_int(last, "exitCode"),
-					scout_json_string(last, "reason") ? ": " : "",
-					scout_json_string(last, "reason") ?
-					scout_json_string(last, "reason") : "");
+					name, restarts, json_int(last, "exitCode"),
+					json_string(last, "reason") ? ": " : "",
+					json_string(last, "reason") ?
+					json_string(last, "reason") : "");
 		else
 			finding_summary(f, "pod %s in %s is in CrashLoopBackOff (container %s, "
 					"%lld restarts)", p->name, p->ns, name, restarts);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		if (last) {
 			cJSON_AddNumberToObject(f->evidence, "exitCode",
-						(double)scout_json_int(last, "exitCode"));
-			evidence_str(f, "lastReason", scout_json_string(last, "reason"));
+						(double)json_int(last, "exitCode"));
+			evidence_str(f, "lastReason", json_string(last, "reason"));
 		}
-		evidence_str(f, "message", scout_json_string(waiting, "message"));
+		evidence_str(f, "message", json_string(waiting, "message"));
 	}
 
 	if (why && (!strcmp(why, "ImagePullBackOff") || !strcmp(why, "ErrImagePull")) &&
 	    (f = pod_finding(out, p, SIG_IMAGE_PULL, "image-pull", SEVERITY_HIGH, name, why))) {
-		const char *image = scout_json_string(spec, "image");
+		const char *image = json_string(spec, "image");
 
 		if (!image)
-			image = scout_json_string(cs, "image");
+			image = json_string(cs, "image");
 		finding_summary(f, "pod %s in %s cannot pull image %s (container %s, %s)",
 				p->name, p->ns, image ? image : "(unknown)", name, why);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		evidence_str(f, "image", image);
-		evidence_str(f, "message", scout_json_string(waiting, "message"));
+		evidence_str(f, "message", json_string(waiting, "message"));
 	}
 
 	if (why && !strcmp(why, "CreateContainerConfigError") &&
 	    (f = pod_finding(out, p, SIG_CONFIG_ERROR, "config-error", SEVERITY_HIGH, name, why))) {
-		char *msg = oneline(scout_json_string(waiting, "message"));
+		char *msg = oneline(json_string(waiting, "message"));
 
 		finding_summary(f, "pod %s in %s cannot start container %s: %s", p->name, p->ns,
 				name, *msg ? msg : why);
@@ -299,15 +287,15 @@ static void judge_container(struct findings *out, struct pod *p, const cJSON *cs
 
 	if (restarts > l->max_restarts &&
 	    (f = pod_finding(out, p, SIG_RESTARTS, "restarts", SEVERITY_MEDIUM, name,
-			     last ? scout_json_string(last, "reason") : NULL))) {
+			     last ? json_string(last, "reason") : NULL))) {
 		finding_summary(f, "pod %s in %s restarted %lld times (container %s, "
 				"more than scout.max-restarts %lld)", p->name, p->ns, restarts,
 				name, l->max_restarts);
 		cJSON_AddNumberToObject(f->evidence, "restartCount", (double)restarts);
 		if (last) {
 			cJSON_AddNumberToObject(f->evidence, "exitCode",
-						(double)scout_json_int(last, "exitCode"));
-			evidence_str(f, "message", scout_json_string(last, "message"));
+						(double)json_int(last, "exitCode"));
+			evidence_str(f, "message", json_string(last, "message"));
 		}
 	}
 }
@@ -317,29 +305,29 @@ static const cJSON *condition(const cJSON *status, const char *type)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, get(status, "conditions"))
-		if (str_is(c, "type", type))
+	cJSON_ArrayForEach(c, json_get(status, "conditions"))
+		if (json_string_is(c, "type", type))
 			return c;
 	return NULL;
 }
 
 static void judge_pod(struct findings *out, struct pod *p, const struct limits *l)
 {
-	const cJSON *status = get(p->obj, "status"), *cs, *c;
-	const char *phase = scout_json_string(status, "phase");
+	const cJSON *status = json_get(p->obj, "status"), *cs, *c;
+	const char *phase = json_string(status, "phase");
 	struct finding *f;
 	char *msg;
 
-	cJSON_ArrayForEach(cs, get(status, "initContainerStatuses"))
+	cJSON_ArrayForEach(cs, json_get(status, "initContainerStatuses"))
 		judge_container(out, p, cs, l);
-	cJSON_ArrayForEach(cs, get(status, "containerStatuses"))
+	cJSON_ArrayForEach(cs, json_get(status, "containerStatuses"))
 		judge_container(out, p, cs, l);
 	if (!phase)
 		return;
 
-	if (!strcmp(phase, "Failed") && str_is(status, "reason", "Evicted")) {
+	if (!strcmp(phase, "Failed") && json_string_is(status, "reason", "Evicted")) {
 		f = pod_finding(out, p, 0, "evicted", SEVERITY_MEDIUM, NULL, "Evicted");
-		msg = oneline(scout_json_string(status, "message"));
+		msg = oneline(json_string(status, "message"));
 		finding_summary(f, "pod %s in %s was evicted%s%s", p->name, p->ns,
 				*msg ? ": " : "", msg);
 		evidence_str(f, "message", msg);
@@ -347,33 +335,33 @@ static void judge_pod(struct findings *out, struct pod *p, const struct limits *
 	}
 
 	c = condition(status, "PodScheduled");
-	if (!strcmp(phase, "Pending") && str_is(c, "status", "False") &&
-	    str_is(c, "reason", "Unschedulable")) {
+	if (!strcmp(phase, "Pending") && json_string_is(c, "status", "False") &&
+	    json_string_is(c, "reason", "Unschedulable")) {
 		f = pod_finding(out, p, 0, "unschedulable", SEVERITY_MEDIUM, NULL, "Unschedulable");
-		msg = oneline(scout_json_string(c, "message"));
+		msg = oneline(json_string(c, "message"));
 		finding_summary(f, "pod %s in %s cannot be scheduled%s%s", p->name, p->ns,
 				*msg ? ": " : "", msg);
 		evidence_str(f, "message", msg);
-		evidence_str(f, "lastTransitionTime", scout_json_string(c, "lastTransitionTime"));
+		evidence_str(f, "lastTransitionTime", json_string(c, "lastTransitionTime"));
 		free(msg);
 	}
 
 	c = condition(status, "Ready");
-	if (!strcmp(phase, "Running") && str_is(c, "status", "False")) {
-		int64_t age = age_ms(scout_json_string(c, "lastTransitionTime"), l->now);
+	if (!strcmp(phase, "Running") && json_string_is(c, "status", "False")) {
+		int64_t age = age_ms(json_string(c, "lastTransitionTime"), l->now);
 
 		if (age > l->not_ready_grace_ms) {
 			char since[32];
 
 			format_age(since, sizeof(since), l->now - (time_t)(age / 1000), l->now);
 			f = pod_finding(out, p, 0, "not-ready", SEVERITY_MEDIUM, NULL,
-					scout_json_string(c, "reason"));
-			msg = oneline(scout_json_string(c, "message"));
+					json_string(c, "reason"));
+			msg = oneline(json_string(c, "message"));
 			finding_summary(f, "pod %s in %s has not been ready for %s%s%s%s", p->name,
 					p->ns, since, *msg ? " (" : "", msg, *msg ? ")" : "");
 			evidence_str(f, "message", msg);
 			evidence_str(f, "lastTransitionTime",
-				     scout_json_string(c, "lastTransitionTime"));
+				     json_string(c, "lastTransitionTime"));
 			free(msg);
 		}
 	}
@@ -415,25 +403,25 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 	size_t first = out->nr;
 	const cJSON *ev;
 
-	cJSON_ArrayForEach(ev, get(list, "items")) {
-		const cJSON *obj = get(ev, "involvedObject");
-		const char *kind = scout_json_string(obj, "kind");
-		const char *name = scout_json_string(obj, "name");
-		const char *obj_ns = scout_json_string(obj, "namespace");
-		const char *reason = scout_json_string(ev, "reason");
-		const char *when = scout_json_string(ev, "lastTimestamp");
-		const char *message = scout_json_string(ev, "message");
-		long long count = scout_json_int(ev, "count");
+	cJSON_ArrayForEach(ev, json_get(list, "items")) {
+		const cJSON *obj = json_get(ev, "involvedObject");
+		const char *kind = json_string(obj, "kind");
+		const char *name = json_string(obj, "name");
+		const char *obj_ns = json_string(obj, "namespace");
+		const char *reason = json_string(ev, "reason");
+		const char *when = json_string(ev, "lastTimestamp");
+		const char *message = json_string(ev, "message");
+		long long count = json_int(ev, "count");
 		struct strbuf check = STRBUF_INIT, object = STRBUF_INIT, lkind = STRBUF_INIT;
 		struct finding *f = NULL;
 		char *signal, *service;
 
-		if (!str_is(ev, "type", "Warning") || !kind || !name || !reason)
+		if (!json_string_is(ev, "type", "Warning") || !kind || !name || !reason)
 			continue;
 		if (!when)
-			when = scout_json_string(ev, "eventTime");
+			when = json_string(ev, "eventTime");
 		if (!count)
-			count = scout_json_int(get(ev, "series"), "count");
+			count = json_int(json_get(ev, "series"), "count");
 		/* A server's count is read as at least 1 and at most 2^31, so
 		 * that the sum over all events below cannot overflow. */
 		if (count < 1)
@@ -454,9 +442,9 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 				f = &out->v[i];
 		if (f) {
 			cJSON *c = cJSON_GetObjectItemCaseSensitive(f->evidence, "count");
-			const char *prev = scout_json_string(f->evidence, "lastTimestamp");
+			const char *prev = json_string(f->evidence, "lastTimestamp");
 
-			count += scout_json_int(f->evidence, "count");
+			count += json_int(f->evidence, "count");
 			cJSON_SetNumberValue(c, (double)count);
 			if (when && (!prev || strcmp(when, prev) > 0)) {
 				cJSON_DeleteItemFromObjectCaseSensitive(f->evidence, "lastTimestamp");
@@ -464,7 +452,7 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 				evidence_str(f, "lastTimestamp", when);
 				evidence_str(f, "message", message);
 			} else {
-				message = scout_json_string(f->evidence, "message");
+				message = json_string(f->evidence, "message");
 			}
 			event_summary(f, lkind.buf, object.buf, reason, message, count);
 			goto next;
@@ -487,9 +475,9 @@ static void judge_events(struct findings *out, const cJSON *list, const char *ns
 		evidence_str(f, "reason", reason);
 		evidence_str(f, "message", message);
 		cJSON_AddNumberToObject(f->evidence, "count", (double)count);
-		evidence_str(f, "firstTimestamp", scout_json_string(ev, "firstTimestamp"));
+		evidence_str(f, "firstTimestamp", json_string(ev, "firstTimestamp"));
 		evidence_str(f, "lastTimestamp", when);
-		evidence_str(f, "component", scout_json_string(get(ev, "source"), "component"));
+		evidence_str(f, "component", json_string(json_get(ev, "source"), "component"));
 		event_summary(f, lkind.buf, object.buf, reason, message, count);
 		free(service);
 next:
@@ -506,7 +494,7 @@ next:
 static char *status_message(const struct http_response *res)
 {
 	cJSON *st = cJSON_ParseWithLength(res->body.buf, res->body.len);
-	char *msg = oneline(scout_json_string(st, "message"));
+	char *msg = oneline(json_string(st, "message"));
 
 	cJSON_Delete(st);
 	return msg;
@@ -546,7 +534,7 @@ static cJSON *answer_list(const struct kubeconfig *kc, const struct http_request
 		return NULL;
 	}
 	list = cJSON_ParseWithLength(res->body.buf, res->body.len);
-	if (!str_is(list, "kind", kind) || !cJSON_IsArray(get(list, "items"))) {
+	if (!json_string_is(list, "kind", kind) || !cJSON_IsArray(json_get(list, "items"))) {
 		strbuf_addf(err, "kubernetes: GET %s: the answer is not a%s %s", path,
 			    strchr("AEIOU", kind[0]) ? "n" : "", kind);
 		cJSON_Delete(list);
@@ -561,7 +549,7 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 	struct strvec ns = STRVEC_INIT;
 	struct kubeconfig kc = KUBECONFIG_INIT;
 	struct strbuf why = STRBUF_INIT;
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	cJSON **lists = NULL;
 	struct limits limits;
 	int ret = -1;
@@ -593,18 +581,18 @@ int kubernetes_collect(const struct config *cfg, struct http_client *http,
 			goto done;
 
 	for (size_t i = 0; i < ns.nr; i++) {
-		const cJSON *items = get(lists[2 * i], "items"), *item;
+		const cJSON *items = json_get(lists[2 * i], "items"), *item;
 		size_t npods = 0;
 		struct pod *pods = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*pods));
 
 		cJSON_ArrayForEach(item, items) {
-			const cJSON *meta = get(item, "metadata");
+			const cJSON *meta = json_get(item, "metadata");
 			struct pod *p = &pods[npods];
 
-			if (!scout_json_string(meta, "name"))
+			if (!json_string(meta, "name"))
 				continue;
 			p->ns = ns.v[i];
-			p->name = scout_json_string(meta, "name");
+			p->name = json_string(meta, "name");
 			p->service = kubernetes_pod_service(meta);
 			p->check = xstrfmt("pod/%s/%s", p->ns, p->name);
 			p->obj = item;
@@ -627,7 +615,7 @@ done:
 	for (size_t i = 0; lists && i < rs.nr; i++)
 		cJSON_Delete(lists[i]);
 	free(lists);
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	strbuf_release(&why);
 	kubeconfig_release(&kc);
 	strvec_clear(&ns);

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <strings.h>
 
+#include "json.h"
 #include "github-api.h"
 #include "timeutil.h"
 #include "tracker-internal.h"
@@ -203,13 +204,6 @@ static char *fp_label(const char *fingerprint)
 }
 
 /* ---- issues ---- */
-
-static char *json_text(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
-}
 
 /*
  * A GitHub id or number as text; NULL unless a whole number, given as a

@@ -19,6 +19,7 @@
  */
 #include <strings.h>
 
+#include "json.h"
 #include "timeutil.h"
 #include "tracker-internal.h"
 
@@ -59,28 +60,6 @@ static const long ok_201[] = { 201, 0 };
 static const long ok_204[] = { 204, 200, 0 };
 
 /* ---- small JSON helpers ---- */
-
-/* The object or value at a dotted path ("fields.status.name"), or NULL. */
-static const cJSON *jget(const cJSON *obj, const char *path)
-{
-	while (obj && *path) {
-		const char *dot = strchrnul(path, '.');
-		char *name = xstrndup(path, (size_t)(dot - path));
-
-		obj = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
-		free(name);
-		path = *dot ? dot + 1 : dot;
-	}
-	return obj;
-}
-
-/* The string at path, or NULL. Borrowed. */
-static const char *jstr(const cJSON *obj, const char *path)
-{
-	const cJSON *v = jget(obj, path);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static char *xstrdup_or_null(const char *s)
 {
@@ -201,25 +180,25 @@ static void adf_inline(struct strbuf *sb, const cJSON *nodes)
 	const cJSON *n;
 
 	cJSON_ArrayForEach(n, nodes) {
-		const char *type = jstr(n, "type"), *s;
+		const char *type = json_string(n, "type"), *s;
 
 		if (!type)
 			continue;
-		if (!strcmp(type, "text") && (s = jstr(n, "text")))
+		if (!strcmp(type, "text") && (s = json_string(n, "text")))
 			strbuf_addstr(sb, s);
 		else if (!strcmp(type, "hardBreak"))
 			strbuf_addch(sb, '\n');
-		else if (!strcmp(type, "mention") && (s = jstr(n, "attrs.text")))
+		else if (!strcmp(type, "mention") && (s = json_path_string(n, "attrs.text")))
 			strbuf_addstr(sb, s);
-		else if (!strcmp(type, "emoji") && ((s = jstr(n, "attrs.text")) ||
-						    (s = jstr(n, "attrs.shortName"))))
+		else if (!strcmp(type, "emoji") && ((s = json_path_string(n, "attrs.text")) ||
+						    (s = json_path_string(n, "attrs.shortName"))))
 			strbuf_addstr(sb, s);
-		else if (!strcmp(type, "inlineCard") && (s = jstr(n, "attrs.url")))
+		else if (!strcmp(type, "inlineCard") && (s = json_path_string(n, "attrs.url")))
 			strbuf_addstr(sb, s);
-		else if (!strcmp(type, "status") && (s = jstr(n, "attrs.text")))
+		else if (!strcmp(type, "status") && (s = json_path_string(n, "attrs.text")))
 			strbuf_addstr(sb, s);
 		else
-			adf_inline(sb, jget(n, "content"));
+			adf_inline(sb, json_get(n, "content"));
 	}
 }
 
@@ -232,15 +211,15 @@ static void adf_blocks(struct strbuf *sb, const cJSON *blocks, const char *sep);
  */
 static int adf_block(struct strbuf *sb, const cJSON *node)
 {
-	const char *type = jstr(node, "type");
-	const cJSON *content = jget(node, "content");
+	const char *type = json_string(node, "type");
+	const cJSON *content = json_get(node, "content");
 
 	if (!type)
 		return 0;
 	if (!strcmp(type, "paragraph") || !strcmp(type, "heading")) {
 		adf_inline(sb, content);
 	} else if (!strcmp(type, "codeBlock")) {
-		const char *lang = jstr(node, "attrs.language");
+		const char *lang = json_path_string(node, "attrs.language");
 		struct strbuf code = STRBUF_INIT;
 		cJSON *rec = NULL;
 		int is_record;
@@ -267,7 +246,7 @@ static int adf_block(struct strbuf *sb, const cJSON *node)
 				strbuf_addstr(sb, "- ");
 			else
 				strbuf_addf(sb, "%d. ", n + 1);
-			adf_blocks(sb, jget(item, "content"), "\n");
+			adf_blocks(sb, json_get(item, "content"), "\n");
 			n++;
 		}
 	} else if (!strcmp(type, "rule")) {
@@ -337,7 +316,7 @@ static char *document_text(const cJSON *doc)
 	struct strbuf sb = STRBUF_INIT;
 
 	if (cJSON_IsObject(doc))
-		adf_blocks(&sb, jget(doc, "content"), "\n\n");
+		adf_blocks(&sb, json_get(doc, "content"), "\n\n");
 	else if (cJSON_IsString(doc))
 		wiki_text(&sb, doc->valuestring);
 	else
@@ -429,33 +408,33 @@ static int state_of_status(const struct jira *j, const char *name)
 
 static void issue_fill(const struct jira *j, const cJSON *issue, struct remote_issue *out)
 {
-	const cJSON *f = jget(issue, "fields");
-	const char *key = jstr(issue, "key"), *s;
+	const cJSON *f = json_get(issue, "fields");
+	const char *key = json_string(issue, "key"), *s;
 
 	memset(out, 0, sizeof(*out));
 	out->key = xstrdup_or_null(key);
 	out->url = key ? xstrfmt("%s/browse/%s", j->url, key) : NULL;
-	out->title = xstrdup_or_null(jstr(f, "summary"));
-	out->body = document_text(jget(f, "description"));
+	out->title = xstrdup_or_null(json_string(f, "summary"));
+	out->body = document_text(json_get(f, "description"));
 	if (out->body) {
 		char *prose;
 		cJSON *rec;
 
 		record_parse(out->body, &prose, &rec);
-		out->fingerprint = xstrdup_or_null(jstr(rec, "fingerprint"));
-		out->service = xstrdup_or_null(jstr(rec, "service"));
-		out->severity = xstrdup_or_null(jstr(rec, "severity"));
+		out->fingerprint = xstrdup_or_null(json_string(rec, "fingerprint"));
+		out->service = xstrdup_or_null(json_string(rec, "service"));
+		out->severity = xstrdup_or_null(json_string(rec, "severity"));
 		cJSON_Delete(rec);
 		free(prose);
 	}
-	out->status = xstrdup_or_null(jstr(f, "status.name"));
+	out->status = xstrdup_or_null(json_path_string(f, "status.name"));
 	out->state = out->status ? state_of_status(j, out->status) : -1;
-	s = jstr(f, "status.statusCategory.key");
+	s = json_path_string(f, "status.statusCategory.key");
 	out->closed = s && !strcmp(s, "done");
-	s = jstr(f, "assignee.displayName");
-	out->assignee = xstrdup_or_null(s ? s : jstr(f, "assignee.emailAddress"));
-	out->priority = xstrdup_or_null(jstr(f, "priority.name"));
-	out->updated = xstrdup_or_null(jstr(f, "updated"));
+	s = json_path_string(f, "assignee.displayName");
+	out->assignee = xstrdup_or_null(s ? s : json_path_string(f, "assignee.emailAddress"));
+	out->priority = xstrdup_or_null(json_path_string(f, "priority.name"));
+	out->updated = xstrdup_or_null(json_string(f, "updated"));
 }
 
 /* JQL string literal: double quotes, with quotes and backslashes escaped. */
@@ -525,13 +504,13 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 		cJSON_Delete(body);
 		if (ret != TRACKER_OK)
 			break;
-		if (!cJSON_IsArray(jget(ans, "issues"))) {
+		if (!cJSON_IsArray(json_get(ans, "issues"))) {
 			set_error(t, "jira: %s: the answer holds no list of issues", what);
 			cJSON_Delete(ans);
 			ret = TRACKER_FAIL;
 			break;
 		}
-		cJSON_ArrayForEach(issue, jget(ans, "issues")) {
+		cJSON_ArrayForEach(issue, json_get(ans, "issues")) {
 			if (max > 0 && *nr >= (size_t)max)
 				break;
 			append_issue(list, nr, &alloc, j, issue);
@@ -539,11 +518,11 @@ static int jira_search_jql(struct tracker *t, const char *what, const char *jql,
 		}
 		start += got;
 		if (j->api == 2) {
-			const cJSON *total = jget(ans, "total");
+			const cJSON *total = json_get(ans, "total");
 			last = !cJSON_IsNumber(total) || start >= total->valuedouble;
 		} else {
-			next = jstr(ans, "nextPageToken");
-			last = cJSON_IsTrue(jget(ans, "isLast")) || !next || !*next;
+			next = json_string(ans, "nextPageToken");
+			last = cJSON_IsTrue(json_get(ans, "isLast")) || !next || !*next;
 			if (!last && strvec_has(&tokens, next)) {
 				/* A server repeating its tokens would keep us here forever. */
 				set_error(t, "jira: %s: the next-page tokens loop back to a page "
@@ -637,7 +616,7 @@ static int jira_create(struct tracker *t, const struct incident *inc, struct rem
 	 */
 	ret = jira_call(t, "creating issue", "POST", "/issue", body, 1, ok_201, &ans);
 	if (ret == TRACKER_OK) {
-		key = jstr(ans, "key");
+		key = json_string(ans, "key");
 		if (!key) {
 			set_error(t, "jira: creating issue: the answer names no issue key");
 			ret = TRACKER_FAIL;
@@ -691,7 +670,7 @@ static int jira_move(struct tracker *t, const char *key, enum incident_state to)
 	ret = jira_call(t, what, "GET", path, NULL, 0, ok_200, &ans);
 	if (ret != TRACKER_OK)
 		goto out;
-	current = xstrdup_or_null(jstr(ans, "fields.status.name"));
+	current = xstrdup_or_null(json_path_string(ans, "fields.status.name"));
 	cJSON_Delete(ans);
 	ans = NULL;
 	if (current && !strcasecmp(current, want))
@@ -702,13 +681,13 @@ static int jira_move(struct tracker *t, const char *key, enum incident_state to)
 	ret = jira_call(t, what, "GET", path, NULL, 0, ok_200, &ans);
 	if (ret != TRACKER_OK)
 		goto out;
-	cJSON_ArrayForEach(tr, jget(ans, "transitions")) {
-		const char *target = jstr(tr, "to.name");
-		const cJSON *avail = jget(tr, "isAvailable");
+	cJSON_ArrayForEach(tr, json_get(ans, "transitions")) {
+		const char *target = json_path_string(tr, "to.name");
+		const cJSON *avail = json_get(tr, "isAvailable");
 
 		if (target && !strcasecmp(target, want) && !cJSON_IsFalse(avail) &&
-		    jstr(tr, "id")) {
-			id = xstrdup(jstr(tr, "id"));
+		    json_string(tr, "id")) {
+			id = xstrdup(json_string(tr, "id"));
 			break;
 		}
 	}
@@ -791,12 +770,12 @@ static int jira_label(struct tracker *t, const char *key, const char *add,
 /* An account's identity: accountId on Cloud, name (or key) on Data Center. */
 static const char *account_of(const cJSON *user)
 {
-	const char *id = jstr(user, "accountId");
+	const char *id = json_string(user, "accountId");
 
 	if (!id || !*id)
-		id = jstr(user, "name");
+		id = json_string(user, "name");
 	if (!id || !*id)
-		id = jstr(user, "key");
+		id = json_string(user, "key");
 	return id && *id ? id : NULL;
 }
 
@@ -841,30 +820,30 @@ static int jira_comments(struct tracker *t, const char *key,
 		free(suffix);
 		if (ret != TRACKER_OK)
 			break;
-		if (!cJSON_IsArray(jget(ans, "comments"))) {
+		if (!cJSON_IsArray(json_get(ans, "comments"))) {
 			set_error(t, "jira: %s: the answer holds no list of comments", what);
 			cJSON_Delete(ans);
 			ret = TRACKER_FAIL;
 			break;
 		}
-		cJSON_ArrayForEach(c, jget(ans, "comments")) {
+		cJSON_ArrayForEach(c, json_get(ans, "comments")) {
 			struct remote_comment *rc;
-			const char *author = jstr(c, "author.displayName");
-			char *text = document_text(jget(c, "body"));
+			const char *author = json_path_string(c, "author.displayName");
+			char *text = document_text(json_get(c, "body"));
 
 			ALLOC_GROW(list, n + 1, alloc);
 			rc = &list[n++];
 			memset(rc, 0, sizeof(*rc));
-			rc->id = xstrdup_or_null(jstr(c, "id"));
-			rc->author = xstrdup_or_null(author ? author : jstr(c, "author.emailAddress"));
-			rc->author_id = xstrdup_or_null(account_of(jget(c, "author")));
-			rc->created = xstrdup_or_null(jstr(c, "created"));
+			rc->id = xstrdup_or_null(json_string(c, "id"));
+			rc->author = xstrdup_or_null(author ? author : json_path_string(c, "author.emailAddress"));
+			rc->author_id = xstrdup_or_null(account_of(json_get(c, "author")));
+			rc->created = xstrdup_or_null(json_string(c, "created"));
 			record_parse(text ? text : "", &rc->text, &rc->record);
 			free(text);
 			got++;
 		}
 		start += got;
-		total = jget(ans, "total");
+		total = json_get(ans, "total");
 		last = !got || !cJSON_IsNumber(total) || (double)start >= total->valuedouble;
 		cJSON_Delete(ans);
 		if (last)

@@ -80,15 +80,6 @@ int parse_ll(const char *s, long long *out);
 void test_crash_point(const char *name);
 
 /*
- * Compatibility (issue 12): these moved to json.h; declared here too until
- * every caller includes json.h, then this block goes.
- */
-#define JSON_INT_MAX 9007199254740992LL /* 2^53: past it a double is not exact */
-struct cJSON;
-int double_to_ll(double d, long long min, long long max, long long *out);
-int json_to_ll(const struct cJSON *v, long long min, long long max, long long *out);
-
-/*
  * How many of the first len bytes of s to keep so that at most max are
  * kept and no UTF-8 character is cut in two: a cut for display or for a
  * ticket. Invalid UTF-8 is cut where it stands.

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "../../lib/json.h"
 #include "../../lib/fix.h"
 #include "../../lib/runtime.h"
 #include "kube-test.h"
@@ -655,9 +656,9 @@ static void test_docker_restart(void)
 	is_int(step(CHECK, &t, ACTION_restart, NULL, record), 1, "check after run: done");
 	like(out.buf, "container web restarted at ", "saying when");
 	is_int(docker_call("GET", "/containers/web/json", &inspect), 200, "inspected");
-	is_int(scout_json_int(inspect, "RestartCount"), 2,
+	is_int(json_int(inspect, "RestartCount"), 2,
 	       "RestartCount unchanged: it counts the restart policy's");
-	ok(scout_json_bool(cJSON_GetObjectItemCaseSensitive(inspect, "State"), "Running"),
+	ok(json_bool(cJSON_GetObjectItemCaseSensitive(inspect, "State"), "Running"),
 	   "running");
 	cJSON_Delete(inspect);
 	cJSON_Delete(record);

@@ -10,6 +10,7 @@
  * asked, each failure's line, and that a hanging Engine is left at the
  * deadline.
  */
+#include "../../lib/json.h"
 #include "collect-test.h"
 
 static struct fake docker;
@@ -245,7 +246,7 @@ static void test_by_compose_label(void)
 	is_int(cJSON_GetArraySize(run.ev.docker), 2, "both of them");
 	is_str(inspected_name(0), "/shop-checkout-1", "the first");
 	is_str(inspected_name(1), "/shop-checkout-2", "and the one that was killed");
-	ok(scout_json_bool(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(run.ev.docker, 1),
+	ok(json_bool(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(run.ev.docker, 1),
 							     "State"), "OOMKilled"),
 	   "its State as the Engine gave it (OOMKilled)");
 	is_str(log_lines("shop-checkout-1"), "one\n", "the first's log, under its name");

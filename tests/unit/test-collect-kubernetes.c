@@ -10,6 +10,7 @@
  * requests the fake received (tailLines, previous, the token), the error
  * lines, and that the deadline cuts a hanging API server off.
  */
+#include "../../lib/json.h"
 #include "../../lib/kubeconfig.h"
 #include "collect-test.h"
 #include "kube-test.h"
@@ -284,7 +285,7 @@ static void test_selection(void)
 		const cJSON *cs = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(pod, "status"), "containerStatuses"), 0);
 
-		is_int(scout_json_int(cs, "restartCount"), 2, "a pod is kept as the API wrote it");
+		is_int(json_int(cs, "restartCount"), 2, "a pod is kept as the API wrote it");
 	}
 
 	/* The logs: current and previous, named by pod and, when several, container. */

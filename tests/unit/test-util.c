@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../lib/json.h"
 #include "../../lib/parse-options.h"
 #include "../../lib/strbuf.h"
 #include "../../lib/strvec.h"

@@ -5,6 +5,7 @@
  * waterfall drawn from them.
  */
 #include "fuzz.h"
+#include "../lib/jaeger.h"
 #include "../lib/http.h"
 #include "../lib/scout.h"
 #include "../lib/traces.h"

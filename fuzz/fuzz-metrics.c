@@ -1,6 +1,6 @@
 /*
  * fuzz-metrics.c: the Prometheus text exposition format as a service's
- * /metrics endpoint serves it (metrics_sample_value(), lib/metrics.c).
+ * /metrics endpoint serves it (metrics_sample_value(), lib/scout-metrics.c).
  * The input's first line is the metric a check asks for (it comes from
  * the config), the rest the page; the fixed metrics read the page too.
  */

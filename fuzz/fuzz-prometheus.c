@@ -5,6 +5,7 @@
  * query) and as /api/v1/alerts' answer (lib/prometheus.c).
  */
 #include "fuzz.h"
+#include "../lib/prometheus.h"
 #include "../lib/http.h"
 #include "../lib/scout.h"
 

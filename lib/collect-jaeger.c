@@ -11,6 +11,7 @@
  * read, "jaeger: service "<name>": <msg>" when it answers with its errors.
  */
 #include "evidence.h"
+#include "jaeger.h"
 #include "scout.h"
 #include "timeutil.h"
 

@@ -17,6 +17,7 @@
  * are kept when another failed.
  */
 #include "evidence.h"
+#include "prometheus.h"
 #include "scout.h"
 #include "timeutil.h"
 

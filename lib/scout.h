@@ -135,22 +135,6 @@ int scout_silence_is_healthy(const struct incident *inc);
  */
 
 /*
- * The URL of jaeger-query's search for service's traces over the
- * lookback_ms before end_us (µs since the epoch), limit of them; base has
- * no trailing '/'. The caller frees it.
- */
-char *jaeger_traces_url(const char *base, const char *service, int64_t lookback_ms,
-			long long limit, int64_t end_us);
-/*
- * An answer of Jaeger's API, parsed (the caller's), or NULL with why:
- * unreachable, "HTTP <status>[: <msg>]", or not Jaeger's JSON. A 400 with
- * Jaeger's errors is an answer.
- */
-cJSON *jaeger_api_answer(const struct http_response *res, struct strbuf *why);
-/* Jaeger's own error in an answer: its errors[0].msg, or NULL. Borrowed. */
-const char *jaeger_answer_error(const cJSON *answer);
-
-/*
  * The judging half of jaeger_collect() for [service "<name>"], over an
  * answer already accepted by jaeger_api_answer(): 0 (also when the service
  * asks for no judging), or -1 with a line in err. Public so that
@@ -158,29 +142,6 @@ const char *jaeger_answer_error(const cJSON *answer);
  */
 int jaeger_judge_answer(const struct config *cfg, const char *name, const cJSON *answer,
 			struct findings *out, struct strbuf *err);
-
-/* How requests to Prometheus authenticate: prometheus.user and its password, or a token. */
-struct prometheus_auth {
-	char *userpwd;        /* "user:password" for basic auth, or NULL */
-	struct strbuf header; /* "Authorization: Bearer <token>", or empty */
-};
-
-#define PROMETHEUS_AUTH_INIT { NULL, STRBUF_INIT }
-/* Read it, registering the secret with http: 0, or -1 with a line in err (no secret in it). */
-int prometheus_auth_read(const struct config *cfg, struct http_client *http,
-			 struct prometheus_auth *auth, struct strbuf *err);
-/* Make req carry it; req borrows from auth, which must outlive it. */
-void prometheus_auth_apply(const struct prometheus_auth *auth, struct http_request *req);
-/* Wipe and free it. */
-void prometheus_auth_release(struct prometheus_auth *auth);
-/*
- * An answer of Prometheus's API, parsed (the caller's), or NULL with why:
- * unreachable, "HTTP <status>[: ...]", or not Prometheus's JSON. A 400 or
- * 422 carrying Prometheus's error is an answer: see prometheus_api_data().
- */
-cJSON *prometheus_api_answer(const struct http_response *res, struct strbuf *why);
-/* The data of a successful answer, borrowed; NULL with "<errorType>: <error>" in why. */
-const cJSON *prometheus_api_data(const cJSON *answer, struct strbuf *why);
 
 /*
  * The judging half of prometheus_collect(), over answers already read and

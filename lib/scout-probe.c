@@ -1,5 +1,5 @@
 /*
- * probe.c: the sources sre scout reads on this machine or by plain HTTP:
+ * scout-probe.c: the sources sre scout reads on this machine or by plain HTTP:
  * HTTP checks ([check "<name>"] with a url) and processes ([service
  * "<name>"] with runtime = process and a pidfile). See scout.h.
  *

@@ -1,5 +1,5 @@
 /*
- * metrics.c: the metrics source of `sre scout`: checks that read a
+ * scout-metrics.c: the metrics source of `sre scout`: checks that read a
  * Prometheus text endpoint (a service's own /metrics) directly, with no
  * Prometheus server in between.
  *

@@ -1,5 +1,5 @@
 /*
- * alertmanager.c: an Alertmanager webhook payload (version 4) read into
+ * scout-alertmanager.c: an Alertmanager webhook payload (version 4) read into
  * findings: each firing alert is a failing finding keyed by the alert's
  * own fingerprint, each resolved alert a healthy one (its recovery).
  * Prometheus already waited the alert's `for:`, so sre scout opens and

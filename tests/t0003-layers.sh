@@ -1,0 +1,30 @@
+#!/bin/sh
+test_description='the house: no two lib/ modules call each other, around any loop; lib/ never includes cmd/'
+. "$(dirname "$0")/test-lib.sh"
+
+if ! command -v nm >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP no nm or python3 to read the objects"
+	exit 0
+fi
+
+test_expect_success 'the objects of this build have no cycle among lib/ modules' '
+	variant=$(cat "$SRE_BUILD_DIR/build/VARIANT") &&
+	test -n "$variant" &&
+	ls "$SRE_BUILD_DIR/build/$variant/lib/"*.o >objects &&
+	test_line_count -gt 40 objects &&
+	"$SRE_BUILD_DIR/tools/check-cycles" "$SRE_BUILD_DIR/build/$variant" >out 2>&1 &&
+	test_grep "^no cycles among" out
+'
+
+test_expect_success 'check-cycles finds a cycle when there is one' '
+	mkdir -p loop/lib &&
+	printf "int b(void); int a(void) { return b(); }\n" >a.c &&
+	printf "int a(void); int b(void) { return a(); }\n" >b.c &&
+	cc -c -o loop/lib/a.o a.c &&
+	cc -c -o loop/lib/b.o b.c &&
+	test_expect_code 1 "$SRE_BUILD_DIR/tools/check-cycles" loop >out 2>&1 &&
+	test_grep "a" out &&
+	test_grep "b" out
+'
+
+test_done

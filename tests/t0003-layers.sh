@@ -23,8 +23,8 @@ test_expect_success 'check-cycles finds a cycle when there is one' '
 	cc -c -o loop/lib/a.o a.c &&
 	cc -c -o loop/lib/b.o b.c &&
 	test_expect_code 1 "$SRE_BUILD_DIR/tools/check-cycles" loop >out 2>&1 &&
-	test_grep "a" out &&
-	test_grep "b" out
+	test_grep "a -> b: b" out &&
+	test_grep "b -> a: a" out
 '
 
 test_done

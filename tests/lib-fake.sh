@@ -84,13 +84,6 @@ fake_count() {
 	EOT
 }
 
-# Skip the whole script, saying why, as one skipped test.
-skip_all() {
-	say "ok 1 # skip $1"
-	test_count=1
-	test_done
-}
-
 # need_fixtures SUBDIR: the recorded traffic of ../shared/fixtures/SUBDIR
 # (beside the build) is in FIXTURES; a checkout without it skips the script.
 need_fixtures() {

@@ -5,12 +5,6 @@ test_description='help: -h and usage, man pages and their synopsis, completion'
 MAN_SRC="$SRE_BUILD_DIR/man"
 COMPLETIONS="$SRE_BUILD_DIR/completions"
 
-# A test that needs what the machine may lack, reported as a TAP skip.
-test_skip() {
-	test_count=$((test_count + 1))
-	say "ok $test_count # skip $1 ($2)"
-}
-
 # usage_lines <file>: the usage lines of a -h output, without "usage: "
 # and "   or: ".
 usage_lines() {

@@ -234,7 +234,7 @@ test_expect_success 'the timeline is append-only in the store itself' '
 
 test_expect_success 'two processes writing at once: neither fails, nothing is lost' '
 	rm -f "$SRE_DB" "$SRE_DB-wal" "$SRE_DB-shm" &&
-	cat >writer.sh <<-\EOT || return 1
+	cat >writer.sh <<-\EOT &&
 	i=0
 	while [ $i -lt 40 ]; do
 		sre incident open -s "svc-$1" -t "problem $i" >/dev/null || exit 1
@@ -242,8 +242,8 @@ test_expect_success 'two processes writing at once: neither fails, nothing is lo
 		i=$((i + 1))
 	done
 	EOT
-	{ sh writer.sh a >a.out 2>&1; echo $? >a.code; } &
-	{ sh writer.sh b >b.out 2>&1; echo $? >b.code; } &
+	{ { sh writer.sh a >a.out 2>&1; echo $? >a.code; } & } &&
+	{ { sh writer.sh b >b.out 2>&1; echo $? >b.code; } & } &&
 	wait &&
 	echo 0 >expect &&
 	test_cmp expect a.code && test_cmp expect b.code &&

@@ -4,8 +4,7 @@ test_description='JIRA Service Management as the shared tracker: statuses, intak
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fake JIRA"
-	exit 0
+	skip_all "no python3 for the fake JIRA"
 fi
 
 TOKEN=atl_test0123456789secret

@@ -4,8 +4,7 @@ test_description='Slack notifications: opened and resolved, errors, the outbox'
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fake Slack"
-	exit 0
+	skip_all "no python3 for the fake Slack"
 fi
 
 start_fake slack || { echo "Bail out! the fake Slack did not start"; exit 1; }

@@ -4,8 +4,7 @@ test_description='trust: nothing sre reads from a ticket, a label or a race make
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 
 TOKEN=ghp_trust0123456789secret
@@ -194,8 +193,8 @@ test_expect_success 'two sre fix at once on a slow start: exactly one start' '
 	make_service slow 6 &&
 	bin/start-slow &&
 	id=$(incident_for slow) &&
-	before=$(starts slow) || return 1
-	(sre fix --yes "$id" </dev/null >a.out 2>a.err; echo $? >a.code) &
+	before=$(starts slow) &&
+	{ (sre fix --yes "$id" </dev/null >a.out 2>a.err; echo $? >a.code) & } &&
 	sleep 0.5 &&
 	(sre fix --yes "$id" </dev/null >b.out 2>b.err; echo $? >b.code) &&
 	wait &&

@@ -4,8 +4,7 @@ test_description='trust: a cloned repository'"'"'s .sre/config under safe.direct
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fake GitHub, or no git"
-	exit 0
+	skip_all "no python3 for the fake GitHub, or no git"
 fi
 
 TOKEN=ghp_trust0123456789secret

@@ -6,8 +6,7 @@ loopback; no core dump of sre; a closed pipe is a write error'
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 need_command openssl "no openssl for the fake Kubernetes's certificate"
 

@@ -11,8 +11,7 @@ test_description='hostile servers: no answer, gzip bombs, page loops, huge Retry
 # sanitizer report (exit 86 under SANITIZE=1).
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the hostile server"
-	exit 0
+	skip_all "no python3 for the hostile server"
 fi
 
 GITHUB_TOKEN=ghp_test0123456789secret; export GITHUB_TOKEN

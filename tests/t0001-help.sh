@@ -118,7 +118,7 @@ test_expect_success MAN 'sre help config shows the man page' '
 	sre help config >out &&
 	test_grep "^NAME" out &&
 	test_grep "sre-config - " out &&
-	! grep "^usage:" out
+	test_grep ! "^usage:" out
 '
 
 test_expect_success MAN 'sre config --help shows the same man page' '

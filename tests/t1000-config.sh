@@ -107,7 +107,7 @@ test_expect_success 'writing a known key checks its type' '
 	test_grep "color.ui takes one of auto|always|never" err &&
 	test_expect_code 128 sre config core.busy-timeout soon 2>err &&
 	test_grep "takes a duration" err &&
-	! grep busy-timeout .sre/config
+	test_grep ! busy-timeout .sre/config
 '
 
 test_expect_success '--type prints booleans, sizes and durations canonically' '
@@ -121,7 +121,7 @@ test_expect_success '--type prints booleans, sizes and durations canonically' '
 test_expect_success '--unset removes the key; unsetting a missing key exits 1' '
 	sre config core.db /tmp/x.db &&
 	sre config --unset core.db &&
-	! grep "db =" .sre/config &&
+	test_grep ! "db =" .sre/config &&
 	test_expect_code 1 sre config --unset core.db 2>err &&
 	test_grep "core.db is not set" err
 '
@@ -140,7 +140,7 @@ test_expect_success 'sre refuses to store a secret' '
 	cp .sre/config before &&
 	test_expect_code 128 sre config github.token ghp_abc123 2>err &&
 	test_grep "does not store secrets" err &&
-	! grep ghp_abc123 err &&
+	test_grep ! ghp_abc123 err &&
 	test_cmp before .sre/config
 '
 
@@ -151,7 +151,7 @@ test_expect_success 'a secret in a file others can read draws a warning; --list 
 	sre config --list >out 2>err &&
 	test_grep "warning: jira.password is set in .sre/config, which other users can read" err &&
 	test_grep -x "jira.password=<redacted>" out &&
-	! grep hunter2 out err &&
+	test_grep ! hunter2 out err &&
 	chmod 600 .sre/config &&
 	sre config --list >out 2>err &&
 	! test -s err
@@ -164,7 +164,7 @@ test_expect_success 'a secret in an included file others can read draws a warnin
 	chmod 600 secinc/.sre/config && chmod 644 secinc/.sre/team &&
 	sre -C secinc config --list >out 2>err &&
 	test_grep "warning: llm.api-key is set in .sre/team, which other users can read" err &&
-	! grep sk-123 out err
+	test_grep ! sk-123 out err
 '
 
 test_expect_success 'help and completion still answer while the file is malformed' '
@@ -184,7 +184,7 @@ test_expect_success 'help and completion still answer while the file is malforme
 test_expect_success 'a secret given with -c draws a warning about the process list' '
 	sre -c github.token=abc config --list >out 2>err &&
 	test_grep "github.token given with -c can be seen by other users" err &&
-	! grep abc out err
+	test_grep ! abc out err
 '
 
 test_expect_success 'include.path reads another file, relative to the including one' '
@@ -222,11 +222,11 @@ test_expect_success 'color.ui takes only auto, always and never' '
 test_expect_success 'colour only when asked or on a terminal, never with NO_COLOR' '
 	sre incident open -s colour -t "bright red" --severity critical >/dev/null &&
 	sre incident list >plain &&
-	! grep "$(printf "\033")" plain &&
+	test_grep ! "$(printf "\033")" plain &&
 	sre -c color.ui=always incident list >coloured &&
 	grep "$(printf "\033")" coloured &&
 	NO_COLOR=1 sre -c color.ui=always incident list >nocolor &&
-	! grep "$(printf "\033")" nocolor
+	test_grep ! "$(printf "\033")" nocolor
 '
 
 test_done

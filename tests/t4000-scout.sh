@@ -195,7 +195,7 @@ test_expect_success 'a process whose pidfile names a gone process is an incident
 	EOT
 	sre scout >out &&
 	test_grep "^opened [0-9]* worker: worker is not running: process 999999" out &&
-	! grep cron out &&
+	test_grep ! cron out &&
 	kill "$(cat alive.pid)"
 '
 

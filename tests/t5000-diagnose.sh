@@ -101,7 +101,7 @@ test_expect_success 'the tracker gets the root cause and the mitigation as a com
 	comments >c &&
 	test_grep "Root cause: quote-service is not running" c &&
 	test_grep "Mitigation: RESTART quote-service" c &&
-	! grep -r "$TOKEN" c .sre "$SRE_DB"
+	test_grep ! -r "$TOKEN" c .sre "$SRE_DB"
 '
 
 test_expect_success 'diagnosing again with the same answer records and announces nothing new' '
@@ -141,7 +141,7 @@ test_expect_success 'a commit shortly before the incident is evidence, and wins'
 	test "$(field commit.json mitigation action)" = rollback &&
 	test "$(field commit.json mitigation params commit)" = "$(git -C repo rev-parse HEAD~1)" &&
 	grep "quote: new rates table" commit.json &&
-	! grep "\"docs\"" commit.json
+	test_grep ! "\"docs\"" commit.json
 '
 
 test_expect_success '--save-evidence writes the bundle, and --evidence replays it offline' '

@@ -147,9 +147,9 @@ test_expect_success 'a ticket title with terminal escapes is shown without them'
 	test_line_count = 1 new &&
 	sre --db third.db incident show "$(cat new)" >show &&
 	sre --db third.db incident list >list &&
-	! grep -q "$(printf "\033")" show list &&
-	! grep -q "$(printf "\302\233")" show list &&
-	! grep -q "$(printf "\007")" show list &&
+	test_grep ! -q "$(printf "\033")" show list &&
+	test_grep ! -q "$(printf "\302\233")" show list &&
+	test_grep ! -q "$(printf "\007")" show list &&
 	test_grep "pay is down" show
 '
 
@@ -221,7 +221,7 @@ test_expect_success 'killed between the move into DEPLOYMENT_IN_PROGRESS and the
 	test "$(starts crash)" = "$before" &&
 	sre fix "$id" </dev/null >out 2>err &&
 	test_grep "did not take effect; carrying it out" err &&
-	! test_grep "another run" err &&
+	test_grep ! "another run" err &&
 	test "$(starts crash)" = $((before + 1)) &&
 	test "$(state "$id")" = INCIDENT_RESOLVED
 '
@@ -250,7 +250,7 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1] + \"/_fake/recover\", 
 	test "$(fake_count POST "^/repos/acme/shop/issues/1/comments$")" -ge 1 &&
 	sre sync >out 2>&1 &&
 	sre sync --status >status &&
-	! test_grep "pending" status &&
+	test_grep ! "pending" status &&
 	python3 -c "import json, sys, urllib.request
 s = json.load(urllib.request.urlopen(sys.argv[1] + \"/_fake/state\", timeout=5))
 n = sum(\"written once, whatever happens\" in c[\"body\"] for c in s[\"acme/shop\"][\"comments\"][\"1\"])

@@ -344,7 +344,7 @@ test_expect_success 'GitHub: an issue "number" that is a path is no issue; wrong
 	run_bounded 30 sre incident pull &&
 	test "$rc" = 0 &&
 	! test -s out &&
-	! grep -e "\.\." -e "/user" -e "x=1" "$FAKE_LOG"
+	test_grep ! -e "\.\." -e "/user" -e "x=1" "$FAKE_LOG"
 '
 
 test_expect_success 'JIRA: a search or comment answer without its list is an error' '

@@ -214,6 +214,44 @@ test_expect_success '--known-keys lists the keys sre knows with their types' '
 	test_grep "^color.ui  *auto|always|never " out
 '
 
+test_expect_success '--known-keys gives each key'"'"'s default and marks the protected' '
+	sre config --known-keys >out &&
+	test_grep "^core.busy-timeout  *duration  *.* (default 30s)$" out &&
+	test_grep "^github.token-command  *command  *.* \[protected\]$" out &&
+	test_grep ! "(default.*(default" out
+'
+
+test_expect_success '--man goes only with --known-keys' '
+	test_expect_code 129 sre config --man 2>err &&
+	test_grep "man goes with --known-keys" err
+'
+
+# The page the build makes (man/sre-config.5) is scdoc over what
+# --known-keys --man prints: a heading per key with its type and trust,
+# then its help and default.
+test_expect_success 'sre-config(5) has every key of the table, its type, default and trust' '
+	sre config --known-keys >keys &&
+	test_line_count -gt 50 keys &&
+	awk "{ print \"*\" \$1 \"* (\" \$2 \")\" (\$NF == \"[protected]\" ? \" [protected]\" : \"\") }" \
+		keys | sort >expect &&
+	sre config --known-keys --man >page.scd &&
+	grep -F -x -f expect page.scd | sort >actual &&
+	test_cmp expect actual &&
+	grep -c "(default " keys >expect &&
+	grep -c "^	Default: " page.scd >actual &&
+	test_cmp expect actual &&
+	test_grep -x -F "	Default: 30s." page.scd &&
+	test_grep -x -F "	Default: \$XDG\_STATE\_HOME/sre/sre.db." page.scd &&
+	scdoc <page.scd >page.5 &&
+	test_cmp page.5 "$SRE_BUILD_DIR/man/sre-config.5"
+'
+
+test_expect_success MAN 'man shows sre-config(5)' '
+	man -l "$SRE_BUILD_DIR/man/sre-config.5" >out &&
+	test_grep "core.busy-timeout (duration)" out &&
+	test_grep "Default: 30s." out
+'
+
 test_expect_success 'color.ui takes only auto, always and never' '
 	test_expect_code 128 sre config color.ui true 2>err &&
 	test_grep "color.ui takes one of auto|always|never" err

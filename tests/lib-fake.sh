@@ -32,10 +32,13 @@ start_fake() {
 		--log "$FAKE_DIR/requests.log" --lifetime 300 "$@" \
 		>"$FAKE_DIR/server.out" 2>&1 &
 	FAKE_PID=$!
+	# Up to 30 s: on a loaded machine a fake that prepares its answers
+	# first (hostile.py's 256 MiB gzip bomb) takes several seconds; one
+	# that died is seen at once.
 	i=0
 	while ! test -s "$FAKE_DIR/port"; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$FAKE_PID" 2>/dev/null; then
+		if [ $i -gt 600 ] || ! kill -0 "$FAKE_PID" 2>/dev/null; then
 			echo "the fake $kind server did not start:" >&2
 			cat "$FAKE_DIR/server.out" >&2
 			return 1

@@ -24,9 +24,12 @@ demo_processes() {
 
 test_expect_success 'the demo runs every scenario, stops its stack and exits 0' '
 	mkdir tmp &&
-	TMPDIR="$PWD/tmp" SRE="$SRE_BUILD_DIR/sre" DEMO_SERVICE="$DEMO_SERVICE" DEMO_RESULTS="$PWD/results" \
-		"$SRE_BUILD_DIR/examples/demo/run.sh" >out 2>err ||
-	{ cat out err; false; }
+	if ! TMPDIR="$PWD/tmp" SRE="$SRE_BUILD_DIR/sre" DEMO_SERVICE="$DEMO_SERVICE" \
+		DEMO_RESULTS="$PWD/results" "$SRE_BUILD_DIR/examples/demo/run.sh" >out 2>err
+	then
+		cat out err
+		false
+	fi
 '
 
 for scenario in crash leak errors latency conversion; do

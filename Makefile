@@ -132,7 +132,8 @@ $(DEMO_SERVICE): examples/demo/demo-service.c
 demo-service: $(DEMO_SERVICE)
 
 # Benchmarks print ratios against a baseline measured in the same run.
-bench: $(BENCH_BIN)
+bench: sre $(BENCH_BIN)
+	$(B)/bench/bench-startup ./sre
 	$(B)/bench/bench-store 5000
 	$(B)/bench/bench-scout
 	$(B)/bench/bench-traces

@@ -294,7 +294,7 @@ static SRE_NORETURN void unknown_command(const char *name)
  *
  * SIGPIPE is ignored: a reader that went away (`sre incident list | head
  * -1`) is a write error, reported by check_stdout(), not a death by signal.
- * Children get SIGPIPE back (lib/run-command.c, lib/actions.c).
+ * Children get SIGPIPE back (lib/run-command.c).
  */
 static struct rlimit core_limit;
 static int core_limit_saved;

@@ -1,10 +1,10 @@
 /*
  * fuzz-link.c: a Link header (RFC 8288) as GitHub's pagination sends it
- * (github_link_next(), lib/github.c), and whether its next page lies
+ * (github_link_next(), lib/github-api.c), and whether its next page lies
  * under the API.
  */
 #include "fuzz.h"
-#include "../lib/tracker.h"
+#include "../lib/github-api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,10 +1,10 @@
 /*
  * fuzz-record.c: the `sre-record` block of a tracker comment
- * (record_parse(), lib/tracker.c), which anyone who may comment on an
+ * (record_parse(), lib/tracker-common.c), which anyone who may comment on an
  * issue writes. A record read must also survive being written back.
  */
 #include "fuzz.h"
-#include "../lib/tracker.h"
+#include "../lib/tracker-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

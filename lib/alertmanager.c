@@ -11,7 +11,8 @@
 int alertmanager_parse(const char *json, size_t len, struct findings *out,
 		       struct strbuf *err)
 {
-	cJSON *root = cJSON_ParseWithLength(json, len), *alerts, *a;
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *alerts, *a;
 	const cJSON *version;
 	int n = 0;
 
@@ -20,27 +21,27 @@ int alertmanager_parse(const char *json, size_t len, struct findings *out,
 		cJSON_Delete(root);
 		return -1;
 	}
-	version = cJSON_GetObjectItemCaseSensitive(root, "version");
+	version = json_get(root, "version");
 	if (!cJSON_IsString(version) || strcmp(version->valuestring, "4")) {
 		strbuf_addstr(err, "alertmanager: the payload is not webhook version 4");
 		cJSON_Delete(root);
 		return -1;
 	}
-	alerts = cJSON_GetObjectItemCaseSensitive(root, "alerts");
+	alerts = json_get(root, "alerts");
 	if (!cJSON_IsArray(alerts)) {
 		strbuf_addstr(err, "alertmanager: the payload has no alerts array");
 		cJSON_Delete(root);
 		return -1;
 	}
 	cJSON_ArrayForEach(a, alerts) {
-		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(a, "labels");
-		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(a, "annotations");
-		const char *status = scout_json_nonempty(a, "status");
-		const char *fp = scout_json_nonempty(a, "fingerprint");
-		const char *name = scout_json_nonempty(labels, "alertname");
+		const cJSON *labels = json_get(a, "labels");
+		const cJSON *ann = json_get(a, "annotations");
+		const char *status = json_nonempty(a, "status");
+		const char *fp = json_nonempty(a, "fingerprint");
+		const char *name = json_nonempty(labels, "alertname");
 		const char *service = scout_alert_service(labels);
-		const char *summary = scout_json_nonempty(ann, "summary");
-		const char *sev = scout_json_nonempty(labels, "severity");
+		const char *summary = json_nonempty(ann, "summary");
+		const char *sev = json_nonempty(labels, "severity");
 		struct finding *f;
 		char *signal, *text;
 
@@ -60,13 +61,13 @@ int alertmanager_parse(const char *json, size_t len, struct findings *out,
 		finding_summary(f, "%s: %s", name, text);
 		free(text);
 		f->evidence = cJSON_CreateObject();
-		cJSON_AddItemToObject(f->evidence, "labels", scout_json_copy(labels));
-		if (scout_json_nonempty(a, "startsAt"))
+		cJSON_AddItemToObject(f->evidence, "labels", json_copy(labels));
+		if (json_nonempty(a, "startsAt"))
 			cJSON_AddStringToObject(f->evidence, "startsAt",
-						scout_json_nonempty(a, "startsAt"));
-		if (scout_json_nonempty(a, "generatorURL"))
+						json_nonempty(a, "startsAt"));
+		if (json_nonempty(a, "generatorURL"))
 			cJSON_AddStringToObject(f->evidence, "generatorURL",
-						scout_json_nonempty(a, "generatorURL"));
+						json_nonempty(a, "generatorURL"));
 		n++;
 	}
 	cJSON_Delete(root);

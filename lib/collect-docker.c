@@ -17,10 +17,11 @@
  * as they were written. With a TTY (Config.Tty) the logs are the bytes as
  * written, with no frames.
  *
- * The Engine is reached as lib/docker.c reaches it (docker.host,
- * docker.api-version), and a failure is told as it tells one: "docker:
- * <host>: ...". What was read before a failure is kept.
+ * Every request is made through the Engine's client, lib/docker.c
+ * (docker.host, docker.api-version), and a failure is told as it tells
+ * one: "docker: <host>: ...". What was read before a failure is kept.
  */
+#include "docker.h"
 #include "evidence.h"
 #include "redact.h"
 #include "scout.h"
@@ -113,19 +114,8 @@ static void explain(struct strbuf *why, const struct collect_context *c,
 static void queue_container(struct scout_requests *rs, const struct docker_engine *e,
 			    const char *id, int lines)
 {
-	struct strbuf u = STRBUF_INIT;
-	struct http_request *req;
-
-	strbuf_addf(&u, "%s/containers/", e->base);
-	http_urlencode(&u, id);
-	strbuf_addstr(&u, "/json");
-	docker_engine_get(rs, e, strbuf_detach(&u, NULL));
-
-	strbuf_addf(&u, "%s/containers/", e->base);
-	http_urlencode(&u, id);
-	strbuf_addf(&u, "/logs?stdout=1&stderr=1&timestamps=1&tail=%d", lines);
-	req = docker_engine_get(rs, e, strbuf_detach(&u, NULL));
-	strvec_clear(&req->headers); /* a stream of bytes, not JSON */
+	docker_queue_inspect(rs, e, id);
+	docker_queue_logs(rs, e, id, lines);
 }
 
 int collect_docker(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
@@ -148,7 +138,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 	if (container && !*container)
 		container = NULL;
 
-	docker_engine_get(&listing, &e, xstrfmt("%s/containers/json?all=1", e.base));
+	docker_queue_list(&listing, &e, "1");
 	res = &listing.res[0];
 	if (http_do(c->http, &listing.req[0], &listing.res[0]) < 0 || res->status != 200) {
 		explain(why, c, &e, NULL, res);

@@ -27,7 +27,7 @@ int collect_git_configured(const struct config *cfg, const struct collect_option
 {
 	struct strbuf key = STRBUF_INIT;
 	int yes = config_get_string(cfg, "core.repo") &&
-		  config_get_string(cfg, scout_key(&key, "service", o->service, "paths"));
+		  config_get_string(cfg, config_key_of(&key, "service", o->service, "paths"));
 
 	strbuf_release(&key);
 	return yes;
@@ -124,7 +124,7 @@ int collect_git(const struct collect_context *c, struct evidence *ev, struct str
 		strbuf_addstr(why, "git: core.repo is not a path");
 		return -1;
 	}
-	scout_list_key(c->cfg, scout_key(&key, "service", c->o->service, "paths"), ", \t", &paths);
+	config_list(c->cfg, config_key_of(&key, "service", c->o->service, "paths"), ", \t", &paths);
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		git_why(why, dir);

@@ -28,7 +28,7 @@
 static const char *service_key(struct strbuf *key, const struct collect_options *o,
 			       const char *name)
 {
-	return scout_key(key, "service", o->service, name);
+	return config_key_of(key, "service", o->service, name);
 }
 
 int collect_host_configured(const struct config *cfg, const struct collect_options *o)

@@ -26,7 +26,7 @@ int collect_jaeger(const struct collect_context *c, struct evidence *ev, struct 
 	const char *url = config_get_string(c->cfg, "jaeger.url");
 	const char *lookback = config_get_string(c->cfg, "diagnose.lookback");
 	const char *limit_text = config_get_string(c->cfg, "jaeger.limit");
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	struct strbuf base = STRBUF_INIT, msg = STRBUF_INIT;
 	const cJSON *data;
 	cJSON *answer = NULL;
@@ -50,17 +50,17 @@ int collect_jaeger(const struct collect_context *c, struct evidence *ev, struct 
 	while (base.len && base.buf[base.len - 1] == '/')
 		strbuf_setlen(&base, base.len - 1);
 
-	scout_requests_add(&rs, jaeger_traces_url(base.buf, c->o->service, lookback_ms, limit,
-						  (int64_t)c->now * 1000000));
+	http_batch_add(&rs, jaeger_traces_url(base.buf, c->o->service, lookback_ms, limit,
+					      (int64_t)c->now * 1000000));
 	http_do(c->http, &rs.req[0], &rs.res[0]);
 	if (!(answer = jaeger_api_answer(&rs.res[0], &msg))) {
-		if (scout_deadline_passed(c->http, &rs.res[0]))
+		if (http_deadline_passed(c->http, &rs.res[0]))
 			strbuf_addf(why, "jaeger: %s: timed out", base.buf);
 		else
 			strbuf_addf(why, "jaeger: %s: %s", base.buf, msg.buf);
 		goto out;
 	}
-	data = cJSON_GetObjectItemCaseSensitive(answer, "data");
+	data = json_get(answer, "data");
 	if (!cJSON_IsArray(data)) {
 		const char *error = jaeger_answer_error(answer);
 
@@ -74,7 +74,7 @@ int collect_jaeger(const struct collect_context *c, struct evidence *ev, struct 
 	ret = 0;
 out:
 	cJSON_Delete(answer);
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	strbuf_release(&base);
 	strbuf_release(&msg);
 	return ret;

@@ -21,18 +21,21 @@
  * container of the pods kept, and of its previous container when it has
  * restarted: a log that cannot be read is left out, not an error, since
  * the lists already say most of what happened.
+ *
+ * Every request is built by the API's client, lib/kubernetes.c; this
+ * file chooses what to ask and what to keep.
  */
 #include <cJSON.h>
 
 #include "evidence.h"
 #include "http.h"
 #include "kubeconfig.h"
+#include "kubernetes.h"
 #include "redact.h"
 #include "scout.h"
 
 #define PARALLEL 8             /* requests in flight at once */
 #define LOG_LINES 200          /* diagnose.log-lines when the runner gives none */
-#define MESSAGE_MAX 300        /* the longest API message quoted in an error */
 
 enum kind { PODS, EVENTS, DEPLOYMENTS, REPLICASETS, KINDS };
 
@@ -331,18 +334,6 @@ static cJSON *new_list(enum kind k, const cJSON *first)
 
 /* ---- the requests ---- */
 
-/* The URL of a namespace's resource ("pods"), or of the start of a path under it ("pods/"). */
-static char *resource_url(const struct kubeconfig *kc, const char *group, const char *ns,
-			  const char *resource)
-{
-	struct strbuf url = STRBUF_INIT;
-
-	strbuf_addf(&url, "%s%s/namespaces/", kc->server, group);
-	http_urlencode(&url, ns);
-	strbuf_addf(&url, "/%s", resource);
-	return strbuf_detach(&url, NULL);
-}
-
 /*
  * Check one list's answer and parse it: the list, or NULL with one line
  * in why. Not redacted yet: the caller does that once.
@@ -370,14 +361,9 @@ static cJSON *answer_list(const struct kubeconfig *kc, const struct http_client 
 		strbuf_addf(why, "cut off at the deadline: GET %s got no answer in time", path);
 		return NULL;
 	}
-	if (res->status) {
-		/* A Status object's message: the API server's reason, on one line. */
-		cJSON *st = cJSON_ParseWithLength(res->body.buf, res->body.len);
-		const char *m = scout_json_nonempty(st, "message");
-
-		msg = m && res->status / 100 != 2 ? scout_one_line(m, MESSAGE_MAX) : NULL;
-		cJSON_Delete(st);
-	}
+	/* A Status object's message: the API server's reason, on one line. */
+	if (res->status && res->status / 100 != 2)
+		msg = kubernetes_status_message(res, KUBERNETES_MESSAGE_MAX);
 	/* A refusal's message names the resource; any other failure says which request. */
 	if (res->status && res->status != 401 && res->status != 403)
 		strbuf_addf(why, "GET %s: ", path);
@@ -408,25 +394,10 @@ static void add_log_request(struct scout_requests *rs, struct strvec *names,
 			    const struct kubeconfig *kc, const char *ns, const char *pod,
 			    const char *container, int lines, int previous, const char *name)
 {
-	struct strbuf url = STRBUF_INIT;
-	struct http_request *req;
-	char *base;
-
 	if (!evidence_name_ok(name))
 		return;
-	base = resource_url(kc, "/api/v1", ns, "pods/");
-	strbuf_addstr(&url, base);
-	http_urlencode(&url, pod);
-	strbuf_addstr(&url, "/log?container=");
-	http_urlencode(&url, container);
-	strbuf_addf(&url, "&tailLines=%d%s", lines, previous ? "&previous=true" : "");
-	req = scout_requests_add(rs, strbuf_detach(&url, NULL));
-	/* A log is text/plain: asking for JSON only would be asking wrong. */
-	strvec_clear(&req->headers);
-	strvec_push(&req->headers, "Accept: text/plain, */*");
-	kubeconfig_apply(kc, req);
+	kubernetes_queue_log(rs, kc, ns, pod, container, lines, previous);
 	strvec_push(names, name);
-	free(base);
 }
 
 /*
@@ -509,9 +480,7 @@ int collect_kubernetes(const struct collect_context *c, struct evidence *ev, str
 
 	for (size_t i = 0; i < ns.nr; i++)
 		for (size_t k = 0; k < KINDS; k++)
-			kubeconfig_apply(&kc, scout_requests_add(&rs, resource_url(&kc, kinds[k].group,
-										   ns.v[i],
-										   kinds[k].resource)));
+			kubernetes_queue(&rs, &kc, kinds[k].group, ns.v[i], kinds[k].resource);
 	http_do_many(c->http, rs.req, rs.res, rs.nr, PARALLEL);
 	lists = xcalloc(rs.nr, sizeof(*lists));
 	/* Every list is checked before anything is kept: all or nothing. */

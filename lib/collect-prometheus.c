@@ -32,8 +32,8 @@ static const char *wanted_query(const struct config *cfg, const char *name,
 				const struct collect_options *o)
 {
 	struct strbuf key = STRBUF_INIT;
-	const char *query = config_get_string(cfg, scout_key(&key, "check", name, "prometheus"));
-	const char *service = config_get_string(cfg, scout_key(&key, "check", name, "service"));
+	const char *query = config_get_string(cfg, config_key_of(&key, "check", name, "prometheus"));
+	const char *service = config_get_string(cfg, config_key_of(&key, "check", name, "service"));
 
 	strbuf_release(&key);
 	if (!query || !*query || !evidence_name_ok(name))
@@ -72,10 +72,10 @@ static void add_unix_time(struct strbuf *sb, int64_t ms)
 /* Is a successful answer's data a range query's matrix? */
 static int is_matrix(const cJSON *data)
 {
-	const char *type = scout_json_string(data, "resultType");
+	const char *type = json_string(data, "resultType");
 
 	return type && !strcmp(type, "matrix") &&
-	       cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(data, "result"));
+	       cJSON_IsArray(json_get(data, "result"));
 }
 
 int collect_prometheus(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
@@ -83,7 +83,7 @@ int collect_prometheus(const struct collect_context *c, struct evidence *ev, str
 	const char *url = config_get_string(c->cfg, "prometheus.url");
 	const char *lookback = config_get_string(c->cfg, "diagnose.lookback");
 	struct prometheus_auth auth = PROMETHEUS_AUTH_INIT;
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	struct strvec names = STRVEC_INIT;
 	struct strbuf base = STRBUF_INIT, msg = STRBUF_INIT;
 	const char **checks = NULL, **queries = NULL;
@@ -129,7 +129,7 @@ int collect_prometheus(const struct collect_context *c, struct evidence *ev, str
 		strbuf_addstr(&u, "&end=");
 		add_unix_time(&u, end_ms);
 		strbuf_addf(&u, "&step=%lld", (long long)(step_ms / 1000));
-		prometheus_auth_apply(&auth, scout_requests_add(&rs, strbuf_detach(&u, NULL)));
+		prometheus_auth_apply(&auth, http_batch_add(&rs, strbuf_detach(&u, NULL)));
 	}
 	if (n)
 		http_do_many(c->http, rs.req, rs.res, n, PROMETHEUS_COLLECT_PARALLEL);
@@ -146,7 +146,7 @@ int collect_prometheus(const struct collect_context *c, struct evidence *ev, str
 		answer = prometheus_api_answer(res, &msg);
 		if (!answer) {
 			ret = -1;
-			if (first && scout_deadline_passed(c->http, res))
+			if (first && http_deadline_passed(c->http, res))
 				strbuf_addf(why, "prometheus: %s: timed out", base.buf);
 			else if (first)
 				strbuf_addf(why, "prometheus: %s: %s", base.buf, msg.buf);
@@ -164,7 +164,7 @@ int collect_prometheus(const struct collect_context *c, struct evidence *ev, str
 		cJSON_Delete(answer);
 	}
 out:
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	prometheus_auth_release(&auth);
 	strvec_clear(&names);
 	free(checks);

@@ -1377,3 +1377,82 @@ out:
 	free(st.spans);
 	return ret;
 }
+
+/* ---- lists and subsections ---- */
+
+void config_subsections(const struct config *cfg, const char *section,
+			struct strvec *out)
+{
+	size_t n = strlen(section);
+
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const char *key = cfg->entries[i].key, *last;
+		int seen = 0;
+
+		if (strncmp(key, section, n) || key[n] != '.')
+			continue;
+		last = strrchr(key, '.');
+		if (last == key + n)
+			continue; /* section.name: no subsection */
+		for (size_t j = 0; j < out->nr && !seen; j++)
+			seen = strlen(out->v[j]) == (size_t)(last - key - n - 1) &&
+			       !strncmp(out->v[j], key + n + 1, (size_t)(last - key - n - 1));
+		if (!seen) {
+			char *name = xstrndup(key + n + 1, (size_t)(last - key - n - 1));
+			strvec_push(out, name);
+			free(name);
+		}
+	}
+}
+
+const char *config_key_of(struct strbuf *sb, const char *section, const char *name,
+			  const char *key)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s.%s.%s", section, name, key);
+	return sb->buf;
+}
+
+int config_any_key(const struct config *cfg, const char *section, const char *key)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	int found = 0;
+
+	config_subsections(cfg, section, &names);
+	for (size_t i = 0; i < names.nr && !found; i++)
+		found = config_get_string(cfg, config_key_of(&sb, section, names.v[i], key)) != NULL;
+	strvec_clear(&names);
+	strbuf_release(&sb);
+	return found;
+}
+
+void config_list(const struct config *cfg, const char *key, const char *seps,
+		 struct strvec *out)
+{
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const char *v = cfg->entries[i].value;
+
+		if (strcmp(cfg->entries[i].key, key) || !v)
+			continue;
+		while (*v) {
+			size_t n = strcspn(v, seps), skip = 0, seen = 0;
+
+			while (skip < n && strchr(" \t", v[skip]))
+				skip++;
+			while (n > skip && strchr(" \t", v[n - 1]))
+				n--;
+			for (size_t j = 0; j < out->nr && !seen; j++)
+				seen = strlen(out->v[j]) == n - skip &&
+				       !strncmp(out->v[j], v + skip, n - skip);
+			if (n > skip && !seen) {
+				char *item = xstrndup(v + skip, n - skip);
+				strvec_push(out, item);
+				free(item);
+			}
+			v += strcspn(v, seps);
+			if (*v)
+				v++;
+		}
+	}
+}

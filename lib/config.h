@@ -187,4 +187,22 @@ int config_directory_is_safe(const struct config *cfg, const char *dir);
 /* Check value against a known key's type: 0, or -1 (printed). */
 int config_check_value(const char *key, const char *value);
 
+/* ---- lists and subsections, for the sections that name many things ---- */
+
+/*
+ * The names of the subsections of a section, in order of first
+ * appearance: config_subsections(cfg, "check", &names) gives every
+ * <name> of [check "<name>"].
+ */
+void config_subsections(const struct config *cfg, const char *section,
+			struct strvec *out);
+/* "<section>.<name>.<key>" written into sb (reset first); returns sb->buf. */
+const char *config_key_of(struct strbuf *sb, const char *section, const char *name,
+			  const char *key);
+/* Is key set in any [<section> "<name>"]? */
+int config_any_key(const struct config *cfg, const char *section, const char *key);
+/* The items of every value of key, split at seps, blanks trimmed, each once, in order. */
+void config_list(const struct config *cfg, const char *key, const char *seps,
+		 struct strvec *out);
+
 #endif

@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "format.h"
 #include "http.h"
+#include "json.h"
 #include "redact.h"
 #include "timeutil.h"
 #include "util.h"
@@ -431,11 +432,11 @@ static int check_shape(const char *path, const cJSON *json, enum shape shape, co
 	case LIST:
 		if (!cJSON_IsObject(json))
 			return error("%s: expected a Kubernetes %s object", path, kind);
-		v = cJSON_GetObjectItemCaseSensitive(json, "kind");
+		v = json_get(json, "kind");
 		if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, kind)))
 			return error("%s: expected a %s, not a %s", path, kind,
 				     cJSON_IsString(v) ? v->valuestring : "kind that is no string");
-		v = cJSON_GetObjectItemCaseSensitive(json, "items");
+		v = json_get(json, "items");
 		if (!cJSON_IsArray(v) && !cJSON_IsNull(v) && v)
 			return error("%s: \"items\" of a %s must be an array", path, kind);
 		return 0;
@@ -443,7 +444,7 @@ static int check_shape(const char *path, const cJSON *json, enum shape shape, co
 		if (cJSON_IsArray(json))
 			v = json;
 		else if (cJSON_IsObject(json))
-			v = cJSON_GetObjectItemCaseSensitive(json, "data");
+			v = json_get(json, "data");
 		else
 			return error("%s: expected Jaeger's {\"data\": [traces]} answer", path);
 		if (!cJSON_IsArray(v) && !cJSON_IsNull(v))
@@ -458,12 +459,12 @@ static int check_shape(const char *path, const cJSON *json, enum shape shape, co
 	case PROM:
 		if (!cJSON_IsObject(json))
 			return error("%s: expected Prometheus's query_range answer", path);
-		v = cJSON_GetObjectItemCaseSensitive(json, "status");
+		v = json_get(json, "status");
 		if (!cJSON_IsString(v))
 			return error("%s: expected Prometheus's query_range answer: no \"status\"", path);
-		v = cJSON_GetObjectItemCaseSensitive(json, "data");
-		if (!strcmp(cJSON_GetObjectItemCaseSensitive(json, "status")->valuestring, "success") &&
-		    (!cJSON_IsObject(v) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(v, "result"))))
+		v = json_get(json, "data");
+		if (!strcmp(json_get(json, "status")->valuestring, "success") &&
+		    (!cJSON_IsObject(v) || !cJSON_IsArray(json_get(v, "result"))))
 			return error("%s: expected Prometheus's query_range answer: no data.result array", path);
 		return 0;
 	}
@@ -518,11 +519,11 @@ static int load_sources(struct evidence *ev, const char *dir)
 	if (load_json(&arr, dir, "sources.json", ARRAY, NULL) < 0)
 		return -1;
 	cJSON_ArrayForEach(o, arr) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "source");
-		const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
-		const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
-		const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "read_at");
-		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "elapsed_ms");
+		const cJSON *name = json_get(o, "source");
+		const cJSON *status = json_get(o, "status");
+		const cJSON *err = json_get(o, "error");
+		const cJSON *at = json_get(o, "read_at");
+		const cJSON *ms = json_get(o, "elapsed_ms");
 		long long elapsed = 0;
 		enum evidence_status st;
 		time_t when;
@@ -615,7 +616,7 @@ static const char *string_at(const cJSON *obj, const char *const *path)
 {
 	for (; *path && obj; path++)
 		obj = cJSON_IsArray(obj) ? cJSON_GetArrayItem(obj, 0) :
-					   cJSON_GetObjectItemCaseSensitive(obj, *path);
+					   json_get(obj, *path);
 	return cJSON_GetStringValue(obj);
 }
 
@@ -670,13 +671,13 @@ int evidence_load(struct evidence *ev, const char *where)
 	free(dir);
 	if (ret)
 		return -1;
-	svc = cJSON_GetObjectItemCaseSensitive(ev->incident, "service");
+	svc = json_get(ev->incident, "service");
 	if (cJSON_IsString(svc) && !ev->service)
 		ev->service = xstrdup(svc->valuestring);
 	if (!ev->service)
 		ev->service = guess_service(ev);
 	if (!ev->now) {
-		const cJSON *at = cJSON_GetObjectItemCaseSensitive(ev->incident, "updated_at");
+		const cJSON *at = json_get(ev->incident, "updated_at");
 		if (!cJSON_IsString(at) || parse_rfc3339(at->valuestring, &ev->now) < 0)
 			ev->now = sre_now();
 	}

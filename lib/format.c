@@ -4,6 +4,7 @@
  */
 #include "format.h"
 #include "color.h"
+#include "json.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -96,12 +97,6 @@ static const char *state_color(const char *state)
 	return COLOR_CYAN;
 }
 
-static const char *str_or(const cJSON *o, const char *name, const char *fallback)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsString(v) ? v->valuestring : fallback;
-}
-
 /*
  * Text from outside (a ticket, a comment, a log line) made safe for a
  * terminal: control characters (C0, DEL, and C1, which some terminals
@@ -131,30 +126,30 @@ char *event_summary(const char *kind, const cJSON *body)
 
 	skip_prefix(kind, "imported-", &kind);
 	if (!strcmp(kind, "transition")) {
-		const char *reason = str_or(body, "reason", NULL);
-		strbuf_addf(&sb, "%s -> %s", str_or(body, "from", "?"), str_or(body, "to", "?"));
+		const char *reason = json_string_or(body, "reason", NULL);
+		strbuf_addf(&sb, "%s -> %s", json_string_or(body, "from", "?"), json_string_or(body, "to", "?"));
 		if (reason)
 			strbuf_addf(&sb, ": %s", reason);
 	} else if (!strcmp(kind, "comment")) {
-		strbuf_addstr(&sb, str_or(body, "text", ""));
+		strbuf_addstr(&sb, json_string_or(body, "text", ""));
 	} else if (!strcmp(kind, "opened")) {
-		strbuf_addf(&sb, "%s (%s, from %s)", str_or(body, "title", ""),
-			    str_or(body, "severity", "?"), str_or(body, "source", "?"));
+		strbuf_addf(&sb, "%s (%s, from %s)", json_string_or(body, "title", ""),
+			    json_string_or(body, "severity", "?"), json_string_or(body, "source", "?"));
 	} else if (!strcmp(kind, "remote")) {
-		const cJSON *adopted = cJSON_GetObjectItemCaseSensitive(body, "adopted");
+		const cJSON *adopted = json_get(body, "adopted");
 		strbuf_addf(&sb, "%s %s %s", cJSON_IsTrue(adopted) ? "adopted" : "mirrored as",
-			    str_or(body, "tracker", "?"), str_or(body, "key", "?"));
-		if (str_or(body, "url", NULL))
-			strbuf_addf(&sb, " %s", str_or(body, "url", ""));
+			    json_string_or(body, "tracker", "?"), json_string_or(body, "key", "?"));
+		if (json_string_or(body, "url", NULL))
+			strbuf_addf(&sb, " %s", json_string_or(body, "url", ""));
 	} else if (!strcmp(kind, "diagnosed")) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(body, "confidence");
-		strbuf_addf(&sb, "%s (confidence %.2f): %s Mitigation: %s", str_or(body, "category", "?"),
-			    cJSON_IsNumber(c) ? c->valuedouble : 0, str_or(body, "root_cause", ""),
-			    str_or(body, "action", "?"));
-		if (str_or(body, "target", NULL))
-			strbuf_addf(&sb, " %s", str_or(body, "target", ""));
+		const cJSON *c = json_get(body, "confidence");
+		strbuf_addf(&sb, "%s (confidence %.2f): %s Mitigation: %s", json_string_or(body, "category", "?"),
+			    cJSON_IsNumber(c) ? c->valuedouble : 0, json_string_or(body, "root_cause", ""),
+			    json_string_or(body, "action", "?"));
+		if (json_string_or(body, "target", NULL))
+			strbuf_addf(&sb, " %s", json_string_or(body, "target", ""));
 	} else if (!strcmp(kind, "occurrence")) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "occurrences");
+		const cJSON *n = json_get(body, "occurrences");
 		strbuf_addf(&sb, "seen again (occurrence %d)",
 			    cJSON_IsNumber(n) ? n->valueint : 0);
 	} else {
@@ -184,14 +179,14 @@ static void print_field(FILE *fp, const char *name, const cJSON *v,
 
 void incident_print_text(FILE *fp, const cJSON *inc, int color)
 {
-	const cJSON *field, *events = cJSON_GetObjectItemCaseSensitive(inc, "events");
-	const char *state = str_or(inc, "state", "?");
-	const char *sev = str_or(inc, "severity", "?");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(inc, "id");
+	const cJSON *field, *events = json_get(inc, "events");
+	const char *state = json_string_or(inc, "state", "?");
+	const char *sev = json_string_or(inc, "severity", "?");
+	const cJSON *id = json_get(inc, "id");
 
 	fprintf(fp, "%sincident %.0f%s  ", color ? COLOR_BOLD : "",
 		cJSON_IsNumber(id) ? id->valuedouble : 0.0, color ? COLOR_RESET : "");
-	fputs_printable(str_or(inc, "title", ""), fp);
+	fputs_printable(json_string_or(inc, "title", ""), fp);
 	fputc('\n', fp);
 	/* Every field of the JSON object, in its order: nothing is text-only. */
 	cJSON_ArrayForEach(field, inc) {
@@ -209,13 +204,13 @@ void incident_print_text(FILE *fp, const cJSON *inc, int color)
 		return;
 	fprintf(fp, "\n%stimeline%s\n", color ? COLOR_BOLD : "", color ? COLOR_RESET : "");
 	cJSON_ArrayForEach(field, events) {
-		const char *kind = str_or(field, "kind", "?");
-		char *summary = event_summary(kind, cJSON_GetObjectItemCaseSensitive(field, "body"));
+		const char *kind = json_string_or(field, "kind", "?");
+		char *summary = event_summary(kind, json_get(field, "body"));
 
 		struct strbuf line = STRBUF_INIT;
 
-		strbuf_addf(&line, "%-10s  %-12s  %s", kind, str_or(field, "actor", "?"), summary);
-		fprintf(fp, "  %s%s%s  ", color ? COLOR_DIM : "", str_or(field, "at", "?"),
+		strbuf_addf(&line, "%-10s  %-12s  %s", kind, json_string_or(field, "actor", "?"), summary);
+		fprintf(fp, "  %s%s%s  ", color ? COLOR_DIM : "", json_string_or(field, "at", "?"),
 			color ? COLOR_RESET : "");
 		fputs_printable(line.buf, fp);
 		fputc('\n', fp);

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <sys/random.h>
 #include <time.h>
@@ -656,4 +657,77 @@ int http_do(struct http_client *c, const struct http_request *req,
 	    struct http_response *res)
 {
 	return http_do_many(c, req, res, 1, 1) ? -1 : 0;
+}
+
+/* ---- a batch of GET requests for JSON ---- */
+
+struct http_request *http_batch_add(struct http_batch *b, char *url)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	size_t alloc = b->alloc;
+
+	ALLOC_GROW(b->req, b->nr + 1, b->alloc);
+	if (b->alloc != alloc)
+		b->res = xrealloc(b->res, b->alloc * sizeof(*b->res));
+	req.method = "GET";
+	req.url = url;
+	strvec_push(&req.headers, "Accept: application/json");
+	b->req[b->nr] = req;
+	b->res[b->nr] = res;
+	return &b->req[b->nr++];
+}
+
+int http_batch_answer(struct http_batch *b, struct http_client *http, size_t parallel,
+		      cJSON *(*answer)(const struct http_response *res, struct strbuf *why),
+		      struct strbuf *why)
+{
+	if (!b->nr)
+		return 0;
+	http_do_many(http, b->req, b->res, b->nr, parallel);
+	b->answer = xcalloc(b->nr, sizeof(*b->answer));
+	for (size_t i = 0; i < b->nr; i++)
+		if (!(b->answer[i] = answer(&b->res[i], why))) {
+			for (size_t j = 0; j < i; j++)
+				cJSON_Delete(b->answer[j]);
+			free(b->answer);
+			b->answer = NULL;
+			return -1;
+		}
+	return 0;
+}
+
+void http_batch_release(struct http_batch *b)
+{
+	for (size_t i = 0; i < b->nr; i++) {
+		free((char *)b->req[i].url);
+		http_request_release(&b->req[i]);
+		http_response_release(&b->res[i]);
+		if (b->answer)
+			cJSON_Delete(b->answer[i]);
+	}
+	free(b->req);
+	free(b->res);
+	free(b->answer);
+	b->req = NULL;
+	b->res = NULL;
+	b->answer = NULL;
+	b->nr = b->alloc = 0;
+}
+
+void http_answer_why(struct strbuf *why, const struct http_response *res,
+		     const char *refused, const char *not_api, const char *msg)
+{
+	if (!res->status)
+		strbuf_addstr(why, res->error.buf);
+	else if (refused && (res->status == 401 || res->status == 403))
+		strbuf_addf(why, "HTTP %ld: %s", res->status, refused);
+	else if (res->status / 100 != 2)
+		strbuf_addf(why, "HTTP %ld", res->status);
+	else
+		strbuf_addstr(why, not_api);
+	if (res->status >= 500 && res->attempts > 1)
+		strbuf_addf(why, " after %d attempts", res->attempts);
+	if (res->status && msg)
+		strbuf_addf(why, ": %s", msg);
 }

@@ -151,4 +151,42 @@ void http_urlencode(struct strbuf *sb, const char *s);
 /* Replace every registered secret in sb with <redacted>. */
 void http_redact(const struct http_client *c, struct strbuf *sb);
 
+/* ---- a batch of GET requests for JSON ---- */
+
+/*
+ * A source's or an action's GET requests for JSON, made together: req[i]
+ * is answered in res[i], and read into answer[i] by http_batch_answer().
+ * The URLs and the answers belong to the batch.
+ */
+struct cJSON;
+struct http_batch {
+	struct http_request *req;
+	struct http_response *res;
+	struct cJSON **answer;
+	size_t nr, alloc;
+};
+
+#define HTTP_BATCH_INIT { NULL, NULL, NULL, 0, 0 }
+/* Queue a GET of url (taken over) asking for JSON; returns the request, to add to. */
+struct http_request *http_batch_add(struct http_batch *b, char *url);
+/* Make the requests and read each with answer(): all, or none and -1 with the first why. */
+int http_batch_answer(struct http_batch *b, struct http_client *http, size_t parallel,
+		      struct cJSON *(*answer)(const struct http_response *res, struct strbuf *why),
+		      struct strbuf *why);
+/* Free the requests, their URLs, responses and answers; b is then HTTP_BATCH_INIT. */
+void http_batch_release(struct http_batch *b);
+/* Why res is no answer of an API: curl's error, "HTTP <status>[: refused]" or not_api, then msg. */
+void http_answer_why(struct strbuf *why, const struct http_response *res,
+		     const char *refused, const char *not_api, const char *msg);
+
+/*
+ * Was res cut off by http's deadline: no answer came, and the deadline
+ * is reached (curl's timeout is cut to the deadline, so it fires then)?
+ */
+static inline int http_deadline_passed(const struct http_client *http,
+				       const struct http_response *res)
+{
+	return http->deadline_ms && !res->status && monotonic_ms() >= http->deadline_ms;
+}
+
 #endif

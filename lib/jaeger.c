@@ -131,8 +131,8 @@ static int read_service(const struct config *cfg, const char *name, struct jaege
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	s->severity = SEVERITY_MEDIUM;
-	rate = config_get_string(cfg, scout_key(&sb, "service", name, "max-error-rate"));
-	p99 = config_get_string(cfg, scout_key(&sb, "service", name, "max-p99"));
+	rate = config_get_string(cfg, config_key_of(&sb, "service", name, "max-error-rate"));
+	p99 = config_get_string(cfg, config_key_of(&sb, "service", name, "max-p99"));
 	if (!rate && !p99) {
 		ret = 0;
 		goto out;
@@ -161,8 +161,8 @@ int jaeger_configured(const struct config *cfg)
 {
 	const char *url = config_get_string(cfg, "jaeger.url");
 
-	return url && *url && (scout_any_key(cfg, "service", "max-error-rate") ||
-			       scout_any_key(cfg, "service", "max-p99"));
+	return url && *url && (config_any_key(cfg, "service", "max-error-rate") ||
+			       config_any_key(cfg, "service", "max-p99"));
 }
 
 static int compare_refs(const void *a, const void *b)
@@ -179,25 +179,25 @@ static int compare_durations(const void *a, const void *b)
 /* The service of a span: its process in the trace, or its own (older exports). */
 static const char *span_service(const cJSON *span, const cJSON *processes)
 {
-	const char *pid = scout_json_string(span, "processID");
-	const cJSON *proc = pid ? cJSON_GetObjectItemCaseSensitive(processes, pid) : NULL;
+	const char *pid = json_string(span, "processID");
+	const cJSON *proc = pid ? json_get(processes, pid) : NULL;
 
 	if (!proc)
-		proc = cJSON_GetObjectItemCaseSensitive(span, "process");
-	return scout_json_string(proc, "serviceName");
+		proc = json_get(span, "process");
+	return json_string(proc, "serviceName");
 }
 
 /* Add what one trace says about service to st. */
 static void read_trace(const cJSON *trace, const char *service, struct trace_stats *st)
 {
-	const cJSON *spans = cJSON_GetObjectItemCaseSensitive(trace, "spans");
-	const cJSON *processes = cJSON_GetObjectItemCaseSensitive(trace, "processes"), *span;
+	const cJSON *spans = json_get(trace, "spans");
+	const cJSON *processes = json_get(trace, "processes"), *span;
 	size_t n = 0, max = (size_t)cJSON_GetArraySize(spans);
 	struct span_ref *refs = xcalloc(max ? max : 1, sizeof(*refs));
 	int entered = 0, failed = 0;
 
 	cJSON_ArrayForEach(span, spans) {
-		const char *id = scout_json_string(span, "spanID");
+		const char *id = json_string(span, "spanID");
 		const char *svc = span_service(span, processes);
 
 		if (id && svc) {
@@ -209,7 +209,7 @@ static void read_trace(const cJSON *trace, const char *service, struct trace_sta
 	qsort(refs, n, sizeof(*refs), compare_refs);
 	cJSON_ArrayForEach(span, spans) {
 		const char *svc = span_service(span, processes), *pid = traces_span_parent(span);
-		const cJSON *d = cJSON_GetObjectItemCaseSensitive(span, "duration");
+		const cJSON *d = json_get(span, "duration");
 		struct span_ref key = { pid, NULL }, *parent;
 		long long us;
 
@@ -294,8 +294,8 @@ static void judge(const struct jaeger_service *s, struct trace_stats *st,
 
 const char *jaeger_answer_error(const cJSON *answer)
 {
-	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "errors"), 0);
-	return scout_json_string(e, "msg");
+	const cJSON *e = cJSON_GetArrayItem(json_get(answer, "errors"), 0);
+	return json_string(e, "msg");
 }
 
 /*
@@ -312,12 +312,12 @@ cJSON *jaeger_api_answer(const struct http_response *res, struct strbuf *why)
 		json = cJSON_ParseWithLength(res->body.buf, res->body.len);
 	if (res->outcome == HTTP_OK && cJSON_IsObject(json) &&
 	    ((res->status / 100 == 2 &&
-	      (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(json, "data")) ||
+	      (cJSON_IsArray(json_get(json, "data")) ||
 	       jaeger_answer_error(json))) ||
 	     (res->status == 400 && jaeger_answer_error(json))))
 		return json;
-	scout_answer_why(why, res, NULL, "the answer is not the JSON of Jaeger's query API",
-			 jaeger_answer_error(json));
+	http_answer_why(why, res, NULL, "the answer is not the JSON of Jaeger's query API",
+			jaeger_answer_error(json));
 	cJSON_Delete(json);
 	return NULL;
 }
@@ -354,7 +354,7 @@ static int count_key(const struct config *cfg, const char *key, long long def,
 static int judge_answer(const struct jaeger_service *s, const cJSON *answer, long long min_traces,
 			const char *lookback, struct findings *out, struct strbuf *err)
 {
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(answer, "data"), *trace;
+	const cJSON *data = json_get(answer, "data"), *trace;
 	struct trace_stats st = { 0, 0, NULL, 0, 0 };
 
 	if (!cJSON_IsArray(data)) {
@@ -394,7 +394,7 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 	struct strvec names = STRVEC_INIT;
 	struct strbuf base = STRBUF_INIT, why = STRBUF_INIT, lookback = STRBUF_INIT;
 	struct jaeger_service *services = NULL;
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	long long limit, min_traces;
 	int64_t lookback_ms = 15 * 60 * 1000, end_us;
 	int errors = 0, usable = 0, ret = -1;
@@ -427,10 +427,10 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 			errors++;
 		if (r <= 0)
 			continue;
-		scout_requests_add(&rs, jaeger_traces_url(base.buf, names.v[i], lookback_ms, limit,
-							  end_us));
+		http_batch_add(&rs, jaeger_traces_url(base.buf, names.v[i], lookback_ms, limit,
+						      end_us));
 	}
-	if (scout_requests_answer(&rs, http, JAEGER_PARALLEL, jaeger_api_answer, &why) < 0) {
+	if (http_batch_answer(&rs, http, JAEGER_PARALLEL, jaeger_api_answer, &why) < 0) {
 		/* Half the services read is not a picture: the source
 		 * is down, and that is the one thing to say about it. */
 		strbuf_setlen(err, err_start);
@@ -445,7 +445,7 @@ int jaeger_collect(const struct config *cfg, struct http_client *http,
 	}
 	ret = errors && !usable ? -1 : 0;
 out:
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	free(services);
 	strvec_clear(&names);
 	strbuf_release(&base);

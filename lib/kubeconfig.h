@@ -60,15 +60,4 @@ void kubeconfig_apply(const struct kubeconfig *kc, struct http_request *req);
 /* Free what kc holds, wiping the secrets; kc is then KUBECONFIG_INIT. */
 void kubeconfig_release(struct kubeconfig *kc);
 
-struct cJSON;
-/*
- * The service an object belongs to, from its metadata (lib/kubernetes.c,
- * shared by `sre scout` and `sre diagnose`): its app.kubernetes.io/name
- * or app label, else its controller's workload (the Deployment of a
- * ReplicaSet, by the ReplicaSet's name less its pod-template-hash; a
- * StatefulSet; a DaemonSet), else its own name, which metadata must have.
- * The caller frees it.
- */
-char *kubernetes_pod_service(const struct cJSON *metadata);
-
 #endif

@@ -36,7 +36,7 @@
 
 int metrics_configured(const struct config *cfg)
 {
-	return scout_any_key(cfg, "check", "metrics");
+	return config_any_key(cfg, "check", "metrics");
 }
 
 struct metrics_check {
@@ -63,7 +63,7 @@ static int number_key(const struct config *cfg, const char *name, const char *ke
 		      double *out, int *has, struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char *v = config_get_string(cfg, scout_key(&sb, "check", name, key));
+	const char *v = config_get_string(cfg, config_key_of(&sb, "check", name, key));
 	int ret = 0;
 
 	if (has)
@@ -88,10 +88,10 @@ static int read_check(const struct config *cfg, const char *name, struct metrics
 
 	memset(c, 0, sizeof(*c));
 	c->name = name;
-	c->url = config_get_string(cfg, scout_key(&sb, "check", name, "metrics"));
-	c->numerator = config_get_string(cfg, scout_key(&sb, "check", name, "numerator"));
-	c->denominator = config_get_string(cfg, scout_key(&sb, "check", name, "denominator"));
-	c->service = config_get_string(cfg, scout_key(&sb, "check", name, "service"));
+	c->url = config_get_string(cfg, config_key_of(&sb, "check", name, "metrics"));
+	c->numerator = config_get_string(cfg, config_key_of(&sb, "check", name, "numerator"));
+	c->denominator = config_get_string(cfg, config_key_of(&sb, "check", name, "denominator"));
+	c->service = config_get_string(cfg, config_key_of(&sb, "check", name, "service"));
 	if (!c->service || !*c->service)
 		c->service = name;
 	c->severity = SEVERITY_MEDIUM;
@@ -111,7 +111,7 @@ static int read_check(const struct config *cfg, const char *name, struct metrics
 		scout_error_line(err, "metrics: check \"%s\" has neither above nor below", name);
 		goto out;
 	}
-	if (config_get_duration_ms(cfg, scout_key(&sb, "check", name, "window"), &c->window_ms) < 0 ||
+	if (config_get_duration_ms(cfg, config_key_of(&sb, "check", name, "window"), &c->window_ms) < 0 ||
 	    c->window_ms < 100 || c->window_ms > 300000) {
 		scout_error_line(err, "metrics: check \"%s\": window takes 100ms to 5m", name);
 		goto out;
@@ -267,7 +267,7 @@ static void read_all(struct http_client *http, struct metrics_check *c, size_t n
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].outcome != HTTP_OK || res[i].status != 200) {
 			if (!why[i].len)
-				scout_answer_why(&why[i], &res[i], NULL, NULL, NULL);
+				http_answer_why(&why[i], &res[i], NULL, NULL, NULL);
 		} else {
 			const char *text = res[i].body.buf;
 
@@ -318,7 +318,7 @@ int metrics_collect(const struct config *cfg, struct http_client *http,
 	config_subsections(cfg, "check", &names);
 	c = xcalloc(names.nr ? names.nr : 1, sizeof(*c));
 	for (size_t i = 0; i < names.nr; i++) {
-		if (!config_get_string(cfg, scout_key(&key, "check", names.v[i], "metrics")))
+		if (!config_get_string(cfg, config_key_of(&key, "check", names.v[i], "metrics")))
 			continue;
 		if (read_check(cfg, names.v[i], &c[n], err) < 0) {
 			failed = 1;

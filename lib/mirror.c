@@ -1,12 +1,16 @@
 /*
  * mirror.c: the outbox delivered to the tracker, the optimistic check
  * before a move, and the import of tickets; see mirror.h for the rules.
+ *
+ * Below it: tracker.h (the tracker), notify.c (a change's notification,
+ * queued in the same transaction) and outbox.c (keys and queueing, which
+ * notify.c shares); none of them calls back into this file.
  */
 #include <ctype.h>
-#include <sys/random.h>
 
 #include "mirror.h"
 #include "notify.h"
+#include "outbox.h"
 #include "redact.h"
 #include "timeutil.h"
 
@@ -17,34 +21,7 @@ enum {
 
 void mirror_new_key(char out[37])
 {
-	unsigned char r[16];
-	size_t got = 0;
-
-	while (got < sizeof(r)) {
-		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n <= 0)
-			abort(); /* the kernel always has randomness for us */
-		got += (size_t)n;
-	}
-	memcpy(out, "sre-", 4);
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
-}
-
-void mirror_report_release(struct mirror_report *rep)
-{
-	strbuf_release(&rep->messages);
-}
-
-static int queue(struct store *st, const char *target, long long id, const char *key,
-		 const char *operation, cJSON *payload)
-{
-	char *text = cJSON_PrintUnformatted(payload);
-	int ret = store_outbox_add(st, id, key, target, operation, text);
-
-	cJSON_free(text);
-	cJSON_Delete(payload);
-	return ret < 0 ? -1 : 0;
+	outbox_new_key(out);
 }
 
 static void add_now(cJSON *o)
@@ -58,11 +35,9 @@ static void add_now(cJSON *o)
 int mirror_queue_create(struct store *st, const char *target, long long id)
 {
 	cJSON *p = cJSON_CreateObject();
-	char key[37];
 
-	mirror_new_key(key);
 	cJSON_AddNumberToObject(p, "id", (double)id);
-	return queue(st, target, id, key, "create", p);
+	return outbox_queue(st, id, NULL, target, "create", p);
 }
 
 int mirror_queue_move(struct store *st, const char *target, long long id,
@@ -77,7 +52,7 @@ int mirror_queue_move(struct store *st, const char *target, long long id,
 		cJSON_AddStringToObject(p, "reason", reason);
 	cJSON_AddStringToObject(p, "actor", actor);
 	add_now(p);
-	return queue(st, target, id, key, "move", p);
+	return outbox_queue(st, id, key, target, "move", p);
 }
 
 int mirror_queue_comment(struct store *st, const char *target, long long id,
@@ -88,17 +63,15 @@ int mirror_queue_comment(struct store *st, const char *target, long long id,
 	cJSON_AddStringToObject(p, "text", text);
 	cJSON_AddStringToObject(p, "actor", actor);
 	add_now(p);
-	return queue(st, target, id, key, "comment", p);
+	return outbox_queue(st, id, key, target, "comment", p);
 }
 
 int mirror_queue_label(struct store *st, const char *target, long long id, const char *add)
 {
 	cJSON *p = cJSON_CreateObject();
-	char key[37];
 
-	mirror_new_key(key);
 	cJSON_AddStringToObject(p, "add", add);
-	return queue(st, target, id, key, "label", p);
+	return outbox_queue(st, id, NULL, target, "label", p);
 }
 
 /*

@@ -18,6 +18,7 @@
 #ifndef SRE_MIRROR_H
 #define SRE_MIRROR_H
 
+#include "outbox.h"
 #include "store.h"
 #include "tracker.h"
 
@@ -71,16 +72,7 @@ int mirror_incident_transition_event(struct store *st, struct tracker *t,
 /* A fresh idempotency key ("sre-" and 32 hex digits) into out[37]. */
 void mirror_new_key(char out[37]);
 
-struct mirror_report {
-	int delivered;
-	int pending;      /* still queued after this run */
-	int failed;       /* marked failed during this run */
-	int followed;     /* incidents moved locally because the tracker had moved */
-	struct strbuf messages; /* one line each: what failed or stays queued */
-};
-
-#define MIRROR_REPORT_INIT { 0, 0, 0, 0, STRBUF_INIT }
-void mirror_report_release(struct mirror_report *rep);
+/* struct mirror_report, MIRROR_REPORT_INIT, mirror_report_release(): outbox.h. */
 
 /* Deliver the outbox entries meant for t. Returns 0, or -1 on a store error. */
 int mirror_flush(struct store *st, struct tracker *t, struct mirror_report *rep);

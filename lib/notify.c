@@ -107,20 +107,13 @@ const char *notify_event(enum incident_state to)
 int notify_queue(struct store *st, const struct incident *inc, const char *event)
 {
 	cJSON *p = cJSON_CreateObject();
-	char *text = notify_text(inc, event), *json;
-	char key[37];
-	int r;
+	char *text = notify_text(inc, event);
 
-	mirror_new_key(key);
 	cJSON_AddStringToObject(p, "text", text);
 	cJSON_AddStringToObject(p, "event", event);
 	cJSON_AddNumberToObject(p, "incident", (double)inc->id);
-	json = cJSON_PrintUnformatted(p);
-	r = store_outbox_add(st, inc->id, key, TARGET, OPERATION, json);
-	cJSON_free(json);
-	cJSON_Delete(p);
 	free(text);
-	return r < 0 ? -1 : 0;
+	return outbox_queue(st, inc->id, NULL, TARGET, OPERATION, p);
 }
 
 /* ---- delivery ---- */

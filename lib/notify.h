@@ -6,7 +6,9 @@
  * queued in the store's outbox (target "slack", operation "notify") in the
  * same transaction as the local change, and delivered later by
  * notify_flush(), so a notification lost to an outage is sent when Slack
- * is back, and one delivered is never sent again.
+ * is back, and one delivered is never sent again. The queueing is
+ * lib/outbox.c's, as for the tracker's writes; notify.c calls nothing in
+ * mirror.c (mirror.c queues a move's notification through notify_queue()).
  *
  * The webhook URL is a secret (whoever holds it can post to the channel):
  * it comes from $SLACK_WEBHOOK_URL or the output of slack.webhook-command,
@@ -23,7 +25,8 @@
 #define SRE_NOTIFY_H
 
 #include "config.h"
-#include "mirror.h"
+#include "incident.h"
+#include "outbox.h"
 #include "store.h"
 
 /*

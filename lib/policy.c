@@ -34,7 +34,7 @@ int fix_policy_read(struct fix_policy *p, const struct config *cfg)
 	p->escalate_below = 0.5;
 	p->memory_step = 1.5;
 	p->review_timeout_ms = 24LL * 3600 * 1000;
-	scout_list_key(cfg, "fix.auto", ", \t", &p->autos);
+	config_list(cfg, "fix.auto", ", \t", &p->autos);
 	for (size_t i = 0; i < p->autos.nr; i++) {
 		enum mitigation_action a;
 		if (mitigation_action_parse(p->autos.v[i], &a) < 0)
@@ -79,8 +79,8 @@ int fix_policy_allows(const struct fix_policy *p, const struct config *cfg, cons
 	const char *name = mitigation_action_name(a);
 	int yes = 0;
 
-	scout_list_key(cfg, scout_key(&key, "service", service, "allow"), ", \t", &allow);
-	scout_list_key(cfg, scout_key(&key, "service", service, "deny"), ", \t", &deny);
+	config_list(cfg, config_key_of(&key, "service", service, "allow"), ", \t", &allow);
+	config_list(cfg, config_key_of(&key, "service", service, "deny"), ", \t", &deny);
 	if (listed(&deny, name))
 		strbuf_addf(why, "%s is denied on %s (service.%s.deny)", name, service, service);
 	else if (!listed(&p->autos, name))

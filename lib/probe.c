@@ -20,7 +20,7 @@
 
 int http_checks_configured(const struct config *cfg)
 {
-	return scout_any_key(cfg, "check", "url");
+	return config_any_key(cfg, "check", "url");
 }
 
 /* Is status one of expect: "2xx" (the default), "200", "200,204,3xx"? */
@@ -102,23 +102,23 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 		struct http_request *r = &reqs[n];
 		int64_t ms;
 
-		c->url = config_get_string(cfg, scout_key(&key, "check", name, "url"));
+		c->url = config_get_string(cfg, config_key_of(&key, "check", name, "url"));
 		if (!c->url)
 			continue; /* a Prometheus check, not an HTTP one */
 		c->name = name;
-		c->service = config_get_string(cfg, scout_key(&key, "check", name, "service"));
+		c->service = config_get_string(cfg, config_key_of(&key, "check", name, "service"));
 		if (!c->service || !*c->service)
 			c->service = name;
-		c->expect = config_get_string(cfg, scout_key(&key, "check", name, "expect-status"));
-		c->body_match = config_get_string(cfg, scout_key(&key, "check", name, "body-match"));
-		if (config_get_duration_ms(cfg, scout_key(&key, "check", name, "max-latency"), &ms) == 0)
+		c->expect = config_get_string(cfg, config_key_of(&key, "check", name, "expect-status"));
+		c->body_match = config_get_string(cfg, config_key_of(&key, "check", name, "body-match"));
+		if (config_get_duration_ms(cfg, config_key_of(&key, "check", name, "max-latency"), &ms) == 0)
 			c->max_latency_ms = ms;
 		strvec_init(&r->headers);
-		method = config_get_string(cfg, scout_key(&key, "check", name, "method"));
+		method = config_get_string(cfg, config_key_of(&key, "check", name, "method"));
 		r->method = method && *method ? method : "GET";
 		r->url = c->url;
 		r->timeout_ms = 10000;
-		if (config_get_duration_ms(cfg, scout_key(&key, "check", name, "timeout"), &ms) == 0)
+		if (config_get_duration_ms(cfg, config_key_of(&key, "check", name, "timeout"), &ms) == 0)
 			r->timeout_ms = ms;
 		res[n] = (struct http_response)HTTP_RESPONSE_INIT;
 		n++;
@@ -196,9 +196,9 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 
 static int is_process_service(const struct config *cfg, const char *name, struct strbuf *key)
 {
-	const char *runtime = config_get_string(cfg, scout_key(key, "service", name, "runtime"));
+	const char *runtime = config_get_string(cfg, config_key_of(key, "service", name, "runtime"));
 	return runtime && !strcmp(runtime, "process") &&
-	       config_get_string(cfg, scout_key(key, "service", name, "pidfile"));
+	       config_get_string(cfg, config_key_of(key, "service", name, "pidfile"));
 }
 
 int process_configured(const struct config *cfg)
@@ -233,7 +233,7 @@ int process_collect(const struct config *cfg, struct http_client *http,
 		if (!is_process_service(cfg, name, &key))
 			continue;
 		/* The path comes from the configuration, never from a finding. */
-		if (config_get_path(cfg, scout_key(&key, "service", name, "pidfile"), &pidfile))
+		if (config_get_path(cfg, config_key_of(&key, "service", name, "pidfile"), &pidfile))
 			continue;
 		f = finding_add(out, "process", name, name, "gone");
 		f->severity = SEVERITY_HIGH;

@@ -87,7 +87,7 @@ static int number_key(const struct config *cfg, const char *name, const char *ke
 		      double *out, int *has, struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const char *v = config_get_string(cfg, scout_key(&sb, "check", name, key));
+	const char *v = config_get_string(cfg, config_key_of(&sb, "check", name, key));
 	int ret = 0;
 
 	*has = 0;
@@ -113,9 +113,9 @@ static int read_check(const struct config *cfg, const char *name, struct prom_ch
 
 	memset(c, 0, sizeof(*c));
 	c->name = name;
-	c->query = config_get_string(cfg, scout_key(&sb, "check", name, "prometheus"));
-	c->samples = config_get_string(cfg, scout_key(&sb, "check", name, "samples"));
-	c->service = config_get_string(cfg, scout_key(&sb, "check", name, "service"));
+	c->query = config_get_string(cfg, config_key_of(&sb, "check", name, "prometheus"));
+	c->samples = config_get_string(cfg, config_key_of(&sb, "check", name, "samples"));
+	c->service = config_get_string(cfg, config_key_of(&sb, "check", name, "service"));
 	if (!c->service || !*c->service)
 		c->service = name;
 	c->severity = SEVERITY_MEDIUM;
@@ -210,8 +210,8 @@ static void series_list_clear(struct series_list *l)
  */
 static int read_result(const cJSON *data, struct series_list *out, struct strbuf *why)
 {
-	const char *type = scout_json_string(data, "resultType");
-	const cJSON *result = cJSON_GetObjectItemCaseSensitive(data, "result"), *s;
+	const char *type = json_string(data, "resultType");
+	const cJSON *result = json_get(data, "result"), *s;
 
 	if (!type || !cJSON_IsArray(result)) {
 		strbuf_addstr(why, "the answer has no resultType and result");
@@ -235,10 +235,10 @@ static int read_result(const cJSON *data, struct series_list *out, struct strbuf
 		return -1;
 	}
 	cJSON_ArrayForEach(s, result) {
-		const cJSON *metric = cJSON_GetObjectItemCaseSensitive(s, "metric");
+		const cJSON *metric = json_get(s, "metric");
 		double v;
 
-		if (parse_sample(cJSON_GetObjectItemCaseSensitive(s, "value"), &v) < 0) {
+		if (parse_sample(json_get(s, "value"), &v) < 0) {
 			strbuf_addstr(why, "a sample's value is not a number");
 			return -1;
 		}
@@ -334,16 +334,16 @@ static void judge_check(const struct prom_check *c, const struct series_list *re
  */
 static void alert_findings(const cJSON *data, struct findings *out)
 {
-	const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(data, "alerts"), *a;
+	const cJSON *alerts = json_get(data, "alerts"), *a;
 	size_t first = out->nr;
 
 	cJSON_ArrayForEach(a, alerts) {
-		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(a, "labels");
-		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(a, "annotations");
-		const char *state = scout_json_string(a, "state");
-		const char *name = scout_json_nonempty(labels, "alertname"), *service, *summary, *v;
+		const cJSON *labels = json_get(a, "labels");
+		const cJSON *ann = json_get(a, "annotations");
+		const char *state = json_string(a, "state");
+		const char *name = json_nonempty(labels, "alertname"), *service, *summary, *v;
 		enum incident_severity sev =
-			scout_alert_severity(scout_json_nonempty(labels, "severity"));
+			scout_alert_severity(json_nonempty(labels, "severity"));
 		struct finding *f = NULL;
 		char *signal;
 
@@ -372,14 +372,14 @@ static void alert_findings(const cJSON *data, struct findings *out)
 		free(signal);
 		f->failing = 1;
 		f->severity = sev;
-		summary = scout_json_nonempty(ann, "summary");
+		summary = json_nonempty(ann, "summary");
 		finding_summary(f, "%s", summary ? summary : name);
 		f->evidence = cJSON_CreateObject();
-		cJSON_AddItemToObject(f->evidence, "labels", scout_json_copy(labels));
-		cJSON_AddItemToObject(f->evidence, "annotations", scout_json_copy(ann));
-		if ((v = scout_json_string(a, "activeAt")))
+		cJSON_AddItemToObject(f->evidence, "labels", json_copy(labels));
+		cJSON_AddItemToObject(f->evidence, "annotations", json_copy(ann));
+		if ((v = json_string(a, "activeAt")))
 			cJSON_AddStringToObject(f->evidence, "active_at", v);
-		if ((v = scout_json_string(a, "value")))
+		if ((v = json_string(a, "value")))
 			cJSON_AddStringToObject(f->evidence, "value", v);
 		cJSON_AddNumberToObject(f->evidence, "alerts", 1);
 	}
@@ -450,7 +450,7 @@ int prometheus_configured(const struct config *cfg)
 	/* A bad scout.alerts is reported by collect(), so it runs. */
 	if (alerts_wanted(cfg))
 		return 1;
-	return url && *url && scout_any_key(cfg, "check", "prometheus");
+	return url && *url && config_any_key(cfg, "check", "prometheus");
 }
 
 /*
@@ -466,32 +466,32 @@ cJSON *prometheus_api_answer(const struct http_response *res, struct strbuf *why
 
 	if (res->outcome == HTTP_OK || res->status)
 		json = cJSON_ParseWithLength(res->body.buf, res->body.len);
-	status = scout_json_string(json, "status");
+	status = json_string(json, "status");
 	if (res->outcome == HTTP_OK && status &&
 	    (res->status / 100 == 2 || res->status == 400 || res->status == 422))
 		return json;
-	scout_answer_why(why, res, "check prometheus.user and its password, or the token",
-			 "the answer is not the JSON of Prometheus's API",
-			 scout_json_string(json, "error"));
+	http_answer_why(why, res, "check prometheus.user and its password, or the token",
+			"the answer is not the JSON of Prometheus's API",
+			json_string(json, "error"));
 	cJSON_Delete(json);
 	return NULL;
 }
 
 const cJSON *prometheus_api_data(const cJSON *answer, struct strbuf *why)
 {
-	const char *status = scout_json_string(answer, "status");
+	const char *status = json_string(answer, "status");
 	const char *type, *msg;
 
 	if (strcmp(status, "error"))
-		return cJSON_GetObjectItemCaseSensitive(answer, "data");
-	type = scout_json_string(answer, "errorType");
-	msg = scout_json_string(answer, "error");
+		return json_get(answer, "data");
+	type = json_string(answer, "errorType");
+	msg = json_string(answer, "error");
 	strbuf_addf(why, "%s%s%s", type ? type : "", type ? ": " : "", msg ? msg : "an error");
 	return NULL;
 }
 
 /* Queue a GET of base + path (+ the query, URL-encoded); its index. */
-static size_t add_request(struct scout_requests *rs, const char *base, const char *path,
+static size_t add_request(struct http_batch *rs, const char *base, const char *path,
 			  const char *query, const struct prometheus_auth *auth)
 {
 	struct strbuf url = STRBUF_INIT;
@@ -501,7 +501,7 @@ static size_t add_request(struct scout_requests *rs, const char *base, const cha
 		strbuf_addstr(&url, "?query=");
 		http_urlencode(&url, query);
 	}
-	prometheus_auth_apply(auth, scout_requests_add(rs, strbuf_detach(&url, NULL)));
+	prometheus_auth_apply(auth, http_batch_add(rs, strbuf_detach(&url, NULL)));
 	return rs->nr - 1;
 }
 
@@ -577,7 +577,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	struct strvec names = STRVEC_INIT;
 	struct strbuf base = STRBUF_INIT, why = STRBUF_INIT;
 	struct prom_check *checks = NULL;
-	struct scout_requests rs = SCOUT_REQUESTS_INIT;
+	struct http_batch rs = HTTP_BATCH_INIT;
 	size_t nchecks = 0, alerts_req = 0;
 	int alerts = alerts_wanted(cfg), errors = 0, usable = 0, ret = -1;
 	size_t err_start = err->len;
@@ -601,8 +601,8 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	checks = xcalloc(names.nr + 1, sizeof(*checks));
 	for (size_t i = 0; i < names.nr; i++) {
 		struct strbuf sb = STRBUF_INIT;
-		int has = config_get_string(cfg, scout_key(&sb, "check", names.v[i],
-							   "prometheus")) != NULL;
+		int has = config_get_string(cfg, config_key_of(&sb, "check", names.v[i],
+							       "prometheus")) != NULL;
 
 		strbuf_release(&sb);
 		if (!has)
@@ -622,7 +622,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	}
 	if (alerts)
 		alerts_req = add_request(&rs, base.buf, "/api/v1/alerts", NULL, &auth);
-	if (scout_requests_answer(&rs, http, PROMETHEUS_PARALLEL, prometheus_api_answer, &why) < 0) {
+	if (http_batch_answer(&rs, http, PROMETHEUS_PARALLEL, prometheus_api_answer, &why) < 0) {
 		/* Nothing is judged from half the answers: the source is
 		 * down, and that is the one thing to say about it. */
 		strbuf_setlen(err, err_start);
@@ -647,7 +647,7 @@ int prometheus_collect(const struct config *cfg, struct http_client *http,
 	}
 	ret = errors && !usable ? -1 : 0;
 out:
-	scout_requests_release(&rs);
+	http_batch_release(&rs);
 	free(checks);
 	prometheus_auth_release(&auth);
 	strvec_clear(&names);

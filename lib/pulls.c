@@ -14,179 +14,70 @@
  * approves, requests changes or was dismissed; a comment alone changes
  * nothing, though it does count as a review.
  *
- * Requests, errors and pages are lib/github.c's: the same headers, every
- * answer through tracker_check() (hence the tracker in name only inside
- * struct pulls), so a failure reads "github: <what>: HTTP <status>
- * <GitHub's message>" with the token redacted; a next page is followed
- * only while it lies under github.api, so the token goes nowhere else.
+ * Requests, errors and pages are lib/github-api.c's, the GitHub client
+ * the tracker backend uses too: the same headers and answer check, so a
+ * failure reads "github: <what>: HTTP <status> <GitHub's message>" with
+ * the token redacted; a next page is followed only while it lies under
+ * github.api, so the token goes nowhere else.
  */
 #include <ctype.h>
 #include <strings.h>
 
 #include "fix.h"
+#include "github-api.h"
 #include "redact.h"
 #include "timeutil.h"
-#include "tracker.h"
 
-#define GITHUB_DEFAULT_API "https://api.github.com"
 /* 100 pages of 100 reviews: far past any real pull request. */
 #define PULLS_MAX_PAGES 100
 
 struct pulls {
-	struct tracker t;   /* its http client and error line, for tracker_check() */
-	char *api;          /* without a trailing slash */
-	char *owner, *name;
-	char *token;
+	struct http_client http;
+	struct strbuf error;     /* the last failure, one line */
+	struct github_api gh;    /* borrows http and error */
 };
 
-static const struct tracker_ops pulls_ops = { .name = "github" };
 static const long ok_200[] = { 200, 0 };
 static const long ok_201[] = { 201, 0 };
 
 /* ---- requests ---- */
 
-/* Say what went wrong in p->t.error, as tracker_check() would. */
+/* Say what went wrong in p->error: GITHUB_FAIL. */
 static int pulls_fail(struct pulls *p, const char *what, const char *why)
 {
-	strbuf_reset(&p->t.error);
-	strbuf_addf(&p->t.error, "github: %s: %s", what, why);
-	http_redact(&p->t.http, &p->t.error);
-	return TRACKER_FAIL;
+	return github_api_fail(&p->gh, what, why);
 }
 
 /* Hand the error line to the caller: -1. */
 static int give_error(struct pulls *p, struct strbuf *err)
 {
-	strbuf_add(err, p->t.error.buf, p->t.error.len);
+	strbuf_add(err, p->error.buf, p->error.len);
 	return -1;
 }
 
-/* One exchange with GitHub, as lib/github.c makes them; res is the caller's to release. */
+/* One exchange with GitHub; res is the caller's to release. */
 static int pulls_call(struct pulls *p, const char *what, const char *method, const char *url,
 		      const cJSON *body, int no_retry, const long *ok_status,
 		      struct http_response *res)
 {
-	struct http_request req = HTTP_REQUEST_INIT;
-	char *json = NULL;
-	int ret;
-
-	req.method = method;
-	req.url = url;
-	req.no_retry = no_retry;
-	strvec_push(&req.headers, "Accept: application/vnd.github+json");
-	strvec_pushf(&req.headers, "Authorization: Bearer %s", p->token);
-	strvec_push(&req.headers, "X-GitHub-Api-Version: 2022-11-28");
-	if (body) {
-		json = cJSON_PrintUnformatted(body);
-		if (!json) {
-			http_request_release(&req);
-			return pulls_fail(p, what, "cannot encode the request as JSON");
-		}
-		strvec_push(&req.headers, "Content-Type: application/json");
-		req.body = json;
-		req.body_len = strlen(json);
-	}
-	http_do(&p->t.http, &req, res);
-	ret = tracker_check(&p->t, what, res, ok_status);
-	cJSON_free(json);
-	http_request_release(&req);
-	return ret;
+	return github_api_call(&p->gh, what, method, url, body, no_retry, ok_status, res);
 }
 
-/* The answer's JSON object or array, or NULL after a message in p->t.error. */
+/* The answer's JSON object or array, or NULL after a message in p->error. */
 static cJSON *pulls_answer(struct pulls *p, const char *what, const struct http_response *res,
 			   int want_array)
 {
-	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len);
-
-	if (!j || (want_array ? !cJSON_IsArray(j) : !cJSON_IsObject(j))) {
-		cJSON_Delete(j);
-		pulls_fail(p, what, want_array ? "the answer is not a JSON array" :
-						 "the answer is not a JSON object");
-		return NULL;
-	}
-	return j;
+	return github_api_answer(&p->gh, what, res, want_array);
 }
 
-/* ---- pages ---- */
-
-static int under_api(const struct pulls *p, const char *url)
-{
-	return github_under_api(p->api, url);
-}
-
-/*
- * GET url and every page after it, calling each() on every item until it
- * returns 1. A next page is followed only under github.api.
- */
-typedef int (*pulls_each_fn)(const cJSON *item, void *data);
-
-static int pulls_list(struct pulls *p, const char *what, const char *url, pulls_each_fn each,
+/* Every page of a list (a bounded number), each item to each(). */
+static int pulls_list(struct pulls *p, const char *what, const char *url, github_each_fn each,
 		      void *data)
 {
-	struct strvec seen = STRVEC_INIT;
-	char *page = xstrdup(url);
-	int ret = TRACKER_OK;
-
-	for (int n = 0; page && ret == TRACKER_OK; n++) {
-		struct http_response res = HTTP_RESPONSE_INIT;
-		const char *link;
-		char *next = NULL;
-		cJSON *items = NULL, *item;
-		int stop = 0;
-
-		if (n == PULLS_MAX_PAGES) {
-			ret = pulls_fail(p, what, "more pages than sre follows; stopped there");
-			break;
-		}
-		ret = pulls_call(p, what, "GET", page, NULL, 0, ok_200, &res);
-		if (ret == TRACKER_OK && !(items = pulls_answer(p, what, &res, 1)))
-			ret = TRACKER_FAIL;
-		if (items) {
-			cJSON_ArrayForEach(item, items)
-				if ((stop = each(item, data)))
-					break;
-			link = http_header(&res, "link");
-			if (!stop && link)
-				next = github_link_next(link);
-		}
-		if (next && !under_api(p, next)) {
-			warning("github: %s: not following a next-page link outside github.api",
-				what);
-			free(next);
-			next = NULL;
-		} else if (next && !strcmp(next, page)) {
-			free(next);
-			next = NULL;
-		} else if (next && strvec_has(&seen, next)) {
-			/* A loop of pages would keep sre asking until PULLS_MAX_PAGES. */
-			ret = pulls_fail(p, what, "the next-page links loop back to a page "
-					 "already read; stopped there");
-			free(next);
-			next = NULL;
-		}
-		cJSON_Delete(items);
-		http_response_release(&res);
-		strvec_push(&seen, page);
-		free(page);
-		page = next;
-	}
-	free(page);
-	strvec_clear(&seen);
-	return ret;
+	return github_api_list(&p->gh, what, url, PULLS_MAX_PAGES, each, data);
 }
 
 /* ---- names ---- */
-
-static int valid_repo_part(const char *s, size_t len)
-{
-	if (!len || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-			return 0;
-	return 1;
-}
 
 /*
  * A branch name as `git check-ref-format --branch` takes it: no blank,
@@ -214,10 +105,7 @@ static int valid_branch(const char *b)
 
 static void repo_url(struct strbuf *sb, const struct pulls *p)
 {
-	strbuf_addf(sb, "%s/repos/", p->api);
-	http_urlencode(sb, p->owner);
-	strbuf_addch(sb, '/');
-	http_urlencode(sb, p->name);
+	github_repo_url(sb, &p->gh);
 }
 
 /* ---- pull requests ---- */
@@ -263,7 +151,7 @@ static int pull_fill(struct pulls *p, const char *what, const cJSON *j, struct p
 {
 	if (pull_from_json(out, j) < 0)
 		return pulls_fail(p, what, "the answer holds no pull request number");
-	return TRACKER_OK;
+	return GITHUB_OK;
 }
 
 struct open_pull {
@@ -280,19 +168,19 @@ static int open_pull_one(const cJSON *item, void *data)
 	const char *ref = json_string(head, "ref"), *label = json_string(head, "label");
 	const char *base = json_string(cJSON_GetObjectItemCaseSensitive(item, "base"), "ref");
 	const char *state = json_string(item, "state");
-	size_t olen = strlen(o->p->owner);
+	size_t olen = strlen(o->p->gh.owner);
 
 	if (!ref || strcmp(ref, o->head) || (base && strcmp(base, o->base)) ||
 	    (state && strcmp(state, "open")))
 		return 0;
 	/* A fork's branch of the same name is someone else's. */
-	if (label && (strncasecmp(label, o->p->owner, olen) || label[olen] != ':'))
+	if (label && (strncasecmp(label, o->p->gh.owner, olen) || label[olen] != ':'))
 		return 0;
 	o->found = cJSON_Duplicate(item, 1);
 	return 1;
 }
 
-/* Look for the open pull request from head into base: 0 found, 1 none, or a TRACKER_* error. */
+/* Look for the open pull request from head into base: 0 found, 1 none, or a GITHUB_* error. */
 static int pull_find(struct pulls *p, const char *head, const char *base,
 		     struct pull_request *out)
 {
@@ -303,14 +191,14 @@ static int pull_find(struct pulls *p, const char *head, const char *base,
 
 	repo_url(&url, p);
 	strbuf_addstr(&url, "/pulls?state=open&head=");
-	http_urlencode(&url, p->owner);
+	http_urlencode(&url, p->gh.owner);
 	strbuf_addch(&url, ':');
 	http_urlencode(&url, head);
 	strbuf_addstr(&url, "&per_page=100");
 	ret = pulls_list(p, what, url.buf, open_pull_one, &o);
-	if (ret == TRACKER_NOT_FOUND)  /* no such repository: an error, not "none open" */
-		ret = TRACKER_FAIL;
-	if (ret == TRACKER_OK)
+	if (ret == GITHUB_NOT_FOUND)  /* no such repository: an error, not "none open" */
+		ret = GITHUB_FAIL;
+	if (ret == GITHUB_OK)
 		ret = o.found ? pull_fill(p, what, o.found, out) : 1;
 	cJSON_Delete(o.found);
 	strbuf_release(&url);
@@ -377,17 +265,17 @@ int pull_open(struct pulls *p, const char *head, const char *base, const char *t
 	redact_json(cJSON_GetObjectItemCaseSensitive(req, "body"));
 	/* Never sent twice: the lookup below finds out whether it landed. */
 	ret = pulls_call(p, what, "POST", url.buf, req, 1, ok_201, &res);
-	if (ret == TRACKER_OK) {
+	if (ret == GITHUB_OK) {
 		answer = pulls_answer(p, what, &res, 0);
-		ret = answer ? pull_fill(p, what, answer, out) : TRACKER_FAIL;
-	} else if (ret == TRACKER_RETRY || (res.status == 422 && already_exists(&res))) {
-		lost = xstrdup(p->t.error.buf);
+		ret = answer ? pull_fill(p, what, answer, out) : GITHUB_FAIL;
+	} else if (ret == GITHUB_RETRY || (res.status == 422 && already_exists(&res))) {
+		lost = xstrdup(p->error.buf);
 		ret = pull_find(p, head, base, out);
 		if (ret) {
 			/* Not there after all: the POST's own failure is the news. */
-			strbuf_reset(&p->t.error);
-			strbuf_addstr(&p->t.error, lost);
-			ret = TRACKER_FAIL;
+			strbuf_reset(&p->error);
+			strbuf_addstr(&p->error, lost);
+			ret = GITHUB_FAIL;
 		}
 	}
 out:
@@ -447,17 +335,17 @@ int pull_get(struct pulls *p, long long number, struct pull_request *out, struct
 	repo_url(&url, p);
 	strbuf_addf(&url, "/pulls/%lld", number);
 	ret = pulls_call(p, what, "GET", url.buf, NULL, 0, ok_200, &res);
-	if (ret == TRACKER_OK)
+	if (ret == GITHUB_OK)
 		ret = (answer = pulls_answer(p, what, &res, 0)) ?
-		      pull_fill(p, what, answer, out) : TRACKER_FAIL;
-	if (ret != TRACKER_OK)
+		      pull_fill(p, what, answer, out) : GITHUB_FAIL;
+	if (ret != GITHUB_OK)
 		goto out;
 
 	free(what);
 	what = xstrfmt("reading the reviews of pull request %lld", number);
 	strbuf_addstr(&url, "/reviews?per_page=100");
 	ret = pulls_list(p, what, url.buf, review_one, &v);
-	if (ret != TRACKER_OK)
+	if (ret != GITHUB_OK)
 		goto out;
 	out->reviewed = v.reviewed;
 	cJSON_ArrayForEach(verdict, v.by_user) {
@@ -491,78 +379,54 @@ void pulls_free(struct pulls *p)
 {
 	if (!p)
 		return;
-	http_client_release(&p->t.http);
-	strbuf_release(&p->t.error);
-	free(p->api);
-	free(p->owner);
-	free(p->name);
-	if (p->token) {
-		memset(p->token, 0, strlen(p->token));
-		free(p->token);
-	}
+	github_api_release(&p->gh);
+	http_client_release(&p->http);
+	strbuf_release(&p->error);
 	free(p);
 }
 
 int pulls_open(struct pulls **out, const struct config *cfg, const char *repo,
 	       struct strbuf *err)
 {
-	const char *api = config_get_string(cfg, "github.api");
-	const char *slash = repo ? strchr(repo, '/') : NULL;
-	struct strbuf token = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	struct pulls *p;
-	size_t len;
+	char *api, *token;
 	int r;
 
 	*out = NULL;
-	if (!api || !*api)
-		api = GITHUB_DEFAULT_API;
-	if (!starts_with(api, "https://") && !starts_with(api, "http://")) {
-		strbuf_addf(err, "github: github.api is '%s': it takes an http:// or https:// URL",
-			    api);
+	if (github_api_url(cfg, &api, &why) < 0) {
+		strbuf_addf(err, "github: %s", why.buf);
+		strbuf_release(&why);
 		return -1;
 	}
-	if (!slash || !valid_repo_part(repo, (size_t)(slash - repo)) ||
-	    !valid_repo_part(slash + 1, strlen(slash + 1))) {
+	if (!github_repo_valid(repo)) {
+		free(api);
 		strbuf_addf(err, "github: '%s' is not a repository: it takes owner/name, each of "
 			    "letters, digits, '.', '_' and '-'", repo ? repo : "");
 		return -1;
 	}
-	r = config_get_secret(cfg, "github.token", "GITHUB_TOKEN", &token);
+	r = github_api_token(cfg, &token);
 	if (r) {
-		/* -1: config_get_secret() said why, without the secret. */
-		strbuf_addstr(err, r > 0 ?
-			      "github: no token: set GITHUB_TOKEN or github.token-command" :
-			      "github: no token: github.token-command failed");
-		strbuf_release(&token);
+		free(api);
+		/* -1: github_api_token() said why, without the secret. */
+		strbuf_addstr(err, r == 1 ? "github: no token: set GITHUB_TOKEN or github.token-command" :
+				   r == -1 ? "github: no token: github.token-command failed" :
+				   "github: the token holds a blank or a control character");
 		return -1;
 	}
-	for (size_t i = 0; i < token.len; i++)
-		if (iscntrl((unsigned char)token.buf[i]) || token.buf[i] == ' ') {
-			memset(token.buf, 0, token.len);
-			strbuf_release(&token);
-			strbuf_addstr(err, "github: the token holds a blank or a control "
-				      "character");
-			return -1;
-		}
 
 	p = xcalloc(1, sizeof(*p));
-	strbuf_init(&p->t.error, 0);
-	p->t.ops = &pulls_ops;
-	p->t.cfg = cfg;
-	p->token = strbuf_detach(&token, NULL);
-	if (http_client_init(&p->t.http, cfg) < 0) {
+	strbuf_init(&p->error, 0);
+	if (http_client_init(&p->http, cfg) < 0) {
+		memset(token, 0, strlen(token));
+		free(token);
+		free(api);
+		strbuf_release(&p->error);
+		free(p);
 		strbuf_addstr(err, "github: the http.* settings are not valid");
-		pulls_free(p);
 		return -1;
 	}
-	http_client_add_secret(&p->t.http, p->token);
-	len = strlen(api);
-	while (len && api[len - 1] == '/')
-		len--;
-	p->api = xstrndup(api, len);
-	p->t.server = p->api;
-	p->owner = xstrndup(repo, (size_t)(slash - repo));
-	p->name = xstrdup(slash + 1);
+	github_api_init(&p->gh, api, repo, token, &p->http, &p->error);
 	*out = p;
 	return 0;
 }

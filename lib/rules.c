@@ -170,32 +170,10 @@ static void quote(struct diagnosis_finding *f, const char *source, const char *f
 
 /* ---- reading the evidence ---- */
 
-static const cJSON *get(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
-static const char *str(const cJSON *obj, const char *key)
-{
-	return scout_json_string(obj, key);
-}
-
-static int str_is(const cJSON *obj, const char *key, const char *want)
-{
-	const char *v = str(obj, key);
-	return v && !strcmp(v, want);
-}
-
-static const cJSON *items(const cJSON *list)
-{
-	const cJSON *v = get(list, "items");
-	return cJSON_IsArray(v) ? v : NULL;
-}
-
 static time_t when(const cJSON *obj, const char *key)
 {
 	time_t t;
-	const char *s = str(obj, key);
+	const char *s = json_string(obj, key);
 	return s && !parse_rfc3339(s, &t) ? t : 0;
 }
 
@@ -222,13 +200,13 @@ static int is_latency_incident(const struct facts *fx)
 /* A pod's Deployment, from its ReplicaSet owner and pod-template-hash; caller frees. */
 static char *pod_deployment(const cJSON *pod)
 {
-	const cJSON *meta = get(pod, "metadata"), *owners = get(meta, "ownerReferences"), *o;
-	const char *hash = str(get(meta, "labels"), "pod-template-hash");
+	const cJSON *meta = json_get(pod, "metadata"), *owners = json_get(meta, "ownerReferences"), *o;
+	const char *hash = json_string(json_get(meta, "labels"), "pod-template-hash");
 
 	cJSON_ArrayForEach(o, owners) {
-		const char *name = str(o, "name");
+		const char *name = json_string(o, "name");
 		size_t n;
-		if (!str_is(o, "kind", "ReplicaSet") || !name)
+		if (!json_string_is(o, "kind", "ReplicaSet") || !name)
 			continue;
 		n = strlen(name);
 		if (hash && n > strlen(hash) + 1 && ends_with(name, hash) &&
@@ -252,8 +230,8 @@ static const cJSON *container_spec(const cJSON *pod, const char *name)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, get(get(pod, "spec"), "containers"))
-		if (str_is(c, "name", name))
+	cJSON_ArrayForEach(c, json_path(pod, "spec.containers"))
+		if (json_string_is(c, "name", name))
 			return c;
 	return NULL;
 }
@@ -289,7 +267,7 @@ static char *format_mi(double bytes)
 /* The memory limit of a container, as written, or NULL. */
 static const char *memory_limit(const cJSON *spec)
 {
-	return str(get(get(spec, "resources"), "limits"), "memory");
+	return json_string(json_path(spec, "resources.limits"), "memory");
 }
 
 /* params of increase-memory: the container, the limit to set and the one it replaces. */
@@ -389,27 +367,28 @@ static void quote_events(struct diagnosis_finding *f, const struct evidence *ev,
 	const cJSON *e;
 	int n = 0;
 
-	cJSON_ArrayForEach(e, items(ev->events)) {
-		const cJSON *obj = get(e, "involvedObject");
-		long long count = scout_json_int(e, "count");
+	cJSON_ArrayForEach(e, json_array(ev->events, "items")) {
+		const cJSON *obj = json_get(e, "involvedObject");
+		long long count = json_int(e, "count");
 		char times[32] = "";
 
-		if (!str_is(obj, "name", object) || !str_is(e, "type", "Warning"))
+		if (!json_string_is(obj, "name", object) || !json_string_is(e, "type", "Warning"))
 			continue;
-		if (reason && !str_is(e, "reason", reason))
+		if (reason && !json_string_is(e, "reason", reason))
 			continue;
 		if (n++ >= 3)
 			break;
 		if (count > 1)
 			snprintf(times, sizeof(times), " (%lld times)", count);
-		quote(f, "kubernetes", "event %s on %s: %s%s", str(e, "reason") ? str(e, "reason") : "?",
-		      object, str(e, "message") ? str(e, "message") : "", times);
+		quote(f, "kubernetes", "event %s on %s: %s%s", json_string_or(e, "reason", "?"),
+		      object, json_string_or(e, "message", ""), times);
 	}
 }
 
 static long long revision(const cJSON *rs)
 {
-	const char *r = str(get(get(rs, "metadata"), "annotations"), "deployment.kubernetes.io/revision");
+	const char *r = json_string(json_path(rs, "metadata.annotations"),
+				    "deployment.kubernetes.io/revision");
 	long long n;
 	return r && !parse_ll(r, &n) ? n : -1;
 }
@@ -418,17 +397,16 @@ static const char *rs_owner(const cJSON *rs)
 {
 	const cJSON *o;
 
-	cJSON_ArrayForEach(o, get(get(rs, "metadata"), "ownerReferences"))
-		if (str_is(o, "kind", "Deployment"))
-			return str(o, "name");
+	cJSON_ArrayForEach(o, json_path(rs, "metadata.ownerReferences"))
+		if (json_string_is(o, "kind", "Deployment"))
+			return json_string(o, "name");
 	return NULL;
 }
 
 static const char *rs_image(const cJSON *rs)
 {
-	const cJSON *c = cJSON_GetArrayItem(get(get(get(get(rs, "spec"), "template"), "spec"),
-						"containers"), 0);
-	return str(c, "image");
+	const cJSON *c = cJSON_GetArrayItem(json_path(rs, "spec.template.spec.containers"), 0);
+	return json_string(c, "image");
 }
 
 /*
@@ -442,14 +420,14 @@ static const char *last_good_image(const struct facts *fx, const char *deploymen
 	const cJSON *rs, *best = NULL;
 	const char *image = NULL;
 
-	cJSON_ArrayForEach(rs, items(fx->ev->replicasets)) {
+	cJSON_ArrayForEach(rs, json_array(fx->ev->replicasets, "items")) {
 		const cJSON *c;
 		const char *owner = rs_owner(rs);
 		if (!owner || strcmp(owner, deployment))
 			continue;
-		cJSON_ArrayForEach(c, get(get(get(get(rs, "spec"), "template"), "spec"), "containers")) {
-			const char *i = str(c, "image");
-			if (str_is(c, "name", container) && i && bad && strcmp(i, bad) &&
+		cJSON_ArrayForEach(c, json_path(rs, "spec.template.spec.containers")) {
+			const char *i = json_string(c, "image");
+			if (json_string_is(c, "name", container) && i && bad && strcmp(i, bad) &&
 			    (!best || revision(rs) > revision(best))) {
 				best = rs;
 				image = i;
@@ -464,18 +442,18 @@ static const char *last_good_image(const struct facts *fx, const char *deploymen
 static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod,
 			    const cJSON *cs, int several)
 {
-	const char *pod_name = str(get(pod, "metadata"), "name");
-	const char *name = str(cs, "name");
-	const cJSON *state = get(cs, "state"), *last = get(cs, "lastState");
-	const cJSON *waiting = get(state, "waiting");
-	const cJSON *term = get(state, "terminated"), *last_term = get(last, "terminated");
-	const char *why = str(waiting, "reason");
-	long long restarts = scout_json_int(cs, "restartCount");
+	const char *pod_name = json_string(json_get(pod, "metadata"), "name");
+	const char *name = json_string(cs, "name");
+	const cJSON *state = json_get(cs, "state"), *last = json_get(cs, "lastState");
+	const cJSON *waiting = json_get(state, "waiting");
+	const cJSON *term = json_get(state, "terminated"), *last_term = json_get(last, "terminated");
+	const char *why = json_string(waiting, "reason");
+	long long restarts = json_int(cs, "restartCount");
 	const cJSON *spec = container_spec(pod, name ? name : "");
 	char *target = pod_target(fx, pod);
 	struct diagnosis_finding *f = NULL;
-	const cJSON *oom = str_is(term, "reason", "OOMKilled") ? term :
-			   str_is(last_term, "reason", "OOMKilled") ? last_term : NULL;
+	const cJSON *oom = json_string_is(term, "reason", "OOMKilled") ? term :
+			   json_string_is(last_term, "reason", "OOMKilled") ? last_term : NULL;
 
 	if (!name || !pod_name) {
 		free(target);
@@ -484,7 +462,7 @@ static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *
 	if (oom) {
 		int chronic = restarts >= CHRONIC_RESTARTS || (why && !strcmp(why, "CrashLoopBackOff")) ||
 			      fx->chronic;
-		int recovered = get(state, "running") && scout_json_bool(cs, "ready");
+		int recovered = json_get(state, "running") && json_bool(cs, "ready");
 		const char *limit = memory_limit(spec);
 
 		if (chronic) {
@@ -506,7 +484,7 @@ static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *
 		}
 		quote(f, "kubernetes", "pod %s container %s: %s OOMKilled (exit code %lld) at %s, %lld restarts",
 		      pod_name, name, oom == term ? "terminated" : "last terminated",
-		      scout_json_int(oom, "exitCode"), str(oom, "finishedAt") ? str(oom, "finishedAt") : "?",
+		      json_int(oom, "exitCode"), json_string_or(oom, "finishedAt", "?"),
 		      restarts);
 		if (why)
 			quote(f, "kubernetes", "pod %s container %s: waiting: %s", pod_name, name, why);
@@ -521,14 +499,14 @@ static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *
 		      pod_name, name, restarts);
 		if (last_term)
 			quote(f, "kubernetes", "pod %s container %s: last terminated: %s, exit code %lld",
-			      pod_name, name, str(last_term, "reason") ? str(last_term, "reason") : "?",
-			      scout_json_int(last_term, "exitCode"));
+			      pod_name, name, json_string_or(last_term, "reason", "?"),
+			      json_int(last_term, "exitCode"));
 		quote_pod_log(f, fx->ev, pod_name, name, several, error_words);
 		fx->technical = 1;
 	} else if (why && (!strcmp(why, "ImagePullBackOff") || !strcmp(why, "ErrImagePull") ||
 			   !strcmp(why, "InvalidImageName"))) {
-		const char *image = str(spec, "image");
-		const char *msg = str(waiting, "message");
+		const char *image = json_string(spec, "image");
+		const char *msg = json_string(waiting, "message");
 		const char *good;
 		char *quoted = NULL;
 
@@ -555,7 +533,7 @@ static void container_rules(struct diagnosis *d, struct facts *fx, const cJSON *
 		fx->technical = 1;
 	} else if (why && (!strcmp(why, "CreateContainerConfigError") ||
 			   !strcmp(why, "CreateContainerError"))) {
-		const char *msg = str(waiting, "message");
+		const char *msg = json_string(waiting, "message");
 
 		f = add_finding(d, "kubernetes-config-error", CATEGORY_config_error, 0.85,
 				ACTION_patch_config, target,
@@ -589,8 +567,8 @@ static const cJSON *condition(const cJSON *pod, const char *type)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, get(get(pod, "status"), "conditions"))
-		if (str_is(c, "type", type))
+	cJSON_ArrayForEach(c, json_path(pod, "status.conditions"))
+		if (json_string_is(c, "type", type))
 			return c;
 	return NULL;
 }
@@ -600,28 +578,28 @@ static const cJSON *deployment(const struct evidence *ev, const char *name)
 {
 	const cJSON *dp;
 
-	cJSON_ArrayForEach(dp, items(ev->deployments))
-		if (str_is(get(dp, "metadata"), "name", name))
+	cJSON_ArrayForEach(dp, json_array(ev->deployments, "items"))
+		if (json_string_is(json_get(dp, "metadata"), "name", name))
 			return dp;
 	return NULL;
 }
 
 static int deployment_degraded(const cJSON *dp)
 {
-	long long want = scout_json_int(get(dp, "spec"), "replicas");
-	long long have = scout_json_int(get(dp, "status"), "availableReplicas");
+	long long want = json_int(json_get(dp, "spec"), "replicas");
+	long long have = json_int(json_get(dp, "status"), "availableReplicas");
 
-	if (!get(get(dp, "spec"), "replicas"))
+	if (!json_path(dp, "spec.replicas"))
 		want = 1;
 	return dp && have < want;
 }
 
 static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
 {
-	const cJSON *status = get(pod, "status"), *cs;
-	const char *pod_name = str(get(pod, "metadata"), "name");
-	const char *phase = str(status, "phase");
-	const cJSON *statuses = get(status, "containerStatuses");
+	const cJSON *status = json_get(pod, "status"), *cs;
+	const char *pod_name = json_string(json_get(pod, "metadata"), "name");
+	const char *phase = json_string(status, "phase");
+	const cJSON *statuses = json_get(status, "containerStatuses");
 	int several = cJSON_GetArraySize(statuses) > 1;
 	char *target = pod_target(fx, pod);
 	struct diagnosis_finding *f;
@@ -634,9 +612,9 @@ static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
 	cJSON_ArrayForEach(cs, statuses)
 		container_rules(d, fx, pod, cs, several);
 
-	if (phase && !strcmp(phase, "Failed") && str_is(status, "reason", "Evicted")) {
+	if (phase && !strcmp(phase, "Failed") && json_string_is(status, "reason", "Evicted")) {
 		const cJSON *dp = deployment(fx->ev, target);
-		const char *msg = str(status, "message");
+		const char *msg = json_string(status, "message");
 		int degraded = dp ? deployment_degraded(dp) : 1;
 
 		f = add_finding(d, "kubernetes-eviction", CATEGORY_eviction, 0.85,
@@ -654,12 +632,12 @@ static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
 		quote(f, "kubernetes", "pod %s: phase Failed, reason Evicted: %s", pod_name, msg ? msg : "");
 		if (dp)
 			quote(f, "kubernetes", "deployment %s: %lld of %lld replicas available", target,
-			      scout_json_int(get(dp, "status"), "availableReplicas"),
-			      scout_json_int(get(dp, "spec"), "replicas"));
+			      json_int(json_get(dp, "status"), "availableReplicas"),
+			      json_int(json_get(dp, "spec"), "replicas"));
 		fx->technical = 1;
-	} else if (phase && !strcmp(phase, "Pending") && str_is(sched, "status", "False") &&
-		   str_is(sched, "reason", "Unschedulable")) {
-		const char *msg = str(sched, "message");
+	} else if (phase && !strcmp(phase, "Pending") && json_string_is(sched, "status", "False") &&
+		   json_string_is(sched, "reason", "Unschedulable")) {
+		const char *msg = json_string(sched, "message");
 
 		f = add_finding(d, "kubernetes-unschedulable", CATEGORY_unschedulable, 0.85,
 				ACTION_escalate, target,
@@ -669,19 +647,19 @@ static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
 		      msg ? msg : "");
 		quote_events(f, fx->ev, pod_name, "FailedScheduling");
 		fx->technical = 1;
-	} else if (phase && !strcmp(phase, "Running") && str_is(ready, "status", "False")) {
+	} else if (phase && !strcmp(phase, "Running") && json_string_is(ready, "status", "False")) {
 		const cJSON *e;
 		const char *probe = NULL;
 
-		cJSON_ArrayForEach(e, items(fx->ev->events))
-			if (str_is(get(e, "involvedObject"), "name", pod_name) &&
-			    str_is(e, "reason", "Unhealthy") && str(e, "message"))
-				probe = str(e, "message");
+		cJSON_ArrayForEach(e, json_array(fx->ev->events, "items"))
+			if (json_string_is(json_get(e, "involvedObject"), "name", pod_name) &&
+			    json_string_is(e, "reason", "Unhealthy") && json_string(e, "message"))
+				probe = json_string(e, "message");
 		if (probe) {
 			long long restarts = 0;
 			/* Each count bounded, so no number of containers overflows the sum. */
 			cJSON_ArrayForEach(cs, statuses) {
-				long long n = scout_json_int(cs, "restartCount");
+				long long n = json_int(cs, "restartCount");
 				restarts += n < 0 ? 0 : n > INT32_MAX ? INT32_MAX : n;
 			}
 			f = add_finding(d, "kubernetes-probe", CATEGORY_probe_failure, 0.75,
@@ -695,7 +673,7 @@ static void pod_rules(struct diagnosis *d, struct facts *fx, const cJSON *pod)
 	}
 	/* A full disk shows in the logs of whatever writes to it. */
 	cJSON_ArrayForEach(cs, statuses) {
-		const char *name = str(cs, "name");
+		const char *name = json_string(cs, "name");
 		char *current = name && several ? xstrfmt("%s.%s", pod_name, name) : xstrdup(pod_name);
 		const char *text = log_text(fx->ev, current);
 		char *line = text ? last_line_with(text, disk_words) : NULL;
@@ -720,7 +698,7 @@ static void rule_kubernetes(struct diagnosis *d, struct facts *fx)
 {
 	const cJSON *pod;
 
-	cJSON_ArrayForEach(pod, items(fx->ev->pods))
+	cJSON_ArrayForEach(pod, json_array(fx->ev->pods, "items"))
 		pod_rules(d, fx, pod);
 }
 
@@ -733,18 +711,18 @@ static int rollout_unhealthy(const struct facts *fx, const cJSON *dp, const char
 	const cJSON *c, *pod;
 	int bad = 0;
 
-	cJSON_ArrayForEach(c, get(get(dp, "status"), "conditions")) {
-		if ((str_is(c, "type", "Progressing") && str_is(c, "status", "False")) ||
-		    (str_is(c, "type", "Available") && str_is(c, "status", "False")) ||
-		    (str_is(c, "type", "ReplicaFailure") && str_is(c, "status", "True"))) {
+	cJSON_ArrayForEach(c, json_path(dp, "status.conditions")) {
+		if ((json_string_is(c, "type", "Progressing") && json_string_is(c, "status", "False")) ||
+		    (json_string_is(c, "type", "Available") && json_string_is(c, "status", "False")) ||
+		    (json_string_is(c, "type", "ReplicaFailure") && json_string_is(c, "status", "True"))) {
 			bad = 1;
 			if (f)
-				quote(f, "kubernetes", "deployment %s: %s %s: %s%s%s", name, str(c, "type"),
-				      str(c, "status"), str(c, "reason") ? str(c, "reason") : "",
-				      str(c, "message") ? ": " : "", str(c, "message") ? str(c, "message") : "");
+				quote(f, "kubernetes", "deployment %s: %s %s: %s%s%s", name, json_string(c, "type"),
+				      json_string(c, "status"), json_string_or(c, "reason", ""),
+				      json_string(c, "message") ? ": " : "", json_string_or(c, "message", ""));
 		}
 	}
-	cJSON_ArrayForEach(pod, items(fx->ev->pods)) {
+	cJSON_ArrayForEach(pod, json_array(fx->ev->pods, "items")) {
 		char *dep = pod_deployment(pod);
 		const cJSON *cs;
 		if (!dep || strcmp(dep, name)) {
@@ -752,14 +730,14 @@ static int rollout_unhealthy(const struct facts *fx, const cJSON *dp, const char
 			continue;
 		}
 		free(dep);
-		cJSON_ArrayForEach(cs, get(get(pod, "status"), "containerStatuses")) {
-			const char *why = str(get(get(cs, "state"), "waiting"), "reason");
+		cJSON_ArrayForEach(cs, json_path(pod, "status.containerStatuses")) {
+			const char *why = json_string(json_path(cs, "state.waiting"), "reason");
 			if (why && strcmp(why, "ContainerCreating") && strcmp(why, "PodInitializing")) {
 				bad = 1;
 				if (f)
 					quote(f, "kubernetes", "pod %s container %s: waiting: %s, %lld restarts",
-					      str(get(pod, "metadata"), "name"), str(cs, "name"), why,
-					      scout_json_int(cs, "restartCount"));
+					      json_string(json_get(pod, "metadata"), "name"), json_string(cs, "name"), why,
+					      json_int(cs, "restartCount"));
 			}
 		}
 	}
@@ -770,8 +748,8 @@ static void rule_rollout(struct diagnosis *d, struct facts *fx)
 {
 	const cJSON *dp;
 
-	cJSON_ArrayForEach(dp, items(fx->ev->deployments)) {
-		const char *name = str(get(dp, "metadata"), "name");
+	cJSON_ArrayForEach(dp, json_array(fx->ev->deployments, "items")) {
+		const char *name = json_string(json_get(dp, "metadata"), "name");
 		const cJSON *rs, *newest = NULL, *previous = NULL;
 		struct diagnosis_finding *f;
 		time_t created;
@@ -779,7 +757,7 @@ static void rule_rollout(struct diagnosis *d, struct facts *fx)
 
 		if (!name)
 			continue;
-		cJSON_ArrayForEach(rs, items(fx->ev->replicasets)) {
+		cJSON_ArrayForEach(rs, json_array(fx->ev->replicasets, "items")) {
 			const char *owner = rs_owner(rs);
 			if (!owner || strcmp(owner, name) || revision(rs) < 0)
 				continue;
@@ -792,7 +770,7 @@ static void rule_rollout(struct diagnosis *d, struct facts *fx)
 		}
 		if (!newest || !previous)
 			continue;
-		created = when(get(newest, "metadata"), "creationTimestamp");
+		created = when(json_get(newest, "metadata"), "creationTimestamp");
 		/* A rollout in the hour before the trouble, or since. */
 		if (!created || created < fx->start - 3600 || created > fx->ev->now ||
 		    !rollout_unhealthy(fx, dp, name, NULL))
@@ -807,8 +785,8 @@ static void rule_rollout(struct diagnosis *d, struct facts *fx)
 		if (rs_image(previous))
 			cJSON_AddStringToObject(f->params, "image", rs_image(previous));
 		quote(f, "kubernetes", "replicaset %s: revision %lld created %s",
-		      str(get(newest, "metadata"), "name"), revision(newest),
-		      str(get(newest, "metadata"), "creationTimestamp"));
+		      json_string(json_get(newest, "metadata"), "name"), revision(newest),
+		      json_string(json_get(newest, "metadata"), "creationTimestamp"));
 		rollout_unhealthy(fx, dp, name, f);
 		fx->technical = 1;
 	}
@@ -832,18 +810,19 @@ static void rule_commit(struct diagnosis *d, struct facts *fx)
 			best_t = t;
 		}
 	}
-	if (!best || !str(best, "sha"))
+	if (!best || !json_string(best, "sha"))
 		return;
 	format_age(ago, sizeof(ago), best_t, fx->start);
 	f = add_finding(d, "git-commit", CATEGORY_deploy_regression,
 			0.8 + 0.1 * (1.0 - (double)(fx->start - best_t) / 3600.0), ACTION_rollback,
 			fx->service, "Commit %.12s \"%s\" changed %s %s before the trouble began.",
-			str(best, "sha"), str(best, "subject") ? str(best, "subject") : "",
+			json_string(best, "sha"), json_string_or(best, "subject", ""),
 			fx->service, ago);
-	cJSON_AddStringToObject(f->params, "commit", str(best, "sha"));
-	quote(f, "git", "%.12s %s by %s at %s", str(best, "sha"), str(best, "subject") ? str(best, "subject") : "",
-	      str(best, "author") ? str(best, "author") : "?", str(best, "time"));
-	files = get(best, "files");
+	cJSON_AddStringToObject(f->params, "commit", json_string(best, "sha"));
+	quote(f, "git", "%.12s %s by %s at %s", json_string(best, "sha"),
+	      json_string_or(best, "subject", ""), json_string_or(best, "author", "?"),
+	      json_string(best, "time"));
+	files = json_get(best, "files");
 	cJSON_ArrayForEach(file, files)
 		if (cJSON_IsString(file)) {
 			quote(f, "git", "changed %s", file->valuestring);
@@ -851,7 +830,7 @@ static void rule_commit(struct diagnosis *d, struct facts *fx)
 		}
 	if (fx->fingerprint)
 		quote(f, "store", "incident %s opened %s", fx->fingerprint,
-		      str(fx->ev->incident, "opened_at") ? str(fx->ev->incident, "opened_at") : "");
+		      json_string_or(fx->ev->incident, "opened_at", ""));
 }
 
 /* ---- rules: Docker ---- */
@@ -861,11 +840,11 @@ static void rule_docker(struct diagnosis *d, struct facts *fx)
 	const cJSON *c;
 
 	cJSON_ArrayForEach(c, fx->ev->docker) {
-		const cJSON *state = get(c, "State");
-		const char *name = str(c, "Name");
-		long long restarts = scout_json_int(c, "RestartCount");
-		long long code = scout_json_int(state, "ExitCode");
-		const char *status = str(state, "Status");
+		const cJSON *state = json_get(c, "State");
+		const char *name = json_string(c, "Name");
+		long long restarts = json_int(c, "RestartCount");
+		long long code = json_int(state, "ExitCode");
+		const char *status = json_string(state, "Status");
 		struct diagnosis_finding *f;
 		char *log;
 
@@ -873,10 +852,10 @@ static void rule_docker(struct diagnosis *d, struct facts *fx)
 			continue;
 		if (*name == '/')
 			name++;
-		if (scout_json_bool(state, "OOMKilled")) {
-			double mem = (double)scout_json_int(get(c, "HostConfig"), "Memory");
+		if (json_bool(state, "OOMKilled")) {
+			double mem = (double)json_int(json_get(c, "HostConfig"), "Memory");
 			int chronic = restarts >= CHRONIC_RESTARTS || fx->chronic;
-			int running = scout_json_bool(state, "Running") && !scout_json_bool(state, "Restarting");
+			int running = json_bool(state, "Running") && !json_bool(state, "Restarting");
 
 			f = add_finding(d, "docker-oom", CATEGORY_oom, chronic ? 0.9 : 0.8,
 					chronic ? ACTION_increase_memory : running ? ACTION_none : ACTION_restart,
@@ -887,7 +866,7 @@ static void rule_docker(struct diagnosis *d, struct facts *fx)
 			quote(f, "docker", "container %s: State.OOMKilled true, status %s, exit code %lld, "
 			      "%lld restarts", name, status ? status : "?", code, restarts);
 			fx->technical = 1;
-		} else if (code != 0 && (restarts >= CHRONIC_RESTARTS || scout_json_bool(state, "Restarting"))) {
+		} else if (code != 0 && (restarts >= CHRONIC_RESTARTS || json_bool(state, "Restarting"))) {
 			f = add_finding(d, "docker-crashloop", CATEGORY_crashloop, 0.8, ACTION_escalate, name,
 					"Container %s keeps exiting with code %lld (%lld restarts); a restart "
 					"will not fix it.", name, code, restarts);
@@ -899,7 +878,7 @@ static void rule_docker(struct diagnosis *d, struct facts *fx)
 					ACTION_restart, name,
 					"Container %s exited with code %lld and is not running.", name, code);
 			quote(f, "docker", "container %s: status exited, exit code %lld at %s", name, code,
-			      str(state, "FinishedAt") ? str(state, "FinishedAt") : "?");
+			      json_string_or(state, "FinishedAt", "?"));
 			fx->technical = 1;
 		} else {
 			continue;
@@ -922,7 +901,7 @@ static const char *kernel_kill(const struct facts *fx, long long pid)
 	const cJSON *line;
 	const char *found = NULL;
 
-	cJSON_ArrayForEach(line, get(fx->ev->host, "kernel")) {
+	cJSON_ArrayForEach(line, json_get(fx->ev->host, "kernel")) {
 		const char *s = cJSON_GetStringValue(line);
 		char by_pid[64], by_name[64];
 
@@ -942,9 +921,9 @@ static void rule_process(struct diagnosis *d, struct facts *fx)
 	const cJSON *p;
 	const char *text = log_text(fx->ev, fx->service);
 
-	cJSON_ArrayForEach(p, get(fx->ev->host, "processes")) {
-		const char *service = str(p, "service");
-		long long pid = scout_json_int(p, "pid");
+	cJSON_ArrayForEach(p, json_get(fx->ev->host, "processes")) {
+		const char *service = json_string(p, "service");
+		long long pid = json_int(p, "pid");
 		const char *kill = kernel_kill(fx, pid);
 		char *oom_line = text ? last_line_with(text, oom_words) : NULL;
 		char *err_line = text ? last_line_with(text, error_words) : NULL;
@@ -952,7 +931,7 @@ static void rule_process(struct diagnosis *d, struct facts *fx)
 		struct diagnosis_finding *f;
 		char *source = xstrfmt("logs/%s", fx->service);
 
-		if (!service || strcmp(service, fx->service) || scout_json_bool(p, "running")) {
+		if (!service || strcmp(service, fx->service) || json_bool(p, "running")) {
 			free(oom_line);
 			free(err_line);
 			free(source);
@@ -977,12 +956,12 @@ static void rule_process(struct diagnosis *d, struct facts *fx)
 		}
 		if (pid)
 			quote(f, "host", "%s: process %lld is not running%s%s%s", service, pid,
-			      str(p, "pidfile") ? " (pidfile " : "", str(p, "pidfile") ? str(p, "pidfile") : "",
-			      str(p, "pidfile") ? ")" : "");
+			      json_string(p, "pidfile") ? " (pidfile " : "", json_string_or(p, "pidfile", ""),
+			      json_string(p, "pidfile") ? ")" : "");
 		else
 			quote(f, "host", "%s: no process is running%s%s%s", service,
-			      str(p, "pidfile") ? " (pidfile " : "", str(p, "pidfile") ? str(p, "pidfile") : "",
-			      str(p, "pidfile") ? ")" : "");
+			      json_string(p, "pidfile") ? " (pidfile " : "", json_string_or(p, "pidfile", ""),
+			      json_string(p, "pidfile") ? ")" : "");
 		fx->technical = 1;
 		free(oom_line);
 		free(err_line);
@@ -1099,7 +1078,7 @@ static void rule_latency(struct diagnosis *d, struct facts *fx)
 /* A series' values: first-third mean and last value. 0, or -1 when too few. */
 static int series_drop(const cJSON *result, double *before, double *last)
 {
-	const cJSON *values = get(cJSON_GetArrayItem(result, 0), "values");
+	const cJSON *values = json_get(cJSON_GetArrayItem(result, 0), "values");
 	int n = cJSON_GetArraySize(values), k, used = 0;
 	double sum = 0;
 
@@ -1131,7 +1110,7 @@ static void rule_business(struct diagnosis *d, struct facts *fx)
 
 	for (size_t i = 0; i < fx->ev->prometheus_nr; i++) {
 		const struct evidence_item *it = &fx->ev->prometheus[i];
-		const cJSON *result = get(get(it->json, "data"), "result");
+		const cJSON *result = json_path(it->json, "data.result");
 		int incident_check = fx->fingerprint && fx->signal && !strcmp(fx->signal, "below") &&
 				     ends_with(fx->fingerprint, it->name);
 		double before, last;
@@ -1154,7 +1133,7 @@ static void rule_business(struct diagnosis *d, struct facts *fx)
 	 */
 	if (d->findings_nr == had && !fx->technical && fx->source && fx->signal &&
 	    !strcmp(fx->source, "metrics") && !strcmp(fx->signal, "below")) {
-		const char *title = str(fx->ev->incident, "title");
+		const char *title = json_string(fx->ev->incident, "title");
 		struct diagnosis_finding *f;
 
 		f = add_finding(d, "metric-drop", CATEGORY_business_metric, 0.6, ACTION_restart,
@@ -1169,7 +1148,7 @@ static void rule_throttling(struct diagnosis *d, struct facts *fx)
 {
 	for (size_t i = 0; i < fx->ev->prometheus_nr; i++) {
 		const struct evidence_item *it = &fx->ev->prometheus[i];
-		const cJSON *result = get(get(it->json, "data"), "result");
+		const cJSON *result = json_path(it->json, "data.result");
 		double before, last;
 		struct diagnosis_finding *f;
 
@@ -1230,21 +1209,21 @@ static void unknown(struct diagnosis *d, const struct facts *fx)
 	f->target = NULL;
 	f->root_cause = xstrfmt("No rule matched the evidence about %s; sre does not guess a cause.",
 				fx->service);
-	if (fx->ev->incident && str(fx->ev->incident, "title"))
-		quote(f, "store", "incident: %s", str(fx->ev->incident, "title"));
+	if (fx->ev->incident && json_string(fx->ev->incident, "title"))
+		quote(f, "store", "incident: %s", json_string(fx->ev->incident, "title"));
 	if (fx->traces && fx->traces->traces) {
 		char p99[32];
 		format_us(p99, sizeof(p99), fx->traces->p99_root_us);
 		quote(f, "jaeger", "%zu of %zu traces have errors; p99 %s", fx->traces->error_traces,
 		      fx->traces->traces, p99);
 	}
-	cJSON_ArrayForEach(pod, items(fx->ev->pods)) {
+	cJSON_ArrayForEach(pod, json_array(fx->ev->pods, "items")) {
 		const cJSON *cs;
-		cJSON_ArrayForEach(cs, get(get(pod, "status"), "containerStatuses"))
-			if (scout_json_int(cs, "restartCount") > 0)
+		cJSON_ArrayForEach(cs, json_path(pod, "status.containerStatuses"))
+			if (json_int(cs, "restartCount") > 0)
 				quote(f, "kubernetes", "pod %s container %s: %lld restarts",
-				      str(get(pod, "metadata"), "name"), str(cs, "name"),
-				      scout_json_int(cs, "restartCount"));
+				      json_string(json_get(pod, "metadata"), "name"), json_string(cs, "name"),
+				      json_int(cs, "restartCount"));
 	}
 	for (size_t i = 0; i < fx->ev->logs_nr && f->evidence_nr < 8; i++) {
 		char *line = last_line_with(fx->ev->logs[i].text, error_words);
@@ -1270,7 +1249,7 @@ static int count_past(const struct facts *fx)
 		return 0;
 	cJSON_ArrayForEach(inc, fx->ev->past) {
 		time_t opened = when(inc, "opened_at");
-		if (str_is(inc, "fingerprint", fx->fingerprint) && opened &&
+		if (json_string_is(inc, "fingerprint", fx->fingerprint) && opened &&
 		    opened >= fx->ev->now - 24 * 3600)
 			n++;
 	}
@@ -1302,8 +1281,8 @@ int rules_diagnose(struct diagnosis *d, const struct evidence *ev, const char *p
 	memset(&fx, 0, sizeof(fx));
 	fx.ev = ev;
 	fx.service = ev->service ? ev->service : "unknown";
-	fx.fingerprint = str(ev->incident, "fingerprint");
-	fx.source = str(ev->incident, "source");
+	fx.fingerprint = json_string(ev->incident, "fingerprint");
+	fx.source = json_string(ev->incident, "source");
 	if (fx.fingerprint) {
 		/* source/service/signal[/check] */
 		const char *a = strchr(fx.fingerprint, '/'), *b = a ? strchr(a + 1, '/') : NULL;

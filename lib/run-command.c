@@ -6,24 +6,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "run-command.h"
-
-static int wait_child(pid_t pid, const char *name)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return error_errno("cannot wait for '%s'", name);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
 
 static int64_t now_ms(void)
 {
@@ -97,50 +88,140 @@ static void name_command(struct strbuf *out, const char *what, const char *prog)
 		strbuf_addf(out, "'%s'", prog);
 }
 
-int run_command_capture(const char **argv, const char *what, struct strbuf *out,
-			size_t max, int64_t timeout_ms)
+/* A failure's line: into cp->why when the caller keeps it, else printed. -1. */
+static int child_fail(struct child_process *cp, const char *fmt, ...) SRE_PRINTF(2, 3);
+static int child_fail(struct child_process *cp, const char *fmt, ...)
 {
-	struct strbuf name = STRBUF_INIT, limit = STRBUF_INIT;
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	size_t start = out->len;
-	int pipefd[2], status, ret;
-	enum { DONE, TOO_MUCH, TOO_LONG, READ_ERROR } why = DONE;
-	pid_t pid, parent;
+	struct strbuf line = STRBUF_INIT;
+	va_list ap;
 
-	if (!argv || !argv[0])
-		return error("no command to run");
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return error_errno("cannot create a pipe for '%s'", argv[0]);
-	fflush(NULL);
-	parent = getpid();
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return error_errno("cannot fork '%s'", argv[0]);
+	va_start(ap, fmt);
+	strbuf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (cp->why)
+		strbuf_addstr(cp->why, line.buf);
+	else
+		error("%s", line.buf);
+	strbuf_release(&line);
+	return -1;
+}
+
+static int child_cut_off(struct child_process *cp, const char *name)
+{
+	struct strbuf limit = STRBUF_INIT;
+	int ret;
+
+	cp->timed_out = 1;
+	format_timeout(&limit, cp->timeout_ms);
+	if (cp->timeout_key)
+		ret = child_fail(cp, "%s was cut off after %s (%s) and killed", name, limit.buf,
+				 cp->timeout_key);
+	else
+		ret = child_fail(cp, "%s was cut off after %s and killed", name, limit.buf);
+	strbuf_release(&limit);
+	return ret;
+}
+
+/*
+ * Our environment with cp->env applied, for execve: built before the
+ * fork, since setenv() is no function to call between fork and exec.
+ */
+static char **child_environ(const struct child_process *cp, struct strvec *store)
+{
+	for (char **e = environ; *e; e++) {
+		int dropped = 0;
+
+		for (size_t i = 0; i < cp->env.nr && !dropped; i++) {
+			size_t n = strcspn(cp->env.v[i], "=");
+			dropped = !strncmp(*e, cp->env.v[i], n) && (*e)[n] == '=';
+		}
+		if (!dropped)
+			strvec_push(store, *e);
 	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
+	for (size_t i = 0; i < cp->env.nr; i++)
+		if (strchr(cp->env.v[i], '='))
+			strvec_push(store, cp->env.v[i]);
+	return (char **)store->v;
+}
 
-		child_own_group();
-		/*
-		 * Its own group is out of reach of a kill aimed at ours (a
-		 * push cut off while it asks for the token): it dies with us.
-		 */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(pipefd[1], 1);
+/*
+ * Fork cp's child, its stdout on out_fd (-1: ours). Returns its pid, or
+ * -1 with errno set. The child leads its own group, from both sides of
+ * the fork, whichever runs first.
+ */
+static pid_t start_child(const struct child_process *cp, int out_fd)
+{
+	struct strvec env = STRVEC_INIT;
+	char **envp = cp->env.nr ? child_environ(cp, &env) : environ;
+	pid_t pid, parent = getpid();
+	int saved;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		const char *prog = cp->args.v[0];
+
+		if (!cp->in_our_group)
+			child_own_group();
+		if (cp->die_with_parent) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(127);
+		}
+		if (cp->no_stdin) {
+			int nul = open("/dev/null", O_RDONLY);
+
+			if (nul >= 0)
+				dup2(nul, 0);
+		}
+		if (out_fd >= 0) {
+			dup2(out_fd, 1);
+			if (cp->stderr_to_out)
+				dup2(out_fd, 2);
+		}
 		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "error: cannot run '%s': %s\n", argv[0], strerror(errno));
+		if (cp->dir && chdir(cp->dir) < 0) {
+			dprintf(2, "%scannot change to '%s': %s\n",
+				cp->stderr_to_out ? "" : "error: ", cp->dir, strerror(errno));
+			_exit(127);
+		}
+		execvpe(prog, (char *const *)cp->args.v, envp);
+		if (cp->silent_exec_failure)
+			_exit(127);
+		/* Into the output it shares, or as an error of ours on the terminal. */
+		dprintf(2, "%scannot run '%s': %s\n", cp->stderr_to_out ? "" : "error: ", prog,
+			strerror(errno));
 		_exit(127);
 	}
-	setpgid(pid, pid); /* as the child does: whichever runs first */
+	saved = errno;
+	if (pid > 0 && !cp->in_our_group)
+		setpgid(pid, pid);
+	strvec_clear(&env);
+	errno = saved;
+	return pid;
+}
+
+/* out through a pipe, to EOF: see run-command.h. */
+static int run_piped(struct child_process *cp, const char *name)
+{
+	struct strbuf *out = cp->out;
+	int64_t deadline = cp->timeout_ms > 0 ? now_ms() + cp->timeout_ms : 0;
+	size_t start = out->len, max = cp->out_max;
+	int pipefd[2], status;
+	enum { DONE, TOO_MUCH, TOO_LONG, READ_ERROR } why = DONE;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return child_fail(cp, "cannot create a pipe for %s: %s", name, strerror(errno));
+	pid = start_child(cp, pipefd[1]);
+	if (pid < 0) {
+		int e = errno;
+
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return child_fail(cp, "cannot fork %s: %s", name, strerror(e));
+	}
 	close(pipefd[1]);
-	name_command(&name, what, argv[0]);
 
 	/* Read to EOF, but never past the deadline nor past max bytes. */
 	for (;;) {
@@ -186,48 +267,156 @@ int run_command_capture(const char **argv, const char *what, struct strbuf *out,
 		int e = errno;
 
 		kill_process_group(pid);
+		/* What it wrote may be half a secret: wiped, not only forgotten. */
 		if (out->alloc)
 			memset(out->buf + start, 0, out->alloc - start);
 		strbuf_setlen(out, start);
-		format_timeout(&limit, timeout_ms);
 		if (why == TOO_LONG)
-			ret = error("%s was cut off after %s and killed", name.buf, limit.buf);
-		else if (why == TOO_MUCH)
-			ret = error("%s wrote more than %zu bytes and was killed", name.buf, max);
-		else
-			ret = error("cannot read the output of %s: %s", name.buf, strerror(e));
-		goto out;
+			return child_cut_off(cp, name);
+		if (why == TOO_MUCH)
+			return child_fail(cp, "%s wrote more than %zu bytes and was killed", name, max);
+		return child_fail(cp, "cannot read the output of %s: %s", name, strerror(e));
 	}
 	/* EOF: its stdout is closed; it may still be running. */
 	status = wait_child_deadline(pid, deadline);
-	if (status == -2) {
-		format_timeout(&limit, timeout_ms);
-		ret = error("%s was cut off after %s and killed", name.buf, limit.buf);
-	} else if (status == -1) {
-		ret = error_errno("cannot wait for %s", name.buf);
-	} else {
-		ret = status;
+	if (status == -2)
+		return child_cut_off(cp, name);
+	if (status == -1)
+		return child_fail(cp, "cannot wait for %s: %s", name, strerror(errno));
+	return status;
+}
+
+/* out through a memory file, its tail kept: see run-command.h. */
+static int run_tail(struct child_process *cp, const char *name)
+{
+	int fd = -1, status = 0, ret;
+	int64_t end = cp->timeout_ms > 0 ? now_ms() + cp->timeout_ms : 0;
+	pid_t pid, w;
+	off_t size;
+
+	if (cp->out) {
+		fd = memfd_create("sre-command", MFD_CLOEXEC);
+		if (fd < 0)
+			return child_fail(cp, "cannot make a file for the output of %s: %s", name,
+					  strerror(errno));
 	}
-out:
+	pid = start_child(cp, fd);
+	if (pid < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return child_fail(cp, "cannot fork %s: %s", name, strerror(e));
+	}
+	for (;;) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		struct stat st;
+
+		/* Nothing to watch while it runs: wait for it. */
+		w = waitpid(pid, &status, end || fd >= 0 ? WNOHANG : 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w || (end && now_ms() >= end))
+			break;
+		/*
+		 * Only the end is kept: past the cap, start again at the top
+		 * (the offset is shared with the child), so a chatty command
+		 * cannot fill memory.
+		 */
+		if (fd >= 0 && !fstat(fd, &st) && st.st_size > CHILD_TAIL_CAP && !ftruncate(fd, 0))
+			lseek(fd, 0, SEEK_SET);
+		nanosleep(&ts, NULL);
+	}
+	if (w == 0) {
+		if (cp->in_our_group) {
+			kill(pid, SIGKILL); /* our group is not its own: it alone */
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+		} else {
+			kill_process_group(pid);
+		}
+		if (fd >= 0)
+			close(fd);
+		return child_cut_off(cp, name);
+	}
+	if (w < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return child_fail(cp, "cannot wait for %s: %s", name, strerror(e));
+	}
+	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	if (fd < 0)
+		return ret;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 0 && lseek(fd, cp->out_max && (size_t)size > cp->out_max ?
+			      size - (off_t)cp->out_max : 0, SEEK_SET) >= 0 &&
+	    strbuf_read_fd(cp->out, fd, cp->out_max ? cp->out_max : CHILD_TAIL_CAP) < 0)
+		strbuf_reset(cp->out);
+	close(fd);
+	return ret;
+}
+
+int run_child(struct child_process *cp)
+{
+	struct strbuf name = STRBUF_INIT;
+	int ret;
+
+	cp->timed_out = 0;
+	if (!cp->args.nr)
+		return child_fail(cp, "no command to run");
+	name_command(&name, cp->what, cp->args.v[0]);
+	if (cp->out && !cp->out_tail)
+		ret = run_piped(cp, name.buf);
+	else
+		ret = run_tail(cp, name.buf);
 	strbuf_release(&name);
-	strbuf_release(&limit);
+	return ret;
+}
+
+void child_process_clear(struct child_process *cp)
+{
+	strvec_clear(&cp->args);
+	strvec_clear(&cp->env);
+	memset(cp, 0, sizeof(*cp));
+	strvec_init(&cp->args);
+	strvec_init(&cp->env);
+}
+
+int run_command_capture(const char **argv, const char *what, struct strbuf *out,
+			size_t max, int64_t timeout_ms)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	int ret;
+
+	if (!argv || !argv[0])
+		return error("no command to run");
+	strvec_pushv(&cp.args, argv);
+	cp.what = what;
+	cp.out = out;
+	cp.out_max = max;
+	cp.timeout_ms = timeout_ms;
+	cp.no_stdin = 1;
+	/* Its own group is out of reach of a kill aimed at ours (a
+	 * push cut off while it asks for the token): it dies with us. */
+	cp.die_with_parent = 1;
+	ret = run_child(&cp);
+	child_process_clear(&cp);
 	return ret;
 }
 
 int run_command(const char **argv)
 {
-	pid_t pid;
+	struct child_process cp = CHILD_PROCESS_INIT;
+	int ret;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return error_errno("cannot fork '%s'", argv[0]);
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return wait_child(pid, argv[0]);
+	strvec_pushv(&cp.args, argv);
+	cp.in_our_group = 1;
+	cp.silent_exec_failure = 1;
+	ret = run_child(&cp);
+	child_process_clear(&cp);
+	return ret;
 }
 
 int exec_command(const char **argv)

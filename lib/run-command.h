@@ -1,5 +1,10 @@
 /*
- * run-command.h: child processes from an argv vector, never through a shell.
+ * run-command.h: child processes from an argv vector, never through a
+ * shell (after git's run-command.h). Every program sre starts goes
+ * through struct child_process: a token command (lib/config.c), a
+ * service's start and stop (lib/runtime-process.c), a pager or man page
+ * (cmd/sre.c). The one fork that does not is gitops_push()'s: it runs
+ * libgit2 in the child, not a program (lib/gitops.c says why).
  */
 #ifndef SRE_RUN_COMMAND_H
 #define SRE_RUN_COMMAND_H
@@ -11,16 +16,71 @@
 #include <sys/types.h>
 
 /*
- * Run argv (looked up on PATH) with stdin from /dev/null and stderr passed
- * through, capturing at most max bytes of its stdout into out, for at most
- * timeout_ms (0: no limit). The child leads a process group of its own, so
- * that when it runs too long or writes too much, it and everything it
- * started (a grandchild holding the pipe open) are killed together with
- * SIGKILL. what names the command in messages ("github.token-command"; NULL:
- * its program), which never show its arguments or output. Returns the
- * child's exit status (0..255), 128 + signal if it was killed by someone
- * else, or -1 if it could not be started, wrote more than max or was cut
- * off ("error: github.token-command ('sleep') was cut off after 10 s").
+ * A program to run and how. The child leads a process group of its own
+ * (unless in_our_group), so that when it runs past timeout_ms, it and
+ * everything it started (a grandchild holding a pipe open, the daemon a
+ * start script left) are killed together with SIGKILL, and a kill aimed
+ * at sre's group does not reach it.
+ *
+ * Its stdout is one of:
+ *   out NULL            passed through (stdin too, unless no_stdin)
+ *   out, not out_tail   read through a pipe to EOF, at most out_max bytes
+ *                       (0: no cap): more is an error and the child is
+ *                       killed. For a command whose answer is its output
+ *                       (a token).
+ *   out, out_tail       written to a memory file, of which the last
+ *                       out_max bytes are appended to out once the child
+ *                       exits; while it runs the file is kept under
+ *                       CHILD_TAIL_CAP. For a command that may leave a
+ *                       daemon behind holding its stdout (`app &`): sre
+ *                       waits for the command alone, not for EOF, and
+ *                       never kills the daemon with SIGPIPE.
+ */
+struct child_process {
+	struct strvec args;        /* the program (looked up on PATH) and its arguments */
+	struct strvec env;         /* over ours: "NAME=value" sets, "NAME" unsets */
+	const char *dir;           /* where it runs; NULL: here */
+	const char *what;          /* its name in messages ("github.token-command"); NULL: the program */
+	const char *timeout_key;   /* the key of timeout_ms, said when it is cut off; or NULL */
+	int64_t timeout_ms;        /* 0: no limit */
+	struct strbuf *out;        /* see above */
+	size_t out_max;
+	unsigned no_stdin:1;       /* stdin from /dev/null */
+	unsigned stderr_to_out:1;  /* stderr into out too (out_tail only) */
+	unsigned out_tail:1;
+	unsigned die_with_parent:1;/* SIGKILL when sre dies (a token command mid-push) */
+	/*
+	 * Stay in sre's process group: a program that talks with the
+	 * terminal (man and its pager) must stay in the foreground group,
+	 * or it is stopped as it reads. Only without timeout_ms.
+	 */
+	unsigned in_our_group:1;
+	unsigned silent_exec_failure:1; /* a program that cannot run exits 127, saying nothing */
+	struct strbuf *why;        /* set: a failure's line goes here, unprinted; NULL: error() */
+	unsigned timed_out:1;      /* set by run_child(): it was cut off and killed */
+};
+
+#define CHILD_PROCESS_INIT { .args = STRVEC_INIT, .env = STRVEC_INIT }
+#define CHILD_TAIL_CAP (1 << 20)
+
+/*
+ * Run cp and wait for it. Returns its exit status (0..255), 128 + signal
+ * if it was killed by someone else, or -1 when it could not be started,
+ * wrote more than out_max through a pipe, or was cut off
+ * ("github.token-command ('sleep') was cut off after 10 s and killed"),
+ * the line printed with error() or put in cp->why. A program that cannot
+ * be executed exits 127, having said so on its stderr.
+ */
+int run_child(struct child_process *cp);
+/* Free its args and env; cp is then CHILD_PROCESS_INIT, ready for another command. */
+void child_process_clear(struct child_process *cp);
+
+/*
+ * run_child() of argv with stdin from /dev/null and stderr passed
+ * through, capturing at most max bytes of its stdout into out, for at
+ * most timeout_ms (0: no limit), dying with sre. what names the command
+ * in messages ("github.token-command"; NULL: its program), which never
+ * show its arguments or output.
  */
 int run_command_capture(const char **argv, const char *what, struct strbuf *out,
 			size_t max, int64_t timeout_ms);

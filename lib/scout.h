@@ -2,8 +2,8 @@
  * scout.h: what `sre scout` detects, and how it decides.
  *
  * Each source (HTTP checks, Prometheus, Alertmanager, Kubernetes, Docker,
- * Jaeger, processes) reads what it watches once and appends findings: one
- * verdict each, failing or healthy, about one thing. A finding's
+ * Jaeger, processes) reads what it watches once and appends findings
+ * (finding.h): one verdict each, failing or healthy, about one thing. A finding's
  * fingerprint (source/service/signal, plus the object when a source
  * watches many) is stable across runs; it is the incident's fingerprint.
  *
@@ -23,41 +23,12 @@
 #include <cJSON.h>
 
 #include "config.h"
+#include "finding.h"
 #include "http.h"
 #include "incident.h"
+#include "json.h"
 #include "store.h"
 #include "tracker.h"
-
-struct finding {
-	char *source;       /* "http", "prometheus", "metrics", "alertmanager", "kubernetes", "docker", "jaeger", "process" */
-	char *check;        /* what was judged: a check's name, "pod/<ns>/<name>", an alert name */
-	char *service;
-	char *signal;       /* "status", "latency", "body", "above", "below", "oomkilled", "crashloop", ... */
-	char *summary;      /* one line, the incident's title: "web returned 503, expected 2xx" */
-	enum incident_severity severity;
-	int failing;        /* 1 failing, 0 healthy */
-	char *fingerprint;  /* set by finding_add(); a source may replace it (Alertmanager's own) */
-	cJSON *evidence;    /* details for the timeline and --json (status, latency_ms, value...); owned */
-};
-
-struct findings {
-	struct finding *v;
-	size_t nr, alloc;
-};
-
-#define FINDINGS_INIT { NULL, 0, 0 }
-
-/*
- * Append a finding and return it for the source to fill in summary,
- * severity, failing and evidence. The strings are copied. The fingerprint
- * is "<source>/<service>/<signal>", with "/<check>" added when check
- * differs from service (a source that watches many objects of a service).
- */
-struct finding *finding_add(struct findings *fs, const char *source, const char *check,
-			    const char *service, const char *signal);
-/* Set a finding's summary with printf-style arguments. */
-void finding_summary(struct finding *f, const char *fmt, ...) SRE_PRINTF(2, 3);
-void findings_clear(struct findings *fs);
 
 /*
  * A source: configured() says whether the configuration names anything for
@@ -155,74 +126,76 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
  */
 int scout_silence_is_healthy(const struct incident *inc);
 
-/* ---- shared by the sources ---- */
+/* ---- compatibility (issue 12) ---- */
 
 /*
- * The names of the subsections of a section, in order of first
- * appearance: config_subsections(cfg, "check", &names) gives every
- * <name> of [check "<name>"]. Shared by the sources.
+ * What scout.h used to hold itself and now forwards to the modules that
+ * own it: JSON getters (json.h), config lists (config.h) and the batch of
+ * requests (http.h). Kept only until every caller uses the new names;
+ * then this block goes.
  */
-void config_subsections(const struct config *cfg, const char *section,
-			struct strvec *out);
-/* "<section>.<name>.<key>" written into sb (reset first); returns sb->buf. */
-const char *scout_key(struct strbuf *sb, const char *section, const char *name,
-		      const char *key);
-/* Is key set in any [<section> "<name>"]? */
-int scout_any_key(const struct config *cfg, const char *section, const char *key);
-/* The items of every value of key, split at seps, blanks trimmed, each once, in order. */
-void scout_list_key(const struct config *cfg, const char *key, const char *seps,
-		    struct strvec *out);
-/* [<section> "<name>"]'s severity into *out; -1 when bad (*out kept, a line in err if any). */
-int scout_severity(const struct config *cfg, const char *source, const char *section,
-		   const char *name, enum incident_severity *out, struct strbuf *err);
-/* scout.max-restarts into *out, 5 when unset; -1 when it is not a whole number >= 0. */
-int scout_max_restarts(const struct config *cfg, long long *out);
-/* Append one line to err, after a newline when err holds a line already. */
-void scout_error_line(struct strbuf *err, const char *fmt, ...) SRE_PRINTF(2, 3);
-
-/* The string member key of obj, or NULL. Borrowed. */
-const char *scout_json_string(const cJSON *obj, const char *key);
-/* The string member key of obj when it is not empty, or NULL. Borrowed. */
-const char *scout_json_nonempty(const cJSON *obj, const char *key);
-/* The number member key of obj as a whole number within ±2^53, or 0 (NaN, 1e300, 1.5). */
-long long scout_json_int(const cJSON *obj, const char *key);
-/* Is the member key of obj JSON true? */
-int scout_json_bool(const cJSON *obj, const char *key);
-/* A deep copy of obj, or an empty object when obj is NULL; the caller's. */
-cJSON *scout_json_copy(const cJSON *obj);
-/* s on one line, control characters made blanks, cut at max bytes on a UTF-8
- * boundary, trimmed; caller frees. */
-char *scout_one_line(const char *s, size_t max);
-
-/* An alert's severity label: critical/page, error/high, warning/medium, else low; none: medium. */
-enum incident_severity scout_alert_severity(const char *label);
-/* An alert's service: its service label, else its job, else "unknown". Borrowed. */
-const char *scout_alert_service(const cJSON *labels);
-
-/*
- * A source's GET requests for JSON, made together: req[i] is answered in
- * res[i], and read into answer[i] by scout_requests_answer(). The URLs
- * and the answers belong to the batch.
- */
-struct scout_requests {
-	struct http_request *req;
-	struct http_response *res;
-	cJSON **answer;
-	size_t nr, alloc;
-};
-
-#define SCOUT_REQUESTS_INIT { NULL, NULL, NULL, 0, 0 }
-/* Queue a GET of url (taken over) asking for JSON; returns the request, to add to. */
-struct http_request *scout_requests_add(struct scout_requests *rs, char *url);
-/* Make the requests and read each with answer(): all, or none and -1 with the first why. */
-int scout_requests_answer(struct scout_requests *rs, struct http_client *http, size_t parallel,
-			  cJSON *(*answer)(const struct http_response *res, struct strbuf *why),
-			  struct strbuf *why);
-/* Free the requests, their URLs, responses and answers; rs is then SCOUT_REQUESTS_INIT. */
-void scout_requests_release(struct scout_requests *rs);
-/* Why res is no answer of an API: curl's error, "HTTP <status>[: refused]" or not_api, then msg. */
-void scout_answer_why(struct strbuf *why, const struct http_response *res,
-		      const char *refused, const char *not_api, const char *msg);
+static inline const char *scout_json_string(const cJSON *obj, const char *key)
+{
+	return json_string(obj, key);
+}
+static inline const char *scout_json_nonempty(const cJSON *obj, const char *key)
+{
+	return json_nonempty(obj, key);
+}
+static inline long long scout_json_int(const cJSON *obj, const char *key)
+{
+	return json_int(obj, key);
+}
+static inline int scout_json_bool(const cJSON *obj, const char *key)
+{
+	return json_bool(obj, key);
+}
+static inline cJSON *scout_json_copy(const cJSON *obj)
+{
+	return json_copy(obj);
+}
+static inline const char *scout_key(struct strbuf *sb, const char *section, const char *name,
+				    const char *key)
+{
+	return config_key_of(sb, section, name, key);
+}
+static inline int scout_any_key(const struct config *cfg, const char *section, const char *key)
+{
+	return config_any_key(cfg, section, key);
+}
+static inline void scout_list_key(const struct config *cfg, const char *key, const char *seps,
+				  struct strvec *out)
+{
+	config_list(cfg, key, seps, out);
+}
+#define scout_requests http_batch
+#define SCOUT_REQUESTS_INIT HTTP_BATCH_INIT
+static inline struct http_request *scout_requests_add(struct http_batch *rs, char *url)
+{
+	return http_batch_add(rs, url);
+}
+static inline int scout_requests_answer(struct http_batch *rs, struct http_client *http,
+					size_t parallel,
+					cJSON *(*answer)(const struct http_response *res,
+							 struct strbuf *why),
+					struct strbuf *why)
+{
+	return http_batch_answer(rs, http, parallel, answer, why);
+}
+static inline void scout_requests_release(struct http_batch *rs)
+{
+	http_batch_release(rs);
+}
+static inline void scout_answer_why(struct strbuf *why, const struct http_response *res,
+				    const char *refused, const char *not_api, const char *msg)
+{
+	http_answer_why(why, res, refused, not_api, msg);
+}
+static inline int scout_deadline_passed(const struct http_client *http,
+					const struct http_response *res)
+{
+	return http_deadline_passed(http, res);
+}
 
 /* ---- shared with the diagnose collectors ---- */
 
@@ -231,29 +204,6 @@ void scout_answer_why(struct strbuf *why, const struct http_response *res,
  * collectors, lib/collect-*.c), so that both ask the same way and phrase
  * failures alike.
  */
-
-/* The Docker Engine named by docker.host (default the local socket) and docker.api-version. */
-struct docker_engine {
-	const char *host;    /* as configured, for messages; borrowed from the config */
-	char *socket;        /* the UNIX socket, or NULL over TCP */
-	char *base;          /* "http://localhost/v1.47": what the API's paths follow */
-};
-
-/* Read the Engine's keys into e: 0, or -1 with one line in err ("docker: ..."). */
-int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
-void docker_engine_release(struct docker_engine *e);
-/* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
-struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
-				      char *url);
-/*
- * The line of a failed call: "docker: <host>: [<what>: ]<why>", why being
- * what connect() says of the socket, curl's error, or "HTTP <status>" and
- * the Engine's message.
- */
-void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, const char *what,
-			   const struct http_response *res);
-/* A container's own name from the list's Names, without the leading "/"; or NULL. Borrowed. */
-const char *docker_container_name(const cJSON *summary);
 
 /*
  * The URL of jaeger-query's search for service's traces over the
@@ -313,15 +263,5 @@ const cJSON *prometheus_api_data(const cJSON *answer, struct strbuf *why);
 int prometheus_judge_check(const struct config *cfg, const char *name, const cJSON *query,
 			   const cJSON *samples, struct findings *out, struct strbuf *err);
 int prometheus_judge_alerts(const cJSON *answer, struct findings *out, struct strbuf *err);
-
-/*
- * Was res cut off by http's deadline: no answer came, and the deadline
- * is reached (curl's timeout is cut to the deadline, so it fires then)?
- */
-static inline int scout_deadline_passed(const struct http_client *http,
-					const struct http_response *res)
-{
-	return http->deadline_ms && !res->status && monotonic_ms() >= http->deadline_ms;
-}
 
 #endif

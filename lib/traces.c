@@ -19,6 +19,7 @@
 
 #include "util.h"
 #include "color.h"
+#include "json.h"
 #include "traces.h"
 
 #define NO_SPAN (-1)
@@ -211,12 +212,6 @@ static const char *nonempty(const cJSON *v)
 	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
 }
 
-/* A non-empty string member, or NULL. */
-static const char *json_string(const cJSON *obj, const char *key)
-{
-	return nonempty(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
-
 /* A time in µs: 0, or -1 when it is missing or nonsense. */
 static int json_time(const cJSON *v, int64_t *out)
 {
@@ -306,9 +301,9 @@ static const char *parent_ref(const struct span_fields *f, int *child_of)
 	*child_of = 1;
 	if (cJSON_IsArray(f->references)) {
 		cJSON_ArrayForEach(r, f->references) {
-			const char *type = json_string(r, "refType");
-			const char *id = json_string(r, "spanID");
-			const char *rtrace = json_string(r, "traceID");
+			const char *type = json_nonempty(r, "refType");
+			const char *id = json_nonempty(r, "spanID");
+			const char *rtrace = json_nonempty(r, "traceID");
 
 			if (!id || (trace && rtrace && strcmp(trace, rtrace)))
 				continue;
@@ -369,7 +364,7 @@ static int span_errs(const cJSON *tags)
 /* The string value of the span's tag key, or NULL. */
 static const char *tag_string(const cJSON *span, const char *key)
 {
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(span, "tags"), *t;
+	const cJSON *tags = json_get(span, "tags"), *t;
 
 	if (!cJSON_IsArray(tags))
 		return NULL;
@@ -418,14 +413,14 @@ static const char *message_in(const cJSON *tags)
  */
 static char *error_example(const cJSON *span)
 {
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(span, "tags");
-	const cJSON *logs = cJSON_GetObjectItemCaseSensitive(span, "logs"), *t, *v;
+	const cJSON *tags = json_get(span, "tags");
+	const cJSON *logs = json_get(span, "logs"), *t, *v;
 	const char *msg = message_in(tags);
 	long status = 0;
 
 	if (!msg && cJSON_IsArray(logs)) {
 		cJSON_ArrayForEach(t, logs) {
-			msg = message_in(cJSON_GetObjectItemCaseSensitive(t, "fields"));
+			msg = message_in(json_get(t, "fields"));
 			if (msg)
 				break;
 		}
@@ -456,12 +451,12 @@ static int read_span(struct span *s, const cJSON *js, const cJSON *processes)
 	find_span_fields(js, &f);
 	pid = nonempty(f.process_id);
 	if (pid && cJSON_IsObject(processes))
-		process = cJSON_GetObjectItemCaseSensitive(processes, pid);
+		process = json_get(processes, pid);
 	if (!cJSON_IsObject(process))
 		process = f.process;
 	s->json = js;
 	s->id = nonempty(f.span_id);
-	s->service = json_string(process, "serviceName");
+	s->service = json_nonempty(process, "serviceName");
 	if (!s->id || !s->service || !cJSON_IsString(f.operation) ||
 	    json_time(f.start, &s->start) < 0 ||
 	    json_time(f.duration, &s->duration) < 0 || s->duration < 0)
@@ -493,7 +488,7 @@ const char *traces_span_parent(const cJSON *span)
 
 int traces_span_failed(const cJSON *span)
 {
-	return span_errs(cJSON_GetObjectItemCaseSensitive(span, "tags"));
+	return span_errs(json_get(span, "tags"));
 }
 
 /* ---- one trace ---- */
@@ -565,8 +560,8 @@ static void order_spans(struct work *w)
 /* Read one trace into w; how many of its spans are left to analyse. */
 static size_t load_trace(struct work *w, const cJSON *trace, size_t *skipped)
 {
-	const cJSON *spans = cJSON_GetObjectItemCaseSensitive(trace, "spans");
-	const cJSON *processes = cJSON_GetObjectItemCaseSensitive(trace, "processes"), *js;
+	const cJSON *spans = json_get(trace, "spans");
+	const cJSON *processes = json_get(trace, "processes"), *js;
 	size_t max;
 
 	w->nr = 0;
@@ -881,7 +876,7 @@ static int slowest_first(const void *a, const void *b)
 static void read_slow(struct work *w, const struct trace_seen *seen, struct trace_slow *slow)
 {
 	size_t ignored = 0;
-	const char *id = json_string(seen->json, "traceID");
+	const char *id = json_nonempty(seen->json, "traceID");
 	const struct span *root;
 	int r;
 
@@ -889,7 +884,7 @@ static void read_slow(struct work *w, const struct trace_seen *seen, struct trac
 	r = trace_root(w);
 	root = &w->spans[r];
 	if (!id)
-		id = json_string(root->json, "traceID");
+		id = json_nonempty(root->json, "traceID");
 	slow->trace_id = xstrdup(id ? id : "");
 	slow->root_service = xstrdup(root->service);
 	slow->root_operation = xstrdup(root->operation);
@@ -1028,10 +1023,10 @@ int traces_analyse(struct trace_analysis *out, const cJSON *json, size_t max_slo
 	if (cJSON_IsArray(json)) {
 		data = json;
 	} else if (cJSON_IsObject(json)) {
-		data = cJSON_GetObjectItemCaseSensitive(json, "data");
+		data = json_get(json, "data");
 		if (!cJSON_IsArray(data)) {
-			const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(json, "errors"), 0);
-			const char *msg = json_string(e, "msg");
+			const cJSON *e = cJSON_GetArrayItem(json_get(json, "errors"), 0);
+			const char *msg = json_nonempty(e, "msg");
 
 			if (msg)
 				strbuf_addf(err, "Jaeger answered with an error: %s", msg);

@@ -2,8 +2,9 @@
  * tracker.h: the remote tracker that mirrors the store (GitHub Issues or
  * JIRA Service Management), when `tracker.kind` names one.
  *
- * A tracker is a small set of operations over remote issues; lib/github.c
- * and lib/jira.c implement them, lib/mirror.c decides when to call them
+ * A tracker is a small set of operations over remote issues;
+ * lib/tracker-github.c and lib/tracker-jira.c implement them (with what
+ * they share in tracker-internal.h), lib/mirror.c decides when to call them
  * (through the store's outbox, so that nothing is lost) and cmd/ only
  * reports. The store stays the local truth of this host; the tracker is
  * the truth shared between hosts, and wins when the two disagree.
@@ -136,38 +137,5 @@ int tracker_self(struct tracker *t, const char **out);
  */
 int tracker_open(struct tracker **out, const struct config *cfg);
 void tracker_free(struct tracker *t);
-
-/* The clients' constructors, called by tracker_open(). */
-int github_open(struct tracker *t);
-int jira_open(struct tracker *t);
-
-/*
- * Shared with lib/pulls.c: the rel="next" target of a GitHub Link header
- * (RFC 8288), or NULL (caller frees); and whether url lies under api, the
- * only place a next page is ever followed (a token never goes elsewhere).
- */
-char *github_link_next(const char *link);
-int github_under_api(const char *api, const char *url);
-
-/*
- * Shared by the clients: the fenced block that carries a comment's record.
- * record_format() appends "\n\n```json sre-record\n<json>\n```\n" to sb;
- * record_parse() splits a comment's text into prose and record (NULL when
- * it has none; the caller owns both).
- */
-void record_format(struct strbuf *sb, const cJSON *record);
-int record_parse(const char *text, char **prose, cJSON **record);
-
-/* The short hash of a fingerprint used in labels: 12 hex digits. */
-void fingerprint_short(char out[13], const char *fingerprint);
-
-/*
- * Turn a finished HTTP exchange into a TRACKER_* code and, when it is not
- * TRACKER_OK, a one-line message in t->error: "<tracker>: <what>: <status>
- * <the tracker's message>". what names the request ("creating issue").
- * ok_status lists the statuses that mean success, ended by 0.
- */
-int tracker_check(struct tracker *t, const char *what, const struct http_response *res,
-		  const long *ok_status);
 
 #endif

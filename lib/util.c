@@ -2,10 +2,8 @@
  * util.c: allocation wrappers, the error/warning/die family, and a few
  * string predicates used everywhere. See util.h for the conventions.
  */
-#include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 
 #include "util.h"
@@ -189,32 +187,6 @@ void test_crash_point(const char *name)
 		fflush(NULL);
 		raise(SIGKILL);
 	}
-}
-
-int double_to_ll(double d, long long min, long long max, long long *out)
-{
-	/*
-	 * Compared as doubles first (a NaN fails both), and never at the
-	 * edges of long long, whose bounds a double does not hold exactly.
-	 */
-	if (!isfinite(d) || d < -9.2e18 || d > 9.2e18)
-		return -1;
-	d = trunc(d);
-	if ((long long)d < min || (long long)d > max)
-		return -1;
-	*out = (long long)d;
-	return 0;
-}
-
-int json_to_ll(const struct cJSON *v, long long min, long long max, long long *out)
-{
-	long long n;
-
-	if (!cJSON_IsNumber(v) || double_to_ll(v->valuedouble, min, max, &n) < 0 ||
-	    (double)n != v->valuedouble)
-		return -1;
-	*out = n;
-	return 0;
 }
 
 size_t utf8_cut(const char *s, size_t len, size_t max)

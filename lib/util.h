@@ -80,14 +80,8 @@ int parse_ll(const char *s, long long *out);
 void test_crash_point(const char *name);
 
 /*
- * Numbers that arrive from outside (a server's JSON, a header, a file) are
- * range-checked before any cast: casting a NaN, an infinity or 1e300 to an
- * integer is undefined behaviour, not a large number.
- *
- * double_to_ll: d, truncated toward zero, when it is finite and in
- * [min, max]; 0, or -1 (out untouched). json_to_ll: the same for a JSON
- * number, which must also be whole (a count, an id, a time in µs); a
- * missing item, a string or a fraction is -1.
+ * Compatibility (issue 12): these moved to json.h; declared here too until
+ * every caller includes json.h, then this block goes.
  */
 #define JSON_INT_MAX 9007199254740992LL /* 2^53: past it a double is not exact */
 struct cJSON;

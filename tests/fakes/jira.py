@@ -2,7 +2,7 @@
 """A fake JIRA Service Management site for sre's tests.
 
 It keeps one project's issues, their comments and a workflow in memory and
-answers the REST endpoints lib/jira.c uses, with objects shaped field for
+answers the REST endpoints lib/tracker-jira.c uses, with objects shaped field for
 field on recorded Jira Cloud answers (../shared/fixtures/jira: jira-cli's
 test data and the examples of Atlassian's OpenAPI document). Cloud's
 /rest/api/3 speaks ADF documents and pages search/jql with nextPageToken;

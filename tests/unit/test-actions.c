@@ -1,6 +1,8 @@
 /*
  * test-actions.c: unit tests of lib/actions.c, the direct actions of
- * `sre fix`, printing TAP.
+ * `sre fix`, and of the runtimes it hands them to (lib/runtime.h:
+ * lib/runtime-docker.c, runtime-kubernetes.c, runtime-process.c),
+ * printing TAP.
  *
  * Kubernetes actions run against tests/fakes/kubernetes.py over HTTPS
  * (a throwaway CA, kube-test.h), Docker's against tests/fakes/docker.py
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "../../lib/fix.h"
+#include "../../lib/runtime.h"
 #include "kube-test.h"
 
 #define TOKEN "k8s-token-5e1d9c2b7a"
@@ -194,6 +197,37 @@ static char *images_of(const cJSON *template)
 		cJSON_GetObjectItemCaseSensitive(template, "spec"), "containers"))
 		strbuf_addf(&sb, "%s%s", sb.len ? " " : "", record_str(c, "image"));
 	return strbuf_detach(&sb, NULL);
+}
+
+/* ---- the table of runtimes ---- */
+
+static int complete(const struct runtime_action *a)
+{
+	return a && a->prepare && a->run && a->check;
+}
+
+static void test_runtime_table(void)
+{
+	static const enum fix_runtime runtimes[] = { RUNTIME_DOCKER, RUNTIME_KUBERNETES,
+						     RUNTIME_PROCESS };
+
+	ok(!runtime_ops_of(RUNTIME_NONE), "no runtime set: no operations");
+	for (size_t i = 0; i < ARRAY_SIZE(runtimes); i++) {
+		const struct runtime_ops *ops = runtime_ops_of(runtimes[i]);
+		const char *name = fix_runtime_name(runtimes[i]);
+
+		if (!ok(ops, "%s: has its operations", name))
+			continue;
+		is_str(ops->name, name, "%s: named as [service] runtime says it", name);
+		ok(complete(ops->restart), "%s: restart has its three steps", name);
+		ok(!ops->increase_memory, "%s: more memory is a pull request, not a runtime's", name);
+		ok(!ops->inject && !ops->revert, "%s: chaos's slots are declared, not filled", name);
+	}
+	ok(complete(runtime_ops_of(RUNTIME_KUBERNETES)->scale) &&
+	   complete(runtime_ops_of(RUNTIME_KUBERNETES)->rollback),
+	   "kubernetes: scale and rollback have their three steps");
+	ok(!runtime_ops_of(RUNTIME_DOCKER)->scale && !runtime_ops_of(RUNTIME_PROCESS)->rollback,
+	   "docker cannot scale, a process cannot roll back");
 }
 
 /* ---- what no runtime can do ---- */
@@ -911,6 +945,7 @@ int main(void)
 	kubeconfig = kubeconfig_for("fake.yaml", server, ca_b64, "    token: " TOKEN "\n");
 	set_config(kubeconfig);
 
+	test_runtime_table();
 	test_not_direct();
 	test_kube_restart();
 	test_kube_scale();

@@ -1,7 +1,9 @@
 /*
- * test-docker.c: unit tests of lib/docker.c against tests/fakes/docker.py,
- * a local Docker Engine that listens on a UNIX socket in the scratch
- * directory, as dockerd does on /var/run/docker.sock, printing TAP.
+ * test-docker.c: unit tests of the Docker source of `sre scout`
+ * (lib/scout-docker.c, over the Engine's client lib/docker.c) against
+ * tests/fakes/docker.py, a local Docker Engine that listens on a UNIX
+ * socket in the scratch directory, as dockerd does on
+ * /var/run/docker.sock, printing TAP.
  *
  * The fake is started with fake.h's fake_start() (--socket and --data as
  * its extra arguments; it writes "ready" where a TCP fake writes its port)

@@ -1,5 +1,5 @@
 /*
- * test-github.c: unit tests of lib/github.c against tests/fakes/github.py,
+ * test-github.c: unit tests of lib/tracker-github.c against tests/fakes/github.py,
  * a local server that speaks GitHub's REST API, printing TAP.
  *
  * Two fakes run as child processes: one with GitHub's page sizes and one
@@ -11,7 +11,7 @@
  * fake's /_fake/fail endpoint.
  */
 #include "../../lib/config.h"
-#include "../../lib/tracker.h"
+#include "../../lib/tracker-internal.h"
 #include "fake.h"
 
 #define TOKEN "test-token"

@@ -1,5 +1,5 @@
 /*
- * test-jira.c: unit tests of lib/jira.c against tests/fakes/jira.py, a
+ * test-jira.c: unit tests of lib/tracker-jira.c against tests/fakes/jira.py, a
  * fake JIRA site on 127.0.0.1 (a child process of this test), printing TAP.
  *
  * Each operation is checked both ways: what the tracker interface gives
@@ -9,7 +9,7 @@
  * that picks a transition by anything but its target status fails here.
  */
 #include "../../lib/timeutil.h"
-#include "../../lib/tracker.h"
+#include "../../lib/tracker-internal.h"
 #include "fake.h"
 
 #define USER "bot@example.com"

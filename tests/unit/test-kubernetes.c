@@ -1,6 +1,7 @@
 /*
- * test-kubernetes.c: unit tests of lib/kubeconfig.c and lib/kubernetes.c,
- * printing TAP.
+ * test-kubernetes.c: unit tests of lib/kubeconfig.c and of the
+ * Kubernetes source of `sre scout` (lib/scout-kubernetes.c, over the API's
+ * client lib/kubernetes.c), printing TAP.
  *
  * The kubeconfig parser is fed files of the shapes kubectl writes (token,
  * certificate data, paths, several contexts) and the ones sre refuses

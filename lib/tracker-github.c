@@ -1,32 +1,35 @@
 /*
- * github.c: the GitHub Issues client behind the tracker interface.
+ * tracker-github.c: the GitHub Issues client behind the tracker interface.
  *
  * An incident is an issue of github.repo carrying three labels: `sre`,
  * `sre:state/<STATE>` (or the name github.label.<state> gives) and
  * `sre:fp/<hash>`, the short hash of its fingerprint, which is what find()
  * searches by. The issue body and every comment sre writes end with a
- * record block (record_format() in tracker.c) that sre reads back, so the
+ * record block (record_format() in tracker-common.c) that sre reads back, so the
  * fingerprint survives a hash collision and a comment's idempotency key
  * survives a retry. INCIDENT_RESOLVED closes the issue; any other state
  * reopens it.
  *
- * Every request goes through lib/http.c (timeouts, retries, redaction) and
- * every answer through tracker_check(), so a failure reaches the user as
- * one line: "github: <what>: HTTP <status> <GitHub's message>".
- *
- * Pagination follows the Link header's rel="next" URL, and only when it
- * lies under github.api: a server never sends sre, with its token,
- * anywhere else. A next link back to a page already read is a loop, an
- * error after the pages read so far, and no list reads more than
+ * Every request goes through lib/github-api.c, the GitHub client this
+ * backend shares with lib/pulls.c (headers, timeouts, retries, rate
+ * limits, redaction, and pagination only under github.api with its loop
+ * check), so a failure reaches the user as one line: "github: <what>:
+ * HTTP <status> <GitHub's message>", in t->error. No list reads more than
  * GITHUB_MAX_PAGES pages, so a hostile server cannot keep sre asking.
  */
 #include <ctype.h>
 #include <strings.h>
 
+#include "github-api.h"
 #include "timeutil.h"
-#include "tracker.h"
+#include "tracker-internal.h"
 
-#define GITHUB_DEFAULT_API "https://api.github.com"
+/* The client's codes are the tracker's: passed up as they are. */
+_Static_assert((int)GITHUB_OK == (int)TRACKER_OK &&
+	       (int)GITHUB_NOT_FOUND == (int)TRACKER_NOT_FOUND &&
+	       (int)GITHUB_RETRY == (int)TRACKER_RETRY && (int)GITHUB_FAIL == (int)TRACKER_FAIL,
+	       "github-api.h and tracker.h agree on their codes");
+
 #define GITHUB_MAX_PAGES 1000
 /* GitHub refuses longer label names, and longer titles (in characters). */
 #define GITHUB_LABEL_MAX 50
@@ -37,9 +40,7 @@
 #define LABEL_FP_PREFIX "sre:fp/"
 
 struct github {
-	char *api;          /* without a trailing slash */
-	char *owner, *name;
-	char *token;
+	struct github_api api;  /* github.api, github.repo, the token; t->http, t->error */
 	char *state_label[STATE__COUNT];
 	struct strvec known_labels;  /* seen to exist, for the tracker's life */
 };
@@ -50,75 +51,33 @@ static const long ok_200_204[] = { 200, 204, 0 };
 
 /* ---- requests ---- */
 
-/* Say what went wrong in t->error, as tracker_check() would. */
+/* The client's calls, said in t->error (the client borrows it). */
 static int github_fail(struct tracker *t, const char *what, const char *why)
 {
-	strbuf_reset(&t->error);
-	strbuf_addf(&t->error, "github: %s: %s", what, why);
-	http_redact(&t->http, &t->error);
-	return TRACKER_FAIL;
+	return github_api_fail(&((struct github *)t->priv)->api, what, why);
 }
 
-/*
- * One exchange with GitHub: the headers every request carries, body as
- * JSON when there is one, and the answer turned into a TRACKER_* code.
- * res is the caller's to release, whatever the outcome.
- */
+/* One exchange with GitHub; res is the caller's to release, whatever the outcome. */
 static int github_call(struct tracker *t, const char *what, const char *method,
 		       const char *url, const cJSON *body, int no_retry,
 		       const long *ok_status, struct http_response *res)
 {
-	struct github *gh = t->priv;
-	struct http_request req = HTTP_REQUEST_INIT;
-	char *json = NULL;
-	int ret;
-
-	req.method = method;
-	req.url = url;
-	req.no_retry = no_retry;
-	strvec_push(&req.headers, "Accept: application/vnd.github+json");
-	strvec_pushf(&req.headers, "Authorization: Bearer %s", gh->token);
-	strvec_push(&req.headers, "X-GitHub-Api-Version: 2022-11-28");
-	if (body) {
-		json = cJSON_PrintUnformatted(body);
-		if (!json) {
-			http_request_release(&req);
-			return github_fail(t, what, "cannot encode the request as JSON");
-		}
-		strvec_push(&req.headers, "Content-Type: application/json");
-		req.body = json;
-		req.body_len = strlen(json);
-	}
-	http_do(&t->http, &req, res);
-	ret = tracker_check(t, what, res, ok_status);
-	cJSON_free(json);
-	http_request_release(&req);
-	return ret;
+	return github_api_call(&((struct github *)t->priv)->api, what, method, url, body,
+			       no_retry, ok_status, res);
 }
 
 /* The answer's JSON, or NULL after a message in t->error. */
 static cJSON *github_answer(struct tracker *t, const char *what,
 			    const struct http_response *res, int want_array)
 {
-	cJSON *j = cJSON_ParseWithLength(res->body.buf, res->body.len);
-
-	if (!j || (want_array ? !cJSON_IsArray(j) : !cJSON_IsObject(j))) {
-		cJSON_Delete(j);
-		github_fail(t, what, want_array ? "the answer is not a JSON array" :
-				     "the answer is not a JSON object");
-		return NULL;
-	}
-	return j;
+	return github_api_answer(&((struct github *)t->priv)->api, what, res, want_array);
 }
 
 /* ---- URLs ---- */
 
 static void repo_url(struct strbuf *sb, const struct github *gh)
 {
-	strbuf_addf(sb, "%s/repos/", gh->api);
-	http_urlencode(sb, gh->owner);
-	strbuf_addch(sb, '/');
-	http_urlencode(sb, gh->name);
+	github_repo_url(sb, &gh->api);
 }
 
 /* An issue number is all digits; anything else must not reach a path. */
@@ -140,176 +99,12 @@ static int issue_url(struct tracker *t, struct strbuf *sb, const char *key,
 	return TRACKER_OK;
 }
 
-int github_under_api(const char *api, const char *url)
-{
-	const char *rest;
-
-	return skip_prefix(url, api, &rest) && (!*rest || *rest == '/' || *rest == '?');
-}
-
-static int under_api(const struct github *gh, const char *url)
-{
-	return github_under_api(gh->api, url);
-}
-
-static const char *skip_blanks(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-/* Whether a rel value (a space-separated list of types) holds type. */
-static int rel_has(const char *v, size_t len, const char *type)
-{
-	size_t tlen = strlen(type);
-
-	while (len) {
-		size_t n = 0;
-
-		while (n < len && v[n] != ' ')
-			n++;
-		if (n == tlen && !strncasecmp(v, type, tlen))
-			return 1;
-		v += n;
-		len -= n;
-		while (len && *v == ' ') {
-			v++;
-			len--;
-		}
-	}
-	return 0;
-}
-
-/*
- * The rel="next" target of a Link header (RFC 8288), or NULL; the caller
- * frees it. GitHub's look like
- *   <https://api.github.com/repositories/1/issues?page=2>; rel="next",
- *   <https://api.github.com/repositories/1/issues?page=5>; rel="last"
- */
-char *github_link_next(const char *link)
-{
-	const char *p = link;
-
-	for (;;) {
-		const char *target, *end;
-		int is_next = 0;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p != '<')
-			return NULL;
-		target = p + 1;
-		end = strchr(target, '>');
-		if (!end)
-			return NULL;
-		p = end + 1;
-		/* Parameters: ;name, ;name=token or ;name="quoted", up to a ','. */
-		for (;;) {
-			const char *name, *value = "";
-			size_t nlen, vlen = 0;
-
-			p = skip_blanks(p);
-			if (*p != ';')
-				break;
-			name = p = skip_blanks(p + 1);
-			while (*p && *p != '=' && *p != ';' && *p != ',' && *p != ' ')
-				p++;
-			nlen = (size_t)(p - name);
-			p = skip_blanks(p);
-			if (*p == '=') {
-				p = skip_blanks(p + 1);
-				if (*p == '"') {
-					value = ++p;
-					while (*p && *p != '"')
-						p += (*p == '\\' && p[1]) ? 2 : 1;
-					vlen = (size_t)(p - value);
-					if (*p == '"')
-						p++;
-				} else {
-					value = p;
-					while (*p && *p != ';' && *p != ',' && *p != ' ')
-						p++;
-					vlen = (size_t)(p - value);
-				}
-			}
-			if (nlen == 3 && !strncasecmp(name, "rel", 3) &&
-			    rel_has(value, vlen, "next"))
-				is_next = 1;
-		}
-		if (is_next)
-			return xstrndup(target, (size_t)(end - target));
-		while (*p && *p != ',')
-			p++;
-		if (!*p)
-			return NULL;
-	}
-}
-
-/*
- * GET url and every page after it, calling each() on every item until it
- * returns 1. Pages are followed through the Link header only while its
- * next URL lies under github.api.
- */
-typedef int (*github_each_fn)(struct tracker *t, const cJSON *item, void *data);
-
+/* GET url and every page after it, calling each() on every item until it returns 1. */
 static int github_list(struct tracker *t, const char *what, const char *url,
 		       github_each_fn each, void *data)
 {
-	struct github *gh = t->priv;
-	struct strvec seen = STRVEC_INIT;
-	char *page = xstrdup(url);
-	int ret = TRACKER_OK;
-
-	for (int n = 0; page; n++) {
-		struct http_response res = HTTP_RESPONSE_INIT;
-		const char *link;
-		char *next = NULL;
-		cJSON *items, *item;
-		int stop = 0;
-
-		if (n == GITHUB_MAX_PAGES) {
-			ret = github_fail(t, what, "more pages than sre follows; stopped there");
-			break;
-		}
-		ret = github_call(t, what, "GET", page, NULL, 0, ok_200, &res);
-		items = ret == TRACKER_OK ? github_answer(t, what, &res, 1) : NULL;
-		if (ret == TRACKER_OK && !items)
-			ret = TRACKER_FAIL;
-		if (items) {
-			cJSON_ArrayForEach(item, items)
-				if ((stop = each(t, item, data)))
-					break;
-			link = http_header(&res, "link");
-			if (!stop && link)
-				next = github_link_next(link);
-		}
-		if (next && !under_api(gh, next)) {
-			warning("github: %s: not following a next-page link "
-				"outside github.api", what);
-			free(next);
-			next = NULL;
-		} else if (next && !strcmp(next, page)) {
-			/* A page that names itself as the next: the end, not a loop. */
-			free(next);
-			next = NULL;
-		} else if (next && strvec_has(&seen, next)) {
-			ret = github_fail(t, what, "the next-page links loop back to a page "
-					  "already read; stopped there");
-			free(next);
-			next = NULL;
-		}
-		cJSON_Delete(items);
-		http_response_release(&res);
-		strvec_push(&seen, page);
-		free(page);
-		page = next;
-		if (ret != TRACKER_OK)
-			break;
-	}
-	free(page);
-	strvec_clear(&seen);
-	return ret;
+	return github_api_list(&((struct github *)t->priv)->api, what, url, GITHUB_MAX_PAGES,
+			       each, data);
 }
 
 /* ---- labels ---- */
@@ -522,14 +317,6 @@ static int issue_read(struct tracker *t, const char *key, const char *what, cJSO
 	return ret;
 }
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 static int github_create(struct tracker *t, const struct incident *inc,
 			 struct remote_issue *out)
 {
@@ -538,7 +325,7 @@ static int github_create(struct tracker *t, const struct incident *inc,
 	struct strbuf url = STRBUF_INIT, text = STRBUF_INIT;
 	char *fp = fp_label(inc->fingerprint);
 	cJSON *record, *body, *labels, *answer = NULL;
-	char opened[32], *title;
+	char *title;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -553,18 +340,7 @@ static int github_create(struct tracker *t, const struct incident *inc,
 		return ret;
 	}
 
-	format_iso8601(opened, sizeof(opened), inc->opened_at);
-	record = cJSON_CreateObject();
-	cJSON_AddNumberToObject(record, "sre", 1);
-	cJSON_AddStringToObject(record, "kind", "incident");
-	cJSON_AddNumberToObject(record, "id", (double)inc->id);
-	add_string_or_null(record, "fingerprint", inc->fingerprint);
-	add_string_or_null(record, "service", inc->service);
-	add_string_or_null(record, "title", inc->title);
-	cJSON_AddStringToObject(record, "severity", incident_severity_name(inc->severity));
-	add_string_or_null(record, "source", inc->source);
-	cJSON_AddStringToObject(record, "state", incident_state_name(inc->state));
-	cJSON_AddStringToObject(record, "opened_at", opened);
+	record = tracker_incident_record(inc);
 
 	strbuf_addf(&text, "Opened by sre as local incident #%lld.\n\n", inc->id);
 	strbuf_addf(&text, "- **Service:** %s\n", inc->service ? inc->service : "?");
@@ -621,12 +397,13 @@ static int github_get(struct tracker *t, const char *key, struct remote_issue *o
 }
 
 struct find_state {
+	const struct github *gh;
 	const char *fingerprint;
 	struct remote_issue *out;
 	int found;
 };
 
-static int find_one(struct tracker *t, const cJSON *item, void *data)
+static int find_one(const cJSON *item, void *data)
 {
 	struct find_state *fs = data;
 	cJSON *record;
@@ -640,7 +417,7 @@ static int find_one(struct tracker *t, const cJSON *item, void *data)
 	fp = cJSON_GetObjectItemCaseSensitive(record, "fingerprint");
 	match = cJSON_IsString(fp) && !strcmp(fp->valuestring, fs->fingerprint);
 	cJSON_Delete(record);
-	if (!match || issue_from_json(t->priv, item, fs->out) < 0)
+	if (!match || issue_from_json(fs->gh, item, fs->out) < 0)
 		return 0;
 	fs->found = 1;
 	return 1;
@@ -649,7 +426,7 @@ static int find_one(struct tracker *t, const cJSON *item, void *data)
 static int github_find(struct tracker *t, const char *fingerprint, struct remote_issue *out)
 {
 	struct strbuf url = STRBUF_INIT;
-	struct find_state fs = { fingerprint, out, 0 };
+	struct find_state fs = { t->priv, fingerprint, out, 0 };
 	char *fp = fp_label(fingerprint);
 	int ret;
 
@@ -840,7 +617,7 @@ struct comment_list {
 	size_t nr, alloc;
 };
 
-static int comment_one(struct tracker *t, const cJSON *item, void *data)
+static int comment_one(const cJSON *item, void *data)
 {
 	struct comment_list *cl = data;
 	struct remote_comment *c;
@@ -884,19 +661,20 @@ static int github_comments(struct tracker *t, const char *key,
 }
 
 struct issue_list {
+	const struct github *gh;
 	struct remote_issue *v;
 	size_t nr, alloc;
 	int max;
 };
 
-static int search_one(struct tracker *t, const cJSON *item, void *data)
+static int search_one(const cJSON *item, void *data)
 {
 	struct issue_list *il = data;
 
 	if (is_pull_request(item))
 		return 0;
 	ALLOC_GROW(il->v, il->nr + 1, il->alloc);
-	if (issue_from_json(t->priv, item, &il->v[il->nr]) < 0) {
+	if (issue_from_json(il->gh, item, &il->v[il->nr]) < 0) {
 		remote_issue_release(&il->v[il->nr]);
 		return 0;
 	}
@@ -907,7 +685,7 @@ static int search_one(struct tracker *t, const cJSON *item, void *data)
 static int github_search(struct tracker *t, const struct tracker_query *q,
 			 struct remote_issue **out, size_t *nr)
 {
-	struct issue_list il = { NULL, 0, 0, q ? q->max : 0 };
+	struct issue_list il = { t->priv, NULL, 0, 0, q ? q->max : 0 };
 	struct strbuf url = STRBUF_INIT;
 	int ret;
 
@@ -936,13 +714,7 @@ static void github_priv_free(struct github *gh)
 {
 	if (!gh)
 		return;
-	free(gh->api);
-	free(gh->owner);
-	free(gh->name);
-	if (gh->token) {
-		memset(gh->token, 0, strlen(gh->token));
-		free(gh->token);
-	}
+	github_api_release(&gh->api);
 	for (int i = 0; i < STATE__COUNT; i++)
 		free(gh->state_label[i]);
 	strvec_clear(&gh->known_labels);
@@ -974,7 +746,7 @@ static int github_whoami(struct tracker *t, char **out)
 		*out = xstrdup(user);
 		return TRACKER_OK;
 	}
-	url = xstrfmt("%s/user", gh->api);
+	url = xstrfmt("%s/user", gh->api.api);
 	ret = github_call(t, what, "GET", url, NULL, 0, ok_200, &res);
 	if (ret == TRACKER_OK && !(ans = github_answer(t, what, &res, 0)))
 		ret = TRACKER_FAIL;
@@ -1003,16 +775,6 @@ static const struct tracker_ops github_ops = {
 	.free = github_free,
 };
 
-static int valid_repo_part(const char *s, size_t len)
-{
-	if (!len || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-			return 0;
-	return 1;
-}
-
 /* github.label.<state>, the state's name in lower case with dashes, as
  * config keys take no underscore: github.label.incident-resolved. */
 static int read_state_labels(struct github *gh, const struct config *cfg)
@@ -1040,57 +802,47 @@ static int read_state_labels(struct github *gh, const struct config *cfg)
 
 int github_open(struct tracker *t)
 {
-	const char *api = config_get_string(t->cfg, "github.api");
-	const char *repo = config_get_string(t->cfg, "github.repo"), *slash;
-	struct strbuf token = STRBUF_INIT;
+	const char *repo = config_get_string(t->cfg, "github.repo");
+	struct strbuf why = STRBUF_INIT;
 	struct github *gh;
-	size_t len;
+	char *api, *token;
 	int r;
 
-	if (!api || !*api)
-		api = GITHUB_DEFAULT_API;
-	if (!starts_with(api, "https://") && !starts_with(api, "http://"))
-		return error("github.api is '%s': it takes an http:// or https:// URL", api);
-	if (!repo || !*repo)
+	if (github_api_url(t->cfg, &api, &why) < 0) {
+		error("%s", why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	if (!repo || !*repo) {
+		free(api);
 		return error("github.repo is not set: it names the repository of the "
 			     "incidents, as owner/name");
-	slash = strchr(repo, '/');
-	if (!slash || !valid_repo_part(repo, (size_t)(slash - repo)) ||
-	    !valid_repo_part(slash + 1, strlen(slash + 1)))
+	}
+	if (!github_repo_valid(repo)) {
+		free(api);
 		return error("github.repo is '%s': it takes owner/name, each of letters, "
 			     "digits, '.', '_' and '-'", repo);
-
-	r = config_get_secret(t->cfg, "github.token", "GITHUB_TOKEN", &token);
-	if (r < 0)
-		return -1;
-	if (r > 0) {
-		strbuf_release(&token);
-		return error("no GitHub token: set GITHUB_TOKEN in the environment, or "
-			     "github.token-command to a command that prints it");
 	}
-	for (size_t i = 0; i < token.len; i++)
-		if (iscntrl((unsigned char)token.buf[i]) || token.buf[i] == ' ') {
-			memset(token.buf, 0, token.len);
-			strbuf_release(&token);
+	r = github_api_token(t->cfg, &token);
+	if (r) {
+		free(api);
+		if (r == 1)
+			return error("no GitHub token: set GITHUB_TOKEN in the environment, or "
+				     "github.token-command to a command that prints it");
+		if (r == -2)
 			return error("the GitHub token holds a blank or a control character");
-		}
+		return -1;
+	}
 
 	gh = xcalloc(1, sizeof(*gh));
 	strvec_init(&gh->known_labels);
-	len = strlen(api);
-	while (len && api[len - 1] == '/')
-		len--;
-	gh->api = xstrndup(api, len);
-	gh->owner = xstrndup(repo, (size_t)(slash - repo));
-	gh->name = xstrdup(slash + 1);
-	gh->token = strbuf_detach(&token, NULL);
+	github_api_init(&gh->api, api, repo, token, &t->http, &t->error);
 	if (read_state_labels(gh, t->cfg) < 0) {
 		github_priv_free(gh);
 		return -1;
 	}
-	http_client_add_secret(&t->http, gh->token);
 	t->priv = gh;
 	t->ops = &github_ops;
-	t->server = gh->api;
+	t->server = gh->api.api;
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * jira.c: the JIRA Service Management client behind tracker.h.
+ * tracker-jira.c: the JIRA Service Management client behind tracker.h.
  *
  * An incident is an issue of `jira.project` whose description ends with a
  * JSON code block, the record, naming the incident's fingerprint; the
@@ -20,7 +20,7 @@
 #include <strings.h>
 
 #include "timeutil.h"
-#include "tracker.h"
+#include "tracker-internal.h"
 
 /* What each state is called in the workflow, in enum incident_state order. */
 static const char *const default_status[] = {
@@ -85,14 +85,6 @@ static const char *jstr(const cJSON *obj, const char *path)
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
-}
-
-static void add_string_or_null(cJSON *obj, const char *name, const char *s)
-{
-	if (s)
-		cJSON_AddStringToObject(obj, name, s);
-	else
-		cJSON_AddNullToObject(obj, name);
 }
 
 /* A record that sre will know again: it carries "sre". */
@@ -611,26 +603,14 @@ static int jira_create(struct tracker *t, const struct incident *inc, struct rem
 	cJSON *body = cJSON_CreateObject(), *fields, *labels, *record, *ans = NULL;
 	struct strbuf prose = STRBUF_INIT;
 	const char *severity = incident_severity_name(inc->severity), *key;
-	char h[13], fp_label[20], opened[32], *summary;
+	char h[13], fp_label[20], *summary;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->state = -1;
 	fingerprint_short(h, inc->fingerprint ? inc->fingerprint : "");
 	snprintf(fp_label, sizeof(fp_label), "sre-fp-%s", h);
-	format_iso8601(opened, sizeof(opened), inc->opened_at);
-
-	record = cJSON_CreateObject();
-	cJSON_AddNumberToObject(record, "sre", 1);
-	cJSON_AddStringToObject(record, "kind", "incident");
-	cJSON_AddNumberToObject(record, "id", (double)inc->id);
-	add_string_or_null(record, "fingerprint", inc->fingerprint);
-	add_string_or_null(record, "service", inc->service);
-	add_string_or_null(record, "title", inc->title);
-	cJSON_AddStringToObject(record, "severity", severity);
-	add_string_or_null(record, "source", inc->source);
-	cJSON_AddStringToObject(record, "state", incident_state_name(inc->state));
-	cJSON_AddStringToObject(record, "opened_at", opened);
+	record = tracker_incident_record(inc);
 
 	strbuf_addf(&prose, "Service: %s\nSeverity: %s\n",
 		    inc->service ? inc->service : "(none)", severity);

@@ -1,0 +1,76 @@
+/*
+ * docker.h: the client of the Docker Engine API (lib/docker.c). Every
+ * request to dockerd goes through it: the scout source
+ * (lib/scout-docker.c), the diagnose collector (lib/collect-docker.c) and
+ * the runtime of `sre fix` (lib/runtime-docker.c) are its callers.
+ *
+ * Lines of why are "docker: <host>: ..." and are not redacted here: the
+ * caller redacts once with its http client, which knows every secret.
+ */
+#ifndef SRE_DOCKER_H
+#define SRE_DOCKER_H
+
+#include <cJSON.h>
+
+#include "config.h"
+#include "http.h"
+#include "scout.h"
+#include "strbuf.h"
+
+/* The Docker Engine named by docker.host (default the local socket) and docker.api-version. */
+struct docker_engine {
+	const char *host;    /* as configured, for messages; borrowed from the config */
+	char *socket;        /* the UNIX socket, or NULL over TCP */
+	char *base;          /* "http://localhost/v1.47": what the API's paths follow */
+};
+
+/* Read the Engine's keys into e: 0, or -1 with one line in err ("docker: ..."). */
+int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
+void docker_engine_release(struct docker_engine *e);
+/* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
+struct http_request *docker_engine_get(struct scout_requests *rs, const struct docker_engine *e,
+				      char *url);
+/*
+ * The line of a failed call: "docker: <host>: [<what>: ]<why>", why being
+ * what connect() says of the socket, curl's error, or "HTTP <status>" and
+ * the Engine's message.
+ */
+void docker_engine_explain(struct strbuf *err, const struct docker_engine *e, const char *what,
+			   const struct http_response *res);
+/* A container's own name from the list's Names, without the leading "/"; or NULL. Borrowed. */
+const char *docker_container_name(const cJSON *summary);
+
+/*
+ * Queue, in a batch to make with http_do_many() (each returns the request,
+ * to add to):
+ *   docker_queue_list()     GET /containers/json?all=<all> (every container)
+ *   docker_queue_inspect()  GET /containers/<ref>/json
+ *   docker_queue_logs()     GET /containers/<id>/logs, stdout and stderr
+ *                           with timestamps, the last lines of them; the
+ *                           answer is Docker's multiplexed stream, or the
+ *                           bytes as written for a container with a TTY
+ */
+struct http_request *docker_queue_list(struct scout_requests *rs, const struct docker_engine *e,
+				       const char *all);
+struct http_request *docker_queue_inspect(struct scout_requests *rs,
+					  const struct docker_engine *e, const char *ref);
+struct http_request *docker_queue_logs(struct scout_requests *rs, const struct docker_engine *e,
+				       const char *id, int lines);
+
+/*
+ * Inspect one container now: 0 and *inspect (the caller's; it has an Id
+ * and a State), 1 when there is no such container, -1 with a line in why.
+ */
+int docker_inspect(struct http_client *http, const struct docker_engine *e, const char *ref,
+		   cJSON **inspect, struct strbuf *why);
+
+/*
+ * POST /containers/<id>/restart?t=<stop_wait>, never retried (twice would
+ * be two restarts), waiting stop_wait seconds longer than http's timeout
+ * for dockerd to stop it. 0 restarted, 1 no such container, -1 with a
+ * line in why naming it name.
+ */
+int docker_restart(struct http_client *http, const struct docker_engine *e, const char *id,
+		   const char *name, int stop_wait, struct strbuf *why);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * outbox.c: the queueing and the report shared by the outbox's deliverers
+ * (mirror.c, notify.c); see outbox.h.
+ */
+#include <sys/random.h>
+
+#include "outbox.h"
+
+void outbox_new_key(char out[37])
+{
+	unsigned char r[16];
+	size_t got = 0;
+
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+		if (n <= 0)
+			abort(); /* the kernel always has randomness for us */
+		got += (size_t)n;
+	}
+	memcpy(out, "sre-", 4);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+}
+
+int outbox_queue(struct store *st, long long id, const char *key, const char *target,
+		 const char *operation, cJSON *payload)
+{
+	char fresh[37], *text = cJSON_PrintUnformatted(payload);
+	int ret;
+
+	if (!key) {
+		outbox_new_key(fresh);
+		key = fresh;
+	}
+	ret = text ? store_outbox_add(st, id, key, target, operation, text) :
+		     error("cannot encode the %s write of incident %lld as JSON", target, id);
+	cJSON_free(text);
+	cJSON_Delete(payload);
+	return ret < 0 ? -1 : 0;
+}
+
+void mirror_report_release(struct mirror_report *rep)
+{
+	strbuf_release(&rep->messages);
+}

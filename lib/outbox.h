@@ -1,0 +1,47 @@
+/*
+ * outbox.h: queueing a remote write in the store's outbox, and the report
+ * of a delivery run, for every deliverer: lib/mirror.c (the tracker) and
+ * lib/notify.c (Slack).
+ *
+ * Both queue the same way (a fresh idempotency key, a JSON payload, one
+ * row inside the caller's transaction) and report the same way, so this
+ * lies below them both: mirror.c queues the notification of a move through
+ * notify.c, and notify.c needs nothing from mirror.c, so the two never
+ * call each other. The rows themselves are the store's (store_outbox_*()).
+ */
+#ifndef SRE_OUTBOX_H
+#define SRE_OUTBOX_H
+
+#include <cJSON.h>
+
+#include "store.h"
+#include "strbuf.h"
+
+/* A fresh idempotency key ("sre-" and 32 hex digits) into out[37]. */
+void outbox_new_key(char out[37]);
+
+/*
+ * Queue payload (deleted here, whatever the outcome) as an outbox row of
+ * incident id for target ("github", "jira", "slack") and operation, under
+ * key, or a fresh key when key is NULL. Call inside store_begin(). 0, or
+ * -1 on a store error (printed).
+ */
+int outbox_queue(struct store *st, long long id, const char *key, const char *target,
+		 const char *operation, cJSON *payload);
+
+/*
+ * What a delivery run did (mirror_flush(), notify_flush()). Its name is
+ * the one commands have always used, from mirror.h.
+ */
+struct mirror_report {
+	int delivered;
+	int pending;      /* still queued after this run */
+	int failed;       /* marked failed during this run */
+	int followed;     /* incidents moved locally because the tracker had moved */
+	struct strbuf messages; /* one line each: what failed or stays queued */
+};
+
+#define MIRROR_REPORT_INIT { 0, 0, 0, 0, STRBUF_INIT }
+void mirror_report_release(struct mirror_report *rep);
+
+#endif

@@ -5,7 +5,9 @@
 # services (examples/demo/);
 # `make bench` prints what the store costs against a plain-SQLite baseline;
 # `make fuzz` runs the libFuzzer targets of fuzz/ for FUZZ_SECONDS each;
-# `make install PREFIX=... DESTDIR=...` installs.
+# `make install PREFIX=... DESTDIR=...` installs, `make uninstall` removes
+# the same files. Rules print one short line each (`    CC lib/x.o`, as
+# git's Makefile does); `make V=1` prints the full commands.
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
@@ -39,6 +41,22 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(RL_CPPFLAGS) \
 	     -DSRE_VERSION='"$(VERSION)"' -DSRE_MANDIR='"$(MANDIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
 
+# Quiet rules (git's): each prints what it makes, not how, unless V=1 or
+# make -s.
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),s)
+ifndef V
+QUIET_CC    = @echo '   ' CC $(@:$(B)/%=%);
+QUIET_FUZZ  = @echo '   ' CC fuzz $(@:$(FB)/%=%);
+QUIET_AR    = @echo '   ' AR $(@:build/%=%);
+QUIET_LINK  = @echo '   ' LINK $(@:build/%=%);
+QUIET_GEN   = @echo '   ' GEN $@;
+QUIET_SCDOC = @echo '   ' SCDOC $@;
+endif
+endif
+
+# A recipe that fails leaves no half-written target behind to look done.
+.DELETE_ON_ERROR:
+
 ifeq ($(SANITIZE),1)
 VARIANT = san
 # float-cast-overflow is not in "undefined": without it, a server's 1e300
@@ -57,15 +75,19 @@ UNIT_SRC = $(wildcard tests/unit/test-*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
 UNIT_BIN = $(UNIT_SRC:%.c=$(B)/%)
+BENCH_SRC = $(wildcard bench/bench-*.c)
+BENCH_BIN = $(BENCH_SRC:%.c=$(B)/%)
 MAN_SRC = $(wildcard man/*.scd)
 MAN = $(MAN_SRC:.scd=)
+# Pages made from the binary's own tables rather than from man/*.scd.
+MAN_GEN = man/sre-config.5
 
 DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
 	git perl man-db python3 libyaml-dev jq clang libclang-rt-14-dev
 
-all: sre $(MAN)
-.PHONY: all deps test run-tests demo run-demo bench fuzz fuzz-build install clean FORCE
+all: sre $(MAN) $(MAN_GEN)
+.PHONY: all deps test run-tests demo run-demo bench fuzz fuzz-build install uninstall clean FORCE
 
 # Rebuild when the flags change, and relink ./sre whenever the variant
 # changes, so `make test SANITIZE=1` never runs a stale binary (after git's
@@ -79,23 +101,23 @@ build/VARIANT: FORCE
 	@echo '$(VARIANT)' | cmp -s - $@ || echo '$(VARIANT)' > $@
 
 sre: $(CMD_OBJ) $(B)/libsre.a build/VARIANT
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsre.a $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsre.a $(PKG_LIBS)
 
 $(B)/libsre.a: $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
 $(B)/%.o: %.c $(B)/CFLAGS
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/test-lib.h tests/unit/fake.h tests/unit/scout-test.h tests/unit/kube-test.h tests/unit/collect-test.h $(B)/libsre.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/bench/%: bench/%.c $(B)/libsre.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsre.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 # The demo stack's services (examples/demo/run.sh): libc and threads only.
 # They are the demo's fixtures, like the fakes of the tests: built without
@@ -104,14 +126,13 @@ $(B)/bench/%: bench/%.c $(B)/libsre.a
 DEMO_SERVICE = build/demo/demo-service
 $(DEMO_SERVICE): examples/demo/demo-service.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -pthread
+	$(QUIET_LINK)$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -pthread
 
 .PHONY: demo-service
 demo-service: $(DEMO_SERVICE)
 
 # Benchmarks print ratios against a baseline measured in the same run.
-bench: sre $(B)/bench/bench-store $(B)/bench/bench-scout $(B)/bench/bench-traces \
-	$(B)/bench/bench-startup
+bench: sre $(BENCH_BIN)
 	$(B)/bench/bench-startup ./sre
 	$(B)/bench/bench-store 5000
 	$(B)/bench/bench-scout
@@ -139,14 +160,14 @@ $(FB)/CFLAGS: FORCE
 
 $(FB)/lib/%.o: lib/%.c $(FB)/CFLAGS
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+	$(QUIET_FUZZ)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
 
 $(FB)/libsre.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
 $(FB)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(FB)/libsre.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FB)/libsre.a \
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FB)/libsre.a \
 		$(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
@@ -157,7 +178,16 @@ fuzz: fuzz-build
 	@FUZZ_SECONDS='$(FUZZ_SECONDS)' ./fuzz/run.sh $(FB) $(FUZZ_TARGETS)
 
 man/%: man/%.scd
-	scdoc < $< > $@
+	$(QUIET_SCDOC)scdoc < $< > $@
+
+# sre-config(5) lists the key table of lib/config.c as this sre prints it,
+# read with no configuration of the builder's (nothing of theirs can
+# change or break it); the scdoc source is kept for a look.
+man/sre-config.5: sre
+	@mkdir -p build
+	$(QUIET_GEN)env -u SRE_CONFIG SRE_CONFIG_NOSYSTEM=1 HOME=/nonexistent \
+		XDG_CONFIG_HOME=/nonexistent ./sre config --known-keys --man >build/sre-config.5.scd && \
+		scdoc <build/sre-config.5.scd >$@
 
 deps:
 	@missing=; for p in $(DEBIAN_PACKAGES); do \
@@ -173,13 +203,17 @@ deps:
 	apt-get update -q >/dev/null && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null
 
+# prove runs one script per processor, at least two (PROVE_JOBS=N to choose).
+PROVE_JOBS ?= $(shell n=$$(getconf _NPROCESSORS_ONLN 2>/dev/null); \
+	if [ "$${n:-0}" -gt 2 ] 2>/dev/null; then echo $$n; else echo 2; fi)
+
 test: deps
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: sre $(MAN) $(UNIT_BIN) $(DEMO_SERVICE)
+run-tests: sre $(MAN) $(MAN_GEN) $(UNIT_BIN) $(DEMO_SERVICE)
 	SRE_BUILD_DIR='$(CURDIR)' SRE_UNIT_DIR='$(CURDIR)/$(B)/tests/unit' \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		prove -j2 $(UNIT_BIN) tests/t[0-9]*.sh
+		prove -j$(PROVE_JOBS) $(UNIT_BIN) tests/t[0-9]*.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory run-demo
@@ -189,16 +223,29 @@ run-demo: sre $(DEMO_SERVICE)
 	@SRE='$(CURDIR)/sre' DEMO_SERVICE='$(CURDIR)/$(DEMO_SERVICE)' \
 		./examples/demo/run.sh
 
-install: sre $(MAN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+install: sre $(MAN) $(MAN_GEN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 sre $(DESTDIR)$(BINDIR)/sre
-	install -m 644 $(filter %.1,$(MAN)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.1,$(MAN) $(MAN_GEN)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MAN) $(MAN_GEN)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 completions/sre.bash $(DESTDIR)$(BASHCOMPDIR)/sre
 	install -m 644 completions/_sre $(DESTDIR)$(ZSHCOMPDIR)/_sre
 	install -m 644 completions/sre.fish $(DESTDIR)$(FISHCOMPDIR)/sre.fish
 
-clean:
-	rm -rf build sre $(MAN) tests/trash.*
+# The mirror of install: every file it put in place, and nothing else.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sre
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN) $(MAN_GEN))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MAN) $(MAN_GEN))))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/sre $(DESTDIR)$(ZSHCOMPDIR)/_sre \
+		$(DESTDIR)$(FISHCOMPDIR)/sre.fish
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)
+clean:
+	rm -rf build sre $(MAN) $(MAN_GEN) tests/trash.*
+
+# What each object, unit test, benchmark and fuzz target was built from
+# (-MMD -MP writes x.d beside x.o, and test-foo.d beside test-foo), so a
+# changed header rebuilds everything that includes it.
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BENCH_BIN:=.d) \
+	$(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -198,7 +198,7 @@ static long run_jq(const char *path, double *s)
 	const char *argv[] = { "jq", "-c", jq_filter, path, NULL };
 	struct strbuf out = STRBUF_INIT;
 	double t0 = now_s();
-	int status = run_command_capture(argv, &out, JQ_OUTPUT_MAX);
+	int status = run_command_capture(argv, "jq", &out, JQ_OUTPUT_MAX, (int64_t)LIMIT_S * 1000);
 	cJSON *json, *item;
 	long errors = 0;
 

@@ -1,6 +1,8 @@
 /*
  * config.c: `sre config`, get and set configuration in git-config files.
  */
+#include <ctype.h>
+
 #include "builtin.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
@@ -10,7 +12,7 @@ static const char *const config_usage[] = {
 	"sre config [--global | --local | --file <file>] [--add] <key> <value>",
 	"sre config [--global | --local | --file <file>] --unset <key>",
 	"sre config [--global | --local | --file <file>] --list [--show-origin]",
-	"sre config --known-keys",
+	"sre config --known-keys [--man]",
 	NULL,
 };
 
@@ -66,6 +68,91 @@ static void print_entry(const struct config_entry *e)
 		printf("%s=%s\n", e->key, e->value);
 }
 
+/* One row of --known-keys: key, type, help, then its default and trust. */
+static void print_known_key(const struct config_key_doc *k)
+{
+	printf("%-24s %-18s %s", k->key, k->type, k->help);
+	if (k->def)
+		printf(" (default %s)", k->def);
+	printf("%s\n", k->trust == CONFIG_PROTECTED ? " [protected]" : "");
+}
+
+/* Text for scdoc, which reads * and _ as emphasis and \ as an escape. */
+static void print_scdoc_text(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '*' || *s == '_' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+/* The section of a key: "check" of "check.<name>.url". */
+static size_t section_len(const char *key)
+{
+	const char *dot = strchr(key, '.');
+
+	return dot ? (size_t)(dot - key) : strlen(key);
+}
+
+/*
+ * sre-config(5), in scdoc, from the key table: the Makefile pipes this
+ * through scdoc, so the page lists every key the binary knows, with its
+ * type, default and trust, and cannot fall behind the table. Keys are
+ * grouped by section, in the order each section first appears.
+ */
+static void print_known_keys_man(void)
+{
+	const struct config_key_doc *k, *s, *seen;
+
+	printf("sre-config(5)\n\n"
+	       "# NAME\n\n"
+	       "sre-config - every configuration key sre knows\n\n"
+	       "# DESCRIPTION\n\n"
+	       "This page is generated from the key table of *sre* (*sre config "
+	       "--known-keys --man*), so it lists exactly the keys this *sre* knows. "
+	       "Where the files are, how they are read and how values are written: "
+	       "*sre-config*(1).\n\n"
+	       "Each key is shown with its type: *string*, *bool*, *int* (a "
+	       "number, with an optional k, m or g), *duration* (e.g. 500ms, 30s, "
+	       "5m, 1h), *path* (~/ is expanded), *command* (an argv, run without "
+	       "a shell) or the words it takes. <name> stands for a subsection "
+	       "(a check or service name), <state> for an incident state.\n\n"
+	       "A key marked *[protected]* runs, sends, chooses or acts: a "
+	       "directory's own _.sre/config_ may set it only when that directory "
+	       "is listed in *safe.directory* (see *sre-config*(1)). The others "
+	       "(tuning and looks) may be set at any level.\n\n"
+	       "# KEYS\n");
+	for (s = config_known_keys; s->key; s++) {
+		size_t n = section_len(s->key);
+
+		for (seen = config_known_keys; seen != s; seen++)
+			if (section_len(seen->key) == n && !strncmp(seen->key, s->key, n))
+				break;
+		if (seen != s)
+			continue;
+		printf("\n## %.*s\n", (int)n, s->key);
+		for (k = s; k->key; k++) {
+			if (section_len(k->key) != n || strncmp(k->key, s->key, n))
+				continue;
+			printf("\n*");
+			print_scdoc_text(k->key);
+			printf("* (");
+			print_scdoc_text(k->type);
+			printf(")%s\n\t", k->trust == CONFIG_PROTECTED ? " [protected]" : "");
+			putchar(toupper((unsigned char)k->help[0]));
+			print_scdoc_text(k->help + 1);
+			printf(".\n");
+			if (k->def) {
+				printf("\tDefault: ");
+				print_scdoc_text(k->def);
+				printf(".\n");
+			}
+		}
+	}
+	printf("\n# SEE ALSO\n\n*sre-config*(1), *sre*(1)\n");
+}
+
 /* Say so when a key just written to .sre/config will not be believed here. */
 static void hint_untrusted(const char *key)
 {
@@ -81,7 +168,7 @@ static void hint_untrusted(const char *key)
 
 int cmd_config(int argc, const char **argv)
 {
-	int global = 0, local = 0, show_origin = 0, add = 0, mode = MODE_DEFAULT;
+	int global = 0, local = 0, show_origin = 0, add = 0, man = 0, mode = MODE_DEFAULT;
 	const char *file = NULL, *type = NULL;
 	struct config single = CONFIG_INIT;
 	const struct config *cfg = &the_sre.cfg;
@@ -100,12 +187,15 @@ int cmd_config(int argc, const char **argv)
 		OPT_STRING('t', "type", &type, "type", "check and print the value as bool, int (bytes), duration (milliseconds) or path (~/ expanded)"),
 		OPT_BOOL(0, "show-origin", &show_origin, "with --list, show the file and line each setting comes from, and what .sre/config set that is ignored"),
 		OPT_BOOL(0, "add", &add, "add a value to a multi-valued key (safe.directory) instead of replacing the last"),
+		OPT_BOOL(0, "man", &man, "with --known-keys, print the keys as the scdoc source of sre-config(5)"),
 		OPT_END(),
 	};
 
 	argc = parse_options_or_exit(argc, argv, opts, config_usage, 0);
 	if (add && (mode != MODE_DEFAULT || argc != 2))
 		usage_error(config_usage, opts, "--add takes a key and a value");
+	if (man && mode != MODE_KNOWN)
+		usage_error(config_usage, opts, "--man goes with --known-keys");
 	if (global + local + !!file > 1)
 		usage_error(config_usage, opts, "--global, --local and --file go one at a time");
 	if (type && strcmp(type, "bool") && strcmp(type, "int") && strcmp(type, "duration") &&
@@ -132,9 +222,11 @@ int cmd_config(int argc, const char **argv)
 	case MODE_KNOWN:
 		if (argc)
 			usage_exit(config_usage, opts);
-		for (const struct config_key_doc *k = config_known_keys; k->key; k++)
-			printf("%-24s %-18s %s%s\n", k->key, k->type, k->help,
-			       k->trust == CONFIG_PROTECTED ? " [protected]" : "");
+		if (man)
+			print_known_keys_man();
+		else
+			for (const struct config_key_doc *k = config_known_keys; k->key; k++)
+				print_known_key(k);
 		break;
 	case MODE_LIST:
 		if (argc)

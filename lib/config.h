@@ -156,6 +156,13 @@ struct config_key_doc {
 	const char *type; /* "string", "bool", "int", "duration", "path", "command", or "a|b|c" */
 	enum config_trust trust;
 	const char *help;
+	/*
+	 * What an unset key means, as a user would read it ("30s", "auto",
+	 * "the login name"); NULL when unset is simply off or unused. Last,
+	 * so that a row without it draws -Wmissing-field-initializers: every
+	 * row says. `sre config --known-keys` and sre-config(5) print it.
+	 */
+	const char *def;
 };
 extern const struct config_key_doc config_known_keys[];
 

@@ -107,7 +107,7 @@ test_expect_success 'writing a known key checks its type' '
 	test_grep "color.ui takes one of auto|always|never" err &&
 	test_expect_code 128 sre config core.busy-timeout soon 2>err &&
 	test_grep "takes a duration" err &&
-	! grep busy-timeout .sre/config
+	test_grep ! busy-timeout .sre/config
 '
 
 test_expect_success '--type prints booleans, sizes and durations canonically' '
@@ -121,7 +121,7 @@ test_expect_success '--type prints booleans, sizes and durations canonically' '
 test_expect_success '--unset removes the key; unsetting a missing key exits 1' '
 	sre config core.db /tmp/x.db &&
 	sre config --unset core.db &&
-	! grep "db =" .sre/config &&
+	test_grep ! "db =" .sre/config &&
 	test_expect_code 1 sre config --unset core.db 2>err &&
 	test_grep "core.db is not set" err
 '
@@ -140,7 +140,7 @@ test_expect_success 'sre refuses to store a secret' '
 	cp .sre/config before &&
 	test_expect_code 128 sre config github.token ghp_abc123 2>err &&
 	test_grep "does not store secrets" err &&
-	! grep ghp_abc123 err &&
+	test_grep ! ghp_abc123 err &&
 	test_cmp before .sre/config
 '
 
@@ -151,7 +151,7 @@ test_expect_success 'a secret in a file others can read draws a warning; --list 
 	sre config --list >out 2>err &&
 	test_grep "warning: jira.password is set in .sre/config, which other users can read" err &&
 	test_grep -x "jira.password=<redacted>" out &&
-	! grep hunter2 out err &&
+	test_grep ! hunter2 out err &&
 	chmod 600 .sre/config &&
 	sre config --list >out 2>err &&
 	! test -s err
@@ -164,7 +164,7 @@ test_expect_success 'a secret in an included file others can read draws a warnin
 	chmod 600 secinc/.sre/config && chmod 644 secinc/.sre/team &&
 	sre -C secinc config --list >out 2>err &&
 	test_grep "warning: llm.api-key is set in .sre/team, which other users can read" err &&
-	! grep sk-123 out err
+	test_grep ! sk-123 out err
 '
 
 test_expect_success 'help and completion still answer while the file is malformed' '
@@ -184,7 +184,7 @@ test_expect_success 'help and completion still answer while the file is malforme
 test_expect_success 'a secret given with -c draws a warning about the process list' '
 	sre -c github.token=abc config --list >out 2>err &&
 	test_grep "github.token given with -c can be seen by other users" err &&
-	! grep abc out err
+	test_grep ! abc out err
 '
 
 test_expect_success 'include.path reads another file, relative to the including one' '
@@ -214,6 +214,44 @@ test_expect_success '--known-keys lists the keys sre knows with their types' '
 	test_grep "^color.ui  *auto|always|never " out
 '
 
+test_expect_success '--known-keys gives each key'"'"'s default and marks the protected' '
+	sre config --known-keys >out &&
+	test_grep "^core.busy-timeout  *duration  *.* (default 30s)$" out &&
+	test_grep "^github.token-command  *command  *.* \[protected\]$" out &&
+	test_grep ! "(default.*(default" out
+'
+
+test_expect_success '--man goes only with --known-keys' '
+	test_expect_code 129 sre config --man 2>err &&
+	test_grep "man goes with --known-keys" err
+'
+
+# The page the build makes (man/sre-config.5) is scdoc over what
+# --known-keys --man prints: a heading per key with its type and trust,
+# then its help and default.
+test_expect_success 'sre-config(5) has every key of the table, its type, default and trust' '
+	sre config --known-keys >keys &&
+	test_line_count -gt 50 keys &&
+	awk "{ print \"*\" \$1 \"* (\" \$2 \")\" (\$NF == \"[protected]\" ? \" [protected]\" : \"\") }" \
+		keys | sort >expect &&
+	sre config --known-keys --man >page.scd &&
+	grep -F -x -f expect page.scd | sort >actual &&
+	test_cmp expect actual &&
+	grep -c "(default " keys >expect &&
+	grep -c "^	Default: " page.scd >actual &&
+	test_cmp expect actual &&
+	test_grep -x -F "	Default: 30s." page.scd &&
+	test_grep -x -F "	Default: \$XDG\_STATE\_HOME/sre/sre.db." page.scd &&
+	scdoc <page.scd >page.5 &&
+	test_cmp page.5 "$SRE_BUILD_DIR/man/sre-config.5"
+'
+
+test_expect_success MAN 'man shows sre-config(5)' '
+	man -l "$SRE_BUILD_DIR/man/sre-config.5" >out &&
+	test_grep "core.busy-timeout (duration)" out &&
+	test_grep "Default: 30s." out
+'
+
 test_expect_success 'color.ui takes only auto, always and never' '
 	test_expect_code 128 sre config color.ui true 2>err &&
 	test_grep "color.ui takes one of auto|always|never" err
@@ -222,11 +260,11 @@ test_expect_success 'color.ui takes only auto, always and never' '
 test_expect_success 'colour only when asked or on a terminal, never with NO_COLOR' '
 	sre incident open -s colour -t "bright red" --severity critical >/dev/null &&
 	sre incident list >plain &&
-	! grep "$(printf "\033")" plain &&
+	test_grep ! "$(printf "\033")" plain &&
 	sre -c color.ui=always incident list >coloured &&
 	grep "$(printf "\033")" coloured &&
 	NO_COLOR=1 sre -c color.ui=always incident list >nocolor &&
-	! grep "$(printf "\033")" nocolor
+	test_grep ! "$(printf "\033")" nocolor
 '
 
 test_done

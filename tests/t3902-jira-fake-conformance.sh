@@ -83,7 +83,7 @@ EOT
 start_fake jira >fake.err 2>&1
 
 test_expect_success 'the fake JIRA starts' '
-	test -n "$FAKE_URL" || { cat fake.err; false; }
+	if test -z "$FAKE_URL"; then cat fake.err; false; fi
 '
 
 for kind in create issue search transitions comment; do

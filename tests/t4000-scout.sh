@@ -4,8 +4,7 @@ test_description='sre scout: HTTP checks, processes, Alertmanager, deciding, out
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the target service"
-	exit 0
+	skip_all "no python3 for the target service"
 fi
 
 start_fake target || { echo "Bail out! the target service did not start"; exit 1; }
@@ -184,7 +183,7 @@ test_expect_success 'a malformed configuration is fatal, naming file and line' '
 '
 
 test_expect_success 'a process whose pidfile names a gone process is an incident' '
-	sleep 30 & echo $! >alive.pid &&
+	{ sleep 30 & } && echo $! >alive.pid &&
 	echo 999999 >dead.pid &&
 	cat >>.sre/config <<-EOT &&
 	[service "worker"]
@@ -196,7 +195,7 @@ test_expect_success 'a process whose pidfile names a gone process is an incident
 	EOT
 	sre scout >out &&
 	test_grep "^opened [0-9]* worker: worker is not running: process 999999" out &&
-	! grep cron out &&
+	test_grep ! cron out &&
 	kill "$(cat alive.pid)"
 '
 
@@ -223,7 +222,7 @@ test_expect_success 'Alertmanager: a firing alert opens, its resolution resolves
 
 test_expect_success 'a payload that is not Alertmanager'"'"'s is one error line' '
 	echo "{\"hello\": 1}" >bad.json &&
-	sre scout --alertmanager bad.json >out 2>err;
+	sre scout --alertmanager bad.json >out 2>err &&
 	test_grep "^error: alertmanager: the payload is not webhook version 4$" err
 '
 

@@ -4,8 +4,7 @@ test_description='sre scout: checks that read a service'"'"'s own /metrics'
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 
 start_fake target || { echo "Bail out! the target did not start"; exit 1; }
@@ -112,7 +111,7 @@ test_expect_success 'an endpoint without the metric, or unreachable, says so' '
 		numerator = x
 		below = 1
 	EOT
-	sre scout >out 2>err;
+	test_expect_code 128 sre scout >out 2>err &&
 	test_grep "metrics: check \"missing\": $FAKE_URL/metrics has no nosuch_total" err &&
 	test_grep "metrics: check \"gone\": http://127.0.0.1:9/metrics: " err
 '
@@ -123,7 +122,7 @@ test_expect_success 'a check without what it judges is a configuration error' '
 		metrics = $FAKE_URL/metrics
 		below = 1
 	EOT
-	sre scout >out 2>err;
+	test_expect_code 128 sre scout >out 2>err &&
 	test_grep "metrics: check \"half\" needs metrics (a URL) and numerator" err
 '
 

@@ -4,8 +4,7 @@ test_description='sre diagnose on live incidents: evidence, the store, the track
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 
 TOKEN=ghp_diagnose0123456789secret
@@ -102,7 +101,7 @@ test_expect_success 'the tracker gets the root cause and the mitigation as a com
 	comments >c &&
 	test_grep "Root cause: quote-service is not running" c &&
 	test_grep "Mitigation: RESTART quote-service" c &&
-	! grep -r "$TOKEN" c .sre "$SRE_DB"
+	test_grep ! -r "$TOKEN" c .sre "$SRE_DB"
 '
 
 test_expect_success 'diagnosing again with the same answer records and announces nothing new' '
@@ -142,7 +141,7 @@ test_expect_success 'a commit shortly before the incident is evidence, and wins'
 	test "$(field commit.json mitigation action)" = rollback &&
 	test "$(field commit.json mitigation params commit)" = "$(git -C repo rev-parse HEAD~1)" &&
 	grep "quote: new rates table" commit.json &&
-	! grep "\"docs\"" commit.json
+	test_grep ! "\"docs\"" commit.json
 '
 
 test_expect_success '--save-evidence writes the bundle, and --evidence replays it offline' '

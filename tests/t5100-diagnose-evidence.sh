@@ -134,7 +134,7 @@ test_expect_success 'healthy: nothing wrong, no cause invented' '
 	expect_diagnosis healthy unknown none - &&
 	sre diagnose --evidence "$DATA/healthy" >out &&
 	test_grep -i -E "no rule matched|does not guess|no (root )?cause|could not find" out &&
-	! grep -i -E "(mitigation|action).*(restart|rollback|increase-memory|scale|patch-config|fix-image|escalate)" out
+	test_grep ! -i -E "(mitigation|action).*(restart|rollback|increase-memory|scale|patch-config|fix-image|escalate)" out
 '
 
 # ---- the shape of the answer ----

@@ -4,8 +4,7 @@ test_description='sre fix: policy, --dry-run, direct actions on real processes, 
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 
 TOKEN=ghp_fix0123456789secret

@@ -4,8 +4,7 @@ test_description='the loop on Docker: scout finds a crashed container, diagnose 
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 
 cat >containers.json <<-\EOT

@@ -4,19 +4,16 @@ test_description='make demo: each scenario of the demo stack detected, diagnosed
 
 DEMO_SERVICE=$SRE_BUILD_DIR/build/demo/demo-service
 if ! test -x "$DEMO_SERVICE"; then
-	echo "1..0 # SKIP the demo stack is not built ($DEMO_SERVICE)"
-	exit 0
+	skip_all "the demo stack is not built ($DEMO_SERVICE)"
 fi
 # Under the sanitizers sre runs several times slower, and the latency
 # scenario's slowest trace then ends in quote-service's own span: a known
 # gap (see the closing note of issue 7), not a memory error.
 if [ "$(cat "$SRE_BUILD_DIR/build/VARIANT" 2>/dev/null)" = san ]; then
-	echo "1..0 # SKIP the demo's timing does not hold with sre under ASan/UBSan"
-	exit 0
+	skip_all "the demo's timing does not hold with sre under ASan/UBSan"
 fi
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the demo's HTTP calls"
-	exit 0
+	skip_all "no python3 for the demo's HTTP calls"
 fi
 
 # The stack's processes: their command lines name the demo's scratch
@@ -27,9 +24,12 @@ demo_processes() {
 
 test_expect_success 'the demo runs every scenario, stops its stack and exits 0' '
 	mkdir tmp &&
-	TMPDIR="$PWD/tmp" SRE="$SRE_BUILD_DIR/sre" DEMO_SERVICE="$DEMO_SERVICE" DEMO_RESULTS="$PWD/results" \
-		"$SRE_BUILD_DIR/examples/demo/run.sh" >out 2>err ||
-	{ cat out err; false; }
+	if ! TMPDIR="$PWD/tmp" SRE="$SRE_BUILD_DIR/sre" DEMO_SERVICE="$DEMO_SERVICE" \
+		DEMO_RESULTS="$PWD/results" "$SRE_BUILD_DIR/examples/demo/run.sh" >out 2>err
+	then
+		cat out err
+		false
+	fi
 '
 
 for scenario in crash leak errors latency conversion; do

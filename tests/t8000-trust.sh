@@ -4,8 +4,7 @@ test_description='trust: nothing sre reads from a ticket, a label or a race make
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 
 TOKEN=ghp_trust0123456789secret
@@ -148,9 +147,9 @@ test_expect_success 'a ticket title with terminal escapes is shown without them'
 	test_line_count = 1 new &&
 	sre --db third.db incident show "$(cat new)" >show &&
 	sre --db third.db incident list >list &&
-	! grep -q "$(printf "\033")" show list &&
-	! grep -q "$(printf "\302\233")" show list &&
-	! grep -q "$(printf "\007")" show list &&
+	test_grep ! -q "$(printf "\033")" show list &&
+	test_grep ! -q "$(printf "\302\233")" show list &&
+	test_grep ! -q "$(printf "\007")" show list &&
 	test_grep "pay is down" show
 '
 
@@ -194,8 +193,8 @@ test_expect_success 'two sre fix at once on a slow start: exactly one start' '
 	make_service slow 6 &&
 	bin/start-slow &&
 	id=$(incident_for slow) &&
-	before=$(starts slow) || return 1
-	(sre fix --yes "$id" </dev/null >a.out 2>a.err; echo $? >a.code) &
+	before=$(starts slow) &&
+	{ (sre fix --yes "$id" </dev/null >a.out 2>a.err; echo $? >a.code) & } &&
 	sleep 0.5 &&
 	(sre fix --yes "$id" </dev/null >b.out 2>b.err; echo $? >b.code) &&
 	wait &&
@@ -222,7 +221,7 @@ test_expect_success 'killed between the move into DEPLOYMENT_IN_PROGRESS and the
 	test "$(starts crash)" = "$before" &&
 	sre fix "$id" </dev/null >out 2>err &&
 	test_grep "did not take effect; carrying it out" err &&
-	! test_grep "another run" err &&
+	test_grep ! "another run" err &&
 	test "$(starts crash)" = $((before + 1)) &&
 	test "$(state "$id")" = INCIDENT_RESOLVED
 '
@@ -251,7 +250,7 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1] + \"/_fake/recover\", 
 	test "$(fake_count POST "^/repos/acme/shop/issues/1/comments$")" -ge 1 &&
 	sre sync >out 2>&1 &&
 	sre sync --status >status &&
-	! test_grep "pending" status &&
+	test_grep ! "pending" status &&
 	python3 -c "import json, sys, urllib.request
 s = json.load(urllib.request.urlopen(sys.argv[1] + \"/_fake/state\", timeout=5))
 n = sum(\"written once, whatever happens\" in c[\"body\"] for c in s[\"acme/shop\"][\"comments\"][\"1\"])

@@ -4,8 +4,7 @@ test_description='trust: a cloned repository'"'"'s .sre/config under safe.direct
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fake GitHub, or no git"
-	exit 0
+	skip_all "no python3 for the fake GitHub, or no git"
 fi
 
 TOKEN=ghp_trust0123456789secret
@@ -75,7 +74,7 @@ test_expect_success 'in the clone, its token-command does not run and github.api
 	test_grep "^warning: ignoring github.token-command from $dir/.sre/config: add $dir to safe.directory in ~/.config/sre/config$" err &&
 	test_grep "^warning: ignoring github.api from $dir/.sre/config: add $dir to safe.directory" err &&
 	test "$(grep -c "ignoring github.api" err)" = 1 &&
-	! grep stolen err
+	test_grep ! stolen err
 '
 
 test_expect_success 'a harmless key of the clone still counts' '
@@ -96,7 +95,7 @@ test_expect_success '--list --show-origin shows what was set aside' '
 	test_grep "^ignored	file:.sre/config:2	github.api=http://127.0.0.1:9/steal$" out &&
 	test_grep "^ignored	file:.sre/config:3	github.token-command=" out &&
 	test_grep "^local	file:.sre/config:5	core.actor=from-the-repo$" out &&
-	! grep "^local.*github" out
+	test_grep ! "^local.*github" out
 '
 
 test_expect_success 'safe.directory in .sre/config itself is ignored' '
@@ -117,7 +116,7 @@ test_expect_success 'with the clone in safe.directory (global), its keys are hon
 	(cd clone && sre config github.api >../out 2>../err) &&
 	echo http://127.0.0.1:9/steal >expect &&
 	test_cmp expect out &&
-	! grep warning err &&
+	test_grep ! warning err &&
 	(cd clone && sre incident open -s cart -t "cart is slow" >/dev/null 2>../err) &&
 	cat err &&
 	test -e marker &&
@@ -130,7 +129,7 @@ test_expect_success 'a parent directory in safe.directory trusts what is under i
 	(cd clone && sre config github.api >../out 2>../err) &&
 	echo http://127.0.0.1:9/steal >expect &&
 	test_cmp expect out &&
-	! grep warning err
+	test_grep ! warning err
 '
 
 test_expect_success 'a sibling whose name merely starts the same is not trusted' '
@@ -148,7 +147,7 @@ test_expect_success 'safe.directory = * trusts every directory; an empty value c
 	(cd clone && sre config github.api >../out 2>../err) &&
 	echo http://127.0.0.1:9/steal >expect &&
 	test_cmp expect out &&
-	! grep warning err &&
+	test_grep ! warning err &&
 	printf "\tdirectory =\n" >>"$GLOBAL" &&
 	(cd clone && sre config github.api >../out 2>../err) &&
 	echo "$FAKE_URL" >expect &&
@@ -178,7 +177,7 @@ test_expect_success 'writing a protected key to an untrusted .sre/config says it
 	test_grep "core.repo is read from .sre/config only in a directory listed in safe.directory" err &&
 	test_grep "sre config --global --add safe.directory $(cd fresh && pwd -P)" err &&
 	(cd fresh && sre config core.actor me 2>../err) &&
-	! grep "core.actor is read" err
+	test_grep ! "core.actor is read" err
 '
 
 # ---- nothing hangs ----
@@ -235,7 +234,7 @@ test_expect_success 'a start command that hangs is cut off at the service timeou
 	printf "[safe]\n\tdirectory = %s\n" "$TRASH_DIRECTORY" >"$GLOBAL" &&
 	(
 		cd svc &&
-		sre scout >/dev/null 2>&1
+		sre scout >/dev/null 2>&1 &&
 		id=$(sre incident list --service stuck --porcelain | cut -f1) &&
 		test -n "$id" &&
 		sre diagnose "$id" >/dev/null 2>&1 &&

@@ -6,8 +6,7 @@ loopback; no core dump of sre; a closed pipe is a write error'
 . "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the fakes"
-	exit 0
+	skip_all "no python3 for the fakes"
 fi
 need_command openssl "no openssl for the fake Kubernetes's certificate"
 
@@ -124,11 +123,11 @@ test_expect_success 'an incident whose title carries a password: the ticket and 
 		-t "checkout cannot reach https://admin:$TITLE_SECRET@db.internal/cart" >id &&
 	bodies "$GITHUB_LOG" >sent-github &&
 	test_grep "https://‹redacted:userinfo›@db.internal/cart" sent-github &&
-	! grep "$TITLE_SECRET" sent-github &&
+	test_grep ! "$TITLE_SECRET" sent-github &&
 	bodies "$SLACK_LOG" >sent-slack &&
 	test_grep "Incident 1 opened" sent-slack &&
 	test_grep "redacted:userinfo" sent-slack &&
-	! grep "$TITLE_SECRET" sent-slack
+	test_grep ! "$TITLE_SECRET" sent-slack
 '
 
 test_expect_success 'diagnosing reads the planted secrets: the bundle has none of them' '
@@ -150,7 +149,7 @@ test_expect_success 'diagnosing reads the planted secrets: the bundle has none o
 	for s in "$LOG_PASSWORD" "$LOG_JWT" "$LOG_AWS" "$POD_SECRET" "$CONTAINER_SECRET" \
 		 "$COMMIT_SECRET" "$TITLE_SECRET" "$TOKEN" "$KUBE_TOKEN" "$HOOK_SECRET"
 	do
-		! grep -r -- "$s" bundle || return 1
+		test_grep ! -r -- "$s" bundle || return 1
 	done
 '
 
@@ -159,7 +158,7 @@ test_expect_success 'the evidence read live was redacted too: the pod log and th
 	test_grep "checkout-7d9f8b6c5d-x2x4p" logs &&
 	cat bundle/logs/checkout-7d9f8b6c5d-x2x4p*.log >podlog &&
 	test_grep "password=‹redacted:password›" podlog &&
-	! grep -- "$LOG_PASSWORD" out err
+	test_grep ! -- "$LOG_PASSWORD" out err
 '
 
 test_expect_success 'nothing planted and no credential of sre reached the tracker, Slack or the bundle' '
@@ -170,7 +169,7 @@ test_expect_success 'nothing planted and no credential of sre reached the tracke
 	for s in "$LOG_PASSWORD" "$LOG_JWT" "$LOG_AWS" "$POD_SECRET" "$CONTAINER_SECRET" \
 		 "$COMMIT_SECRET" "$TITLE_SECRET" "$TOKEN" "$KUBE_TOKEN" "$HOOK_SECRET"
 	do
-		! grep -- "$s" all || return 1
+		test_grep ! -- "$s" all || return 1
 	done
 '
 
@@ -178,8 +177,8 @@ test_expect_success 'a comment that quotes a secret goes out masked' '
 	sre incident comment "$(cat id)" "tried curl -H \"Authorization: Bearer $LOG_JWT\" and password: $LOG_PASSWORD" &&
 	bodies "$GITHUB_LOG" >sent-github &&
 	test_grep "tried curl" sent-github &&
-	! grep -- "$LOG_JWT" sent-github &&
-	! grep -- "$LOG_PASSWORD" sent-github
+	test_grep ! -- "$LOG_JWT" sent-github &&
+	test_grep ! -- "$LOG_PASSWORD" sent-github
 '
 
 test_expect_success 'a credential to a plain http URL off this host is refused before connecting' '
@@ -189,7 +188,7 @@ test_expect_success 'a credential to a plain http URL off this host is refused b
 	end=$(date +%s) &&
 	test_grep "refusing to send a credential to http://192.0.2.1 without TLS: https is required" err &&
 	test $((end - start)) -lt 10 &&
-	! grep -- "$TOKEN" err
+	test_grep ! -- "$TOKEN" err
 '
 
 test_expect_success 'so is a Slack webhook, whose URL is the credential (kept queued)' '
@@ -201,7 +200,7 @@ test_expect_success 'so is a Slack webhook, whose URL is the credential (kept qu
 	test_grep "slack: posting a notification: refusing to send a credential to http://192.0.2.1 without TLS: https is required" err &&
 	test_grep "kept queued" err &&
 	test $((end - start)) -lt 10 &&
-	! grep -- "$HOOK_SECRET" err
+	test_grep ! -- "$HOOK_SECRET" err
 '
 
 test_expect_success 'plain http to loopback is fine (every fake here), by name too' '

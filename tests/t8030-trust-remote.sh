@@ -11,8 +11,7 @@ test_description='hostile servers: no answer, gzip bombs, page loops, huge Retry
 # sanitizer report (exit 86 under SANITIZE=1).
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 for the hostile server"
-	exit 0
+	skip_all "no python3 for the hostile server"
 fi
 
 GITHUB_TOKEN=ghp_test0123456789secret; export GITHUB_TOKEN
@@ -345,7 +344,7 @@ test_expect_success 'GitHub: an issue "number" that is a path is no issue; wrong
 	run_bounded 30 sre incident pull &&
 	test "$rc" = 0 &&
 	! test -s out &&
-	! grep -e "\.\." -e "/user" -e "x=1" "$FAKE_LOG"
+	test_grep ! -e "\.\." -e "/user" -e "x=1" "$FAKE_LOG"
 '
 
 test_expect_success 'JIRA: a search or comment answer without its list is an error' '

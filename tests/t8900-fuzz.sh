@@ -10,13 +10,11 @@ TMPDIR=$TRASH_DIRECTORY; export TMPDIR
 
 # clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev).
 if ! command -v clang >/dev/null 2>&1; then
-	echo "1..0 # SKIP no clang to build the fuzz targets"
-	exit 0
+	skip_all "no clang to build the fuzz targets"
 fi
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' >probe.c
 if ! clang -fsanitize=fuzzer,address,undefined -o probe probe.c >probe.log 2>&1; then
-	echo "1..0 # SKIP clang cannot link -fsanitize=fuzzer (libclang-rt-14-dev missing?)"
-	exit 0
+	skip_all "clang cannot link -fsanitize=fuzzer (libclang-rt-14-dev missing?)"
 fi
 
 targets=$(cd "$SRC/fuzz" && ls fuzz-*.c | sed 's/^fuzz-//; s/\.c$//')
@@ -29,16 +27,22 @@ test_expect_success 'every target has seeds' '
 '
 
 test_expect_success 'the targets build' '
-	make -C "$SRC" -s -j2 fuzz-build >build.log 2>&1 || { cat build.log; return 1; }
+	if ! make -C "$SRC" -s -j2 fuzz-build >build.log 2>&1; then
+		cat build.log
+		false
+	fi &&
 	for t in $targets; do
 		test -x "$SRC/build/fuzz/fuzz-$t" || { echo "no fuzz-$t"; return 1; }
 	done
 '
 
 test_expect_success 'each target runs 2 s from its seeds without a crash' '
-	FUZZ_SECONDS=2 FUZZ_WORK="$TRASH_DIRECTORY/work" \
-		"$SRC/fuzz/run.sh" "$SRC/build/fuzz" $targets >summary 2>err ||
-		{ cat summary err; cat work/logs/*.log | grep -A30 ERROR; return 1; }
+	if ! FUZZ_SECONDS=2 FUZZ_WORK="$TRASH_DIRECTORY/work" \
+		"$SRC/fuzz/run.sh" "$SRC/build/fuzz" $targets >summary 2>err; then
+		cat summary err
+		cat work/logs/*.log | grep -A30 ERROR
+		false
+	fi &&
 	cat summary &&
 	for t in $targets; do
 		grep "^$t  *[1-9][0-9]* runs  *[1-9][0-9]* exec/s  ok$" summary ||

@@ -3,8 +3,7 @@ test_description='sre fix --json: what was done to an incident, one JSON object,
 . "$(dirname "$0")/test-lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP no python3 to read the JSON"
-	exit 0
+	skip_all "no python3 to read the JSON"
 fi
 
 field() {

@@ -8,7 +8,6 @@
 #include "../lib/format.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
-#include "../lib/timeutil.h"
 
 static const char *const sync_usage[] = {
 	"sre sync",
@@ -17,57 +16,16 @@ static const char *const sync_usage[] = {
 	NULL,
 };
 
-static const char *const status_names[] = { "pending", "delivered", "failed" };
-
 static int show_status(int all, int json)
 {
 	struct store *st = sre_store_if_exists();
 	struct outbox_item *items = NULL;
-	size_t nr = 0, shown = 0;
-	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+	size_t nr = 0;
 
 	if (st && store_outbox_list(st, 0, &items, &nr) < 0)
 		return EXIT_FATAL;
-	for (size_t i = 0; i < nr; i++) {
-		const struct outbox_item *o = &items[i];
-		char created[32];
-
-		if (!all && o->status == OUTBOX_DELIVERED)
-			continue;
-		format_iso8601(created, sizeof(created), o->created_at);
-		if (json) {
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddNumberToObject(j, "id", (double)o->id);
-			if (o->incident_id)
-				cJSON_AddNumberToObject(j, "incident", (double)o->incident_id);
-			else
-				cJSON_AddNullToObject(j, "incident");
-			cJSON_AddStringToObject(j, "target", o->target);
-			cJSON_AddStringToObject(j, "operation", o->operation);
-			cJSON_AddStringToObject(j, "status", status_names[o->status]);
-			cJSON_AddNumberToObject(j, "attempts", o->attempts);
-			if (o->last_error)
-				cJSON_AddStringToObject(j, "error", o->last_error);
-			else
-				cJSON_AddNullToObject(j, "error");
-			cJSON_AddStringToObject(j, "created_at", created);
-			cJSON_AddItemToArray(arr, j);
-		} else {
-			if (!shown)
-				printf("%5s  %8s  %-6s  %-9s  %-9s  %8s  %s\n", "ID", "INCIDENT",
-				       "TARGET", "OPERATION", "STATUS", "ATTEMPTS", "ERROR");
-			printf("%5lld  %8lld  %-6s  %-9s  %-9s  %8d  %s\n", o->id, o->incident_id,
-			       o->target, o->operation, status_names[o->status], o->attempts,
-			       o->last_error ? o->last_error : "-");
-		}
-		shown++;
-	}
-	if (json) {
-		json_print(stdout, arr);
-		cJSON_Delete(arr);
-	} else if (!shown && isatty(1)) {
+	if (!outbox_list_print(stdout, items, nr, all, json) && !json && isatty(1))
 		fprintf(stderr, "Nothing is queued.\n");
-	}
 	outbox_list_free(items, nr);
 	return 0;
 }

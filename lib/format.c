@@ -632,3 +632,64 @@ void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
 		break;
 	}
 }
+
+static const char *const outbox_status_names[] = { "pending", "delivered", "failed" };
+
+static cJSON *outbox_item_json(const struct outbox_item *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	char created[32];
+
+	format_iso8601(created, sizeof(created), o->created_at);
+	cJSON_AddNumberToObject(j, "id", (double)o->id);
+	if (o->incident_id)
+		cJSON_AddNumberToObject(j, "incident", (double)o->incident_id);
+	else
+		cJSON_AddNullToObject(j, "incident");
+	cJSON_AddStringToObject(j, "target", o->target);
+	cJSON_AddStringToObject(j, "operation", o->operation);
+	cJSON_AddStringToObject(j, "status", outbox_status_names[o->status]);
+	cJSON_AddNumberToObject(j, "attempts", o->attempts);
+	if (o->last_error)
+		cJSON_AddStringToObject(j, "error", o->last_error);
+	else
+		cJSON_AddNullToObject(j, "error");
+	cJSON_AddStringToObject(j, "created_at", created);
+	return j;
+}
+
+size_t outbox_list_print(FILE *fp, const struct outbox_item *items, size_t nr, int all, int json)
+{
+	cJSON *arr = cJSON_CreateArray(), *j;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (all || items[i].status != OUTBOX_DELIVERED)
+			cJSON_AddItemToArray(arr, outbox_item_json(&items[i]));
+	if (json) {
+		json_print(fp, arr);
+		shown = (size_t)cJSON_GetArraySize(arr);
+		cJSON_Delete(arr);
+		return shown;
+	}
+	/* The table is the same objects, rendered: nothing is text-only. */
+	cJSON_ArrayForEach(j, arr) {
+		long long id = 0, incident = 0, attempts = 0;
+		struct strbuf line = STRBUF_INIT;
+
+		if (!shown++)
+			fprintf(fp, "%5s  %8s  %-6s  %-9s  %-9s  %8s  %s\n", "ID", "INCIDENT", "TARGET",
+				"OPERATION", "STATUS", "ATTEMPTS", "ERROR");
+		json_ll(j, "id", 0, JSON_INT_MAX, &id);
+		json_ll(j, "incident", 0, JSON_INT_MAX, &incident); /* null: none, 0 */
+		json_ll(j, "attempts", 0, JSON_INT_MAX, &attempts);
+		strbuf_addf(&line, "%5lld  %8lld  %-6s  %-9s  %-9s  %8lld  %s", id, incident,
+			    json_string_or(j, "target", "?"), json_string_or(j, "operation", "?"),
+			    json_string_or(j, "status", "?"), attempts, json_string_or(j, "error", "-"));
+		fputs_printable(line.buf, fp);
+		fputc('\n', fp);
+		strbuf_release(&line);
+	}
+	cJSON_Delete(arr);
+	return shown;
+}

@@ -99,4 +99,13 @@ cJSON *scout_findings_json(const struct findings *fs, const struct scout_report 
 void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
 			 enum output_format format, int color, time_t now);
 
+/*
+ * The outbox as `sre sync --status` shows it: one JSON object per write
+ * (id, incident, target, operation, status, attempts, error, created_at),
+ * printed as a JSON array, or as a table rendered from the same objects.
+ * Delivered writes only with all. Returns how many were shown.
+ */
+struct outbox_item;
+size_t outbox_list_print(FILE *fp, const struct outbox_item *items, size_t nr, int all, int json);
+
 #endif

@@ -127,6 +127,10 @@ test_expect_success 'a 500 queues the write; sre sync delivers it exactly once' 
 	sre sync --status >status &&
 	test_grep "comment  *pending" status &&
 	test_grep "HTTP 500" status &&
+	sre sync --status --json >status.json &&
+	test "$(sqlite3 :memory: "SELECT json_extract(value, '"'"'\$.operation'"'"') || '"'"' '"'"' || json_extract(value, '"'"'\$.status'"'"') FROM json_each(readfile('"'"'status.json'"'"')) WHERE json_extract(value, '"'"'\$.status'"'"') = '"'"'pending'"'"'")" = "comment pending" &&
+	sqlite3 :memory: "SELECT json_extract(value, '"'"'\$.error'"'"') FROM json_each(readfile('"'"'status.json'"'"'))" >errors &&
+	test_grep "HTTP 500" errors &&
 	test "$(comment_count 1 "queued while GitHub was down")" = 0 &&
 	until sre sync 2>err; do
 		test_grep "HTTP 500" err || return 1

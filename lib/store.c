@@ -1465,106 +1465,11 @@ void lease_release(struct lease *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* One try: 0 taken, 1 held (and *holder filled), -1. */
-static int lease_try(struct store *st, long long id, const char *command, int ttl_s,
-		     struct lease *holder)
-{
-	struct strbuf start = STRBUF_INIT;
-	sqlite3_stmt *stmt = NULL;
-	struct lease l = { 0 };
-	char host[256];
-	time_t now = time(NULL);
-	int rc, ret = -1;
-
-	this_host(host, sizeof(host));
-	process_start(&start, (long long)getpid());
-	if (begin(st) < 0)
-		goto out;
-	if (prepare(st, &stmt, "SELECT host, pid, started, command, taken_at, expires_at"
-			       " FROM leases WHERE incident_id = ?") < 0)
-		goto out;
-	sqlite3_bind_int64(stmt, 1, id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		l.host = xstrdup((const char *)sqlite3_column_text(stmt, 0));
-		l.pid = sqlite3_column_int64(stmt, 1);
-		l.started = xstrdup((const char *)sqlite3_column_text(stmt, 2));
-		l.command = xstrdup((const char *)sqlite3_column_text(stmt, 3));
-		l.taken_at = (time_t)sqlite3_column_int64(stmt, 4);
-		l.expires_at = (time_t)sqlite3_column_int64(stmt, 5);
-	}
-	done(st, stmt);
-	stmt = NULL;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_error(st, "cannot read a lease");
-		goto out;
-	}
-	if (rc == SQLITE_ROW && !(l.pid == (long long)getpid() && !strcmp(l.host, host)) &&
-	    !lease_stale(&l, host, now)) {
-		ret = commit(st);
-		if (!ret) {
-			ret = 1;
-			if (holder) {
-				*holder = l;
-				memset(&l, 0, sizeof(l));
-			}
-		}
-		goto out;
-	}
-	if (prepare(st, &stmt, "INSERT OR REPLACE INTO leases (incident_id, host, pid, started,"
-			       " command, taken_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)") < 0)
-		goto out;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_text(stmt, 2, host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, (long long)getpid());
-	sqlite3_bind_text(stmt, 4, start.buf, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, command, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 6, (long long)now);
-	sqlite3_bind_int64(stmt, 7, (long long)now + ttl_s);
-	rc = sqlite3_step(stmt);
-	done(st, stmt);
-	stmt = NULL;
-	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot take a lease");
-		goto out;
-	}
-	ret = commit(st);
-	if (!ret) {
-		size_t i;
-		for (i = 0; i < st->nleases && st->leases[i] != id; i++)
-			;
-		if (i == st->nleases) {
-			ALLOC_GROW(st->leases, st->nleases + 1, st->alloc_leases);
-			st->leases[st->nleases++] = id;
-		}
-	}
-out:
-	if (ret < 0)
-		rollback(st);
-	done(st, stmt);
-	lease_release(&l);
-	strbuf_release(&start);
-	return ret;
-}
-
-int store_lease_take(struct store *st, long long id, const char *command, int ttl_s,
-		     int64_t wait_ms, struct lease *holder)
-{
-	int64_t waited = 0;
-	int r;
-
-	for (;;) {
-		if (holder)
-			lease_release(holder);
-		r = lease_try(st, id, command, ttl_s, holder);
-		if (r != 1 || waited >= wait_ms)
-			return r;
-		sqlite3_sleep(100);
-		waited += 100;
-	}
-}
-
-int store_lease_held(struct store *st, long long id, struct lease *holder)
+/*
+ * Is incident id's lease held by another live run? 1 (and *holder filled
+ * when not NULL), 0 when it is free, stale or this process's own, -1.
+ */
+static int lease_holder(struct store *st, long long id, struct lease *holder)
 {
 	sqlite3_stmt *stmt;
 	struct lease l = { 0 };
@@ -1598,6 +1503,83 @@ int store_lease_held(struct store *st, long long id, struct lease *holder)
 	}
 	lease_release(&l);
 	return held;
+}
+
+/* One try: 0 taken, 1 held (and *holder filled), -1. */
+static int lease_try(struct store *st, long long id, const char *command, int ttl_s,
+		     struct lease *holder)
+{
+	struct strbuf start = STRBUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	char host[256];
+	time_t now = time(NULL);
+	int rc, ret = -1;
+
+	this_host(host, sizeof(host));
+	process_start(&start, (long long)getpid());
+	if (begin(st) < 0)
+		goto out;
+	rc = lease_holder(st, id, holder);
+	if (rc) {
+		if (rc > 0 && !(ret = commit(st)))
+			ret = 1;
+		goto out;
+	}
+	if (prepare(st, &stmt, "INSERT OR REPLACE INTO leases (incident_id, host, pid, started,"
+			       " command, taken_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)") < 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (long long)getpid());
+	sqlite3_bind_text(stmt, 4, start.buf, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, command, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, (long long)now);
+	sqlite3_bind_int64(stmt, 7, (long long)now + ttl_s);
+	rc = sqlite3_step(stmt);
+	done(st, stmt);
+	stmt = NULL;
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot take a lease");
+		goto out;
+	}
+	ret = commit(st);
+	if (!ret) {
+		size_t i;
+		for (i = 0; i < st->nleases && st->leases[i] != id; i++)
+			;
+		if (i == st->nleases) {
+			ALLOC_GROW(st->leases, st->nleases + 1, st->alloc_leases);
+			st->leases[st->nleases++] = id;
+		}
+	}
+out:
+	if (ret < 0)
+		rollback(st);
+	done(st, stmt);
+	strbuf_release(&start);
+	return ret;
+}
+
+int store_lease_take(struct store *st, long long id, const char *command, int ttl_s,
+		     int64_t wait_ms, struct lease *holder)
+{
+	int64_t waited = 0;
+	int r;
+
+	for (;;) {
+		if (holder)
+			lease_release(holder);
+		r = lease_try(st, id, command, ttl_s, holder);
+		if (r != 1 || waited >= wait_ms)
+			return r;
+		sqlite3_sleep(100);
+		waited += 100;
+	}
+}
+
+int store_lease_held(struct store *st, long long id, struct lease *holder)
+{
+	return lease_holder(st, id, holder);
 }
 
 void store_lease_release(struct store *st, long long id)

@@ -285,4 +285,10 @@ test_expect_success 'a diagnosis with a missing, textual or out-of-range confide
 	test "$(events "$id" "" action-started)" = 0
 '
 
+# The services' processes and the fake go with the script, not 300 s later.
+for f in run/*.pid; do
+	kill "$(cat "$f")" 2>/dev/null
+done
+stop_fake
+
 test_done

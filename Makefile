@@ -23,7 +23,11 @@ CFLAGS ?= -O2 -g
 # readline is GPLv3; READLINE=edit links the BSD-licensed libedit instead.
 READLINE ?= readline
 
-PKGS = libcurl libcjson libgit2 sqlite3 yaml-0.1
+# libcurl and libgit2 are compiled against but not linked: lib/lazy-curl.c
+# and lib/lazy-libgit2.c load them on first use (lib/lazy-load.h says why),
+# by the sonames of the libraries a link would have taken.
+LAZY_PKGS = libcurl libgit2
+PKGS = libcjson sqlite3 yaml-0.1
 ifeq ($(READLINE),edit)
 PKGS += libedit
 RL_CPPFLAGS = -DSRE_LIBEDIT
@@ -32,8 +36,9 @@ RL_LIBS = -lreadline
 endif
 
 # Lazy (=) on purpose: `make test` installs packages before these are read.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(RL_LIBS) -lm -pthread
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(RL_LIBS) -lm -pthread -ldl
+soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" 2>/dev/null | sed -n 's/^ *SONAME *//p')
 
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2 -Wundef
@@ -102,6 +107,10 @@ build/VARIANT: FORCE
 
 sre: $(CMD_OBJ) $(B)/libsre.a build/VARIANT
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsre.a $(PKG_LIBS)
+
+# Empty when the library cannot be read: the file's default then holds.
+$(B)/lib/lazy-curl.o: ALL_CFLAGS += $(addprefix -DSRE_CURL_SONAME=,$(patsubst %,'"%"',$(call soname,libcurl.so)))
+$(B)/lib/lazy-libgit2.o: ALL_CFLAGS += $(addprefix -DSRE_LIBGIT2_SONAME=,$(patsubst %,'"%"',$(call soname,libgit2.so)))
 
 $(B)/libsre.a: $(LIB_OBJ)
 	@rm -f $@

@@ -3,11 +3,13 @@
  * the table below (or an `sre-<name>` program on PATH), opens what that
  * command needs, runs it, and checks that its output really reached stdout.
  */
+#include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 
 #include "builtin.h"
 #include "../lib/color.h"
+#include "../lib/lazy-load.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
 #include "../lib/run-command.h"
@@ -216,13 +219,25 @@ int cmd_help(int argc, const char **argv)
 
 int cmd_version(int argc, const char **argv)
 {
-	static const char *const usage[] = { "sre version", NULL };
-	static const struct option opts[] = { OPT_END() };
+	static const char *const usage[] = { "sre version [--build-options]", NULL };
+	static int build_options;
+	static const struct option opts[] = {
+		OPT_BOOL(0, "build-options", &build_options,
+			 "also name the libraries sre uses, and when each is loaded"),
+		OPT_END()
+	};
 
 	argc = parse_options_or_exit(argc, argv, opts, usage, 0);
 	if (argc)
 		usage_exit(usage, opts);
 	printf("sre version %s\n", SRE_VERSION);
+	if (build_options) {
+		printf("libcurl: %s, loaded by the first request\n", lazy_curl_soname());
+		printf("libgit2: %s, loaded when a repository is first opened\n",
+		       lazy_libgit2_soname());
+		printf("sqlite: %s\n", sqlite3_libversion());
+		printf("cjson: %s\n", cJSON_Version());
+	}
 	return 0;
 }
 

@@ -125,7 +125,13 @@ int collect_git(const struct collect_context *c, struct evidence *ev, struct str
 		return -1;
 	}
 	config_list(c->cfg, config_key_of(&key, "service", c->o->service, "paths"), ", \t", &paths);
-	git_libgit2_init();
+	if (git_libgit2_init() < 0) {
+		git_why(why, "libgit2");
+		strvec_clear(&paths);
+		strbuf_release(&key);
+		free(dir);
+		return -1;
+	}
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		git_why(why, dir);
 		goto out;

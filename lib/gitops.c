@@ -40,6 +40,18 @@ static void git_why(struct strbuf *err, const char *what)
 	strbuf_addf(err, "git: %s: %s", what, e && e->message ? e->message : "unknown error");
 }
 
+/* libgit2 loaded (lib/lazy-libgit2.c) and initialised; else why, in err. */
+static int libgit2_begin(struct strbuf *err)
+{
+	if (git_libgit2_init() < 0) {
+		const git_error *e = git_error_last();
+
+		strbuf_addf(err, "git: %s", e && e->message ? e->message : "libgit2 cannot start");
+		return -1;
+	}
+	return 0;
+}
+
 static int open_repo(git_repository **out, const char *path, struct strbuf *err)
 {
 	if (git_repository_open_ext(out, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
@@ -54,7 +66,8 @@ static int branch_ok(const char *branch, struct strbuf *err)
 	int valid = 0, r = -1;
 
 	/* libgit2 allocates here too: it must be initialised, whoever calls. */
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return 0;
 	if (branch)
 		r = git_branch_name_is_valid(&valid, branch);
 	git_libgit2_shutdown();
@@ -138,7 +151,8 @@ int gitops_default_branch(char **out, const char *repo, struct strbuf *err)
 	int ret = -1, lookup;
 
 	*out = NULL;
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0)
 		goto out;
 	lookup = git_reference_lookup(&ref, r, "refs/remotes/" DEFAULT_REMOTE "/HEAD");
@@ -193,7 +207,8 @@ int gitops_read_file(char **out, const char *repo, const char *branch, const cha
 	*out = NULL;
 	if (!path_ok(path, err))
 		return -1;
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0 || branch_tip(&tip, r, branch, err) < 0)
 		goto out;
 	if (git_commit_tree(&tree, tip) < 0) {
@@ -244,7 +259,8 @@ int gitops_diff(struct strbuf *out, const char *path, const char *old, const cha
 	git_buf buf = { 0 };
 	int ret = -1;
 
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	opts.context_lines = 3;
 	if (git_patch_from_buffers(&patch, old, old ? strlen(old) : 0, path,
@@ -384,7 +400,8 @@ int gitops_commit_file(char **out_sha, const char *repo, const char *base, const
 	*out_sha = NULL;
 	if (!path_ok(path, err) || !new_branch_ok(branch, base, err))
 		return -1;
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0 || branch_tip(&tip, r, base, err) < 0)
 		goto out;
 	if (git_commit_tree(&tree, tip) < 0) {
@@ -459,7 +476,8 @@ int gitops_commit_revert(char **out_sha, const char *repo, const char *base, con
 	}
 	if (!new_branch_ok(branch, base, err))
 		return -1;
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0 || branch_tip(&tip, r, base, err) < 0)
 		goto out;
 	if (git_oid_fromstrn(&id, sha, len) < 0 || git_commit_lookup_prefix(&undo, r, &id, len) < 0) {
@@ -775,7 +793,8 @@ static int push_now(const char *repo, const char *remote, const char *branch, in
 
 	if (!branch_ok(branch, err))
 		return -1;
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0)
 		goto out;
 	if (push_remote(&rem, &raw_url, r, name, err) < 0) {
@@ -960,7 +979,8 @@ int gitops_delete_branch(const char *repo, const char *branch, struct strbuf *er
 
 	if (!branch_ok(branch, err))
 		return -1;
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0)
 		goto out;
 	found = git_branch_lookup(&ref, r, branch, GIT_BRANCH_LOCAL);
@@ -1073,7 +1093,8 @@ char *gitops_github_repo(const char *repo, const char *remote, const struct conf
 		}
 		return out;
 	}
-	git_libgit2_init();
+	if (git_libgit2_init() < 0)
+		return NULL;
 	if (!git_repository_open_ext(&r, repo, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) &&
 	    (url = remote_url(r, remote && *remote ? remote : DEFAULT_REMOTE, 0)))
 		out = github_of_url(url);
@@ -1093,7 +1114,8 @@ int gitops_revert_diff(struct strbuf *out, const char *repo, const char *sha, st
 	git_buf buf = { 0 };
 	int ret = -1;
 
-	git_libgit2_init();
+	if (libgit2_begin(err) < 0)
+		return -1;
 	if (open_repo(&r, repo, err) < 0)
 		goto out;
 	if (git_revparse_single(&obj, r, sha) < 0 ||

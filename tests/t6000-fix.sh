@@ -2,6 +2,7 @@
 test_description='sre fix: policy, --dry-run, direct actions on real processes, verification, crash recovery, pull requests'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-fake.sh"
+. "$TEST_DIRECTORY/lib-service.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	skip_all "no python3 for the fakes"
@@ -45,57 +46,6 @@ for i in s["issues"]:
         print(i["state"], " ".join(sorted(l["name"] for l in i["labels"])))' "$1"
 }
 
-# A service of our own: start runs `sleep` in the background and writes its
-# pid; stop kills it. Each appends a line to run/<name>.ops, so a test can
-# count what ran. $3 (start) makes the process live only that long.
-make_service() {
-	name=$1 life=${2:-300} stop_delay=${3:-0}
-	mkdir -p bin run &&
-	cat >bin/start-$name <<-EOT &&
-	#!/bin/sh
-	echo start >>"$PWD/run/$name.ops"
-	sleep $life >/dev/null 2>&1 </dev/null &
-	echo \$! >"$PWD/run/$name.pid"
-	EOT
-	cat >bin/stop-$name <<-EOT &&
-	#!/bin/sh
-	echo stop >>"$PWD/run/$name.ops"
-	sleep $stop_delay
-	kill "\$(cat "$PWD/run/$name.pid")" 2>/dev/null
-	exit 0
-	EOT
-	chmod +x bin/start-$name bin/stop-$name &&
-	cat >>.sre/config <<-EOT
-	[service "$name"]
-		runtime = process
-		pidfile = $PWD/run/$name.pid
-		start = $PWD/bin/start-$name
-		stop = $PWD/bin/stop-$name
-	EOT
-}
-
-starts() {
-	grep -c start "run/$1.ops" 2>/dev/null || echo 0
-}
-
-kill_service() {
-	kill "$(cat "run/$1.pid")" 2>/dev/null
-	i=0
-	while kill -0 "$(cat "run/$1.pid")" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-}
-
-# Open the incident of a dead service the way cron would, and diagnose it.
-incident_for() {
-	sre scout >/dev/null &&
-	sre incident list --json >open.json &&
-	id=$(python3 -c 'import json, sys
-print(max(i["id"] for i in json.load(open("open.json")) if i["service"] == sys.argv[1]))' "$1") &&
-	sre diagnose "$id" >/dev/null &&
-	echo "$id"
-}
-
 test_expect_success 'setup: a tracker, quick verification, a service that runs' '
 	mkdir -p .sre &&
 	cat >.sre/config <<-EOT &&
@@ -116,7 +66,6 @@ test_expect_success 'setup: a tracker, quick verification, a service that runs' 
 '
 
 test_expect_success 'a fix no policy allows waits in FIX_GENERATED, in a pipe' '
-	kill_service quote &&
 	id=$(incident_for quote) && echo $id >id1 &&
 	test_expect_code 1 sre fix "$id" </dev/null >out 2>err &&
 	test_grep "waits in FIX_GENERATED for a person: restart is not in fix.auto" err &&
@@ -168,12 +117,10 @@ test_expect_success 'the hourly limit escalates instead of restarting again' '
 	bin/start-policy &&
 	sre config fix.auto restart &&
 	sre config fix.max-per-hour 1 &&
-	kill_service policy &&
 	id=$(incident_for policy) &&
 	sre fix "$id" </dev/null >out 2>err &&
 	test "$(state "$id")" = INCIDENT_RESOLVED &&
 	test "$(starts policy)" = 2 &&
-	kill_service policy &&
 	id=$(incident_for policy) &&
 	test_expect_code 1 sre fix "$id" </dev/null >out 2>err &&
 	test_grep "1 automatic actions on policy in the last hour: fix.max-per-hour is 1" err &&
@@ -183,7 +130,7 @@ test_expect_success 'the hourly limit escalates instead of restarting again' '
 '
 
 test_expect_success 'a fix that does not hold is escalated with what was tried and seen' '
-	make_service flaky 1 &&
+	make_service flaky life=1 &&
 	bin/start-flaky && sleep 1.2 &&
 	id=$(incident_for flaky) &&
 	test_expect_code 1 sre -c scout.recover-after=10 -c fix.verify-interval=200ms \
@@ -194,9 +141,8 @@ test_expect_success 'a fix that does not hold is escalated with what was tried a
 '
 
 test_expect_success 'a fix killed mid-action is judged, not repeated blindly, by the next run' '
-	make_service slow 300 2 &&
+	make_service slow stop-delay=2 &&
 	bin/start-slow &&
-	kill_service slow &&
 	id=$(incident_for slow) &&
 	bin/start-slow &&
 	{ sre fix --yes "$id" </dev/null >killed.out 2>&1 & echo $! >fix.pid; } &&

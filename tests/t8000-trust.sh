@@ -2,6 +2,7 @@
 test_description='trust: nothing sre reads from a ticket, a label or a race makes it act; kill -9 at the points that matter'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-fake.sh"
+. "$TEST_DIRECTORY/lib-service.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	skip_all "no python3 for the fakes"
@@ -45,53 +46,6 @@ names = [x for x in names if not x.startswith("sre:state/")] + ["sre:state/" + s
 req = urllib.request.Request("%s/repos/acme/shop/issues/%s/labels" % (url, n), method="PUT",
                              data=json.dumps({"labels": names}).encode(), headers=auth)
 urllib.request.urlopen(req, timeout=5).read()' "$GITHUB_URL" "$1" "$2" "$EVIL"
-}
-
-# A service of our own, as in t6000: start runs sleep in the background
-# after $2 seconds, and counts its starts in run/<name>.ops; $3 makes start fail.
-make_service() {
-	name=$1 delay=${2:-0} fail=${3:-}
-	mkdir -p bin run &&
-	cat >bin/start-$name <<-EOT &&
-	#!/bin/sh
-	echo start >>"$PWD/run/$name.ops"
-	${fail:+echo "cannot bind 0.0.0.0:8080: address in use" >&2; exit 1}
-	sleep $delay
-	sleep 300 >/dev/null 2>&1 </dev/null &
-	echo \$! >"$PWD/run/$name.pid"
-	EOT
-	cat >bin/stop-$name <<-EOT &&
-	#!/bin/sh
-	kill "\$(cat "$PWD/run/$name.pid")" 2>/dev/null
-	exit 0
-	EOT
-	chmod +x bin/start-$name bin/stop-$name &&
-	cat >>.sre/config <<-EOT
-	[service "$name"]
-		runtime = process
-		pidfile = $PWD/run/$name.pid
-		start = $PWD/bin/start-$name
-		stop = $PWD/bin/stop-$name
-	EOT
-}
-
-starts() {
-	grep -c start "run/$1.ops" 2>/dev/null || echo 0
-}
-
-# A dead service's incident, opened and diagnosed as cron would.
-incident_for() {
-	kill "$(cat "run/$1.pid")" 2>/dev/null
-	i=0
-	while kill -0 "$(cat "run/$1.pid")" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	sre scout >/dev/null 2>&1
-	sre incident list --json >open.json &&
-	id=$(python3 -c 'import json, sys
-print(max(i["id"] for i in json.load(open("open.json")) if i["service"] == sys.argv[1]))' "$1") &&
-	sre diagnose "$id" >/dev/null 2>&1 &&
-	echo "$id"
 }
 
 test_expect_success 'setup: GitHub as the tracker, quick verification' '
@@ -190,7 +144,7 @@ test_expect_success 'once the tracker is back to a state sre follows, the fix go
 # ---- one action per incident ----
 
 test_expect_success 'two sre fix at once on a slow start: exactly one start' '
-	make_service slow 6 &&
+	make_service slow start-delay=6 &&
 	bin/start-slow &&
 	id=$(incident_for slow) &&
 	before=$(starts slow) &&
@@ -227,7 +181,7 @@ test_expect_success 'killed between the move into DEPLOYMENT_IN_PROGRESS and the
 '
 
 test_expect_success 'killed after a failed action: the next run escalates and does not run it again' '
-	make_service broken 0 fail &&
+	make_service broken fail &&
 	echo 999999 >run/broken.pid &&
 	id=$(incident_for broken) &&
 	test_expect_code 137 env SRE_TEST_CRASH_AT=action-failed sre fix --yes "$id" </dev/null >out 2>&1 &&

@@ -3,13 +3,11 @@
  * the table below (or an `sre-<name>` program on PATH), opens what that
  * command needs, runs it, and checks that its output really reached stdout.
  */
-#include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,7 +16,6 @@
 
 #include "builtin.h"
 #include "../lib/color.h"
-#include "../lib/lazy-load.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
 #include "../lib/run-command.h"
@@ -217,68 +214,19 @@ int cmd_help(int argc, const char **argv)
 	}
 }
 
-int cmd_version(int argc, const char **argv)
-{
-	static const char *const usage[] = { "sre version [--build-options]", NULL };
-	static int build_options;
-	static const struct option opts[] = {
-		OPT_BOOL(0, "build-options", &build_options,
-			 "also name the libraries sre uses, and when each is loaded"),
-		OPT_END()
-	};
-
-	argc = parse_options_or_exit(argc, argv, opts, usage, 0);
-	if (argc)
-		usage_exit(usage, opts);
-	printf("sre version %s\n", SRE_VERSION);
-	if (build_options) {
-		printf("libcurl: %s, loaded by the first request\n", lazy_curl_soname());
-		printf("libgit2: %s, loaded when a repository is first opened\n",
-		       lazy_libgit2_soname());
-		printf("sqlite: %s\n", sqlite3_libversion());
-		printf("cjson: %s\n", cJSON_Version());
-	}
-	return 0;
-}
-
 /* ---- unknown commands ---- */
-
-static size_t levenshtein(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = xcalloc(lb + 1, sizeof(*row)), res;
-
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t sub = prev + (a[i - 1] != b[j - 1]);
-			size_t del = row[j] + 1, ins = row[j - 1] + 1;
-			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-			prev = cur;
-		}
-	}
-	res = row[lb];
-	free(row);
-	return res;
-}
 
 static SRE_NORETURN void unknown_command(const char *name)
 {
-	size_t best = SIZE_MAX, nbest = 0;
+	size_t d[ARRAY_SIZE(commands)], best = SIZE_MAX, nbest = 0;
 
 	fprintf(stderr, "sre: '%s' is not an sre command. See 'sre --help'.\n", name);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		size_t d = levenshtein(name, commands[i].name);
-		if (starts_with(commands[i].name, name))
-			d = 0;
-		if (d < best) {
-			best = d;
+		d[i] = starts_with(commands[i].name, name) ? 0 : edit_distance(name, commands[i].name);
+		if (d[i] < best) {
+			best = d[i];
 			nbest = 1;
-		} else if (d == best) {
+		} else if (d[i] == best) {
 			nbest++;
 		}
 	}
@@ -286,13 +234,9 @@ static SRE_NORETURN void unknown_command(const char *name)
 	if (best <= 3 && best < strlen(name)) {
 		fprintf(stderr, "\nThe most similar command%s\n",
 			nbest > 1 ? "s are" : " is");
-		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-			size_t d = levenshtein(name, commands[i].name);
-			if (starts_with(commands[i].name, name))
-				d = 0;
-			if (d == best)
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			if (d[i] == best)
 				fprintf(stderr, "\t%s\n", commands[i].name);
-		}
 	}
 	exit(EXIT_FOUND);
 }

@@ -80,6 +80,12 @@ int parse_ll(const char *s, long long *out);
 void test_crash_point(const char *name);
 
 /*
+ * The Levenshtein distance from a to b: how many characters must be
+ * inserted, deleted or replaced to make one the other (for "did you mean").
+ */
+size_t edit_distance(const char *a, const char *b);
+
+/*
  * How many of the first len bytes of s to keep so that at most max are
  * kept and no UTF-8 character is cut in two: a cut for display or for a
  * ticket. Invalid UTF-8 is cut where it stands.

@@ -578,6 +578,18 @@ static void test_utf8_shorten(void)
 	free(s);
 }
 
+static void test_edit_distance(void)
+{
+	is_int(edit_distance("", ""), 0, "edit distance: nothing to nothing");
+	is_int(edit_distance("scout", "scout"), 0, "edit distance: a word to itself");
+	is_int(edit_distance("", "fix"), 3, "edit distance: from nothing, one insertion a character");
+	is_int(edit_distance("fix", ""), 3, "edit distance: to nothing, one deletion a character");
+	is_int(edit_distance("scuot", "scout"), 2, "edit distance: two letters swapped cost two");
+	is_int(edit_distance("diagnos", "diagnose"), 1, "edit distance: a letter left out");
+	is_int(edit_distance("kitten", "sitting"), 3, "edit distance: the textbook pair");
+	is_int(edit_distance("sitting", "kitten"), 3, "edit distance: the same both ways");
+}
+
 int main(void)
 {
 	if (test_begin("util") < 0)
@@ -589,6 +601,7 @@ int main(void)
 	test_parse_options();
 	test_timeutil();
 	test_checked_numbers();
+	test_edit_distance();
 	test_utf8_cut();
 	test_utf8_shorten();
 	return test_end();

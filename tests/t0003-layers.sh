@@ -15,6 +15,22 @@ test_expect_success 'the objects of this build have no cycle among lib/ modules'
 	test_grep "^no cycles among" out
 '
 
+test_expect_success 'lib/ includes nothing from cmd/' '
+	ls "$SRE_BUILD_DIR"/lib/*.c "$SRE_BUILD_DIR"/lib/*.h >sources &&
+	test_line_count -gt 80 sources &&
+	{ grep -n "^#include.*cmd/" $(cat sources) >includes || :; } &&
+	test_line_count = 0 includes
+'
+
+# The engines live in lib/; a command parses options, calls one and prints.
+test_expect_success 'commands stay thin: no cmd/ file over 600 lines, cmd/fix.c under 450' '
+	wc -l "$SRE_BUILD_DIR"/cmd/*.c | sed "/ total\$/d" >sizes &&
+	test_line_count -gt 7 sizes &&
+	awk "\$1 > 600 { print }" sizes >too-long &&
+	test_line_count = 0 too-long &&
+	test $(wc -l <"$SRE_BUILD_DIR/cmd/fix.c") -lt 450
+'
+
 test_expect_success 'check-cycles finds a cycle when there is one' '
 	mkdir -p loop/lib &&
 	printf "int b(void); int a(void) { return b(); }\n" >a.c &&

@@ -92,6 +92,8 @@ int cmd_diagnose(int argc, const char **argv)
 		free(about);
 		return ret;
 	}
+	if (argc > 1)
+		json_lines(1);
 	for (int i = 0; i < argc; i++) {
 		struct diagnose_result res = DIAGNOSE_RESULT_INIT;
 		long long id;

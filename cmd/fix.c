@@ -77,6 +77,7 @@ static int follow_all(struct engine_context *ctx, const struct fix_options *o, i
 	ctx->tracker = sre_tracker();
 	if (fix_pull_incidents(ctx, &ids, &nr) < 0)
 		return EXIT_FATAL;
+	json_lines(1);
 	for (size_t i = 0; i < nr; i++) {
 		struct fix_outcome out;
 		int r;

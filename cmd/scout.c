@@ -235,6 +235,7 @@ int cmd_scout(int argc, const char **argv)
 	}
 	if (!watch)
 		return scout_once(&run);
+	json_lines(1);
 
 	{
 		struct sigaction sa;

@@ -75,9 +75,37 @@ void incident_add_events_json(cJSON *obj, const struct event *ev, size_t nr)
 	}
 }
 
-int json_print(FILE *fp, const cJSON *value)
+static int json_one_per_line;
+
+void json_lines(int on)
 {
-	char *text = cJSON_Print(value);
+	json_one_per_line = on;
+}
+
+/* "schema" first among obj's members, unless obj says it already. */
+static void stamp_schema(cJSON *obj)
+{
+	cJSON *v;
+
+	if (!cJSON_IsObject(obj) || cJSON_GetObjectItemCaseSensitive(obj, "schema"))
+		return;
+	v = cJSON_CreateNumber(SRE_JSON_SCHEMA);
+	if (!v || !cJSON_AddItemToObject(obj, "schema", v))
+		return;
+	cJSON_DetachItemViaPointer(obj, v);
+	cJSON_InsertItemInArray(obj, 0, v);
+}
+
+int json_print(FILE *fp, cJSON *value)
+{
+	char *text;
+	cJSON *item;
+
+	stamp_schema(value);
+	if (cJSON_IsArray(value))
+		cJSON_ArrayForEach(item, value)
+			stamp_schema(item);
+	text = json_one_per_line ? cJSON_PrintUnformatted(value) : cJSON_Print(value);
 
 	if (!text)
 		return error("out of memory formatting JSON");

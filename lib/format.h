@@ -36,8 +36,28 @@ cJSON *incident_to_json(const struct incident *inc);
 /* Adds an "events" array of {at, kind, actor, body} to obj. */
 void incident_add_events_json(cJSON *obj, const struct event *ev, size_t nr);
 
-/* Print a JSON value, pretty, with a final newline. 0 or -1 (printed). */
-int json_print(FILE *fp, const cJSON *value);
+/*
+ * The version of the JSON that sre prints. Each object printed (a result,
+ * or each object of a list) carries it as its first member, "schema": 1.
+ * Adding a member does not change it; renaming or removing one, or
+ * changing a member's type or meaning, does, and sre(1) says what changed.
+ */
+#define SRE_JSON_SCHEMA 1
+
+/*
+ * Print a JSON value with a final newline, stamped with "schema" (see
+ * above). Indented for a person; one line when json_lines(1) was called.
+ * 0 or -1 (printed).
+ */
+int json_print(FILE *fp, cJSON *value);
+
+/*
+ * A command that prints several results (diagnose 1 2, scout --watch)
+ * calls json_lines(1) before the first: each result is then one line
+ * (JSON Lines), so any JSON reader takes them one at a time, as two
+ * indented objects back to back are not.
+ */
+void json_lines(int on);
 
 /* The text back-ends. color: whether to use ANSI colours. */
 void incident_print_text(FILE *fp, const cJSON *incident, int color);

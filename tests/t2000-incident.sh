@@ -76,7 +76,7 @@ test_expect_success 'list --json prints an array with the stable field names' '
 	sre incident list --json >out &&
 	test "$(sqlite3 :memory: "SELECT json_array_length(readfile('"'"'out'"'"'))")" = 3 &&
 	sqlite3 :memory: "SELECT group_concat(key, '"'"' '"'"') FROM json_each(json_extract(readfile('"'"'out'"'"'), '"'"'\$[0]'"'"'))" >keys &&
-	echo "id fingerprint service title severity category state source occurrences opened_at updated_at resolved_at remote_key remote_url" >expect &&
+	echo "schema id fingerprint service title severity category state source occurrences opened_at updated_at resolved_at remote_key remote_url" >expect &&
 	test_cmp expect keys
 '
 

@@ -3,6 +3,7 @@
  * the printers of the commands' results (text and JSON from one
  * function each); see format.h.
  */
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -294,10 +295,12 @@ static void add_span(struct strbuf *sb, const char *sign, long long s)
 	};
 	int shown = 0;
 
-	strbuf_addstr(sb, sign);
+	/* Clocks of two hosts may disagree: an event may seem to come first. */
 	if (s < 0) {
 		strbuf_addch(sb, '-');
-		s = -s;
+		s = s < -LLONG_MAX ? LLONG_MAX : -s;
+	} else {
+		strbuf_addstr(sb, sign);
 	}
 	/* The two largest units that apply: "+3m12s", not "+0h3m12s". */
 	for (size_t i = 0; i < ARRAY_SIZE(units) && shown < 2; i++) {
@@ -424,7 +427,9 @@ static void print_timeline(FILE *fp, const cJSON *events, int color)
 		actor_w = MAX(actor_w, display_chars(json_string_or(ev, "actor", "?")));
 		i++;
 	}
+	/* A kind or actor from a tracker may be long: it overflows, the rest stay aligned. */
 	actor_w = MIN(actor_w, 20);
+	kind_w = MIN(kind_w, 24);
 	fprintf(fp, "\n%stimeline%s", color ? COLOR_BOLD : "", color ? COLOR_RESET : "");
 	if (nr)
 		fprintf(fp, "  from %s", json_string_or(cJSON_GetArrayItem(events, 0), "at", "?"));
@@ -447,7 +452,7 @@ static void print_timeline(FILE *fp, const cJSON *events, int color)
 		}
 		if (!strcmp(kind, "action-started"))
 			started = body;
-		strbuf_addf(&head, "%-*s  %*s", (int)kind_w, kind, 0, "");
+		strbuf_addf(&head, "%-*s  ", (int)kind_w, kind);
 		strbuf_addstr(&head, actor);
 		if (display_chars(actor) < actor_w)
 			strbuf_addchars(&head, ' ', actor_w - display_chars(actor));
@@ -455,7 +460,7 @@ static void print_timeline(FILE *fp, const cJSON *events, int color)
 			color ? COLOR_RESET : "");
 		fputs_printable(head.buf, fp);
 		fputs("  ", fp);
-		indent = 2 + off_w + 2 + MAX(head.len, kind_w + 2 + actor_w) + 2;
+		indent = 2 + off_w + 2 + display_chars(head.buf) + 2;
 		line = summary;
 		for (;;) {
 			char *nl = strchr(line, '\n');

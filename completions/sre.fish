@@ -23,7 +23,7 @@ function __sre_states -a word id
     set -l id_arg
     test -n "$id"; and set id_arg $id
     if string match -qr -- '^[a-z]' $word
-        __sre_ask incident --next-states $id_arg | string replace -r '^INCIDENT_' '' | string lower | string replace -a _ -
+        __sre_ask incident --next-states $id_arg | string replace -r '^INCIDENT_' '' | string lower | string replace -a -- _ -
     else
         __sre_ask incident --next-states $id_arg
     end

@@ -225,6 +225,8 @@ static int incident_list(int argc, const char **argv)
 		usage_error(list_usage, opts, "-o takes 'wide', not '%s'", output);
 	if (watch && !isatty(1))
 		usage_error(list_usage, opts, "--watch redraws a terminal; in a pipe, run the list from a loop");
+	if (!watch && (interval != 2 || count))
+		usage_error(list_usage, opts, "--interval and --count go with --watch");
 	if (interval < 1 || interval > 86400 || count < 0)
 		usage_error(list_usage, opts, "--interval takes 1 to 86400 seconds, --count a number from 0");
 	for (size_t i = 0; i < states.nr; i++)

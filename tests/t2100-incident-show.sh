@@ -198,7 +198,12 @@ test_expect_success '--watch redraws the table on a terminal, --count times' '
 	test "$(grep -c "^ *ID  *STATE" out)" = 2 &&
 	test "$(grep -c "$(printf "\033\\[H\033\\[2J")" out)" = 2 &&
 	test_expect_code 129 sre incident list --watch --json 2>err &&
-	test_grep "one at a time" err
+	test_grep "one at a time" err &&
+	test_expect_code 129 sre incident list --count 3 2>err &&
+	test_grep "go with --watch" err &&
+	on_tty 120 "sre incident list --watch -n 0; echo status=\$?" >out &&
+	test_grep "interval takes 1 to 86400 seconds" out &&
+	test_grep "^status=129$" out
 '
 
 test_expect_success '--watch stops on Ctrl-C' '

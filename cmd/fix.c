@@ -101,12 +101,15 @@ static int fix_one(struct engine_context *ctx, const struct fix_options *o, long
 		   int json)
 {
 	struct fix_outcome out;
+	struct incident inc = { 0 };
 	int r;
 
-	if (!sre_store_if_exists()) {
+	/* No such incident: exit 1, as every command that takes an id. */
+	if (!sre_store_if_exists() || store_incident_get(sre_store(), id, &inc) > 0) {
 		error("no incident %lld", id);
-		return EXIT_FATAL;
+		return EXIT_FOUND;
 	}
+	incident_release(&inc);
 	ctx->store = sre_store();
 	/* A dry run writes one event and needs no tracker. */
 	if (!o->dry_run)

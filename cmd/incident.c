@@ -1,10 +1,14 @@
 /*
  * incident.c: `sre incident`, the plumbing over the store: open, list,
- * show, transition and comment. The loop's commands (scout, diagnose, fix)
- * do the same through lib/; this is how a person or a script does it.
+ * show, transition and comment, and the shortcuts ack, resolve and close
+ * (transitions to one state each, lib/incident.h). The loop's commands
+ * (scout, diagnose, fix) do the same through lib/; this is how a person
+ * or a script does it. Every command that prints a result has --json (one
+ * object); every command given an id that is not in the store exits 1.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -21,11 +25,11 @@
 #define MAX_COMMENT (64 << 10)
 
 static const char *const open_usage[] = {
-	"sre incident open --service <service> --title <title> [--severity <severity>] [--fingerprint <fingerprint>] [--source <source>]",
+	"sre incident open --service <service> --title <title> [--severity <severity>] [--fingerprint <fingerprint>] [--source <source>] [--json]",
 	NULL,
 };
 static const char *const list_usage[] = {
-	"sre incident list [--state <state>] [--service <service>] [--all] [--json | --porcelain]",
+	"sre incident list [--state <state>]... [--service <service>] [--all] [-o wide] [--json | --porcelain | --watch [-n <seconds>] [--count <n>]]",
 	NULL,
 };
 static const char *const show_usage[] = {
@@ -33,12 +37,21 @@ static const char *const show_usage[] = {
 	NULL,
 };
 static const char *const transition_usage[] = {
-	"sre incident transition [--reason <reason>] [--from <state>] <id> <state>",
+	"sre incident transition [--reason <reason>] [--from <state>] [--json] <id> <state>",
 	NULL,
 };
 static const char *const comment_usage[] = {
-	"sre incident comment <id> (<text> | -)",
+	"sre incident comment [--json] <id> (<text> | -)",
 	NULL,
+};
+static const char *const ack_usage[] = {
+	"sre incident ack [--reason <reason>] [--json] <id>", NULL,
+};
+static const char *const resolve_usage[] = {
+	"sre incident resolve [--reason <reason>] [--json] <id>", NULL,
+};
+static const char *const close_usage[] = {
+	"sre incident close [--reason <reason>] [--json] <id>", NULL,
 };
 
 /* An incident id: a positive whole number, or a usage error. */
@@ -56,14 +69,23 @@ static enum incident_state parse_state(const char *arg, const char *const *usage
 				       const struct option *opts)
 {
 	enum incident_state s;
+	int near;
 
-	if (incident_state_parse(arg, &s) < 0) {
-		fprintf(stderr, "error: '%s' is not an incident state; the states are:\n", arg);
-		for (int i = 0; i < STATE__COUNT; i++)
-			fprintf(stderr, "\t%s\n", incident_state_name((enum incident_state)i));
-		usage_exit(usage, opts);
+	if (!incident_state_parse(arg, &s))
+		return s;
+	near = incident_state_suggest(arg);
+	if (near >= 0) {
+		char *short_name = incident_state_short_name((enum incident_state)near);
+		error("'%s' is not an incident state; did you mean %s (%s)?", arg, short_name,
+		      incident_state_name((enum incident_state)near));
+		free(short_name);
+		exit(EXIT_USAGE);
 	}
-	return s;
+	/* The list, one a line after a tab, is what the completion scripts read. */
+	fprintf(stderr, "error: '%s' is not an incident state; the states are:\n", arg);
+	for (int i = 0; i < STATE__COUNT; i++)
+		fprintf(stderr, "\t%s\n", incident_state_name((enum incident_state)i));
+	usage_exit(usage, opts);
 }
 
 static int no_such_incident(long long id)
@@ -80,7 +102,7 @@ static int incident_open(int argc, const char **argv)
 	struct tracker *t;
 	struct store *st;
 	long long id;
-	int created, ret;
+	int created, ret, json = 0;
 	const struct option opts[] = {
 		OPT_STRING('s', "service", &service, "service", "the service that is failing"),
 		OPT_STRING('t', "title", &title, "title", "what is wrong, in one line"),
@@ -88,6 +110,7 @@ static int incident_open(int argc, const char **argv)
 		OPT_STRING(0, "fingerprint", &fingerprint, "fingerprint",
 			   "the identity of the problem (default: from source, service and title)"),
 		OPT_STRING(0, "source", &source, "source", "what detected it (default: manual)"),
+		OPT_BOOL(0, "json", &json, "print the incident as a JSON object, not its id"),
 		OPT_END(),
 	};
 
@@ -116,57 +139,117 @@ static int incident_open(int argc, const char **argv)
 	if (!created)
 		fprintf(stderr, "sre: incident %lld is already open for this problem; "
 			"counted one more occurrence\n", id);
-	printf("%lld\n", id);
+	if (!json)
+		printf("%lld\n", id);
 	fflush(stdout);
 	ret = sre_deliver();
-	if (created && t) {
+	if ((created && t) || json) {
 		struct incident inc;
-		if (store_incident_get(st, id, &inc) == 0 && inc.remote_url)
-			fprintf(stderr, "sre: incident %lld is %s %s\n", id, t->ops->name,
-				inc.remote_url);
+		if (store_incident_get(st, id, &inc) == 0) {
+			if (created && t && inc.remote_url)
+				fprintf(stderr, "sre: incident %lld is %s %s\n", id, t->ops->name,
+					inc.remote_url);
+			if (json) {
+				/* show's object, after delivery (remote_key is known), and whether it is new. */
+				cJSON *obj = incident_to_json(&inc);
+				cJSON_AddBoolToObject(obj, "created", created);
+				json_print(stdout, obj);
+				cJSON_Delete(obj);
+			}
+		}
 		incident_release(&inc);
 	}
 	return ret;
 }
 
+/* One listing of what f and the states (a bit per state, 0: any) select. */
+static int list_once(const struct incident_filter *f, unsigned states, enum output_format format,
+		     int wide, int all)
+{
+	struct store *st = sre_store_if_exists();
+	struct incident_list_view view = { wide, format == OUTPUT_TEXT ? terminal_columns(1) : 0, NULL };
+	struct incident *list = NULL;
+	char **actors = NULL;
+	size_t nr = 0, kept = 0;
+
+	if (st && store_incident_list(st, f, &list, &nr) < 0)
+		return EXIT_FATAL;
+	for (size_t i = 0; i < nr; i++) {
+		if (states && !(states & (1u << list[i].state))) {
+			incident_release(&list[i]);
+			continue;
+		}
+		list[kept++] = list[i];
+	}
+	if (wide && format == OUTPUT_TEXT)
+		view.actors = (const char *const *)(actors = incident_last_actors(st, list, kept));
+	incident_list_print(stdout, list, kept, format, &view, the_sre.color, sre_now());
+	if (format == OUTPUT_TEXT && !kept && isatty(1))
+		fprintf(stderr, "No %sincidents.\n", all || states ? "" : "open ");
+	for (size_t i = 0; actors && i < kept; i++)
+		free(actors[i]);
+	free(actors);
+	incident_list_free(list, kept);
+	return 0;
+}
+
 static int incident_list(int argc, const char **argv)
 {
-	const char *state = NULL, *service = NULL;
-	int all = 0, json = 0, porcelain = 0;
+	const char *service = NULL, *output = NULL;
+	struct strvec states = STRVEC_INIT;
+	int all = 0, json = 0, porcelain = 0, watch = 0, ret;
+	long long interval = 2, count = 0;
 	struct incident_filter f = { 0 };
-	struct store *st;
-	struct incident *list;
-	size_t nr;
+	enum output_format format;
+	unsigned mask = 0;
 	const struct option opts[] = {
-		OPT_STRING(0, "state", &state, "state", "only incidents in this state"),
+		OPT_STRING_LIST(0, "state", &states, "state",
+				"only incidents in this state (again: in any of them)"),
 		OPT_STRING(0, "service", &service, "service", "only incidents of this service"),
 		OPT_BOOL('a', "all", &all, "include resolved incidents"),
+		OPT_STRING('o', "output", &output, "format", "wide: also updated, source, tracker, last by"),
 		OPT_BOOL(0, "json", &json, "print a JSON array"),
 		OPT_BOOL(0, "porcelain", &porcelain, "print the ids, one per line, for scripts"),
+		OPT_BOOL('w', "watch", &watch, "redraw the table until Ctrl-C (on a terminal)"),
+		OPT_INTEGER('n', "interval", &interval, "seconds", "with --watch: redraw every so often (default 2)"),
+		OPT_INTEGER(0, "count", &count, "n", "with --watch: stop after n drawings"),
 		OPT_END(),
 	};
 
 	argc = parse_options_or_exit(argc, argv, opts, list_usage, 0);
 	if (argc)
 		usage_error(list_usage, opts, "unexpected argument '%s'", argv[0]);
-	if (json && porcelain)
-		usage_error(list_usage, opts, "--json and --porcelain go one at a time");
-	f.all = all;
-	f.state = state ? (int)parse_state(state, list_usage, opts) : -1;
+	if (json + porcelain + watch > 1)
+		usage_error(list_usage, opts, "--json, --porcelain and --watch go one at a time");
+	if (output && strcmp(output, "wide"))
+		usage_error(list_usage, opts, "-o takes 'wide', not '%s'", output);
+	if (watch && !isatty(1))
+		usage_error(list_usage, opts, "--watch redraws a terminal; in a pipe, run the list from a loop");
+	if (!watch && (interval != 2 || count))
+		usage_error(list_usage, opts, "--interval and --count go with --watch");
+	if (interval < 1 || interval > 86400 || count < 0)
+		usage_error(list_usage, opts, "--interval takes 1 to 86400 seconds, --count a number from 0");
+	for (size_t i = 0; i < states.nr; i++)
+		mask |= 1u << parse_state(states.v[i], list_usage, opts);
+	strvec_clear(&states);
+	/* Asking for a state is asking for it, resolved or not. */
+	f.all = all || mask;
+	f.state = -1;
 	f.service = service;
-	st = sre_store_if_exists();
-	if (!st) {
-		list = NULL;
-		nr = 0;
-	} else if (store_incident_list(st, &f, &list, &nr) < 0) {
-		return EXIT_FATAL;
+	format = json ? OUTPUT_JSON : porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT;
+	if (!watch)
+		return list_once(&f, mask, format, !!output, all);
+	for (long long n = 1;; n++) {
+		char now[32];
+		format_iso8601(now, sizeof(now), sre_now());
+		/* Home, clear: the table drawn afresh where it was. */
+		printf("\033[H\033[2JEvery %llds: sre incident list    %s\n\n", interval, now);
+		ret = list_once(&f, mask, format, !!output, all);
+		fflush(stdout);
+		if (ret || (count && n >= count))
+			return ret;
+		sleep_ms(interval * 1000);
 	}
-	incident_list_print(stdout, list, nr, json ? OUTPUT_JSON : porcelain ? OUTPUT_PORCELAIN :
-			    OUTPUT_TEXT, the_sre.color, sre_now());
-	if (!json && !porcelain && !nr && isatty(1))
-		fprintf(stderr, "No %sincidents.\n", all ? "" : "open ");
-	incident_list_free(list, nr);
-	return 0;
 }
 
 static int incident_show(int argc, const char **argv)
@@ -201,6 +284,7 @@ static int incident_show(int argc, const char **argv)
 	}
 	obj = incident_to_json(&inc);
 	incident_add_events_json(obj, events, nr);
+	incident_add_totals_json(obj);
 	if (json)
 		json_print(stdout, obj);
 	else
@@ -211,31 +295,15 @@ static int incident_show(int argc, const char **argv)
 	return 0;
 }
 
-static int incident_transition(int argc, const char **argv)
+/* Move incident id to state to, as `transition` and its shortcuts do. */
+static int move(long long id, enum incident_state to, int expected, const char *reason, int json)
 {
-	const char *reason = NULL, *from = NULL;
-	enum incident_state to, from_state, remote = STATE_INCIDENT_DETECTED;
+	enum incident_state from_state, remote = STATE_INCIDENT_DETECTED;
 	struct incident inc;
 	struct tracker *t;
 	struct store *st;
-	long long id;
-	int expected = -1, r;
-	const struct option opts[] = {
-		OPT_STRING('r', "reason", &reason, "reason", "why, for the timeline"),
-		OPT_STRING(0, "from", &from, "state",
-			   "move only if the incident is still in this state"),
-		OPT_END(),
-	};
+	int r;
 
-	argc = parse_options_or_exit(argc, argv, opts, transition_usage, 0);
-	if (argc != 2)
-		usage_error(transition_usage, opts, "'sre incident transition' takes an id and a state");
-	id = parse_id(argv[0], transition_usage, opts);
-	to = parse_state(argv[1], transition_usage, opts);
-	if (from)
-		expected = (int)parse_state(from, transition_usage, opts);
-	if (reason && incident_check_text("the reason", reason, MAX_REASON, 1) < 0)
-		return EXIT_USAGE;
 	if (!sre_store_if_exists())
 		return no_such_incident(id);
 	st = sre_store();
@@ -267,18 +335,82 @@ static int incident_transition(int argc, const char **argv)
 	if (r)
 		return r > 0 ? no_such_incident(id) : EXIT_FATAL;
 	fprintf(stderr, "sre: incident %lld is now %s\n", id, incident_state_name(to));
+	if (json && incident_last_event_print(stdout, st, id) < 0)
+		return EXIT_FATAL;
+	fflush(stdout);
 	return sre_deliver();
+}
+
+static int incident_transition(int argc, const char **argv)
+{
+	const char *reason = NULL, *from = NULL;
+	enum incident_state to;
+	long long id;
+	int expected = -1, json = 0;
+	const struct option opts[] = {
+		OPT_STRING('r', "reason", &reason, "reason", "why, for the timeline"),
+		OPT_STRING(0, "from", &from, "state",
+			   "move only if the incident is still in this state"),
+		OPT_BOOL(0, "json", &json, "print the transition's event as a JSON object"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, transition_usage, 0);
+	if (argc != 2)
+		usage_error(transition_usage, opts, "'sre incident transition' takes an id and a state");
+	id = parse_id(argv[0], transition_usage, opts);
+	to = parse_state(argv[1], transition_usage, opts);
+	if (from)
+		expected = (int)parse_state(from, transition_usage, opts);
+	if (reason && incident_check_text("the reason", reason, MAX_REASON, 1) < 0)
+		return EXIT_USAGE;
+	return move(id, to, expected, reason, json);
+}
+
+/* ack, resolve, close: a transition to one state (lib/incident.h), refused as it would be. */
+static int incident_shortcut(int argc, const char **argv)
+{
+	const struct incident_shortcut *sc = incident_shortcuts;
+	const char *const *shortcut_usage = !strcmp(argv[0], "ack") ? ack_usage :
+		!strcmp(argv[0], "resolve") ? resolve_usage : close_usage;
+	const char *reason = NULL;
+	struct strbuf why = STRBUF_INIT;
+	long long id;
+	int json = 0, ret;
+	const struct option opts[] = {
+		OPT_STRING('r', "reason", &reason, "reason", "why, for the timeline"),
+		OPT_BOOL(0, "json", &json, "print the transition's event as a JSON object"),
+		OPT_END(),
+	};
+
+	while (strcmp(sc->verb, argv[0]))
+		sc++;
+	argc = parse_options_or_exit(argc, argv, opts, shortcut_usage, 0);
+	if (argc != 1)
+		usage_error(shortcut_usage, opts, "'sre incident %s' takes one incident id", sc->verb);
+	id = parse_id(argv[0], shortcut_usage, opts);
+	if (reason && incident_check_text("the reason", reason, MAX_REASON, 1) < 0)
+		return EXIT_USAGE;
+	if (!reason)
+		strbuf_addf(&why, "%s by %s", sc->done, sre_actor());
+	ret = move(id, sc->to, -1, reason ? reason : why.buf, json);
+	strbuf_release(&why);
+	return ret;
 }
 
 static int incident_comment(int argc, const char **argv)
 {
-	const struct option opts[] = { OPT_END() };
+	int json = 0;
+	const struct option opts[] = {
+		OPT_BOOL(0, "json", &json, "print the comment's event as a JSON object"),
+		OPT_END(),
+	};
 	struct strbuf text = STRBUF_INIT;
 	struct tracker *t;
 	struct store *st;
 	char key[37];
 	cJSON *body;
-	char *json;
+	char *text_json;
 	long long id;
 	int r;
 
@@ -315,21 +447,24 @@ static int incident_comment(int argc, const char **argv)
 	cJSON_AddStringToObject(body, "text", text.buf);
 	if (t)
 		cJSON_AddStringToObject(body, "key", key);
-	json = cJSON_PrintUnformatted(body);
+	text_json = cJSON_PrintUnformatted(body);
 	r = store_begin(st);
 	if (!r)
-		r = store_event_append(st, id, "comment", sre_actor(), json);
+		r = store_event_append(st, id, "comment", sre_actor(), text_json);
 	if (!r && t)
 		r = mirror_queue_comment(st, t->ops->name, id, key, sre_actor(), text.buf);
 	if (!r)
 		r = store_commit(st);
-	cJSON_free(json);
+	cJSON_free(text_json);
 	cJSON_Delete(body);
 	strbuf_release(&text);
 	if (r > 0)
 		return no_such_incident(id);
 	if (r < 0)
 		return EXIT_FATAL;
+	if (json && incident_last_event_print(stdout, st, id) < 0)
+		return EXIT_FATAL;
+	fflush(stdout);
 	return sre_deliver();
 }
 
@@ -380,25 +515,25 @@ static int incident_pull(int argc, const char **argv)
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, const char **);
-	const char *const *usage;
-} subcommands[] = {
+static const struct subcommand subcommands[] = {
 	{ "open", incident_open, open_usage },
 	{ "list", incident_list, list_usage },
 	{ "show", incident_show, show_usage },
 	{ "transition", incident_transition, transition_usage },
 	{ "comment", incident_comment, comment_usage },
 	{ "pull", incident_pull, pull_usage },
+	{ "ack", incident_shortcut, ack_usage },
+	{ "resolve", incident_shortcut, resolve_usage },
+	{ "close", incident_shortcut, close_usage },
+	{ NULL, NULL, NULL },
 };
 
 static SRE_NORETURN void incident_usage(FILE *fp, int status)
 {
 	const char *sep = "usage: ";
 
-	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
-		for (const char *const *u = subcommands[i].usage; *u; u++) {
+	for (const struct subcommand *s = subcommands; s->name; s++) {
+		for (const char *const *u = s->usage; u && *u; u++) {
 			fprintf(fp, "%s%s\n", sep, *u);
 			sep = "   or: ";
 		}
@@ -407,8 +542,32 @@ static SRE_NORETURN void incident_usage(FILE *fp, int status)
 	exit(status);
 }
 
+/*
+ * For completion: the states incident id may move to next, one a line
+ * (every state when there is no such incident, or no id).
+ */
+static int next_states(int argc, const char **argv)
+{
+	struct store *st = sre_store_if_exists();
+	struct incident inc;
+	long long id;
+	int known = 0;
+
+	if (argc > 2 && st && !parse_ll(argv[2], &id) && id > 0 &&
+	    store_incident_get(st, id, &inc) == 0)
+		known = 1;
+	for (int i = 0; i < STATE__COUNT; i++)
+		if (!known || incident_transition_allowed(inc.state, (enum incident_state)i))
+			printf("%s\n", incident_state_name((enum incident_state)i));
+	if (known)
+		incident_release(&inc);
+	return 0;
+}
+
 int cmd_incident(int argc, const char **argv)
 {
+	const struct subcommand *s;
+
 	if (argc < 2) {
 		fprintf(stderr, "error: 'sre incident' needs a subcommand\n");
 		incident_usage(stderr, EXIT_USAGE);
@@ -416,14 +575,15 @@ int cmd_incident(int argc, const char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		incident_usage(stdout, help_fallback ? 0 : EXIT_USAGE);
 	if (!strcmp(argv[1], "--completion-helper")) {
-		for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-			printf("%s%s", i ? " " : "", subcommands[i].name);
-		printf("\n");
+		list_subcommands_for_completion(stdout, subcommands);
 		return 0;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "error: unknown subcommand '%s'\n", argv[1]);
-	incident_usage(stderr, EXIT_USAGE);
+	if (!strcmp(argv[1], "--next-states"))
+		return next_states(argc, argv);
+	s = subcommand_find(subcommands, "sre incident", argv[1]);
+	if (!s) {
+		fputc('\n', stderr);
+		incident_usage(stderr, EXIT_USAGE);
+	}
+	return s->fn(argc - 1, argv + 1);
 }

@@ -5,7 +5,9 @@
 # `sre <cmd> --completion-helper` a command's long options (those that take
 # a value end in '='), `sre incident --completion-helper` the subcommands of
 # incident, `sre config --known-keys` the configuration keys and
-# `sre incident list --porcelain` the open incidents. Only the global
+# `sre incident list --porcelain` the open incidents, and
+# `sre incident --next-states <id>` the states an incident may move to next.
+# Only the global
 # options, which come before any command, are listed here.
 
 # Run sre with the global options the user typed (-C, -c, --db), so that
@@ -26,10 +28,15 @@ _sre_takes_value()
 	fi
 }
 
+# The states incident $2 may move to next (every state without $2), in the
+# spelling the word $1 began: ANALYSIS_COMPLETE, or analysis-complete.
 _sre_states()
 {
-	# The error for an unknown state lists the states, one per line.
-	"${_sre_cmd[@]}" incident list --state '?' 2>&1 >/dev/null | sed -n 's/^\t//p'
+	if [[ $1 == [a-z]* ]]; then
+		_sre_ask incident --next-states ${2:+"$2"} | sed 's/^INCIDENT_//' | tr 'A-Z_' 'a-z-'
+	else
+		_sre_ask incident --next-states ${2:+"$2"}
+	fi
 }
 
 # Complete the word $2 (the word being typed by default) from the words in
@@ -45,7 +52,7 @@ _sre_reply()
 _sre()
 {
 	local -a words=() _sre_cmd=("${COMP_WORDS[0]}")
-	local i w glue=0 cur prev opt cmd="" sub="" nargs=0
+	local i w glue=0 cur prev opt cmd="" sub="" nargs=0 id=""
 
 	# bash splits "--opt=value" at '=' (COMP_WORDBREAKS): glue it back.
 	for ((i = 0; i <= COMP_CWORD; i++)); do
@@ -80,7 +87,7 @@ _sre()
 		elif [[ $w == -?* ]]; then
 			_sre_takes_value "$w" && ((i++))
 		else
-			((nargs++))
+			((nargs++ == 0)) && id=$w
 		fi
 	done
 
@@ -104,7 +111,7 @@ _sre()
 	opt=$prev
 	[[ $cur == --*=* ]] && opt=${cur%%=*}
 	case $cmd:$opt in
-	*:--state | *:--from) _sre_reply "$(_sre_states)" "${cur#"$opt="}"; return ;;
+	*:--state | *:--from) _sre_reply "$(_sre_states "${cur#"$opt="}")" "${cur#"$opt="}"; return ;;
 	*:--severity) _sre_reply "critical high medium low" "${cur#"$opt="}"; return ;;
 	config:--type | config:-t) _sre_reply "bool int duration path" "${cur#"$opt="}"; return ;;
 	esac
@@ -122,9 +129,9 @@ _sre()
 		_sre_reply "$(_sre_ask config --known-keys | awk '{ print $1 }')"
 	elif [[ $cmd == incident ]]; then
 		case $sub:$nargs in
-		show:0 | transition:0 | comment:0)
+		show:0 | transition:0 | comment:0 | ack:0 | resolve:0 | close:0)
 			_sre_reply "$(_sre_ask incident list --porcelain)" ;;
-		transition:1) _sre_reply "$(_sre_states)" ;;
+		transition:1) _sre_reply "$(_sre_states "$cur" "$id")" ;;
 		esac
 	fi
 }

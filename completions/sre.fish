@@ -5,7 +5,9 @@
 # `sre <cmd> --completion-helper` a command's long options (those that take
 # a value end in '='), `sre incident --completion-helper` the subcommands of
 # incident, `sre config --known-keys` the configuration keys and
-# `sre incident list --porcelain` the open incidents. Only the global
+# `sre incident list --porcelain` the open incidents, and
+# `sre incident --next-states <id>` the states an incident may move to next.
+# Only the global
 # options, which come before any command, are listed here.
 
 # Run sre with the global options typed (-C, -c, --db), so that ids and
@@ -14,9 +16,17 @@ function __sre_ask
     $__sre_cmd $argv 2>/dev/null
 end
 
-function __sre_states
-    # The error for an unknown state lists the states, one per line.
-    $__sre_cmd incident list --state '?' 2>&1 >/dev/null | string replace -rf '^\t' ''
+# The states incident $argv[2] may move to next (every state without it),
+# in the spelling the word $argv[1] began: ANALYSIS_COMPLETE, or
+# analysis-complete.
+function __sre_states -a word id
+    set -l id_arg
+    test -n "$id"; and set id_arg $id
+    if string match -qr -- '^[a-z]' $word
+        __sre_ask incident --next-states $id_arg | string replace -r '^INCIDENT_' '' | string lower | string replace -a -- _ -
+    else
+        __sre_ask incident --next-states $id_arg
+    end
 end
 
 # Does option $argv[1] of the command being typed take a value? Long
@@ -36,6 +46,7 @@ function __sre_complete
     set -l cmd
     set -l sub
     set -l nargs 0
+    set -l id
     set -g __sre_cmd $words[1]
     set -g __sre_where
 
@@ -63,6 +74,7 @@ function __sre_complete
         else if string match -q -- '-?*' $w
             __sre_takes_value $w; and set i (math $i + 1)
         else
+            test $nargs = 0; and set id $w
             set nargs (math $nargs + 1)
         end
         set i (math $i + 1)
@@ -96,7 +108,7 @@ function __sre_complete
     end
     switch $cmd:$opt
         case '*:--state' '*:--from'
-            __sre_states | string replace -r '^' -- "$pre"
+            __sre_states (string replace -- "$pre" '' $cur) | string replace -r '^' -- "$pre"
             return
         case '*:--severity'
             printf "$pre%s\n" critical high medium low
@@ -122,10 +134,10 @@ function __sre_complete
         __sre_ask config --known-keys | string replace -r '^(\S+)\s+(\S+)\s+(.*)' '$1\t$2: $3'
     else if test "$cmd" = incident
         switch $sub:$nargs
-            case show:0 transition:0 comment:0
+            case show:0 transition:0 comment:0 ack:0 resolve:0 close:0
                 __sre_ask incident list --porcelain
             case transition:1
-                __sre_states
+                __sre_states $cur $id
         end
     else
         __fish_complete_path $cur

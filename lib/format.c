@@ -3,6 +3,7 @@
  * the printers of the commands' results (text and JSON from one
  * function each); see format.h.
  */
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -17,6 +18,9 @@
 #include "traces.h"
 #include "strbuf.h"
 #include "timeutil.h"
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static void add_time(cJSON *obj, const char *name, time_t t)
 {
@@ -158,6 +162,75 @@ static void fputs_printable(const char *s, FILE *fp)
 	}
 }
 
+/*
+ * The fields of an object that has no sentence of its own, in a line:
+ * scalars as name=value, objects and arrays by their size, so that no
+ * raw JSON reaches the timeline.
+ */
+static void summarise_fields(struct strbuf *sb, const cJSON *body)
+{
+	const cJSON *f;
+	int n = 0;
+
+	cJSON_ArrayForEach(f, body) {
+		if (n++)
+			strbuf_addstr(sb, ", ");
+		if (n > 6) {
+			strbuf_addf(sb, "%d more", cJSON_GetArraySize(body) - 6);
+			break;
+		}
+		if (cJSON_IsString(f))
+			strbuf_addf(sb, "%s=%s", f->string, f->valuestring);
+		else if (cJSON_IsNumber(f))
+			strbuf_addf(sb, "%s=%g", f->string, f->valuedouble);
+		else if (cJSON_IsBool(f))
+			strbuf_addf(sb, "%s=%s", f->string, cJSON_IsTrue(f) ? "true" : "false");
+		else if (cJSON_IsNull(f))
+			strbuf_addf(sb, "%s=-", f->string);
+		else
+			strbuf_addf(sb, "%s (%d %s)", f->string, cJSON_GetArraySize(f),
+				    cJSON_IsArray(f) ? "items" : "fields");
+	}
+}
+
+/* "restart quote-service (process)": what an action-started event says it does. */
+static void action_name(struct strbuf *sb, const cJSON *started)
+{
+	strbuf_addf(sb, "%s %s", json_string_or(started, "action", "?"),
+		    json_string_or(started, "target", "?"));
+}
+
+/*
+ * An action's end in prose: "restart quote-service: pid 9999 -> 22789"
+ * when the process runtime reported both pids, else the result and the
+ * first line of what the runtime said.
+ */
+static void action_finished_summary(struct strbuf *sb, const cJSON *started, const cJSON *body)
+{
+	const char *result = json_string_or(body, "result", "?");
+	const char *output = json_string_or(body, "output", "");
+	const char *pid = strstr(output, "pid "), *nl;
+	long long before = 0;
+
+	if (started)
+		action_name(sb, started);
+	else
+		strbuf_addstr(sb, "action");
+	if (!strcmp(result, "done") && pid && started &&
+	    !json_ll(json_get(started, "record"), "pid", 1, JSON_INT_MAX, &before)) {
+		char *end;
+		long long after = strtoll(pid + 4, &end, 10);
+		if (end != pid + 4 && after > 0) {
+			strbuf_addf(sb, ": pid %lld -> %lld", before, after);
+			return;
+		}
+	}
+	strbuf_addf(sb, ": %s", result);
+	nl = strchrnul(output, '\n');
+	if (nl > output)
+		strbuf_addf(sb, ": %.*s", (int)(nl - output), output);
+}
+
 char *event_summary(const char *kind, const cJSON *body)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -190,10 +263,37 @@ char *event_summary(const char *kind, const cJSON *body)
 		const cJSON *n = json_get(body, "occurrences");
 		strbuf_addf(&sb, "seen again (occurrence %d)",
 			    cJSON_IsNumber(n) ? n->valueint : 0);
+	} else if (!strcmp(kind, "evidence")) {
+		/* What the source saw: its summary, and what else it kept. */
+		strbuf_addstr(&sb, json_string_or(body, "summary", "evidence"));
+		if (cJSON_IsObject(json_get(body, "evidence"))) {
+			strbuf_addstr(&sb, " [");
+			summarise_fields(&sb, json_get(body, "evidence"));
+			strbuf_addch(&sb, ']');
+		}
+	} else if (!strcmp(kind, "dry-run")) {
+		const char *target = json_string_or(body, "target", NULL);
+		strbuf_addf(&sb, "plan: %s%s%s (%s)", json_string_or(body, "action", "?"),
+			    target ? " " : "", target ? target : "", json_string_or(body, "runtime", "?"));
+		if (cJSON_IsTrue(json_get(body, "refused")))
+			strbuf_addf(&sb, ", refused: %s", json_string_or(body, "reason", "?"));
+		else if (cJSON_IsTrue(json_get(body, "requires_approval")))
+			strbuf_addf(&sb, ", needs approval: %s", json_string_or(body, "approval", "?"));
+		else
+			strbuf_addstr(&sb, ", allowed by policy");
+	} else if (!strcmp(kind, "action-started")) {
+		action_name(&sb, body);
+		strbuf_addf(&sb, " (%s, approval: %s)", json_string_or(body, "runtime", "?"),
+			    json_string_or(body, "approval", "?"));
+	} else if (!strcmp(kind, "action-finished")) {
+		action_finished_summary(&sb, NULL, body);
+	} else if (!strcmp(kind, "pull-request")) {
+		const cJSON *n = json_get(body, "number");
+		strbuf_addf(&sb, "pull request #%.0f %s (%s into %s)", cJSON_IsNumber(n) ? n->valuedouble : 0,
+			    json_string_or(body, "url", ""), json_string_or(body, "branch", "?"),
+			    json_string_or(body, "base", "?"));
 	} else {
-		char *text = cJSON_PrintUnformatted(body);
-		strbuf_addstr(&sb, text ? text : "");
-		cJSON_free(text);
+		summarise_fields(&sb, body);
 	}
 	return strbuf_detach(&sb, NULL);
 }
@@ -215,6 +315,217 @@ static void print_field(FILE *fp, const char *name, const cJSON *v,
 	fputc('\n', fp);
 }
 
+/* "+0s", "+45s", "+3m12s", "+2h5m", "+3d4h": a span, to the second or the minute. */
+static void add_span(struct strbuf *sb, const char *sign, long long s)
+{
+	static const struct { long long unit; char name; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	int shown = 0;
+
+	/* Clocks of two hosts may disagree: an event may seem to come first. */
+	if (s < 0) {
+		strbuf_addch(sb, '-');
+		s = s < -LLONG_MAX ? LLONG_MAX : -s;
+	} else {
+		strbuf_addstr(sb, sign);
+	}
+	/* The two largest units that apply: "+3m12s", not "+0h3m12s". */
+	for (size_t i = 0; i < ARRAY_SIZE(units) && shown < 2; i++) {
+		if (s < units[i].unit && !shown && units[i].unit > 1)
+			continue;
+		if (shown && s / units[i].unit == 0) {
+			shown++;
+			continue;
+		}
+		strbuf_addf(sb, "%lld%c", s / units[i].unit, units[i].name);
+		s %= units[i].unit;
+		shown++;
+	}
+}
+
+static int event_time(const cJSON *ev, const char *key, time_t *out)
+{
+	const char *at = json_string(ev, key);
+	return at && !parse_iso8601(at, out) ? 0 : -1;
+}
+
+static void add_seconds_or_null(cJSON *obj, const char *name, int known, long long s)
+{
+	if (known && s >= 0)
+		cJSON_AddNumberToObject(obj, name, (double)s);
+	else
+		cJSON_AddNullToObject(obj, name);
+}
+
+void incident_add_totals_json(cJSON *obj)
+{
+	const cJSON *events = json_get(obj, "events"), *ev;
+	time_t opened, at, resolved;
+	int have_opened = !event_time(obj, "opened_at", &opened);
+	int detect = 0, diagnose = 0, resolve = 0;
+	long long to_detect = 0, to_diagnose = 0;
+	cJSON *t = cJSON_AddObjectToObject(obj, "totals");
+
+	cJSON_ArrayForEach(ev, events) {
+		const char *kind = json_string_or(ev, "kind", "");
+		const cJSON *evidence = json_get(json_get(ev, "body"), "evidence");
+		const char *began = json_string(evidence, "active_at");
+
+		if (!began)
+			began = json_string(evidence, "startsAt");
+		/* The problem began when the source says; sre saw it at opened_at. */
+		if (!strcmp(kind, "evidence") && !detect && began && have_opened &&
+		    !parse_rfc3339(began, &at)) {
+			detect = 1;
+			to_detect = (long long)(opened - at);
+		}
+		if (!strcmp(kind, "diagnosed") && !diagnose && have_opened &&
+		    !event_time(ev, "at", &at)) {
+			diagnose = 1;
+			to_diagnose = (long long)(at - opened);
+		}
+	}
+	resolve = have_opened && !event_time(obj, "resolved_at", &resolved);
+	add_seconds_or_null(t, "detect", detect, to_detect);
+	add_seconds_or_null(t, "diagnose", diagnose, to_diagnose);
+	add_seconds_or_null(t, "resolve", resolve, resolve ? (long long)(resolved - opened) : 0);
+}
+
+/* The last diagnosis of the timeline, first: what a person paged wants to read. */
+static void print_diagnosis(FILE *fp, const cJSON *events, double id, int color)
+{
+	const cJSON *ev, *last = NULL, *c;
+	const char *target;
+
+	cJSON_ArrayForEach(ev, events)
+		if (!strcmp(json_string_or(ev, "kind", ""), "diagnosed"))
+			last = json_get(ev, "body");
+	fprintf(fp, "\n%sdiagnosis%s\n", color ? COLOR_BOLD : "", color ? COLOR_RESET : "");
+	if (!last) {
+		fprintf(fp, "  none yet: run 'sre diagnose %.0f'\n", id);
+		return;
+	}
+	c = json_get(last, "confidence");
+	fputs("  root cause   ", fp);
+	fputs_printable(json_string_or(last, "root_cause", "?"), fp);
+	fprintf(fp, "\n  confidence   %.2f (", cJSON_IsNumber(c) ? c->valuedouble : 0.0);
+	fputs_printable(json_string_or(last, "category", "?"), fp);
+	fputs(")\n  mitigation   ", fp);
+	fputs_printable(json_string_or(last, "action", "?"), fp);
+	if ((target = json_string(last, "target"))) {
+		fputc(' ', fp);
+		fputs_printable(target, fp);
+	}
+	fputc('\n', fp);
+}
+
+static size_t display_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/*
+ * The timeline: offsets from the first event, columns as wide as their
+ * longest entry (kinds such as action-finished), and text of several
+ * lines (a comment, a reason) indented under its first line.
+ */
+static void print_timeline(FILE *fp, const cJSON *events, int color)
+{
+	const cJSON *ev, *started = NULL;
+	size_t nr = (size_t)cJSON_GetArraySize(events), i = 0, off_w = 0, kind_w = 0, actor_w = 0;
+	struct strbuf *offs = xcalloc(nr ? nr : 1, sizeof(*offs));
+	time_t first = 0, at;
+
+	cJSON_ArrayForEach(ev, events) {
+		strbuf_init(&offs[i], 0);
+		if (!event_time(ev, "at", &at)) {
+			if (!i)
+				first = at;
+			add_span(&offs[i], "+", (long long)(at - first));
+		} else {
+			strbuf_addch(&offs[i], '?');
+		}
+		off_w = offs[i].len > off_w ? offs[i].len : off_w;
+		kind_w = MAX(kind_w, display_chars(json_string_or(ev, "kind", "?")));
+		actor_w = MAX(actor_w, display_chars(json_string_or(ev, "actor", "?")));
+		i++;
+	}
+	/* A kind or actor from a tracker may be long: it overflows, the rest stay aligned. */
+	actor_w = MIN(actor_w, 20);
+	kind_w = MIN(kind_w, 24);
+	fprintf(fp, "\n%stimeline%s", color ? COLOR_BOLD : "", color ? COLOR_RESET : "");
+	if (nr)
+		fprintf(fp, "  from %s", json_string_or(cJSON_GetArrayItem(events, 0), "at", "?"));
+	fputc('\n', fp);
+	i = 0;
+	cJSON_ArrayForEach(ev, events) {
+		const char *kind = json_string_or(ev, "kind", "?");
+		const char *actor = json_string_or(ev, "actor", "?");
+		const cJSON *body = json_get(ev, "body");
+		char *summary, *line;
+		struct strbuf head = STRBUF_INIT;
+		size_t indent;
+
+		if (!strcmp(kind, "action-finished")) {
+			struct strbuf sb = STRBUF_INIT;
+			action_finished_summary(&sb, started, body);
+			summary = strbuf_detach(&sb, NULL);
+		} else {
+			summary = event_summary(kind, body);
+		}
+		if (!strcmp(kind, "action-started"))
+			started = body;
+		strbuf_addf(&head, "%-*s  ", (int)kind_w, kind);
+		strbuf_addstr(&head, actor);
+		if (display_chars(actor) < actor_w)
+			strbuf_addchars(&head, ' ', actor_w - display_chars(actor));
+		fprintf(fp, "  %s%-*s%s  ", color ? COLOR_DIM : "", (int)off_w, offs[i].buf,
+			color ? COLOR_RESET : "");
+		fputs_printable(head.buf, fp);
+		fputs("  ", fp);
+		indent = 2 + off_w + 2 + display_chars(head.buf) + 2;
+		line = summary;
+		for (;;) {
+			char *nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			fputs_printable(line, fp);
+			fputc('\n', fp);
+			if (!nl)
+				break;
+			line = nl + 1;
+			fprintf(fp, "%*s", (int)indent, "");
+		}
+		strbuf_release(&head);
+		strbuf_release(&offs[i]);
+		free(summary);
+		i++;
+	}
+	free(offs);
+}
+
+static void print_totals(FILE *fp, const cJSON *totals)
+{
+	static const char *const names[] = { "detect", "diagnose", "resolve" };
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		const cJSON *v = json_get(totals, names[i]);
+		if (!cJSON_IsNumber(v))
+			continue;
+		strbuf_addf(&sb, "%sto %s ", sb.len ? ", " : "time ", names[i]);
+		add_span(&sb, "", (long long)v->valuedouble);
+	}
+	if (sb.len)
+		fprintf(fp, "\n%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
 void incident_print_text(FILE *fp, const cJSON *inc, int color)
 {
 	const cJSON *field, *events = json_get(inc, "events");
@@ -226,11 +537,15 @@ void incident_print_text(FILE *fp, const cJSON *inc, int color)
 		cJSON_IsNumber(id) ? id->valuedouble : 0.0, color ? COLOR_RESET : "");
 	fputs_printable(json_string_or(inc, "title", ""), fp);
 	fputc('\n', fp);
+	if (cJSON_IsArray(events))
+		print_diagnosis(fp, events, cJSON_IsNumber(id) ? id->valuedouble : 0.0, color);
+	fputc('\n', fp);
 	/* Every field of the JSON object, in its order: nothing is text-only. */
 	cJSON_ArrayForEach(field, inc) {
 		const char *name = field->string, *c = NULL;
 
-		if (!strcmp(name, "id") || !strcmp(name, "title") || !strcmp(name, "events"))
+		if (!strcmp(name, "id") || !strcmp(name, "title") || !strcmp(name, "events") ||
+		    !strcmp(name, "totals"))
 			continue;
 		if (!strcmp(name, "state"))
 			c = state_color(state);
@@ -240,62 +555,158 @@ void incident_print_text(FILE *fp, const cJSON *inc, int color)
 	}
 	if (!cJSON_IsArray(events))
 		return;
-	fprintf(fp, "\n%stimeline%s\n", color ? COLOR_BOLD : "", color ? COLOR_RESET : "");
-	cJSON_ArrayForEach(field, events) {
-		const char *kind = json_string_or(field, "kind", "?");
-		char *summary = event_summary(kind, json_get(field, "body"));
+	print_timeline(fp, events, color);
+	print_totals(fp, json_get(inc, "totals"));
+}
 
-		struct strbuf line = STRBUF_INIT;
+/* The width of a string as a terminal shows it, counted in characters. */
+static void add_padded(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t n = display_chars(s);
 
-		strbuf_addf(&line, "%-10s  %-12s  %s", kind, json_string_or(field, "actor", "?"), summary);
-		fprintf(fp, "  %s%s%s  ", color ? COLOR_DIM : "", json_string_or(field, "at", "?"),
-			color ? COLOR_RESET : "");
-		fputs_printable(line.buf, fp);
-		fputc('\n', fp);
-		strbuf_release(&line);
-		free(summary);
-	}
+	strbuf_addstr(sb, s);
+	if (n < width)
+		strbuf_addchars(sb, ' ', width - n);
 }
 
 void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
-			      int color, time_t now)
+			      const struct incident_list_view *view, int color, time_t now)
 {
-	size_t svc_w = 7;
+	size_t svc_w = 7, src_w = 6, trk_w = 7, act_w = 7;
+	int wide = view && view->wide, width = view ? view->width : 0;
 
 	if (!nr)
 		return;
 	for (size_t i = 0; i < nr; i++) {
-		size_t n = strlen(list[i].service);
-		if (n > svc_w)
-			svc_w = n < 24 ? n : 24;
+		svc_w = MAX(svc_w, MIN(display_chars(list[i].service), 24));
+		src_w = MAX(src_w, MIN(display_chars(list[i].source), 16));
+		if (list[i].remote_key)
+			trk_w = MAX(trk_w, MIN(display_chars(list[i].remote_key), 16));
+		if (view && view->actors && view->actors[i])
+			act_w = MAX(act_w, MIN(display_chars(view->actors[i]), 16));
 	}
-	fprintf(fp, "%5s  %-26s  %-8s  %-*s  %4s  %s\n", "ID", "STATE", "SEVERITY",
-		(int)svc_w, "SERVICE", "AGE", "TITLE");
+	{
+		struct strbuf head = STRBUF_INIT;
+		strbuf_addf(&head, "%5s  %-26s  %-8s  ", "ID", "STATE", "SEVERITY");
+		add_padded(&head, "SERVICE", svc_w);
+		strbuf_addf(&head, "  %4s  ", "AGE");
+		if (wide) {
+			strbuf_addf(&head, "%7s  ", "UPDATED");
+			add_padded(&head, "SOURCE", src_w);
+			strbuf_addstr(&head, "  ");
+			add_padded(&head, "TRACKER", trk_w);
+			strbuf_addstr(&head, "  ");
+			add_padded(&head, "LAST BY", act_w);
+			strbuf_addstr(&head, "  ");
+		}
+		fprintf(fp, "%sTITLE\n", head.buf);
+		strbuf_release(&head);
+	}
 	for (size_t i = 0; i < nr; i++) {
 		const struct incident *inc = &list[i];
 		const char *state = incident_state_name(inc->state);
 		const char *sev = incident_severity_name(inc->severity);
-		/* A long service name is cut whole characters at a time, and
-		 * padded by characters, not bytes, so the columns stay aligned. */
-		size_t cut = utf8_cut(inc->service, strlen(inc->service), svc_w), chars = 0;
-		char age[16];
+		struct strbuf line = STRBUF_INIT, occ = STRBUF_INIT;
+		char age[16], *cut;
+		size_t used;
 
-		for (size_t k = 0; k < cut; k++)
-			chars += ((unsigned char)inc->service[k] & 0xC0) != 0x80;
+		/* Long names end in "…", cut whole characters at a time; columns stay aligned. */
+		cut = utf8_shorten(inc->service, svc_w);
+		add_padded(&line, cut, svc_w);
+		free(cut);
 		format_age(age, sizeof(age), inc->opened_at, now);
-		struct strbuf line = STRBUF_INIT;
-
+		strbuf_addf(&line, "  %4s  ", age);
+		if (wide) {
+			const char *actor = view->actors && view->actors[i] ? view->actors[i] : "-";
+			format_age(age, sizeof(age), inc->updated_at, now);
+			strbuf_addf(&line, "%7s  ", age);
+			cut = utf8_shorten(inc->source, src_w);
+			add_padded(&line, cut, src_w);
+			free(cut);
+			strbuf_addstr(&line, "  ");
+			cut = utf8_shorten(inc->remote_key ? inc->remote_key : "-", trk_w);
+			add_padded(&line, cut, trk_w);
+			free(cut);
+			strbuf_addstr(&line, "  ");
+			cut = utf8_shorten(actor, act_w);
+			add_padded(&line, cut, act_w);
+			free(cut);
+			strbuf_addstr(&line, "  ");
+		}
+		if (inc->occurrences > 1)
+			strbuf_addf(&occ, " (x%lld)", inc->occurrences);
+		/* The title takes what the terminal has left; a pipe gets it whole. */
+		used = 5 + 2 + 26 + 2 + 8 + 2 + display_chars(line.buf) + occ.len;
+		if (width > 0) {
+			size_t room = (size_t)width > used + 10 ? (size_t)width - used : 10;
+			cut = utf8_shorten(inc->title, room);
+		} else {
+			cut = xstrdup(inc->title);
+		}
+		strbuf_addstr(&line, cut);
+		strbuf_add(&line, occ.buf, occ.len);
+		free(cut);
 		fprintf(fp, "%5lld  %s%-26s%s  %s%-8s%s  ", inc->id,
 			color ? state_color(state) : "", state, color ? COLOR_RESET : "",
 			color ? severity_color(sev) : "", sev, color ? COLOR_RESET : "");
-		strbuf_addf(&line, "%.*s%*s  %4s  %s", (int)cut, inc->service,
-			    (int)(svc_w - chars), "", age, inc->title);
 		fputs_printable(line.buf, fp);
-		strbuf_release(&line);
-		if (inc->occurrences > 1)
-			fprintf(fp, " (x%lld)", inc->occurrences);
 		fputc('\n', fp);
+		strbuf_release(&line);
+		strbuf_release(&occ);
 	}
+}
+
+int terminal_columns(int fd)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	long long n;
+
+	if (!isatty(fd))
+		return 0;
+	/* COLUMNS first, as ls does: the user's word, and what a test can set. */
+	if (env && !parse_ll(env, &n) && n > 0 && n < 100000)
+		return (int)n;
+	if (!ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+char **incident_last_actors(struct store *st, const struct incident *list, size_t nr)
+{
+	char **actors = xcalloc(nr ? nr : 1, sizeof(*actors));
+
+	for (size_t i = 0; st && i < nr; i++) {
+		struct event *ev;
+		size_t n;
+		if (store_event_list(st, list[i].id, &ev, &n) < 0)
+			continue; /* the column shows "-" */
+		if (n)
+			actors[i] = xstrdup(ev[n - 1].actor);
+		event_list_free(ev, n);
+	}
+	return actors;
+}
+
+int incident_last_event_print(FILE *fp, struct store *st, long long id)
+{
+	struct event *events;
+	size_t nr;
+	cJSON *tmp, *ev;
+
+	if (store_event_list(st, id, &events, &nr) < 0)
+		return -1;
+	tmp = cJSON_CreateObject();
+	incident_add_events_json(tmp, nr ? events + nr - 1 : events, nr ? 1 : 0);
+	ev = cJSON_DetachItemFromArray(json_get(tmp, "events"), 0);
+	if (ev) {
+		cJSON_AddNumberToObject(ev, "incident", (double)id);
+		json_print(fp, ev);
+		cJSON_Delete(ev);
+	}
+	cJSON_Delete(tmp);
+	event_list_free(events, nr);
+	return 0;
 }
 
 /* ---- sre fix ---- */
@@ -639,7 +1050,8 @@ void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_
 /* ---- sre incident list ---- */
 
 void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
-			 enum output_format format, int color, time_t now)
+			 enum output_format format, const struct incident_list_view *view,
+			 int color, time_t now)
 {
 	cJSON *arr;
 
@@ -656,7 +1068,7 @@ void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
 			fprintf(fp, "%lld\n", list[i].id);
 		break;
 	case OUTPUT_TEXT:
-		incident_list_print_text(fp, list, nr, color, now);
+		incident_list_print_text(fp, list, nr, view, color, now);
 		break;
 	}
 }

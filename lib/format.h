@@ -59,10 +59,48 @@ int json_print(FILE *fp, cJSON *value);
  */
 void json_lines(int on);
 
-/* The text back-ends. color: whether to use ANSI colours. */
+/*
+ * Adds a "totals" object to an incident object that has its events: the
+ * seconds to detect (from when the source says the problem began to
+ * opened_at), to diagnose (to the first diagnosis) and to resolve (to
+ * resolved_at), each null when not known.
+ */
+void incident_add_totals_json(cJSON *obj);
+
+/*
+ * How the list table is drawn. width: the terminal's columns, the titles
+ * cut with an ellipsis to fit (0: whole, as in a pipe). wide (-o wide):
+ * also when it was updated, its source, its tracker key and who wrote its
+ * last event (actors[i] for list[i], or NULL).
+ */
+struct incident_list_view {
+	int wide;
+	int width;
+	const char *const *actors;
+};
+
+/*
+ * The columns a table on fd may fill: 0 when fd is no terminal (a pipe
+ * gets whole lines), else COLUMNS when set, else the terminal's width.
+ */
+int terminal_columns(int fd);
+/* Who wrote each incident's last event, for -o wide: free each, then the array. */
+char **incident_last_actors(struct store *st, const struct incident *list, size_t nr);
+/*
+ * The last event of incident id as one JSON object, in the shape of
+ * show's events (at, kind, actor, body) plus "incident": what transition
+ * and comment print for --json. 0, or -1 after an error.
+ */
+int incident_last_event_print(FILE *fp, struct store *st, long long id);
+
+/*
+ * The text back-ends. color: whether to use ANSI colours. `show` prints
+ * the last diagnosis first, then every field, then the timeline with
+ * offsets from its first event, then the totals (if added).
+ */
 void incident_print_text(FILE *fp, const cJSON *incident, int color);
 void incident_list_print_text(FILE *fp, const struct incident *list, size_t nr,
-			      int color, time_t now);
+			      const struct incident_list_view *view, int color, time_t now);
 
 /* One line that says what an event did, for the timeline. Caller frees. */
 char *event_summary(const char *kind, const cJSON *body);
@@ -117,7 +155,8 @@ cJSON *scout_findings_json(const struct findings *fs, const struct scout_report 
  * array of incident_to_json() objects, or the ids one a line.
  */
 void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
-			 enum output_format format, int color, time_t now);
+			 enum output_format format, const struct incident_list_view *view,
+			 int color, time_t now);
 
 /*
  * The outbox as `sre sync --status` shows it: one JSON object per write

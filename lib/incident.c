@@ -33,15 +33,80 @@ const char *incident_state_name(enum incident_state s)
 	return (unsigned)s < STATE__COUNT ? state_names[s] : "UNKNOWN";
 }
 
+/*
+ * A state as a person types it: case does not matter, '-' stands for '_',
+ * and the INCIDENT_ prefix may be left out ("resolved", "detected",
+ * "requires-human", "analysis-complete").
+ */
+static int state_matches(const char *name, const char *state)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const char *a = name, *b = state;
+
+		if (pass && !skip_prefix(state, "INCIDENT_", &b))
+			return 0;
+		while (*a && *b && (toupper((unsigned char)*a) == *b || (*a == '-' && *b == '_')))
+			a++, b++;
+		if (!*a && !*b)
+			return 1;
+	}
+	return 0;
+}
+
 int incident_state_parse(const char *name, enum incident_state *out)
 {
 	for (int i = 0; i < STATE__COUNT; i++)
-		if (!strcasecmp(name, state_names[i])) {
+		if (state_matches(name, state_names[i])) {
 			*out = (enum incident_state)i;
 			return 0;
 		}
 	return -1;
 }
+
+char *incident_state_short_name(enum incident_state s)
+{
+	const char *name = incident_state_name(s);
+	struct strbuf sb = STRBUF_INIT;
+
+	skip_prefix(name, "INCIDENT_", &name);
+	for (; *name; name++)
+		strbuf_addch(&sb, *name == '_' ? '-' : tolower((unsigned char)*name));
+	return strbuf_detach(&sb, NULL);
+}
+
+int incident_state_suggest(const char *name)
+{
+	size_t best = SIZE_MAX, len = strlen(name);
+	int found = -1;
+
+	/* Compared with both spellings, the short one in lower case. */
+	for (int i = 0; i < STATE__COUNT; i++) {
+		char *short_name = incident_state_short_name((enum incident_state)i);
+		struct strbuf lower = STRBUF_INIT;
+		size_t d;
+
+		for (const char *c = name; *c; c++)
+			strbuf_addch(&lower, *c == '_' ? '-' : tolower((unsigned char)*c));
+		/* A beginning of three letters or more is as good as a typo. */
+		d = len >= 3 && starts_with(short_name, lower.buf) ? 1 :
+		    edit_distance(lower.buf, short_name);
+		if (d < best) {
+			best = d;
+			found = i;
+		}
+		strbuf_release(&lower);
+		free(short_name);
+	}
+	/* A typo, not another word: as git's "did you mean". */
+	return best <= 3 && best < len ? found : -1;
+}
+
+const struct incident_shortcut incident_shortcuts[] = {
+	{ "ack", STATE_ANALYSIS_IN_PROGRESS, "acknowledged" },
+	{ "resolve", STATE_INCIDENT_RESOLVED, "resolved" },
+	{ "close", STATE_INCIDENT_RESOLVED, "closed" },
+	{ NULL, 0, NULL },
+};
 
 int incident_state_is_open(enum incident_state s)
 {

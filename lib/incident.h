@@ -74,8 +74,32 @@ struct incident {
 void incident_release(struct incident *inc);
 
 const char *incident_state_name(enum incident_state s);
-/* Case-insensitive; 0, or -1 when name is no state. */
+/*
+ * 0, or -1 when name is no state. Case-insensitive, '-' for '_', and the
+ * INCIDENT_ prefix optional: "resolved", "analysis-complete" and
+ * "ANALYSIS_COMPLETE" all parse.
+ */
 int incident_state_parse(const char *name, enum incident_state *out);
+/* The short name a person types: "resolved", "analysis-complete". Caller frees. */
+char *incident_state_short_name(enum incident_state s);
+/* The state name is most plausibly a typo of (a "did you mean"), or -1. */
+int incident_state_suggest(const char *name);
+
+/*
+ * The shortcuts of `sre incident <verb> <id>`: each one is a transition
+ * to one state, refused where that transition is refused. ack is the
+ * person taking it up (INCIDENT_DETECTED -> ANALYSIS_IN_PROGRESS); resolve
+ * and close both end it (INCIDENT_RESOLVED, legal from the analysis
+ * states, VERIFICATION_COMPLETE and INCIDENT_REQUIRES_HUMAN): the graph
+ * has one end, and "close" is the word of the trackers that mirror it.
+ * The table ends with a NULL verb.
+ */
+struct incident_shortcut {
+	const char *verb;
+	enum incident_state to;
+	const char *done; /* the default reason: "resolved" (by the actor) */
+};
+extern const struct incident_shortcut incident_shortcuts[];
 int incident_state_is_open(enum incident_state s);
 /*
  * The states in which this host is carrying out a fix (generating it,

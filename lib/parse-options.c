@@ -242,3 +242,61 @@ void list_options_for_completion(FILE *fp, const struct option *opts)
 	}
 	fputc('\n', fp);
 }
+
+size_t print_similar(FILE *fp, const char *what, const char *name, const char *const *names)
+{
+	size_t nr = 0, best = SIZE_MAX, nbest = 0, len = strlen(name), *d;
+
+	while (names[nr])
+		nr++;
+	if (!nr || !len)
+		return 0;
+	d = xcalloc(nr, sizeof(*d));
+	for (size_t i = 0; i < nr; i++) {
+		/* A beginning ("tr" for transition) is the closest of all. */
+		d[i] = starts_with(names[i], name) ? 0 : edit_distance(name, names[i]);
+		if (d[i] < best) {
+			best = d[i];
+			nbest = 0;
+		}
+		nbest += d[i] == best;
+	}
+	/*
+	 * Only what is plausibly a typo (as git does); two edits are always
+	 * allowed, so that the habits of other tools ("ls", "rm") find theirs.
+	 */
+	if (best > 3 || (best > 2 && best >= len)) {
+		free(d);
+		return 0;
+	}
+	fprintf(fp, "\nThe most similar %s%s\n", what, nbest > 1 ? "s are" : " is");
+	for (size_t i = 0; i < nr; i++)
+		if (d[i] == best)
+			fprintf(fp, "\t%s\n", names[i]);
+	free(d);
+	return nbest;
+}
+
+const struct subcommand *subcommand_find(const struct subcommand *table,
+					 const char *command, const char *name)
+{
+	struct strvec names = STRVEC_INIT;
+	const struct subcommand *s;
+
+	for (s = table; s->name; s++)
+		if (!strcmp(s->name, name))
+			return s;
+	for (s = table; s->name; s++)
+		strvec_push(&names, s->name);
+	error("unknown subcommand '%s' of %s", name, command);
+	print_similar(stderr, "subcommand", name, names.v);
+	strvec_clear(&names);
+	return NULL;
+}
+
+void list_subcommands_for_completion(FILE *fp, const struct subcommand *table)
+{
+	for (const struct subcommand *s = table; s->name; s++)
+		fprintf(fp, "%s%s", s == table ? "" : " ", s->name);
+	fputc('\n', fp);
+}

@@ -76,4 +76,38 @@ void usage_with_options(FILE *fp, const char *const *usagestr,
 /* Print every long option (with "=" when it takes a value), one line. */
 void list_options_for_completion(FILE *fp, const struct option *opts);
 
+/*
+ * Commands with subcommands (`sre incident list`, `sre config get`): one
+ * table, ended by a NULL name, that a command looks its first argument up
+ * in. usage, when set, is the subcommand's usage lines (for the command's
+ * own -h); fn runs it with the subcommand's name as argv[0].
+ */
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *const *usage;
+};
+
+/*
+ * The entry of table named name; else NULL, after printing to stderr
+ * "error: unknown subcommand '<name>' of <command>" and the most similar
+ * names, as the top level does for commands ("The most similar
+ * subcommand is\n\tlist"). command is how the user typed the parent
+ * ("sre incident").
+ */
+const struct subcommand *subcommand_find(const struct subcommand *table,
+					 const char *command, const char *name);
+
+/*
+ * The words of names (ended by NULL) most similar to name: a typo within
+ * three edits or the start of a word, as git suggests. Prints "The most
+ * similar <what> is/are" and each one, tab-indented, to fp; returns how
+ * many were printed (0: nothing was printed). For a command whose
+ * subcommands are not in a struct subcommand table.
+ */
+size_t print_similar(FILE *fp, const char *what, const char *name, const char *const *names);
+
+/* The subcommands' names on one line, for the completion scripts. */
+void list_subcommands_for_completion(FILE *fp, const struct subcommand *table);
+
 #endif

@@ -155,7 +155,7 @@ test_expect_success '--completion-helper lists options and subcommands without a
 	test_grep -x -e "--list" opts &&
 	test_grep -x -e "--file=" opts &&
 	sre incident --completion-helper >out &&
-	echo "open list show transition comment pull" >expect &&
+	echo "open list show transition comment pull ack resolve close" >expect &&
 	test_cmp expect out &&
 	sre incident list --completion-helper >out &&
 	test_grep -e "--state=" out &&

@@ -87,7 +87,7 @@ test_expect_success 'show prints the fields and the timeline' '
 	test_grep "^state  *INCIDENT_DETECTED$" out &&
 	test_grep "^occurrences  *2$" out &&
 	test_grep "^resolved_at  *-$" out &&
-	test_grep "^timeline$" out &&
+	test_grep "^timeline  from 20[0-9-]*T[0-9:]*Z$" out &&
 	test_grep "opened  *tester  *High error rate (medium, from manual)" out &&
 	test_grep "occurrence  *tester  *seen again (occurrence 2)" out
 '

@@ -164,7 +164,7 @@ test_expect_success 'an incident without a diagnosis, or with an unknown one, is
 	sre incident open --service quote --title "quote is odd" >id &&
 	test_expect_code 128 sre fix --yes "$(cat id)" 2>err &&
 	test_grep "is not diagnosed yet" err &&
-	test_expect_code 128 sre fix 999 2>err &&
+	test_expect_code 1 sre fix 999 2>err &&
 	test_grep "no incident 999" err &&
 	test_expect_code 129 sre fix &&
 	test_expect_code 129 sre fix --dry-run --yes 1 &&

@@ -131,6 +131,39 @@ static void test_names(void)
 	ok(incident_state_parse("", &s) < 0, "an empty state name is rejected");
 	ok(incident_state_parse("PR_MERGED ", &s) < 0, "a state name with a trailing blank is rejected");
 
+	ok(!incident_state_parse("resolved", &s) && s == STATE_INCIDENT_RESOLVED,
+	   "a short name without INCIDENT_ parses");
+	ok(!incident_state_parse("analysis-complete", &s) && s == STATE_ANALYSIS_COMPLETE,
+	   "'-' stands for '_'");
+	ok(!incident_state_parse("Requires-Human", &s) && s == STATE_INCIDENT_REQUIRES_HUMAN,
+	   "a short name parses in any case");
+	ok(incident_state_parse("merged", &s) < 0, "only INCIDENT_ may be left out");
+	ok(incident_state_parse("incident-", &s) < 0, "a prefix alone is no state");
+	{
+		char *n = incident_state_short_name(STATE_ANALYSIS_IN_PROGRESS);
+		is_str(n, "analysis-in-progress", "the short name is lower case with '-'");
+		free(n);
+		n = incident_state_short_name(STATE_INCIDENT_RESOLVED);
+		is_str(n, "resolved", "the short name drops INCIDENT_");
+		free(n);
+	}
+	is_int(incident_state_suggest("resovled"), STATE_INCIDENT_RESOLVED, "a typo suggests the state");
+	is_int(incident_state_suggest("ANALYSIS_COMPLETED"), STATE_ANALYSIS_COMPLETE,
+	       "a typo of the full name suggests the state");
+	is_int(incident_state_suggest("verif"), STATE_VERIFICATION_IN_PROGRESS,
+	       "a beginning suggests the first state it begins");
+	is_int(incident_state_suggest("FIXED"), -1, "a word that is no typo suggests nothing");
+	is_int(incident_state_suggest("x"), -1, "one letter suggests nothing");
+	{
+		const struct incident_shortcut *sc;
+		int found = 0;
+		for (sc = incident_shortcuts; sc->verb; sc++)
+			found += (!strcmp(sc->verb, "ack") && sc->to == STATE_ANALYSIS_IN_PROGRESS) +
+				 (!strcmp(sc->verb, "resolve") && sc->to == STATE_INCIDENT_RESOLVED) +
+				 (!strcmp(sc->verb, "close") && sc->to == STATE_INCIDENT_RESOLVED);
+		is_int(found, 3, "ack, resolve and close move to their states");
+	}
+
 	is_str(incident_severity_name(SEVERITY_CRITICAL), "critical", "severity names are lower case");
 	is_str(incident_severity_name(SEVERITY__COUNT), "unknown", "a severity out of range is unknown");
 	ok(!incident_severity_parse("CRITICAL", &v) && v == SEVERITY_CRITICAL,

@@ -590,6 +590,60 @@ static void test_edit_distance(void)
 	is_int(edit_distance("sitting", "kitten"), 3, "edit distance: the same both ways");
 }
 
+/* ---- subcommand_find, print_similar ---- */
+
+static int sub_ran;
+static int sub_fn(int argc, const char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return ++sub_ran;
+}
+
+static void test_subcommands(void)
+{
+	static const struct subcommand subs[] = {
+		{ "open", sub_fn, NULL }, { "list", sub_fn, NULL }, { "show", sub_fn, NULL },
+		{ "transition", sub_fn, NULL }, { "comment", sub_fn, NULL }, { NULL, NULL, NULL },
+	};
+	static const char *const verbs[] = { "get", "set", "unset", "list", NULL };
+	const struct subcommand *s;
+
+	s = subcommand_find(subs, "sre incident", "show");
+	ok(s && !strcmp(s->name, "show") && s->fn(0, NULL) == 1, "a subcommand is found by its name");
+
+	capture_start();
+	s = subcommand_find(subs, "sre incident", "ls");
+	capture_end();
+	ok(!s, "an unknown subcommand is not found");
+	like(captured.buf, "unknown subcommand 'ls' of sre incident", "the error names it and its command");
+	like(captured.buf, "The most similar subcommand is\n\tlist\n", "ls suggests list");
+
+	capture_start();
+	s = subcommand_find(subs, "sre incident", "shwo");
+	capture_end();
+	like(captured.buf, "most similar subcommand is\n\tshow\n", "a transposition suggests the word");
+
+	capture_start();
+	s = subcommand_find(subs, "sre incident", "tr");
+	capture_end();
+	like(captured.buf, "\ttransition\n", "a beginning suggests the word it begins");
+
+	capture_start();
+	s = subcommand_find(subs, "sre incident", "xyzzy");
+	capture_end();
+	ok(!strstr(captured.buf, "most similar"), "a word that is no typo suggests nothing");
+
+	capture_start();
+	is_int((long long)print_similar(stderr, "verb", "sett", verbs), 1, "print_similar counts what it printed");
+	capture_end();
+	like(captured.buf, "The most similar verb is\n\tset\n", "print_similar works on a plain list of names");
+	capture_start();
+	is_int((long long)print_similar(stderr, "verb", "et", verbs), 2, "ties are all printed");
+	capture_end();
+	like(captured.buf, "The most similar verbs are\n\tget\n\tset\n", "in the table's order");
+}
+
 int main(void)
 {
 	if (test_begin("util") < 0)
@@ -604,5 +658,6 @@ int main(void)
 	test_edit_distance();
 	test_utf8_cut();
 	test_utf8_shorten();
+	test_subcommands();
 	return test_end();
 }

@@ -129,7 +129,7 @@ test_expect_success SQLITE3 'the totals: time to detect, to diagnose, to resolve
 test_expect_success SQLITE3 'show --json keeps its fields, and adds totals only' '
 	sre incident show --json 1 >json &&
 	sqlite3 :memory: "SELECT group_concat(key, '"'"' '"'"') FROM json_each(readfile('"'"'json'"'"'))" >keys &&
-	echo "id fingerprint service title severity category state source occurrences opened_at updated_at resolved_at remote_key remote_url events totals" >expect &&
+	echo "schema id fingerprint service title severity category state source occurrences opened_at updated_at resolved_at remote_key remote_url events totals" >expect &&
 	test_cmp expect keys &&
 	test "$(json_field json "events[10].kind")" = action-finished &&
 	test "$(json_field json "events[10].body.output")" = "quote-service restarted: pid 22789, was 9999"

@@ -19,6 +19,14 @@ void diagnose_result_release(struct diagnose_result *r)
 	evidence_release(&r->ev);
 }
 
+/* Did the bundle give anything at all? */
+static int evidence_empty(const struct evidence *ev)
+{
+	return !ev->incident && !ev->pods && !ev->events && !ev->deployments && !ev->replicasets &&
+	       !ev->docker && !ev->traces && !ev->commits && !ev->host && !ev->past &&
+	       !ev->prometheus_nr && !ev->logs_nr && !ev->sources_nr;
+}
+
 static int judge(struct diagnose_result *out, const struct diagnose_options *o)
 {
 	if (o->save && evidence_save(&out->ev, o->save) < 0)
@@ -33,6 +41,11 @@ int diagnose_bundle(const struct diagnose_options *o, const char *dir,
 	out->problem = o->problem;
 	if (evidence_load(&out->ev, dir))
 		return -1;
+	/* An empty directory is a mistake (a wrong path, a save that failed), not a healthy service. */
+	if (evidence_empty(&out->ev))
+		return error("%s holds no evidence: none of a bundle's files (incident.json, "
+			     "host.json, sources.json, ...) is there; sre diagnose --save-evidence "
+			     "writes one", dir);
 	if (!out->ev.service)
 		out->ev.service = xstrdup("unknown");
 	return judge(out, o);

@@ -300,6 +300,9 @@ void fix_plan_print(FILE *fp, const struct fix_plan *p, int json)
 	fprintf(fp, "Approval    %s\n", p->requires_approval ? p->approval.buf : "allowed by policy");
 	if (p->refused)
 		fprintf(fp, "Refused     %s\n", p->refusal.buf);
+	/* What the run itself would do, in its own words (fix_decide()). */
+	if (p->decided)
+		fprintf(fp, "Decision    would %s: %s\n", fix_verdict_name(p->verdict), p->decision.buf);
 	if (p->diff.len)
 		fprintf(fp, "\n%s", p->diff.buf);
 }

@@ -515,6 +515,20 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 				json_string_or(p, "category", "-"), json_string_or(p, "title", ""));
 		}
 	}
+	/* Weak evidence: say what more there could be, and how to add it. */
+	if (res->missing_nr && a->confidence < DIAGNOSE_HINT_BELOW) {
+		fprintf(fp, "\n%sNot configured%s (each would add evidence; the lines go in sre's config)\n",
+			bold, reset);
+		for (size_t i = 0; i < res->missing_nr; i++) {
+			const char *line = res->missing[i].config;
+			fprintf(fp, "  %s: %s\n", res->missing[i].source, res->missing[i].gives);
+			while (*line) {
+				size_t n = strcspn(line, "\n");
+				fprintf(fp, "      %.*s\n", (int)n, line);
+				line += n + (line[n] == '\n');
+			}
+		}
+	}
 	for (size_t i = 0; i < ev->sources_nr; i++)
 		failed += ev->sources[i].status != EVIDENCE_OK;
 	if (failed) {
@@ -531,6 +545,14 @@ void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json
 {
 	if (json) {
 		cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+		cJSON *missing = cJSON_AddArrayToObject(j, "not_configured");
+		for (size_t i = 0; i < res->missing_nr; i++) {
+			cJSON *m = cJSON_CreateObject();
+			cJSON_AddStringToObject(m, "source", res->missing[i].source);
+			cJSON_AddStringToObject(m, "gives", res->missing[i].gives);
+			cJSON_AddStringToObject(m, "config", res->missing[i].config);
+			cJSON_AddItemToArray(missing, m);
+		}
 		json_print(fp, j);
 		cJSON_Delete(j);
 		return;

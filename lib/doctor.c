@@ -113,6 +113,9 @@ static void job_done(struct job *j, enum doctor_status status, int64_t started, 
 	j->status = status;
 	j->latency_ms = started ? monotonic_ms() - started : -1;
 	strbuf_reset(&j->detail);
+	/* Cut off by the deadline, whatever curl called it: say so (as collect.c does). */
+	if (status == DOCTOR_BROKEN && monotonic_ms() >= j->deadline_ms - 50)
+		strbuf_addstr(&j->detail, "no answer within the deadline: ");
 	va_start(ap, fmt);
 	strbuf_vaddf(&j->detail, fmt, ap);
 	va_end(ap);
@@ -121,11 +124,9 @@ static void job_done(struct job *j, enum doctor_status status, int64_t started, 
 }
 
 /* Why res is no answer: curl's error, or the status, for a detail line. */
-static void why_not(struct strbuf *sb, const struct http_client *http, const struct http_response *res)
+static void why_not(struct strbuf *sb, const struct http_response *res)
 {
-	if (http_deadline_passed(http, res))
-		strbuf_addstr(sb, "no answer within the deadline");
-	else if (!res->status)
+	if (!res->status)
 		strbuf_addstr(sb, res->error.len ? res->error.buf : "no answer");
 	else
 		strbuf_addf(sb, "HTTP %ld", res->status);
@@ -173,7 +174,7 @@ static void slack_job(struct job *j)
 		job_done(j, DOCTOR_OK, start, "the webhook answers HTTP %ld", res.status);
 	else {
 		struct strbuf why = STRBUF_INIT;
-		why_not(&why, &j->http, &res);
+		why_not(&why, &res);
 		if (res.status && res.body.len)
 			strbuf_addf(&why, " %.*s", (int)(res.body.len > 60 ? 60 : res.body.len),
 				    res.body.buf);
@@ -304,7 +305,7 @@ static void kubernetes_job(struct job *j)
 		job_done(j, DOCTOR_OK, start, "%s: may list the pods of %s", j->kc.server, j->ns);
 	} else {
 		struct strbuf why = STRBUF_INIT;
-		why_not(&why, &j->http, &b.res[0]);
+		why_not(&why, &b.res[0]);
 		message = kubernetes_status_message(&b.res[0], KUBERNETES_MESSAGE_MAX);
 		job_done(j, DOCTOR_BROKEN, start, "%s: the pods of %s: %s%s%s", j->kc.server, j->ns,
 			 why.buf, message ? ": " : "", message ? message : "");
@@ -402,7 +403,7 @@ static void check_job(struct job *j)
 			/* Whether the answer is healthy is scout's to judge, not doctor's. */
 			job_done(j, DOCTOR_OK, start, "%s answers HTTP %ld", req.url, res.status);
 		else {
-			why_not(&why, &j->http, &res);
+			why_not(&why, &res);
 			job_done(j, DOCTOR_BROKEN, start, "%s: %s", req.url, why.buf);
 		}
 		http_request_release(&req);
@@ -477,8 +478,14 @@ static void plan_store(struct plan *p, struct store *st, const char *db_path)
 	struct doctor_row *row;
 
 	if (!st) {
+		char *path = NULL;
+		if (db_path)
+			path = xstrdup(db_path);
+		else if (config_get_path(p->cfg, "core.db", &path))
+			path = store_default_path();
 		strbuf_addf(&sb, "%s: not created yet; the first incident creates it",
-			    db_path ? db_path : "the default path");
+			    path ? path : "core.db");
+		free(path);
 		add_row(p->out, "store", DOCTOR_OK, sb.buf, NULL);
 		strbuf_release(&sb);
 		return;

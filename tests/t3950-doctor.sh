@@ -21,6 +21,10 @@ start_fake prometheus --bearer-token "$PROM_TOKEN" || { echo "Bail out! the fake
 PROM_URL=$FAKE_URL PROM_PID=$FAKE_PID
 start_fake jaeger || { echo "Bail out! the fake Jaeger did not start"; exit 1; }
 JAEGER_URL=$FAKE_URL JAEGER_PID=$FAKE_PID
+JIRA_TOKEN=atl_doctor0123456789secret
+start_fake jira --user bot@example.com --token "$JIRA_TOKEN" --project OPS ||
+	{ echo "Bail out! the fake JIRA did not start"; exit 1; }
+JIRA_URL=$FAKE_URL JIRA_PID=$FAKE_PID
 SOCK="$TRASH_DIRECTORY/docker.sock"
 echo '[{"name": "cart", "image": "shop/cart:2.0"}]' >containers.json
 start_fake docker --socket "$SOCK" --data containers.json || { echo "Bail out! no fake Docker"; exit 1; }
@@ -61,7 +65,7 @@ s.close()'
 
 # No secret of the test in what doctor printed.
 no_secret() {
-	for s in "$TOKEN" "$PROM_TOKEN" "$KUBE_TOKEN" "$HOOK_SECRET"; do
+	for s in "$TOKEN" "$PROM_TOKEN" "$KUBE_TOKEN" "$HOOK_SECRET" "$JIRA_TOKEN"; do
 		! grep -F "$s" "$@" || return 1
 	done
 }
@@ -152,6 +156,16 @@ test_expect_success 'a bad token: the tracker row says 401, exit 1' '
 	! grep -F ghp_wrong0123456789 out err
 '
 
+test_expect_success 'JIRA as the tracker: signed in with the right token, 401 with a wrong one' '
+	jira="-c tracker.kind=jira -c jira.url=$JIRA_URL -c jira.project=OPS -c jira.user=bot@example.com" &&
+	ATLASSIAN_TOKEN=$JIRA_TOKEN sre $jira doctor >out &&
+	test_grep "^tracker  *ok .*jira at $JIRA_URL: signed in as" out &&
+	test_expect_code 1 env ATLASSIAN_TOKEN=atl_wrong0123456789 sre $jira doctor >out &&
+	test_grep "^tracker  *broken .*401" out &&
+	no_secret out &&
+	! grep -F atl_wrong0123456789 out
+'
+
 test_expect_success 'a wrong port: the row says the connection failed, exit 1' '
 	port=$(closed_port) &&
 	test_expect_code 1 sre -c jaeger.url=http://127.0.0.1:$port doctor --json >out.json &&
@@ -199,6 +213,6 @@ test_expect_success 'usage mistakes exit 129' '
 	test_expect_code 129 sre doctor --timeout soon
 '
 
-kill "$GITHUB_PID" "$SLACK_PID" "$PROM_PID" "$JAEGER_PID" "$DOCKER_PID" "$KUBE_PID" 2>/dev/null
-wait "$GITHUB_PID" "$SLACK_PID" "$PROM_PID" "$JAEGER_PID" "$DOCKER_PID" "$KUBE_PID" 2>/dev/null
+kill "$GITHUB_PID" "$SLACK_PID" "$PROM_PID" "$JAEGER_PID" "$DOCKER_PID" "$KUBE_PID" "$JIRA_PID" 2>/dev/null
+wait "$GITHUB_PID" "$SLACK_PID" "$PROM_PID" "$JAEGER_PID" "$DOCKER_PID" "$KUBE_PID" "$JIRA_PID" 2>/dev/null
 test_done

@@ -81,7 +81,8 @@ int cmd_diagnose(int argc, const char **argv)
 		char *about = service ? xstrdup(service) :
 			      diagnose_problem_service(&the_sre.cfg, o.problem);
 		if (!about)
-			usage_error(diagnose_usage, opts, "which service is it about? name it with --service");
+			usage_error(diagnose_usage, opts, "which service is it about? the problem names no "
+				    "configured [service] or [check]: name it with --service");
 		if (incident_check_text("the problem", o.problem, 2000, 1) < 0) {
 			free(about);
 			return EXIT_USAGE;

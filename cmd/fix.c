@@ -116,7 +116,8 @@ static int fix_one(struct engine_context *ctx, const struct fix_options *o, long
 		ctx->tracker = sre_tracker();
 	fix_outcome_init(&out);
 	r = fix_incident(ctx, o, id, &out);
-	if (r >= 0)
+	/* A dry run prints its plan even when the run it predicts is an error. */
+	if (r >= 0 || out.dry_run)
 		fix_outcome_print(stdout, &out, json);
 	r = exit_code(r, &out);
 	fix_outcome_release(&out);
@@ -130,7 +131,7 @@ int cmd_fix(int argc, const char **argv)
 	struct engine_context ctx = { .cfg = &the_sre.cfg, .note = note };
 	int json = 0, ret = 0;
 	const struct option opts[] = {
-		OPT_BOOL('n', "dry-run", &o.dry_run, "print the plan and the diff; change nothing"),
+		OPT_BOOL('n', "dry-run", &o.dry_run, "print the plan, the diff and what the run would do; change nothing"),
 		OPT_BOOL('y', "yes", &o.yes, "approve the plan: a person is running this"),
 		OPT_BOOL(0, "json", &json, "print the plan, or what was done, as JSON"),
 		OPT_BOOL(0, "status", &o.status, "follow the pull requests sre opened"),
@@ -142,8 +143,6 @@ int cmd_fix(int argc, const char **argv)
 		usage_error(fix_usage, opts, "--status goes alone");
 	if (!o.status && argc != 1)
 		usage_error(fix_usage, opts, "sre fix takes one incident");
-	if (o.dry_run && o.yes)
-		usage_error(fix_usage, opts, "--dry-run changes nothing: --yes has no meaning with it");
 	if (fix_policy_read(&pol, &the_sre.cfg) < 0) {
 		fix_policy_release(&pol);
 		return EXIT_FATAL;

@@ -49,6 +49,7 @@ static const struct cmd_struct commands[] = {
 	{ "chaos", cmd_unbuilt, NEED_STORE, "inject a fault to prove the loop recovers" },
 	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move, comment on and pull incidents" },
 	{ "sync", cmd_sync, NEED_STORE, "deliver queued writes to the tracker, or list them" },
+	{ "doctor", cmd_doctor, NEED_STORE, "check that every configured source answers and lets sre in" },
 	{ "config", cmd_config, NEED_CONFIG, "get and set configuration" },
 	{ "help", cmd_help, 0, "show help for sre or one of its commands" },
 	{ "version", cmd_version, 0, "print the version of sre" },

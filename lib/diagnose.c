@@ -7,6 +7,8 @@
  * the tracker may refuse it (another host on it), which is said and not
  * an error.
  */
+#include <ctype.h>
+
 #include "diagnose.h"
 #include "format.h"
 #include "mirror.h"
@@ -17,6 +19,93 @@ void diagnose_result_release(struct diagnose_result *r)
 {
 	diagnosis_release(&r->d);
 	evidence_release(&r->ev);
+	for (size_t i = 0; i < r->missing_nr; i++)
+		free(r->missing[i].config);
+	free(r->missing);
+	r->missing = NULL;
+	r->missing_nr = r->missing_alloc = 0;
+}
+
+static void add_missing(struct diagnose_result *out, const char *source, const char *gives,
+			struct strbuf *config)
+{
+	struct diagnose_missing *m;
+
+	ALLOC_GROW(out->missing, out->missing_nr + 1, out->missing_alloc);
+	m = &out->missing[out->missing_nr++];
+	m->source = source;
+	m->gives = gives;
+	m->config = strbuf_detach(config, NULL);
+}
+
+/*
+ * The service's name as a snippet can hold it: a plain word, else
+ * "<service>" (a name from an alert label may hold quotes or newlines
+ * that would turn the snippet into other configuration).
+ */
+static const char *snippet_name(const char *service)
+{
+	if (!*service || strlen(service) > 100)
+		return "<service>";
+	for (const char *p = service; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return "<service>";
+	return service;
+}
+
+void diagnose_missing_sources(struct diagnose_result *out, const struct config *cfg,
+			      const char *service)
+{
+	struct collect_options co = { .service = service };
+	struct strbuf key = STRBUF_INIT, sb = STRBUF_INIT;
+	const char *runtime = config_get_string(cfg, config_key_of(&key, "service", service, "runtime"));
+	const char *name = snippet_name(service);
+	int any = !runtime || !*runtime;
+
+	if ((any || !strcmp(runtime, "kubernetes")) && !collect_kubernetes_configured(cfg, &co)) {
+		strbuf_addstr(&sb, "[kubernetes]\n\tnamespace = default");
+		add_missing(out, "kubernetes", "pods, events, rollouts and their logs", &sb);
+	}
+	if ((any || !strcmp(runtime, "docker")) && !collect_docker_configured(cfg, &co)) {
+		strbuf_addstr(&sb, "[docker]\n\thost = unix:///var/run/docker.sock");
+		add_missing(out, "docker", "the container's state, exit code and log", &sb);
+	}
+	if ((any || !strcmp(runtime, "process")) && !collect_host_configured(cfg, &co)) {
+		strbuf_addf(&sb, "[service \"%s\"]\n\truntime = process\n\tpidfile = /run/%s.pid\n"
+			    "\tlog = /var/log/%s.log", name, name, name);
+		add_missing(out, "host", "the process, its log and the kernel's OOM kills", &sb);
+	}
+	if (!collect_jaeger_configured(cfg, &co)) {
+		strbuf_addstr(&sb, "[jaeger]\n\turl = http://localhost:16686");
+		add_missing(out, "jaeger", "traces: where errors start, the critical path", &sb);
+	}
+	if (!collect_prometheus_configured(cfg, &co)) {
+		const char *url = config_get_string(cfg, "prometheus.url");
+		if (!url || !*url)
+			strbuf_addstr(&sb, "[prometheus]\n\turl = http://localhost:9090\n");
+		/* Single quotes in PromQL: git-config would eat double ones. */
+		strbuf_addf(&sb, "[check \"%s-errors\"]\n\tservice = %s\n\tprometheus = "
+			    "sum(rate(http_requests_total{job='%s',code=~'5..'}[5m]))\n\tabove = 0.1",
+			    name, name, name);
+		add_missing(out, "prometheus", "the service's metrics over diagnose.lookback", &sb);
+	}
+	if (!collect_git_configured(cfg, &co)) {
+		const char *repo = config_get_string(cfg, "core.repo");
+		if (!repo || !*repo)
+			strbuf_addstr(&sb, "[core]\n\trepo = /srv/infrastructure\n");
+		strbuf_addf(&sb, "[service \"%s\"]\n\tpaths = services/%s", name, name);
+		add_missing(out, "git", "recent commits to the service's files", &sb);
+	}
+	strbuf_release(&key);
+	strbuf_release(&sb);
+}
+
+/* Did the bundle give anything at all? */
+static int evidence_empty(const struct evidence *ev)
+{
+	return !ev->incident && !ev->pods && !ev->events && !ev->deployments && !ev->replicasets &&
+	       !ev->docker && !ev->traces && !ev->commits && !ev->host && !ev->past &&
+	       !ev->prometheus_nr && !ev->logs_nr && !ev->sources_nr;
 }
 
 static int judge(struct diagnose_result *out, const struct diagnose_options *o)
@@ -33,6 +122,11 @@ int diagnose_bundle(const struct diagnose_options *o, const char *dir,
 	out->problem = o->problem;
 	if (evidence_load(&out->ev, dir))
 		return -1;
+	/* An empty directory is a mistake (a wrong path, a save that failed), not a healthy service. */
+	if (evidence_empty(&out->ev))
+		return error("%s holds no evidence: none of a bundle's files (incident.json, "
+			     "host.json, sources.json, ...) is there; sre diagnose --save-evidence "
+			     "writes one", dir);
 	if (!out->ev.service)
 		out->ev.service = xstrdup("unknown");
 	return judge(out, o);
@@ -71,6 +165,7 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 	co.timeout_ms = o->timeout_ms;
 	if (evidence_collect(&out->ev, ctx->cfg, ctx->store, &co) < 0)
 		return -1;
+	diagnose_missing_sources(out, ctx->cfg, service);
 	return judge(out, o);
 }
 
@@ -207,6 +302,7 @@ int diagnose_incident(const struct engine_context *ctx, const struct diagnose_op
 	co.timeout_ms = o->timeout_ms;
 	if (evidence_collect(&out->ev, ctx->cfg, st, &co) < 0)
 		goto out;
+	diagnose_missing_sources(out, ctx->cfg, inc.service);
 	if (store_event_list(st, id, &events, &nr) < 0)
 		goto out;
 	out->ev.incident = incident_to_json(&inc);

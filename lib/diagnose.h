@@ -39,6 +39,20 @@ struct diagnose_options {
 	int64_t timeout_ms;       /* the deadline for reading; 0: diagnose.timeout */
 };
 
+/*
+ * An evidence source the configuration does not give for the service,
+ * and the lines that would add it (git-config text, the service's name
+ * filled in when it is a plain word, else "<service>"; URLs and paths are
+ * examples to edit). Which sources: those lib/collect.c would read, when
+ * their *_configured() says no and the service's runtime does not rule
+ * them out (a kubernetes service gets no Docker or process hint).
+ */
+struct diagnose_missing {
+	const char *source;       /* "kubernetes", "docker", "jaeger", "prometheus", "git", "host" */
+	const char *gives;        /* what it would add, in a few words */
+	char *config;             /* the lines, newline-separated, tab-indented keys */
+};
+
 /* What a diagnosis found. Owned: diagnose_result_release(). */
 struct diagnose_result {
 	long long incident;       /* the live incident, or 0 */
@@ -47,7 +61,17 @@ struct diagnose_result {
 	struct evidence ev;
 	struct diagnosis d;
 	int deliver;              /* it queued a write for the tracker: deliver it */
+	/* sources not configured (a live diagnosis only; a bundle has no configuration) */
+	struct diagnose_missing *missing;
+	size_t missing_nr, missing_alloc;
 };
+
+/* Below this confidence the text shows the sources not configured (--json always has them). */
+#define DIAGNOSE_HINT_BELOW 0.75
+
+/* Fill out->missing for service from cfg (see struct diagnose_missing). */
+void diagnose_missing_sources(struct diagnose_result *out, const struct config *cfg,
+			      const char *service);
 
 #define DIAGNOSE_RESULT_INIT { .ev = EVIDENCE_INIT, .d = DIAGNOSIS_INIT }
 

@@ -35,6 +35,7 @@ void fix_plan_init(struct fix_plan *p)
 	strbuf_init(&p->diff, 0);
 	strbuf_init(&p->approval, 0);
 	strbuf_init(&p->refusal, 0);
+	strbuf_init(&p->decision, 0);
 }
 
 void fix_plan_release(struct fix_plan *p)
@@ -52,6 +53,7 @@ void fix_plan_release(struct fix_plan *p)
 	strbuf_release(&p->diff);
 	strbuf_release(&p->approval);
 	strbuf_release(&p->refusal);
+	strbuf_release(&p->decision);
 }
 
 void fix_outcome_init(struct fix_outcome *out)
@@ -467,6 +469,13 @@ cJSON *fix_plan_json(const struct fix_plan *p)
 	cJSON_AddBoolToObject(o, "refused", p->refused);
 	if (p->refused)
 		cJSON_AddStringToObject(o, "reason", p->refusal.buf);
+	if (p->decided) {
+		cJSON *d = cJSON_AddObjectToObject(o, "decision");
+		int code = fix_verdict_code(p->verdict);
+		cJSON_AddStringToObject(d, "verdict", fix_verdict_name(p->verdict));
+		cJSON_AddStringToObject(d, "reason", p->decision.buf);
+		cJSON_AddNumberToObject(d, "exit", code < 0 ? 128 : code);
+	}
 	return o;
 }
 
@@ -652,9 +661,8 @@ static const char *approve(struct fix_run *run, const struct fix_plan *p)
 /* Nobody approved p: it waits where it is for `sre fix --yes`. */
 static void waits(struct fix_run *run, const struct incident *inc, const struct fix_plan *p)
 {
-	engine_note(run->ctx, "incident %lld waits in %s for a person: %s; approve with: "
-		    "sre fix --yes %lld", inc->id, incident_state_name(inc->state),
-		    p->approval.buf, inc->id);
+	/* fix_decide()'s words, as --dry-run printed them. */
+	engine_note(run->ctx, "%s", p->decision.buf);
 	free(run->out->waiting);
 	run->out->waiting = xstrdup(p->approval.buf);
 }
@@ -988,6 +996,99 @@ static int is_pr_state(enum incident_state s)
 }
 
 
+/* ---- the decision ---- */
+
+static const char *const verdict_names[] = {
+	"continue", "verify", "act", "wait", "refuse", "stop",
+};
+
+const char *fix_verdict_name(enum fix_verdict v)
+{
+	return (unsigned)v < ARRAY_SIZE(verdict_names) ? verdict_names[v] : "stop";
+}
+
+int fix_verdict_code(enum fix_verdict v)
+{
+	switch (v) {
+	case FIX_VERDICT_WAIT:
+	case FIX_VERDICT_REFUSE:
+		return 1;
+	case FIX_VERDICT_STOP:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+static enum fix_verdict verdict(struct fix_plan *p, enum fix_verdict v, const char *fmt, ...)
+	SRE_PRINTF(3, 4);
+static enum fix_verdict verdict(struct fix_plan *p, enum fix_verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->decided = 1;
+	p->verdict = v;
+	strbuf_reset(&p->decision);
+	va_start(ap, fmt);
+	strbuf_vaddf(&p->decision, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
+/*
+ * The order is fix_step()'s: where a run left the incident first, then a
+ * person's hold, then the plan's own verdict, then policy's approval.
+ */
+enum fix_verdict fix_decide(const struct fix_options *o, const struct incident *inc,
+			    struct fix_plan *p)
+{
+	long long id = inc->id;
+	enum incident_state state = inc->state;
+
+	if (is_pr_state(state))
+		return verdict(p, FIX_VERDICT_CONTINUE, "follow the pull request of incident %lld",
+			       id);
+	if (state == STATE_DEPLOYMENT_IN_PROGRESS)
+		return verdict(p, FIX_VERDICT_CONTINUE, "judge the action an earlier run began on "
+			       "incident %lld", id);
+	if (state == STATE_DEPLOYMENT_COMPLETE || state == STATE_VERIFICATION_IN_PROGRESS ||
+	    state == STATE_VERIFICATION_COMPLETE)
+		return verdict(p, FIX_VERDICT_CONTINUE, "re-run the check of incident %lld to "
+			       "verify the fix", id);
+	if (state == STATE_PR_CREATION_IN_PROGRESS && p->kind == FIX_PLAN_REPOSITORY && !p->refused)
+		return verdict(p, FIX_VERDICT_CONTINUE, "open the pull request of incident %lld", id);
+	if (state == STATE_INCIDENT_REQUIRES_HUMAN) {
+		if (p->refused)
+			return verdict(p, FIX_VERDICT_REFUSE, "incident %lld stays with a person: %s",
+				       id, p->refusal.buf);
+		if (!o->yes)
+			return verdict(p, FIX_VERDICT_REFUSE, "incident %lld is with a person; "
+				       "sre fix --yes %lld hands it back", id, id);
+		state = STATE_ANALYSIS_COMPLETE; /* handed back */
+	}
+	if (state != STATE_ANALYSIS_COMPLETE && state != STATE_FIX_GENERATION_IN_PROGRESS &&
+	    state != STATE_FIX_GENERATED)
+		return verdict(p, FIX_VERDICT_STOP, "incident %lld is %s: sre fix cannot go on "
+			       "from there", id, incident_state_name(state));
+	if (p->kind == FIX_PLAN_VERIFY)
+		return verdict(p, FIX_VERDICT_VERIFY, "nothing to do but re-run the check of "
+			       "incident %lld: resolved if it passes, else a person takes over", id);
+	if (p->refused)
+		return verdict(p, FIX_VERDICT_REFUSE, "incident %lld needs a person: %s", id,
+			       p->refusal.buf);
+	if (p->requires_approval && !o->yes)
+		return verdict(p, FIX_VERDICT_WAIT, "incident %lld waits in FIX_GENERATED for a "
+			       "person: %s; approve with: sre fix --yes %lld", id, p->approval.buf,
+			       id);
+	if (p->kind == FIX_PLAN_DIRECT)
+		return verdict(p, FIX_VERDICT_ACT, "%s %s, approved by %s",
+			       mitigation_action_name(p->action), p->target.service,
+			       o->yes ? "a person (--yes)" : "policy");
+	return verdict(p, FIX_VERDICT_ACT, "open a pull request for %s on %s, approved by %s",
+		       mitigation_action_name(p->action), p->target.service,
+		       o->yes ? "a person (--yes)" : "policy");
+}
+
 /* ---- one incident ---- */
 
 /* Carry on from where the incident is; out->deliver is set when it may have written. */
@@ -997,6 +1098,7 @@ static int fix_step(struct fix_run *run, struct incident *inc)
 	struct fix_plan *p = &run->out->plan;
 	long long id = inc->id;
 	const char *how;
+	enum fix_verdict v;
 	int r, waiting = inc->state == STATE_FIX_GENERATED;
 
 	if (o->status) {
@@ -1016,45 +1118,43 @@ static int fix_step(struct fix_run *run, struct incident *inc)
 	if (make_plan(p, run, inc, o->policy, o->yes) < 0)
 		return -1;
 	run->out->planned = 1;
+	v = fix_decide(o, inc, p);
 
 	if (o->dry_run) {
 		run->out->dry_run = 1;
 		if (event(run, id, "dry-run", fix_plan_json(p)) < 0)
 			return -1;
-		return p->refused ? 1 : 0;
+		/* What the run would return; its error would have been said on stderr. */
+		if (v == FIX_VERDICT_STOP)
+			error("%s", p->decision.buf);
+		return fix_verdict_code(v);
 	}
 
 	/* From here on every path may have moved it or queued a write. */
 	run->out->deliver = 1;
 	/* Where a run left it: carry on from there. */
-	if (is_pr_state(inc->state))
-		return follow_pull(run, inc);
-	if (inc->state == STATE_DEPLOYMENT_IN_PROGRESS)
-		return resume_deployment(run, inc, p);
-	if (inc->state == STATE_DEPLOYMENT_COMPLETE || inc->state == STATE_VERIFICATION_IN_PROGRESS ||
-	    inc->state == STATE_VERIFICATION_COMPLETE)
+	if (v == FIX_VERDICT_CONTINUE) {
+		if (is_pr_state(inc->state))
+			return follow_pull(run, inc);
+		if (inc->state == STATE_DEPLOYMENT_IN_PROGRESS)
+			return resume_deployment(run, inc, p);
+		if (inc->state == STATE_PR_CREATION_IN_PROGRESS)
+			return open_pull(run, inc, p);
 		return verify(run, inc, "the fix");
-	if (inc->state == STATE_PR_CREATION_IN_PROGRESS && p->kind == FIX_PLAN_REPOSITORY && !p->refused)
-		return open_pull(run, inc, p);
+	}
 	if (inc->state == STATE_INCIDENT_REQUIRES_HUMAN) {
-		if (p->refused) {
+		if (v == FIX_VERDICT_REFUSE) {
 			run->out->deliver = 0;
-			error("incident %lld stays with a person: %s", id, p->refusal.buf);
+			error("%s", p->decision.buf);
 			return 1;
 		}
-		if (!o->yes) {
-			run->out->deliver = 0;
-			error("incident %lld is with a person; sre fix --yes %lld hands it back", id, id);
-			return 1;
-		}
-		if (move(run, inc, STATE_ANALYSIS_COMPLETE, "handed back to sre fix") < 0)
+		if (v != FIX_VERDICT_STOP &&
+		    move(run, inc, STATE_ANALYSIS_COMPLETE, "handed back to sre fix") < 0)
 			return -1;
 	}
-	if (inc->state != STATE_ANALYSIS_COMPLETE && inc->state != STATE_FIX_GENERATION_IN_PROGRESS &&
-	    inc->state != STATE_FIX_GENERATED) {
+	if (v == FIX_VERDICT_STOP) {
 		run->out->deliver = 0;
-		return error("incident %lld is %s: sre fix cannot go on from there", id,
-			     incident_state_name(inc->state));
+		return error("%s", p->decision.buf);
 	}
 
 	/* Nothing to do: the diagnosis saw a blip. It is fixed if its check passes. */
@@ -1091,7 +1191,7 @@ static int fix_step(struct fix_run *run, struct incident *inc)
 		strbuf_release(&why);
 		return r;
 	}
-	if (p->refused)
+	if (v == FIX_VERDICT_REFUSE)
 		return escalate(run, inc, p->refusal.buf) < 0 ? -1 : 1;
 	if (inc->state == STATE_ANALYSIS_COMPLETE &&
 	    move(run, inc, STATE_FIX_GENERATION_IN_PROGRESS, "planning the fix") < 0)

@@ -54,6 +54,27 @@ enum fix_plan_kind {
 	FIX_PLAN_VERIFY,       /* nothing to do but check that it is well */
 };
 
+/*
+ * What a run of sre fix does with an incident and its plan. One function,
+ * fix_decide(), takes this decision for the real run and for --dry-run, so
+ * a dry run predicts exactly what the same command without --dry-run
+ * (with or without --yes, nobody answering a prompt: a pipe, cron, CI)
+ * would do, with the same words and the same exit status.
+ */
+enum fix_verdict {
+	FIX_VERDICT_CONTINUE,  /* carry on where a run left it: a pull request, a deployment, a check (0) */
+	FIX_VERDICT_VERIFY,    /* nothing to do but re-run the check (0 when well, else escalated: 1) */
+	FIX_VERDICT_ACT,       /* carry out the action or open the pull request (0) */
+	FIX_VERDICT_WAIT,      /* a person must approve: it waits in FIX_GENERATED (1) */
+	FIX_VERDICT_REFUSE,    /* refused: it goes, or stays, with a person (1) */
+	FIX_VERDICT_STOP,      /* sre fix cannot go on from its state (an error: 128) */
+};
+
+/* "continue", "verify", "act", "wait", "refuse", "stop". */
+const char *fix_verdict_name(enum fix_verdict v);
+/* What fix_incident() returns for it: 0, 1 or -1 (see there). */
+int fix_verdict_code(enum fix_verdict v);
+
 struct fix_plan {
 	long long incident;
 	enum mitigation_action action;
@@ -71,10 +92,22 @@ struct fix_plan {
 	struct strbuf approval;   /* why a person must approve */
 	int refused;
 	struct strbuf refusal;    /* why it goes to a person instead */
+	/* what a run does with it: fix_decide(), shared by the real run and --dry-run */
+	int decided;
+	enum fix_verdict verdict;
+	struct strbuf decision;   /* the run's own words for it */
 };
 
 void fix_plan_init(struct fix_plan *p);
 void fix_plan_release(struct fix_plan *p);
+
+/*
+ * Decide what a run with o does with inc (diagnosed, not resolved) and its
+ * plan p: fills p->verdict and p->decision, and returns the verdict.
+ */
+struct fix_options;
+enum fix_verdict fix_decide(const struct fix_options *o, const struct incident *inc,
+			    struct fix_plan *p);
 
 /* The plan as `sre fix --dry-run --json` prints it and the timeline keeps it. Caller deletes. */
 cJSON *fix_plan_json(const struct fix_plan *p);
@@ -83,8 +116,9 @@ const char *fix_plan_runtime(const struct fix_plan *p);
 
 struct fix_options {
 	const struct fix_policy *policy;
-	int dry_run;    /* plan, record a "dry-run" event, change nothing else */
-	int yes;        /* a person approved (--yes): no prompt, no confidence floor */
+	int dry_run;    /* plan and decide, record a "dry-run" event, change nothing else */
+	int yes;        /* a person approved (--yes): no prompt, no confidence floor; with
+			 * dry_run, the run with --yes is the one predicted */
 	int status;     /* only follow the incident's pull request */
 	/*
 	 * Ask a person whether to carry out plan: 1 yes. NULL, or 0: nobody

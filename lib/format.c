@@ -10,6 +10,7 @@
 #include "format.h"
 #include "color.h"
 #include "diagnose.h"
+#include "doctor.h"
 #include "evidence.h"
 #include "fix-engine.h"
 #include "json.h"
@@ -739,6 +740,9 @@ void fix_plan_print(FILE *fp, const struct fix_plan *p, int json)
 	fprintf(fp, "Approval    %s\n", p->requires_approval ? p->approval.buf : "allowed by policy");
 	if (p->refused)
 		fprintf(fp, "Refused     %s\n", p->refusal.buf);
+	/* What the run itself would do, in its own words (fix_decide()). */
+	if (p->decided)
+		fprintf(fp, "Decision    would %s: %s\n", fix_verdict_name(p->verdict), p->decision.buf);
 	if (p->diff.len)
 		fprintf(fp, "\n%s", p->diff.buf);
 }
@@ -951,6 +955,20 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 				json_string_or(p, "category", "-"), json_string_or(p, "title", ""));
 		}
 	}
+	/* Weak evidence: say what more there could be, and how to add it. */
+	if (res->missing_nr && a->confidence < DIAGNOSE_HINT_BELOW) {
+		fprintf(fp, "\n%sNot configured%s (each would add evidence; the lines go in sre's config)\n",
+			bold, reset);
+		for (size_t i = 0; i < res->missing_nr; i++) {
+			const char *line = res->missing[i].config;
+			fprintf(fp, "  %s: %s\n", res->missing[i].source, res->missing[i].gives);
+			while (*line) {
+				size_t n = strcspn(line, "\n");
+				fprintf(fp, "      %.*s\n", (int)n, line);
+				line += n + (line[n] == '\n');
+			}
+		}
+	}
 	for (size_t i = 0; i < ev->sources_nr; i++)
 		failed += ev->sources[i].status != EVIDENCE_OK;
 	if (failed) {
@@ -967,11 +985,92 @@ void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json
 {
 	if (json) {
 		cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+		cJSON *missing = cJSON_AddArrayToObject(j, "not_configured");
+		for (size_t i = 0; i < res->missing_nr; i++) {
+			cJSON *m = cJSON_CreateObject();
+			cJSON_AddStringToObject(m, "source", res->missing[i].source);
+			cJSON_AddStringToObject(m, "gives", res->missing[i].gives);
+			cJSON_AddStringToObject(m, "config", res->missing[i].config);
+			cJSON_AddItemToArray(missing, m);
+		}
 		json_print(fp, j);
 		cJSON_Delete(j);
 		return;
 	}
 	diagnosis_print_text(fp, res, color);
+}
+
+/* ---- sre doctor ---- */
+
+static cJSON *doctor_report_json(const struct doctor_report *r)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "sources");
+
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct doctor_row *row = &r->rows[i];
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "name", row->name);
+		cJSON_AddStringToObject(j, "status", doctor_status_name(row->status));
+		if (row->latency_ms >= 0)
+			cJSON_AddNumberToObject(j, "latency_ms", (double)row->latency_ms);
+		else
+			cJSON_AddNullToObject(j, "latency_ms");
+		add_string_or_null(j, "version", row->version);
+		cJSON_AddStringToObject(j, "detail", row->detail ? row->detail : "");
+		add_string_or_null(j, "config", row->config);
+		cJSON_AddItemToArray(arr, j);
+	}
+	cJSON_AddNumberToObject(o, "broken", (double)doctor_broken(r));
+	cJSON_AddNumberToObject(o, "timeout_ms", (double)r->timeout_ms);
+	return o;
+}
+
+void doctor_report_print(FILE *fp, const struct doctor_report *r, int json, int color)
+{
+	size_t wname = strlen("SOURCE"), wver = strlen("VERSION"), configs = 0;
+
+	if (json) {
+		cJSON *j = doctor_report_json(r);
+		json_print(fp, j);
+		cJSON_Delete(j);
+		return;
+	}
+	for (size_t i = 0; i < r->nr; i++) {
+		size_t n = strlen(r->rows[i].name), v = r->rows[i].version ? strlen(r->rows[i].version) : 1;
+		wname = n > wname ? n : wname;
+		wver = v > wver ? v : wver;
+		configs += r->rows[i].config != NULL;
+	}
+	fprintf(fp, "%-*s  %-14s  %7s  %-*s  %s\n", (int)wname, "SOURCE", "STATUS", "LATENCY",
+		(int)wver, "VERSION", "DETAIL");
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct doctor_row *row = &r->rows[i];
+		const char *on = !color ? "" : row->status == DOCTOR_OK ? COLOR_GREEN :
+				 row->status == DOCTOR_BROKEN ? COLOR_RED : "";
+		char latency[24] = "-";
+
+		if (row->latency_ms >= 0)
+			snprintf(latency, sizeof(latency), "%lldms", (long long)row->latency_ms);
+		fprintf(fp, "%-*s  %s%-14s%s  %7s  %-*s  ", (int)wname, row->name, on,
+			doctor_status_name(row->status), *on ? COLOR_RESET : "", latency, (int)wver,
+			row->version ? row->version : "-");
+		fputs_printable(row->detail ? row->detail : "", fp);
+		fputc('\n', fp);
+	}
+	if (!configs)
+		return;
+	fprintf(fp, "\nTo add what is not configured, these lines go in sre's config (~/.config/sre/config):\n");
+	for (size_t i = 0; i < r->nr; i++) {
+		const char *line = r->rows[i].config;
+		if (!line)
+			continue;
+		fprintf(fp, "\n  # %s\n", r->rows[i].name);
+		while (*line) {
+			size_t n = strcspn(line, "\n");
+			fprintf(fp, "  %.*s\n", (int)n, line);
+			line += n + (line[n] == '\n');
+		}
+	}
 }
 
 /* ---- sre scout ---- */

@@ -131,6 +131,15 @@ cJSON *fix_outcome_json(const struct fix_outcome *o);
  * of diagnosis_to_json(). color: ANSI bold for the headings and spans.
  */
 void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color);
+
+/*
+ * `sre doctor`'s report (lib/doctor.h): as text, a table (source, status,
+ * latency, version, detail) and then, for each source not configured, the
+ * lines that add it; as JSON, {"sources": [{name, status, latency_ms,
+ * version, detail, config}], "broken": n}. color: broken in red, ok green.
+ */
+struct doctor_report;
+void doctor_report_print(FILE *fp, const struct doctor_report *r, int json, int color);
 /*
  * The JSON of a diagnosis, as printed and as the diagnoses table keeps it:
  * incident (or null), service, problem (or null), the answer's fields,

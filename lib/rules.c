@@ -14,7 +14,16 @@
  *   0.75  a failing probe; an error origin downstream (up to 0.90 with
  *         the share of failing traces that originate there)
  *   0.70  a slow span on the critical path (0.80 for a latency incident)
- *   0.60  a business metric that fell with nothing technical to show
+ *   0.60  a business metric that fell with nothing technical to show;
+ *         an HTTP check alone: refused (the service is down) or a 5xx
+ *         (up but failing)
+ *   0.55  an HTTP check alone that got no answer in time (slow or hung)
+ *   0.50  an HTTP check alone that says a person must look: a name that
+ *         does not resolve, TLS, a 4xx or a body without its text, slow
+ *
+ * An HTTP check alone (scout's evidence on the incident's timeline) is
+ * weak evidence: it says what the check saw, not why, so it stays below
+ * fix.min-confidence's default and a person approves what rests on it.
  *
  * A transient blip (one OOM kill, the container running and ready
  * again) gets "none"; a chronic fault (repeated kills, a crash loop, the
@@ -969,6 +978,121 @@ static void rule_process(struct diagnosis *d, struct facts *fx)
 	}
 }
 
+/* ---- rules: what scout saw ---- */
+
+/*
+ * The evidence scout recorded when it opened the incident (an "evidence"
+ * event: {summary, evidence: {url, status, latency_ms, error, ...}}), or
+ * NULL. Borrowed.
+ */
+static const cJSON *scout_evidence(const struct facts *fx, const char **summary)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, json_array(fx->ev->incident, "events")) {
+		const cJSON *body = json_get(e, "body");
+		if (!json_string_is(e, "kind", "evidence") || !cJSON_IsObject(json_get(body, "evidence")))
+			continue;
+		*summary = json_string(body, "summary");
+		return json_get(body, "evidence");
+	}
+	return NULL;
+}
+
+/* How a request that got no answer failed, from libcurl's words. */
+enum unreachable { UNREACHABLE_OTHER, UNREACHABLE_REFUSED, UNREACHABLE_TIMEOUT,
+		   UNREACHABLE_NAME, UNREACHABLE_TLS };
+
+static enum unreachable unreachable_kind(const char *error)
+{
+	static const char *const timeout[] = { "timed out", "timeout", NULL };
+	static const char *const refused[] = { "refused", "couldn't connect", "failed to connect", NULL };
+	static const char *const name[] = { "resolve", NULL };
+	static const char *const tls[] = { "ssl", "tls", "certificate", NULL };
+	size_t n = strlen(error);
+
+	if (line_has(error, n, timeout))
+		return UNREACHABLE_TIMEOUT;
+	if (line_has(error, n, name))
+		return UNREACHABLE_NAME;
+	if (line_has(error, n, refused))
+		return UNREACHABLE_REFUSED;
+	if (line_has(error, n, tls))
+		return UNREACHABLE_TLS;
+	return UNREACHABLE_OTHER;
+}
+
+/*
+ * An HTTP check's own answer, when nothing better is known: the port
+ * closed, a 5xx, no answer in time. The confidences stay below
+ * fix.min-confidence's default (0.75), so a person approves what rests on
+ * the check alone; a rule that can quote the cause (a process gone, a
+ * pod killed) outranks it, and gains the check's line as evidence.
+ */
+static void rule_check(struct diagnosis *d, struct facts *fx)
+{
+	const char *summary = NULL, *url, *error;
+	const cJSON *e;
+	struct diagnosis_finding *f = NULL;
+	long long status;
+
+	if (!fx->source || strcmp(fx->source, "http") || !(e = scout_evidence(fx, &summary)))
+		return;
+	url = json_string_or(e, "url", "its URL");
+	error = json_string(e, "error");
+	status = json_int(e, "status");
+	if (fx->signal && !strcmp(fx->signal, "latency")) {
+		f = add_finding(d, "check-slow", CATEGORY_latency, 0.5, ACTION_escalate, fx->service,
+				"%s answers its check, but slower than the check allows; nothing read "
+				"says why, so a person should look.", fx->service);
+	} else if (error) {
+		switch (unreachable_kind(error)) {
+		case UNREACHABLE_REFUSED:
+			/* A process rule that saw it die says more: add the check to it. */
+			for (size_t i = 0; i < d->findings_nr; i++)
+				if (d->findings[i].category == CATEGORY_crash ||
+				    d->findings[i].category == CATEGORY_oom) {
+					quote(&d->findings[i], "check", "%s", summary ? summary : error);
+					return;
+				}
+			f = add_finding(d, "check-refused", CATEGORY_crash, 0.6, ACTION_restart,
+					fx->service, "%s is down: nothing accepts connections at %s; "
+					"its process is gone or no longer listening.", fx->service, url);
+			break;
+		case UNREACHABLE_TIMEOUT:
+			f = add_finding(d, "check-timeout", CATEGORY_latency, 0.55, ACTION_restart,
+					fx->service, "%s is slow or hung: %s gave no answer in time.",
+					fx->service, url);
+			break;
+		case UNREACHABLE_NAME:
+			f = add_finding(d, "check-name", CATEGORY_config_error, 0.5, ACTION_escalate,
+					fx->service, "The name in %s does not resolve: the service's "
+					"address or DNS changed; a person should look.", url);
+			break;
+		case UNREACHABLE_TLS:
+			f = add_finding(d, "check-tls", CATEGORY_config_error, 0.5, ACTION_escalate,
+					fx->service, "%s fails TLS at %s (a certificate or protocol "
+					"problem); a person should look.", fx->service, url);
+			break;
+		default:
+			return;
+		}
+	} else if (status >= 500 && status <= 599) {
+		f = add_finding(d, "check-5xx", CATEGORY_probe_failure, 0.6, ACTION_restart, fx->service,
+				"%s is up but failing: it answers HTTP %lld at %s.", fx->service, status,
+				url);
+	} else if (status >= 200 && status <= 599) {
+		/* A 4xx or a body without its text: the route or the check changed, not the process. */
+		f = add_finding(d, "check-answer", CATEGORY_probe_failure, 0.5, ACTION_escalate,
+				fx->service, "%s answers %s but not as its check expects (HTTP %lld); "
+				"its routes or the check changed, so a person should look.",
+				fx->service, url, status);
+	}
+	if (!f)
+		return;
+	quote(f, "check", "%s", summary ? summary : error ? error : url);
+}
+
 /* ---- rules: traces ---- */
 
 static void rule_dependency(struct diagnosis *d, struct facts *fx)
@@ -1271,6 +1395,7 @@ static const struct {
 	{ "throttling", rule_throttling },
 	{ "commit", rule_commit },
 	{ "business", rule_business },
+	{ "check", rule_check },
 };
 
 int rules_diagnose(struct diagnosis *d, const struct evidence *ev, const char *problem)

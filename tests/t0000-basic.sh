@@ -123,7 +123,7 @@ test_expect_success 'sre --list-cmds lists the command names for completion' '
 	sre --list-cmds >out &&
 	test_grep -x incident out &&
 	test_grep -x config out &&
-	test_line_count = 11 out
+	test_line_count = 12 out
 '
 
 test_expect_success 'an interrupted sre exits 130 and writes nothing' '

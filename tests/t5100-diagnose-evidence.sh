@@ -246,16 +246,11 @@ test_expect_success 'traces that are not a Jaeger answer are an error naming the
 	test_grep -i -E "data|array|not a jaeger" err
 '
 
-test_expect_success 'an empty bundle is no evidence, not an error' '
+test_expect_success 'an empty bundle is an error naming it, not a healthy service' '
 	mkdir empty &&
-	sre diagnose --evidence empty --json >empty.json &&
-	python3 -c "
-import json
-d = json.load(open(\"empty.json\"))
-assert d[\"category\"] == \"unknown\", d
-assert d[\"mitigation\"][\"action\"] == \"none\", d
-assert d[\"incident\"] is None, d
-"
+	test_expect_code 128 sre diagnose --evidence empty --json >empty.json 2>err &&
+	! test -s empty.json &&
+	test_grep "empty holds no evidence" err
 '
 
 test_expect_success 'a bundle that does not exist is an error naming it' '

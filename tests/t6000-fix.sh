@@ -79,19 +79,24 @@ test_expect_success '--dry-run prints the plan and changes nothing but one event
 	sqlite3 "$SRE_DB" "SELECT id, fingerprint, state, category, occurrences, remote_key FROM incidents;
 		SELECT * FROM diagnoses; SELECT * FROM outbox; SELECT count(*) FROM events" >before &&
 	cp "$FAKE_LOG" github-before.log &&
-	sre fix --dry-run "$id" >plan.out &&
+	test_expect_code 1 sre fix --dry-run "$id" >plan.out &&
 	test_grep "^Action      restart quote (process)" plan.out &&
 	test_grep "^Approval    restart is not in fix.auto" plan.out &&
-	sre fix --dry-run --json "$id" >plan.json &&
+	test_grep "^Decision    would wait: incident $id waits in FIX_GENERATED for a person: restart is not in fix.auto; approve with: sre fix --yes $id" plan.out &&
+	sre fix --dry-run --yes "$id" >plan-yes.out &&
+	test_grep "^Decision    would act: restart quote, approved by a person (--yes)" plan-yes.out &&
+	test_expect_code 1 sre fix --dry-run --json "$id" >plan.json &&
+	test "$(field plan.json decision verdict)" = wait &&
+	test "$(field plan.json decision exit)" = 1 &&
 	test "$(field plan.json action)" = restart &&
 	test "$(field plan.json target)" = quote &&
 	test "$(field plan.json runtime)" = process &&
 	test "$(field plan.json requires_approval)" = True &&
 	test "$(field plan.json diff)" = null &&
 	sqlite3 "$SRE_DB" "SELECT id, fingerprint, state, category, occurrences, remote_key FROM incidents;
-		SELECT * FROM diagnoses; SELECT * FROM outbox; SELECT count(*) - 2 FROM events" >after &&
+		SELECT * FROM diagnoses; SELECT * FROM outbox; SELECT count(*) - 3 FROM events" >after &&
 	test_cmp before after &&
-	test "$(sqlite3 "$SRE_DB" "SELECT count(*) FROM events WHERE kind = '\''dry-run'\''")" = 2 &&
+	test "$(sqlite3 "$SRE_DB" "SELECT count(*) FROM events WHERE kind = '\''dry-run'\''")" = 3 &&
 	test_cmp github-before.log "$FAKE_LOG" &&
 	test "$(starts quote)" = 1
 '
@@ -167,7 +172,6 @@ test_expect_success 'an incident without a diagnosis, or with an unknown one, is
 	test_expect_code 1 sre fix 999 2>err &&
 	test_grep "no incident 999" err &&
 	test_expect_code 129 sre fix &&
-	test_expect_code 129 sre fix --dry-run --yes 1 &&
 	test_expect_code 129 sre fix --status --yes
 '
 
@@ -231,11 +235,11 @@ test_expect_success '--dry-run shows the exact diff, keeps comments, and touches
 	git -C infra for-each-ref >refs-before &&
 	git --git-dir=remote.git for-each-ref >remote-before &&
 	git -C infra status --porcelain >status-before &&
-	sre fix --dry-run "$id" >plan.out &&
+	test_expect_code 1 sre fix --dry-run "$id" >plan.out &&
 	test_grep "^-              memory: \"256Mi\"   # raised after INC-12" plan.out &&
 	test_grep "^+              memory: \"384Mi\"   # raised after INC-12" plan.out &&
 	test_grep "^ *cpu: 500m" plan.out &&
-	sre fix --dry-run --json "$id" >plan.json &&
+	test_expect_code 1 sre fix --dry-run --json "$id" >plan.json &&
 	test "$(field plan.json runtime)" = repository &&
 	field plan.json diff >diff &&
 	test_grep "^+++ b/deploy/checkout.yaml" diff &&
@@ -307,7 +311,7 @@ test_expect_success 'a commit the diagnosis blames is reverted on a branch, as a
 	id=$(diagnosed "checkout errors after v2.5.0" \
 		"{\"category\":\"deploy-regression\",\"root_cause\":\"Commit $bad broke checkout.\",\"confidence\":0.88,\"mitigation\":{\"action\":\"rollback\",\"target\":\"checkout\",\"params\":{\"commit\":\"$bad\"}}}" \
 		http/checkout/errors) &&
-	sre fix --dry-run "$id" >plan &&
+	sre fix --dry-run --yes "$id" >plan &&
 	test_grep "^Revert      $bad" plan &&
 	test_grep "^-          image: registry.example.com/shop/checkout:v2.5.0" plan &&
 	test_grep "^+          image: registry.example.com/shop/checkout:v2.4.0" plan &&

@@ -105,7 +105,8 @@ static void test_engine(struct store *st, const struct config *cfg)
 	o.dry_run = 1;
 	fix_outcome_init(&out);
 	r = fix_incident(&ctx, &o, id, &out);
-	is_int(r, 0, "a plan that may go ahead: 0");
+	is_int(r, 1, "a plan that waits for a person: 1, as the run that follows");
+	ok(out.plan.decided && out.plan.verdict == FIX_VERDICT_WAIT, "the decision: wait");
 	ok(out.dry_run && out.planned && out.plan.kind == FIX_PLAN_DIRECT, "a direct plan");
 	ok(out.plan.requires_approval, "which policy leaves to a person");
 	is_int(count_events(st, id, "dry-run"), 1, "recorded as a dry-run event");
@@ -113,6 +114,8 @@ static void test_engine(struct store *st, const struct config *cfg)
 	text = printed(&out, 0);
 	like(text, "Action      restart web (process)", "the text names the action and runtime");
 	like(text, "Approval    restart is not in fix.auto", "and why a person approves");
+	like(text, "Decision    would wait: incident 1 waits in FIX_GENERATED for a person",
+	     "and what the run would do");
 	free(text);
 	text = printed(&out, 1);
 	j = cJSON_Parse(text);

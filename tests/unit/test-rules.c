@@ -576,6 +576,87 @@ static void test_hostile(void)
 	is_int(survived, ARRAY_SIZE(shapes), "hostile shapes: each diagnosed, no crash");
 }
 
+/* ---- what scout saw: an HTTP check alone ---- */
+
+/* An incident of an HTTP check whose evidence event holds evidence (JSON, single quotes). */
+static void ev_check(struct evidence *ev, const char *signal, const char *summary,
+		     const char *evidence)
+{
+	char *fp = xstrfmt("http/web/%s", signal);
+	char *events = xstrfmt("[{'kind':'transition','body':{}},"
+			       "{'kind':'evidence','body':{'summary':'%s','evidence':%s}}]",
+			       summary, evidence);
+
+	ev_init(ev, "web");
+	ev_incident(ev, fp, "http", summary);
+	cJSON_AddItemToObject(ev->incident, "events", J(events));
+	free(fp);
+	free(events);
+}
+
+static void test_check(void)
+{
+	struct evidence ev;
+	struct diagnosis d;
+
+	/* curl 7's words (its 8 says "Couldn't connect to server": the same rule, t5200). */
+	ev_check(&ev, "down", "web is unreachable: Failed to connect to 127.0.0.1 port 9: "
+		 "Connection refused", "{'url':'http://127.0.0.1:9/health',"
+		 "'error':'Failed to connect to 127.0.0.1 port 9: Connection refused'}");
+	expect(&ev, NULL, CATEGORY_crash, ACTION_restart, "web", "[check] web is unreachable",
+	       "check refused", &d);
+	ok(d.answer.confidence > 0.5 && d.answer.confidence < 0.75,
+	   "check refused: weak evidence, below fix.min-confidence");
+	like(d.answer.root_cause, "web is down", "check refused: the service is down");
+	diagnosis_release(&d);
+
+	ev_check(&ev, "down", "web returned 503, expected 2xx",
+		 "{'url':'http://web/health','status':503,'latency_ms':4}");
+	expect(&ev, NULL, CATEGORY_probe_failure, ACTION_restart, "web", "returned 503",
+	       "check 5xx", &d);
+	like(d.answer.root_cause, "up but failing: it answers HTTP 503", "check 5xx: failing");
+	diagnosis_release(&d);
+
+	ev_check(&ev, "down", "web is unreachable: Operation timed out after 10001 milliseconds",
+		 "{'url':'http://web/health','error':'Operation timed out after 10001 milliseconds "
+		 "with 0 bytes received'}");
+	expect(&ev, NULL, CATEGORY_latency, ACTION_restart, "web", "timed out", "check timeout", &d);
+	like(d.answer.root_cause, "slow or hung", "check timeout: slow or hung");
+	diagnosis_release(&d);
+
+	ev_check(&ev, "down", "web is unreachable: Could not resolve host: web.internal",
+		 "{'url':'http://web.internal/health','error':'Could not resolve host: web.internal'}");
+	expect(&ev, NULL, CATEGORY_config_error, ACTION_escalate, "web", "resolve", "check name",
+	       NULL);
+
+	ev_check(&ev, "down", "web returned 404, expected 2xx",
+		 "{'url':'http://web/health','status':404}");
+	expect(&ev, NULL, CATEGORY_probe_failure, ACTION_escalate, "web", "404", "check 4xx", NULL);
+
+	ev_check(&ev, "latency", "web took 900 ms (limit 200 ms)",
+		 "{'url':'http://web/health','latency_ms':900,'limit_ms':200}");
+	expect(&ev, NULL, CATEGORY_latency, ACTION_escalate, "web", "900 ms", "check slow", NULL);
+
+	/* Refused, and the process is gone: the process rule wins and gains the check's line. */
+	ev_check(&ev, "down", "web is unreachable: Connection refused",
+		 "{'url':'http://web/health','error':'Connection refused'}");
+	ev.host = J("{'processes':[{'service':'web','pid':4242,'running':false}],'kernel':[]}");
+	expect(&ev, NULL, CATEGORY_crash, ACTION_restart, "web", "[check] web is unreachable",
+	       "check refused, process gone", &d);
+	is_str(d.answer.rule, "process-crash", "check refused, process gone: the process rule");
+	ok(d.answer.confidence >= 0.85, "check refused, process gone: its confidence");
+	diagnosis_release(&d);
+
+	/* Not an HTTP incident, or evidence that is not an object: nothing from the check. */
+	ev_check(&ev, "down", "web returned 500", "{'url':'http://web/health','status':500}");
+	cJSON_ReplaceItemInObject(ev.incident, "source", cJSON_CreateString("manual"));
+	expect(&ev, NULL, CATEGORY_unknown, ACTION_none, NULL, NULL, "a manual incident", NULL);
+	ev_check(&ev, "down", "web returned 500", "'not an object'");
+	expect(&ev, NULL, CATEGORY_unknown, ACTION_none, NULL, NULL, "evidence not an object", NULL);
+	ev_check(&ev, "down", "web is unreachable", "{'error':'something else went wrong'}");
+	expect(&ev, NULL, CATEGORY_unknown, ACTION_none, NULL, NULL, "an error it cannot place", NULL);
+}
+
 int main(void)
 {
 	if (test_begin("rules") < 0)
@@ -586,6 +667,7 @@ int main(void)
 	test_docker_and_process();
 	test_traces();
 	test_metrics();
+	test_check();
 	test_output();
 	test_names();
 	test_hostile();

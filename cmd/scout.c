@@ -19,8 +19,8 @@
 #define MAX_PAYLOAD (8 << 20)
 
 static const char *const scout_usage[] = {
-	"sre scout [--dry-run] [--json | --porcelain] [--exit-code] [--alerts] [--alertmanager <file>]",
-	"sre scout --watch [--interval <duration>] [--json | --porcelain]",
+	"sre scout [--dry-run] [-v] [--json | --porcelain] [--exit-code] [--alerts] [--alertmanager <file>]",
+	"sre scout --watch [--interval <duration>] [-v] [--json | --porcelain]",
 	NULL,
 };
 
@@ -33,7 +33,7 @@ static void on_stop(int sig)
 }
 
 struct scout_run {
-	int json, porcelain, dry_run, exit_code;
+	int json, porcelain, dry_run, exit_code, verbose;
 	const char *alertmanager;
 	struct scout_options opts;
 };
@@ -133,7 +133,7 @@ static int scout_once(const struct scout_run *run)
 		goto out;
 	}
 	scout_report_print(stdout, &fs, &rep, st, run->json ? OUTPUT_JSON :
-			   run->porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT);
+			   run->porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT, run->verbose);
 	fflush(stdout);
 	if (!run->dry_run && sre_deliver())
 		ret = EXIT_FOUND;
@@ -197,6 +197,7 @@ int cmd_scout(int argc, const char **argv)
 	int64_t interval_ms = 60000;
 	const struct option opts[] = {
 		OPT_BOOL('n', "dry-run", &run.dry_run, "report what would change, write nothing"),
+		OPT_BOOL('v', "verbose", &run.verbose, "also print the incidents updated with no change"),
 		OPT_BOOL(0, "json", &run.json, "print every finding as JSON"),
 		OPT_BOOL(0, "porcelain", &run.porcelain, "print the ids of incidents opened or updated"),
 		OPT_BOOL(0, "exit-code", &run.exit_code, "exit 1 when any incident is open"),

@@ -48,10 +48,12 @@ static int64_t mono_ms(void)
 
 int progress_begin(const char *name)
 {
+	char *copy;
 	size_t i;
 
 	if (!name || !*name)
 		return -1;
+	copy = xstrdup(name); /* out of the lock: die() on no memory takes it */
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < nr_entries && entries[i].name; i++)
 		;
@@ -59,7 +61,7 @@ int progress_begin(const char *name)
 		ALLOC_GROW(entries, nr_entries + 1, alloc_entries);
 		nr_entries++;
 	}
-	entries[i].name = xstrdup(name);
+	entries[i].name = copy;
 	entries[i].try_no = entries[i].tries = 0;
 	entries[i].deadline_ms = 0;
 	entries[i].since_ms = mono_ms();

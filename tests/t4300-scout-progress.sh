@@ -10,11 +10,12 @@ if ! command -v script >/dev/null 2>&1; then
 	skip_all "no script(1) for a terminal"
 fi
 
-# Run sre with the arguments in $1 (a shell command line, quoted as such)
-# on a terminal (util-linux script); its output (both streams, as the
+# Run sre with the arguments in $1 (a shell command line, quoted as such),
+# after the command words in $2 if any (timeout), on a terminal (util-linux
+# script); its output (both streams, as the
 # terminal got them) in tty.out; the exit status is sre's.
 on_tty() {
-	TERM=xterm script -qfec "sre $1" /dev/null >tty.out </dev/null
+	TERM=xterm script -qfec "${2:+$2 }sre $1" /dev/null >tty.out </dev/null
 }
 
 # What a terminal would show once the bytes of $1 are drawn: "\r" goes back
@@ -89,6 +90,38 @@ test_expect_success '--no-progress, or TERM=dumb, keep a terminal quiet too' '
 	test_expect_code 128 env TERM=dumb script -qfec "sre $FAST scout" /dev/null >tty.out </dev/null &&
 	test_grep ! "waiting" tty.out &&
 	test_grep "error: prometheus: " tty.out
+'
+
+test_expect_success 'the line names the source waited on, not the next one' '
+	mkdir -p two/.sre &&
+	cat >two/.sre/config <<-EOT &&
+	[check "web"]
+		url = $SILENT_URL/health
+		timeout = 1s
+	[prometheus]
+		url = $SILENT_URL/
+	[check "conversion"]
+		prometheus = sum(rate(orders_total[5m]))
+		below = 1
+	EOT
+	# A store of its own, so that the incidents below start at 1.
+	on_tty "-C two --db $PWD/two.db $FAST scout" &&
+	screen tty.out >shown &&
+	test_grep "^opened 1 web: " shown &&
+	test_grep "^error: prometheus: " shown &&
+	test_grep ! "waiting" shown &&
+	# HTTP checks run first, then Prometheus: each named while it is waited on.
+	tr "\r" "\n" <tty.out | sed -n "s/^sre: waiting for \([a-z]*\).*/\1/p" | uniq >names &&
+	printf "http\nprometheus\n" >expect &&
+	test_cmp expect names
+'
+
+test_expect_success 'an interrupt erases the line as the process dies' '
+	test_expect_code 130 on_tty "$FAST -c http.timeout=5s scout" \
+		"timeout --preserve-status -s INT 1.5" &&
+	test_grep "sre: waiting for prometheus (try 1 of 2" tty.out &&
+	screen tty.out >shown &&
+	test_grep ! "waiting" shown
 '
 
 test_expect_success '--progress shows it even in a pipe, as git does' '

@@ -11,26 +11,31 @@
  * (text or JSON), and delivers the outbox after a live incident's
  * diagnosis was kept.
  */
+#include <unistd.h>
+
 #include "builtin.h"
 #include "../lib/diagnose.h"
 #include "../lib/format.h"
+#include "../lib/progress.h"
 #include "../lib/timeutil.h"
 
 static const char *const diagnose_usage[] = {
-	"sre diagnose [--json] [--save-evidence <dir>] [--timeout <duration>] <incident>...",
+	"sre diagnose [--json] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
 	"sre diagnose --evidence <dir> [--json] [--save-evidence <dir>]",
-	"sre diagnose --problem <text> [--service <name>] [--json] [--save-evidence <dir>] [--timeout <duration>]",
+	"sre diagnose --problem <text> [--service <name>] [--json] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
 	NULL,
 };
 
 static void note(void *data, const char *line)
 {
+	progress_clear();
 	fprintf(stderr, "%s\n", line);
 }
 
 /* Print the result when r says there is one; the exit code. */
 static int print(int r, const struct diagnose_result *res, int json)
 {
+	progress_clear(); /* before the answer, or the error already said */
 	if (r)
 		return r < 0 ? EXIT_FATAL : EXIT_FOUND;
 	diagnose_result_print(stdout, res, json, the_sre.color);
@@ -42,7 +47,7 @@ int cmd_diagnose(int argc, const char **argv)
 	struct diagnose_options o = { 0 };
 	struct engine_context ctx = { .cfg = &the_sre.cfg, .note = note };
 	const char *evidence = NULL, *service = NULL, *timeout = NULL;
-	int json = 0, ret = 0;
+	int json = 0, ret = 0, progress = -1;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print one JSON object per diagnosis"),
 		OPT_STRING(0, "save-evidence", &o.save, "dir", "write the evidence read into <dir>"),
@@ -50,6 +55,7 @@ int cmd_diagnose(int argc, const char **argv)
 		OPT_STRING(0, "problem", &o.problem, "text", "diagnose a question, without an incident"),
 		OPT_STRING(0, "service", &service, "name", "the service --problem is about"),
 		OPT_STRING(0, "timeout", &timeout, "duration", "the deadline for reading evidence (diagnose.timeout)"),
+		OPT_BOOL(0, "progress", &progress, "show the sources still read (default: on a terminal)"),
 		OPT_END(),
 	};
 
@@ -70,6 +76,11 @@ int cmd_diagnose(int argc, const char **argv)
 	if (o.save && argc > 1)
 		usage_error(diagnose_usage, opts, "--save-evidence takes one incident");
 
+	if (progress < 0)
+		progress = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") &&
+			   !getenv("SRE_TRACE");
+	if (progress && !evidence)
+		progress_start(2, 500);
 	if (evidence) {
 		struct diagnose_result res = DIAGNOSE_RESULT_INIT;
 		ret = print(diagnose_bundle(&o, evidence, &res) ? -1 : 0, &res, json);

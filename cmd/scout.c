@@ -12,6 +12,7 @@
 
 #include "builtin.h"
 #include "../lib/format.h"
+#include "../lib/progress.h"
 #include "../lib/scout.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
@@ -19,8 +20,8 @@
 #define MAX_PAYLOAD (8 << 20)
 
 static const char *const scout_usage[] = {
-	"sre scout [--dry-run] [--json | --porcelain] [--exit-code] [--alerts] [--alertmanager <file>]",
-	"sre scout --watch [--interval <duration>] [--json | --porcelain]",
+	"sre scout [--dry-run] [-v] [--json | --porcelain] [--[no-]progress] [--exit-code] [--alerts] [--alertmanager <file>]",
+	"sre scout --watch [--interval <duration>] [-v] [--json | --porcelain] [--[no-]progress]",
 	NULL,
 };
 
@@ -33,7 +34,7 @@ static void on_stop(int sig)
 }
 
 struct scout_run {
-	int json, porcelain, dry_run, exit_code;
+	int json, porcelain, dry_run, exit_code, verbose;
 	const char *alertmanager;
 	struct scout_options opts;
 };
@@ -50,8 +51,7 @@ static int collect(const struct scout_run *run, struct findings *fs, struct strv
 		   int *configured)
 {
 	struct http_client http;
-	int64_t start = mono_ms();
-	int tty = isatty(2), progress = 0, read_any = 0;
+	int read_any = 0;
 
 	if (http_client_init(&http, &the_sre.cfg) < 0)
 		exit(EXIT_FATAL);
@@ -63,15 +63,11 @@ static int collect(const struct scout_run *run, struct findings *fs, struct strv
 		if (!s->configured(&the_sre.cfg))
 			continue;
 		(*configured)++;
-		/* Progress only when a pass is slow enough to wonder about. */
-		if (tty && mono_ms() - start >= 1000) {
-			fprintf(stderr, "\rsre: scouting %s...\033[K", s->name);
-			progress = 1;
-		}
+		http.label = s->name; /* what the status line waits on */
 		r = s->collect(&the_sre.cfg, &http, fs, &err);
-		if (progress)
-			fprintf(stderr, "\r\033[K");
 		/* One line per source that could not be read; the others go on. */
+		if (err.len)
+			progress_clear();
 		for (const char *l = err.buf; *l;) {
 			const char *nl = strchrnul(l, '\n');
 			if (nl > l)
@@ -116,6 +112,7 @@ static int scout_once(const struct scout_run *run)
 	int configured, none_read, ret = 0;
 
 	none_read = collect(run, &fs, &ran, &configured);
+	progress_clear(); /* before any message or result */
 	if (!configured) {
 		error("nothing to scout: no check, Prometheus, Kubernetes, Docker, Jaeger or "
 		      "process service is configured, and no --alertmanager payload (see 'sre help scout')");
@@ -133,7 +130,7 @@ static int scout_once(const struct scout_run *run)
 		goto out;
 	}
 	scout_report_print(stdout, &fs, &rep, st, run->json ? OUTPUT_JSON :
-			   run->porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT);
+			   run->porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT, run->verbose);
 	fflush(stdout);
 	if (!run->dry_run && sre_deliver())
 		ret = EXIT_FOUND;
@@ -193,14 +190,16 @@ int cmd_scout(int argc, const char **argv)
 {
 	struct scout_run run = { 0 };
 	const char *interval = NULL;
-	int watch = 0, alerts = 0, status;
+	int watch = 0, alerts = 0, progress = -1, status;
 	int64_t interval_ms = 60000;
 	const struct option opts[] = {
 		OPT_BOOL('n', "dry-run", &run.dry_run, "report what would change, write nothing"),
+		OPT_BOOL('v', "verbose", &run.verbose, "also print the incidents updated with no change"),
 		OPT_BOOL(0, "json", &run.json, "print every finding as JSON"),
 		OPT_BOOL(0, "porcelain", &run.porcelain, "print the ids of incidents opened or updated"),
 		OPT_BOOL(0, "exit-code", &run.exit_code, "exit 1 when any incident is open"),
 		OPT_BOOL(0, "alerts", &alerts, "also read Prometheus's firing alerts"),
+		OPT_BOOL(0, "progress", &progress, "show what is waited on (default: on a terminal)"),
 		OPT_STRING(0, "alertmanager", &run.alertmanager, "file",
 			   "read an Alertmanager webhook payload (- for stdin)"),
 		OPT_BOOL(0, "watch", &watch, "scout again and again, until interrupted"),
@@ -233,6 +232,11 @@ int cmd_scout(int argc, const char **argv)
 		if (r > 0)
 			return 0; /* another scout is at work on this store */
 	}
+	if (progress < 0)
+		progress = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") &&
+			   !getenv("SRE_TRACE");
+	if (progress)
+		progress_start(2, 500);
 	if (!watch)
 		return scout_once(&run);
 	json_lines(1);

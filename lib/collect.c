@@ -5,15 +5,17 @@
  * Each configured collector (lib/collect-<source>.c) runs in its own
  * thread with its own struct evidence and its own HTTP client, whose
  * deadline cuts every request; the runner waits for them all, then moves
- * what each read into the whole and records how each went. Past incidents
- * come from the store in the calling thread meanwhile, since the store's
- * connection is not shared across threads.
+ * what each read into the whole and records how each went. Each source is
+ * in progress.h's registry while it is read, for a command's status line.
+ * Past incidents come from the store in the calling thread meanwhile,
+ * since the store's connection is not shared across threads.
  */
 #include <pthread.h>
 
 #include "evidence.h"
 #include "format.h"
 #include "http.h"
+#include "progress.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -41,10 +43,14 @@ struct run {
 static void *run_collector(void *arg)
 {
 	struct run *r = arg;
+	/* For a status line: which source is still read, and until when. */
+	int waiting = progress_begin(r->collector->name);
 
+	progress_update(waiting, 0, 0, r->ctx.deadline_ms);
 	r->started_ms = monotonic_ms();
 	r->ret = r->collector->collect(&r->ctx, &r->part, &r->why);
 	r->ended_ms = monotonic_ms();
+	progress_end(waiting);
 	return NULL;
 }
 
@@ -118,6 +124,7 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 			break;
 		}
 		r->http.deadline_ms = deadline;
+		r->http.label = collectors[i].name;
 		r->ctx.cfg = cfg;
 		r->ctx.o = o;
 		r->ctx.http = &r->http;

@@ -1075,19 +1075,29 @@ void doctor_report_print(FILE *fp, const struct doctor_report *r, int json, int 
 
 /* ---- sre scout ---- */
 
-static void scout_changes_print_text(FILE *fp, const struct scout_report *rep, struct store *st)
+static void scout_changes_print_text(FILE *fp, const struct scout_report *rep, struct store *st,
+				     int verbose)
 {
 	for (size_t i = 0; i < rep->nr; i++) {
 		const struct scout_change *c = &rep->v[i];
 		const struct finding *f = c->finding;
 		struct incident inc;
 
+		/* The same failure, said the same way again, is no news. */
+		if (c->unchanged && !verbose)
+			continue;
 		if (c->id)
 			fprintf(fp, "%s %lld", c->what, c->id);
 		else
 			fprintf(fp, "%s -", c->what);
 		if (f) {
-			fprintf(fp, " %s: %s\n", f->service, f->summary ? f->summary : f->fingerprint);
+			fprintf(fp, " %s: %s", f->service, f->summary ? f->summary : f->fingerprint);
+			if (c->severity_changed)
+				fprintf(fp, " (severity %s, was %s)", incident_severity_name(f->severity),
+					incident_severity_name(c->was_severity));
+			else if (c->unchanged)
+				fputs(" (unchanged)", fp);
+			fputc('\n', fp);
 		} else if (st && store_incident_get(st, c->id, &inc) == 0) {
 			fprintf(fp, " %s: %s (no longer reported)\n", inc.service, inc.title);
 			incident_release(&inc);
@@ -1115,6 +1125,8 @@ cJSON *scout_findings_json(const struct findings *fs, const struct scout_report 
 			cJSON_AddNumberToObject(o, "incident", (double)rep->incident[i]);
 		else
 			cJSON_AddNullToObject(o, "incident");
+		/* Every finding is listed; this says which are news this run. */
+		cJSON_AddBoolToObject(o, "changed", rep->changed && rep->changed[i]);
 		cJSON_AddStringToObject(o, "severity", incident_severity_name(f->severity));
 		add_string_or_null(o, "summary", f->summary);
 		cJSON_AddItemToObject(o, "evidence", f->evidence ? cJSON_Duplicate(f->evidence, 1)
@@ -1125,7 +1137,7 @@ cJSON *scout_findings_json(const struct findings *fs, const struct scout_report 
 }
 
 void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_report *rep,
-			struct store *st, enum output_format format)
+			struct store *st, enum output_format format, int verbose)
 {
 	cJSON *arr;
 
@@ -1137,11 +1149,12 @@ void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_
 		break;
 	case OUTPUT_PORCELAIN:
 		for (size_t i = 0; i < rep->nr; i++)
+			/* A machine contract: every incident still failing, news or not. */
 			if (!strcmp(rep->v[i].what, "opened") || !strcmp(rep->v[i].what, "updated"))
 				fprintf(fp, "%lld\n", rep->v[i].id);
 		break;
 	case OUTPUT_TEXT:
-		scout_changes_print_text(fp, rep, st);
+		scout_changes_print_text(fp, rep, st, verbose);
 		break;
 	}
 }

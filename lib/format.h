@@ -152,11 +152,13 @@ cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
  * A pass of `sre scout` (lib/scout.h): as text, one line per incident
  * change ("opened 4 web: ..."; an incident that is no longer reported is
  * read from st for its service and title); as JSON, every finding with its
- * incident (scout_findings_json()); as porcelain, the id of each incident
- * opened or updated, one a line, for `sre diagnose` to read.
+ * incident and whether it changed (scout_findings_json()); as porcelain,
+ * the id of each incident opened or updated, one a line, for `sre
+ * diagnose` to read. An update that is no news (scout_change.unchanged)
+ * is left out of the text unless verbose.
  */
 void scout_report_print(FILE *fp, const struct findings *fs, const struct scout_report *rep,
-			struct store *st, enum output_format format);
+			struct store *st, enum output_format format, int verbose);
 cJSON *scout_findings_json(const struct findings *fs, const struct scout_report *rep);
 
 /*

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "progress.h"
 #include "redact.h"
 #include "timeutil.h"
 
@@ -158,6 +159,7 @@ struct transfer {
 	int64_t due_ms;     /* when the next attempt may start */
 	int64_t started_ms;
 	size_t max_body;
+	int progress;       /* its handle in progress.h's registry, or -1 */
 };
 
 int64_t monotonic_ms(void)
@@ -319,6 +321,8 @@ static int setup(struct http_client *c, struct transfer *t)
 	}
 	t->res->attempts++;
 	t->started_ms = now_ms();
+	progress_update(t->progress, t->res->attempts, c->retries + 1,
+			t->started_ms + request_timeout_ms(c, req));
 	if (c->trace)
 		trace_request(c, t);
 	return 0;
@@ -497,6 +501,8 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 	if (res->outcome != HTTP_OK)
 		http_redact(c, &res->error);
 	t->done = 1;
+	progress_end(t->progress);
+	t->progress = -1;
 	cleanup(t);
 }
 
@@ -583,9 +589,12 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 		res[i].attempts = 0;
 		res[i].status = 0;
 		res[i].outcome = HTTP_OK;
+		ts[i].progress = -1;
 		if (credentials_allowed(c, &reqs[i], &res[i]) < 0) {
 			ts[i].done = 1;
 			left--;
+		} else {
+			ts[i].progress = progress_begin(reqs[i].label ? reqs[i].label : c->label);
 		}
 	}
 	while (left) {
@@ -645,6 +654,7 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 	}
 	for (size_t i = 0; i < n; i++) {
 		cleanup(&ts[i]);
+		progress_end(ts[i].progress);
 		if (res[i].outcome != HTTP_OK)
 			failed++;
 	}

@@ -18,6 +18,10 @@
  * X-RateLimit-Reset are honoured. TLS verification is always on. Proxies
  * come from the usual environment variables (libcurl's own handling).
  *
+ * A labelled request (http_client.label, http_request.label) is in the
+ * registry of progress.h while it is in flight, with its try and the time
+ * it gives up at, for a command's status line.
+ *
  * SRE_TRACE=1 logs each request line and response status to stderr; the
  * Authorization header and every registered secret are shown as
  * <redacted>, wherever they appear.
@@ -48,6 +52,11 @@ struct http_client {
 	 */
 	int64_t deadline_ms;
 	struct strvec secrets; /* redacted from traces and error messages */
+	/*
+	 * What the requests are for ("prometheus", "jaeger"), as the status
+	 * line names it (progress.h), or NULL: not shown. Borrowed.
+	 */
+	const char *label;
 };
 
 /*
@@ -79,6 +88,7 @@ struct http_request {
 	const char *ca_pem;
 	const char *client_cert_pem;
 	const char *client_key_pem;
+	const char *label;       /* for the status line instead of the client's ("check web"), or NULL */
 };
 
 #define HTTP_REQUEST_INIT { .headers = STRVEC_INIT }

@@ -4,6 +4,8 @@
  * json.c, config.c and http.c, never back into this file, so that the
  * table's calls go one way.
  */
+#include <ctype.h>
+
 #include "scout.h"
 #include "mirror.h"
 #include "strbuf.h"
@@ -25,25 +27,25 @@ void scout_report_release(struct scout_report *rep)
 {
 	free(rep->v);
 	free(rep->incident);
+	free(rep->changed);
 	rep->v = NULL;
 	rep->incident = NULL;
+	rep->changed = NULL;
 	rep->nr = rep->alloc = 0;
 }
 
-static void change(struct scout_report *rep, const char *what, long long id,
-		   const struct finding *f)
+static struct scout_change *change(struct scout_report *rep, const char *what, long long id,
+				   const struct finding *f)
 {
-	ALLOC_GROW(rep->v, rep->nr + 1, rep->alloc);
-	rep->v[rep->nr].what = what;
-	rep->v[rep->nr].id = id;
-	rep->v[rep->nr].finding = f;
-	rep->nr++;
-}
+	struct scout_change *c;
 
-/* A fix is under way: leave the incident to it, recovered or not. */
-static int fix_in_flight(enum incident_state s)
-{
-	return s >= STATE_FIX_GENERATION_IN_PROGRESS && s <= STATE_VERIFICATION_COMPLETE;
+	ALLOC_GROW(rep->v, rep->nr + 1, rep->alloc);
+	c = &rep->v[rep->nr++];
+	memset(c, 0, sizeof(*c));
+	c->what = what;
+	c->id = id;
+	c->finding = f;
+	return c;
 }
 
 /* A title from a finding's summary: one line, no control characters. */
@@ -56,6 +58,118 @@ static char *title_of(const struct finding *f)
 		title = xstrdup(f->fingerprint);
 	}
 	return title;
+}
+
+/*
+ * Do two summaries say the same thing? Runs of digits count as one
+ * number whatever its value, so "took 153 ms" and "took 161 ms" agree:
+ * a latency or a count that moves every run is not news to mail about.
+ */
+static int same_words(const char *a, const char *b)
+{
+	while (*a && *b) {
+		int da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
+
+		if (da != db)
+			return 0;
+		if (da) {
+			while (isdigit((unsigned char)*a) || *a == '.')
+				a++;
+			while (isdigit((unsigned char)*b) || *b == '.')
+				b++;
+			continue;
+		}
+		if (*a++ != *b++)
+			return 0;
+	}
+	return !*a && !*b;
+}
+
+/*
+ * What the open incident id last said, from its timeline: the summary of
+ * the latest "opened" or "occurrence" event (the last run's), and the
+ * severity of the latest "opened" or "severity" event. Read before this
+ * run adds its own. *summary is the caller's to free (NULL when none).
+ */
+static int last_said(struct store *st, long long id, char **summary,
+		     enum incident_severity *severity)
+{
+	struct event *ev = NULL;
+	size_t nr = 0;
+
+	*summary = NULL;
+	if (store_event_list(st, id, &ev, &nr) < 0)
+		return -1;
+	for (size_t i = 0; i < nr; i++) {
+		const char *kind = ev[i].kind, *sev;
+		cJSON *body;
+
+		if (strcmp(kind, "opened") && strcmp(kind, "occurrence") && strcmp(kind, "severity"))
+			continue;
+		if (!(body = cJSON_Parse(ev[i].body)))
+			continue;
+		if (strcmp(kind, "severity") && json_string_or(body, "title", NULL)) {
+			free(*summary);
+			*summary = xstrdup(json_string_or(body, "title", ""));
+		}
+		sev = json_string_or(body, !strcmp(kind, "severity") ? "to" : "severity", NULL);
+		if (sev)
+			incident_severity_parse(sev, severity);
+		cJSON_Delete(body);
+	}
+	event_list_free(ev, nr);
+	return 0;
+}
+
+/*
+ * Before an open incident is updated: has its check's news changed since
+ * the last run (its severity, or the words of its summary)? Sets
+ * c->unchanged or c->was_severity; a new severity is kept as a "severity"
+ * event, so the next run compares with it.
+ */
+static int judge_update(struct store *st, const struct finding *f, long long id,
+			const struct scout_options *o, struct scout_change *c)
+{
+	struct incident inc;
+	enum incident_severity was;
+	char *summary = NULL, *title = title_of(f);
+	int r = store_incident_get(st, id, &inc), ret = 0;
+
+	if (r) {
+		free(title);
+		return r < 0 ? -1 : 0;
+	}
+	was = inc.severity;
+	incident_release(&inc);
+	if (last_said(st, id, &summary, &was) < 0) {
+		free(title);
+		return -1;
+	}
+	if (was != f->severity) {
+		c->severity_changed = 1;
+		c->was_severity = was;
+	}
+	c->unchanged = !c->severity_changed && summary && same_words(summary, title);
+	if (c->severity_changed && !o->dry_run) {
+		cJSON *body = cJSON_CreateObject();
+		char *text;
+
+		cJSON_AddStringToObject(body, "from", incident_severity_name(was));
+		cJSON_AddStringToObject(body, "to", incident_severity_name(f->severity));
+		text = cJSON_PrintUnformatted(body);
+		ret = store_event_append(st, id, "severity", o->actor, text) < 0 ? -1 : 0;
+		cJSON_free(text);
+		cJSON_Delete(body);
+	}
+	free(summary);
+	free(title);
+	return ret;
+}
+
+/* A fix is under way: leave the incident to it, recovered or not. */
+static int fix_in_flight(enum incident_state s)
+{
+	return s >= STATE_FIX_GENERATION_IN_PROGRESS && s <= STATE_VERIFICATION_COMPLETE;
 }
 
 static int open_or_update(struct store *st, struct tracker *t, const struct config *cfg,
@@ -154,6 +268,7 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
 	size_t nopen = 0;
 
 	rep->incident = xcalloc(fs->nr ? fs->nr : 1, sizeof(*rep->incident));
+	rep->changed = xcalloc(fs->nr ? fs->nr : 1, sizeof(*rep->changed));
 	for (size_t i = 0; i < fs->nr; i++) {
 		const struct finding *f = &fs->v[i];
 		/* Alertmanager already waited for the alert's `for:`. */
@@ -161,6 +276,7 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
 		int fail_after = once ? 1 : o->fail_after, recover_after = once ? 1 : o->recover_after;
 		int failures, passes, r, created;
 		long long id = 0;
+		struct scout_change *c;
 
 		r = o->dry_run ? store_check_peek(st, f->fingerprint, &failures, &passes)
 			       : store_check_record(st, f->fingerprint, f->source, f->failing,
@@ -177,22 +293,39 @@ int scout_decide(struct store *st, struct tracker *t, const struct config *cfg,
 		if (f->failing) {
 			if (!r || failures >= fail_after) {
 				if (o->dry_run) {
-					change(rep, r ? "would open" : "would update", r ? 0 : id, f);
+					c = change(rep, r ? "would open" : "would update", r ? 0 : id, f);
+					if (!r && judge_update(st, f, id, o, c) < 0)
+						return -1;
 					rep->incident[i] = r ? 0 : id;
+					rep->changed[i] = !c->unchanged;
 					continue;
 				}
+				/* Judged before the update adds this run to the timeline. */
+				c = change(rep, "updated", id, f);
+				if (!r && judge_update(st, f, id, o, c) < 0)
+					return -1;
 				if (open_or_update(st, t, cfg, f, o, &id, &created) < 0)
 					return -1;
-				change(rep, created ? "opened" : "updated", id, f);
+				c = &rep->v[rep->nr - 1];
+				c->id = id;
+				if (created) {
+					/* Opened here, or after another scout resolved it meanwhile. */
+					c->what = "opened";
+					c->unchanged = c->severity_changed = 0;
+				}
 				rep->incident[i] = id;
+				rep->changed[i] = !c->unchanged;
 			}
 		} else if (!r) {
 			rep->incident[i] = id;
 			if (passes >= recover_after) {
 				if (recover(st, t, cfg, f, f->fingerprint, id, passes, o, rep) < 0)
 					return -1;
-				if (rep->nr && rep->v[rep->nr - 1].id == id && !o->dry_run)
-					rep->incident[i] = 0;
+				if (rep->nr && rep->v[rep->nr - 1].id == id) {
+					rep->changed[i] = 1;
+					if (!o->dry_run)
+						rep->incident[i] = 0;
+				}
 			}
 		}
 	}

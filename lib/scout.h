@@ -10,7 +10,8 @@
  * scout_decide() then turns findings into incident changes with memory
  * across runs (the check_state table): a finding opens an incident after
  * scout.fail-after consecutive failing runs, updates the open incident
- * while it keeps failing, and resolves it after scout.recover-after
+ * while it keeps failing (noting whether its severity or summary changed
+ * since the last run, so that only news is printed), and resolves it after scout.recover-after
  * healthy runs when no fix is in flight, so a flapping check does not
  * open and close tickets every minute.
  *
@@ -88,15 +89,24 @@ struct scout_change {
 				   "would open", "would update", "would resolve" */
 	long long id;           /* the incident (0 for "would open") */
 	const struct finding *finding; /* borrowed from the findings */
+	/*
+	 * An update ("updated", "would update") that is no news: the same
+	 * severity and the same words as the last run said (numbers aside).
+	 * Printed only with --verbose, so cron mails only on changes.
+	 */
+	int unchanged;
+	int severity_changed;   /* then was_severity is what it was */
+	enum incident_severity was_severity;
 };
 
 struct scout_report {
 	struct scout_change *v;
 	size_t nr, alloc;
 	long long *incident;    /* per finding: its open incident after the run, or 0 */
+	int *changed;           /* per finding: its incident opened, changed or resolved this run */
 };
 
-#define SCOUT_REPORT_INIT { NULL, 0, 0, NULL }
+#define SCOUT_REPORT_INIT { NULL, 0, 0, NULL, NULL }
 void scout_report_release(struct scout_report *rep);
 
 struct scout_options {

@@ -242,7 +242,7 @@ test_expect_success 'two scouts at once on one store open one incident' '
 
 test_expect_success '--watch scouts until SIGTERM, then finishes cleanly' '
 	answer /checkout 500 &&
-	{ sre scout --watch --interval 1s >watch.out 2>&1 & echo $! >watch.pid; } &&
+	{ sre scout --watch -v --interval 1s >watch.out 2>&1 & echo $! >watch.pid; } &&
 	sleep 2.5 &&
 	kill -TERM "$(cat watch.pid)" &&
 	i=0 && while kill -0 "$(cat watch.pid)" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
@@ -260,7 +260,7 @@ test_expect_success 'a source that is down is one error line; the others still r
 		below = 1
 	EOT
 	answer /checkout 503 &&
-	sre scout >out 2>err &&
+	sre scout -v >out 2>err &&
 	grep "^error:" err >errors &&
 	test_line_count = 1 errors &&
 	test_grep "^error: prometheus: http://127.0.0.1:9" errors &&

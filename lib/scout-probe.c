@@ -83,7 +83,7 @@ struct http_check {
 int http_checks_collect(const struct config *cfg, struct http_client *http,
 			struct findings *out, struct strbuf *err)
 {
-	struct strvec names = STRVEC_INIT;
+	struct strvec names = STRVEC_INIT, labels = STRVEC_INIT;
 	struct strbuf key = STRBUF_INIT;
 	struct http_check *checks;
 	struct http_request *reqs;
@@ -117,6 +117,8 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 		method = config_get_string(cfg, config_key_of(&key, "check", name, "method"));
 		r->method = method && *method ? method : "GET";
 		r->url = c->url;
+		strvec_pushf(&labels, "check %s", name);
+		r->label = labels.v[labels.nr - 1];
 		r->timeout_ms = 10000;
 		if (config_get_duration_ms(cfg, config_key_of(&key, "check", name, "timeout"), &ms) == 0)
 			r->timeout_ms = ms;
@@ -188,6 +190,7 @@ int http_checks_collect(const struct config *cfg, struct http_client *http,
 	free(reqs);
 	free(res);
 	strvec_clear(&names);
+	strvec_clear(&labels);
 	strbuf_release(&key);
 	return 0;
 }

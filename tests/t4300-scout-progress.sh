@@ -111,8 +111,8 @@ test_expect_success 'the line names the source waited on, not the next one' '
 	test_grep "^error: prometheus: " shown &&
 	test_grep ! "waiting" shown &&
 	# HTTP checks run first, then Prometheus: each named while it is waited on.
-	tr "\r" "\n" <tty.out | sed -n "s/^sre: waiting for \([a-z]*\).*/\1/p" | uniq >names &&
-	printf "http\nprometheus\n" >expect &&
+	tr "\r" "\n" <tty.out | sed -n "s/^sre: waiting for \([a-z]*\( [a-z]*\)\{0,1\}\) (.*/\1/p" | uniq >names &&
+	printf "check web\nprometheus\n" >expect &&
 	test_cmp expect names
 '
 

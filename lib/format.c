@@ -260,6 +260,9 @@ char *event_summary(const char *kind, const cJSON *body)
 			    json_string_or(body, "action", "?"));
 		if (json_string_or(body, "target", NULL))
 			strbuf_addf(&sb, " %s", json_string_or(body, "target", ""));
+	} else if (!strcmp(kind, "severity")) {
+		strbuf_addf(&sb, "severity %s -> %s", json_string_or(body, "from", "?"),
+			    json_string_or(body, "to", "?"));
 	} else if (!strcmp(kind, "occurrence")) {
 		const cJSON *n = json_get(body, "occurrences");
 		strbuf_addf(&sb, "seen again (occurrence %d)",

@@ -195,7 +195,7 @@ test_expect_success 'a severity change is news, once' '
 	sre -C news -c check.checkout.severity=critical scout >out &&
 	! test -s out &&
 	sre -C news incident show 1 >show &&
-	test_grep "severity" show
+	test_grep "  severity  *sre-scout  *severity high -> critical\$" show
 '
 
 test_expect_success '--json lists every finding, and says which changed' '

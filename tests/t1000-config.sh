@@ -2,13 +2,34 @@
 test_description='sre config: the git-config format, levels, editing and secrets'
 . "$(dirname "$0")/test-lib.sh"
 
-test_expect_success 'setting a key writes .sre/config in the current directory' '
-	sre config core.actor alice &&
+test_expect_success 'writing where there is no .sre/ asks for --local or --global' '
+	test_expect_code 128 sre config core.actor alice 2>err &&
+	test_grep "^fatal: $PWD has no .sre/ to hold a local configuration: use --global to set core.actor for every directory, or --local to create .sre/config here$" err &&
+	test_expect_code 128 sre config set core.actor alice 2>err &&
+	test_grep "^fatal: .* has no .sre/" err &&
+	test_expect_code 128 sre config --unset core.actor 2>err &&
+	test_grep "^fatal: .* has no .sre/" err &&
+	! test -e .sre
+'
+
+test_expect_success 'setting a key with --local writes .sre/config in the current directory' '
+	sre config --local core.actor alice &&
 	printf "[core]\n\tactor = alice\n" >expect &&
 	test_cmp expect .sre/config &&
 	sre config core.actor >out &&
 	echo alice >expect &&
 	test_cmp expect out
+'
+
+test_expect_success 'with a .sre/ here, a write needs no --local' '
+	sre config core.busy-timeout 5s &&
+	test_grep "busy-timeout = 5s" .sre/config &&
+	sre config --unset core.busy-timeout &&
+	test_grep ! "busy-timeout" .sre/config &&
+	mkdir bare && mkdir bare/.sre &&
+	(cd bare && sre config core.actor bob) &&
+	printf "[core]\n\tactor = bob\n" >expect &&
+	test_cmp expect bare/.sre/config
 '
 
 test_expect_success 'a key that is not set exits 1 and prints nothing' '

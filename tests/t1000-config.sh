@@ -225,6 +225,7 @@ test_expect_success 'an include loop is stopped with an error' '
 '
 
 test_expect_success 'core.db in the configuration places the store' '
+	mkdir elsewhere &&
 	sre -c core.db="$PWD/elsewhere/s.db" incident open -s svc -t title >/dev/null &&
 	test -f elsewhere/s.db
 '

@@ -219,7 +219,9 @@ static int find_verb(const char *word, const char *const *usage, const struct op
 		size_t d = edit_distance(word, verbs[i].name);
 		if (!d)
 			return (int)i;
-		if (d < best) {
+		/* A tie goes to the verb of the same first letter: lsit is list, not set. */
+		if (d < best || (d == best && word[0] == verbs[i].name[0] &&
+				 word[0] != verbs[at].name[0])) {
 			best = d;
 			at = i;
 		}

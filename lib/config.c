@@ -1293,11 +1293,13 @@ void config_secret_hint(const char *key, struct strbuf *out)
 	/* slack.webhook-url: the key sre reads is slack.webhook, behind slack.webhook-command. */
 	for (const struct config_key_doc *k = config_known_keys; !found && k->key; k++) {
 		const char *kname = strrchr(k->key, '.') + 1;
-		size_t stem = strlen(kname) - strlen("-command");
+		size_t stem;
 
+		/* A -command row of the same section (and subsection). */
 		if (!last || strncmp(k->key, key, (size_t)(last - key) + 1) ||
 		    strchr(k->key + (last - key) + 1, '.') || !ends_with(kname, "-command"))
 			continue;
+		stem = strlen(kname) - strlen("-command");
 		if (!strncmp(kname, name, stem) && (!name[stem] || name[stem] == '-'))
 			found = k;
 	}

@@ -120,8 +120,16 @@ test_expect_success 'sre --help marks the commands not built yet, and only those
 	test_line_count = 3 marked &&
 	for c in remember escalate chaos; do
 		test_expect_code 1 sre $c 2>err &&
-		test_grep "not built yet" err || return 1
-	done
+		test_grep "not built yet" err &&
+		sre help $c >out &&
+		test_grep "^usage: sre $c\$" out &&
+		test_grep "^Not built yet: it says so and exits 1.\$" out &&
+		test_expect_code 129 sre $c -h >out &&
+		test_grep "^Not built yet" out || return 1
+	done &&
+	sre scout --completion-helper >opts &&
+	sre remember --completion-helper >opts &&
+	test_grep ! "built" opts
 '
 
 test_expect_success 'sre(1) marks the same commands, and documents the fatal: line' '

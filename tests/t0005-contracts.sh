@@ -20,6 +20,8 @@ test_expect_success 'set up a dozen ways to fail' '
 	sre scout
 	sre scout --alertmanager missing.json
 	sre -c tracker.kind=github sync
+	sre diagnose --evidence missing-dir
+	sre -c diagnose.timeout=soon diagnose --problem slow --service api
 	sre -C no-such-dir incident list
 	sre config --file missing.cfg --list
 	sre config color.ui sometimes

@@ -54,7 +54,7 @@ static int collect(const struct scout_run *run, struct findings *fs, struct strv
 	int read_any = 0;
 
 	if (http_client_init(&http, &the_sre.cfg) < 0)
-		exit(EXIT_FATAL);
+		die("cannot scout with these http.* settings");
 	*configured = 0;
 	for (const struct scout_source *s = scout_sources; s->name; s++) {
 		struct strbuf err = STRBUF_INIT;
@@ -178,7 +178,7 @@ static int positive_setting(const char *key, int dflt)
 	int r = config_get_int(&the_sre.cfg, key, &v);
 
 	if (r < 0)
-		exit(EXIT_FATAL);
+		die("%s is not a number", key);
 	if (r > 0)
 		return dflt;
 	if (v < 1 || v > 1000)
@@ -219,7 +219,7 @@ int cmd_scout(int argc, const char **argv)
 	if (interval && (parse_duration_ms(interval, &interval_ms) < 0 || interval_ms < 1000))
 		usage_error(scout_usage, opts, "--interval takes a duration of at least 1s, such as 30s or 5m");
 	if (alerts && config_add_override(&the_sre.cfg, "scout.alerts=true") < 0)
-		exit(EXIT_FATAL);
+		die("cannot set scout.alerts");
 	run.opts.fail_after = positive_setting("scout.fail-after", 1);
 	run.opts.recover_after = positive_setting("scout.recover-after", 2);
 	run.opts.dry_run = run.dry_run;

@@ -138,8 +138,10 @@ static void list_commands(FILE *fp)
 {
 	fprintf(fp, "usage: %s\n", sre_usage[0]);
 	fprintf(fp, "\nThe sre commands:\n");
+	/* A command whose issue has not landed says so here, not only when run. */
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(fp, "   %-10s %s\n", commands[i].name, commands[i].help);
+		fprintf(fp, "   %-10s %s%s\n", commands[i].name, commands[i].help,
+			commands[i].fn == cmd_unbuilt ? " (not built yet)" : "");
 	fprintf(fp, "\nSee 'sre help <command>' to read about a command.\n");
 }
 
@@ -317,6 +319,24 @@ static void run_external(int argc, const char **argv)
  * With create unset, a store that does not exist yet is not made: the
  * caller gets NULL and reads it as empty.
  */
+/*
+ * A store the user names (--db, core.db) goes where it says, and only
+ * there: a directory that does not exist is a typo far more often than a
+ * wish, and creating it would scatter stores whose incidents the next run
+ * (without the typo) never sees. Only the default place is created.
+ */
+static void check_named_store_dir(const char *path, const char *how)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : NULL;
+	struct stat st;
+
+	if (dir && stat(dir, &st) < 0 && errno == ENOENT)
+		die("cannot put the store at %s (%s): the directory %s does not exist",
+		    path, how, dir);
+	free(dir);
+}
+
 static struct store *open_store(int create)
 {
 	char *path = NULL;
@@ -327,25 +347,26 @@ static struct store *open_store(int create)
 		return the_sre.store;
 	if (the_sre.db_path) {
 		path = xstrdup(the_sre.db_path);
+		check_named_store_dir(path, "--db");
 	} else {
 		int r = config_get_path(&the_sre.cfg, "core.db", &path);
 		if (r < 0)
-			exit(EXIT_FATAL);
+			die("core.db does not name a store");
 		if (r > 0)
 			path = store_default_path();
+		else
+			check_named_store_dir(path, "core.db");
 	}
 	if (!path)
 		die("no place for the store: set HOME, XDG_STATE_HOME, core.db or --db");
 	if (config_get_duration_ms(&the_sre.cfg, "core.busy-timeout", &busy) < 0)
-		exit(EXIT_FATAL);
+		die("core.busy-timeout is not a duration");
 	if (!create && stat(path, &st) < 0 && errno == ENOENT) {
 		free(path);
 		return NULL;
 	}
-	if (store_open(&the_sre.store, path, busy) < 0) {
-		free(path);
-		exit(EXIT_FATAL);
-	}
+	if (store_open(&the_sre.store, path, busy) < 0)
+		die("cannot open the store %s", path);
 	free(path);
 	return the_sre.store;
 }
@@ -359,7 +380,7 @@ struct tracker *sre_tracker(void)
 {
 	if (!the_sre.tracker_opened) {
 		if (tracker_open(&the_sre.tracker, &the_sre.cfg) < 0)
-			exit(EXIT_FATAL);
+			die("cannot use the tracker that tracker.kind names");
 		the_sre.tracker_opened = 1;
 	}
 	return the_sre.tracker;
@@ -409,13 +430,13 @@ int sre_deliver(void)
 			"what is queued waits for 'sre sync'\n");
 		return 0;
 	default:
-		exit(EXIT_FATAL);
+		die("cannot take the outbox for delivery");
 	}
 	/* The tracker first: a notification then links to its issue. */
 	if (t) {
 		struct mirror_report rep = MIRROR_REPORT_INIT;
 		if (mirror_flush(sre_store(), t, &rep) < 0)
-			exit(EXIT_FATAL);
+			die("cannot deliver the outbox to %s", t->ops->name);
 		ret |= report(t->ops->name, &rep);
 		mirror_report_release(&rep);
 	}
@@ -467,10 +488,13 @@ static int run_builtin(const struct cmd_struct *c, int argc, const char **argv)
 		int lenient = has_option(argc, argv, "-h") ||
 			      has_option(argc, argv, "--completion-helper");
 		if (config_load(&the_sre.cfg, &the_sre.overrides) < 0 && !lenient)
-			exit(EXIT_FATAL);
+			die("cannot read the configuration");
 	}
 	the_sre.color = color_wanted(&the_sre.cfg, 1);
 	status = c->fn(argc, argv);
+	/* Exit 128 ends with "fatal:" whoever returned it; the errors above say why. */
+	if (status == EXIT_FATAL)
+		fprintf(stderr, "fatal: sre %s could not finish\n", c->name);
 	tracker_free(the_sre.tracker);
 	the_sre.tracker = NULL;
 	store_free(the_sre.store);

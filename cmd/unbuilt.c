@@ -8,7 +8,11 @@
 int cmd_unbuilt(int argc, const char **argv)
 {
 	const char *usage[] = { NULL, NULL };
-	const struct option opts[] = { OPT_END() };
+	/* -h and `sre help <name>` (no man page yet) say it too, under the usage. */
+	const struct option opts[] = {
+		OPT_GROUP("Not built yet: it says so and exits 1."),
+		OPT_END(),
+	};
 	char *line = xstrfmt("sre %s", the_sre.cmd_name);
 
 	usage[0] = line;

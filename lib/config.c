@@ -55,16 +55,16 @@ const struct config_key_doc config_known_keys[] = {
 	{ "scout.alerts", "bool", CONFIG_PROTECTED, "also read Prometheus's firing alerts (as --alerts)", "false" },
 	{ "prometheus.url", "string", CONFIG_PROTECTED, "Prometheus, for checks with a query and for --alerts", NULL },
 	{ "prometheus.user", "string", CONFIG_PROTECTED, "basic auth user (password: PROMETHEUS_PASSWORD or prometheus.password-command)", NULL },
-	{ "prometheus.password-command", "command", CONFIG_PROTECTED, "prints the Prometheus password", NULL },
+	{ "prometheus.password-command", "command", CONFIG_PROTECTED, "prints the Prometheus password (else PROMETHEUS_PASSWORD)", NULL },
 	{ "prometheus.token-command", "command", CONFIG_PROTECTED, "prints a bearer token for Prometheus (else PROMETHEUS_TOKEN)", NULL },
 	{ "jaeger.url", "string", CONFIG_PROTECTED, "jaeger-query, for max-error-rate and max-p99", NULL },
 	{ "jaeger.lookback", "duration", CONFIG_PROTECTED, "how far back traces are read", "15m" },
 	{ "jaeger.limit", "int", CONFIG_PROTECTED, "the most traces read per service", "200" },
 	{ "jaeger.min-traces", "int", CONFIG_PROTECTED, "fewer traces than this are not judged", "20" },
-	{ "check.<name>.prometheus", "string", CONFIG_PROTECTED, "a Prometheus check: the PromQL query", NULL },
+	{ "check.<name>.prometheus", "promql", CONFIG_PROTECTED, "a Prometheus check: the PromQL query (in a file, write each \" as \\\")", NULL },
 	{ "check.<name>.above", "string", CONFIG_PROTECTED, "a value above this fails the check", NULL },
 	{ "check.<name>.below", "string", CONFIG_PROTECTED, "a value below this fails the check", NULL },
-	{ "check.<name>.samples", "string", CONFIG_PROTECTED, "PromQL counting the samples behind a ratio", NULL },
+	{ "check.<name>.samples", "promql", CONFIG_PROTECTED, "PromQL counting the samples behind a ratio (in a file, write each \" as \\\")", NULL },
 	{ "check.<name>.min-samples", "string", CONFIG_PROTECTED, "fewer samples than this: not judged", "1" },
 	{ "service.<name>.max-error-rate", "string", CONFIG_PROTECTED, "Jaeger: the highest share of failed traces, 0.05 or 5%", NULL },
 	{ "service.<name>.max-p99", "duration", CONFIG_PROTECTED, "Jaeger: the highest p99 duration of entry spans", NULL },
@@ -81,8 +81,8 @@ const struct config_key_doc config_known_keys[] = {
 	{ "docker.api-version", "string", CONFIG_LOCAL_OK, "the Engine API version", "1.47" },
 	{ "docker.ignore", "string", CONFIG_LOCAL_OK, "containers to leave alone (names or patterns)", NULL },
 	{ "check.<name>.metrics", "string", CONFIG_PROTECTED, "a metrics check: a Prometheus text endpoint (/metrics) read directly", NULL },
-	{ "check.<name>.numerator", "string", CONFIG_PROTECTED, "a metrics check: the sample judged (a gauge), or the numerator of a ratio", NULL },
-	{ "check.<name>.denominator", "string", CONFIG_PROTECTED, "a metrics check: the counter whose increase divides the numerator's", NULL },
+	{ "check.<name>.numerator", "promql", CONFIG_PROTECTED, "a metrics check: the sample judged (a gauge), or the numerator of a ratio (in a file, write each \" as \\\")", NULL },
+	{ "check.<name>.denominator", "promql", CONFIG_PROTECTED, "a metrics check: the counter whose increase divides the numerator's (in a file, write each \" as \\\")", NULL },
 	{ "check.<name>.window", "duration", CONFIG_PROTECTED, "a metrics check: how far apart its two readings are", "5s" },
 	{ "check.<name>.url", "string", CONFIG_PROTECTED, "an HTTP check: the URL to ask", NULL },
 	{ "check.<name>.method", "string", CONFIG_PROTECTED, "the HTTP method", "GET" },
@@ -152,6 +152,14 @@ struct parser {
 	void *data;
 	int depth;
 	enum config_scope scope;
+	/*
+	 * What parse_value() saw of quoting, for the warning about a PromQL
+	 * value whose quotes the format took as its own: the value as if
+	 * every unescaped quote were a character of it, and whether such a
+	 * quote stood anywhere but around the whole value.
+	 */
+	struct strbuf literal;
+	int quotes_lost;
 };
 
 static int at_end(struct parser *p)
@@ -247,12 +255,21 @@ static int parse_section(struct parser *p)
  * Parse a value after '='. Handles double quotes, the escapes \n \t \b \\
  * \" and a backslash at the end of a line continuing the value; '#' and ';'
  * outside quotes start a comment; unquoted trailing space is dropped.
+ *
+ * Beside the value it keeps p->literal, the value as the user most likely
+ * meant it when a quote sits inside (code="500" in PromQL), and sets
+ * p->quotes_lost when one did: a pair around the whole value is quoting
+ * on purpose and loses nothing.
  */
 static int parse_value(struct parser *p, struct strbuf *val)
 {
-	int quoted = 0;
+	struct strbuf *lit = &p->literal;
+	int quoted = 0, nquotes = 0, first_at_start = 0;
 	size_t keep = 0; /* length without trailing unquoted blanks */
+	size_t lit_keep = 0, lit_after_quote = 0;
 
+	strbuf_reset(lit);
+	p->quotes_lost = 0;
 	while (peek(p) == ' ' || peek(p) == '\t')
 		next(p);
 	for (;;) {
@@ -271,8 +288,12 @@ static int parse_value(struct parser *p, struct strbuf *val)
 			break;
 		}
 		if (c == '"') {
+			if (!nquotes++ && !lit->len)
+				first_at_start = 1;
 			quoted = !quoted;
 			keep = val->len;
+			strbuf_addch(lit, c);
+			lit_keep = lit_after_quote = lit->len;
 			continue;
 		}
 		if (c == '\\') {
@@ -300,14 +321,22 @@ static int parse_value(struct parser *p, struct strbuf *val)
 				return bad(p, "invalid escape sequence in value");
 			}
 			strbuf_addch(val, c);
+			strbuf_addch(lit, c);
 			keep = val->len;
+			lit_keep = lit->len;
 			continue;
 		}
 		strbuf_addch(val, c);
-		if (quoted || (c != ' ' && c != '\t'))
+		strbuf_addch(lit, c);
+		if (quoted || (c != ' ' && c != '\t')) {
 			keep = val->len;
+			lit_keep = lit->len;
+		}
 	}
 	strbuf_setlen(val, keep);
+	strbuf_setlen(lit, lit_keep);
+	p->quotes_lost = nquotes &&
+		!(nquotes == 2 && first_at_start && lit_after_quote == lit_keep);
 	return 0;
 }
 
@@ -467,6 +496,39 @@ static int include_file(struct config *cfg, struct parser *p, const char *path)
 	return ret;
 }
 
+/* s for a message: a control character shows as '?', so a value cannot steer the terminal. */
+static void add_printable(struct strbuf *out, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addch(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void quote_value(struct strbuf *out, const char *v);
+
+/*
+ * A PromQL value whose quotes the git-config format took as its own:
+ * code="500" arrives as code=500 and Prometheus answers a parse error
+ * nobody connects to the file. Say so where the file is read, with the
+ * line to write instead (the escaping config_set_in_file() does).
+ */
+static void warn_lost_quotes(struct parser *p, const char *key, const char *value, int line)
+{
+	const struct config_key_doc *k = config_key_doc_of(key);
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT, fix = STRBUF_INIT;
+
+	if (!k || strcmp(k->type, "promql"))
+		return;
+	add_printable(&got, value);
+	quote_value(&want, p->literal.buf);
+	add_printable(&fix, want.buf);
+	warning("%s line %d: the double quotes in %s were read as the config file's own "
+		"quoting and dropped, so Prometheus would get %s; write each quote as \\\": "
+		"%s = %s", p->origin, line, key, got.buf, strrchr(key, '.') + 1, fix.buf);
+	strbuf_release(&got);
+	strbuf_release(&want);
+	strbuf_release(&fix);
+}
+
 static int read_cb(struct parser *p, enum parse_event ev, const char *key,
 		   const char *value, size_t begin, size_t end)
 {
@@ -480,6 +542,8 @@ static int read_cb(struct parser *p, enum parse_event ev, const char *key,
 	if (end > 0 && p->buf[end - 1] == '\n')
 		line--;
 	add_entry(cfg, key, value, p->origin, line, p->scope);
+	if (value && p->quotes_lost)
+		warn_lost_quotes(p, key, value, line);
 	if (!strcmp(key, "include.path")) {
 		if (!value || !*value)
 			return bad(p, "include.path needs a value");
@@ -494,7 +558,7 @@ static int read_buffer(struct config *cfg, const char *buf, size_t len,
 	struct parser p = {
 		.buf = buf, .len = len, .line = 1, .origin = origin,
 		.section = STRBUF_INIT, .cb = read_cb, .data = cfg,
-		.depth = depth, .scope = scope,
+		.depth = depth, .scope = scope, .literal = STRBUF_INIT,
 	};
 	int ret;
 
@@ -504,6 +568,7 @@ static int read_buffer(struct config *cfg, const char *buf, size_t len,
 	}
 	ret = parse_buffer(&p);
 	strbuf_release(&p.section);
+	strbuf_release(&p.literal);
 	return ret;
 }
 
@@ -516,6 +581,8 @@ int config_read_buffer(struct config *cfg, const char *buf, size_t len,
 /* Warn about each secret read from a file (or an include) others can read. */
 static void warn_readable_secrets(const struct config *cfg, size_t from)
 {
+	struct strbuf hint = STRBUF_INIT;
+
 	for (size_t i = from; i < cfg->nr; i++) {
 		const struct config_entry *e = &cfg->entries[i];
 		struct stat st;
@@ -523,10 +590,12 @@ static void warn_readable_secrets(const struct config *cfg, size_t from)
 		if (!config_key_is_secret(e->key) || !e->line ||
 		    stat(e->origin, &st) < 0 || !(st.st_mode & (S_IRGRP | S_IROTH)))
 			continue;
-		warning("%s is set in %s, which other users can read; "
-			"use %s-command or an environment variable instead",
-			e->key, e->origin, e->key);
+		strbuf_reset(&hint);
+		config_secret_hint(e->key, &hint);
+		warning("%s is set in %s, which other users can read; use %s instead",
+			e->key, e->origin, hint.buf);
 	}
+	strbuf_release(&hint);
 }
 
 int config_read_file(struct config *cfg, const char *path,
@@ -618,10 +687,13 @@ int config_add_override(struct config *cfg, const char *kv)
 		/* Only the key: the value may be a secret. */
 		ret = error("bad -c option '%s': %s", raw.buf, why);
 	} else {
-		if (config_key_is_secret(key.buf))
+		if (config_key_is_secret(key.buf)) {
+			struct strbuf hint = STRBUF_INIT;
+			config_secret_hint(key.buf, &hint);
 			warning("%s given with -c can be seen by other users in the "
-				"process list; use %s-command or an environment "
-				"variable instead", key.buf, key.buf);
+				"process list; use %s instead", key.buf, hint.buf);
+			strbuf_release(&hint);
+		}
 		add_entry(cfg, key.buf, eq ? eq + 1 : NULL, "command line", 0,
 			  CONFIG_SCOPE_COMMAND);
 	}
@@ -769,6 +841,38 @@ static void set_aside_untrusted(struct config *cfg)
 	free(cwd);
 }
 
+/*
+ * Name each key that is no key of sre's but one letter or two away from
+ * one, once however often it is set, where it is first set: a misspelt
+ * key is otherwise ignored without a word (http.timout leaves the default
+ * in force). A key far from every known one is left alone: it may be a
+ * setting of an sre-<name> program.
+ */
+static void warn_misspelt_keys(const struct config *cfg)
+{
+	struct strvec warned = STRVEC_INIT;
+	struct strbuf near = STRBUF_INIT;
+
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const struct config_entry *e = &cfg->entries[i];
+		int seen = 0;
+
+		for (size_t j = 0; j < warned.nr && !seen; j++)
+			seen = !strcmp(warned.v[j], e->key);
+		if (seen || !config_key_suggest(e->key, &near))
+			continue;
+		strvec_push(&warned, e->key);
+		if (e->line)
+			warning("unknown key %s in %s line %d; did you mean %s?",
+				e->key, e->origin, e->line, near.buf);
+		else
+			warning("unknown key %s on the command line; did you mean %s?",
+				e->key, near.buf);
+	}
+	strvec_clear(&warned);
+	strbuf_release(&near);
+}
+
 int config_load(struct config *cfg, const struct strvec *overrides)
 {
 	static const enum config_scope files[] = {
@@ -794,6 +898,7 @@ int config_load(struct config *cfg, const struct strvec *overrides)
 	for (size_t i = 0; overrides && i < overrides->nr; i++)
 		if (config_add_override(cfg, overrides->v[i]) < 0)
 			return -1;
+	warn_misspelt_keys(cfg);
 	set_aside_untrusted(cfg);
 	return 0;
 }
@@ -1066,6 +1171,155 @@ const struct config_key_doc *config_key_doc_of(const char *key)
 	return NULL;
 }
 
+int config_key_is_known(const char *key)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	int known;
+
+	if (config_key_doc_of(key))
+		return 1;
+	if (!config_key_is_secret(key))
+		return 0;
+	/* github.token: read as the last resort behind its -command. */
+	strbuf_addf(&cmd, "%s-command", key);
+	known = config_key_doc_of(cmd.buf) != NULL;
+	strbuf_release(&cmd);
+	return known;
+}
+
+/* The length of a key's section: "check" of "check.<name>.url". */
+static size_t section_of(const char *key)
+{
+	const char *dot = strchr(key, '.');
+
+	return dot ? (size_t)(dot - key) : strlen(key);
+}
+
+struct nearest {
+	const char *key;   /* what the user wrote, canonical */
+	size_t best;
+	struct strbuf *out;
+};
+
+static void consider(struct nearest *n, const char *cand, size_t extra, const char *show)
+{
+	size_t d = edit_distance(n->key, cand) + extra;
+
+	if (d < n->best) {
+		n->best = d;
+		strbuf_reset(n->out);
+		strbuf_addstr(n->out, show ? show : cand);
+	}
+}
+
+int config_key_suggest(const char *key, struct strbuf *out)
+{
+	const char *first = strchr(key, '.'), *last = strrchr(key, '.');
+	struct nearest n = { key, SIZE_MAX, out };
+	struct strbuf cand = STRBUF_INIT;
+	const char *name;
+
+	strbuf_reset(out);
+	if (!first || config_key_is_known(key))
+		return 0;
+	name = last + 1;
+	for (const struct config_key_doc *k = config_known_keys; k->key; k++) {
+		const char *wild = strstr(k->key, ".<name>.");
+		size_t sec = section_of(k->key), same = 0;
+
+		strbuf_reset(&cand);
+		if (wild && first != last) {
+			/* check.<name>.url with the user's own subsection. */
+			strbuf_add(&cand, k->key, (size_t)(wild - k->key) + 1);
+			strbuf_add(&cand, first + 1, (size_t)(last - first));
+			strbuf_addstr(&cand, wild + strlen(".<name>."));
+			consider(&n, cand.buf, 0, NULL);
+		} else if (wild) {
+			/* [check] url = ...: the subsection forgotten. */
+			strbuf_add(&cand, k->key, (size_t)(wild - k->key));
+			strbuf_addstr(&cand, wild + strlen(".<name>"));
+			consider(&n, cand.buf, 0, k->key);
+		} else if (ends_with(k->key, ".<state>")) {
+			if (first == last)
+				continue;
+			strbuf_add(&cand, k->key, strlen(k->key) - strlen("<state>"));
+			strbuf_addstr(&cand, name);
+			consider(&n, cand.buf, 0, NULL);
+		} else {
+			consider(&n, k->key, 0, NULL);
+			/* github.tokn: the secret read behind github.token-command. */
+			if (ends_with(k->key, "-command")) {
+				strbuf_add(&cand, k->key, strlen(k->key) - strlen("-command"));
+				if (config_key_is_secret(cand.buf))
+					consider(&n, cand.buf, 0, NULL);
+			}
+		}
+		/*
+		 * core.colour: a name that is the section of a one-key section
+		 * (color.ui, tracker.kind) means that key.
+		 */
+		if (wild || strchr(k->key, '<'))
+			continue;
+		for (const struct config_key_doc *o = config_known_keys; o->key; o++)
+			same += section_of(o->key) == sec && !strncmp(o->key, k->key, sec);
+		if (same == 1) {
+			char *section = xstrndup(k->key, sec);
+			size_t d = edit_distance(name, section) + 1;
+			if (d < n.best) {
+				n.best = d;
+				strbuf_reset(out);
+				strbuf_addstr(out, k->key);
+			}
+			free(section);
+		}
+	}
+	strbuf_release(&cand);
+	/* Only what is plausibly a slip: two edits at most, fewer than the name has letters. */
+	if (n.best > 2 || n.best >= strlen(name)) {
+		strbuf_reset(out);
+		return 0;
+	}
+	return 1;
+}
+
+void config_secret_hint(const char *key, struct strbuf *out)
+{
+	const char *last = strrchr(key, '.'), *name = last ? last + 1 : key, *env;
+	const struct config_key_doc *found = NULL;
+	struct strbuf cmd = STRBUF_INIT;
+
+	strbuf_addf(&cmd, "%s-command", key);
+	found = config_key_doc_of(cmd.buf);
+	/* slack.webhook-url: the key sre reads is slack.webhook, behind slack.webhook-command. */
+	for (const struct config_key_doc *k = config_known_keys; !found && k->key; k++) {
+		const char *kname = strrchr(k->key, '.') + 1;
+		size_t stem;
+
+		/* A -command row of the same section (and subsection). */
+		if (!last || strncmp(k->key, key, (size_t)(last - key) + 1) ||
+		    strchr(k->key + (last - key) + 1, '.') || !ends_with(kname, "-command"))
+			continue;
+		stem = strlen(kname) - strlen("-command");
+		if (!strncmp(kname, name, stem) && (!name[stem] || name[stem] == '-'))
+			found = k;
+	}
+	strbuf_reset(out);
+	if (!found) {
+		strbuf_addf(out, "%s (a command that prints it) or an environment variable", cmd.buf);
+		strbuf_release(&cmd);
+		return;
+	}
+	strbuf_addf(out, "%s (a command that prints it)", found->key);
+	env = strstr(found->help, "(else ");
+	if (env) {
+		env += strlen("(else ");
+		strbuf_addstr(out, " or ");
+		while (*env == '_' || (*env >= 'A' && *env <= 'Z') || (*env >= '0' && *env <= '9'))
+			strbuf_addch(out, *env++);
+	}
+	strbuf_release(&cmd);
+}
+
 int config_key_is_protected(const char *key)
 {
 	static const char *const sections[] = { "fix.", "safe." };
@@ -1300,7 +1554,7 @@ static int edit_file(const char *path, const char *key, const char *value, int a
 	struct strbuf old = STRBUF_INIT, new = STRBUF_INIT, canon = STRBUF_INIT;
 	struct edit_state st = { .section = STRBUF_INIT };
 	struct parser p = { .line = 1, .origin = path, .section = STRBUF_INIT,
-			    .cb = edit_cb, .data = &st };
+			    .cb = edit_cb, .data = &st, .literal = STRBUF_INIT };
 	const char *why;
 	int ret = -1;
 
@@ -1374,6 +1628,7 @@ out:
 	strbuf_release(&canon);
 	strbuf_release(&st.section);
 	strbuf_release(&p.section);
+	strbuf_release(&p.literal);
 	free(st.spans);
 	return ret;
 }

@@ -170,6 +170,34 @@ extern const struct config_key_doc config_known_keys[];
 const struct config_key_doc *config_key_doc_of(const char *key);
 
 /*
+ * Does sre read key? A row of the table, or a secret whose <key>-command
+ * has one (github.token, read when neither its variable nor its command is
+ * set). key is canonical.
+ */
+int config_key_is_known(const char *key);
+
+/*
+ * For a key sre does not know, the known key it is most likely a slip for,
+ * written into out (reset first) as the user would write it: with the
+ * user's own subsection (check.web.timout: check.web.timeout), as the row
+ * reads when the subsection is missing (check.url: check.<name>.url), or
+ * the one key of a section the name spells (core.colour: color.ui).
+ * Returns 1 with a suggestion, 0 when key is known or nothing is within
+ * two edits (out is then empty). config_load() warns with it, once per
+ * key, naming the file and line; `sre config` on get and set.
+ */
+int config_key_suggest(const char *key, struct strbuf *out);
+
+/*
+ * How to give a secret without writing it, for a message: "<cmd key> (a
+ * command that prints it) or <VARIABLE>", naming the -command key and the
+ * environment variable sre really reads for key, found in the table (so
+ * slack.webhook-url names slack.webhook-command and SLACK_WEBHOOK_URL).
+ * Written into out (reset first).
+ */
+void config_secret_hint(const char *key, struct strbuf *out);
+
+/*
  * May a directory's own .sre/config set key only under safe.directory? True
  * for a row flagged CONFIG_PROTECTED and, for a key the table does not know
  * (a later key used before its row was written), for any key shaped like a

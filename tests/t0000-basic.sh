@@ -98,6 +98,7 @@ test_expect_success '-c with a bad key is fatal and names it' '
 '
 
 test_expect_success '--db puts the store where it says' '
+	mkdir custom &&
 	sre --db custom/place.db incident open --service s --title t >id &&
 	test -f custom/place.db &&
 	sre --db=custom/place.db incident list --porcelain >ids &&

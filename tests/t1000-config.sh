@@ -2,13 +2,34 @@
 test_description='sre config: the git-config format, levels, editing and secrets'
 . "$(dirname "$0")/test-lib.sh"
 
-test_expect_success 'setting a key writes .sre/config in the current directory' '
-	sre config core.actor alice &&
+test_expect_success 'writing where there is no .sre/ asks for --local or --global' '
+	test_expect_code 128 sre config core.actor alice 2>err &&
+	test_grep "^fatal: $PWD has no .sre/ to hold a local configuration: use --global to set core.actor for every directory, or --local to create .sre/config here$" err &&
+	test_expect_code 128 sre config set core.actor alice 2>err &&
+	test_grep "^fatal: .* has no .sre/" err &&
+	test_expect_code 128 sre config --unset core.actor 2>err &&
+	test_grep "^fatal: .* has no .sre/" err &&
+	! test -e .sre
+'
+
+test_expect_success 'setting a key with --local writes .sre/config in the current directory' '
+	sre config --local core.actor alice &&
 	printf "[core]\n\tactor = alice\n" >expect &&
 	test_cmp expect .sre/config &&
 	sre config core.actor >out &&
 	echo alice >expect &&
 	test_cmp expect out
+'
+
+test_expect_success 'with a .sre/ here, a write needs no --local' '
+	sre config core.busy-timeout 5s &&
+	test_grep "busy-timeout = 5s" .sre/config &&
+	sre config --unset core.busy-timeout &&
+	test_grep ! "busy-timeout" .sre/config &&
+	mkdir bare && mkdir bare/.sre &&
+	(cd bare && sre config core.actor bob) &&
+	printf "[core]\n\tactor = bob\n" >expect &&
+	test_cmp expect bare/.sre/config
 '
 
 test_expect_success 'a key that is not set exits 1 and prints nothing' '
@@ -204,6 +225,7 @@ test_expect_success 'an include loop is stopped with an error' '
 '
 
 test_expect_success 'core.db in the configuration places the store' '
+	mkdir elsewhere &&
 	sre -c core.db="$PWD/elsewhere/s.db" incident open -s svc -t title >/dev/null &&
 	test -f elsewhere/s.db
 '
@@ -265,6 +287,145 @@ test_expect_success 'colour only when asked or on a terminal, never with NO_COLO
 	grep "$(printf "\033")" coloured &&
 	NO_COLOR=1 sre -c color.ui=always incident list >nocolor &&
 	test_grep ! "$(printf "\033")" nocolor
+'
+
+test_expect_success 'get, set, unset and list do what git'"'"'s forms do' '
+	mkdir -p verbs/.sre && cd verbs &&
+	sre config set jira.issue-type Outage &&
+	sre config get jira.issue-type >out &&
+	echo Outage >expect && test_cmp expect out &&
+	sre config jira.issue-type >out && test_cmp expect out &&
+	sre config set --global core.busy-timeout 1m &&
+	sre config get --global --type duration core.busy-timeout >out &&
+	echo 60000 >expect && test_cmp expect out &&
+	sre config list >out1 && sre config --list >out2 && test_cmp out1 out2 &&
+	test_grep -x "jira.issue-type=Outage" out1 &&
+	sre config list --show-origin >out &&
+	test_grep "^local	file:.sre/config:2	jira.issue-type=Outage$" out &&
+	sre config set --add docker.ignore a &&
+	sre config set --add docker.ignore b &&
+	grep -c "ignore = [ab]" .sre/config >n &&
+	echo 2 >expect && test_cmp expect n &&
+	sre config unset jira.issue-type &&
+	test_expect_code 1 sre config get jira.issue-type >out &&
+	! test -s out &&
+	test_expect_code 1 sre config unset jira.issue-type 2>err &&
+	test_grep "jira.issue-type is not set in .sre/config" err &&
+	sre config --global --unset core.busy-timeout
+'
+
+test_expect_success 'a word near a verb is answered with the verb; a verb takes its own arguments' '
+	test_expect_code 129 sre config lsit 2>err &&
+	test_grep "^error: .lsit. is not a config verb; did you mean .list.?$" err &&
+	test_expect_code 129 sre config gte core.actor 2>err &&
+	test_grep "did you mean .get.?" err &&
+	test_expect_code 129 sre config get 2>err &&
+	test_grep "^usage: sre config" err &&
+	test_expect_code 129 sre config set core.actor 2>err &&
+	test_expect_code 129 sre config list core.actor 2>err &&
+	test_expect_code 129 sre config get --unset core.actor 2>err &&
+	test_grep "do not go together" err &&
+	test_expect_code 129 sre config get --add core.actor x 2>err &&
+	test_expect_code 128 sre config nodot 2>err &&
+	test_grep "invalid key .nodot." err
+'
+
+test_expect_success 'a misspelt key in a file is named once, with file, line and the nearest key' '
+	mkdir -p typo/.sre &&
+	printf "[http]\n\ttimout = 5s\n[core]\n\tcolour = never\n\tactor = x\n[http]\n\ttimout = 6s\n[myext]\n\tcolour-scheme = dark\n" >typo/.sre/config &&
+	sre -C typo incident list >out 2>err &&
+	test_grep "^warning: unknown key http.timout in .sre/config line 2; did you mean http.timeout?$" err &&
+	test_grep "^warning: unknown key core.colour in .sre/config line 4; did you mean color.ui?$" err &&
+	grep -c "http.timout" err >n && echo 1 >expect && test_cmp expect n &&
+	test_grep ! myext err &&
+	sre -C typo -c http.retrys=1 config get core.actor >out 2>err &&
+	test_grep "^warning: unknown key http.retrys on the command line; did you mean http.retries?$" err &&
+	printf "[http]\n\ttimeout = 5s\n" >typo/.sre/config &&
+	sre -C typo incident list >out 2>err &&
+	! test -s err
+'
+
+test_expect_success 'sre config set and get say so for a misspelt key' '
+	mkdir -p typo2/.sre && cd typo2 &&
+	sre config set http.timout 5s 2>err &&
+	test_grep "^warning: unknown key http.timout; did you mean http.timeout? (written all the same)$" err &&
+	test_grep "timout = 5s" .sre/config &&
+	printf "" >.sre/config &&
+	test_expect_code 1 sre config get jaeger.lookbak >out 2>err &&
+	! test -s out &&
+	test_grep "^warning: unknown key jaeger.lookbak; did you mean jaeger.lookback?$" err &&
+	sre config set core.actor me 2>err &&
+	! test -s err
+'
+
+test_expect_success 'a secret is never printed by get, nor by <key>, nor by list' '
+	mkdir -p secret/.sre && cd secret &&
+	printf "[github]\n\ttoken = ghp_secret123\n[slack]\n\twebhook = https://hooks.example/T0/B0/xyz\n\ttoken-command = pass show x\n" >.sre/config &&
+	chmod 600 .sre/config &&
+	sre config github.token >out 2>err &&
+	echo "<redacted>" >expect && test_cmp expect out &&
+	sre config get github.token >out 2>>err && test_cmp expect out &&
+	sre config get --type bool slack.webhook >out 2>>err && test_cmp expect out &&
+	sre config --file .sre/config get slack.webhook >out 2>>err && test_cmp expect out &&
+	sre config list >out 2>>err &&
+	test_grep -x "github.token=<redacted>" out &&
+	test_grep -x "slack.webhook=<redacted>" out &&
+	test_grep ! "ghp_secret123\|hooks.example" out err &&
+	sre config get slack.token-command >out &&
+	echo "pass show x" >expect && test_cmp expect out &&
+	test_expect_code 1 sre config get jira.token >out &&
+	! test -s out
+'
+
+test_expect_success 'the secret messages name the key sre reads, not a shortened or made-up one' '
+	mkdir -p hook/.sre && cd hook &&
+	test_expect_code 128 sre config slack.webhook-url https://hooks.example/x 2>err &&
+	test_grep "^fatal: slack.webhook-url holds a secret, and sre does not store secrets; use slack.webhook-command (a command that prints it) or SLACK_WEBHOOK_URL$" err &&
+	test_grep ! "webhook-url-command" err &&
+	test_grep ! hooks.example err &&
+	test_expect_code 128 sre config set prometheus.password pw 2>err &&
+	test_grep "use prometheus.password-command (a command that prints it) or PROMETHEUS_PASSWORD$" err &&
+	printf "[slack]\n\twebhook-url = https://hooks.example/x\n" >.sre/config &&
+	chmod 644 .sre/config &&
+	sre -c slack.webhook=x config list >out 2>err &&
+	test_grep "^warning: slack.webhook-url is set in .sre/config, which other users can read; use slack.webhook-command (a command that prints it) or SLACK_WEBHOOK_URL instead$" err &&
+	test_grep "^warning: slack.webhook given with -c can be seen by other users in the process list; use slack.webhook-command (a command that prints it) or SLACK_WEBHOOK_URL instead$" err
+'
+
+test_expect_success 'a PromQL query whose quotes the format took draws a warning with the line to write' '
+	mkdir -p promql/.sre && cd promql &&
+	cat >.sre/config <<-\EOT &&
+	[check "errors"]
+		prometheus = rate(http_requests_total{code="500"}[5m]) > 0.1
+		above = 0
+	EOT
+	sre config get check.errors.prometheus >out 2>err &&
+	echo "rate(http_requests_total{code=500}[5m]) > 0.1" >expect &&
+	test_cmp expect out &&
+	test_grep "^warning: .sre/config line 2: the double quotes in check.errors.prometheus were read as the config file.s own quoting and dropped, so Prometheus would get rate(http_requests_total{code=500}\[5m\]) > 0.1; write each quote as \\\\\": prometheus = rate(http_requests_total{code=\\\\\"500\\\\\"}\[5m\]) > 0.1$" err &&
+	# The line the warning gives is the line that works.
+	sed -n "s/.*write each quote as \\\\\": //p" err >fixed &&
+	{ echo "[check \"errors\"]" && sed "s/^/	/" fixed; } >.sre/config &&
+	sre config get check.errors.prometheus >out 2>err &&
+	echo "rate(http_requests_total{code=\"500\"}[5m]) > 0.1" >expect &&
+	test_cmp expect out &&
+	! test -s err &&
+	# sre config writes it escaped in the first place.
+	sre config set check.errors.samples "sum(up{job=\"api\"})" &&
+	test_grep -F "samples = sum(up{job=\\\"api\\\"})" .sre/config &&
+	sre config get check.errors.samples >out 2>err &&
+	echo "sum(up{job=\"api\"})" >expect && test_cmp expect out &&
+	! test -s err
+'
+
+test_expect_success 'sre-config(5) says how to write quotes in a PromQL key' '
+	sre config --known-keys >out &&
+	test_grep "^check.<name>.prometheus  *promql .*write each \" as \\\\\"" out &&
+	sre config --known-keys --man >page &&
+	sed -n "/^\*check.<name>.prometheus\*/,/^\$/p" page >entry &&
+	test_grep "(promql)" entry &&
+	test_grep -F "write each \" as \\\\\"" entry &&
+	test_grep -F "each double quote of it is written \\\\\"" page
 '
 
 test_done

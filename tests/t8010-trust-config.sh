@@ -172,7 +172,7 @@ test_expect_success '-c and SRE_CONFIG are the user'"'"'s own words: trusted' '
 
 test_expect_success 'writing a protected key to an untrusted .sre/config says it will be ignored' '
 	write_global &&
-	mkdir -p fresh &&
+	mkdir -p fresh/.sre &&
 	(cd fresh && sre config core.repo /srv/infra 2>../err) &&
 	test_grep "core.repo is read from .sre/config only in a directory listed in safe.directory" err &&
 	test_grep "sre config --global --add safe.directory $(cd fresh && pwd -P)" err &&

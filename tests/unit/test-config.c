@@ -862,6 +862,168 @@ static void test_command_deadline(void)
 	strbuf_release(&out);
 }
 
+/* ---- a misspelt key: the nearest known one ---- */
+
+static void test_suggest(void)
+{
+	static const struct {
+		const char *key, *want; /* want NULL: no suggestion */
+		const char *why;
+	} cases[] = {
+		{ "http.timout", "http.timeout", "a letter dropped" },
+		{ "core.actr", "core.actor", "in core too" },
+		{ "core.colour", "color.ui", "a name that spells a one-key section means its key" },
+		{ "tracer.kind", "tracker.kind", "a section misspelt" },
+		{ "check.web.timout", "check.web.timeout", "a subsection key keeps the user's subsection" },
+		{ "check.Web.timout", "check.Web.timeout", "in the user's case" },
+		{ "chek.web.url", "check.web.url", "a section of subsections misspelt" },
+		{ "check.url", "check.<name>.url", "a forgotten subsection shows the row" },
+		{ "jira.statuss.pr-merged", "jira.status.pr-merged", "a state mapping keeps its state" },
+		{ "github.tokn", "github.token", "a secret read behind its -command" },
+		{ "kubernetes.namespaces", "kubernetes.namespace", "a plural" },
+		{ "http.timeout", NULL, "a known key has none" },
+		{ "check.web.prometheus", NULL, "nor a known subsection key" },
+		{ "jira.status.pr-merged", NULL, "nor a state mapping" },
+		{ "github.token", NULL, "nor a secret sre reads" },
+		{ "core.editor", NULL, "three edits away is no slip" },
+		{ "myext.colour-scheme", NULL, "an sre-<name> program's key is left alone" },
+		{ "core.x", NULL, "a name shorter than its distance is no slip" },
+	};
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int r = config_key_suggest(cases[i].key, &out);
+
+		if (cases[i].want) {
+			is_int(r, 1, "%s gets a suggestion: %s", cases[i].key, cases[i].why);
+			is_str(out.buf, cases[i].want, "%s: %s", cases[i].key, cases[i].why);
+		} else {
+			is_int(r, 0, "%s gets none: %s", cases[i].key, cases[i].why);
+			is_str(out.buf, "", "and out is left empty");
+		}
+	}
+	ok(config_key_is_known("check.any.url") && config_key_is_known("prometheus.password") &&
+	   !config_key_is_known("prometheus.passwd") && !config_key_is_known("core.colour"),
+	   "known: a row of the table, or a secret behind one of its -command rows");
+	strbuf_release(&out);
+}
+
+static void test_load_warns_misspelt(void)
+{
+	struct config cfg = CONFIG_INIT;
+	struct strvec overrides = STRVEC_INIT;
+	const char *global = getenv("XDG_CONFIG_HOME");
+	char *gdir = xstrfmt("%s/sre", global), *gpath = xstrfmt("%s/config", gdir);
+	const char *first;
+
+	mkdir(global, 0700);
+	mkdir(gdir, 0700);
+	write_file(gpath, "[core]\n\tactor = me\n[http]\n\ttimout = 5s\n\ttimout = 6s\n");
+	mkdir(".sre", 0700);
+	write_file(".sre/config", "[http]\n\ttimout = 7s\n[core]\n\tcolour = auto\n[myext]\n\tanything = 1\n");
+	strvec_push(&overrides, "scout.fail-afterr=2");
+	capture_start();
+	is_int(config_load(&cfg, &overrides), 0, "a file with misspelt keys still loads");
+	capture_end();
+	first = strstr(captured.buf, "unknown key http.timout");
+	like(captured.buf, "warning: unknown key http.timout in ", "a misspelt key is named");
+	like(captured.buf, "sre/config line 4; did you mean http.timeout?",
+	     "where it is first set, with the nearest key");
+	ok(first && !strstr(first + 1, "unknown key http.timout"),
+	   "once, though set three times in two files");
+	like(captured.buf, "warning: unknown key core.colour in .sre/config line 4; did you mean color.ui?",
+	     "each misspelt key is named");
+	like(captured.buf, "warning: unknown key scout.fail-afterr on the command line; did you mean scout.fail-after?",
+	     "a -c key too");
+	ok(!strstr(captured.buf, "myext"), "a key far from every known one draws nothing");
+	is_str(config_get_string(&cfg, "http.timout"), "7s", "the key is read all the same");
+	config_clear(&cfg);
+	strvec_clear(&overrides);
+
+	write_file(gpath, "[http]\n\ttimeout = 5s\n");
+	write_file(".sre/config", "[core]\n\tactor = me\n");
+	capture_start();
+	config_load(&cfg, &overrides);
+	capture_end();
+	is_str(captured.buf, "", "known keys draw nothing");
+	config_clear(&cfg);
+	unlink(".sre/config");
+	rmdir(".sre");
+	unlink(gpath);
+	free(gdir);
+	free(gpath);
+}
+
+/* ---- PromQL quotes taken by the format ---- */
+
+static void test_promql_quotes(void)
+{
+	struct config cfg = CONFIG_INIT;
+
+	parse(&cfg, "[check \"errors\"]\n\tprometheus = rate(x{code=\"500\"}[5m]) > 0\n");
+	is_str(get(&cfg, "check.errors.prometheus"), "rate(x{code=500}[5m]) > 0",
+	       "the format takes the quotes (as git's does)");
+	like(captured.buf, "warning: test.cfg line 2: the double quotes in check.errors.prometheus "
+	     "were read as the config file's own quoting and dropped",
+	     "a PromQL value that lost its quotes is named, with file and line");
+	like(captured.buf, "so Prometheus would get rate(x{code=500}[5m]) > 0;",
+	     "with what Prometheus would get");
+	like(captured.buf, "write each quote as \\\": prometheus = rate(x{code=\\\"500\\\"}[5m]) > 0\n",
+	     "and the line to write");
+
+	parse(&cfg, "[check \"errors\"]\n\tprometheus = rate(x{code=\\\"500\\\"}[5m]) > 0\n");
+	is_str(get(&cfg, "check.errors.prometheus"), "rate(x{code=\"500\"}[5m]) > 0",
+	       "the line the warning gives keeps the quotes");
+	is_str(captured.buf, "", "and draws nothing");
+
+	parse(&cfg, "[check \"a\"]\n\tprometheus = \"up == 0\"  # a comment\n"
+	      "\tsamples = \"sum(up{job=\\\"x\\\"})\"\n");
+	is_str(get(&cfg, "check.a.samples"), "sum(up{job=\"x\"})", "quotes around a value, escapes inside");
+	is_str(captured.buf, "", "quotes around the whole value are quoting on purpose");
+
+	parse(&cfg, "[check \"m\"]\n\tnumerator = req_total{service=\"quote\"}\n"
+	      "\tdenominator = \"a\" b\n\tprometheus = up{a=\"#x\"}\n");
+	like(captured.buf, "test.cfg line 2: the double quotes in check.m.numerator",
+	     "a metric selector is checked too");
+	like(captured.buf, "test.cfg line 3: the double quotes in check.m.denominator",
+	     "a pair that does not wrap the whole value lost quotes");
+	like(captured.buf, "prometheus = \"up{a=\\\"#x\\\"}\"\n",
+	     "a value with # is written in quotes, so the # is no comment");
+
+	/* What the warning says to write reads back as the user meant it. */
+	parse(&cfg, "[check \"m\"]\n\tprometheus = \"up{a=\\\"#x\\\"}\"\n");
+	is_str(get(&cfg, "check.m.prometheus"), "up{a=\"#x\"}", "the suggested line round-trips");
+
+	parse(&cfg, "[core]\n\tactor = the \"on-call\" bot\n[check \"t\"]\n\ttitle = a \"b\" c\n");
+	is_str(captured.buf, "", "quotes in a key that is not PromQL draw nothing");
+
+	parse(&cfg, "[check \"c\"]\n\tprometheus = up{job=\"a\x1b[31m\"}\n");
+	ok(!strchr(captured.buf, '\x1b'), "a control character in the value is not printed");
+	config_clear(&cfg);
+}
+
+static void test_secret_hint(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	config_secret_hint("slack.webhook-url", &sb);
+	is_str(sb.buf, "slack.webhook-command (a command that prints it) or SLACK_WEBHOOK_URL",
+	       "slack.webhook-url is told the key sre reads, not slack.webhook-url-command");
+	config_secret_hint("slack.webhook", &sb);
+	is_str(sb.buf, "slack.webhook-command (a command that prints it) or SLACK_WEBHOOK_URL",
+	       "slack.webhook the same");
+	config_secret_hint("github.token", &sb);
+	is_str(sb.buf, "github.token-command (a command that prints it) or GITHUB_TOKEN",
+	       "github.token: its command and variable");
+	config_secret_hint("prometheus.password", &sb);
+	is_str(sb.buf, "prometheus.password-command (a command that prints it) or PROMETHEUS_PASSWORD",
+	       "prometheus.password: its command and variable");
+	config_secret_hint("llm.api-key", &sb);
+	is_str(sb.buf, "llm.api-key-command (a command that prints it) or an environment variable",
+	       "a secret sre does not know yet: the general way");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	if (test_begin("config") < 0)
@@ -881,6 +1043,10 @@ int main(void)
 	test_safe_directory();
 	test_load_sets_aside();
 	test_command_deadline();
+	test_suggest();
+	test_load_warns_misspelt();
+	test_promql_quotes();
+	test_secret_hint();
 	file_text(NULL);
 	return test_end();
 }

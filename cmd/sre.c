@@ -221,26 +221,13 @@ int cmd_help(int argc, const char **argv)
 
 static SRE_NORETURN void unknown_command(const char *name)
 {
-	size_t d[ARRAY_SIZE(commands)], best = SIZE_MAX, nbest = 0;
+	const char *names[ARRAY_SIZE(commands) + 1];
 
 	fprintf(stderr, "sre: '%s' is not an sre command. See 'sre --help'.\n", name);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		d[i] = starts_with(commands[i].name, name) ? 0 : edit_distance(name, commands[i].name);
-		if (d[i] < best) {
-			best = d[i];
-			nbest = 1;
-		} else if (d[i] == best) {
-			nbest++;
-		}
-	}
-	/* Suggest only what is plausibly a typo, as git does. */
-	if (best <= 3 && best < strlen(name)) {
-		fprintf(stderr, "\nThe most similar command%s\n",
-			nbest > 1 ? "s are" : " is");
-		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-			if (d[i] == best)
-				fprintf(stderr, "\t%s\n", commands[i].name);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	names[ARRAY_SIZE(commands)] = NULL;
+	print_similar(stderr, "command", name, names);
 	exit(EXIT_FOUND);
 }
 

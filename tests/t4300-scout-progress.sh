@@ -77,8 +77,9 @@ test_expect_success 'the status line is erased before the error, and not left be
 test_expect_success 'in a pipe, not a byte of it: no status line, no carriage return' '
 	test_expect_code 128 sre $FAST scout >out 2>err &&
 	! test -s out &&
-	test_line_count = 1 err &&
+	test_line_count = 2 err &&
 	test_grep "^error: prometheus: http://127.0.0.1:[0-9]*: Operation timed out" err &&
+	tail -1 err | test_grep "^fatal: " &&
 	test_grep ! "waiting" err &&
 	! tr "\r\033" "XY" <err | grep -q "[XY]"
 '

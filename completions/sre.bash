@@ -126,6 +126,8 @@ _sre()
 	elif [[ $cmd == help && $nargs -eq 0 ]]; then
 		_sre_reply "$(_sre_ask --list-cmds)"
 	elif [[ $cmd == config && $nargs -eq 0 ]]; then
+		_sre_reply "get set unset list $(_sre_ask config --known-keys | awk '{ print $1 }')"
+	elif [[ $cmd == config && $nargs -eq 1 && $id =~ ^(get|set|unset)$ ]]; then
 		_sre_reply "$(_sre_ask config --known-keys | awk '{ print $1 }')"
 	elif [[ $cmd == incident ]]; then
 		case $sub:$nargs in

@@ -131,6 +131,9 @@ function __sre_complete
     else if test "$cmd" = help -a $nargs = 0
         __sre_ask --list-cmds
     else if test "$cmd" = config -a $nargs = 0
+        printf '%s\t%s\n' get 'print a value' set 'write a value' unset 'remove a key' list 'every value'
+        __sre_ask config --known-keys | string replace -r '^(\S+)\s+(\S+)\s+(.*)' '$1\t$2: $3'
+    else if test "$cmd" = config -a $nargs = 1; and contains -- "$id" get set unset
         __sre_ask config --known-keys | string replace -r '^(\S+)\s+(\S+)\s+(.*)' '$1\t$2: $3'
     else if test "$cmd" = incident
         switch $sub:$nargs

@@ -185,6 +185,17 @@ if command -v bash >/dev/null 2>&1; then
 		test_cmp expect out
 	'
 
+	test_expect_success 'bash completion: the verbs of sre config, then the keys after one' '
+		complete_bash sre config un >out &&
+		echo unset >expect &&
+		test_cmp expect out &&
+		complete_bash sre config get core.bu >out &&
+		echo core.busy-timeout >expect &&
+		test_cmp expect out &&
+		complete_bash sre config list "" >out &&
+		test_grep ! "[a-z]" out
+	'
+
 	test_expect_success 'bash completion: the open incidents and the states' '
 		sre incident open --service api --title "disk full" >id &&
 		complete_bash sre incident show "" >out &&

@@ -1,9 +1,9 @@
 #!/bin/sh
 test_description='help: -h and usage, man pages and their synopsis, completion'
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-complete.sh"
 
 MAN_SRC="$SRE_BUILD_DIR/man"
-COMPLETIONS="$SRE_BUILD_DIR/completions"
 
 # usage_lines <file>: the usage lines of a -h output, without "usage: "
 # and "   or: ".
@@ -30,18 +30,6 @@ check_synopsis() {
 		grep -Fx -e "$line" "$2" >/dev/null ||
 		{ echo "$1 has a SYNOPSIS line sre does not print: $line" >&2; return 1; }
 	done <synopsis
-}
-
-# complete_bash <word>...: what the bash completion offers for the last word.
-complete_bash() {
-	bash -c '
-		. "$1" || exit 1
-		shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$(($# - 1))
-		_sre || exit 1
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete_bash "$COMPLETIONS/sre.bash" "$@"
 }
 
 test_expect_success 'every command answers -h with its usage on stdout and 129' '

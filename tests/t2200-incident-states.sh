@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='sre incident: states easy to type, shortcuts, suggestions, --json results, one exit code for a missing incident'
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-complete.sh"
 
 json_field() {
 	sqlite3 :memory: "SELECT json_extract(readfile('$1'), '\$.$2')"
@@ -9,17 +10,6 @@ json_field() {
 state_of() {
 	sre incident show --json "$1" >state.json &&
 	json_field state.json state
-}
-
-complete_bash() {
-	bash -c '
-		. "$1" || exit 1
-		shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$(($# - 1))
-		_sre || exit 1
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete_bash "$SRE_BUILD_DIR/completions/sre.bash" "$@"
 }
 
 test_expect_success 'a missing incident exits 1 from every command that takes an id, with no store' '

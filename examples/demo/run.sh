@@ -218,7 +218,7 @@ explain() {
 # ---- the scenarios ----
 
 printf '\n%-11s %-9s %-8s %-34s %-26s %-9s %s\n' SCENARIO DETECTED SECONDS "DIAGNOSED (EXPECTED)" ACTION RESOLVED SECONDS
-passed=0 total=0 last_id=0
+passed=0 total=0 last_id=0 ok=yes
 [ -n "$results" ] && : >"$results"
 
 for scenario in $scenarios; do
@@ -230,6 +230,9 @@ for scenario in $scenarios; do
 	conversion) svc=quote-service fault=conversion expect=business-metric ;;
 	*) echo "demo: no scenario $scenario" >&2; exit 129 ;;
 	esac
+	# After a failure, the fault's traces are still in scout's lookback:
+	# let them age out, so that one failure does not fail the next.
+	[ $ok = no ] && sleep 6
 	total=$((total + 1))
 	detected=no detect_s=- category=- action=- resolved=no resolve_s=- id= why=
 	log=$dir/$scenario.transcript
@@ -339,9 +342,6 @@ print(" ".join(str(i["id"]) for i in json.load(sys.stdin)))'); do
 		sre incident transition "$n" INCIDENT_RESOLVED --reason "demo: cleared for the next scenario" >/dev/null 2>&1
 		[ "$n" -gt "$last_id" ] && last_id=$n
 	done
-	# After a failure, the fault's traces are still in scout's lookback:
-	# let them age out, so that one failure does not fail the next.
-	[ $ok = no ] && sleep 6
 done
 
 echo

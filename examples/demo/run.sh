@@ -151,10 +151,11 @@ for s in $services; do
 done
 
 # Wait until each live service of the stack has spooled its spans at or
-# after the time t (seconds since the epoch) and at most seconds more:
-# the stand-in for Jaeger writes them once a second, as a real collector's
-# ingestion lags. A service that is not running writes nothing: it is not
-# waited for. 0 once they are in, 1 when the time ran out.
+# after the time t (seconds since the epoch), for at most seconds: each
+# writes them once a second (a spool file's mtime is when), as a real
+# collector's ingestion lags, and the stand-in for Jaeger answers as of
+# the oldest. A service that is not running writes nothing: it is not
+# waited for. 0 once they are in, 1 (and which are late) when time ran out.
 spooled_since() {
 	python3 - "$dir" "$1" "$2" <<-\EOT
 	import os, sys, time
@@ -275,7 +276,10 @@ for scenario in $scenarios; do
 		category=$(json_field category <"$dir/diagnose.json" 2>/dev/null)
 		note "diagnose $id (exit $rc, $(since "$s0")s):"
 		python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    sys.exit("no diagnosis in its output")
 m = d["mitigation"]
 print("%s (confidence %s): %s" % (d["category"], d["confidence"], d["root_cause"]))
 print("mitigation: %s %s" % (m["action"], m["target"] or ""))

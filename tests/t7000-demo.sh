@@ -17,9 +17,9 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 # The stack's processes: their command lines name the demo's scratch
-# directory, which lives here.
+# directory, which lives in the directory given (the run's TMPDIR).
 demo_processes() {
-	pgrep -f -- "--pidfile $PWD/tmp/sre-demo" || :
+	pgrep -f -- "--pidfile $PWD/$1/sre-demo" || :
 }
 
 test_expect_success 'the demo runs every scenario, stops its stack and exits 0' '
@@ -43,13 +43,51 @@ for scenario in crash leak errors latency conversion; do
 done
 
 test_expect_success 'no demo process is left running, nor its scratch directory' '
-	demo_processes >left &&
+	demo_processes tmp >left &&
 	test_line_count = 0 left &&
 	test -z "$(ls -A tmp)"
 '
 
 test_expect_success 'the summary counts every scenario' '
 	test_grep "^demo: 5 of 5 scenarios detected, diagnosed as expected and resolved" out
+'
+
+# A CI failure must be readable from its log: a scenario that fails says
+# what sre said at each step. Here sre refuses every fix --yes, so the
+# orders stay lost and the conversion scenario is not resolved.
+test_expect_success 'a scenario that fails prints what sre said at each step' '
+	cat >sre-nofix <<-EOF &&
+	#!/bin/sh
+	for a in "\$@"; do
+		if test "\$a" = --yes; then
+			echo "error: this sre fixes nothing" >&2
+			exit 1
+		fi
+	done
+	exec "$SRE_BUILD_DIR/sre" "\$@"
+	EOF
+	chmod +x sre-nofix &&
+	mkdir tmp2 &&
+	test_must_fail env TMPDIR="$PWD/tmp2" SRE="$PWD/sre-nofix" DEMO_SERVICE="$DEMO_SERVICE" \
+		DEMO_SCENARIOS=conversion DEMO_RESOLVE_TIMEOUT=2 DEMO_RESULTS="$PWD/results2" \
+		"$SRE_BUILD_DIR/examples/demo/run.sh" >out2 2>err2 &&
+	test_grep "^demo: 0 of 1 scenarios detected" out2 &&
+	test_grep "^conversion	yes	business-metric	business-metric	restart quote-service	no\$" results2 &&
+	test_grep "^demo: scenario conversion failed: 1 incident(s) still open 2s after the fix\$" err2 &&
+	test_grep "fault conversion injected into quote-service" err2 &&
+	test_grep "opened 1 quote-service: conversion-rate is 0, below 0.1" err2 &&
+	test_grep "diagnose 1 (exit 0, " err2 &&
+	test_grep "| business-metric (confidence [0-9.]*): conversion-rate is 0" err2 &&
+	test_grep "fix --yes 1 (exit 1, " err2 &&
+	test_grep "| error: this sre fixes nothing" err2 &&
+	test_grep "scout (exit 0, [0-9.]*s):" err2 &&
+	test_grep "|  *updated 1 quote-service: conversion-rate is 0" err2 &&
+	test_grep "incidents open now:" err2 &&
+	test_grep "|  *1  [A-Z_]*  *medium  *quote-service  .*conversion-rate" err2 &&
+	test_grep "| quote-service: fault conversion on" err2 &&
+	demo_processes tmp2 >left &&
+	test_line_count = 0 left &&
+	test -z "$(ls -A tmp2)"
 '
 
 test_done

@@ -13,13 +13,15 @@
  * passed to its downstream, and spans. Each service keeps its spans of the
  * last two minutes and rewrites them to DIR/<name>.spans; every service
  * answers Jaeger's query API (GET /api/traces, /api/services) from all the
- * files of DIR, so any one of them can stand in for jaeger-query.
+ * files of DIR, so any one of them can stand in for jaeger-query. It
+ * answers as of the oldest of the files still being written (spool_read_all):
+ * a trace is whole or not there yet, as if ingested in step.
  *
  * The admin port injects what the demo's scenarios are about: a crash, a
  * leak that runs into RLIMIT_AS, latency, errors, and orders that silently
  * stop completing (POST /fault/<kind>, GET /fault, POST /fault/clear).
  * With --traffic, a thread plays the customers: RATE quotes a second, and
- * an order after three quotes in ten.
+ * an order after three quotes in ten, spread evenly (customer_orders).
  *
  * The pidfile is written once both ports listen and is never removed: the
  * pidfile of a dead process is what sre's process runtime sees. One line
@@ -74,6 +76,8 @@
 #define DOWNSTREAM_TIMEOUT_MS 3000
 #define CUSTOMER_TIMEOUT_MS 5000
 #define SPAN_KEEP_US (120 * 1000000LL)
+#define SPOOL_PERIOD_US 1000000LL       /* each service rewrites its spool this often */
+#define SPOOL_STALE_US (3 * SPOOL_PERIOD_US) /* not rewritten this long: its service is gone */
 #define SPAN_RING 20000
 #define TRACES_DEFAULT_LIMIT 100
 #define TRACES_MAX_LIMIT 1000
@@ -85,7 +89,7 @@
 #define MAX_CUSTOMERS 64
 #define MAX_LATENCY_MS 60000
 #define MAX_TRAFFIC 1000
-#define ORDER_CHANCE 0.3
+#define ORDERS_PER_TEN 3
 #define SHUTDOWN_WAIT_MS 4000
 #ifdef UNDER_ASAN
 #define THREAD_STACK (1024 * 1024)
@@ -513,7 +517,6 @@ static struct {
 	pthread_mutex_t lock;
 	struct span *ring;
 	size_t next, nr;
-	int dirty;
 } spans = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* The trace a request belongs to, from its traceparent or a new one. */
@@ -565,20 +568,23 @@ static void span_begin(struct span *s, const struct trace_context *ctx, const ch
 	s->start_us = now_us();
 }
 
-/* End s begun at the monotonic time t0 and keep it. */
+/*
+ * End s begun at the monotonic time t0 and keep it. It ends under the
+ * lock, as the spool takes its copy under it: a span in a spool file
+ * written at time W ended before W, one that is not ended after W.
+ */
 static void span_end(struct span *s, int64_t t0, int status, const char *message)
 {
-	s->duration_us = mono_us() - t0;
 	s->status = status;
 	s->error = status >= 500 || (message && *message);
 	copy_string(s->message, sizeof(s->message), message ? message : "");
 
 	pthread_mutex_lock(&spans.lock);
+	s->duration_us = mono_us() - t0;
 	spans.ring[spans.next] = *s;
 	spans.next = (spans.next + 1) % SPAN_RING;
 	if (spans.nr < SPAN_RING)
 		spans.nr++;
-	spans.dirty = 1;
 	pthread_mutex_unlock(&spans.lock);
 }
 
@@ -797,23 +803,29 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Rewrite DIR/<name>.spans with the spans still kept, through a rename. */
+/*
+ * Rewrite DIR/<name>.spans with the spans still kept, through a rename.
+ * Its mtime is when the copy was taken: every span of this service that
+ * ended before it is in the file (spool_read_all relies on it).
+ */
 static void spool_write(void)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	struct sbuf b = SBUF_INIT;
 	struct span *copy;
 	size_t nr = 0;
-	int64_t oldest = now_us() - SPAN_KEEP_US;
+	int64_t taken, oldest;
+	struct timespec times[2];
 	int fd, ok;
 
 	pthread_mutex_lock(&spans.lock);
+	taken = now_us();
+	oldest = taken - SPAN_KEEP_US;
 	copy = xmalloc((spans.nr ? spans.nr : 1) * sizeof(*copy));
 	for (size_t i = 0, at = (spans.next + SPAN_RING - spans.nr) % SPAN_RING; i < spans.nr;
 	     i++, at = (at + 1) % SPAN_RING)
 		if (spans.ring[at].start_us >= oldest)
 			copy[nr++] = spans.ring[at];
-	spans.dirty = 0;
 	pthread_mutex_unlock(&spans.lock);
 
 	for (size_t i = 0; i < nr; i++)
@@ -824,6 +836,10 @@ static void spool_write(void)
 	snprintf(tmp, sizeof(tmp), "%s/%s.spans.tmp", svc.spool, svc.name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ok = fd >= 0 && !write_all(fd, b.s ? b.s : "", b.len);
+	times[0].tv_sec = times[1].tv_sec = (time_t)(taken / 1000000);
+	times[0].tv_nsec = times[1].tv_nsec = (long)(taken % 1000000) * 1000;
+	if (ok && futimens(fd, times) < 0)
+		ok = 0;
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
 	if (!ok || rename(tmp, path) < 0) {
@@ -836,24 +852,24 @@ static void spool_write(void)
 	sbuf_release(&b);
 }
 
-/* At most once a second, when spans came in; once more on the way out. */
+/*
+ * Once a second, and once more on the way out. Even with no new span: a
+ * fresh mtime says the service is alive and its spool complete up to
+ * then, which spool_read_all needs of every live service.
+ */
 static void *spool_main(void *unused)
 {
 	int64_t next = mono_us();
 
 	for (;;) {
-		int dirty, last;
+		int last;
 
-		next += 1000000;
+		next += SPOOL_PERIOD_US;
 		last = wait_until(next, &life.spool_stopping);
-		pthread_mutex_lock(&spans.lock);
-		dirty = spans.dirty;
-		pthread_mutex_unlock(&spans.lock);
-		if (dirty)
-			spool_write();
+		spool_write();
 		if (last)
 			return NULL;
-		if (mono_us() > next + 1000000)
+		if (mono_us() > next + SPOOL_PERIOD_US)
 			next = mono_us();
 	}
 }
@@ -902,27 +918,66 @@ static int is_spool_name(const char *name, size_t *service_len)
 	return 1;
 }
 
-/* The spans of every DIR/<service>.spans that started in [start, end]. */
+/* A spool file's mtime in µs since the epoch, or -1. */
+static int64_t spool_mtime_us(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+}
+
+/*
+ * The spans of every DIR/<service>.spans that started in [start, end], as
+ * of the oldest spool still being written. Each service spools once a
+ * second, each at its own moment: read as they are, a trace that just
+ * ended could have its caller's spans and not yet its callee's, and a
+ * slowest trace so cut short blamed the caller for the callee's time.
+ * So a span of a live service that ended after the oldest live spool's
+ * mtime is left for a later answer, where its trace is whole. A spool
+ * not rewritten for SPOOL_STALE_US is a service that is gone (crashed,
+ * restarting): all it has is final and it holds nothing back.
+ */
 static void spool_read_all(int64_t start, int64_t end, struct span_set *out)
 {
 	DIR *dir = opendir(svc.spool);
 	struct dirent *de;
+	int64_t now = now_us(), horizon = INT64_MAX;
 
 	memset(out, 0, sizeof(*out));
 	if (!dir)
 		return;
+	/* The horizon first: a file rewritten after it is looked at holds more, never less. */
+	while ((de = readdir(dir))) {
+		char path[PATH_MAX];
+		size_t service_len;
+		int64_t mtime;
+
+		if (!is_spool_name(de->d_name, &service_len) ||
+		    snprintf(path, sizeof(path), "%s/%s", svc.spool, de->d_name) >= (int)sizeof(path))
+			continue;
+		mtime = spool_mtime_us(path);
+		if (mtime >= now - SPOOL_STALE_US && mtime < horizon)
+			horizon = mtime;
+	}
+	rewinddir(dir);
 	while ((de = readdir(dir))) {
 		char path[PATH_MAX], *text, *line, *eol;
 		size_t service_len;
+		int live;
 
 		if (!is_spool_name(de->d_name, &service_len))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", svc.spool, de->d_name) >= (int)sizeof(path))
 			continue;
+		live = spool_mtime_us(path) >= now - SPOOL_STALE_US;
 		text = read_file(path, SPOOL_FILE_MAX);
 		if (!text)
 			continue;
 		for (line = text; *line; line = eol) {
+			struct span *sp;
+
 			eol = strchr(line, '\n');
 			if (!eol)
 				break; /* a line cut short */
@@ -931,8 +986,9 @@ static void spool_read_all(int64_t start, int64_t end, struct span_set *out)
 				out->alloc = out->alloc ? out->alloc * 2 : 1024;
 				out->v = xrealloc(out->v, out->alloc * sizeof(*out->v));
 			}
-			if (!span_parse(line, &out->v[out->nr]) &&
-			    out->v[out->nr].start_us >= start && out->v[out->nr].start_us <= end)
+			sp = &out->v[out->nr];
+			if (!span_parse(line, sp) && sp->start_us >= start && sp->start_us <= end &&
+			    (!live || sp->start_us + sp->duration_us <= horizon))
 				out->nr++;
 		}
 		free(text);
@@ -2164,15 +2220,29 @@ static int listen_on(int port, int *out)
 
 /* ---- the customers (--traffic) ---- */
 
-/* One customer: a quote, and an order after three quotes in ten. */
-static void *customer_main(void *unused)
+/*
+ * Does customer number k order? Three in ten, evenly: k = 0, 4 and 7 of
+ * every ten. Not a coin flip: sre's conversion check judges a second of
+ * traffic, and a coin at 0.3 gives no order in 10 quotes 3% of the time
+ * (0.7^10), in 6 quotes 12%, so a slow or erring stack, whose fewer
+ * quotes complete a second, paged on nothing. Spread evenly, any ten
+ * quotes in a row hold three orders: a fall is the fault's, never chance.
+ */
+static int customer_orders(unsigned long long k)
 {
+	return (k * ORDERS_PER_TEN) % 10 < ORDERS_PER_TEN;
+}
+
+/* One customer: a quote, and an order after three quotes in ten. */
+static void *customer_main(void *arg)
+{
+	unsigned long long k = (unsigned long long)(uintptr_t)arg;
 	char why[256];
 	int status;
 
 	if (!http_call(&svc.self, "GET", svc.role->path, NULL, CUSTOMER_TIMEOUT_MS, &status,
 		       why, sizeof(why)) && status == 200 && svc.role == &roles[0] &&
-	    rand_unit() < ORDER_CHANCE)
+	    customer_orders(k))
 		http_call(&svc.self, "POST", "/order", NULL, CUSTOMER_TIMEOUT_MS, &status,
 			  why, sizeof(why));
 	thread_done(&life.customers);
@@ -2186,6 +2256,7 @@ static void *customer_main(void *unused)
 static void *traffic_main(void *unused)
 {
 	int64_t period = (int64_t)(1e6 / svc.traffic), next = mono_us();
+	uintptr_t k = 0;
 
 	if (period < 1)
 		period = 1;
@@ -2195,7 +2266,8 @@ static void *traffic_main(void *unused)
 			return NULL;
 		if (mono_us() - next > 1000000)
 			next = mono_us();       /* behind by a second: do not rush */
-		spawn(customer_main, NULL, &life.customers, MAX_CUSTOMERS);
+		if (spawn(customer_main, (void *)k, &life.customers, MAX_CUSTOMERS) == 0)
+			k++;
 	}
 }
 

@@ -41,14 +41,6 @@ GITHUB_TOKEN=$TOKEN; export GITHUB_TOKEN
 PROMETHEUS_TOKEN=$PROM_TOKEN; export PROMETHEUS_TOKEN
 SLACK_WEBHOOK_URL="$SLACK_URL/services/T0001/B0001/$HOOK_SECRET"; export SLACK_WEBHOOK_URL
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    j = j[k] if not isinstance(j, list) else j[int(k)]
-print("null" if j is None else j)' "$@"
-}
-
 # The status of source $2 in the JSON report $1.
 status_of() {
 	python3 -c 'import json, sys

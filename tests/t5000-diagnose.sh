@@ -21,14 +21,6 @@ dead_pid() {
 	sh -c 'echo $$'
 }
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    j = j[k] if not isinstance(j, list) else j[int(k)]
-print("null" if j is None else j)' "$@"
-}
-
 comments() {
 	python3 -c 'import json, sys, urllib.request
 state = json.load(urllib.request.urlopen(sys.argv[1] + "/_fake/state", timeout=5))

@@ -10,14 +10,6 @@ fi
 start_fake target || { echo "Bail out! the target did not start"; exit 1; }
 TARGET_URL=$FAKE_URL
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    j = j[k] if not isinstance(j, list) else j[int(k)]
-print("null" if j is None else j)' "$@"
-}
-
 # A port on 127.0.0.1 that nothing listens on: bound, then closed.
 closed_port() {
 	python3 -c 'import socket

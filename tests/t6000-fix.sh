@@ -17,14 +17,6 @@ TARGET_PID=$FAKE_PID
 start_fake github --token "$TOKEN" || { echo "Bail out! the fake GitHub did not start"; exit 1; }
 GITHUB_URL=$FAKE_URL
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    j = j[k] if not isinstance(j, list) else j[int(k)]
-print("null" if j is None else j)' "$@"
-}
-
 state() {
 	sre incident show --json "$1" >state.json && field state.json state
 }

@@ -16,14 +16,6 @@ EOT
 SOCK="$TRASH_DIRECTORY/docker.sock"
 start_fake docker --socket "$SOCK" --data containers.json || { echo "Bail out! no fake Docker"; exit 1; }
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    j = j[k] if not isinstance(j, list) else j[int(k)]
-print("null" if j is None else j)' "$@"
-}
-
 test_expect_success 'setup: a Docker service sre may restart on its own' '
 	mkdir -p .sre &&
 	cat >.sre/config <<-EOT

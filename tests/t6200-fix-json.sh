@@ -6,12 +6,6 @@ if ! command -v python3 >/dev/null 2>&1; then
 	skip_all "no python3 to read the JSON"
 fi
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-print("null" if j[sys.argv[2]] is None else j[sys.argv[2]])' "$@"
-}
-
 state() {
 	sre incident show --json "$1" >state.json && field state.json state
 }

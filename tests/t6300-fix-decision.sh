@@ -7,14 +7,6 @@ if ! command -v python3 >/dev/null 2>&1; then
 	skip_all "no python3"
 fi
 
-field() {
-	python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    j = j[k] if not isinstance(j, list) else j[int(k)]
-print("null" if j is None else j)' "$@"
-}
-
 state() {
 	sre incident show --json "$1" >state.json && field state.json state
 }

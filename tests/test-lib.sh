@@ -390,5 +390,16 @@ test_line_count() {
 	fi
 }
 
+# field <file> <key>...: the value at that path in the JSON of file (a
+# number indexes a list), "null" for null; a missing key fails. Needs
+# python3, which a script that calls it checks for.
+field() {
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    j = j[k] if not isinstance(j, list) else j[int(k)]
+print("null" if j is None else j)' "$@"
+}
+
 # The store of the scratch HOME, for sqlite3 checks.
 SRE_DB="$XDG_STATE_HOME/sre/sre.db"

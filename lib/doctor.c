@@ -325,8 +325,12 @@ static void docker_job(struct job *j)
 	if (b.res[0].status == 200) {
 		const char *api = http_header(&b.res[0], "api-version");
 		const char *server = http_header(&b.res[0], "server");
-		if (api)
-			j->version = xstrfmt("API %s", api);
+		if (api) {
+			/* The server's word: one short line, no control characters. */
+			char *v = scout_one_line(api, 20);
+			j->version = xstrfmt("API %s", v);
+			free(v);
+		}
 		job_done(j, DOCTOR_OK, start, "%s answers%s%s", j->docker.host ? j->docker.host :
 			 "the local socket", server ? ": " : "", server ? server : "");
 	} else {

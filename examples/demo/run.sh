@@ -111,10 +111,11 @@ note() { printf '  %7s  %s\n' "+$(since "$t0")s" "$*" >>"$log"; }
 quote_file() { [ -s "$1" ] && sed 's/^/             | /' "$1" >>"$log"; }
 
 # One `sre scout`: its changes and errors into the transcript; prints the
-# ids of the incidents it opened or updated.
+# ids of the incidents it opened or updated. -v: an incident that is still
+# failing the same way is "updated" too, as cron would not print it.
 scout() {
 	s0=$(now)
-	sre scout >"$dir/scout.out" 2>"$dir/scout.err"
+	sre scout -v >"$dir/scout.out" 2>"$dir/scout.err"
 	rc=$?
 	if [ $rc -ne 0 ] || [ -s "$dir/scout.out" ] || [ -s "$dir/scout.err" ]; then
 		note "scout (exit $rc, $(since "$s0")s):"

@@ -48,7 +48,7 @@ static int64_t mono_ms(void)
 
 /* Read every configured source; 1 when none could be read. */
 static int collect(const struct scout_run *run, struct findings *fs, struct strvec *ran,
-		   int *configured)
+		   int *configured, int *payload_refused)
 {
 	struct http_client http;
 	int read_any = 0;
@@ -90,12 +90,13 @@ static int collect(const struct scout_run *run, struct findings *fs, struct strv
 			n = strbuf_read_fd(&payload, 0, MAX_PAYLOAD);
 		else
 			n = strbuf_read_file(&payload, run->alertmanager, MAX_PAYLOAD);
+		*payload_refused = 1;
 		if (n < 0)
 			error_errno("alertmanager: cannot read %s", run->alertmanager);
 		else if (alertmanager_parse(payload.buf, payload.len, fs, &err) < 0)
 			error("%s", err.buf);
 		else
-			read_any = 1;
+			read_any = 1, *payload_refused = 0;
 		strbuf_release(&payload);
 		strbuf_release(&err);
 	}
@@ -109,9 +110,9 @@ static int scout_once(const struct scout_run *run)
 	struct strvec ran = STRVEC_INIT;
 	struct scout_report rep = SCOUT_REPORT_INIT;
 	struct store *st;
-	int configured, none_read, ret = 0;
+	int configured, none_read, payload_refused = 0, ret = 0;
 
-	none_read = collect(run, &fs, &ran, &configured);
+	none_read = collect(run, &fs, &ran, &configured, &payload_refused);
 	progress_clear(); /* before any message or result */
 	if (!configured) {
 		error("nothing to scout: no check, Prometheus, Kubernetes, Docker, Jaeger or "
@@ -146,6 +147,13 @@ static int scout_once(const struct scout_run *run)
 		if (nr)
 			ret = EXIT_FOUND;
 	}
+	/*
+	 * The payload was the caller's own input (a webhook receiver's): what
+	 * the other sources found is applied, but the caller must learn that
+	 * its payload was refused, to keep it or send it again.
+	 */
+	if (payload_refused)
+		ret = EXIT_FATAL;
 out:
 	scout_report_release(&rep);
 	findings_clear(&fs);

@@ -220,10 +220,12 @@ test_expect_success 'Alertmanager: a firing alert opens, its resolution resolves
 	test_grep "^recovered $id payments" out
 '
 
-test_expect_success 'a payload that is not Alertmanager'"'"'s is one error line' '
+test_expect_success 'a payload that is not Alertmanager'"'"'s: one error line, exit 128, the other sources still read' '
 	echo "{\"hello\": 1}" >bad.json &&
-	sre scout --alertmanager bad.json >out 2>err &&
-	test_grep "^error: alertmanager: the payload is not webhook version 4$" err
+	test_expect_code 128 sre scout -v --alertmanager bad.json >out 2>err &&
+	test_grep "^error: alertmanager: the payload is not webhook version 4$" err &&
+	tail -1 err | test_grep "^fatal: " &&
+	test_grep "^updated [0-9]* worker: " out
 '
 
 test_expect_success 'two scouts at once on one store open one incident' '

@@ -22,6 +22,7 @@
  * API stops the source: -1, one line, no findings.
  */
 #include "alertmanager.h"
+#include "redact.h"
 #include "scout.h"
 #include "strbuf.h"
 
@@ -120,7 +121,11 @@ int alertmanager_collect(const struct config *cfg, struct http_client *http,
 	}
 	http_batch_add(&rs, alertmanager_alerts_url(url));
 	if (http_batch_answer(&rs, http, 1, alertmanager_api_answer, &why) < 0) {
-		scout_error_line(err, "alertmanager: %s: %s", url, why.buf);
+		/* A URL may carry its password (https://u:p@host): not in a message. */
+		char *shown = redact_str(url);
+
+		scout_error_line(err, "alertmanager: %s: %s", shown, why.buf);
+		free(shown);
 		goto out;
 	}
 	cJSON_ArrayForEach(a, rs.answer[0])

@@ -109,6 +109,12 @@ test_expect_success 'an Alertmanager that is down is one error line, and scout f
 	test_grep "^error: alertmanager: http://127.0.0.1:9: " err
 '
 
+test_expect_success 'a password in the URL is not in the error line' '
+	test_expect_code 128 sre -c alertmanager.url=http://bob:hunter2@127.0.0.1:9/ scout >out 2>err &&
+	test_grep "^error: alertmanager: http://.*redacted:userinfo.*@127.0.0.1:9/: " err &&
+	test_grep ! hunter2 err
+'
+
 test_expect_success 'an answer that is not the API says so' '
 	test_expect_code 128 sre -c alertmanager.url="$AM_URL/-/healthy#" scout >out 2>err &&
 	test_grep "^error: alertmanager: .*: HTTP 404\|not the JSON of Alertmanager" err

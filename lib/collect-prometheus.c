@@ -6,7 +6,8 @@
  * whose service (check.<name>.service, default the check's name) is the
  * service, and the incident's own check. Each is asked as a range query
  * (GET /api/v1/query_range, start and end in Unix seconds, a step of a
- * 120th of the window but at least 15s), all at once, with lib/
+ * 120th of the window but at least 15s, or a tenth of a window shorter
+ * than 150s, in whole seconds), all at once, with lib/
  * prometheus.c's authentication; each answer is kept whole, as
  * Prometheus wrote it, under the check's name. A check whose name cannot
  * be a file name (prometheus-<check>.json) is not read.
@@ -25,8 +26,14 @@
 #define PROMETHEUS_COLLECT_PARALLEL 8
 /* The points of a range query: the window over this many steps... */
 #define RANGE_STEPS 120
-/* ... and no step shorter than a usual scrape interval. */
+/*
+ * ... and no step shorter than a usual scrape interval, unless the window
+ * is so short (diagnose.lookback under 150s, as where Prometheus scrapes
+ * every second) that it would hold fewer than MIN_POINTS: a range of one
+ * point shows no fall.
+ */
 #define MIN_STEP_MS (15 * 1000)
+#define MIN_POINTS 10
 
 /* The query of [check "<name>"] when it is one of the service's, or NULL. Borrowed. */
 static const char *wanted_query(const struct config *cfg, const char *name,
@@ -104,7 +111,8 @@ int collect_prometheus(const struct collect_context *c, struct evidence *ev, str
 	/* A step of whole seconds, so that every point falls on one. */
 	step_ms = (lookback_ms / RANGE_STEPS + 999) / 1000 * 1000;
 	if (step_ms < MIN_STEP_MS)
-		step_ms = MIN_STEP_MS;
+		step_ms = lookback_ms / MIN_POINTS < MIN_STEP_MS ?
+			  (lookback_ms / MIN_POINTS + 999) / 1000 * 1000 : MIN_STEP_MS;
 	strbuf_addstr(&base, url);
 	while (base.len && base.buf[base.len - 1] == '/')
 		strbuf_setlen(&base, base.len - 1);

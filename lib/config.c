@@ -53,6 +53,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "scout.fail-after", "int", CONFIG_LOCAL_OK, "failing runs in a row before an incident opens", "1" },
 	{ "scout.recover-after", "int", CONFIG_LOCAL_OK, "healthy runs in a row before it is resolved", "2" },
 	{ "scout.alerts", "bool", CONFIG_PROTECTED, "also read Prometheus's firing alerts (as --alerts)", "false" },
+	{ "alertmanager.url", "string", CONFIG_PROTECTED, "Alertmanager, whose alerts that page (neither silenced nor inhibited) scout reads", NULL },
 	{ "prometheus.url", "string", CONFIG_PROTECTED, "Prometheus, for checks with a query and for --alerts", NULL },
 	{ "prometheus.user", "string", CONFIG_PROTECTED, "basic auth user (password: PROMETHEUS_PASSWORD or prometheus.password-command)", NULL },
 	{ "prometheus.password-command", "command", CONFIG_PROTECTED, "prints the Prometheus password (else PROMETHEUS_PASSWORD)", NULL },

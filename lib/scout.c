@@ -13,6 +13,7 @@
 const struct scout_source scout_sources[] = {
 	{ "http", http_checks_configured, http_checks_collect },
 	{ "prometheus", prometheus_configured, prometheus_collect },
+	{ "alertmanager", alertmanager_configured, alertmanager_collect },
 	{ "metrics", metrics_configured, metrics_collect },
 	{ "kubernetes", kubernetes_configured, kubernetes_collect },
 	{ "docker", docker_configured, docker_collect },
@@ -248,6 +249,7 @@ static int recover(struct store *st, struct tracker *t, const struct config *cfg
 int scout_silence_is_healthy(const struct incident *inc)
 {
 	return !strcmp(inc->source, "kubernetes") || !strcmp(inc->source, "docker") ||
+	       !strcmp(inc->source, "alertmanager") ||
 	       (!strcmp(inc->source, "prometheus") && strstr(inc->fingerprint, "/alert/"));
 }
 

@@ -78,6 +78,9 @@ int process_configured(const struct config *cfg);
 int process_collect(const struct config *cfg, struct http_client *http,
 		    struct findings *out, struct strbuf *err);
 
+int alertmanager_configured(const struct config *cfg);
+int alertmanager_collect(const struct config *cfg, struct http_client *http,
+			 struct findings *out, struct strbuf *err);
 /* Alertmanager's webhook payload (version 4), read from text. */
 int alertmanager_parse(const char *json, size_t len, struct findings *out,
 		       struct strbuf *err);

@@ -182,6 +182,20 @@ static void test_range(void)
 	is_str(param(r, "start"), "1795410420", "start: a day before");
 	cJSON_Delete(r);
 
+	mark = fake_log_mark(&prom);
+	set_config(CHECKS "[diagnose]\n\tlookback = 5s\n");
+	is_int(collect("api", NULL), 0, "api's check over 5 seconds: 0");
+	r = request_for(mark, Q_API);
+	is_str(param(r, "step"), "1", "step: a window under 150s in ten, whole seconds: 1s");
+	cJSON_Delete(r);
+
+	mark = fake_log_mark(&prom);
+	set_config(CHECKS "[diagnose]\n\tlookback = 2m\n");
+	is_int(collect("api", NULL), 0, "api's check over 2 minutes: 0");
+	r = request_for(mark, Q_API);
+	is_str(param(r, "step"), "12", "step: 2m in ten, 12 seconds, not 15");
+	cJSON_Delete(r);
+
 	set_config(CHECKS "[diagnose]\n\tlookback = a while\n");
 	is_int(collect("web", NULL), -1, "a bad diagnose.lookback: -1");
 	is_str(run.why.buf, "prometheus: diagnose.lookback is 'a while', not a duration (1h)",

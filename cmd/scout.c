@@ -13,6 +13,7 @@
 #include "builtin.h"
 #include "../lib/format.h"
 #include "../lib/progress.h"
+#include "../lib/redact.h"
 #include "../lib/scout.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
@@ -65,9 +66,14 @@ static int collect(const struct scout_run *run, struct findings *fs, struct strv
 		(*configured)++;
 		http.label = s->name; /* what the status line waits on */
 		r = s->collect(&the_sre.cfg, &http, fs, &err);
-		/* One line per source that could not be read; the others go on. */
-		if (err.len)
+		/*
+		 * One line per source that could not be read; the others go on.
+		 * A source's line may quote its URL, whose userinfo is a secret.
+		 */
+		if (err.len) {
 			progress_clear();
+			redact_strbuf(&err);
+		}
 		for (const char *l = err.buf; *l;) {
 			const char *nl = strchrnul(l, '\n');
 			if (nl > l)
@@ -113,6 +119,7 @@ static int scout_once(const struct scout_run *run)
 	int configured, none_read, payload_refused = 0, ret = 0;
 
 	none_read = collect(run, &fs, &ran, &configured, &payload_refused);
+	findings_redact(&fs);
 	progress_clear(); /* before any message or result */
 	if (!configured) {
 		error("nothing to scout: no check, Prometheus, Kubernetes, Docker, Jaeger or "

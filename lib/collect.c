@@ -16,6 +16,7 @@
 #include "format.h"
 #include "http.h"
 #include "progress.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -161,6 +162,8 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 				}
 				if (!r->why.len)
 					strbuf_addf(&r->why, "%s: could not be read", r->collector->name);
+				/* It may quote a source's URL, whose userinfo is a secret. */
+				redact_strbuf(&r->why);
 				why = r->why.buf;
 			}
 			evidence_merge(ev, &r->part);

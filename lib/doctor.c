@@ -14,6 +14,7 @@
 #include <git2.h>
 
 #include "doctor.h"
+#include "redact.h"
 #include "docker.h"
 #include "http.h"
 #include "jaeger.h"
@@ -119,8 +120,12 @@ static void job_done(struct job *j, enum doctor_status status, int64_t started, 
 	va_start(ap, fmt);
 	strbuf_vaddf(&j->detail, fmt, ap);
 	va_end(ap);
-	/* Whatever a server echoed back, no registered secret leaves here. */
+	/*
+	 * Whatever a server echoed back, no registered secret leaves here;
+	 * nor a password written in a configured URL.
+	 */
 	http_redact(&j->http, &j->detail);
+	redact_strbuf(&j->detail);
 }
 
 /* Why res is no answer: curl's error, or the status, for a detail line. */

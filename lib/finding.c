@@ -6,6 +6,7 @@
 
 #include "finding.h"
 #include "json.h"
+#include "redact.h"
 
 struct finding *finding_add(struct findings *fs, const char *source, const char *check,
 			    const char *service, const char *signal)
@@ -131,4 +132,19 @@ const char *scout_alert_service(const cJSON *labels)
 	if (!service)
 		service = json_nonempty(labels, "job");
 	return service ? service : "unknown";
+}
+
+void findings_redact(struct findings *fs)
+{
+	for (size_t i = 0; i < fs->nr; i++) {
+		struct finding *f = &fs->v[i];
+
+		if (f->summary) {
+			char *r = redact_str(f->summary);
+			free(f->summary);
+			f->summary = r;
+		}
+		if (f->evidence)
+			redact_json(f->evidence);
+	}
 }

@@ -48,6 +48,13 @@ struct finding *finding_add(struct findings *fs, const char *source, const char 
 void finding_summary(struct finding *f, const char *fmt, ...) SRE_PRINTF(2, 3);
 void findings_clear(struct findings *fs);
 
+/*
+ * Redact every finding's summary and evidence in place (lib/redact.h):
+ * a check's URL may carry a password, a log line a token. Call it on what
+ * a pass collected before it reaches the store or the screen.
+ */
+void findings_redact(struct findings *fs);
+
 /* ---- shared by the sources ---- */
 
 /* [<section> "<name>"]'s severity into *out; -1 when bad (*out kept, a line in err if any). */

@@ -277,5 +277,13 @@ test_expect_success 'when no source can be read at all, scout exits 128' '
 	test_grep "^error: prometheus:" err
 '
 
+test_expect_success 'a password in a source'"'"'s URL never reaches the error line' '
+	mkdir -p userinfo/.sre &&
+	printf "[prometheus]\n\turl = http://bob:hunter2@127.0.0.1:9/\n[check \"q\"]\n\tprometheus = up\n\tbelow = 1\n" >userinfo/.sre/config &&
+	test_expect_code 128 sre -C userinfo scout 2>err &&
+	test_grep "^error: prometheus: " err &&
+	test_grep ! "hunter2" err
+'
+
 stop_fake
 test_done

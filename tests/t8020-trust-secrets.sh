@@ -239,6 +239,43 @@ sys.exit(0 if p.returncode == 128 else 1)
 	test -s first
 '
 
+# A password written into a URL of the configuration: scout's finding
+# quotes the check's URL, diagnose's sources their errors, doctor its rows.
+test_expect_success 'a password in a configured URL reaches no output, error, store or evidence' '
+	cat >userinfo.config <<-\EOT &&
+	[check "web"]
+		url = http://bob:hunter2@127.0.0.1:9/health
+	[prometheus]
+		url = http://bob:hunter2@127.0.0.1:9/
+	[jaeger]
+		url = http://bob:hunter2@127.0.0.1:9/
+	[alertmanager]
+		url = http://bob:hunter2@127.0.0.1:9/
+	EOT
+	mkdir -p userinfo &&
+	db="$PWD/userinfo.db" &&
+	mkdir -p uhome &&
+	# A HOME of its own: the global config of the tests above names a tracker.
+	run_userinfo() {
+		env HOME="$PWD/uhome" XDG_CONFIG_HOME="$PWD/uhome/.config" \
+			SRE_CONFIG="$PWD/userinfo.config" \
+			sre -C userinfo --db "$db" "$@" >>uout 2>>uerr
+	} &&
+	run_userinfo scout &&
+	run_userinfo scout --json &&
+	test_grep "‹redacted:userinfo›" uout &&
+	{ run_userinfo diagnose --json --save-evidence "$PWD/ubundle" 1; test $? -le 1; } &&
+	{ run_userinfo doctor; test $? = 1; } &&
+	run_userinfo incident show 1 &&
+	test_grep "‹redacted:userinfo›" uerr &&
+	test_grep ! hunter2 uout uerr &&
+	test -d ubundle &&
+	test_must_fail grep -r hunter2 ubundle &&
+	sqlite3 "$db" "SELECT count(*) FROM events WHERE body LIKE '\''%hunter2%'\''" >count &&
+	echo 0 >expect &&
+	test_cmp expect count
+'
+
 kill "$KUBE_PID" "$SLACK_PID" "$GITHUB_PID" 2>/dev/null
 wait "$KUBE_PID" "$SLACK_PID" "$GITHUB_PID" 2>/dev/null
 test_done

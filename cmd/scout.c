@@ -122,8 +122,9 @@ static int scout_once(const struct scout_run *run)
 	findings_redact(&fs);
 	progress_clear(); /* before any message or result */
 	if (!configured) {
-		error("nothing to scout: no check, Prometheus, Kubernetes, Docker, Jaeger or "
-		      "process service is configured, and no --alertmanager payload (see 'sre help scout')");
+		error("nothing to scout: no check, Prometheus, Alertmanager, Kubernetes, Docker, "
+		      "Jaeger or process service is configured, and no --alertmanager payload "
+		      "(see 'sre help scout')");
 		ret = EXIT_FATAL;
 		goto out;
 	}

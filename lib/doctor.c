@@ -14,6 +14,7 @@
 #include <git2.h>
 
 #include "doctor.h"
+#include "alertmanager.h"
 #include "redact.h"
 #include "docker.h"
 #include "http.h"
@@ -284,6 +285,36 @@ static void jaeger_job(struct job *j)
 	else
 		job_done(j, DOCTOR_OK, start, "%d services traced",
 			 cJSON_GetArraySize(json_get(answer, "data")));
+	cJSON_Delete(answer);
+	http_request_release(&req);
+	http_response_release(&res);
+	strbuf_release(&why);
+	free(url);
+}
+
+static void alertmanager_job(struct job *j)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf why = STRBUF_INIT;
+	int64_t start = monotonic_ms();
+	char *url = alertmanager_alerts_url(config_get_string(j->cfg, "alertmanager.url"));
+	cJSON *answer, *alert;
+	int paging = 0;
+
+	req.method = "GET";
+	req.url = url;
+	strvec_push(&req.headers, "Accept: application/json");
+	http_do(&j->http, &req, &res);
+	answer = alertmanager_api_answer(&res, &why);
+	if (!answer) {
+		job_done(j, DOCTOR_BROKEN, start, "%s", why.len ? why.buf : "no answer");
+	} else {
+		cJSON_ArrayForEach(alert, answer)
+			paging += alertmanager_alert_pages(alert);
+		job_done(j, DOCTOR_OK, start, "the API answers: %d alert%s paging", paging,
+			 paging == 1 ? "" : "s");
+	}
 	cJSON_Delete(answer);
 	http_request_release(&req);
 	http_response_release(&res);
@@ -593,7 +624,7 @@ static struct job *prometheus_job_new(struct plan *p, const char *name, job_fn f
 
 static void plan_prometheus(struct plan *p)
 {
-	const char *url = config_get_string(p->cfg, "prometheus.url");
+	const char *url = config_get_string(p->cfg, "prometheus.url"), *am;
 	int alerts = 0;
 
 	if (!url || !*url)
@@ -603,10 +634,19 @@ static void plan_prometheus(struct plan *p)
 		prometheus_job_new(p, "prometheus", prometheus_job);
 	if (config_get_bool(p->cfg, "scout.alerts", &alerts) < 0)
 		p->ret = -1;
+	am = config_get_string(p->cfg, "alertmanager.url");
+	if (am && *am) {
+		new_job(p, "alertmanager", alertmanager_job);
+		if (alerts && url && *url)
+			prometheus_job_new(p, "prometheus alerts", alerts_job);
+		return;
+	}
 	if (!alerts)
 		add_row(p->out, "alertmanager", DOCTOR_NOT_CONFIGURED,
-			"alerts are read from Prometheus with scout.alerts, or from Alertmanager's "
-			"webhook with sre scout --alertmanager <file>", "[scout]\n\talerts = true");
+			"alerts are read from Alertmanager's API ([alertmanager] url), from "
+			"Prometheus with scout.alerts, or from Alertmanager's webhook with "
+			"sre scout --alertmanager <file>",
+			"[alertmanager]\n\turl = http://localhost:9093");
 	else if (!url || !*url)
 		add_row(p->out, "alertmanager", DOCTOR_BROKEN, "scout.alerts reads Prometheus's "
 			"alerts, and prometheus.url is not set", NULL);

@@ -120,5 +120,12 @@ test_expect_success 'an answer that is not the API says so' '
 	test_grep "^error: alertmanager: .*: HTTP 404\|not the JSON of Alertmanager" err
 '
 
+test_expect_success 'doctor asks the Alertmanager API, and says when it is down' '
+	sre doctor >out &&
+	test_grep "^alertmanager  *ok  *[0-9]*ms  .*the API answers: [0-9]* alerts* paging" out &&
+	test_expect_code 1 sre -c alertmanager.url=http://127.0.0.1:9 doctor >out &&
+	test_grep "^alertmanager  *broken " out
+'
+
 stop_engines
 test_done

@@ -78,7 +78,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "scout.max-restarts", "int", CONFIG_PROTECTED, "restarts worth an incident, pods and containers", "5" },
 	{ "scout.docker", "bool", CONFIG_PROTECTED, "watch Docker on its default socket", "false" },
 	{ "docker.host", "string", CONFIG_PROTECTED, "the Docker Engine: unix:///var/run/docker.sock or tcp://host:port", NULL },
-	{ "docker.api-version", "string", CONFIG_LOCAL_OK, "the Engine API version", "1.47" },
+	{ "docker.api-version", "string", CONFIG_LOCAL_OK, "pins the Engine API version, e.g. 1.41, instead of asking the Engine (GET /_ping)", "the lower of the Engine's and 1.47" },
 	{ "docker.ignore", "string", CONFIG_LOCAL_OK, "containers to leave alone (names or patterns)", NULL },
 	{ "check.<name>.metrics", "string", CONFIG_PROTECTED, "a metrics check: a Prometheus text endpoint (/metrics) read directly", NULL },
 	{ "check.<name>.numerator", "promql", CONFIG_PROTECTED, "a metrics check: the sample judged (a gauge), or the numerator of a ratio (in a file, write each \" as \\\")", NULL },

@@ -21,11 +21,34 @@
 struct docker_engine {
 	const char *host;    /* as configured, for messages; borrowed from the config */
 	char *socket;        /* the UNIX socket, or NULL over TCP */
+	char *root;          /* "http://localhost": where the unversioned /_ping is */
 	char *base;          /* "http://localhost/v1.47": what the API's paths follow */
+	int major, minor;    /* the API version in base */
+	int negotiated;      /* docker.api-version pins it, or the Engine was asked */
 };
 
-/* Read the Engine's keys into e: 0, or -1 with one line in err ("docker: ..."). */
+/* The newest Engine API sre speaks; it reads the answers of 1.41 on. */
+#define DOCKER_API_MAJOR 1
+#define DOCKER_API_MINOR 47
+
+/*
+ * Read the Engine's keys into e: 0, or -1 with one line in err ("docker:
+ * ..."). base is at docker.api-version, else at sre's own version until
+ * docker_engine_negotiate() asks the Engine.
+ */
 int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
+/*
+ * Agree on the API version as the docker CLI does: GET /_ping (no
+ * version in the path) and use the lower of its API-Version header and
+ * sre's own; a pinned docker.api-version asks nothing. An answer without
+ * a usable header keeps sre's own, as the CLI does; no answer at all is
+ * -1 with a line in err, told as docker_engine_explain() tells it. Once
+ * per engine: a second call asks nothing.
+ */
+int docker_engine_negotiate(struct http_client *http, struct docker_engine *e, struct strbuf *err);
+/* docker_engine_read() then docker_engine_negotiate(). */
+int docker_engine_open(const struct config *cfg, struct http_client *http,
+		       struct docker_engine *e, struct strbuf *err);
 void docker_engine_release(struct docker_engine *e);
 /* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
 struct http_request *docker_engine_get(struct http_batch *rs, const struct docker_engine *e,

@@ -40,7 +40,7 @@ static int engine_open(const struct runtime_call *c, struct docker_engine *e, st
 {
 	struct strbuf why = STRBUF_INIT;
 
-	if (docker_engine_read(c->cfg, e, &why) < 0)
+	if (docker_engine_open(c->cfg, c->http, e, &why) < 0)
 		return runtime_fail(c->http, out, &why);
 	strbuf_release(&why);
 	return 0;

@@ -254,7 +254,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 	size_t n = 0, alloc = 0;
 	int ret = -1;
 
-	if (read_settings(cfg, &s, err) < 0) {
+	if (read_settings(cfg, &s, err) < 0 || docker_engine_negotiate(http, &s.engine, err) < 0) {
 		settings_release(&s);
 		return -1;
 	}

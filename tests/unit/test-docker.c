@@ -250,7 +250,10 @@ static void test_signals(void)
 	is_str(fake_header(cJSON_GetArrayItem(list, 0), "accept"), "application/json",
 	       "asking for JSON");
 	cJSON_Delete(list);
-	is_int(fake_count(&docker, mark, NULL, NULL), 1 + 6, "one list and six inspections in all");
+	is_int(fake_count(&docker, mark, "GET", "^/_ping$"), 1,
+	       "one GET /_ping, unversioned, agrees on the version");
+	is_int(fake_count(&docker, mark, NULL, NULL), 1 + 1 + 6,
+	       "one ping, one list and six inspections in all");
 	is_int(inspections(mark, "1") + inspections(mark, "2") + inspections(mark, "3") +
 	       inspections(mark, "4") + inspections(mark, "5") + inspections(mark, "6"), 6,
 	       "each exited, unhealthy, restarting and running container inspected once");
@@ -371,6 +374,7 @@ static void test_api_version(void)
 	is_int(fake_count(&docker, mark, "GET", "^/v1\\.44/containers/[0-9a-f]{64}/json$"), 1,
 	       "the inspection too");
 	is_int(fs.nr, 1, "and the finding made");
+	is_int(fake_count(&docker, mark, "GET", "_ping$"), 0, "a pinned version asks no /_ping");
 
 	set_config_fake("\tapi-version = 1.99\n");
 	is_int(collect(), -1, "a version the Engine does not speak: -1");

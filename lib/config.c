@@ -80,6 +80,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "docker.host", "string", CONFIG_PROTECTED, "the Docker Engine: unix:///var/run/docker.sock or tcp://host:port", NULL },
 	{ "docker.api-version", "string", CONFIG_LOCAL_OK, "pins the Engine API version, e.g. 1.41, instead of asking the Engine (GET /_ping)", "the lower of the Engine's and 1.47" },
 	{ "docker.ignore", "string", CONFIG_LOCAL_OK, "containers to leave alone (names or patterns)", NULL },
+	{ "service.<name>.max-memory", "string", CONFIG_PROTECTED, "increase-memory on Docker never sets a memory limit past this (bytes, or 512Mi, 2Gi); without it, a person must", NULL },
 	{ "check.<name>.metrics", "string", CONFIG_PROTECTED, "a metrics check: a Prometheus text endpoint (/metrics) read directly", NULL },
 	{ "check.<name>.numerator", "promql", CONFIG_PROTECTED, "a metrics check: the sample judged (a gauge), or the numerator of a ratio (in a file, write each \" as \\\")", NULL },
 	{ "check.<name>.denominator", "promql", CONFIG_PROTECTED, "a metrics check: the counter whose increase divides the numerator's (in a file, write each \" as \\\")", NULL },

@@ -119,24 +119,26 @@ int docker_engine_negotiate(struct http_client *http, struct docker_engine *e, s
 {
 	struct http_batch rs = HTTP_BATCH_INIT;
 	const struct http_response *res;
-	int major, minor, ret = 0;
+	int major, minor;
 
+	(void)err;
 	if (e->negotiated)
 		return 0;
-	docker_engine_get(&rs, e, xstrfmt("%s/_ping", e->root));
+	docker_engine_get(&rs, e, xstrfmt("%s/_ping", e->root))->no_retry = 1;
 	res = &rs.res[0];
 	http_do(http, &rs.req[0], &rs.res[0]);
-	if (!res->status) {
-		docker_engine_explain(err, e, NULL, res);
-		ret = -1;
-	} else if (parse_version(http_header(res, "api-version"), &major, &minor) == 0 &&
-		   (major < e->major || (major == e->major && minor < e->minor))) {
+	/*
+	 * Any other answer (none, an error, no header) keeps sre's own, as
+	 * the CLI does: the call that follows tells what is wrong, in its
+	 * own words. Not retried: an Engine that is down is told once.
+	 */
+	if (res->status == 200 &&
+	    parse_version(http_header(res, "api-version"), &major, &minor) == 0 &&
+	    (major < e->major || (major == e->major && minor < e->minor)))
 		set_version(e, major, minor);
-	}
-	/* Any other answer (no header, an error) keeps sre's own, as the CLI does. */
-	e->negotiated = !ret;
+	e->negotiated = 1;
 	http_batch_release(&rs);
-	return ret;
+	return 0;
 }
 
 int docker_engine_open(const struct config *cfg, struct http_client *http,
@@ -323,6 +325,40 @@ int docker_restart(struct http_client *http, const struct docker_engine *e, cons
 	http_request_release(&req);
 	http_response_release(&res);
 	free(suffix);
+	free(url);
+	return ret;
+}
+
+int docker_update_memory(struct http_client *http, const struct docker_engine *e, const char *id,
+			 const char *name, long long memory, long long swap, struct strbuf *why)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	char *url = container_url(e, id, "/update");
+	char *body = xstrfmt("{\"Memory\": %lld, \"MemorySwap\": %lld}", memory, swap);
+	int ret = -1;
+
+	req.method = "POST";
+	req.url = url;
+	req.unix_socket = e->socket;
+	req.body = body;
+	req.body_len = strlen(body);
+	strvec_push(&req.headers, "Content-Type: application/json");
+	req.no_retry = 1;
+	http_do(http, &req, &res);
+	if (res.outcome == HTTP_OK && res.status / 100 == 2) {
+		ret = 0;
+	} else if (res.outcome == HTTP_OK && res.status == 404) {
+		ret = 1;
+	} else {
+		char *what = xstrfmt("updating %s", name);
+
+		docker_engine_explain(why, e, what, &res);
+		free(what);
+	}
+	http_request_release(&req);
+	http_response_release(&res);
+	free(body);
 	free(url);
 	return ret;
 }

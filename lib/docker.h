@@ -40,10 +40,10 @@ int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct
 /*
  * Agree on the API version as the docker CLI does: GET /_ping (no
  * version in the path) and use the lower of its API-Version header and
- * sre's own; a pinned docker.api-version asks nothing. An answer without
- * a usable header keeps sre's own, as the CLI does; no answer at all is
- * -1 with a line in err, told as docker_engine_explain() tells it. Once
- * per engine: a second call asks nothing.
+ * sre's own; a pinned docker.api-version asks nothing. Any other answer
+ * (none, an error, no usable header) keeps sre's own, as the CLI does,
+ * and the call that follows tells what is wrong. Once per engine: a
+ * second call asks nothing. 0 (err is for a failure to come).
  */
 int docker_engine_negotiate(struct http_client *http, struct docker_engine *e, struct strbuf *err);
 /* docker_engine_read() then docker_engine_negotiate(). */
@@ -95,5 +95,15 @@ int docker_inspect(struct http_client *http, const struct docker_engine *e, cons
  */
 int docker_restart(struct http_client *http, const struct docker_engine *e, const char *id,
 		   const char *name, int stop_wait, struct strbuf *why);
+
+/*
+ * POST /containers/<id>/update {"Memory": memory, "MemorySwap": swap}:
+ * the container's memory limit and its memory plus swap (-1 unlimited),
+ * both in bytes; dockerd refuses a limit above the swap one, so both are
+ * sent. Never retried. 0 updated, 1 no such container, -1 with a line in
+ * why naming it name.
+ */
+int docker_update_memory(struct http_client *http, const struct docker_engine *e, const char *id,
+			 const char *name, long long memory, long long swap, struct strbuf *why);
 
 #endif

@@ -89,7 +89,8 @@ test_expect_success 'docker kill: scout opens incidents, diagnose says restart, 
 
 test_expect_success 'killed by its memory limit, again and again: scout sees OOMKilled, diagnose says increase-memory' '
 	docker run -d --name hog -m 16m --memory-swap 16m --restart on-failure:3 --network host \
-		bb:1 sh -c "s=x; while :; do s=\$s\$s; done" >/dev/null &&
+		bb:1 sh -c "s=x; i=0; while [ \$i -lt 23 ]; do s=\$s\$s; i=\$((i + 1)); done; exec sleep 600" \
+		>/dev/null &&
 	dockerd_wait 30 exited hog 3 &&
 	test "$(container_state hog "{{.State.OOMKilled}} {{.State.ExitCode}}")" = "true 137" &&
 	sre scout --porcelain >ids &&
@@ -115,6 +116,17 @@ for k in ("incident", "not_configured"):
     live.pop(k, None)
     replay.pop(k, None)
 assert live == replay, (live, replay)'"'"' oom.json replay.json
+'
+
+test_expect_success 'fix raises the limit through the Engine, within max-memory, and docker inspect shows it' '
+	sre config set service.hog.max-memory 64Mi &&
+	sre config set fix.auto restart,increase-memory &&
+	sre fix "$(cat hog.id)" </dev/null >out &&
+	test_grep "^increase-memory of hog: done: memory limit of hog raised from 16Mi to 24Mi; container hog restarted\$" out &&
+	test "$(container_state hog "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}")" = "25165824 25165824" &&
+	sre incident show --json "$(cat hog.id)" >show.json &&
+	test "$(field show.json state)" = INCIDENT_RESOLVED &&
+	test "$(container_state hog "{{.State.Running}}")" = true
 '
 
 test_expect_success 'a crash loop is diagnosed as one and not restarted again' '

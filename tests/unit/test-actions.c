@@ -221,7 +221,8 @@ static void test_runtime_table(void)
 			continue;
 		is_str(ops->name, name, "%s: named as [service] runtime says it", name);
 		ok(complete(ops->restart), "%s: restart has its three steps", name);
-		ok(!ops->increase_memory, "%s: more memory is a pull request, not a runtime's", name);
+		ok(runtimes[i] == RUNTIME_DOCKER ? complete(ops->increase_memory) : !ops->increase_memory,
+		   "%s: more memory is the Engine's update on docker, else a pull request", name);
 		ok(!ops->inject && !ops->revert, "%s: chaos's slots are declared, not filled", name);
 	}
 	ok(complete(runtime_ops_of(RUNTIME_KUBERNETES)->scale) &&
@@ -246,9 +247,9 @@ static void test_not_direct(void)
 		{ RUNTIME_DOCKER, ACTION_rollback, "rollback: the docker runtime cannot roll back" },
 		{ RUNTIME_NONE, ACTION_restart, "restart: service.checkout.runtime is not set" },
 		{ RUNTIME_KUBERNETES, ACTION_increase_memory,
-		  "increase-memory: not a direct action (restart, scale or rollback)" },
+		  "increase-memory: the kubernetes runtime cannot raise a memory limit" },
 		{ RUNTIME_DOCKER, ACTION_escalate,
-		  "escalate: not a direct action (restart, scale or rollback)" },
+		  "escalate: not a direct action (restart, scale, rollback or increase-memory)" },
 	};
 	int k = fake_log_mark(&k8s), d = fake_log_mark(&docker);
 
@@ -645,7 +646,7 @@ static void test_docker_restart(void)
 	mark = fake_log_mark(&docker);
 	is_int(step(RUN, &t, ACTION_restart, NULL, record), 0, "run: 0");
 	is_str(out.buf, "container web restarted", "saying so");
-	is_int(fake_count(&docker, mark, NULL, NULL), 1, "one request");
+	is_int(fake_count(&docker, mark, NULL, NULL), 2, "one request, after the one GET /_ping");
 	req = fake_last(&docker, mark, "POST", "^/v1\\.47/containers/" ID("1") "/restart$");
 	ok(req, "POST /containers/<id>/restart, by the recorded id");
 	query = request_param(req, "t");

@@ -322,9 +322,14 @@ static void test_severity(void)
 	 * memory; the main one exiting 1 is not the OOM kill's 137. */
 	set_containers("[{\"name\": \"child-oom\", \"state\": \"exited\", \"exit_code\": 1,"
 		       " \"oom_killed\": true},"
-		       " {\"name\": \"killed\", \"state\": \"exited\", \"exit_code\": 137}]");
+		       " {\"name\": \"killed\", \"state\": \"exited\", \"exit_code\": 137},"
+		       " {\"name\": \"again\", \"state\": \"running\", \"oom_killed\": true,"
+		       "  \"restart_count\": 1}]");
 	set_config_fake(NULL);
 	is_int(collect(), 0, "exits: 0");
+	/* dockerd 20.10 keeps OOMKilled from the last exit while it runs again. */
+	ok(!find("docker/again/oomkilled/container/again"),
+	   "running again with the last exit's OOMKilled: no oomkilled");
 	f = find("docker/child-oom/exited/container/child-oom");
 	is_int(f ? (int)f->severity : -1, SEVERITY_MEDIUM, "OOMKilled with exit code 1: exited is medium");
 	is_str(f ? f->summary : NULL, "container child-oom exited with code 1 (OOMKilled)",

@@ -3,6 +3,7 @@
 
     python3 tests/fakes/docker.py --socket PATH --port-file F --log F
                                   [--data F] [--lifetime SECONDS]
+                                  [--max-api-version 1.41]
 
 It listens on the UNIX socket PATH, as dockerd does on /var/run/docker.sock
 (not on TCP), and writes "ready" to --port-file once it listens. It answers
@@ -54,7 +55,8 @@ the Engine API v1.47 (moby's api/docs/v1.47.yaml):
                                         "Cannot restart container <id>:
                                         <error>"} and nothing changes
 
-each also under /v<version>/ (1.24 to 1.47; a newer version gets 400
+each also under /v<version>/ (1.24 to 1.47, or to --max-api-version, an
+older Engine's, which API-Version then says; a newer version gets 400
 "client version 1.48 is too new. Maximum supported API version is 1.47"),
 plus GET /_ping. Any other path gets 404 {"message": "page not found"}.
 
@@ -520,7 +522,10 @@ def main():
     p = fakeserver.arguments("a fake Docker Engine on a UNIX socket")
     p.add_argument("--socket", required=True)
     p.add_argument("--data")
+    p.add_argument("--max-api-version", default="1.47")
     args = p.parse_args()
+    global MAX_VERSION
+    MAX_VERSION = tuple(int(x) for x in args.max_api_version.split("."))
     if args.data:
         with open(args.data) as f:
             containers = json.load(f)

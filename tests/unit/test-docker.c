@@ -537,6 +537,44 @@ static void test_proxy_ignored(void)
 	unsetenv("ALL_PROXY");
 }
 
+/* An Engine older than sre (20.10 speaks 1.41): the lower version is used. */
+static void test_negotiation(void)
+{
+	struct fake old;
+	char *old_sock = tmp_path("docker/old.sock"), *text;
+	int mark;
+
+	/* /_ping failing keeps sre's own version, as the docker CLI does. */
+	set_containers("[{\"name\": \"batch\", \"state\": \"exited\", \"exit_code\": 3}]");
+	set_config_fake(NULL);
+	queue_failure("{\"method\": \"GET\", \"path\": \"^/_ping$\", \"status\": 500,"
+		      " \"body\": {\"message\": \"ping failed\"}, \"times\": 1}");
+	mark = fake_log_mark(&docker);
+	is_int(collect(), 0, "a /_ping that fails: 0");
+	is_int(fake_count(&docker, mark, "GET", "^/v1\\.47/containers/json$"), 1,
+	       "sre's own version used");
+	is_int(fs.nr, 1, "and the finding made");
+
+	if (fake_start(&old, "docker", "docker-1.41", "--socket", old_sock,
+		       "--max-api-version", "1.41", NULL) < 0) {
+		ok(0, "the fake Engine at API 1.41 starts");
+		free(old_sock);
+		return;
+	}
+	text = xstrfmt("[docker]\n\thost = unix://%s\n", old_sock);
+	set_config(text);
+	mark = fake_log_mark(&old);
+	is_int(collect(), 0, "an Engine at API 1.41: 0");
+	is_str(err.buf, "", "no error");
+	is_int(fake_count(&old, mark, "GET", "^/_ping$"), 1, "asked once, unversioned");
+	is_int(fake_count(&old, mark, "GET", "^/v1\\.41/containers/json$"), 1,
+	       "the list asked under /v1.41, the Engine's version");
+	is_int(fake_count(&old, mark, "GET", "^/v1\\.47/"), 0, "nothing under sre's own");
+	fake_stop(&old);
+	free(text);
+	free(old_sock);
+}
+
 int main(void)
 {
 	char *data;
@@ -562,6 +600,7 @@ int main(void)
 		test_severity();
 		test_health_output();
 		test_api_version();
+		test_negotiation();
 		test_engine_failures();
 		test_proxy_ignored();
 		test_errors();

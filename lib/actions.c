@@ -2,7 +2,7 @@
  * actions.c: the direct actions of `sre fix` (fix.h), handed to the
  * runtime a service's [service] section names (runtime.h):
  *
- *   docker      lib/runtime-docker.c      restart
+ *   docker      lib/runtime-docker.c      restart, increase-memory
  *   kubernetes  lib/runtime-kubernetes.c  restart, scale, rollback
  *   process     lib/runtime-process.c     restart
  *
@@ -38,9 +38,11 @@ static const struct runtime_action *action_of(const struct fix_target *t,
 	const struct runtime_ops *ops = runtime_ops_of(t->runtime);
 	const struct runtime_action *steps = NULL;
 
-	/* More memory is a manifest's edit (a pull request), never a direct action. */
-	if (a != ACTION_restart && a != ACTION_scale && a != ACTION_rollback) {
-		strbuf_addf(out, "%s: not a direct action (restart, scale or rollback)", name);
+	/* More memory is a manifest's edit (a pull request), but where the runtime can do it. */
+	if (a != ACTION_restart && a != ACTION_scale && a != ACTION_rollback &&
+	    a != ACTION_increase_memory) {
+		strbuf_addf(out, "%s: not a direct action (restart, scale, rollback or increase-memory)",
+			    name);
 		return NULL;
 	}
 	if (!ops) {
@@ -51,11 +53,14 @@ static const struct runtime_action *action_of(const struct fix_target *t,
 		steps = ops->restart;
 	else if (a == ACTION_scale)
 		steps = ops->scale;
+	else if (a == ACTION_increase_memory)
+		steps = ops->increase_memory;
 	else
 		steps = ops->rollback;
 	if (!steps)
 		strbuf_addf(out, "%s: the %s runtime cannot %s", name, ops->name,
-			    a == ACTION_rollback ? "roll back" : name);
+			    a == ACTION_rollback ? "roll back" :
+			    a == ACTION_increase_memory ? "raise a memory limit" : name);
 	return steps;
 }
 

@@ -129,7 +129,7 @@ int collect_docker(const struct collect_context *c, struct evidence *ev, struct 
 	size_t n = 0, alloc = 0;
 	int lines = c->log_lines > 0 ? c->log_lines : 200, ret = -1;
 
-	if (docker_engine_read(c->cfg, &e, why) < 0)
+	if (docker_engine_open(c->cfg, c->http, &e, why) < 0)
 		goto out;
 	container = config_get_string(c->cfg, config_key_of(&key, "service", c->o->service,
 							 "container"));

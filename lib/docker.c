@@ -9,7 +9,15 @@
  * answers lives in the file named for its role.
  *
  * The Engine is docker.host (its UNIX socket, or tcp://host:port as plain
- * HTTP; default the local socket) at docker.api-version (default 1.47).
+ * HTTP; default the local socket). The API version is docker.api-version
+ * when set; else it is negotiated as the docker CLI does: GET /_ping and
+ * the lower of its API-Version and sre's own (1.47), since an Engine
+ * refuses a client newer than itself ("client version 1.47 is too new.
+ * Maximum supported API version is 1.41": Debian 12's docker.io 20.10).
+ * What sre reads of the answers (the list's State and Status, inspect's
+ * State, Config.Tty, HostConfig.Memory, the logs' frames) has the same
+ * shape from API 1.41 to 1.47; the logs' multiplexed Content-Type, new in
+ * 1.42, is not relied on: Config.Tty says which framing the logs have.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -26,8 +34,32 @@
 void docker_engine_release(struct docker_engine *e)
 {
 	free(e->socket);
+	free(e->root);
 	free(e->base);
-	e->socket = e->base = NULL;
+	e->socket = e->root = e->base = NULL;
+}
+
+/* "<major>.<minor>", each a few digits: 0, or -1 for anything else. */
+static int parse_version(const char *s, int *major, int *minor)
+{
+	size_t a = s ? strspn(s, "0123456789") : 0, b;
+
+	if (!a || a > 4 || s[a] != '.')
+		return -1;
+	b = strspn(s + a + 1, "0123456789");
+	if (!b || b > 4 || s[a + 1 + b])
+		return -1;
+	*major = atoi(s);
+	*minor = atoi(s + a + 1);
+	return 0;
+}
+
+static void set_version(struct docker_engine *e, int major, int minor)
+{
+	free(e->base);
+	e->major = major;
+	e->minor = minor;
+	e->base = xstrfmt("%s/v%d.%d", e->root, major, minor);
 }
 
 int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err)
@@ -35,7 +67,6 @@ int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct
 	const char *host = config_get_string(cfg, "docker.host");
 	const char *version = config_get_string(cfg, "docker.api-version");
 	const char *rest;
-	size_t dot;
 
 	memset(e, 0, sizeof(*e));
 	if (!host) {
@@ -49,19 +80,21 @@ int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct
 		host = DOCKER_DEFAULT_HOST;
 	}
 	e->host = host;
-	if (!version)
-		version = DOCKER_DEFAULT_VERSION;
-	dot = strspn(version, "0123456789");
-	if (!dot || version[dot] != '.' || !version[dot + 1] ||
-	    strspn(version + dot + 1, "0123456789") != strlen(version + dot + 1)) {
-		strbuf_addf(err, "docker: bad docker.api-version '%s': want a version such as %s",
-			    version, DOCKER_DEFAULT_VERSION);
-		return -1;
+	if (version) {
+		if (parse_version(version, &e->major, &e->minor) < 0) {
+			strbuf_addf(err, "docker: bad docker.api-version '%s': want a version such as %s",
+				    version, DOCKER_DEFAULT_VERSION);
+			return -1;
+		}
+		e->negotiated = 1;
+	} else {
+		e->major = DOCKER_API_MAJOR;
+		e->minor = DOCKER_API_MINOR;
 	}
 	if (skip_prefix(host, "unix://", &rest) && *rest) {
 		/* curl needs a host in the URL; dockerd ignores it. */
 		e->socket = xstrdup(rest);
-		e->base = xstrfmt("http://localhost/v%s", version);
+		e->root = xstrdup("http://localhost");
 	} else if (skip_prefix(host, "tcp://", &rest) && *rest && !strchr(rest, '@')) {
 		size_t n = strcspn(rest, "/");
 		const char *colon = memrchr(rest, ':', n), *bracket = memrchr(rest, ']', n);
@@ -71,14 +104,49 @@ int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct
 			return -1;
 		}
 		/* dockerd's own default for a TCP host without TLS: 2375. */
-		e->base = xstrfmt("http://%.*s%s/v%s", (int)n, rest,
-				  !colon || (bracket && bracket > colon) ? ":2375" : "", version);
+		e->root = xstrfmt("http://%.*s%s", (int)n, rest,
+				  !colon || (bracket && bracket > colon) ? ":2375" : "");
 	} else {
 		strbuf_addf(err, "docker: docker.host '%s' is not unix:///path or tcp://host:port",
 			    host);
 		return -1;
 	}
+	set_version(e, e->major, e->minor);
 	return 0;
+}
+
+int docker_engine_negotiate(struct http_client *http, struct docker_engine *e, struct strbuf *err)
+{
+	struct http_batch rs = HTTP_BATCH_INIT;
+	const struct http_response *res;
+	int major, minor;
+
+	(void)err;
+	if (e->negotiated)
+		return 0;
+	docker_engine_get(&rs, e, xstrfmt("%s/_ping", e->root))->no_retry = 1;
+	res = &rs.res[0];
+	http_do(http, &rs.req[0], &rs.res[0]);
+	/*
+	 * Any other answer (none, an error, no header) keeps sre's own, as
+	 * the CLI does: the call that follows tells what is wrong, in its
+	 * own words. Not retried: an Engine that is down is told once.
+	 */
+	if (res->status == 200 &&
+	    parse_version(http_header(res, "api-version"), &major, &minor) == 0 &&
+	    (major < e->major || (major == e->major && minor < e->minor)))
+		set_version(e, major, minor);
+	e->negotiated = 1;
+	http_batch_release(&rs);
+	return 0;
+}
+
+int docker_engine_open(const struct config *cfg, struct http_client *http,
+		       struct docker_engine *e, struct strbuf *err)
+{
+	if (docker_engine_read(cfg, e, err) < 0)
+		return -1;
+	return docker_engine_negotiate(http, e, err);
 }
 
 struct http_request *docker_engine_get(struct http_batch *rs, const struct docker_engine *e,
@@ -257,6 +325,40 @@ int docker_restart(struct http_client *http, const struct docker_engine *e, cons
 	http_request_release(&req);
 	http_response_release(&res);
 	free(suffix);
+	free(url);
+	return ret;
+}
+
+int docker_update_memory(struct http_client *http, const struct docker_engine *e, const char *id,
+			 const char *name, long long memory, long long swap, struct strbuf *why)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	char *url = container_url(e, id, "/update");
+	char *body = xstrfmt("{\"Memory\": %lld, \"MemorySwap\": %lld}", memory, swap);
+	int ret = -1;
+
+	req.method = "POST";
+	req.url = url;
+	req.unix_socket = e->socket;
+	req.body = body;
+	req.body_len = strlen(body);
+	strvec_push(&req.headers, "Content-Type: application/json");
+	req.no_retry = 1;
+	http_do(http, &req, &res);
+	if (res.outcome == HTTP_OK && res.status / 100 == 2) {
+		ret = 0;
+	} else if (res.outcome == HTTP_OK && res.status == 404) {
+		ret = 1;
+	} else {
+		char *what = xstrfmt("updating %s", name);
+
+		docker_engine_explain(why, e, what, &res);
+		free(what);
+	}
+	http_request_release(&req);
+	http_response_release(&res);
+	free(body);
 	free(url);
 	return ret;
 }

@@ -21,11 +21,34 @@
 struct docker_engine {
 	const char *host;    /* as configured, for messages; borrowed from the config */
 	char *socket;        /* the UNIX socket, or NULL over TCP */
+	char *root;          /* "http://localhost": where the unversioned /_ping is */
 	char *base;          /* "http://localhost/v1.47": what the API's paths follow */
+	int major, minor;    /* the API version in base */
+	int negotiated;      /* docker.api-version pins it, or the Engine was asked */
 };
 
-/* Read the Engine's keys into e: 0, or -1 with one line in err ("docker: ..."). */
+/* The newest Engine API sre speaks; it reads the answers of 1.41 on. */
+#define DOCKER_API_MAJOR 1
+#define DOCKER_API_MINOR 47
+
+/*
+ * Read the Engine's keys into e: 0, or -1 with one line in err ("docker:
+ * ..."). base is at docker.api-version, else at sre's own version until
+ * docker_engine_negotiate() asks the Engine.
+ */
 int docker_engine_read(const struct config *cfg, struct docker_engine *e, struct strbuf *err);
+/*
+ * Agree on the API version as the docker CLI does: GET /_ping (no
+ * version in the path) and use the lower of its API-Version header and
+ * sre's own; a pinned docker.api-version asks nothing. Any other answer
+ * (none, an error, no usable header) keeps sre's own, as the CLI does,
+ * and the call that follows tells what is wrong. Once per engine: a
+ * second call asks nothing. 0 (err is for a failure to come).
+ */
+int docker_engine_negotiate(struct http_client *http, struct docker_engine *e, struct strbuf *err);
+/* docker_engine_read() then docker_engine_negotiate(). */
+int docker_engine_open(const struct config *cfg, struct http_client *http,
+		       struct docker_engine *e, struct strbuf *err);
 void docker_engine_release(struct docker_engine *e);
 /* Queue a GET of url (taken over) through the Engine's socket when it has one; the request. */
 struct http_request *docker_engine_get(struct http_batch *rs, const struct docker_engine *e,
@@ -72,5 +95,15 @@ int docker_inspect(struct http_client *http, const struct docker_engine *e, cons
  */
 int docker_restart(struct http_client *http, const struct docker_engine *e, const char *id,
 		   const char *name, int stop_wait, struct strbuf *why);
+
+/*
+ * POST /containers/<id>/update {"Memory": memory, "MemorySwap": swap}:
+ * the container's memory limit and its memory plus swap (-1 unlimited),
+ * both in bytes; dockerd refuses a limit above the swap one, so both are
+ * sent. Never retried. 0 updated, 1 no such container, -1 with a line in
+ * why naming it name.
+ */
+int docker_update_memory(struct http_client *http, const struct docker_engine *e, const char *id,
+			 const char *name, long long memory, long long swap, struct strbuf *why);
 
 #endif

@@ -356,7 +356,7 @@ static void docker_job(struct job *j)
 	struct http_batch b = HTTP_BATCH_INIT;
 	int64_t start = monotonic_ms();
 
-	docker_engine_get(&b, &j->docker, xstrfmt("%s/_ping", j->docker.base));
+	docker_engine_get(&b, &j->docker, xstrfmt("%s/_ping", j->docker.root));
 	http_do_many(&j->http, b.req, b.res, b.nr, 0);
 	if (b.res[0].status == 200) {
 		const char *api = http_header(&b.res[0], "api-version");

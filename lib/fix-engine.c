@@ -403,6 +403,11 @@ static int plan_target(struct fix_plan *p, struct fix_run *run, const struct inc
 	case ACTION_rollback:
 		p->kind = cJSON_GetObjectItem(p->params, "commit") ? FIX_PLAN_REPOSITORY : FIX_PLAN_DIRECT;
 		break;
+	case ACTION_increase_memory:
+		/* A container with no manifest in core.repo: the Engine's own update. */
+		p->kind = p->target.runtime == RUNTIME_DOCKER && !p->target.manifest ?
+			FIX_PLAN_DIRECT : FIX_PLAN_REPOSITORY;
+		break;
 	default:
 		p->kind = FIX_PLAN_REPOSITORY;
 		break;

@@ -1,8 +1,20 @@
 /*
  * runtime-docker.c: the docker runtime of `sre fix` (runtime.h).
  *
- *   restart   POST /containers/<id>/restart?t=10; took effect when
- *             State.StartedAt is later than the record's and it runs
+ *   restart          POST /containers/<id>/restart?t=10; took effect when
+ *                    State.StartedAt is later than the record's and it runs
+ *   increase-memory  POST /containers/<id>/update with HostConfig.Memory
+ *                    times fix.memory-step (whole MiB, rounded up), never
+ *                    past service.<name>.max-memory, which it needs; the
+ *                    swap allowance (MemorySwap less Memory) is kept. A
+ *                    container that is not running (killed by its limit)
+ *                    is then restarted, so that it runs with the new one.
+ *                    Took effect when inspect shows the new Memory.
+ *
+ * More memory here is a direct change of the container, not an edit of a
+ * manifest: a container run by hand or by compose has no manifest sre can
+ * see; with service.<name>.manifest the fix engine sends a pull request
+ * instead, so that the change outlives the next deploy.
  *
  * The container is the service's (service.<name>.container, default the
  * service's name); once prepared it is known by its id, so that a
@@ -12,6 +24,7 @@
 #include <time.h>
 
 #include "docker.h"
+#include "fix.h"
 #include "runtime.h"
 #include "scout.h"
 #include "timeutil.h"
@@ -40,7 +53,7 @@ static int engine_open(const struct runtime_call *c, struct docker_engine *e, st
 {
 	struct strbuf why = STRBUF_INIT;
 
-	if (docker_engine_read(c->cfg, e, &why) < 0)
+	if (docker_engine_open(c->cfg, c->http, e, &why) < 0)
 		return runtime_fail(c->http, out, &why);
 	strbuf_release(&why);
 	return 0;
@@ -90,12 +103,12 @@ static int restart_prepare(const struct runtime_call *c, const cJSON *params, cJ
  * What run and check start from: the record's container (its id, and the
  * name it had, for messages) and the Engine. 0, or -1 with why in out.
  */
-static int open_record(const struct runtime_call *c, const cJSON *record,
+static int open_record(const struct runtime_call *c, const cJSON *record, const char *action,
 		       struct docker_engine *e, const char **id, const char **name,
 		       struct strbuf *out)
 {
 	memset(e, 0, sizeof(*e));
-	*id = runtime_record_string(record, "id", "restart", out);
+	*id = runtime_record_string(record, "id", action, out);
 	if (!*id)
 		return -1;
 	*name = json_nonempty(record, "container");
@@ -111,7 +124,7 @@ static int restart_run(const struct runtime_call *c, const cJSON *record, struct
 	const char *id, *name;
 	int r;
 
-	if (open_record(c, record, &e, &id, &name, out) < 0) {
+	if (open_record(c, record, "restart", &e, &id, &name, out) < 0) {
 		docker_engine_release(&e);
 		return -1;
 	}
@@ -136,7 +149,7 @@ static int restart_check(const struct runtime_call *c, const cJSON *record, stru
 	long n0, n1;
 	int r;
 
-	if (open_record(c, record, &e, &id, &name, out) < 0) {
+	if (open_record(c, record, "restart", &e, &id, &name, out) < 0) {
 		docker_engine_release(&e);
 		return -1;
 	}
@@ -168,7 +181,186 @@ out:
 
 static const struct runtime_action restart = { restart_prepare, restart_run, restart_check };
 
+#define MIB (1024LL * 1024)
+
+/* "25165824", "24m", "24Mi", "1g", "1Gi", "512k": bytes, as docker run -m reads them. 0 or -1. */
+static int parse_bytes(const char *s, long long *out)
+{
+	static const struct { const char *unit; long long scale; } units[] = {
+		{ "", 1 }, { "b", 1 }, { "k", 1024 }, { "ki", 1024 }, { "kib", 1024 },
+		{ "m", MIB }, { "mi", MIB }, { "mib", MIB },
+		{ "g", 1024 * MIB }, { "gi", 1024 * MIB }, { "gib", 1024 * MIB },
+	};
+	size_t n = s ? strspn(s, "0123456789") : 0;
+	long long v = 0;
+
+	if (!n || n > 12)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcasecmp(s + n, units[i].unit)) {
+			if (v > (1LL << 50) / units[i].scale)
+				return -1;
+			*out = v * units[i].scale;
+			return 0;
+		}
+	return -1;
+}
+
+/* bytes as "24Mi" when whole MiB, else as a number of bytes. */
+static char *format_bytes(long long v)
+{
+	return v % MIB ? xstrfmt("%lld", v) : xstrfmt("%lldMi", v / MIB);
+}
+
+static int memory_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			  struct strbuf *out)
+{
+	const struct fix_target *t = c->t;
+	struct fix_policy pol = FIX_POLICY_INIT;
+	struct strbuf key = STRBUF_INIT;
+	struct docker_engine e;
+	cJSON *answer = NULL;
+	const cJSON *host;
+	const char *max_s = config_get_string(c->cfg, config_key_of(&key, "service", t->service,
+								  "max-memory"));
+	long long max, now, swap, want;
+	char *a = NULL, *b = NULL;
+	int r = -1;
+
+	(void)params; /* the limit is read from the Engine now, not from the diagnosis */
+	memset(&e, 0, sizeof(e));
+	if (!max_s) {
+		r = runtime_failf(out, "increase-memory needs %s, the most memory sre may give %s",
+				  key.buf, t->container);
+		goto out;
+	}
+	if (parse_bytes(max_s, &max) < 0 || !max) {
+		r = runtime_failf(out, "%s is \"%.40s\": want a size such as 512Mi or 2Gi", key.buf,
+				  max_s);
+		goto out;
+	}
+	if (fix_policy_read(&pol, c->cfg) < 0) {
+		r = runtime_failf(out, "increase-memory: fix.memory-step is not a number above 1");
+		goto out;
+	}
+	if (engine_open(c, &e, out) < 0 || inspect(c, &e, t->container, t->container, &answer, out) < 0)
+		goto out;
+	host = json_get(answer, "HostConfig");
+	now = json_int(host, "Memory");
+	swap = json_int(host, "MemorySwap");
+	if (now <= 0) {
+		r = runtime_failf(out, "docker: container %s has no memory limit to raise", t->container);
+		goto out;
+	}
+	want = (long long)((double)now * pol.memory_step);
+	want = (want + MIB - 1) / MIB * MIB;
+	if (want > max)
+		want = max;
+	if (want <= now) {
+		a = format_bytes(now);
+		b = format_bytes(max);
+		r = runtime_failf(out, "container %s has %s of memory already; %s is %s", t->container,
+				  a, key.buf, b);
+		goto out;
+	}
+	cJSON_AddStringToObject(record, "container", t->container);
+	cJSON_AddStringToObject(record, "id", json_string(answer, "Id"));
+	cJSON_AddNumberToObject(record, "from", (double)now);
+	cJSON_AddNumberToObject(record, "memory", (double)want);
+	/* Keep the swap allowance; -1 (unlimited) stays so. */
+	cJSON_AddNumberToObject(record, "memory_swap", (double)(swap > 0 ? swap + want - now : swap));
+	r = 0;
+out:
+	free(a);
+	free(b);
+	cJSON_Delete(answer);
+	docker_engine_release(&e);
+	fix_policy_release(&pol);
+	strbuf_release(&key);
+	return r;
+}
+
+static int memory_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	struct docker_engine e;
+	struct strbuf why = STRBUF_INIT;
+	const char *id, *name;
+	long long from, want, swap;
+	cJSON *answer = NULL;
+	char *a = NULL, *b = NULL;
+	int r = -1;
+
+	if (open_record(c, record, "increase-memory", &e, &id, &name, out) < 0)
+		goto out;
+	if (runtime_record_whole(record, "memory", "increase-memory", &want, out) < 0 ||
+	    runtime_record_whole(record, "from", "increase-memory", &from, out) < 0)
+		goto out;
+	swap = json_int(record, "memory_swap");
+	r = docker_update_memory(c->http, &e, id, name, want, swap, &why);
+	if (r > 0)
+		r = runtime_failf(out, "docker: no container %s", name);
+	if (r)
+		goto out;
+	a = format_bytes(from);
+	b = format_bytes(want);
+	strbuf_addf(out, "memory limit of %s raised from %s to %s", name, a, b);
+	/* Killed by its limit, it stays down until started: start it under the new one. */
+	r = inspect(c, &e, id, name, &answer, out);
+	if (r == 0 && !json_bool(json_get(answer, "State"), "Running")) {
+		r = docker_restart(c->http, &e, id, name, DOCKER_STOP_WAIT, &why);
+		if (r == 0)
+			strbuf_addf(out, "; container %s restarted", name);
+		else if (r > 0)
+			r = runtime_failf(out, "; docker: no container %s", name);
+	}
+out:
+	if (why.len)
+		runtime_fail(c->http, out, &why);
+	strbuf_release(&why);
+	cJSON_Delete(answer);
+	free(a);
+	free(b);
+	docker_engine_release(&e);
+	return r;
+}
+
+static int memory_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	struct docker_engine e;
+	const char *id, *name;
+	cJSON *answer = NULL;
+	long long want, now;
+	char *a = NULL, *b = NULL;
+	int r = -1;
+
+	if (open_record(c, record, "increase-memory", &e, &id, &name, out) < 0 ||
+	    runtime_record_whole(record, "memory", "increase-memory", &want, out) < 0 ||
+	    inspect(c, &e, id, name, &answer, out) < 0)
+		goto out;
+	now = json_int(json_get(answer, "HostConfig"), "Memory");
+	a = format_bytes(now);
+	b = format_bytes(want);
+	if (now == want) {
+		strbuf_addf(out, "container %s has a memory limit of %s", name, a);
+		r = 1;
+	} else {
+		strbuf_addf(out, "container %s has a memory limit of %s, not %s", name, a, b);
+		r = 0;
+	}
+out:
+	free(a);
+	free(b);
+	cJSON_Delete(answer);
+	docker_engine_release(&e);
+	return r;
+}
+
+static const struct runtime_action increase_memory = { memory_prepare, memory_run, memory_check };
+
 const struct runtime_ops runtime_docker = {
 	.name = "docker",
 	.restart = &restart,
+	.increase_memory = &increase_memory,
 };

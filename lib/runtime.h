@@ -2,7 +2,8 @@
  * runtime.h: what sre can do to a service where it runs, one struct
  * runtime_ops per kind of runtime ([service] runtime):
  *
- *   lib/runtime-docker.c      restart, through the Engine client (lib/docker.c)
+ *   lib/runtime-docker.c      restart, increase-memory, through the Engine
+ *                             client (lib/docker.c)
  *   lib/runtime-kubernetes.c  restart, scale, rollback of a Deployment,
  *                             through the API client (lib/kubernetes.c)
  *   lib/runtime-process.c     restart: the service's stop and start
@@ -51,9 +52,10 @@ struct runtime_ops {
 	const struct runtime_action *scale;       /* params {"replicas": n} */
 	const struct runtime_action *rollback;    /* params {"revision": n} */
 	/*
-	 * NULL everywhere today: more memory is an edit of the service's
+	 * Docker's only: elsewhere more memory is an edit of the service's
 	 * manifest, sent as a pull request (lib/manifest.c, lib/gitops.c),
-	 * so that the change outlives the next deploy.
+	 * so that the change outlives the next deploy; so it is on Docker
+	 * too when the service has a manifest.
 	 */
 	const struct runtime_action *increase_memory;
 	/* Chaos's fault injection and its undoing: declared, not yet done (NULL). */

@@ -203,7 +203,13 @@ static int judge(const struct docker_settings *s, const struct container *c,
 		finding_summary(f, "container %s exited with code %lld%s", c->name, code,
 				oom ? " (OOMKilled)" : "");
 	}
-	if (oom) {
+	/*
+	 * dockerd keeps OOMKilled from the last exit while the container
+	 * runs again (20.10 does, after a restart by hand or by its policy):
+	 * it is news only while the container is down. One that keeps being
+	 * killed and restarted shows in its restart count below.
+	 */
+	if (oom && !json_bool(state, "Running")) {
 		f = add(out, c, "oomkilled", SEVERITY_HIGH,
 			evidence(c, state, restarts, health_status));
 		finding_summary(f, "container %s was killed for running out of memory (exit code %lld)",
@@ -254,7 +260,7 @@ int docker_collect(const struct config *cfg, struct http_client *http,
 	size_t n = 0, alloc = 0;
 	int ret = -1;
 
-	if (read_settings(cfg, &s, err) < 0) {
+	if (read_settings(cfg, &s, err) < 0 || docker_engine_negotiate(http, &s.engine, err) < 0) {
 		settings_release(&s);
 		return -1;
 	}

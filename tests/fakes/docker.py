@@ -3,6 +3,7 @@
 
     python3 tests/fakes/docker.py --socket PATH --port-file F --log F
                                   [--data F] [--lifetime SECONDS]
+                                  [--max-api-version 1.41]
 
 It listens on the UNIX socket PATH, as dockerd does on /var/run/docker.sock
 (not on TCP), and writes "ready" to --port-file once it listens. It answers
@@ -34,6 +35,12 @@ the Engine API v1.47 (moby's api/docs/v1.47.yaml):
                                         parameters: you must choose at least
                                         one stream"
 
+    POST /containers/<id>/update        {"Memory": n, "MemorySwap": n}: the
+                                        container's limits from now on (its
+                                        "memory" and "memory_swap"); 200
+                                        {"Warnings": []}, 404 as below, 400
+                                        when Memory is above a MemorySwap
+                                        other than -1
     POST /containers/<id>/restart[?t=N]  restarts the container, as `sre
                                         fix` does: 204 with no body; it is
                                         running from now on (State.StartedAt
@@ -48,7 +55,8 @@ the Engine API v1.47 (moby's api/docs/v1.47.yaml):
                                         "Cannot restart container <id>:
                                         <error>"} and nothing changes
 
-each also under /v<version>/ (1.24 to 1.47; a newer version gets 400
+each also under /v<version>/ (1.24 to 1.47, or to --max-api-version, an
+older Engine's, which API-Version then says; a newer version gets 400
 "client version 1.48 is too new. Maximum supported API version is 1.47"),
 plus GET /_ping. Any other path gets 404 {"message": "page not found"}.
 
@@ -59,6 +67,7 @@ The containers come from --data, a compact JSON list the fake expands:
       "state": "exited",                  created|running|paused|restarting|
                                           exited|dead (default running)
       "exit_code": 137, "oom_killed": true, "error": "",
+      "memory": 16777216, "memory_swap": 33554432,  HostConfig's (default 0)
       "restart_count": 0,
       "started": 1795496820.5,            State.StartedAt, seconds since the
                                           epoch (default two hours ago; a
@@ -309,7 +318,7 @@ def inspect(c):
                               "MaximumRetryCount": 0},
             "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None,
             "Privileged": False, "ReadonlyRootfs": False,
-            "Memory": c.get("memory", 0), "MemorySwap": 0, "MemoryReservation": 0,
+            "Memory": c.get("memory", 0), "MemorySwap": c.get("memory_swap", 0), "MemoryReservation": 0,
             "OomKillDisable": False, "OomScoreAdj": 0, "ShmSize": 67108864,
             "CpuShares": 0, "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0,
             "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "", "CpuPercent": 0,
@@ -422,13 +431,13 @@ class Handler(fakeserver.FakeHandler):
 
     def route(self, path, query, body):
         with self.lock:
-            status, body, content_type = (self.reply(path, query) + (None,))[:3]
+            status, body, content_type = (self.reply(path, query, body) + (None,))[:3]
         if content_type is None:
             content_type = "text/plain; charset=utf-8" if isinstance(body, str) \
                 else "application/json"
         self.answer(status, body, content_type=content_type)
 
-    def reply(self, path, query):
+    def reply(self, path, query, raw=""):
         """(status, body) or (status, body, content type)."""
         version = MAX_VERSION
         m = re.match(r"^/v(\d+)\.(\d+)(/.*)$", path)
@@ -444,6 +453,23 @@ class Handler(fakeserver.FakeHandler):
             path = m.group(3)
         if self.command in ("GET", "HEAD") and path == "/_ping":
             return 200, "OK"
+        m = re.match(r"^/containers/([^/]+)/update$", path)
+        if m and self.command == "POST":
+            c = find(m.group(1))
+            if not c:
+                return 404, {"message": "No such container: %s" % m.group(1)}
+            try:
+                limits = json.loads(raw or "{}")
+            except ValueError:
+                return 400, {"message": "invalid JSON"}
+            memory = limits.get("Memory", c.get("memory", 0))
+            swap = limits.get("MemorySwap", c.get("memory_swap", 0))
+            if swap not in (0, -1) and memory > swap:
+                return 400, {"message": "Cannot update container %s: Minimum memoryswap "
+                             "limit should be larger than memory limit, see usage"
+                             % m.group(1)}
+            c["memory"], c["memory_swap"] = memory, swap
+            return 200, {"Warnings": []}
         m = re.match(r"^/containers/([^/]+)/restart$", path)
         if m and self.command == "POST":
             c = find(m.group(1))
@@ -496,7 +522,10 @@ def main():
     p = fakeserver.arguments("a fake Docker Engine on a UNIX socket")
     p.add_argument("--socket", required=True)
     p.add_argument("--data")
+    p.add_argument("--max-api-version", default="1.47")
     args = p.parse_args()
+    global MAX_VERSION
+    MAX_VERSION = tuple(int(x) for x in args.max_api_version.split("."))
     if args.data:
         with open(args.data) as f:
             containers = json.load(f)

@@ -63,7 +63,9 @@ static const char *const cluster =
 	"{\"id\": \"" ID("1") "\", \"name\": \"web\", \"restart_count\": 2}," \
 	"{\"id\": \"" ID("2") "\", \"name\": \"db\"," \
 	" \"restart_error\": \"driver failed programming external connectivity\"}," \
-	"{\"id\": \"" ID("3") "\", \"name\": \"batch\", \"state\": \"exited\", \"exit_code\": 1}]"
+	"{\"id\": \"" ID("3") "\", \"name\": \"batch\", \"state\": \"exited\", \"exit_code\": 1}," \
+	"{\"id\": \"" ID("4") "\", \"name\": \"hog\", \"state\": \"exited\", \"exit_code\": 137," \
+	" \"oom_killed\": true, \"memory\": 16777216, \"memory_swap\": 33554432}]"
 
 /* ---- running a step ---- */
 
@@ -221,7 +223,8 @@ static void test_runtime_table(void)
 			continue;
 		is_str(ops->name, name, "%s: named as [service] runtime says it", name);
 		ok(complete(ops->restart), "%s: restart has its three steps", name);
-		ok(!ops->increase_memory, "%s: more memory is a pull request, not a runtime's", name);
+		ok(runtimes[i] == RUNTIME_DOCKER ? complete(ops->increase_memory) : !ops->increase_memory,
+		   "%s: more memory is the Engine's update on docker, else a pull request", name);
 		ok(!ops->inject && !ops->revert, "%s: chaos's slots are declared, not filled", name);
 	}
 	ok(complete(runtime_ops_of(RUNTIME_KUBERNETES)->scale) &&
@@ -246,9 +249,9 @@ static void test_not_direct(void)
 		{ RUNTIME_DOCKER, ACTION_rollback, "rollback: the docker runtime cannot roll back" },
 		{ RUNTIME_NONE, ACTION_restart, "restart: service.checkout.runtime is not set" },
 		{ RUNTIME_KUBERNETES, ACTION_increase_memory,
-		  "increase-memory: not a direct action (restart, scale or rollback)" },
+		  "increase-memory: the kubernetes runtime cannot raise a memory limit" },
 		{ RUNTIME_DOCKER, ACTION_escalate,
-		  "escalate: not a direct action (restart, scale or rollback)" },
+		  "escalate: not a direct action (restart, scale, rollback or increase-memory)" },
 	};
 	int k = fake_log_mark(&k8s), d = fake_log_mark(&docker);
 
@@ -645,7 +648,7 @@ static void test_docker_restart(void)
 	mark = fake_log_mark(&docker);
 	is_int(step(RUN, &t, ACTION_restart, NULL, record), 0, "run: 0");
 	is_str(out.buf, "container web restarted", "saying so");
-	is_int(fake_count(&docker, mark, NULL, NULL), 1, "one request");
+	is_int(fake_count(&docker, mark, NULL, NULL), 2, "one request, after the one GET /_ping");
 	req = fake_last(&docker, mark, "POST", "^/v1\\.47/containers/" ID("1") "/restart$");
 	ok(req, "POST /containers/<id>/restart, by the recorded id");
 	query = request_param(req, "t");
@@ -728,6 +731,86 @@ static void test_docker_restart(void)
 		       "removal", sock);
 	is_str(out.buf, line, "the Engine's message");
 	free(line);
+	cJSON_Delete(record);
+	target_release(&t);
+}
+
+/* The config, with service.checkout.max-memory = max (NULL: unset). */
+static void set_max_memory(const char *max)
+{
+	char *text = xstrfmt("[http]\n\tretries = 0\n\tconnect-timeout = 2s\n\ttimeout = 10s\n"
+			     "[docker]\n\thost = unix://%s\n[service \"checkout\"]\n\truntime = docker\n"
+			     "%s%s%s", sock, max ? "\tmax-memory = " : "", max ? max : "",
+			     max ? "\n" : "");
+
+	set_config_text(&cfg, text);
+	free(text);
+}
+
+static void test_docker_memory(void)
+{
+	struct fix_target t;
+	cJSON *record = cJSON_CreateObject(), *req, *body, *inspect = NULL;
+	int mark;
+
+	target_init(&t, RUNTIME_DOCKER);
+	free(t.container);
+	t.container = xstrdup("hog");
+
+	set_max_memory(NULL);
+	is_int(step(PREPARE, &t, ACTION_increase_memory, NULL, record), -1,
+	       "increase-memory without max-memory: -1");
+	is_str(out.buf, "increase-memory needs service.checkout.max-memory, the most memory sre "
+	       "may give hog", "saying what it needs");
+	is_int(cJSON_GetArraySize(record), 0, "and recording nothing");
+	set_max_memory("lots");
+	is_int(step(PREPARE, &t, ACTION_increase_memory, NULL, record), -1, "a bad max-memory: -1");
+	is_str(out.buf, "service.checkout.max-memory is \"lots\": want a size such as 512Mi or 2Gi",
+	       "saying so");
+
+	set_max_memory("64Mi");
+	mark = fake_log_mark(&docker);
+	is_int(step(PREPARE, &t, ACTION_increase_memory, NULL, record), 0, "prepared");
+	is_int(json_int(record, "from"), 16777216, "the limit now recorded");
+	is_int(json_int(record, "memory"), 25165824, "and the one to set: times fix.memory-step");
+	is_int(json_int(record, "memory_swap"), 41943040, "the swap allowance kept");
+	is_str(json_string(record, "id"), ID("4"), "the container's id");
+	is_int(fake_count(&docker, mark, "POST", NULL), 0, "nothing changed");
+	is_int(step(CHECK, &t, ACTION_increase_memory, NULL, record), 0, "check before run: not done");
+	is_str(out.buf, "container hog has a memory limit of 16Mi, not 24Mi", "saying so");
+
+	mark = fake_log_mark(&docker);
+	is_int(step(RUN, &t, ACTION_increase_memory, NULL, record), 0, "run: 0");
+	is_str(out.buf, "memory limit of hog raised from 16Mi to 24Mi; container hog restarted",
+	       "raised, and the container, down, started under it");
+	req = fake_last(&docker, mark, "POST", "^/v1\\.47/containers/" ID("4") "/update$");
+	ok(req, "POST /containers/<id>/update, by the recorded id");
+	body = cJSON_Parse(json_string(req, "body"));
+	is_int(json_int(body, "Memory"), 25165824, "with Memory");
+	is_int(json_int(body, "MemorySwap"), 41943040, "and MemorySwap");
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+	is_int(fake_count(&docker, mark, "POST", "/restart$"), 1, "then one restart");
+	is_int(step(CHECK, &t, ACTION_increase_memory, NULL, record), 1, "check: took effect");
+	is_str(out.buf, "container hog has a memory limit of 24Mi", "saying so");
+	is_int(docker_call("GET", "/containers/hog/json", &inspect), 200, "inspected");
+	is_int(json_int(json_get(inspect, "HostConfig"), "Memory"), 25165824, "the Engine has it");
+	cJSON_Delete(inspect);
+
+	cJSON_Delete(record);
+	record = cJSON_CreateObject();
+	set_max_memory("24m");
+	is_int(step(PREPARE, &t, ACTION_increase_memory, NULL, record), -1, "at max-memory: -1");
+	is_str(out.buf, "container hog has 24Mi of memory already; service.checkout.max-memory "
+	       "is 24Mi", "saying so");
+
+	free(t.container);
+	t.container = xstrdup("web");
+	set_max_memory("1Gi");
+	is_int(step(PREPARE, &t, ACTION_increase_memory, NULL, record), -1, "no limit at all: -1");
+	is_str(out.buf, "docker: container web has no memory limit to raise", "saying so");
+
+	set_config(kubeconfig);
 	cJSON_Delete(record);
 	target_release(&t);
 }
@@ -953,6 +1036,7 @@ int main(void)
 	test_kube_rollback();
 	test_kube_failures();
 	test_docker_restart();
+	test_docker_memory();
 	test_docker_down();
 	test_process();
 

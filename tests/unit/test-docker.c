@@ -250,7 +250,10 @@ static void test_signals(void)
 	is_str(fake_header(cJSON_GetArrayItem(list, 0), "accept"), "application/json",
 	       "asking for JSON");
 	cJSON_Delete(list);
-	is_int(fake_count(&docker, mark, NULL, NULL), 1 + 6, "one list and six inspections in all");
+	is_int(fake_count(&docker, mark, "GET", "^/_ping$"), 1,
+	       "one GET /_ping, unversioned, agrees on the version");
+	is_int(fake_count(&docker, mark, NULL, NULL), 1 + 1 + 6,
+	       "one ping, one list and six inspections in all");
 	is_int(inspections(mark, "1") + inspections(mark, "2") + inspections(mark, "3") +
 	       inspections(mark, "4") + inspections(mark, "5") + inspections(mark, "6"), 6,
 	       "each exited, unhealthy, restarting and running container inspected once");
@@ -319,9 +322,14 @@ static void test_severity(void)
 	 * memory; the main one exiting 1 is not the OOM kill's 137. */
 	set_containers("[{\"name\": \"child-oom\", \"state\": \"exited\", \"exit_code\": 1,"
 		       " \"oom_killed\": true},"
-		       " {\"name\": \"killed\", \"state\": \"exited\", \"exit_code\": 137}]");
+		       " {\"name\": \"killed\", \"state\": \"exited\", \"exit_code\": 137},"
+		       " {\"name\": \"again\", \"state\": \"running\", \"oom_killed\": true,"
+		       "  \"restart_count\": 1}]");
 	set_config_fake(NULL);
 	is_int(collect(), 0, "exits: 0");
+	/* dockerd 20.10 keeps OOMKilled from the last exit while it runs again. */
+	ok(!find("docker/again/oomkilled/container/again"),
+	   "running again with the last exit's OOMKilled: no oomkilled");
 	f = find("docker/child-oom/exited/container/child-oom");
 	is_int(f ? (int)f->severity : -1, SEVERITY_MEDIUM, "OOMKilled with exit code 1: exited is medium");
 	is_str(f ? f->summary : NULL, "container child-oom exited with code 1 (OOMKilled)",
@@ -371,6 +379,7 @@ static void test_api_version(void)
 	is_int(fake_count(&docker, mark, "GET", "^/v1\\.44/containers/[0-9a-f]{64}/json$"), 1,
 	       "the inspection too");
 	is_int(fs.nr, 1, "and the finding made");
+	is_int(fake_count(&docker, mark, "GET", "_ping$"), 0, "a pinned version asks no /_ping");
 
 	set_config_fake("\tapi-version = 1.99\n");
 	is_int(collect(), -1, "a version the Engine does not speak: -1");
@@ -528,6 +537,44 @@ static void test_proxy_ignored(void)
 	unsetenv("ALL_PROXY");
 }
 
+/* An Engine older than sre (20.10 speaks 1.41): the lower version is used. */
+static void test_negotiation(void)
+{
+	struct fake old;
+	char *old_sock = tmp_path("docker/old.sock"), *text;
+	int mark;
+
+	/* /_ping failing keeps sre's own version, as the docker CLI does. */
+	set_containers("[{\"name\": \"batch\", \"state\": \"exited\", \"exit_code\": 3}]");
+	set_config_fake(NULL);
+	queue_failure("{\"method\": \"GET\", \"path\": \"^/_ping$\", \"status\": 500,"
+		      " \"body\": {\"message\": \"ping failed\"}, \"times\": 1}");
+	mark = fake_log_mark(&docker);
+	is_int(collect(), 0, "a /_ping that fails: 0");
+	is_int(fake_count(&docker, mark, "GET", "^/v1\\.47/containers/json$"), 1,
+	       "sre's own version used");
+	is_int(fs.nr, 1, "and the finding made");
+
+	if (fake_start(&old, "docker", "docker-1.41", "--socket", old_sock,
+		       "--max-api-version", "1.41", NULL) < 0) {
+		ok(0, "the fake Engine at API 1.41 starts");
+		free(old_sock);
+		return;
+	}
+	text = xstrfmt("[docker]\n\thost = unix://%s\n", old_sock);
+	set_config(text);
+	mark = fake_log_mark(&old);
+	is_int(collect(), 0, "an Engine at API 1.41: 0");
+	is_str(err.buf, "", "no error");
+	is_int(fake_count(&old, mark, "GET", "^/_ping$"), 1, "asked once, unversioned");
+	is_int(fake_count(&old, mark, "GET", "^/v1\\.41/containers/json$"), 1,
+	       "the list asked under /v1.41, the Engine's version");
+	is_int(fake_count(&old, mark, "GET", "^/v1\\.47/"), 0, "nothing under sre's own");
+	fake_stop(&old);
+	free(text);
+	free(old_sock);
+}
+
 int main(void)
 {
 	char *data;
@@ -553,6 +600,7 @@ int main(void)
 		test_severity();
 		test_health_output();
 		test_api_version();
+		test_negotiation();
 		test_engine_failures();
 		test_proxy_ignored();
 		test_errors();

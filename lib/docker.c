@@ -296,69 +296,66 @@ int docker_inspect(struct http_client *http, const struct docker_engine *e, cons
 	return ret;
 }
 
-int docker_restart(struct http_client *http, const struct docker_engine *e, const char *id,
-		   const char *name, int stop_wait, struct strbuf *why)
+/*
+ * POST to a container (never retried: twice would act twice): 0 when it
+ * was done, 1 when there is no such container, -1 with why ("<doing>
+ * <name>: ...").
+ */
+static int container_post(struct http_client *http, const struct docker_engine *e,
+			  const char *id, const char *suffix, const char *body, int64_t timeout_ms,
+			  const char *doing, const char *name, struct strbuf *why)
 {
 	struct http_request req = HTTP_REQUEST_INIT;
 	struct http_response res = HTTP_RESPONSE_INIT;
-	char *suffix = xstrfmt("/restart?t=%d", stop_wait);
 	char *url = container_url(e, id, suffix);
 	int ret = -1;
 
 	req.method = "POST";
 	req.url = url;
 	req.unix_socket = e->socket;
-	/* Twice would be two restarts; and dockerd may take the whole wait to stop it. */
+	if (body) {
+		req.body = body;
+		req.body_len = strlen(body);
+		strvec_push(&req.headers, "Content-Type: application/json");
+	}
 	req.no_retry = 1;
-	req.timeout_ms = http->timeout_ms + stop_wait * 1000;
+	req.timeout_ms = timeout_ms;
 	http_do(http, &req, &res);
 	if (res.outcome == HTTP_OK && res.status / 100 == 2) {
 		ret = 0;
 	} else if (res.outcome == HTTP_OK && res.status == 404) {
 		ret = 1;
 	} else {
-		char *what = xstrfmt("restarting %s", name);
+		char *what = xstrfmt("%s %s", doing, name);
 
 		docker_engine_explain(why, e, what, &res);
 		free(what);
 	}
 	http_request_release(&req);
 	http_response_release(&res);
-	free(suffix);
 	free(url);
+	return ret;
+}
+
+int docker_restart(struct http_client *http, const struct docker_engine *e, const char *id,
+		   const char *name, int stop_wait, struct strbuf *why)
+{
+	char *suffix = xstrfmt("/restart?t=%d", stop_wait);
+	/* dockerd may take the whole stop wait before it restarts it. */
+	int ret = container_post(http, e, id, suffix, NULL,
+				 http->timeout_ms + stop_wait * 1000, "restarting", name, why);
+
+	free(suffix);
 	return ret;
 }
 
 int docker_update_memory(struct http_client *http, const struct docker_engine *e, const char *id,
 			 const char *name, long long memory, long long swap, struct strbuf *why)
 {
-	struct http_request req = HTTP_REQUEST_INIT;
-	struct http_response res = HTTP_RESPONSE_INIT;
-	char *url = container_url(e, id, "/update");
 	char *body = xstrfmt("{\"Memory\": %lld, \"MemorySwap\": %lld}", memory, swap);
-	int ret = -1;
+	int ret = container_post(http, e, id, "/update", body, http->timeout_ms, "updating",
+				 name, why);
 
-	req.method = "POST";
-	req.url = url;
-	req.unix_socket = e->socket;
-	req.body = body;
-	req.body_len = strlen(body);
-	strvec_push(&req.headers, "Content-Type: application/json");
-	req.no_retry = 1;
-	http_do(http, &req, &res);
-	if (res.outcome == HTTP_OK && res.status / 100 == 2) {
-		ret = 0;
-	} else if (res.outcome == HTTP_OK && res.status == 404) {
-		ret = 1;
-	} else {
-		char *what = xstrfmt("updating %s", name);
-
-		docker_engine_explain(why, e, what, &res);
-		free(what);
-	}
-	http_request_release(&req);
-	http_response_release(&res);
 	free(body);
-	free(url);
 	return ret;
 }

@@ -1249,14 +1249,17 @@ static void rule_business(struct diagnosis *d, struct facts *fx)
 				"is the cheapest thing to try, and a person should look.", it->name, before,
 				last, fx->service);
 		cJSON_AddStringToObject(f->params, "check", it->name);
-		quote(f, "prometheus", "%s: %.4g on average an hour ago, %.4g now", it->name, before, last);
+		quote(f, "prometheus", "%s: %.4g on average early in the window read, %.4g now", it->name, before, last);
 	}
 	/*
 	 * A check that reads a service's own /metrics (source "metrics") has
-	 * no range to show, but the incident itself says what fell.
+	 * no range to show, nor has a PromQL check whose range is too short
+	 * to hold the time before the fall (a lookback of seconds); but the
+	 * incident itself says what fell.
 	 */
 	if (d->findings_nr == had && !fx->technical && fx->source && fx->signal &&
-	    !strcmp(fx->source, "metrics") && !strcmp(fx->signal, "below")) {
+	    (!strcmp(fx->source, "metrics") || !strcmp(fx->source, "prometheus")) &&
+	    !strcmp(fx->signal, "below")) {
 		const char *title = json_string(fx->ev->incident, "title");
 		struct diagnosis_finding *f;
 
@@ -1264,7 +1267,7 @@ static void rule_business(struct diagnosis *d, struct facts *fx)
 				fx->service, "%s while %s shows no technical fault; a restart is the "
 				"cheapest thing to try, and a person should look.",
 				title ? title : "A business metric fell", fx->service);
-		quote(f, "metrics", "%s", title ? title : "a business metric is below its floor");
+		quote(f, fx->source, "%s", title ? title : "a business metric is below its floor");
 	}
 }
 

@@ -20,7 +20,10 @@ fi
 # directory, which lives in the directory given (the run's TMPDIR).
 demo_processes() {
 	pgrep -f -- "--pidfile $PWD/$1/sre-demo" || :
+	pgrep -f -- "--storage.tsdb.path=$PWD/$1/sre-demo" || :
 }
+
+command -v prometheus >/dev/null 2>&1 && test_set_prereq PROMETHEUS
 
 test_expect_success 'the demo runs every scenario, stops its stack and exits 0' '
 	mkdir tmp &&
@@ -52,6 +55,22 @@ test_expect_success 'the summary counts every scenario' '
 	test_grep "^demo: 5 of 5 scenarios detected, diagnosed as expected and resolved" out
 '
 
+test_expect_success PROMETHEUS 'with Prometheus installed, the conversion check was PromQL over it' '
+	test_grep "^demo: Prometheus scrapes the stack every second; the conversion check is PromQL over it" out
+'
+
+test_expect_success 'without Prometheus, the conversion check reads the service'"'"'s /metrics, and says so' '
+	mkdir tmp3 &&
+	TMPDIR="$PWD/tmp3" SRE="$SRE_BUILD_DIR/sre" DEMO_SERVICE="$DEMO_SERVICE" DEMO_PROMETHEUS=no \
+		DEMO_SCENARIOS=conversion DEMO_RESULTS="$PWD/results3" \
+		"$SRE_BUILD_DIR/examples/demo/run.sh" >out3 2>err3 &&
+	test_grep "^demo: no Prometheus (or DEMO_PROMETHEUS=no): the conversion check reads quote-service'"'"'s own /metrics" out3 &&
+	test_grep "^conversion	yes	business-metric	business-metric	restart quote-service	yes\$" results3 &&
+	demo_processes tmp3 >left &&
+	test_line_count = 0 left &&
+	test -z "$(ls -A tmp3)"
+'
+
 # A CI failure must be readable from its log: a scenario that fails says
 # what sre said at each step. Here sre refuses every fix --yes, so the
 # orders stay lost and the conversion scenario is not resolved.
@@ -75,9 +94,9 @@ test_expect_success 'a scenario that fails prints what sre said at each step' '
 	test_grep "^conversion	yes	business-metric	business-metric	restart quote-service	no\$" results2 &&
 	test_grep "^demo: scenario conversion failed: 1 incident(s) still open 2s after the fix\$" err2 &&
 	test_grep "fault conversion injected into quote-service" err2 &&
-	test_grep "opened 1 quote-service: conversion-rate is 0, below 0.1" err2 &&
+	test_grep "opened 1 quote-service: conversion-rate is 0[.0-9]*, below 0.1" err2 &&
 	test_grep "diagnose 1 (exit 0, " err2 &&
-	test_grep "| business-metric (confidence [0-9.]*): conversion-rate is 0" err2 &&
+	test_grep "| business-metric (confidence [0-9.]*): conversion-rate " err2 &&
 	test_grep "fix --yes 1 (exit 1, " err2 &&
 	test_grep "| error: this sre fixes nothing" err2 &&
 	test_grep "scout (exit 0, [0-9.]*s):" err2 &&

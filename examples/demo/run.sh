@@ -51,12 +51,17 @@ done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/sre-demo.XXXXXX") || exit 128
 stopping=
+prometheus_pid=
 cleanup() {
 	[ -n "$stopping" ] && return
 	stopping=1
 	for s in quote-service policy-service user-service; do
 		"$here/demo-ctl" stop "$s" "$dir" 2>/dev/null
 	done
+	if [ -n "$prometheus_pid" ]; then
+		kill "$prometheus_pid" 2>/dev/null
+		wait "$prometheus_pid" 2>/dev/null
+	fi
 	[ -n "${DEMO_KEEP:-}" ] && echo "demo: kept $dir" >&2 || rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -131,7 +136,8 @@ scout() {
 
 python3 - >"$dir/ports" <<-\EOT || exit 128
 import socket
-names = ["QUOTE_PORT", "QUOTE_ADMIN", "POLICY_PORT", "POLICY_ADMIN", "USER_PORT", "USER_ADMIN"]
+names = ["QUOTE_PORT", "QUOTE_ADMIN", "POLICY_PORT", "POLICY_ADMIN", "USER_PORT", "USER_ADMIN",
+         "PROM_PORT"]
 socks = []
 for n in names:
     s = socket.socket()
@@ -142,14 +148,46 @@ EOT
 . "$dir/ports"
 echo "$DEMO_SERVICE" >"$dir/bin"
 mkdir -p "$dir/spool" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME"
-sed -e "s|@DIR@|$dir|g" -e "s|@CTL@|$here/demo-ctl|g" -e "s|@QUOTE_PORT@|$QUOTE_PORT|g" \
-    -e "s|@POLICY_PORT@|$POLICY_PORT|g" -e "s|@USER_PORT@|$USER_PORT|g" \
-    "$here/config.in" >"$dir/config"
+fill() {
+	sed -e "s|@DIR@|$dir|g" -e "s|@CTL@|$here/demo-ctl|g" -e "s|@QUOTE_PORT@|$QUOTE_PORT|g" \
+	    -e "s|@POLICY_PORT@|$POLICY_PORT|g" -e "s|@USER_PORT@|$USER_PORT|g" \
+	    -e "s|@PROM_PORT@|$PROM_PORT|g" "$@"
+}
+fill "$here/config.in" >"$dir/config"
+
+# A real Prometheus when one is installed (DEMO_PROMETHEUS=no: none): it
+# scrapes the stack every second, and the conversion check becomes PromQL
+# over it (examples/demo/prometheus.in).
+prometheus=
+if [ "${DEMO_PROMETHEUS:-yes}" != no ] && command -v prometheus >/dev/null 2>&1; then
+	prometheus=$(command -v prometheus)
+	cat >"$dir/prometheus.yml" <<-EOT
+	global:
+	  scrape_interval: 1s
+	  evaluation_interval: 1s
+	scrape_configs:
+	  - job_name: demo
+	    static_configs:
+	      - targets: ['127.0.0.1:$QUOTE_PORT', '127.0.0.1:$POLICY_PORT', '127.0.0.1:$USER_PORT']
+	EOT
+	# The conversion check of config.in, up to the blank line after it, goes.
+	sed -i '/^\[check "conversion-rate"\]/,/^$/d' "$dir/config"
+	fill "$here/prometheus.in" >>"$dir/config"
+fi
 
 echo "demo: starting quote-service -> policy-service -> user-service in $dir"
 for s in $services; do
 	"$here/demo-ctl" start "$s" "$dir" || exit 1
 done
+if [ -n "$prometheus" ]; then
+	"$prometheus" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/prometheus" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn \
+		>"$dir/prometheus.log" 2>&1 &
+	prometheus_pid=$!
+	echo "demo: Prometheus scrapes the stack every second; the conversion check is PromQL over it"
+else
+	echo "demo: no Prometheus (or DEMO_PROMETHEUS=no): the conversion check reads quote-service's own /metrics"
+fi
 
 # Wait until each live service of the stack has spooled its spans at or
 # after the time t (seconds since the epoch), for at most seconds: each
@@ -191,6 +229,27 @@ spooled_since() {
 warm=$(awk -v t="$(now)" 'BEGIN { printf "%.3f", t + 2 }')
 if ! why=$(spooled_since "$warm" 30); then
 	echo "demo: the stack did not warm up in 30 s: $why" >&2
+	exit 1
+fi
+# Prometheus up, and holding a window of quotes for the check to judge.
+if [ -n "$prometheus" ] && ! python3 - "$PROM_PORT" <<-\EOT
+	import json, sys, time, urllib.parse, urllib.request
+	url = "http://127.0.0.1:%s/api/v1/query?query=" % sys.argv[1] + \
+	      urllib.parse.quote("sum(increase(quotes_total[5s]))")
+	end = time.time() + 30
+	while time.time() < end:
+	    try:
+	        r = json.load(urllib.request.urlopen(url, timeout=2))["data"]["result"]
+	        if r and float(r[0]["value"][1]) >= 10:
+	            sys.exit(0)
+	    except Exception:
+	        pass
+	    time.sleep(0.2)
+	sys.exit(1)
+	EOT
+then
+	echo "demo: Prometheus did not hold five seconds of quotes in 30 s (see its log:" \
+	     "$(tail -n 3 "$dir/prometheus.log" 2>/dev/null))" >&2
 	exit 1
 fi
 

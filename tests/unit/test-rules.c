@@ -490,6 +490,18 @@ static void test_metrics(void)
 	ev_incident(&ev, "metrics/web/below/signups", "metrics", "signups is 0, below 5");
 	expect(&ev, NULL, CATEGORY_business_metric, ACTION_restart, "web", "signups is 0, below 5",
 	       "a /metrics floor", NULL);
+
+	/* A PromQL floor whose range is too short to show the time before. */
+	ev_init(&ev, "web");
+	ev_incident(&ev, "prometheus/web/below/signups", "prometheus", "signups is 0, below 5");
+	evidence_add_prometheus(&ev, "signups", NULL, range("0", "0", "0", "0"));
+	expect(&ev, NULL, CATEGORY_business_metric, ACTION_restart, "web", "signups is 0, below 5",
+	       "a PromQL floor with no range before the fall", NULL);
+
+	/* Above a ceiling is no business metric that fell. */
+	ev_init(&ev, "web");
+	ev_incident(&ev, "prometheus/web/above/queue", "prometheus", "queue is 900, above 100");
+	expect(&ev, NULL, CATEGORY_unknown, ACTION_none, NULL, NULL, "a PromQL ceiling", NULL);
 }
 
 /* ---- ties, output, names, hostile shapes ---- */

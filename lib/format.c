@@ -35,14 +35,6 @@ static void add_time(cJSON *obj, const char *name, time_t t)
 	cJSON_AddStringToObject(obj, name, buf);
 }
 
-static void add_string_or_null(cJSON *obj, const char *name, const char *s)
-{
-	if (s)
-		cJSON_AddStringToObject(obj, name, s);
-	else
-		cJSON_AddNullToObject(obj, name);
-}
-
 cJSON *incident_to_json(const struct incident *inc)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -52,15 +44,15 @@ cJSON *incident_to_json(const struct incident *inc)
 	cJSON_AddStringToObject(o, "service", inc->service);
 	cJSON_AddStringToObject(o, "title", inc->title);
 	cJSON_AddStringToObject(o, "severity", incident_severity_name(inc->severity));
-	add_string_or_null(o, "category", inc->category);
+	json_add_string_or_null(o, "category", inc->category);
 	cJSON_AddStringToObject(o, "state", incident_state_name(inc->state));
 	cJSON_AddStringToObject(o, "source", inc->source);
 	cJSON_AddNumberToObject(o, "occurrences", (double)inc->occurrences);
 	add_time(o, "opened_at", inc->opened_at);
 	add_time(o, "updated_at", inc->updated_at);
 	add_time(o, "resolved_at", inc->resolved_at);
-	add_string_or_null(o, "remote_key", inc->remote_key);
-	add_string_or_null(o, "remote_url", inc->remote_url);
+	json_add_string_or_null(o, "remote_key", inc->remote_key);
+	json_add_string_or_null(o, "remote_url", inc->remote_url);
 	return o;
 }
 
@@ -757,8 +749,8 @@ cJSON *fix_outcome_json(const struct fix_outcome *o)
 
 	cJSON_AddNumberToObject(j, "incident", (double)o->incident);
 	cJSON_AddStringToObject(j, "state", incident_state_name(o->state));
-	add_string_or_null(j, "action", o->done);
-	add_string_or_null(j, "output", o->done ? o->done_output : NULL);
+	json_add_string_or_null(j, "action", o->done);
+	json_add_string_or_null(j, "output", o->done ? o->done_output : NULL);
 	if (pull) {
 		cJSON_AddNumberToObject(j, "pull_request", (double)o->pull);
 		cJSON_AddStringToObject(j, "url", o->pull_url ? o->pull_url : "");
@@ -771,9 +763,9 @@ cJSON *fix_outcome_json(const struct fix_outcome *o)
 		cJSON_AddNumberToObject(j, "changes_requested", o->changes_requested);
 		cJSON_AddNumberToObject(j, "reviewers", o->reviewers);
 	}
-	add_string_or_null(j, "resolved", o->resolved);
-	add_string_or_null(j, "escalated", o->escalated);
-	add_string_or_null(j, "waiting", o->waiting);
+	json_add_string_or_null(j, "resolved", o->resolved);
+	json_add_string_or_null(j, "escalated", o->escalated);
+	json_add_string_or_null(j, "waiting", o->waiting);
 	return j;
 }
 
@@ -1018,9 +1010,9 @@ static cJSON *doctor_report_json(const struct doctor_report *r)
 			cJSON_AddNumberToObject(j, "latency_ms", (double)row->latency_ms);
 		else
 			cJSON_AddNullToObject(j, "latency_ms");
-		add_string_or_null(j, "version", row->version);
+		json_add_string_or_null(j, "version", row->version);
 		cJSON_AddStringToObject(j, "detail", row->detail ? row->detail : "");
-		add_string_or_null(j, "config", row->config);
+		json_add_string_or_null(j, "config", row->config);
 		cJSON_AddItemToArray(arr, j);
 	}
 	cJSON_AddNumberToObject(o, "broken", (double)doctor_broken(r));
@@ -1131,7 +1123,7 @@ cJSON *scout_findings_json(const struct findings *fs, const struct scout_report 
 		/* Every finding is listed; this says which are news this run. */
 		cJSON_AddBoolToObject(o, "changed", rep->changed && rep->changed[i]);
 		cJSON_AddStringToObject(o, "severity", incident_severity_name(f->severity));
-		add_string_or_null(o, "summary", f->summary);
+		json_add_string_or_null(o, "summary", f->summary);
 		cJSON_AddItemToObject(o, "evidence", f->evidence ? cJSON_Duplicate(f->evidence, 1)
 								 : cJSON_CreateObject());
 		cJSON_AddItemToArray(arr, o);

@@ -124,3 +124,11 @@ cJSON *json_copy(const cJSON *obj)
 {
 	return obj ? cJSON_Duplicate(obj, 1) : cJSON_CreateObject();
 }
+
+void json_add_string_or_null(cJSON *obj, const char *key, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(obj, key, s);
+	else
+		cJSON_AddNullToObject(obj, key);
+}

@@ -61,4 +61,7 @@ int json_bool(const cJSON *obj, const char *key);
 /* A deep copy of obj, or an empty object when obj is NULL; the caller's. */
 cJSON *json_copy(const cJSON *obj);
 
+/* Add member key to obj: the string s, or null when s is NULL. */
+void json_add_string_or_null(cJSON *obj, const char *key, const char *s);
+
 #endif

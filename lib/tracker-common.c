@@ -10,6 +10,7 @@
  * dispatcher (tracker.c) calls the backends, the backends call this file,
  * and nothing calls back up.
  */
+#include "json.h"
 #include "timeutil.h"
 #include "tracker-internal.h"
 
@@ -89,14 +90,6 @@ int record_parse(const char *text, char **prose, cJSON **record)
 	return 0;
 }
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 cJSON *tracker_incident_record(const struct incident *inc)
 {
 	cJSON *record = cJSON_CreateObject();
@@ -106,11 +99,11 @@ cJSON *tracker_incident_record(const struct incident *inc)
 	cJSON_AddNumberToObject(record, "sre", 1);
 	cJSON_AddStringToObject(record, "kind", "incident");
 	cJSON_AddNumberToObject(record, "id", (double)inc->id);
-	add_string_or_null(record, "fingerprint", inc->fingerprint);
-	add_string_or_null(record, "service", inc->service);
-	add_string_or_null(record, "title", inc->title);
+	json_add_string_or_null(record, "fingerprint", inc->fingerprint);
+	json_add_string_or_null(record, "service", inc->service);
+	json_add_string_or_null(record, "title", inc->title);
 	cJSON_AddStringToObject(record, "severity", incident_severity_name(inc->severity));
-	add_string_or_null(record, "source", inc->source);
+	json_add_string_or_null(record, "source", inc->source);
 	cJSON_AddStringToObject(record, "state", incident_state_name(inc->state));
 	cJSON_AddStringToObject(record, "opened_at", opened);
 	return record;

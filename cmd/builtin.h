@@ -86,6 +86,7 @@ int cmd_doctor(int argc, const char **argv);
 int cmd_fix(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);
+int cmd_remember(int argc, const char **argv);
 int cmd_scout(int argc, const char **argv);
 int cmd_sync(int argc, const char **argv);
 int cmd_unbuilt(int argc, const char **argv);

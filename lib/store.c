@@ -9,6 +9,11 @@
  *   outbox     remote writes waiting to be delivered (used by the trackers)
  *   checks     (version 2) each scout finding's run of failures or passes
  *   diagnoses  (version 3) each diagnosis of an incident, whole, as JSON
+ *   leases     (version 4) who is working on an incident
+ *   memory     (version 5) what sre remember keeps of each incident, this
+ *              host's and those pulled from others, with memory_fts, its
+ *              FTS5 index (external content: the text is kept once);
+ *              known_errors, log_templates, memory_state
  * Times are ISO 8601 UTC text, readable with the sqlite3 shell and
  * ordered as text.
  */
@@ -22,30 +27,9 @@
 #include <cJSON.h>
 
 #include "store.h"
+#include "store-internal.h"
 #include "strbuf.h"
 #include "timeutil.h"
-
-/*
- * Statements are prepared once and kept: parsing SQL was half the cost of
- * opening an incident (bench/bench-store.c). The SQL texts are the
- * literals of this file, so the cache is small and fixed.
- */
-#define STMT_CACHE 32
-
-struct store {
-	sqlite3 *db;
-	char *path;
-	struct {
-		const char *sql;
-		sqlite3_stmt *stmt;
-	} cache[STMT_CACHE];
-	int ncache;
-	int depth; /* store_begin() nesting: only the outermost commits */
-	int64_t busy_timeout_ms;
-	int deliver_fd; /* the delivery lock, when held; else -1 */
-	long long *leases; /* the incidents whose lease this process holds */
-	size_t nleases, alloc_leases;
-};
 
 static const char *const migrations[] = {
 	/* 1: the first schema */
@@ -129,9 +113,88 @@ static const char *const migrations[] = {
 	"  taken_at INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL"
 	");",
+	/* 5: sre remember (lib/memory.c, lib/log-patterns.c) */
+	"CREATE TABLE memory ("
+	"  id INTEGER PRIMARY KEY,"
+	"  origin TEXT NOT NULL,"             /* 'local', or the host a record was pulled from */
+	"  incident_id INTEGER NOT NULL,"     /* the incident's id where it was opened */
+	"  fingerprint TEXT NOT NULL,"
+	"  service TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  category TEXT,"
+	"  severity TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  opened_at TEXT NOT NULL,"
+	"  resolved_at TEXT,"
+	"  root_cause TEXT,"
+	"  action TEXT,"                      /* the mitigation carried out, e.g. restart */
+	"  target TEXT,"
+	"  worked INTEGER,"                   /* 1 verified, 0 did not hold or failed, NULL none */
+	"  resolution TEXT,"                  /* how it ended, in words */
+	"  comments TEXT,"
+	"  templates TEXT,"                   /* log templates of its evidence, one a line */
+	"  chaos INTEGER NOT NULL DEFAULT 0," /* opened by a chaos experiment */
+	"  updated_at TEXT NOT NULL,"         /* the incident's, when indexed */
+	"  indexed_at TEXT NOT NULL,"
+	"  pushed_at TEXT,"                   /* sre remember push */
+	"  UNIQUE (origin, incident_id)"
+	");"
+	"CREATE INDEX memory_fingerprint ON memory(fingerprint);"
+	"CREATE INDEX memory_service ON memory(service);"
+	"CREATE VIRTUAL TABLE memory_fts USING fts5("
+	"  title, service, category, root_cause, resolution, comments, templates,"
+	"  content='memory', content_rowid='id', tokenize='porter unicode61');"
+	"CREATE TRIGGER memory_fts_insert AFTER INSERT ON memory BEGIN"
+	"  INSERT INTO memory_fts(rowid, title, service, category, root_cause, resolution, comments, templates)"
+	"  VALUES (new.id, new.title, new.service, new.category, new.root_cause, new.resolution,"
+	"          new.comments, new.templates);"
+	"END;"
+	"CREATE TRIGGER memory_fts_delete AFTER DELETE ON memory BEGIN"
+	"  INSERT INTO memory_fts(memory_fts, rowid, title, service, category, root_cause, resolution,"
+	"                         comments, templates)"
+	"  VALUES ('delete', old.id, old.title, old.service, old.category, old.root_cause,"
+	"          old.resolution, old.comments, old.templates);"
+	"END;"
+	"CREATE TRIGGER memory_fts_update AFTER UPDATE ON memory BEGIN"
+	"  INSERT INTO memory_fts(memory_fts, rowid, title, service, category, root_cause, resolution,"
+	"                         comments, templates)"
+	"  VALUES ('delete', old.id, old.title, old.service, old.category, old.root_cause,"
+	"          old.resolution, old.comments, old.templates);"
+	"  INSERT INTO memory_fts(rowid, title, service, category, root_cause, resolution, comments, templates)"
+	"  VALUES (new.id, new.title, new.service, new.category, new.root_cause, new.resolution,"
+	"          new.comments, new.templates);"
+	"END;"
+	"CREATE TABLE known_errors ("
+	"  id INTEGER PRIMARY KEY,"
+	"  fingerprint TEXT NOT NULL,"
+	"  templates TEXT,"                   /* one a line; NULL matches on the fingerprint alone */
+	"  action TEXT NOT NULL,"
+	"  target TEXT,"
+	"  runbook TEXT,"
+	"  origin TEXT NOT NULL,"
+	"  incident_id INTEGER NOT NULL,"     /* the incident it was learnt from */
+	"  added_by TEXT NOT NULL,"           /* a person, or 'sre remember' after known-after */
+	"  added_at TEXT NOT NULL,"
+	"  UNIQUE (fingerprint, action)"
+	");"
+	"CREATE TABLE log_templates ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  template TEXT NOT NULL,"
+	"  count INTEGER NOT NULL DEFAULT 0,"
+	"  example TEXT NOT NULL,"
+	"  first_seen TEXT NOT NULL,"
+	"  last_seen TEXT NOT NULL,"
+	"  UNIQUE (service, template)"
+	");"
+	"CREATE TABLE memory_state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	");",
 };
 
-static int db_error(struct store *st, const char *what)
+int store_db_error(struct store *st, const char *what)
 {
 	int code = sqlite3_extended_errcode(st->db);
 
@@ -143,7 +206,7 @@ static int db_error(struct store *st, const char *what)
 	return error("store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
-static int exec(struct store *st, const char *sql)
+int store_exec(struct store *st, const char *sql)
 {
 	char *msg = NULL;
 
@@ -152,7 +215,7 @@ static int exec(struct store *st, const char *sql)
 		int ret;
 
 		if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_BUSY)
-			ret = db_error(st, sql);
+			ret = store_db_error(st, sql);
 		else
 			ret = error("store %s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
@@ -162,7 +225,7 @@ static int exec(struct store *st, const char *sql)
 }
 
 /* A cached prepared statement; give it back with done(). */
-static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
+int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 {
 	int i;
 
@@ -173,7 +236,7 @@ static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 		}
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
 			       NULL) != SQLITE_OK)
-		return db_error(st, "cannot prepare a statement");
+		return store_db_error(st, "cannot prepare a statement");
 	if (st->ncache < STMT_CACHE) {
 		st->cache[st->ncache].sql = sql;
 		st->cache[st->ncache].stmt = *stmt;
@@ -183,7 +246,7 @@ static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 }
 
 /* Reset a statement from prepare() for its next use (NULL is fine). */
-static void done(struct store *st, sqlite3_stmt *stmt)
+void store_done(struct store *st, sqlite3_stmt *stmt)
 {
 	if (!stmt)
 		return;
@@ -197,17 +260,17 @@ static void done(struct store *st, sqlite3_stmt *stmt)
 }
 
 /* Run one statement that returns no rows. */
-static int run(struct store *st, const char *sql)
+int store_run(struct store *st, const char *sql)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (prepare(st, &stmt, sql) < 0)
+	if (store_prepare(st, &stmt, sql) < 0)
 		return -1;
 	rc = sqlite3_step(stmt);
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(st, sql);
+		return store_db_error(st, sql);
 	return 0;
 }
 
@@ -220,7 +283,7 @@ static int begin(struct store *st)
 {
 	if (st->depth++ > 0)
 		return 0;
-	if (run(st, "BEGIN IMMEDIATE") < 0) {
+	if (store_run(st, "BEGIN IMMEDIATE") < 0) {
 		st->depth = 0;
 		return -1;
 	}
@@ -233,14 +296,14 @@ static int commit(struct store *st)
 		return error("store %s: commit without a transaction", st->path);
 	if (--st->depth > 0)
 		return 0;
-	return run(st, "COMMIT");
+	return store_run(st, "COMMIT");
 }
 
 static void rollback(struct store *st)
 {
 	st->depth = 0;
 	if (!sqlite3_get_autocommit(st->db))
-		run(st, "ROLLBACK");
+		store_run(st, "ROLLBACK");
 }
 
 int store_begin(struct store *st)
@@ -285,17 +348,17 @@ static int migrate(struct store *st)
 	if (begin(st) < 0)
 		return -1;
 	/* Read inside the write transaction: two first runs migrate once. */
-	if (prepare(st, &stmt, "PRAGMA user_version") < 0) {
+	if (store_prepare(st, &stmt, "PRAGMA user_version") < 0) {
 		rollback(st);
 		return -1;
 	}
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		done(st, stmt);
+		store_done(st, stmt);
 		rollback(st);
-		return db_error(st, "cannot read the schema version");
+		return store_db_error(st, "cannot read the schema version");
 	}
 	version = sqlite3_column_int(stmt, 0);
-	done(st, stmt);
+	store_done(st, stmt);
 	if (version > (int)ARRAY_SIZE(migrations)) {
 		rollback(st);
 		return error("the store %s has schema version %d, newer than this sre "
@@ -305,10 +368,10 @@ static int migrate(struct store *st)
 	for (; version < (int)ARRAY_SIZE(migrations) && !ret; version++) {
 		char pragma[64];
 
-		ret = exec(st, migrations[version]);
+		ret = store_exec(st, migrations[version]);
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
 		if (!ret)
-			ret = exec(st, pragma);
+			ret = store_exec(st, pragma);
 	}
 	if (ret) {
 		rollback(st);
@@ -334,7 +397,7 @@ static int set_wal(struct store *st, int64_t timeout_ms)
 
 		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
 				       NULL) != SQLITE_OK)
-			return db_error(st, "cannot switch to WAL");
+			return store_db_error(st, "cannot switch to WAL");
 		rc = sqlite3_step(stmt);
 		if (rc == SQLITE_ROW)
 			mode = sqlite3_column_text(stmt, 0);
@@ -344,7 +407,7 @@ static int set_wal(struct store *st, int64_t timeout_ms)
 		}
 		sqlite3_finalize(stmt);
 		if ((rc & 0xff) != SQLITE_BUSY && rc != SQLITE_ROW)
-			return db_error(st, "cannot switch to WAL");
+			return store_db_error(st, "cannot switch to WAL");
 		if (waited >= timeout_ms)
 			return error("the store %s stayed locked by another process; "
 				     "try again, or raise core.busy-timeout", st->path);
@@ -392,8 +455,8 @@ int store_open(struct store **out, const char *path, int64_t busy_timeout_ms)
 		busy_timeout_ms = INT32_MAX;
 	sqlite3_busy_timeout(st->db, (int)busy_timeout_ms);
 	if (set_wal(st, busy_timeout_ms) < 0 ||
-	    exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
-	    exec(st, "PRAGMA foreign_keys = ON") < 0 ||
+	    store_exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON") < 0 ||
 	    migrate(st) < 0)
 		goto fail;
 	*out = st;
@@ -446,7 +509,7 @@ static int append_event(struct store *st, long long id, const char *at,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (prepare(st, &stmt, "INSERT INTO events (incident_id, at, kind, actor, body)"
+	if (store_prepare(st, &stmt, "INSERT INTO events (incident_id, at, kind, actor, body)"
 			       " VALUES (?, ?, ?, ?, ?)") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -455,9 +518,9 @@ static int append_event(struct store *st, long long id, const char *at,
 	sqlite3_bind_text(stmt, 4, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc != SQLITE_DONE)
-		return db_error(st, "cannot append an event");
+		return store_db_error(st, "cannot append an event");
 	return 0;
 }
 
@@ -477,7 +540,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		goto out;
-	if (prepare(st, &stmt, "SELECT id, occurrences FROM incidents"
+	if (store_prepare(st, &stmt, "SELECT id, occurrences FROM incidents"
 			       " WHERE fingerprint = ? AND state <> 'INCIDENT_RESOLVED'") < 0)
 		goto out;
 	sqlite3_bind_text(stmt, 1, fp, -1, SQLITE_STATIC);
@@ -487,16 +550,16 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 
 		id = sqlite3_column_int64(stmt, 0);
 		occ = sqlite3_column_int64(stmt, 1) + 1;
-		done(st, stmt);
+		store_done(st, stmt);
 		stmt = NULL;
-		if (prepare(st, &stmt, "UPDATE incidents SET occurrences = ?, updated_at = ?"
+		if (store_prepare(st, &stmt, "UPDATE incidents SET occurrences = ?, updated_at = ?"
 				       " WHERE id = ?") < 0)
 			goto out;
 		sqlite3_bind_int64(stmt, 1, occ);
 		sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 3, id);
 		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			db_error(st, "cannot count an occurrence");
+			store_db_error(st, "cannot count an occurrence");
 			goto out;
 		}
 		cJSON_AddNumberToObject(body, "occurrences", (double)occ);
@@ -506,9 +569,9 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 			goto out;
 		*out_created = 0;
 	} else if (rc == SQLITE_DONE) {
-		done(st, stmt);
+		store_done(st, stmt);
 		stmt = NULL;
-		if (prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title,"
+		if (store_prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title,"
 				       " severity, state, source, opened_at, updated_at)"
 				       " VALUES (?, ?, ?, ?, 'INCIDENT_DETECTED', ?, ?, ?)") < 0)
 			goto out;
@@ -520,7 +583,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 		sqlite3_bind_text(stmt, 6, at, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 7, at, -1, SQLITE_STATIC);
 		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			db_error(st, "cannot open an incident");
+			store_db_error(st, "cannot open an incident");
 			goto out;
 		}
 		id = sqlite3_last_insert_rowid(st->db);
@@ -534,7 +597,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 			goto out;
 		*out_created = 1;
 	} else {
-		db_error(st, "cannot look up the fingerprint");
+		store_db_error(st, "cannot look up the fingerprint");
 		goto out;
 	}
 	if (commit(st) < 0)
@@ -544,7 +607,7 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	cJSON_Delete(body);
 	cJSON_free(text);
 	free(fp);
@@ -588,18 +651,18 @@ int store_incident_get(struct store *st, long long id, struct incident *out)
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (prepare(st, &stmt, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?") < 0)
+	if (store_prepare(st, &stmt, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		read_incident(stmt, out);
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE)
 		return 1;
-	return db_error(st, "cannot read an incident");
+	return store_db_error(st, "cannot read an incident");
 }
 
 int store_incident_list(struct store *st, const struct incident_filter *f,
@@ -610,7 +673,7 @@ int store_incident_list(struct store *st, const struct incident_filter *f,
 	size_t n = 0, alloc = 0;
 	int rc;
 
-	if (prepare(st, &stmt, "SELECT " INCIDENT_COLUMNS " FROM incidents"
+	if (store_prepare(st, &stmt, "SELECT " INCIDENT_COLUMNS " FROM incidents"
 			       " WHERE (?1 OR state <> 'INCIDENT_RESOLVED')"
 			       "   AND (?2 IS NULL OR state = ?2)"
 			       "   AND (?3 IS NULL OR service = ?3)"
@@ -625,10 +688,10 @@ int store_incident_list(struct store *st, const struct incident_filter *f,
 		ALLOC_GROW(list, n + 1, alloc);
 		read_incident(stmt, &list[n++]);
 	}
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc != SQLITE_DONE) {
 		incident_list_free(list, n);
-		return db_error(st, "cannot list incidents");
+		return store_db_error(st, "cannot list incidents");
 	}
 	*out = list;
 	*nr = n;
@@ -655,7 +718,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "SELECT state FROM incidents WHERE id = ?") < 0)
+	if (store_prepare(st, &stmt, "SELECT state FROM incidents WHERE id = ?") < 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
@@ -664,7 +727,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		db_error(st, "cannot read an incident");
+		store_db_error(st, "cannot read an incident");
 		goto out;
 	}
 	if (incident_state_parse((const char *)sqlite3_column_text(stmt, 0), &from) < 0) {
@@ -672,7 +735,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 		      sqlite3_column_text(stmt, 0));
 		goto out;
 	}
-	done(st, stmt);
+	store_done(st, stmt);
 	stmt = NULL;
 	if (expected >= 0 && (int)from != expected) {
 		error("incident %lld moved from %s to %s meanwhile; not moving it to %s",
@@ -687,7 +750,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 		ret = STORE_REFUSED;
 		goto out;
 	}
-	if (prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
+	if (store_prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
 			       " resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END"
 			       " WHERE id = ? AND state = ?") < 0)
 		goto out;
@@ -698,7 +761,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 	sqlite3_bind_int64(stmt, 5, id);
 	sqlite3_bind_text(stmt, 6, incident_state_name(from), -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE || sqlite3_changes(st->db) != 1) {
-		db_error(st, "cannot change the incident's state");
+		store_db_error(st, "cannot change the incident's state");
 		goto out;
 	}
 	body = cJSON_CreateObject();
@@ -715,7 +778,7 @@ int store_incident_transition(struct store *st, long long id, int expected,
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	cJSON_Delete(body);
 	cJSON_free(text);
 	return ret;
@@ -731,13 +794,13 @@ int store_event_append(struct store *st, long long id, const char *kind,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "UPDATE incidents SET updated_at = ? WHERE id = ?") < 0)
+	if (store_prepare(st, &stmt, "UPDATE incidents SET updated_at = ? WHERE id = ?") < 0)
 		goto out;
 	sqlite3_bind_text(stmt, 1, at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, id);
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot update an incident");
+		store_db_error(st, "cannot update an incident");
 		goto out;
 	}
 	if (!sqlite3_changes(st->db)) {
@@ -750,7 +813,7 @@ int store_event_append(struct store *st, long long id, const char *kind,
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -766,23 +829,23 @@ int store_diagnosis_add(struct store *st, long long id, const struct diagnosis_r
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "UPDATE incidents SET category = ?, updated_at = ? WHERE id = ?") < 0)
+	if (store_prepare(st, &stmt, "UPDATE incidents SET category = ?, updated_at = ? WHERE id = ?") < 0)
 		goto out;
 	sqlite3_bind_text(stmt, 1, d->category, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, id);
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot update an incident");
+		store_db_error(st, "cannot update an incident");
 		goto out;
 	}
 	if (!sqlite3_changes(st->db)) {
 		ret = 1;
 		goto out;
 	}
-	done(st, stmt);
+	store_done(st, stmt);
 	stmt = NULL;
-	if (prepare(st, &stmt, "INSERT INTO diagnoses (incident_id, at, category, root_cause,"
+	if (store_prepare(st, &stmt, "INSERT INTO diagnoses (incident_id, at, category, root_cause,"
 		    " confidence, action, target, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") < 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -795,7 +858,7 @@ int store_diagnosis_add(struct store *st, long long id, const struct diagnosis_r
 		sqlite3_bind_text(stmt, 7, d->target, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 8, d->json, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		db_error(st, "cannot record a diagnosis");
+		store_db_error(st, "cannot record a diagnosis");
 		goto out;
 	}
 	/* The timeline's event: what a person reads in `sre incident show`. */
@@ -816,7 +879,7 @@ int store_diagnosis_add(struct store *st, long long id, const struct diagnosis_r
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -829,7 +892,7 @@ int store_count_events(struct store *st, const char *target, const char *kind, t
 
 	*out = 0;
 	format_iso8601(at, sizeof(at), since);
-	if (prepare(st, &stmt, "SELECT count(*) FROM events"
+	if (store_prepare(st, &stmt, "SELECT count(*) FROM events"
 		    " WHERE json_extract(body, '$.target') = ? AND kind = ? AND at >= ?"
 		    " AND (? IS NULL OR json_extract(body, '$.approval') = ?)") < 0)
 		return -1;
@@ -844,8 +907,8 @@ int store_count_events(struct store *st, const char *target, const char *kind, t
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(stmt, 0);
 	else
-		db_error(st, "cannot count events");
-	done(st, stmt);
+		store_db_error(st, "cannot count events");
+	store_done(st, stmt);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
@@ -855,7 +918,7 @@ int store_diagnosis_latest(struct store *st, long long id, char **out_json)
 	int rc;
 
 	*out_json = NULL;
-	if (prepare(st, &stmt, "SELECT body FROM diagnoses WHERE incident_id = ?"
+	if (store_prepare(st, &stmt, "SELECT body FROM diagnoses WHERE incident_id = ?"
 		    " ORDER BY id DESC LIMIT 1") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -863,8 +926,8 @@ int store_diagnosis_latest(struct store *st, long long id, char **out_json)
 	if (rc == SQLITE_ROW)
 		*out_json = xstrdup((const char *)sqlite3_column_text(stmt, 0));
 	else if (rc != SQLITE_DONE)
-		db_error(st, "cannot read a diagnosis");
-	done(st, stmt);
+		store_db_error(st, "cannot read a diagnosis");
+	store_done(st, stmt);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
@@ -876,7 +939,7 @@ int store_event_list(struct store *st, long long incident_id,
 	size_t n = 0, alloc = 0;
 	int rc;
 
-	if (prepare(st, &stmt, "SELECT id, at, kind, actor, body FROM events"
+	if (store_prepare(st, &stmt, "SELECT id, at, kind, actor, body FROM events"
 			       " WHERE incident_id = ? ORDER BY id") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, incident_id);
@@ -891,10 +954,10 @@ int store_event_list(struct store *st, long long incident_id,
 		e->actor = column_dup(stmt, 3);
 		e->body = column_dup(stmt, 4);
 	}
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc != SQLITE_DONE) {
 		event_list_free(list, n);
-		return db_error(st, "cannot read the timeline");
+		return store_db_error(st, "cannot read the timeline");
 	}
 	*out = list;
 	*nr = n;
@@ -924,7 +987,7 @@ static int update_incident(struct store *st, const char *sql, long long id,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, sql) < 0)
+	if (store_prepare(st, &stmt, sql) < 0)
 		goto out;
 	sqlite3_bind_text(stmt, 1, at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, id);
@@ -934,7 +997,7 @@ static int update_incident(struct store *st, const char *sql, long long id,
 		sqlite3_bind_text(stmt, 4, b, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot update an incident");
+		store_db_error(st, "cannot update an incident");
 		goto out;
 	}
 	ret = sqlite3_changes(st->db) ? 0 : 1;
@@ -943,7 +1006,7 @@ static int update_incident(struct store *st, const char *sql, long long id,
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -960,16 +1023,16 @@ static int lookup_id(struct store *st, const char *sql, const char *value,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (prepare(st, &stmt, sql) < 0)
+	if (store_prepare(st, &stmt, sql) < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*out_id = sqlite3_column_int64(stmt, 0);
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc == SQLITE_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : db_error(st, "cannot look up an incident");
+	return rc == SQLITE_DONE ? 1 : store_db_error(st, "cannot look up an incident");
 }
 
 int store_incident_by_remote(struct store *st, const char *key, long long *out_id)
@@ -997,18 +1060,18 @@ int store_incident_follow_remote(struct store *st, long long id,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "SELECT state FROM incidents WHERE id = ?") < 0)
+	if (store_prepare(st, &stmt, "SELECT state FROM incidents WHERE id = ?") < 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_ROW) {
-		ret = rc == SQLITE_DONE ? 1 : db_error(st, "cannot read an incident");
+		ret = rc == SQLITE_DONE ? 1 : store_db_error(st, "cannot read an incident");
 		goto out;
 	}
 	body = cJSON_CreateObject();
 	from = (const char *)sqlite3_column_text(stmt, 0);
 	cJSON_AddStringToObject(body, "from", from ? from : "?");
-	done(st, stmt);
+	store_done(st, stmt);
 	stmt = NULL;
 	cJSON_AddStringToObject(body, "to", incident_state_name(to));
 	if (reason)
@@ -1019,7 +1082,7 @@ int store_incident_follow_remote(struct store *st, long long id,
 		int same;
 
 		/* Said once: every pull would otherwise repeat it. */
-		if (prepare(st, &stmt, "SELECT json_extract(body, '$.to') FROM events"
+		if (store_prepare(st, &stmt, "SELECT json_extract(body, '$.to') FROM events"
 				       " WHERE incident_id = ? AND kind = 'remote-state'"
 				       " ORDER BY id DESC LIMIT 1") < 0)
 			goto out;
@@ -1027,10 +1090,10 @@ int store_incident_follow_remote(struct store *st, long long id,
 		rc = sqlite3_step(stmt);
 		last = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
 		same = last && !strcmp(last, incident_state_name(to));
-		done(st, stmt);
+		store_done(st, stmt);
 		stmt = NULL;
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			db_error(st, "cannot read an incident's events");
+			store_db_error(st, "cannot read an incident's events");
 			goto out;
 		}
 		text = cJSON_PrintUnformatted(body);
@@ -1041,7 +1104,7 @@ int store_incident_follow_remote(struct store *st, long long id,
 			ret = STORE_NOT_FOLLOWED;
 		goto out;
 	}
-	if (prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
+	if (store_prepare(st, &stmt, "UPDATE incidents SET state = ?, updated_at = ?,"
 			       " resolved_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?") < 0)
 		goto out;
 	sqlite3_bind_text(stmt, 1, incident_state_name(to), -1, SQLITE_STATIC);
@@ -1050,7 +1113,7 @@ int store_incident_follow_remote(struct store *st, long long id,
 	sqlite3_bind_text(stmt, 4, at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 5, id);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		db_error(st, "cannot change the incident's state");
+		store_db_error(st, "cannot change the incident's state");
 		goto out;
 	}
 	text = cJSON_PrintUnformatted(body);
@@ -1060,7 +1123,7 @@ int store_incident_follow_remote(struct store *st, long long id,
 out:
 	if (ret && ret != STORE_NOT_FOLLOWED)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	cJSON_Delete(body);
 	cJSON_free(text);
 	return ret;
@@ -1078,7 +1141,7 @@ int store_incident_import(struct store *st, const struct incident *inc,
 	format_iso8601(resolved, sizeof(resolved), inc->resolved_at ? inc->resolved_at : sre_now());
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title, severity,"
+	if (store_prepare(st, &stmt, "INSERT INTO incidents (fingerprint, service, title, severity,"
 			       " category, state, source, occurrences, opened_at, updated_at,"
 			       " resolved_at, remote_key, remote_url)"
 			       " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)") < 0)
@@ -1100,7 +1163,7 @@ int store_incident_import(struct store *st, const struct incident *inc,
 	if (inc->remote_url)
 		sqlite3_bind_text(stmt, 12, inc->remote_url, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		db_error(st, "cannot import an incident");
+		store_db_error(st, "cannot import an incident");
 		goto out;
 	}
 	*out_id = sqlite3_last_insert_rowid(st->db);
@@ -1108,7 +1171,7 @@ int store_incident_import(struct store *st, const struct incident *inc,
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -1122,7 +1185,7 @@ int store_event_import(struct store *st, long long id, time_t at, const char *ki
 	format_iso8601(when, sizeof(when), at ? at : sre_now());
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "SELECT 1 FROM events WHERE incident_id = ?1"
+	if (store_prepare(st, &stmt, "SELECT 1 FROM events WHERE incident_id = ?1"
 			       " AND json_extract(?2, '$.key') IS NOT NULL"
 			       " AND json_extract(body, '$.key') = json_extract(?2, '$.key')") < 0)
 		goto out;
@@ -1134,7 +1197,7 @@ int store_event_import(struct store *st, long long id, time_t at, const char *ki
 		goto out;
 	}
 	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot read the timeline");
+		store_db_error(st, "cannot read the timeline");
 		goto out;
 	}
 	if (append_event(st, id, when, kind, actor, body_json) < 0)
@@ -1143,7 +1206,7 @@ int store_event_import(struct store *st, long long id, time_t at, const char *ki
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -1157,7 +1220,7 @@ int store_outbox_add(struct store *st, long long incident_id, const char *key,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key,"
+	if (store_prepare(st, &stmt, "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key,"
 			       " target, operation, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)") < 0)
 		goto out;
 	if (incident_id)
@@ -1168,7 +1231,7 @@ int store_outbox_add(struct store *st, long long incident_id, const char *key,
 	sqlite3_bind_text(stmt, 5, payload_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 6, at, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		db_error(st, "cannot queue a remote write");
+		store_db_error(st, "cannot queue a remote write");
 		goto out;
 	}
 	ret = sqlite3_changes(st->db) ? 0 : 1;
@@ -1177,7 +1240,7 @@ int store_outbox_add(struct store *st, long long incident_id, const char *key,
 out:
 	if (ret < 0)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -1190,7 +1253,7 @@ int store_outbox_list(struct store *st, int pending_only,
 	size_t n = 0, alloc = 0;
 	int rc;
 
-	if (prepare(st, &stmt, "SELECT id, incident_id, idempotency_key, target, operation,"
+	if (store_prepare(st, &stmt, "SELECT id, incident_id, idempotency_key, target, operation,"
 			       " payload, status, attempts, last_error, created_at, delivered_at"
 			       " FROM outbox WHERE (?1 = 0 OR status = 'pending') ORDER BY id") < 0)
 		return -1;
@@ -1216,10 +1279,10 @@ int store_outbox_list(struct store *st, int pending_only,
 		o->created_at = column_time(stmt, 9);
 		o->delivered_at = column_time(stmt, 10);
 	}
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc != SQLITE_DONE) {
 		outbox_list_free(list, n);
-		return db_error(st, "cannot read the outbox");
+		return store_db_error(st, "cannot read the outbox");
 	}
 	*out = list;
 	*nr = n;
@@ -1248,21 +1311,21 @@ static int outbox_update(struct store *st, const char *sql, long long id,
 	now_text(at, sizeof(at));
 	if (begin(st) < 0)
 		return -1;
-	if (prepare(st, &stmt, sql) < 0)
+	if (store_prepare(st, &stmt, sql) < 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
 	if (text)
 		sqlite3_bind_text(stmt, 3, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		db_error(st, "cannot update the outbox");
+		store_db_error(st, "cannot update the outbox");
 		goto out;
 	}
 	ret = commit(st);
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -1348,7 +1411,7 @@ int store_check_record(struct store *st, const char *fingerprint, const char *so
 	if (begin(st) < 0)
 		return -1;
 	/* A failure ends a run of passes and the other way round. */
-	if (prepare(st, &stmt, "INSERT INTO checks (fingerprint, source, failures, passes,"
+	if (store_prepare(st, &stmt, "INSERT INTO checks (fingerprint, source, failures, passes,"
 			       " last_status, last_seen, summary) VALUES (?1, ?2, ?3, 1 - ?3, ?4, ?5, ?6)"
 			       " ON CONFLICT (fingerprint) DO UPDATE SET"
 			       "  failures = CASE WHEN ?3 THEN failures + 1 ELSE 0 END,"
@@ -1364,19 +1427,19 @@ int store_check_record(struct store *st, const char *fingerprint, const char *so
 	if (summary)
 		sqlite3_bind_text(stmt, 6, summary, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		db_error(st, "cannot record a check");
+		store_db_error(st, "cannot record a check");
 		goto out;
 	}
 	*failures = sqlite3_column_int(stmt, 0);
 	*passes = sqlite3_column_int(stmt, 1);
 	sqlite3_step(stmt); /* RETURNING is done after its row */
-	done(st, stmt);
+	store_done(st, stmt);
 	stmt = NULL;
 	ret = commit(st);
 out:
 	if (ret)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	return ret;
 }
 
@@ -1386,7 +1449,7 @@ int store_check_peek(struct store *st, const char *fingerprint, int *failures, i
 	int rc;
 
 	*failures = *passes = 0;
-	if (prepare(st, &stmt, "SELECT failures, passes FROM checks WHERE fingerprint = ?") < 0)
+	if (store_prepare(st, &stmt, "SELECT failures, passes FROM checks WHERE fingerprint = ?") < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, fingerprint, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
@@ -1394,8 +1457,8 @@ int store_check_peek(struct store *st, const char *fingerprint, int *failures, i
 		*failures = sqlite3_column_int(stmt, 0);
 		*passes = sqlite3_column_int(stmt, 1);
 	}
-	done(st, stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(st, "cannot read a check");
+	store_done(st, stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_error(st, "cannot read a check");
 }
 
 const char *store_path(const struct store *st)
@@ -1476,7 +1539,7 @@ static int lease_holder(struct store *st, long long id, struct lease *holder)
 	char host[256];
 	int rc, held = 0;
 
-	if (prepare(st, &stmt, "SELECT host, pid, started, command, taken_at, expires_at"
+	if (store_prepare(st, &stmt, "SELECT host, pid, started, command, taken_at, expires_at"
 			       " FROM leases WHERE incident_id = ?") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -1489,9 +1552,9 @@ static int lease_holder(struct store *st, long long id, struct lease *holder)
 		l.taken_at = (time_t)sqlite3_column_int64(stmt, 4);
 		l.expires_at = (time_t)sqlite3_column_int64(stmt, 5);
 	}
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(st, "cannot read a lease");
+		return store_db_error(st, "cannot read a lease");
 	this_host(host, sizeof(host));
 	if (rc == SQLITE_ROW && !(l.pid == (long long)getpid() && !strcmp(l.host, host)) &&
 	    !lease_stale(&l, host, time(NULL))) {
@@ -1525,7 +1588,7 @@ static int lease_try(struct store *st, long long id, const char *command, int tt
 			ret = 1;
 		goto out;
 	}
-	if (prepare(st, &stmt, "INSERT OR REPLACE INTO leases (incident_id, host, pid, started,"
+	if (store_prepare(st, &stmt, "INSERT OR REPLACE INTO leases (incident_id, host, pid, started,"
 			       " command, taken_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)") < 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -1536,10 +1599,10 @@ static int lease_try(struct store *st, long long id, const char *command, int tt
 	sqlite3_bind_int64(stmt, 6, (long long)now);
 	sqlite3_bind_int64(stmt, 7, (long long)now + ttl_s);
 	rc = sqlite3_step(stmt);
-	done(st, stmt);
+	store_done(st, stmt);
 	stmt = NULL;
 	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot take a lease");
+		store_db_error(st, "cannot take a lease");
 		goto out;
 	}
 	ret = commit(st);
@@ -1555,7 +1618,7 @@ static int lease_try(struct store *st, long long id, const char *command, int tt
 out:
 	if (ret < 0)
 		rollback(st);
-	done(st, stmt);
+	store_done(st, stmt);
 	strbuf_release(&start);
 	return ret;
 }
@@ -1595,12 +1658,12 @@ void store_lease_release(struct store *st, long long id)
 	st->leases[i] = st->leases[--st->nleases];
 	this_host(host, sizeof(host));
 	/* Only our own row: a lease taken over after it went stale is not ours to drop. */
-	if (prepare(st, &stmt, "DELETE FROM leases WHERE incident_id = ? AND host = ? AND pid = ?") < 0)
+	if (store_prepare(st, &stmt, "DELETE FROM leases WHERE incident_id = ? AND host = ? AND pid = ?") < 0)
 		return;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_text(stmt, 2, host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, (long long)getpid());
 	if (sqlite3_step(stmt) != SQLITE_DONE)
-		db_error(st, "cannot release a lease");
-	done(st, stmt);
+		store_db_error(st, "cannot release a lease");
+	store_done(st, stmt);
 }

@@ -1032,7 +1032,8 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 		goto out;
 	alloc = ncand;
 	for (size_t i = 0; i < ncand; i++)
-		best_text = cand[i].text > best_text ? cand[i].text : best_text;
+		if (cand[i].rowid != self.rowid && cand[i].text > best_text)
+			best_text = cand[i].text;
 	if (add_candidates(st, "SELECT id FROM memory WHERE fingerprint = ?1"
 			   " ORDER BY opened_at DESC LIMIT 50", self.fingerprint, &cand, &ncand, &alloc) < 0 ||
 	    add_candidates(st, "SELECT id FROM memory WHERE service = ?1"
@@ -1057,7 +1058,8 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 			mem_row_release(row);
 			continue;
 		}
-		if (!strcmp(row->fingerprint, self.fingerprint)) {
+		row->hit.same_fingerprint = !strcmp(row->fingerprint, self.fingerprint);
+		if (row->hit.same_fingerprint) {
 			score += 4;
 			strbuf_addstr(&why, "same fingerprint");
 		} else if (!strcmp(row->hit.service, self.hit.service)) {
@@ -1070,6 +1072,9 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 			strbuf_addf(&why, "%ssame category (%s)", why.len ? "; " : "", row->hit.category);
 		}
 		overlap = templates_overlap(self.templates, row->templates, &shared);
+		/* Logs not read on one side: the fingerprint alone decides. */
+		row->hit.template_overlap = !self.templates || !*self.templates ||
+					    !row->templates || !*row->templates ? 1 : overlap;
 		if (shared) {
 			score += 3 * overlap;
 			strbuf_addf(&why, "%s%d log template%s in common", why.len ? "; " : "",

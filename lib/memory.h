@@ -34,6 +34,8 @@ struct memory_hit {
 	int worked;          /* 1 verified, 0 failed or did not hold, -1 none tried */
 	char *why;           /* what matched: "same fingerprint; templates: ...; text: title" */
 	char *snippet;       /* search only: the text that matched, NULL otherwise */
+	int same_fingerprint;    /* similar only: the same problem, by fingerprint */
+	double template_overlap; /* similar only: shared log templates, 0 to 1 (1 when neither has any) */
 };
 void memory_hits_free(struct memory_hit *hits, size_t nr);
 

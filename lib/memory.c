@@ -636,10 +636,29 @@ static const char *const fts_columns[] = {
 };
 
 /*
+ * Words that say nothing about a failure. Joined by OR, a query's "of"
+ * and "the" would rank the incident with the longest root cause first.
+ */
+static const char *const stop_words[] = {
+	"a", "after", "an", "and", "are", "as", "at", "be", "been", "before", "but", "by",
+	"for", "from", "has", "have", "he", "in", "into", "is", "it", "its", "of", "on",
+	"or", "she", "so", "than", "that", "the", "their", "then", "there", "they", "this",
+	"to", "was", "we", "were", "what", "when", "which", "while", "will", "with",
+};
+
+static int stop_word(const char *w)
+{
+	for (size_t i = 0; i < sizeof(stop_words) / sizeof(*stop_words); i++)
+		if (!strcmp(w, stop_words[i]))
+			return 1;
+	return 0;
+}
+
+/*
  * An FTS5 query from any text: its words (letters and digits, and every
  * byte of a multibyte character), each quoted, joined by OR, at most
- * MAX_QUERY_WORDS of them and no word twice. Placeholders of masked logs
- * (<NUM>, <*>) are no words. Returns how many words.
+ * MAX_QUERY_WORDS of them, no word twice and no stop word. Placeholders
+ * of masked logs (<NUM>, <*>) are no words. Returns how many words.
  */
 static int fts_query(struct strbuf *q, const char *text)
 {
@@ -652,7 +671,8 @@ static int fts_query(struct strbuf *q, const char *text)
 				strbuf_addch(&word, (char)tolower(*p));
 			continue;
 		}
-		if (word.len > 1 || (word.len == 1 && isdigit((unsigned char)word.buf[0]))) {
+		if ((word.len > 1 || (word.len == 1 && isdigit((unsigned char)word.buf[0]))) &&
+		    !stop_word(word.buf)) {
 			struct strbuf quoted = STRBUF_INIT;
 			strbuf_addf(&quoted, "\"%s\"", word.buf);
 			/* The words hold no quote, so the quoting is whole. */
@@ -885,7 +905,8 @@ int memory_search(struct store *st, const char *text, const struct memory_recall
 	*nr = 0;
 	if (!fts_query(&q, text)) {
 		strbuf_release(&q);
-		return error("nothing to search for in '%s': give words", text);
+		error("nothing to search for in '%s': give words", text);
+		return 2;
 	}
 	if (fts_top(st, q.buf, r->max > 0 ? r->max : 10, r->include_chaos, &top, &ntop) < 0)
 		goto out;

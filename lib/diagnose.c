@@ -272,9 +272,14 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 	int worked = 0, failed = 0;
 	long long last_worked = 0, last_failed = 0;
 
+	size_t indexed;
+
 	if (config_get_int(ctx->cfg, "remember.similar", &n) < 0 || n < 0 || n > 100)
 		n = 3;
 	mr.max = (int)n;
+	/* What was resolved since the last look counts now, not after cron's next `sre remember`. */
+	if (memory_index(ctx->store, ctx->cfg, 0, &indexed) < 0)
+		warning("the memory of past incidents could not be brought up to date");
 	if (memory_known_match(ctx->store, ctx->cfg, id, &k) == 0) {
 		out->known = xcalloc(1, sizeof(*out->known));
 		*out->known = k;

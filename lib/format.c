@@ -14,6 +14,7 @@
 #include "evidence.h"
 #include "fix-engine.h"
 #include "json.h"
+#include "logtemplate.h"
 #include "rules.h"
 #include "scout.h"
 #include "traces.h"
@@ -1239,4 +1240,46 @@ size_t outbox_list_print(FILE *fp, const struct outbox_item *items, size_t nr, i
 	}
 	cJSON_Delete(arr);
 	return shown;
+}
+
+/* ---- sre remember templates ---- */
+
+size_t logtemplates_print(FILE *fp, const struct logtemplate_miner *m, size_t max, int json)
+{
+	size_t *ids, n = logtemplate_by_count(m, &ids);
+	int width = 5;
+
+	if (max && n > max)
+		n = max;
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < n; i++) {
+			const struct logtemplate *t = logtemplate_get(m, ids[i]);
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "template", t->text);
+			cJSON_AddNumberToObject(o, "count", (double)t->count);
+			cJSON_AddStringToObject(o, "example", t->example);
+			cJSON_AddItemToArray(arr, o);
+		}
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		free(ids);
+		return n;
+	}
+	if (n) {
+		char buf[32];
+		int w = snprintf(buf, sizeof(buf), "%lld", logtemplate_get(m, ids[0])->count);
+		width = MAX(width, w);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct logtemplate *t = logtemplate_get(m, ids[i]);
+		/* The miner keeps control characters out; this keeps them out whatever it does. */
+		fprintf(fp, "%*lld  ", width, t->count);
+		fputs_printable(t->text, fp);
+		fprintf(fp, "\n%*s  e.g. ", width, "");
+		fputs_printable(t->example, fp);
+		fputc('\n', fp);
+	}
+	free(ids);
+	return n;
 }

@@ -178,4 +178,13 @@ void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
 struct outbox_item;
 size_t outbox_list_print(FILE *fp, const struct outbox_item *items, size_t nr, int all, int json);
 
+/*
+ * `sre remember templates`: the templates of a miner (lib/logtemplate.h),
+ * most lines first, at most max of them (0: all). As text, "count
+ * template" aligned, each with "e.g. <example>" under it; as JSON, an
+ * array of {template, count, example}. Returns how many were shown.
+ */
+struct logtemplate_miner;
+size_t logtemplates_print(FILE *fp, const struct logtemplate_miner *m, size_t max, int json);
+
 #endif

@@ -977,10 +977,25 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 	}
 }
 
+cJSON *diagnose_result_json(const struct diagnose_result *res)
+{
+	cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+	cJSON *arr = cJSON_AddArrayToObject(j, "log_templates");
+
+	for (size_t i = 0; i < res->templates.nr && i < DIAGNOSE_TEMPLATES_MAX; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "template", res->templates.v[i].template);
+		cJSON_AddNumberToObject(t, "count", (double)res->templates.v[i].count);
+		cJSON_AddBoolToObject(t, "new", res->templates.v[i].is_new);
+		cJSON_AddItemToArray(arr, t);
+	}
+	return j;
+}
+
 void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color)
 {
 	if (json) {
-		cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+		cJSON *j = diagnose_result_json(res);
 		cJSON *missing = cJSON_AddArrayToObject(j, "not_configured");
 		for (size_t i = 0; i < res->missing_nr; i++) {
 			cJSON *m = cJSON_CreateObject();

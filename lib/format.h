@@ -145,6 +145,12 @@ void doctor_report_print(FILE *fp, const struct doctor_report *r, int json, int 
  * incident (or null), service, problem (or null), the answer's fields,
  * findings, critical_path, past_incidents, sources. Caller deletes.
  */
+/*
+ * A diagnosis's whole JSON, as --json prints it and the diagnoses table
+ * keeps it: diagnosis_to_json() and "log_templates", [{template, count,
+ * new}] (the new first, then the most lines; at most DIAGNOSE_TEMPLATES_MAX).
+ */
+cJSON *diagnose_result_json(const struct diagnose_result *res);
 cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
 			 long long id, const char *problem);
 

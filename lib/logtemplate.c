@@ -603,7 +603,9 @@ static size_t mask_into(char *out, const char *s, size_t n)
 					continue;
 				}
 			}
-			prose = 0;
+			/* The value of a prose key is the word after its ':' or '='. */
+			if (c != ':' && c != '=')
+				prose = 0;
 			if ((k = match_word(p, e, &mask))) {
 				size_t ml = strlen(mask);
 				memcpy(o, mask, ml);

@@ -396,8 +396,13 @@ static size_t match_url(const char *p, const char *e)
 	return (size_t)(q - p);
 }
 
-/* The mask of the word at p, and its length, or 0. */
-static size_t match_word(const char *p, const char *e, const char **mask)
+/*
+ * The mask of the word at p (and its length in *mlen), and how long the
+ * word is, or 0. Most words are plain: each matcher is tried only when
+ * the character after the word's run of digits could start its form, so
+ * a plain word costs a scan of its head.
+ */
+static size_t match_word(const char *p, const char *e, const char **mask, size_t *mlen)
 {
 	int c = (unsigned char)*p;
 	size_t n;
@@ -406,21 +411,40 @@ static size_t match_word(const char *p, const char *e, const char **mask)
 	do { \
 		if ((n = fn(p, e)) && boundary(p + n, e)) { \
 			*mask = m; \
+			*mlen = sizeof(m) - 1; \
 			return n; \
 		} \
 	} while (0)
 	if (is_digit(c)) {
-		TRY(match_uuid, "<UUID>");
-		TRY(match_ipv4, "<IP>");
-		TRY(match_ts, "<TS>");
-		TRY(match_ipv6, "<IP>");
-		TRY(match_hex, "<HEX>");
+		size_t d = ndigits(p, e, 64);
+		int nx = p + d < e ? (unsigned char)p[d] : 0;
+
+		if (is_hex(nx) || (d == 8 && nx == '-')) {
+			TRY(match_uuid, "<UUID>");
+			TRY(match_hex, "<HEX>");
+		}
+		if (nx == 'x' || nx == 'X')
+			TRY(match_hex, "<HEX>");
+		if (nx == '.')
+			TRY(match_ipv4, "<IP>");
+		if (nx == '-' || nx == '/' || nx == ':')
+			TRY(match_ts, "<TS>");
+		if (nx == ':' || is_hex(nx))
+			TRY(match_ipv6, "<IP>");
 		TRY(match_number, "<NUM>");
 	} else if (is_hex(c)) {
-		TRY(match_uuid, "<UUID>");
-		TRY(match_ipv6, "<IP>");
-		TRY(match_hex, "<HEX>");
-		TRY(match_url, "<URL>");
+		size_t h = 1;
+		int nx;
+
+		while (p + h < e && h < 40 && is_hex(p[h]))
+			h++;
+		nx = p + h < e ? (unsigned char)p[h] : 0;
+		if (h == 8 && nx == '-')
+			TRY(match_uuid, "<UUID>");
+		if (nx == ':')
+			TRY(match_ipv6, "<IP>");
+		if (h >= 8)
+			TRY(match_hex, "<HEX>");
 	} else if (c == '+' || c == '-') {
 		if (p + 1 < e && is_digit(p[1]))
 			TRY(match_number, "<NUM>");
@@ -429,11 +453,20 @@ static size_t match_word(const char *p, const char *e, const char **mask)
 			TRY(match_ipv6, "<IP>");
 	} else if (c == '/') {
 		TRY(match_path, "<PATH>");
-	} else if (is_alpha(c)) {
-		TRY(match_url, "<URL>");
 	}
 #undef TRY
 	return 0;
+}
+
+/* Is [p, q) a URL's scheme (a letter, then letters, digits, + . -)? */
+static int is_scheme(const char *p, const char *q)
+{
+	if (p >= q || q - p > 16 || !is_alpha(*p))
+		return 0;
+	for (; p < q; p++)
+		if (!(is_alpha(*p) || is_digit(*p) || *p == '+' || *p == '.' || *p == '-'))
+			return 0;
+	return 1;
 }
 
 /* Keys whose quoted values are prose: their words are masked, not the whole. */
@@ -543,6 +576,7 @@ static size_t mask_into(char *out, const char *s, size_t n)
 {
 	const char *p = s, *e = s + n;
 	char *o = out, *word_out = out;
+	const char *word_in = s;   /* where the word began, in the line and in out */
 	int word = 1, prose = 0, sep;
 
 	while (p < e) {
@@ -558,11 +592,12 @@ static size_t mask_into(char *out, const char *s, size_t n)
 			p++;
 			word = 1;
 			word_out = o;
+			word_in = p;
 			continue;
 		}
 		if (word) {
 			const char *mask;
-			size_t k;
+			size_t k, ml;
 
 			if (c == '"' || c == '\'') {
 				const char *q = closing_quote(p, e), *a;
@@ -594,6 +629,7 @@ static size_t mask_into(char *out, const char *s, size_t n)
 						p++;
 						prose = 0;
 						word_out = o;
+						word_in = p;
 						continue;
 					}
 					memcpy(o, "<STR>", 5);
@@ -606,8 +642,7 @@ static size_t mask_into(char *out, const char *s, size_t n)
 			/* The value of a prose key is the word after its ':' or '='. */
 			if (c != ':' && c != '=')
 				prose = 0;
-			if ((k = match_word(p, e, &mask))) {
-				size_t ml = strlen(mask);
+			if ((k = match_word(p, e, &mask, &ml))) {
 				memcpy(o, mask, ml);
 				o += ml;
 				p += k;
@@ -622,10 +657,23 @@ static size_t mask_into(char *out, const char *s, size_t n)
 					*o++ = ' ';
 				word = 1;
 				word_out = o;
+				word_in = p;
 			} else {
 				word = 0;
 			}
 			continue;
+		}
+		/* A URL is seen at its "://", which is rarer than a word's start. */
+		if (c == ':' && e - p > 2 && p[1] == '/' && p[2] == '/' && is_scheme(word_in, p)) {
+			size_t k = match_url(word_in, e);
+			if (k && boundary(word_in + k, e)) {
+				o = word_out;
+				memcpy(o, "<URL>", 5);
+				o += 5;
+				p = word_in + k;
+				word = 0;
+				continue;
+			}
 		}
 		*o++ = (char)c;
 		p++;
@@ -634,6 +682,7 @@ static size_t mask_into(char *out, const char *s, size_t n)
 			if (c == '=')
 				prose = prose_key(word_out, (size_t)(o - 1 - word_out));
 			word_out = o;
+			word_in = p;
 		}
 	}
 	if (o > out && o[-1] == ' ')
@@ -847,7 +896,8 @@ static struct node *route_add(struct logtemplate_miner *m, uint32_t nt)
  * Drain3's fast_match: the template of the leaf with the most equal
  * tokens (ties: the most <*>), if that reaches the threshold.
  */
-static size_t leaf_match(const struct logtemplate_miner *m, const struct node *leaf, uint32_t nt)
+static size_t leaf_match(const struct logtemplate_miner *m, const struct node *leaf, uint32_t nt,
+			 int *full)
 {
 	size_t best = LOGTEMPLATE_NONE;
 	uint32_t best_eq = 0, best_wild = 0, need;
@@ -875,6 +925,8 @@ static size_t leaf_match(const struct logtemplate_miner *m, const struct node *l
 			best_wild = wild;
 		}
 	}
+	/* Every token equal or <*>: the template stays as it is. */
+	*full = best_eq + best_wild == nt;
 	return best;
 }
 
@@ -1059,6 +1111,7 @@ static size_t mine(struct logtemplate_miner *m, const char *line, size_t len,
 	uint32_t nt;
 	uint64_t sh;
 	struct node *leaf;
+	int full;
 
 	if (len > LOGTEMPLATE_LINE_MAX)
 		len = LOGTEMPLATE_LINE_MAX;
@@ -1074,8 +1127,9 @@ static size_t mine(struct logtemplate_miner *m, const char *line, size_t len,
 	if ((id = exact_find(m, sh, nt)) != LOGTEMPLATE_NONE)
 		return id;
 	if ((leaf = route_search(m, nt)) &&
-	    (id = leaf_match(m, leaf, nt)) != LOGTEMPLATE_NONE) {
-		widen(m, m->c[id]);
+	    (id = leaf_match(m, leaf, nt, &full)) != LOGTEMPLATE_NONE) {
+		if (!full)
+			widen(m, m->c[id]);
 		return id;
 	}
 	return create(m, nt, n, sh, example, example_len);

@@ -189,14 +189,18 @@ int log_patterns_record(struct store *st, const char *service, const struct logt
 		r = has_baseline(st, service, since_s, &baseline);
 	for (size_t i = 0; i < n && !r; i++) {
 		const struct logtemplate *t = logtemplate_get(m, ids[i]);
-		r = upsert(st, service, t, now_s, first, sizeof(first));
+		/* The lines past the miner's limits are no template to remember. */
+		int other = !strcmp(t->text, LOGTEMPLATE_OTHER);
+
+		if (!other)
+			r = upsert(st, service, t, now_s, first, sizeof(first));
 		if (!r && out) {
 			struct log_pattern *p;
 			ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 			p = &out->v[out->nr++];
 			p->template = xstrdup(t->text);
 			p->count = t->count;
-			p->is_new = baseline && strcmp(first, since_s) >= 0;
+			p->is_new = !other && baseline && strcmp(first, since_s) >= 0;
 		}
 	}
 	if (!r)

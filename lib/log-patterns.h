@@ -7,7 +7,8 @@
  * seeded first with the service's stored templates, so a line that fits
  * one of them joins it (widening it as Drain does) instead of counting as
  * new; then log_patterns_record() adds the counts. A service keeps at
- * most LOG_PATTERNS_KEEP templates, the most recently seen.
+ * most LOG_PATTERNS_KEEP templates, the most recently seen; the miner's
+ * LOGTEMPLATE_OTHER (the lines past its limits) is never stored.
  *
  * What is stored is what the miner made of logs evidence_collect()
  * already redacted: no secret reaches the table through it.

@@ -1050,7 +1050,12 @@ static size_t other(struct logtemplate_miner *m, const char *line, size_t len)
 static size_t create(struct logtemplate_miner *m, uint32_t nt, size_t n, uint64_t sh,
 		     const char *line, size_t len)
 {
-	size_t need = nt * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) + 2 * n + 2 +
+	/*
+	 * What it will hold: its block, its text, the keys its tokens may add
+	 * to the tree (at most the masked line again), the nodes, the example.
+	 */
+	size_t need = nt * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) + 3 * n + 3 +
+		      (size_t)m->o.depth * sizeof(struct node) +
 		      (len < LOGTEMPLATE_EXAMPLE_MAX ? len : LOGTEMPLATE_EXAMPLE_MAX);
 	struct node *leaf;
 	struct cluster *c;

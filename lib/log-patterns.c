@@ -4,6 +4,7 @@
  * lib/store.c) lives here, beside the code that needs it.
  */
 #include "log-patterns.h"
+#include "redact.h"
 #include "store-internal.h"
 #include "timeutil.h"
 
@@ -85,7 +86,7 @@ static int has_baseline(struct store *st, const char *service, const char *since
 
 /* Upsert one template; *first gets the first_seen it has now. */
 static int upsert(struct store *st, const char *service, const struct logtemplate *t,
-		  const char *now, char *first, size_t size)
+		  const char *text, const char *example, const char *now, char *first, size_t size)
 {
 	sqlite3_stmt *stmt;
 	long long id = 0;
@@ -97,7 +98,7 @@ static int upsert(struct store *st, const char *service, const struct logtemplat
 			  " WHERE service = ?1 AND template = ?2") < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, t->text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(stmt, 0);
@@ -117,7 +118,7 @@ static int upsert(struct store *st, const char *service, const struct logtemplat
 					  " count = count + ?3, last_seen = ?4 WHERE id = ?1") < 0)
 				return -1;
 			sqlite3_bind_int64(stmt, 1, t->tag);
-			sqlite3_bind_text(stmt, 2, t->text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(stmt, 3, t->count);
 			sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
 			rc = sqlite3_step(stmt);
@@ -138,9 +139,9 @@ static int upsert(struct store *st, const char *service, const struct logtemplat
 				  " example, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)") < 0)
 			return -1;
 		sqlite3_bind_text(stmt, 1, service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 2, t->text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 3, t->count);
-		sqlite3_bind_text(stmt, 4, t->example, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 4, example, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
 	}
 	rc = sqlite3_step(stmt);
@@ -191,17 +192,24 @@ int log_patterns_record(struct store *st, const char *service, const struct logt
 		const struct logtemplate *t = logtemplate_get(m, ids[i]);
 		/* The lines past the miner's limits are no template to remember. */
 		int other = !strcmp(t->text, LOGTEMPLATE_OTHER);
+		/* Logs that did not come through evidence_collect() are redacted here. */
+		char *text = redact_str(t->text);
 
-		if (!other)
-			r = upsert(st, service, t, now_s, first, sizeof(first));
+		if (!other) {
+			char *example = redact_str(t->example);
+			r = upsert(st, service, t, text, example, now_s, first, sizeof(first));
+			free(example);
+		}
 		if (!r && out) {
 			struct log_pattern *p;
 			ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 			p = &out->v[out->nr++];
-			p->template = xstrdup(t->text);
+			p->template = text;
+			text = NULL;
 			p->count = t->count;
 			p->is_new = !other && baseline && strcmp(first, since_s) >= 0;
 		}
+		free(text);
 	}
 	if (!r)
 		r = prune(st, service);

@@ -10,8 +10,9 @@
  * most LOG_PATTERNS_KEEP templates, the most recently seen; the miner's
  * LOGTEMPLATE_OTHER (the lines past its limits) is never stored.
  *
- * What is stored is what the miner made of logs evidence_collect()
- * already redacted: no secret reaches the table through it.
+ * What is stored passes through the redactor (lib/redact.h) first, the
+ * template and its example: a log named on the command line was never
+ * redacted, and no secret reaches the table.
  */
 #ifndef SRE_LOG_PATTERNS_H
 #define SRE_LOG_PATTERNS_H

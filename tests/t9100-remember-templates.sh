@@ -99,7 +99,7 @@ test_expect_success 'a directory cannot be read, and is fatal' '
 
 test_expect_success 'no file, or two, is a usage error' '
 	test_expect_code 129 sre remember templates 2>err &&
-	test_grep "usage: sre remember templates \[--json\] \[-n <n>\] (<file> | -)" err &&
+	test_grep -F "usage: sre remember templates [--json] [-n <n>] [--service <name>] (<file> | -)" err &&
 	test_expect_code 129 sre remember templates a b 2>err &&
 	test_expect_code 129 sre remember templates -n -1 app.log 2>err
 '
@@ -206,6 +206,47 @@ test_expect_success 'diagnosing the same incident again still calls it new; the 
 	test "$(field again.json log_templates 0 new)" = True &&
 	SRE_NOW=2026-03-02T12:06:00Z sre diagnose --json "$(cat id1)" >old.json 2>err &&
 	test_grep ! "new log pattern" old.json
+'
+
+test_expect_success '--service remembers a healthy log as the baseline, redacted' '
+	for i in 1 2 3; do
+		echo "2026-03-03T09:0$i:00Z INFO login ok for user$i token=s3cr3t-$i-value"
+		echo "2026-03-03T09:0$i:30Z INFO stock level $i$i for sku $i"
+	done >healthy.log &&
+	SRE_NOW=2026-03-03T09:30:00Z sre remember templates --service shop healthy.log >out &&
+	test_grep "stock level <NUM> for sku <NUM>" out &&
+	sqlite3 "$SRE_DB" "SELECT count, first_seen, template FROM log_templates
+		WHERE service = '"'"'shop'"'"' ORDER BY template" >rows &&
+	test_line_count = 2 rows &&
+	test_grep "^3|2026-03-03T09:30:00Z|<TS> INFO stock level <NUM> for sku <NUM>\$" rows &&
+	test_grep ! -r "s3cr3t" "$SRE_DB" &&
+	sqlite3 "$SRE_DB" "SELECT example FROM log_templates WHERE service = '"'"'shop'"'"'" >examples &&
+	test_grep "token=‹redacted:token›" examples
+'
+
+test_expect_success '--service again adds the counts; the first diagnosis then sees what is new' '
+	SRE_NOW=2026-03-03T09:40:00Z sre remember templates --service shop healthy.log >/dev/null &&
+	test "$(sqlite3 "$SRE_DB" "SELECT sum(count) FROM log_templates WHERE service = '"'"'shop'"'"'")" = 12 &&
+	mkdir -p run2 &&
+	sh -c "echo \$\$" >run2/shop.pid &&
+	{ cat healthy.log && echo "2026-03-03T10:00:00Z FATAL out of memory in worker 3"; } >run2/shop.log &&
+	cat >>.sre/config <<-EOT &&
+	[service "shop"]
+		runtime = process
+		pidfile = $PWD/run2/shop.pid
+		log = $PWD/run2/shop.log
+	EOT
+	SRE_NOW=2026-03-03T10:00:00Z sre incident open --service shop --title "shop is down" >id3 &&
+	SRE_NOW=2026-03-03T10:01:00Z sre diagnose --json "$(cat id3)" >d3.json &&
+	test "$(field d3.json log_templates 0 template)" = "<TS> FATAL out of memory in worker <NUM>" &&
+	test "$(field d3.json log_templates 0 new)" = True &&
+	test "$(field d3.json log_templates 1 new)" = False &&
+	grep "new log pattern: <TS> FATAL out of memory in worker <NUM>" d3.json
+'
+
+test_expect_success '--service with no name is a usage error' '
+	test_expect_code 129 sre remember templates --service "" app.log 2>err &&
+	test_grep "needs a service" err
 '
 
 test_done

@@ -15,6 +15,7 @@
 
 #include "builtin.h"
 #include "remember.h"
+#include "../lib/memory.h"
 #include "../lib/postmortem.h"
 
 const char *const remember_postmortem_usage[] = {
@@ -71,6 +72,7 @@ int remember_postmortem(int argc, const char **argv)
 	const char *file = NULL;
 	struct strbuf doc = STRBUF_INIT;
 	struct store *st;
+	size_t indexed;
 	long long id;
 	int r;
 	const struct option opts[] = {
@@ -88,6 +90,14 @@ int remember_postmortem(int argc, const char **argv)
 	if (file && !*file)
 		usage_error(remember_postmortem_usage, opts, "-o needs a file name");
 	st = sre_store_if_exists();
+	/*
+	 * Similar past incidents come from the memory index: bring it up to
+	 * date first, as recall does. A post-mortem is still worth having
+	 * without it, so a failure is said and the document written.
+	 */
+	if (st && memory_index(st, &the_sre.cfg, 0, &indexed) < 0)
+		warning("the memory index could not be brought up to date: similar past "
+			"incidents may be missing");
 	r = st ? postmortem_write(st, &the_sre.cfg, id, &doc) : 1;
 	if (r == 1)
 		error("no incident %lld", id);

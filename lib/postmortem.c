@@ -111,11 +111,12 @@ static void clean_line(struct strbuf *out, const char *s, size_t len, size_t max
 	int blank = 0;
 
 	while (i < len) {
-		int cp = utf8_next(p + i, len - i, &n);
+		int cp = utf8_next(p + i, len - i, &n), replace = 0;
 
 		if (cp < 0) {
 			n = 1;
 			cp = 0xfffd;
+			replace = 1;
 		}
 		i += n;
 		if (is_blank_cp(cp)) {
@@ -130,7 +131,7 @@ static void clean_line(struct strbuf *out, const char *s, size_t len, size_t max
 			strbuf_addch(out, ' ');
 		blank = 0;
 		chars++;
-		if (is_hidden(cp))
+		if (replace || is_hidden(cp))
 			strbuf_addstr(out, "\xef\xbf\xbd");
 		else
 			strbuf_add(out, s + i - n, n);
@@ -167,7 +168,7 @@ static void escape_line(struct strbuf *out, const char *s)
 	for (; s[i]; i++) {
 		int c = (unsigned char)s[i];
 
-		if (strchr("\\`*[]<>&|#~", c) && (c != '>' || i == 0))
+		if (strchr("\\`*[]<&|#~", c))
 			strbuf_addch(out, '\\');
 		else if (c == '_' && !(i && is_alnum_byte((unsigned char)s[i - 1]) &&
 				       is_alnum_byte((unsigned char)s[i + 1])))
@@ -408,14 +409,14 @@ static const struct {
 } detectors[] = {
 	{ "http", "an HTTP health check run by sre scout" },
 	{ "process", "a process check (its pidfile) run by sre scout" },
-	{ "metrics", "the service's own metrics, read by sre scout" },
-	{ "prometheus", "Prometheus (a query or an alert), read by sre scout" },
-	{ "alertmanager", "an Alertmanager alert, read by sre scout" },
-	{ "kubernetes", "Kubernetes (pod states and Warning events), read by sre scout" },
-	{ "docker", "Docker (container states), read by sre scout" },
-	{ "jaeger", "Jaeger traces (error rate and latency), read by sre scout" },
-	{ "github", "an issue on GitHub, imported from the tracker" },
-	{ "jira", "an issue in JIRA, imported from the tracker" },
+	{ "metrics", "the service's own metrics as sre scout read them" },
+	{ "prometheus", "Prometheus (a query or an alert) read by sre scout" },
+	{ "alertmanager", "an Alertmanager alert read by sre scout" },
+	{ "kubernetes", "Kubernetes (pod states and Warning events) read by sre scout" },
+	{ "docker", "Docker (container states) read by sre scout" },
+	{ "jaeger", "Jaeger traces (error rate and latency) read by sre scout" },
+	{ "github", "an issue imported from GitHub" },
+	{ "jira", "an issue imported from JIRA" },
 };
 
 static int detected_by_hand(const struct pm *pm)
@@ -506,6 +507,13 @@ static enum resolution how_resolved(const struct pm *pm, const char **detail)
 	if (json_string_is(b, "from", "INCIDENT_REQUIRES_HUMAN"))
 		return RESOLVED_BY_PERSON;
 	return RESOLVED_BY_HAND;
+}
+
+/* End a sentence: a period, unless the outside text that ends it brought its own. */
+static void add_stop(struct strbuf *o)
+{
+	if (!o->len || !strchr(".!?", o->buf[o->len - 1]))
+		strbuf_addch(o, '.');
 }
 
 static const char *plural(size_t n)
@@ -633,7 +641,8 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 		strbuf_addstr(o, "; how is not recorded");
 		break;
 	}
-	strbuf_addstr(o, ".\n\n");
+	add_stop(o);
+	strbuf_addstr(o, "\n\n");
 	if (pm->diag) {
 		strbuf_addstr(o, "The latest diagnosis found ");
 		add_diagnosis(o, pm->diag);
@@ -662,7 +671,7 @@ static void write_what_happened(struct strbuf *o, const struct pm *pm)
 	if (pm->diagnoses) {
 		strbuf_addstr(o, " It was diagnosed");
 		add_times(o, pm->diagnoses);
-		strbuf_addch(o, '.');
+		add_stop(o);
 	} else
 		strbuf_addstr(o, " It was not diagnosed.");
 	if (pm->actions) {
@@ -682,7 +691,7 @@ static void write_what_happened(struct strbuf *o, const struct pm *pm)
 				strbuf_addstr(o, "no end recorded");
 			strbuf_addch(o, ')');
 		}
-		strbuf_addch(o, '.');
+		add_stop(o);
 	}
 	if (pm->pulls)
 		strbuf_addf(o, " %zu pull request%s %s opened.", pm->pulls, plural(pm->pulls),
@@ -690,14 +699,14 @@ static void write_what_happened(struct strbuf *o, const struct pm *pm)
 	if (pm->escalations) {
 		strbuf_addstr(o, " It was handed to a person");
 		add_times(o, pm->escalations);
-		strbuf_addch(o, '.');
+		add_stop(o);
 	}
 	if (pm->resolved >= 0) {
 		strbuf_addstr(o, " It was resolved at ");
 		add_offset(o, since_open(pm, pm->ev[pm->resolved].at));
 		strbuf_addstr(o, " by ");
 		md_text(o, pm->ev[pm->resolved].actor, 80);
-		strbuf_addch(o, '.');
+		add_stop(o);
 	}
 	strbuf_addstr(o, "\n\nThe timeline below has every step.\n");
 }
@@ -1153,7 +1162,8 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, ": ");
 			md_text(o, json_string(b, "reason"), MAX_LINE);
 		}
-		strbuf_addstr(o, ".\n");
+		add_stop(o);
+		strbuf_addch(o, '\n');
 	} else {
 		strbuf_addstr(o, "not recorded (no event says who resolved it, or how).\n");
 	}
@@ -1162,12 +1172,14 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 	case RESOLVED_VERIFIED:
 		strbuf_addstr(o, "sre re-ran the incident's check after the fix, and it passed: ");
 		md_text(o, detail, MAX_LINE);
-		strbuf_addstr(o, ".\n");
+		add_stop(o);
+		strbuf_addch(o, '\n');
 		break;
 	case RESOLVED_RECOVERED:
 		strbuf_addstr(o, "the check passed again without a fix: ");
 		md_text(o, detail, MAX_LINE);
-		strbuf_addstr(o, ".\n");
+		add_stop(o);
+		strbuf_addch(o, '\n');
 		break;
 	case RESOLVED_BY_PERSON:
 		strbuf_addstr(o, "not recorded: a person resolved it after sre handed it over, and "
@@ -1249,7 +1261,8 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 	if (!detected_by_hand(pm)) {
 		strbuf_addstr(o, "- It was detected automatically, by ");
 		add_detector(o, pm);
-		strbuf_addstr(o, ".\n");
+		add_stop(o);
+		strbuf_addch(o, '\n');
 		good++;
 	}
 	if (first_diag >= 0) {
@@ -1308,28 +1321,32 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 				strbuf_addstr(o, ": ");
 				md_text(o, json_string(b, "output"), MAX_LINE);
 			}
-			strbuf_addstr(o, ".\n");
+			add_stop(o);
+			strbuf_addch(o, '\n');
 			bad++;
 		} else if (is_transition_to(pm, i, "INCIDENT_REQUIRES_HUMAN")) {
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " sre handed it to a person: ");
 			md_text(o, json_string_or(b, "reason", "no reason recorded"), MAX_LINE);
-			strbuf_addstr(o, ".\n");
+			add_stop(o);
+			strbuf_addch(o, '\n');
 			bad++;
 		} else if (is_kind(pm, i, "approval-needed")) {
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " the fix waited for a person's approval: ");
 			md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
-			strbuf_addstr(o, ".\n");
+			add_stop(o);
+			strbuf_addch(o, '\n');
 			bad++;
 		} else if (plan_refused(pm, i)) {
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " policy refused the planned fix: ");
 			md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
-			strbuf_addstr(o, ".\n");
+			add_stop(o);
+			strbuf_addch(o, '\n');
 			bad++;
 		}
 	}
@@ -1350,6 +1367,12 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 		strbuf_addstr(o, "Nothing recorded.\n");
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
 static void write_action_items(struct strbuf *o, const struct pm *pm)
 {
 	const struct chronic *c = pm->recurring;
@@ -1359,17 +1382,24 @@ static void write_action_items(struct strbuf *o, const struct pm *pm)
 	if (c) {
 		strbuf_addf(o, "- [ ] Architectural follow-up: this problem has recurred %lld times",
 			    c->occurrences);
-		if (c->first && c->last) {
+		if (c->first && c->last == c->first) {
+			strbuf_addstr(o, ", all at ");
+			add_time(o, c->first);
+		} else if (c->first && c->last) {
 			strbuf_addstr(o, " between ");
 			add_time(o, c->first);
 			strbuf_addstr(o, " and ");
 			add_time(o, c->last);
 		}
 		if (c->nr_ids) {
+			long long *ids = xcalloc(c->nr_ids, sizeof(*ids));
+			memcpy(ids, c->ids, c->nr_ids * sizeof(*ids));
+			qsort(ids, c->nr_ids, sizeof(*ids), compare_ids);
 			strbuf_addstr(o, " (incidents");
 			for (size_t i = 0; i < c->nr_ids && i < 10; i++)
-				strbuf_addf(o, "%s %lld", i ? "," : "", c->ids[i]);
+				strbuf_addf(o, "%s %lld", i ? "," : "", ids[i]);
 			strbuf_addstr(o, c->nr_ids > 10 ? ", …)" : ")");
+			free(ids);
 		}
 		strbuf_addstr(o, ", matched by its ");
 		md_text(o, c->kind ? c->kind : "fingerprint", 20);
@@ -1380,7 +1410,8 @@ static void write_action_items(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, "; what was tried: ");
 			md_text(o, c->fixes, MAX_LINE);
 		}
-		strbuf_addstr(o, ". A mitigation that is needed again and again treats a symptom: "
+		add_stop(o);
+		strbuf_addstr(o, " A mitigation that is needed again and again treats a symptom: "
 			      "find and remove the cause in the service's design.\n");
 		items++;
 	}
@@ -1445,10 +1476,12 @@ static void write_similar(struct strbuf *o, const struct pm *pm)
 			md_text(o, h->resolution, MAX_LINE);
 		}
 		if (h->why) {
-			strbuf_addstr(o, ". Why it is similar: ");
+			add_stop(o);
+			strbuf_addstr(o, " Why it is similar: ");
 			md_text(o, h->why, MAX_LINE);
 		}
-		strbuf_addstr(o, ".\n");
+		add_stop(o);
+		strbuf_addch(o, '\n');
 	}
 }
 

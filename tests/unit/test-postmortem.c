@@ -12,6 +12,7 @@
  * control characters).
  */
 #include "../../lib/config.h"
+#include "../../lib/memory.h"
 #include "../../lib/postmortem.h"
 #include "../../lib/redact.h"
 #include "../../lib/store.h"
@@ -338,11 +339,21 @@ static void test_failed_and_escalated(void)
 	free(doc);
 }
 
-/* (c) Opened by hand and resolved by hand: nothing else is known. */
+/*
+ * (c) Opened by hand and resolved by hand: nothing else is known. In a
+ * store of its own, so that memory has nothing to recall either.
+ */
 static void test_nothing_known(void)
 {
-	long long id = open_incident("search", "search is slow", NULL, SEVERITY_MEDIUM);
+	struct store *main_store = st;
+	char *path = tmp_path("empty.db");
+	long long id;
 	char *doc;
+
+	if (store_open(&st, path, 5000))
+		printf("# cannot open %s\n", path);
+	free(path);
+	id = open_incident("search", "search is slow", NULL, SEVERITY_MEDIUM);
 
 	move(id, 600, STATE_INCIDENT_RESOLVED, "bob", "resolved");
 	doc = postmortem(id);
@@ -367,6 +378,8 @@ static void test_nothing_known(void)
 	ok(!strstr(doc, "confidence") && !strstr(doc, "restart") && !strstr(doc, "verified") &&
 	   !strstr(doc, "Alertmanager"), "nothing invented: no confidence, action, verification or source");
 	free(doc);
+	store_free(st);
+	st = main_store;
 }
 
 /* (d) Outside text that tries to break the document or leak a secret. */
@@ -391,7 +404,7 @@ static void test_hostile(void)
 	move(id, 9, STATE_INCIDENT_RESOLVED, "ops\n# x", "done |||");
 	doc = postmortem(id);
 	well_formed(doc, "hostile text");
-	ok(starts_with(doc, "# Post-mortem: incident 4: disk full \\# Injected heading \\`\\`\\` \\<script>alert(1)\\</script>"),
+	ok(starts_with(doc, "# Post-mortem: incident 3: disk full \\# Injected heading \\`\\`\\` \\<script>alert(1)\\</script>"),
 	   "the title stays one line of text, its heading and fence escaped");
 	ok(!strstr(doc, "hunter2") && !strstr(doc, "ghp_0123456789") && !strstr(doc, "s3cr3tpw") &&
 	   !strstr(doc, "abc.DEF.123"), "no secret reaches the document");
@@ -412,6 +425,71 @@ static void test_hostile(void)
 	free(doc);
 }
 
+/* The straight line from detection through a restart to a verified resolution, from s on. */
+static void verified_restart(long long id, int s, const char *service)
+{
+	char *body = xstrfmt("{\"action\":\"restart\",\"target\":\"%s\",\"runtime\":\"process\","
+			     "\"approval\":\"policy\",\"params\":{},\"record\":{}}", service);
+
+	move(id, s, STATE_ANALYSIS_IN_PROGRESS, "root", "diagnosis started");
+	diagnose(id, s, "crash", "it exited", 0.85, "restart", service,
+		 "{\"category\":\"crash\",\"root_cause\":\"it exited\",\"confidence\":0.85}");
+	move(id, s, STATE_ANALYSIS_COMPLETE, "root", "crash");
+	move(id, s, STATE_FIX_GENERATION_IN_PROGRESS, "root", "planning the fix");
+	move(id, s, STATE_FIX_GENERATED, "root", "plan: restart");
+	move(id, s + 1, STATE_DEPLOYMENT_IN_PROGRESS, "root", "carrying out the fix");
+	event(id, s + 1, "action-started", "root", body);
+	event(id, s + 2, "action-finished", "root", "{\"result\":\"done\",\"output\":\"restarted\"}");
+	move(id, s + 2, STATE_DEPLOYMENT_COMPLETE, "root", "restart");
+	move(id, s + 2, STATE_VERIFICATION_IN_PROGRESS, "root", "verifying the fix");
+	move(id, s + 5, STATE_VERIFICATION_COMPLETE, "root", "verified: it runs");
+	move(id, s + 5, STATE_INCIDENT_RESOLVED, "root", "verified: it runs");
+	free(body);
+}
+
+/*
+ * (e) The same problem three times: memory recalls the earlier ones with
+ * what was done, and the recurrence asks for an architectural follow-up.
+ */
+static void test_recurring(void)
+{
+	long long again, third;
+	size_t n = 0;
+	char *doc;
+
+	again = open_incident("quote", "quote is down", "alertmanager", SEVERITY_HIGH);
+	verified_restart(again, 600, "quote");
+	third = open_incident("quote", "quote is down", "alertmanager", SEVERITY_HIGH);
+	move(third, 1200, STATE_INCIDENT_REQUIRES_HUMAN, "root", "a restart did not hold");
+	move(third, 1500, STATE_INCIDENT_RESOLVED, "carol", "memory limit raised");
+	if (memory_index(st, &cfg, 0, &n) < 0)
+		printf("# cannot index memory\n");
+	doc = postmortem(third);
+	well_formed(doc, "a recurring problem");
+	has(doc, "## Similar past incidents", "- Incident 1: quote is down; service quote, crash. What was done: restart",
+	    "similar: the first time, with what was done");
+	has(doc, "## Similar past incidents", "same fingerprint", "similar: and why it is similar");
+	{
+		char *sim = section(doc, "## Similar past incidents");
+		char buf[64];
+		snprintf(buf, sizeof(buf), "- Incident %lld: quote is down", again);
+		ok(strstr(sim, buf) != NULL, "similar: the second time too");
+		ok(!strstr(sim, "Incident 4:") && !strstr(sim, "search is slow"), "similar: nothing unrelated");
+		free(sim);
+	}
+	{
+		char *items = section(doc, "## Action items"), want[128];
+		snprintf(want, sizeof(want), "- [ ] Architectural follow-up: this problem has recurred 3 times");
+		like(items, want, "action items: the recurrence asks for an architectural follow-up");
+		snprintf(want, sizeof(want), "(incidents 1, %lld, %lld), matched by its fingerprint", again, third);
+		like(items, want, "action items: which incidents, oldest first");
+		like(items, "- [ ] Runbook: sre could not finish this incident alone (\"a restart did not hold\")",
+		     "action items: and the escalation asks for a runbook");
+		free(items);
+	}
+	free(doc);
+}
+
 static void test_not_resolved(void)
 {
 	long long id = open_incident("api", "api errors", "http", SEVERITY_HIGH);
@@ -423,7 +501,7 @@ static void test_not_resolved(void)
 	r = postmortem_write(st, &cfg, id, &sb);
 	msg = capture_end();
 	is_int(r, 2, "an open incident: 2");
-	like(msg, "error: incident 5 is not resolved yet (state INCIDENT_DETECTED): a post-mortem is written once it is",
+	like(msg, "error: incident 4 is not resolved yet (state INCIDENT_DETECTED): a post-mortem is written once it is",
 	     "and the error says why");
 	is_str(sb.buf, "", "and nothing is written");
 	is_int(postmortem_write(st, &cfg, 999, &sb), 1, "no such incident: 1");
@@ -446,6 +524,7 @@ int main(void)
 	test_nothing_known();
 	test_hostile();
 	test_not_resolved();
+	test_recurring();
 	store_free(st);
 	free(path);
 	unsetenv("SRE_NOW");

@@ -140,6 +140,23 @@ test_expect_success 'a bad id or a missing one is a usage error: 129' '
 	test_grep "^usage: sre remember postmortem \[-o <file>\] <id>$" help
 '
 
+test_expect_success 'the same failure three times: the past ones recalled, a person asked, an architectural follow-up' '
+	id2=$(incident_for quote) &&
+	sre fix --yes "$id2" >fix.out &&
+	test_grep "incident $id2 is resolved" fix.out &&
+	id3=$(incident_for quote) &&
+	test_expect_code 1 sre fix --yes "$id3" 2>fix.err &&
+	test_grep "stays with a person" fix.err &&
+	sre incident comment "$id3" "a cron job killed quote every minute; removed it" &&
+	sre incident resolve --reason "cron job removed" "$id3" &&
+	sre remember postmortem "$id3" >chronic.md &&
+	test_grep "^- Incident $id2: quote is not running: .*What was done: restart" chronic.md &&
+	test_grep "^- Incident $(cat id1): quote is not running: .*Why it is similar: same fingerprint" chronic.md &&
+	test_grep "^- \[ \] Architectural follow-up: this problem has recurred 3 times .*(incidents $(cat id1), $id2, $id3), matched by its fingerprint \"process/quote/gone\"" chronic.md &&
+	test_grep "^- \[ \] Runbook: sre could not finish this incident alone" chronic.md &&
+	test_grep "^  > a cron job killed quote every minute; removed it$" chronic.md
+'
+
 test_expect_success 'a store that fails is fatal: 128' '
 	echo "not a database" >notdb &&
 	test_expect_code 128 sre --db notdb remember postmortem 1 2>err &&

@@ -54,7 +54,7 @@ int memory_index(struct store *st, const struct config *cfg, int rebuild, size_t
 /* Index one incident now (after it is resolved). 0, 1 no such incident, -1. */
 int memory_index_one(struct store *st, const struct config *cfg, long long id);
 
-/* Ranked past incidents matching free text. */
+/* Ranked past incidents matching free text: 0, 2 when it holds no word (said), -1. */
 int memory_search(struct store *st, const char *text, const struct memory_recall *r,
 		  struct memory_hit **out, size_t *nr);
 
@@ -80,6 +80,8 @@ struct known_error {
 	char *added_by;
 	time_t added_at;
 };
+/* The strings of one; known_errors_free() for an array from memory_known_list(). */
+void known_error_release(struct known_error *k);
 void known_errors_free(struct known_error *k, size_t nr);
 
 /*

@@ -35,6 +35,7 @@
 #include "memory.h"
 #include "redact.h"
 #include "store.h"
+#include "strvec.h"
 #include "timeutil.h"
 
 /* How much of one outside text a line holds, in characters. */
@@ -928,6 +929,33 @@ static void add_event_summary(struct strbuf *o, const struct pm *pm, size_t i)
 	}
 }
 
+static void timeline_row(struct strbuf *o, const struct pm *pm, size_t i)
+{
+	char when[32];
+
+	format_iso8601(when, sizeof(when), pm->ev[i].at);
+	strbuf_addstr(o, "| ");
+	add_offset(o, since_open(pm, pm->ev[i].at));
+	strbuf_addf(o, " | %.10s %.8s | ", when, when + (strlen(when) > 11 ? 11 : strlen(when)));
+	md_text(o, pm->kind[i], 40);
+	strbuf_addstr(o, " | ");
+	md_text(o, pm->ev[i].actor, 80);
+	strbuf_addstr(o, " | ");
+	add_event_summary(o, pm, i);
+	strbuf_addstr(o, " |\n");
+}
+
+/*
+ * Kinds a machine may repeat many times in a row (a check seen again
+ * every minute, a dry run in every CI job): a run of them is shown by its
+ * first and last, and how many lie between.
+ */
+static int repeats(const char *kind)
+{
+	return !strcmp(kind, "occurrence") || !strcmp(kind, "dry-run") ||
+	       !strcmp(kind, "evidence") || !strcmp(kind, "remote-state");
+}
+
 static void write_timeline(struct strbuf *o, const struct pm *pm)
 {
 	strbuf_addstr(o, "\n## Timeline\n\nOffsets are from the opening, ");
@@ -939,55 +967,67 @@ static void write_timeline(struct strbuf *o, const struct pm *pm)
 	}
 	strbuf_addstr(o, "| Offset | Time (UTC) | Event | By | What |\n| --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < pm->nr; i++) {
-		char when[32];
+		size_t j = i + 1;
 
-		format_iso8601(when, sizeof(when), pm->ev[i].at);
-		strbuf_addstr(o, "| ");
-		add_offset(o, since_open(pm, pm->ev[i].at));
-		strbuf_addf(o, " | %.10s %.8s | ", when, when + (strlen(when) > 11 ? 11 : strlen(when)));
+		if (repeats(pm->kind[i]))
+			while (j < pm->nr && !strcmp(pm->kind[j], pm->kind[i]))
+				j++;
+		timeline_row(o, pm, i);
+		if (j - i <= 3)
+			continue;
+		strbuf_addstr(o, "| … |  | ");
 		md_text(o, pm->kind[i], 40);
-		strbuf_addstr(o, " | ");
-		md_text(o, pm->ev[i].actor, 80);
-		strbuf_addstr(o, " | ");
-		add_event_summary(o, pm, i);
-		strbuf_addstr(o, " |\n");
+		strbuf_addf(o, " |  | %zu more like these |\n", j - i - 2);
+		timeline_row(o, pm, j - 1);
+		i = j - 1;
 	}
 }
 
+/* One actor of the timeline: how many events, of which kinds. */
+struct responder {
+	const char *actor;
+	size_t events;
+	struct strvec kinds;
+};
+
 static void write_responders(struct strbuf *o, const struct pm *pm)
 {
-	struct strbuf kinds = STRBUF_INIT;
+	struct responder *r = NULL;
+	size_t nr = 0, alloc = 0;
 
 	strbuf_addstr(o, "\n## Responders\n\nWho (or which program) wrote the timeline, and what:\n\n");
+	/* Linear in the events times the few actors and kinds: a long timeline stays cheap. */
 	for (size_t i = 0; i < pm->nr; i++) {
-		size_t n = 0, seen = 0;
+		size_t a = 0;
 
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = !strcmp(pm->ev[j].actor, pm->ev[i].actor);
-		if (seen)
-			continue;
-		strbuf_reset(&kinds);
-		for (size_t j = i; j < pm->nr; j++) {
-			int again = 0;
-			if (strcmp(pm->ev[j].actor, pm->ev[i].actor))
-				continue;
-			n++;
-			for (size_t k = i; k < j && !again; k++)
-				again = !strcmp(pm->ev[k].actor, pm->ev[i].actor) &&
-					!strcmp(pm->kind[k], pm->kind[j]);
-			if (again)
-				continue;
-			if (kinds.len)
-				strbuf_addstr(&kinds, ", ");
-			md_text(&kinds, pm->kind[j], 40);
+		while (a < nr && strcmp(r[a].actor, pm->ev[i].actor))
+			a++;
+		if (a == nr) {
+			ALLOC_GROW(r, nr + 1, alloc);
+			r[nr].actor = pm->ev[i].actor;
+			r[nr].events = 0;
+			strvec_init(&r[nr].kinds);
+			nr++;
 		}
+		r[a].events++;
+		if (!strvec_has(&r[a].kinds, pm->kind[i]))
+			strvec_push(&r[a].kinds, pm->kind[i]);
+	}
+	for (size_t a = 0; a < nr; a++) {
 		strbuf_addstr(o, "- ");
-		md_text(o, pm->ev[i].actor, 80);
-		strbuf_addf(o, ": %zu event%s (%s)\n", n, plural(n), kinds.buf);
+		md_text(o, r[a].actor, 80);
+		strbuf_addf(o, ": %zu event%s (", r[a].events, plural(r[a].events));
+		for (size_t k = 0; k < r[a].kinds.nr; k++) {
+			if (k)
+				strbuf_addstr(o, ", ");
+			md_text(o, r[a].kinds.v[k], 40);
+		}
+		strbuf_addstr(o, ")\n");
+		strvec_clear(&r[a].kinds);
 	}
 	if (!pm->nr)
 		strbuf_addstr(o, "Nothing recorded.\n");
-	strbuf_release(&kinds);
+	free(r);
 }
 
 static void write_root_cause(struct strbuf *o, const struct pm *pm)
@@ -1243,7 +1283,7 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 	const char *detail;
 	enum resolution how = how_resolved(pm, &detail);
 	long first_diag = -1, action = last_done_action(pm);
-	size_t good = 0, bad = 0;
+	size_t good = 0, bad = 0, refused = 0;
 
 	for (size_t i = 0; i < pm->nr && first_diag < 0; i++)
 		if (is_kind(pm, i, "diagnosed"))
@@ -1340,12 +1380,15 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 			add_stop(o);
 			strbuf_addch(o, '\n');
 			bad++;
-		} else if (plan_refused(pm, i)) {
+		} else if (plan_refused(pm, i) && !refused++) {
+			/* Every CI job may dry-run it: the first refusal says it, with the count. */
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " policy refused the planned fix: ");
 			md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
 			add_stop(o);
+			if (pm->refusals > 1)
+				strbuf_addf(o, " (%zu plans were refused in all.)", pm->refusals);
 			strbuf_addch(o, '\n');
 			bad++;
 		}

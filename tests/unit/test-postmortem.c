@@ -11,6 +11,8 @@
  * and evidence are hostile (Markdown and HTML injection, secrets,
  * control characters).
  */
+#include <time.h>
+
 #include "../../lib/config.h"
 #include "../../lib/memory.h"
 #include "../../lib/postmortem.h"
@@ -490,6 +492,40 @@ static void test_recurring(void)
 	free(doc);
 }
 
+/* A CI job's dry run on every push: thousands of events, one page. */
+static void test_long_timeline(void)
+{
+	long long id = open_incident("batch", "batch is late", "prometheus", SEVERITY_LOW);
+	char *doc, *timeline;
+	size_t rows = 0;
+	clock_t t0;
+
+	at(1);
+	if (store_begin(st))
+		printf("# cannot begin\n");
+	for (int i = 0; i < 5000; i++)
+		store_event_append(st, id, "dry-run", "ci",
+				   "{\"action\":\"restart\",\"target\":\"batch\",\"runtime\":\"process\","
+				   "\"refused\":true,\"reason\":\"restart is denied by fix.deny\"}");
+	if (store_commit(st))
+		printf("# cannot commit\n");
+	move(id, 60, STATE_INCIDENT_RESOLVED, "dave", "caught up");
+	t0 = clock();
+	doc = postmortem(id);
+	ok((double)(clock() - t0) / CLOCKS_PER_SEC < 2.0, "5000 events are written up in under 2 s");
+	well_formed(doc, "a long timeline");
+	timeline = section(doc, "## Timeline");
+	for (const char *p = timeline; (p = strstr(p, "\n| ")); p++)
+		rows++;
+	is_int(rows, 2 + 5, "the table: a head, and the opening, the run of dry runs as its first, a count and its last, and the end");
+	like(timeline, "| … |  | dry-run |  | 4998 more like these |", "and the count says how many lie between");
+	has(doc, "### What did not go well", "policy refused the planned fix: restart is denied by fix.deny. "
+	    "(5000 plans were refused in all.)", "the refusals are said once, with their count");
+	has(doc, "## Responders", "- ci: 5000 events (dry-run)", "responders: counted");
+	free(timeline);
+	free(doc);
+}
+
 static void test_not_resolved(void)
 {
 	long long id = open_incident("api", "api errors", "http", SEVERITY_HIGH);
@@ -525,6 +561,7 @@ int main(void)
 	test_hostile();
 	test_not_resolved();
 	test_recurring();
+	test_long_timeline();
 	store_free(st);
 	free(path);
 	unsetenv("SRE_NOW");

@@ -478,6 +478,33 @@ static long last_done_action(const struct pm *pm)
 	return found;
 }
 
+/* The move to PR_MERGED after pull-request event i, or -1. */
+static long merged_at(const struct pm *pm, size_t i)
+{
+	for (size_t j = i + 1; j < pm->nr; j++)
+		if (is_transition_to(pm, j, "PR_MERGED"))
+			return (long)j;
+	return -1;
+}
+
+/* The last pull request that was merged, as its pull-request event, or -1. */
+static long last_merged_pull(const struct pm *pm)
+{
+	long found = -1;
+
+	for (size_t i = 0; i < pm->nr; i++)
+		if (is_kind(pm, i, "pull-request") && merged_at(pm, i) >= 0)
+			found = (long)i;
+	return found;
+}
+
+/* "pull request #12": what pull-request event i opened. */
+static void add_pull(struct strbuf *o, const struct pm *pm, size_t i)
+{
+	const cJSON *n = json_get(pm->body[i], "number");
+	strbuf_addf(o, "pull request #%.0f", cJSON_IsNumber(n) ? n->valuedouble : 0);
+}
+
 enum resolution {
 	RESOLVED_UNKNOWN,      /* no event says how */
 	RESOLVED_VERIFIED,     /* sre re-ran the check after its fix */
@@ -593,7 +620,7 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 	const struct incident *inc = &pm->inc;
 	const char *detail;
 	enum resolution how = how_resolved(pm, &detail);
-	long action = last_done_action(pm);
+	long action = last_done_action(pm), pull = last_merged_pull(pm);
 
 	strbuf_addstr(o, "\n## Overview\n\nOn ");
 	add_time(o, inc->opened_at);
@@ -613,6 +640,10 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, ", after sre carried out a ");
 			add_action(o, pm, (size_t)action);
 			strbuf_addstr(o, " and a re-run of the incident's check confirmed it: ");
+		} else if (pull >= 0) {
+			strbuf_addstr(o, ", after ");
+			add_pull(o, pm, (size_t)pull);
+			strbuf_addstr(o, " was merged and a re-run of the incident's check confirmed it: ");
 		} else {
 			strbuf_addstr(o, ", when a re-run of the incident's check passed: ");
 		}
@@ -1179,12 +1210,20 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 	if (pm->pulls) {
 		strbuf_addstr(o, "\nPull requests:\n\n");
 		for (size_t i = 0; i < pm->nr; i++) {
+			long merged;
 			if (!is_kind(pm, i, "pull-request"))
 				continue;
 			strbuf_addstr(o, "- ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, ": ");
 			add_event_summary(o, pm, i);
+			merged = merged_at(pm, i);
+			if (merged >= 0) {
+				strbuf_addstr(o, "; merged at ");
+				add_offset(o, since_open(pm, pm->ev[merged].at));
+			} else {
+				strbuf_addstr(o, "; not merged");
+			}
 			strbuf_addch(o, '\n');
 		}
 	}
@@ -1282,7 +1321,7 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 {
 	const char *detail;
 	enum resolution how = how_resolved(pm, &detail);
-	long first_diag = -1, action = last_done_action(pm);
+	long first_diag = -1, action = last_done_action(pm), pull = last_merged_pull(pm);
 	size_t good = 0, bad = 0, refused = 0;
 
 	for (size_t i = 0; i < pm->nr && first_diag < 0; i++)
@@ -1314,6 +1353,11 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 	if (how == RESOLVED_VERIFIED && action >= 0) {
 		strbuf_addstr(o, "- The ");
 		add_action(o, pm, (size_t)action);
+		strbuf_addstr(o, " worked, and verification confirmed it.\n");
+		good++;
+	} else if (how == RESOLVED_VERIFIED && pull >= 0) {
+		strbuf_addstr(o, "- The change of ");
+		add_pull(o, pm, (size_t)pull);
 		strbuf_addstr(o, " worked, and verification confirmed it.\n");
 		good++;
 	}

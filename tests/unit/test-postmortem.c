@@ -492,6 +492,42 @@ static void test_recurring(void)
 	free(doc);
 }
 
+/* (f) A config change made as a pull request, merged, deployed and verified. */
+static void test_pull_request(void)
+{
+	long long id = open_incident("shop", "shop 5xx above 5%", "prometheus", SEVERITY_HIGH);
+	static const enum incident_state line[] = {
+		STATE_ANALYSIS_IN_PROGRESS, STATE_ANALYSIS_COMPLETE, STATE_FIX_GENERATION_IN_PROGRESS,
+		STATE_FIX_GENERATED, STATE_PR_CREATION_IN_PROGRESS,
+	};
+	char *doc;
+
+	for (size_t i = 0; i < ARRAY_SIZE(line); i++)
+		move(id, 10, line[i], "root", "on the way");
+	event(id, 20, "pull-request", "root",
+	      "{\"number\":12,\"url\":\"https://github.com/acme/shop/pull/12\",\"repo\":\"acme/shop\","
+	      "\"branch\":\"sre/incident-6\",\"base\":\"main\",\"commit\":\"abc\"}");
+	move(id, 20, STATE_PR_CREATED, "root", "Pull request: https://github.com/acme/shop/pull/12");
+	move(id, 600, STATE_PR_UNDER_REVIEW, "root", "pull request #12 was merged");
+	move(id, 600, STATE_PR_APPROVED, "root", "pull request #12 was merged");
+	move(id, 600, STATE_PR_MERGED, "root", "pull request #12 was merged");
+	move(id, 600, STATE_DEPLOYMENT_IN_PROGRESS, "root", "pull request #12 was merged");
+	move(id, 600, STATE_DEPLOYMENT_COMPLETE, "root", "pull request #12 was merged");
+	move(id, 600, STATE_VERIFICATION_IN_PROGRESS, "root", "verifying the fix");
+	move(id, 660, STATE_VERIFICATION_COMPLETE, "root", "verified: the error ratio is 0.1%");
+	move(id, 660, STATE_INCIDENT_RESOLVED, "root", "verified: the error ratio is 0.1%");
+	doc = postmortem(id);
+	well_formed(doc, "a pull request");
+	has(doc, "## Overview", "It was resolved 11m 0s later, after pull request #12 was merged and a re-run of "
+	    "the incident's check confirmed it: the error ratio is 0.1%.", "overview: the merged pull request");
+	has(doc, "## Resolution and verification", "sre carried out no action.\n\nPull requests:\n\n- +0:00:20: pull "
+	    "request #12 https://github.com/acme/shop/pull/12 (sre/incident-6 into main); merged at +0:10:00\n",
+	    "resolution: the pull request, and when it was merged");
+	has(doc, "### What went well", "- The change of pull request #12 worked, and verification confirmed it.",
+	    "went well: the change held");
+	free(doc);
+}
+
 /* A CI job's dry run on every push: thousands of events, one page. */
 static void test_long_timeline(void)
 {
@@ -561,6 +597,7 @@ int main(void)
 	test_hostile();
 	test_not_resolved();
 	test_recurring();
+	test_pull_request();
 	test_long_timeline();
 	store_free(st);
 	free(path);

@@ -91,7 +91,7 @@ static int is_hidden(int cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
 	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-	       cp == 0xfeff;
+	       cp == 0x200e || cp == 0x200f || cp == 0x061c || cp == 0xfeff;
 }
 
 static int is_blank_cp(int cp)

@@ -678,6 +678,7 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 	if (pm->diag) {
 		strbuf_addstr(o, "The latest diagnosis found ");
 		add_diagnosis(o, pm->diag);
+		add_stop(o);
 		strbuf_addch(o, '\n');
 	} else {
 		strbuf_addstr(o, "No diagnosis was recorded: sre did not establish the cause.\n");
@@ -1086,10 +1087,11 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 	}
 	strbuf_addstr(o, " found ");
 	add_diagnosis(o, d);
+	add_stop(o);
 	if (json_string(d, "rule")) {
-		strbuf_addstr(o, " (rule: ");
+		strbuf_addstr(o, " Rule: ");
 		md_text(o, json_string(d, "rule"), 80);
-		strbuf_addch(o, ')');
+		strbuf_addch(o, '.');
 	}
 	m = json_object(d, "mitigation");
 	strbuf_addstr(o, "\n\nMitigation it proposed: ");
@@ -1307,6 +1309,19 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 		strbuf_addstr(o, "Nothing recorded.\n");
 }
 
+/* ", for 4m 40s": until the fix went on after approval-needed event i, when it did. */
+static void add_wait(struct strbuf *o, const struct pm *pm, size_t i)
+{
+	for (size_t j = i + 1; j < pm->nr; j++) {
+		if (is_kind(pm, j, "action-started") ||
+		    (is_kind(pm, j, "transition") && json_string_is(pm->body[j], "from", "FIX_GENERATED"))) {
+			strbuf_addstr(o, " for ");
+			add_span(o, (long long)(pm->ev[j].at - pm->ev[i].at));
+			return;
+		}
+	}
+}
+
 static void add_time_to(struct strbuf *o, const char *what, int known, long long s)
 {
 	strbuf_addf(o, "- Time to %s: ", what);
@@ -1419,8 +1434,10 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 		} else if (is_kind(pm, i, "approval-needed")) {
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
-			strbuf_addstr(o, " the fix waited for a person's approval: ");
+			strbuf_addstr(o, " the fix waited for a person's approval (");
 			md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
+			strbuf_addch(o, ')');
+			add_wait(o, pm, i);
 			add_stop(o);
 			strbuf_addch(o, '\n');
 			bad++;

@@ -262,7 +262,7 @@ static void test_verified_restart(void)
 	    "INCIDENT_RESOLVED: verified: quote is running as process 4300 |", "timeline: the resolution");
 	has(doc, "## Responders", "- sre-scout: 2 events (opened, evidence)", "responders");
 	has(doc, "## Root cause", "found crash (confidence 0.85): quote is not running: its process has exited. "
-	    "(rule: process-crash)", "root cause: the answer and its rule");
+	    "Rule: process-crash.", "root cause: the answer and its rule");
 	has(doc, "## Root cause", "- host: quote: process 4242 is not running\n- docker: container quote exited with code 137\n",
 	    "root cause: the evidence");
 	has(doc, "## Root cause", "- resource-exhaustion (confidence 0.40): memory ran out", "root cause: what else was weighed");
@@ -327,7 +327,7 @@ static void test_failed_and_escalated(void)
 	    "resolution: no verification invented");
 	has(doc, "## Resolution and verification", "- +0:15:00, alice:\n\n  > A stray cart from the last deploy held "
 	    "port 8080.\n  > Stopped it; started cart by hand.\n", "resolution: what the person wrote, quoted");
-	has(doc, "### What did not go well", "- At +0:00:20 the fix waited for a person's approval: restart is not in fix.auto.",
+	has(doc, "### What did not go well", "- At +0:00:20 the fix waited for a person's approval (restart is not in fix.auto) for 4m 40s.",
 	    "did not go well: the wait for approval");
 	has(doc, "### What did not go well", "- At +0:05:01 an action did not succeed: failed: cannot bind",
 	    "did not go well: the failed action");

@@ -17,16 +17,22 @@
  * way into the document: redacted first (so a secret cut in two by a
  * shortening is already masked), then cleaned (control and bidi
  * characters and invalid UTF-8 replaced, blanks folded), then escaped so
- * that it stays inline text. The escaping needs no Markdown parser: no
- * outside text ever starts a line of ours, is ever on a line of its own
- * or crosses one (newlines are folded), and the characters that open an
- * inline construct (code spans, emphasis, links, raw HTML, entities,
- * table cells) are backslash-escaped. So a title holding "\n# Heading",
- * a run of backticks or "<script>" reads as the characters it is.
+ * that it stays inline text. The escaping needs no Markdown parser:
+ * outside text never spans lines (its newlines are folded; a quoted
+ * comment is quoted line by line), what would open a block at its start
+ * (a heading, a quote, a list item, a setext underline) is escaped, and so
+ * is every character that opens an inline construct (code spans,
+ * emphasis, links, raw HTML, entities, table cells). So a title holding
+ * "\n# Heading", a run of backticks or "<script>" reads as the characters
+ * it is, and tests/unit/test-postmortem.c checks it on random text too.
  *
- * The document is deterministic: written twice from one record it is
- * the same bytes, so a knowledge repository sees a change only when the
- * record changed.
+ * A long timeline stays one page and linear: a run of events a machine
+ * repeats (an occurrence a minute, a CI job's dry run) is shown by its
+ * first and last and a count.
+ *
+ * The document is deterministic: written twice from one record (and one
+ * memory) it is the same bytes, so a knowledge repository sees a change
+ * only when something did change.
  */
 #include <ctype.h>
 

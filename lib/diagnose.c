@@ -337,7 +337,7 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 	struct diagnosis_finding *a = &out->d.answer;
 	struct memory_recall mr = { .max = 3 };
 	struct known_error k;
-	struct strbuf note = STRBUF_INIT;
+	struct strbuf note = STRBUF_INIT, mined = STRBUF_INIT;
 	const char *action = mitigation_action_name(a->action);
 	long long n = 3;
 	int worked = 0, failed = 0;
@@ -371,6 +371,9 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 			strbuf_addf(&note, "known error %lld gave the answer", k.id);
 		}
 	}
+	for (size_t i = 0; i < out->templates.nr; i++)
+		strbuf_addf(&mined, "%s%s", i ? "\n" : "", out->templates.v[i].template);
+	mr.templates = out->templates.nr ? mined.buf : NULL;
 	if (n > 0 && !memory_similar(ctx->store, ctx->cfg, id, &mr, &out->similar, &out->similar_nr)) {
 		for (size_t i = 0; i < out->similar_nr; i++) {
 			const struct memory_hit *h = &out->similar[i];
@@ -395,6 +398,7 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 	if (note.len)
 		out->memory_note = strbuf_detach(&note, NULL);
 	strbuf_release(&note);
+	strbuf_release(&mined);
 }
 
 /* Is d's answer the one the incident's latest diagnosis gave? */

@@ -1063,6 +1063,10 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 	g = local_row(st, cfg, id, &self);
 	if (g)
 		return g;
+	if (r->templates) {
+		free(self.templates);
+		self.templates = xstrdup(r->templates);
+	}
 	strbuf_addstr(&text, self.hit.title);
 	if (self.hit.category)
 		strbuf_addf(&text, " %s", self.hit.category);

@@ -386,7 +386,7 @@ static void read_events(struct pm *pm)
 /* What memory knows: similar incidents, and whether this one is chronic. */
 static void read_memory(struct pm *pm)
 {
-	struct memory_recall r = { MAX_SIMILAR, 0 };
+	struct memory_recall r = { .max = MAX_SIMILAR };
 
 	if (memory_similar(pm->st, pm->cfg, pm->inc.id, &r, &pm->similar, &pm->similar_nr) < 0) {
 		pm->similar_failed = 1;

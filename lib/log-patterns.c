@@ -225,7 +225,8 @@ int log_patterns_record(struct store *st, const char *service, const struct logt
 	}
 	if (out) {
 		out->baseline = baseline;
-		qsort(out->v, out->nr, sizeof(*out->v), new_first);
+		if (out->nr)
+			qsort(out->v, out->nr, sizeof(*out->v), new_first);
 	}
 	return 0;
 }

@@ -138,6 +138,9 @@
 	VOID_FN(git_object_free, (git_object *object), (object)) \
 	FN(git_object_id, const git_oid *, (const git_object *obj), (obj)) \
 	VOID_FN(git_odb_free, (git_odb *db), (db)) \
+	FN(git_odb_hash, int, \
+	   (git_oid *out, const void *data, size_t len, git_object_t type), \
+	   (out, data, len, type)) \
 	FN(git_odb_read_header, int, \
 	   (size_t *len_out, git_object_t *type_out, git_odb *db, const git_oid *id), \
 	   (len_out, type_out, db, id)) \

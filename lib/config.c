@@ -101,6 +101,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "remember.template-similarity", "string", CONFIG_LOCAL_OK, "the share of equal tokens for a log line to join a template, 0 to 1", "0.4" },
 	{ "remember.template-max-children", "int", CONFIG_LOCAL_OK, "the most children of a node in the template tree", "100" },
 	{ "remember.similar", "int", CONFIG_LOCAL_OK, "how many similar past incidents diagnose shows", "3" },
+	{ "remember.hold-window", "duration", CONFIG_LOCAL_OK, "a problem back this soon after its fix was verified: the fix did not hold", "1h" },
 	{ "remember.known-after", "int", CONFIG_PROTECTED, "verified fixes of one fingerprint by one action that make it a known error (0: never automatically)", "3" },
 	{ "remember.chronic-after", "int", CONFIG_LOCAL_OK, "recurrences that make a problem chronic", "3" },
 	{ "remember.chronic-window", "duration", CONFIG_LOCAL_OK, "the window the recurrences are counted in", "7d" },

@@ -15,6 +15,9 @@
 #include "scout.h"
 #include "tracker.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
 void diagnose_result_release(struct diagnose_result *r)
 {
 	diagnosis_release(&r->d);
@@ -24,6 +27,14 @@ void diagnose_result_release(struct diagnose_result *r)
 	free(r->missing);
 	r->missing = NULL;
 	r->missing_nr = r->missing_alloc = 0;
+	if (r->known)
+		known_errors_free(r->known, 1);
+	r->known = NULL;
+	memory_hits_free(r->similar, r->similar_nr);
+	r->similar = NULL;
+	r->similar_nr = 0;
+	free(r->memory_note);
+	r->memory_note = NULL;
 }
 
 static void add_missing(struct diagnose_result *out, const char *source, const char *gives,
@@ -207,14 +218,18 @@ static int record(const struct engine_context *ctx, const struct diagnose_result
 	struct store *st = ctx->store;
 	struct tracker *t = ctx->tracker;
 	cJSON *j = diagnosis_to_json(d, &res->ev, res->incident, res->problem);
-	char *json = cJSON_PrintUnformatted(j);
-	struct diagnosis_row row = {
-		diagnosis_category_name(d->answer.category), d->answer.root_cause,
-		d->answer.confidence, mitigation_action_name(d->answer.action), d->answer.target, json,
-	};
+	char *json;
+	struct diagnosis_row row;
 	struct strbuf comment = STRBUF_INIT;
 	char key[37];
 	int r;
+
+	diagnose_memory_add_json(j, res);
+	json = cJSON_PrintUnformatted(j);
+	row = (struct diagnosis_row){
+		diagnosis_category_name(d->answer.category), d->answer.root_cause,
+		d->answer.confidence, mitigation_action_name(d->answer.action), d->answer.target, json,
+	};
 
 	diagnosis_comment(&comment, d);
 	mirror_new_key(key);
@@ -231,6 +246,79 @@ static int record(const struct engine_context *ctx, const struct diagnose_result
 	cJSON_free(json);
 	cJSON_Delete(j);
 	return r ? -1 : 0;
+}
+
+/*
+ * What memory says (lib/memory.h). A known error of this host comes
+ * first: it confirms the rules' action, or, when the rules found nothing
+ * and its fix is a restart (an action that needs no parameter the rules
+ * would have computed), it gives the answer. Then this host's past fixes
+ * of the same fingerprint with the same log templates move the
+ * confidence of the same mitigation: up when they held, down when they
+ * failed. Incidents pulled from other hosts are shown, never counted:
+ * they are data from elsewhere. Memory failing never fails a diagnosis.
+ */
+#define KNOWN_CONFIDENCE 0.7
+
+static void recall(const struct engine_context *ctx, long long id, struct diagnose_result *out)
+{
+	struct diagnosis_finding *a = &out->d.answer;
+	struct memory_recall mr = { .max = 3 };
+	struct known_error k;
+	struct strbuf note = STRBUF_INIT;
+	const char *action = mitigation_action_name(a->action);
+	long long n = 3;
+	int worked = 0, failed = 0;
+	long long last_worked = 0, last_failed = 0;
+
+	if (config_get_int(ctx->cfg, "remember.similar", &n) < 0 || n < 0 || n > 100)
+		n = 3;
+	mr.max = (int)n;
+	if (memory_known_match(ctx->store, ctx->cfg, id, &k) == 0) {
+		out->known = xcalloc(1, sizeof(*out->known));
+		*out->known = k;
+		if (!strcmp(k.action, action)) {
+			a->confidence = MIN(0.99, a->confidence + 0.1);
+			strbuf_addf(&note, "known error %lld: %s fixed it before", k.id, k.action);
+		} else if ((a->category == CATEGORY_unknown || a->action == ACTION_escalate) &&
+			   !strcmp(k.action, "restart") && k.target) {
+			free(a->root_cause);
+			a->root_cause = xstrfmt("known error %lld: the same problem as incident %lld, "
+						"which a restart of %s fixed%s%s", k.id, k.incident_id,
+						k.target, k.runbook ? "; runbook: " : "",
+						k.runbook ? k.runbook : "");
+			a->action = ACTION_restart;
+			free(a->target);
+			a->target = xstrdup(k.target);
+			a->confidence = KNOWN_CONFIDENCE;
+			a->rule = "known-error";
+			strbuf_addf(&note, "known error %lld gave the answer", k.id);
+		}
+	}
+	if (n > 0 && !memory_similar(ctx->store, ctx->cfg, id, &mr, &out->similar, &out->similar_nr)) {
+		for (size_t i = 0; i < out->similar_nr; i++) {
+			const struct memory_hit *h = &out->similar[i];
+			if (strcmp(h->origin, "local") || !h->same_fingerprint ||
+			    h->template_overlap < 0.5 || !h->action || strcmp(h->action, action))
+				continue;
+			if (h->worked == 1 && !worked++)
+				last_worked = h->id;
+			if (h->worked == 0 && !failed++)
+				last_failed = h->id;
+		}
+	}
+	if (failed > worked) {
+		a->confidence = MAX(0.05, a->confidence - 0.2);
+		strbuf_addf(&note, "%s%s did not fix the same problem before (incident %lld)",
+			    note.len ? "; " : "", action, last_failed);
+	} else if (worked) {
+		a->confidence = MIN(0.99, a->confidence + 0.1);
+		strbuf_addf(&note, "%s%s fixed the same problem before (incident %lld)",
+			    note.len ? "; " : "", action, last_worked);
+	}
+	if (note.len)
+		out->memory_note = strbuf_detach(&note, NULL);
+	strbuf_release(&note);
 }
 
 /* Is d's answer the one the incident's latest diagnosis gave? */
@@ -309,6 +397,7 @@ int diagnose_incident(const struct engine_context *ctx, const struct diagnose_op
 	incident_add_events_json(out->ev.incident, events, nr);
 	if (judge(out, o) < 0)
 		goto out;
+	recall(ctx, id, out);
 	human = out->d.answer.category == CATEGORY_unknown || out->d.answer.action == ACTION_escalate;
 	if (state != STATE_ANALYSIS_IN_PROGRESS && same_as_latest(st, id, &out->d)) {
 		engine_note(ctx, "incident %lld: the diagnosis is unchanged since the last one", id);

@@ -30,6 +30,7 @@
 #define SRE_DIAGNOSE_H
 
 #include "engine.h"
+#include "memory.h"
 #include "evidence.h"
 #include "rules.h"
 
@@ -61,6 +62,15 @@ struct diagnose_result {
 	struct evidence ev;
 	struct diagnosis d;
 	int deliver;              /* it queued a write for the tracker: deliver it */
+	/*
+	 * What memory recalls of this incident (a live diagnosis only,
+	 * lib/memory.h): the known error it matches, the most similar past
+	 * incidents and what fixed them, and how the confidence moved.
+	 */
+	struct known_error *known;
+	struct memory_hit *similar;
+	size_t similar_nr;
+	char *memory_note;
 	/* sources not configured (a live diagnosis only; a bundle has no configuration) */
 	struct diagnose_missing *missing;
 	size_t missing_nr, missing_alloc;

@@ -4,6 +4,7 @@
  * function each); see format.h.
  */
 #include <limits.h>
+#include <math.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "evidence.h"
 #include "fix-engine.h"
 #include "json.h"
+#include "memory.h"
 #include "rules.h"
 #include "scout.h"
 #include "traces.h"
@@ -938,7 +940,48 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 			fprintf(fp, "  %.2f %-18s %s\n", d->findings[i].confidence,
 				diagnosis_category_name(d->findings[i].category), d->findings[i].root_cause);
 	}
-	if (cJSON_GetArraySize(ev->past)) {
+	if (res->known) {
+		fprintf(fp, "\n%sKnown error %lld%s  %s", bold, res->known->id, reset, res->known->action);
+		if (res->known->target) {
+			fputc(' ', fp);
+			fputs_printable(res->known->target, fp);
+		}
+		fprintf(fp, " fixed it (incident %lld)\n", res->known->incident_id);
+		if (res->known->runbook) {
+			fputs("  runbook: ", fp);
+			fputs_printable(res->known->runbook, fp);
+			fputc('\n', fp);
+		}
+	}
+	if (res->memory_note) {
+		fputs("Memory      ", fp);
+		fputs_printable(res->memory_note, fp);
+		fputc('\n', fp);
+	}
+	if (res->similar_nr) {
+		fprintf(fp, "\n%sSimilar past incidents%s\n", bold, reset);
+		for (size_t i = 0; i < res->similar_nr; i++) {
+			const struct memory_hit *h = &res->similar[i];
+			fputs("  ", fp);
+			if (strcmp(h->origin, "local")) {
+				fputs_printable(h->origin, fp);
+				fputc('/', fp);
+			}
+			fprintf(fp, "#%lld  ", h->id);
+			fputs_printable(h->title, fp);
+			fputc('\n', fp);
+			fputs("      ", fp);
+			if (h->action) {
+				fputs_printable(h->action, fp);
+				fputs(h->worked == 1 ? ": worked" : h->worked == 0 ? ": failed" : ": outcome unknown", fp);
+			} else {
+				fputs("no action", fp);
+			}
+			fputs("  (", fp);
+			fputs_printable(h->why, fp);
+			fputs(")\n", fp);
+		}
+	} else if (cJSON_GetArraySize(ev->past)) {
 		const cJSON *p;
 		int n = 0;
 		fprintf(fp, "\n%sPast incidents%s\n", bold, reset);
@@ -976,10 +1019,27 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 	}
 }
 
+void diagnose_memory_add_json(cJSON *j, const struct diagnose_result *res)
+{
+	cJSON *arr;
+
+	if (!res->incident)
+		return;
+	if (res->known)
+		cJSON_AddItemToObject(j, "known_error", known_error_json(res->known));
+	else
+		cJSON_AddNullToObject(j, "known_error");
+	arr = cJSON_AddArrayToObject(j, "similar");
+	for (size_t i = 0; i < res->similar_nr; i++)
+		cJSON_AddItemToArray(arr, memory_hit_json(&res->similar[i]));
+	json_add_string_or_null(j, "memory", res->memory_note);
+}
+
 void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color)
 {
 	if (json) {
 		cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+		diagnose_memory_add_json(j, res);
 		cJSON *missing = cJSON_AddArrayToObject(j, "not_configured");
 		for (size_t i = 0; i < res->missing_nr; i++) {
 			cJSON *m = cJSON_CreateObject();
@@ -1239,4 +1299,182 @@ size_t outbox_list_print(FILE *fp, const struct outbox_item *items, size_t nr, i
 	}
 	cJSON_Delete(arr);
 	return shown;
+}
+
+/* ---- sre remember ---- */
+
+cJSON *memory_hit_json(const struct memory_hit *h)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", (double)h->id);
+	cJSON_AddStringToObject(o, "origin", h->origin ? h->origin : "local");
+	cJSON_AddStringToObject(o, "title", h->title ? h->title : "");
+	cJSON_AddStringToObject(o, "service", h->service ? h->service : "");
+	json_add_string_or_null(o, "category", h->category);
+	cJSON_AddNumberToObject(o, "score", h->score);
+	json_add_string_or_null(o, "resolution", h->resolution);
+	json_add_string_or_null(o, "action", h->action);
+	if (h->worked < 0)
+		cJSON_AddNullToObject(o, "worked");
+	else
+		cJSON_AddBoolToObject(o, "worked", h->worked);
+	cJSON_AddStringToObject(o, "why", h->why ? h->why : "");
+	if (h->snippet)
+		cJSON_AddStringToObject(o, "snippet", h->snippet);
+	return o;
+}
+
+static void memory_field(FILE *fp, const char *label, const char *value)
+{
+	fprintf(fp, "    %s", label);
+	fputs_printable(value, fp);
+	fputc('\n', fp);
+}
+
+void memory_hits_print(FILE *fp, const struct memory_hit *hits, size_t nr, int json, int color)
+{
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nr; i++)
+			cJSON_AddItemToArray(arr, memory_hit_json(&hits[i]));
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		return;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		const struct memory_hit *h = &hits[i];
+		const char *tried = h->worked == 1 ? "worked" : h->worked == 0 ? "failed" : "outcome unknown";
+
+		if (i)
+			fputc('\n', fp);
+		fprintf(fp, "%s", color ? COLOR_BOLD : "");
+		if (h->origin && strcmp(h->origin, "local")) {
+			fputs_printable(h->origin, fp);
+			fputc('/', fp);
+		}
+		fprintf(fp, "%lld%s  ", h->id, color ? COLOR_RESET : "");
+		fputs_printable(h->service ? h->service : "", fp);
+		fputs(": ", fp);
+		fputs_printable(h->title ? h->title : "", fp);
+		fprintf(fp, "  (score %.3g)\n", h->score);
+		if (h->category)
+			memory_field(fp, "category: ", h->category);
+		if (h->action) {
+			fprintf(fp, "    action: ");
+			fputs_printable(h->action, fp);
+			fprintf(fp, ", %s%s%s\n", color ? (h->worked == 1 ? COLOR_GREEN :
+							 h->worked == 0 ? COLOR_RED : "") : "",
+				tried, color && h->worked >= 0 ? COLOR_RESET : "");
+		} else {
+			fprintf(fp, "    action: none taken\n");
+		}
+		if (h->resolution)
+			memory_field(fp, "resolution: ", h->resolution);
+		if (h->why && *h->why)
+			memory_field(fp, "why: ", h->why);
+		if (h->snippet)
+			memory_field(fp, "matched: ", h->snippet);
+	}
+}
+
+cJSON *known_error_json(const struct known_error *k)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	char at[32];
+
+	cJSON_AddNumberToObject(o, "id", (double)k->id);
+	cJSON_AddStringToObject(o, "fingerprint", k->fingerprint);
+	arr = cJSON_AddArrayToObject(o, "templates");
+	for (const char *p = k->templates; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		char *t = xstrndup(p, len);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+		free(t);
+		p += len + (p[len] == '\n');
+	}
+	cJSON_AddStringToObject(o, "action", k->action);
+	json_add_string_or_null(o, "target", k->target);
+	json_add_string_or_null(o, "runbook", k->runbook);
+	cJSON_AddNumberToObject(o, "incident", (double)k->incident_id);
+	cJSON_AddStringToObject(o, "added_by", k->added_by);
+	format_iso8601(at, sizeof(at), k->added_at);
+	cJSON_AddStringToObject(o, "added_at", at);
+	return o;
+}
+
+void known_errors_print(FILE *fp, const struct known_error *k, size_t nr, int json)
+{
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nr; i++)
+			cJSON_AddItemToArray(arr, known_error_json(&k[i]));
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		return;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		fprintf(fp, "%lld  ", k[i].id);
+		fputs_printable(k[i].fingerprint, fp);
+		fputs("  -> ", fp);
+		fputs_printable(k[i].action, fp);
+		if (k[i].target) {
+			fputc(' ', fp);
+			fputs_printable(k[i].target, fp);
+		}
+		fprintf(fp, "  (from incident %lld, by ", k[i].incident_id);
+		fputs_printable(k[i].added_by, fp);
+		fputs(")\n", fp);
+		if (k[i].runbook)
+			memory_field(fp, "runbook: ", k[i].runbook);
+		for (const char *p = k[i].templates; p && *p;) {
+			size_t len = strcspn(p, "\n");
+			char *t = xstrndup(p, len);
+			memory_field(fp, "template: ", t);
+			free(t);
+			p += len + (p[len] == '\n');
+		}
+	}
+}
+
+void chronic_print(FILE *fp, const struct chronic *c, size_t nr, int json)
+{
+	char first[32], last[32];
+
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nr; i++) {
+			cJSON *o = cJSON_CreateObject(), *ids;
+			cJSON_AddStringToObject(o, "kind", c[i].kind);
+			cJSON_AddStringToObject(o, "key", c[i].key);
+			json_add_string_or_null(o, "service", c[i].service);
+			cJSON_AddNumberToObject(o, "occurrences", (double)c[i].occurrences);
+			ids = cJSON_AddArrayToObject(o, "incidents");
+			for (size_t j = 0; j < c[i].nr_ids; j++)
+				cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)c[i].ids[j]));
+			cJSON_AddStringToObject(o, "fixes", c[i].fixes ? c[i].fixes : "");
+			format_iso8601(first, sizeof(first), c[i].first);
+			format_iso8601(last, sizeof(last), c[i].last);
+			cJSON_AddStringToObject(o, "first", first);
+			cJSON_AddStringToObject(o, "last", last);
+			cJSON_AddItemToArray(arr, o);
+		}
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		return;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		format_iso8601(first, sizeof(first), c[i].first);
+		format_iso8601(last, sizeof(last), c[i].last);
+		fprintf(fp, "%lld times  ", c[i].occurrences);
+		fputs_printable(c[i].service ? c[i].service : "", fp);
+		fprintf(fp, "  %s ", c[i].kind);
+		fputs_printable(c[i].key, fp);
+		fputc('\n', fp);
+		fprintf(fp, "    from %s to %s, incidents", first, last);
+		for (size_t j = 0; j < c[i].nr_ids; j++)
+			fprintf(fp, "%s %lld", j ? "," : "", c[i].ids[j]);
+		fputc('\n', fp);
+		memory_field(fp, "fixes: ", c[i].fixes ? c[i].fixes : "");
+	}
 }

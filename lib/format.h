@@ -131,6 +131,8 @@ cJSON *fix_outcome_json(const struct fix_outcome *o);
  * of diagnosis_to_json(). color: ANSI bold for the headings and spans.
  */
 void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color);
+/* The memory of a live diagnosis: "known_error", "similar" and "memory" (the note). */
+void diagnose_memory_add_json(cJSON *j, const struct diagnose_result *res);
 
 /*
  * `sre doctor`'s report (lib/doctor.h): as text, a table (source, status,
@@ -177,5 +179,21 @@ void incident_list_print(FILE *fp, const struct incident *list, size_t nr,
  */
 struct outbox_item;
 size_t outbox_list_print(FILE *fp, const struct outbox_item *items, size_t nr, int all, int json);
+
+
+/*
+ * What sre remember recalls (lib/memory.h). Hits: a JSON array of
+ * memory_hit_json() objects, or a paragraph each: the incident, what was
+ * done and whether it worked, and why it matched. Known errors and
+ * chronic problems: a JSON array, or a line each with what follows.
+ */
+struct memory_hit;
+struct known_error;
+struct chronic;
+cJSON *memory_hit_json(const struct memory_hit *h);
+void memory_hits_print(FILE *fp, const struct memory_hit *hits, size_t nr, int json, int color);
+cJSON *known_error_json(const struct known_error *k);
+void known_errors_print(FILE *fp, const struct known_error *k, size_t nr, int json);
+void chronic_print(FILE *fp, const struct chronic *c, size_t nr, int json);
 
 #endif

@@ -34,6 +34,8 @@ struct memory_hit {
 	int worked;          /* 1 verified, 0 failed or did not hold, -1 none tried */
 	char *why;           /* what matched: "same fingerprint; templates: ...; text: title" */
 	char *snippet;       /* search only: the text that matched, NULL otherwise */
+	int same_fingerprint;    /* similar only: the same problem, by fingerprint */
+	double template_overlap; /* similar only: shared log templates, 0 to 1 (1 when neither has any) */
 };
 void memory_hits_free(struct memory_hit *hits, size_t nr);
 
@@ -64,9 +66,6 @@ int memory_search(struct store *st, const char *text, const struct memory_recall
 int memory_similar(struct store *st, const struct config *cfg, long long id,
 		   const struct memory_recall *r, struct memory_hit **out, size_t *nr);
 
-/* A hit as JSON: {id, origin, title, service, category, score, resolution, action, worked, why[, snippet]}. */
-struct cJSON *memory_hit_json(const struct memory_hit *h);
-
 /* ---- known errors ---- */
 
 struct known_error {
@@ -85,13 +84,16 @@ void known_errors_free(struct known_error *k, size_t nr);
 
 /*
  * Record incident id's fingerprint and templates with the action that
- * fixed it and a runbook note (may be NULL). 0, 1 no such incident or it
- * has no action that worked, -1.
+ * fixed it and a runbook note (may be NULL); again, it updates them.
+ * 0, 1 no such incident, 2 when it has no action or its action failed
+ * (said), -1.
  */
-int memory_known_add(struct store *st, long long id, const char *runbook, const char *actor);
+int memory_known_add(struct store *st, const struct config *cfg, long long id,
+		     const char *runbook, const char *actor);
 int memory_known_list(struct store *st, struct known_error **out, size_t *nr);
 /* The known error matching incident id, if any: 0 and *out, 1 none, -1. */
-int memory_known_match(struct store *st, long long id, struct known_error *out);
+int memory_known_match(struct store *st, const struct config *cfg, long long id,
+		       struct known_error *out);
 
 /* ---- chronic problems ---- */
 

@@ -136,6 +136,7 @@ static const char *const migrations[] = {
 	"  templates TEXT,"                   /* log templates of its evidence, one a line */
 	"  chaos INTEGER NOT NULL DEFAULT 0," /* opened by a chaos experiment */
 	"  updated_at TEXT NOT NULL,"         /* the incident's, when indexed */
+	"  last_event INTEGER NOT NULL DEFAULT 0," /* the last event indexed (local rows) */
 	"  indexed_at TEXT NOT NULL,"
 	"  pushed_at TEXT,"                   /* sre remember push */
 	"  UNIQUE (origin, incident_id)"

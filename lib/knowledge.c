@@ -13,12 +13,13 @@
  * git_libgit2_shutdown(), and holds no repository across a push or a
  * fetch, which run in a child process.
  *
- * Which incidents to push: the resolved ones whose memory row was not
- * pushed since the incident last changed (memory.pushed_at against the
- * incident's updated_at, to the second, a tie counting as not pushed);
- * the content decides the rest, so a record rendered again unchanged
- * makes no commit. pushed_at is written only once the remote has the
- * commit (or, without remember.remote, once it is committed locally).
+ * Which incidents to push: the resolved ones whose memory row has no
+ * pushed_at. lib/memory.c clears it when it indexes a change of the
+ * incident, and push brings the index up to date first, as `sre
+ * remember` does. The content decides the rest: a record rendered again
+ * unchanged makes no commit. pushed_at is written only once the remote
+ * has the commit (or, without remember.remote, once it is committed
+ * locally).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -578,6 +579,24 @@ out:
 	return ret;
 }
 
+/*
+ * A remote on this host's file system must be there: libgit2 says only
+ * "unsupported URL protocol" of a path that does not exist.
+ */
+static int local_remote_there(const char *url)
+{
+	const char *path = url, *end = url + strcspn(url, "/");
+	struct stat st;
+
+	if (skip_prefix(url, "file://", &path))
+		;
+	else if (strstr(url, "://") || (memchr(url, ':', (size_t)(end - url)) && url[0] != '.'))
+		return 0;   /* not a path: the transport will say */
+	if (stat(path, &st) < 0)
+		return error_errno("remember.remote %s cannot be reached", url);
+	return 0;
+}
+
 /* ---- publish ---- */
 
 /*
@@ -736,6 +755,8 @@ int knowledge_publish(const char *repo_path, const char *origin, const char *url
 	int r;
 
 	*tries = 0;
+	if (local_remote_there(url) < 0)
+		return -1;
 	for (;;) {
 		r = ready_to_push(repo_path, origin);
 		if (r <= 0)
@@ -774,7 +795,7 @@ int knowledge_fetch(const char *repo_path, const char *url, const struct config 
 	git_commit *tip = NULL, *theirs = NULL;
 	int ret = -1, r;
 
-	if (begin() < 0)
+	if (local_remote_there(url) < 0 || begin() < 0)
 		return -1;
 	r = repo_open(&repo, repo_path, 1);
 	git_repository_free(repo);
@@ -1067,19 +1088,17 @@ out:
  * The memory table is lib/memory.c's; these two statements on its
  * pushed_at column are all push needs of it.
  */
-static int pushed_at(struct store *st, long long id, time_t *out)
+static int was_pushed(struct store *st, long long id)
 {
 	sqlite3_stmt *stmt;
-	int rc, ret = 1;
+	int rc, ret;
 
-	if (store_prepare(st, &stmt, "SELECT pushed_at FROM memory"
-			  " WHERE origin = 'local' AND incident_id = ?1") < 0)
+	if (store_prepare(st, &stmt, "SELECT 1 FROM memory WHERE origin = 'local'"
+			  " AND incident_id = ?1 AND pushed_at IS NOT NULL") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_TEXT &&
-	    !parse_iso8601((const char *)sqlite3_column_text(stmt, 0), out))
-		ret = 0;
+	ret = rc == SQLITE_ROW;
 	store_done(st, stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_error(st, "cannot read what sre remember pushed");
@@ -1138,8 +1157,10 @@ static int render(struct store *st, const struct config *cfg, const char *origin
 	if (r)
 		return r;
 	/* The directory says where a record comes from; the record agrees. */
-	cJSON_DeleteItemFromObjectCaseSensitive(record, "origin");
-	cJSON_AddStringToObject(record, "origin", origin);
+	if (cJSON_GetObjectItemCaseSensitive(record, "origin"))
+		cJSON_ReplaceItemInObjectCaseSensitive(record, "origin", cJSON_CreateString(origin));
+	else
+		cJSON_AddStringToObject(record, "origin", origin);
 	redact_json(record);
 	text = cJSON_Print(record);
 	cJSON_Delete(record);
@@ -1218,12 +1239,11 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 	done = xcalloc(nr ? nr : 1, sizeof(*done));
 	files = xcalloc(2 * (nr ? nr : 1), sizeof(*files));
 	for (size_t i = 0; i < nr; i++) {
-		time_t at;
-		int r = pushed_at(st, list[i].id, &at);
+		int r = was_pushed(st, list[i].id);
 
 		if (r < 0)
 			goto out;
-		if (!r && at > list[i].updated_at)
+		if (r)
 			continue;   /* pushed since it last changed */
 		r = render(st, cfg, origin, &list[i], &done[ndone]);
 		if (r) {

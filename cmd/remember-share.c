@@ -55,9 +55,9 @@ int remember_push(int argc, const char **argv)
 		fprintf(stderr, "sre: %s %zu incident%s to %s; remember.remote is not set, "
 			"so nothing was pushed\n", kp.committed ? "committed" : "nothing new of",
 			kp.incidents, plural(kp.incidents), kp.repo);
-	else if (kp.tries && kp.incidents)
+	else if (kp.tries && kp.marked)
 		fprintf(stderr, "sre: pushed %zu new incident%s to remember.remote (%d push%s)\n",
-			kp.incidents, plural(kp.incidents), kp.tries, kp.tries == 1 ? "" : "es");
+			kp.marked, plural(kp.marked), kp.tries, kp.tries == 1 ? "" : "es");
 	else if (kp.tries)
 		fprintf(stderr, "sre: pushed what remember.repo held to remember.remote (%d push%s)\n",
 			kp.tries, kp.tries == 1 ? "" : "es");

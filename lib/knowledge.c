@@ -5,7 +5,7 @@
  *
  * Like lib/gitops.c, nothing here has a work tree: blobs and trees are
  * written straight to remember.repo's object database and only refs move
- * (refs/heads/main, and refs/remotes/origin/main for what the remote was
+ * (refs/heads/main, and knowledge_tracking_ref() for what the remote was
  * last seen to hold). The exchange with the remote is gitops.c's
  * (gitops_push_url, gitops_fetch_url): one set of credentials rules,
  * one timeout, one way of keeping secrets out of messages. Each function
@@ -45,7 +45,6 @@
 #define REMOTE_KEY "remember.remote"
 #define BRANCH_REF "refs/heads/" KNOWLEDGE_BRANCH
 #define PUSH_SPEC BRANCH_REF ":" BRANCH_REF
-#define FETCH_SPEC "+" BRANCH_REF ":" KNOWLEDGE_TRACKING
 #define DEFAULT_EMAIL "sre@localhost"
 #define ORIGIN_MAX 64
 
@@ -215,6 +214,15 @@ char *knowledge_repo_path(const struct config *cfg, const char *store_path)
 	if (!slash)
 		return xstrdup("memory");
 	return xstrfmt("%.*s/memory", (int)(slash - store_path), store_path);
+}
+
+char *knowledge_tracking_ref(const char *url)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, 64 bits */
+
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return xstrfmt("refs/remotes/sre-%016llx/%s", (unsigned long long)h, KNOWLEDGE_BRANCH);
 }
 
 /* ---- libgit2 ---- */
@@ -687,7 +695,7 @@ out:
  * remote's head first when the remote moved on. 1 push, 0 nothing to
  * push, -1.
  */
-static int ready_to_push(const char *repo_path, const char *origin)
+static int ready_to_push(const char *repo_path, const char *origin, const char *tracking)
 {
 	git_repository *repo = NULL;
 	git_commit *tip = NULL, *theirs = NULL;
@@ -702,7 +710,7 @@ static int ready_to_push(const char *repo_path, const char *origin)
 		ret = 0;   /* nothing committed, ever */
 		goto out;
 	}
-	if (ref_commit(&theirs, repo, KNOWLEDGE_TRACKING) < 0)
+	if (ref_commit(&theirs, repo, tracking) < 0)
 		goto out;
 	if (theirs && !git_oid_equal(git_commit_id(tip), git_commit_id(theirs)) &&
 	    git_graph_descendant_of(repo, git_commit_id(tip), git_commit_id(theirs)) != 1) {
@@ -724,7 +732,7 @@ out:
 }
 
 /* The remote has main now: remember so (a named remote's push would do it). */
-static int pushed(const char *repo_path)
+static int pushed(const char *repo_path, const char *tracking)
 {
 	git_repository *repo = NULL;
 	git_reference *made = NULL;
@@ -736,8 +744,8 @@ static int pushed(const char *repo_path)
 	if (repo_open(&repo, repo_path, 0))
 		goto out;
 	if (git_reference_name_to_id(&id, repo, BRANCH_REF) < 0 ||
-	    git_reference_create(&made, repo, KNOWLEDGE_TRACKING, &id, 1, "sre remember push") < 0) {
-		git_fail(KNOWLEDGE_TRACKING);
+	    git_reference_create(&made, repo, tracking, &id, 1, "sre remember push") < 0) {
+		git_fail(tracking);
 		goto out;
 	}
 	ret = 0;
@@ -752,13 +760,16 @@ int knowledge_publish(const char *repo_path, const char *origin, const char *url
 		      const struct config *cfg, int *tries)
 {
 	struct strbuf err = STRBUF_INIT;
+	char *tracking = knowledge_tracking_ref(url);
 	int r;
 
 	*tries = 0;
-	if (local_remote_there(url) < 0)
+	if (local_remote_there(url) < 0) {
+		free(tracking);
 		return -1;
+	}
 	for (;;) {
-		r = ready_to_push(repo_path, origin);
+		r = ready_to_push(repo_path, origin, tracking);
 		if (r <= 0)
 			break;
 		if (*tries >= KNOWLEDGE_TRIES) {
@@ -770,7 +781,7 @@ int knowledge_publish(const char *repo_path, const char *origin, const char *url
 		strbuf_reset(&err);
 		r = gitops_push_url(repo_path, REMOTE_KEY, url, PUSH_SPEC, cfg, &err);
 		if (!r) {
-			r = pushed(repo_path);
+			r = pushed(repo_path, tracking);
 			break;
 		}
 		if (r != GITOPS_REJECTED) {
@@ -783,6 +794,7 @@ int knowledge_publish(const char *repo_path, const char *origin, const char *url
 			break;
 	}
 	strbuf_release(&err);
+	free(tracking);
 	return r < 0 ? -1 : 0;
 }
 
@@ -793,6 +805,7 @@ int knowledge_fetch(const char *repo_path, const char *url, const struct config 
 	struct strbuf err = STRBUF_INIT;
 	git_repository *repo = NULL;
 	git_commit *tip = NULL, *theirs = NULL;
+	char *tracking = NULL, *spec = NULL;
 	int ret = -1, r;
 
 	if (local_remote_there(url) < 0 || begin() < 0)
@@ -803,15 +816,22 @@ int knowledge_fetch(const char *repo_path, const char *url, const struct config 
 	git_libgit2_shutdown();
 	if (r < 0)
 		return -1;
-	if (gitops_fetch_url(repo_path, REMOTE_KEY, url, FETCH_SPEC, cfg, &err) < 0) {
+	tracking = knowledge_tracking_ref(url);
+	spec = xstrfmt("+%s:%s", BRANCH_REF, tracking);
+	r = gitops_fetch_url(repo_path, REMOTE_KEY, url, spec, cfg, &err);
+	free(spec);
+	if (r < 0) {
 		error("%s", err.buf);
 		strbuf_release(&err);
+		free(tracking);
 		return -1;
 	}
 	strbuf_release(&err);
-	if (begin() < 0)
+	if (begin() < 0) {
+		free(tracking);
 		return -1;
-	if (repo_open(&repo, repo_path, 0) || ref_commit(&theirs, repo, KNOWLEDGE_TRACKING) < 0 ||
+	}
+	if (repo_open(&repo, repo_path, 0) || ref_commit(&theirs, repo, tracking) < 0 ||
 	    ref_commit(&tip, repo, BRANCH_REF) < 0)
 		goto out;
 	ret = 0;
@@ -819,9 +839,13 @@ int knowledge_fetch(const char *repo_path, const char *url, const struct config 
 		ret = 1;
 		goto out;
 	}
-	/* A main with nothing unpushed follows the remote, so the next push needs no replay. */
-	if (!tip || (!git_oid_equal(git_commit_id(tip), git_commit_id(theirs)) &&
-		     git_graph_descendant_of(repo, git_commit_id(theirs), git_commit_id(tip)) == 1)) {
+	/*
+	 * A main with nothing unpushed follows the remote, so the next push
+	 * needs no replay; only in a repository of sre's own making (bare).
+	 */
+	if (git_repository_is_bare(repo) &&
+	    (!tip || (!git_oid_equal(git_commit_id(tip), git_commit_id(theirs)) &&
+		      git_graph_descendant_of(repo, git_commit_id(theirs), git_commit_id(tip)) == 1))) {
 		if (ref_move(repo, BRANCH_REF, tip ? git_commit_id(tip) : NULL, git_commit_id(theirs),
 			     "sre remember pull: fast-forward") < 0)
 			warning("remember.repo's %s stays where it was", KNOWLEDGE_BRANCH);
@@ -832,6 +856,7 @@ out:
 	git_commit_free(theirs);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
+	free(tracking);
 	return ret;
 }
 
@@ -1010,14 +1035,15 @@ static int read_origin(struct reader *rd, const char *origin, git_tree *dir)
 	return ret;
 }
 
-int knowledge_read(const char *repo_path, const char *our_origin, knowledge_each_fn each,
-		   void *data, struct knowledge_read_stats *stats)
+int knowledge_read(const char *repo_path, const char *url, const char *our_origin,
+		   knowledge_each_fn each, void *data, struct knowledge_read_stats *stats)
 {
 	struct reader rd = { .ours = our_origin, .each = each, .data = data, .stats = stats,
 			     .a = STRBUF_INIT, .b = STRBUF_INIT };
 	git_commit *theirs = NULL;
 	git_tree *root = NULL, *incidents = NULL;
 	git_tree_entry *ie = NULL;
+	char *tracking = NULL;
 	int ret = -1, r;
 
 	memset(stats, 0, sizeof(*stats));
@@ -1026,11 +1052,12 @@ int knowledge_read(const char *repo_path, const char *our_origin, knowledge_each
 	r = repo_open(&rd.repo, repo_path, 0);
 	if (r)
 		goto out_r;
-	r = ref_commit(&theirs, rd.repo, KNOWLEDGE_TRACKING);
+	tracking = knowledge_tracking_ref(url);
+	r = ref_commit(&theirs, rd.repo, tracking);
 	if (r)
 		goto out_r;
 	if (git_repository_odb(&rd.odb, rd.repo) < 0 || git_commit_tree(&root, theirs) < 0) {
-		git_fail(KNOWLEDGE_TRACKING);
+		git_fail(tracking);
 		goto out;
 	}
 	r = git_tree_entry_bypath(&ie, root, "incidents");
@@ -1079,6 +1106,7 @@ out:
 	git_libgit2_shutdown();
 	strbuf_release(&rd.a);
 	strbuf_release(&rd.b);
+	free(tracking);
 	return ret;
 }
 
@@ -1353,7 +1381,7 @@ int knowledge_pull(struct store *st, const struct config *cfg, struct knowledge_
 		ret = 0;
 		goto out;
 	}
-	ret = knowledge_read(repo, origin, import_one, &im, &kp->read) < 0 ? -1 : 0;
+	ret = knowledge_read(repo, url, origin, import_one, &im, &kp->read) < 0 ? -1 : 0;
 out:
 	free(repo);
 	free(origin);

@@ -39,7 +39,6 @@ struct config;
 struct cJSON;
 
 #define KNOWLEDGE_BRANCH "main"
-#define KNOWLEDGE_TRACKING "refs/remotes/origin/" KNOWLEDGE_BRANCH
 #define KNOWLEDGE_MAX_RECORD (1 << 20)   /* bytes of one pulled record */
 #define KNOWLEDGE_MAX_ENTRIES 100000     /* tree entries one pull looks at */
 #define KNOWLEDGE_TRIES 5                /* pushes refused before giving up */
@@ -74,6 +73,14 @@ int knowledge_remote_ok(const char *url, struct strbuf *err);
  * $XDG_STATE_HOME/sre/memory). Caller frees; NULL after an error.
  */
 char *knowledge_repo_path(const struct config *cfg, const char *store_path);
+
+/*
+ * What remember.repo last saw of url's main:
+ * refs/remotes/sre-<FNV-1a 64 of the URL, in hex>/main. One per URL, so a
+ * changed remember.remote never reads, or replays on, another remote's
+ * head. Caller frees.
+ */
+char *knowledge_tracking_ref(const char *url);
 
 /* ---- the repository ---- */
 
@@ -115,17 +122,19 @@ typedef int (*knowledge_each_fn)(const char *origin, long long id, struct cJSON 
 				 void *data);
 
 /*
- * Fetch main of url into KNOWLEDGE_TRACKING, and move a main with nothing
- * unpushed along with it. 0, 1 when the remote has no main yet, -1.
+ * Fetch main of url into knowledge_tracking_ref(url), and move a main
+ * with nothing unpushed along with it. 0, 1 when the remote has no main
+ * yet, -1.
  */
 int knowledge_fetch(const char *repo, const char *url, const struct config *cfg);
 
 /*
- * Every record of the fetched tree whose origin is not ours, to each().
+ * Every record of the tree last fetched from url whose origin is not
+ * ours, to each().
  * 0 (1 when nothing was ever fetched), -1.
  */
-int knowledge_read(const char *repo, const char *our_origin, knowledge_each_fn each,
-		   void *data, struct knowledge_read_stats *stats);
+int knowledge_read(const char *repo, const char *url, const char *our_origin,
+		   knowledge_each_fn each, void *data, struct knowledge_read_stats *stats);
 
 /* ---- sre remember push and pull ---- */
 

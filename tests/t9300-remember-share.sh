@@ -188,6 +188,13 @@ test_expect_success 'a URL with credentials in it is refused without printing th
 	test_grep ! hunter2pw err
 '
 
+test_expect_success 'another remote, still empty, has no records: what the first held is not read as its' '
+	git init -q --bare empty.git &&
+	sre_b -c remember.remote="$TRASH_DIRECTORY/empty.git" remember pull >out 2>err &&
+	test_grep "remember.remote has no records yet" err &&
+	test_line_count = 0 out
+'
+
 test_expect_success 'pull without remember.remote says there is nothing to pull from' '
 	test_expect_code 128 sre_a remember pull 2>err &&
 	test_grep "remember.remote is not set" err

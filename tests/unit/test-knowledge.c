@@ -315,7 +315,7 @@ static void test_publish(void)
 	struct knowledge_read_stats stats;
 	struct strbuf seen = STRBUF_INIT;
 	char *gitbare = xstrfmt("--git-dir=%s", bare), *gitb = xstrfmt("--git-dir=%s", repo_b);
-	char *first = NULL;
+	char *first = NULL, *tracking = NULL, *empty = tmp_path("empty.git");
 	const char *msg;
 	int tries = -1;
 
@@ -358,14 +358,16 @@ static void test_publish(void)
 		is_str(gitout.buf, first, "B's commit sits on A's: no merge");
 	if (!git(gitbare, "log", "--format=%an|%s", "-1", "main"))
 		is_str(gitout.buf, "bob|sre remember push: 1 incident", "with B's author and message");
-	if (!git(gitb, "rev-parse", "main", "refs/remotes/origin/main"))
+	tracking = knowledge_tracking_ref(bare);
+	like(tracking, "refs/remotes/sre-", "what B saw of the remote has a ref of its own");
+	if (!git(gitb, "rev-parse", "main", tracking))
 		ok(strchr(gitout.buf, '\n') &&
 		   !strncmp(gitout.buf, strchr(gitout.buf, '\n') + 1, 40),
 		   "B knows the remote has its main");
 
 	/* A reads B's records, and never its own. */
 	is_int(knowledge_fetch(repo_a, bare, &cfg), 0, "A fetches");
-	is_int(knowledge_read(repo_a, "host-a-00000001", collect, &seen, &stats), 0, "A reads");
+	is_int(knowledge_read(repo_a, bare, "host-a-00000001", collect, &seen, &stats), 0, "A reads");
 	is_str(seen.buf, "host-b-00000002/7\n", "B's record, and none of A's own");
 	is_int(stats.origins, 1, "from one other store");
 	is_int(stats.skipped, 0, "skipping nothing");
@@ -380,6 +382,18 @@ static void test_publish(void)
 	       "A, having fetched, has nothing to push");
 	is_int(tries, 0, "and pushes nothing");
 
+	/* Another remote, empty: what the first one held is not taken for its. */
+	if (!git("init", "-q", "--bare", empty)) {
+		struct knowledge_read_stats none;
+		char *other;
+
+		is_int(knowledge_fetch(repo_a, empty, &cfg), 1, "an empty remote has no records yet");
+		is_int(knowledge_read(repo_a, empty, "host-a-00000001", collect, &seen, &none), 1,
+		       "and none are read from it");
+		other = knowledge_tracking_ref(empty);
+		ok(strcmp(tracking, other), "each URL has a ref of its own");
+		free(other);
+	}
 	capture_start();
 	is_int(knowledge_fetch(repo_a, "/nonexistent/shared.git", &cfg), -1,
 	       "a remote that is not there fails");
@@ -389,6 +403,8 @@ static void test_publish(void)
 out:
 	strbuf_release(&seen);
 	free(first);
+	free(tracking);
+	free(empty);
 	free(gitbare);
 	free(gitb);
 }
@@ -439,7 +455,7 @@ static void test_hostile(void)
 	}
 	is_int(knowledge_fetch(reader, hostile, &cfg), 0, "a store fetches a hostile remote");
 	capture_start();
-	is_int(knowledge_read(reader, "mine-00000001", collect, &seen, &stats), 0,
+	is_int(knowledge_read(reader, hostile, "mine-00000001", collect, &seen, &stats), 0,
 	       "and reads it without failing");
 	msg = capture_end();
 	is_str(seen.buf, "other-1/5\n", "handing on the one good record alone");

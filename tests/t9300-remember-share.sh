@@ -150,6 +150,13 @@ test_expect_success 'pull again changes nothing' '
 	test "$(sqlite3 a/sre.db "SELECT count(*) FROM memory WHERE origin != '\''local'\''")" = 1
 '
 
+test_expect_success 'a file:// URL serves as the path does' '
+	sre_b -c remember.remote="file://$SHARED" remember pull 2>err &&
+	test_grep "pulled 3 records from 1 other host: 0 added or refreshed, 3 unchanged" err &&
+	sre_b -c remember.remote="file://$SHARED" remember push 2>err &&
+	test_grep "remember.remote is up to date" err
+'
+
 test_expect_success 'after a pull, a push needs no retry' '
 	resolved b "Disk full on db-2" db &&
 	sre_b -c remember.remote="$SHARED" remember push 2>err &&

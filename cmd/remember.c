@@ -78,7 +78,7 @@ static int remember_search(int argc, const char **argv)
 	struct memory_hit *hits;
 	size_t nr;
 	long long max = 10;
-	int json = 0;
+	int json = 0, g;
 	const struct option opts[] = {
 		OPT_INTEGER('n', NULL, &max, "n", "at most n incidents (default 10)"),
 		OPT_BOOL(0, "include-chaos", &r.include_chaos, "also incidents opened by chaos experiments"),
@@ -95,7 +95,10 @@ static int remember_search(int argc, const char **argv)
 	for (int i = 0; i < argc; i++)
 		strbuf_addf(&text, "%s%s", i ? " " : "", argv[i]);
 	index_quietly();
-	if (memory_search(sre_store(), text.buf, &r, &hits, &nr) < 0)
+	g = memory_search(sre_store(), text.buf, &r, &hits, &nr);
+	if (g == 2)
+		usage_exit(search_usage, opts);
+	if (g < 0)
 		die("cannot search what sre remembers");
 	strbuf_release(&text);
 	memory_hits_print(stdout, hits, nr, json, the_sre.color);
@@ -156,7 +159,8 @@ static int remember_known(int argc, const char **argv)
 		long long id;
 		int g;
 
-		argc = parse_options_or_exit(argc - 1, argv + 1, add_opts, known_usage, 0);
+		argv++;
+		argc = parse_options_or_exit(argc - 1, argv, add_opts, known_usage, 0);
 		if (argc != 1)
 			usage_error(known_usage, add_opts, "which incident?");
 		id = parse_incident_id(argv[0], known_usage, add_opts);

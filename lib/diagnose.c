@@ -252,7 +252,8 @@ static int record(const struct engine_context *ctx, const struct diagnose_result
  * What memory says (lib/memory.h). A known error of this host comes
  * first: it confirms the rules' action, or, when the rules found nothing
  * and its fix is a restart (an action that needs no parameter the rules
- * would have computed), it gives the answer. Then this host's past fixes
+ * would have computed), it gives the answer. A rule that hands the
+ * incident to a person (a chronic failure) is never overruled. Then this host's past fixes
  * of the same fingerprint with the same log templates move the
  * confidence of the same mitigation: up when they held, down when they
  * failed. Incidents pulled from other hosts are shown, never counted:
@@ -271,17 +272,21 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 	int worked = 0, failed = 0;
 	long long last_worked = 0, last_failed = 0;
 
+	size_t indexed;
+
 	if (config_get_int(ctx->cfg, "remember.similar", &n) < 0 || n < 0 || n > 100)
 		n = 3;
 	mr.max = (int)n;
+	/* What was resolved since the last look counts now, not after cron's next `sre remember`. */
+	if (memory_index(ctx->store, ctx->cfg, 0, &indexed) < 0)
+		warning("the memory of past incidents could not be brought up to date");
 	if (memory_known_match(ctx->store, ctx->cfg, id, &k) == 0) {
 		out->known = xcalloc(1, sizeof(*out->known));
 		*out->known = k;
 		if (!strcmp(k.action, action)) {
 			a->confidence = MIN(0.99, a->confidence + 0.1);
 			strbuf_addf(&note, "known error %lld: %s fixed it before", k.id, k.action);
-		} else if ((a->category == CATEGORY_unknown || a->action == ACTION_escalate) &&
-			   !strcmp(k.action, "restart") && k.target) {
+		} else if (a->category == CATEGORY_unknown && !strcmp(k.action, "restart") && k.target) {
 			free(a->root_cause);
 			a->root_cause = xstrfmt("known error %lld: the same problem as incident %lld, "
 						"which a restart of %s fixed%s%s", k.id, k.incident_id,

@@ -579,34 +579,52 @@ static int index_batch(struct store *st, const struct index_options *io,
 	return store_commit(st);
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int memory_index(struct store *st, const struct config *cfg, int rebuild, size_t *indexed)
 {
 	struct index_options io;
-	long long *ids;
-	size_t nr;
+	long long *first = NULL, *ids;
+	size_t nfirst = 0, nr, again = 0, counted = 0;
+	int ret = -1;
 
 	*indexed = 0;
 	if (index_options_read(&io, cfg) < 0)
 		return -1;
 	if (rebuild && store_exec(st, "INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')") < 0)
 		return -1;
-	/* Twice at most: the second pass picks up the rows the first made stale. */
-	for (int pass = 0; pass < 2; pass++) {
-		if (stale_ids(st, rebuild && !pass, &ids, &nr) < 0)
-			return -1;
-		for (size_t at = 0; at < nr; at += 500) {
-			if (index_batch(st, &io, ids + at, MIN((size_t)500, nr - at), indexed) < 0) {
-				free(ids);
-				return -1;
-			}
+	if (stale_ids(st, rebuild, &first, &nfirst) < 0)
+		return -1;
+	for (size_t at = 0; at < nfirst; at += 500)
+		if (index_batch(st, &io, first + at, MIN((size_t)500, nfirst - at), indexed) < 0)
+			goto out;
+	/*
+	 * Once more for the rows the first pass made stale (a fix that did
+	 * not hold); those indexed a moment ago are not counted twice.
+	 */
+	if (nfirst) {
+		if (stale_ids(st, 0, &ids, &nr) < 0)
+			goto out;
+		for (size_t i = 0; i < nr; i++)
+			again += !bsearch(&ids[i], first, nfirst, sizeof(*first), id_cmp);
+		if (index_batch(st, &io, ids, nr, &counted) < 0) {
+			free(ids);
+			goto out;
 		}
 		free(ids);
-		if (!nr)
-			break;
+		*indexed += again;
 	}
 	if (rebuild && store_exec(st, "INSERT INTO memory_fts(memory_fts) VALUES ('optimize')") < 0)
-		return -1;
-	return known_auto(st, io.known_after);
+		goto out;
+	ret = known_auto(st, io.known_after);
+out:
+	free(first);
+	return ret;
 }
 
 int memory_index_one(struct store *st, const struct config *cfg, long long id)
@@ -636,10 +654,29 @@ static const char *const fts_columns[] = {
 };
 
 /*
+ * Words that say nothing about a failure. Joined by OR, a query's "of"
+ * and "the" would rank the incident with the longest root cause first.
+ */
+static const char *const stop_words[] = {
+	"a", "after", "an", "and", "are", "as", "at", "be", "been", "before", "but", "by",
+	"for", "from", "has", "have", "he", "in", "into", "is", "it", "its", "of", "on",
+	"or", "she", "so", "than", "that", "the", "their", "then", "there", "they", "this",
+	"to", "was", "we", "were", "what", "when", "which", "while", "will", "with",
+};
+
+static int stop_word(const char *w)
+{
+	for (size_t i = 0; i < sizeof(stop_words) / sizeof(*stop_words); i++)
+		if (!strcmp(w, stop_words[i]))
+			return 1;
+	return 0;
+}
+
+/*
  * An FTS5 query from any text: its words (letters and digits, and every
  * byte of a multibyte character), each quoted, joined by OR, at most
- * MAX_QUERY_WORDS of them and no word twice. Placeholders of masked logs
- * (<NUM>, <*>) are no words. Returns how many words.
+ * MAX_QUERY_WORDS of them, no word twice and no stop word. Placeholders
+ * of masked logs (<NUM>, <*>) are no words. Returns how many words.
  */
 static int fts_query(struct strbuf *q, const char *text)
 {
@@ -652,7 +689,8 @@ static int fts_query(struct strbuf *q, const char *text)
 				strbuf_addch(&word, (char)tolower(*p));
 			continue;
 		}
-		if (word.len > 1 || (word.len == 1 && isdigit((unsigned char)word.buf[0]))) {
+		if ((word.len > 1 || (word.len == 1 && isdigit((unsigned char)word.buf[0]))) &&
+		    !stop_word(word.buf)) {
 			struct strbuf quoted = STRBUF_INIT;
 			strbuf_addf(&quoted, "\"%s\"", word.buf);
 			/* The words hold no quote, so the quoting is whole. */
@@ -885,7 +923,8 @@ int memory_search(struct store *st, const char *text, const struct memory_recall
 	*nr = 0;
 	if (!fts_query(&q, text)) {
 		strbuf_release(&q);
-		return error("nothing to search for in '%s': give words", text);
+		error("nothing to search for in '%s': give words", text);
+		return 2;
 	}
 	if (fts_top(st, q.buf, r->max > 0 ? r->max : 10, r->include_chaos, &top, &ntop) < 0)
 		goto out;

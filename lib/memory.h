@@ -54,7 +54,7 @@ int memory_index(struct store *st, const struct config *cfg, int rebuild, size_t
 /* Index one incident now (after it is resolved). 0, 1 no such incident, -1. */
 int memory_index_one(struct store *st, const struct config *cfg, long long id);
 
-/* Ranked past incidents matching free text. */
+/* Ranked past incidents matching free text: 0, 2 when it holds no word (said), -1. */
 int memory_search(struct store *st, const char *text, const struct memory_recall *r,
 		  struct memory_hit **out, size_t *nr);
 

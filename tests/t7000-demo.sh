@@ -52,7 +52,8 @@ test_expect_success 'no demo process is left running, nor its scratch directory'
 '
 
 test_expect_success 'the summary counts every scenario' '
-	test_grep "^demo: 5 of 5 scenarios detected, diagnosed as expected and resolved" out
+	test_grep "^demo: 5 of 5 scenarios detected, diagnosed as expected and resolved" out &&
+	test_grep "^demo: every incident, its diagnosis, its fix and whether it held is remembered; the next diagnosis recalls them" out
 '
 
 test_expect_success PROMETHEUS 'with Prometheus installed, the conversion check was PromQL over it' '

@@ -408,6 +408,16 @@ print(" ".join(str(i["id"]) for i in json.load(sys.stdin)))'); do
 	done
 done
 
+# What cron runs beside the loop: every incident, its diagnosis, the fix and
+# whether it held, indexed so that the next diagnosis starts from them.
+if sre remember 2>"$dir/remember.err"; then
+	echo "demo: every incident, its diagnosis, its fix and whether it held is remembered;" \
+		"the next diagnosis recalls them (sre remember search <words>, sre remember similar <id>)"
+else
+	echo "demo: sre remember failed:" >&2
+	sed 's/^/             | /' "$dir/remember.err" >&2
+fi
+
 echo
 echo "demo: $passed of $total scenarios detected, diagnosed as expected and resolved"
 [ "$passed" -eq "$total" ]

@@ -1,12 +1,16 @@
 #!/bin/sh
 test_description='sre remember push and pull: two stores sharing what they learnt through one bare repository'
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-fake.sh"
 
 if ! command -v git >/dev/null 2>&1; then
 	skip_all "no git to make the shared repository with"
 fi
 if ! command -v sqlite3 >/dev/null 2>&1; then
 	skip_all "no sqlite3 to read the stores with"
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+	skip_all "no python3 for field() and the fake https remote"
 fi
 
 GIT_CONFIG_NOSYSTEM=1; export GIT_CONFIG_NOSYSTEM
@@ -201,6 +205,30 @@ test_expect_success 'another remote, still empty, has no records: what the first
 	test_grep "remember.remote has no records yet" err &&
 	test_line_count = 0 out
 '
+
+# A git server over http on loopback that asks for credentials, as a
+# private repository does. Started here: a test runs in a subshell.
+start_fake hostile --mode status --status 401 --header 'WWW-Authenticate: Basic realm="git"' ||
+	{ echo "Bail out! the fake git server did not start"; exit 1; }
+TOKEN=ghp_rememberpushtoken0123456789
+
+test_expect_success 'the push token goes only to github.api'"'"'s host' '
+	test_expect_code 128 env GITHUB_TOKEN=$TOKEN sre --db a/sre.db -c remember.remote="$FAKE_URL/acme/k.git" \
+		remember push 2>err &&
+	test_grep "the push token goes only to github.com (github.api), not to 127.0.0.1" err &&
+	test_grep ! "$TOKEN" err &&
+	test_grep "\"path\": \"/acme/k.git/info/refs?service=git-receive-pack\"" "$FAKE_LOG"
+'
+
+test_expect_success 'and is offered to it once, and no more when refused' '
+	: >"$FAKE_LOG" &&
+	test_expect_code 128 env GITHUB_TOKEN=$TOKEN sre --db a/sre.db -c remember.remote="$FAKE_URL/acme/k.git" \
+		-c github.api="$FAKE_URL" remember push 2>err &&
+	test_grep "the token was refused" err &&
+	test_grep ! "$TOKEN" err &&
+	test "$(grep -c "info/refs" "$FAKE_LOG")" = 2
+'
+stop_fake
 
 test_expect_success 'pull without remember.remote says there is nothing to pull from' '
 	test_expect_code 128 sre_a remember pull 2>err &&

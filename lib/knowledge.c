@@ -1255,6 +1255,11 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 
 	if (remote_url(cfg, &url) < 0)
 		return -1;
+	/*
+	 * The token the push may use is registered in the child that loads
+	 * it; registered here too, it is masked in what is written before.
+	 */
+	redact_add_secret(getenv("GITHUB_TOKEN"));
 	kp->local_only = !url;
 	kp->repo = knowledge_repo_path(cfg, store_path(st));
 	if (!kp->repo || !(origin = memory_origin(st)))

@@ -308,4 +308,14 @@ test_expect_success 'the shared repository and A'"'"'s own stayed as they were' 
 	test_grep ! evil tree
 '
 
+test_expect_success 'nor does the token sre would push with, whatever its shape' '
+	resolved a "Deploy hook echoed plainvalue7f3k9q2 into the log" deploy &&
+	GITHUB_TOKEN=plainvalue7f3k9q2 sre_a remember push >out 2>err &&
+	test_line_count = 2 out &&
+	git --git-dir=a/memory show main >commit &&
+	test_grep "credential" commit &&
+	test_grep ! plainvalue7f3k9q2 commit &&
+	test_grep ! plainvalue7f3k9q2 out
+'
+
 test_done

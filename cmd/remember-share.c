@@ -51,10 +51,12 @@ int remember_push(int argc, const char **argv)
 		fprintf(stderr, "sre: would commit %zu incident%s (%zu file%s) to %s%s\n",
 			kp.incidents, plural(kp.incidents), kp.paths.nr, plural(kp.paths.nr),
 			kp.repo, kp.local_only ? "" : " and push it to remember.remote");
+	else if (kp.local_only && kp.committed)
+		fprintf(stderr, "sre: committed %zu incident%s to %s; remember.remote is not set, "
+			"so nothing was pushed\n", kp.incidents, plural(kp.incidents), kp.repo);
 	else if (kp.local_only)
-		fprintf(stderr, "sre: %s %zu incident%s to %s; remember.remote is not set, "
-			"so nothing was pushed\n", kp.committed ? "committed" : "nothing new of",
-			kp.incidents, plural(kp.incidents), kp.repo);
+		fprintf(stderr, "sre: nothing new to commit to %s; remember.remote is not set, "
+			"so nothing was pushed\n", kp.repo);
 	else if (kp.tries && kp.marked)
 		fprintf(stderr, "sre: pushed %zu new incident%s to remember.remote (%d push%s)\n",
 			kp.marked, plural(kp.marked), kp.tries, kp.tries == 1 ? "" : "es");

@@ -40,6 +40,15 @@ test_expect_success 'two stores, each with a resolved incident' '
 	git init -q --bare shared.git
 '
 
+test_expect_success 'push with nothing resolved has nothing to commit' '
+	mkdir c &&
+	sre --db c/sre.db incident open -s web -t "Still open" >/dev/null &&
+	sre --db c/sre.db remember push >out 2>err &&
+	test_line_count = 0 out &&
+	test_grep "nothing new to commit to c/memory; remember.remote is not set" err &&
+	! test -e c/memory
+'
+
 test_expect_success 'push without remember.remote commits to remember.repo only, and says so' '
 	sre_a remember push >out 2>err &&
 	cat >expect <<-\EOF &&

@@ -177,7 +177,23 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 	if (evidence_collect(&out->ev, ctx->cfg, ctx->store, &co) < 0)
 		return -1;
 	diagnose_missing_sources(out, ctx->cfg, service);
-	return judge(out, o);
+	if (judge(out, o) < 0)
+		return -1;
+	/* A question has no fingerprint: memory recalls by its words, and only shows. */
+	if (ctx->store && o->problem) {
+		struct memory_recall mr = { .max = 3 };
+		long long n = 3;
+		size_t indexed;
+		char *text = xstrfmt("%s %s", service ? service : "", o->problem);
+
+		if (!config_get_int(ctx->cfg, "remember.similar", &n) && n >= 0 && n <= 100)
+			mr.max = (int)n;
+		if (mr.max && memory_index(ctx->store, ctx->cfg, 0, &indexed) == 0 &&
+		    memory_search(ctx->store, text, &mr, &out->similar, &out->similar_nr) < 0)
+			warning("the memory of past incidents could not be searched");
+		free(text);
+	}
+	return 0;
 }
 
 /* The check of an incident, from its fingerprint "source/service/signal[/check]". */

@@ -1023,7 +1023,7 @@ void diagnose_memory_add_json(cJSON *j, const struct diagnose_result *res)
 {
 	cJSON *arr;
 
-	if (!res->incident)
+	if (!res->incident && !res->problem)
 		return;
 	if (res->known)
 		cJSON_AddItemToObject(j, "known_error", known_error_json(res->known));

@@ -1161,17 +1161,22 @@ out:
 
 /* ---- known errors ---- */
 
+void known_error_release(struct known_error *k)
+{
+	free(k->fingerprint);
+	free(k->templates);
+	free(k->action);
+	free(k->target);
+	free(k->runbook);
+	free(k->origin);
+	free(k->added_by);
+	memset(k, 0, sizeof(*k));
+}
+
 void known_errors_free(struct known_error *k, size_t nr)
 {
-	for (size_t i = 0; i < nr; i++) {
-		free(k[i].fingerprint);
-		free(k[i].templates);
-		free(k[i].action);
-		free(k[i].target);
-		free(k[i].runbook);
-		free(k[i].origin);
-		free(k[i].added_by);
-	}
+	for (size_t i = 0; i < nr; i++)
+		known_error_release(&k[i]);
 	free(k);
 }
 

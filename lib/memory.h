@@ -80,6 +80,8 @@ struct known_error {
 	char *added_by;
 	time_t added_at;
 };
+/* The strings of one; known_errors_free() for an array from memory_known_list(). */
+void known_error_release(struct known_error *k);
 void known_errors_free(struct known_error *k, size_t nr);
 
 /*

@@ -193,6 +193,13 @@ test_expect_success 'search finds past incidents worded differently, best first'
 	python3 -c "import json; assert len(json.load(open(\"one.json\"))) == 1"
 '
 
+test_expect_success 'diagnose --problem recalls past incidents by its words' '
+	sre diagnose --problem "the gateway certificate has expired" --service gateway --json >p.json &&
+	test "$(field p.json similar 0 title)" = "gateway TLS certificate expired, clients refused" &&
+	sre diagnose --problem "the gateway certificate has expired" --service gateway >p.txt &&
+	test_grep "^Similar past incidents" p.txt
+'
+
 test_expect_success 'search: nothing found exits 1; no text is a usage error' '
 	test_expect_code 1 sre remember search zyzzyva >out &&
 	test_line_count = 0 out &&

@@ -215,9 +215,7 @@ static void test_known(void)
 		      "[" TMPL("GET /api/pay <NUM> <NUM>ms") "," TMPL("something else <*>") "]");
 	ok(memory_known_match(st, NULL, id, &k) == 0, "half the templates match");
 	is_str(k.runbook, "raise the pool size", "with its runbook");
-	known_errors_free(&k, 0);
-	free(k.fingerprint); free(k.templates); free(k.action); free(k.target);
-	free(k.runbook); free(k.origin); free(k.added_by);
+	known_error_release(&k);
 	store_incident_transition(st, id, -1, STATE_INCIDENT_RESOLVED, "test", "done", NULL);
 
 	id = open_new("payments", "payments slow, other logs", "jaeger/payments/p99",

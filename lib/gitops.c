@@ -741,9 +741,13 @@ static int update_reference(const char *refname, const char *status, void *paylo
 
 	if (status) {
 		strbuf_addf(&s->why, "the remote refused %s: %s", refname, status);
-		/* receive-pack's words for "fetch, then try again" */
+		/*
+		 * receive-pack's words for "fetch, then try again", and libgit2's
+		 * local transport's when another push made the branch first
+		 */
 		if (strstr(status, "fast-forward") || strstr(status, "fetch first") ||
-		    strstr(status, "stale info") || strstr(status, "lock"))
+		    strstr(status, "stale info") || strstr(status, "lock") ||
+		    strstr(status, "already exists"))
 			s->rejected = 1;
 	}
 	return 0;

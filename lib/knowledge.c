@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 #include <git2.h>
@@ -588,19 +589,30 @@ out:
 }
 
 /*
+ * The path of a remote on this host's file system (a path, or file://),
+ * borrowed from url; NULL for a URL of the network.
+ */
+static const char *local_remote_path(const char *url)
+{
+	const char *path = url, *end = url + strcspn(url, "/");
+
+	if (skip_prefix(url, "file://", &path))
+		return path;
+	if (strstr(url, "://") || (memchr(url, ':', (size_t)(end - url)) && url[0] != '.'))
+		return NULL;
+	return path;
+}
+
+/*
  * A remote on this host's file system must be there: libgit2 says only
  * "unsupported URL protocol" of a path that does not exist.
  */
 static int local_remote_there(const char *url)
 {
-	const char *path = url, *end = url + strcspn(url, "/");
+	const char *path = local_remote_path(url);
 	struct stat st;
 
-	if (skip_prefix(url, "file://", &path))
-		;
-	else if (strstr(url, "://") || (memchr(url, ':', (size_t)(end - url)) && url[0] != '.'))
-		return 0;   /* not a path: the transport will say */
-	if (stat(path, &st) < 0)
+	if (path && stat(path, &st) < 0)
 		return error_errno("remember.remote %s cannot be reached", url);
 	return 0;
 }
@@ -756,6 +768,75 @@ out:
 	return ret;
 }
 
+/*
+ * A push to a repository on this host's file system. libgit2's local
+ * transport checks that a push is a fast-forward against the branch as
+ * it read it on connecting, then writes the branch whatever it holds by
+ * then: two stores pushing at once to a shared file system could each
+ * succeed, the second dropping the first's commit. So the objects go by
+ * libgit2's push to a ref of this origin's own
+ * (refs/sre/incoming/<origin>, removed after), and main moves by a
+ * compare-and-swap under the branch's lock, from what we last saw of it
+ * to our main, as receive-pack does for a push over the network.
+ * 0, GITOPS_REJECTED when the branch moved meanwhile, -1.
+ */
+static int push_local(const char *repo_path, const char *path, const char *origin,
+		      const char *url, const char *tracking, const struct config *cfg)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *incoming = xstrfmt("refs/sre/incoming/%s", origin);
+	char *spec = xstrfmt("+%s:%s", BRANCH_REF, incoming);
+	git_repository *repo = NULL, *remote = NULL;
+	git_reference *made = NULL;
+	git_oid ours, seen;
+	int ret = -1, r, have_seen;
+
+	r = gitops_push_url(repo_path, REMOTE_KEY, url, spec, cfg, &err);
+	if (r) {
+		error("%s", err.buf);
+		goto done;
+	}
+	if (begin() < 0)
+		goto done;
+	if (repo_open(&repo, repo_path, 0) || git_reference_name_to_id(&ours, repo, BRANCH_REF) < 0) {
+		git_fail(BRANCH_REF);
+		goto out;
+	}
+	r = git_reference_name_to_id(&seen, repo, tracking);
+	if (r < 0 && r != GIT_ENOTFOUND) {
+		git_fail(tracking);
+		goto out;
+	}
+	have_seen = !r;
+	if (git_repository_open_ext(&remote, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		error("git: push to " REMOTE_KEY " (%s): %s", url, git_error_last()->message);
+		goto out;
+	}
+	r = have_seen ? git_reference_create_matching(&made, remote, BRANCH_REF, &ours, 1, &seen,
+						      "sre remember push") :
+			git_reference_create(&made, remote, BRANCH_REF, &ours, 0, "sre remember push");
+	if (r == GIT_EMODIFIED || r == GIT_EEXISTS || r == GIT_ELOCKED) {
+		git_error_clear();
+		ret = GITOPS_REJECTED;
+	} else if (r < 0) {
+		error("git: push to " REMOTE_KEY " (%s): %s", url, git_error_last()->message);
+	} else {
+		ret = 0;
+	}
+	if (git_reference_remove(remote, incoming) < 0)
+		git_error_clear();   /* left behind, it holds nothing but our own main */
+out:
+	git_reference_free(made);
+	git_repository_free(remote);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+done:
+	strbuf_release(&err);
+	free(spec);
+	free(incoming);
+	return ret;
+}
+
 int knowledge_publish(const char *repo_path, const char *origin, const char *url,
 		      const struct config *cfg, int *tries)
 {
@@ -779,16 +860,25 @@ int knowledge_publish(const char *repo_path, const char *origin, const char *url
 		}
 		(*tries)++;
 		strbuf_reset(&err);
-		r = gitops_push_url(repo_path, REMOTE_KEY, url, PUSH_SPEC, cfg, &err);
+		if (local_remote_path(url)) {
+			r = push_local(repo_path, local_remote_path(url), origin, url, tracking, cfg);
+		} else {
+			r = gitops_push_url(repo_path, REMOTE_KEY, url, PUSH_SPEC, cfg, &err);
+			if (r < 0)
+				error("%s", err.buf);
+		}
 		if (!r) {
 			r = pushed(repo_path, tracking);
 			break;
 		}
-		if (r != GITOPS_REJECTED) {
-			r = error("%s", err.buf);
+		if (r != GITOPS_REJECTED)
 			break;
-		}
-		/* Someone else pushed first: fetch what they pushed, replay ours on it. */
+		/*
+		 * Someone else pushed first: fetch what they pushed, replay ours
+		 * on it. A pause that grows, and differs between hosts, keeps
+		 * two that collided from colliding again in step.
+		 */
+		sleep_ms(50 * *tries + (int64_t)(((unsigned)getpid() * 2654435761u) % 200));
 		r = knowledge_fetch(repo_path, url, cfg);
 		if (r < 0)
 			break;

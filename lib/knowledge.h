@@ -19,7 +19,11 @@
  * replaced by ours, and tries again. That is what a rebase would produce,
  * without a merge machinery that could conflict: no path of ours is
  * anyone else's. Local commits the remote never got are replayed as that
- * one commit.
+ * one commit. To a remote on a shared file system (a path, file://) the
+ * objects go to refs/sre/incoming/<origin> and main moves by a
+ * compare-and-swap under its lock, as receive-pack moves it for a push
+ * over the network: libgit2's local transport alone would let two
+ * stores pushing at once drop one's commit.
  *
  * pull reads only objects: the tree of the fetched commit, never a work
  * tree, never through a symbolic link; records of other origins only,
@@ -41,7 +45,7 @@ struct cJSON;
 #define KNOWLEDGE_BRANCH "main"
 #define KNOWLEDGE_MAX_RECORD (1 << 20)   /* bytes of one pulled record */
 #define KNOWLEDGE_MAX_ENTRIES 100000     /* tree entries one pull looks at */
-#define KNOWLEDGE_TRIES 5                /* pushes refused before giving up */
+#define KNOWLEDGE_TRIES 8                /* pushes refused before giving up */
 #define KNOWLEDGE_SLUG_MAX 48
 
 /* ---- names and paths ---- */

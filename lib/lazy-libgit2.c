@@ -181,6 +181,7 @@
 	FN(git_reference_peel, int, \
 	   (git_object **out, const git_reference *ref, git_object_t type), \
 	   (out, ref, type)) \
+	FN(git_reference_remove, int, (git_repository *repo, const char *name), (repo, name)) \
 	FN(git_reference_symbolic_target, const char *, (const git_reference *ref), (ref)) \
 	FN(git_reference_type, git_reference_t, (const git_reference *ref), (ref)) \
 	FN(git_remote_connect, int, \

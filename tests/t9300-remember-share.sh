@@ -196,6 +196,54 @@ test_expect_success 'a remote that cannot be reached: a clear error, nothing mar
 	test "$(sqlite3 a/sre.db "SELECT pushed_at IS NULL FROM memory WHERE origin = '\''local'\'' AND incident_id = 4")" = 0
 '
 
+test_expect_success 'A, having pulled, pushes after B moved the remote on: refused, replayed, pushed' '
+	sre_a -c remember.remote="$SHARED" remember pull 2>err &&
+	resolved b "Queue backlog on orders" orders &&
+	sre_b -c remember.remote="$SHARED" remember push 2>err &&
+	resolved a "TLS certificate expired" tls &&
+	sre_a -c remember.remote="$SHARED" remember push 2>err &&
+	test_grep "pushed 1 new incident to remember.remote (2 pushes)" err &&
+	git --git-dir=shared.git ls-tree -r --name-only main >tree &&
+	test_grep "/3-queue-backlog-on-orders.json$" tree &&
+	test_grep "/5-tls-certificate-expired.json$" tree &&
+	git --git-dir=shared.git rev-list --merges main >merges &&
+	test_line_count = 0 merges
+'
+
+# Both at once, on one file system: each moves main by a compare-and-swap,
+# so neither drops the other's commit; whatever gives up is pushed next time.
+push_loop() {
+	for i in 1 2 3; do
+		resolved "$1" "Parallel $1 $i" par &&
+		sre --db "$1/sre.db" -c remember.remote="$SHARED" remember push >/dev/null 2>>"$1.loop" ||
+		echo "push $i gave up" >>"$1.loop"
+	done
+}
+
+push_both() {
+	push_loop a &
+	pa=$!
+	push_loop b &
+	pb=$!
+	wait $pa && wait $pb
+}
+
+test_expect_success 'two stores pushing at the same time lose nothing' '
+	push_both &&
+	sre_a -c remember.remote="$SHARED" remember push 2>err &&
+	sre_b -c remember.remote="$SHARED" remember push 2>err &&
+	git --git-dir=shared.git ls-tree -r --name-only main >tree &&
+	for who in a b; do
+		for i in 1 2 3; do
+			test_grep "parallel-$who-$i.json$" tree || return 1
+		done
+	done &&
+	git --git-dir=shared.git rev-list --merges main >merges &&
+	test_line_count = 0 merges &&
+	git --git-dir=shared.git for-each-ref refs/sre >incoming &&
+	test_line_count = 0 incoming
+'
+
 test_expect_success 'a URL with credentials in it is refused without printing them' '
 	test_expect_code 128 sre_a -c remember.remote=https://ghp_s3cr3t0123456789@github.com/acme/k.git \
 		remember push >out 2>err &&

@@ -127,8 +127,8 @@ typedef int (*knowledge_each_fn)(const char *origin, long long id, struct cJSON 
 
 /*
  * Fetch main of url into knowledge_tracking_ref(url), and move a main
- * with nothing unpushed along with it. 0, 1 when the remote has no main
- * yet, -1.
+ * with nothing unpushed along with it (in a bare remember.repo: one sre
+ * made). 0, 1 when the remote has no main yet, -1.
  */
 int knowledge_fetch(const char *repo, const char *url, const struct config *cfg);
 

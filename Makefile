@@ -147,6 +147,7 @@ bench: sre $(BENCH_BIN)
 	$(B)/bench/bench-store 5000
 	$(B)/bench/bench-scout
 	$(B)/bench/bench-traces
+	$(B)/bench/bench-logtemplate
 
 # libFuzzer targets (fuzz/fuzz-<name>.c): the library built again with
 # clang for coverage and ASan+UBSan in its own directory. `make fuzz` runs

@@ -13,6 +13,7 @@
 #include "format.h"
 #include "mirror.h"
 #include "scout.h"
+#include "timeutil.h"
 #include "tracker.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -22,6 +23,7 @@ void diagnose_result_release(struct diagnose_result *r)
 {
 	diagnosis_release(&r->d);
 	evidence_release(&r->ev);
+	log_patterns_release(&r->templates);
 	for (size_t i = 0; i < r->missing_nr; i++)
 		free(r->missing[i].config);
 	free(r->missing);
@@ -119,6 +121,57 @@ static int evidence_empty(const struct evidence *ev)
 	       !ev->prometheus_nr && !ev->logs_nr && !ev->sources_nr;
 }
 
+/*
+ * The templates of the service's logs, and the new ones as evidence.
+ * With st (a live incident, since its opening), the miner starts from the
+ * service's stored templates, so a line that fits one is not new, and
+ * what it found is recorded. Without st nothing is new. Only a service
+ * with templates recorded before since has new ones: a first-ever
+ * diagnosis has no baseline, and every template would look new.
+ */
+static int mine_logs(struct diagnose_result *out, const struct config *cfg, struct store *st,
+		     time_t since)
+{
+	struct logtemplate_options lo;
+	struct logtemplate_miner *m;
+	struct diagnosis_finding *a = &out->d.answer;
+	size_t shown = 0;
+	int r = 0;
+
+	if (!out->ev.logs_nr)
+		return 0;
+	logtemplate_options_init(&lo);
+	if (cfg && logtemplate_options_read(&lo, cfg) < 0)
+		return -1;
+	m = logtemplate_new(&lo);
+	if (st)
+		r = log_patterns_seed(st, out->ev.service, m);
+	for (size_t i = 0; i < out->ev.logs_nr && !r; i++)
+		if (out->ev.logs[i].text)
+			logtemplate_add_text(m, out->ev.logs[i].text, strlen(out->ev.logs[i].text));
+	if (!r && st)
+		r = log_patterns_record(st, out->ev.service, m, out->ev.now ? out->ev.now : sre_now(),
+					since, &out->templates);
+	else if (!r)
+		log_patterns_from_miner(m, &out->templates);
+	logtemplate_free(m);
+	for (size_t i = 0; !r && i < out->templates.nr && shown < DIAGNOSE_NEW_PATTERNS_MAX; i++) {
+		struct diagnosis_evidence *e;
+		char *line;
+
+		if (!out->templates.v[i].is_new)
+			continue;
+		line = xstrfmt("new log pattern: %s", out->templates.v[i].template);
+		ALLOC_GROW(a->evidence, a->evidence_nr + 1, a->evidence_alloc);
+		e = &a->evidence[a->evidence_nr++];
+		e->source = xstrdup("logs");
+		e->summary = scout_one_line(line, 200);
+		free(line);
+		shown++;
+	}
+	return r;
+}
+
 static int judge(struct diagnose_result *out, const struct diagnose_options *o)
 {
 	if (o->save && evidence_save(&out->ev, o->save) < 0)
@@ -140,7 +193,9 @@ int diagnose_bundle(const struct diagnose_options *o, const char *dir,
 			     "writes one", dir);
 	if (!out->ev.service)
 		out->ev.service = xstrdup("unknown");
-	return judge(out, o);
+	if (judge(out, o) < 0)
+		return -1;
+	return mine_logs(out, NULL, NULL, 0);
 }
 
 char *diagnose_problem_service(const struct config *cfg, const char *problem)
@@ -177,7 +232,7 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 	if (evidence_collect(&out->ev, ctx->cfg, ctx->store, &co) < 0)
 		return -1;
 	diagnose_missing_sources(out, ctx->cfg, service);
-	if (judge(out, o) < 0)
+	if (judge(out, o) < 0 || mine_logs(out, ctx->cfg, NULL, 0) < 0)
 		return -1;
 	/* A question has no fingerprint: memory recalls by its words, and only shows. */
 	if (ctx->store && o->problem) {
@@ -233,7 +288,7 @@ static int record(const struct engine_context *ctx, const struct diagnose_result
 	const struct diagnosis *d = &res->d;
 	struct store *st = ctx->store;
 	struct tracker *t = ctx->tracker;
-	cJSON *j = diagnosis_to_json(d, &res->ev, res->incident, res->problem);
+	cJSON *j = diagnose_result_json(res);
 	char *json;
 	struct diagnosis_row row;
 	struct strbuf comment = STRBUF_INIT;
@@ -282,7 +337,7 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 	struct diagnosis_finding *a = &out->d.answer;
 	struct memory_recall mr = { .max = 3 };
 	struct known_error k;
-	struct strbuf note = STRBUF_INIT;
+	struct strbuf note = STRBUF_INIT, mined = STRBUF_INIT;
 	const char *action = mitigation_action_name(a->action);
 	long long n = 3;
 	int worked = 0, failed = 0;
@@ -316,6 +371,9 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 			strbuf_addf(&note, "known error %lld gave the answer", k.id);
 		}
 	}
+	for (size_t i = 0; i < out->templates.nr; i++)
+		strbuf_addf(&mined, "%s%s", i ? "\n" : "", out->templates.v[i].template);
+	mr.templates = out->templates.nr ? mined.buf : NULL;
 	if (n > 0 && !memory_similar(ctx->store, ctx->cfg, id, &mr, &out->similar, &out->similar_nr)) {
 		for (size_t i = 0; i < out->similar_nr; i++) {
 			const struct memory_hit *h = &out->similar[i];
@@ -340,6 +398,7 @@ static void recall(const struct engine_context *ctx, long long id, struct diagno
 	if (note.len)
 		out->memory_note = strbuf_detach(&note, NULL);
 	strbuf_release(&note);
+	strbuf_release(&mined);
 }
 
 /* Is d's answer the one the incident's latest diagnosis gave? */
@@ -416,7 +475,7 @@ int diagnose_incident(const struct engine_context *ctx, const struct diagnose_op
 		goto out;
 	out->ev.incident = incident_to_json(&inc);
 	incident_add_events_json(out->ev.incident, events, nr);
-	if (judge(out, o) < 0)
+	if (judge(out, o) < 0 || mine_logs(out, ctx->cfg, st, inc.opened_at) < 0)
 		goto out;
 	recall(ctx, id, out);
 	human = out->d.answer.category == CATEGORY_unknown || out->d.answer.action == ACTION_escalate;

@@ -32,6 +32,7 @@
 #include "engine.h"
 #include "memory.h"
 #include "evidence.h"
+#include "log-patterns.h"
 #include "rules.h"
 
 struct diagnose_options {
@@ -63,6 +64,12 @@ struct diagnose_result {
 	struct diagnosis d;
 	int deliver;              /* it queued a write for the tracker: deliver it */
 	/*
+	 * The templates of the service's logs (lib/log-patterns.h), the new
+	 * first; on a live incident they are recorded for the service, and each
+	 * new one is also a line of the answer's evidence ("new log pattern").
+	 */
+	struct log_patterns templates;
+	/*
 	 * What memory recalls of this incident (a live diagnosis only,
 	 * lib/memory.h): the known error it matches, the most similar past
 	 * incidents and what fixed them, and how the confidence moved.
@@ -83,7 +90,10 @@ struct diagnose_result {
 void diagnose_missing_sources(struct diagnose_result *out, const struct config *cfg,
 			      const char *service);
 
-#define DIAGNOSE_RESULT_INIT { .ev = EVIDENCE_INIT, .d = DIAGNOSIS_INIT }
+#define DIAGNOSE_RESULT_INIT { .ev = EVIDENCE_INIT, .d = DIAGNOSIS_INIT, .templates = LOG_PATTERNS_INIT }
+/* At most this many templates in the diagnosis's "log_templates", and new ones as evidence. */
+#define DIAGNOSE_TEMPLATES_MAX 50
+#define DIAGNOSE_NEW_PATTERNS_MAX 5
 
 void diagnose_result_release(struct diagnose_result *r);
 

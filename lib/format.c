@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "fix-engine.h"
 #include "json.h"
+#include "logtemplate.h"
 #include "memory.h"
 #include "rules.h"
 #include "scout.h"
@@ -1019,6 +1020,21 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 	}
 }
 
+cJSON *diagnose_result_json(const struct diagnose_result *res)
+{
+	cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+	cJSON *arr = cJSON_AddArrayToObject(j, "log_templates");
+
+	for (size_t i = 0; i < res->templates.nr && i < DIAGNOSE_TEMPLATES_MAX; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "template", res->templates.v[i].template);
+		cJSON_AddNumberToObject(t, "count", (double)res->templates.v[i].count);
+		cJSON_AddBoolToObject(t, "new", res->templates.v[i].is_new);
+		cJSON_AddItemToArray(arr, t);
+	}
+	return j;
+}
+
 void diagnose_memory_add_json(cJSON *j, const struct diagnose_result *res)
 {
 	cJSON *arr;
@@ -1038,7 +1054,7 @@ void diagnose_memory_add_json(cJSON *j, const struct diagnose_result *res)
 void diagnose_result_print(FILE *fp, const struct diagnose_result *res, int json, int color)
 {
 	if (json) {
-		cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
+		cJSON *j = diagnose_result_json(res);
 		diagnose_memory_add_json(j, res);
 		cJSON *missing = cJSON_AddArrayToObject(j, "not_configured");
 		for (size_t i = 0; i < res->missing_nr; i++) {
@@ -1477,4 +1493,46 @@ void chronic_print(FILE *fp, const struct chronic *c, size_t nr, int json)
 		fputc('\n', fp);
 		memory_field(fp, "fixes: ", c[i].fixes ? c[i].fixes : "");
 	}
+}
+
+/* ---- sre remember templates ---- */
+
+size_t logtemplates_print(FILE *fp, const struct logtemplate_miner *m, size_t max, int json)
+{
+	size_t *ids, n = logtemplate_by_count(m, &ids);
+	int width = 5;
+
+	if (max && n > max)
+		n = max;
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < n; i++) {
+			const struct logtemplate *t = logtemplate_get(m, ids[i]);
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "template", t->text);
+			cJSON_AddNumberToObject(o, "count", (double)t->count);
+			cJSON_AddStringToObject(o, "example", t->example);
+			cJSON_AddItemToArray(arr, o);
+		}
+		json_print(fp, arr);
+		cJSON_Delete(arr);
+		free(ids);
+		return n;
+	}
+	if (n) {
+		char buf[32];
+		int w = snprintf(buf, sizeof(buf), "%lld", logtemplate_get(m, ids[0])->count);
+		width = MAX(width, w);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct logtemplate *t = logtemplate_get(m, ids[i]);
+		/* The miner keeps control characters out; this keeps them out whatever it does. */
+		fprintf(fp, "%*lld  ", width, t->count);
+		fputs_printable(t->text, fp);
+		fprintf(fp, "\n%*s  e.g. ", width, "");
+		fputs_printable(t->example, fp);
+		fputc('\n', fp);
+	}
+	free(ids);
+	return n;
 }

@@ -147,6 +147,12 @@ void doctor_report_print(FILE *fp, const struct doctor_report *r, int json, int 
  * incident (or null), service, problem (or null), the answer's fields,
  * findings, critical_path, past_incidents, sources. Caller deletes.
  */
+/*
+ * A diagnosis's whole JSON, as --json prints it and the diagnoses table
+ * keeps it: diagnosis_to_json() and "log_templates", [{template, count,
+ * new}] (the new first, then the most lines; at most DIAGNOSE_TEMPLATES_MAX).
+ */
+cJSON *diagnose_result_json(const struct diagnose_result *res);
 cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
 			 long long id, const char *problem);
 
@@ -195,5 +201,14 @@ void memory_hits_print(FILE *fp, const struct memory_hit *hits, size_t nr, int j
 cJSON *known_error_json(const struct known_error *k);
 void known_errors_print(FILE *fp, const struct known_error *k, size_t nr, int json);
 void chronic_print(FILE *fp, const struct chronic *c, size_t nr, int json);
+
+/*
+ * `sre remember templates`: the templates of a miner (lib/logtemplate.h),
+ * most lines first, at most max of them (0: all). As text, "count
+ * template" aligned, each with "e.g. <example>" under it; as JSON, an
+ * array of {template, count, example}. Returns how many were shown.
+ */
+struct logtemplate_miner;
+size_t logtemplates_print(FILE *fp, const struct logtemplate_miner *m, size_t max, int json);
 
 #endif

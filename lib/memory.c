@@ -1063,6 +1063,10 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 	g = local_row(st, cfg, id, &self);
 	if (g)
 		return g;
+	if (r->templates) {
+		free(self.templates);
+		self.templates = xstrdup(r->templates);
+	}
 	strbuf_addstr(&text, self.hit.title);
 	if (self.hit.category)
 		strbuf_addf(&text, " %s", self.hit.category);
@@ -1070,8 +1074,17 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 	if (fts_query(&q, text.buf) && fts_top(st, q.buf, 50, r->include_chaos, &cand, &ncand) < 0)
 		goto out;
 	alloc = ncand;
+	/*
+	 * Text counts against the incident's own match, the most its words
+	 * can score: an incident sharing one common word scores little,
+	 * however alone it is. (Against the best other match it would take
+	 * the full share for being the only one.)
+	 */
 	for (size_t i = 0; i < ncand; i++)
-		if (cand[i].rowid != self.rowid && cand[i].text > best_text)
+		if (cand[i].rowid == self.rowid)
+			best_text = cand[i].text;
+	for (size_t i = 0; !best_text && i < ncand; i++)
+		if (cand[i].text > best_text)
 			best_text = cand[i].text;
 	if (add_candidates(st, "SELECT id FROM memory WHERE fingerprint = ?1"
 			   " ORDER BY opened_at DESC LIMIT 50", self.fingerprint, &cand, &ncand, &alloc) < 0 ||
@@ -1120,7 +1133,7 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 				    shared, shared == 1 ? "" : "s");
 		}
 		if (cand[i].text > 0 && best_text > 0) {
-			score += 2 * cand[i].text / best_text;
+			score += 2 * MIN(1.0, cand[i].text / best_text);
 			if (match_why(st, q.buf, cand[i].rowid, &why, NULL) < 0) {
 				strbuf_release(&why);
 				mem_row_release(row);

@@ -42,6 +42,12 @@ void memory_hits_free(struct memory_hit *hits, size_t nr);
 struct memory_recall {
 	int max;             /* at most this many hits (-n) */
 	int include_chaos;   /* chaos experiments' incidents too */
+	/*
+	 * similar: the incident's log templates as diagnose just mined them
+	 * (one a line), in place of those its last recorded diagnosis had;
+	 * NULL for those.
+	 */
+	const char *templates;
 };
 
 /*

@@ -252,6 +252,31 @@ static size_t match_aws_key(const char *t, size_t n, size_t i)
 }
 
 /*
+ * A GitHub token at i, known by the prefix GitHub gives each kind: ghp_,
+ * gho_, ghu_, ghs_ or ghr_ and at least 36 letters and digits, or
+ * github_pat_ and at least 22 of [A-Za-z0-9_]; its end, or 0. A bare
+ * token in a comment or a log line has no key to be known by.
+ */
+static size_t match_github_token(const char *t, size_t n, size_t i)
+{
+	static const char *const prefixes[] = { "ghp_", "gho_", "ghu_", "ghs_", "ghr_" };
+	size_t j;
+
+	if (has_at(t, n, i, "github_pat_")) {
+		for (j = i + 11; j < n && (is_alnum((unsigned char)t[j]) || t[j] == '_'); j++)
+			;
+		return j - i >= 11 + 22 ? j : 0;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(prefixes); k++)
+		if (has_at(t, n, i, prefixes[k])) {
+			for (j = i + 4; j < n && is_alnum((unsigned char)t[j]); j++)
+				;
+			return j - i >= 4 + 36 ? j : 0;
+		}
+	return 0;
+}
+
+/*
  * "Bearer <token>" or "Basic <base64>" at i: *start is set to the token,
  * and its end returned, or 0. Ordinary prose ("the bearer of bad news",
  * "Basic authentication failed") does not look like a token: a bearer
@@ -428,6 +453,9 @@ static void scan(struct strbuf *out, const char *t, size_t n)
 				i = end;
 			} else if ((end = match_aws_key(t, n, i))) {
 				mask(out, t, &copied, i, end, "aws-key");
+				i = end;
+			} else if ((end = match_github_token(t, n, i))) {
+				mask(out, t, &copied, i, end, "github-token");
 				i = end;
 			} else if ((end = match_scheme(t, n, i, &start, &label))) {
 				mask(out, t, &copied, start, end, label);

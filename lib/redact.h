@@ -22,6 +22,7 @@
  *       separator '=' or ':', the value quoted or up to a blank or , ; &)
  *     JWTs                  eyJ...eyJ...sig      ‹redacted:jwt›
  *     AWS access key ids    AKIA/ASIA + 16       ‹redacted:aws-key›
+ *     GitHub tokens         ghp_..., github_pat_...  ‹redacted:github-token›
  *     aws_secret_access_key=...                  ‹redacted:aws-secret›
  *     PEM private keys      -----BEGIN ... PRIVATE KEY----- to its END line
  *                                                ‹redacted:private-key›

@@ -174,6 +174,13 @@ static void test_similar(void)
 	memory_hits_free(h, nr);
 	store_incident_transition(st, id, -1, STATE_INCIDENT_RESOLVED, "test", "done", NULL);
 
+	/* One common word with another incident is no likeness. */
+	id = open_new("ledger", "ledger slow to answer", "probe/ledger/latency", NULL);
+	ok(memory_similar(st, NULL, id, &r, &h, &nr) == 0, "similar of an incident like no other");
+	is_int((long long)nr, 0, "a shared common word alone is not similar (%s)", nr ? h[0].title : "");
+	memory_hits_free(h, nr);
+	store_incident_transition(st, id, -1, STATE_INCIDENT_RESOLVED, "test", "done", NULL);
+
 	is_int(memory_similar(st, NULL, 99999, &r, &h, &nr), 1, "no such incident: 1");
 }
 

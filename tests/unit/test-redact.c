@@ -103,6 +103,10 @@ static void test_rules(void)
 	      M("jwt") " trailing", "a JWT");
 	check("key AKIAIOSFODNN7EXAMPLE used", "key " M("aws-key") " used", "an AWS key id");
 	check("ASIAIOSFODNN7EXAMPLE", M("aws-key"), "an AWS session key id");
+	check("push with ghp_0123456789abcdefghijABCDEFGHIJ012345 failed",
+	      "push with " M("github-token") " failed", "a bare GitHub token");
+	check("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+	      M("github-token"), "a fine-grained GitHub token");
 	check("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 	      "aws_secret_access_key = " M("aws-secret"), "aws_secret_access_key");
 	check("before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nab+/cd==\n"
@@ -135,6 +139,7 @@ static void test_ordinary(void)
 		"commit 3f2a1b9: fix the retry loop (#42)",
 		"java.lang.OutOfMemoryError: Java heap space",
 		"AKIA is a prefix; AKIAshort; XAKIAIOSFODNN7EXAMPLE",
+		"ghp_ is a prefix; ghp_short; xghp_0123456789abcdefghijABCDEFGHIJ012345",
 		"-----BEGIN PUBLIC KEY-----",
 		"naïve café — ünïcödé ✓ 日本語",
 	};
@@ -223,6 +228,8 @@ static void test_hostile(void)
 		"-----BEGIN RSA PRIVATE KEY-----",
 		"-----BEGIN X PRIVATE KEY-----\naaaa",
 		"AKIA",
+		"ghp_aaaa",
+		" github_pat_",
 		"Bearer ",
 		"Basic aaaa ",
 		"\\\"token\\\":\\\"",

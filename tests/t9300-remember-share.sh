@@ -75,6 +75,8 @@ test_expect_success 'the record is the incident, redacted, naming its origin' '
 	test "$(field rec.json id)" = 1 &&
 	test "$(field rec.json title)" = "Checkout returns 503" &&
 	test "$(field rec.json state)" = INCIDENT_RESOLVED &&
+	git --git-dir=a/memory show "main:incidents/$oa/2026/1-checkout-returns-503.md" >pm.md &&
+	test_grep "^# Post-mortem: incident 1: Checkout returns 503$" pm.md &&
 	test "$(sqlite3 a/sre.db "SELECT pushed_at FROM memory WHERE origin = '\''local'\'' AND incident_id = 1")" = 2026-11-24T05:07:00Z
 '
 
@@ -84,6 +86,7 @@ test_expect_success 'a secret in a title never reaches the repository' '
 	test_grep "/2-login-fails-password-redacted-password-in-the.json$" out &&
 	git --git-dir=a/memory show main >commit &&
 	test_grep ! hunter2secret commit &&
+	test_grep "^+# Post-mortem: incident 2: Login fails: password=" commit &&
 	git --git-dir=a/memory log --format=%B main >msgs &&
 	test_grep ! hunter2secret msgs
 '

@@ -200,6 +200,21 @@ int gitops_revert_diff(struct strbuf *out, const char *repo, const char *sha, st
 int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
 		const struct config *cfg, struct strbuf *err);
 
+/*
+ * The same exchange with a URL from the user's configuration rather than
+ * a remote of the repository's (remember.remote, named name in messages):
+ * push spec as it is (not forced: "refs/heads/main:refs/heads/main"), or
+ * fetch it ("+refs/heads/main:refs/remotes/origin/main"). The same
+ * credentials, fix.push-timeout, and scrubbed messages. The push returns
+ * GITOPS_REJECTED, with the remote's words in err, when the remote holds
+ * commits it does not (not a fast-forward): fetch and try again.
+ */
+#define GITOPS_REJECTED 1
+int gitops_push_url(const char *repo, const char *name, const char *url, const char *spec,
+		    const struct config *cfg, struct strbuf *err);
+int gitops_fetch_url(const char *repo, const char *name, const char *url, const char *spec,
+		     const struct config *cfg, struct strbuf *err);
+
 /* Delete the local branch (no error when it is gone). */
 int gitops_delete_branch(const char *repo, const char *branch, struct strbuf *err);
 

@@ -631,6 +631,7 @@ static int push_remote(git_remote **out, char **url, git_repository *repo, const
 struct push_state {
 	const struct config *cfg;
 	int tried_ssh, tried_token, tried_user;
+	int rejected;           /* the remote refused an update that is not a fast-forward */
 	struct strbuf token;
 	struct strbuf why;      /* what went wrong, in sre's words */
 };
@@ -738,8 +739,17 @@ static int update_reference(const char *refname, const char *status, void *paylo
 {
 	struct push_state *s = payload;
 
-	if (status)
+	if (status) {
 		strbuf_addf(&s->why, "the remote refused %s: %s", refname, status);
+		/*
+		 * receive-pack's words for "fetch, then try again", and libgit2's
+		 * local transport's when another push made the branch first
+		 */
+		if (strstr(status, "fast-forward") || strstr(status, "fetch first") ||
+		    strstr(status, "stale info") || strstr(status, "lock") ||
+		    strstr(status, "already exists"))
+			s->rejected = 1;
+	}
 	return 0;
 }
 
@@ -776,8 +786,34 @@ static void scrubbed(struct strbuf *err, const char *msg, const char *token)
 	strbuf_release(&sb);
 }
 
-static int push_now(const char *repo, const char *remote, const char *branch, int delete,
-		    const struct config *cfg, struct strbuf *err)
+/*
+ * One exchange with a remote: a push of a branch to a remote of core.repo
+ * by name (gitops_push), or a push or fetch of one refspec to a URL the
+ * user gave (gitops_push_url, gitops_fetch_url: remember.remote).
+ */
+struct transfer {
+	const char *repo;
+	const char *name;     /* the remote's name, or the key that gave url */
+	const char *url;      /* NULL: name's URL in the repository's config */
+	const char *branch;   /* by name: the branch pushed (or deleted) */
+	int delete;
+	const char *spec;     /* by URL: the refspec */
+	int fetch;
+};
+
+/* An anonymous remote for a URL from the user's own configuration. */
+static int url_remote(git_remote **out, git_repository *repo, const char *url)
+{
+	git_remote_create_options opts;
+
+	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	opts.repository = repo;
+	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &opts);
+}
+
+/* 0, GITOPS_REJECTED (a push that is not a fast-forward), or -1, with why in err. */
+static int transfer_now(const struct transfer *t, const struct config *cfg, struct strbuf *err)
 {
 	struct push_state s = { .cfg = cfg, .token = STRBUF_INIT, .why = STRBUF_INIT };
 	git_repository *r = NULL;
@@ -785,22 +821,30 @@ static int push_now(const char *repo, const char *remote, const char *branch, in
 	git_remote_callbacks cbs;
 	git_proxy_options proxy;
 	git_push_options opts;
+	git_fetch_options fopts;
 	struct strbuf url = STRBUF_INIT;
 	char *spec = NULL, *raw_url = NULL;
 	git_strarray specs = { &spec, 1 };
-	const char *name = remote && *remote ? remote : DEFAULT_REMOTE;
-	int ret = -1;
+	const char *name = t->name && *t->name ? t->name : DEFAULT_REMOTE;
+	const char *verb = t->fetch ? "fetch from" : "push to";
+	int ret = -1, r_push;
 
-	if (!branch_ok(branch, err))
+	if (!t->url && !branch_ok(t->branch, err))
 		return -1;
 	if (libgit2_begin(err) < 0)
 		return -1;
-	if (open_repo(&r, repo, err) < 0)
+	if (open_repo(&r, t->repo, err) < 0)
 		goto out;
-	if (push_remote(&rem, &raw_url, r, name, err) < 0) {
+	if (t->url) {
+		raw_url = xstrdup(t->url);
+		if (url_remote(&rem, r, raw_url) < 0) {
+			strip_userinfo(&url, raw_url);
+			goto failed;
+		}
+	} else if (push_remote(&rem, &raw_url, r, name, err) < 0) {
 		if (raw_url) {
 			strip_userinfo(&url, raw_url);
-			strbuf_addf(err, "git: push to %s (%s): ", name, url.buf);
+			strbuf_addf(err, "git: %s %s (%s): ", verb, name, url.buf);
 			scrubbed(err, git_error_last() && git_error_last()->message ?
 				 git_error_last()->message : "unknown error", NULL);
 		}
@@ -813,12 +857,24 @@ static int push_now(const char *repo, const char *remote, const char *branch, in
 	cbs.payload = &s;
 	git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION);
 	proxy.type = GIT_PROXY_AUTO;
+	if (t->fetch) {
+		spec = xstrdup(t->spec);
+		git_fetch_options_init(&fopts, GIT_FETCH_OPTIONS_VERSION);
+		fopts.callbacks = cbs;
+		fopts.proxy_opts = proxy;
+		fopts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		fopts.update_fetchhead = 0;
+		if (git_remote_fetch(rem, &specs, &fopts, "sre: fetch") < 0 || s.why.len)
+			goto failed;
+		ret = 0;
+		goto out;
+	}
 	if (git_remote_connect(rem, GIT_DIRECTION_PUSH, &cbs, &proxy, NULL) < 0)
 		goto failed;
-	if (delete) {
+	if (t->delete) {
 		/* A branch the remote does not have is deleted already. */
 		const git_remote_head **heads;
-		char *refname = xstrfmt("refs/heads/%s", branch);
+		char *refname = xstrfmt("refs/heads/%s", t->branch);
 		size_t n, i;
 
 		if (git_remote_ls(&heads, &n, rem) < 0) {
@@ -833,17 +889,23 @@ static int push_now(const char *repo, const char *remote, const char *branch, in
 			goto out;
 		}
 	}
-	spec = delete ? xstrfmt(":refs/heads/%s", branch) :
-			xstrfmt("+refs/heads/%s:refs/heads/%s", branch, branch);
+	if (t->url)
+		spec = xstrdup(t->spec);
+	else
+		spec = t->delete ? xstrfmt(":refs/heads/%s", t->branch) :
+				   xstrfmt("+refs/heads/%s:refs/heads/%s", t->branch, t->branch);
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
 	opts.callbacks = cbs;
 	opts.proxy_opts = proxy;
-	if (git_remote_push(rem, &specs, &opts) < 0 || s.why.len)
+	r_push = git_remote_push(rem, &specs, &opts);
+	if (r_push == GIT_ENONFASTFORWARD)
+		s.rejected = 1;
+	if (r_push < 0 || s.why.len)
 		goto failed;
 	ret = 0;
 	goto out;
 failed:
-	strbuf_addf(err, "git: push to %s (%s): ", name, url.buf);
+	strbuf_addf(err, "git: %s %s (%s): ", verb, name, url.buf);
 	if (s.why.len) {
 		scrubbed(err, s.why.buf, s.token.buf);
 	} else {
@@ -851,6 +913,8 @@ failed:
 
 		scrubbed(err, e && e->message ? e->message : "unknown error", s.token.buf);
 	}
+	if (s.rejected)
+		ret = GITOPS_REJECTED;
 out:
 	if (rem)
 		git_remote_disconnect(rem);
@@ -870,16 +934,17 @@ out:
 /*
  * libgit2 (1.5) has no timeout of its own: a server that accepts the
  * connection and then says nothing would hold a blocking read, and sre,
- * forever. So the push runs in a child process that leads a group of its
+ * forever. So the push (or fetch) runs in a child process that leads a group of its
  * own, and the child's group is killed at fix.push-timeout. What the
  * child has to say (err) comes back through a pipe; its exit status says
  * whether it pushed.
  */
-int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
-		const struct config *cfg, struct strbuf *err)
+static int bounded_transfer(const struct transfer *t, const struct config *cfg,
+			    struct strbuf *err)
 {
 	int64_t timeout = PUSH_TIMEOUT_MS, end;
-	const char *name = remote && *remote ? remote : DEFAULT_REMOTE;
+	const char *name = t->name && *t->name ? t->name : DEFAULT_REMOTE;
+	const char *verb = t->fetch ? "fetch from" : "push to", *what = t->fetch ? "fetch" : "push";
 	struct strbuf said = STRBUF_INIT, limit = STRBUF_INIT;
 	int pipefd[2], status = 0, cut = 0;
 	pid_t pid;
@@ -891,13 +956,13 @@ int gitops_push(const char *repo, const char *remote, const char *branch, int de
 	if (timeout <= 0)
 		timeout = PUSH_TIMEOUT_MS;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		strbuf_addf(err, "git: push to %s: cannot make a pipe: %s", name, strerror(errno));
+		strbuf_addf(err, "git: %s %s: cannot make a pipe: %s", verb, name, strerror(errno));
 		return -1;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		strbuf_addf(err, "git: push to %s: cannot fork: %s", name, strerror(errno));
+		strbuf_addf(err, "git: %s %s: cannot fork: %s", verb, name, strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return -1;
@@ -908,7 +973,7 @@ int gitops_push(const char *repo, const char *remote, const char *branch, int de
 
 		child_own_group();
 		close(pipefd[0]);
-		r = push_now(repo, remote, branch, delete, cfg, &why);
+		r = transfer_now(t, cfg, &why);
 		for (size_t off = 0; off < why.len;) {
 			ssize_t n = write(pipefd[1], why.buf + off, why.len - off);
 			if (n < 0 && errno == EINTR)
@@ -917,7 +982,7 @@ int gitops_push(const char *repo, const char *remote, const char *branch, int de
 				break;
 			off += (size_t)n;
 		}
-		_exit(r < 0 ? 1 : 0);
+		_exit(r < 0 ? 1 : r == GITOPS_REJECTED ? 2 : 0);
 	}
 	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(pipefd[1]);
@@ -957,18 +1022,45 @@ int gitops_push(const char *repo, const char *remote, const char *branch, int de
 	}
 	if (cut) {
 		format_timeout(&limit, timeout);
-		strbuf_addf(err, "git: push to %s: no answer within fix.push-timeout (%s); "
-			    "the push was cut off", name, limit.buf);
+		strbuf_addf(err, "git: %s %s: no answer within fix.push-timeout (%s); "
+			    "the %s was cut off", verb, name, limit.buf, what);
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		if (said.len)
 			strbuf_add(err, said.buf, said.len);
 		else
-			strbuf_addf(err, "git: push to %s: the push process died (status %d)",
-				    name, status);
+			strbuf_addf(err, "git: %s %s: the %s process died (status %d)",
+				    verb, name, what, status);
 	}
 	strbuf_release(&said);
 	strbuf_release(&limit);
+	if (!cut && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		return GITOPS_REJECTED;
 	return cut || !WIFEXITED(status) || WEXITSTATUS(status) ? -1 : 0;
+}
+
+int gitops_push(const char *repo, const char *remote, const char *branch, int delete,
+		const struct config *cfg, struct strbuf *err)
+{
+	struct transfer t = { .repo = repo, .name = remote, .branch = branch, .delete = delete };
+
+	/* A forced push is never refused as not a fast-forward; any refusal is an error. */
+	return bounded_transfer(&t, cfg, err) ? -1 : 0;
+}
+
+int gitops_push_url(const char *repo, const char *name, const char *url, const char *spec,
+		    const struct config *cfg, struct strbuf *err)
+{
+	struct transfer t = { .repo = repo, .name = name, .url = url, .spec = spec };
+
+	return bounded_transfer(&t, cfg, err);
+}
+
+int gitops_fetch_url(const char *repo, const char *name, const char *url, const char *spec,
+		     const struct config *cfg, struct strbuf *err)
+{
+	struct transfer t = { .repo = repo, .name = name, .url = url, .spec = spec, .fetch = 1 };
+
+	return bounded_transfer(&t, cfg, err) ? -1 : 0;
 }
 
 int gitops_delete_branch(const char *repo, const char *branch, struct strbuf *err)

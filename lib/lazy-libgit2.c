@@ -59,6 +59,7 @@
 	FN(git_commit_lookup_prefix, int, \
 	   (git_commit **commit, git_repository *repo, const git_oid *id, size_t len), \
 	   (commit, repo, id, len)) \
+	FN(git_commit_message, const char *, (const git_commit *commit), (commit)) \
 	FN(git_commit_parent, int, \
 	   (git_commit **out, const git_commit *commit, unsigned int n), \
 	   (out, commit, n)) \
@@ -109,6 +110,12 @@
 	   (diff, repo, old_tree, new_tree, opts)) \
 	VOID_FN(git_error_clear, (void), ()) \
 	BY_HAND(git_error_last) \
+	FN(git_fetch_options_init, int, \
+	   (git_fetch_options *opts, unsigned int version), \
+	   (opts, version)) \
+	FN(git_graph_descendant_of, int, \
+	   (git_repository *repo, const git_oid *commit, const git_oid *ancestor), \
+	   (repo, commit, ancestor)) \
 	VOID_FN(git_index_conflict_iterator_free, (git_index_conflict_iterator *iterator), \
 		(iterator)) \
 	FN(git_index_conflict_iterator_new, int, \
@@ -130,6 +137,13 @@
 	   (out, message, strip_comments, comment_char)) \
 	VOID_FN(git_object_free, (git_object *object), (object)) \
 	FN(git_object_id, const git_oid *, (const git_object *obj), (obj)) \
+	VOID_FN(git_odb_free, (git_odb *db), (db)) \
+	FN(git_odb_hash, int, \
+	   (git_oid *out, const void *data, size_t len, git_object_t type), \
+	   (out, data, len, type)) \
+	FN(git_odb_read_header, int, \
+	   (size_t *len_out, git_object_t *type_out, git_odb *db, const git_oid *id), \
+	   (len_out, type_out, db, id)) \
 	FN(git_oid_equal, int, (const git_oid *a, const git_oid *b), (a, b)) \
 	FN(git_oid_fromstrn, int, \
 	   (git_oid *out, const char *str, size_t length), \
@@ -152,14 +166,22 @@
 	   (git_reference **out, git_repository *repo, const char *name, const git_oid *id, \
 	    int force, const char *log_message), \
 	   (out, repo, name, id, force, log_message)) \
+	FN(git_reference_create_matching, int, \
+	   (git_reference **out, git_repository *repo, const char *name, const git_oid *id, \
+	    int force, const git_oid *current_id, const char *log_message), \
+	   (out, repo, name, id, force, current_id, log_message)) \
 	FN(git_reference_delete, int, (git_reference *ref), (ref)) \
 	VOID_FN(git_reference_free, (git_reference *ref), (ref)) \
 	FN(git_reference_lookup, int, \
 	   (git_reference **out, git_repository *repo, const char *name), \
 	   (out, repo, name)) \
+	FN(git_reference_name_to_id, int, \
+	   (git_oid *out, git_repository *repo, const char *name), \
+	   (out, repo, name)) \
 	FN(git_reference_peel, int, \
 	   (git_object **out, const git_reference *ref, git_object_t type), \
 	   (out, ref, type)) \
+	FN(git_reference_remove, int, (git_repository *repo, const char *name), (repo, name)) \
 	FN(git_reference_symbolic_target, const char *, (const git_reference *ref), (ref)) \
 	FN(git_reference_type, git_reference_t, (const git_reference *ref), (ref)) \
 	FN(git_remote_connect, int, \
@@ -173,6 +195,10 @@
 	   (git_remote **out, const char *url, const git_remote_create_options *opts), \
 	   (out, url, opts)) \
 	FN(git_remote_disconnect, int, (git_remote *remote), (remote)) \
+	FN(git_remote_fetch, int, \
+	   (git_remote *remote, const git_strarray *refspecs, const git_fetch_options *opts, \
+	    const char *reflog_message), \
+	   (remote, refspecs, opts, reflog_message)) \
 	VOID_FN(git_remote_free, (git_remote *remote), (remote)) \
 	FN(git_remote_init_callbacks, int, \
 	   (git_remote_callbacks *opts, unsigned int version), \
@@ -188,6 +214,14 @@
 	   (out, repo)) \
 	VOID_FN(git_repository_free, (git_repository *repo), (repo)) \
 	FN(git_repository_head_unborn, int, (git_repository *repo), (repo)) \
+	FN(git_repository_init_ext, int, \
+	   (git_repository **out, const char *repo_path, git_repository_init_options *opts), \
+	   (out, repo_path, opts)) \
+	FN(git_repository_init_options_init, int, \
+	   (git_repository_init_options *opts, unsigned int version), \
+	   (opts, version)) \
+	FN(git_repository_is_bare, int, (const git_repository *repo), (repo)) \
+	FN(git_repository_odb, int, (git_odb **out, git_repository *repo), (out, repo)) \
 	FN(git_repository_open_ext, int, \
 	   (git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs), \
 	   (out, path, flags, ceiling_dirs)) \
@@ -218,18 +252,28 @@
 	   (git_oid *out, git_repository *repo, git_tree *baseline, size_t nupdates, \
 	    const git_tree_update *updates), \
 	   (out, repo, baseline, nupdates, updates)) \
+	FN(git_tree_entry_byindex, const git_tree_entry *, \
+	   (const git_tree *tree, size_t idx), \
+	   (tree, idx)) \
 	FN(git_tree_entry_bypath, int, \
 	   (git_tree_entry **out, const git_tree *root, const char *path), \
 	   (out, root, path)) \
 	FN(git_tree_entry_filemode, git_filemode_t, (const git_tree_entry *entry), (entry)) \
 	VOID_FN(git_tree_entry_free, (git_tree_entry *entry), (entry)) \
+	FN(git_tree_entry_name, const char *, (const git_tree_entry *entry), (entry)) \
 	FN(git_tree_entry_id, const git_oid *, (const git_tree_entry *entry), (entry)) \
 	FN(git_tree_entry_type, git_object_t, (const git_tree_entry *entry), (entry)) \
+	FN(git_tree_entrycount, size_t, (const git_tree *tree), (tree)) \
 	VOID_FN(git_tree_free, (git_tree *tree), (tree)) \
 	FN(git_tree_id, const git_oid *, (const git_tree *tree), (tree)) \
 	FN(git_tree_lookup, int, \
 	   (git_tree **out, git_repository *repo, const git_oid *id), \
-	   (out, repo, id))
+	   (out, repo, id)) \
+	VOID_FN(git_treebuilder_free, (git_treebuilder *bld), (bld)) \
+	FN(git_treebuilder_new, int, \
+	   (git_treebuilder **out, git_repository *repo, const git_tree *source), \
+	   (out, repo, source)) \
+	FN(git_treebuilder_write, int, (git_oid *id, git_treebuilder *bld), (id, bld))
 
 
 #define SLOT_OF(name) SLOT_##name,

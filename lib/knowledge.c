@@ -39,7 +39,6 @@
 #include "memory.h"
 #include "postmortem.h"
 #include "redact.h"
-#include "store-internal.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -1202,44 +1201,6 @@ out:
 
 /* ---- sre remember push and pull ---- */
 
-/*
- * The memory table is lib/memory.c's; these two statements on its
- * pushed_at column are all push needs of it.
- */
-static int was_pushed(struct store *st, long long id)
-{
-	sqlite3_stmt *stmt;
-	int rc, ret;
-
-	if (store_prepare(st, &stmt, "SELECT 1 FROM memory WHERE origin = 'local'"
-			  " AND incident_id = ?1 AND pushed_at IS NOT NULL") < 0)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	rc = sqlite3_step(stmt);
-	ret = rc == SQLITE_ROW;
-	store_done(st, stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_db_error(st, "cannot read what sre remember pushed");
-	return ret;
-}
-
-static int mark_pushed(struct store *st, long long id, time_t when)
-{
-	char at[32];
-	sqlite3_stmt *stmt;
-	int rc;
-
-	format_iso8601(at, sizeof(at), when);
-	if (store_prepare(st, &stmt, "UPDATE memory SET pushed_at = ?2"
-			  " WHERE origin = 'local' AND incident_id = ?1") < 0)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(stmt);
-	store_done(st, stmt);
-	return rc == SQLITE_DONE ? 0 : store_db_error(st, "cannot mark an incident pushed");
-}
-
 /* What one incident contributes: its record and its post-mortem. */
 struct rendered {
 	long long id;
@@ -1362,7 +1323,7 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 	done = xcalloc(nr ? nr : 1, sizeof(*done));
 	files = xcalloc(2 * (nr ? nr : 1), sizeof(*files));
 	for (size_t i = 0; i < nr; i++) {
-		int r = was_pushed(st, list[i].id);
+		int r = memory_pushed(st, list[i].id);
 
 		if (r < 0)
 			goto out;
@@ -1414,7 +1375,7 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 		goto out;
 	}
 	for (size_t i = 0; i < ndone; i++) {
-		if (mark_pushed(st, done[i].id, sre_now()) < 0)
+		if (memory_mark_pushed(st, done[i].id, sre_now()) < 0)
 			goto out;
 		kp->marked++;
 	}

@@ -1563,6 +1563,42 @@ int memory_chronic(struct store *st, const struct config *cfg, struct chronic **
 	return 0;
 }
 
+/* ---- what sre remember push has pushed ---- */
+
+int memory_pushed(struct store *st, long long id)
+{
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (store_prepare(st, &stmt, "SELECT 1 FROM memory WHERE origin = 'local'"
+			  " AND incident_id = ?1 AND pushed_at IS NOT NULL") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	ret = rc == SQLITE_ROW;
+	store_done(st, stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "cannot read what sre remember pushed");
+	return ret;
+}
+
+int memory_mark_pushed(struct store *st, long long id, time_t when)
+{
+	char at[32];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	format_iso8601(at, sizeof(at), when);
+	if (store_prepare(st, &stmt, "UPDATE memory SET pushed_at = ?2"
+			  " WHERE origin = 'local' AND incident_id = ?1") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(stmt);
+	store_done(st, stmt);
+	return rc == SQLITE_DONE ? 0 : store_db_error(st, "cannot mark an incident pushed");
+}
+
 /* ---- records shared between hosts ---- */
 
 /* The format of a pushed record; a newer one is refused by older builds. */

@@ -137,6 +137,13 @@ char *memory_origin(struct store *st);
 int memory_record(struct store *st, long long id, struct cJSON **out);
 
 /*
+ * Whether incident id's record went out since it last changed (a change
+ * indexed clears it): 1, 0, -1. memory_mark_pushed() records that it did.
+ */
+int memory_pushed(struct store *st, long long id);
+int memory_mark_pushed(struct store *st, long long id, time_t when);
+
+/*
  * Index a record pulled from origin (not this store's), checked field by
  * field: a record is data from elsewhere and is trusted no further. 0
  * added or refreshed, 1 unchanged, -1 after an error naming what is wrong.

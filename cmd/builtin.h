@@ -87,6 +87,12 @@ int cmd_fix(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);
 int cmd_remember(int argc, const char **argv);
+/*
+ * remember.postmortems: commit in remember.repo the post-mortem of every
+ * resolved incident that has none yet (cmd/remember.c), as the commands
+ * that resolve one do after it. 0, or -1 after an error.
+ */
+int remember_postmortems(void);
 int cmd_scout(int argc, const char **argv);
 int cmd_sync(int argc, const char **argv);
 int cmd_unbuilt(int argc, const char **argv);

@@ -86,6 +86,8 @@ static int follow_all(struct engine_context *ctx, const struct fix_options *o, i
 		r = fix_follow_pull(ctx, o, ids[i], &out);
 		if (r >= 0)
 			fix_outcome_print(stdout, &out, json);
+		if (out.resolved && remember_postmortems() < 0)
+			warning("the post-mortem was not written; the next `sre remember` writes it");
 		r = r < 0 ? EXIT_FATAL : r;
 		if (r > ret)
 			ret = r;
@@ -119,6 +121,8 @@ static int fix_one(struct engine_context *ctx, const struct fix_options *o, long
 	/* A dry run prints its plan even when the run it predicts is an error. */
 	if (r >= 0 || out.dry_run)
 		fix_outcome_print(stdout, &out, json);
+	if (out.resolved && remember_postmortems() < 0)
+		warning("the post-mortem was not written; the next `sre remember` writes it");
 	r = exit_code(r, &out);
 	fix_outcome_release(&out);
 	return r;

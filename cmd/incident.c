@@ -335,6 +335,8 @@ static int move(long long id, enum incident_state to, int expected, const char *
 	if (r)
 		return r > 0 ? no_such_incident(id) : EXIT_FATAL;
 	fprintf(stderr, "sre: incident %lld is now %s\n", id, incident_state_name(to));
+	if (to == STATE_INCIDENT_RESOLVED && remember_postmortems() < 0)
+		warning("the post-mortem was not written; the next `sre remember` writes it");
 	if (json && incident_last_event_print(stdout, st, id) < 0)
 		return EXIT_FATAL;
 	fflush(stdout);

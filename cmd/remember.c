@@ -7,6 +7,7 @@
 #include "builtin.h"
 #include "remember.h"
 #include "../lib/format.h"
+#include "../lib/knowledge.h"
 #include "../lib/memory.h"
 #include "../lib/strbuf.h"
 
@@ -14,6 +15,28 @@ static const char *const index_usage[] = {
 	"sre remember [--rebuild]",
 	NULL,
 };
+
+int remember_postmortems(void)
+{
+	struct knowledge_push kp = KNOWLEDGE_PUSH_INIT;
+	int on = 0, ret = 0;
+
+	if (config_get_bool(&the_sre.cfg, "remember.postmortems", &on) < 0)
+		return -1;
+	if (!on)
+		return 0;
+	/* In remember.repo, committed; `sre remember push` shares them. */
+	kp.commit_only = 1;
+	kp.author = sre_actor();
+	if (knowledge_push(sre_store(), &the_sre.cfg, &kp) < 0)
+		ret = -1;
+	else if (kp.incidents)
+		fprintf(stderr, "sre: wrote the post-mortem%s of %zu resolved incident%s in %s\n",
+			kp.incidents == 1 ? "" : "s", kp.incidents, kp.incidents == 1 ? "" : "s",
+			kp.repo);
+	knowledge_push_release(&kp);
+	return ret;
+}
 
 static int remember_index(int argc, const char **argv)
 {
@@ -31,6 +54,8 @@ static int remember_index(int argc, const char **argv)
 		die("the memory index could not be brought up to date");
 	if (n)
 		fprintf(stderr, "sre: remembered %zu incident%s\n", n, n == 1 ? "" : "s");
+	if (remember_postmortems() < 0)
+		die("the post-mortems could not be written");
 	return 0;
 }
 

@@ -1323,7 +1323,7 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 	done = xcalloc(nr ? nr : 1, sizeof(*done));
 	files = xcalloc(2 * (nr ? nr : 1), sizeof(*files));
 	for (size_t i = 0; i < nr; i++) {
-		int r = memory_pushed(st, list[i].id);
+		int r = kp->commit_only ? memory_committed(st, list[i].id) : memory_pushed(st, list[i].id);
 
 		if (r < 0)
 			goto out;
@@ -1357,6 +1357,8 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 		ret = 0;
 		goto out;
 	}
+	if (kp->commit_only)
+		url = NULL;
 	if (kp->incidents) {
 		struct strbuf full = STRBUF_INIT;
 		int r;
@@ -1374,8 +1376,10 @@ int knowledge_push(struct store *st, const struct config *cfg, struct knowledge_
 		error("nothing was marked pushed: the next sre remember push tries again");
 		goto out;
 	}
+	/* Committed only: the next push renders them again, finds them committed, and sends them. */
 	for (size_t i = 0; i < ndone; i++) {
-		if (memory_mark_pushed(st, done[i].id, sre_now()) < 0)
+		if ((kp->commit_only ? memory_mark_committed(st, done[i].id, sre_now()) :
+				       memory_mark_pushed(st, done[i].id, sre_now())) < 0)
 			goto out;
 		kp->marked++;
 	}

@@ -144,6 +144,7 @@ int knowledge_read(const char *repo, const char *url, const char *our_origin,
 
 struct knowledge_push {
 	int dry_run;
+	int commit_only;         /* commit in remember.repo; push and mark nothing (remember.postmortems) */
 	const char *author;
 	struct strvec paths;     /* the files written (or that would be) */
 	size_t incidents;        /* incidents whose record or post-mortem changed */

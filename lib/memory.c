@@ -167,6 +167,9 @@ static int row_upsert(struct store *st, const struct mem_fields *f)
 		" pushed_at = CASE WHEN memory.updated_at = excluded.updated_at"
 		"   AND memory.resolution IS excluded.resolution AND memory.worked IS excluded.worked"
 		"   THEN memory.pushed_at END,"
+		" committed_at = CASE WHEN memory.updated_at = excluded.updated_at"
+		"   AND memory.resolution IS excluded.resolution AND memory.worked IS excluded.worked"
+		"   THEN memory.committed_at END,"
 		" updated_at = excluded.updated_at, last_event = excluded.last_event,"
 		" indexed_at = excluded.indexed_at") < 0)
 		return -1;
@@ -1563,15 +1566,14 @@ int memory_chronic(struct store *st, const struct config *cfg, struct chronic **
 	return 0;
 }
 
-/* ---- what sre remember push has pushed ---- */
+/* ---- what sre remember push has pushed, and committed ---- */
 
-int memory_pushed(struct store *st, long long id)
+static int shared_get(struct store *st, long long id, const char *sql)
 {
 	sqlite3_stmt *stmt;
 	int rc, ret;
 
-	if (store_prepare(st, &stmt, "SELECT 1 FROM memory WHERE origin = 'local'"
-			  " AND incident_id = ?1 AND pushed_at IS NOT NULL") < 0)
+	if (store_prepare(st, &stmt, sql) < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
@@ -1582,21 +1584,44 @@ int memory_pushed(struct store *st, long long id)
 	return ret;
 }
 
-int memory_mark_pushed(struct store *st, long long id, time_t when)
+static int shared_mark(struct store *st, long long id, time_t when, const char *sql)
 {
 	char at[32];
 	sqlite3_stmt *stmt;
 	int rc;
 
 	format_iso8601(at, sizeof(at), when);
-	if (store_prepare(st, &stmt, "UPDATE memory SET pushed_at = ?2"
-			  " WHERE origin = 'local' AND incident_id = ?1") < 0)
+	if (store_prepare(st, &stmt, sql) < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(stmt);
 	store_done(st, stmt);
 	return rc == SQLITE_DONE ? 0 : store_db_error(st, "cannot mark an incident pushed");
+}
+
+int memory_pushed(struct store *st, long long id)
+{
+	return shared_get(st, id, "SELECT 1 FROM memory WHERE origin = 'local'"
+			  " AND incident_id = ?1 AND pushed_at IS NOT NULL");
+}
+
+int memory_mark_pushed(struct store *st, long long id, time_t when)
+{
+	return shared_mark(st, id, when, "UPDATE memory SET pushed_at = ?2, committed_at = ?2"
+			   " WHERE origin = 'local' AND incident_id = ?1");
+}
+
+int memory_committed(struct store *st, long long id)
+{
+	return shared_get(st, id, "SELECT 1 FROM memory WHERE origin = 'local'"
+			  " AND incident_id = ?1 AND committed_at IS NOT NULL");
+}
+
+int memory_mark_committed(struct store *st, long long id, time_t when)
+{
+	return shared_mark(st, id, when, "UPDATE memory SET committed_at = ?2"
+			   " WHERE origin = 'local' AND incident_id = ?1");
 }
 
 /* ---- records shared between hosts ---- */

@@ -142,6 +142,9 @@ int memory_record(struct store *st, long long id, struct cJSON **out);
  */
 int memory_pushed(struct store *st, long long id);
 int memory_mark_pushed(struct store *st, long long id, time_t when);
+/* The same for committed in remember.repo, not yet pushed (remember.postmortems). */
+int memory_committed(struct store *st, long long id);
+int memory_mark_committed(struct store *st, long long id, time_t when);
 
 /*
  * Index a record pulled from origin (not this store's), checked field by

@@ -139,6 +139,7 @@ static const char *const migrations[] = {
 	"  last_event INTEGER NOT NULL DEFAULT 0," /* the last event indexed (local rows) */
 	"  indexed_at TEXT NOT NULL,"
 	"  pushed_at TEXT,"                   /* sre remember push */
+	"  committed_at TEXT,"                /* its post-mortem committed (remember.postmortems) */
 	"  UNIQUE (origin, incident_id)"
 	");"
 	"CREATE INDEX memory_fingerprint ON memory(fingerprint);"

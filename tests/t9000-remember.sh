@@ -255,4 +255,23 @@ test_expect_success 'a corrupt index says how to mend it, and --rebuild mends it
 	test_grep "certificate" title
 '
 
+test_expect_success 'remember.postmortems: resolving an incident commits its post-mortem in remember.repo' '
+	repo="$XDG_STATE_HOME/sre/memory" &&
+	id=$(sre incident open -s billing -t "billing queue stuck") &&
+	sre -c remember.postmortems=true incident resolve "$id" 2>err &&
+	test_grep "wrote the post-mortems\{0,1\} of [0-9]* resolved incidents\{0,1\} in $repo" err &&
+	git --git-dir="$repo" ls-tree -r --name-only main >files &&
+	test_grep "^incidents/[a-z0-9-]*/20[0-9][0-9]/$id-billing-queue-stuck\.md\$" files &&
+	test_grep "^incidents/[a-z0-9-]*/20[0-9][0-9]/$id-billing-queue-stuck\.json\$" files &&
+	path=$(grep "/$id-billing-queue-stuck\.md\$" files) &&
+	git --git-dir="$repo" show "main:$path" >pm.md &&
+	test_grep "billing queue stuck" pm.md &&
+	sre -c remember.postmortems=true remember 2>err &&
+	test_grep ! "wrote the post-mortem" err &&
+	sqlite3 "$SRE_DB" "SELECT count(*) FROM memory WHERE committed_at IS NOT NULL AND pushed_at IS NULL" >n &&
+	test "$(cat n)" -ge 1 &&
+	git --git-dir="$repo" for-each-ref refs/remotes >remotes &&
+	test_line_count = 0 remotes
+'
+
 test_done

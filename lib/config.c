@@ -1531,25 +1531,6 @@ static int write_locked(const char *path, const struct strbuf *content)
 	return ret;
 }
 
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	char *copy = xstrdup(path);
-	int ret = 0;
-
-	for (char *s = copy + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-			ret = error_errno("cannot create directory %s", copy);
-			break;
-		}
-		*s = '/';
-	}
-	free(copy);
-	return ret;
-}
-
 static int edit_file(const char *path, const char *key, const char *value, int add);
 
 int config_set_in_file(const char *path, const char *key, const char *value)

@@ -242,26 +242,6 @@ static int begin(void)
 	return 0;
 }
 
-/* Make path's missing parents, mode 0700, as the store's are. */
-static int make_parents(const char *path)
-{
-	char *copy = xstrdup(path);
-	int ret = 0;
-
-	for (char *s = copy + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
-			ret = error_errno("cannot create directory %s", copy);
-			break;
-		}
-		*s = '/';
-	}
-	free(copy);
-	return ret;
-}
-
 static int dir_is_empty(const char *path)
 {
 	DIR *d = opendir(path);
@@ -297,7 +277,7 @@ static int repo_open(git_repository **out, const char *path, int create)
 	}
 	if (!create)
 		return 1;
-	if (make_parents(path) < 0 || (mkdir(path, 0700) < 0 && errno != EEXIST))
+	if (mkdir_parents(path, 0700) < 0 || (mkdir(path, 0700) < 0 && errno != EEXIST))
 		return error_errno("cannot create remember.repo %s", path);
 	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;

@@ -323,25 +323,6 @@ void store_rollback(struct store *st)
 	rollback(st);
 }
 
-static int mkdir_private(const char *path)
-{
-	char *copy = xstrdup(path);
-	int ret = 0;
-
-	for (char *s = copy + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
-			ret = error_errno("cannot create directory %s", copy);
-			break;
-		}
-		*s = '/';
-	}
-	free(copy);
-	return ret;
-}
-
 static int migrate(struct store *st)
 {
 	sqlite3_stmt *stmt;
@@ -437,7 +418,7 @@ int store_open(struct store **out, const char *path, int64_t busy_timeout_ms)
 	st->path = xstrdup(path);
 	st->deliver_fd = -1;
 	st->busy_timeout_ms = busy_timeout_ms;
-	if (mkdir_private(path) < 0)
+	if (mkdir_parents(path, 0700) < 0)
 		goto fail;
 	/* Create the file ourselves so that it is 0600 whatever the umask. */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -243,4 +244,23 @@ size_t edit_distance(const char *a, const char *b)
 	res = row[lb];
 	free(row);
 	return res;
+}
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+	char *copy = xstrdup(path);
+	int ret = 0;
+
+	for (char *s = copy + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+			ret = error_errno("cannot create directory %s", copy);
+			break;
+		}
+		*s = '/';
+	}
+	free(copy);
+	return ret;
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SRE_NORETURN __attribute__((__noreturn__))
@@ -52,6 +53,12 @@ char *xstrfmt(const char *fmt, ...) SRE_PRINTF(1, 2);
 
 int error(const char *fmt, ...) SRE_PRINTF(1, 2);
 int error_errno(const char *fmt, ...) SRE_PRINTF(1, 2);
+
+/*
+ * Make the missing directories above path (not path itself) with mode.
+ * 0, or -1 after error_errno() naming the one that could not be made.
+ */
+int mkdir_parents(const char *path, mode_t mode);
 void warning(const char *fmt, ...) SRE_PRINTF(1, 2);
 SRE_NORETURN void die(const char *fmt, ...) SRE_PRINTF(1, 2);
 SRE_NORETURN void die_errno(const char *fmt, ...) SRE_PRINTF(1, 2);

@@ -549,17 +549,29 @@ static int stale_ids(struct store *st, int all, long long **ids, size_t *nr)
 /*
  * A new incident of a fingerprint may show that an earlier fix did not
  * hold: the earlier rows are made stale, and indexed again in this run.
+ * Only the rows whose verdict it can change: fixes thought to work and
+ * resolved within the hold window before it opened (came_back()'s test).
+ * Marking every earlier row of the fingerprint rewrote them all, and
+ * their FTS entries, on each new incident (quadratic: 20,000 incidents
+ * took minutes, bench/bench-memory.c), and left rows stale after the
+ * second pass, so the next run indexed them again. The '+' keeps SQLite
+ * on the fingerprint index rather than scanning (origin, incident_id).
  */
-static int stale_earlier(struct store *st, long long id)
+static int stale_earlier(struct store *st, const struct index_options *io, long long id)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (store_prepare(st, &stmt, "UPDATE memory SET last_event = -1 WHERE origin = 'local'"
-			  " AND worked = 1 AND incident_id < ?1 AND fingerprint ="
-			  " (SELECT fingerprint FROM incidents WHERE id = ?1)") < 0)
+	if (io->hold_s <= 0)
+		return 0;
+	if (store_prepare(st, &stmt, "UPDATE memory SET last_event = -1 WHERE fingerprint ="
+			  " (SELECT fingerprint FROM incidents WHERE id = ?1)"
+			  " AND +origin = 'local' AND worked = 1 AND +incident_id < ?1"
+			  " AND resolved_at >= (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', opened_at,"
+			  "  printf('-%lld seconds', ?2)) FROM incidents WHERE id = ?1)") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, io->hold_s);
 	rc = sqlite3_step(stmt);
 	store_done(st, stmt);
 	return rc == SQLITE_DONE ? 0 : store_db_error(st, "cannot update the memory index");
@@ -573,7 +585,7 @@ static int index_batch(struct store *st, const struct index_options *io,
 		return -1;
 	for (size_t i = 0; i < nr; i++) {
 		int r = index_incident(st, io, ids[i]);
-		if (r < 0 || stale_earlier(st, ids[i]) < 0) {
+		if (r < 0 || stale_earlier(st, io, ids[i]) < 0) {
 			store_rollback(st);
 			return -1;
 		}
@@ -638,7 +650,7 @@ int memory_index_one(struct store *st, const struct config *cfg, long long id)
 	if (index_options_read(&io, cfg) < 0 || store_begin(st) < 0)
 		return -1;
 	r = index_incident(st, &io, id);
-	if (r < 0 || (!r && stale_earlier(st, id) < 0)) {
+	if (r < 0 || (!r && stale_earlier(st, &io, id) < 0)) {
 		store_rollback(st);
 		return -1;
 	}

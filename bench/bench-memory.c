@@ -32,8 +32,11 @@
  *
  *   bench-memory [N [Q]]
  *
- * BENCH_MEMORY_KEEP=1 keeps the store and prints where it is, to look at
- * a query plan afterwards.
+ * BENCH_MEMORY_KEEP=1 keeps the store (and the queries, one a line, in
+ * <store>.queries) and prints where it is, to look at a query plan
+ * afterwards; BENCH_MEMORY_STORE=<store> searches a kept store again
+ * instead of building one (same queries), to compare two builds of
+ * lib/memory.c on the same data.
  */
 #include <ctype.h>
 #include <math.h>
@@ -477,17 +480,6 @@ static void set_clock(time_t t)
 	setenv("SRE_NOW", at, 1);
 }
 
-/* Rare words met while building, for queries that hit one or two incidents. */
-#define RARE_KEEP 512
-static char rare[RARE_KEEP][64];
-static int nrare;
-
-static void keep_rare(const char *word)
-{
-	int at = nrare < RARE_KEEP ? nrare++ : (int)rnd(RARE_KEEP);
-	snprintf(rare[at], sizeof(rare[at]), "%s", word);
-}
-
 static int move(struct store *st, long long id, enum incident_state to, const char *actor,
 		const char *reason)
 {
@@ -508,10 +500,6 @@ static int incident_make(struct store *st, long long i, time_t t)
 	int has_action = strcmp(sc->action, "escalate") != 0;
 
 	vars_draw(&v, service);
-	if (i % 97 == 0)
-		keep_rare(v.pod + strlen(v.service) + 1 + 8 + 1);
-	if (i % 89 == 0)
-		keep_rare(v.ticket);
 	fill(&title, sc->titles[rnd(3)], &v);
 	/* Still open: its own fingerprint, so it never holds back the next one. */
 	strbuf_addf(&fp, "scout/%s/%s", v.service, sc->signal);
@@ -705,12 +693,46 @@ static void scenario_word(struct strbuf *q, const struct scenario *sc)
 	strbuf_release(&text);
 }
 
+/*
+ * Rare words, for queries that hit one to three incidents: pod hashes,
+ * tickets, versions, as the index holds them (fts5vocab), every 7th.
+ */
+#define RARE_KEEP 512
+static char rare[RARE_KEEP][65];
+static int nrare;
+
+static int rare_read(sqlite3 *db)
+{
+	sqlite3_stmt *stmt;
+	int rc, k = 0;
+
+	if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, memory_fts, 'row')",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT term FROM temp.vocab WHERE doc <= 3 AND length(term) > 3",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench-memory: %s\n", sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && nrare < RARE_KEEP)
+		if (k++ % 7 == 0)
+			snprintf(rare[nrare++], sizeof(rare[0]), "%.64s",
+				 (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
 static const char *const nowhere[] = {
 	"xylophone", "quokka", "marzipan", "zeppelin", "origami", "tuba", "narwhal", "fjord",
 };
 
-/* The query text number i: a mix of shapes, the same every run. */
-static void query_make(struct strbuf *q, int i)
+/* The shapes of queries, in the order query_make() draws them. */
+static const char *const kind_names[] = {
+	"absent words", "a rare word", "a common word", "a service", "service + 2 words",
+	"3 words", "a title + 3 words", "a log line",
+};
+
+/* A query text: a mix of shapes, the same every run. Returns its shape. */
+static int query_make(struct strbuf *q)
 {
 	int kind = (int)rnd(100);
 	const struct scenario *sc = &scenarios[zipf_pick(&z_scenario)];
@@ -718,45 +740,51 @@ static void query_make(struct strbuf *q, int i)
 
 	strbuf_reset(q);
 	if (kind < 5) {
-		/* Nothing matches. */
 		strbuf_addf(q, "%s %s", nowhere[rnd(ARRAY_LEN(nowhere))], nowhere[rnd(ARRAY_LEN(nowhere))]);
-	} else if (kind < 15 && nrare) {
-		/* A pod's hash or a ticket: one or two incidents hold it. */
+		return 0;
+	}
+	if (kind < 15 && nrare) {
 		strbuf_addstr(q, rare[rnd(nrare)]);
-	} else if (kind < 30) {
-		/* One common word. */
+		return 1;
+	}
+	if (kind < 30) {
 		scenario_word(q, sc);
-	} else if (kind < 40) {
+		return 2;
+	}
+	if (kind < 40) {
 		strbuf_addstr(q, services[zipf_pick(&z_service)]);
-	} else if (kind < 60) {
-		/* Three words: a service and what it did. */
+		return 3;
+	}
+	if (kind < 60) {
 		strbuf_addstr(q, services[zipf_pick(&z_service)]);
 		scenario_word(q, sc);
 		scenario_word(q, sc);
-	} else if (kind < 75) {
+		return 4;
+	}
+	if (kind < 75) {
 		scenario_word(q, sc);
 		scenario_word(q, sc);
 		strbuf_addf(q, " %s", words[zipf_pick(&z_word)]);
-	} else if (kind < 90) {
-		/* Eight words or so: a title and a comment's words. */
-		vars_draw(&v, zipf_pick(&z_service));
+		return 5;
+	}
+	vars_draw(&v, zipf_pick(&z_service));
+	if (kind < 90) {
+		/* Eight words or so. */
 		fill(q, sc->titles[rnd(3)], &v);
-		strbuf_addf(q, " %s %s %s", words[zipf_pick(&z_word)], words[zipf_pick(&z_word)],
-			    v.dep);
-	} else {
-		/* A log line pasted whole. */
-		vars_draw(&v, zipf_pick(&z_service));
-		strbuf_addf(q, "%s %s: ", v.service, v.pod);
-		for (const char *p = sc->logs[rnd(3)]; *p; p++) {
-			if (*p == '<' && strchr(p, '>')) {
-				strbuf_addf(q, "%lld", rnd(100000));
-				p = strchr(p, '>');
-			} else {
-				strbuf_addch(q, *p);
-			}
+		strbuf_addf(q, " %s %s %s", words[zipf_pick(&z_word)], words[zipf_pick(&z_word)], v.dep);
+		return 6;
+	}
+	/* Pasted whole, with its numbers. */
+	strbuf_addf(q, "%s %s: ", v.service, v.pod);
+	for (const char *p = sc->logs[rnd(3)]; *p; p++) {
+		if (*p == '<' && strchr(p, '>')) {
+			strbuf_addf(q, "%lld", rnd(100000));
+			p = strchr(p, '>');
+		} else {
+			strbuf_addch(q, *p);
 		}
 	}
-	(void)i;
+	return 7;
 }
 
 /* The plain scan: each word against each text column, LIKE '%word%', first 10 rows. */
@@ -801,6 +829,30 @@ static struct dist dist_of(double *v, size_t n)
 	return d;
 }
 
+/* Where the time goes: p50 and p99 of each shape, and the slowest query. */
+static void by_kind(const double *lat, const int *kinds, char **queries, int nq)
+{
+	double *v = xcalloc((size_t)nq, sizeof(*v));
+	int slow = 0;
+
+	for (int k = 0; k < ARRAY_LEN(kind_names); k++) {
+		size_t n = 0;
+		struct dist d;
+		for (int i = 0; i < nq; i++)
+			if (kinds[i] == k)
+				v[n++] = lat[i];
+		if (!n)
+			continue;
+		d = dist_of(v, n);
+		printf("  %-18s %4zu queries: p50 %6.2f ms, p99 %6.2f ms\n", kind_names[k], n, d.p50, d.p99);
+	}
+	for (int i = 1; i < nq; i++)
+		if (lat[i] > lat[slow])
+			slow = i;
+	printf("  slowest: %.2f ms: %s\n", lat[slow] * 1000, queries[slow]);
+	free(v);
+}
+
 static void on_alarm(int sig)
 {
 	static const char msg[] = "bench-memory: stopped after the time limit\n";
@@ -833,14 +885,16 @@ int main(int argc, char **argv)
 	struct store *st;
 	sqlite3 *db;
 	double t, t_build, t_index, *fts, *like, *sim;
-	size_t indexed, fts_hits = 0, like_hits = 0, nsim = 0, sim_hits = 0;
+	size_t indexed = 0, fts_hits = 0, like_hits = 0, nsim = 0, sim_hits = 0;
 	time_t t0;
 	struct memory_recall recall = { .max = 10 };
 	struct dist df, dl, ds;
 	struct stat sb;
-	int keep = getenv("BENCH_MEMORY_KEEP") != NULL;
+	int keep = getenv("BENCH_MEMORY_KEEP") != NULL, *kinds;
+	const char *reuse = getenv("BENCH_MEMORY_STORE");
+	char **queries;
 
-	if (n <= 0 || nq <= 0 || !mkdtemp(dir))
+	if (n <= 0 || nq <= 0 || (!reuse && !mkdtemp(dir)))
 		return 1;
 	signal(SIGALRM, on_alarm);
 	alarm(LIMIT_S);
@@ -848,10 +902,24 @@ int main(int argc, char **argv)
 	zipf_init(&z_service, ARRAY_LEN(services), 1.1);
 	zipf_init(&z_dep, ARRAY_LEN(dependencies), 1.0);
 	zipf_init(&z_word, ARRAY_LEN(words), 1.0);
-	strbuf_addf(&path, "%s/sre.db", dir);
+	if (reuse)
+		strbuf_addstr(&path, reuse);
+	else
+		strbuf_addf(&path, "%s/sre.db", dir);
 	if (store_open(&st, path.buf, 30000) < 0)
 		return 1;
 
+	if (reuse) {
+		struct incident_filter all = { .all = 1, .state = -1 };
+		struct incident *list;
+		size_t nr;
+		if (store_incident_list(st, &all, &list, &nr) < 0)
+			return 1;
+		incident_list_free(list, nr);
+		n = (long long)nr;
+		printf("store:    %s, %lld incidents, indexed before\n", reuse, n);
+		goto queries;
+	}
 	/* A year of incidents, five minutes apart. */
 	t0 = 1735689600; /* 2025-01-01T00:00:00Z */
 	t = now_s();
@@ -882,10 +950,15 @@ int main(int argc, char **argv)
 	       t_index, n / t_index, sb.st_size / 1e6);
 	fflush(stdout);
 
-	/* The queries, the same every run, searched a first time to warm the caches. */
-	char **queries = xcalloc((size_t)nq, sizeof(*queries));
+queries:
+	/* The queries, the same for a store of the same size, searched once first to warm the caches. */
+	if (sqlite3_open_v2(path.buf, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK || rare_read(db) < 0)
+		return 1;
+	rng = 88172645u;
+	queries = xcalloc((size_t)nq, sizeof(*queries));
+	kinds = xcalloc((size_t)nq, sizeof(*kinds));
 	for (int i = 0; i < nq; i++) {
-		query_make(&q, i);
+		kinds[i] = query_make(&q);
 		queries[i] = xstrdup(q.buf);
 	}
 	fts = xcalloc((size_t)nq, sizeof(*fts));
@@ -904,9 +977,6 @@ int main(int argc, char **argv)
 			if (!pass && i == 49)
 				break;
 		}
-
-	if (sqlite3_open_v2(path.buf, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return 1;
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < nq; i++) {
 			char w[MAX_WORDS][65];
@@ -934,12 +1004,18 @@ int main(int argc, char **argv)
 				break;
 		}
 
-	df = dist_of(fts, (size_t)nq);
+	{
+		double *copy = xcalloc((size_t)nq, sizeof(*copy));
+		memcpy(copy, fts, (size_t)nq * sizeof(*copy));
+		df = dist_of(copy, (size_t)nq);
+		free(copy);
+	}
 	dl = dist_of(like, (size_t)nq);
 	printf("search:   %d queries (1, 3 and 8 words, log lines, rare and absent words), -n 10; "
 	       "%zu found something\n", nq, fts_hits);
 	printf("search:   memory_search() p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 	       df.p50, df.p90, df.p99, df.max);
+	by_kind(fts, kinds, queries, nq);
 	printf("baseline: LIKE '%%word%%' scan, first 10 rows, unranked: p50 %.2f ms, p90 %.2f ms, "
 	       "p99 %.2f ms, max %.2f ms; %zu found something\n", dl.p50, dl.p90, dl.p99, dl.max,
 	       like_hits);
@@ -974,13 +1050,24 @@ int main(int argc, char **argv)
 		sqlite3_finalize(like_cache[k]);
 	sqlite3_close_v2(db);
 	store_free(st);
-	if (keep)
-		printf("kept:     %s\n", path.buf);
-	else
+	if (keep && !reuse) {
+		/* The queries beside it, one a line, to replay them. */
+		FILE *f;
+		strbuf_addstr(&path, ".queries");
+		if ((f = fopen(path.buf, "w"))) {
+			for (int i = 0; i < nq; i++)
+				fprintf(f, "%s\n", queries[i]);
+			fclose(f);
+		}
+		strbuf_setlen(&path, path.len - strlen(".queries"));
+		printf("kept:     %s (and its queries in %s.queries)\n", path.buf, path.buf);
+	} else if (!reuse) {
 		remove_store(dir, path.buf);
+	}
 	for (int i = 0; i < nq; i++)
 		free(queries[i]);
 	free(queries);
+	free(kinds);
 	free(fts);
 	free(like);
 	free(sim);

@@ -18,6 +18,7 @@
  * chose. It never chooses an action the rules did not.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -891,39 +892,206 @@ struct scored {
 	double text;             /* -bm25: higher is better */
 };
 
-/* The best n rows for an FTS5 query, with their text scores. */
-static int fts_top(struct store *st, const char *query, int n, int include_chaos,
-		   struct scored **out, size_t *nr)
+/*
+ * How much of a common query is ranked. bm25 scores every row a query
+ * matches, and a word such as a service's name is in a quarter of them:
+ * over 100,000 incidents a search took 63 ms at p50 and 280 ms at p99
+ * (bench/bench-memory.c). So when a query matches more than RANK_RECENT
+ * rows, the RANK_RECENT newest of them are ranked, and with them every
+ * row holding one of its rare words (in RARE_ROWS rows or fewer), which
+ * ranks high and must not be lost for being old. Below RANK_RECENT
+ * matches the ranking is exact, and the scores are always those of bm25
+ * over the whole query. Equal scores: the newest first.
+ */
+#define RANK_RECENT 2000
+#define RARE_ROWS 100
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int scored_cmp(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	if (x->text != y->text)
+		return x->text < y->text ? 1 : -1;
+	return x->rowid < y->rowid ? 1 : x->rowid > y->rowid ? -1 : 0;
+}
+
+static int scored_rowid_cmp(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/*
+ * Run one statement of (rowid, bm25, chaos[, matches ranked]) with ?1
+ * the FTS5 query and ?2 an int, and add its rows, chaos left out unless
+ * asked for. *got counts the rows it returned, *seen (when not NULL) the
+ * matches it ranked.
+ */
+static int rank_rows(struct store *st, const char *sql, const char *query, int arg,
+		     int include_chaos, struct scored **out, size_t *nr, size_t *alloc,
+		     int *got, long long *seen)
 {
 	sqlite3_stmt *stmt;
-	size_t alloc = 0;
 	int rc;
 
-	*out = NULL;
-	*nr = 0;
-	if (store_prepare(st, &stmt, "SELECT m.id, " BM25 " AS r FROM memory_fts"
-			  " JOIN memory m ON m.id = memory_fts.rowid"
-			  " WHERE memory_fts MATCH ?1 AND (?2 OR m.chaos = 0)"
-			  " ORDER BY r LIMIT ?3") < 0)
+	*got = 0;
+	if (store_prepare(st, &stmt, sql) < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, query, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 2, include_chaos);
-	sqlite3_bind_int(stmt, 3, n);
+	sqlite3_bind_int(stmt, 2, arg);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *nr + 1, alloc);
+		(*got)++;
+		if (seen)
+			*seen = sqlite3_column_int64(stmt, 3);
+		if (!include_chaos && sqlite3_column_int(stmt, 2))
+			continue;
+		ALLOC_GROW(*out, *nr + 1, *alloc);
 		(*out)[*nr].rowid = sqlite3_column_int64(stmt, 0);
 		(*out)[*nr].text = -sqlite3_column_double(stmt, 1);
 		(*nr)++;
 	}
 	store_done(st, stmt);
-	if (rc != SQLITE_DONE) {
-		free(*out);
-		*out = NULL;
-		*nr = 0;
+	if (rc != SQLITE_DONE)
 		return store_db_error(st, "cannot search the memory index (if it is corrupt, "
 				      "'sre remember --rebuild' rebuilds it)");
+	return 0;
+}
+
+/* The words of query (fts_query()'s) in RARE_ROWS rows or fewer, joined by OR, or nothing. */
+static int rare_words(struct store *st, const char *query, struct strbuf *rare)
+{
+	sqlite3_stmt *stmt;
+
+	for (const char *p = query; *p;) {
+		const char *end = strstr(p, " OR ");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *word = xstrndup(p, len);
+		int rc;
+		if (store_prepare(st, &stmt, "SELECT count(*) FROM (SELECT rowid FROM memory_fts"
+				  " WHERE memory_fts MATCH ?1 LIMIT ?2)") < 0) {
+			free(word);
+			return -1;
+		}
+		sqlite3_bind_text(stmt, 1, word, -1, SQLITE_STATIC);
+		sqlite3_bind_int(stmt, 2, RARE_ROWS + 1);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW && sqlite3_column_int(stmt, 0) <= RARE_ROWS)
+			strbuf_addf(rare, "%s%s", rare->len ? " OR " : "", word);
+		store_done(st, stmt);
+		free(word);
+		if (rc != SQLITE_ROW)
+			return store_db_error(st, "cannot search the memory index");
+		p += len + (end ? 4 : 0);
 	}
 	return 0;
+}
+
+/*
+ * The rows holding a rare word, scored as the whole query would score
+ * them. Asking for them with "rowid IN (...)" made FTS5 start the query
+ * over for each row, hundreds of milliseconds; instead: bm25 is a sum
+ * over the query's phrases, so the rows of "(query) AND (rare)", whose
+ * rare phrases count twice, minus their bm25 for "rare" alone, is their
+ * bm25 for the query. Both read only the rare words' rows.
+ */
+static int rare_rows(struct store *st, const char *query, const char *rare, int include_chaos,
+		     struct scored **out, size_t *nr, size_t *alloc)
+{
+	struct scored *alone = NULL, key, *found;
+	size_t nalone = 0, aalone = 0, from = *nr;
+	struct strbuf both = STRBUF_INIT;
+	int got, ret = -1;
+
+	strbuf_addf(&both, "(%s) AND (%s)", query, rare);
+	if (rank_rows(st, "SELECT rowid, " BM25 ", 0 FROM memory_fts WHERE memory_fts MATCH ?1"
+		      " LIMIT ?2", rare, INT_MAX, 1, &alone, &nalone, &aalone, &got, NULL) < 0 ||
+	    rank_rows(st, "SELECT f.rowid, " BM25 ", m.chaos FROM memory_fts f"
+		      " JOIN memory m ON m.id = f.rowid WHERE memory_fts MATCH ?1 LIMIT ?2",
+		      both.buf, INT_MAX, include_chaos, out, nr, alloc, &got, NULL) < 0)
+		goto out;
+	if (nalone)
+		qsort(alone, nalone, sizeof(*alone), scored_rowid_cmp);
+	for (size_t i = from; i < *nr; i++) {
+		key.rowid = (*out)[i].rowid;
+		found = nalone ? bsearch(&key, alone, nalone, sizeof(*alone), scored_rowid_cmp) : NULL;
+		if (found)
+			(*out)[i].text -= found->text;
+	}
+	ret = 0;
+out:
+	free(alone);
+	strbuf_release(&both);
+	return ret;
+}
+
+/*
+ * The best n rows for an FTS5 query, with their text scores. bm25 ranks
+ * inside FTS5 and only the best rows are joined to memory to leave chaos
+ * out: joining every match read a row of memory per match, two thirds of
+ * the time of a common word. When chaos rows crowd the best ones out, it
+ * asks again for more.
+ */
+static int fts_top(struct store *st, const char *query, int n, int include_chaos,
+		   struct scored **out, size_t *nr)
+{
+	struct strbuf rare = STRBUF_INIT;
+	size_t alloc, kept;
+	int limit = n + 8, got, rare_done = 0;
+	long long seen;
+
+again:
+	*out = NULL;
+	*nr = 0;
+	alloc = 0;
+	seen = 0;
+	if (rank_rows(st, "SELECT f.rowid, f.r, m.chaos, f.seen FROM"
+		      " (SELECT rowid, r, count(*) OVER () AS seen FROM"
+		      "  (SELECT rowid, " BM25 " AS r FROM memory_fts WHERE memory_fts MATCH ?1"
+		      "   ORDER BY rowid DESC LIMIT " STR(RANK_RECENT) ")"
+		      "  ORDER BY r LIMIT ?2) f"
+		      " JOIN memory m ON m.id = f.rowid ORDER BY f.r",
+		      query, limit, include_chaos, out, nr, &alloc, &got, &seen) < 0)
+		goto fail;
+	if (seen >= RANK_RECENT) {
+		if (!rare_done && rare_words(st, query, &rare) < 0)
+			goto fail;
+		rare_done = 1;
+		if (rare.len && rare_rows(st, query, rare.buf, include_chaos, out, nr, &alloc) < 0)
+			goto fail;
+	}
+	/* Each row once (a rare row may be among the newest too), then best first. */
+	if (*nr)
+		qsort(*out, *nr, sizeof(**out), scored_rowid_cmp);
+	kept = 0;
+	for (size_t i = 0; i < *nr; i++) {
+		if (kept && (*out)[kept - 1].rowid == (*out)[i].rowid) {
+			if ((*out)[i].text > (*out)[kept - 1].text)
+				(*out)[kept - 1].text = (*out)[i].text;
+			continue;
+		}
+		(*out)[kept++] = (*out)[i];
+	}
+	*nr = kept;
+	if (*nr)
+		qsort(*out, *nr, sizeof(**out), scored_cmp);
+	if (*nr < (size_t)n && got == limit && limit < INT_MAX / 8) {
+		free(*out);
+		limit *= 8;
+		goto again;
+	}
+	if (*nr > (size_t)n)
+		*nr = (size_t)n;
+	strbuf_release(&rare);
+	return 0;
+fail:
+	free(*out);
+	*out = NULL;
+	*nr = 0;
+	strbuf_release(&rare);
+	return -1;
 }
 
 int memory_search(struct store *st, const char *text, const struct memory_recall *r,

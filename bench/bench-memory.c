@@ -30,7 +30,7 @@
  * diagnose calls) for 200 incidents. No network; no timed assertions.
  * The run is bounded by a 30-minute alarm.
  *
- *   bench-memory [N [Q]]
+ *   bench-memory [N [Q [S]]]   (S: how many memory_similar() calls, default 200)
  *
  * BENCH_MEMORY_KEEP=1 keeps the store (and the queries, one a line, in
  * <store>.queries) and prints where it is, to look at a query plan
@@ -53,7 +53,6 @@
 
 #define LIMIT_S 1800
 #define BATCH 1000
-#define SIMILAR 200
 #define MAX_WORDS 32
 
 static double now_s(void)
@@ -669,6 +668,18 @@ static int cut_words(const char *text, char out[MAX_WORDS][65])
 	return n;
 }
 
+static int function_word(const char *w)
+{
+	static const char *const fw[] = {
+		"the", "and", "for", "from", "after", "with", "into", "that", "this", "than",
+		"then", "when", "while", "which", "its", "are", "was", "not",
+	};
+	for (int i = 0; i < ARRAY_LEN(fw); i++)
+		if (!strcmp(w, fw[i]))
+			return 1;
+	return 0;
+}
+
 /* A word an SRE would type about a scenario: from its title, cause or logs. */
 static void scenario_word(struct strbuf *q, const struct scenario *sc)
 {
@@ -688,8 +699,14 @@ static void scenario_word(struct strbuf *q, const struct scenario *sc)
 			memset(p, ' ', (size_t)(end - p + 1));
 	}
 	n = cut_words(text.buf, w);
-	if (n)
-		strbuf_addf(q, "%s%s", q->len ? " " : "", w[rnd(n)]);
+	/* Nobody searches for "of": a word of three letters or more, or a number. */
+	for (int tries = 0; n && tries < 8; tries++) {
+		const char *pick = w[rnd(n)];
+		if ((strlen(pick) < 3 && !isdigit((unsigned char)pick[0])) || function_word(pick))
+			continue;
+		strbuf_addf(q, "%s%s", q->len ? " " : "", pick);
+		break;
+	}
 	strbuf_release(&text);
 }
 
@@ -880,6 +897,7 @@ int main(int argc, char **argv)
 {
 	long long n = argc > 1 ? atoll(argv[1]) : 100000;
 	int nq = argc > 2 ? atoi(argv[2]) : 1000;
+	int nsimilar = argc > 3 ? atoi(argv[3]) : 200;
 	char dir[] = "/tmp/sre-bench-memory.XXXXXX";
 	struct strbuf path = STRBUF_INIT, q = STRBUF_INIT;
 	struct store *st;
@@ -894,7 +912,7 @@ int main(int argc, char **argv)
 	const char *reuse = getenv("BENCH_MEMORY_STORE");
 	char **queries;
 
-	if (n <= 0 || nq <= 0 || (!reuse && !mkdtemp(dir)))
+	if (n <= 0 || nq <= 0 || nsimilar < 0 || (!reuse && !mkdtemp(dir)))
 		return 1;
 	signal(SIGALRM, on_alarm);
 	alarm(LIMIT_S);
@@ -1025,8 +1043,8 @@ queries:
 	fflush(stdout);
 
 	/* What diagnose asks: the incidents most like a given one. */
-	sim = xcalloc(SIMILAR, sizeof(*sim));
-	for (int i = 0; i < SIMILAR; i++) {
+	sim = xcalloc((size_t)nsimilar + 1, sizeof(*sim));
+	for (int i = 0; i < nsimilar; i++) {
 		struct memory_hit *hits;
 		size_t nr;
 		long long id = rnd(n) + 1;

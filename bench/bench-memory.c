@@ -62,6 +62,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* This thread's CPU time: on a shared machine, what a query cost without the waits. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -902,11 +910,11 @@ int main(int argc, char **argv)
 	struct strbuf path = STRBUF_INIT, q = STRBUF_INIT;
 	struct store *st;
 	sqlite3 *db;
-	double t, t_build, t_index, *fts, *like, *sim;
+	double t, t_build, t_index, *fts, *fts_cpu, *like, *sim;
 	size_t indexed = 0, fts_hits = 0, like_hits = 0, nsim = 0, sim_hits = 0;
 	time_t t0;
 	struct memory_recall recall = { .max = 10 };
-	struct dist df, dl, ds;
+	struct dist df, dc, dl, ds;
 	struct stat sb;
 	int keep = getenv("BENCH_MEMORY_KEEP") != NULL, *kinds;
 	const char *reuse = getenv("BENCH_MEMORY_STORE");
@@ -980,15 +988,18 @@ queries:
 		queries[i] = xstrdup(q.buf);
 	}
 	fts = xcalloc((size_t)nq, sizeof(*fts));
+	fts_cpu = xcalloc((size_t)nq, sizeof(*fts_cpu));
 	like = xcalloc((size_t)nq, sizeof(*like));
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < nq; i++) {
 			struct memory_hit *hits;
 			size_t nr;
+			double c = cpu_s();
 			t = now_s();
 			if (memory_search(st, queries[i], &recall, &hits, &nr) < 0)
 				return 1;
 			fts[i] = now_s() - t;
+			fts_cpu[i] = cpu_s() - c;
 			if (pass)
 				fts_hits += nr > 0;
 			memory_hits_free(hits, nr);
@@ -1033,13 +1044,16 @@ queries:
 	       "%zu found something\n", nq, fts_hits);
 	printf("search:   memory_search() p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 	       df.p50, df.p90, df.p99, df.max);
+	dc = dist_of(fts_cpu, (size_t)nq);
+	printf("search:   its CPU time alone (the machine may be shared): p50 %.2f ms, p90 %.2f ms, "
+	       "p99 %.2f ms, max %.2f ms\n", dc.p50, dc.p90, dc.p99, dc.max);
 	by_kind(fts, kinds, queries, nq);
 	printf("baseline: LIKE '%%word%%' scan, first 10 rows, unranked: p50 %.2f ms, p90 %.2f ms, "
 	       "p99 %.2f ms, max %.2f ms; %zu found something\n", dl.p50, dl.p90, dl.p99, dl.max,
 	       like_hits);
 	printf("ratio LIKE/search at p99: %.1f (at p50: %.1f)\n", dl.p99 / df.p99, dl.p50 / df.p50);
-	printf("target:   p99 under 10 ms at 100,000 incidents: %s at %lld\n",
-	       df.p99 < 10 ? "met" : "NOT met", n);
+	printf("target:   p99 under 10 ms at 100,000 incidents: %s on the clock, %s in CPU time, "
+	       "at %lld\n", df.p99 < 10 ? "met" : "NOT met", dc.p99 < 10 ? "met" : "NOT met", n);
 	fflush(stdout);
 
 	/* What diagnose asks: the incidents most like a given one. */
@@ -1061,8 +1075,9 @@ queries:
 		}
 	}
 	ds = dist_of(sim, nsim);
-	printf("similar:  memory_similar() of %zu incidents (%zu with a similar one): p50 %.2f ms, "
-	       "p99 %.2f ms, max %.2f ms\n", nsim, sim_hits, ds.p50, ds.p99, ds.max);
+	if (nsim)
+		printf("similar:  memory_similar() of %zu incidents (%zu with a similar one): p50 %.2f ms, "
+		       "p99 %.2f ms, max %.2f ms\n", nsim, sim_hits, ds.p50, ds.p99, ds.max);
 
 	for (int k = 0; k <= MAX_WORDS; k++)
 		sqlite3_finalize(like_cache[k]);
@@ -1087,6 +1102,7 @@ queries:
 	free(queries);
 	free(kinds);
 	free(fts);
+	free(fts_cpu);
 	free(like);
 	free(sim);
 	strbuf_release(&q);

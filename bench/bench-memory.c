@@ -26,9 +26,16 @@
  * resolution and templates) LIMIT 10 through sqlite3 itself. The LIKE
  * scan does not rank: it stops at the first 10 rows that hold a common
  * word, and reads the whole table for a rare one. Prints p50, p90, p99
- * and max of each and the ratio of the p99s; then memory_similar() (which
- * diagnose calls) for 200 incidents. No network; no timed assertions.
- * The run is bounded by a 30-minute alarm.
+ * and max of each and the ratio of the p99s, the same of each search's
+ * CPU time (on a shared machine the clock also counts waiting for a
+ * core), and p50 and p99 of each shape of query; then memory_similar()
+ * (which diagnose calls) for 200 incidents. No network; no timed
+ * assertions. The run is bounded by a 30-minute alarm.
+ *
+ * On this 2-core machine the full 100,000 takes about 7 minutes, most of
+ * it memory_index() (came_back() reads every later incident for each
+ * verified fix: there is no index on incidents(fingerprint)); `make
+ * bench` runs 20,000, about a minute.
  *
  *   bench-memory [N [Q [S]]]   (S: how many memory_similar() calls, default 200)
  *

@@ -910,9 +910,12 @@ struct scored {
  * rows, the RANK_RECENT newest of them are ranked, and with them every
  * row holding one of its rare words (in RARE_ROWS rows or fewer), which
  * ranks high and must not be lost for being old. Below RANK_RECENT
- * matches the ranking is exact. Equal scores: the newest first.
+ * matches the ranking is exact. Equal scores: the newest first. 1,000
+ * rather than 2,000 halves the time of a long query (a pasted title:
+ * p99 5 ms instead of 9 ms over 100,000 incidents); at a few incidents
+ * a day, 1,000 matches of even a common word reach back months.
  */
-#define RANK_RECENT 2000
+#define RANK_RECENT 1000
 #define RARE_ROWS 100
 #define STR_(x) #x
 #define STR(x) STR_(x)

@@ -148,6 +148,7 @@ bench: sre $(BENCH_BIN)
 	$(B)/bench/bench-scout
 	$(B)/bench/bench-traces
 	$(B)/bench/bench-logtemplate
+	$(B)/bench/bench-memory 20000
 
 # libFuzzer targets (fuzz/fuzz-<name>.c): the library built again with
 # clang for coverage and ASan+UBSan in its own directory. `make fuzz` runs

@@ -18,6 +18,7 @@
  * chose. It never chooses an action the rules did not.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -549,17 +550,29 @@ static int stale_ids(struct store *st, int all, long long **ids, size_t *nr)
 /*
  * A new incident of a fingerprint may show that an earlier fix did not
  * hold: the earlier rows are made stale, and indexed again in this run.
+ * Only the rows whose verdict it can change: fixes thought to work and
+ * resolved within the hold window before it opened (came_back()'s test).
+ * Marking every earlier row of the fingerprint rewrote them all, and
+ * their FTS entries, on each new incident (quadratic: 20,000 incidents
+ * took minutes, bench/bench-memory.c), and left rows stale after the
+ * second pass, so the next run indexed them again. The '+' keeps SQLite
+ * on the fingerprint index rather than scanning (origin, incident_id).
  */
-static int stale_earlier(struct store *st, long long id)
+static int stale_earlier(struct store *st, const struct index_options *io, long long id)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (store_prepare(st, &stmt, "UPDATE memory SET last_event = -1 WHERE origin = 'local'"
-			  " AND worked = 1 AND incident_id < ?1 AND fingerprint ="
-			  " (SELECT fingerprint FROM incidents WHERE id = ?1)") < 0)
+	if (io->hold_s <= 0)
+		return 0;
+	if (store_prepare(st, &stmt, "UPDATE memory SET last_event = -1 WHERE fingerprint ="
+			  " (SELECT fingerprint FROM incidents WHERE id = ?1)"
+			  " AND +origin = 'local' AND worked = 1 AND +incident_id < ?1"
+			  " AND resolved_at >= (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', opened_at,"
+			  "  printf('-%lld seconds', ?2)) FROM incidents WHERE id = ?1)") < 0)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, io->hold_s);
 	rc = sqlite3_step(stmt);
 	store_done(st, stmt);
 	return rc == SQLITE_DONE ? 0 : store_db_error(st, "cannot update the memory index");
@@ -573,7 +586,7 @@ static int index_batch(struct store *st, const struct index_options *io,
 		return -1;
 	for (size_t i = 0; i < nr; i++) {
 		int r = index_incident(st, io, ids[i]);
-		if (r < 0 || stale_earlier(st, ids[i]) < 0) {
+		if (r < 0 || stale_earlier(st, io, ids[i]) < 0) {
 			store_rollback(st);
 			return -1;
 		}
@@ -581,6 +594,9 @@ static int index_batch(struct store *st, const struct index_options *io,
 	}
 	return store_commit(st);
 }
+
+/* Rows indexed in one run from which the FTS index is merged afterwards. */
+#define OPTIMIZE_AFTER 5000
 
 static int id_cmp(const void *a, const void *b)
 {
@@ -622,7 +638,14 @@ int memory_index(struct store *st, const struct config *cfg, int rebuild, size_t
 		free(ids);
 		*indexed += again;
 	}
-	if (rebuild && store_exec(st, "INSERT INTO memory_fts(memory_fts) VALUES ('optimize')") < 0)
+	/*
+	 * Many rows written in batches leave the FTS index in many segments,
+	 * and every search seeks in each: merged into one, a search over
+	 * 100,000 incidents took half the time (bench/bench-memory.c). Not
+	 * for the few rows of a cron run: it rewrites the whole index.
+	 */
+	if ((rebuild || nfirst >= OPTIMIZE_AFTER) &&
+	    store_exec(st, "INSERT INTO memory_fts(memory_fts) VALUES ('optimize')") < 0)
 		goto out;
 	ret = known_auto(st, io.known_after);
 out:
@@ -638,7 +661,7 @@ int memory_index_one(struct store *st, const struct config *cfg, long long id)
 	if (index_options_read(&io, cfg) < 0 || store_begin(st) < 0)
 		return -1;
 	r = index_incident(st, &io, id);
-	if (r < 0 || (!r && stale_earlier(st, id) < 0)) {
+	if (r < 0 || (!r && stale_earlier(st, &io, id) < 0)) {
 		store_rollback(st);
 		return -1;
 	}
@@ -650,7 +673,7 @@ int memory_index_one(struct store *st, const struct config *cfg, long long id)
 /* ---- recall ---- */
 
 /* bm25 weights of title, service, category, root_cause, resolution, comments, templates. */
-#define BM25 "bm25(memory_fts, 10.0, 2.0, 3.0, 5.0, 3.0, 1.0, 4.0)"
+static const double rank_weights[] = { 10.0, 2.0, 3.0, 5.0, 3.0, 1.0, 4.0 };
 
 static const char *const fts_columns[] = {
 	"title", "service", "category", "root cause", "resolution", "comments", "templates",
@@ -879,39 +902,309 @@ struct scored {
 	double text;             /* -bm25: higher is better */
 };
 
-/* The best n rows for an FTS5 query, with their text scores. */
-static int fts_top(struct store *st, const char *query, int n, int include_chaos,
-		   struct scored **out, size_t *nr)
+/*
+ * How much of a common query is ranked. bm25 scores every row a query
+ * matches, and a word such as a service's name is in a quarter of them:
+ * over 100,000 incidents a search took 63 ms at p50 and 280 ms at p99
+ * (bench/bench-memory.c). So when a query matches more than RANK_RECENT
+ * rows, the RANK_RECENT newest of them are ranked, and with them every
+ * row holding one of its rare words (in RARE_ROWS rows or fewer), which
+ * ranks high and must not be lost for being old. Below RANK_RECENT
+ * matches the ranking is exact. Equal scores: the newest first. 1,000
+ * rather than 2,000 halves the time of a long query (a pasted title:
+ * p99 5 ms instead of 9 ms over 100,000 incidents); at a few incidents
+ * a day, 1,000 matches of even a common word reach back months.
+ */
+#define RANK_RECENT 1000
+#define RARE_ROWS 100
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/*
+ * The score: FTS5's bm25 with rank_weights, computed by
+ * sre_rank() below from document frequencies it is given. FTS5's own
+ * bm25() counts the rows of every word of the query on each search, by
+ * reading its whole doclist: 5 ms for a pasted title over 100,000
+ * incidents, whatever else was saved. Here a word's rows are counted up
+ * to DF_COUNTED, newest first; a word in more rows is given the share of
+ * rows it holds among the newest (DF_COUNTED of them over how many rows
+ * they span), an estimate within a few percent. Under DF_COUNTED the
+ * scores are bm25()'s exactly.
+ */
+#define DF_COUNTED 1000
+
+struct rank_args {
+	int nphrase;                   /* the query's phrases, the first of the MATCH */
+	double df[MAX_QUERY_WORDS];    /* rows holding each; below 0, minus their share */
+};
+
+struct rank_state {
+	double avgdl;
+	int n;
+	double idf[MAX_QUERY_WORDS];
+};
+
+static void sre_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+		     int nval, sqlite3_value **val)
+{
+	const struct rank_args *a = nval ? sqlite3_value_pointer(val[0], "sre_rank_args") : NULL;
+	struct rank_state *rs;
+	double freq[MAX_QUERY_WORDS] = { 0 }, score = 0, k1 = 1.2, b = 0.75;
+	int ntok = 0, ninst = 0, rc;
+
+	if (!a) {
+		sqlite3_result_error(ctx, "sre_rank: no document frequencies", -1);
+		return;
+	}
+	rs = api->xGetAuxdata(fts, 0);
+	if (!rs) {
+		sqlite3_int64 nrow = 0, total = 0;
+		if (!(rs = sqlite3_malloc(sizeof(*rs)))) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		if ((rc = api->xRowCount(fts, &nrow)) != SQLITE_OK ||
+		    (rc = api->xColumnTotalSize(fts, -1, &total)) != SQLITE_OK) {
+			sqlite3_free(rs);
+			sqlite3_result_error_code(ctx, rc);
+			return;
+		}
+		rs->avgdl = nrow > 0 && total > 0 ? (double)total / (double)nrow : 1;
+		rs->n = MIN(a->nphrase, api->xPhraseCount(fts));
+		for (int i = 0; i < rs->n; i++) {
+			double hit = a->df[i] >= 0 ? a->df[i] : -a->df[i] * (double)nrow;
+			double idf = log(((double)nrow - hit + 0.5) / (hit + 0.5));
+			rs->idf[i] = idf > 0 ? idf : 1e-6;
+		}
+		if ((rc = api->xSetAuxdata(fts, rs, sqlite3_free)) != SQLITE_OK) {
+			sqlite3_result_error_code(ctx, rc);
+			return;
+		}
+	}
+	if ((rc = api->xInstCount(fts, &ninst)) != SQLITE_OK) {
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	for (int i = 0; i < ninst; i++) {
+		int ip, ic, io;
+		if ((rc = api->xInst(fts, i, &ip, &ic, &io)) != SQLITE_OK) {
+			sqlite3_result_error_code(ctx, rc);
+			return;
+		}
+		if (ip >= 0 && ip < rs->n && ic >= 0 && (size_t)ic < ARRAY_SIZE(rank_weights))
+			freq[ip] += rank_weights[ic];
+	}
+	if ((rc = api->xColumnSize(fts, -1, &ntok)) != SQLITE_OK) {
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	for (int i = 0; i < rs->n; i++)
+		score += rs->idf[i] * (freq[i] * (k1 + 1)) /
+			 (freq[i] + k1 * (1 - b + b * (double)ntok / rs->avgdl));
+	sqlite3_result_double(ctx, -score);
+}
+
+/* sre_rank() on this connection, once. */
+static int rank_register(struct store *st)
 {
 	sqlite3_stmt *stmt;
-	size_t alloc = 0;
+	fts5_api *api = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT sre_rank(memory_fts) FROM memory_fts WHERE 0",
+			       -1, &stmt, NULL) == SQLITE_OK) {
+		sqlite3_finalize(stmt);
+		return 0;
+	}
+	if (sqlite3_prepare_v2(st->db, "SELECT fts5(?1)", -1, &stmt, NULL) != SQLITE_OK)
+		return store_db_error(st, "cannot rank with FTS5");
+	sqlite3_bind_pointer(stmt, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (!api || api->iVersion < 2 ||
+	    api->xCreateFunction(api, "sre_rank", NULL, sre_rank, NULL) != SQLITE_OK)
+		return error("cannot rank with FTS5: this SQLite offers no ranking functions");
+	return 0;
+}
+
+/*
+ * The document frequency of each word of query (fts_query()'s), as
+ * sre_rank() takes them, and its rare words joined by OR in *rare.
+ */
+static int doc_freqs(struct store *st, const char *query, struct rank_args *a, struct strbuf *rare)
+{
+	sqlite3_stmt *stmt;
+	long long maxid = 0;
 	int rc;
 
-	*out = NULL;
-	*nr = 0;
-	if (store_prepare(st, &stmt, "SELECT m.id, " BM25 " AS r FROM memory_fts"
-			  " JOIN memory m ON m.id = memory_fts.rowid"
-			  " WHERE memory_fts MATCH ?1 AND (?2 OR m.chaos = 0)"
-			  " ORDER BY r LIMIT ?3") < 0)
+	a->nphrase = 0;
+	if (store_prepare(st, &stmt, "SELECT max(id) FROM memory") < 0)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		maxid = sqlite3_column_int64(stmt, 0);
+	store_done(st, stmt);
+	if (rc != SQLITE_ROW)
+		return store_db_error(st, "cannot read the memory index");
+	for (const char *p = query; *p && a->nphrase < MAX_QUERY_WORDS;) {
+		const char *end = strstr(p, " OR ");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *word = xstrndup(p, len);
+		long long n = 0, oldest = 0;
+		if (store_prepare(st, &stmt, "SELECT count(*), min(rowid) FROM (SELECT rowid FROM memory_fts"
+				  " WHERE memory_fts MATCH ?1 ORDER BY rowid DESC LIMIT " STR(DF_COUNTED) ")") < 0) {
+			free(word);
+			return -1;
+		}
+		sqlite3_bind_text(stmt, 1, word, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			n = sqlite3_column_int64(stmt, 0);
+			oldest = sqlite3_column_int64(stmt, 1);
+		}
+		store_done(st, stmt);
+		if (rc != SQLITE_ROW) {
+			free(word);
+			return store_db_error(st, "cannot search the memory index (if it is corrupt, "
+					      "'sre remember --rebuild' rebuilds it)");
+		}
+		if (n < DF_COUNTED || maxid < oldest)
+			a->df[a->nphrase] = (double)n;
+		else
+			a->df[a->nphrase] = -(double)n / (double)(maxid - oldest + 1);
+		if (n <= RARE_ROWS && n > 0 && a->df[a->nphrase] >= 0)
+			strbuf_addf(rare, "%s%s", rare->len ? " OR " : "", word);
+		a->nphrase++;
+		free(word);
+		p += len + (end ? 4 : 0);
+	}
+	return 0;
+}
+
+static int scored_cmp(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	if (x->text != y->text)
+		return x->text < y->text ? 1 : -1;
+	return x->rowid < y->rowid ? 1 : x->rowid > y->rowid ? -1 : 0;
+}
+
+static int scored_rowid_cmp(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/*
+ * Run one statement of (rowid, score, chaos[, matches ranked]) with ?1
+ * the FTS5 query, ?2 an int and ?3 sre_rank()'s arguments, and add its
+ * rows, chaos left out unless asked for. *got counts the rows it
+ * returned, *seen (when not NULL) the matches it ranked.
+ */
+static int rank_rows(struct store *st, const char *sql, const char *query, int arg,
+		     struct rank_args *ra, int include_chaos, struct scored **out, size_t *nr,
+		     size_t *alloc, int *got, long long *seen)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*got = 0;
+	if (store_prepare(st, &stmt, sql) < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, query, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 2, include_chaos);
-	sqlite3_bind_int(stmt, 3, n);
+	sqlite3_bind_int(stmt, 2, arg);
+	sqlite3_bind_pointer(stmt, 3, ra, "sre_rank_args", NULL);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *nr + 1, alloc);
+		(*got)++;
+		if (seen)
+			*seen = sqlite3_column_int64(stmt, 3);
+		if (!include_chaos && sqlite3_column_int(stmt, 2))
+			continue;
+		ALLOC_GROW(*out, *nr + 1, *alloc);
 		(*out)[*nr].rowid = sqlite3_column_int64(stmt, 0);
 		(*out)[*nr].text = -sqlite3_column_double(stmt, 1);
 		(*nr)++;
 	}
+	/* The pointer is ours only for this run of the statement. */
+	sqlite3_bind_null(stmt, 3);
 	store_done(st, stmt);
-	if (rc != SQLITE_DONE) {
-		free(*out);
-		*out = NULL;
-		*nr = 0;
+	if (rc != SQLITE_DONE)
 		return store_db_error(st, "cannot search the memory index (if it is corrupt, "
 				      "'sre remember --rebuild' rebuilds it)");
-	}
 	return 0;
+}
+
+/*
+ * The best n rows for an FTS5 query, with their text scores. Ranked
+ * inside FTS5; only the best rows are joined to memory to leave chaos
+ * out (joining every match read a row of memory per match). When chaos
+ * rows crowd the best ones out, it asks again for more. The rows of the
+ * rare words are read with "(query) AND (rare)", whose first phrases are
+ * the query's, the only ones sre_rank() scores.
+ */
+static int fts_top(struct store *st, const char *query, int n, int include_chaos,
+		   struct scored **out, size_t *nr)
+{
+	struct strbuf rare = STRBUF_INIT, both = STRBUF_INIT;
+	struct rank_args ra;
+	size_t alloc, kept;
+	int limit = n + 8, got, got_rare;
+	long long seen;
+
+	*out = NULL;
+	*nr = 0;
+	if (rank_register(st) < 0 || doc_freqs(st, query, &ra, &rare) < 0)
+		goto fail;
+	strbuf_addf(&both, "(%s) AND (%s)", query, rare.buf);
+again:
+	*out = NULL;
+	*nr = 0;
+	alloc = 0;
+	seen = 0;
+	got_rare = 0;
+	if (rank_rows(st, "SELECT f.rowid, f.r, m.chaos, f.seen FROM"
+		      " (SELECT rowid, r, count(*) OVER () AS seen FROM"
+		      "  (SELECT rowid, sre_rank(memory_fts, ?3) AS r FROM memory_fts"
+		      "   WHERE memory_fts MATCH ?1 ORDER BY rowid DESC LIMIT " STR(RANK_RECENT) ")"
+		      "  ORDER BY r LIMIT ?2) f"
+		      " JOIN memory m ON m.id = f.rowid ORDER BY f.r",
+		      query, limit, &ra, include_chaos, out, nr, &alloc, &got, &seen) < 0)
+		goto fail;
+	if (seen >= RANK_RECENT && rare.len &&
+	    rank_rows(st, "SELECT f.rowid, f.r, m.chaos FROM"
+		      " (SELECT rowid, sre_rank(memory_fts, ?3) AS r FROM memory_fts"
+		      "  WHERE memory_fts MATCH ?1 ORDER BY r LIMIT ?2) f"
+		      " JOIN memory m ON m.id = f.rowid ORDER BY f.r",
+		      both.buf, limit, &ra, include_chaos, out, nr, &alloc, &got_rare, NULL) < 0)
+		goto fail;
+	/* Each row once (a rare row may be among the newest too), then best first. */
+	if (*nr)
+		qsort(*out, *nr, sizeof(**out), scored_rowid_cmp);
+	kept = 0;
+	for (size_t i = 0; i < *nr; i++) {
+		if (kept && (*out)[kept - 1].rowid == (*out)[i].rowid)
+			continue;
+		(*out)[kept++] = (*out)[i];
+	}
+	*nr = kept;
+	if (*nr)
+		qsort(*out, *nr, sizeof(**out), scored_cmp);
+	if (*nr < (size_t)n && (got == limit || got_rare == limit) && limit < INT_MAX / 8) {
+		free(*out);
+		limit *= 8;
+		goto again;
+	}
+	if (*nr > (size_t)n)
+		*nr = (size_t)n;
+	strbuf_release(&rare);
+	strbuf_release(&both);
+	return 0;
+fail:
+	free(*out);
+	*out = NULL;
+	*nr = 0;
+	strbuf_release(&rare);
+	strbuf_release(&both);
+	return -1;
 }
 
 int memory_search(struct store *st, const char *text, const struct memory_recall *r,

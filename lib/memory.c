@@ -653,11 +653,35 @@ out:
 	return ret;
 }
 
+/* Has the row of incident id seen its every event? 1, 0 (or no row), -1. */
+static int row_current(struct store *st, long long id)
+{
+	sqlite3_stmt *stmt;
+	int rc, current = 0;
+
+	if (store_prepare(st, &stmt, "SELECT m.last_event >= coalesce((SELECT max(e.id) FROM events e"
+			  " WHERE e.incident_id = ?1), 0) FROM memory m"
+			  " WHERE m.origin = 'local' AND m.incident_id = ?1") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		current = sqlite3_column_int(stmt, 0);
+	store_done(st, stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "cannot read the memory index");
+	return current;
+}
+
 int memory_index_one(struct store *st, const struct config *cfg, long long id)
 {
 	struct index_options io;
 	int r;
 
+	/* Rewriting a current row would only add segments to the index. */
+	r = row_current(st, id);
+	if (r)
+		return r < 0 ? -1 : 0;
 	if (index_options_read(&io, cfg) < 0 || store_begin(st) < 0)
 		return -1;
 	r = index_incident(st, &io, id);
@@ -772,6 +796,7 @@ void memory_hits_free(struct memory_hit *hits, size_t nr)
 /* A row of memory, as a hit (without score, why and snippet). */
 struct mem_row {
 	long long rowid;
+	double text;             /* similar: the share of the text score, 0 when none */
 	struct memory_hit hit;
 	char *fingerprint;
 	char *templates;
@@ -838,11 +863,18 @@ static int match_why(struct store *st, const char *query, long long rowid,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (store_prepare(st, &stmt, "SELECT highlight(memory_fts, 0, char(1), char(2)),"
+	/* The snippet costs as much again: only search shows it. */
+	if (store_prepare(st, &stmt, snippet ?
+			  "SELECT highlight(memory_fts, 0, char(1), char(2)),"
 			  " highlight(memory_fts, 1, char(1), char(2)), highlight(memory_fts, 2, char(1), char(2)),"
 			  " highlight(memory_fts, 3, char(1), char(2)), highlight(memory_fts, 4, char(1), char(2)),"
 			  " highlight(memory_fts, 5, char(1), char(2)), highlight(memory_fts, 6, char(1), char(2)),"
 			  " snippet(memory_fts, -1, '[', ']', '...', 12)"
+			  " FROM memory_fts WHERE memory_fts MATCH ?1 AND rowid = ?2" :
+			  "SELECT highlight(memory_fts, 0, char(1), char(2)),"
+			  " highlight(memory_fts, 1, char(1), char(2)), highlight(memory_fts, 2, char(1), char(2)),"
+			  " highlight(memory_fts, 3, char(1), char(2)), highlight(memory_fts, 4, char(1), char(2)),"
+			  " highlight(memory_fts, 5, char(1), char(2)), highlight(memory_fts, 6, char(1), char(2))"
 			  " FROM memory_fts WHERE memory_fts MATCH ?1 AND rowid = ?2") < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, query, -1, SQLITE_STATIC);
@@ -1429,12 +1461,8 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 				    shared, shared == 1 ? "" : "s");
 		}
 		if (cand[i].text > 0 && best_text > 0) {
-			score += 2 * MIN(1.0, cand[i].text / best_text);
-			if (match_why(st, q.buf, cand[i].rowid, &why, NULL) < 0) {
-				strbuf_release(&why);
-				mem_row_release(row);
-				goto out;
-			}
+			row->text = MIN(1.0, cand[i].text / best_text);
+			score += 2 * row->text;
 		}
 		if (score < SIMILAR_MIN) {
 			strbuf_release(&why);
@@ -1446,6 +1474,19 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 		nrows++;
 	}
 	qsort(rows, nrows, sizeof(*rows), hit_cmp);
+	/* Which words matched where: read for the rows shown only. */
+	for (size_t i = 0; i < nrows && i < (size_t)max; i++) {
+		struct strbuf why = STRBUF_INIT;
+		if (!rows[i].text)
+			continue;
+		strbuf_addstr(&why, rows[i].hit.why);
+		if (match_why(st, q.buf, rows[i].rowid, &why, NULL) < 0) {
+			strbuf_release(&why);
+			goto out;
+		}
+		free(rows[i].hit.why);
+		rows[i].hit.why = strbuf_detach(&why, NULL);
+	}
 	*out = xcalloc(nrows ? nrows : 1, sizeof(**out));
 	for (size_t i = 0; i < nrows; i++) {
 		if (i < (size_t)max) {

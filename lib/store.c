@@ -142,8 +142,10 @@ static const char *const migrations[] = {
 	"  committed_at TEXT,"                /* its post-mortem committed (remember.postmortems) */
 	"  UNIQUE (origin, incident_id)"
 	");"
-	"CREATE INDEX memory_fingerprint ON memory(fingerprint);"
-	"CREATE INDEX memory_service ON memory(service);"
+	"CREATE INDEX memory_fingerprint ON memory(fingerprint, opened_at);"
+	"CREATE INDEX memory_service ON memory(service, opened_at);"
+	/* came_back(): a later incident of the same fingerprint, for each verified fix */
+	"CREATE INDEX incidents_fingerprint ON incidents(fingerprint, id);"
 	"CREATE VIRTUAL TABLE memory_fts USING fts5("
 	"  title, service, category, root_cause, resolution, comments, templates,"
 	"  content='memory', content_rowid='id', tokenize='porter unicode61');"
@@ -158,7 +160,9 @@ static const char *const migrations[] = {
 	"  VALUES ('delete', old.id, old.title, old.service, old.category, old.root_cause,"
 	"          old.resolution, old.comments, old.templates);"
 	"END;"
-	"CREATE TRIGGER memory_fts_update AFTER UPDATE ON memory BEGIN"
+	/* Only a change of the indexed text rewrites the index (pushed_at does not). */
+	"CREATE TRIGGER memory_fts_update AFTER UPDATE OF title, service, category, root_cause,"
+	"  resolution, comments, templates ON memory BEGIN"
 	"  INSERT INTO memory_fts(memory_fts, rowid, title, service, category, root_cause, resolution,"
 	"                         comments, templates)"
 	"  VALUES ('delete', old.id, old.title, old.service, old.category, old.root_cause,"

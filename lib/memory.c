@@ -697,6 +697,7 @@ int memory_index_one(struct store *st, const struct config *cfg, long long id)
 /* ---- recall ---- */
 
 /* bm25 weights of title, service, category, root_cause, resolution, comments, templates. */
+/* own_score() writes them out in its SQL too: change both. */
 static const double rank_weights[] = { 10.0, 2.0, 3.0, 5.0, 3.0, 1.0, 4.0 };
 
 static const char *const fts_columns[] = {
@@ -1373,6 +1374,33 @@ static int hit_cmp(const void *a, const void *b)
 	return x->opened_at < y->opened_at ? 1 : x->opened_at > y->opened_at ? -1 : 0;
 }
 
+/*
+ * The text score of the incident's own row when ranking left it out (an
+ * old incident, past the newest matches of a common query): FTS5's own
+ * bm25 with rank_weights, which sre_rank() estimates. 0 when it matches
+ * nothing.
+ */
+static int own_score(struct store *st, const char *query, long long rowid, double *out)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*out = 0;
+	if (store_prepare(st, &stmt, "SELECT -bm25(memory_fts, 10.0, 2.0, 3.0, 5.0, 3.0, 1.0, 4.0)"
+			  " FROM memory_fts WHERE memory_fts MATCH ?1 AND rowid = ?2") < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, rowid);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_double(stmt, 0);
+	store_done(st, stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "cannot search the memory index (if it is corrupt, "
+				      "'sre remember --rebuild' rebuilds it)");
+	return 0;
+}
+
 /* Below this a candidate shares too little to be called similar (a service alone is 1). */
 #define SIMILAR_MIN 1.5
 
@@ -1411,6 +1439,8 @@ int memory_similar(struct store *st, const struct config *cfg, long long id,
 	for (size_t i = 0; i < ncand; i++)
 		if (cand[i].rowid == self.rowid)
 			best_text = cand[i].text;
+	if (!best_text && ncand && own_score(st, q.buf, self.rowid, &best_text) < 0)
+		goto out;
 	for (size_t i = 0; !best_text && i < ncand; i++)
 		if (cand[i].text > best_text)
 			best_text = cand[i].text;

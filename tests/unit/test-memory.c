@@ -314,6 +314,57 @@ static void test_records(void)
 	free(mine);
 }
 
+/*
+ * An old incident whose words are common: ranking leaves its own row out
+ * of the newest matches, and a match of one common word must still not
+ * count as likeness.
+ */
+static void test_old_incident(void)
+{
+	struct memory_recall r = { .max = 5 };
+	struct memory_hit *h;
+	size_t nr;
+	long long old;
+	char title[64], svc[32];
+	size_t n = 0;
+
+	/* Its words: one in 150 older rows (not rare), one in 1,100 newer ones. */
+	store_begin(st);
+	for (int i = 0; i < 150; i++) {
+		struct incident_new in = { .service = svc, .title = title, .severity = SEVERITY_LOW,
+					   .actor = "test" };
+		long long id;
+		int created;
+		snprintf(svc, sizeof(svc), "shop-%d", i);
+		snprintf(title, sizeof(title), "maintenance window %d missed", i);
+		store_incident_open(st, &in, &id, &created);
+	}
+	store_commit(st);
+	{
+		/* No diagnosis: a category would be a rare word of its own. */
+		struct incident_new in = { .service = "vault", .title = "upgrade window",
+					   .severity = SEVERITY_LOW, .actor = "test" };
+		int created;
+		store_incident_open(st, &in, &old, &created);
+	}
+	store_begin(st);
+	for (int i = 0; i < 1100; i++) {
+		struct incident_new in = { .service = svc, .title = title, .severity = SEVERITY_LOW,
+					   .actor = "test" };
+		long long id;
+		int created;
+		snprintf(svc, sizeof(svc), "batch-%d", i);
+		snprintf(title, sizeof(title), "upgrade of batch-%d done late", i);
+		store_incident_open(st, &in, &id, &created);
+	}
+	store_commit(st);
+	ok(memory_index(st, NULL, 0, &n) == 0 && n >= 1250, "they are indexed");
+	ok(memory_similar(st, NULL, old, &r, &h, &nr) == 0, "similar of an old incident");
+	is_int((long long)nr, 0, "1,100 newer incidents sharing one common word are not like it (%s)",
+	       nr ? h[0].title : "");
+	memory_hits_free(h, nr);
+}
+
 int main(void)
 {
 	if (test_begin("memory") < 0)
@@ -325,6 +376,7 @@ int main(void)
 	test_known();
 	test_chronic();
 	test_records();
+	test_old_incident();
 	store_free(st);
 	return test_end();
 }

@@ -141,6 +141,12 @@ static int scout_once(const struct scout_run *run)
 	scout_report_print(stdout, &fs, &rep, st, run->json ? OUTPUT_JSON :
 			   run->porcelain ? OUTPUT_PORCELAIN : OUTPUT_TEXT, run->verbose);
 	fflush(stdout);
+	for (size_t i = 0; !run->dry_run && i < rep.nr; i++)
+		if (!strcmp(rep.v[i].what, "recovered")) {
+			if (remember_postmortems() < 0)
+				warning("the post-mortem was not written; the next `sre remember` writes it");
+			break;
+		}
 	if (!run->dry_run && sre_deliver())
 		ret = EXIT_FOUND;
 	if (run->exit_code) {

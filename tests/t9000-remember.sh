@@ -274,4 +274,23 @@ test_expect_success 'remember.postmortems: resolving an incident commits its pos
 	test_line_count = 0 remotes
 '
 
+test_expect_success 'remember.postmortems: an incident scout resolves as recovered gets its post-mortem too' '
+	repo="$XDG_STATE_HOME/sre/memory" &&
+	{ kill -0 "$(cat run/web.pid)" 2>/dev/null || bin/start-web; } &&
+	kill_service web &&
+	sre scout >/dev/null &&
+	sre incident list --json >open.json &&
+	id=$(python3 -c "import json; print(max(i[\"id\"] for i in json.load(open(\"open.json\")) if i[\"service\"] == \"web\"))") &&
+	bin/start-web &&
+	: >err &&
+	for i in 1 2 3 4 5; do
+		sre -c remember.postmortems=true scout >out 2>>err || return 1
+		grep -q "recovered $id " out && break
+	done &&
+	test_grep "^recovered $id " out &&
+	test_grep "wrote the post-mortem" err &&
+	git --git-dir="$repo" ls-tree -r --name-only main >files &&
+	test_grep "/$id-web-is-not-running.*\.md\$" files
+'
+
 test_done

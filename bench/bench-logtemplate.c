@@ -24,33 +24,16 @@
 #include "../lib/logtemplate.h"
 #include "../lib/run-command.h"
 #include "../lib/strbuf.h"
+#include "bench.h"
+
+/* rnd() for the unsigned fields of the lines below. */
+static unsigned urnd(unsigned n)
+{
+	return (unsigned)rnd(n);
+}
 
 #define RUNS 3
 #define LIMIT_S 300
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static uint32_t rng = 2463534242u;
-
-/* A pseudo-random number below n (xorshift: the same file every run). */
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return n ? rng % n : 0;
-}
 
 static const char *const users[] = { "alice", "bob", "carol", "dana", "erin", "frank" };
 static const char *const paths[] = { "/api/cart", "/api/items", "/static/app.js", "/healthz", "/login" };
@@ -67,41 +50,41 @@ static const char *const phrases[] = {
 /* One line of shape k (several messages each: a few hundred templates in all). */
 static void add_line(struct strbuf *sb, unsigned k, unsigned i)
 {
-	unsigned ms = rnd(5000), h = i / 3600 % 24, m = i / 60 % 60, s = i % 60;
+	unsigned ms = urnd(5000), h = i / 3600 % 24, m = i / 60 % 60, s = i % 60;
 
 	switch (k) {
 	case 0:
 		strbuf_addf(sb, "ts=2026-03-02T%02u:%02u:%02u.%03uZ level=info msg=\"%s\" "
 			    "id=%08x path=%s status=%u duration=%ums user=%s\n", h, m, s, ms % 1000,
-			    phrases[rnd(ARRAY_SIZE(phrases))], rng, paths[rnd(5)], 200 + rnd(4) * 100,
-			    ms, users[rnd(6)]);
+			    phrases[urnd(ARRAY_SIZE(phrases))], bench_rng, paths[urnd(5)], 200 + urnd(4) * 100,
+			    ms, users[urnd(6)]);
 		break;
 	case 1:
 		strbuf_addf(sb, "Mar  2 %02u:%02u:%02u gw-%u sshd[%u]: %s password for %s from "
-			    "10.%u.%u.%u port %u ssh2\n", h, m, s, rnd(4), 1000 + rnd(30000),
-			    rnd(3) ? "Accepted" : "Failed", users[rnd(6)], rnd(256), rnd(256),
-			    rnd(256), 1024 + rnd(60000));
+			    "10.%u.%u.%u port %u ssh2\n", h, m, s, urnd(4), 1000 + urnd(30000),
+			    urnd(3) ? "Accepted" : "Failed", users[urnd(6)], urnd(256), urnd(256),
+			    urnd(256), 1024 + urnd(60000));
 		break;
 	case 2:
 		strbuf_addf(sb, "192.0.2.%u - - [02/Mar/2026:%02u:%02u:%02u +0000] \"GET %s HTTP/1.1\" "
-			    "%u %u \"-\" \"Mozilla/5.0\"\n", rnd(256), h, m, s, paths[rnd(5)],
-			    200 + rnd(3) * 100, rnd(90000));
+			    "%u %u \"-\" \"Mozilla/5.0\"\n", urnd(256), h, m, s, paths[urnd(5)],
+			    200 + urnd(3) * 100, urnd(90000));
 		break;
 	case 3:
 		strbuf_addf(sb, "2026-03-02 %02u:%02u:%02u.%03u UTC [%u] ERROR:  %s %u of %s_%u: "
-			    "%s\n", h, m, s, ms % 1000, rnd(9000), words[rnd(7)], rnd(100),
-			    words[rnd(7)], rnd(40), phrases[rnd(ARRAY_SIZE(phrases))]);
+			    "%s\n", h, m, s, ms % 1000, urnd(9000), words[urnd(7)], urnd(100),
+			    words[urnd(7)], urnd(40), phrases[urnd(ARRAY_SIZE(phrases))]);
 		break;
 	case 4:
 		strbuf_addf(sb, "2026-03-02 %02u:%02u:%02u,%03u WARN [pool-%u-thread-%u] "
 			    "c.e.%sService: %s %u took %u ms\n\tat com.example.%sService.run(%sService.java:%u)\n",
-			    h, m, s, ms % 1000, rnd(4), rnd(16), words[i % 7], words[rnd(7)], i,
-			    ms, words[i % 7], words[i % 7], 10 + rnd(300));
+			    h, m, s, ms % 1000, urnd(4), urnd(16), words[i % 7], words[urnd(7)], i,
+			    ms, words[i % 7], words[i % 7], 10 + urnd(300));
 		break;
 	default:
 		strbuf_addf(sb, "26/03/02 %02u:%02u:%02u INFO scheduler.TaskSetManager: Finished task "
 			    "%u.0 in stage %u.0 (TID %u) in %u ms on node-%u (executor %u) (%u/%u)\n",
-			    h, m, s, rnd(200), rnd(50), i, ms, rnd(9), rnd(9), rnd(200), 200);
+			    h, m, s, urnd(200), urnd(50), i, ms, urnd(9), urnd(9), urnd(200), 200);
 		break;
 	}
 }
@@ -117,7 +100,7 @@ static int write_log(const char *path, unsigned long lines, size_t *bytes)
 		return error_errno("cannot write '%s'", path);
 	*bytes = 0;
 	while (n < lines && !ret) {
-		unsigned k = rnd(6);
+		unsigned k = urnd(6);
 		add_line(&sb, k, (unsigned)n);
 		n += 1 + (k == 4);
 		if (sb.len > (1 << 20) || n >= lines) {

@@ -57,44 +57,11 @@
 #include "../lib/store.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
+#include "bench.h"
 
 #define LIMIT_S 1800
 #define BATCH 1000
 #define MAX_WORDS 32
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* This thread's CPU time: on a shared machine, what a query cost without the waits. */
-static double cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static uint32_t rng = 2463534242u;
-
-/* A pseudo-random number below n, or 0 (xorshift: the same store every run). */
-static long long rnd(long long n)
-{
-	if (n <= 0)
-		return 0;
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return (long long)(rng % (uint32_t)n);
-}
 
 static int chance(int percent)
 {
@@ -987,7 +954,7 @@ queries:
 	/* The queries, the same for a store of the same size, searched once first to warm the caches. */
 	if (sqlite3_open_v2(path.buf, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK || rare_read(db) < 0)
 		return 1;
-	rng = 88172645u;
+	bench_rng = 88172645u;
 	queries = xcalloc((size_t)nq, sizeof(*queries));
 	kinds = xcalloc((size_t)nq, sizeof(*kinds));
 	for (int i = 0; i < nq; i++) {

@@ -35,6 +35,7 @@
 
 #include "../lib/http.h"
 #include "../lib/strbuf.h"
+#include "bench.h"
 
 #define DELAY_MS 100
 #define RUNS 3
@@ -70,13 +71,6 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void conn_free(struct server *s, struct conn *c)
@@ -317,12 +311,6 @@ static double bare_curl(const char *url, size_t n)
 	curl_multi_cleanup(multi);
 	free(easy);
 	return bad ? -1 : t;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* The median of RUNS fan-outs of n (c NULL: the bare baseline), or -1. */

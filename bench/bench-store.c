@@ -19,13 +19,7 @@
 
 #include "../lib/store.h"
 #include "../lib/strbuf.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench.h"
 
 static double baseline(const char *path, int n)
 {

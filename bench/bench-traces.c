@@ -24,6 +24,7 @@
 #include "../lib/run-command.h"
 #include "../lib/strbuf.h"
 #include "../lib/traces.h"
+#include "bench.h"
 
 #define TRACES 10000
 #define SPANS 10
@@ -35,32 +36,6 @@ static const char jq_filter[] =
 	"[.data[] | .processes as $p | .spans[] | {k: ($p[.processID].serviceName + \" \" + "
 	".operationName), e: ([.tags[]? | select(.key==\"error\" and .value==true)] | length > 0)}]"
 	" | group_by(.k) | map({k: .[0].k, n: length, errors: map(select(.e)) | length})";
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static uint32_t rng = 2463534242u;
-
-/* A pseudo-random number below n, or 0 (xorshift: the same file every run). */
-static long long rnd(long long n)
-{
-	if (n <= 0)
-		return 0;
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return (long long)(rng % (uint32_t)n);
-}
 
 /* The spans of one trace: parent (index, -1 for the root), process, operation. */
 static const struct {

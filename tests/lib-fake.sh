@@ -50,6 +50,30 @@ start_fake() {
 	export FAKE_URL FAKE_LOG FAKE_PID
 }
 
+# A port on 127.0.0.1 that refuses connections for the whole test: bound
+# and never listening, by a process that ends by itself after 300 s as the
+# fakes do. Bound then closed, another test's server could take the port
+# in the meantime on a loaded machine, and it would answer. Take it into
+# a variable first (port=$(closed_port)): under dash, called inside a
+# here-document, it took the test's fake servers down with it.
+closed_port() {
+	f="$TRASH_DIRECTORY/closed-port-$(date +%s%N)"
+	python3 -c 'import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(300)' "$f" >/dev/null 2>&1 </dev/null &
+	i=0
+	while ! test -s "$f"; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && return 1
+		sleep 0.05
+	done
+	cat "$f"
+}
+
 stop_fake() {
 	if [ -n "${FAKE_PID:-}" ]; then
 		kill "$FAKE_PID" 2>/dev/null

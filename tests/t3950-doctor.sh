@@ -47,14 +47,6 @@ status_of() {
 print([s["status"] for s in json.load(open(sys.argv[1]))["sources"] if s["name"] == sys.argv[2]][0])' "$@"
 }
 
-closed_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 # No secret of the test in what doctor printed.
 no_secret() {
 	for s in "$TOKEN" "$PROM_TOKEN" "$KUBE_TOKEN" "$HOOK_SECRET" "$JIRA_TOKEN"; do

@@ -10,15 +10,6 @@ fi
 start_fake target || { echo "Bail out! the target did not start"; exit 1; }
 TARGET_URL=$FAKE_URL
 
-# A port on 127.0.0.1 that nothing listens on: bound, then closed.
-closed_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 # The id of the incident of service $1.
 incident_of() {
 	sre incident list --json >list.json &&
@@ -36,9 +27,10 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1] + \"/_fake/set\",
     data=json.dumps({\"path\": \"/broken\", \"status\": 500, \"body\": \"boom\"}).encode(),
     method=\"POST\"), timeout=5).read()" "$TARGET_URL" &&
 	mkdir -p .sre &&
+	port=$(closed_port) &&
 	cat >.sre/config <<-EOT &&
 	[check "web"]
-		url = http://127.0.0.1:$(closed_port)/health
+		url = http://127.0.0.1:$port/health
 	[check "api"]
 		url = $TARGET_URL/broken
 	[check "slow"]

@@ -1396,19 +1396,12 @@ void memory_hits_print(FILE *fp, const struct memory_hit *hits, size_t nr, int j
 
 cJSON *known_error_json(const struct known_error *k)
 {
-	cJSON *o = cJSON_CreateObject(), *arr;
+	cJSON *o = cJSON_CreateObject();
 	char at[32];
 
 	cJSON_AddNumberToObject(o, "id", (double)k->id);
 	cJSON_AddStringToObject(o, "fingerprint", k->fingerprint);
-	arr = cJSON_AddArrayToObject(o, "templates");
-	for (const char *p = k->templates; p && *p;) {
-		size_t len = strcspn(p, "\n");
-		char *t = xstrndup(p, len);
-		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
-		free(t);
-		p += len + (p[len] == '\n');
-	}
+	json_add_lines(o, "templates", k->templates);
 	cJSON_AddStringToObject(o, "action", k->action);
 	json_add_string_or_null(o, "target", k->target);
 	json_add_string_or_null(o, "runbook", k->runbook);

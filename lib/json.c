@@ -132,3 +132,16 @@ void json_add_string_or_null(cJSON *obj, const char *key, const char *s)
 	else
 		cJSON_AddNullToObject(obj, key);
 }
+
+void json_add_lines(cJSON *obj, const char *key, const char *text)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, key);
+
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		char *line = xstrndup(p, len);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+		free(line);
+		p += len + (p[len] == '\n');
+	}
+}

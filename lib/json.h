@@ -63,5 +63,7 @@ cJSON *json_copy(const cJSON *obj);
 
 /* Add member key to obj: the string s, or null when s is NULL. */
 void json_add_string_or_null(cJSON *obj, const char *key, const char *s);
+/* key: an array of text's lines, one string each ([] for NULL or ""). */
+void json_add_lines(cJSON *obj, const char *key, const char *text);
 
 #endif

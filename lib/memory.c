@@ -1999,7 +1999,7 @@ int memory_record(struct store *st, long long id, cJSON **out)
 	struct event *ev;
 	size_t nev;
 	struct mem_row row;
-	cJSON *o, *arr;
+	cJSON *o;
 	char *diag = NULL, *origin;
 	int r;
 
@@ -2045,14 +2045,7 @@ int memory_record(struct store *st, long long id, cJSON **out)
 	else
 		cJSON_AddBoolToObject(o, "worked", row.hit.worked);
 	json_add_string_or_null(o, "resolution", row.hit.resolution);
-	arr = cJSON_AddArrayToObject(o, "templates");
-	for (const char *p = row.templates; p && *p;) {
-		size_t len = strcspn(p, "\n");
-		char *t = xstrndup(p, len);
-		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
-		free(t);
-		p += len + (p[len] == '\n');
-	}
+	json_add_lines(o, "templates", row.templates);
 	cJSON_AddBoolToObject(o, "chaos", row.chaos);
 	/* Nothing leaves this host that the redactor would mask. */
 	redact_json(o);

@@ -147,7 +147,7 @@ static int mine_logs(struct diagnose_result *out, const struct config *cfg, stru
 	if (st)
 		r = log_patterns_seed(st, out->ev.service, m);
 	for (size_t i = 0; i < out->ev.logs_nr && !r; i++)
-		if (out->ev.logs[i].text)
+		if (out->ev.logs[i].text && !out->ev.logs[i].service)
 			logtemplate_add_text(m, out->ev.logs[i].text, strlen(out->ev.logs[i].text));
 	if (!r && st)
 		r = log_patterns_record(st, out->ev.service, m, out->ev.now ? out->ev.now : sre_now(),

@@ -30,6 +30,7 @@ static void item_release(struct evidence_item *it)
 	cJSON_Delete(it->json);
 	free(it->text);
 	free(it->query);
+	free(it->service);
 }
 
 void evidence_release(struct evidence *ev)
@@ -56,6 +57,10 @@ void evidence_release(struct evidence *ev)
 		free(ev->sources[i].error);
 	}
 	free(ev->sources);
+	if (ev->baseline) {
+		evidence_release(ev->baseline);
+		free(ev->baseline);
+	}
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -80,6 +85,13 @@ void evidence_add_log(struct evidence *ev, const char *source, const char *name,
 	it->name = xstrdup(name);
 	it->source = xstrdup(source);
 	it->text = xstrndup(text, len);
+}
+
+void evidence_add_service_log(struct evidence *ev, const char *service, const char *source,
+			      const char *name, const char *text, size_t len)
+{
+	evidence_add_log(ev, source, name, text, len);
+	ev->logs[ev->logs_nr - 1].service = xstrdup(service);
 }
 
 void evidence_add_prometheus(struct evidence *ev, const char *check, const char *query,
@@ -282,21 +294,13 @@ cJSON *evidence_sources_json(const struct evidence *ev)
 	return arr;
 }
 
-int evidence_save(const struct evidence *ev, const char *where)
+/* Write the files of ev into dir, which exists: the bundle, or its baseline/. */
+static int save_files(const struct evidence *ev, const char *dir)
 {
 	struct evidence *e = (struct evidence *)ev;
-	char *dir = clean_dir(where);
-	char *logs = xstrfmt("%s/logs", dir), *incomplete;
+	char *logs = xstrfmt("%s/logs", dir);
 	int ret = 0;
 
-	if (make_bundle_dir(dir) < 0) {
-		free(logs);
-		free(dir);
-		return -1;
-	}
-	/* Until the last file is written, the bundle says it is incomplete. */
-	incomplete = xstrfmt("%s/%s", dir, INCOMPLETE);
-	ret = write_file(incomplete, "", 0);
 	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++) {
 		cJSON *json = *member(e, &files[i]);
 		if (json)
@@ -320,20 +324,54 @@ int evidence_save(const struct evidence *ev, const char *where)
 	if (!ret && ev->logs_nr)
 		ret = make_dir(logs);
 	for (size_t i = 0; i < ev->logs_nr && !ret; i++) {
+		const struct evidence_item *it = &ev->logs[i];
 		struct strbuf text = STRBUF_INIT;
 		char *path;
-		if (!evidence_name_ok(ev->logs[i].name))
+		if (!evidence_name_ok(it->name) || (it->service && !evidence_name_ok(it->service)))
 			continue;
-		path = xstrfmt("%s/%s.log", logs, ev->logs[i].name);
-		redact_buf(&text, ev->logs[i].text, strlen(ev->logs[i].text));
+		if (it->service) {
+			path = xstrfmt("%s/%s", logs, it->service);
+			ret = make_dir(path);
+			free(path);
+			if (ret)
+				break;
+			path = xstrfmt("%s/%s/%s.log", logs, it->service, it->name);
+		} else {
+			path = xstrfmt("%s/%s.log", logs, it->name);
+		}
+		redact_buf(&text, it->text, strlen(it->text));
 		ret = write_file(path, text.buf, text.len);
 		strbuf_release(&text);
 		free(path);
 	}
+	free(logs);
+	return ret;
+}
+
+int evidence_save(const struct evidence *ev, const char *where)
+{
+	char *dir = clean_dir(where), *incomplete;
+	int ret;
+
+	if (make_bundle_dir(dir) < 0) {
+		free(dir);
+		return -1;
+	}
+	/* Until the last file is written, the bundle says it is incomplete. */
+	incomplete = xstrfmt("%s/%s", dir, INCOMPLETE);
+	ret = write_file(incomplete, "", 0);
+	if (!ret)
+		ret = save_files(ev, dir);
+	if (!ret && ev->baseline) {
+		char *base = xstrfmt("%s/baseline", dir);
+		ret = make_dir(base);
+		if (!ret)
+			ret = save_files(ev->baseline, base);
+		free(base);
+	}
 	if (!ret && unlink(incomplete) < 0)
 		ret = error_errno("cannot finish the bundle %s", dir);
 	free(incomplete);
-	free(logs);
 	free(dir);
 	return ret;
 }
@@ -547,11 +585,61 @@ static int load_sources(struct evidence *ev, const char *dir)
 
 static int compare_items(const void *a, const void *b)
 {
-	return strcmp(((const struct evidence_item *)a)->name,
-		      ((const struct evidence_item *)b)->name);
+	const struct evidence_item *x = a, *y = b;
+	int c = strcmp(x->service ? x->service : "", y->service ? y->service : "");
+
+	return c ? c : strcmp(x->name, y->name);
 }
 
-/* The prometheus-<check>.json files and logs/<name>.log, in name order. */
+/*
+ * The <name>.log files of dir, the logs of service (NULL: the incident's
+ * own, and each subdirectory holds another service's). An absent dir is
+ * no logs; a symbolic link is never followed.
+ */
+static int load_logs(struct evidence *ev, const char *dir, const char *service)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = 0;
+
+	while (d && !ret && (de = readdir(d))) {
+		struct strbuf sb = STRBUF_INIT;
+		char *name, *path;
+		struct stat st;
+		int r;
+
+		if (!service && evidence_name_ok(de->d_name) && !ends_with(de->d_name, ".log")) {
+			path = xstrfmt("%s/%s", dir, de->d_name);
+			if (!lstat(path, &st) && S_ISDIR(st.st_mode))
+				ret = load_logs(ev, path, de->d_name);
+			free(path);
+			continue;
+		}
+		if (!ends_with(de->d_name, ".log"))
+			continue;
+		name = xstrndup(de->d_name, strlen(de->d_name) - 4);
+		if (!evidence_name_ok(name)) {
+			free(name);
+			continue;
+		}
+		path = xstrfmt("%s/%s", dir, de->d_name);
+		r = read_bundle_file(&sb, path);
+		if (r < 0)
+			ret = -1;
+		else if (!r && service)
+			evidence_add_service_log(ev, service, "logs", name, sb.buf, sb.len);
+		else if (!r)
+			evidence_add_log(ev, "logs", name, sb.buf, sb.len);
+		strbuf_release(&sb);
+		free(path);
+		free(name);
+	}
+	if (d)
+		closedir(d);
+	return ret;
+}
+
+/* The prometheus-<check>.json files and logs/, in name order. */
 static int load_named(struct evidence *ev, const char *dir)
 {
 	char *logs = xstrfmt("%s/logs", dir);
@@ -579,31 +667,8 @@ static int load_named(struct evidence *ev, const char *dir)
 		free(check);
 	}
 	closedir(d);
-	d = ret ? NULL : opendir(logs);
-	while (d && !ret && (de = readdir(d))) {
-		struct strbuf sb = STRBUF_INIT;
-		char *name, *path;
-		int r;
-
-		if (!ends_with(de->d_name, ".log"))
-			continue;
-		name = xstrndup(de->d_name, strlen(de->d_name) - 4);
-		if (!evidence_name_ok(name)) {
-			free(name);
-			continue;
-		}
-		path = xstrfmt("%s/%s", logs, de->d_name);
-		r = read_bundle_file(&sb, path);
-		if (r < 0)
-			ret = -1;
-		else if (!r)
-			evidence_add_log(ev, "logs", name, sb.buf, sb.len);
-		strbuf_release(&sb);
-		free(path);
-		free(name);
-	}
-	if (d)
-		closedir(d);
+	if (!ret)
+		ret = load_logs(ev, logs, NULL);
 	free(logs);
 	if (!ret && ev->prometheus_nr)
 		qsort(ev->prometheus, ev->prometheus_nr, sizeof(*ev->prometheus), compare_items);
@@ -643,6 +708,20 @@ static char *guess_service(const struct evidence *ev)
 	return s ? xstrdup(s) : NULL;
 }
 
+static int load_dir(struct evidence *ev, const char *dir)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++)
+		ret = load_json(member(ev, &files[i]), dir, files[i].file, files[i].shape,
+				files[i].kind);
+	if (!ret)
+		ret = load_sources(ev, dir);
+	if (!ret)
+		ret = load_named(ev, dir);
+	return ret;
+}
+
 int evidence_load(struct evidence *ev, const char *where)
 {
 	char *dir = clean_dir(where);
@@ -661,13 +740,17 @@ int evidence_load(struct evidence *ev, const char *where)
 				    "before it finished; collect the evidence again", dir);
 		free(marker);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(files) && !ret; i++)
-		ret = load_json(member(ev, &files[i]), dir, files[i].file, files[i].shape,
-				files[i].kind);
 	if (!ret)
-		ret = load_sources(ev, dir);
-	if (!ret)
-		ret = load_named(ev, dir);
+		ret = load_dir(ev, dir);
+	if (!ret) {
+		/* The baseline window, when the bundle has one. */
+		char *base = xstrfmt("%s/baseline", dir);
+		if (!lstat(base, &st) && S_ISDIR(st.st_mode)) {
+			ev->baseline = xcalloc(1, sizeof(*ev->baseline));
+			ret = load_dir(ev->baseline, base);
+		}
+		free(base);
+	}
 	free(dir);
 	if (ret)
 		return -1;
@@ -697,6 +780,16 @@ void evidence_merge(struct evidence *ev, struct evidence *part)
 	take_items(&ev->prometheus, &ev->prometheus_nr, &ev->prometheus_alloc,
 		   &part->prometheus, &part->prometheus_nr);
 	take_items(&ev->logs, &ev->logs_nr, &ev->logs_alloc, &part->logs, &part->logs_nr);
+	if (part->baseline) {
+		if (ev->baseline) {
+			evidence_merge(ev->baseline, part->baseline);
+			evidence_release(part->baseline);
+			free(part->baseline);
+		} else {
+			ev->baseline = part->baseline;
+		}
+		part->baseline = NULL;
+	}
 }
 
 void evidence_redact(struct evidence *ev)
@@ -710,4 +803,6 @@ void evidence_redact(struct evidence *ev)
 		free(ev->logs[i].text);
 		ev->logs[i].text = clean;
 	}
+	if (ev->baseline)
+		evidence_redact(ev->baseline);
 }

@@ -31,6 +31,11 @@
  *   sources.json               [{source, status, error, read_at, elapsed_ms}]
  *   logs/<name>.log            the last lines of a pod's container, a Docker
  *                              container or a process service's log file
+ *   logs/<service>/<name>.log  the same, of another service on the paths of
+ *                              the incident's slow or failing requests
+ *   baseline/                  the same layout, over the window before the
+ *                              incident (diagnose.baseline): traces and logs
+ *                              to compare the incident's with
  *
  * Log names are <pod>, <pod>.previous (the previous container),
  * <pod>.<container>[.previous] when a pod runs several, a container's
@@ -70,6 +75,7 @@ struct evidence_item {
 	cJSON *json;          /* a query_range answer; NULL for a log */
 	char *text;           /* a log's lines; NULL for JSON */
 	char *query;          /* a check's PromQL, for the report; may be NULL */
+	char *service;        /* a log of another service on the call graph; NULL: the incident's own */
 };
 
 struct evidence {
@@ -91,6 +97,12 @@ struct evidence {
 	size_t logs_nr, logs_alloc;
 	struct evidence_source *sources;
 	size_t sources_nr, sources_alloc;
+	/*
+	 * The same sources over the baseline window before the incident
+	 * (traces and logs), for what the incident's are compared with; NULL
+	 * when none was read. A baseline has no baseline of its own.
+	 */
+	struct evidence *baseline;
 };
 
 #define EVIDENCE_INIT { 0 }
@@ -101,6 +113,9 @@ void evidence_add_log(struct evidence *ev, const char *source, const char *name,
 		      const char *text, size_t len);
 void evidence_add_prometheus(struct evidence *ev, const char *check, const char *query,
 			     cJSON *answer);
+/* A log of another service on the call graph (service must pass evidence_name_ok()). */
+void evidence_add_service_log(struct evidence *ev, const char *service, const char *source,
+			      const char *name, const char *text, size_t len);
 /* Move what part holds into ev (a source's part replaces ev's). */
 void evidence_merge(struct evidence *ev, struct evidence *part);
 /*

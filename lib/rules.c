@@ -298,7 +298,7 @@ static void memory_params(cJSON *params, const char *container, double bytes, co
 static const char *log_text(const struct evidence *ev, const char *name)
 {
 	for (size_t i = 0; i < ev->logs_nr; i++)
-		if (!strcmp(ev->logs[i].name, name))
+		if (!ev->logs[i].service && !strcmp(ev->logs[i].name, name))
 			return ev->logs[i].text;
 	return NULL;
 }
@@ -1281,6 +1281,9 @@ static void rule_throttling(struct diagnosis *d, struct facts *fx)
 
 		if (!strstr(it->name, "throttl") && !(it->query && strstr(it->query, "throttled")))
 			continue;
+		/* The pods of the whole call graph (pod-*) are the localiser's to read. */
+		if (starts_with(it->name, "pod-"))
+			continue;
 		if (series_drop(result, &before, &last) < 0 || last < 0.25)
 			continue;
 		f = add_finding(d, "cpu-throttling", CATEGORY_resource_exhaustion, 0.7, ACTION_scale,
@@ -1353,7 +1356,8 @@ static void unknown(struct diagnosis *d, const struct facts *fx)
 				      json_int(cs, "restartCount"));
 	}
 	for (size_t i = 0; i < fx->ev->logs_nr && f->evidence_nr < 8; i++) {
-		char *line = last_line_with(fx->ev->logs[i].text, error_words);
+		char *line = fx->ev->logs[i].service ? NULL :
+			     last_line_with(fx->ev->logs[i].text, error_words);
 		if (line) {
 			char *source = xstrfmt("logs/%s", fx->ev->logs[i].name);
 			quote(f, source, "%s", line);

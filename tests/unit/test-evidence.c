@@ -274,6 +274,58 @@ static void test_long_log(void)
 	free(text);
 }
 
+/* The logs of other services on the call graph, and the baseline window, round-trip. */
+static void test_graph(void)
+{
+	struct evidence ev = EVIDENCE_INIT, back = EVIDENCE_INIT;
+	char *dir = tmp_path("graph"), *path;
+	int r;
+
+	ev.service = xstrdup("gateway");
+	ev.traces = cJSON_Parse("{\"data\": []}");
+	evidence_add_log(&ev, "kubernetes", "gateway-1", "own\n", 4);
+	evidence_add_service_log(&ev, "orders", "kubernetes", "orders-7f-x1", "ERROR boom\n", 11);
+	evidence_add_service_log(&ev, "..", "kubernetes", "orders-7f-x1", "climb\n", 6);
+	ev.baseline = xcalloc(1, sizeof(*ev.baseline));
+	ev.baseline->traces = cJSON_Parse("{\"data\": []}");
+	evidence_add_service_log(ev.baseline, "orders", "kubernetes", "orders-7f-x1", "INFO ok\n", 8);
+
+	is_int(evidence_save(&ev, dir), 0, "a bundle with a call graph and a baseline is saved");
+	path = xstrfmt("%s/logs/orders/orders-7f-x1.log", dir);
+	ok(!access(path, F_OK), "another service's log goes under logs/<service>/");
+	free(path);
+	path = xstrfmt("%s/baseline/logs/orders/orders-7f-x1.log", dir);
+	ok(!access(path, F_OK), "the baseline's under baseline/");
+	free(path);
+	path = xstrfmt("%s/logs/climb.log", dir);
+	ok(access(path, F_OK) < 0, "a service that is no file name writes nothing");
+	free(path);
+
+	is_int(evidence_load(&back, dir), 0, "it is read back");
+	is_int(back.logs_nr, 2, "both logs of the incident window come back");
+	if (back.logs_nr == 2) {
+		ok(!back.logs[0].service && !strcmp(back.logs[0].text, "own\n"),
+		   "the incident service's own log has no service");
+		is_str(back.logs[1].service, "orders", "the other's names its service");
+	}
+	ok(back.baseline && back.baseline->traces, "the baseline's traces come back");
+	ok(back.baseline && back.baseline->logs_nr == 1 &&
+	   !strcmp(back.baseline->logs[0].text, "INFO ok\n"), "and its logs");
+	ok(back.baseline && !back.baseline->baseline, "a baseline has no baseline");
+	evidence_release(&back);
+
+	/* A symbolic link under logs/ is not followed into another directory. */
+	path = xstrfmt("%s/logs/elsewhere", dir);
+	r = symlink("/etc", path);
+	ok(!r, "a link is planted under logs/");
+	free(path);
+	is_int(evidence_load(&back, dir), 0, "the bundle still reads");
+	is_int(back.logs_nr, 2, "and nothing through the link");
+	evidence_release(&back);
+	evidence_release(&ev);
+	free(dir);
+}
+
 int main(void)
 {
 	if (test_begin("evidence") < 0)
@@ -284,5 +336,6 @@ int main(void)
 	test_malformed();
 	test_merge();
 	test_long_log();
+	test_graph();
 	return test_end();
 }

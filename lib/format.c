@@ -802,6 +802,31 @@ void fix_outcome_print(FILE *fp, const struct fix_outcome *o, int json)
 		fprintf(fp, "incident %lld is resolved: %s\n", o->incident, o->resolved);
 }
 
+/* The call graph's ranking: [{service, score, category, evidence: [{source, summary}]}], best first. */
+static cJSON *candidates_json(const struct localize_result *g)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < g->nr; i++) {
+		const struct localize_candidate *c = &g->v[i];
+		cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateArray();
+
+		cJSON_AddStringToObject(o, "service", c->service);
+		cJSON_AddNumberToObject(o, "score", round(c->score * 100) / 100);
+		cJSON_AddStringToObject(o, "category",
+					diagnosis_category_name(diagnosis_localize_category(c->kind)));
+		for (size_t k = 0; k < c->lines_nr; k++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "source", c->lines[k].source);
+			cJSON_AddStringToObject(e, "summary", c->lines[k].summary);
+			cJSON_AddItemToArray(ev, e);
+		}
+		cJSON_AddItemToObject(o, "evidence", ev);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 /* ---- sre diagnose ---- */
 
 static cJSON *critical_path_json(const struct diagnosis *d)
@@ -854,6 +879,7 @@ cJSON *diagnosis_to_json(const struct diagnosis *d, const struct evidence *ev,
 	for (size_t i = 0; i < d->findings_nr; i++)
 		cJSON_AddItemToArray(all, diagnosis_finding_json(&d->findings[i]));
 	cJSON_AddItemToObject(head, "findings", all);
+	cJSON_AddItemToObject(head, "candidates", candidates_json(&d->graph));
 	cJSON_AddItemToObject(head, "critical_path", critical_path_json(d));
 	cJSON_AddItemToObject(head, "past_incidents",
 			      ev->past ? cJSON_Duplicate(ev->past, 1) : cJSON_CreateArray());
@@ -934,6 +960,20 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 		fprintf(fp, "\n%sCritical path of the slowest trace%s (%s)\n%s", bold, reset,
 			d->traces.slow[0].trace_id ? d->traces.slow[0].trace_id : "?", sb.buf);
 		strbuf_release(&sb);
+	}
+	if (d->graph.nr) {
+		fprintf(fp, "\n%sCandidates%s (of %zu services, against %zu traces before)\n", bold, reset,
+			d->graph.nr, d->graph.baseline_traces);
+		for (size_t i = 0; i < d->graph.nr && i < 3; i++) {
+			const struct localize_candidate *c = &d->graph.v[i];
+			fprintf(fp, "  %zu. %-30s %.2f  %s\n", i + 1, c->service, c->score,
+				diagnosis_category_name(diagnosis_localize_category(c->kind)));
+			for (size_t k = 0; k < c->lines_nr && k < 2; k++) {
+				fputs("       ", fp);
+				fputs_printable(c->lines[k].summary, fp);
+				fputc('\n', fp);
+			}
+		}
 	}
 	if (d->findings_nr > 1) {
 		fprintf(fp, "\n%sOther findings%s\n", bold, reset);

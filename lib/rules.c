@@ -124,6 +124,7 @@ void diagnosis_release(struct diagnosis *d)
 	finding_release(&d->answer);
 	if (d->have_traces)
 		trace_analysis_release(&d->traces);
+	localize_release(&d->graph);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -199,6 +200,7 @@ struct facts {
 	int chronic;                 /* past_same >= CHRONIC_PAST: the third time in a day */
 	const struct trace_analysis *traces;
 	int technical;               /* a rule found something technical */
+	int localized;               /* the call graph named a culprit (rule_graph) */
 };
 
 static int is_latency_incident(const struct facts *fx)
@@ -1143,6 +1145,121 @@ static void rule_dependency(struct diagnosis *d, struct facts *fx)
 	fx->technical = 1;
 }
 
+/* ---- rules: the call graph ---- */
+
+enum diagnosis_category diagnosis_localize_category(enum localize_kind kind)
+{
+	switch (kind) {
+	case LOCALIZE_LATENCY:
+		return CATEGORY_latency;
+	case LOCALIZE_CPU:
+	case LOCALIZE_MEMORY:
+		return CATEGORY_resource_exhaustion;
+	case LOCALIZE_RESTARTS:
+		return CATEGORY_crash;
+	case LOCALIZE_ERRORS:
+	case LOCALIZE_SILENCE:
+	case LOCALIZE__COUNT:
+		break;
+	}
+	return CATEGORY_dependency;
+}
+
+/* A commit of the day before the incident that names service in its files or subject. */
+static const cJSON *recent_commit(const struct facts *fx, const char *service)
+{
+	const cJSON *c, *f;
+
+	cJSON_ArrayForEach(c, fx->ev->commits) {
+		time_t t = when(c, "time");
+		const char *subject = json_string(c, "subject");
+		if (!t || t > fx->start || t < fx->start - 24 * 3600)
+			continue;
+		if (subject && strstr(subject, service))
+			return c;
+		cJSON_ArrayForEach(f, json_get(c, "files"))
+			if (cJSON_IsString(f) && strstr(f->valuestring, service))
+				return c;
+	}
+	return NULL;
+}
+
+/*
+ * The first candidate of the call graph (lib/localize.h), when its score
+ * says something: what the incident's service shows is most often a
+ * symptom of it. The confidence grows with the score and with its lead
+ * over the second.
+ */
+static void rule_graph(struct diagnosis *d, struct facts *fx)
+{
+	const struct localize_result *g = &d->graph;
+	const struct localize_candidate *c;
+	struct diagnosis_finding *f;
+	enum diagnosis_category cat;
+	enum mitigation_action action;
+	const cJSON *commit = NULL;
+	double lead, score, conf;
+	int own;
+
+	if (!g->nr || g->v[0].score < 0.3)
+		return;
+	c = &g->v[0];
+	own = !strcmp(c->service, fx->service);
+	score = c->score > 1 ? 1 : c->score;
+	lead = g->nr > 1 ? 1 - g->v[1].score / c->score : 1;
+	conf = 0.55 + 0.3 * score * (0.5 + 0.5 * lead);
+	cat = diagnosis_localize_category(c->kind);
+	switch (c->kind) {
+	case LOCALIZE_LATENCY:
+		action = ACTION_restart;
+		break;
+	case LOCALIZE_CPU:
+		action = ACTION_scale;
+		break;
+	case LOCALIZE_ERRORS:
+	case LOCALIZE_SILENCE:
+		commit = recent_commit(fx, c->service);
+		action = commit ? ACTION_rollback : ACTION_escalate;
+		break;
+	default:
+		action = ACTION_escalate;
+		break;
+	}
+	if (c->kind == LOCALIZE_LATENCY)
+		f = add_finding(d, "graph", cat, conf, action, c->service,
+				"%s is slow because %s%s is: the time it adds grew against the baseline "
+				"while the others' did not.", fx->service, c->service,
+				own ? " itself" : ", which it calls,");
+	else if (c->kind == LOCALIZE_CPU || c->kind == LOCALIZE_MEMORY)
+		f = add_finding(d, "graph", cat, conf, action, c->service,
+				"%s suffers because %s%s is short of %s.", fx->service, c->service,
+				own ? " itself" : ", which it calls,",
+				c->kind == LOCALIZE_CPU ? "CPU" : "memory");
+	else if (c->kind == LOCALIZE_RESTARTS)
+		f = add_finding(d, "graph", cat, conf, action, c->service,
+				"%s suffers because %s%s restarted.", fx->service, c->service,
+				own ? " itself" : ", which it calls,");
+	else
+		f = add_finding(d, "graph", cat, conf, action, c->service,
+				"%s suffers because %s%s fails in its own code: it gained errors or "
+				"stopped reaching statements it used to, and what it calls did not%s.",
+				fx->service, c->service, own ? " itself" : ", which it calls,",
+				commit ? "; it changed in the day before" : "");
+	cJSON_AddStringToObject(f->params, "service", c->service);
+	cJSON_AddNumberToObject(f->params, "score", round(c->score * 100) / 100);
+	if (c->kind == LOCALIZE_CPU)
+		cJSON_AddStringToObject(f->params, "resource", "cpu");
+	if (commit && json_string(commit, "sha"))
+		cJSON_AddStringToObject(f->params, "commit", json_string(commit, "sha"));
+	for (size_t i = 0; i < c->lines_nr; i++)
+		quote(f, c->lines[i].source, "%s", c->lines[i].summary);
+	if (g->nr > 1)
+		quote(f, "jaeger", "next: %s (score %.2f against %.2f)", g->v[1].service, g->v[1].score,
+		      c->score);
+	fx->localized = 1;
+	fx->technical = 1;
+}
+
 static void format_us(char *buf, size_t size, int64_t us)
 {
 	if (us >= 1000000)
@@ -1162,7 +1279,8 @@ static void rule_latency(struct diagnosis *d, struct facts *fx)
 	char total[32], self[32];
 	int external;
 
-	if (!a || !a->slow_nr)
+	/* Compared with a baseline, the call graph knows better than one slow trace. */
+	if (!a || !a->slow_nr || fx->localized)
 		return;
 	s = &a->slow[0];
 	if (!s->path_nr || s->hot >= s->path_nr)
@@ -1398,6 +1516,7 @@ static const struct {
 	{ "docker", rule_docker },
 	{ "process", rule_process },
 	{ "dependency", rule_dependency },
+	{ "graph", rule_graph },
 	{ "latency", rule_latency },
 	{ "throttling", rule_throttling },
 	{ "commit", rule_commit },
@@ -1440,6 +1559,7 @@ int rules_diagnose(struct diagnosis *d, const struct evidence *ev, const char *p
 		fx.traces = &d->traces;
 	}
 	strbuf_release(&err);
+	localize(&d->graph, ev);
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
 		rules[i].fn(d, &fx);
 	/* The third time in a day, a restart has been tried: it needs a person. */

@@ -21,6 +21,7 @@
 #include <cJSON.h>
 
 #include "evidence.h"
+#include "localize.h"
 #include "strbuf.h"
 #include "traces.h"
 
@@ -82,6 +83,7 @@ struct diagnosis {
 	struct diagnosis_finding answer;      /* a copy of the best, or unknown */
 	struct trace_analysis traces;         /* what the traces said, for the report */
 	int have_traces;
+	struct localize_result graph;         /* the call graph's services, ranked (lib/localize.h) */
 };
 
 #define DIAGNOSIS_INIT { 0 }
@@ -94,6 +96,9 @@ void diagnosis_release(struct diagnosis *d);
  * Returns 0, or -1 after an error (the traces in ev cannot be read).
  */
 int rules_diagnose(struct diagnosis *d, const struct evidence *ev, const char *problem);
+
+/* The category a candidate's strongest signal names. */
+enum diagnosis_category diagnosis_localize_category(enum localize_kind kind);
 
 /* A finding as JSON: {category, root_cause, confidence, mitigation: {action, target, params}, evidence: [{source, summary}], rule}. */
 cJSON *diagnosis_finding_json(const struct diagnosis_finding *f);

@@ -140,6 +140,7 @@ struct service {
 	size_t lines[WINDOWS];           /* log lines */
 	struct logtemplate_miner *miner;
 	long long *counts[WINDOWS];      /* lines per template id */
+	long long *errors[WINDOWS];      /* error lines per template id (a template may mix levels) */
 	size_t counts_alloc[WINDOWS];
 	char **callees;                  /* services it calls, in the incident window */
 	size_t callees_nr, callees_alloc;
@@ -226,6 +227,8 @@ struct span {
 	int parent;               /* index in the trace, or -1 */
 	int first_child, next;    /* the children, as a list */
 	int err, child_err;
+	int depth;
+	int64_t own;              /* the time it is the deepest span running */
 };
 
 static int compare_span_ids(const void *a, const void *b)
@@ -248,36 +251,39 @@ static const char *process_tag(const cJSON *process, const char *const *keys)
 
 static const char *const pod_keys[] = { "k8s.pod.name", "pod", "hostname", NULL };
 
-/* The length of the union of the children's intervals, clipped to the span. */
-static int64_t children_busy(const struct span *v, const struct span *s)
+/*
+ * Each span's own time: the instants at which it is the deepest span
+ * running (of equal depths, the one that started last). A span's time
+ * less its children's would credit a wrapper whose work runs in a
+ * sibling (an asynchronous handler beside its client call) with all of
+ * it; the deepest span running is where the request is.
+ */
+static void own_times(struct span *v, int n)
 {
-	int64_t busy = 0, end = s->start, stop = s->start + s->duration;
-	/* children are few: repeatedly take the earliest starting after the last */
-	int64_t cursor = INT64_MIN;
+	int64_t *t = xcalloc((size_t)n * 2, sizeof(*t));
+	int m = 0;
 
-	for (;;) {
-		const struct span *next = NULL;
-		for (int c = s->first_child; c >= 0; c = v[c].next)
-			if (v[c].start > cursor && (!next || v[c].start < next->start))
-				next = &v[c];
-		if (!next)
-			break;
-		cursor = next->start;
-		for (int c = s->first_child; c >= 0; c = v[c].next) {
-			int64_t a, b;
-			if (v[c].start != cursor)
-				continue;
-			a = v[c].start > end ? v[c].start : end;
-			b = v[c].start + v[c].duration;
-			if (b > stop)
-				b = stop;
-			if (b > a) {
-				busy += b - a;
-				end = b;
-			}
-		}
+	for (int i = 0; i < n; i++) {
+		t[m++] = v[i].start;
+		t[m++] = v[i].start + v[i].duration;
 	}
-	return busy;
+	qsort(t, (size_t)m, sizeof(*t), compare_i64);
+	for (int k = 0; k + 1 < m; k++) {
+		int64_t a = t[k], b = t[k + 1];
+		int best = -1;
+		if (b <= a)
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (v[i].start > a || v[i].start + v[i].duration < b)
+				continue;
+			if (best < 0 || v[i].depth > v[best].depth ||
+			    (v[i].depth == v[best].depth && v[i].start > v[best].start))
+				best = i;
+		}
+		if (best >= 0)
+			v[best].own += b - a;
+	}
+	free(t);
 }
 
 static void walk_trace(struct state *s, const cJSON *trace, int w)
@@ -344,6 +350,10 @@ static void walk_trace(struct state *s, const cJSON *trace, int w)
 		if (steps > n)
 			v[i].parent = -1;
 	}
+	for (int i = 0; i < n; i++)
+		for (int p = v[i].parent; p >= 0; p = v[p].parent)
+			v[i].depth++;
+	own_times(v, n);
 	for (int i = n - 1; i >= 0; i--)
 		if (v[i].parent >= 0) {
 			v[i].next = v[v[i].parent].first_child;
@@ -367,9 +377,7 @@ static void walk_trace(struct state *s, const cJSON *trace, int w)
 				callee = v[c].service;
 			}
 		}
-		self = p->duration - children_busy(v, p);
-		if (self < 0)
-			self = 0;
+		self = p->own;
 		if (remote_only && callee)
 			add_sample(&table_get(&s->gaps, p->service, callee)->w[w], self);
 		else
@@ -513,35 +521,42 @@ static void span_errors(struct state *s)
 
 /* ---- the logs ---- */
 
-static int is_error_template(const char *t)
+static int is_error_line(const char *t, size_t len)
 {
 	static const char *const words[] = { "ERROR", "FATAL", "CRITICAL", "SEVERE", "PANIC",
 					     "Exception", "Traceback", "panic:", "level=error",
 					     "level=fatal", "\"level\":\"error\"", NULL };
 
 	for (size_t i = 0; words[i]; i++) {
-		const char *p = strstr(t, words[i]);
 		size_t n = strlen(words[i]);
-		/* a level is a word of its own; an exception's name may run on */
-		if (p && (i >= 5 || ((p == t || !isalnum((unsigned char)p[-1])) &&
-				     !isalnum((unsigned char)p[n]))))
-			return 1;
+		const char *p = t, *end = t + len;
+		while ((p = memmem(p, (size_t)(end - p), words[i], n))) {
+			/* a level is a word of its own; an exception's name may run on */
+			if (i >= 5 || ((p == t || !isalnum((unsigned char)p[-1])) &&
+				       (p + n == end || !isalnum((unsigned char)p[n]))))
+				return 1;
+			p += n;
+		}
 	}
 	return 0;
 }
 
-static void count_line(struct service *sv, int w, size_t id)
+static void count_line(struct service *sv, int w, size_t id, int error)
 {
 	if (id == LOGTEMPLATE_NONE)
 		return;
 	if (id >= sv->counts_alloc[w]) {
 		size_t alloc = (id + 1) * 2;
 		sv->counts[w] = xrealloc(sv->counts[w], alloc * sizeof(**sv->counts));
+		sv->errors[w] = xrealloc(sv->errors[w], alloc * sizeof(**sv->errors));
 		memset(sv->counts[w] + sv->counts_alloc[w], 0,
 		       (alloc - sv->counts_alloc[w]) * sizeof(**sv->counts));
+		memset(sv->errors[w] + sv->counts_alloc[w], 0,
+		       (alloc - sv->counts_alloc[w]) * sizeof(**sv->errors));
 		sv->counts_alloc[w] = alloc;
 	}
 	sv->counts[w][id]++;
+	sv->errors[w][id] += error;
 	sv->lines[w]++;
 }
 
@@ -569,15 +584,15 @@ static void mine(struct state *s, const struct evidence *ev, int w,
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			count_line(sv, w, logtemplate_add(sv->miner, p, len));
+			count_line(sv, w, logtemplate_add(sv->miner, p, len), is_error_line(p, len));
 			p += len + 1;
 		}
 	}
 }
 
-static long long count_at(const struct service *sv, int w, size_t id)
+static long long errors_at(const struct service *sv, int w, size_t id)
 {
-	return id < sv->counts_alloc[w] ? sv->counts[w][id] : 0;
+	return id < sv->counts_alloc[w] ? sv->errors[w][id] : 0;
 }
 
 static void log_errors(struct state *s, struct service *sv)
@@ -595,11 +610,11 @@ static void log_errors(struct state *s, struct service *sv)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t id = 0; id < n; id++) {
 			const struct logtemplate *t = logtemplate_get(sv->miner, id);
-			long long now = count_at(sv, INC, id), before = count_at(sv, BASE, id);
+			long long now = errors_at(sv, INC, id), before = errors_at(sv, BASE, id);
 			double expect = exposure[BASE] ? (double)before * exposure[INC] / exposure[BASE] : 0;
 			double sd = sqrt(expect > 1 ? expect : 1);
 
-			if (now < 3 || !is_error_template(t->text) || (double)now <= expect + 3 * sd)
+			if (now < 3 || (double)now <= expect + 3 * sd)
 				continue;
 			if (!pass) {
 				surplus += (double)now - expect;
@@ -609,10 +624,10 @@ static void log_errors(struct state *s, struct service *sv)
 				break;
 			if (!before)
 				say(&sv->c, src.buf, "new error in the logs, %lld lines, none before: %.160s",
-				    now, t->text);
+				    now, t->example);
 			else
 				say(&sv->c, src.buf, "error logged %lld times, %.1f expected from before: %.160s",
-				    now, expect, t->text);
+				    now, expect, t->example);
 		}
 		if (!pass) {
 			double floor = 0.25 * exposure[INC];
@@ -838,8 +853,10 @@ static void release_state(struct state *s)
 		struct service *sv = &s->sv[i];
 		free(sv->name);
 		logtemplate_free(sv->miner);
-		for (int w = 0; w < WINDOWS; w++)
+		for (int w = 0; w < WINDOWS; w++) {
 			free(sv->counts[w]);
+			free(sv->errors[w]);
+		}
 		for (size_t k = 0; k < sv->callees_nr; k++)
 			free(sv->callees[k]);
 		free(sv->callees);
@@ -911,6 +928,11 @@ int localize(struct localize_result *out, const struct evidence *ev)
 		/* CPU saturation is why its own time grew: resource exhaustion. */
 		if (c->kind == LOCALIZE_LATENCY && c->strength[LOCALIZE_CPU] > 0)
 			c->kind = LOCALIZE_CPU;
+		if (getenv("SRE_LOCALIZE_DEBUG"))
+			fprintf(stderr, "%s: calls %zu/%zu lines %zu/%zu lat %.2f err %.2f sil %.2f cpu %.2f\n",
+				s.sv[i].name, s.sv[i].calls[INC], s.sv[i].calls[BASE], s.sv[i].lines[INC],
+				s.sv[i].lines[BASE], c->strength[0], c->strength[LOCALIZE_ERRORS],
+				c->strength[LOCALIZE_SILENCE], c->strength[LOCALIZE_CPU]);
 		if (c->score < 0.05)
 			continue;
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);

@@ -142,7 +142,7 @@ struct service {
 	long long *counts[WINDOWS];      /* lines per template id */
 	long long *errors[WINDOWS];      /* error lines per template id (a template may mix levels) */
 	size_t counts_alloc[WINDOWS];
-	char **callees;                  /* services it calls, in the incident window */
+	char **callees;                  /* services it calls, in either window */
 	size_t callees_nr, callees_alloc;
 	struct localize_candidate c;
 	int seen;                        /* for walks over the graph */
@@ -385,7 +385,7 @@ static void walk_trace(struct state *s, const cJSON *trace, int w)
 		if (p->parent < 0 || strcmp(v[p->parent].service, p->service)) {
 			struct service *sv = service_get(s, p->service);
 			sv->calls[w]++;
-			if (p->parent >= 0 && w == INC)
+			if (p->parent >= 0)
 				add_callee(service_get(s, v[p->parent].service), p->service);
 		}
 		if (p->pod)
@@ -800,9 +800,22 @@ static double error_signal(const struct service *sv)
 	return sv->c.strength[LOCALIZE_ERRORS] + 0.6 * sv->c.strength[LOCALIZE_SILENCE];
 }
 
+/* Everything wrong with a service: a callee that is slow or starved makes its callers err too. */
+static double any_signal(const struct service *sv)
+{
+	double sum = error_signal(sv);
+
+	for (int k = 0; k < LOCALIZE__COUNT; k++)
+		if (k != LOCALIZE_ERRORS && k != LOCALIZE_SILENCE)
+			sum += sv->c.strength[k];
+	return sum;
+}
+
 /*
- * Errors surface in every caller of the service where they start: a
- * service whose callees, near or far, also gained errors keeps half.
+ * Errors surface in every caller of the service where they start, and a
+ * callee that is slow or starved makes its callers time out and err: a
+ * service whose callees, near or far, show as much keeps half of its
+ * error signals.
  */
 static void prefer_deepest(struct state *s)
 {
@@ -818,10 +831,10 @@ static void prefer_deepest(struct state *s)
 		for (size_t k = 0; k < s->sv_nr; k++)
 			s->sv[k].seen = 0;
 		s->sv[i].seen = 1;
-		if (reaches(s, &s->sv[i], error_signal, 0.5 * mine, &who)) {
+		if (reaches(s, &s->sv[i], any_signal, 0.5 * mine, &who)) {
 			keep[i] = 0.5;
-			say(&s->sv[i].c, "jaeger", "%s, which it calls, also gained errors: they more "
-			    "likely start there", who);
+			say(&s->sv[i].c, "jaeger", "%s, which it calls, is also failing or slow: the "
+			    "errors more likely start there", who);
 		}
 	}
 	for (size_t i = 0; i < s->sv_nr; i++) {
@@ -928,11 +941,6 @@ int localize(struct localize_result *out, const struct evidence *ev)
 		/* CPU saturation is why its own time grew: resource exhaustion. */
 		if (c->kind == LOCALIZE_LATENCY && c->strength[LOCALIZE_CPU] > 0)
 			c->kind = LOCALIZE_CPU;
-		if (getenv("SRE_LOCALIZE_DEBUG"))
-			fprintf(stderr, "%s: calls %zu/%zu lines %zu/%zu lat %.2f err %.2f sil %.2f cpu %.2f\n",
-				s.sv[i].name, s.sv[i].calls[INC], s.sv[i].calls[BASE], s.sv[i].lines[INC],
-				s.sv[i].lines[BASE], c->strength[0], c->strength[LOCALIZE_ERRORS],
-				c->strength[LOCALIZE_SILENCE], c->strength[LOCALIZE_CPU]);
 		if (c->score < 0.05)
 			continue;
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);

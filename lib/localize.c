@@ -141,6 +141,7 @@ struct service {
 	struct logtemplate_miner *miner;
 	long long *counts[WINDOWS];      /* lines per template id */
 	long long *errors[WINDOWS];      /* error lines per template id (a template may mix levels) */
+	char **example;                  /* per template id, its first error line of the incident */
 	size_t counts_alloc[WINDOWS];
 	char **callees;                  /* services it calls, in either window */
 	size_t callees_nr, callees_alloc;
@@ -541,12 +542,19 @@ static int is_error_line(const char *t, size_t len)
 	return 0;
 }
 
-static void count_line(struct service *sv, int w, size_t id, int error)
+static void count_line(struct service *sv, int w, size_t id, const char *line, size_t len)
 {
+	int error = is_error_line(line, len);
+
 	if (id == LOGTEMPLATE_NONE)
 		return;
 	if (id >= sv->counts_alloc[w]) {
 		size_t alloc = (id + 1) * 2;
+		if (w == INC) {
+			sv->example = xrealloc(sv->example, alloc * sizeof(*sv->example));
+			memset(sv->example + sv->counts_alloc[w], 0,
+			       (alloc - sv->counts_alloc[w]) * sizeof(*sv->example));
+		}
 		sv->counts[w] = xrealloc(sv->counts[w], alloc * sizeof(**sv->counts));
 		sv->errors[w] = xrealloc(sv->errors[w], alloc * sizeof(**sv->errors));
 		memset(sv->counts[w] + sv->counts_alloc[w], 0,
@@ -558,6 +566,8 @@ static void count_line(struct service *sv, int w, size_t id, int error)
 	sv->counts[w][id]++;
 	sv->errors[w][id] += error;
 	sv->lines[w]++;
+	if (error && w == INC && !sv->example[id])
+		sv->example[id] = xstrndup(line, len > 300 ? 300 : len);
 }
 
 static void mine(struct state *s, const struct evidence *ev, int w,
@@ -584,10 +594,19 @@ static void mine(struct state *s, const struct evidence *ev, int w,
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			count_line(sv, w, logtemplate_add(sv->miner, p, len), is_error_line(p, len));
+			count_line(sv, w, logtemplate_add(sv->miner, p, len), p, len);
 			p += len + 1;
 		}
 	}
+}
+
+/* A log line as evidence: control characters become '?', so it stays one line. */
+static const char *printable(struct strbuf *sb, const char *text)
+{
+	strbuf_reset(sb);
+	for (; *text; text++)
+		strbuf_addch(sb, (unsigned char)*text < 0x20 || *text == 0x7f ? '?' : *text);
+	return sb->buf;
 }
 
 static long long errors_at(const struct service *sv, int w, size_t id)
@@ -600,7 +619,7 @@ static void log_errors(struct state *s, struct service *sv)
 	double exposure[WINDOWS], surplus = 0;
 	size_t n = logtemplate_count(sv->miner), shown = 0;
 	int by_calls = sv->calls[INC] && sv->calls[BASE];
-	struct strbuf src = STRBUF_INIT;
+	struct strbuf src = STRBUF_INIT, line = STRBUF_INIT;
 
 	for (int w = 0; w < WINDOWS; w++)
 		exposure[w] = (double)(by_calls ? sv->calls[w] : sv->lines[w]);
@@ -624,10 +643,10 @@ static void log_errors(struct state *s, struct service *sv)
 				break;
 			if (!before)
 				say(&sv->c, src.buf, "new error in the logs, %lld lines, none before: %.160s",
-				    now, t->example);
+				    now, printable(&line, sv->example[id] ? sv->example[id] : t->text));
 			else
 				say(&sv->c, src.buf, "error logged %lld times, %.1f expected from before: %.160s",
-				    now, expect, t->example);
+				    now, expect, printable(&line, sv->example[id] ? sv->example[id] : t->text));
 		}
 		if (!pass) {
 			double floor = 0.25 * exposure[INC];
@@ -639,6 +658,7 @@ static void log_errors(struct state *s, struct service *sv)
 		}
 	}
 	strbuf_release(&src);
+	strbuf_release(&line);
 	(void)s;
 }
 
@@ -870,6 +890,9 @@ static void release_state(struct state *s)
 			free(sv->counts[w]);
 			free(sv->errors[w]);
 		}
+		for (size_t k = 0; sv->example && k < sv->counts_alloc[INC]; k++)
+			free(sv->example[k]);
+		free(sv->example);
 		for (size_t k = 0; k < sv->callees_nr; k++)
 			free(sv->callees[k]);
 		free(sv->callees);

@@ -142,6 +142,8 @@ struct service {
 	long long *counts[WINDOWS];      /* lines per template id */
 	long long *errors[WINDOWS];      /* error lines per template id (a template may mix levels) */
 	char **example;                  /* per template id, its first error line of the incident */
+	size_t reports[WINDOWS];         /* error lines of other services that name it */
+	char *report_example;            /* the first of the incident */
 	size_t counts_alloc[WINDOWS];
 	char **callees;                  /* services it calls, in either window */
 	size_t callees_nr, callees_alloc;
@@ -520,6 +522,14 @@ static void span_errors(struct state *s)
 	}
 }
 
+static void raise_strength(struct localize_candidate *c, enum localize_kind k, double v)
+{
+	if (v > 1)
+		v = 1;
+	if (v > c->strength[k])
+		c->strength[k] = v;
+}
+
 /* ---- the logs ---- */
 
 static int is_error_line(const char *t, size_t len)
@@ -542,9 +552,46 @@ static int is_error_line(const char *t, size_t len)
 	return 0;
 }
 
-static void count_line(struct service *sv, int w, size_t id, const char *line, size_t len)
+/*
+ * The other service of the graph an error line names ("No instances
+ * available for orders", "I/O error on GET http://orders:8080/"): the
+ * line is its caller's report of it failing. A name counts as a word of
+ * its own: no letter, digit, '_' or '-' on either side.
+ */
+static struct service *named_service(struct state *s, const struct service *own,
+				     const char *line, size_t len)
+{
+	for (size_t i = 0; i < s->sv_nr; i++) {
+		struct service *sv = &s->sv[i];
+		size_t n = strlen(sv->name);
+		const char *p = line, *end = line + len;
+		if (sv == own || n < 2)
+			continue;
+		while ((p = memmem(p, (size_t)(end - p), sv->name, n))) {
+			int before = p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '-');
+			int after = p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '-');
+			if (!before && !after)
+				return sv;
+			p += n;
+		}
+	}
+	return NULL;
+}
+
+static void count_line(struct state *s, struct service *sv, int w, size_t id, const char *line,
+		       size_t len)
 {
 	int error = is_error_line(line, len);
+
+	if (error) {
+		struct service *named = named_service(s, sv, line, len);
+		if (named) {
+			named->reports[w]++;
+			if (w == INC && !named->report_example)
+				named->report_example = xstrndup(line, len > 300 ? 300 : len);
+			error = 0;
+		}
+	}
 
 	if (id == LOGTEMPLATE_NONE)
 		return;
@@ -594,7 +641,7 @@ static void mine(struct state *s, const struct evidence *ev, int w,
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			count_line(sv, w, logtemplate_add(sv->miner, p, len), p, len);
+			count_line(s, sv, w, logtemplate_add(sv->miner, p, len), p, len);
 			p += len + 1;
 		}
 	}
@@ -649,7 +696,7 @@ static void log_errors(struct state *s, struct service *sv)
 				    now, expect, printable(&line, sv->example[id] ? sv->example[id] : t->text));
 		}
 		if (!pass) {
-			double floor = 0.25 * exposure[INC];
+			double floor = exposure[INC];
 			if (surplus <= 0)
 				break;
 			sv->c.strength[LOCALIZE_ERRORS] += surplus / (floor > 5 ? floor : 5);
@@ -660,6 +707,28 @@ static void log_errors(struct state *s, struct service *sv)
 	strbuf_release(&src);
 	strbuf_release(&line);
 	(void)s;
+}
+
+/* Its callers' errors that name it, against their rate before, per trace. */
+static void log_reports(struct state *s, struct service *sv)
+{
+	double expect, sd, surplus, v;
+	struct strbuf line = STRBUF_INIT;
+
+	if (sv->reports[INC] < 3 || !s->traces[INC])
+		return;
+	expect = s->traces[BASE] ? (double)sv->reports[BASE] * (double)s->traces[INC] /
+					   (double)s->traces[BASE] : 0;
+	sd = sqrt(expect > 1 ? expect : 1);
+	if ((double)sv->reports[INC] <= expect + 3 * sd)
+		return;
+	surplus = (double)sv->reports[INC] - expect;
+	v = 0.5 * surplus / (double)(sv->calls[INC] > 5 ? sv->calls[INC] : 5);
+	raise_strength(&sv->c, LOCALIZE_ERRORS, v > 0.5 ? 0.5 : v);
+	say(&sv->c, "logs", "other services log %zu errors naming %s, %.1f expected from before: %.160s",
+	    sv->reports[INC], sv->name, expect,
+	    printable(&line, sv->report_example ? sv->report_example : ""));
+	strbuf_release(&line);
 }
 
 static void log_silence(struct service *sv)
@@ -744,13 +813,6 @@ static double last_value(const cJSON *series)
 	return isfinite(x) ? x : 0;
 }
 
-static void raise_strength(struct localize_candidate *c, enum localize_kind k, double v)
-{
-	if (v > 1)
-		v = 1;
-	if (v > c->strength[k])
-		c->strength[k] = v;
-}
 
 static void saturation(struct state *s, time_t t0)
 {
@@ -893,6 +955,7 @@ static void release_state(struct state *s)
 		for (size_t k = 0; sv->example && k < sv->counts_alloc[INC]; k++)
 			free(sv->example[k]);
 		free(sv->example);
+		free(sv->report_example);
 		for (size_t k = 0; k < sv->callees_nr; k++)
 			free(sv->callees[k]);
 		free(sv->callees);
@@ -944,6 +1007,7 @@ int localize(struct localize_result *out, const struct evidence *ev)
 	for (size_t i = 0; i < s.sv_nr; i++) {
 		if (s.sv[i].miner)
 			log_errors(&s, &s.sv[i]);
+		log_reports(&s, &s.sv[i]);
 		log_silence(&s.sv[i]);
 	}
 	saturation(&s, t0);

@@ -135,6 +135,7 @@ static int64_t median(struct samples *s)
 struct service {
 	char *name;
 	double added_us;                 /* time added: edge gaps into it and its self time */
+	double self_grew;                /* by how much its own time grew (the most, now/before) */
 	size_t calls[WINDOWS];           /* spans entering it (root or called from another service) */
 	size_t origins[WINDOWS];         /* erring spans of it with no erring child */
 	size_t lines[WINDOWS];           /* log lines */
@@ -441,6 +442,7 @@ static void latency(struct state *s)
 		double added;
 		int64_t now, before;
 		int gap;
+		struct service *owner;
 	} *hits = NULL;
 	size_t hits_nr = 0, hits_alloc = 0;
 
@@ -456,9 +458,27 @@ static void latency(struct state *s)
 			hits[hits_nr].added = a;
 			hits[hits_nr].now = now;
 			hits[hits_nr].before = before;
-			hits[hits_nr++].gap = t;
+			hits[hits_nr].gap = t;
+			/*
+			 * A gap is the callee's side or the link, unless the
+			 * caller's own time grew by as much (within a factor of
+			 * three): a caller short of CPU is late on its own calls
+			 * as well, while a slow link leaves the caller's own time
+			 * as it was.
+			 */
+			if (!t) {
+				double g = (double)now / (double)(before > 0 ? before : 1);
+				hits[hits_nr].owner = service_get(s, tab->rows[i].a);
+				if (g > hits[hits_nr].owner->self_grew)
+					hits[hits_nr].owner->self_grew = g;
+			} else {
+				struct service *caller = service_get(s, tab->rows[i].a);
+				double g = (double)now / (double)(before > 0 ? before : 1);
+				hits[hits_nr].owner = caller->self_grew * 3 >= g ? caller :
+						      service_get(s, tab->rows[i].b);
+			}
 			total += a;
-			service_get(s, t ? tab->rows[i].b : tab->rows[i].a)->added_us += a;
+			hits[hits_nr++].owner->added_us += a;
 		}
 	}
 	/* Little added in all is little explained: measure it against the requests' usual time. */
@@ -486,7 +506,13 @@ static void latency(struct state *s)
 		format_us(now, sizeof(now), (double)hits[k].now);
 		format_us(before, sizeof(before), (double)hits[k].before);
 		format_us(sum, sizeof(sum), hits[k].added);
-		if (hits[k].gap)
+		if (hits[k].gap && strcmp(hits[k].owner->name, hits[k].r->b))
+			say(&hits[k].owner->c, "jaeger",
+			    "calls from %s to %s spend %s (p50) between %s's span and the callee's, %s "
+			    "before; %s's own time grew too, so its side is slow: +%s over %zu calls",
+			    hits[k].r->a, hits[k].r->b, now, hits[k].r->a, before, hits[k].r->a, sum,
+			    hits[k].r->w[INC].nr);
+		else if (hits[k].gap)
 			say(&service_get(s, hits[k].r->b)->c, "jaeger",
 			    "calls from %s to %s spend %s (p50) between the caller's span and %s's own, "
 			    "%s before: the callee's side or the link is slow, +%s over %zu calls",

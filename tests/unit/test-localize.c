@@ -174,6 +174,26 @@ static void test_edge_gap(void)
 	evidence_release(&ev);
 }
 
+/* A caller short of CPU is slow in its own work and late on its calls: the gap is its own. */
+static void test_starved_caller(void)
+{
+	struct evidence ev;
+	struct localize_result r;
+	struct shape slow = usual;
+	const struct localize_candidate *c;
+
+	slow.orders_self = 150000;   /* 50 times its usual own time */
+	slow.gap_stock = 100000;     /* and its calls to stock late by as much */
+	make(&ev, &usual, &slow);
+	localize(&r, &ev);
+	c = first(&r);
+	is_str(c ? c->service : "(none)", "orders", "the gap goes to the caller whose own time grew as much");
+	ok(said(c, "orders's own time grew too, so its side is slow"), "and says why");
+	ok(!find(&r, "stock"), "the callee is not blamed");
+	localize_release(&r);
+	evidence_release(&ev);
+}
+
 static void test_self_time(void)
 {
 	struct evidence ev;
@@ -254,7 +274,7 @@ static void test_error_logs(void)
 	static const char *const bad_lines[] = { "INFO handled order",
 						 "ERROR stock lookup failed: NullPointerException", NULL };
 	static const char *const caller_bad[] = { "INFO handled order",
-						  "ERROR call to stock failed", NULL };
+						  "ERROR the downstream call failed", NULL };
 	struct evidence ev;
 	struct localize_result r;
 	const struct localize_candidate *c;
@@ -271,6 +291,20 @@ static void test_error_logs(void)
 	ok(said(c, "new error in the logs, 20 lines, none before"), "saying the new error");
 	ok(said(find(&r, "orders"), "stock, which it calls, is also failing"),
 	   "the caller says why it comes second");
+	localize_release(&r);
+	evidence_release(&ev);
+
+	/* An error that names another service is its caller's report of that service. */
+	make(&ev, &usual, &usual);
+	log_lines(ev.baseline, "orders", "orders-6c9b8d7f5-d3e4f", 20, ok_lines);
+	log_lines(&ev, "orders", "orders-6c9b8d7f5-d3e4f", 20,
+		  (const char *const[]){ "INFO handled order",
+					 "ERROR I/O error on GET http://stock:8080/items: timed out", NULL });
+	localize(&r, &ev);
+	c = first(&r);
+	is_str(c ? c->service : "(none)", "stock", "errors naming a callee count for the callee");
+	ok(said(c, "other services log 20 errors naming stock"), "as its callers' reports");
+	ok(!find(&r, "orders"), "not for the service that logged them");
 	localize_release(&r);
 	evidence_release(&ev);
 
@@ -373,6 +407,7 @@ int main(void)
 		return 1;
 	test_edge_gap();
 	test_self_time();
+	test_starved_caller();
 	test_cpu();
 	test_error_logs();
 	test_silence();

@@ -423,12 +423,22 @@ static void walk_traces(struct state *s, const cJSON *json, int w)
 
 /* ---- latency: time added ---- */
 
-static double added(struct row *r, int64_t *now, int64_t *before)
+/*
+ * usual: for an edge seen too rarely before to have a p50 of its own, the
+ * p50 of every edge's gap before (a gap is the link and the callee's
+ * queue, alike across edges); -1 for none.
+ */
+static double added(struct row *r, int64_t usual, int64_t *now, int64_t *before)
 {
-	if (r->w[INC].nr < SAMPLES_MIN || r->w[BASE].nr < SAMPLES_MIN)
+	if (r->w[INC].nr < SAMPLES_MIN)
+		return 0;
+	if (r->w[BASE].nr >= SAMPLES_MIN)
+		*before = median(&r->w[BASE]);
+	else if (usual >= 0)
+		*before = usual;
+	else
 		return 0;
 	*now = median(&r->w[INC]);
-	*before = median(&r->w[BASE]);
 	if (*now - *before < ADDED_MIN_US || *now * 2 < *before * 3)
 		return 0;
 	return (double)(*now - *before) * (double)r->w[INC].nr;
@@ -446,11 +456,20 @@ static void latency(struct state *s)
 	} *hits = NULL;
 	size_t hits_nr = 0, hits_alloc = 0;
 
+	struct samples all = { 0 };
+	int64_t usual = -1;
+
+	for (size_t i = 0; i < s->gaps.nr; i++)
+		for (size_t k = 0; k < s->gaps.rows[i].w[BASE].nr; k++)
+			add_sample(&all, s->gaps.rows[i].w[BASE].v[k]);
+	if (all.nr >= SAMPLES_MIN)
+		usual = median(&all);
+	free(all.v);
 	for (int t = 0; t < 2; t++) {
 		struct table *tab = t ? &s->gaps : &s->self;
 		for (size_t i = 0; i < tab->nr; i++) {
 			int64_t now = 0, before = 0;
-			double a = added(&tab->rows[i], &now, &before);
+			double a = added(&tab->rows[i], t ? usual : -1, &now, &before);
 			if (a <= 0)
 				continue;
 			ALLOC_GROW(hits, hits_nr + 1, hits_alloc);

@@ -9,30 +9,38 @@
  * always so (a slow endpoint, an error logged every minute) counts for
  * nothing. Its signals:
  *
- *   edge gap     per caller -> callee, the caller's span less the
- *                callee's spans under it: time on the wire or in the
+ *   edge gap     per caller -> callee, the time of the caller's client
+ *                span (a span whose children are all in other services)
+ *                that no callee span covers: time on the link or in the
  *                callee's queue. When it grew, the callee's side or the
- *                link is slow, not the caller, so it counts for the callee.
- *   self time    per service and operation, a span's time less its
- *                children's, against the same operation's in the baseline
- *                (a span whose children are all in other services is a
- *                client span: its own time is the edge gap above).
+ *                link is slow, so it counts for the callee; unless the
+ *                caller's own time grew by as much (within a factor of
+ *                three), as a caller short of CPU is late on its calls
+ *                too. An edge seen fewer than three times before is
+ *                measured against the p50 of every edge's gap before.
+ *   own time     per service and operation, the time a span is the
+ *                deepest span running (of equal depths, the latest to
+ *                start), against the same operation's before; a wrapper
+ *                whose work runs in a sibling is not credited with it.
  *                Both are "time added": (p50 now - p50 before) x calls
  *                now, where p50 grew by half and by at least 5 ms; a
- *                service's latency score is its share of all the time
+ *                service's latency strength is its share of all the time
  *                added, or of half the requests' usual time when little
  *                was added at all.
  *   error origin spans that err (lib/traces.h) none of whose children
- *                err: the deepest erring span's service.
- *   error logs   per service, the templates of its log lines (Drain,
- *                lib/logtemplate.h) of the two windows; an error template
- *                (ERROR, FATAL, an exception, a panic) new in the incident
- *                or whose count beats what the baseline rate predicts by
- *                three standard deviations (Poisson), per call into the
- *                service (or per line, without traces).
- *   log silence  log lines per call into the service that fell below what
- *                the baseline predicts by three standard deviations and to
- *                under 3/4 of it: statements it used to reach stop
+ *                err, in a larger share of traces than before.
+ *   error logs   per service, its log lines mined into templates (Drain,
+ *                lib/logtemplate.h) over both windows, and each line's
+ *                own level read (a template may join levels): error lines
+ *                (ERROR, FATAL, an exception, a panic) of a template new
+ *                in the incident, or beating the baseline's rate by three
+ *                standard deviations (Poisson), per call into the service
+ *                (per line without traces). An error line that names
+ *                another service of the graph is its caller's report of
+ *                that service, and counts for it at half weight.
+ *   log silence  log lines per call into the service below what the
+ *                baseline predicts by three standard deviations and
+ *                under 3/4 of it: statements it used to reach stopped
  *                appearing, as after an early return or an exception
  *                caught upstream.
  *   saturation   per pod (the Prometheus series pod-cpu, pod-cpu-limit,
@@ -43,11 +51,12 @@
  *                baseline, throttling above 25%, memory at 90% of its
  *                limit, restarts during the incident.
  *
- * A service whose callees also gained errors is demoted: the error is
- * most likely theirs, surfacing in it. Each signal gives a strength from
- * 0 to 1; the score is their sum (log silence counts 0.6), and the kind
- * of the strongest names the candidate's category. Every strength comes
- * with the evidence lines that explain it.
+ * A service that calls (in either window, near or far) a service whose
+ * signals are at least half as strong as its own errors keeps half of
+ * its error and silence strengths: errors surface in every caller, and a
+ * slow callee makes its callers time out. The score is the sum of the
+ * strengths (log silence counts 0.6); the strongest names the
+ * candidate's kind. Every strength comes with the lines that explain it.
  *
  * What it cannot see: a fault that changes nothing in the windows read
  * (a wrong value returned and logged as usual), a service that neither

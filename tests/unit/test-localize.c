@@ -77,7 +77,8 @@ static cJSON *traces(int n, int64_t t, const struct shape *sh)
 		cJSON *tr = cJSON_CreateObject(), *spans, *procs;
 		char id[40];
 		int64_t s = t + i * 1000000, stock = sh->stock_self;
-		int64_t orders = sh->orders_self + sh->gap_stock + stock;
+		/* stock_self < 0: orders does not call stock */
+		int64_t orders = sh->orders_self + (stock < 0 ? 0 : sh->gap_stock + stock);
 		int64_t client = sh->gap_orders + orders;
 
 		snprintf(id, sizeof(id), "%032x", (unsigned)(i + 1 + (t & 0xffff) * 1000));
@@ -91,6 +92,10 @@ static cJSON *traces(int n, int64_t t, const struct shape *sh)
 		span(spans, id, "a2", "a1", "p1", "HTTP GET", s + 1000, client, 0);
 		span(spans, id, "b1", "a2", "p2", "/orders", s + 1000 + sh->gap_orders / 2, orders,
 		     sh->err_orders);
+		if (stock < 0) {
+			cJSON_AddItemToArray(data, tr);
+			continue;
+		}
 		span(spans, id, "b2", "b1", "p2", "HTTP GET",
 		     s + 1000 + sh->gap_orders / 2 + sh->orders_self, sh->gap_stock + stock, 0);
 		span(spans, id, "c1", "b2", "p3", "/stock",
@@ -175,6 +180,25 @@ static void test_edge_gap(void)
 }
 
 /* A caller short of CPU is slow in its own work and late on its calls: the gap is its own. */
+/* An edge never seen before is measured against the usual gap of every edge. */
+static void test_new_edge(void)
+{
+	struct evidence ev;
+	struct localize_result r;
+	struct shape before = usual, slow = usual;
+	const struct localize_candidate *c;
+
+	before.stock_self = -1;
+	slow.gap_stock = 900000;
+	make(&ev, &before, &slow);
+	localize(&r, &ev);
+	c = first(&r);
+	is_str(c ? c->service : "(none)", "stock", "a slow edge with no baseline of its own is found");
+	ok(said(c, "calls from orders to stock spend 900.0ms (p50)"), "against the usual gap");
+	localize_release(&r);
+	evidence_release(&ev);
+}
+
 static void test_starved_caller(void)
 {
 	struct evidence ev;
@@ -408,6 +432,7 @@ int main(void)
 	test_edge_gap();
 	test_self_time();
 	test_starved_caller();
+	test_new_edge();
 	test_cpu();
 	test_error_logs();
 	test_silence();

@@ -24,6 +24,13 @@ enum { INC, BASE, WINDOWS };
 #define SAMPLES_MIN 3
 /* The most spans of one trace walked; the rest are left out. */
 #define TRACE_SPANS_MAX 20000
+/*
+ * Own times by the deepest span running cost spans^2 per trace; past this
+ * many spans a span's own time is its duration less its children's.
+ */
+#define OWN_SWEEP_MAX 1000
+/* The services an error line is searched for (an error that names one). */
+#define NAMED_MAX 128
 
 struct samples {
 	int64_t *v;
@@ -256,6 +263,40 @@ static const char *process_tag(const cJSON *process, const char *const *keys)
 static const char *const pod_keys[] = { "k8s.pod.name", "pod", "hostname", NULL };
 
 /*
+ * Each span's depth below its trace's root, in one pass: a chain is
+ * walked up to a span whose depth is known, then back down. A parent
+ * reference that closes a cycle is cut (the span becomes a root).
+ */
+static void set_depths(struct span *v, int n)
+{
+	enum { UNKNOWN = -1, WALKING = -2 };
+	int *stack = xcalloc((size_t)n + 1, sizeof(*stack));
+
+	for (int i = 0; i < n; i++)
+		v[i].depth = UNKNOWN;
+	for (int i = 0; i < n; i++) {
+		int top = 0, at = i, base;
+
+		while (at >= 0 && v[at].depth == UNKNOWN) {
+			v[at].depth = WALKING;
+			stack[top++] = at;
+			at = v[at].parent;
+		}
+		if (at >= 0 && v[at].depth == WALKING) {
+			/* the chain came back to itself: cut the last link */
+			v[stack[top - 1]].parent = -1;
+			at = -1;
+		}
+		base = at >= 0 ? v[at].depth : -1;
+		while (top > 0) {
+			int k = stack[--top];
+			v[k].depth = ++base;
+		}
+	}
+	free(stack);
+}
+
+/*
  * Each span's own time: the instants at which it is the deepest span
  * running (of equal depths, the one that started last). A span's time
  * less its children's would credit a wrapper whose work runs in a
@@ -264,8 +305,21 @@ static const char *const pod_keys[] = { "k8s.pod.name", "pod", "hostname", NULL 
  */
 static void own_times(struct span *v, int n)
 {
-	int64_t *t = xcalloc((size_t)n * 2, sizeof(*t));
+	int64_t *t;
 	int m = 0;
+
+	if (n > OWN_SWEEP_MAX) {
+		for (int i = 0; i < n; i++) {
+			v[i].own += v[i].duration;
+			if (v[i].parent >= 0)
+				v[v[i].parent].own -= v[i].duration;
+		}
+		for (int i = 0; i < n; i++)
+			if (v[i].own < 0)
+				v[i].own = 0;
+		return;
+	}
+	t = xcalloc((size_t)n * 2, sizeof(*t));
 
 	for (int i = 0; i < n; i++) {
 		t[m++] = v[i].start;
@@ -346,17 +400,7 @@ static void walk_trace(struct state *s, const cJSON *trace, int w)
 		if (hit && *hit != &v[i])
 			v[i].parent = (int)(*hit - v);
 	}
-	/* A reference cycle would loop below: cut any parent chain longer than n. */
-	for (int i = 0; i < n; i++) {
-		int steps = 0;
-		for (int p = v[i].parent; p >= 0 && steps <= n; p = v[p].parent)
-			steps++;
-		if (steps > n)
-			v[i].parent = -1;
-	}
-	for (int i = 0; i < n; i++)
-		for (int p = v[i].parent; p >= 0; p = v[p].parent)
-			v[i].depth++;
+	set_depths(v, n);
 	own_times(v, n);
 	for (int i = n - 1; i >= 0; i--)
 		if (v[i].parent >= 0) {
@@ -606,7 +650,9 @@ static int is_error_line(const char *t, size_t len)
 static struct service *named_service(struct state *s, const struct service *own,
 				     const char *line, size_t len)
 {
-	for (size_t i = 0; i < s->sv_nr; i++) {
+	if (len > 2048)
+		len = 2048;
+	for (size_t i = 0; i < s->sv_nr && i < NAMED_MAX; i++) {
 		struct service *sv = &s->sv[i];
 		size_t n = strlen(sv->name);
 		const char *p = line, *end = line + len;

@@ -425,6 +425,37 @@ static void test_hostile(void)
 	evidence_release(&ev);
 }
 
+/* A trace of 20,000 spans, deep or wide, is walked in bounded time and memory. */
+static void test_huge_trace(void)
+{
+	struct evidence ev;
+	struct localize_result r;
+	cJSON *root = cJSON_CreateObject(), *data = cJSON_AddArrayToObject(root, "data");
+
+	for (int wide = 0; wide < 2; wide++) {
+		cJSON *tr = cJSON_CreateObject(), *spans = cJSON_AddArrayToObject(tr, "spans");
+		cJSON *procs = cJSON_AddObjectToObject(tr, "processes");
+		char id[24], parent[24];
+
+		process(procs, "p1", "gateway", "gateway-1");
+		process(procs, "p2", "deep", "deep-1");
+		for (int i = 0; i < 20000; i++) {
+			snprintf(id, sizeof(id), "%c%015x", wide ? 'w' : 'd', (unsigned)i);
+			snprintf(parent, sizeof(parent), "%c%015x", wide ? 'w' : 'd',
+				 (unsigned)(wide ? 0 : i - 1));
+			span(spans, wide ? "w" : "d", id, i ? parent : NULL, i % 2 ? "p2" : "p1", "op",
+			     T0 * 1000000 + i, 40000 - i, 0);
+		}
+		cJSON_AddItemToArray(data, tr);
+	}
+	make(&ev, &usual, &usual);
+	cJSON_Delete(ev.traces);
+	ev.traces = root;
+	is_int(localize(&r, &ev), 0, "20,000 spans in a chain and 20,000 side by side are walked");
+	localize_release(&r);
+	evidence_release(&ev);
+}
+
 int main(void)
 {
 	if (test_begin("localize") < 0)
@@ -439,5 +470,6 @@ int main(void)
 	test_span_errors();
 	test_without_baseline();
 	test_hostile();
+	test_huge_trace();
 	return test_end();
 }

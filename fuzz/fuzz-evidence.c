@@ -5,11 +5,13 @@
  *
  * The input is a bundle in one text, each file introduced by a line
  *   ==> <name> <==
- * (as tail(1) heads them): a bundle's file name, or logs/<name>. It is
- * written to a scratch directory, loaded, and removed.
+ * (as tail(1) heads them): a bundle's file name, logs/<name>,
+ * logs/<service>/<name>, or the same under baseline/. It is written to a
+ * scratch directory, loaded, and removed. With a baseline, the rules rank
+ * the call graph (lib/localize.c) too.
  */
-#include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,32 +52,48 @@ static void write_file(const char *dir, const char *name, const char *text, size
 	free(path);
 }
 
-/* Empty dir (files, and logs/ with files) and remove it. */
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) < 0)
+		abort();
+	return 0;
+}
+
+/* Remove dir and all it holds (never through a link). */
 static void remove_bundle(const char *dir)
 {
-	char *logs = xstrfmt("%s/logs", dir);
-	const char *const sub[] = { logs, dir };
-
-	for (size_t i = 0; i < 2; i++) {
-		DIR *d = opendir(sub[i]);
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			char *p;
-
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			p = xstrfmt("%s/%s", sub[i], e->d_name);
-			if (unlink(p) < 0 && rmdir(p) < 0)
-				abort();
-			free(p);
-		}
-		if (d)
-			closedir(d);
-	}
-	if (rmdir(dir) < 0)
+	if (nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		abort();
-	free(logs);
+}
+
+/*
+ * A name of at most three parts, each a file name (baseline/logs/x,
+ * logs/<service>/x), its directories made on the way; 0, or -1 when it
+ * is no such name.
+ */
+static int make_parents(const char *dir, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	const char *p = name;
+	int parts = 0, ret = 0;
+
+	strbuf_addstr(&path, dir);
+	while (!ret) {
+		size_t n = strcspn(p, "/");
+		char *part = xstrndup(p, n);
+		ret = evidence_name_ok(part) && ++parts <= 3 ? 0 : -1;
+		strbuf_addf(&path, "/%s", part);
+		free(part);
+		if (ret || !p[n])
+			break;
+		mkdir(path.buf, 0700);
+		p += n + 1;
+	}
+	strbuf_release(&path);
+	return ret;
 }
 
 /* Write the files the input holds into dir. */
@@ -102,14 +120,8 @@ static void write_bundle(const char *dir, const char *in, size_t size)
 			if ((next == body || next[-1] == '\n') && (size_t)(end - next) >= 4 &&
 			    !memcmp(next, head, 4))
 				break;
-		if (!strncmp(name, "logs/", 5) && evidence_name_ok(name + 5)) {
-			char *logs = xstrfmt("%s/logs", dir);
-			mkdir(logs, 0700);
-			free(logs);
+		if (!make_parents(dir, name))
 			write_file(dir, name, body, (size_t)(next - body));
-		} else if (evidence_name_ok(name)) {
-			write_file(dir, name, body, (size_t)(next - body));
-		}
 		free(name);
 		p = next;
 	}

@@ -869,7 +869,7 @@ static int split_series(const cJSON *series, time_t t0, double *before, double *
 		x = strtod(v, NULL);
 		if (!isfinite(x))
 			continue;
-		if ((time_t)t->valuedouble < t0) {
+		if (t->valuedouble < (double)t0) {
 			sum += x;
 			nb++;
 		} else if (x > max) {

@@ -815,12 +815,8 @@ static cJSON *candidates_json(const struct localize_result *g)
 		cJSON_AddNumberToObject(o, "score", round(c->score * 100) / 100);
 		cJSON_AddStringToObject(o, "category",
 					diagnosis_category_name(diagnosis_localize_category(c->kind)));
-		for (size_t k = 0; k < c->lines_nr; k++) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "source", c->lines[k].source);
-			cJSON_AddStringToObject(e, "summary", c->lines[k].summary);
-			cJSON_AddItemToArray(ev, e);
-		}
+		for (size_t k = 0; k < c->lines_nr; k++)
+			json_add_quote(ev, c->lines[k].source, c->lines[k].summary);
 		cJSON_AddItemToObject(o, "evidence", ev);
 		cJSON_AddItemToArray(arr, o);
 	}

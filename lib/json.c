@@ -145,3 +145,12 @@ void json_add_lines(cJSON *obj, const char *key, const char *text)
 		p += len + (p[len] == '\n');
 	}
 }
+
+void json_add_quote(cJSON *arr, const char *source, const char *summary)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "source", source);
+	cJSON_AddStringToObject(e, "summary", summary);
+	cJSON_AddItemToArray(arr, e);
+}

@@ -65,5 +65,7 @@ cJSON *json_copy(const cJSON *obj);
 void json_add_string_or_null(cJSON *obj, const char *key, const char *s);
 /* key: an array of text's lines, one string each ([] for NULL or ""). */
 void json_add_lines(cJSON *obj, const char *key, const char *text);
+/* Append {source, summary} to arr: a line of evidence, as diagnoses print them. */
+void json_add_quote(cJSON *arr, const char *source, const char *summary);
 
 #endif

@@ -1598,12 +1598,8 @@ cJSON *diagnosis_finding_json(const struct diagnosis_finding *f)
 		cJSON_AddNullToObject(m, "target");
 	cJSON_AddItemToObject(m, "params", f->params ? cJSON_Duplicate(f->params, 1) : cJSON_CreateObject());
 	cJSON_AddItemToObject(o, "mitigation", m);
-	for (size_t i = 0; i < f->evidence_nr; i++) {
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "source", f->evidence[i].source);
-		cJSON_AddStringToObject(e, "summary", f->evidence[i].summary);
-		cJSON_AddItemToArray(ev, e);
-	}
+	for (size_t i = 0; i < f->evidence_nr; i++)
+		json_add_quote(ev, f->evidence[i].source, f->evidence[i].summary);
 	cJSON_AddItemToObject(o, "evidence", ev);
 	cJSON_AddStringToObject(o, "rule", f->rule ? f->rule : "none");
 	return o;

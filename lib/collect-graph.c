@@ -149,7 +149,7 @@ void collect_graph_services(const cJSON *traces, const char *service, size_t max
 	const cJSON *data = cJSON_IsArray(traces) ? traces : json_get(traces, "data"), *trace;
 	size_t n = (size_t)cJSON_GetArraySize(data), i = 0, counts_nr = 0, counts_alloc = 0;
 	struct service_count *counts = NULL;
-	double *extent, *sorted, threshold;
+	double *extent, *sorted, slowest, p90;
 	int *err;
 
 	if (!cJSON_IsArray(data) || !n || !max)
@@ -164,15 +164,14 @@ void collect_graph_services(const cJSON *traces, const char *service, size_t max
 	}
 	/* The slowest: the SLOWEST longest, and any at or above the 90th percentile. */
 	qsort(sorted, n, sizeof(*sorted), compare_doubles_desc);
-	threshold = sorted[n < SLOWEST ? n - 1 : SLOWEST - 1];
-	if (sorted[n / 10] < threshold)
-		threshold = sorted[n / 10];
+	slowest = sorted[n < SLOWEST ? n - 1 : SLOWEST - 1];
+	p90 = sorted[n / 10];
 
 	i = 0;
 	cJSON_ArrayForEach(trace, data) {
 		const cJSON *span;
 
-		if (!err[i] && extent[i] < threshold) {
+		if (!err[i] && extent[i] < slowest && extent[i] <= p90) {
 			i++;
 			continue;
 		}

@@ -529,17 +529,32 @@ out:
 	return ret;
 }
 
-/*
- * Keep of a log read with timestamps=true the lines before since, their
- * time stripped, the last max of them, into out. A line whose time does
- * not read goes with the line before it.
- */
-static void lines_before(struct strbuf *out, const char *buf, size_t len, time_t since, int max)
+/* Keep the last max lines of sb (0: all). */
+static void keep_last_lines(struct strbuf *sb, int max)
 {
-	const char *p = buf, *end = buf + len;
-	int keep = 1;
 	size_t start = 0;
 	int seen = 0;
+
+	for (size_t i = sb->len; max > 0 && i-- > 0;) {
+		if (sb->buf[i] == '\n' && i + 1 < sb->len && ++seen >= max) {
+			start = i + 1;
+			break;
+		}
+	}
+	if (start) {
+		memmove(sb->buf, sb->buf + start, sb->len - start);
+		strbuf_setlen(sb, sb->len - start);
+	}
+}
+
+/*
+ * Keep of a log read with timestamps=true the lines before since, their
+ * time stripped, into out. A line whose time does not read goes with the
+ * line before it.
+ */
+static void lines_before(struct strbuf *out, const char *buf, size_t len, time_t since)
+{
+	const char *p = buf, *end = buf + len;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -551,25 +566,13 @@ static void lines_before(struct strbuf *out, const char *buf, size_t len, time_t
 			memcpy(stamp, p, (size_t)(sp - p));
 			stamp[sp - p] = '\0';
 			if (!parse_rfc3339(stamp, &t)) {
-				keep = t < since;
+				if (t >= since)
+					break; /* the window is over: what follows is the incident's */
 				p = sp + 1;
 			}
 		}
-		if (!keep)
-			break; /* the window is over: what follows is the incident's */
 		strbuf_add(out, p, (size_t)(eol - p));
 		p = eol;
-	}
-	/* The last max lines. */
-	for (size_t i = out->len; max > 0 && i-- > 0;) {
-		if (out->buf[i] == '\n' && i + 1 < out->len && ++seen >= max) {
-			start = i + 1;
-			break;
-		}
-	}
-	if (start) {
-		memmove(out->buf, out->buf + start, out->len - start);
-		strbuf_setlen(out, out->len - start);
 	}
 }
 
@@ -647,7 +650,8 @@ static int read_baseline_kubernetes(struct part *p)
 			continue; /* no log is no evidence, as in the first round */
 		}
 		strbuf_reset(&text);
-		lines_before(&text, res->body.buf, res->body.len, p->since, p->g->log_lines);
+		lines_before(&text, res->body.buf, res->body.len, p->since);
+		keep_last_lines(&text, p->g->log_lines);
 		add_log(&p->ev, services.v[i], "kubernetes", names.v[i], &text);
 	}
 out:
@@ -675,7 +679,7 @@ static void queue_container_logs(struct part *p, const struct docker_engine *e,
 			name++;
 		if (!id || !name || !evidence_name_ok(name))
 			continue;
-		docker_queue_logs_between(rs, e, id, p->g->log_lines, from, p->since);
+		docker_queue_logs_between(rs, e, id, from, p->since);
 		strvec_push(names, name);
 		strvec_push(services, service ? service : "");
 		strvec_push(tty, json_bool(json_get(c, "Config"), "Tty") ? "1" : "");
@@ -715,6 +719,7 @@ static int read_baseline_docker(struct part *p)
 			strbuf_add(&text, res->body.buf, res->body.len);
 		else
 			docker_log_demultiplex(&text, res->body.buf, res->body.len);
+		keep_last_lines(&text, p->g->log_lines);
 		add_log(&p->ev, services.v[i], "docker", names.v[i], &text);
 	}
 	docker_engine_release(&e);

@@ -272,10 +272,10 @@ struct http_request *docker_queue_logs(struct http_batch *rs, const struct docke
 
 struct http_request *docker_queue_logs_between(struct http_batch *rs,
 					       const struct docker_engine *e, const char *id,
-					       int lines, time_t since, time_t until)
+					       time_t since, time_t until)
 {
-	char *suffix = xstrfmt("/logs?stdout=1&stderr=1&timestamps=1&tail=%d&since=%lld&until=%lld",
-			       lines, (long long)since, (long long)until);
+	char *suffix = xstrfmt("/logs?stdout=1&stderr=1&timestamps=1&since=%lld&until=%lld",
+			       (long long)since, (long long)until);
 	struct http_request *req = queue_logs(rs, e, id, suffix);
 
 	free(suffix);

@@ -81,10 +81,13 @@ struct http_request *docker_queue_inspect(struct http_batch *rs,
 					  const struct docker_engine *e, const char *ref);
 struct http_request *docker_queue_logs(struct http_batch *rs, const struct docker_engine *e,
 				       const char *id, int lines);
-/* The same, of the lines written from since until until (Unix seconds) only. */
+/*
+ * The same, of every line written from since until until (Unix seconds):
+ * no tail, which the Engine applies to the whole log before the window.
+ */
 struct http_request *docker_queue_logs_between(struct http_batch *rs,
 					       const struct docker_engine *e, const char *id,
-					       int lines, time_t since, time_t until);
+					       time_t since, time_t until);
 
 /*
  * Inspect one container now: 0 and *inspect (the caller's; it has an Id

@@ -77,15 +77,25 @@ write_cluster() {
 write_traces >traces.json || exit 1
 write_cluster >cluster.json || exit 1
 start_fake jaeger --data traces.json || { echo "Bail out! the fake Jaeger did not start"; exit 1; }
-JAEGER_URL=$FAKE_URL JAEGER_LOG=$FAKE_LOG
+JAEGER_URL=$FAKE_URL JAEGER_LOG=$FAKE_LOG JAEGER_PID=$FAKE_PID
 start_fake prometheus || { echo "Bail out! the fake Prometheus did not start"; exit 1; }
-PROM_URL=$FAKE_URL PROM_LOG=$FAKE_LOG
+PROM_URL=$FAKE_URL PROM_LOG=$FAKE_LOG PROM_PID=$FAKE_PID
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout server.key -out server.crt -subj /CN=kube-apiserver \
 	-addext subjectAltName=IP:127.0.0.1 >openssl.out 2>&1 || { cat openssl.out; exit 1; }
 start_fake kubernetes --cert server.crt --key server.key --token "$KUBE_TOKEN" \
 	--data cluster.json || { echo "Bail out! the fake Kubernetes did not start"; exit 1; }
-KUBE_URL=https${FAKE_URL#http} KUBE_CONTROL=$FAKE_URL KUBE_LOG=$FAKE_LOG
+KUBE_URL=https${FAKE_URL#http} KUBE_CONTROL=$FAKE_URL KUBE_LOG=$FAKE_LOG KUBE_PID=$FAKE_PID
+# pricing also runs a container in Docker, a line before T0 and one after.
+SOCK="$TRASH_DIRECTORY/docker.sock"
+cat >containers.json <<EOT
+[{"name": "shop-pricing-1", "image": "shop/pricing:1.0", "compose": "shop/pricing",
+  "logs": [{"line": "pricing docker baseline", "time": $((T0_S - 1200))},
+           {"line": "pricing docker incident", "time": $((T0_S + 120))}]}]
+EOT
+start_fake docker --socket "$SOCK" --data containers.json ||
+	{ echo "Bail out! the fake Docker did not start"; exit 1; }
+DOCKER_LOG=$FAKE_LOG DOCKER_PID=$FAKE_PID
 
 # The PromQL queries the fake Prometheus received that read $1, one a line.
 prom_queries() {
@@ -248,4 +258,16 @@ test_expect_success 'diagnose.graph-services=0 reads no other service' '
 	test_grep "diagnose.graph-services" err
 '
 
+test_expect_success 'Docker: a graph service container logs, and its baseline between since and until' '
+	SRE_NOW=$NOW sre -c docker.host="unix://$SOCK" diagnose --save-evidence withdocker 1 >out &&
+	test_grep "pricing docker incident" withdocker/logs/pricing/shop-pricing-1.log &&
+	test_grep "pricing docker baseline" withdocker/baseline/logs/pricing/shop-pricing-1.log &&
+	test_grep ! "pricing docker incident" withdocker/baseline/logs/pricing/shop-pricing-1.log &&
+	grep -F "since=$((T0_S - 3600))&until=$T0_S" "$DOCKER_LOG" &&
+	test "$(source_status withdocker/sources.json graph)" = ok &&
+	test "$(source_status withdocker/sources.json baseline)" = ok
+'
+
+kill "$JAEGER_PID" "$PROM_PID" "$KUBE_PID" "$DOCKER_PID" 2>/dev/null
+wait "$JAEGER_PID" "$PROM_PID" "$KUBE_PID" "$DOCKER_PID" 2>/dev/null
 test_done

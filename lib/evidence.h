@@ -14,6 +14,16 @@
  * rest. Every source read, failed or timed out is listed in ev->sources
  * with the time it was read.
  *
+ * A second round (lib/collect-graph.c) follows under the same deadline,
+ * on what the first read: the services on the paths of the traces' slow
+ * and failing requests (diagnose.graph-services, default 20) and their
+ * logs, read by the same collectors; the pods' CPU, throttling, memory
+ * and restarts (prometheus-pod-*.json) of the incident service and of
+ * those services; and the baseline window (diagnose.baseline, default
+ * 1h, before the incident opened): the incident service's traces and the
+ * logs of every pod and container read. Each is one line of ev->sources:
+ * "graph", "pod-metrics", "baseline".
+ *
  * A bundle directory holds one file per source (absent: no evidence):
  *
  *   incident.json              as `sre incident show --json` prints it
@@ -23,7 +33,11 @@
  *   kubernetes-replicasets.json  a ReplicaSetList (the rollout history)
  *   docker-inspect.json        an array of container inspect objects
  *   jaeger-traces.json         as /api/traces returns it
- *   prometheus-<check>.json    as /api/v1/query_range returns it
+ *   prometheus-<check>.json    as /api/v1/query_range returns it; the pods'
+ *                              metrics as prometheus-pod-cpu.json,
+ *                              -pod-cpu-limit, -pod-cpu-throttled,
+ *                              -pod-memory, -pod-memory-limit,
+ *                              -pod-restarts: series by their pod label
  *   git-log.json               an array of {sha, author, time, subject, files}
  *   host.json                  {"processes": [{service, pid, running, state,
  *                               rss_kb, exit}], "kernel": ["OOM-killer lines"]}

@@ -54,7 +54,6 @@
 #include "util.h"
 
 #define SLOWEST 20                 /* the slowest traces whose services are read */
-#define MAX_TRACE_SERVICES 1000    /* the most distinct services counted (hostile traces) */
 #define GRAPH_PARALLEL 8           /* graph services read at once */
 #define REQUEST_PARALLEL 8         /* requests in flight at once within a part */
 #define POD_NAME_MAX 253           /* DNS-1123 subdomain */
@@ -143,12 +142,19 @@ static int compare_counts(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 void collect_graph_services(const cJSON *traces, const char *service, size_t max,
 			    struct strvec *out)
 {
 	const cJSON *data = cJSON_IsArray(traces) ? traces : json_get(traces, "data"), *trace;
-	size_t n = (size_t)cJSON_GetArraySize(data), i = 0, counts_nr = 0, counts_alloc = 0;
-	struct service_count *counts = NULL;
+	size_t n = (size_t)cJSON_GetArraySize(data), i = 0;
+	size_t names_nr = 0, names_alloc = 0, counts_nr = 0;
+	const char **names = NULL;
+	struct service_count *counts;
 	double *extent, *sorted, slowest, p90;
 	int *err;
 
@@ -162,11 +168,12 @@ void collect_graph_services(const cJSON *traces, const char *service, size_t max
 		sorted[i] = extent[i];
 		i++;
 	}
-	/* The slowest: the SLOWEST longest, and any at or above the 90th percentile. */
+	/* The slowest: the SLOWEST longest, and any above the 90th percentile. */
 	qsort(sorted, n, sizeof(*sorted), compare_doubles_desc);
 	slowest = sorted[n < SLOWEST ? n - 1 : SLOWEST - 1];
 	p90 = sorted[n / 10];
 
+	/* Every span's service on those traces, sorted: a run of one name is its count. */
 	i = 0;
 	cJSON_ArrayForEach(trace, data) {
 		const cJSON *span;
@@ -178,21 +185,20 @@ void collect_graph_services(const cJSON *traces, const char *service, size_t max
 		i++;
 		cJSON_ArrayForEach(span, json_get(trace, "spans")) {
 			const char *name = span_service(trace, span);
-			size_t k;
 
 			if (!name || !strcmp(name, service))
 				continue;
-			for (k = 0; k < counts_nr && strcmp(counts[k].name, name); k++)
-				;
-			if (k == counts_nr) {
-				if (counts_nr >= MAX_TRACE_SERVICES)
-					continue;
-				ALLOC_GROW(counts, counts_nr + 1, counts_alloc);
-				counts[counts_nr].name = name;
-				counts[counts_nr++].spans = 0;
-			}
-			counts[k].spans++;
+			ALLOC_GROW(names, names_nr + 1, names_alloc);
+			names[names_nr++] = name;
 		}
+	}
+	if (names_nr)
+		qsort(names, names_nr, sizeof(*names), compare_names);
+	counts = xcalloc(names_nr + 1, sizeof(*counts));
+	for (size_t k = 0; k < names_nr; k++) {
+		if (!counts_nr || strcmp(counts[counts_nr - 1].name, names[k]))
+			counts[counts_nr++].name = names[k];
+		counts[counts_nr - 1].spans++;
 	}
 	qsort(counts, counts_nr, sizeof(*counts), compare_counts);
 	for (size_t k = 0, taken = 0; k < counts_nr && taken < max; k++) {
@@ -201,6 +207,7 @@ void collect_graph_services(const cJSON *traces, const char *service, size_t max
 		strvec_push(out, counts[k].name);
 		taken++;
 	}
+	free(names);
 	free(counts);
 	free(extent);
 	free(sorted);
@@ -252,11 +259,6 @@ void collect_trace_pods(const cJSON *traces, const struct strvec *services, stru
 	}
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 char *collect_pod_regex(const struct strvec *pods, size_t max_len)
 {
 	const char **names = xcalloc(pods->nr + 1, sizeof(*names));
@@ -266,7 +268,7 @@ char *collect_pod_regex(const struct strvec *pods, size_t max_len)
 	for (size_t i = 0; i < pods->nr; i++)
 		if (collect_pod_name_ok(pods->v[i]))
 			names[n++] = pods->v[i];
-	qsort(names, n, sizeof(*names), compare_strings);
+	qsort(names, n, sizeof(*names), compare_names);
 	for (size_t i = 0; i < n; i++) {
 		if (i && !strcmp(names[i], names[i - 1]))
 			continue;
@@ -878,7 +880,9 @@ void collect_graph(struct evidence *ev, const struct config *cfg,
 
 	/* The graph services, and the baseline's traces, which need nothing read before. */
 	first = xcalloc(services.nr + 1, sizeof(*first));
-	if (metrics || g->baseline_ms)
+	/* A third is kept for what needs the pods found, when anything will. */
+	if (metrics || (g->baseline_ms && (ev->pods || ev->docker || docker_configured(cfg) ||
+					   configured(cfg, "kubernetes.namespace"))))
 		first_deadline = deadline_ms - left / 3;
 	for (size_t i = 0; i < services.nr; i++) {
 		struct part *p = &first[first_nr++];

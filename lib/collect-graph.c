@@ -342,6 +342,9 @@ static void part_init(struct part *p, enum part_kind kind, const struct config *
 	}
 	p->http_ready = 1;
 	p->http.deadline_ms = deadline_ms;
+	/* For a status line: what the request is for. */
+	p->http.label = kind == SERVICE_LOGS ? "graph" : kind == POD_METRICS ? "pod-metrics" :
+			"baseline";
 }
 
 static void part_release(struct part *p)

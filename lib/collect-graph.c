@@ -62,6 +62,7 @@
 #define POD_STEP_MIN 60            /* seconds */
 #define POD_WINDOW_MIN 600         /* seconds: the least window of pod metrics */
 #define BASELINE_LOG_BYTES (1 << 20)  /* limitBytes of a Kubernetes baseline log */
+#define BASELINE_MAX_MS (30LL * 86400 * 1000)
 #define STAMP_MAX 40               /* the longest RFC 3339 time a log line starts with */
 
 int collect_graph_options(const struct config *cfg, struct graph_options *out)
@@ -73,8 +74,9 @@ int collect_graph_options(const struct config *cfg, struct graph_options *out)
 	out->baseline_ms = 3600 * 1000;
 	if (config_get_duration_ms(cfg, "diagnose.baseline", &out->baseline_ms) < 0)
 		return -1;
-	if (out->baseline_ms < 0)
-		return error("diagnose.baseline is negative; it takes a duration (1h), or 0 for none");
+	/* Further back than any source keeps its traces and logs is a mistake. */
+	if (out->baseline_ms < 0 || out->baseline_ms > BASELINE_MAX_MS)
+		return error("diagnose.baseline is not within 0 (none) and 30d");
 	r = config_get_int(cfg, "diagnose.graph-services", &n);
 	if (r < 0)
 		return -1;

@@ -255,7 +255,11 @@ test_expect_success 'diagnose.graph-services=0 reads no other service' '
 	! test -e nograph/logs/pricing &&
 	test "$(source_status nograph/sources.json graph)" = none &&
 	test_must_fail sre -c diagnose.graph-services=-1 diagnose 1 2>err &&
-	test_grep "diagnose.graph-services" err
+	test_grep "diagnose.graph-services" err &&
+	test_must_fail sre -c diagnose.baseline=60d diagnose 1 2>err &&
+	test_grep "diagnose.baseline is not within 0 (none) and 30d" err &&
+	test_must_fail sre -c diagnose.baseline=soon diagnose 1 2>err &&
+	test_grep "diagnose.baseline" err
 '
 
 test_expect_success 'Docker: a graph service container logs, and its baseline between since and until' '

@@ -241,6 +241,23 @@ assert \"diagnose.timeout\" in g[\"error\"], g
 assert j[\"category\"], j"
 '
 
+test_expect_success 'a graph service that cannot be read is one failed line, the rest kept' '
+	python3 -c "import json, sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + \"/_fake/fail\",
+    data=json.dumps({\"method\": \"GET\", \"path\": \"^/api/v1/namespaces/stock/\",
+                     \"status\": 403, \"times\": 10}).encode(), method=\"POST\"), timeout=5).read()" \
+		"$KUBE_CONTROL" &&
+	SRE_NOW=$NOW sre -c service.inventory.namespace=stock diagnose --save-evidence forbidden 1 >out &&
+	python3 -c "import json
+s = [x for x in json.load(open(\"forbidden/sources.json\")) if x[\"source\"] == \"graph\"][0]
+assert s[\"status\"] == \"failed\", s
+assert s[\"error\"].startswith(\"graph: inventory: kubernetes: \"), s
+assert \"403\" in s[\"error\"] and \"\\n\" not in s[\"error\"], s" &&
+	test_grep "pricing incident line" forbidden/logs/pricing/$PRICING_POD.log &&
+	! test -e forbidden/logs/inventory &&
+	test_grep ! "$KUBE_TOKEN" forbidden/sources.json out
+'
+
 test_expect_success 'diagnose.baseline=0 reads no baseline' '
 	traces_before=$(fake_count_in "$JAEGER_LOG" GET "^/api/traces") &&
 	SRE_NOW=$NOW sre -c diagnose.baseline=0 diagnose --save-evidence nobase 1 >out &&

@@ -230,9 +230,29 @@ static cJSON *read_process(const struct collect_context *c, const char *pidfile)
 	return p;
 }
 
-int collect_host(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
+int collect_host_log(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
 {
 	struct strbuf key = STRBUF_INIT, sb = STRBUF_INIT;
+	char *path = NULL;
+	int ret = 0;
+
+	if (!config_get_path(c->cfg, service_key(&key, c->o, "log"), &path)) {
+		if (tail_file(&sb, path, c->log_lines) == 0) {
+			if (evidence_name_ok(c->o->service))
+				evidence_add_log(ev, "process", c->o->service, sb.buf, sb.len);
+		} else if (errno == ENODEV || errno == EISDIR) {
+			ret = refused(why, key.buf, path);
+		}
+		free(path);
+	}
+	strbuf_release(&key);
+	strbuf_release(&sb);
+	return ret;
+}
+
+int collect_host(const struct collect_context *c, struct evidence *ev, struct strbuf *why)
+{
+	struct strbuf key = STRBUF_INIT;
 	cJSON *processes = cJSON_CreateArray(), *kernel = cJSON_CreateArray();
 	char *path = NULL;
 	int ret = 0;
@@ -242,16 +262,7 @@ int collect_host(const struct collect_context *c, struct evidence *ev, struct st
 		free(path);
 		path = NULL;
 	}
-	if (!config_get_path(c->cfg, service_key(&key, c->o, "log"), &path)) {
-		if (tail_file(&sb, path, c->log_lines) == 0) {
-			if (evidence_name_ok(c->o->service))
-				evidence_add_log(ev, "process", c->o->service, sb.buf, sb.len);
-		} else if (errno == ENODEV || errno == EISDIR) {
-			ret = refused(why, key.buf, path);
-		}
-		free(path);
-		path = NULL;
-	}
+	ret = collect_host_log(c, ev, why);
 	/* /dev/kmsg named on purpose is the default reader, not a file. */
 	if (!config_get_path(c->cfg, "diagnose.kernel-log", &path) &&
 	    strcmp(path, "/dev/kmsg")) {
@@ -266,6 +277,5 @@ int collect_host(const struct collect_context *c, struct evidence *ev, struct st
 	cJSON_AddItemToObject(ev->host, "processes", processes);
 	cJSON_AddItemToObject(ev->host, "kernel", kernel);
 	strbuf_release(&key);
-	strbuf_release(&sb);
 	return ret;
 }

@@ -8,7 +8,10 @@
  * what each read into the whole and records how each went. Each source is
  * in progress.h's registry while it is read, for a command's status line.
  * Past incidents come from the store in the calling thread meanwhile,
- * since the store's connection is not shared across threads.
+ * since the store's connection is not shared across threads. A second
+ * round (lib/collect-graph.c) then reads, under the same deadline, what
+ * the first one points at: the other services of the call graph, their
+ * pods' metrics, and the window before the incident.
  */
 #include <pthread.h>
 
@@ -89,6 +92,7 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 		     const struct collect_options *o)
 {
 	struct run runs[ARRAY_SIZE(collectors)];
+	struct graph_options graph;
 	int64_t timeout_ms = o->timeout_ms, deadline;
 	long long lines = o->log_lines;
 	int ret = 0;
@@ -107,6 +111,10 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 		if (lines < 1 || lines > 100000)
 			return error("diagnose.log-lines is %lld; it takes 1 to 100000", lines);
 	}
+	if (collect_graph_options(cfg, &graph) < 0)
+		return -1;
+	graph.log_lines = (int)lines;
+	graph.timeout_ms = timeout_ms;
 	free(ev->service);
 	ev->service = xstrdup(o->service);
 	ev->now = sre_now();
@@ -175,6 +183,9 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 		evidence_release(&r->part);
 		strbuf_release(&r->why);
 	}
+	/* The second round, on what the first read: the call graph and the baseline. */
+	if (!ret)
+		collect_graph(ev, cfg, o, &graph, deadline);
 	evidence_redact(ev);
 	return ret;
 }

@@ -112,6 +112,8 @@ const struct config_key_doc config_known_keys[] = {
 	{ "diagnose.log-lines", "int", CONFIG_LOCAL_OK, "the last log lines read of each container or service", "200" },
 	{ "diagnose.lookback", "duration", CONFIG_LOCAL_OK, "how far back traces and metrics are read", "1h" },
 	{ "diagnose.commit-window", "duration", CONFIG_LOCAL_OK, "how far back commits are read", "24h" },
+	{ "diagnose.baseline", "duration", CONFIG_LOCAL_OK, "the window before the incident read to compare with (0: none; at most 30d)", "1h" },
+	{ "diagnose.graph-services", "int", CONFIG_LOCAL_OK, "the most services of the slow and failing requests' call graph whose logs and pods are read", "20" },
 	{ "diagnose.kernel-log", "path", CONFIG_PROTECTED, "where the kernel's OOM-killer lines are read", "/dev/kmsg" },
 	{ "service.<name>.paths", "string", CONFIG_PROTECTED, "the service's paths in core.repo (space- or comma-separated)", NULL },
 	{ "service.<name>.namespace", "string", CONFIG_PROTECTED, "the service's Kubernetes namespace", NULL },

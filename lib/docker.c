@@ -251,14 +251,34 @@ struct http_request *docker_queue_inspect(struct http_batch *rs,
 	return docker_engine_get(rs, e, container_url(e, ref, "/json"));
 }
 
+static struct http_request *queue_logs(struct http_batch *rs, const struct docker_engine *e,
+				       const char *id, const char *suffix)
+{
+	struct http_request *req = docker_engine_get(rs, e, container_url(e, id, suffix));
+
+	strvec_clear(&req->headers); /* a stream of bytes, not JSON */
+	return req;
+}
+
 struct http_request *docker_queue_logs(struct http_batch *rs, const struct docker_engine *e,
 				       const char *id, int lines)
 {
 	char *suffix = xstrfmt("/logs?stdout=1&stderr=1&timestamps=1&tail=%d", lines);
-	struct http_request *req = docker_engine_get(rs, e, container_url(e, id, suffix));
+	struct http_request *req = queue_logs(rs, e, id, suffix);
 
 	free(suffix);
-	strvec_clear(&req->headers); /* a stream of bytes, not JSON */
+	return req;
+}
+
+struct http_request *docker_queue_logs_between(struct http_batch *rs,
+					       const struct docker_engine *e, const char *id,
+					       time_t since, time_t until)
+{
+	char *suffix = xstrfmt("/logs?stdout=1&stderr=1&timestamps=1&since=%lld&until=%lld",
+			       (long long)since, (long long)until);
+	struct http_request *req = queue_logs(rs, e, id, suffix);
+
+	free(suffix);
 	return req;
 }
 

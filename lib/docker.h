@@ -10,6 +10,8 @@
 #ifndef SRE_DOCKER_H
 #define SRE_DOCKER_H
 
+#include <time.h>
+
 #include <cJSON.h>
 
 #include "config.h"
@@ -79,6 +81,13 @@ struct http_request *docker_queue_inspect(struct http_batch *rs,
 					  const struct docker_engine *e, const char *ref);
 struct http_request *docker_queue_logs(struct http_batch *rs, const struct docker_engine *e,
 				       const char *id, int lines);
+/*
+ * The same, of every line written from since until until (Unix seconds):
+ * no tail, which the Engine applies to the whole log before the window.
+ */
+struct http_request *docker_queue_logs_between(struct http_batch *rs,
+					       const struct docker_engine *e, const char *id,
+					       time_t since, time_t until);
 
 /*
  * Inspect one container now: 0 and *inspect (the caller's; it has an Id

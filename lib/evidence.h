@@ -14,6 +14,16 @@
  * rest. Every source read, failed or timed out is listed in ev->sources
  * with the time it was read.
  *
+ * A second round (lib/collect-graph.c) follows under the same deadline,
+ * on what the first read: the services on the paths of the traces' slow
+ * and failing requests (diagnose.graph-services, default 20) and their
+ * logs, read by the same collectors; the pods' CPU, throttling, memory
+ * and restarts (prometheus-pod-*.json) of the incident service and of
+ * those services; and the baseline window (diagnose.baseline, default
+ * 1h, before the incident opened): the incident service's traces and the
+ * logs of every pod and container read. Each is one line of ev->sources:
+ * "graph", "pod-metrics", "baseline".
+ *
  * A bundle directory holds one file per source (absent: no evidence):
  *
  *   incident.json              as `sre incident show --json` prints it
@@ -23,7 +33,11 @@
  *   kubernetes-replicasets.json  a ReplicaSetList (the rollout history)
  *   docker-inspect.json        an array of container inspect objects
  *   jaeger-traces.json         as /api/traces returns it
- *   prometheus-<check>.json    as /api/v1/query_range returns it
+ *   prometheus-<check>.json    as /api/v1/query_range returns it; the pods'
+ *                              metrics as prometheus-pod-cpu.json,
+ *                              -pod-cpu-limit, -pod-cpu-throttled,
+ *                              -pod-memory, -pod-memory-limit,
+ *                              -pod-restarts: series by their pod label
  *   git-log.json               an array of {sha, author, time, subject, files}
  *   host.json                  {"processes": [{service, pid, running, state,
  *                               rss_kb, exit}], "kernel": ["OOM-killer lines"]}
@@ -53,6 +67,7 @@
 #include "config.h"
 #include "store.h"
 #include "strbuf.h"
+#include "strvec.h"
 
 enum evidence_status {
 	EVIDENCE_OK,
@@ -238,5 +253,59 @@ int collect_git(const struct collect_context *c, struct evidence *ev, struct str
  */
 int collect_host_configured(const struct config *cfg, const struct collect_options *o);
 int collect_host(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+/* Only the service's log file ([service "<name>"] log), as collect_host() reads it. */
+int collect_host_log(const struct collect_context *c, struct evidence *ev, struct strbuf *why);
+
+/* ---- the second round: the call graph and the baseline (lib/collect-graph.c) ---- */
+
+/* What the second round is asked for: diagnose.baseline and diagnose.graph-services. */
+struct graph_options {
+	int64_t baseline_ms;      /* the window before o->since; 0: none */
+	long long max_services;   /* the most graph services read; 0: none */
+	int log_lines;
+	int64_t timeout_ms;       /* diagnose.timeout, for the line of a source cut off */
+};
+
+/* Read diagnose.baseline and diagnose.graph-services into out: 0, or -1 after an error. */
+int collect_graph_options(const struct config *cfg, struct graph_options *out);
+
+/*
+ * After the first round, with what it read in ev: the logs of the
+ * services on the paths of the slow and failing requests of ev->traces,
+ * their pods' and the incident service's pods' metrics, and the baseline
+ * window (traces and logs) into ev->baseline, all before deadline_ms
+ * (monotonic_ms()'s clock). How each went is in ev->sources ("graph",
+ * "pod-metrics", "baseline"); nothing here is an error.
+ */
+void collect_graph(struct evidence *ev, const struct config *cfg,
+		   const struct collect_options *o, const struct graph_options *g,
+		   int64_t deadline_ms);
+
+/*
+ * The services on the paths of the slow and failing requests of a Jaeger
+ * answer (traces: {"data": [...]}): those of every span of the traces
+ * that err and of the slowest (the 20 slowest by their span's extent, and
+ * any above the 90th percentile), but service, most spans first (then by
+ * name), at most max, each a usable file name (evidence_name_ok()). Into
+ * out, appended.
+ */
+void collect_graph_services(const cJSON *traces, const char *service, size_t max,
+			    struct strvec *out);
+/*
+ * The pod names the traces' processes of these services carry in their
+ * tags k8s.pod.name, hostname and pod; only those collect_pod_name_ok()
+ * takes. Appended to out, once each.
+ */
+void collect_trace_pods(const cJSON *traces, const struct strvec *services, struct strvec *out);
+/* Is name a DNS-1123 name ([a-z0-9.-], alphanumeric at both ends, <= 253), safe in PromQL? */
+int collect_pod_name_ok(const char *name);
+/*
+ * The regular expression matching exactly these pods, for a PromQL string
+ * ("a|b\\.c": the dots escaped for the regex and the string); names
+ * collect_pod_name_ok() refuses are dropped, and names past max_len bytes
+ * left out. Sorted, so the same pods give the same query. Caller frees;
+ * NULL when no name is left.
+ */
+char *collect_pod_regex(const struct strvec *pods, size_t max_len);
 
 #endif

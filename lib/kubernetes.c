@@ -15,6 +15,7 @@
 
 #include "kubernetes.h"
 #include "scout.h"
+#include "timeutil.h"
 
 /* See kubernetes.h. */
 char *kubernetes_replicaset_deployment(const char *replicaset, const char *hash)
@@ -88,9 +89,10 @@ struct http_request *kubernetes_queue(struct http_batch *rs, const struct kubeco
 	return req;
 }
 
-struct http_request *kubernetes_queue_log(struct http_batch *rs, const struct kubeconfig *kc,
-					  const char *ns, const char *pod, const char *container,
-					  int lines, int previous)
+/* Queue a GET of a container's log with these parameters after its name. */
+static struct http_request *queue_log(struct http_batch *rs, const struct kubeconfig *kc,
+				      const char *ns, const char *pod, const char *container,
+				      const char *params)
 {
 	struct strbuf url = STRBUF_INIT;
 	struct http_request *req;
@@ -100,13 +102,42 @@ struct http_request *kubernetes_queue_log(struct http_batch *rs, const struct ku
 	http_urlencode(&url, pod);
 	strbuf_addstr(&url, "/log?container=");
 	http_urlencode(&url, container);
-	strbuf_addf(&url, "&tailLines=%d%s", lines, previous ? "&previous=true" : "");
+	strbuf_addstr(&url, params);
 	req = http_batch_add(rs, strbuf_detach(&url, NULL));
 	/* A log is text/plain: asking for JSON only would be asking wrong. */
 	strvec_clear(&req->headers);
 	strvec_push(&req->headers, "Accept: text/plain, */*");
 	kubeconfig_apply(kc, req);
 	free(base);
+	return req;
+}
+
+struct http_request *kubernetes_queue_log(struct http_batch *rs, const struct kubeconfig *kc,
+					  const char *ns, const char *pod, const char *container,
+					  int lines, int previous)
+{
+	char *params = xstrfmt("&tailLines=%d%s", lines, previous ? "&previous=true" : "");
+	struct http_request *req = queue_log(rs, kc, ns, pod, container, params);
+
+	free(params);
+	return req;
+}
+
+struct http_request *kubernetes_queue_log_since(struct http_batch *rs, const struct kubeconfig *kc,
+						const char *ns, const char *pod,
+						const char *container, time_t since,
+						long long limit_bytes)
+{
+	struct strbuf params = STRBUF_INIT;
+	struct http_request *req;
+	char when[32];
+
+	format_iso8601(when, sizeof(when), since);
+	strbuf_addstr(&params, "&sinceTime=");
+	http_urlencode(&params, when);
+	strbuf_addf(&params, "&timestamps=true&limitBytes=%lld", limit_bytes);
+	req = queue_log(rs, kc, ns, pod, container, params.buf);
+	strbuf_release(&params);
 	return req;
 }
 

@@ -12,6 +12,8 @@
 #ifndef SRE_KUBERNETES_H
 #define SRE_KUBERNETES_H
 
+#include <time.h>
+
 #include <cJSON.h>
 
 #include "http.h"
@@ -43,6 +45,15 @@ struct http_request *kubernetes_queue(struct http_batch *rs, const struct kubeco
 struct http_request *kubernetes_queue_log(struct http_batch *rs, const struct kubeconfig *kc,
 					  const char *ns, const char *pod, const char *container,
 					  int lines, int previous);
+/*
+ * The same for a container's log from since on, each line prefixed by its
+ * RFC 3339 time (timestamps=true), at most limit_bytes of it: a window's
+ * lines, where tailLines can only give the last ones.
+ */
+struct http_request *kubernetes_queue_log_since(struct http_batch *rs, const struct kubeconfig *kc,
+						const char *ns, const char *pod,
+						const char *container, time_t since,
+						long long limit_bytes);
 
 /*
  * One request now: method url with body (NULL: none) of content_type. 0

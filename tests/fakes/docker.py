@@ -17,9 +17,13 @@ the Engine API v1.47 (moby's api/docs/v1.47.yaml):
                                         404 {"message": "No such container:
                                         <id>"} otherwise
     GET /containers/<id>/logs?stdout=1&stderr=1[&timestamps=1][&tail=N]
+                             [&since=T][&until=T]
                                         the container's log: the last N
                                         lines (tail "all" or absent: every
-                                        one) of the streams asked for, each
+                                        one; since and until, Unix seconds,
+                                        keep those written from since and
+                                        before until, as dockerd does after
+                                        the tail) of the streams asked for, each
                                         after its RFC 3339 time with
                                         timestamps. Without a TTY, Docker's
                                         multiplexed stream (Content-Type
@@ -83,6 +87,7 @@ The containers come from --data, a compact JSON list the fake expands:
       "logs": ["listening on :8080",      its log, oldest first: a line of
                {"stream": "stderr",       stdout, or of either stream; the
                 "line": "panic: ..."}],   line i of n written n-i seconds ago
+                                          (or at its "time", Unix seconds)
       "logs_truncate": 5}]                the logs' answer loses its last
                                           5 bytes (a stream cut short)
 
@@ -356,13 +361,18 @@ def logs(c, params, version):
     if not flag("stdout") and not flag("stderr"):
         return 400, {"message": "Bad parameters: you must choose at least one stream"}, None
     entries = [e if isinstance(e, dict) else {"line": e} for e in c.get("logs") or []]
-    stamped = [(NOW - (len(entries) - i), e) for i, e in enumerate(entries)]
+    stamped = [(e.get("time", NOW - (len(entries) - i)), e) for i, e in enumerate(entries)]
     try:
         tail = int(params.get("tail", "all"))
     except ValueError:
         tail = -1  # dockerd reads what is not a number as "all"
     if tail >= 0:
         stamped = stamped[len(stamped) - tail:] if tail else []
+    try:
+        since, until = float(params.get("since") or 0), float(params.get("until") or 0)
+    except ValueError:
+        return 400, {"message": "invalid value for since or until"}, None
+    stamped = [(t, e) for t, e in stamped if t >= since and (not until or t < until)]
     tty = bool(c.get("tty"))
     out = b""
     for t, e in stamped:

@@ -281,6 +281,14 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     request_queue_size = 128
 
 
+class TCPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The same on TCP: with a backlog of 5, a client opening many connections
+    # at once (diagnose reading several services' lists together) has SYNs
+    # dropped, and the kernel retries them only a second later.
+    request_queue_size = 128
+
+
 def arguments(description):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--port-file", required=True)
@@ -299,8 +307,7 @@ def serve(handler, args, unix_socket=None):
         server = UnixServer(unix_socket, handler)
         ready = "ready\n"
     else:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
+        server = TCPServer(("127.0.0.1", 0), handler)
         ready = "%d\n" % server.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     threading.Timer(args.lifetime, lambda: os._exit(0)).start()

@@ -32,6 +32,12 @@ The traces are generated from a scenario, a JSON object read from --data
                   "handled_errors": 3,     errors on an inner span only
                   "caller": "frontend"}}   every other trace is called by it
 
+or, for traces of a shape of the test's own, a service's traces as
+Jaeger would answer them, kept when their first span starts within
+[start, end], at most `limit` of them:
+
+    {"checkout": {"traces": [trace, ...]}}
+
 Trace i of a service: its entry span (span.kind server, http.status_code
 200) is a root when i is odd or there is no caller; otherwise it is the
 child of the caller's span (a longer one, in another process). Under the
@@ -183,6 +189,11 @@ def traces_answer(scenario, raw_query):
     spec = scenario.get(service)
     if not isinstance(spec, dict):
         return 200, envelope([])
+    if isinstance(spec.get("traces"), list):
+        def first(t):
+            return min((sp.get("startTime", 0) for sp in t.get("spans", [])), default=0)
+        kept = [t for t in spec["traces"] if start <= first(t) <= end]
+        return 200, envelope(kept[:limit] if limit > 0 else kept)
     n = int(spec.get("count", 0))
     if limit > 0:
         n = min(n, limit)

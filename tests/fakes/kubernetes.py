@@ -45,7 +45,10 @@ metadata.annotations are kept, into the data: "replicas", "template",
 "annotations", "generation" and "resourceVersion" of the compact form)
     GET /api/v1/namespaces/<ns>/pods/<pod>/log?container=<c>&tailLines=<n>
                                                     the container's log, text/plain
-(tailLines honoured; previous=true: the previous container's, "previousLog",
+(tailLines honoured, and sinceTime, timestamps=true and limitBytes as the
+kubelet does: the lines written from sinceTime on, each after its time in
+RFC 3339 with nanoseconds and a space, cut after limitBytes bytes;
+previous=true: the previous container's, "previousLog",
 which is also what a container waiting to restart serves. The kubelet's 400
 when there is no previousLog, when the container has not started, when
 the pod has several containers and none is named, or names one it does
@@ -86,6 +89,10 @@ expands:
                                  "ready": false, "restartCount": 7,
                                  "env": [{"name": "A", "value": "b"}],   (optional, as given)
                                  "log": "the lines it wrote\n",          (optional)
+                                 "logTimes": ["<RFC 3339>", ...],       (optional: when
+                                                 each line of "log" was written, for
+                                                 sinceTime and timestamps=true; a
+                                                 line without one: now)
                                  "previousLog": "its previous container's\n"}],
                  "initContainers": [...]}],
        "events": [{"object": "Pod/checkout-7d9f8b6c5d-x2x4p", "type": "Warning",
@@ -132,6 +139,7 @@ Control endpoints, for tests:
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
 import copy
+import datetime
 import hashlib
 import json
 import re
@@ -610,7 +618,17 @@ def select(items, selector, fields):
             if all((f(o) == v) == (op != "!=") for f, op, v in terms)]
 
 
+def parse_time(text):
+    """An RFC 3339 time as Unix seconds (fractions dropped), or None."""
+    try:
+        return int(datetime.datetime.strptime(re.sub(r"\.\d+", "", text).replace("Z", "+0000"),
+                                              "%Y-%m-%dT%H:%M:%S%z").timestamp())
+    except (TypeError, ValueError):
+        return None
+
+
 # ---- patches, as the API server applies them ----
+
 
 class PatchError(Exception):
     """A patch the API server refuses: its status, reason and message."""
@@ -1032,8 +1050,25 @@ class Handler(fakeserver.FakeHandler):
                    "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
             return self.answer(400, status(400, "BadRequest", "container \"%s\" in pod \"%s\" "
                                            "is waiting to start: %s" % (cname, name, why)))
+        lines = text.splitlines(keepends=True)
+        times = c.get("logTimes", []) if text is c.get("log") else []
+        stamps = [times[i] if i < len(times) else
+                  time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) for i in range(len(lines))]
+        if "sinceTime" in query:
+            since = parse_time(query["sinceTime"])
+            if since is None:
+                return self.answer(400, status(400, "BadRequest", "sinceTime: Invalid value: "
+                                               "%s" % json.dumps(query["sinceTime"])))
+            kept = [i for i in range(len(lines)) if parse_time(stamps[i]) >= since]
+            lines, stamps = [lines[i] for i in kept], [stamps[i] for i in kept]
         if tail is not None:
-            text = "".join(text.splitlines(keepends=True)[-tail:] if tail else [])
+            lines, stamps = (lines[-tail:], stamps[-tail:]) if tail else ([], [])
+        if query.get("timestamps") in ("true", "1", "True"):
+            lines = [(t if "." in t else t.replace("Z", ".000000000Z", 1)) + " " + line
+                     for t, line in zip(stamps, lines)]
+        text = "".join(lines)
+        if "limitBytes" in query:
+            text = text.encode()[:int(query["limitBytes"])].decode(errors="ignore")
         self.answer(200, text, content_type="text/plain")
 
     def control(self, path, raw):

@@ -205,7 +205,23 @@ test_expect_success 'the bundle replays offline with its baseline and graph logs
 	sre diagnose --evidence bundle --json >replay.json &&
 	python3 -c "import json
 j = json.load(open(\"replay.json\"))
-assert \"category\" in j, j"
+c = [x[\"service\"] for x in j[\"candidates\"]]
+assert c and c[0] == \"pricing\", c"
+'
+
+# pricing answers in 900 ms where it took 40 ms in the hour before: live,
+# with what the second round read, it is the first candidate and the
+# mitigation's target, not checkout, whose alarm it is.
+test_expect_success 'live, the callee that slowed against its baseline is the culprit' '
+	SRE_NOW=$NOW sre diagnose --json 1 >live.json &&
+	python3 -c "import json
+j = json.load(open(\"live.json\"))
+assert j[\"candidates\"][0][\"service\"] == \"pricing\", j[\"candidates\"]
+assert j[\"candidates\"][0][\"category\"] == \"latency\", j[\"candidates\"]
+assert j[\"mitigation\"][\"target\"] == \"pricing\", j[\"mitigation\"]
+assert j[\"rule\"] == \"graph\", j[\"rule\"]" &&
+	SRE_NOW=$NOW sre diagnose 1 >live.txt &&
+	grep "^  1\. pricing " live.txt
 '
 
 test_expect_success 'a hostile pod name in a trace never reaches the PromQL' '

@@ -900,7 +900,7 @@ static void print_params(FILE *fp, const cJSON *params)
 	cJSON_ArrayForEach(p, params) {
 		fprintf(fp, "%s%s=", first ? " (" : " ", p->string);
 		if (cJSON_IsString(p))
-			fputs(p->valuestring, fp);
+			fputs_printable(p->valuestring, fp);
 		else
 			fprintf(fp, "%g", p->valuedouble);
 		first = 0;
@@ -937,12 +937,18 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 		fprintf(fp, "%sProblem%s  %s\n", bold, reset, res->problem);
 	else
 		fprintf(fp, "%sEvidence%s  %s\n", bold, reset, res->bundle);
-	fprintf(fp, "Service     %s\n", ev->service ? ev->service : "?");
-	fprintf(fp, "Root cause  %s\n", a->root_cause);
+	fputs("Service     ", fp);
+	fputs_printable(ev->service ? ev->service : "?", fp);
+	fputc('\n', fp);
+	/* Service names come from traces and logs too: nothing of them reaches the terminal raw. */
+	fputs("Root cause  ", fp);
+	fputs_printable(a->root_cause, fp);
+	fputc('\n', fp);
 	fprintf(fp, "Category    %s (confidence %.2f)\n", diagnosis_category_name(a->category),
 		a->confidence);
-	fprintf(fp, "Mitigation  %s%s%s", mitigation_action_name(a->action), a->target ? " " : "",
-		a->target ? a->target : "");
+	fprintf(fp, "Mitigation  %s%s", mitigation_action_name(a->action), a->target ? " " : "");
+	if (a->target)
+		fputs_printable(a->target, fp);
 	print_params(fp, a->params);
 	fputc('\n', fp);
 	if (a->evidence_nr) {
@@ -958,11 +964,14 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 		strbuf_release(&sb);
 	}
 	if (d->graph.nr) {
-		fprintf(fp, "\n%sCandidates%s (of %zu services, against %zu traces before)\n", bold, reset,
+		fprintf(fp, "\n%sCandidates%s (%zu ranked against %zu traces before)\n", bold, reset,
 			d->graph.nr, d->graph.baseline_traces);
 		for (size_t i = 0; i < d->graph.nr && i < 3; i++) {
 			const struct localize_candidate *c = &d->graph.v[i];
-			fprintf(fp, "  %zu. %-30s %.2f  %s\n", i + 1, c->service, c->score,
+			int w = (int)strlen(c->service);
+			fprintf(fp, "  %zu. ", i + 1);
+			fputs_printable(c->service, fp);
+			fprintf(fp, "%*s %.2f  %s\n", w < 30 ? 30 - w : 0, "", c->score,
 				diagnosis_category_name(diagnosis_localize_category(c->kind)));
 			for (size_t k = 0; k < c->lines_nr && k < 2; k++) {
 				fputs("       ", fp);

@@ -30,7 +30,7 @@ test_expect_success 'a delay on the link into a callee blames the callee, not it
 test_expect_success 'the text report shows the candidates, best first, with why' '
 	sre diagnose --evidence delay >out &&
 	grep "^Root cause  storefront is slow because inventory, which it calls, is" out &&
-	grep "^Candidates (of [0-9]* services, against 40 traces before)" out &&
+	grep "^Candidates (1 ranked against 40 traces before)" out &&
 	grep "^  1\. inventory  *1\.00  latency" out &&
 	grep "calls from cart to inventory" out
 '
@@ -85,6 +85,22 @@ test_expect_success 'a log directory that is no service name, or a link, is not 
 	echo "dependency escalate pricing pricing" >expect &&
 	test_cmp expect actual &&
 	! grep "bad name" hostile.json
+'
+
+test_expect_success 'a service name with a terminal escape in a trace reaches the report as ?' '
+	python3 "$MAKE" escape delay inventory &&
+	python3 -c "import json
+p = \"escape/jaeger-traces.json\"
+d = json.load(open(p))
+for t in d[\"data\"]:
+    for proc in t[\"processes\"].values():
+        if proc[\"serviceName\"] == \"inventory\":
+            proc[\"serviceName\"] = \"inv\\x1b]0;owned\\x07entory\"
+json.dump(d, open(p, \"w\"))" &&
+	grep "u001b" escape/jaeger-traces.json >/dev/null &&
+	sre diagnose --evidence escape >out &&
+	grep "^  1\. inv?\]0;owned?entory " out &&
+	! grep "$(printf "\033")" out
 '
 
 test_expect_success 'a broken baseline is an error naming the file, not a crash' '

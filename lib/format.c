@@ -928,11 +928,14 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 	const char *title = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->incident, "title"));
 	size_t failed = 0;
 
-	if (res->incident)
-		fprintf(fp, "%sIncident #%lld%s  %s\n", bold, res->incident, reset, title ? title : "");
-	else if (res->bundle && ev->incident)
-		fprintf(fp, "%sIncident #%lld%s  %s (from %s)\n", bold, bundle_id(ev->incident),
-			reset, title ? title : "", res->bundle);
+	if (res->incident || (res->bundle && ev->incident)) {
+		fprintf(fp, "%sIncident #%lld%s  ", bold, res->incident ? res->incident :
+			bundle_id(ev->incident), reset);
+		fputs_printable(title ? title : "", fp);
+		if (!res->incident)
+			fprintf(fp, " (from %s)", res->bundle);
+		fputc('\n', fp);
+	}
 	else if (res->problem)
 		fprintf(fp, "%sProblem%s  %s\n", bold, reset, res->problem);
 	else

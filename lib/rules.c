@@ -1165,6 +1165,20 @@ enum diagnosis_category diagnosis_localize_category(enum localize_kind kind)
 	return CATEGORY_dependency;
 }
 
+/* Does text hold word with no letter, digit, '_' or '-' on either side? */
+static int has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; n && (p = strstr(p, word)); p++) {
+		int before = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '-');
+		int after = isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '-';
+		if (!before && !after)
+			return 1;
+	}
+	return 0;
+}
+
 /* A commit of the day before the incident that names service in its files or subject. */
 static const cJSON *recent_commit(const struct facts *fx, const char *service)
 {
@@ -1175,10 +1189,10 @@ static const cJSON *recent_commit(const struct facts *fx, const char *service)
 		const char *subject = json_string(c, "subject");
 		if (!t || t > fx->start || t < fx->start - 24 * 3600)
 			continue;
-		if (subject && strstr(subject, service))
+		if (subject && has_word(subject, service))
 			return c;
 		cJSON_ArrayForEach(f, json_get(c, "files"))
-			if (cJSON_IsString(f) && strstr(f->valuestring, service))
+			if (cJSON_IsString(f) && has_word(f->valuestring, service))
 				return c;
 	}
 	return NULL;

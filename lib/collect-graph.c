@@ -14,8 +14,9 @@
  *                of them), read by the first round's own collectors
  *                (Kubernetes, Docker, a process's log file) called with
  *                the graph service as theirs, 8 services at once; only
- *                their logs are kept (ev->pods and ev->docker stay the
- *                incident service's, which the rules read as such);
+ *                their logs and ReplicaSets (ev->graph_replicasets, a
+ *                recent rollout) are kept (ev->pods and ev->docker stay
+ *                the incident service's, which the rules read as such);
  *   pod-metrics  six range queries over the pods of the incident service
  *                and of the graph services (CPU against its limit and
  *                throttling, memory against its limit, restarts), by pod;
@@ -859,6 +860,25 @@ static void add_pod_names(struct strvec *out, const cJSON *pods, const cJSON *co
 	}
 }
 
+/* A graph service's ReplicaSets into ev->graph_replicasets: a recent rollout of a culprit. */
+static void add_replicasets(struct evidence *ev, const cJSON *list)
+{
+	const cJSON *rs;
+	cJSON *items;
+
+	if (!cJSON_GetArraySize(json_get(list, "items")))
+		return;
+	if (!ev->graph_replicasets) {
+		ev->graph_replicasets = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev->graph_replicasets, "kind", "ReplicaSetList");
+		cJSON_AddStringToObject(ev->graph_replicasets, "apiVersion", "apps/v1");
+		cJSON_AddArrayToObject(ev->graph_replicasets, "items");
+	}
+	items = cJSON_GetObjectItemCaseSensitive(ev->graph_replicasets, "items");
+	cJSON_ArrayForEach(rs, json_get(list, "items"))
+		cJSON_AddItemToArray(items, cJSON_Duplicate(rs, 1));
+}
+
 static int configured(const struct config *cfg, const char *key)
 {
 	const char *v = config_get_string(cfg, key);
@@ -908,6 +928,7 @@ void collect_graph(struct evidence *ev, const struct config *cfg,
 	for (size_t i = 0; i < services.nr; i++) {
 		const struct evidence *part = &first[i].ev;
 
+		add_replicasets(ev, part->replicasets);
 		for (size_t k = 0; k < part->logs_nr; k++)
 			evidence_add_service_log(ev, services.v[i], part->logs[k].source,
 						 part->logs[k].name, part->logs[k].text,

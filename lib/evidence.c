@@ -41,6 +41,7 @@ void evidence_release(struct evidence *ev)
 	cJSON_Delete(ev->events);
 	cJSON_Delete(ev->deployments);
 	cJSON_Delete(ev->replicasets);
+	cJSON_Delete(ev->graph_replicasets);
 	cJSON_Delete(ev->docker);
 	cJSON_Delete(ev->traces);
 	cJSON_Delete(ev->commits);
@@ -168,6 +169,7 @@ static const struct bundle_file files[] = {
 	{ "kubernetes-events.json", MEMBER(events), LIST, "EventList" },
 	{ "kubernetes-deployments.json", MEMBER(deployments), LIST, "DeploymentList" },
 	{ "kubernetes-replicasets.json", MEMBER(replicasets), LIST, "ReplicaSetList" },
+	{ "kubernetes-graph-replicasets.json", MEMBER(graph_replicasets), LIST, "ReplicaSetList" },
 	{ "docker-inspect.json", MEMBER(docker), ARRAY, NULL },
 	{ "jaeger-traces.json", MEMBER(traces), TRACES, NULL },
 	{ "git-log.json", MEMBER(commits), ARRAY, NULL },

@@ -31,6 +31,8 @@
  *   kubernetes-events.json     an EventList
  *   kubernetes-deployments.json  a DeploymentList
  *   kubernetes-replicasets.json  a ReplicaSetList (the rollout history)
+ *   kubernetes-graph-replicasets.json  the same, of the call graph's other
+ *                              services (a recent rollout of a culprit)
  *   docker-inspect.json        an array of container inspect objects
  *   jaeger-traces.json         as /api/traces returns it
  *   prometheus-<check>.json    as /api/v1/query_range returns it; the pods'
@@ -101,6 +103,7 @@ struct evidence {
 	cJSON *events;        /* EventList */
 	cJSON *deployments;   /* DeploymentList */
 	cJSON *replicasets;   /* ReplicaSetList */
+	cJSON *graph_replicasets;  /* ReplicaSetList of the call graph's other services */
 	cJSON *docker;        /* array of inspect objects */
 	cJSON *traces;        /* {"data": [...]} */
 	cJSON *commits;       /* array of {sha, author, time, subject, files} */

@@ -1199,6 +1199,42 @@ static const cJSON *recent_commit(const struct facts *fx, const char *service)
 }
 
 /*
+ * A rollout of service in the day before the incident: its newest
+ * ReplicaSet (by revision, owned by the Deployment of its name or labelled
+ * app or app.kubernetes.io/name with it) created then, with an older
+ * revision to go back to. The older revision, or -1.
+ */
+static long long recent_rollout(const struct facts *fx, const char *service, const cJSON **newest)
+{
+	const cJSON *lists[] = { fx->ev->graph_replicasets, fx->ev->replicasets }, *rs;
+	long long back = -1;
+
+	*newest = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		cJSON_ArrayForEach(rs, json_get(lists[i], "items")) {
+			const cJSON *labels = json_path(rs, "metadata.labels");
+			const char *owner = rs_owner(rs);
+			if (revision(rs) < 0 ||
+			    !((owner && !strcmp(owner, service)) || json_string_is(labels, "app", service) ||
+			      json_string_is(labels, "app.kubernetes.io/name", service)))
+				continue;
+			if (!*newest || revision(rs) > revision(*newest)) {
+				if (*newest)
+					back = revision(*newest);
+				*newest = rs;
+			} else if (revision(rs) > back) {
+				back = revision(rs);
+			}
+		}
+	if (*newest) {
+		time_t t = when(json_get(*newest, "metadata"), "creationTimestamp");
+		if (!t || t > fx->start || t < fx->start - 24 * 3600)
+			back = -1;
+	}
+	return back;
+}
+
+/*
  * The first candidate of the call graph (lib/localize.h), when its score
  * says something: what the incident's service shows is most often a
  * symptom of it. The confidence grows with the score and with its lead
@@ -1211,7 +1247,8 @@ static void rule_graph(struct diagnosis *d, struct facts *fx)
 	struct diagnosis_finding *f;
 	enum diagnosis_category cat;
 	enum mitigation_action action;
-	const cJSON *commit = NULL;
+	const cJSON *commit = NULL, *rollout = NULL;
+	long long back = -1;
 	double lead, score, conf;
 	int own;
 
@@ -1232,8 +1269,9 @@ static void rule_graph(struct diagnosis *d, struct facts *fx)
 		break;
 	case LOCALIZE_ERRORS:
 	case LOCALIZE_SILENCE:
-		commit = recent_commit(fx, c->service);
-		action = commit ? ACTION_rollback : ACTION_escalate;
+		back = recent_rollout(fx, c->service, &rollout);
+		commit = back < 0 ? recent_commit(fx, c->service) : NULL;
+		action = back >= 0 || commit ? ACTION_rollback : ACTION_escalate;
 		break;
 	default:
 		action = ACTION_escalate;
@@ -1258,15 +1296,25 @@ static void rule_graph(struct diagnosis *d, struct facts *fx)
 				"%s suffers because %s%s fails in its own code: it gained errors or "
 				"stopped reaching statements it used to, and what it calls did not%s.",
 				fx->service, c->service, own ? " itself" : ", which it calls,",
+				back >= 0 ? "; it was rolled out in the day before" :
 				commit ? "; it changed in the day before" : "");
 	cJSON_AddStringToObject(f->params, "service", c->service);
 	cJSON_AddNumberToObject(f->params, "score", round(c->score * 100) / 100);
 	if (c->kind == LOCALIZE_CPU)
 		cJSON_AddStringToObject(f->params, "resource", "cpu");
+	if (back >= 0)
+		cJSON_AddNumberToObject(f->params, "revision", (double)back);
 	if (commit && json_string(commit, "sha"))
 		cJSON_AddStringToObject(f->params, "commit", json_string(commit, "sha"));
 	for (size_t i = 0; i < c->lines_nr; i++)
 		quote(f, c->lines[i].source, "%s", c->lines[i].summary);
+	if (back >= 0)
+		quote(f, "kubernetes", "replicaset %s: revision %lld created %s; revision %lld before it",
+		      json_string_or(json_get(rollout, "metadata"), "name", "?"), revision(rollout),
+		      json_string_or(json_get(rollout, "metadata"), "creationTimestamp", "?"), back);
+	else if (commit)
+		quote(f, "git", "commit %.12s %s: %s", json_string_or(commit, "sha", "?"),
+		      json_string_or(commit, "time", "?"), json_string_or(commit, "subject", ""));
 	if (g->nr > 1)
 		quote(f, "jaeger", "next: %s (score %.2f against %.2f)", g->v[1].service, g->v[1].score,
 		      c->score);

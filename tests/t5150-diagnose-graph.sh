@@ -70,7 +70,12 @@ write_cluster() {
 	                                 "log": "%s baseline ok\n%s incident line\n" % (app, app),
 	                                 "logTimes": ["2026-11-20T09:40:00Z",
 	                                              "2026-11-20T10:02:00Z"]}]})
-	print(json.dumps({"shop": {"pods": pods}}))
+	# pricing's Deployment and its two ReplicaSets: its rollout history.
+	deployments = [{"name": "pricing", "revision": 2}]
+	replicasets = [{"name": "pricing-5a4b3c2d1e", "owner": "Deployment/pricing", "revision": 1},
+	               {"name": "pricing-6f7e8d9c0b", "owner": "Deployment/pricing", "revision": 2}]
+	print(json.dumps({"shop": {"pods": pods, "deployments": deployments,
+	                           "replicasets": replicasets}}))
 	EOT
 }
 
@@ -167,6 +172,15 @@ test_expect_success 'the called services logs are read, each under logs/<service
 	test_grep "checkout incident line" bundle/logs/$CHECKOUT_POD.log &&
 	! test -e bundle/logs/checkout &&
 	test "$(source_status bundle/sources.json graph)" = ok
+'
+
+test_expect_success 'the rollout history of a called service is kept for the rules' '
+	python3 -c "import json
+items = json.load(open(\"bundle/kubernetes-graph-replicasets.json\"))[\"items\"]
+names = sorted(i[\"metadata\"][\"name\"] for i in items)
+assert names == [\"pricing-5a4b3c2d1e\", \"pricing-6f7e8d9c0b\"], names" &&
+	{ ! test -e bundle/kubernetes-replicasets.json ||
+	  ! grep pricing bundle/kubernetes-replicasets.json; }
 '
 
 test_expect_success 'their pods are not the incident service pods' '

@@ -52,6 +52,22 @@ test_expect_success 'a code defect with a commit of that service in the day befo
 	grep "\"commit\":.*\"4f1c2e9a7b\"" defect-commit.json
 '
 
+test_expect_success 'a code defect in a service rolled out two hours before: roll it back' '
+	python3 "$MAKE" defect-rollout defect pricing --rollout &&
+	verdict defect-rollout >actual &&
+	echo "dependency rollback pricing pricing" >expect &&
+	test_cmp expect actual &&
+	grep "\"revision\":.*4" defect-rollout.json &&
+	grep "replicaset pricing-7005: revision 5 created" defect-rollout.json
+'
+
+test_expect_success 'a rollout three days old is no reason to roll back: a person decides' '
+	python3 "$MAKE" defect-old defect pricing --rollout=259200 &&
+	verdict defect-old >actual &&
+	echo "dependency escalate pricing pricing" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'CPU contention: the starved pod, as resource exhaustion' '
 	python3 "$MAKE" cpu cpu cart &&
 	verdict cpu >actual &&

@@ -7,7 +7,10 @@ client span in the caller around each call, logs of every service whose
 lines carry the trace and span ids, per-minute pod series, and a
 baseline window. The data are made up here, not copied.
 
-    make-graph-bundle.py <dir> <fault> <service> [--no-baseline] [--commit]
+    make-graph-bundle.py <dir> <fault> <service> [--no-baseline] [--commit] [--rollout[=AGE]]
+
+--rollout: the service's Deployment rolled out from revision 4 to 5, AGE
+seconds before the incident (default 7200), in the graph's ReplicaSets.
 
 fault: delay (a second on the link into service), defect (service throws:
 an ERROR line with an exception, and the statements after it stop), cpu
@@ -137,6 +140,20 @@ def main():
                    "source": "prometheus", "occurrences": 1, "opened_at": when(T0),
                    "updated_at": when(T0 + 150), "resolved_at": None, "remote_key": None,
                    "remote_url": None, "events": []}, f)
+    for arg in sys.argv:
+        if arg.startswith("--rollout"):
+            age = int(arg.split("=")[1]) if "=" in arg else 7200
+            def rs(rev, created):
+                return {"metadata": {"name": "%s-%d" % (target, 7000 + rev), "namespace": "shop",
+                                     "labels": {"app": target},
+                                     "annotations": {"deployment.kubernetes.io/revision": str(rev)},
+                                     "ownerReferences": [{"kind": "Deployment", "name": target}],
+                                     "creationTimestamp": when(created)},
+                        "spec": {"template": {"spec": {"containers": [
+                            {"name": target, "image": "shop/%s:1.%d" % (target, rev)}]}}}}
+            with open(os.path.join(out, "kubernetes-graph-replicasets.json"), "w") as f:
+                json.dump({"kind": "ReplicaSetList", "apiVersion": "apps/v1",
+                           "items": [rs(4, T0 - 30 * 86400), rs(5, T0 - age)]}, f)
     if "--commit" in sys.argv:
         with open(os.path.join(out, "git-log.json"), "w") as f:
             json.dump([{"sha": "4f1c2e9a7b", "author": "dev", "time": when(T0 - 3600),

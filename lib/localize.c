@@ -31,6 +31,8 @@ enum { INC, BASE, WINDOWS };
 #define OWN_SWEEP_MAX 1000
 /* The services an error line is searched for (an error that names one). */
 #define NAMED_MAX 128
+/* The services with errors whose callees are searched (each walk visits them all). */
+#define WALKS_MAX 256
 
 struct samples {
 	int64_t *v;
@@ -41,6 +43,7 @@ struct samples {
 struct row {
 	char *a, *b;
 	struct samples w[WINDOWS];
+	size_t value;         /* for a table used as an index */
 };
 
 struct table {
@@ -161,8 +164,11 @@ struct service {
 
 struct state {
 	const struct evidence *ev;
-	struct service *sv;
+	struct service **sv;             /* pointers, so that a service never moves */
 	size_t sv_nr, sv_alloc;
+	struct table names;              /* service name -> its index + 1 (row.value) */
+	struct table pod_index;          /* pod name -> its index + 1 */
+	struct table edges;              /* caller, callee: seen (row.value) */
 	struct table self, gaps;
 	struct samples roots[WINDOWS];
 	size_t traces[WINDOWS], error_traces[WINDOWS];
@@ -172,34 +178,42 @@ struct state {
 
 static struct service *service_get(struct state *s, const char *name)
 {
-	for (size_t i = 0; i < s->sv_nr; i++)
-		if (!strcmp(s->sv[i].name, name))
-			return &s->sv[i];
+	struct row *r = table_get(&s->names, name, NULL);
+	struct service *sv;
+
+	if (r->value)
+		return s->sv[r->value - 1];
+	sv = xcalloc(1, sizeof(*sv));
+	sv->name = xstrdup(name);
+	sv->c.service = sv->name;
 	ALLOC_GROW(s->sv, s->sv_nr + 1, s->sv_alloc);
-	memset(&s->sv[s->sv_nr], 0, sizeof(s->sv[s->sv_nr]));
-	s->sv[s->sv_nr].name = xstrdup(name);
-	s->sv[s->sv_nr].c.service = s->sv[s->sv_nr].name;
-	return &s->sv[s->sv_nr++];
+	s->sv[s->sv_nr++] = sv;
+	r->value = s->sv_nr;
+	return sv;
 }
 
-static void add_callee(struct service *from, const char *to)
+static void add_callee(struct state *s, struct service *from, const char *to)
 {
-	for (size_t i = 0; i < from->callees_nr; i++)
-		if (!strcmp(from->callees[i], to))
-			return;
+	struct row *r = table_get(&s->edges, from->name, to);
+
+	if (r->value)
+		return;
+	r->value = 1;
 	ALLOC_GROW(from->callees, from->callees_nr + 1, from->callees_alloc);
 	from->callees[from->callees_nr++] = xstrdup(to);
 }
 
 static void add_pod(struct state *s, const char *pod, const char *service)
 {
-	for (size_t i = 0; i < s->pods_nr; i++)
-		if (!strcmp(s->pods[i], pod))
-			return;
+	struct row *r = table_get(&s->pod_index, pod, NULL);
+
+	if (r->value)
+		return;
 	ALLOC_GROW(s->pods, s->pods_nr + 1, s->pods_alloc);
 	s->pod_services = xrealloc(s->pod_services, s->pods_alloc * sizeof(*s->pod_services));
 	s->pods[s->pods_nr] = xstrdup(pod);
 	s->pod_services[s->pods_nr++] = xstrdup(service);
+	r->value = s->pods_nr;
 }
 
 static void say(struct localize_candidate *c, const char *source, const char *fmt, ...)
@@ -434,7 +448,7 @@ static void walk_trace(struct state *s, const cJSON *trace, int w)
 			struct service *sv = service_get(s, p->service);
 			sv->calls[w]++;
 			if (p->parent >= 0)
-				add_callee(service_get(s, v[p->parent].service), p->service);
+				add_callee(s, service_get(s, v[p->parent].service), p->service);
 		}
 		if (p->pod)
 			add_pod(s, p->pod, p->service);
@@ -549,7 +563,7 @@ static void latency(struct state *s)
 	if (floor_us > total)
 		total = floor_us;
 	for (size_t i = 0; i < s->sv_nr && total > 0; i++) {
-		struct service *sv = &s->sv[i];
+		struct service *sv = s->sv[i];
 		double st = sv->added_us / total;
 		if (st > 0)
 			sv->c.strength[LOCALIZE_LATENCY] = st > 1 ? 1 : st;
@@ -594,7 +608,7 @@ static void latency(struct state *s)
 static void span_errors(struct state *s)
 {
 	for (size_t i = 0; i < s->sv_nr; i++) {
-		struct service *sv = &s->sv[i];
+		struct service *sv = s->sv[i];
 		double now, before;
 
 		if (!sv->origins[INC] || !s->error_traces[INC])
@@ -653,7 +667,7 @@ static struct service *named_service(struct state *s, const struct service *own,
 	if (len > 2048)
 		len = 2048;
 	for (size_t i = 0; i < s->sv_nr && i < NAMED_MAX; i++) {
-		struct service *sv = &s->sv[i];
+		struct service *sv = s->sv[i];
 		size_t n = strlen(sv->name);
 		const char *p = line, *end = line + len;
 		if (sv == own || n < 2)
@@ -950,22 +964,40 @@ static void saturation(struct state *s, time_t t0)
 
 /* ---- the graph ---- */
 
+/*
+ * Does from call, near or far, a service whose signal is at least
+ * at_least? Its name in *who. Iterative, over the services not yet seen
+ * (each is walked once), so a long chain costs no stack.
+ */
 static int reaches(struct state *s, struct service *from, double (*signal)(const struct service *),
 		   double at_least, const char **who)
 {
-	for (size_t i = 0; i < from->callees_nr; i++) {
-		struct service *to = service_get(s, from->callees[i]);
-		if (to->seen)
-			continue;
-		to->seen = 1;
-		if (signal(to) >= at_least) {
-			*who = to->name;
-			return 1;
+	struct service **todo;
+	size_t nr = 0;
+	int found = 0;
+
+	for (size_t k = 0; k < s->sv_nr; k++)
+		s->sv[k]->seen = 0;
+	from->seen = 1;
+	todo = xcalloc(s->sv_nr + 1, sizeof(*todo));
+	todo[nr++] = from;
+	while (nr && !found) {
+		struct service *at = todo[--nr];
+		for (size_t i = 0; i < at->callees_nr && !found; i++) {
+			struct service *to = service_get(s, at->callees[i]);
+			if (to->seen)
+				continue;
+			to->seen = 1;
+			if (signal(to) >= at_least) {
+				*who = to->name;
+				found = 1;
+			} else {
+				todo[nr++] = to;
+			}
 		}
-		if (reaches(s, to, signal, at_least, who))
-			return 1;
 	}
-	return 0;
+	free(todo);
+	return found;
 }
 
 static double error_signal(const struct service *sv)
@@ -993,26 +1025,24 @@ static double any_signal(const struct service *sv)
 static void prefer_deepest(struct state *s)
 {
 	double *keep = xcalloc(s->sv_nr ? s->sv_nr : 1, sizeof(*keep));
+	size_t walks = 0;
 
 	for (size_t i = 0; i < s->sv_nr; i++) {
-		double mine = error_signal(&s->sv[i]);
+		double mine = error_signal(s->sv[i]);
 		const char *who = NULL;
 
 		keep[i] = 1;
-		if (mine <= 0)
+		if (mine <= 0 || walks++ >= WALKS_MAX)
 			continue;
-		for (size_t k = 0; k < s->sv_nr; k++)
-			s->sv[k].seen = 0;
-		s->sv[i].seen = 1;
-		if (reaches(s, &s->sv[i], any_signal, 0.5 * mine, &who)) {
+		if (reaches(s, s->sv[i], any_signal, 0.5 * mine, &who)) {
 			keep[i] = 0.5;
-			say(&s->sv[i].c, "jaeger", "%s, which it calls, is also failing or slow: the "
+			say(&s->sv[i]->c, "jaeger", "%s, which it calls, is also failing or slow: the "
 			    "errors more likely start there", who);
 		}
 	}
 	for (size_t i = 0; i < s->sv_nr; i++) {
-		s->sv[i].c.strength[LOCALIZE_ERRORS] *= keep[i];
-		s->sv[i].c.strength[LOCALIZE_SILENCE] *= keep[i];
+		s->sv[i]->c.strength[LOCALIZE_ERRORS] *= keep[i];
+		s->sv[i]->c.strength[LOCALIZE_SILENCE] *= keep[i];
 	}
 	free(keep);
 }
@@ -1036,7 +1066,7 @@ static int compare_candidates(const void *a, const void *b)
 static void release_state(struct state *s)
 {
 	for (size_t i = 0; i < s->sv_nr; i++) {
-		struct service *sv = &s->sv[i];
+		struct service *sv = s->sv[i];
 		free(sv->name);
 		logtemplate_free(sv->miner);
 		for (int w = 0; w < WINDOWS; w++) {
@@ -1055,10 +1085,14 @@ static void release_state(struct state *s)
 			free(sv->c.lines[k].summary);
 		}
 		free(sv->c.lines);
+		free(sv);
 	}
 	free(s->sv);
 	table_release(&s->self);
 	table_release(&s->gaps);
+	table_release(&s->names);
+	table_release(&s->pod_index);
+	table_release(&s->edges);
 	for (int w = 0; w < WINDOWS; w++)
 		free(s->roots[w].v);
 	for (size_t i = 0; i < s->pods_nr; i++) {
@@ -1096,15 +1130,15 @@ int localize(struct localize_result *out, const struct evidence *ev)
 	latency(&s);
 	span_errors(&s);
 	for (size_t i = 0; i < s.sv_nr; i++) {
-		if (s.sv[i].miner)
-			log_errors(&s, &s.sv[i]);
-		log_reports(&s, &s.sv[i]);
-		log_silence(&s.sv[i]);
+		if (s.sv[i]->miner)
+			log_errors(&s, s.sv[i]);
+		log_reports(&s, s.sv[i]);
+		log_silence(s.sv[i]);
 	}
 	saturation(&s, t0);
 	prefer_deepest(&s);
 	for (size_t i = 0; i < s.sv_nr; i++) {
-		struct localize_candidate *c = &s.sv[i].c;
+		struct localize_candidate *c = &s.sv[i]->c;
 		double best = 0;
 
 		c->score = 0;

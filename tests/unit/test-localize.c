@@ -448,10 +448,32 @@ static void test_huge_trace(void)
 		}
 		cJSON_AddItemToArray(data, tr);
 	}
+	{
+		/* and 5,000 services, each calling the next, each logging a new error */
+		cJSON *tr = cJSON_CreateObject(), *spans = cJSON_AddArrayToObject(tr, "spans");
+		cJSON *procs = cJSON_AddObjectToObject(tr, "processes");
+		char id[24], parent[24], pid[16], name[24];
+
+		for (int i = 0; i < 5000; i++) {
+			snprintf(pid, sizeof(pid), "p%d", i);
+			snprintf(name, sizeof(name), "svc%d", i);
+			process(procs, pid, name, name);
+			snprintf(id, sizeof(id), "s%015x", (unsigned)i);
+			snprintf(parent, sizeof(parent), "s%015x", (unsigned)(i - 1));
+			span(spans, "s", id, i ? parent : NULL, pid, "op", T0 * 1000000 + i, 6000 - i, 0);
+		}
+		cJSON_AddItemToArray(data, tr);
+	}
 	make(&ev, &usual, &usual);
 	cJSON_Delete(ev.traces);
 	ev.traces = root;
+	for (int i = 0; i < 5000; i += 10) {
+		char name[24];
+		snprintf(name, sizeof(name), "svc%d", i);
+		log_lines(&ev, name, name, 4, (const char *const[]){ "ERROR it broke", NULL });
+	}
 	is_int(localize(&r, &ev), 0, "20,000 spans in a chain and 20,000 side by side are walked");
+	ok(r.nr > 0, "and 5,000 services in a chain are ranked");
 	localize_release(&r);
 	evidence_release(&ev);
 }

@@ -113,6 +113,29 @@ fake_count() {
 
 # need_fixtures SUBDIR: the recorded traffic of ../shared/fixtures/SUBDIR
 # (beside the build) is in FIXTURES; a checkout without it skips the script.
+# write_kubeconfig SERVER CA-FILE TOKEN: a kubeconfig of one cluster (the
+# fake API server), one user with a bearer token and the context joining
+# them, on stdout.
+write_kubeconfig() {
+	cat <<-EOT
+	apiVersion: v1
+	kind: Config
+	clusters:
+	- name: fake
+	  cluster:
+	    server: $1
+	    certificate-authority: $2
+	users:
+	- name: sre
+	  user:
+	    token: $3
+	contexts:
+	- name: fake
+	  context: {cluster: fake, user: sre}
+	current-context: fake
+	EOT
+}
+
 need_fixtures() {
 	FIXTURES="$SRE_BUILD_DIR/../shared/fixtures/$1"
 	test -d "$FIXTURES" || skip_all "no ../shared/fixtures"

@@ -67,23 +67,7 @@ test_expect_success 'nothing configured: every source says so, with the lines th
 test_expect_success 'setup: every source configured, pointing at the fakes' '
 	git init -q repo &&
 	git -C repo -c user.name=Dana -c user.email=dana@example.com commit -q --allow-empty -m first &&
-	cat >kubeconfig <<-EOT &&
-	apiVersion: v1
-	kind: Config
-	clusters:
-	- name: fake
-	  cluster:
-	    server: $KUBE_URL
-	    certificate-authority: $PWD/server.crt
-	users:
-	- name: sre
-	  user:
-	    token: $KUBE_TOKEN
-	contexts:
-	- name: fake
-	  context: {cluster: fake, user: sre}
-	current-context: fake
-	EOT
+	write_kubeconfig "$KUBE_URL" "$PWD/server.crt" "$KUBE_TOKEN" >kubeconfig &&
 	mkdir -p .sre &&
 	cat >.sre/config <<-EOT
 	[tracker]

@@ -131,23 +131,7 @@ source_status() {
 }
 
 test_expect_success 'setup: Jaeger, Prometheus and Kubernetes configured, an incident at T0' '
-	cat >kubeconfig <<-EOT &&
-	apiVersion: v1
-	kind: Config
-	clusters:
-	- name: fake
-	  cluster:
-	    server: $KUBE_URL
-	    certificate-authority: $PWD/server.crt
-	users:
-	- name: sre
-	  user:
-	    token: $KUBE_TOKEN
-	contexts:
-	- name: fake
-	  context: {cluster: fake, user: sre}
-	current-context: fake
-	EOT
+	write_kubeconfig "$KUBE_URL" "$PWD/server.crt" "$KUBE_TOKEN" >kubeconfig &&
 	mkdir -p .sre &&
 	cat >.sre/config <<-EOT &&
 	[jaeger]

@@ -80,23 +80,7 @@ test_expect_success 'setup: a service with a log, pods, a repository, a tracker 
 	git -C repo add . &&
 	git -C repo -c user.name=Dana -c user.email=dana@example.com \
 		commit -q -m "checkout: set api_key=$COMMIT_SECRET for the rates service" &&
-	cat >kubeconfig <<-EOT &&
-	apiVersion: v1
-	kind: Config
-	clusters:
-	- name: fake
-	  cluster:
-	    server: $KUBE_URL
-	    certificate-authority: $PWD/server.crt
-	users:
-	- name: sre
-	  user:
-	    token: $KUBE_TOKEN
-	contexts:
-	- name: fake
-	  context: {cluster: fake, user: sre}
-	current-context: fake
-	EOT
+	write_kubeconfig "$KUBE_URL" "$PWD/server.crt" "$KUBE_TOKEN" >kubeconfig &&
 	cat >"$XDG_CONFIG_HOME/sre/config" <<-EOT
 	[service "checkout"]
 		log = $PWD/run/checkout.log

@@ -367,10 +367,13 @@ static int anthropic_event(void *state, struct llm_reply *r, const char *event,
 	const char *type = json_string(ev, "type");
 	int ret = 0;
 
-	/* The data's type says what it is; the event line says the same when present. */
+	/*
+	 * The data's type says what it is, and the event line says the same
+	 * when present; either one saying error is enough to stop.
+	 */
 	if (!type)
 		type = event ? event : "";
-	if (!strcmp(type, "error")) {
+	if (!strcmp(type, "error") || (event && !strcmp(event, "error"))) {
 		const cJSON *e = json_object(ev, "error");
 
 		strbuf_reset(&r->error);

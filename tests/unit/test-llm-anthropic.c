@@ -449,6 +449,12 @@ static void test_error_event(void)
 	is_str(r.error.buf, "upstream connect error", "its first line is the error");
 	llm_reply_release(&r);
 
+	s = "event: error\ndata: {\"type\":\"overloaded_error\",\"error\":{\"message\":\"busy\"}}\n\n";
+	is_int(parse_str("error event of another type", s, &r), -1,
+	       "an error event whose data has another type still fails");
+	is_str(r.error.buf, "busy", "with the message it has");
+	llm_reply_release(&r);
+
 	s = "data: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}\n\n";
 	is_int(parse_str("error without event line", s, &r), -1,
 	       "an error by its data's type alone fails");

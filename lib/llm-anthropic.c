@@ -277,7 +277,9 @@ static void block_start(struct anthropic_state *st, struct llm_reply *r, const c
 		if (input && input->child) {
 			char *text = cJSON_PrintUnformatted(input);
 
-			b->start_input = text ? xstrdup(text) : NULL;
+			/* Past LLM_ARGS_MAX it would be cut, and no object: not kept. */
+			if (text && strlen(text) <= LLM_ARGS_MAX)
+				b->start_input = xstrdup(text);
 			cJSON_free(text);
 		}
 	}

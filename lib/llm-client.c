@@ -1,0 +1,194 @@
+/*
+ * llm-client.c: the client of llm.h: it reads [llm], resolves the key,
+ * sends a turn to the provider's endpoint and reads its stream, once
+ * more when the stream failed before it produced anything.
+ */
+#include <ctype.h>
+#include <math.h>
+
+#include "llm.h"
+#include "redact.h"
+#include "util.h"
+
+const struct llm_provider_ops *llm_provider_ops(enum llm_provider p)
+{
+	switch (p) {
+	case LLM_ANTHROPIC:
+		return &llm_anthropic;
+	case LLM_OLLAMA:
+		return &llm_ollama;
+	case LLM_OPENAI:
+		break;
+	}
+	return &llm_openai;
+}
+
+/* ---- the client ---- */
+
+static const char *default_url(enum llm_provider p)
+{
+	return p == LLM_ANTHROPIC ? "https://api.anthropic.com" :
+	       p == LLM_OLLAMA ? "http://localhost:11434" : "https://api.openai.com/v1";
+}
+
+static const char *key_env(enum llm_provider p)
+{
+	return p == LLM_ANTHROPIC ? "ANTHROPIC_API_KEY" : p == LLM_OPENAI ? "OPENAI_API_KEY" : NULL;
+}
+
+int llm_client_init(struct llm_client *c, const struct config *cfg)
+{
+	const char *provider = config_get_string(cfg, "llm.provider");
+	const char *url = config_get_string(cfg, "llm.url");
+	const char *model = config_get_string(cfg, "llm.model");
+	const char *temperature = config_get_string(cfg, "llm.temperature");
+	const char *tools = config_get_string(cfg, "llm.tools");
+	struct strbuf key = STRBUF_INIT;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if (!provider || !*provider)
+		return 1;
+	if (!strcmp(provider, "openai"))
+		c->s.provider = LLM_OPENAI;
+	else if (!strcmp(provider, "anthropic"))
+		c->s.provider = LLM_ANTHROPIC;
+	else if (!strcmp(provider, "ollama"))
+		c->s.provider = LLM_OLLAMA;
+	else
+		return error("llm.provider is '%s'; it is openai, anthropic or ollama", provider);
+	if (!model || !*model)
+		return error("llm.model is not set: which model does the %s provider run?", provider);
+	if (!url || !*url)
+		url = default_url(c->s.provider);
+	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
+		return error("llm.url is '%s', not an http:// or https:// URL", url);
+	c->s.timeout_ms = 120 * 1000;
+	c->s.max_output_tokens = 1024;
+	if (config_get_duration_ms(cfg, "llm.timeout", &c->s.timeout_ms) < 0 ||
+	    config_get_int(cfg, "llm.max-output-tokens", &c->s.max_output_tokens) < 0)
+		return -1;
+	if (c->s.timeout_ms <= 0 || c->s.max_output_tokens <= 0 || c->s.max_output_tokens > 1 << 20)
+		return error("llm.timeout and llm.max-output-tokens must be positive (and tokens at "
+			     "most 1048576)");
+	if (temperature) {
+		char *end;
+		c->s.temperature = strtod(temperature, &end);
+		if (end == temperature || *end || !isfinite(c->s.temperature) ||
+		    c->s.temperature < 0 || c->s.temperature > 2)
+			return error("llm.temperature is '%s', not a number from 0 to 2", temperature);
+	}
+	if (tools && strcmp(tools, "native") && strcmp(tools, "json"))
+		return error("llm.tools is '%s'; it is native or json", tools);
+	c->s.json_tools = tools && !strcmp(tools, "json");
+	c->ops = llm_provider_ops(c->s.provider);
+	if (http_client_init(&c->http, cfg) < 0)
+		return -1;
+	c->http.label = "llm";
+	r = config_get_secret(cfg, "llm.api-key", key_env(c->s.provider), &key);
+	if (r < 0) {
+		strbuf_release(&key);
+		http_client_release(&c->http);
+		return -1;
+	}
+	if (!r && key.len) {
+		c->key = strbuf_detach(&key, NULL);
+		http_client_add_secret(&c->http, c->key);
+	}
+	strbuf_release(&key);
+	c->s.url = xstrdup(url);
+	while (strlen(c->s.url) > 8 && c->s.url[strlen(c->s.url) - 1] == '/')
+		c->s.url[strlen(c->s.url) - 1] = '\0';
+	c->s.model = xstrdup(model);
+	return 0;
+}
+
+void llm_client_release(struct llm_client *c)
+{
+	if (c->ops)
+		http_client_release(&c->http);
+	free(c->s.url);
+	free(c->s.model);
+	free(c->key);
+	memset(c, 0, sizeof(*c));
+}
+
+/* One request and its stream: 0, 1 when the stream failed before it produced anything, -1. */
+static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
+		     const struct llm_tool *tools, size_t tools_nr, struct llm_reply *r,
+		     struct strbuf *why)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf body = STRBUF_INIT, url = STRBUF_INIT;
+	struct llm_stream *st;
+	int ret = 0;
+
+	c->ops->request(&body, &req.headers, &c->s, conv, tools, tools_nr, c->key);
+	strbuf_addf(&url, "%s%s", c->s.url, c->ops->path);
+	req.method = "POST";
+	req.url = url.buf;
+	req.body = body.buf;
+	req.body_len = body.len;
+	req.timeout_ms = c->s.timeout_ms;
+	if (http_do(&c->http, &req, &res) < 0) {
+		strbuf_addf(why, "%s: %s", url.buf, res.error.buf);
+		ret = -1;
+	} else if (res.status / 100 != 2) {
+		struct strbuf msg = STRBUF_INIT;
+		c->ops->error(&msg, res.body.buf, res.body.len);
+		strbuf_addf(why, "%s: HTTP %ld%s%s", url.buf, res.status, msg.len ? ": " : "", msg.buf);
+		strbuf_release(&msg);
+		ret = -1;
+	} else {
+		st = llm_stream_new(c->ops, r);
+		if (llm_stream_feed(st, res.body.buf, res.body.len) < 0 || llm_stream_finish(st) < 0) {
+			strbuf_addf(why, "%s: %s", url.buf, r->error.len ? r->error.buf :
+				    "the stream could not be read");
+			ret = r->produced ? -1 : 1;
+		}
+		llm_stream_free(st);
+	}
+	http_redact(&c->http, why);
+	redact_strbuf(why);
+	http_request_release(&req);
+	http_response_release(&res);
+	strbuf_release(&body);
+	strbuf_release(&url);
+	return ret;
+}
+
+int llm_chat(struct llm_client *c, const struct llm_conversation *conv,
+	     const struct llm_tool *tools, size_t tools_nr, struct llm_reply *r,
+	     struct strbuf *why)
+{
+	struct llm_conversation shim = LLM_CONVERSATION_INIT;
+	const struct llm_conversation *send = conv;
+	int ret;
+
+	/* Without native tools, the tools are described in the system prompt. */
+	if (c->s.json_tools && tools_nr) {
+		struct strbuf sys = STRBUF_INIT;
+		if (conv->system)
+			strbuf_addf(&sys, "%s\n\n", conv->system);
+		llm_shim_prompt(&sys, tools, tools_nr);
+		shim = *conv;
+		shim.system = strbuf_detach(&sys, NULL);
+		send = &shim;
+		tools_nr = 0;
+	}
+	ret = chat_once(c, send, tools, tools_nr, r, why);
+	if (ret > 0) {
+		/* It failed before it said anything (an overloaded server): once more. */
+		llm_reply_release(r);
+		strbuf_reset(why);
+		ret = chat_once(c, send, tools, tools_nr, r, why);
+	}
+	if (send == &shim)
+		free(shim.system);
+	if (ret > 0)
+		ret = -1;
+	if (!ret && c->s.json_tools && !r->calls_nr)
+		llm_shim_read(r);
+	return ret;
+}

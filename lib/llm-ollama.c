@@ -187,7 +187,7 @@ static int ollama_event(void *state, struct llm_reply *r, const char *event, con
 		strbuf_addstr(&r->error, "the server sent a stream line that is not a JSON object");
 		return -1;
 	}
-	if (json_get(j, "error")) {
+	if (json_get(j, "error") && !cJSON_IsNull(json_get(j, "error"))) {
 		strbuf_reset(&r->error);
 		if (add_error(&r->error, j) < 0)
 			strbuf_addstr(&r->error, "the stream reported an error");
@@ -217,11 +217,6 @@ static int ollama_event(void *state, struct llm_reply *r, const char *event, con
 	return 0;
 }
 
-static void ollama_end(void *state, struct llm_reply *r)
-{
-	llm_reply_finish_calls(r);
-}
-
 const struct llm_provider_ops llm_ollama = {
 	.name = "ollama",
 	.path = "/api/chat",
@@ -230,6 +225,6 @@ const struct llm_provider_ops llm_ollama = {
 	.state_new = ollama_state_new,
 	.state_free = ollama_state_free,
 	.event = ollama_event,
-	.end = ollama_end,
+	.end = NULL,
 	.error = ollama_error,
 };

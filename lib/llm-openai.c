@@ -441,11 +441,6 @@ static int openai_event(void *state, struct llm_reply *r, const char *event, con
 	return 0;
 }
 
-static void openai_end(void *state, struct llm_reply *r)
-{
-	llm_reply_finish_calls(r);
-}
-
 const struct llm_provider_ops llm_openai = {
 	.name = "openai",
 	.path = "/chat/completions",
@@ -454,6 +449,6 @@ const struct llm_provider_ops llm_openai = {
 	.state_new = openai_state_new,
 	.state_free = openai_state_free,
 	.event = openai_event,
-	.end = openai_end,
+	.end = NULL,   /* llm_stream_finish() gives the calls their ids */
 	.error = openai_error,
 };

@@ -75,7 +75,21 @@ static cJSON *message(const char *role, const char *content)
 	return m;
 }
 
-static cJSON *assistant_message(const struct llm_message *msg)
+/*
+ * Gemini 3 (through its OpenAI-compatible endpoint) refuses a history
+ * whose tool calls lack the thought signature it gave the first call of
+ * each turn (extra_content.google.thought_signature), with a 400. A call
+ * here does not carry it (llm.h has no place for a provider's opaque
+ * data), so the first call of each turn gets the placeholder Google
+ * documents for histories it did not make, and only for a Gemini model:
+ * OpenAI itself refuses members it does not know.
+ */
+static int wants_thought_signature(const struct llm_settings *s)
+{
+	return s->model && strcasestr(s->model, "gemini");
+}
+
+static cJSON *assistant_message(const struct llm_settings *s, const struct llm_message *msg)
 {
 	cJSON *m = message("assistant", msg->text), *calls;
 
@@ -92,6 +106,13 @@ static cJSON *assistant_message(const struct llm_message *msg)
 		/* OpenAI's arguments are the JSON text, not the object. */
 		cJSON_AddStringToObject(f, "arguments", call->arguments ? call->arguments : "{}");
 		cJSON_AddItemToObject(c, "function", f);
+		if (!i && wants_thought_signature(s)) {
+			cJSON *google = cJSON_AddObjectToObject(cJSON_AddObjectToObject(c,
+						"extra_content"), "google");
+
+			cJSON_AddStringToObject(google, "thought_signature",
+						"skip_thought_signature_validator");
+		}
 		cJSON_AddItemToArray(calls, c);
 	}
 	return m;
@@ -117,7 +138,7 @@ static void openai_request(struct strbuf *body, struct strvec *headers,
 			m = message("user", msg->text ? msg->text : "");
 			break;
 		case LLM_ASSISTANT:
-			m = assistant_message(msg);
+			m = assistant_message(s, msg);
 			break;
 		case LLM_TOOL:
 		default:
@@ -286,6 +307,13 @@ static int differs(const char *have, const char *given)
 	return have && given && strcmp(have, given);
 }
 
+static int has_arguments(const cJSON *piece)
+{
+	const cJSON *args = json_path(piece, "function.arguments");
+
+	return (cJSON_IsString(args) && *args->valuestring) || cJSON_IsObject(args);
+}
+
 /* The call a tool_calls piece belongs to, made when it starts one; NULL: dropped. */
 static struct llm_tool_call *call_for(struct openai_state *st, struct llm_reply *r,
 				      const cJSON *piece)
@@ -327,6 +355,12 @@ static struct llm_tool_call *call_for(struct openai_state *st, struct llm_reply 
 		set_once(&call->name, name);
 		return call;
 	}
+	/*
+	 * Nothing to start a call with (Gemini's delta that holds only its
+	 * thought signature): no call, rather than a nameless one.
+	 */
+	if (!id && !name && !has_arguments(piece))
+		return NULL;
 	at = r->calls_nr;
 	call = llm_reply_add_call(r, id, name);
 	if (call && at < LLM_CALLS_MAX)

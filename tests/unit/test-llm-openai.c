@@ -100,11 +100,27 @@ static void test_request(void)
 	ops->request(&body, &headers, &s, &c, NULL, 0, NULL);
 	j = cJSON_Parse(body.buf);
 	ok(j && !json_get(j, "tools"), "no tools: no tools member");
+	ok(!json_path(cJSON_GetArrayItem(json_path(cJSON_GetArrayItem(json_get(j, "messages"), 2),
+						   "tool_calls"), 0), "extra_content"),
+	   "no thought signature for a model that is not Gemini");
 	ok(!json_get(j, "max_tokens"), "no max_tokens when none is set");
 	ok(json_get(j, "temperature") && json_get(j, "temperature")->valuedouble == 0.5,
 	   "temperature 0.5");
 	ok(headers.nr == 1 && !strvec_has(&headers, "Authorization: Bearer (null)"),
 	   "no key: no Authorization header");
+	cJSON_Delete(j);
+
+	/* Gemini 3 wants a thought signature on the first call of a turn. */
+	strbuf_reset(&body);
+	strvec_clear(&headers);
+	s.model = (char *)"gemini-3-flash-preview";
+	ops->request(&body, &headers, &s, &c, NULL, 0, "AIza-key");
+	j = cJSON_Parse(body.buf);
+	t = cJSON_GetArrayItem(json_path(cJSON_GetArrayItem(json_get(j, "messages"), 2),
+					 "tool_calls"), 0);
+	is_str(json_path_string(t, "extra_content.google.thought_signature"),
+	       "skip_thought_signature_validator",
+	       "a Gemini model: the first call carries Google's placeholder thought signature");
 	cJSON_Delete(j);
 
 	strbuf_release(&body);
@@ -158,6 +174,25 @@ static void test_streams(void)
 		D(CHUNK("[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]")),
 		"rc=0|call c1 grep_log {\"service\":\"db\"}|call c2 grep_log {\"service\":\"api\"}"
 		"|call call_3 list_sources {}|finish=tool_calls");
+
+	llm_test_stream(ops, "Gemini's way: no index, a delta of only a thought signature, \"stop\"",
+		D(CHUNK("[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{"
+			"\"extra_content\":{\"google\":{\"thought_signature\":\"EjQK\"}}}]}}]"))
+		D(CHUNK("[{\"index\":0,\"delta\":{\"tool_calls\":[{\"extra_content\":{\"google\":"
+			"{\"thought_signature\":\"EjQK\"}},\"function\":{\"arguments\":"
+			"\"{\\\"service\\\":\\\"cart\\\"}\",\"name\":\"grep_log\"},\"id\":\"function-call-1\","
+			"\"type\":\"function\"}]}}]"))
+		D(CHUNK("[{\"index\":0,\"delta\":{\"tool_calls\":[{\"extra_content\":{\"google\":"
+			"{\"thought_signature\":\"EjQK\"}}}]}}]"))
+		D(CHUNK("[{\"index\":0,\"delta\":{\"role\":\"assistant\"},\"finish_reason\":\"stop\"}],"
+			"\"usage\":{\"completion_tokens\":20,\"prompt_tokens\":108,\"total_tokens\":128}")),
+		"rc=0|call function-call-1 grep_log {\"service\":\"cart\"}|finish=stop|tokens=108/20");
+
+	llm_test_stream(ops, "a text answer with a delta of only a thought signature: no call",
+		D(CHUNK("[{\"index\":0,\"delta\":{\"content\":\"No tool needed.\",\"tool_calls\":[{"
+			"\"extra_content\":{\"google\":{\"thought_signature\":\"EjQK\"}}}]}}]"))
+		D(CHUNK("[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]")),
+		"rc=0|text=No tool needed.|finish=stop");
 
 	llm_test_stream(ops, "every parallel call at index 0 (Gemini's way): a new id starts one",
 		D(CHUNK("[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,"

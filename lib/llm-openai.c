@@ -471,6 +471,7 @@ static int openai_event(void *state, struct llm_reply *r, const char *event, con
 		read_choice(st, r, choice);
 	}
 	read_usage(r, json_get(j, "usage"));
+	read_usage(r, json_path(j, "x_groq.usage"));   /* Groq's, beside its own fields */
 	cJSON_Delete(j);
 	return 0;
 }

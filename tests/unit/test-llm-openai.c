@@ -227,6 +227,12 @@ static void test_streams(void)
 		"data: [DONE]\n\n",
 		"rc=0|text=1, 2, 3|finish=stop|tokens=46/14");
 
+	llm_test_stream(ops, "Groq's usage in x_groq",
+		D(CHUNK("[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}],"
+			"\"x_groq\":{\"id\":\"req_1\",\"usage\":{\"queue_time\":0.02,"
+			"\"prompt_tokens\":31,\"completion_tokens\":2}}")),
+		"rc=0|text=ok|finish=stop|tokens=31/2");
+
 	llm_test_stream(ops, "arguments sent as an object, a second choice ignored",
 		D(CHUNK("[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"o1\","
 			"\"function\":{\"name\":\"grep_log\",\"arguments\":{\"service\":\"x\"}}}]}},"

@@ -85,7 +85,7 @@ int mitigation_action_parse(const char *name, enum mitigation_action *out)
 
 /* ---- findings ---- */
 
-static void finding_release(struct diagnosis_finding *f)
+void diagnosis_finding_release(struct diagnosis_finding *f)
 {
 	free(f->root_cause);
 	free(f->target);
@@ -119,9 +119,9 @@ static void finding_copy(struct diagnosis_finding *to, const struct diagnosis_fi
 void diagnosis_release(struct diagnosis *d)
 {
 	for (size_t i = 0; i < d->findings_nr; i++)
-		finding_release(&d->findings[i]);
+		diagnosis_finding_release(&d->findings[i]);
 	free(d->findings);
-	finding_release(&d->answer);
+	diagnosis_finding_release(&d->answer);
 	if (d->have_traces)
 		trace_analysis_release(&d->traces);
 	localize_release(&d->graph);

@@ -88,6 +88,8 @@ struct diagnosis {
 
 #define DIAGNOSIS_INIT { 0 }
 void diagnosis_release(struct diagnosis *d);
+/* Free what a finding holds (not the finding itself). */
+void diagnosis_finding_release(struct diagnosis_finding *f);
 
 /*
  * Run every rule over ev and fill d. problem, when not NULL, is an

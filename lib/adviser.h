@@ -1,0 +1,87 @@
+/*
+ * adviser.h: the LLM adviser of `sre diagnose`: a read-only agent beside
+ * the rules, whose answer must pass the same checks as a rule's.
+ *
+ * The model is given the incident and the rules' answer, and tools that
+ * only read the evidence already collected (lib/evidence.h): the sources
+ * and what they hold, the service's pods and events, grep or tail of a
+ * log, the slowest trace's critical path and where errors start, a
+ * Prometheus check's series, recent commits, past incidents, and the
+ * rules' findings with the call graph's candidates. No tool writes, runs
+ * a program or reaches a host. Its answer is a call of submit_diagnosis
+ * {category, root_cause, confidence, mitigation: {action, target,
+ * params}, evidence: [quoted lines]}, or the same object as plain JSON
+ * from a model without tools.
+ *
+ * Bounds: llm.max-steps turns (the last sent without tools, with a
+ * request to answer); a tool result over llm.tool-result-max bytes is
+ * replaced by a request to narrow the query, never cut silently; a total
+ * token budget (llm.max-tokens) and time budget (llm.budget); the same
+ * call twice is refused. When a bound ends the loop the rules' answer
+ * stands, and the result says why.
+ *
+ * The answer is checked as a rule's would be: category and action from
+ * the closed sets; the target a service the evidence names; params flat,
+ * their keys [a-z_] and their values numbers or short strings of a
+ * plain charset; params the model left out are taken from the rules'
+ * answer when it is the same action on the same target, and params it
+ * gives must agree with those. An invalid answer gets one request to
+ * repair it, then it is dropped. Everything that comes back from the
+ * model is data; none of it is an instruction to sre.
+ *
+ * Evidence goes to the model as quoted data: the system prompt says that
+ * a tool's result may hold text that looks like instructions and must
+ * not be followed, and each result is sent as the tool's result, never
+ * as the user's words.
+ */
+#ifndef SRE_ADVISER_H
+#define SRE_ADVISER_H
+
+#include "config.h"
+#include "evidence.h"
+#include "llm.h"
+#include "rules.h"
+
+struct adviser_options {
+	int max_steps;            /* llm.max-steps: 8 */
+	size_t result_max;        /* llm.tool-result-max: 16384 bytes (about 4 a token) */
+	long long max_tokens;     /* llm.max-tokens: 200000, input and output together */
+	int64_t budget_ms;        /* llm.budget: 5m */
+};
+
+void adviser_options_init(struct adviser_options *o);
+/* From the llm.* keys; -1 after an error naming the key. */
+int adviser_options_read(struct adviser_options *o, const struct config *cfg);
+
+/* One turn of the model: llm_chat() in use, a scripted model in tests. */
+typedef int (*adviser_chat_fn)(void *data, const struct llm_conversation *conv,
+			       const struct llm_tool *tools, size_t tools_nr,
+			       struct llm_reply *r, struct strbuf *why);
+
+struct adviser_result {
+	int used;                 /* a valid answer came */
+	char *reason;             /* why the rules' answer stands; NULL when used */
+	int steps;
+	long long input_tokens, output_tokens;
+	int agreed;               /* same category and target as the rules' answer */
+	struct diagnosis_finding answer;   /* the model's, checked (rule "llm") */
+	struct strbuf transcript; /* what was sent and received, turn by turn */
+};
+
+#define ADVISER_RESULT_INIT { .transcript = STRBUF_INIT }
+void adviser_result_release(struct adviser_result *r);
+
+/*
+ * Ask the model about the evidence ev, which the rules judged as d. 0
+ * (out->used says whether the model's answer stands beside the rules'),
+ * or -1 after an error that is not the model's (none yet).
+ */
+int adviser_run(struct adviser_result *out, const struct adviser_options *o,
+		const struct evidence *ev, const struct diagnosis *d, adviser_chat_fn chat,
+		void *chat_data);
+
+/* The tools, for a REPL's completion and the man page. */
+extern const struct llm_tool adviser_tools[];
+extern const size_t adviser_tools_nr;
+
+#endif

@@ -7,6 +7,7 @@
 
 #include "adviser.h"
 #include "json.h"
+#include "redact.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -632,6 +633,8 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 				strvec_push(&made, key);
 				if (run_tool(&result, &c, call->name, args) < 0)
 					strbuf_addf(&result, "error: there is no tool %.64s", call->name);
+				/* What leaves the host goes through the redactor, whatever the bundle held. */
+				redact_strbuf(&result);
 				if (result.len > o->result_max) {
 					size_t n = result.len;
 					strbuf_reset(&result);

@@ -71,6 +71,7 @@ void llm_add_reply(struct llm_conversation *c, const struct llm_reply *r)
 		struct llm_tool_call *to;
 		ALLOC_GROW(m->calls, m->calls_nr + 1, m->calls_alloc);
 		to = &m->calls[m->calls_nr++];
+		memset(to, 0, sizeof(*to));
 		to->id = xstrdup(r->calls[i].id ? r->calls[i].id : "");
 		to->name = xstrdup(r->calls[i].name ? r->calls[i].name : "");
 		to->arguments = xstrdup(r->calls[i].arguments ? r->calls[i].arguments : "{}");
@@ -101,20 +102,32 @@ void llm_reply_release(struct llm_reply *r)
 	strbuf_init(&r->error, 0);
 }
 
+/* Append len bytes to *buf (NUL-terminated), growing it by doubling, up to max bytes. */
+static void append_bounded(char **buf, size_t *have, size_t *alloc, const char *text, size_t len,
+			   size_t max)
+{
+	if (*have >= max)
+		return;
+	if (len > max - *have)
+		len = max - *have;
+	if (*have + len + 1 > *alloc) {
+		size_t want = *alloc ? *alloc : 64;
+		while (want < *have + len + 1)
+			want *= 2;
+		*buf = xrealloc(*buf, want);
+		*alloc = want;
+	}
+	memcpy(*buf + *have, text, len);
+	*have += len;
+	(*buf)[*have] = '\0';
+}
+
 void llm_reply_add_text(struct llm_reply *r, const char *text, size_t len)
 {
-	size_t have = r->text ? strlen(r->text) : 0;
-
 	if (!len)
 		return;
 	r->produced = 1;
-	if (have >= LLM_TEXT_MAX)
-		return;
-	if (len > LLM_TEXT_MAX - have)
-		len = LLM_TEXT_MAX - have;
-	r->text = xrealloc(r->text, have + len + 1);
-	memcpy(r->text + have, text, len);
-	r->text[have + len] = '\0';
+	append_bounded(&r->text, &r->text_len, &r->text_alloc, text, len, LLM_TEXT_MAX);
 }
 
 struct llm_tool_call *llm_reply_add_call(struct llm_reply *r, const char *id, const char *name)
@@ -128,21 +141,17 @@ struct llm_tool_call *llm_reply_add_call(struct llm_reply *r, const char *id, co
 	c->id = id && *id ? xstrdup(id) : NULL;
 	c->name = name && *name ? xstrdup(name) : NULL;
 	c->arguments = NULL;
+	c->arguments_len = c->arguments_alloc = 0;
 	r->produced = 1;
 	return c;
 }
 
 void llm_call_add_arguments(struct llm_tool_call *call, const char *text, size_t len)
 {
-	size_t have = call->arguments ? strlen(call->arguments) : 0;
-
-	if (!len || have >= LLM_ARGS_MAX)
+	if (!len)
 		return;
-	if (len > LLM_ARGS_MAX - have)
-		len = LLM_ARGS_MAX - have;
-	call->arguments = xrealloc(call->arguments, have + len + 1);
-	memcpy(call->arguments + have, text, len);
-	call->arguments[have + len] = '\0';
+	append_bounded(&call->arguments, &call->arguments_len, &call->arguments_alloc, text, len,
+		       LLM_ARGS_MAX);
 }
 
 void llm_reply_finish_calls(struct llm_reply *r)
@@ -160,6 +169,8 @@ void llm_reply_finish_calls(struct llm_reply *r)
 		if (!cJSON_IsObject(args)) {
 			free(c->arguments);
 			c->arguments = xstrdup("{}");
+			c->arguments_len = 2;
+			c->arguments_alloc = 3;
 		}
 		cJSON_Delete(args);
 	}
@@ -381,6 +392,7 @@ int llm_shim_read(struct llm_reply *r)
 		free(args_text);
 		free(r->text);
 		r->text = NULL;
+		r->text_len = r->text_alloc = 0;
 		llm_reply_finish_calls(r);
 		made = 1;
 	}

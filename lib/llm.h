@@ -56,6 +56,7 @@ struct llm_tool_call {
 	char *id;             /* the provider's; one made up ("call_<n>") when it gave none */
 	char *name;
 	char *arguments;      /* the JSON text of an object ("{}" when it gave none) */
+	size_t arguments_len, arguments_alloc;  /* llm_call_add_arguments()'s */
 };
 
 struct llm_message {
@@ -91,6 +92,7 @@ struct llm_tool {
 
 struct llm_reply {
 	char *text;                      /* NULL when none */
+	size_t text_len, text_alloc;     /* llm_reply_add_text()'s: appends cost their length */
 	struct llm_tool_call *calls;
 	size_t calls_nr, calls_alloc;
 	char *finish;                    /* as the provider said it ("stop", "tool_use"...), or NULL */

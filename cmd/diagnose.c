@@ -20,8 +20,8 @@
 #include "../lib/timeutil.h"
 
 static const char *const diagnose_usage[] = {
-	"sre diagnose [--json] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
-	"sre diagnose --evidence <dir> [--json] [--save-evidence <dir>]",
+	"sre diagnose [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
+	"sre diagnose --evidence <dir> [--json] [--[no-]llm] [--save-evidence <dir>]",
 	"sre diagnose --problem <text> [--service <name>] [--json] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
 	NULL,
 };
@@ -47,7 +47,7 @@ int cmd_diagnose(int argc, const char **argv)
 	struct diagnose_options o = { 0 };
 	struct engine_context ctx = { .cfg = &the_sre.cfg, .note = note };
 	const char *evidence = NULL, *service = NULL, *timeout = NULL;
-	int json = 0, ret = 0, progress = -1;
+	int json = 0, ret = 0, progress = -1, llm = -2;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print one JSON object per diagnosis"),
 		OPT_STRING(0, "save-evidence", &o.save, "dir", "write the evidence read into <dir>"),
@@ -56,6 +56,7 @@ int cmd_diagnose(int argc, const char **argv)
 		OPT_STRING(0, "service", &service, "name", "the service --problem is about"),
 		OPT_STRING(0, "timeout", &timeout, "duration", "the deadline for reading evidence (diagnose.timeout)"),
 		OPT_BOOL(0, "progress", &progress, "show the sources still read (default: on a terminal)"),
+		OPT_BOOL(0, "llm", &llm, "also ask the LLM adviser ([llm]) after the rules"),
 		OPT_END(),
 	};
 
@@ -76,6 +77,9 @@ int cmd_diagnose(int argc, const char **argv)
 	if (o.save && argc > 1)
 		usage_error(diagnose_usage, opts, "--save-evidence takes one incident");
 
+	/* --llm asks the adviser, --no-llm never, neither: diagnose.adviser. */
+	o.llm = llm == -2 ? 0 : llm ? 1 : -1;
+	o.cfg = &the_sre.cfg;
 	if (progress < 0)
 		progress = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") &&
 			   !getenv("SRE_TRACE");

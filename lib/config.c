@@ -109,6 +109,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "remember.repo", "path", CONFIG_PROTECTED, "the local git repository of post-mortems and records (made, bare, if missing)", "memory beside the store: $XDG_STATE_HOME/sre/memory" },
 	{ "remember.remote", "string", CONFIG_PROTECTED, "the shared repository sre remember push and pull use: https, ssh, file:// or a path; never credentials in the URL", NULL },
 	{ "diagnose.timeout", "duration", CONFIG_LOCAL_OK, "the deadline for reading all evidence", "20s" },
+	{ "diagnose.adviser", "rules|llm", CONFIG_LOCAL_OK, "llm: also ask the LLM adviser ([llm]) after the rules", "rules" },
 	{ "llm.provider", "openai|anthropic|ollama", CONFIG_PROTECTED, "the LLM adviser's wire format (unset: no adviser)", NULL },
 	{ "llm.url", "string", CONFIG_PROTECTED, "the API base: openai .../v1, anthropic and ollama the host", "the provider's public API" },
 	{ "llm.model", "string", CONFIG_PROTECTED, "the model the adviser asks", NULL },
@@ -1338,8 +1339,9 @@ void config_secret_hint(const char *key, struct strbuf *out)
 	}
 	strbuf_addf(out, "%s (a command that prints it)", found->key);
 	env = strstr(found->help, "(else ");
-	if (env) {
-		env += strlen("(else ");
+	/* "(else A)" or "(else A or B)": the variables, as the help names them. */
+	for (env = env ? env + strlen("(else ") : NULL; env;
+	     env = starts_with(env, " or ") && env[4] >= 'A' && env[4] <= 'Z' ? env + 4 : NULL) {
 		strbuf_addstr(out, " or ");
 		while (*env == '_' || (*env >= 'A' && *env <= 'Z') || (*env >= '0' && *env <= '9'))
 			strbuf_addch(out, *env++);

@@ -37,6 +37,10 @@ void diagnose_result_release(struct diagnose_result *r)
 	r->similar_nr = 0;
 	free(r->memory_note);
 	r->memory_note = NULL;
+	adviser_result_release(&r->adviser);
+	free(r->adviser_provider);
+	free(r->adviser_model);
+	r->adviser_provider = r->adviser_model = NULL;
 }
 
 static void add_missing(struct diagnose_result *out, const char *source, const char *gives,
@@ -172,6 +176,59 @@ static int mine_logs(struct diagnose_result *out, const struct config *cfg, stru
 	return r;
 }
 
+static int chat(void *data, const struct llm_conversation *conv, const struct llm_tool *tools,
+		size_t tools_nr, struct llm_reply *r, struct strbuf *why)
+{
+	return llm_chat(data, conv, tools, tools_nr, r, why);
+}
+
+/*
+ * Ask the LLM adviser after the rules, when o or diagnose.adviser says
+ * so. Its trouble is never the diagnosis's: the rules' answer stands,
+ * and out->adviser.reason says why.
+ */
+static void advise(struct diagnose_result *out, const struct config *cfg,
+		   const struct diagnose_options *o)
+{
+	struct adviser_options ao;
+	struct llm_client c;
+	const char *want = cfg ? config_get_string(cfg, "diagnose.adviser") : NULL;
+	int r;
+
+	if (o->llm < 0 || (!o->llm && !(want && !strcmp(want, "llm"))))
+		return;
+	out->adviser_asked = 1;
+	adviser_options_init(&ao);
+	r = cfg ? llm_client_init(&c, cfg) : 1;
+	if (r > 0) {
+		out->adviser.reason = xstrdup("no LLM is configured ([llm] provider and model)");
+		return;
+	}
+	if (r < 0 || adviser_options_read(&ao, cfg) < 0) {
+		out->adviser.reason = xstrdup("the [llm] configuration is not valid (see the error above)");
+		if (!r)
+			llm_client_release(&c);
+		return;
+	}
+	out->adviser_provider = xstrdup(c.ops->name);
+	out->adviser_model = xstrdup(c.s.model);
+	adviser_run(&out->adviser, &ao, &out->ev, &out->d, chat, &c);
+	llm_client_release(&c);
+	if (out->adviser.used && !out->adviser.agreed) {
+		struct diagnosis_finding *a = &out->d.answer;
+		const struct diagnosis_finding *m = &out->adviser.answer;
+		struct diagnosis_evidence *e;
+
+		if (m->confidence < a->confidence)
+			a->confidence = m->confidence;
+		ALLOC_GROW(a->evidence, a->evidence_nr + 1, a->evidence_alloc);
+		e = &a->evidence[a->evidence_nr++];
+		e->source = xstrdup("llm");
+		e->summary = xstrfmt("the adviser disagrees: %s, %s %s", diagnosis_category_name(m->category),
+				     mitigation_action_name(m->action), m->target ? m->target : "-");
+	}
+}
+
 static int judge(struct diagnose_result *out, const struct diagnose_options *o)
 {
 	if (o->save && evidence_save(&out->ev, o->save) < 0)
@@ -193,9 +250,10 @@ int diagnose_bundle(const struct diagnose_options *o, const char *dir,
 			     "writes one", dir);
 	if (!out->ev.service)
 		out->ev.service = xstrdup("unknown");
-	if (judge(out, o) < 0)
+	if (judge(out, o) < 0 || mine_logs(out, NULL, NULL, 0) < 0)
 		return -1;
-	return mine_logs(out, NULL, NULL, 0);
+	advise(out, o->cfg, o);
+	return 0;
 }
 
 char *diagnose_problem_service(const struct config *cfg, const char *problem)
@@ -248,6 +306,7 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 			warning("the memory of past incidents could not be searched");
 		free(text);
 	}
+	advise(out, ctx->cfg, o);
 	return 0;
 }
 
@@ -478,6 +537,7 @@ int diagnose_incident(const struct engine_context *ctx, const struct diagnose_op
 	if (judge(out, o) < 0 || mine_logs(out, ctx->cfg, st, inc.opened_at) < 0)
 		goto out;
 	recall(ctx, id, out);
+	advise(out, ctx->cfg, o);
 	human = out->d.answer.category == CATEGORY_unknown || out->d.answer.action == ACTION_escalate;
 	if (state != STATE_ANALYSIS_IN_PROGRESS && same_as_latest(st, id, &out->d)) {
 		engine_note(ctx, "incident %lld: the diagnosis is unchanged since the last one", id);

@@ -29,6 +29,7 @@
 #ifndef SRE_DIAGNOSE_H
 #define SRE_DIAGNOSE_H
 
+#include "adviser.h"
 #include "engine.h"
 #include "memory.h"
 #include "evidence.h"
@@ -39,6 +40,14 @@ struct diagnose_options {
 	const char *save;         /* write the evidence read into this new directory */
 	const char *problem;      /* the question (diagnose_problem()), else NULL */
 	int64_t timeout_ms;       /* the deadline for reading; 0: diagnose.timeout */
+	/*
+	 * The LLM adviser (lib/adviser.h) after the rules: 1 ask it (--llm),
+	 * -1 never (--no-llm), 0 as diagnose.adviser says (rules, the default,
+	 * or llm).
+	 */
+	int llm;
+	/* The configuration [llm] is read from for a bundle, which has none; may be NULL. */
+	const struct config *cfg;
 };
 
 /*
@@ -78,6 +87,15 @@ struct diagnose_result {
 	struct memory_hit *similar;
 	size_t similar_nr;
 	char *memory_note;
+	/*
+	 * The LLM adviser's answer beside the rules' (asked: it was asked;
+	 * provider and model, or NULL when none is configured). When it is
+	 * used and disagrees, the answer's confidence is the lower of the two,
+	 * so that fix's approval floors ask a person.
+	 */
+	int adviser_asked;
+	char *adviser_provider, *adviser_model;
+	struct adviser_result adviser;
 	/* sources not configured (a live diagnosis only; a bundle has no configuration) */
 	struct diagnose_missing *missing;
 	size_t missing_nr, missing_alloc;
@@ -90,7 +108,8 @@ struct diagnose_result {
 void diagnose_missing_sources(struct diagnose_result *out, const struct config *cfg,
 			      const char *service);
 
-#define DIAGNOSE_RESULT_INIT { .ev = EVIDENCE_INIT, .d = DIAGNOSIS_INIT, .templates = LOG_PATTERNS_INIT }
+#define DIAGNOSE_RESULT_INIT { .ev = EVIDENCE_INIT, .d = DIAGNOSIS_INIT, .templates = LOG_PATTERNS_INIT, \
+			       .adviser = ADVISER_RESULT_INIT }
 /* At most this many templates in the diagnosis's "log_templates", and new ones as evidence. */
 #define DIAGNOSE_TEMPLATES_MAX 50
 #define DIAGNOSE_NEW_PATTERNS_MAX 5

@@ -954,6 +954,29 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 		fputs_printable(a->target, fp);
 	print_params(fp, a->params);
 	fputc('\n', fp);
+	if (res->adviser_asked) {
+		const struct adviser_result *ad = &res->adviser;
+		fputs("Adviser     ", fp);
+		if (ad->used) {
+			fprintf(fp, "%s/", res->adviser_provider ? res->adviser_provider : "?");
+			fputs_printable(res->adviser_model ? res->adviser_model : "?", fp);
+			fprintf(fp, " %s: %s, %s ", ad->agreed ? "agrees" : "disagrees",
+				diagnosis_category_name(ad->answer.category),
+				mitigation_action_name(ad->answer.action));
+			fputs_printable(ad->answer.target ? ad->answer.target : "-", fp);
+			fprintf(fp, " (confidence %.2f; %d steps, %lld tokens)\n", ad->answer.confidence,
+				ad->steps, ad->input_tokens + ad->output_tokens);
+			if (!ad->agreed) {
+				fputs("            ", fp);
+				fputs_printable(ad->answer.root_cause, fp);
+				fputc('\n', fp);
+			}
+		} else {
+			fputs("not used: ", fp);
+			fputs_printable(ad->reason ? ad->reason : "?", fp);
+			fputc('\n', fp);
+		}
+	}
 	if (a->evidence_nr) {
 		fprintf(fp, "\n%sEvidence%s\n", bold, reset);
 		for (size_t i = 0; i < a->evidence_nr; i++)
@@ -1068,10 +1091,40 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 	}
 }
 
+/* The adviser's part: null when it was not asked. */
+static cJSON *adviser_json(const struct diagnose_result *res)
+{
+	const struct adviser_result *a = &res->adviser;
+	cJSON *o;
+
+	if (!res->adviser_asked)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	json_add_string_or_null(o, "provider", res->adviser_provider);
+	json_add_string_or_null(o, "model", res->adviser_model);
+	cJSON_AddBoolToObject(o, "used", a->used);
+	json_add_string_or_null(o, "reason", a->reason);
+	cJSON_AddNumberToObject(o, "steps", a->steps);
+	cJSON_AddNumberToObject(o, "input_tokens", (double)a->input_tokens);
+	cJSON_AddNumberToObject(o, "output_tokens", (double)a->output_tokens);
+	cJSON_AddNullToObject(o, "cost");
+	cJSON_AddBoolToObject(o, "cached", 0);
+	if (a->used)
+		cJSON_AddBoolToObject(o, "agreed", a->agreed);
+	else
+		cJSON_AddNullToObject(o, "agreed");
+	cJSON_AddItemToObject(o, "answer", a->used ? diagnosis_finding_json(&a->answer) :
+						   cJSON_CreateNull());
+	return o;
+}
+
 cJSON *diagnose_result_json(const struct diagnose_result *res)
 {
 	cJSON *j = diagnosis_to_json(&res->d, &res->ev, res->incident, res->problem);
-	cJSON *arr = cJSON_AddArrayToObject(j, "log_templates");
+	cJSON *arr;
+
+	cJSON_AddItemToObject(j, "adviser", adviser_json(res));
+	arr = cJSON_AddArrayToObject(j, "log_templates");
 
 	for (size_t i = 0; i < res->templates.nr && i < DIAGNOSE_TEMPLATES_MAX; i++) {
 		cJSON *t = cJSON_CreateObject();

@@ -1019,7 +1019,10 @@ static void test_secret_hint(void)
 	is_str(sb.buf, "prometheus.password-command (a command that prints it) or PROMETHEUS_PASSWORD",
 	       "prometheus.password: its command and variable");
 	config_secret_hint("llm.api-key", &sb);
-	is_str(sb.buf, "llm.api-key-command (a command that prints it) or an environment variable",
+	is_str(sb.buf, "llm.api-key-command (a command that prints it) or OPENAI_API_KEY or "
+	       "ANTHROPIC_API_KEY", "llm.api-key: its command and both variables");
+	config_secret_hint("vault.token", &sb);
+	is_str(sb.buf, "vault.token-command (a command that prints it) or an environment variable",
 	       "a secret sre does not know yet: the general way");
 	strbuf_release(&sb);
 }

@@ -154,7 +154,6 @@ static void read_call(struct llm_reply *r, const cJSON *c)
 	call = llm_reply_add_call(r, json_nonempty(c, "id"), json_nonempty(f, "name"));
 	if (!call)
 		return;   /* past LLM_CALLS_MAX */
-	r->produced = 1;
 	if (cJSON_IsObject(args)) {
 		char *text = cJSON_PrintUnformatted(args);
 
@@ -196,10 +195,8 @@ static int ollama_event(void *state, struct llm_reply *r, const char *event, con
 	}
 	msg = json_object(j, "message");
 	content = json_string(msg, "content");
-	if (content && *content) {
+	if (content && *content)
 		llm_reply_add_text(r, content, strlen(content));
-		r->produced = 1;
-	}
 	cJSON_ArrayForEach(c, json_array(msg, "tool_calls"))
 		read_call(r, c);
 	if (json_bool(j, "done")) {

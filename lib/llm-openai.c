@@ -241,8 +241,8 @@ static int add_error_object(struct strbuf *why, const cJSON *obj)
 
 /*
  * A JSON error answer: {"error": {...}} (most), [{"error": {...}}]
- * (Gemini's compatible endpoint), {"error": "..."}, or vLLM's object
- * with the message at the top. 0, or -1 when it is none of these.
+ * (Gemini's compatible endpoint), {"error": "..."}, vLLM's object with
+ * the message at the top, or FastAPI's {"detail": "..."}. 0, or -1 when it is none of these.
  */
 static int add_error_json(struct strbuf *why, const cJSON *j)
 {
@@ -254,6 +254,13 @@ static int add_error_json(struct strbuf *why, const cJSON *j)
 		return add_error_object(why, json_get(j, "error"));
 	if (json_string_is(j, "object", "error") || json_nonempty(j, "message"))
 		return add_error_object(why, j);
+	if (json_nonempty(j, "detail")) {
+		/* FastAPI's own, in front of vLLM or LiteLLM: {"detail": "Not Found"} */
+		const char *d = json_nonempty(j, "detail");
+
+		llm_openai_one_line(why, d, strlen(d), ERROR_LINE_MAX);
+		return 0;
+	}
 	return -1;
 }
 
@@ -392,20 +399,16 @@ static void read_choice(struct openai_state *st, struct llm_reply *r, const cJSO
 	if (!delta)
 		delta = json_object(choice, "message");
 	content = json_string(delta, "content");
-	if (content && *content) {
+	if (content && *content)
 		llm_reply_add_text(r, content, strlen(content));
-		r->produced = 1;
-	}
 	cJSON_ArrayForEach(piece, json_array(delta, "tool_calls")) {
 		struct llm_tool_call *call;
 
 		if (!cJSON_IsObject(piece))
 			continue;
 		call = call_for(st, r, piece);
-		if (!call)
-			continue;
-		r->produced = 1;
-		add_arguments(call, json_path(piece, "function.arguments"));
+		if (call)
+			add_arguments(call, json_path(piece, "function.arguments"));
 	}
 	if (finish) {
 		free(r->finish);

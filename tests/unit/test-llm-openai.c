@@ -389,6 +389,7 @@ static void test_errors(void)
 	check_error("{\"object\":\"error\",\"message\":\"max_tokens is too large\",\"type\":"
 		    "\"BadRequestError\",\"param\":null,\"code\":400}",
 		    "max_tokens is too large (BadRequestError, 400)", "vLLM's, at the top");
+	check_error("{\"detail\":\"Not Found\"}", "Not Found", "FastAPI's detail");
 	check_error("{\"error\":\"model 'x' not found\"}", "model 'x' not found",
 		    "an error that is a string");
 	check_error("\n<html>\r\n<head><title>502 Bad Gateway</title></head>\n</html>\n", "<html>",

@@ -22,7 +22,7 @@
 static const char *const diagnose_usage[] = {
 	"sre diagnose [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
 	"sre diagnose --evidence <dir> [--json] [--[no-]llm] [--save-evidence <dir>]",
-	"sre diagnose --problem <text> [--service <name>] [--json] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
+	"sre diagnose --problem <text> [--service <name>] [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
 	NULL,
 };
 

@@ -76,12 +76,42 @@ void adviser_options_init(struct adviser_options *o)
 	o->result_max = 16384;
 	o->max_tokens = 200000;
 	o->budget_ms = 5 * 60 * 1000;
+	o->price_input = o->price_output = -1;
+	o->max_cost = 0;
+	o->anonymize = 0;
 }
 
-int adviser_options_read(struct adviser_options *o, const struct config *cfg)
+/* A price or a cost: a finite number, 0 or more. 0, 1 unset, -1 after an error. */
+static int read_money(const struct config *cfg, const char *key, double *out)
+{
+	const char *v = config_get_string(cfg, key);
+	char *end;
+	double x;
+
+	if (!v)
+		return 1;
+	x = strtod(v, &end);
+	if (end == v || *end || !isfinite(x) || x < 0)
+		return error("%s is '%s', not an amount (a number, 0 or more)", key, v);
+	*out = x;
+	return 0;
+}
+
+int adviser_options_read(struct adviser_options *o, const struct config *cfg, const char *model)
 {
 	long long steps = o->max_steps, result = (long long)o->result_max;
+	struct strbuf key = STRBUF_INIT;
+	int r = 0;
 
+	if (model) {
+		if (read_money(cfg, config_key_of(&key, "llm-price", model, "input"), &o->price_input) < 0 ||
+		    read_money(cfg, config_key_of(&key, "llm-price", model, "output"), &o->price_output) < 0)
+			r = -1;
+	}
+	strbuf_release(&key);
+	if (r < 0 || read_money(cfg, "llm.max-cost", &o->max_cost) < 0 ||
+	    config_get_bool(cfg, "llm.anonymize", &o->anonymize) < 0)
+		return -1;
 	if (config_get_int(cfg, "llm.max-steps", &steps) < 0 ||
 	    config_get_int(cfg, "llm.tool-result-max", &result) < 0 ||
 	    config_get_int(cfg, "llm.max-tokens", &o->max_tokens) < 0 ||
@@ -102,6 +132,7 @@ void adviser_result_release(struct adviser_result *r)
 {
 	free(r->reason);
 	diagnosis_finding_release(&r->answer);
+	r->cost = 0;
 	strbuf_release(&r->transcript);
 	memset(r, 0, sizeof(*r));
 	strbuf_init(&r->transcript, 0);
@@ -506,6 +537,133 @@ static int check_answer(struct diagnosis_finding *f, const struct ctx *c, const 
 	return 0;
 }
 
+/* ---- anonymizing ---- */
+
+struct mask {
+	char *name, *placeholder;
+};
+
+struct masks {
+	struct mask *v;
+	size_t nr, alloc;
+	int counts[4];
+};
+
+static void mask_add(struct masks *m, const char *name, int kind)
+{
+	static const char *const kinds[] = { "service", "pod", "namespace", "node" };
+
+	if (!name || strlen(name) < 2)
+		return;
+	for (size_t i = 0; i < m->nr; i++)
+		if (!strcmp(m->v[i].name, name))
+			return;
+	ALLOC_GROW(m->v, m->nr + 1, m->alloc);
+	m->v[m->nr].name = xstrdup(name);
+	m->v[m->nr++].placeholder = xstrfmt("\u2039%s-%d\u203a", kinds[kind], ++m->counts[kind]);
+}
+
+static int longest_first(const void *a, const void *b)
+{
+	size_t x = strlen(((const struct mask *)a)->name), y = strlen(((const struct mask *)b)->name);
+
+	return (x < y) - (x > y);
+}
+
+/* Every name the evidence gives a service, pod, namespace or node. */
+static void masks_collect(struct masks *m, const struct ctx *c)
+{
+	const struct trace_analysis *a = &c->d->traces;
+	const cJSON *pod;
+
+	mask_add(m, c->ev->service, 0);
+	for (size_t i = 0; c->d->have_traces && i < a->ops_nr; i++)
+		mask_add(m, a->ops[i].service, 0);
+	for (size_t i = 0; i < c->d->graph.nr; i++)
+		mask_add(m, c->d->graph.v[i].service, 0);
+	for (size_t i = 0; i < c->ev->logs_nr; i++) {
+		mask_add(m, c->ev->logs[i].service, 0);
+		mask_add(m, c->ev->logs[i].name, 1);
+	}
+	cJSON_ArrayForEach(pod, json_get(c->ev->pods, "items")) {
+		mask_add(m, json_path_string(pod, "metadata.name"), 1);
+		mask_add(m, json_path_string(pod, "metadata.namespace"), 2);
+		mask_add(m, json_path_string(pod, "spec.nodeName"), 3);
+	}
+	if (m->nr)
+		qsort(m->v, m->nr, sizeof(*m->v), longest_first);
+}
+
+static void masks_release(struct masks *m)
+{
+	for (size_t i = 0; i < m->nr; i++) {
+		free(m->v[i].name);
+		free(m->v[i].placeholder);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int word_char(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '_' || ch == '-';
+}
+
+/* Replace in sb every whole-word from with to (both directions use it). */
+static void replace_words(struct strbuf *sb, const char *from, const char *to, int whole)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t n = strlen(from);
+	const char *p = sb->buf, *hit;
+
+	while ((hit = strstr(p, from))) {
+		int ok = !whole || ((hit == sb->buf || !word_char(hit[-1])) && !word_char(hit[n]));
+		strbuf_add(&out, p, (size_t)(hit - p) + (ok ? 0 : n));
+		if (ok)
+			strbuf_addstr(&out, to);
+		p = hit + n;
+	}
+	strbuf_addstr(&out, p);
+	{
+		struct strbuf old = *sb;
+		*sb = out;
+		strbuf_release(&old);
+	}
+}
+
+static void mask_text(const struct masks *m, struct strbuf *sb)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		replace_words(sb, m->v[i].name, m->v[i].placeholder, 1);
+}
+
+static char *unmask_str(const struct masks *m, const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, text);
+	for (size_t i = 0; i < m->nr; i++)
+		replace_words(&sb, m->v[i].placeholder, m->v[i].name, 0);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Swap the placeholders back in every string of json, in place. */
+static void unmask_json(const struct masks *m, cJSON *json)
+{
+	cJSON *it;
+
+	if (!m->nr || !json)
+		return;
+	if (cJSON_IsString(json)) {
+		char *clear = unmask_str(m, json->valuestring);
+		cJSON_SetValuestring(json, clear);
+		free(clear);
+		return;
+	}
+	cJSON_ArrayForEach(it, json)
+		unmask_json(m, it);
+}
+
 /* ---- the loop ---- */
 
 static void transcript_turn(struct strbuf *t, int step, const struct llm_reply *r)
@@ -562,11 +720,22 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 	struct llm_conversation conv = LLM_CONVERSATION_INIT;
 	struct strbuf u = STRBUF_INIT, result = STRBUF_INIT, why = STRBUF_INIT;
 	struct strvec made = STRVEC_INIT;
+	struct masks m = { 0 };
 	int64_t until = monotonic_ms() + o->budget_ms;
 	int repaired = 0, done = 0;
 
-	conv.system = xstrdup(system_prompt);
+	out->cost = o->price_input >= 0 && o->price_output >= 0 ? 0 : -1;
+	if (o->anonymize) {
+		masks_collect(&m, &c);
+		conv.system = xstrfmt("%s Names written as \u2039service-1\u203a, \u2039pod-2\u203a, "
+				      "\u2039namespace-1\u203a or \u2039node-1\u203a are stable placeholders "
+				      "for real names: use them as they are, in tool arguments and in your "
+				      "answer.", system_prompt);
+	} else {
+		conv.system = xstrdup(system_prompt);
+	}
 	opening(&u, &c);
+	mask_text(&m, &u);
 	llm_add_user(&conv, u.buf);
 	strbuf_addf(&out->transcript, "== prompt %s\n%s\n== user\n%s\n", PROMPT_VERSION,
 		    system_prompt, u.buf);
@@ -600,6 +769,15 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 			llm_reply_release(&r);
 			break;
 		}
+		if (out->cost >= 0) {
+			out->cost = (double)out->input_tokens * o->price_input / 1e6 +
+				    (double)out->output_tokens * o->price_output / 1e6;
+			if (o->max_cost > 0 && out->cost > o->max_cost) {
+				set_reason(out, "the cost budget (llm.max-cost, %g) ran out", o->max_cost);
+				llm_reply_release(&r);
+				break;
+			}
+		}
 		/* A model without tools answers in plain JSON. */
 		if (!r.calls_nr && r.text) {
 			const char *t = strchr(r.text, '{'), *e = strrchr(r.text, '}');
@@ -612,6 +790,8 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 			const struct llm_tool_call *call = &r.calls[i];
 			cJSON *args = cJSON_Parse(call->arguments);
 			char *key = call_key(call);
+
+			unmask_json(&m, args);
 
 			strbuf_reset(&result);
 			if (!strcmp(call->name, "submit_diagnosis")) {
@@ -635,6 +815,7 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 					strbuf_addf(&result, "error: there is no tool %.64s", call->name);
 				/* What leaves the host goes through the redactor, whatever the bundle held. */
 				redact_strbuf(&result);
+				mask_text(&m, &result);
 				if (result.len > o->result_max) {
 					size_t n = result.len;
 					strbuf_reset(&result);
@@ -654,6 +835,7 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 			cJSON_Delete(args);
 		}
 		if (answer && !done) {
+			unmask_json(&m, plain);
 			strbuf_reset(&why);
 			if (!check_answer(&out->answer, &c, answer, &why)) {
 				done = out->used = 1;
@@ -680,6 +862,7 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 				      a->target ? a->target : "");
 	}
 	llm_conversation_release(&conv);
+	masks_release(&m);
 	strvec_clear(&made);
 	strbuf_release(&u);
 	strbuf_release(&result);

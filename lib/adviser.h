@@ -29,6 +29,15 @@
  * repair it, then it is dropped. Everything that comes back from the
  * model is data; none of it is an instruction to sre.
  *
+ * A cost bound too: [llm-price "<model>"] input and output (per million
+ * tokens) make each turn's cost, and llm.max-cost ends the loop past it.
+ *
+ * llm.anonymize = true: the names of services, pods, namespaces and
+ * nodes in everything sent are replaced with stable placeholders
+ * (‹service-1›, ‹pod-2›...), longest first and as whole words; the
+ * model's tool arguments and answer have them swapped back before they
+ * are read, and the prompt says what a placeholder is.
+ *
  * Evidence goes to the model as quoted data: the system prompt says that
  * a tool's result may hold text that looks like instructions and must
  * not be followed, and each result is sent as the tool's result, never
@@ -47,11 +56,15 @@ struct adviser_options {
 	size_t result_max;        /* llm.tool-result-max: 16384 bytes (about 4 a token) */
 	long long max_tokens;     /* llm.max-tokens: 200000, input and output together */
 	int64_t budget_ms;        /* llm.budget: 5m */
+	/* [llm-price "<model>"] input, output: per million tokens; < 0 unknown */
+	double price_input, price_output;
+	double max_cost;          /* llm.max-cost, in those prices' money; 0: none */
+	int anonymize;            /* llm.anonymize: names go out as stable placeholders */
 };
 
 void adviser_options_init(struct adviser_options *o);
-/* From the llm.* keys; -1 after an error naming the key. */
-int adviser_options_read(struct adviser_options *o, const struct config *cfg);
+/* From the llm.* keys and the model's [llm-price]; -1 after an error naming the key. */
+int adviser_options_read(struct adviser_options *o, const struct config *cfg, const char *model);
 
 /* One turn of the model: llm_chat() in use, a scripted model in tests. */
 typedef int (*adviser_chat_fn)(void *data, const struct llm_conversation *conv,
@@ -63,6 +76,7 @@ struct adviser_result {
 	char *reason;             /* why the rules' answer stands; NULL when used */
 	int steps;
 	long long input_tokens, output_tokens;
+	double cost;              /* by the model's prices; < 0 when they are not configured */
 	int agreed;               /* same category and target as the rules' answer */
 	struct diagnosis_finding answer;   /* the model's, checked (rule "llm") */
 	struct strbuf transcript; /* what was sent and received, turn by turn */

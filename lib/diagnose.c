@@ -204,7 +204,7 @@ static void advise(struct diagnose_result *out, const struct config *cfg,
 		out->adviser.reason = xstrdup("no LLM is configured ([llm] provider and model)");
 		return;
 	}
-	if (r < 0 || adviser_options_read(&ao, cfg) < 0) {
+	if (r < 0 || adviser_options_read(&ao, cfg, c.s.model) < 0) {
 		out->adviser.reason = xstrdup("the [llm] configuration is not valid (see the error above)");
 		if (!r)
 			llm_client_release(&c);

@@ -1107,7 +1107,10 @@ static cJSON *adviser_json(const struct diagnose_result *res)
 	cJSON_AddNumberToObject(o, "steps", a->steps);
 	cJSON_AddNumberToObject(o, "input_tokens", (double)a->input_tokens);
 	cJSON_AddNumberToObject(o, "output_tokens", (double)a->output_tokens);
-	cJSON_AddNullToObject(o, "cost");
+	if (a->cost >= 0 && res->adviser_provider)
+		cJSON_AddNumberToObject(o, "cost", a->cost);
+	else
+		cJSON_AddNullToObject(o, "cost");
 	cJSON_AddBoolToObject(o, "cached", 0);
 	if (a->used)
 		cJSON_AddBoolToObject(o, "agreed", a->agreed);

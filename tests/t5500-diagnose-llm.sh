@@ -38,6 +38,9 @@ test_expect_success 'setup: a log with a secret and an injection, [llm] pointed 
 		model = fake-1
 	[http]
 		retries = 0
+	[llm-price "fake-1"]
+		input = 2
+		output = 8
 	EOT
 	: >empty
 '
@@ -61,6 +64,7 @@ test_expect_success 'an adviser that agrees: used, agreed, its steps and tokens'
 	test "$(adviser provider)" = "\"openai\"" &&
 	test "$(adviser model)" = "\"fake-1\"" &&
 	test "$(adviser input_tokens)" = 300 &&
+	test "$(adviser cost)" = 0.00108 &&
 	test "$(fake_count POST /v1/chat/completions)" = 3
 '
 

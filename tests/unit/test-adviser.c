@@ -7,6 +7,8 @@
  * nothing outside the closed sets or the evidence's services comes out.
  * Prints TAP.
  */
+#include <math.h>
+
 #include "../../lib/adviser.h"
 #include "../../lib/util.h"
 #include "test-lib.h"
@@ -24,6 +26,7 @@ static struct {
 	const struct step *steps;
 	size_t nr, at;
 	size_t tools_seen[16];            /* tools offered at each turn */
+	int leaked;                       /* "checkout" was in something sent */
 	struct strbuf last_results;       /* the tool results of the conversation, as sent */
 } model;
 
@@ -35,6 +38,11 @@ static int scripted(void *data, const struct llm_conversation *conv, const struc
 	(void)data;
 	(void)tools;
 	strbuf_reset(&model.last_results);
+	if (conv->system && strstr(conv->system, "checkout"))
+		model.leaked = 1;
+	for (size_t i = 0; i < conv->nr; i++)
+		if (conv->v[i].text && strstr(conv->v[i].text, "checkout"))
+			model.leaked = 1;
 	for (size_t i = 0; i < conv->nr; i++)
 		if (conv->v[i].role == LLM_TOOL)
 			strbuf_addf(&model.last_results, "[%s] %s\n", conv->v[i].tool, conv->v[i].text);
@@ -250,6 +258,73 @@ static void test_bounds(void)
 	release(&ev, &d, &r);
 }
 
+static void test_anonymize(void)
+{
+	static const struct step steps[] = {
+		{ NULL, "grep_log", "{\"log\": \"\u2039pod-1\u203a\", \"pattern\": \"memory\"}", NULL, NULL,
+		  10, 0 },
+		{ NULL, "submit_diagnosis", "{\"category\": \"oom\", \"root_cause\": \"\u2039service-1\u203a "
+		  "runs out of heap\", \"confidence\": 0.8, \"mitigation\": {\"action\": "
+		  "\"increase-memory\", \"target\": \"\u2039service-1\u203a\"}, \"evidence\": []}",
+		  NULL, NULL, 10, 0 },
+	};
+	struct evidence ev;
+	struct diagnosis d;
+	struct adviser_result r = ADVISER_RESULT_INIT;
+	struct adviser_options o;
+
+	adviser_options_init(&o);
+	o.anonymize = 1;
+	make(&ev, &d);
+	model.leaked = 0;
+	play(steps, ARRAY_SIZE(steps));
+	adviser_run(&r, &o, &ev, &d, scripted, NULL);
+	ok(!model.leaked, "anonymized: no real service or pod name is ever sent");
+	like(model.last_results.buf, "OutOfMemoryError", "a tool called with a placeholder reads the real log");
+	ok(r.used && r.agreed, "the answer's placeholder target is the real service again");
+	is_str(r.answer.target, "checkout", "target swapped back");
+	is_str(r.answer.root_cause, "checkout runs out of heap", "and the root cause");
+	release(&ev, &d, &r);
+
+	adviser_options_init(&o);
+	make(&ev, &d);
+	model.leaked = 0;
+	play(steps, ARRAY_SIZE(steps));
+	adviser_run(&r, &o, &ev, &d, scripted, NULL);
+	ok(model.leaked, "without llm.anonymize the names go as they are");
+	release(&ev, &d, &r);
+}
+
+static void test_cost(void)
+{
+	static const struct step steps[] = {
+		{ NULL, "list_sources", "{}", NULL, NULL, 100, 0 },
+		{ NULL, "get_pods", "{}", NULL, NULL, 100, 0 },
+	};
+	struct evidence ev;
+	struct diagnosis d;
+	struct adviser_result r = ADVISER_RESULT_INIT;
+	struct adviser_options o;
+
+	adviser_options_init(&o);
+	o.price_input = 2.5;
+	o.price_output = 10;
+	o.max_cost = 0.0005;
+	make(&ev, &d);
+	play(steps, ARRAY_SIZE(steps));
+	adviser_run(&r, &o, &ev, &d, scripted, NULL);
+	like(r.reason, "the cost budget (llm.max-cost, 0.0005) ran out", "the cost budget ends the loop");
+	ok(fabs(r.cost - 0.0007) < 1e-9, "cost: 200 tokens in at 2.5, 20 out at 10 a million");
+	release(&ev, &d, &r);
+
+	adviser_options_init(&o);
+	make(&ev, &d);
+	play(steps, 1);
+	adviser_run(&r, &o, &ev, &d, scripted, NULL);
+	ok(r.cost < 0, "without prices the cost is unknown");
+	release(&ev, &d, &r);
+}
+
 int main(void)
 {
 	if (test_begin("adviser") < 0)
@@ -257,6 +332,8 @@ int main(void)
 	test_loop();
 	test_injection();
 	test_bounds();
+	test_anonymize();
+	test_cost();
 	strbuf_release(&model.last_results);
 	return test_end();
 }

@@ -23,6 +23,7 @@ static const char *const diagnose_usage[] = {
 	"sre diagnose [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
 	"sre diagnose --evidence <dir> [--json] [--[no-]llm] [--save-evidence <dir>]",
 	"sre diagnose --problem <text> [--service <name>] [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
+	"sre diagnose --transcript <incident>",
 	NULL,
 };
 
@@ -42,12 +43,44 @@ static int print(int r, const struct diagnose_result *res, int json)
 	return 0;
 }
 
+/* sre diagnose --transcript <id>: the adviser's exchange, as it was kept. */
+static int show_transcript(int argc, const char **argv, const struct option *opts, int other)
+{
+	struct strbuf t = STRBUF_INIT;
+	long long id;
+	int r;
+
+	if (other || argc != 1)
+		usage_error(diagnose_usage, opts, "--transcript takes one incident id and nothing else");
+	if (parse_ll(argv[0], &id) < 0 || id <= 0)
+		usage_error(diagnose_usage, opts, "'%s' is not an incident id (a positive number)", argv[0]);
+	if (!sre_store_if_exists())
+		return error("no incident %lld", id), EXIT_FOUND;
+	r = diagnose_transcript(sre_store(), id, &t);
+	if (r < 0)
+		return EXIT_FATAL;
+	if (r) {
+		error("incident %lld has no adviser transcript: its latest diagnosis did not ask the "
+		      "adviser (sre diagnose --llm)", id);
+		return EXIT_FOUND;
+	}
+	/* What a model wrote is data: no control character reaches the terminal. */
+	for (size_t i = 0; i < t.len; i++) {
+		unsigned char ch = (unsigned char)t.buf[i];
+		putchar(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?');
+	}
+	if (t.len && t.buf[t.len - 1] != '\n')
+		putchar('\n');
+	strbuf_release(&t);
+	return 0;
+}
+
 int cmd_diagnose(int argc, const char **argv)
 {
 	struct diagnose_options o = { 0 };
 	struct engine_context ctx = { .cfg = &the_sre.cfg, .note = note };
 	const char *evidence = NULL, *service = NULL, *timeout = NULL;
-	int json = 0, ret = 0, progress = -1, llm = -2;
+	int json = 0, ret = 0, progress = -1, llm = -2, transcript = 0;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print one JSON object per diagnosis"),
 		OPT_STRING(0, "save-evidence", &o.save, "dir", "write the evidence read into <dir>"),
@@ -57,10 +90,13 @@ int cmd_diagnose(int argc, const char **argv)
 		OPT_STRING(0, "timeout", &timeout, "duration", "the deadline for reading evidence (diagnose.timeout)"),
 		OPT_BOOL(0, "progress", &progress, "show the sources still read (default: on a terminal)"),
 		OPT_BOOL(0, "llm", &llm, "also ask the LLM adviser ([llm]) after the rules"),
+		OPT_BOOL(0, "transcript", &transcript, "print what the adviser sent and received, kept with the incident's latest diagnosis"),
 		OPT_END(),
 	};
 
 	argc = parse_options_or_exit(argc, argv, opts, diagnose_usage, 0);
+	if (transcript)
+		return show_transcript(argc, argv, opts, evidence || o.problem || json || o.save);
 	if (evidence && o.problem)
 		usage_error(diagnose_usage, opts, "--evidence and --problem cannot be used together");
 	if (service && !o.problem)

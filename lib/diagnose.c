@@ -342,6 +342,27 @@ static int move(const struct engine_context *ctx, long long id, enum incident_st
 }
 
 /* The diagnosis row and the tracker's comment, in one transaction. */
+/* The most of a transcript kept with a diagnosis. */
+#define TRANSCRIPT_MAX (1 << 20)
+
+int diagnose_transcript(struct store *st, long long id, struct strbuf *out)
+{
+	char *json = NULL;
+	cJSON *j;
+	const char *t;
+	int r = store_diagnosis_latest(st, id, &json);
+
+	if (r)
+		return r;
+	j = cJSON_Parse(json);
+	free(json);
+	t = json_path_string(j, "adviser.transcript");
+	if (t)
+		strbuf_addstr(out, t);
+	cJSON_Delete(j);
+	return t ? 0 : 1;
+}
+
 static int record(const struct engine_context *ctx, const struct diagnose_result *res)
 {
 	const struct diagnosis *d = &res->d;
@@ -355,6 +376,15 @@ static int record(const struct engine_context *ctx, const struct diagnose_result
 	int r;
 
 	diagnose_memory_add_json(j, res);
+	/* The adviser's transcript is kept with the diagnosis (sre diagnose --transcript). */
+	if (res->adviser_asked && res->adviser.transcript.len) {
+		cJSON *adv = cJSON_GetObjectItemCaseSensitive(j, "adviser");
+		const struct strbuf *said = &res->adviser.transcript;
+		char *kept = xstrndup(said->buf, said->len > TRANSCRIPT_MAX ? TRANSCRIPT_MAX : said->len);
+		if (cJSON_IsObject(adv))
+			cJSON_AddStringToObject(adv, "transcript", kept);
+		free(kept);
+	}
 	json = cJSON_PrintUnformatted(j);
 	row = (struct diagnosis_row){
 		diagnosis_category_name(d->answer.category), d->answer.root_cause,

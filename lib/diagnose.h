@@ -142,4 +142,11 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 int diagnose_incident(const struct engine_context *ctx, const struct diagnose_options *o,
 		      long long id, struct diagnose_result *out);
 
+/*
+ * The adviser's transcript kept with incident id's latest diagnosis:
+ * exactly what was sent to the model and what came back. 0, 1 when the
+ * latest diagnosis asked no adviser, -1 after an error.
+ */
+int diagnose_transcript(struct store *st, long long id, struct strbuf *out);
+
 #endif

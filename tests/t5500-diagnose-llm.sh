@@ -136,4 +136,30 @@ test_expect_success '--llm without [llm]: said, and the rules answer' '
 	adviser reason | grep "no LLM is configured"
 '
 
+test_expect_success 'a live incident keeps the transcript with its diagnosis' '
+	SRE_CONFIG="$PWD/config" sre incident open --service pricing --title "pricing fails" >id &&
+	set_script "[{\"calls\": [{\"name\": \"list_sources\", \"arguments\": {}}]},
+		{\"text\": \"Done \u001b[31mlooking\", \"calls\": [{\"name\": \"submit_diagnosis\", \"arguments\": {\"category\": \"dependency\",
+		  \"root_cause\": \"pricing fails\", \"confidence\": 0.4,
+		  \"mitigation\": {\"action\": \"escalate\", \"target\": \"pricing\"}, \"evidence\": []}}]}]" &&
+	SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --llm "$(cat id)" >out &&
+	grep "^Adviser     openai/fake-1" out &&
+	SRE_CONFIG="$PWD/config" sre diagnose --transcript "$(cat id)" >transcript &&
+	grep "^== prompt sre-adviser-1" transcript &&
+	grep "^== step 1: the model (100 in, 20 out)" transcript &&
+	grep "^<- list_sources: " transcript &&
+	grep "^-> submit_diagnosis " transcript &&
+	grep "Done ?\[31mlooking" transcript &&
+	! grep "$KEY" transcript
+'
+
+test_expect_success '--transcript of a diagnosis without the adviser: exit 1, said' '
+	SRE_CONFIG="$PWD/config" sre incident open --service cart --title "cart fails" >id2 &&
+	SRE_CONFIG="$PWD/config" sre diagnose --no-llm "$(cat id2)" >out &&
+	test_expect_code 1 env SRE_CONFIG="$PWD/config" sre diagnose --transcript "$(cat id2)" 2>err &&
+	grep "has no adviser transcript" err &&
+	test_expect_code 129 sre diagnose --transcript 2>err &&
+	test_expect_code 129 sre diagnose --transcript --json 1 2>err
+'
+
 test_done

@@ -20,7 +20,7 @@
 #include "../lib/timeutil.h"
 
 static const char *const diagnose_usage[] = {
-	"sre diagnose [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
+	"sre diagnose [--json] [--[no-]llm] [--no-cache] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
 	"sre diagnose --evidence <dir> [--json] [--[no-]llm] [--save-evidence <dir>]",
 	"sre diagnose --problem <text> [--service <name>] [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
 	"sre diagnose --transcript <incident>",
@@ -80,7 +80,7 @@ int cmd_diagnose(int argc, const char **argv)
 	struct diagnose_options o = { 0 };
 	struct engine_context ctx = { .cfg = &the_sre.cfg, .note = note };
 	const char *evidence = NULL, *service = NULL, *timeout = NULL;
-	int json = 0, ret = 0, progress = -1, llm = -2, transcript = 0;
+	int json = 0, ret = 0, progress = -1, llm = -2, transcript = 0, cache = 1;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print one JSON object per diagnosis"),
 		OPT_STRING(0, "save-evidence", &o.save, "dir", "write the evidence read into <dir>"),
@@ -90,6 +90,7 @@ int cmd_diagnose(int argc, const char **argv)
 		OPT_STRING(0, "timeout", &timeout, "duration", "the deadline for reading evidence (diagnose.timeout)"),
 		OPT_BOOL(0, "progress", &progress, "show the sources still read (default: on a terminal)"),
 		OPT_BOOL(0, "llm", &llm, "also ask the LLM adviser ([llm]) after the rules"),
+		OPT_BOOL(0, "cache", &cache, "use the adviser's cached answer to the same question (default)"),
 		OPT_BOOL(0, "transcript", &transcript, "print what the adviser sent and received, kept with the incident's latest diagnosis"),
 		OPT_END(),
 	};
@@ -115,6 +116,7 @@ int cmd_diagnose(int argc, const char **argv)
 
 	/* --llm asks the adviser, --no-llm never, neither: diagnose.adviser. */
 	o.llm = llm == -2 ? 0 : llm ? 1 : -1;
+	o.no_cache = !cache;
 	o.cfg = &the_sre.cfg;
 	if (progress < 0)
 		progress = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") &&

@@ -11,7 +11,7 @@
 #include "timeutil.h"
 #include "util.h"
 
-#define PROMPT_VERSION "sre-adviser-1"
+#define PROMPT_VERSION ADVISER_PROMPT_VERSION
 #define LINES_MAX 200         /* the most lines grep or tail return */
 #define PARAMS_MAX 8
 #define PARAM_VALUE_MAX 128
@@ -535,6 +535,25 @@ static int check_answer(struct diagnosis_finding *f, const struct ctx *c, const 
 				*s = ' ';
 	}
 	return 0;
+}
+
+int adviser_use_answer(struct adviser_result *out, const struct evidence *ev,
+		       const struct diagnosis *d, cJSON *answer)
+{
+	struct ctx c = { ev, d };
+	struct strbuf why = STRBUF_INIT;
+	int r = check_answer(&out->answer, &c, answer, &why);
+
+	if (!r) {
+		const struct diagnosis_finding *a = &d->answer;
+		out->used = out->cached = 1;
+		out->agreed = out->answer.category == a->category &&
+			      !strcmp(out->answer.target ? out->answer.target : "",
+				      a->target ? a->target : "");
+		strbuf_addstr(&out->transcript, "== the answer came from the cache\n");
+	}
+	strbuf_release(&why);
+	return r ? -1 : 0;
 }
 
 /* ---- anonymizing ---- */

@@ -78,6 +78,7 @@ struct adviser_result {
 	long long input_tokens, output_tokens;
 	double cost;              /* by the model's prices; < 0 when they are not configured */
 	int agreed;               /* same category and target as the rules' answer */
+	int cached;               /* the answer came from the cache, not the model */
 	struct diagnosis_finding answer;   /* the model's, checked (rule "llm") */
 	struct strbuf transcript; /* what was sent and received, turn by turn */
 };
@@ -93,6 +94,25 @@ void adviser_result_release(struct adviser_result *r);
 int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 		const struct evidence *ev, const struct diagnosis *d, adviser_chat_fn chat,
 		void *chat_data);
+
+/*
+ * The cached answer: checked again against ev and d into out (used,
+ * agreed), as the model's would be. 0, or -1 when it no longer passes.
+ */
+int adviser_use_answer(struct adviser_result *out, const struct evidence *ev,
+		       const struct diagnosis *d, cJSON *answer);
+
+/* ---- the cache (lib/adviser-cache.c) ---- */
+
+#define ADVISER_PROMPT_VERSION "sre-adviser-1"
+struct store;
+/* The digest of (provider, model, prompt version, anonymized or not, the evidence). */
+void adviser_digest(char hex[65], const char *provider, const char *model,
+		    const struct adviser_options *o, const struct evidence *ev);
+/* A cached answer: 0 (*answer the caller's), 1 none, -1 after an error. */
+int adviser_cache_get(struct store *st, const char *digest, cJSON **answer);
+/* Keep an answer that passed the checks. 0 or -1. */
+int adviser_cache_put(struct store *st, const char *digest, const struct diagnosis_finding *f);
 
 /* The tools, for a REPL's completion and the man page. */
 extern const struct llm_tool adviser_tools[];

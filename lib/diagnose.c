@@ -187,11 +187,13 @@ static int chat(void *data, const struct llm_conversation *conv, const struct ll
  * so. Its trouble is never the diagnosis's: the rules' answer stands,
  * and out->adviser.reason says why.
  */
-static void advise(struct diagnose_result *out, const struct config *cfg,
+static void advise(struct diagnose_result *out, const struct config *cfg, struct store *st,
 		   const struct diagnose_options *o)
 {
 	struct adviser_options ao;
 	struct llm_client c;
+	char digest[65];
+	cJSON *cached = NULL;
 	const char *want = cfg ? config_get_string(cfg, "diagnose.adviser") : NULL;
 	int r;
 
@@ -212,7 +214,20 @@ static void advise(struct diagnose_result *out, const struct config *cfg,
 	}
 	out->adviser_provider = xstrdup(c.ops->name);
 	out->adviser_model = xstrdup(c.s.model);
-	adviser_run(&out->adviser, &ao, &out->ev, &out->d, chat, &c);
+	/* The same question of the same model about the same evidence: its answer, checked again. */
+	if (st && !o->no_cache) {
+		adviser_digest(digest, c.ops->name, c.s.model, &ao, &out->ev);
+		if (!adviser_cache_get(st, digest, &cached) &&
+		    adviser_use_answer(&out->adviser, &out->ev, &out->d, cached) < 0)
+			adviser_result_release(&out->adviser);
+		cJSON_Delete(cached);
+	}
+	if (!out->adviser.cached) {
+		adviser_run(&out->adviser, &ao, &out->ev, &out->d, chat, &c);
+		if (st && !o->no_cache && out->adviser.used &&
+		    adviser_cache_put(st, digest, &out->adviser.answer) < 0)
+			warning("the adviser's answer could not be cached");
+	}
 	llm_client_release(&c);
 	if (out->adviser.used && !out->adviser.agreed) {
 		struct diagnosis_finding *a = &out->d.answer;
@@ -252,7 +267,7 @@ int diagnose_bundle(const struct diagnose_options *o, const char *dir,
 		out->ev.service = xstrdup("unknown");
 	if (judge(out, o) < 0 || mine_logs(out, NULL, NULL, 0) < 0)
 		return -1;
-	advise(out, o->cfg, o);
+	advise(out, o->cfg, NULL, o);
 	return 0;
 }
 
@@ -306,7 +321,7 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 			warning("the memory of past incidents could not be searched");
 		free(text);
 	}
-	advise(out, ctx->cfg, o);
+	advise(out, ctx->cfg, ctx->store, o);
 	return 0;
 }
 
@@ -567,7 +582,7 @@ int diagnose_incident(const struct engine_context *ctx, const struct diagnose_op
 	if (judge(out, o) < 0 || mine_logs(out, ctx->cfg, st, inc.opened_at) < 0)
 		goto out;
 	recall(ctx, id, out);
-	advise(out, ctx->cfg, o);
+	advise(out, ctx->cfg, st, o);
 	human = out->d.answer.category == CATEGORY_unknown || out->d.answer.action == ACTION_escalate;
 	if (state != STATE_ANALYSIS_IN_PROGRESS && same_as_latest(st, id, &out->d)) {
 		engine_note(ctx, "incident %lld: the diagnosis is unchanged since the last one", id);

@@ -46,6 +46,7 @@ struct diagnose_options {
 	 * or llm).
 	 */
 	int llm;
+	int no_cache;             /* --no-cache: ask the model even when its answer is cached */
 	/* The configuration [llm] is read from for a bundle, which has none; may be NULL. */
 	const struct config *cfg;
 };

@@ -964,8 +964,11 @@ static void diagnosis_print_text(FILE *fp, const struct diagnose_result *res, in
 				diagnosis_category_name(ad->answer.category),
 				mitigation_action_name(ad->answer.action));
 			fputs_printable(ad->answer.target ? ad->answer.target : "-", fp);
-			fprintf(fp, " (confidence %.2f; %d steps, %lld tokens)\n", ad->answer.confidence,
-				ad->steps, ad->input_tokens + ad->output_tokens);
+			if (ad->cached)
+				fprintf(fp, " (confidence %.2f; cached)\n", ad->answer.confidence);
+			else
+				fprintf(fp, " (confidence %.2f; %d steps, %lld tokens)\n",
+					ad->answer.confidence, ad->steps, ad->input_tokens + ad->output_tokens);
 			if (!ad->agreed) {
 				fputs("            ", fp);
 				fputs_printable(ad->answer.root_cause, fp);
@@ -1111,7 +1114,7 @@ static cJSON *adviser_json(const struct diagnose_result *res)
 		cJSON_AddNumberToObject(o, "cost", a->cost);
 	else
 		cJSON_AddNullToObject(o, "cost");
-	cJSON_AddBoolToObject(o, "cached", 0);
+	cJSON_AddBoolToObject(o, "cached", a->cached);
 	if (a->used)
 		cJSON_AddBoolToObject(o, "agreed", a->agreed);
 	else

@@ -198,6 +198,12 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	");",
+	/* 6: the LLM adviser's answers, by a digest of what it was asked (lib/adviser-cache.c) */
+	"CREATE TABLE adviser_cache ("
+	"  digest TEXT PRIMARY KEY CHECK (length(digest) = 64),"
+	"  at TEXT NOT NULL,"
+	"  answer TEXT NOT NULL CHECK (json_valid(answer))"
+	");",
 };
 
 int store_db_error(struct store *st, const char *what)

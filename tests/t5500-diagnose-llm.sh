@@ -153,6 +153,20 @@ test_expect_success 'a live incident keeps the transcript with its diagnosis' '
 	! grep "$KEY" transcript
 '
 
+test_expect_success 'the same question again: the cached answer, no request; --no-cache asks' '
+	n=$(fake_count POST /v1/chat/completions) &&
+	SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --llm --json "$(cat id)" >again.json &&
+	test "$(fake_count POST /v1/chat/completions)" = "$n" &&
+	python3 -c "import json
+a = json.load(open(\"again.json\"))[\"adviser\"]
+assert a[\"cached\"] is True and a[\"used\"] is True, a" &&
+	SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --llm --no-cache --json "$(cat id)" >fresh.json &&
+	test "$(fake_count POST /v1/chat/completions)" -gt "$n" &&
+	python3 -c "import json
+a = json.load(open(\"fresh.json\"))[\"adviser\"]
+assert a[\"cached\"] is False, a"
+'
+
 test_expect_success '--transcript of a diagnosis without the adviser: exit 1, said' '
 	SRE_CONFIG="$PWD/config" sre incident open --service cart --title "cart fails" >id2 &&
 	SRE_CONFIG="$PWD/config" sre diagnose --no-llm "$(cat id2)" >out &&

@@ -20,7 +20,7 @@
 #include "../lib/timeutil.h"
 
 static const char *const diagnose_usage[] = {
-	"sre diagnose [--json] [--[no-]llm] [--no-cache] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
+	"sre diagnose [--json | --stream] [--[no-]llm] [--no-cache] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress] <incident>...",
 	"sre diagnose --evidence <dir> [--json] [--[no-]llm] [--save-evidence <dir>]",
 	"sre diagnose --problem <text> [--service <name>] [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
 	"sre diagnose --transcript <incident>",
@@ -33,12 +33,61 @@ static void note(void *data, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
+static int streaming;  /* --stream: NDJSON events on stdout */
+
+/* One event of --stream: {"event", "at", ...its members}, a line, flushed. */
+static void stream_event(void *data, const char *kind, const cJSON *event)
+{
+	cJSON *line = cJSON_CreateObject();
+	const cJSON *it;
+	char at[32], *text;
+
+	(void)data;
+	format_iso8601(at, sizeof(at), sre_now());
+	cJSON_AddStringToObject(line, "event", kind);
+	cJSON_AddStringToObject(line, "at", at);
+	cJSON_ArrayForEach(it, event)
+		cJSON_AddItemToObject(line, it->string, cJSON_Duplicate(it, 1));
+	text = cJSON_PrintUnformatted(line);
+	puts(text);
+	fflush(stdout);
+	cJSON_free(text);
+	cJSON_Delete(line);
+}
+
+/* session_start of --stream: what is diagnosed. */
+static void stream_start(const char *what, const char *value)
+{
+	cJSON *ev = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(ev, what, value);
+	stream_event(NULL, "session_start", ev);
+	cJSON_Delete(ev);
+}
+
 /* Print the result when r says there is one; the exit code. */
 static int print(int r, const struct diagnose_result *res, int json)
 {
+	int code = r ? (r < 0 ? EXIT_FATAL : EXIT_FOUND) : 0;
+
 	progress_clear(); /* before the answer, or the error already said */
+	if (streaming) {
+		cJSON *ev = cJSON_CreateObject();
+		if (!r) {
+			cJSON *d = diagnose_result_json(res);
+			diagnose_memory_add_json(d, res);
+			cJSON_AddItemToObject(ev, "diagnosis", d);
+			stream_event(NULL, "diagnosis", ev);
+			cJSON_Delete(ev);
+			ev = cJSON_CreateObject();
+		}
+		cJSON_AddNumberToObject(ev, "exit", code);
+		stream_event(NULL, "done", ev);
+		cJSON_Delete(ev);
+		return code;
+	}
 	if (r)
-		return r < 0 ? EXIT_FATAL : EXIT_FOUND;
+		return code;
 	diagnose_result_print(stdout, res, json, the_sre.color);
 	return 0;
 }
@@ -90,6 +139,7 @@ int cmd_diagnose(int argc, const char **argv)
 		OPT_STRING(0, "timeout", &timeout, "duration", "the deadline for reading evidence (diagnose.timeout)"),
 		OPT_BOOL(0, "progress", &progress, "show the sources still read (default: on a terminal)"),
 		OPT_BOOL(0, "llm", &llm, "also ask the LLM adviser ([llm]) after the rules"),
+		OPT_BOOL(0, "stream", &streaming, "print NDJSON events as they happen, the diagnosis last"),
 		OPT_BOOL(0, "cache", &cache, "use the adviser's cached answer to the same question (default)"),
 		OPT_BOOL(0, "transcript", &transcript, "print what the adviser sent and received, kept with the incident's latest diagnosis"),
 		OPT_END(),
@@ -100,6 +150,12 @@ int cmd_diagnose(int argc, const char **argv)
 		return show_transcript(argc, argv, opts, evidence || o.problem || json || o.save);
 	if (evidence && o.problem)
 		usage_error(diagnose_usage, opts, "--evidence and --problem cannot be used together");
+	if (streaming && json)
+		usage_error(diagnose_usage, opts, "--stream prints JSON events: --json has no meaning");
+	if (streaming) {
+		o.stream = stream_event;
+		progress = 0;
+	}
 	if (service && !o.problem)
 		usage_error(diagnose_usage, opts, "--service goes with --problem");
 	if (timeout && evidence)
@@ -125,6 +181,8 @@ int cmd_diagnose(int argc, const char **argv)
 		progress_start(2, 500);
 	if (evidence) {
 		struct diagnose_result res = DIAGNOSE_RESULT_INIT;
+		if (streaming)
+			stream_start("bundle", evidence);
 		ret = print(diagnose_bundle(&o, evidence, &res) ? -1 : 0, &res, json);
 		diagnose_result_release(&res);
 		return ret;
@@ -141,12 +199,14 @@ int cmd_diagnose(int argc, const char **argv)
 			return EXIT_USAGE;
 		}
 		ctx.store = sre_store_if_exists();
+		if (streaming)
+			stream_start("problem", o.problem);
 		ret = print(diagnose_problem(&ctx, &o, about, &res) ? -1 : 0, &res, json);
 		diagnose_result_release(&res);
 		free(about);
 		return ret;
 	}
-	if (argc > 1)
+	if (argc > 1 && !streaming)
 		json_lines(1);
 	for (int i = 0; i < argc; i++) {
 		struct diagnose_result res = DIAGNOSE_RESULT_INIT;
@@ -162,6 +222,8 @@ int cmd_diagnose(int argc, const char **argv)
 			ctx.store = sre_store();
 			ctx.tracker = sre_tracker();
 			ctx.actor = sre_actor();
+			if (streaming)
+				stream_start("incident", argv[i]);
 			r = diagnose_incident(&ctx, &o, id, &res);
 			r = print(r, &res, json);
 			if (!r && res.deliver && sre_deliver())

@@ -79,6 +79,28 @@ void adviser_options_init(struct adviser_options *o)
 	o->price_input = o->price_output = -1;
 	o->max_cost = 0;
 	o->anonymize = 0;
+	o->event = NULL;
+	o->event_data = NULL;
+}
+
+/* Tell o->event: a JSON object of string members, given as key, value pairs ending in NULL. */
+static void emit(const struct adviser_options *o, const char *kind, ...)
+{
+	cJSON *ev;
+	const char *k;
+	va_list ap;
+
+	if (!o->event)
+		return;
+	ev = cJSON_CreateObject();
+	va_start(ap, kind);
+	while ((k = va_arg(ap, const char *))) {
+		const char *v = va_arg(ap, const char *);
+		cJSON_AddStringToObject(ev, k, v ? v : "");
+	}
+	va_end(ap);
+	o->event(o->event_data, kind, ev);
+	cJSON_Delete(ev);
 }
 
 /* A price or a cost: a finite number, 0 or more. 0, 1 unset, -1 after an error. */
@@ -782,6 +804,8 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 		out->input_tokens += r.input_tokens;
 		out->output_tokens += r.output_tokens;
 		transcript_turn(&out->transcript, step, &r);
+		if (r.text)
+			emit(o, "llm_text", "text", r.text, NULL);
 		llm_add_reply(&conv, &r);
 		if (out->input_tokens + out->output_tokens > o->max_tokens) {
 			set_reason(out, "the token budget (llm.max-tokens, %lld) ran out", o->max_tokens);
@@ -811,6 +835,7 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 			char *key = call_key(call);
 
 			unmask_json(&m, args);
+			emit(o, "tool_call", "tool", call->name, "arguments", call->arguments, NULL);
 
 			strbuf_reset(&result);
 			if (!strcmp(call->name, "submit_diagnosis")) {
@@ -842,6 +867,14 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 						    "narrow the query (a pattern, fewer lines, one log).", n,
 						    o->result_max);
 				}
+			}
+			if (result.len) {
+				char bytes[32], *first = xstrndup(result.buf, strcspn(result.buf, "\n"));
+				snprintf(bytes, sizeof(bytes), "%zu", result.len);
+				if (strlen(first) > 200)
+					first[200] = '\0';
+				emit(o, "tool_result", "tool", call->name, "bytes", bytes, "summary", first, NULL);
+				free(first);
 			}
 			if (!done || !out->used) {
 				if (result.len) {

@@ -60,6 +60,14 @@ struct adviser_options {
 	double price_input, price_output;
 	double max_cost;          /* llm.max-cost, in those prices' money; 0: none */
 	int anonymize;            /* llm.anonymize: names go out as stable placeholders */
+	/*
+	 * Told of what happens as it happens (sre diagnose --stream), or NULL:
+	 * kind "tool_call" {tool, arguments}, "tool_result" {tool, bytes,
+	 * summary: its first line}, "llm_text" {text}. The event is the
+	 * callee's to read, not to keep.
+	 */
+	void (*event)(void *data, const char *kind, const cJSON *event);
+	void *event_data;
 };
 
 void adviser_options_init(struct adviser_options *o);

@@ -214,6 +214,8 @@ static void advise(struct diagnose_result *out, const struct config *cfg, struct
 	}
 	out->adviser_provider = xstrdup(c.ops->name);
 	out->adviser_model = xstrdup(c.s.model);
+	ao.event = o->stream;
+	ao.event_data = o->stream_data;
 	/* The same question of the same model about the same evidence: its answer, checked again. */
 	if (st && !o->no_cache) {
 		adviser_digest(digest, c.ops->name, c.s.model, &ao, &out->ev);
@@ -244,11 +246,36 @@ static void advise(struct diagnose_result *out, const struct config *cfg, struct
 	}
 }
 
+/* --stream: what was read, and what each rule found. */
+static void stream_judged(const struct diagnose_result *out, const struct diagnose_options *o)
+{
+	cJSON *sources = evidence_sources_json(&out->ev), *it;
+
+	cJSON_ArrayForEach(it, sources)
+		o->stream(o->stream_data, "source_read", it);
+	cJSON_Delete(sources);
+	for (size_t i = 0; i < out->d.findings_nr; i++) {
+		const struct diagnosis_finding *f = &out->d.findings[i];
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "rule", f->rule ? f->rule : "none");
+		cJSON_AddStringToObject(ev, "category", diagnosis_category_name(f->category));
+		cJSON_AddNumberToObject(ev, "confidence", f->confidence);
+		cJSON_AddStringToObject(ev, "action", mitigation_action_name(f->action));
+		json_add_string_or_null(ev, "target", f->target);
+		o->stream(o->stream_data, "finding", ev);
+		cJSON_Delete(ev);
+	}
+}
+
 static int judge(struct diagnose_result *out, const struct diagnose_options *o)
 {
 	if (o->save && evidence_save(&out->ev, o->save) < 0)
 		return -1;
-	return rules_diagnose(&out->d, &out->ev, o->problem);
+	if (rules_diagnose(&out->d, &out->ev, o->problem) < 0)
+		return -1;
+	if (o->stream)
+		stream_judged(out, o);
+	return 0;
 }
 
 int diagnose_bundle(const struct diagnose_options *o, const char *dir,

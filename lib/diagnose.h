@@ -47,6 +47,14 @@ struct diagnose_options {
 	 */
 	int llm;
 	int no_cache;             /* --no-cache: ask the model even when its answer is cached */
+	/*
+	 * Told of what happens as it happens (--stream), or NULL: "source_read"
+	 * {source, status, error, elapsed_ms} for each source, "finding"
+	 * {rule, category, confidence, action, target} for each rule that
+	 * fired, and the adviser's events (lib/adviser.h).
+	 */
+	void (*stream)(void *data, const char *kind, const cJSON *event);
+	void *stream_data;
 	/* The configuration [llm] is read from for a bundle, which has none; may be NULL. */
 	const struct config *cfg;
 };

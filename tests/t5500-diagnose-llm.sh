@@ -136,6 +136,27 @@ test_expect_success '--llm without [llm]: said, and the rules answer' '
 	adviser reason | grep "no LLM is configured"
 '
 
+test_expect_success '--stream: NDJSON events as they happen, the diagnosis and done last' '
+	set_script "[{\"text\": \"Reading.\", \"calls\": [{\"name\": \"tail_log\", \"arguments\": {\"log\": \"$LOG_NAME\", \"lines\": 2}}]},
+		{\"calls\": [{\"name\": \"submit_diagnosis\", \"arguments\": {\"category\": \"dependency\",
+		  \"root_cause\": \"pricing throws\", \"confidence\": 0.7,
+		  \"mitigation\": {\"action\": \"escalate\", \"target\": \"pricing\"}, \"evidence\": []}}]}]" &&
+	SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --evidence bundle --llm --stream >events &&
+	python3 -c "import json
+events = [json.loads(line) for line in open(\"events\")]
+kinds = [e[\"event\"] for e in events]
+assert kinds[0] == \"session_start\" and events[0][\"bundle\"] == \"bundle\", kinds
+assert \"finding\" in kinds, kinds
+assert kinds.index(\"llm_text\") < kinds.index(\"tool_call\") < kinds.index(\"tool_result\"), kinds
+assert kinds[-2:] == [\"diagnosis\", \"done\"], kinds
+assert events[-1][\"exit\"] == 0
+assert events[-2][\"diagnosis\"][\"adviser\"][\"used\"] is True
+r = events[kinds.index(\"tool_result\")]
+assert r[\"tool\"] == \"tail_log\" and \"hunter2\" not in json.dumps(events), r" &&
+	test_expect_code 129 sre diagnose --evidence bundle --stream --json 2>err &&
+	grep "stream prints JSON events" err
+'
+
 test_expect_success 'a live incident keeps the transcript with its diagnosis' '
 	SRE_CONFIG="$PWD/config" sre incident open --service pricing --title "pricing fails" >id &&
 	set_script "[{\"calls\": [{\"name\": \"list_sources\", \"arguments\": {}}]},

@@ -141,8 +141,28 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 		strbuf_release(&msg);
 		ret = -1;
 	} else {
+		const char *type = http_header(&res, "content-type");
+		size_t skip = strspn(res.body.buf, " \t\r\n");
+
 		st = llm_stream_new(c->ops, r);
-		if (llm_stream_feed(st, res.body.buf, res.body.len) < 0 || llm_stream_finish(st) < 0) {
+		/*
+		 * A server that ignored stream: true answers one JSON object: it is
+		 * read as one event (the OpenAI and Ollama readers know the whole
+		 * shape), and an answer none of them reads is said, not taken for
+		 * an empty one.
+		 */
+		if (c->ops->sse && res.body.buf[skip] == '{' && !(type && strstr(type, "event-stream"))) {
+			if (llm_stream_event(st, NULL, res.body.buf + skip, res.body.len - skip) < 0 ||
+			    llm_stream_finish(st) < 0)
+				ret = -1;
+			if (!ret && !r->produced)
+				strbuf_addf(why, "%s: the server answered without streaming, in a shape sre "
+					    "does not read", url.buf), ret = -1;
+			else if (ret)
+				strbuf_addf(why, "%s: %s", url.buf, r->error.len ? r->error.buf :
+					    "the answer could not be read");
+		} else if (llm_stream_feed(st, res.body.buf, res.body.len) < 0 ||
+			   llm_stream_finish(st) < 0) {
 			strbuf_addf(why, "%s: %s", url.buf, r->error.len ? r->error.buf :
 				    "the stream could not be read");
 			ret = r->produced ? -1 : 1;

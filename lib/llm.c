@@ -322,6 +322,11 @@ int llm_stream_feed(struct llm_stream *st, const char *buf, size_t len)
 	return st->failed ? -1 : 0;
 }
 
+int llm_stream_event(struct llm_stream *st, const char *event, const char *data, size_t len)
+{
+	return dispatch(st, event, data, len);
+}
+
 int llm_stream_finish(struct llm_stream *st)
 {
 	if (!st->failed && st->line.len) {

@@ -157,6 +157,8 @@ struct llm_stream;
 struct llm_stream *llm_stream_new(const struct llm_provider_ops *ops, struct llm_reply *r);
 /* Feed bytes as they arrive. 0, or -1 once the stream reported an error. */
 int llm_stream_feed(struct llm_stream *st, const char *buf, size_t len);
+/* Hand one whole event to the provider's reader, past the framing (a body that is one JSON object). */
+int llm_stream_event(struct llm_stream *st, const char *event, const char *data, size_t len);
 /* The stream is over: dispatch what is left and finish the reply. 0 or -1. */
 int llm_stream_finish(struct llm_stream *st);
 void llm_stream_free(struct llm_stream *st);

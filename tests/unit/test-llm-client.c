@@ -324,6 +324,53 @@ static void test_shim_turn(void)
 	config_clear(&cfg);
 }
 
+static char *json_answer(const char *body)
+{
+	return xstrfmt("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+}
+
+/* A server that ignores stream: true answers one object. */
+static void test_not_streamed(void)
+{
+	struct config cfg = CONFIG_INIT;
+	struct llm_client c;
+	struct llm_conversation conv = LLM_CONVERSATION_INIT;
+	struct llm_reply r = LLM_REPLY_INIT;
+	struct strbuf why = STRBUF_INIT;
+	char *openai = json_answer("{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+				   "\"message\":{\"role\":\"assistant\",\"content\":\"plain answer\"},"
+				   "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":7,"
+				   "\"completion_tokens\":2}}");
+	char *anthropic = json_answer("{\"id\":\"msg\",\"type\":\"message\",\"role\":\"assistant\","
+				      "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
+	const char *a1[] = { openai }, *a2[] = { anthropic };
+
+	script(a1, 1);
+	configure(&cfg, "llm.provider=openai", "/v1");
+	llm_client_init(&c, &cfg);
+	llm_add_user(&conv, "why?");
+	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), 0, "openai: an answer that is not streamed is read");
+	is_str(r.text, "plain answer", "its text");
+	script_done();
+	llm_reply_release(&r);
+	llm_client_release(&c);
+
+	script(a2, 1);
+	configure(&cfg, "llm.provider=anthropic", "");
+	llm_client_init(&c, &cfg);
+	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), -1, "anthropic: one it cannot read fails the turn");
+	like(why.buf, "answered without streaming", "saying so, not an empty answer");
+	script_done();
+	llm_reply_release(&r);
+	llm_client_release(&c);
+	llm_conversation_release(&conv);
+	strbuf_release(&why);
+	config_clear(&cfg);
+	free(openai);
+	free(anthropic);
+}
+
 static void test_unreachable(void)
 {
 	struct config cfg = CONFIG_INIT;
@@ -355,6 +402,7 @@ int main(void)
 	test_refused();
 	test_retry();
 	test_shim_turn();
+	test_not_streamed();
 	test_unreachable();
 	strbuf_release(&server.requests);
 	return test_end();

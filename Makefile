@@ -93,7 +93,7 @@ DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	prometheus prometheus-alertmanager docker.io busybox-static
 
 all: sre $(MAN) $(MAN_GEN)
-.PHONY: all deps test run-tests demo run-demo bench bench-rca fuzz fuzz-build install uninstall clean FORCE
+.PHONY: all deps test run-tests demo run-demo bench bench-rca bench-llm-eval fuzz fuzz-build install uninstall clean FORCE
 
 # Rebuild when the flags change, and relink ./sre whenever the variant
 # changes, so `make test SANITIZE=1` never runs a stale binary (after git's
@@ -160,6 +160,12 @@ bench-rca: sre
 	rm -rf $(B)/bench-rca && \
 	python3 bench/rca/nezha-import.py $(RCA_FIXTURES) $(B)/bench-rca && \
 	python3 bench/rca/score.py ./sre $(B)/bench-rca
+
+# The LLM adviser against the model configured in [llm] (not in CI, which
+# has no model): HolmesGPT-shaped cases and the project's bundles.
+LLM_EVALS ?= ../shared/fixtures/llm-evals/holmesgpt
+bench-llm-eval: sre
+	python3 bench/llm-eval/run.py ./sre $(LLM_EVALS) $(patsubst %/incident.json,%,$(wildcard tests/data/diagnose/*/incident.json))
 
 # libFuzzer targets (fuzz/fuzz-<name>.c): the library built again with
 # clang for coverage and ASan+UBSan in its own directory. `make fuzz` runs

@@ -17,94 +17,17 @@
 
 /* ---- the request ---- */
 
-static cJSON *message(const char *role, const char *content)
-{
-	cJSON *m = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(m, "role", role);
-	cJSON_AddStringToObject(m, "content", content ? content : "");
-	return m;
-}
-
-/* A call's arguments as the object Ollama wants; {} when they are not one. */
-static cJSON *arguments_object(const char *text)
-{
-	cJSON *j = text ? cJSON_Parse(text) : NULL;
-
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		j = cJSON_CreateObject();
-	}
-	return j;
-}
-
-static cJSON *assistant_message(const struct llm_message *msg)
-{
-	cJSON *m = message("assistant", msg->text), *calls;
-
-	if (!msg->calls_nr)
-		return m;
-	calls = cJSON_AddArrayToObject(m, "tool_calls");
-	for (size_t i = 0; i < msg->calls_nr; i++) {
-		const struct llm_tool_call *call = &msg->calls[i];
-		cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "name", call->name ? call->name : "");
-		cJSON_AddItemToObject(f, "arguments", arguments_object(call->arguments));
-		cJSON_AddItemToObject(c, "function", f);
-		cJSON_AddItemToArray(calls, c);
-	}
-	return m;
-}
-
 static void ollama_request(struct strbuf *body, struct strvec *headers,
 			   const struct llm_settings *s, const struct llm_conversation *c,
 			   const struct llm_tool *tools, size_t tools_nr, const char *key)
 {
-	cJSON *req = cJSON_CreateObject(), *msgs, *opts;
-	char *text;
+	cJSON *req = llm_openai_chat(s, c, tools, tools_nr, 1), *opts;
 
-	cJSON_AddStringToObject(req, "model", s->model ? s->model : "");
-	msgs = cJSON_AddArrayToObject(req, "messages");
-	if (c->system)
-		cJSON_AddItemToArray(msgs, message("system", c->system));
-	for (size_t i = 0; i < c->nr; i++) {
-		const struct llm_message *msg = &c->v[i];
-		cJSON *m;
-
-		switch (msg->role) {
-		case LLM_USER:
-			m = message("user", msg->text);
-			break;
-		case LLM_ASSISTANT:
-			m = assistant_message(msg);
-			break;
-		case LLM_TOOL:
-		default:
-			m = message("tool", msg->text);
-			cJSON_AddStringToObject(m, "tool_name", msg->tool ? msg->tool : "");
-			break;
-		}
-		cJSON_AddItemToArray(msgs, m);
-	}
-	if (tools_nr)
-		cJSON_AddItemToObject(req, "tools", llm_openai_tools(tools, tools_nr));
-	cJSON_AddTrueToObject(req, "stream");
 	opts = cJSON_AddObjectToObject(req, "options");
 	cJSON_AddNumberToObject(opts, "temperature", s->temperature);
 	if (s->max_output_tokens > 0)
 		cJSON_AddNumberToObject(opts, "num_predict", (double)s->max_output_tokens);
-
-	text = cJSON_PrintUnformatted(req);
-	if (text)
-		strbuf_addstr(body, text);
-	free(text);
-	cJSON_Delete(req);
-
-	strvec_push(headers, "Content-Type: application/json");
-	/* A local Ollama asks for none; ollama.com and proxies in front do. */
-	if (key)
-		strvec_pushf(headers, "Authorization: Bearer %s", key);
+	llm_openai_send(body, headers, req, key);
 }
 
 /* ---- errors ---- */

@@ -66,12 +66,16 @@ cJSON *llm_openai_tools(const struct llm_tool *tools, size_t tools_nr)
 	return arr;
 }
 
-static cJSON *message(const char *role, const char *content)
+static cJSON *message(const char *role, const char *content, int ollama)
 {
 	cJSON *m = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(m, "role", role);
-	json_add_string_or_null(m, "content", content);
+	/* OpenAI takes null for no text; Ollama wants a string. */
+	if (ollama)
+		cJSON_AddStringToObject(m, "content", content ? content : "");
+	else
+		json_add_string_or_null(m, "content", content);
 	return m;
 }
 
@@ -89,9 +93,22 @@ static int wants_thought_signature(const struct llm_settings *s)
 	return s->model && strcasestr(s->model, "gemini");
 }
 
-static cJSON *assistant_message(const struct llm_settings *s, const struct llm_message *msg)
+/* A call's arguments as the object Ollama wants; {} when they are not one. */
+static cJSON *arguments_object(const char *text)
 {
-	cJSON *m = message("assistant", msg->text), *calls;
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
+
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		j = cJSON_CreateObject();
+	}
+	return j;
+}
+
+static cJSON *assistant_message(const struct llm_settings *s, const struct llm_message *msg,
+				int ollama)
+{
+	cJSON *m = message("assistant", msg->text, ollama), *calls;
 
 	if (!msg->calls_nr)
 		return m;
@@ -100,13 +117,18 @@ static cJSON *assistant_message(const struct llm_settings *s, const struct llm_m
 		const struct llm_tool_call *call = &msg->calls[i];
 		cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(c, "id", call->id ? call->id : "");
-		cJSON_AddStringToObject(c, "type", "function");
+		if (!ollama) {
+			cJSON_AddStringToObject(c, "id", call->id ? call->id : "");
+			cJSON_AddStringToObject(c, "type", "function");
+		}
 		cJSON_AddStringToObject(f, "name", call->name ? call->name : "");
-		/* OpenAI's arguments are the JSON text, not the object. */
-		cJSON_AddStringToObject(f, "arguments", call->arguments ? call->arguments : "{}");
+		/* OpenAI's arguments are the JSON text; Ollama's the object. */
+		if (ollama)
+			cJSON_AddItemToObject(f, "arguments", arguments_object(call->arguments));
+		else
+			cJSON_AddStringToObject(f, "arguments", call->arguments ? call->arguments : "{}");
 		cJSON_AddItemToObject(c, "function", f);
-		if (!i && wants_thought_signature(s)) {
+		if (!ollama && !i && wants_thought_signature(s)) {
 			cJSON *google = cJSON_AddObjectToObject(cJSON_AddObjectToObject(c,
 						"extra_content"), "google");
 
@@ -118,32 +140,34 @@ static cJSON *assistant_message(const struct llm_settings *s, const struct llm_m
 	return m;
 }
 
-static void openai_request(struct strbuf *body, struct strvec *headers,
-			   const struct llm_settings *s, const struct llm_conversation *c,
-			   const struct llm_tool *tools, size_t tools_nr, const char *key)
+cJSON *llm_openai_chat(const struct llm_settings *s, const struct llm_conversation *c,
+		       const struct llm_tool *tools, size_t tools_nr, int ollama)
 {
-	cJSON *req = cJSON_CreateObject(), *msgs, *opts;
-	char *text;
+	cJSON *req = cJSON_CreateObject(), *msgs;
 
 	cJSON_AddStringToObject(req, "model", s->model ? s->model : "");
 	msgs = cJSON_AddArrayToObject(req, "messages");
 	if (c->system)
-		cJSON_AddItemToArray(msgs, message("system", c->system));
+		cJSON_AddItemToArray(msgs, message("system", c->system, ollama));
 	for (size_t i = 0; i < c->nr; i++) {
 		const struct llm_message *msg = &c->v[i];
 		cJSON *m;
 
 		switch (msg->role) {
 		case LLM_USER:
-			m = message("user", msg->text ? msg->text : "");
+			m = message("user", msg->text ? msg->text : "", ollama);
 			break;
 		case LLM_ASSISTANT:
-			m = assistant_message(s, msg);
+			m = assistant_message(s, msg, ollama);
 			break;
 		case LLM_TOOL:
 		default:
-			m = message("tool", msg->text ? msg->text : "");
-			cJSON_AddStringToObject(m, "tool_call_id", msg->call_id ? msg->call_id : "");
+			m = message("tool", msg->text ? msg->text : "", ollama);
+			/* OpenAI answers a call by its id, Ollama by its tool's name. */
+			if (ollama)
+				cJSON_AddStringToObject(m, "tool_name", msg->tool ? msg->tool : "");
+			else
+				cJSON_AddStringToObject(m, "tool_call_id", msg->call_id ? msg->call_id : "");
 			break;
 		}
 		cJSON_AddItemToArray(msgs, m);
@@ -151,6 +175,29 @@ static void openai_request(struct strbuf *body, struct strvec *headers,
 	if (tools_nr)
 		cJSON_AddItemToObject(req, "tools", llm_openai_tools(tools, tools_nr));
 	cJSON_AddTrueToObject(req, "stream");
+	return req;
+}
+
+void llm_openai_send(struct strbuf *body, struct strvec *headers, cJSON *req, const char *key)
+{
+	char *text = cJSON_PrintUnformatted(req);
+
+	if (text)
+		strbuf_addstr(body, text);
+	free(text);
+	cJSON_Delete(req);
+	strvec_push(headers, "Content-Type: application/json");
+	/* A local server asks for none; a hosted one, or a proxy in front, does. */
+	if (key)
+		strvec_pushf(headers, "Authorization: Bearer %s", key);
+}
+
+static void openai_request(struct strbuf *body, struct strvec *headers,
+			   const struct llm_settings *s, const struct llm_conversation *c,
+			   const struct llm_tool *tools, size_t tools_nr, const char *key)
+{
+	cJSON *req = llm_openai_chat(s, c, tools, tools_nr, 0), *opts;
+
 	/* Without it, a stream never says how many tokens it took. */
 	opts = cJSON_AddObjectToObject(req, "stream_options");
 	cJSON_AddTrueToObject(opts, "include_usage");
@@ -161,16 +208,7 @@ static void openai_request(struct strbuf *body, struct strvec *headers,
 	if (s->max_output_tokens > 0)
 		cJSON_AddNumberToObject(req, "max_tokens", (double)s->max_output_tokens);
 	cJSON_AddNumberToObject(req, "temperature", s->temperature);
-
-	text = cJSON_PrintUnformatted(req);
-	if (text)
-		strbuf_addstr(body, text);
-	free(text);
-	cJSON_Delete(req);
-
-	strvec_push(headers, "Content-Type: application/json");
-	if (key)
-		strvec_pushf(headers, "Authorization: Bearer %s", key);
+	llm_openai_send(body, headers, req, key);
 }
 
 /* ---- errors, in a body or in the stream ---- */

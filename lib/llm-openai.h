@@ -12,6 +12,18 @@
 #include "llm.h"
 #include "strbuf.h"
 
+/*
+ * The Chat Completions request both speak: model, messages (system,
+ * user, assistant with tool_calls, tool results), tools, stream: true.
+ * ollama: Ollama's /api/chat differences (content never null, calls
+ * without id or type and their arguments as an object, a tool result by
+ * its tool_name). The caller adds its options, then llm_openai_send().
+ */
+cJSON *llm_openai_chat(const struct llm_settings *s, const struct llm_conversation *c,
+		       const struct llm_tool *tools, size_t tools_nr, int ollama);
+/* req as the body (req is freed), with its Content-Type and, given a key, Bearer auth. */
+void llm_openai_send(struct strbuf *body, struct strvec *headers, cJSON *req, const char *key);
+
 /* [{type: "function", function: {name, description, parameters}}], the caller's. */
 cJSON *llm_openai_tools(const struct llm_tool *tools, size_t tools_nr);
 

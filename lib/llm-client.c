@@ -81,7 +81,6 @@ int llm_client_init(struct llm_client *c, const struct config *cfg)
 	if (tools && strcmp(tools, "native") && strcmp(tools, "json"))
 		return error("llm.tools is '%s'; it is native or json", tools);
 	c->s.json_tools = tools && !strcmp(tools, "json");
-	c->ops = llm_provider_ops(c->s.provider);
 	if (http_client_init(&c->http, cfg) < 0)
 		return -1;
 	c->http.label = "llm";
@@ -91,6 +90,8 @@ int llm_client_init(struct llm_client *c, const struct config *cfg)
 		http_client_release(&c->http);
 		return -1;
 	}
+	/* Set last: llm_client_release() frees the HTTP client only of a client that started. */
+	c->ops = llm_provider_ops(c->s.provider);
 	if (!r && key.len) {
 		c->key = strbuf_detach(&key, NULL);
 		http_client_add_secret(&c->http, c->key);

@@ -153,13 +153,54 @@ static void test_config(void)
 	config_clear(&cfg);
 }
 
+/* What a turn of a test holds: the configuration, the client, the question, the reply. */
+struct turn {
+	struct config cfg;
+	struct llm_client c;
+	struct llm_conversation conv;
+	struct llm_reply r;
+	struct strbuf why;
+};
+
+/*
+ * The client of provider (a -c key=value) at the scripted server, its
+ * url ending in suffix, with one more key=value (extra, or NULL), asked
+ * "why?". Returns llm_client_init()'s answer.
+ */
+static int turn_start(struct turn *t, const char *provider, const char *suffix, const char *extra)
+{
+	static const struct config empty = CONFIG_INIT;
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = empty;
+	strbuf_init(&t->r.error, 0);
+	strbuf_init(&t->why, 0);
+	configure(&t->cfg, provider, suffix);
+	if (extra)
+		config_add_override(&t->cfg, extra);
+	llm_add_user(&t->conv, "why?");
+	return llm_client_init(&t->c, &t->cfg);
+}
+
+static int turn_chat(struct turn *t, const struct llm_tool *tools, size_t tools_nr)
+{
+	llm_reply_release(&t->r);
+	strbuf_reset(&t->why);
+	return llm_chat(&t->c, &t->conv, tools, tools_nr, &t->r, &t->why);
+}
+
+static void turn_end(struct turn *t)
+{
+	llm_reply_release(&t->r);
+	llm_client_release(&t->c);
+	llm_conversation_release(&t->conv);
+	strbuf_release(&t->why);
+	config_clear(&t->cfg);
+}
+
 static void test_openai_turn(void)
 {
-	struct config cfg = CONFIG_INIT;
-	struct llm_client c;
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct llm_reply r = LLM_REPLY_INIT;
-	struct strbuf why = STRBUF_INIT;
+	struct turn t;
 	const struct llm_tool tools[] = { { "grep_log", "Lines that match.", "{\"type\":\"object\"}" } };
 	char *a = sse_answer(
 		"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Looking\"}}]}\n\n"
@@ -173,58 +214,46 @@ static void test_openai_turn(void)
 
 	setenv("OPENAI_API_KEY", "sk-canary-0123456789abcdef", 1);
 	script(answers, 1);
-	configure(&cfg, "llm.provider=openai", "/v1");
-	is_int(llm_client_init(&c, &cfg), 0, "openai: the client starts");
-	llm_add_user(&conv, "why?");
-	is_int(llm_chat(&c, &conv, tools, 1, &r, &why), 0, "a turn is read");
+	is_int(turn_start(&t, "llm.provider=openai", "/v1", NULL), 0, "openai: the client starts");
+	is_int(turn_chat(&t, tools, 1), 0, "a turn is read");
 	script_done();
 	like(server.requests.buf, "POST /v1/chat/completions ", "to the base + /chat/completions");
 	like(server.requests.buf, "Authorization: Bearer sk-canary-0123456789abcdef",
 	     "with the key from OPENAI_API_KEY");
-	is_str(r.text, "Looking", "the text");
-	ok(r.calls_nr == 1 && !strcmp(r.calls[0].name, "grep_log") &&
-	   !strcmp(r.calls[0].arguments, "{\"pattern\":\"OOM\"}"), "the call, arguments joined");
-	ok(r.input_tokens == 12 && r.output_tokens == 5, "the usage");
-	llm_reply_release(&r);
-	llm_client_release(&c);
-	llm_conversation_release(&conv);
-	strbuf_release(&why);
-	config_clear(&cfg);
+	is_str(t.r.text, "Looking", "the text");
+	ok(t.r.calls_nr == 1 && !strcmp(t.r.calls[0].name, "grep_log") &&
+	   !strcmp(t.r.calls[0].arguments, "{\"pattern\":\"OOM\"}"), "the call, arguments joined");
+	ok(t.r.input_tokens == 12 && t.r.output_tokens == 5, "the usage");
+	turn_end(&t);
 	unsetenv("OPENAI_API_KEY");
 	free(a);
 }
 
+static char *json_answer(const char *status, const char *body)
+{
+	return xstrfmt("HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+		       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", status, strlen(body), body);
+}
+
 static void test_refused(void)
 {
-	struct config cfg = CONFIG_INIT;
-	struct llm_client c;
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct llm_reply r = LLM_REPLY_INIT;
-	struct strbuf why = STRBUF_INIT;
-	static const char body[] =
+	struct turn t;
+	char *refusal = json_answer("400 Bad Request",
 		"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"max_tokens: "
-		"too large\"},\"request_id\":\"r1\"}";
-	char *refusal = xstrfmt("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-				"Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+		"too large\"},\"request_id\":\"r1\"}");
 	const char *answers[] = { refusal };
 
 	setenv("ANTHROPIC_API_KEY", "sk-ant-canary-99887766", 1);
 	script(answers, 1);
-	configure(&cfg, "llm.provider=anthropic", "");
-	is_int(llm_client_init(&c, &cfg), 0, "anthropic: the client starts");
-	llm_add_user(&conv, "why?");
-	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), -1, "a 400 fails the turn");
+	is_int(turn_start(&t, "llm.provider=anthropic", "", NULL), 0, "anthropic: the client starts");
+	is_int(turn_chat(&t, NULL, 0), -1, "a 400 fails the turn");
 	script_done();
 	like(server.requests.buf, "POST /v1/messages ", "to the host + /v1/messages");
 	like(server.requests.buf, "x-api-key: sk-ant-canary-99887766", "with the key header");
-	like(why.buf, "HTTP 400", "the error says the status");
-	like(why.buf, "too large", "and the provider's message");
-	unlike(why.buf, "canary", "never the key");
-	llm_reply_release(&r);
-	llm_client_release(&c);
-	llm_conversation_release(&conv);
-	strbuf_release(&why);
-	config_clear(&cfg);
+	like(t.why.buf, "HTTP 400", "the error says the status");
+	like(t.why.buf, "too large", "and the provider's message");
+	unlike(t.why.buf, "canary", "never the key");
+	turn_end(&t);
 	unsetenv("ANTHROPIC_API_KEY");
 	free(refusal);
 }
@@ -235,11 +264,7 @@ static const char overloaded[] =
 
 static void test_retry(void)
 {
-	struct config cfg = CONFIG_INIT;
-	struct llm_client c;
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct llm_reply r = LLM_REPLY_INIT;
-	struct strbuf why = STRBUF_INIT;
+	struct turn t;
 	char *fail = sse_answer(overloaded);
 	char *good = sse_answer(
 		"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":"
@@ -259,31 +284,21 @@ static void test_retry(void)
 	const char *once[] = { fail, good }, *not[] = { half, good };
 
 	script(once, 2);
-	configure(&cfg, "llm.provider=anthropic", "");
-	llm_client_init(&c, &cfg);
-	llm_add_user(&conv, "why?");
-	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), 0,
+	turn_start(&t, "llm.provider=anthropic", "", NULL);
+	is_int(turn_chat(&t, NULL, 0), 0,
 	       "an error event before anything was produced is retried once");
-	is_str(r.text, "fine", "and the second answer is read");
+	is_str(t.r.text, "fine", "and the second answer is read");
 	script_done();
-	llm_reply_release(&r);
-	strbuf_reset(&why);
+	turn_end(&t);
 
 	script(not, 2);
-	llm_client_release(&c);
-	configure(&cfg, "llm.provider=anthropic", "");
-	llm_client_init(&c, &cfg);
-	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), -1,
-	       "after text was produced it is not retried");
-	like(why.buf, "overloaded_error", "the error says why");
+	turn_start(&t, "llm.provider=anthropic", "", NULL);
+	is_int(turn_chat(&t, NULL, 0), -1, "after text was produced it is not retried");
+	like(t.why.buf, "overloaded_error", "the error says why");
 	is_int((long long)server.served, 1, "one request only");
 	server.nr = 1;  /* the good answer is never asked for */
 	script_done();
-	llm_reply_release(&r);
-	llm_client_release(&c);
-	llm_conversation_release(&conv);
-	strbuf_release(&why);
-	config_clear(&cfg);
+	turn_end(&t);
 	free(fail);
 	free(good);
 	free(half);
@@ -291,11 +306,7 @@ static void test_retry(void)
 
 static void test_shim_turn(void)
 {
-	struct config cfg = CONFIG_INIT;
-	struct llm_client c;
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct llm_reply r = LLM_REPLY_INIT;
-	struct strbuf why = STRBUF_INIT;
+	struct turn t;
 	const struct llm_tool tools[] = { { "grep_log", "Lines that match.", "{\"type\":\"object\"}" } };
 	const char *answers[] = {
 		"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n"
@@ -306,91 +317,58 @@ static void test_shim_turn(void)
 	};
 
 	script(answers, 1);
-	configure(&cfg, "llm.provider=ollama", "");
-	config_add_override(&cfg, "llm.tools=json");
-	is_int(llm_client_init(&c, &cfg), 0, "ollama with the JSON shim");
-	llm_add_user(&conv, "why?");
-	is_int(llm_chat(&c, &conv, tools, 1, &r, &why), 0, "a turn is read");
+	is_int(turn_start(&t, "llm.provider=ollama", "", "llm.tools=json"), 0,
+	       "ollama with the JSON shim");
+	is_int(turn_chat(&t, tools, 1), 0, "a turn is read");
 	script_done();
 	like(server.requests.buf, "POST /api/chat ", "to the host + /api/chat");
 	like(server.requests.buf, "- grep_log: Lines that match.", "the tools are in the prompt");
 	unlike(server.requests.buf, "\"tools\"", "not in the request's tools");
 	unlike(server.requests.buf, "Authorization", "and no key goes to a local server");
-	ok(r.calls_nr == 1 && !strcmp(r.calls[0].name, "grep_log"), "the fenced answer is a call");
-	llm_reply_release(&r);
-	llm_client_release(&c);
-	llm_conversation_release(&conv);
-	strbuf_release(&why);
-	config_clear(&cfg);
-}
-
-static char *json_answer(const char *body)
-{
-	return xstrfmt("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-		       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+	ok(t.r.calls_nr == 1 && !strcmp(t.r.calls[0].name, "grep_log"), "the fenced answer is a call");
+	turn_end(&t);
 }
 
 /* A server that ignores stream: true answers one object. */
 static void test_not_streamed(void)
 {
-	struct config cfg = CONFIG_INIT;
-	struct llm_client c;
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct llm_reply r = LLM_REPLY_INIT;
-	struct strbuf why = STRBUF_INIT;
-	char *openai = json_answer("{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-				   "\"message\":{\"role\":\"assistant\",\"content\":\"plain answer\"},"
-				   "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":7,"
-				   "\"completion_tokens\":2}}");
-	char *anthropic = json_answer("{\"id\":\"msg\",\"type\":\"message\",\"role\":\"assistant\","
-				      "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
+	struct turn t;
+	char *openai = json_answer("200 OK",
+		"{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+		"\"message\":{\"role\":\"assistant\",\"content\":\"plain answer\"},"
+		"\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}");
+	char *anthropic = json_answer("200 OK",
+		"{\"id\":\"msg\",\"type\":\"message\",\"role\":\"assistant\","
+		"\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
 	const char *a1[] = { openai }, *a2[] = { anthropic };
 
 	script(a1, 1);
-	configure(&cfg, "llm.provider=openai", "/v1");
-	llm_client_init(&c, &cfg);
-	llm_add_user(&conv, "why?");
-	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), 0, "openai: an answer that is not streamed is read");
-	is_str(r.text, "plain answer", "its text");
+	turn_start(&t, "llm.provider=openai", "/v1", NULL);
+	is_int(turn_chat(&t, NULL, 0), 0, "openai: an answer that is not streamed is read");
+	is_str(t.r.text, "plain answer", "its text");
 	script_done();
-	llm_reply_release(&r);
-	llm_client_release(&c);
+	turn_end(&t);
 
 	script(a2, 1);
-	configure(&cfg, "llm.provider=anthropic", "");
-	llm_client_init(&c, &cfg);
-	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), -1, "anthropic: one it cannot read fails the turn");
-	like(why.buf, "answered without streaming", "saying so, not an empty answer");
+	turn_start(&t, "llm.provider=anthropic", "", NULL);
+	is_int(turn_chat(&t, NULL, 0), -1, "anthropic: one it cannot read fails the turn");
+	like(t.why.buf, "answered without streaming", "saying so, not an empty answer");
 	script_done();
-	llm_reply_release(&r);
-	llm_client_release(&c);
-	llm_conversation_release(&conv);
-	strbuf_release(&why);
-	config_clear(&cfg);
+	turn_end(&t);
 	free(openai);
 	free(anthropic);
 }
 
 static void test_unreachable(void)
 {
-	struct config cfg = CONFIG_INIT;
-	struct llm_client c;
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct llm_reply r = LLM_REPLY_INIT;
-	struct strbuf why = STRBUF_INIT;
+	struct turn t;
 
 	script(NULL, 0);
 	script_done();  /* the port is closed now */
-	configure(&cfg, "llm.provider=ollama", "");
-	llm_client_init(&c, &cfg);
-	llm_add_user(&conv, "why?");
-	is_int(llm_chat(&c, &conv, NULL, 0, &r, &why), -1, "a model that cannot be reached fails the turn");
-	ok(why.len > 0, "saying why");
-	llm_reply_release(&r);
-	llm_client_release(&c);
-	llm_conversation_release(&conv);
-	strbuf_release(&why);
-	config_clear(&cfg);
+	turn_start(&t, "llm.provider=ollama", "", NULL);
+	is_int(turn_chat(&t, NULL, 0), -1, "a model that cannot be reached fails the turn");
+	ok(t.why.len > 0, "saying why");
+	turn_end(&t);
 }
 
 int main(void)

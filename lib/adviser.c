@@ -81,6 +81,8 @@ void adviser_options_init(struct adviser_options *o)
 	o->anonymize = 0;
 	o->event = NULL;
 	o->event_data = NULL;
+	o->refresh = NULL;
+	o->refresh_data = NULL;
 }
 
 /* Tell o->event: a JSON object of string members, given as key, value pairs ending in NULL. */
@@ -753,76 +755,245 @@ static char *call_key(const struct llm_tool_call *call)
 	return xstrfmt("%s\n%s", call->name, call->arguments);
 }
 
-int adviser_run(struct adviser_result *out, const struct adviser_options *o,
-		const struct evidence *ev, const struct diagnosis *d, adviser_chat_fn chat,
-		void *chat_data)
+/* ---- the session ---- */
+
+/* The live tool, offered only when the options can refresh a source. */
+static const struct llm_tool prometheus_now_tool = {
+	"prometheus_now", "A configured check's range of values read from Prometheus now, "
+	"not at the diagnosis (a name from list_sources). A person may have to approve the "
+	"credential first; if it is denied, say so and go on without it.",
+	"{\"type\":\"object\",\"properties\":{\"check\":{\"type\":\"string\"}},\"required\":"
+	"[\"check\"]}"
+};
+
+struct adviser_session {
+	struct adviser_options o;
+	struct ctx c;
+	struct llm_conversation conv;
+	struct llm_tool *tools;   /* adviser_tools, and the live tool when o.refresh is set */
+	size_t tools_nr;
+	struct strvec made;       /* the calls made, each refused the second time */
+	struct masks m;
+	adviser_chat_fn chat;
+	void *chat_data;
+	/* the whole session's, against llm.max-tokens and llm.max-cost */
+	long long input_tokens, output_tokens;
+	struct strbuf transcript;
+	int opened;               /* the incident was put to the model */
+};
+
+struct adviser_session *adviser_session_new(const struct adviser_options *o,
+					    const struct evidence *ev, const struct diagnosis *d,
+					    adviser_chat_fn chat, void *chat_data)
 {
-	struct ctx c = { ev, d };
-	struct llm_conversation conv = LLM_CONVERSATION_INIT;
-	struct strbuf u = STRBUF_INIT, result = STRBUF_INIT, why = STRBUF_INIT;
-	struct strvec made = STRVEC_INIT;
-	struct masks m = { 0 };
+	struct adviser_session *s = xcalloc(1, sizeof(*s));
+
+	s->o = *o;
+	s->c.ev = ev;
+	s->c.d = d;
+	strvec_init(&s->made);
+	strbuf_init(&s->transcript, 0);
+	s->chat = chat;
+	s->chat_data = chat_data;
+	s->tools_nr = adviser_tools_nr + !!o->refresh;
+	s->tools = xcalloc(s->tools_nr, sizeof(*s->tools));
+	memcpy(s->tools, adviser_tools, adviser_tools_nr * sizeof(*s->tools));
+	if (o->refresh)
+		s->tools[adviser_tools_nr] = prometheus_now_tool;
+	if (o->anonymize) {
+		masks_collect(&s->m, &s->c);
+		s->conv.system = xstrfmt("%s Names written as \u2039service-1\u203a, \u2039pod-2\u203a, "
+					 "\u2039namespace-1\u203a or \u2039node-1\u203a are stable placeholders "
+					 "for real names: use them as they are, in tool arguments and in your "
+					 "answer.", system_prompt);
+	} else {
+		s->conv.system = xstrdup(system_prompt);
+	}
+	strbuf_addf(&s->transcript, "== prompt %s\n%s\n", PROMPT_VERSION, system_prompt);
+	return s;
+}
+
+void adviser_session_free(struct adviser_session *s)
+{
+	if (!s)
+		return;
+	llm_conversation_release(&s->conv);
+	masks_release(&s->m);
+	strvec_clear(&s->made);
+	strbuf_release(&s->transcript);
+	free(s->tools);
+	free(s);
+}
+
+const struct strbuf *adviser_session_transcript(const struct adviser_session *s)
+{
+	return &s->transcript;
+}
+
+void adviser_session_tools(const struct adviser_session *s, const struct llm_tool **tools,
+			   size_t *nr)
+{
+	*tools = s->tools;
+	*nr = s->tools_nr;
+}
+
+/* A user turn: masked, sent, and kept in the transcript. */
+static void say(struct adviser_session *s, const char *text)
+{
+	struct strbuf u = STRBUF_INIT;
+
+	strbuf_addstr(&u, text);
+	redact_strbuf(&u);
+	mask_text(&s->m, &u);
+	llm_add_user(&s->conv, u.buf);
+	strbuf_addf(&s->transcript, "== user\n%s\n", u.buf);
+	strbuf_release(&u);
+}
+
+/* The incident, once per session, as its first user turn. */
+static void open_session(struct adviser_session *s, const char *then)
+{
+	struct strbuf u = STRBUF_INIT;
+
+	if (s->opened)
+		return;
+	s->opened = 1;
+	opening(&u, &s->c);
+	if (then)
+		strbuf_addf(&u, "\n%s", then);
+	say(s, u.buf);
+	strbuf_release(&u);
+}
+
+/* prometheus_now: the check's series from a source read again now. */
+static void tool_prometheus_now(struct strbuf *out, struct adviser_session *s, const cJSON *args)
+{
+	struct evidence fresh = EVIDENCE_INIT;
+	struct strbuf why = STRBUF_INIT;
+	struct ctx c = { &fresh, s->c.d };
+
+	if (s->o.refresh(s->o.refresh_data, "prometheus", &fresh, &why) < 0)
+		strbuf_addf(out, "error: %s\n", why.len ? why.buf : "Prometheus could not be read");
+	else
+		tool_prometheus(out, &c, args);
+	evidence_release(&fresh);
+	strbuf_release(&why);
+}
+
+/* Call one tool for the model: its result, redacted, masked and within bounds, in result. */
+static void call_tool(struct strbuf *result, struct adviser_session *s,
+		      const struct llm_tool_call *call, const cJSON *args)
+{
+	char *key = call_key(call);
+
+	if (strvec_has(&s->made, key)) {
+		strbuf_addstr(result, "refused: the same call was made before; use its result or ask "
+			      "something else.");
+		free(key);
+		return;
+	}
+	strvec_push(&s->made, key);
+	free(key);
+	if (s->o.refresh && !strcmp(call->name, prometheus_now_tool.name))
+		tool_prometheus_now(result, s, args);
+	else if (run_tool(result, &s->c, call->name, args) < 0)
+		strbuf_addf(result, "error: there is no tool %.64s", call->name);
+	/* What leaves the host goes through the redactor, whatever the bundle held. */
+	redact_strbuf(result);
+	mask_text(&s->m, result);
+	if (result->len > s->o.result_max) {
+		size_t n = result->len;
+		strbuf_reset(result);
+		strbuf_addf(result, "The result is %zu bytes, more than the %zu allowed: narrow the "
+			    "query (a pattern, fewer lines, one log).", n, s->o.result_max);
+	}
+}
+
+static void emit_result(const struct adviser_options *o, const char *tool, const struct strbuf *result)
+{
+	char bytes[32], *first = xstrndup(result->buf, strcspn(result->buf, "\n"));
+
+	snprintf(bytes, sizeof(bytes), "%zu", result->len);
+	if (strlen(first) > 200)
+		first[200] = '\0';
+	emit(o, "tool_result", "tool", tool, "bytes", bytes, "summary", first, NULL);
+	free(first);
+}
+
+/* The session's cost so far by the model's prices, or -1 without them. */
+static double cost_of(const struct adviser_options *o, long long in, long long out)
+{
+	if (o->price_input < 0 || o->price_output < 0)
+		return -1;
+	return (double)in * o->price_input / 1e6 + (double)out * o->price_output / 1e6;
+}
+
+/*
+ * Turns of the model until it answers. For the diagnosis (text NULL) the
+ * answer is submit_diagnosis, or the same JSON from a model without
+ * tools. For a question it is a reply in words (into text, the names
+ * swapped back), or a new diagnosis through submit_diagnosis, checked
+ * like the first.
+ */
+static void converse(struct adviser_session *s, struct adviser_result *out, struct strbuf *text)
+{
+	const struct adviser_options *o = &s->o;
+	struct strbuf result = STRBUF_INIT, why = STRBUF_INIT;
 	int64_t until = monotonic_ms() + o->budget_ms;
 	int repaired = 0, done = 0;
 
-	out->cost = o->price_input >= 0 && o->price_output >= 0 ? 0 : -1;
-	if (o->anonymize) {
-		masks_collect(&m, &c);
-		conv.system = xstrfmt("%s Names written as \u2039service-1\u203a, \u2039pod-2\u203a, "
-				      "\u2039namespace-1\u203a or \u2039node-1\u203a are stable placeholders "
-				      "for real names: use them as they are, in tool arguments and in your "
-				      "answer.", system_prompt);
-	} else {
-		conv.system = xstrdup(system_prompt);
-	}
-	opening(&u, &c);
-	mask_text(&m, &u);
-	llm_add_user(&conv, u.buf);
-	strbuf_addf(&out->transcript, "== prompt %s\n%s\n== user\n%s\n", PROMPT_VERSION,
-		    system_prompt, u.buf);
+	out->cost = cost_of(o, 0, 0);
 	for (int step = 1; step <= o->max_steps && !done; step++) {
 		struct llm_reply r = LLM_REPLY_INIT;
 		int last = step == o->max_steps;
 		const cJSON *answer = NULL;
 		cJSON *plain = NULL;
+		double spent;
 
 		if (monotonic_ms() >= until) {
 			set_reason(out, "the time budget (llm.budget) ran out after %d steps", step - 1);
 			break;
 		}
 		if (last)
-			llm_add_user(&conv, "This is the last step: answer now with the diagnosis as one "
-				     "JSON object of submit_diagnosis's shape, and nothing else.");
+			say(s, text ? "This is the last step: answer the question now, in plain words." :
+			    "This is the last step: answer now with the diagnosis as one JSON object of "
+			    "submit_diagnosis's shape, and nothing else.");
 		strbuf_reset(&why);
 		out->steps = step;
-		if (chat(chat_data, &conv, last ? NULL : adviser_tools, last ? 0 : adviser_tools_nr,
-			 &r, &why) < 0) {
+		if (s->chat(s->chat_data, &s->conv, last ? NULL : s->tools, last ? 0 : s->tools_nr,
+			    &r, &why) < 0) {
 			set_reason(out, "the model failed: %s", why.buf);
 			llm_reply_release(&r);
 			break;
 		}
 		out->input_tokens += r.input_tokens;
 		out->output_tokens += r.output_tokens;
-		transcript_turn(&out->transcript, step, &r);
+		s->input_tokens += r.input_tokens;
+		s->output_tokens += r.output_tokens;
+		transcript_turn(&s->transcript, step, &r);
 		if (r.text)
 			emit(o, "llm_text", "text", r.text, NULL);
-		llm_add_reply(&conv, &r);
-		if (out->input_tokens + out->output_tokens > o->max_tokens) {
+		llm_add_reply(&s->conv, &r);
+		if (s->input_tokens + s->output_tokens > o->max_tokens) {
 			set_reason(out, "the token budget (llm.max-tokens, %lld) ran out", o->max_tokens);
 			llm_reply_release(&r);
 			break;
 		}
-		if (out->cost >= 0) {
-			out->cost = (double)out->input_tokens * o->price_input / 1e6 +
-				    (double)out->output_tokens * o->price_output / 1e6;
-			if (o->max_cost > 0 && out->cost > o->max_cost) {
-				set_reason(out, "the cost budget (llm.max-cost, %g) ran out", o->max_cost);
-				llm_reply_release(&r);
-				break;
-			}
+		out->cost = cost_of(o, out->input_tokens, out->output_tokens);
+		spent = cost_of(o, s->input_tokens, s->output_tokens);
+		if (spent >= 0 && o->max_cost > 0 && spent > o->max_cost) {
+			set_reason(out, "the cost budget (llm.max-cost, %g) ran out", o->max_cost);
+			llm_reply_release(&r);
+			break;
 		}
-		/* A model without tools answers in plain JSON. */
-		if (!r.calls_nr && r.text) {
+		if (!r.calls_nr && r.text && text) {
+			/* A question's answer, in words. */
+			char *clear = unmask_str(&s->m, r.text);
+			strbuf_addstr(text, clear);
+			free(clear);
+			done = 1;
+		} else if (!r.calls_nr && r.text) {
+			/* A model without tools answers in plain JSON. */
 			const char *t = strchr(r.text, '{'), *e = strrchr(r.text, '}');
 			if (t && e && e > t)
 				plain = cJSON_ParseWithLength(t, (size_t)(e - t + 1));
@@ -832,16 +1003,14 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 		for (size_t i = 0; i < r.calls_nr && !done; i++) {
 			const struct llm_tool_call *call = &r.calls[i];
 			cJSON *args = cJSON_Parse(call->arguments);
-			char *key = call_key(call);
 
-			unmask_json(&m, args);
+			unmask_json(&s->m, args);
 			emit(o, "tool_call", "tool", call->name, "arguments", call->arguments, NULL);
-
 			strbuf_reset(&result);
 			if (!strcmp(call->name, "submit_diagnosis")) {
 				answer = NULL;
 				strbuf_reset(&why);
-				if (!check_answer(&out->answer, &c, args, &why)) {
+				if (!check_answer(&out->answer, &s->c, args, &why)) {
 					done = out->used = 1;
 				} else if (!repaired++) {
 					strbuf_addf(&result, "invalid: %s. Fix it and call submit_diagnosis again.",
@@ -850,57 +1019,34 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 					set_reason(out, "the answer was invalid twice: %s", why.buf);
 					done = 1;
 				}
-			} else if (strvec_has(&made, key)) {
-				strbuf_addstr(&result, "refused: the same call was made before; use its result "
-					      "or ask something else.");
 			} else {
-				strvec_push(&made, key);
-				if (run_tool(&result, &c, call->name, args) < 0)
-					strbuf_addf(&result, "error: there is no tool %.64s", call->name);
-				/* What leaves the host goes through the redactor, whatever the bundle held. */
-				redact_strbuf(&result);
-				mask_text(&m, &result);
-				if (result.len > o->result_max) {
-					size_t n = result.len;
-					strbuf_reset(&result);
-					strbuf_addf(&result, "The result is %zu bytes, more than the %zu allowed: "
-						    "narrow the query (a pattern, fewer lines, one log).", n,
-						    o->result_max);
-				}
+				call_tool(&result, s, call, args);
 			}
-			if (result.len) {
-				char bytes[32], *first = xstrndup(result.buf, strcspn(result.buf, "\n"));
-				snprintf(bytes, sizeof(bytes), "%zu", result.len);
-				if (strlen(first) > 200)
-					first[200] = '\0';
-				emit(o, "tool_result", "tool", call->name, "bytes", bytes, "summary", first, NULL);
-				free(first);
+			if (result.len)
+				emit_result(o, call->name, &result);
+			if (result.len && (!done || !out->used)) {
+				llm_add_tool_result(&s->conv, call->id, call->name, result.buf);
+				strbuf_addf(&s->transcript, "<- %s: %zu bytes\n%s\n", call->name, result.len,
+					    result.buf);
 			}
-			if (!done || !out->used) {
-				if (result.len) {
-					llm_add_tool_result(&conv, call->id, call->name, result.buf);
-					strbuf_addf(&out->transcript, "<- %s: %zu bytes\n%s\n", call->name,
-						    result.len, result.buf);
-				}
-			}
-			free(key);
 			cJSON_Delete(args);
 		}
 		if (answer && !done) {
-			unmask_json(&m, plain);
+			unmask_json(&s->m, plain);
 			strbuf_reset(&why);
-			if (!check_answer(&out->answer, &c, answer, &why)) {
+			if (!check_answer(&out->answer, &s->c, answer, &why)) {
 				done = out->used = 1;
 			} else if (!repaired++ && !last) {
-				strbuf_reset(&u);
-				strbuf_addf(&u, "invalid: %s. Fix it and answer again.", why.buf);
-				llm_add_user(&conv, u.buf);
+				strbuf_reset(&result);
+				strbuf_addf(&result, "invalid: %s. Fix it and answer again.", why.buf);
+				say(s, result.buf);
 			} else {
 				set_reason(out, "the answer was invalid: %s", why.buf);
 				done = 1;
 			}
 		} else if (!r.calls_nr && !done && !last) {
-			llm_add_user(&conv, "Call a tool, or submit_diagnosis with your answer.");
+			say(s, text ? "Answer the question in words, or call a tool." :
+			    "Call a tool, or submit_diagnosis with your answer.");
 		}
 		cJSON_Delete(plain);
 		llm_reply_release(&r);
@@ -908,16 +1054,48 @@ int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 			set_reason(out, "no answer in %d steps (llm.max-steps)", o->max_steps);
 	}
 	if (out->used) {
-		const struct diagnosis_finding *a = &d->answer;
+		const struct diagnosis_finding *a = &s->c.d->answer;
 		out->agreed = out->answer.category == a->category &&
 			      !strcmp(out->answer.target ? out->answer.target : "",
 				      a->target ? a->target : "");
 	}
-	llm_conversation_release(&conv);
-	masks_release(&m);
-	strvec_clear(&made);
-	strbuf_release(&u);
 	strbuf_release(&result);
 	strbuf_release(&why);
+}
+
+int adviser_session_diagnose(struct adviser_session *s, struct adviser_result *out)
+{
+	open_session(s, NULL);
+	converse(s, out, NULL);
+	strbuf_add(&out->transcript, s->transcript.buf, s->transcript.len);
 	return 0;
+}
+
+int adviser_session_ask(struct adviser_session *s, const char *question,
+			struct adviser_result *out, struct strbuf *answer)
+{
+	struct strbuf q = STRBUF_INIT;
+
+	/* The operator's words are theirs, but may hold a pasted secret: redacted like the rest. */
+	strbuf_addf(&q, "The operator asks: %s\nAnswer in plain words, with the tools if you need "
+		    "evidence. If the diagnosis changes, call submit_diagnosis with the new one.",
+		    question);
+	if (!s->opened)
+		open_session(s, q.buf);
+	else
+		say(s, q.buf);
+	strbuf_release(&q);
+	converse(s, out, answer);
+	return 0;
+}
+
+int adviser_run(struct adviser_result *out, const struct adviser_options *o,
+		const struct evidence *ev, const struct diagnosis *d, adviser_chat_fn chat,
+		void *chat_data)
+{
+	struct adviser_session *s = adviser_session_new(o, ev, d, chat, chat_data);
+	int r = adviser_session_diagnose(s, out);
+
+	adviser_session_free(s);
+	return r;
 }

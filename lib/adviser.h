@@ -68,6 +68,15 @@ struct adviser_options {
 	 */
 	void (*event)(void *data, const char *kind, const cJSON *event);
 	void *event_data;
+	/*
+	 * Read a source again now, into fresh (its own, empty), for the live
+	 * tool prometheus_now; NULL: no live tool (a bundle has no sources to
+	 * read). 0, or -1 with why (no secret in it). A credential that is only
+	 * a reference is resolved there, after a person approves it
+	 * (lib/credential.h), or the read fails.
+	 */
+	int (*refresh)(void *data, const char *source, struct evidence *fresh, struct strbuf *why);
+	void *refresh_data;
 };
 
 void adviser_options_init(struct adviser_options *o);
@@ -102,6 +111,34 @@ void adviser_result_release(struct adviser_result *r);
 int adviser_run(struct adviser_result *out, const struct adviser_options *o,
 		const struct evidence *ev, const struct diagnosis *d, adviser_chat_fn chat,
 		void *chat_data);
+
+/*
+ * A session: the conversation about one incident, kept for follow-up
+ * questions (sre diagnose -i). Its bounds are adviser_run's: llm.max-steps
+ * and llm.budget for each question, llm.max-tokens and llm.max-cost for
+ * the whole session; a call made before is refused however late it
+ * comes. ev and d are borrowed and must outlive it.
+ */
+struct adviser_session;
+struct adviser_session *adviser_session_new(const struct adviser_options *o,
+					    const struct evidence *ev, const struct diagnosis *d,
+					    adviser_chat_fn chat, void *chat_data);
+void adviser_session_free(struct adviser_session *s);
+/* The diagnosis, as adviser_run() makes it (which is this on a session of its own). */
+int adviser_session_diagnose(struct adviser_session *s, struct adviser_result *out);
+/*
+ * The operator's question (redacted and masked like the evidence): the
+ * model's answer in words appended to answer, and when it revised the
+ * diagnosis, out->used with the new one, checked. out->reason says why
+ * there is no answer. 0.
+ */
+int adviser_session_ask(struct adviser_session *s, const char *question,
+			struct adviser_result *out, struct strbuf *answer);
+/* What was sent and received so far. Borrowed. */
+const struct strbuf *adviser_session_transcript(const struct adviser_session *s);
+/* The tools the model is offered in this session. Borrowed. */
+void adviser_session_tools(const struct adviser_session *s, const struct llm_tool **tools,
+			   size_t *nr);
 
 /*
  * The cached answer: checked again against ev and d into out (used,

@@ -572,6 +572,26 @@ static int credentials_allowed(const struct http_client *c, const struct http_re
 	return ok ? 0 : -1;
 }
 
+/* Ctrl-C: every transfer not done yet ends as "cancelled", none retried. */
+static void cancel_all(CURLM *multi, struct transfer *ts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct transfer *t = &ts[i];
+		if (t->done)
+			continue;
+		if (t->easy)
+			curl_multi_remove_handle(multi, t->easy);
+		t->res->status = 0;
+		t->res->outcome = HTTP_FAILED;
+		strbuf_reset(&t->res->error);
+		strbuf_addstr(&t->res->error, "cancelled");
+		t->done = 1;
+		progress_end(t->progress);
+		t->progress = -1;
+		cleanup(t);
+	}
+}
+
 int http_do_many(struct http_client *c, const struct http_request *reqs,
 		 struct http_response *res, size_t n, size_t parallel)
 {
@@ -640,10 +660,16 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 		}
 		if (!left)
 			break;
-		timeout = 1000;
+		if (c->cancel && *c->cancel) {
+			cancel_all(multi, ts, n);
+			break;
+		}
+		/* Short polls while a Ctrl-C may come, so that it is not a second late. */
+		timeout = c->cancel ? 100 : 1000;
 		if (!running && next_due >= 0) {
 			/* Nothing in flight: sleep until the next retry is due. */
-			sleep_ms(next_due - now_ms());
+			int64_t d = next_due - now_ms();
+			sleep_ms(c->cancel && d > timeout ? timeout : d);
 			continue;
 		}
 		if (next_due >= 0) {

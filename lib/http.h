@@ -29,6 +29,7 @@
 #ifndef SRE_HTTP_H
 #define SRE_HTTP_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -57,6 +58,13 @@ struct http_client {
 	 * line names it (progress.h), or NULL: not shown. Borrowed.
 	 */
 	const char *label;
+	/*
+	 * When not NULL and it becomes non-zero (a SIGINT handler sets it),
+	 * every request in flight is given up within about 100 ms, with the
+	 * error "cancelled", and none is retried: a REPL's Ctrl-C ends the
+	 * request, not the program. Borrowed.
+	 */
+	volatile sig_atomic_t *cancel;
 };
 
 /*

@@ -189,3 +189,50 @@ int evidence_collect(struct evidence *ev, const struct config *cfg, struct store
 	evidence_redact(ev);
 	return ret;
 }
+
+int evidence_refresh(struct evidence *fresh, const struct config *cfg,
+		     const struct collect_options *o, const char *source,
+		     volatile sig_atomic_t *cancel, struct strbuf *why)
+{
+	const struct collector *col = NULL;
+	struct collect_context ctx = { .cfg = cfg, .o = o };
+	struct http_client http;
+	int64_t timeout_ms = o->timeout_ms;
+	int ret;
+
+	for (size_t i = 0; i < ARRAY_SIZE(collectors); i++)
+		if (!strcmp(collectors[i].name, source))
+			col = &collectors[i];
+	if (!col) {
+		strbuf_addf(why, "there is no source %.64s", source);
+		return -1;
+	}
+	if (!col->configured(cfg, o)) {
+		strbuf_addf(why, "%s is not configured for %s", col->name, o->service);
+		return -1;
+	}
+	if (!timeout_ms) {
+		timeout_ms = 20000;
+		if (config_get_duration_ms(cfg, "diagnose.timeout", &timeout_ms) < 0) {
+			strbuf_addstr(why, "diagnose.timeout is not a duration");
+			return -1;
+		}
+	}
+	if (http_client_init(&http, cfg) < 0) {
+		strbuf_addstr(why, "the http.* configuration is not valid");
+		return -1;
+	}
+	http.label = col->name;
+	http.cancel = cancel;
+	http.deadline_ms = monotonic_ms() + timeout_ms;
+	free(fresh->service);
+	fresh->service = xstrdup(o->service);
+	fresh->now = sre_now();
+	ctx.http = &http;
+	ctx.deadline_ms = http.deadline_ms;
+	ctx.log_lines = o->log_lines ? o->log_lines : 200;
+	ctx.now = fresh->now;
+	ret = col->collect(&ctx, fresh, why);
+	http_client_release(&http);
+	return ret;
+}

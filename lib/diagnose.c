@@ -41,6 +41,15 @@ void diagnose_result_release(struct diagnose_result *r)
 	free(r->adviser_provider);
 	free(r->adviser_model);
 	r->adviser_provider = r->adviser_model = NULL;
+	adviser_session_free(r->session);
+	r->session = NULL;
+	if (r->llm)
+		llm_client_release(r->llm);
+	free(r->llm);
+	r->llm = NULL;
+	free(r->live_service);
+	free(r->live_check);
+	r->live_service = r->live_check = NULL;
 }
 
 static void add_missing(struct diagnose_result *out, const char *source, const char *gives,
@@ -182,55 +191,87 @@ static int chat(void *data, const struct llm_conversation *conv, const struct ll
 	return llm_chat(data, conv, tools, tools_nr, r, why);
 }
 
+/* The live tool's reading: the incident's service, one source, now. */
+static int refresh(void *data, const char *source, struct evidence *fresh, struct strbuf *why)
+{
+	const struct diagnose_result *out = data;
+	struct collect_options co = { .service = out->live_service, .incident_id = out->incident,
+				      .check = out->live_check };
+
+	return evidence_refresh(fresh, out->live_cfg, &co, source, out->cancel, why);
+}
+
 /*
  * Ask the LLM adviser after the rules, when o or diagnose.adviser says
- * so. Its trouble is never the diagnosis's: the rules' answer stands,
- * and out->adviser.reason says why.
+ * so, and keep its session for questions with o->keep_session. Its
+ * trouble is never the diagnosis's: the rules' answer stands, and
+ * out->adviser.reason says why.
  */
 static void advise(struct diagnose_result *out, const struct config *cfg, struct store *st,
 		   const struct diagnose_options *o)
 {
 	struct adviser_options ao;
-	struct llm_client c;
+	struct llm_client *c;
 	char digest[65];
 	cJSON *cached = NULL;
 	const char *want = cfg ? config_get_string(cfg, "diagnose.adviser") : NULL;
-	int r;
+	int r, ask = o->llm > 0 || (!o->llm && want && !strcmp(want, "llm"));
 
-	if (o->llm < 0 || (!o->llm && !(want && !strcmp(want, "llm"))))
+	if (o->llm < 0 || (!ask && !o->keep_session))
 		return;
-	out->adviser_asked = 1;
+	out->adviser_asked = ask;
+	out->cancel = o->cancel;
 	adviser_options_init(&ao);
-	r = cfg ? llm_client_init(&c, cfg) : 1;
+	c = xcalloc(1, sizeof(*c));
+	r = cfg ? llm_client_init(c, cfg) : 1;
 	if (r > 0) {
 		out->adviser.reason = xstrdup("no LLM is configured ([llm] provider and model)");
+		free(c);
 		return;
 	}
-	if (r < 0 || adviser_options_read(&ao, cfg, c.s.model) < 0) {
+	if (r < 0 || adviser_options_read(&ao, cfg, c->s.model) < 0) {
 		out->adviser.reason = xstrdup("the [llm] configuration is not valid (see the error above)");
 		if (!r)
-			llm_client_release(&c);
+			llm_client_release(c);
+		free(c);
 		return;
 	}
-	out->adviser_provider = xstrdup(c.ops->name);
-	out->adviser_model = xstrdup(c.s.model);
+	c->http.cancel = o->cancel;
+	out->llm = c;
+	out->adviser_provider = xstrdup(c->ops->name);
+	out->adviser_model = xstrdup(c->s.model);
 	ao.event = o->stream;
 	ao.event_data = o->stream_data;
+	if (out->live_service && out->live_cfg) {
+		ao.refresh = refresh;
+		ao.refresh_data = out;
+	}
+	if (o->keep_session)
+		out->session = adviser_session_new(&ao, &out->ev, &out->d, chat, c);
+	if (!ask)
+		return;
 	/* The same question of the same model about the same evidence: its answer, checked again. */
 	if (st && !o->no_cache) {
-		adviser_digest(digest, c.ops->name, c.s.model, &ao, &out->ev);
+		adviser_digest(digest, c->ops->name, c->s.model, &ao, &out->ev);
 		if (!adviser_cache_get(st, digest, &cached) &&
 		    adviser_use_answer(&out->adviser, &out->ev, &out->d, cached) < 0)
 			adviser_result_release(&out->adviser);
 		cJSON_Delete(cached);
 	}
 	if (!out->adviser.cached) {
-		adviser_run(&out->adviser, &ao, &out->ev, &out->d, chat, &c);
+		if (out->session)
+			adviser_session_diagnose(out->session, &out->adviser);
+		else
+			adviser_run(&out->adviser, &ao, &out->ev, &out->d, chat, c);
 		if (st && !o->no_cache && out->adviser.used &&
 		    adviser_cache_put(st, digest, &out->adviser.answer) < 0)
 			warning("the adviser's answer could not be cached");
 	}
-	llm_client_release(&c);
+	if (!out->session) {
+		llm_client_release(c);
+		free(c);
+		out->llm = NULL;
+	}
 	if (out->adviser.used && !out->adviser.agreed) {
 		struct diagnosis_finding *a = &out->d.answer;
 		const struct diagnosis_finding *m = &out->adviser.answer;
@@ -348,6 +389,8 @@ int diagnose_problem(const struct engine_context *ctx, const struct diagnose_opt
 			warning("the memory of past incidents could not be searched");
 		free(text);
 	}
+	out->live_service = service ? xstrdup(service) : NULL;
+	out->live_cfg = ctx->cfg;
 	advise(out, ctx->cfg, ctx->store, o);
 	return 0;
 }
@@ -609,6 +652,9 @@ int diagnose_incident(const struct engine_context *ctx, const struct diagnose_op
 	if (judge(out, o) < 0 || mine_logs(out, ctx->cfg, st, inc.opened_at) < 0)
 		goto out;
 	recall(ctx, id, out);
+	out->live_service = xstrdup(inc.service);
+	out->live_check = check ? xstrdup(check) : NULL;
+	out->live_cfg = ctx->cfg;
 	advise(out, ctx->cfg, st, o);
 	human = out->d.answer.category == CATEGORY_unknown || out->d.answer.action == ACTION_escalate;
 	if (state != STATE_ANALYSIS_IN_PROGRESS && same_as_latest(st, id, &out->d)) {

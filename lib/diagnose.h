@@ -57,6 +57,14 @@ struct diagnose_options {
 	void *stream_data;
 	/* The configuration [llm] is read from for a bundle, which has none; may be NULL. */
 	const struct config *cfg;
+	/*
+	 * sre diagnose -i: keep the adviser's session (and its client) in the
+	 * result for follow-up questions, whether or not the adviser was asked
+	 * for the diagnosis; cancel is the HTTP clients' Ctrl-C flag (may be
+	 * NULL).
+	 */
+	int keep_session;
+	volatile sig_atomic_t *cancel;
 };
 
 /*
@@ -105,6 +113,17 @@ struct diagnose_result {
 	int adviser_asked;
 	char *adviser_provider, *adviser_model;
 	struct adviser_result adviser;
+	/*
+	 * With o->keep_session and an LLM configured: the session for
+	 * follow-up questions, and the client it talks through; else NULL.
+	 * Live diagnoses also give it the live tool, which reads the incident's
+	 * service again (live_service, live_check, live_cfg).
+	 */
+	struct adviser_session *session;
+	struct llm_client *llm;
+	char *live_service, *live_check;
+	const struct config *live_cfg;
+	volatile sig_atomic_t *cancel;
 	/* sources not configured (a live diagnosis only; a bundle has no configuration) */
 	struct diagnose_missing *missing;
 	size_t missing_nr, missing_alloc;

@@ -61,6 +61,7 @@
 #ifndef SRE_EVIDENCE_H
 #define SRE_EVIDENCE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -172,6 +173,16 @@ struct collect_options {
  */
 int evidence_collect(struct evidence *ev, const struct config *cfg, struct store *st,
 		     const struct collect_options *o);
+
+/*
+ * Read one source (a collector's name: "prometheus", "kubernetes"...)
+ * about o->service again now, into fresh, under o->timeout_ms (else
+ * diagnose.timeout), with cancel as the HTTP client's Ctrl-C flag (may be
+ * NULL): the live tools of the adviser (lib/adviser.h). 0, or -1 with why.
+ */
+int evidence_refresh(struct evidence *fresh, const struct config *cfg,
+		     const struct collect_options *o, const char *source,
+		     volatile sig_atomic_t *cancel, struct strbuf *why);
 
 /*
  * Write the bundle into dir, which must be new (it is created 0700) or

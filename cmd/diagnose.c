@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "diagnose.h"
 #include "../lib/diagnose.h"
 #include "../lib/format.h"
 #include "../lib/progress.h"
@@ -24,6 +25,7 @@ static const char *const diagnose_usage[] = {
 	"sre diagnose --evidence <dir> [--json] [--[no-]llm] [--save-evidence <dir>]",
 	"sre diagnose --problem <text> [--service <name>] [--json] [--[no-]llm] [--save-evidence <dir>] [--timeout <duration>] [--[no-]progress]",
 	"sre diagnose --transcript <incident>",
+	"sre diagnose -i [--[no-]llm] [--evidence <dir> | --problem <text> [--service <name>] | <incident>]",
 	NULL,
 };
 
@@ -114,14 +116,52 @@ static int show_transcript(int argc, const char **argv, const struct option *opt
 		return EXIT_FOUND;
 	}
 	/* What a model wrote is data: no control character reaches the terminal. */
-	for (size_t i = 0; i < t.len; i++) {
-		unsigned char ch = (unsigned char)t.buf[i];
-		putchar(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?');
-	}
-	if (t.len && t.buf[t.len - 1] != '\n')
-		putchar('\n');
+	print_clean(stdout, t.buf, t.len);
 	strbuf_release(&t);
 	return 0;
+}
+
+/* -i: the incident given, else the newest open one; the problem's service; or the bundle. */
+static int interactive_session(struct diagnose_options *o, struct engine_context *ctx,
+			       const char *evidence, const char *service, const char *arg,
+			       const struct option *opts)
+{
+	struct incident *list = NULL;
+	size_t nr = 0;
+	long long id = 0;
+	char *about = NULL;
+	int ret;
+
+	if (o->problem) {
+		about = service ? xstrdup(service) : diagnose_problem_service(&the_sre.cfg, o->problem);
+		if (!about)
+			usage_error(diagnose_usage, opts, "which service is it about? the problem names no "
+				    "configured [service] or [check]: name it with --service");
+		if (incident_check_text("the problem", o->problem, 2000, 1) < 0) {
+			free(about);
+			return EXIT_USAGE;
+		}
+		ctx->store = sre_store_if_exists();
+	} else if (arg) {
+		if (parse_ll(arg, &id) < 0 || id <= 0)
+			usage_error(diagnose_usage, opts, "'%s' is not an incident id (a positive number)", arg);
+		if (!sre_store_if_exists())
+			return error("no incident %lld", id), EXIT_FOUND;
+	} else if (!evidence) {
+		struct incident_filter f = { .state = -1 };
+		if (!sre_store_if_exists() || store_incident_list(sre_store(), &f, &list, &nr) < 0 || !nr) {
+			incident_list_free(list, nr);
+			return error("no open incident to diagnose: give an incident id, --problem or "
+				     "--evidence"), EXIT_FOUND;
+		}
+		for (size_t i = 0; i < nr; i++)
+			if (list[i].id > id)
+				id = list[i].id;
+		incident_list_free(list, nr);
+	}
+	ret = diagnose_interactive(o, ctx, evidence, about, id);
+	free(about);
+	return ret;
 }
 
 int cmd_diagnose(int argc, const char **argv)
@@ -129,7 +169,7 @@ int cmd_diagnose(int argc, const char **argv)
 	struct diagnose_options o = { 0 };
 	struct engine_context ctx = { .cfg = &the_sre.cfg, .note = note };
 	const char *evidence = NULL, *service = NULL, *timeout = NULL;
-	int json = 0, ret = 0, progress = -1, llm = -2, transcript = 0, cache = 1;
+	int json = 0, ret = 0, progress = -1, llm = -2, transcript = 0, cache = 1, interactive = 0;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print one JSON object per diagnosis"),
 		OPT_STRING(0, "save-evidence", &o.save, "dir", "write the evidence read into <dir>"),
@@ -141,6 +181,7 @@ int cmd_diagnose(int argc, const char **argv)
 		OPT_BOOL(0, "llm", &llm, "also ask the LLM adviser ([llm]) after the rules"),
 		OPT_BOOL(0, "stream", &streaming, "print NDJSON events as they happen, the diagnosis last"),
 		OPT_BOOL(0, "cache", &cache, "use the adviser's cached answer to the same question (default)"),
+		OPT_BOOL('i', "interactive", &interactive, "then take questions for the adviser at a prompt (/help)"),
 		OPT_BOOL(0, "transcript", &transcript, "print what the adviser sent and received, kept with the incident's latest diagnosis"),
 		OPT_END(),
 	};
@@ -163,7 +204,10 @@ int cmd_diagnose(int argc, const char **argv)
 	if ((evidence || o.problem) && argc)
 		usage_error(diagnose_usage, opts, "an incident id cannot go with %s",
 			    evidence ? "--evidence" : "--problem");
-	if (!evidence && !o.problem && !argc)
+	if (interactive && (json || streaming || o.save || argc > 1))
+		usage_error(diagnose_usage, opts, "-i is a session about one diagnosis: it takes no "
+			    "--json, --stream or --save-evidence, and one incident at most");
+	if (!evidence && !o.problem && !argc && !interactive)
 		usage_error(diagnose_usage, opts, "which incident? give its id, --problem or --evidence");
 	if (timeout && (parse_duration_ms(timeout, &o.timeout_ms) < 0 || o.timeout_ms <= 0))
 		usage_error(diagnose_usage, opts, "--timeout '%s' is not a duration", timeout);
@@ -179,6 +223,8 @@ int cmd_diagnose(int argc, const char **argv)
 			   !getenv("SRE_TRACE");
 	if (progress && !evidence)
 		progress_start(2, 500);
+	if (interactive)
+		return interactive_session(&o, &ctx, evidence, service, argc ? argv[0] : NULL, opts);
 	if (evidence) {
 		struct diagnose_result res = DIAGNOSE_RESULT_INIT;
 		if (streaming)

@@ -430,6 +430,17 @@ static int run_tool(struct strbuf *out, const struct ctx *c, const char *name, c
 	return 0;
 }
 
+int adviser_tool(struct strbuf *out, const struct evidence *ev, const struct diagnosis *d,
+		 const char *name)
+{
+	struct ctx c = { ev, d };
+	cJSON *none = cJSON_CreateObject();
+	int r = run_tool(out, &c, name, none);
+
+	cJSON_Delete(none);
+	return r;
+}
+
 /* ---- checking the answer ---- */
 
 /* Is name a service the evidence names: the incident's, in the traces, the logs or the graph? */

@@ -159,6 +159,14 @@ int adviser_cache_get(struct store *st, const char *digest, cJSON **answer);
 /* Keep an answer that passed the checks. 0 or -1. */
 int adviser_cache_put(struct store *st, const char *digest, const struct diagnosis_finding *f);
 
+/*
+ * A tool that takes no arguments (list_sources, rule_findings...) run for
+ * a person (the caller redacts what it shows): 0, or -1 when
+ * there is no such tool.
+ */
+int adviser_tool(struct strbuf *out, const struct evidence *ev, const struct diagnosis *d,
+		 const char *name);
+
 /* The tools, for a REPL's completion and the man page. */
 extern const struct llm_tool adviser_tools[];
 extern const size_t adviser_tools_nr;

@@ -11,6 +11,7 @@ STEPS is one argument, one step a line:
     send TEXT        type TEXT and Enter
     type TEXT        type TEXT without Enter
     key NAME         one key: tab, ctrl-c, ctrl-d, enter, up
+    sleep S          wait S seconds, reading what comes meanwhile
     eof              wait for the program to end (at most --timeout)
 
 Everything the program wrote goes to --log, with the escapes as they came.
@@ -102,6 +103,10 @@ def main():
             os.write(fd, arg.encode())
         elif verb == "key":
             os.write(fd, KEYS[arg])
+        elif verb == "sleep":
+            deadline = time.monotonic() + float(arg)
+            while read_some(deadline):
+                pass
         elif verb == "eof":
             deadline = time.monotonic() + a.timeout
             while read_some(deadline):

@@ -26,7 +26,7 @@
  * ~/.local/state/sre/history), 0600, redacted, the last HISTORY_MAX lines;
  * Tab completes commands, service names and tool names. READLINE=edit
  * builds against libedit, whose readline emulation lacks the signal hook:
- * there Ctrl-C at the prompt is libedit's own.
+ * there Ctrl-C at the prompt does nothing, and still cancels a request.
  *
  * What the model writes is data: no control character of it reaches the
  * terminal (print_clean()).
@@ -323,9 +323,22 @@ static int run_line(struct diagnose_result *res, const char *line)
 	return 0;
 }
 
-static void session(struct diagnose_result *res, const char *prompt)
+static void session(struct diagnose_result *res, const char *prompt, const struct sigaction *sa)
 {
 	char *hist = history_path(), *line;
+	/*
+	 * At the prompt, GNU readline's read must see the Ctrl-C (EINTR, no
+	 * SA_RESTART) to call on_signal_event(); libedit's would end the
+	 * line as if at Ctrl-D, or with its own handlers hang, so there it is
+	 * ignored (rl_catch_signals = 0 keeps libedit's handlers out).
+	 */
+	struct sigaction at_prompt = *sa;
+
+#ifdef SRE_LIBEDIT
+	at_prompt.sa_handler = SIG_IGN;
+#else
+	at_prompt.sa_flags &= ~SA_RESTART;
+#endif
 
 	words_collect(res);
 	rl_attempted_completion_function = complete;
@@ -339,7 +352,10 @@ static void session(struct diagnose_result *res, const char *prompt)
 		int end;
 
 		interrupted = 0;
-		if (!(line = readline(prompt)))
+		sigaction(SIGINT, &at_prompt, NULL);
+		line = readline(prompt);
+		sigaction(SIGINT, sa, NULL);
+		if (!line)
 			break;
 		trimmed = line + strspn(line, " \t");
 		n = strlen(trimmed);
@@ -377,11 +393,16 @@ int diagnose_interactive(struct diagnose_options *o, struct engine_context *ctx,
 	char *prompt;
 	int r, ret = 0;
 
-	/* No SA_RESTART: a Ctrl-C interrupts the wait it falls in. */
+	/*
+	 * SA_RESTART but at the prompt (session()): a Ctrl-C that falls in a
+	 * write must not fail it. The HTTP client's poll() ends early whatever
+	 * SA_RESTART says, and it polls the flag every 100 ms anyway.
+	 */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
-#ifndef SRE_LIBEDIT
 	rl_catch_signals = 0;
+#ifndef SRE_LIBEDIT
 	rl_signal_event_hook = on_signal_event;
 #endif
 	rl_readline_name = "sre";
@@ -408,7 +429,7 @@ int diagnose_interactive(struct diagnose_options *o, struct engine_context *ctx,
 	print_diagnosis(&res);
 	if (res.deliver && sre_deliver())
 		ret = EXIT_FOUND;
-	session(&res, prompt);
+	session(&res, prompt, &sa);
 out:
 	sigaction(SIGINT, &old, NULL);
 	diagnose_result_release(&res);

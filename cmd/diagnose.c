@@ -121,6 +121,21 @@ static int show_transcript(int argc, const char **argv, const struct option *opt
 	return 0;
 }
 
+/* The service --problem is about (the caller's), or NULL after the error. */
+static char *problem_service(const char *problem, const char *service, const struct option *opts)
+{
+	char *about = service ? xstrdup(service) : diagnose_problem_service(&the_sre.cfg, problem);
+
+	if (!about)
+		usage_error(diagnose_usage, opts, "which service is it about? the problem names no "
+			    "configured [service] or [check]: name it with --service");
+	if (incident_check_text("the problem", problem, 2000, 1) < 0) {
+		free(about);
+		return NULL;
+	}
+	return about;
+}
+
 /* -i: the incident given, else the newest open one; the problem's service; or the bundle. */
 static int interactive_session(struct diagnose_options *o, struct engine_context *ctx,
 			       const char *evidence, const char *service, const char *arg,
@@ -133,14 +148,8 @@ static int interactive_session(struct diagnose_options *o, struct engine_context
 	int ret;
 
 	if (o->problem) {
-		about = service ? xstrdup(service) : diagnose_problem_service(&the_sre.cfg, o->problem);
-		if (!about)
-			usage_error(diagnose_usage, opts, "which service is it about? the problem names no "
-				    "configured [service] or [check]: name it with --service");
-		if (incident_check_text("the problem", o->problem, 2000, 1) < 0) {
-			free(about);
+		if (!(about = problem_service(o->problem, service, opts)))
 			return EXIT_USAGE;
-		}
 		ctx->store = sre_store_if_exists();
 	} else if (arg) {
 		if (parse_ll(arg, &id) < 0 || id <= 0)
@@ -235,15 +244,9 @@ int cmd_diagnose(int argc, const char **argv)
 	}
 	if (o.problem) {
 		struct diagnose_result res = DIAGNOSE_RESULT_INIT;
-		char *about = service ? xstrdup(service) :
-			      diagnose_problem_service(&the_sre.cfg, o.problem);
+		char *about = problem_service(o.problem, service, opts);
 		if (!about)
-			usage_error(diagnose_usage, opts, "which service is it about? the problem names no "
-				    "configured [service] or [check]: name it with --service");
-		if (incident_check_text("the problem", o.problem, 2000, 1) < 0) {
-			free(about);
 			return EXIT_USAGE;
-		}
 		ctx.store = sre_store_if_exists();
 		if (streaming)
 			stream_start("problem", o.problem);

@@ -489,6 +489,12 @@ static int plain_key(const char *k)
 	return 1;
 }
 
+/* Does rule f propose action act on target? */
+static int same_as(const struct diagnosis_finding *f, enum mitigation_action act, const char *target)
+{
+	return f->action == act && f->target && target && !strcmp(f->target, target);
+}
+
 /*
  * Check the answer object o into f. 0, or -1 with why (for the model to
  * repair it).
@@ -543,8 +549,14 @@ static int check_answer(struct diagnosis_finding *f, const struct ctx *c, const 
 	f->root_cause = xstrndup(root, ROOT_CAUSE_MAX);
 	f->target = target ? xstrdup(target) : NULL;
 	f->params = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
-	/* Same action on the same target as the rules: their params fill in, and must agree. */
-	if (rules->action == act && rules->target && target && !strcmp(rules->target, target)) {
+	/*
+	 * Same action on the same target as the rules' answer, or as any rule's
+	 * finding (a rollout a rule found beside the answer it chose): the params
+	 * the rule derived from the evidence fill in, and must agree.
+	 */
+	for (size_t i = 0; i < c->d->findings_nr && !same_as(rules, act, target); i++)
+		rules = &c->d->findings[i];
+	if (same_as(rules, act, target)) {
 		cJSON_ArrayForEach(p, rules->params) {
 			const cJSON *mine = json_get(f->params, p->string);
 			if (!mine) {

@@ -325,6 +325,113 @@ static void test_cost(void)
 	release(&ev, &d, &r);
 }
 
+/* A rule's finding beside the answer gives the params of the same action on the same target. */
+static void test_findings_params(void)
+{
+	static const char rollback[] = "{\"category\": \"deploy-regression\", \"root_cause\": "
+		"\"The rollout broke it.\", \"confidence\": 0.7, \"mitigation\": {\"action\": "
+		"\"rollback\", \"target\": \"checkout\"%s}, \"evidence\": []}";
+	char *bare = xstrfmt(rollback, ""), *wrong = xstrfmt(rollback, ", \"params\": {\"revision\": 1}");
+	const struct step left_out[] = { { NULL, "submit_diagnosis", bare, NULL, NULL, 10, 0 } };
+	const struct step differs[] = {
+		{ NULL, "submit_diagnosis", wrong, NULL, NULL, 10, 0 },
+		{ NULL, "submit_diagnosis", wrong, NULL, NULL, 10, 0 },
+	};
+	struct evidence ev;
+	struct diagnosis d;
+	struct adviser_result r = ADVISER_RESULT_INIT;
+	struct adviser_options o;
+	struct diagnosis_finding *f;
+
+	adviser_options_init(&o);
+	make(&ev, &d);
+	d.findings = xcalloc(1, sizeof(*d.findings));
+	d.findings_nr = d.findings_alloc = 1;
+	f = &d.findings[0];
+	f->rule = "kubernetes-rollout";
+	f->category = CATEGORY_deploy_regression;
+	f->action = ACTION_rollback;
+	f->target = xstrdup("checkout");
+	f->root_cause = xstrdup("The rollout to revision 4 left it failing.");
+	f->params = cJSON_Parse("{\"revision\": 3}");
+	play(left_out, ARRAY_SIZE(left_out));
+	adviser_run(&r, &o, &ev, &d, scripted, NULL);
+	ok(r.used, "a rollback the rules found beside their answer is used");
+	is_int((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(r.answer.params, "revision")), 3,
+	       "with the revision the rule derived");
+	adviser_result_release(&r);
+
+	play(differs, ARRAY_SIZE(differs));
+	adviser_run(&r, &o, &ev, &d, scripted, NULL);
+	ok(!r.used, "a revision the evidence does not give is refused");
+	like(r.reason, "mitigation.params.revision differs from what the evidence gives", "and named");
+	release(&ev, &d, &r);
+	free(bare);
+	free(wrong);
+}
+
+static int refreshes;
+
+static int refresh_denied(void *data, const char *source, struct evidence *fresh, struct strbuf *why)
+{
+	(void)data;
+	(void)fresh;
+	refreshes++;
+	strbuf_addf(why, "%s: the credential prometheus.token was not approved", source);
+	return -1;
+}
+
+/* A session: questions answered in words, one conversation, the live tool. */
+static void test_session(void)
+{
+	static const struct step steps[] = {
+		{ NULL, "grep_log", "{\"log\": \"checkout-7d9f-x2\", \"pattern\": \"heap\"}", NULL, NULL, 10, 0 },
+		{ "The heap is too small: OutOfMemoryError.", NULL, NULL, NULL, NULL, 10, 0 },
+		{ NULL, "grep_log", "{\"log\": \"checkout-7d9f-x2\", \"pattern\": \"heap\"}",
+		  "prometheus_now", "{\"check\": \"latency\"}", 10, 0 },
+		{ "Nothing new.", NULL, NULL, NULL, NULL, 10, 0 },
+	};
+	struct evidence ev;
+	struct diagnosis d;
+	struct adviser_result r = ADVISER_RESULT_INIT;
+	struct adviser_options o;
+	struct adviser_session *s;
+	struct strbuf answer = STRBUF_INIT;
+	const struct llm_tool *tools;
+	size_t nr;
+
+	adviser_options_init(&o);
+	o.refresh = refresh_denied;
+	make(&ev, &d);
+	play(steps, ARRAY_SIZE(steps));
+	s = adviser_session_new(&o, &ev, &d, scripted, NULL);
+	adviser_session_tools(s, &tools, &nr);
+	is_int(nr, adviser_tools_nr + 1, "a live session offers the live tool too");
+	is_str(tools[nr - 1].name, "prometheus_now", "prometheus_now");
+	adviser_session_ask(s, "why does checkout restart? password=hunter2-canary", &r, &answer);
+	is_str(answer.buf, "The heap is too small: OutOfMemoryError.", "the answer in words");
+	is_int(r.steps, 2, "in two steps");
+	ok(!r.used, "no new diagnosis");
+	like(adviser_session_transcript(s)->buf, "The operator asks: why does checkout restart?",
+	     "the question is in the transcript");
+	ok(!strstr(adviser_session_transcript(s)->buf, "hunter2-canary"), "a pasted secret is not sent");
+	like(adviser_session_transcript(s)->buf, "Incident on service checkout",
+	     "the session opened with the incident");
+	adviser_result_release(&r);
+	strbuf_reset(&answer);
+
+	adviser_session_ask(s, "anything new since?", &r, &answer);
+	is_str(answer.buf, "Nothing new.", "a second answer");
+	like(model.last_results.buf, "[grep_log] refused: the same call was made before",
+	     "a call repeated across questions is refused");
+	like(model.last_results.buf, "[prometheus_now] error: prometheus: the credential "
+	     "prometheus.token was not approved", "the live tool says why it could not read");
+	is_int(refreshes, 1, "the live tool asked for a refresh once");
+	adviser_session_free(s);
+	strbuf_release(&answer);
+	release(&ev, &d, &r);
+}
+
 int main(void)
 {
 	if (test_begin("adviser") < 0)
@@ -334,6 +441,8 @@ int main(void)
 	test_bounds();
 	test_anonymize();
 	test_cost();
+	test_findings_params();
+	test_session();
 	strbuf_release(&model.last_results);
 	return test_end();
 }

@@ -120,9 +120,11 @@ int config_key_is_secret(const char *key);
 
 /*
  * Resolve a secret: the environment variable env (when not NULL and set),
- * else the output of "<key>-command", else the key's own value. Returns 0
- * with the secret in out, 1 when none is configured, -1 after an error
- * (which never contains the secret or the command's output).
+ * else the output of "<key>-command", else the key's own value. A value
+ * that is a credential reference (op://, pass:, env:) is resolved by
+ * credential_resolve() (lib/credential.h): only after a person approves,
+ * else -1. Returns 0 with the secret in out, 1 when none is configured, -1
+ * after an error (which never contains the secret or the command's output).
  */
 int config_get_secret(const struct config *cfg, const char *key,
 		      const char *env, struct strbuf *out);

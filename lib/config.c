@@ -831,7 +831,12 @@ static void set_aside_untrusted(struct config *cfg)
 		struct config_entry *e = &cfg->entries[i];
 		int seen = 0;
 
-		if (e->scope != CONFIG_SCOPE_LOCAL || !config_key_is_protected(e->key)) {
+		/*
+		 * A secret's own value in a clone is only the clone's, but a
+		 * reference would fetch one of the user's (pass:, op://, env:).
+		 */
+		if (e->scope != CONFIG_SCOPE_LOCAL || (!config_key_is_protected(e->key) &&
+		    !(config_key_is_secret(e->key) && credential_is_reference(e->value)))) {
 			cfg->entries[kept++] = *e;
 			continue;
 		}

@@ -114,6 +114,22 @@ test_expect_success 'a password manager that is not installed is named, with whe
 	test_grep "prometheus.token is a pass: reference, but pass is not installed (the Debian package \"pass\")" err
 '
 
+test_expect_success 'a reference in a clone'"'"'s own .sre/config is ignored outside safe.directory' '
+	mkdir -p clone/.sre &&
+	printf "[prometheus]\n\ttoken = env:PROM_TOKEN\n" >clone/.sre/config &&
+	write_config "" &&
+	test_expect_code 128 sre -C clone scout >out 2>err &&
+	test_grep "^warning: ignoring prometheus.token from $TRASH_DIRECTORY/clone/.sre/config: add" err &&
+	test_grep ! "credential reference" err &&
+	test_grep ! "Bearer" "$PROM_LOG" &&
+	no_secret out err &&
+	: >"$PROM_LOG" &&
+	test_expect_code 128 sre -c safe.directory="$TRASH_DIRECTORY/clone" -C clone scout >out 2>err &&
+	test_grep -F "$APPROVE" err &&
+	no_secret out err &&
+	write_config "token = env:PROM_TOKEN"
+'
+
 # sre config shows every value of a secret key as <redacted>, a reference
 # included: which values are references is decided by their prefix, and a
 # real password typed into the key that happens to start with "env:" or

@@ -231,6 +231,8 @@ int credential_resolve(const char *key, const char *ref, int64_t timeout_ms, str
 	int ret;
 
 	strbuf_reset(out);
+	if (!key)
+		key = "a secret";
 	if (check_reference(key, ref) < 0)
 		return -1;
 	ret = approve(key, ref);

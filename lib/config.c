@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "credential.h"
 #include "redact.h"
 #include "run-command.h"
 #include "timeutil.h"
@@ -619,7 +620,8 @@ static void warn_readable_secrets(const struct config *cfg, size_t from)
 		const struct config_entry *e = &cfg->entries[i];
 		struct stat st;
 
-		if (!config_key_is_secret(e->key) || !e->line ||
+		/* A reference (op://, pass:, env:) names a secret without holding it. */
+		if (!config_key_is_secret(e->key) || !e->line || credential_is_reference(e->value) ||
 		    stat(e->origin, &st) < 0 || !(st.st_mode & (S_IRGRP | S_IROTH)))
 			continue;
 		strbuf_reset(&hint);
@@ -719,7 +721,7 @@ int config_add_override(struct config *cfg, const char *kv)
 		/* Only the key: the value may be a secret. */
 		ret = error("bad -c option '%s': %s", raw.buf, why);
 	} else {
-		if (config_key_is_secret(key.buf)) {
+		if (config_key_is_secret(key.buf) && !(eq && credential_is_reference(eq + 1))) {
 			struct strbuf hint = STRBUF_INIT;
 			config_secret_hint(key.buf, &hint);
 			warning("%s given with -c can be seen by other users in the "
@@ -829,7 +831,12 @@ static void set_aside_untrusted(struct config *cfg)
 		struct config_entry *e = &cfg->entries[i];
 		int seen = 0;
 
-		if (e->scope != CONFIG_SCOPE_LOCAL || !config_key_is_protected(e->key)) {
+		/*
+		 * A secret's own value in a clone is only the clone's, but a
+		 * reference would fetch one of the user's (pass:, op://, env:).
+		 */
+		if (e->scope != CONFIG_SCOPE_LOCAL || (!config_key_is_protected(e->key) &&
+		    !(config_key_is_secret(e->key) && credential_is_reference(e->value)))) {
 			cfg->entries[kept++] = *e;
 			continue;
 		}
@@ -1133,6 +1140,12 @@ int config_get_secret(const struct config *cfg, const char *key,
 		v = config_get_string(cfg, key);
 		if (!v || !*v)
 			return 1;
+		/* op://, pass:, env: name the secret: read only once a person approves. */
+		if (credential_is_reference(v)) {
+			if (config_get_duration_ms(cfg, "core.command-timeout", &timeout) < 0)
+				return -1;
+			return credential_resolve(key, v, timeout, out) ? -1 : 0;
+		}
 		strbuf_addstr(out, v);
 		redact_add_secret(out->buf);
 		return 0;

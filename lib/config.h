@@ -80,12 +80,13 @@ int config_add_override(struct config *cfg, const char *key_eq_value);
  * Trust: a repository carries its own .sre/config, and a clone is not the
  * user's word. A key flagged CONFIG_PROTECTED in the table below (one that
  * could run a program, send a credential, choose a server, a CA, the store
- * or what sre watches and acts on), and any unknown key shaped like one
- * (config_key_is_protected()), is honoured from the local level only when
- * the directory or a parent is listed in safe.directory (multi-valued; "*"
- * for any; an empty value clears the list) at a trusted level: system,
- * global, $SRE_CONFIG or -c. Otherwise it moves to cfg->ignored and a
- * warning names it once, with the fix. safe.directory itself is never read
+ * or what sre watches and acts on), any unknown key shaped like one
+ * (config_key_is_protected()), and a secret key whose value is a credential
+ * reference (it would fetch one of the user's secrets), is honoured from
+ * the local level only when the directory or a parent is listed in
+ * safe.directory (multi-valued; "*" for any; an empty value clears the
+ * list) at a trusted level: system, global, $SRE_CONFIG or -c. Otherwise
+ * it moves to cfg->ignored and a warning names it once, with the fix. safe.directory itself is never read
  * from the local level.
  */
 int config_load(struct config *cfg, const struct strvec *overrides);
@@ -120,9 +121,11 @@ int config_key_is_secret(const char *key);
 
 /*
  * Resolve a secret: the environment variable env (when not NULL and set),
- * else the output of "<key>-command", else the key's own value. Returns 0
- * with the secret in out, 1 when none is configured, -1 after an error
- * (which never contains the secret or the command's output).
+ * else the output of "<key>-command", else the key's own value. A value
+ * that is a credential reference (op://, pass:, env:) is resolved by
+ * credential_resolve() (lib/credential.h): only after a person approves,
+ * else -1. Returns 0 with the secret in out, 1 when none is configured, -1
+ * after an error (which never contains the secret or the command's output).
  */
 int config_get_secret(const struct config *cfg, const char *key,
 		      const char *env, struct strbuf *out);

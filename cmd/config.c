@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "../lib/credential.h"
 #include "../lib/strbuf.h"
 #include "../lib/timeutil.h"
 
@@ -295,7 +296,8 @@ static void set_key(char *named, int local, const char *key, const char *value, 
 	char *path;
 
 	canonical_key(key, &canon);
-	if (config_key_is_secret(canon.buf)) {
+	/* A reference (op://, pass:, env:) names where the secret is, and is no secret. */
+	if (config_key_is_secret(canon.buf) && !credential_is_reference(value)) {
 		config_secret_hint(canon.buf, &hint);
 		die("%s holds a secret, and sre does not store secrets; use %s", canon.buf, hint.buf);
 	}

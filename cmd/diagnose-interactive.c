@@ -45,6 +45,7 @@
 #include "builtin.h"
 #include "diagnose.h"
 #include "../lib/color.h"
+#include "../lib/credential.h"
 #include "../lib/diagnose.h"
 #include "../lib/format.h"
 #include "../lib/redact.h"
@@ -294,6 +295,65 @@ static void ask(struct diagnose_result *res, const char *question)
 	strbuf_release(&answer);
 }
 
+/* Trims blanks at both ends in place; the start. */
+static char *trim(char *line)
+{
+	size_t n;
+
+	line += strspn(line, " \t");
+	n = strlen(line);
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = '\0';
+	return line;
+}
+
+static struct sigaction prompt_sa, request_sa;
+
+/* readline() with a Ctrl-C at it handled as at the prompt (see session()). */
+static char *read_line(const char *prompt)
+{
+	char *line;
+
+	sigaction(SIGINT, &prompt_sa, NULL);
+	line = readline(prompt);
+	sigaction(SIGINT, &request_sa, NULL);
+	return line;
+}
+
+/*
+ * A tool needs a credential that is only a reference (lib/credential.h):
+ * the person says /approve or /deny. The reference is shown, so that they
+ * know what they approve; the secret behind it never is.
+ */
+static int approve(void *data, const char *key, const char *reference)
+{
+	struct strbuf q = STRBUF_INIT;
+	int yes = -1;
+
+	(void)data;
+	strbuf_addf(&q, "A tool needs the credential %s, a reference to %s.", key, reference);
+	print_clean(stdout, q.buf, q.len);
+	printf("/approve to resolve it for this session (the model never sees it), /deny to refuse.\n");
+	fflush(stdout);
+	strbuf_release(&q);
+	while (yes < 0) {
+		char *line = read_line("approve? ");
+		const char *t = line ? trim(line) : NULL;
+
+		if (!t || interrupted || !strcmp(t, "/deny"))
+			yes = 0;
+		else if (!strcmp(t, "/approve"))
+			yes = 1;
+		else
+			printf("/approve or /deny\n");
+		free(line);
+	}
+	interrupted = 0;
+	printf("%s\n", yes ? "approved" : "denied");
+	fflush(stdout);
+	return yes;
+}
+
 /* One line at the prompt: 1 to end the session, else 0. */
 static int run_line(struct diagnose_result *res, const char *line)
 {
@@ -326,19 +386,22 @@ static int run_line(struct diagnose_result *res, const char *line)
 static void session(struct diagnose_result *res, const char *prompt, const struct sigaction *sa)
 {
 	char *hist = history_path(), *line;
+
 	/*
 	 * At the prompt, GNU readline's read must see the Ctrl-C (EINTR, no
 	 * SA_RESTART) to call on_signal_event(); libedit's would end the
 	 * line as if at Ctrl-D, or with its own handlers hang, so there it is
 	 * ignored (rl_catch_signals = 0 keeps libedit's handlers out).
 	 */
-	struct sigaction at_prompt = *sa;
-
+	request_sa = *sa;
+	prompt_sa = *sa;
 #ifdef SRE_LIBEDIT
-	at_prompt.sa_handler = SIG_IGN;
+	prompt_sa.sa_handler = SIG_IGN;
 #else
-	at_prompt.sa_flags &= ~SA_RESTART;
+	prompt_sa.sa_flags &= ~SA_RESTART;
 #endif
+	/* The diagnosis read without it: from here a person is there to ask. */
+	credential_set_approver(approve, NULL);
 
 	words_collect(res);
 	rl_attempted_completion_function = complete;
@@ -348,20 +411,13 @@ static void session(struct diagnose_result *res, const char *prompt, const struc
 	printf("Ask about the diagnosis, or /help. Ctrl-D ends the session.\n");
 	for (;;) {
 		char *trimmed;
-		size_t n;
 		int end;
 
 		interrupted = 0;
-		sigaction(SIGINT, &at_prompt, NULL);
-		line = readline(prompt);
-		sigaction(SIGINT, sa, NULL);
-		if (!line)
+		if (!(line = read_line(prompt)))
 			break;
-		trimmed = line + strspn(line, " \t");
-		n = strlen(trimmed);
-		while (n && (trimmed[n - 1] == ' ' || trimmed[n - 1] == '\t'))
-			trimmed[--n] = '\0';
-		if (!n) {
+		trimmed = trim(line);
+		if (!*trimmed) {
 			free(line);
 			continue;
 		}
@@ -380,6 +436,8 @@ static void session(struct diagnose_result *res, const char *prompt, const struc
 	}
 	if (!line)
 		putchar('\n');
+	credential_set_approver(NULL, NULL);
+	credential_forget_approvals();
 	history_save(hist);
 	free(hist);
 	strvec_clear(&words);

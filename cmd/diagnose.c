@@ -15,6 +15,7 @@
 
 #include "builtin.h"
 #include "diagnose.h"
+#include "../lib/credential.h"
 #include "../lib/diagnose.h"
 #include "../lib/format.h"
 #include "../lib/progress.h"
@@ -55,6 +56,25 @@ static void stream_event(void *data, const char *kind, const cJSON *event)
 	fflush(stdout);
 	cJSON_free(text);
 	cJSON_Delete(line);
+}
+
+/*
+ * --stream: a source needed a credential that is only a reference
+ * (lib/credential.h). Nobody can approve it in a stream: it is said, and
+ * denied; sre diagnose -i is where a person approves one.
+ */
+static int stream_approval(void *data, const char *key, const char *reference)
+{
+	cJSON *ev = cJSON_CreateObject();
+
+	(void)data;
+	cJSON_AddStringToObject(ev, "key", key);
+	cJSON_AddStringToObject(ev, "scheme", !strncmp(reference, "op://", 5) ? "op" :
+				!strncmp(reference, "pass:", 5) ? "pass" : "env");
+	cJSON_AddFalseToObject(ev, "approved");
+	stream_event(NULL, "approval_required", ev);
+	cJSON_Delete(ev);
+	return 0;
 }
 
 /* session_start of --stream: what is diagnosed. */
@@ -204,6 +224,7 @@ int cmd_diagnose(int argc, const char **argv)
 		usage_error(diagnose_usage, opts, "--stream prints JSON events: --json has no meaning");
 	if (streaming) {
 		o.stream = stream_event;
+		credential_set_approver(stream_approval, NULL);
 		progress = 0;
 	}
 	if (service && !o.problem)

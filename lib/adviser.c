@@ -340,6 +340,8 @@ static void tool_prometheus(struct strbuf *out, const struct ctx *c, const cJSON
 		const cJSON *series;
 		if (strcmp(it->name, check))
 			continue;
+		if (!cJSON_GetArraySize(json_path(it->json, "data.result")))
+			strbuf_addf(out, "no series: the check's query matched nothing\n");
 		cJSON_ArrayForEach(series, json_path(it->json, "data.result")) {
 			char *labels = cJSON_PrintUnformatted(json_get(series, "metric"));
 			char *values = cJSON_PrintUnformatted(json_get(series, "values"));
@@ -921,6 +923,9 @@ static void call_tool(struct strbuf *result, struct adviser_session *s,
 		tool_prometheus_now(result, s, args);
 	else if (run_tool(result, &s->c, call->name, args) < 0)
 		strbuf_addf(result, "error: there is no tool %.64s", call->name);
+	/* Every call is answered: a provider refuses a conversation with a call left open. */
+	if (!result->len)
+		strbuf_addstr(result, "nothing: the evidence holds none\n");
 	/* What leaves the host goes through the redactor, whatever the bundle held. */
 	redact_strbuf(result);
 	mask_text(&s->m, result);

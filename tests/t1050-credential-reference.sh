@@ -159,5 +159,13 @@ test_expect_success 'a reference in a file others can read, or given with -c, dr
 	test_grep ! "prometheus.token" err
 '
 
+test_expect_success 'sre config set writes a reference, and still refuses a secret' '
+	sre config set --file refs.conf jira.token op://ops/jira/token &&
+	test_grep "token = op://ops/jira/token" refs.conf &&
+	test_expect_code 128 sre config set --file refs.conf jira.token plain-jira-secret 2>err &&
+	test_grep "jira.token holds a secret, and sre does not store secrets" err &&
+	test_grep ! plain-jira-secret refs.conf
+'
+
 stop_fake
 test_done

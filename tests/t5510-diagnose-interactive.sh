@@ -244,6 +244,119 @@ test_expect_success 'lines from a pipe work too, and the end of input ends the s
 	grep "finding graph: dependency" out
 '
 
+# The live tool behind a credential reference: a Prometheus that wants a
+# bearer token, whose config names it only as env:T5510_PROM_TOKEN.
+PROM_TOKEN=prom-canary-token-5510
+LLM_URL=$FAKE_URL LLM_LOG=$FAKE_LOG
+start_fake prometheus --bearer-token "$PROM_TOKEN" ||
+	{ echo "Bail out! the fake Prometheus did not start"; exit 1; }
+PROM_URL=$FAKE_URL PROM_LOG=$FAKE_LOG
+FAKE_URL=$LLM_URL FAKE_LOG=$LLM_LOG
+
+# prom_set SCENARIO: what the fake Prometheus answers (tests/fakes/prometheus.py).
+prom_set() {
+	python3 -c 'import sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/_fake/set", data=sys.argv[2].encode(), method="POST")
+urllib.request.urlopen(req, timeout=5).read()' "$PROM_URL" "$1"
+}
+
+test_expect_success 'setup: a check of storefront on a Prometheus behind a token reference' '
+	cat >config.live <<-EOT &&
+	[llm]
+		provider = openai
+		url = $LLM_URL/v1
+		model = fake-1
+	[http]
+		retries = 0
+	[prometheus]
+		url = $PROM_URL
+		token = env:T5510_PROM_TOKEN
+	[check "latency"]
+		prometheus = histogram_quantile(0.99, rate(latency_bucket[5m]))
+		service = storefront
+	EOT
+	chmod 600 config.live &&
+	prom_set "{\"histogram_quantile(0.99, rate(latency_bucket[5m]))\":
+		[{\"metric\": {\"service\": \"storefront\"}, \"values\": [0.25, 0.75]}]}"
+'
+
+# live STEPS: a session about storefront with the live tool, the token in the environment.
+live() {
+	SRE_CONFIG="$PWD/config.live" OPENAI_API_KEY=$KEY XDG_STATE_HOME="$PWD/state" \
+		T5510_PROM_TOKEN=$PROM_TOKEN python3 "$PTY" --log log --timeout 15 "$1" -- \
+		sre diagnose -i --problem "storefront is slow" --service storefront
+}
+
+prom_reads() {
+	FAKE_LOG=$PROM_LOG fake_count GET /api/v1/query_range
+}
+
+test_expect_success '/approve: the reference is resolved, the token goes to Prometheus alone' '
+	: >"$LLM_LOG" &&
+	before=$(prom_reads) &&
+	set_script "[{\"calls\": [{\"name\": \"prometheus_now\", \"arguments\": {\"check\": \"latency\"}}]},
+		{\"text\": \"latency read live\"}]" &&
+	live "expect sre\(storefront\)> 
+send how is latency now?
+expect prometheus_now
+expect A tool needs the credential prometheus.token, a reference to env:T5510_PROM_TOKEN
+expect approve\? 
+send /approve
+expect approved
+expect latency read live
+expect sre\(storefront\)> 
+key ctrl-d
+eof" &&
+	test $(($(prom_reads) - before)) = 1 &&
+	grep "Bearer $PROM_TOKEN" "$PROM_LOG" &&
+	! grep "$PROM_TOKEN" "$LLM_LOG" &&
+	! grep "$PROM_TOKEN" log &&
+	grep "\[prometheus_now\]\|resultType\|latency" "$LLM_LOG" >/dev/null &&
+	python3 - "$LLM_LOG" <<-\EOT
+	import json, sys
+	results = [m["content"] for l in open(sys.argv[1])
+	           for m in json.loads(json.loads(l)["body"])["messages"] if m["role"] == "tool"]
+	assert any("storefront" in r and "0.75" in r for r in results), results
+	assert not any("error" in r for r in results), results
+	EOT
+'
+
+test_expect_success '/deny: nothing is resolved, Prometheus is not asked, the model is told' '
+	: >"$LLM_LOG" &&
+	before=$(prom_reads) &&
+	set_script "[{\"calls\": [{\"name\": \"prometheus_now\", \"arguments\": {\"check\": \"latency\"}}]},
+		{\"text\": \"could not read it\"}]" &&
+	live "expect sre\(storefront\)> 
+send how is latency now?
+expect approve\? 
+send something else
+expect /approve or /deny
+send /deny
+expect denied
+expect could not read it
+expect sre\(storefront\)> 
+key ctrl-d
+eof" &&
+	test $(($(prom_reads) - before)) = 0 &&
+	! grep "$PROM_TOKEN" "$LLM_LOG" log &&
+	python3 - "$LLM_LOG" <<-\EOT
+	import json, sys
+	results = [m["content"] for l in open(sys.argv[1])
+	           for m in json.loads(json.loads(l)["body"])["messages"] if m["role"] == "tool"]
+	assert any(r.startswith("error: ") for r in results), results
+	assert not any("env:T5510" in r for r in results), results
+	EOT
+'
+
+test_expect_success '--stream: a reference nobody can approve is said, and denied' '
+	SRE_CONFIG="$PWD/config.live" T5510_PROM_TOKEN=$PROM_TOKEN \
+		sre diagnose --stream --no-llm --problem "storefront is slow" --service storefront >out 2>err &&
+	grep "\"event\":\"approval_required\"" out &&
+	grep "\"key\":\"prometheus.token\"" out &&
+	grep "\"approved\":false" out &&
+	! grep "$PROM_TOKEN" out err
+'
+
 test_expect_success '-i is one session: no --json, --stream, or two incidents' '
 	test_expect_code 129 sre diagnose -i --json --evidence bundle 2>err &&
 	grep "takes no --json" err &&

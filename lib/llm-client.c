@@ -117,7 +117,7 @@ void llm_client_release(struct llm_client *c)
 /* One request and its stream: 0, 1 when the stream failed before it produced anything, -1. */
 static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 		     const struct llm_tool *tools, size_t tools_nr, struct llm_reply *r,
-		     struct strbuf *why)
+		     struct strbuf *why, long *status)
 {
 	struct http_request req = HTTP_REQUEST_INIT;
 	struct http_response res = HTTP_RESPONSE_INIT;
@@ -137,6 +137,7 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 		ret = -1;
 	} else if (res.status / 100 != 2) {
 		struct strbuf msg = STRBUF_INIT;
+		*status = res.status;
 		c->ops->error(&msg, res.body.buf, res.body.len);
 		strbuf_addf(why, "%s: HTTP %ld%s%s", url.buf, res.status, msg.len ? ": " : "", msg.buf);
 		strbuf_release(&msg);
@@ -179,12 +180,34 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 	return ret;
 }
 
+/*
+ * An OpenAI 400 that refuses max_tokens ("Unsupported parameter:
+ * 'max_tokens' is not supported with this model. Use
+ * 'max_completion_tokens' instead.") or temperature ("Unsupported value:
+ * 'temperature' does not support 0 with this model...") teaches the client,
+ * for the rest of its life. 1 when it learnt something new.
+ */
+static int learn_parameters(struct llm_client *c, const char *why)
+{
+	int learnt = 0;
+
+	if (c->ops != &llm_openai)
+		return 0;
+	if (!c->s.completion_tokens && strstr(why, "'max_tokens'") &&
+	    strstr(why, "max_completion_tokens"))
+		learnt = c->s.completion_tokens = 1;
+	if (!c->s.no_temperature && strstr(why, "'temperature'"))
+		learnt = c->s.no_temperature = 1;
+	return learnt;
+}
+
 int llm_chat(struct llm_client *c, const struct llm_conversation *conv,
 	     const struct llm_tool *tools, size_t tools_nr, struct llm_reply *r,
 	     struct strbuf *why)
 {
 	struct llm_conversation shim = LLM_CONVERSATION_INIT;
 	const struct llm_conversation *send = conv;
+	long status = 0;
 	int ret;
 
 	/* Without native tools, the tools are described in the system prompt. */
@@ -198,12 +221,19 @@ int llm_chat(struct llm_client *c, const struct llm_conversation *conv,
 		send = &shim;
 		tools_nr = 0;
 	}
-	ret = chat_once(c, send, tools, tools_nr, r, why);
+	ret = chat_once(c, send, tools, tools_nr, r, why, &status);
+	while (ret < 0 && status == 400 && learn_parameters(c, why->buf)) {
+		/* A reasoning model said which parameter it refuses: without it (at most twice). */
+		status = 0;
+		llm_reply_release(r);
+		strbuf_reset(why);
+		ret = chat_once(c, send, tools, tools_nr, r, why, &status);
+	}
 	if (ret > 0) {
 		/* It failed before it said anything (an overloaded server): once more. */
 		llm_reply_release(r);
 		strbuf_reset(why);
-		ret = chat_once(c, send, tools, tools_nr, r, why);
+		ret = chat_once(c, send, tools, tools_nr, r, why, &status);
 	}
 	if (send == &shim)
 		free(shim.system);

@@ -203,11 +203,14 @@ static void openai_request(struct strbuf *body, struct strvec *headers,
 	cJSON_AddTrueToObject(opts, "include_usage");
 	/*
 	 * max_tokens rather than OpenAI's newer max_completion_tokens: every
-	 * compatible server reads it, and OpenAI still does for its chat models.
+	 * compatible server reads it, and OpenAI still does for its chat
+	 * models. A reasoning model's 400 turns it (and temperature) round.
 	 */
 	if (s->max_output_tokens > 0)
-		cJSON_AddNumberToObject(req, "max_tokens", (double)s->max_output_tokens);
-	cJSON_AddNumberToObject(req, "temperature", s->temperature);
+		cJSON_AddNumberToObject(req, s->completion_tokens ? "max_completion_tokens" : "max_tokens",
+					(double)s->max_output_tokens);
+	if (!s->no_temperature)
+		cJSON_AddNumberToObject(req, "temperature", s->temperature);
 	llm_openai_send(body, headers, req, key);
 }
 

@@ -122,6 +122,12 @@ struct llm_settings {
 	long long max_output_tokens;
 	double temperature;
 	int json_tools;           /* llm.tools = json */
+	/*
+	 * Learnt from the server's 400 (llm_chat()): OpenAI's reasoning models
+	 * refuse max_tokens (they take max_completion_tokens) and any
+	 * temperature but their default.
+	 */
+	int completion_tokens, no_temperature;
 };
 
 /*

@@ -197,4 +197,37 @@ test_expect_success '--transcript of a diagnosis without the adviser: exit 1, sa
 	test_expect_code 129 sre diagnose --transcript --json 1 2>err
 '
 
+test_expect_success 'a reasoning model refuses max_tokens, then temperature: learnt, the turn goes through' '
+	: >"$FAKE_LOG" &&
+	set_script "[{\"status\": 400, \"error\": {\"message\": \"Unsupported parameter: '"'"'max_tokens'"'"' is not supported with this model. Use '"'"'max_completion_tokens'"'"' instead.\",
+		\"type\": \"invalid_request_error\", \"param\": \"max_tokens\", \"code\": \"unsupported_parameter\"}},
+		{\"status\": 400, \"error\": {\"message\": \"Unsupported value: '"'"'temperature'"'"' does not support 0 with this model. Only the default (1) value is supported.\",
+		\"type\": \"invalid_request_error\", \"param\": \"temperature\", \"code\": \"unsupported_value\"}},
+		{\"calls\": [{\"name\": \"submit_diagnosis\", \"arguments\": {\"category\": \"dependency\",
+		  \"root_cause\": \"pricing throws\", \"confidence\": 0.7,
+		  \"mitigation\": {\"action\": \"escalate\", \"target\": \"pricing\"}, \"evidence\": []}}]}]" &&
+	printf "\tmax-output-tokens = 2048\n" >config.reasoning &&
+	sed "/^\[llm\]$/r config.reasoning" config >config.r &&
+	SRE_CONFIG="$PWD/config.r" OPENAI_API_KEY=$KEY sre diagnose --evidence bundle --llm --json >out.json 2>err &&
+	test "$(adviser used)" = true &&
+	test "$(fake_count POST /v1/chat/completions)" = 3 &&
+	python3 - "$FAKE_LOG" <<-\EOT
+	import json, sys
+	bodies = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[1])]
+	assert bodies[0]["max_tokens"] == 2048 and bodies[0]["temperature"] == 0, bodies[0].keys()
+	assert "max_tokens" not in bodies[1] and bodies[1]["max_completion_tokens"] == 2048
+	assert "temperature" in bodies[1]
+	assert "temperature" not in bodies[2] and bodies[2]["max_completion_tokens"] == 2048
+	EOT
+'
+
+test_expect_success 'another 400 is not retried: the rules answer, the reason says it' '
+	: >"$FAKE_LOG" &&
+	set_script "[{\"status\": 400, \"error\": {\"message\": \"Invalid schema for function\", \"type\": \"invalid_request_error\"}}]" &&
+	SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --evidence bundle --llm --json >out.json 2>err &&
+	test "$(adviser used)" = false &&
+	adviser reason | grep "HTTP 400: Invalid schema for function" &&
+	test "$(fake_count POST /v1/chat/completions)" = 1
+'
+
 test_done

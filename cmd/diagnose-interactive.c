@@ -76,14 +76,29 @@ static int on_signal_event(void)
 }
 #endif
 
-void print_clean(FILE *fp, const char *buf, size_t len)
+static void put_clean(FILE *fp, const char *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)buf[i];
 		fputc(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?', fp);
 	}
+}
+
+void print_clean(FILE *fp, const char *buf, size_t len)
+{
+	put_clean(fp, buf, len);
 	if (len && buf[len - 1] != '\n')
 		fputc('\n', fp);
+}
+
+/* The model's text as it streams in: shown for this question, the line left open. */
+static int streamed, line_open;
+
+static void end_line(void)
+{
+	if (line_open)
+		putchar('\n');
+	line_open = 0;
 }
 
 static const char *const commands[] = {
@@ -249,9 +264,20 @@ static void session_event(void *data, const char *kind, const cJSON *event)
 	const char *c = the_sre.color ? COLOR_DIM : "", *r = the_sre.color ? COLOR_RESET : "";
 	const cJSON *tool = cJSON_GetObjectItemCaseSensitive(event, "tool");
 
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(event, "text");
+
 	(void)data;
+	if (!strcmp(kind, "llm_delta") && cJSON_IsString(text) && *text->valuestring) {
+		size_t n = strlen(text->valuestring);
+		put_clean(stdout, text->valuestring, n);
+		line_open = text->valuestring[n - 1] != '\n';
+		streamed = 1;
+		fflush(stdout);
+		return;
+	}
 	if (strcmp(kind, "tool_call") || !cJSON_IsString(tool))
 		return;
+	end_line();
 	printf("%s  \u2192 %.64s%s\n", c, tool->valuestring, r);
 	fflush(stdout);
 }
@@ -268,12 +294,13 @@ static void ask(struct diagnose_result *res, const char *question)
 		return;
 	}
 	interrupted = 0;
+	streamed = line_open = 0;
 	adviser_session_ask(res->session, question, &out, &answer);
-	if (interrupted) {
+	end_line();
+	if (interrupted)
 		printf("cancelled\n");
-	} else if (answer.len) {
+	else if (answer.len && !streamed)
 		print_clean(stdout, answer.buf, answer.len);
-	}
 	if (out.used) {
 		const struct diagnosis_finding *m = &out.answer;
 		struct strbuf sb = STRBUF_INIT;

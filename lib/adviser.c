@@ -956,6 +956,16 @@ static double cost_of(const struct adviser_options *o, long long in, long long o
 	return (double)in * o->price_input / 1e6 + (double)out * o->price_output / 1e6;
 }
 
+/* A piece of the model's text as it streams in: "llm_delta" {text}. */
+static void text_delta(void *arg, const char *text, size_t len)
+{
+	const struct adviser_session *s = arg;
+	char *piece = xstrndup(text, len);
+
+	emit(&s->o, "llm_delta", "text", piece, NULL);
+	free(piece);
+}
+
 /*
  * Turns of the model until it answers. For the diagnosis (text NULL) the
  * answer is submit_diagnosis, or the same JSON from a model without
@@ -988,6 +998,11 @@ static void converse(struct adviser_session *s, struct adviser_result *out, stru
 			    "submit_diagnosis's shape, and nothing else.");
 		strbuf_reset(&why);
 		out->steps = step;
+		/* Placeholders are swapped back in whole texts only: no pieces of masked text. */
+		if (o->event && !o->anonymize) {
+			r.on_text = text_delta;
+			r.on_text_arg = s;
+		}
 		if (s->chat(s->chat_data, &s->conv, last ? NULL : s->tools, last ? 0 : s->tools_nr,
 			    &r, &why) < 0) {
 			set_reason(out, "the model failed: %s", why.buf);

@@ -63,8 +63,9 @@ struct adviser_options {
 	/*
 	 * Told of what happens as it happens (sre diagnose --stream), or NULL:
 	 * kind "tool_call" {tool, arguments}, "tool_result" {tool, bytes,
-	 * summary: its first line}, "llm_text" {text}. The event is the
-	 * callee's to read, not to keep.
+	 * summary: its first line}, "llm_delta" {text: a piece, as the stream
+	 * brings it; not with llm.anonymize}, "llm_text" {text: the turn's
+	 * whole}. The event is the callee's to read, not to keep.
 	 */
 	void (*event)(void *data, const char *kind, const cJSON *event);
 	void *event_data;

@@ -160,6 +160,8 @@ struct transfer {
 	int64_t started_ms;
 	size_t max_body;
 	int progress;       /* its handle in progress.h's registry, or -1 */
+	int given;          /* some body went to req->on_data: no retry */
+	int stopped;        /* req->on_data said stop */
 };
 
 int64_t monotonic_ms(void)
@@ -199,6 +201,18 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		return 0; /* CURLE_WRITE_ERROR: stop reading */
 	}
 	strbuf_add(&t->res->body, data, n);
+	if (t->req->on_data && n) {
+		long status = 0;
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status / 100 == 2) {
+			t->res->status = status;
+			t->given = 1;
+			if (t->req->on_data(t->req->on_data_arg, t->res, data, n) < 0) {
+				t->stopped = 1;
+				return 0; /* CURLE_WRITE_ERROR */
+			}
+		}
+	}
 	return n;
 }
 
@@ -443,10 +457,14 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode rc)
 			res->outcome = HTTP_FAILED;
 			strbuf_addf(&res->error, "the response from %s is larger than http.max-body (%zu bytes)",
 				    t->req->url, t->max_body);
+		} else if (t->stopped) {
+			res->outcome = HTTP_FAILED;
+			strbuf_addstr(&res->error, "stopped by its reader");
 		} else if (transient_code(rc, &before_send)) {
 			res->outcome = HTTP_TRANSIENT;
 			strbuf_addstr(&res->error, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-			retry = before_send || !t->req->no_retry;
+			/* What its reader was given cannot be taken back. */
+			retry = !t->given && (before_send || !t->req->no_retry);
 		} else {
 			res->outcome = HTTP_FAILED;
 			strbuf_addstr(&res->error, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));

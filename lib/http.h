@@ -77,6 +77,8 @@ void http_client_release(struct http_client *c);
 /* Register a secret (a token, a webhook URL) that must never be shown. */
 void http_client_add_secret(struct http_client *c, const char *secret);
 
+struct http_response;
+
 struct http_request {
 	const char *method;      /* "GET", "POST", "PATCH", "PUT", "DELETE" */
 	const char *url;
@@ -97,6 +99,15 @@ struct http_request {
 	const char *client_cert_pem;
 	const char *client_key_pem;
 	const char *label;       /* for the status line instead of the client's ("check web"), or NULL */
+	/*
+	 * Told of each piece of a 2xx body as it arrives (a streamed answer
+	 * read as it comes), with res as it is so far (status and headers
+	 * set), or NULL. The body is still kept whole in res. A request whose
+	 * body was given to it is never retried, since the reader has seen it.
+	 * Returning -1 stops the transfer (HTTP_FAILED, "stopped by its reader").
+	 */
+	int (*on_data)(void *arg, const struct http_response *res, const char *buf, size_t len);
+	void *on_data_arg;
 };
 
 #define HTTP_REQUEST_INIT { .headers = STRVEC_INIT }

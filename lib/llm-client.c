@@ -114,6 +114,37 @@ void llm_client_release(struct llm_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * The stream read as it arrives, so that a reply's text reaches its
+ * reader (llm_reply.on_text) token by token. A server that ignored
+ * stream: true and answers one JSON object is left whole for after.
+ */
+struct feeding {
+	struct llm_stream *st;
+	int whole;        /* one JSON object, not a stream: read after */
+	int failed;       /* the stream reported an error */
+	int started;
+	int sse;          /* the provider streams SSE */
+};
+
+static int feed(void *arg, const struct http_response *res, const char *buf, size_t len)
+{
+	struct feeding *f = arg;
+
+	if (!f->started) {
+		const char *type = http_header(res, "content-type");
+		size_t skip = strspn(buf, " \t\r\n");
+		f->started = 1;
+		f->whole = skip < len && buf[skip] == '{' && !(type && strstr(type, "event-stream")) &&
+			   f->sse;
+	}
+	if (f->whole || f->failed)
+		return 0;
+	if (llm_stream_feed(f->st, buf, len) < 0)
+		f->failed = 1;
+	return 0;
+}
+
 /* One request and its stream: 0, 1 when the stream failed before it produced anything, -1. */
 static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 		     const struct llm_tool *tools, size_t tools_nr, struct llm_reply *r,
@@ -122,7 +153,7 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 	struct http_request req = HTTP_REQUEST_INIT;
 	struct http_response res = HTTP_RESPONSE_INIT;
 	struct strbuf body = STRBUF_INIT, url = STRBUF_INIT;
-	struct llm_stream *st;
+	struct feeding f = { 0 };
 	int ret = 0;
 
 	c->ops->request(&body, &req.headers, &c->s, conv, tools, tools_nr, c->key);
@@ -132,6 +163,10 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 	req.body = body.buf;
 	req.body_len = body.len;
 	req.timeout_ms = c->s.timeout_ms;
+	f.st = llm_stream_new(c->ops, r);
+	f.sse = c->ops->sse;
+	req.on_data = feed;
+	req.on_data_arg = &f;
 	if (http_do(&c->http, &req, &res) < 0) {
 		strbuf_addf(why, "%s: %s", url.buf, res.error.buf);
 		ret = -1;
@@ -142,35 +177,29 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 		strbuf_addf(why, "%s: HTTP %ld%s%s", url.buf, res.status, msg.len ? ": " : "", msg.buf);
 		strbuf_release(&msg);
 		ret = -1;
-	} else {
-		const char *type = http_header(&res, "content-type");
+	} else if (f.whole) {
 		size_t skip = strspn(res.body.buf, " \t\r\n");
-
-		st = llm_stream_new(c->ops, r);
 		/*
 		 * A server that ignored stream: true answers one JSON object: it is
 		 * read as one event (the OpenAI and Ollama readers know the whole
 		 * shape), and an answer none of them reads is said, not taken for
 		 * an empty one.
 		 */
-		if (c->ops->sse && res.body.buf[skip] == '{' && !(type && strstr(type, "event-stream"))) {
-			if (llm_stream_event(st, NULL, res.body.buf + skip, res.body.len - skip) < 0 ||
-			    llm_stream_finish(st) < 0)
-				ret = -1;
-			if (!ret && !r->produced)
-				strbuf_addf(why, "%s: the server answered without streaming, in a shape sre "
-					    "does not read", url.buf), ret = -1;
-			else if (ret)
-				strbuf_addf(why, "%s: %s", url.buf, r->error.len ? r->error.buf :
-					    "the answer could not be read");
-		} else if (llm_stream_feed(st, res.body.buf, res.body.len) < 0 ||
-			   llm_stream_finish(st) < 0) {
+		if (llm_stream_event(f.st, NULL, res.body.buf + skip, res.body.len - skip) < 0 ||
+		    llm_stream_finish(f.st) < 0)
+			ret = -1;
+		if (!ret && !r->produced)
+			strbuf_addf(why, "%s: the server answered without streaming, in a shape sre "
+				    "does not read", url.buf), ret = -1;
+		else if (ret)
 			strbuf_addf(why, "%s: %s", url.buf, r->error.len ? r->error.buf :
-				    "the stream could not be read");
-			ret = r->produced ? -1 : 1;
-		}
-		llm_stream_free(st);
+				    "the answer could not be read");
+	} else if (f.failed || llm_stream_finish(f.st) < 0) {
+		strbuf_addf(why, "%s: %s", url.buf, r->error.len ? r->error.buf :
+			    "the stream could not be read");
+		ret = r->produced ? -1 : 1;
 	}
+	llm_stream_free(f.st);
 	http_redact(&c->http, why);
 	redact_strbuf(why);
 	http_request_release(&req);

@@ -92,6 +92,9 @@ void llm_add_tool_result(struct llm_conversation *c, const char *call_id, const 
 
 void llm_reply_release(struct llm_reply *r)
 {
+	void (*on_text)(void *, const char *, size_t) = r->on_text;
+	void *on_text_arg = r->on_text_arg;
+
 	free(r->text);
 	for (size_t i = 0; i < r->calls_nr; i++)
 		call_release(&r->calls[i]);
@@ -100,6 +103,8 @@ void llm_reply_release(struct llm_reply *r)
 	strbuf_release(&r->error);
 	memset(r, 0, sizeof(*r));
 	strbuf_init(&r->error, 0);
+	r->on_text = on_text;
+	r->on_text_arg = on_text_arg;
 }
 
 /* Append len bytes to *buf (NUL-terminated), growing it by doubling, up to max bytes. */
@@ -124,10 +129,15 @@ static void append_bounded(char **buf, size_t *have, size_t *alloc, const char *
 
 void llm_reply_add_text(struct llm_reply *r, const char *text, size_t len)
 {
+	size_t before = r->text_len;
+
 	if (!len)
 		return;
 	r->produced = 1;
 	append_bounded(&r->text, &r->text_len, &r->text_alloc, text, len, LLM_TEXT_MAX);
+	/* What was kept, no more: a server's flood stops at the same bound. */
+	if (r->on_text && r->text_len > before)
+		r->on_text(r->on_text_arg, r->text + before, r->text_len - before);
 }
 
 struct llm_tool_call *llm_reply_add_call(struct llm_reply *r, const char *id, const char *name)

@@ -99,6 +99,12 @@ struct llm_reply {
 	long long input_tokens, output_tokens;
 	int produced;                    /* text or a call arrived: never retried after */
 	struct strbuf error;             /* an error the stream itself reported, one line */
+	/*
+	 * Told of each piece of text as the stream brings it (a REPL prints
+	 * it as it comes), or NULL; the reader's, kept by llm_reply_release().
+	 */
+	void (*on_text)(void *arg, const char *text, size_t len);
+	void *on_text_arg;
 };
 
 #define LLM_REPLY_INIT { .error = STRBUF_INIT }

@@ -147,7 +147,8 @@ events = [json.loads(line) for line in open(\"events\")]
 kinds = [e[\"event\"] for e in events]
 assert kinds[0] == \"session_start\" and events[0][\"bundle\"] == \"bundle\", kinds
 assert \"finding\" in kinds, kinds
-assert kinds.index(\"llm_text\") < kinds.index(\"tool_call\") < kinds.index(\"tool_result\"), kinds
+assert kinds.index(\"llm_delta\") < kinds.index(\"llm_text\") < kinds.index(\"tool_call\") < kinds.index(\"tool_result\"), kinds
+assert \"\".join(e[\"text\"] for e in events if e[\"event\"] == \"llm_delta\") == \"Reading.\", events
 assert kinds[-2:] == [\"diagnosis\", \"done\"], kinds
 assert events[-1][\"exit\"] == 0
 assert events[-2][\"diagnosis\"][\"adviser\"][\"used\"] is True

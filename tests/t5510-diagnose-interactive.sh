@@ -187,6 +187,19 @@ eof" --evidence bundle &&
 	grep "^\[exit 0\]" log
 '
 
+test_expect_success 'the answer is shown as it streams in; Ctrl-C stops it midway' '
+	set_script "[{\"text\": \"first half of the answer ... SECOND HALF\", \"pause\": 30}]" &&
+	session "expect sre> 
+send stream it
+expect first half of th
+key ctrl-c
+expect cancelled
+expect sre> 
+key ctrl-d
+eof" --evidence bundle &&
+	! grep "SECOND HALF" log
+'
+
 test_expect_success 'Ctrl-C at the prompt clears the line' '
 	session "expect sre> 
 type garbage words

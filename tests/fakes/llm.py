@@ -18,6 +18,9 @@ last repeats when they run out). A turn is
      "calls": [{"name": "grep_log",          tool calls, each streamed in
                 "arguments": {...}}],        two fragments
      "prompt_tokens": 100, "completion_tokens": 20,
+     "pause": 5,                             seconds to wait, the stream
+                                             open, after the first half
+                                             of the text (a slow model)
      "status": 200, "error": {...}}          another status answers
                                              {"error": error} instead
 
@@ -30,6 +33,7 @@ POST /_fake/delay, GET /_fake/state, as every fake's.
 import json
 import sys
 import threading
+import time
 
 import fakeserver
 
@@ -47,12 +51,17 @@ def chunk(delta, finish=None, usage=None, choices=True):
     return "data: " + json.dumps(c) + "\n\n"
 
 
+PAUSE = "\0pause\0"   # where stream() puts a turn's pause, in place of a chunk
+
+
 def stream(turn):
     out = [chunk({"role": "assistant", "content": "", "refusal": None})]
     if turn.get("text"):
         text = turn["text"]
         half = len(text) // 2
         out.append(chunk({"content": text[:half]}))
+        if turn.get("pause"):
+            out.append(PAUSE)
         out.append(chunk({"content": text[half:]}))
     for i, call in enumerate(turn.get("calls") or []):
         args = json.dumps(call.get("arguments", {}))
@@ -66,7 +75,7 @@ def stream(turn):
                                   "completion_tokens": turn.get("completion_tokens", 20),
                                   "total_tokens": 0}, choices=False))
     out.append("data: [DONE]\n\n")
-    return "".join(out)
+    return out
 
 
 class Handler(fakeserver.ScenarioHandler):
@@ -90,7 +99,26 @@ class Handler(fakeserver.ScenarioHandler):
         status = int(turn.get("status", 200))
         if status != 200:
             return self.answer(status, {"error": turn.get("error") or {"message": "scripted"}})
-        return self.answer(200, stream(turn))
+        parts = stream(turn)
+        if PAUSE not in parts:
+            return self.answer(200, "".join(parts))
+        # A slow model: what came before the pause is sent and flushed, then
+        # the stream stays open; a client that gave up is no error here.
+        self.send_response(200)
+        self.answer_headers(200, self.text_type)
+        self.end_headers()
+        try:
+            for part in parts:
+                if part is PAUSE:
+                    self.wfile.flush()
+                    time.sleep(float(turn["pause"]))
+                else:
+                    self.wfile.write(part.encode())
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+        return None
 
 
 def main():

@@ -429,6 +429,86 @@ static void test_credentials_over_https(void)
 	   "loopback: 127.0.0.0/8, ::1 and localhost, nothing else");
 }
 
+struct pieces {
+	struct strbuf got;
+	int calls, stop_after;
+};
+
+static int take_piece(void *arg, const struct http_response *res, const char *buf, size_t len)
+{
+	struct pieces *p = arg;
+
+	if (res->status != 200)
+		strbuf_addstr(&p->got, "<not a 200>");
+	strbuf_add(&p->got, buf, len);
+	return ++p->calls == p->stop_after ? -1 : 0;
+}
+
+static void stream_get(struct http_client *c, struct http_response *res, struct pieces *p)
+{
+	struct http_request req = HTTP_REQUEST_INIT;
+	char *url = xstrfmt("http://127.0.0.1:%d/stream", port);
+
+	req.method = "GET";
+	req.url = url;
+	req.on_data = take_piece;
+	req.on_data_arg = p;
+	http_do(c, &req, res);
+	http_request_release(&req);
+	free(url);
+}
+
+#define SHORT200 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"partial\":"
+
+static void test_on_data_and_cancel(void)
+{
+	struct http_client c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct pieces p = { STRBUF_INIT, 0, 0 };
+	static const char *const ok[] = { E503, OK200, NULL };
+	static const char *const cut[] = { SHORT200, OK200, OK200, NULL };
+	volatile sig_atomic_t cancel = 1;
+
+	client(&c, NULL);
+	start(ok);
+	stream_get(&c, &res, &p);
+	stop();
+	is_str(p.got.buf, "{\"ok\":true}", "a 2xx body goes to its reader as it comes, a 503 not at all");
+	is_str(res.body.buf, "{\"ok\":true}", "and is kept whole too");
+	http_response_release(&res);
+
+	strbuf_reset(&p.got);
+	p.calls = 0;
+	start(cut);
+	stream_get(&c, &res, &p);
+	stop();
+	is_int(res.attempts, 1, "a body cut short after its reader saw some is not retried");
+	is_int(res.outcome, HTTP_TRANSIENT, "and fails");
+	is_str(p.got.buf, "{\"partial\":", "the reader saw what came");
+	http_response_release(&res);
+
+	strbuf_reset(&p.got);
+	p.calls = 0;
+	p.stop_after = 1;
+	start(ok);
+	stream_get(&c, &res, &p);
+	stop();
+	is_int(res.outcome, HTTP_FAILED, "a reader that says stop ends the transfer");
+	is_str(res.error.buf, "stopped by its reader", "so it says");
+	http_response_release(&res);
+
+	c.cancel = &cancel;
+	start(ok);
+	get(&c, &res, "/slow", "GET", 0);
+	stop();
+	is_int(res.outcome, HTTP_FAILED, "a cancelled client gives up");
+	is_str(res.error.buf, "cancelled", "as cancelled");
+	ok(res.attempts <= 1, "without a retry");
+	http_response_release(&res);
+	http_client_release(&c);
+	strbuf_release(&p.got);
+}
+
 int main(void)
 {
 	if (test_begin("http") < 0)
@@ -444,5 +524,6 @@ int main(void)
 	test_redaction();
 	test_many();
 	test_credentials_over_https();
+	test_on_data_and_cancel();
 	return test_end();
 }

@@ -200,6 +200,19 @@ eof" --evidence bundle &&
 	! grep "SECOND HALF" log
 '
 
+test_expect_success 'escape sequences of the model never reach the terminal' '
+	set_script "[{\"text\": \"title \\u001b]0;pwned\\u0007 and \\u001b[31mred\"}]" &&
+	session "expect sre> 
+send say something
+expect red
+expect sre> 
+key ctrl-d
+eof" --evidence bundle &&
+	grep "title ?]0;pwned? and ?\[31mred" log &&
+	! grep "$(printf "\033")]0;pwned" log &&
+	! grep "$(printf "\033")\[31mred" log
+'
+
 test_expect_success 'Ctrl-C at the prompt clears the line' '
 	session "expect sre> 
 type garbage words

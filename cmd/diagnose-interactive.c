@@ -62,7 +62,7 @@ static void on_sigint(int sig)
 }
 
 #ifndef SRE_LIBEDIT
-/* readline was interrupted by a signal: a Ctrl-C at the prompt clears the line. */
+/* readline was interrupted by a signal, or waits: a Ctrl-C at the prompt clears the line. */
 static int on_signal_event(void)
 {
 	if (interrupted) {
@@ -488,7 +488,13 @@ int diagnose_interactive(struct diagnose_options *o, struct engine_context *ctx,
 	sigaction(SIGINT, &sa, &old);
 	rl_catch_signals = 0;
 #ifndef SRE_LIBEDIT
+	/*
+	 * A Ctrl-C that falls while readline is busy (not in its read) gives
+	 * no EINTR: the event hook, called every tenth of a second while it
+	 * waits for a key, clears the line then.
+	 */
 	rl_signal_event_hook = on_signal_event;
+	rl_event_hook = on_signal_event;
 #endif
 	rl_readline_name = "sre";
 	o->keep_session = 1;

@@ -198,6 +198,31 @@ test_expect_success '--transcript of a diagnosis without the adviser: exit 1, sa
 	test_expect_code 129 sre diagnose --transcript --json 1 2>err
 '
 
+test_expect_success 'kill -9 while the model is asked: nothing is lost, the next run acts' '
+	python3 -c "import sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + \"/_fake/delay\", method=\"POST\",
+      data=b\"{\\\"path\\\": \\\"/v1/chat\\\", \\\"seconds\\\": 30}\")
+urllib.request.urlopen(req, timeout=5).read()" "$FAKE_URL" &&
+	set_script "[{\"calls\": [{\"name\": \"submit_diagnosis\", \"arguments\": {\"category\": \"dependency\",
+		  \"root_cause\": \"pricing throws\", \"confidence\": 0.7,
+		  \"mitigation\": {\"action\": \"escalate\", \"target\": \"pricing\"}, \"evidence\": []}}]}]" &&
+	: >"$FAKE_LOG" &&
+	{ SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --llm --no-cache "$(cat id)" >killed.out 2>&1 & } &&
+	pid=$! &&
+	i=0 &&
+	while test "$(fake_count POST /v1/chat/completions)" = 0 && test $i -lt 100; do
+		sleep 0.1 && i=$((i + 1))
+	done &&
+	test "$(fake_count POST /v1/chat/completions)" = 1 &&
+	kill -9 $pid &&
+	{ wait $pid; test $? = 137; } &&
+	SRE_CONFIG="$PWD/config" sre incident show "$(cat id)" >shown &&
+	SRE_CONFIG="$PWD/config" OPENAI_API_KEY=$KEY sre diagnose --llm --no-cache --json "$(cat id)" >out.json 2>err &&
+	test "$(adviser used)" = true &&
+	SRE_CONFIG="$PWD/config" sre diagnose --transcript "$(cat id)" >transcript &&
+	grep "^-> submit_diagnosis" transcript
+'
+
 test_expect_success 'a reasoning model refuses max_tokens, then temperature: learnt, the turn goes through' '
 	: >"$FAKE_LOG" &&
 	set_script "[{\"status\": 400, \"error\": {\"message\": \"Unsupported parameter: '"'"'max_tokens'"'"' is not supported with this model. Use '"'"'max_completion_tokens'"'"' instead.\",

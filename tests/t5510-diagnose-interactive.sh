@@ -216,7 +216,9 @@ eof" --evidence bundle &&
 test_expect_success 'Ctrl-C at the prompt clears the line' '
 	session "expect sre> 
 type garbage words
+sleep 0.3
 key ctrl-c
+sleep 0.3
 send /help
 expect Ask a question in words
 expect sre> 
@@ -262,6 +264,13 @@ expect questions need an LLM: no LLM is configured
 expect sre> 
 key ctrl-d
 eof" -- sre diagnose -i --evidence bundle
+'
+
+test_expect_success 'under script(1), as a terminal session is recorded' '
+	printf "/rules\n/quit\n" | SRE_CONFIG="$PWD/config" XDG_STATE_HOME="$PWD/state" \
+		script -qec "sre diagnose -i --evidence bundle" /dev/null >out 2>err &&
+	grep "finding graph: dependency" out &&
+	grep "sre> /quit" out
 '
 
 test_expect_success 'lines from a pipe work too, and the end of input ends the session' '

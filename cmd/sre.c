@@ -18,6 +18,7 @@
 #include "../lib/color.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
+#include "../lib/pagerduty.h"
 #include "../lib/run-command.h"
 #include "../lib/strbuf.h"
 
@@ -406,8 +407,9 @@ int sre_deliver(void)
 {
 	struct tracker *t = sre_tracker();
 	int notifier = notify_configured(&the_sre.cfg), ret = 0;
+	int pager = pagerduty_configured(&the_sre.cfg);
 
-	if ((!t && !notifier) || !sre_store_if_exists())
+	if ((!t && !notifier && !pager) || !sre_store_if_exists())
 		return 0;
 	switch (store_delivery_lock(sre_store())) {
 	case 0:
@@ -433,6 +435,14 @@ int sre_deliver(void)
 			ret = 1;
 		else
 			ret |= report("slack", &rep);
+		mirror_report_release(&rep);
+	}
+	if (pager) {
+		struct mirror_report rep = MIRROR_REPORT_INIT;
+		if (pagerduty_flush(sre_store(), &the_sre.cfg, &rep) < 0)
+			ret = 1;
+		else
+			ret |= report("pagerduty", &rep);
 		mirror_report_release(&rep);
 	}
 	store_delivery_unlock(sre_store());

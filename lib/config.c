@@ -51,6 +51,8 @@ const struct config_key_doc config_known_keys[] = {
 	{ "jira.priorities", "string", CONFIG_PROTECTED, "intake: comma-separated priorities, e.g. P1,P2", NULL },
 	{ "jira.status", "string", CONFIG_PROTECTED, "intake: tickets in this status", NULL },
 	{ "slack.webhook-command", "command", CONFIG_PROTECTED, "prints the Slack incoming webhook URL (else SLACK_WEBHOOK_URL)", NULL },
+	{ "pagerduty.url", "string", CONFIG_PROTECTED, "the PagerDuty Events API v2 (events go to <url>/v2/enqueue): https, or http to this machine only", "https://events.pagerduty.com" },
+	{ "pagerduty.routing-key-command", "command", CONFIG_PROTECTED, "prints the routing key, the 32-character integration key of a service (else PAGERDUTY_ROUTING_KEY)", NULL },
 	{ "scout.fail-after", "int", CONFIG_LOCAL_OK, "failing runs in a row before an incident opens", "1" },
 	{ "scout.recover-after", "int", CONFIG_LOCAL_OK, "healthy runs in a row before it is resolved", "2" },
 	{ "scout.alerts", "bool", CONFIG_PROTECTED, "also read Prometheus's firing alerts (as --alerts)", "false" },
@@ -1115,7 +1117,8 @@ int config_key_is_secret(const char *key)
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (!strcasecmp(name, words[i]))
 			return 1;
-	return 0;
+	/* PagerDuty's routing key, and a policy level's (level2-routing-key). */
+	return ends_with(name, "routing-key");
 }
 
 int config_get_secret(const struct config *cfg, const char *key,

@@ -148,7 +148,7 @@ def webhook(dedup, event_type, by):
             "html_url": "https://fake.pagerduty.com/incidents/" + pid,
             "number": a.get("number", 0), "status": status,
             "incident_key": dedup,
-            "created_at": "2026-12-07T11:59:00Z",
+            "created_at": "2026-12-07T11:59:00Z", "reopened_at": None,
             "title": a.get("summary", ""),
             "service": ref("services", "PSERV01", "fake service"),
             "assignees": [user] if by else [],
@@ -158,6 +158,7 @@ def webhook(dedup, event_type, by):
                 "summary": "Default", "type": "escalation_policy_reference"},
             "teams": [], "priority": None, "urgency": "high",
             "conference_bridge": None, "resolve_reason": None,
+            "incident_type": {"name": "major_default"},
         },
     }}
 

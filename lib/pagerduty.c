@@ -400,13 +400,14 @@ static void add_api_errors(struct strbuf *sb, const struct strbuf *body)
 	cJSON *j = cJSON_ParseWithLength(body->buf, body->len);
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
 	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(j, "errors"), *e;
+	const cJSON *list = cJSON_IsArray(errs) ? errs : NULL;
 	int n = 0;
 
 	if (cJSON_IsString(msg) && *msg->valuestring) {
 		strbuf_addch(sb, ' ');
 		add_clean(sb, msg->valuestring, 200);
 	}
-	cJSON_ArrayForEach(e, cJSON_IsArray(errs) ? errs : NULL) {
+	cJSON_ArrayForEach(e, list) {
 		if (!cJSON_IsString(e) || n >= 5)
 			continue;
 		strbuf_addstr(sb, n++ ? "; " : ": ");

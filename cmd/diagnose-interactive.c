@@ -48,6 +48,7 @@
 #include "../lib/credential.h"
 #include "../lib/diagnose.h"
 #include "../lib/format.h"
+#include "../lib/progress.h"
 #include "../lib/redact.h"
 
 #define HISTORY_MAX 1000
@@ -76,10 +77,17 @@ static int on_signal_event(void)
 }
 #endif
 
+/* C0 and C1 controls (U+0080..U+009F, which xterm reads as CSI and OSC) as '?'. */
 static void put_clean(FILE *fp, const char *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)buf[i];
+		if (ch == 0xc2 && i + 1 < len && (unsigned char)buf[i + 1] >= 0x80 &&
+		    (unsigned char)buf[i + 1] <= 0x9f) {
+			fputc('?', fp);
+			i++;
+			continue;
+		}
 		fputc(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?', fp);
 	}
 }
@@ -92,7 +100,7 @@ void print_clean(FILE *fp, const char *buf, size_t len)
 }
 
 /* The model's text as it streams in: shown for this question, the line left open. */
-static int streamed, line_open;
+static int streamed, line_open, in_session;
 
 static void end_line(void)
 {
@@ -267,6 +275,8 @@ static void session_event(void *data, const char *kind, const cJSON *event)
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(event, "text");
 
 	(void)data;
+	if (!in_session)
+		return; /* the first diagnosis prints its answer whole, under the status line */
 	if (!strcmp(kind, "llm_delta") && cJSON_IsString(text) && *text->valuestring) {
 		size_t n = strlen(text->valuestring);
 		put_clean(stdout, text->valuestring, n);
@@ -278,7 +288,10 @@ static void session_event(void *data, const char *kind, const cJSON *event)
 	if (strcmp(kind, "tool_call") || !cJSON_IsString(tool))
 		return;
 	end_line();
-	printf("%s  \u2192 %.64s%s\n", c, tool->valuestring, r);
+	/* The name is the model's too: cleaned like its text. */
+	printf("%s  \u2192 ", c);
+	put_clean(stdout, tool->valuestring, strnlen(tool->valuestring, 64));
+	printf("%s\n", r);
 	fflush(stdout);
 }
 
@@ -312,7 +325,10 @@ static void ask(struct diagnose_result *res, const char *question)
 		print_clean(stdout, sb.buf, sb.len);
 		strbuf_release(&sb);
 	} else if (!answer.len && !interrupted) {
-		printf("no answer: %s\n", out.reason ? out.reason : "the model said nothing");
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "no answer: %s", out.reason ? out.reason : "the model said nothing");
+		print_clean(stdout, sb.buf, sb.len);
+		strbuf_release(&sb);
 	}
 	printf("%s(%d step%s, %lld tokens)%s\n", the_sre.color ? COLOR_DIM : "", out.steps,
 	       out.steps == 1 ? "" : "s", out.input_tokens + out.output_tokens,
@@ -352,12 +368,24 @@ static char *read_line(const char *prompt)
  * the person says /approve or /deny. The reference is shown, so that they
  * know what they approve; the secret behind it never is.
  */
+static struct strvec denied = STRVEC_INIT;
+
 static int approve(void *data, const char *key, const char *reference)
 {
 	struct strbuf q = STRBUF_INIT;
+	char *asked = xstrfmt("%s\n%s", key, reference);
 	int yes = -1;
 
 	(void)data;
+	/*
+	 * Before the session, only the model's own key is asked for (the
+	 * sources are read from threads, under a deadline); and a reference
+	 * denied once is not asked again this session, whoever asks.
+	 */
+	if ((!in_session && strcmp(key, "llm.api-key")) || strvec_has(&denied, asked)) {
+		free(asked);
+		return 0;
+	}
 	strbuf_addf(&q, "A tool needs the credential %s, a reference to %s.", key, reference);
 	print_clean(stdout, q.buf, q.len);
 	printf("/approve to resolve it for this session (the model never sees it), /deny to refuse.\n");
@@ -367,7 +395,7 @@ static int approve(void *data, const char *key, const char *reference)
 		char *line = read_line("approve? ");
 		const char *t = line ? trim(line) : NULL;
 
-		if (!t || interrupted || !strcmp(t, "/deny"))
+		if (!t || !strcmp(t, "/deny"))
 			yes = 0;
 		else if (!strcmp(t, "/approve"))
 			yes = 1;
@@ -376,7 +404,10 @@ static int approve(void *data, const char *key, const char *reference)
 		free(line);
 	}
 	interrupted = 0;
-	printf("%s\n", yes ? "approved" : "denied");
+	if (!yes)
+		strvec_push(&denied, asked);
+	free(asked);
+	printf("%s\n", yes ? "approved" : "denied for this session");
 	fflush(stdout);
 	return yes;
 }
@@ -427,8 +458,9 @@ static void session(struct diagnose_result *res, const char *prompt, const struc
 #else
 	prompt_sa.sa_flags &= ~SA_RESTART;
 #endif
-	/* The diagnosis read without it: from here a person is there to ask. */
-	credential_set_approver(approve, NULL);
+	in_session = 1;
+	/* The SIGINT handler from here: before, Ctrl-C ends sre as it always did. */
+	sigaction(SIGINT, sa, NULL);
 
 	words_collect(res);
 	rl_attempted_completion_function = complete;
@@ -465,6 +497,8 @@ static void session(struct diagnose_result *res, const char *prompt, const struc
 		putchar('\n');
 	credential_set_approver(NULL, NULL);
 	credential_forget_approvals();
+	strvec_clear(&denied);
+	in_session = 0;
 	history_save(hist);
 	free(hist);
 	strvec_clear(&words);
@@ -481,11 +515,13 @@ int diagnose_interactive(struct diagnose_options *o, struct engine_context *ctx,
 	/*
 	 * SA_RESTART but at the prompt (session()): a Ctrl-C that falls in a
 	 * write must not fail it. The HTTP client's poll() ends early whatever
-	 * SA_RESTART says, and it polls the flag every 100 ms anyway.
+	 * SA_RESTART says, and it polls the flag every 100 ms anyway. It is
+	 * installed when the session starts: until then Ctrl-C ends sre.
 	 */
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	sigaction(SIGINT, NULL, &old);
+	credential_set_approver(approve, NULL);
 	rl_catch_signals = 0;
 #ifndef SRE_LIBEDIT
 	/*
@@ -517,11 +553,13 @@ int diagnose_interactive(struct diagnose_options *o, struct engine_context *ctx,
 		ret = r < 0 ? EXIT_FATAL : EXIT_FOUND;
 		goto out;
 	}
+	progress_stop(); /* no status line over the answers as they stream */
 	print_diagnosis(&res);
 	if (res.deliver && sre_deliver())
 		ret = EXIT_FOUND;
 	session(&res, prompt, &sa);
 out:
+	credential_set_approver(NULL, NULL);
 	sigaction(SIGINT, &old, NULL);
 	diagnose_result_release(&res);
 	free(prompt);

@@ -862,10 +862,43 @@ void adviser_session_tools(const struct adviser_session *s, const struct llm_too
 	*nr = s->tools_nr;
 }
 
+/*
+ * Every call of the last assistant turn gets a result before anything
+ * else is said: providers refuse a conversation with a call left open
+ * (an answer accepted, a second call after it, a budget that ended the
+ * turn). Indices, not pointers: adding a result moves the messages.
+ */
+static void close_calls(struct adviser_session *s)
+{
+	size_t last = s->conv.nr;
+
+	while (last-- > 0 && s->conv.v[last].role != LLM_ASSISTANT)
+		;
+	if (last == (size_t)-1)
+		return;
+	for (size_t i = 0; i < s->conv.v[last].calls_nr; i++) {
+		const char *id = s->conv.v[last].calls[i].id;
+		int answered = 0;
+		for (size_t j = last + 1; j < s->conv.nr && !answered; j++)
+			answered = s->conv.v[j].role == LLM_TOOL && s->conv.v[j].call_id &&
+				   id && !strcmp(s->conv.v[j].call_id, id);
+		if (!answered) {
+			char *cid = xstrdup(id ? id : ""), *name = xstrdup(s->conv.v[last].calls[i].name ?
+									    s->conv.v[last].calls[i].name : "");
+			llm_add_tool_result(&s->conv, cid, name, !strcmp(name, "submit_diagnosis") ?
+					    "accepted" : "not run: the answer was already given");
+			free(cid);
+			free(name);
+		}
+	}
+}
+
 /* A user turn: masked, sent, and kept in the transcript. */
 static void say(struct adviser_session *s, const char *text)
 {
 	struct strbuf u = STRBUF_INIT;
+
+	close_calls(s);
 
 	strbuf_addstr(&u, text);
 	redact_strbuf(&u);
@@ -897,7 +930,11 @@ static void tool_prometheus_now(struct strbuf *out, struct adviser_session *s, c
 	struct strbuf why = STRBUF_INIT;
 	struct ctx c = { &fresh, s->c.d };
 
-	if (s->o.refresh(s->o.refresh_data, "prometheus", &fresh, &why) < 0)
+	const char *check = json_string(args, "check");
+
+	if (!check || !*check)
+		strbuf_addstr(out, "error: name a check; list_sources names them\n");
+	else if (s->o.refresh(s->o.refresh_data, "prometheus", check, &fresh, &why) < 0)
 		strbuf_addf(out, "error: %s\n", why.len ? why.buf : "Prometheus could not be read");
 	else
 		tool_prometheus(out, &c, args);
@@ -990,6 +1027,16 @@ static void converse(struct adviser_session *s, struct adviser_result *out, stru
 
 		if (monotonic_ms() >= until) {
 			set_reason(out, "the time budget (llm.budget) ran out after %d steps", step - 1);
+			break;
+		}
+		/* The session's budgets, before anything more is sent. */
+		if (s->input_tokens + s->output_tokens >= o->max_tokens) {
+			set_reason(out, "the token budget (llm.max-tokens, %lld) ran out", o->max_tokens);
+			break;
+		}
+		spent = cost_of(o, s->input_tokens, s->output_tokens);
+		if (spent >= 0 && o->max_cost > 0 && spent >= o->max_cost) {
+			set_reason(out, "the cost budget (llm.max-cost, %g) ran out", o->max_cost);
 			break;
 		}
 		if (last)

@@ -71,12 +71,15 @@ struct adviser_options {
 	void *event_data;
 	/*
 	 * Read a source again now, into fresh (its own, empty), for the live
-	 * tool prometheus_now; NULL: no live tool (a bundle has no sources to
+	 * tool prometheus_now, which names one of its checks (refused, and
+	 * nothing read, when it is no configured check of the service); NULL:
+	 * no live tool (a bundle has no sources to
 	 * read). 0, or -1 with why (no secret in it). A credential that is only
 	 * a reference is resolved there, after a person approves it
 	 * (lib/credential.h), or the read fails.
 	 */
-	int (*refresh)(void *data, const char *source, struct evidence *fresh, struct strbuf *why);
+	int (*refresh)(void *data, const char *source, const char *name, struct evidence *fresh,
+		       struct strbuf *why);
 	void *refresh_data;
 };
 

@@ -192,12 +192,23 @@ static int chat(void *data, const struct llm_conversation *conv, const struct ll
 }
 
 /* The live tool's reading: the incident's service, one source, now. */
-static int refresh(void *data, const char *source, struct evidence *fresh, struct strbuf *why)
+static int refresh(void *data, const char *source, const char *name, struct evidence *fresh,
+		   struct strbuf *why)
 {
 	const struct diagnose_result *out = data;
 	struct collect_options co = { .service = out->live_service, .incident_id = out->incident,
 				      .check = out->live_check };
+	struct strbuf key = STRBUF_INIT;
+	const char *query, *service;
 
+	/* A check of the service's own configuration, or nothing is read (nor asked for). */
+	query = config_get_string(out->live_cfg, config_key_of(&key, "check", name, "prometheus"));
+	service = config_get_string(out->live_cfg, config_key_of(&key, "check", name, "service"));
+	strbuf_release(&key);
+	if (!query || !*query || strcmp(service && *service ? service : name, out->live_service)) {
+		strbuf_addstr(why, "no such check of the service; list_sources names them");
+		return -1;
+	}
 	return evidence_refresh(fresh, out->live_cfg, &co, source, out->cancel, why);
 }
 

@@ -640,6 +640,12 @@ int http_do_many(struct http_client *c, const struct http_request *reqs,
 		int still, msgs, timeout;
 		CURLMsg *m;
 
+		/* Cancelled before or between attempts: nothing more is started. */
+		if (c->cancel && *c->cancel) {
+			cancel_all(multi, ts, n);
+			break;
+		}
+
 		/* Start what is due, up to the parallel limit. */
 		for (size_t i = 0; i < n && running < parallel; i++) {
 			struct transfer *t = &ts[i];

@@ -132,17 +132,22 @@ static int feed(void *arg, const struct http_response *res, const char *buf, siz
 	struct feeding *f = arg;
 
 	if (!f->started) {
+		/* Decided at the first byte that is not blank (the chunk is not a string). */
 		const char *type = http_header(res, "content-type");
-		size_t skip = strspn(buf, " \t\r\n");
-		f->started = 1;
-		f->whole = skip < len && buf[skip] == '{' && !(type && strstr(type, "event-stream")) &&
-			   f->sse;
+		size_t skip = 0;
+		while (skip < len && strchr(" \t\r\n", buf[skip]))
+			skip++;
+		if (skip < len) {
+			f->started = 1;
+			f->whole = buf[skip] == '{' && !(type && strstr(type, "event-stream")) && f->sse;
+		}
 	}
-	if (f->whole || f->failed)
+	if (f->whole)
 		return 0;
 	if (llm_stream_feed(f->st, buf, len) < 0)
 		f->failed = 1;
-	return 0;
+	/* A stream that failed is not read to its end. */
+	return f->failed ? -1 : 0;
 }
 
 /* One request and its stream: 0, 1 when the stream failed before it produced anything, -1. */
@@ -167,10 +172,10 @@ static int chat_once(struct llm_client *c, const struct llm_conversation *conv,
 	f.sse = c->ops->sse;
 	req.on_data = feed;
 	req.on_data_arg = &f;
-	if (http_do(&c->http, &req, &res) < 0) {
+	if (http_do(&c->http, &req, &res) < 0 && !f.failed) {
 		strbuf_addf(why, "%s: %s", url.buf, res.error.buf);
 		ret = -1;
-	} else if (res.status / 100 != 2) {
+	} else if (!f.failed && res.status / 100 != 2) {
 		struct strbuf msg = STRBUF_INIT;
 		*status = res.status;
 		c->ops->error(&msg, res.body.buf, res.body.len);

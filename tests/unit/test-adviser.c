@@ -27,6 +27,7 @@ static struct {
 	size_t nr, at;
 	size_t tools_seen[16];            /* tools offered at each turn */
 	int leaked;                       /* "checkout" was in something sent */
+	int open_call;                    /* a call was sent without its result after it */
 	struct strbuf last_results;       /* the tool results of the conversation, as sent */
 } model;
 
@@ -46,6 +47,15 @@ static int scripted(void *data, const struct llm_conversation *conv, const struc
 	for (size_t i = 0; i < conv->nr; i++)
 		if (conv->v[i].role == LLM_TOOL)
 			strbuf_addf(&model.last_results, "[%s] %s\n", conv->v[i].tool, conv->v[i].text);
+	/* As OpenAI and Anthropic do: every call of a turn answered before anything else. */
+	for (size_t i = 0; i < conv->nr; i++)
+		for (size_t k = 0; k < conv->v[i].calls_nr; k++) {
+			int found = 0;
+			for (size_t j = i + 1; j < conv->nr && !found; j++)
+				found = conv->v[j].role == LLM_TOOL &&
+					!strcmp(conv->v[j].call_id, conv->v[i].calls[k].id);
+			model.open_call |= !found;
+		}
 	if (model.at < 16)
 		model.tools_seen[model.at] = tools_nr;
 	if (model.at >= model.nr) {
@@ -372,9 +382,11 @@ static void test_findings_params(void)
 
 static int refreshes;
 
-static int refresh_denied(void *data, const char *source, struct evidence *fresh, struct strbuf *why)
+static int refresh_denied(void *data, const char *source, const char *name, struct evidence *fresh,
+			  struct strbuf *why)
 {
 	(void)data;
+	(void)name;
 	(void)fresh;
 	refreshes++;
 	strbuf_addf(why, "%s: the credential prometheus.token was not approved", source);
@@ -430,6 +442,28 @@ static void test_session(void)
 	adviser_session_free(s);
 	strbuf_release(&answer);
 	release(&ev, &d, &r);
+
+	/* The diagnosis accepted with a call after it in the same turn, then a question. */
+	{
+		static const struct step more[] = {
+			{ NULL, "submit_diagnosis", SUBMIT_OOM, "list_sources", "{}", 10, 0 },
+			{ "Yes.", NULL, NULL, NULL, NULL, 10, 0 },
+		};
+		adviser_options_init(&o);
+		make(&ev, &d);
+		play(more, ARRAY_SIZE(more));
+		model.open_call = 0;
+		s = adviser_session_new(&o, &ev, &d, scripted, NULL);
+		adviser_session_diagnose(s, &r);
+		ok(r.used, "the diagnosis is taken");
+		adviser_result_release(&r);
+		adviser_session_ask(s, "sure?", &r, &answer);
+		is_str(answer.buf, "Yes.", "the question after it is answered");
+		ok(!model.open_call, "no call was left without its result when the question went out");
+		adviser_session_free(s);
+		strbuf_release(&answer);
+		release(&ev, &d, &r);
+	}
 }
 
 int main(void)

@@ -46,7 +46,7 @@ static const struct cmd_struct commands[] = {
 	{ "diagnose", cmd_diagnose, NEED_STORE, "gather evidence and find an incident's root cause" },
 	{ "fix", cmd_fix, NEED_STORE, "carry out one guarded remediation and verify it" },
 	{ "remember", cmd_remember, NEED_STORE, "index incidents and post-mortems for the next diagnosis" },
-	{ "escalate", cmd_unbuilt, NEED_STORE, "page a human or open a follow-up for chronic problems" },
+	{ "escalate", cmd_escalate, NEED_STORE, "page a human or open a follow-up for chronic problems" },
 	{ "chaos", cmd_unbuilt, NEED_STORE, "inject a fault to prove the loop recovers" },
 	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move, comment on and pull incidents" },
 	{ "sync", cmd_sync, NEED_STORE, "deliver queued writes to the tracker, or list them" },

@@ -8,6 +8,7 @@
 #include "../lib/format.h"
 #include "../lib/mirror.h"
 #include "../lib/notify.h"
+#include "../lib/pagerduty.h"
 
 static const char *const sync_usage[] = {
 	"sre sync",
@@ -78,7 +79,8 @@ int cmd_sync(int argc, const char **argv)
 			continue;
 		/* Writes for a system that is no longer configured wait for it. */
 		if (!(t && !strcmp(target, t->ops->name)) &&
-		    !(!strcmp(target, "slack") && notify_configured(&the_sre.cfg)))
+		    !(!strcmp(target, "slack") && notify_configured(&the_sre.cfg)) &&
+		    !(!strcmp(target, "pagerduty") && pagerduty_configured(&the_sre.cfg)))
 			undeliverable++;
 	}
 	outbox_list_free(items, nr);

@@ -106,9 +106,22 @@ const char *notify_event(enum incident_state to)
 
 int notify_queue(struct store *st, const struct incident *inc, const char *event)
 {
+	return notify_queue_detail(st, inc, event, NULL);
+}
+
+int notify_queue_detail(struct store *st, const struct incident *inc, const char *event,
+			const char *detail)
+{
 	cJSON *p = cJSON_CreateObject();
 	char *text = notify_text(inc, event);
 
+	if (detail && *detail) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "%s: ", text);
+		add_escaped(&sb, detail);
+		free(text);
+		text = strbuf_detach(&sb, NULL);
+	}
 	cJSON_AddStringToObject(p, "text", text);
 	cJSON_AddStringToObject(p, "event", event);
 	cJSON_AddNumberToObject(p, "incident", (double)inc->id);

@@ -62,6 +62,9 @@ const char *notify_event(enum incident_state to);
  * Returns 0, or -1 on a store error (printed).
  */
 int notify_queue(struct store *st, const struct incident *inc, const char *event);
+/* The same, with detail (escaped as the title is) after the line: an escalation's reason and who was paged. */
+int notify_queue_detail(struct store *st, const struct incident *inc, const char *event,
+			const char *detail);
 
 /*
  * Post the queued notifications in order, outside any transaction: each

@@ -204,6 +204,28 @@ static const char *const migrations[] = {
 	"  at TEXT NOT NULL,"
 	"  answer TEXT NOT NULL CHECK (json_valid(answer))"
 	");",
+	/* 7: escalations, their levels and acknowledgements, and what fired once (lib/escalate.c) */
+	"CREATE TABLE escalations ("
+	"  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),"
+	"  policy TEXT NOT NULL,"
+	"  level INTEGER NOT NULL,"         /* the level paged last, from 0 */
+	"  round INTEGER NOT NULL DEFAULT 0," /* the climbs done again (repeat) */
+	"  reason TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL,"
+	"  paged_at TEXT NOT NULL,"
+	"  acked_by TEXT,"
+	"  acked_at TEXT,"
+	"  closed_at TEXT,"                 /* resolved, or abandoned */
+	"  closed_how TEXT,"                /* 'resolved', 'abandoned' */
+	"  day TEXT NOT NULL,"              /* the UTC day day_pages counts */
+	"  day_pages INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE escalation_marks ("
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  mark TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  PRIMARY KEY (incident_id, mark)"
+	");",
 };
 
 int store_db_error(struct store *st, const char *what)

@@ -1,10 +1,17 @@
 /*
  * version.c: sre version, and with --build-options the libraries sre was
  * built with (libcurl and libgit2 by the soname loaded on first use; see
- * lib/lazy-load.h). `sre --version` is the same as `sre version`.
+ * lib/lazy-load.h), and the line editor (GNU readline, or libedit with
+ * READLINE=edit). `sre --version` is the same as `sre version`.
  */
 #include <cJSON.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#ifdef SRE_LIBEDIT
+#include <editline/readline.h>
+#else
+#include <readline/readline.h>
+#endif
 
 #include "builtin.h"
 #include "../lib/lazy-load.h"
@@ -33,6 +40,11 @@ int cmd_version(int argc, const char **argv)
 		       lazy_libgit2_soname());
 		printf("sqlite: %s\n", sqlite3_libversion());
 		printf("cjson: %s\n", cJSON_Version());
+#ifdef SRE_LIBEDIT
+		printf("line editing: libedit (%s), for sre diagnose -i\n", rl_library_version);
+#else
+		printf("line editing: GNU readline %s, for sre diagnose -i\n", rl_library_version);
+#endif
 	}
 	return 0;
 }

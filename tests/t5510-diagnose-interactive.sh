@@ -37,6 +37,10 @@ the_user_turns() {
 	EOT
 }
 
+# The sessions on a pseudo-terminal check GNU readline's behaviour (prereq
+# READLINE): libedit (make READLINE=edit) has no hook to clear a line at
+# Ctrl-C, and completes and ends lines on a pseudo-terminal its own way.
+
 python3 "$MAKE" bundle defect pricing || exit 1
 LOG=$(ls bundle/logs/pricing/*.log)
 LOG_NAME=pricing/$(basename "$LOG" .log)
@@ -53,7 +57,7 @@ test_expect_success 'setup: [llm] pointed at the scripted model' '
 	EOT
 '
 
-test_expect_success 'a follow-up question: the model reads a log, then answers in words' '
+test_expect_success READLINE 'a follow-up question: the model reads a log, then answers in words' '
 	set_script "[{\"calls\": [{\"name\": \"grep_log\", \"arguments\": {\"log\": \"$LOG_NAME\", \"pattern\": \"exception\"}}]},
 		{\"text\": \"pricing throws IllegalStateException on every call\"}]" &&
 	session "expect sre> 
@@ -72,7 +76,7 @@ eof" --evidence bundle &&
 	test "$(fake_count POST /v1/chat/completions)" = 2
 '
 
-test_expect_success 'the conversation goes on: the second question carries the first' '
+test_expect_success READLINE 'the conversation goes on: the second question carries the first' '
 	: >"$FAKE_LOG" &&
 	set_script "[{\"text\": \"first answer\"}, {\"text\": \"second answer\"}]" &&
 	session "expect sre> 
@@ -95,7 +99,7 @@ eof" --evidence bundle &&
 	EOT
 '
 
-test_expect_success '/evidence, /rules, /tools and /transcript show what is there' '
+test_expect_success READLINE '/evidence, /rules, /tools and /transcript show what is there' '
 	set_script "[{\"text\": \"an answer for the transcript\"}]" &&
 	session "expect sre> 
 send /evidence
@@ -124,7 +128,7 @@ key ctrl-d
 eof" --evidence bundle
 '
 
-test_expect_success 'history: kept 0600 under XDG_STATE_HOME, redacted, and recalled with the up arrow' '
+test_expect_success READLINE 'history: kept 0600 under XDG_STATE_HOME, redacted, and recalled with the up arrow' '
 	rm -rf state &&
 	set_script "[{\"text\": \"no idea\"}]" &&
 	session "expect sre> 
@@ -149,7 +153,7 @@ key ctrl-d
 eof" --evidence bundle
 '
 
-test_expect_success 'Tab completes commands, services and tools' '
+test_expect_success READLINE 'Tab completes commands, services and tools' '
 	session "expect sre> 
 type /tool
 key tab
@@ -166,7 +170,7 @@ eof" --evidence bundle &&
 	grep "is pricing the cause" log
 '
 
-test_expect_success 'Ctrl-C cancels the request in flight, not the session' '
+test_expect_success READLINE 'Ctrl-C cancels the request in flight, not the session' '
 	python3 -c "import sys, urllib.request
 req = urllib.request.Request(sys.argv[1] + \"/_fake/delay\", method=\"POST\",
       data=b\"{\\\"path\\\": \\\"/v1/chat\\\", \\\"seconds\\\": 20}\")
@@ -187,7 +191,7 @@ eof" --evidence bundle &&
 	grep "^\[exit 0\]" log
 '
 
-test_expect_success 'the answer is shown as it streams in; Ctrl-C stops it midway' '
+test_expect_success READLINE 'the answer is shown as it streams in; Ctrl-C stops it midway' '
 	set_script "[{\"text\": \"first half of the answer ... SECOND HALF\", \"pause\": 30}]" &&
 	session "expect sre> 
 send stream it
@@ -200,7 +204,7 @@ eof" --evidence bundle &&
 	! grep "SECOND HALF" log
 '
 
-test_expect_success 'escape sequences of the model never reach the terminal' '
+test_expect_success READLINE 'escape sequences of the model never reach the terminal' '
 	set_script "[{\"text\": \"title \\u001b]0;pwned\\u0007 and \\u001b[31mred\"}]" &&
 	session "expect sre> 
 send say something
@@ -213,7 +217,7 @@ eof" --evidence bundle &&
 	! grep "$(printf "\033")\[31mred" log
 '
 
-test_expect_success 'Ctrl-C at the prompt clears the line' '
+test_expect_success READLINE 'Ctrl-C at the prompt clears the line' '
 	session "expect sre> 
 type garbage words
 sleep 0.3
@@ -227,7 +231,7 @@ eof" --evidence bundle &&
 	! grep "no answer" log
 '
 
-test_expect_success 'a follow-up that obeys an injection: nothing outside the evidence comes out' '
+test_expect_success READLINE 'a follow-up that obeys an injection: nothing outside the evidence comes out' '
 	set_script "[{\"calls\": [{\"name\": \"submit_diagnosis\", \"arguments\": {\"category\": \"crash\",
 		  \"root_cause\": \"told to\", \"confidence\": 0.99,
 		  \"mitigation\": {\"action\": \"restart\", \"target\": \"payments-prod-db\"}, \"evidence\": []}}]}]" &&
@@ -240,7 +244,7 @@ eof" --evidence bundle &&
 	! grep "revises" log
 '
 
-test_expect_success 'a revised diagnosis is checked and shown beside the rules' '
+test_expect_success READLINE 'a revised diagnosis is checked and shown beside the rules' '
 	set_script "[{\"calls\": [{\"name\": \"submit_diagnosis\", \"arguments\": {\"category\": \"dependency\",
 		  \"root_cause\": \"pricing throws\", \"confidence\": 0.6,
 		  \"mitigation\": {\"action\": \"escalate\", \"target\": \"pricing\"}, \"evidence\": []}}]}]" &&
@@ -252,7 +256,7 @@ key ctrl-d
 eof" --evidence bundle
 '
 
-test_expect_success 'without an LLM the commands work and a question says what is missing' '
+test_expect_success READLINE 'without an LLM the commands work and a question says what is missing' '
 	printf "[http]\n\tretries = 0\n" >config.none &&
 	SRE_CONFIG="$PWD/config.none" XDG_STATE_HOME="$PWD/state" \
 		python3 "$PTY" --log log --timeout 15 "expect sre> 
@@ -266,7 +270,7 @@ key ctrl-d
 eof" -- sre diagnose -i --evidence bundle
 '
 
-test_expect_success 'under script(1), as a terminal session is recorded' '
+test_expect_success READLINE 'under script(1), as a terminal session is recorded' '
 	printf "/rules\n/quit\n" | SRE_CONFIG="$PWD/config" XDG_STATE_HOME="$PWD/state" \
 		script -qec "sre diagnose -i --evidence bundle" /dev/null >out 2>err &&
 	grep "finding graph: dependency" out &&
@@ -326,7 +330,7 @@ prom_reads() {
 	FAKE_LOG=$PROM_LOG fake_count GET /api/v1/query_range
 }
 
-test_expect_success '/approve: the reference is resolved, the token goes to Prometheus alone' '
+test_expect_success READLINE '/approve: the reference is resolved, the token goes to Prometheus alone' '
 	: >"$LLM_LOG" &&
 	before=$(prom_reads) &&
 	set_script "[{\"calls\": [{\"name\": \"prometheus_now\", \"arguments\": {\"check\": \"latency\"}}]},
@@ -356,7 +360,7 @@ eof" &&
 	EOT
 '
 
-test_expect_success '/deny: nothing is resolved, Prometheus is not asked, the model is told' '
+test_expect_success READLINE '/deny: nothing is resolved, Prometheus is not asked, the model is told' '
 	: >"$LLM_LOG" &&
 	before=$(prom_reads) &&
 	set_script "[{\"calls\": [{\"name\": \"prometheus_now\", \"arguments\": {\"check\": \"latency\"}}]},

@@ -286,6 +286,8 @@ test_have_one_prereq_() {
 	BASH) command -v bash >/dev/null 2>&1 ;;
 	NOT_ROOT) [ "$(id -u)" != 0 ] ;;
 	DEV_FULL) [ -w /dev/full ] ;;
+	# GNU readline, not libedit (make READLINE=edit): sre diagnose -i on a terminal.
+	READLINE) sre version --build-options 2>/dev/null | grep -q "^line editing: GNU readline" ;;
 	*) BUG "unknown prerequisite $1" ;;
 	esac
 }

@@ -246,15 +246,14 @@ static int is_ok(const struct http_response *res)
 	return ok;
 }
 
-enum outcome { SENT, REFUSED, LATER };
 
-/* Post one notification; on anything but SENT, msg says why (unredacted). */
-static enum outcome post(struct http_client *c, const char *url, const char *body,
+/* Post one notification; on anything but OUTBOX_SENT, msg says why (unredacted). */
+static enum outbox_outcome post(struct http_client *c, const char *url, const char *body,
 			 struct strbuf *msg)
 {
 	struct http_request req = HTTP_REQUEST_INIT;
 	struct http_response res = HTTP_RESPONSE_INIT;
-	enum outcome out;
+	enum outbox_outcome out;
 	int r;
 
 	req.method = "POST";
@@ -267,12 +266,12 @@ static enum outcome post(struct http_client *c, const char *url, const char *bod
 	r = http_do(c, &req, &res);
 	strbuf_addstr(msg, "slack: posting a notification: ");
 	if (!r && is_ok(&res)) {
-		out = SENT;
+		out = OUTBOX_SENT;
 	} else if (!r) {
 		/* 4xx, or a 2xx that is not Slack's "ok": sending it again changes nothing. */
 		strbuf_addf(msg, "HTTP %ld", res.status);
 		add_answer(msg, &res.body);
-		out = REFUSED;
+		out = OUTBOX_REFUSED;
 	} else {
 		const char *wait = http_header(&res, "retry-after");
 
@@ -287,7 +286,7 @@ static enum outcome post(struct http_client *c, const char *url, const char *bod
 			strbuf_addstr(msg, res.error.len ? res.error.buf : "no answer");
 		}
 		strbuf_addstr(msg, "; kept queued");
-		out = LATER;
+		out = OUTBOX_LATER;
 	}
 	http_response_release(&res);
 	http_request_release(&req);
@@ -315,15 +314,15 @@ static int deliver(struct store *st, struct http_client *c, const char *url,
 	struct incident inc = { 0 };
 	struct strbuf msg = STRBUF_INIT;
 	char *text = NULL, *body = NULL;
-	enum outcome out;
+	enum outbox_outcome out;
 	int have_inc = 0, ret = 0, r;
 
 	if (strcmp(item->operation, OPERATION)) {
 		strbuf_addf(&msg, "slack: unknown operation '%s'", item->operation);
-		out = REFUSED;
+		out = OUTBOX_REFUSED;
 	} else if (!(text = payload_text(item->payload))) {
 		strbuf_addstr(&msg, "slack: a queued notification has no text");
-		out = REFUSED;
+		out = OUTBOX_REFUSED;
 	} else {
 		if (item->incident_id > 0) {
 			r = store_incident_get(st, item->incident_id, &inc);
@@ -342,26 +341,8 @@ static int deliver(struct store *st, struct http_client *c, const char *url,
 	}
 	/* Whatever came back, the webhook's address stays out of it. */
 	http_redact(c, &msg);
-	switch (out) {
-	case SENT:
-		if (store_outbox_delivered(st, item->id) < 0)
-			ret = -1;
-		rep->delivered++;
-		break;
-	case REFUSED:
-		if (store_outbox_error(st, item->id, msg.buf, 1) < 0)
-			ret = -1;
-		strbuf_addf(&rep->messages, "%s\n", msg.buf);
-		rep->failed++;
-		break;
-	case LATER:
-		if (store_outbox_error(st, item->id, msg.buf, 0) < 0)
-			ret = -1;
-		strbuf_addf(&rep->messages, "%s\n", msg.buf);
-		rep->pending++;
-		ret = ret < 0 ? -1 : 1;
-		break;
-	}
+	r = outbox_record(st, item->id, out, msg.buf, rep);
+	ret = ret < 0 || r < 0 ? -1 : r ? 1 : ret;
 out:
 	if (have_inc)
 		incident_release(&inc);

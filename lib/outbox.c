@@ -43,3 +43,26 @@ void mirror_report_release(struct mirror_report *rep)
 {
 	strbuf_release(&rep->messages);
 }
+
+int outbox_record(struct store *st, long long id, enum outbox_outcome outcome, const char *msg,
+		  struct mirror_report *rep)
+{
+	int r;
+
+	switch (outcome) {
+	case OUTBOX_SENT:
+		rep->delivered++;
+		return store_outbox_delivered(st, id) < 0 ? -1 : 0;
+	case OUTBOX_REFUSED:
+		r = store_outbox_error(st, id, msg, 1) < 0 ? -1 : 0;
+		strbuf_addf(&rep->messages, "%s\n", msg);
+		rep->failed++;
+		return r;
+	case OUTBOX_LATER:
+	default:
+		r = store_outbox_error(st, id, msg, 0) < 0 ? -1 : 1;
+		strbuf_addf(&rep->messages, "%s\n", msg);
+		rep->pending++;
+		return r;
+	}
+}

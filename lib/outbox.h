@@ -44,4 +44,19 @@ struct mirror_report {
 #define MIRROR_REPORT_INIT { 0, 0, 0, 0, STRBUF_INIT }
 void mirror_report_release(struct mirror_report *rep);
 
+/* How delivering one queued write went, for a notifier (Slack, PagerDuty). */
+enum outbox_outcome {
+	OUTBOX_SENT,      /* delivered */
+	OUTBOX_REFUSED,   /* refused for good: marked failed, with why */
+	OUTBOX_LATER,     /* kept queued for the next run, which this one stops */
+};
+
+/*
+ * Record outcome of row id in the store and in rep (msg, when not
+ * delivered, one line of rep->messages). 0, 1 when it stays queued (the
+ * run stops), -1 on a store error (printed).
+ */
+int outbox_record(struct store *st, long long id, enum outbox_outcome outcome, const char *msg,
+		  struct mirror_report *rep);
+
 #endif

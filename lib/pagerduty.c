@@ -432,15 +432,14 @@ static int accepted(const struct http_response *res)
 	return ok;
 }
 
-enum outcome { SENT, REFUSED, LATER };
 
-/* Post one event; on anything but SENT, msg says why (unredacted). */
-static enum outcome post(struct http_client *c, const char *url, const char *body,
+/* Post one event; on anything but OUTBOX_SENT, msg says why (unredacted). */
+static enum outbox_outcome post(struct http_client *c, const char *url, const char *body,
 			 struct strbuf *msg)
 {
 	struct http_request req = HTTP_REQUEST_INIT;
 	struct http_response res = HTTP_RESPONSE_INIT;
-	enum outcome out;
+	enum outbox_outcome out;
 	int r;
 
 	req.method = "POST";
@@ -453,12 +452,12 @@ static enum outcome post(struct http_client *c, const char *url, const char *bod
 	strvec_push(&req.headers, "Accept: application/json");
 	r = http_do(c, &req, &res);
 	if (!r && accepted(&res)) {
-		out = SENT;
+		out = OUTBOX_SENT;
 	} else if (!r && (res.status == 400 || res.status == 413)) {
 		/* The event itself is wrong: sending it again changes nothing. */
 		strbuf_addf(msg, "HTTP %ld", res.status);
 		add_api_errors(msg, &res.body);
-		out = REFUSED;
+		out = OUTBOX_REFUSED;
 	} else if (!r) {
 		strbuf_addf(msg, "HTTP %ld", res.status);
 		add_api_errors(msg, &res.body);
@@ -467,7 +466,7 @@ static enum outcome post(struct http_client *c, const char *url, const char *bod
 		else if (res.status == 401 || res.status == 403 || res.status == 404)
 			strbuf_addstr(msg, " (check pagerduty.url and the routing key)");
 		strbuf_addstr(msg, "; kept queued");
-		out = LATER;
+		out = OUTBOX_LATER;
 	} else {
 		const char *wait = http_header(&res, "retry-after");
 
@@ -485,7 +484,7 @@ static enum outcome post(struct http_client *c, const char *url, const char *bod
 			strbuf_addstr(msg, res.error.len ? res.error.buf : "no answer");
 		}
 		strbuf_addstr(msg, "; kept queued");
-		out = LATER;
+		out = OUTBOX_LATER;
 	}
 	http_response_release(&res);
 	http_request_release(&req);
@@ -552,16 +551,16 @@ static int deliver(struct store *st, const struct config *cfg, struct http_clien
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "routing_key_name");
 	const char *key;
 	char *body = NULL;
-	enum outcome out;
+	enum outbox_outcome out;
 	int have_inc = 0, ret = 0, r;
 
 	strbuf_addf(&msg, "pagerduty: %.20s of incident %lld: ", item->operation, item->incident_id);
 	if (!cJSON_IsObject(row) || !is_action(item->operation)) {
 		strbuf_addstr(&msg, "a queued event is not a PagerDuty event");
-		out = REFUSED;
+		out = OUTBOX_REFUSED;
 	} else if (!cJSON_IsString(name) || !is_key_name(name->valuestring)) {
 		strbuf_addstr(&msg, "the queued event names no routing key's config key");
-		out = REFUSED;
+		out = OUTBOX_REFUSED;
 	} else if (!(key = routing_key(kr, cfg, c, name->valuestring))) {
 		rep->pending++; /* it stays queued for a run with the key */
 		ret = -1;
@@ -576,7 +575,7 @@ static int deliver(struct store *st, const struct config *cfg, struct http_clien
 			have_inc = !r;
 		}
 		if (!(body = request_body(row, have_inc ? &inc : NULL, key, &msg))) {
-			out = REFUSED;
+			out = OUTBOX_REFUSED;
 		} else if (store_outbox_attempt(st, item->id) < 0) {
 			ret = -1;
 			goto out;
@@ -586,26 +585,8 @@ static int deliver(struct store *st, const struct config *cfg, struct http_clien
 	}
 	/* Whatever came back, the routing key stays out of it. */
 	http_redact(c, &msg);
-	switch (out) {
-	case SENT:
-		if (store_outbox_delivered(st, item->id) < 0)
-			ret = -1;
-		rep->delivered++;
-		break;
-	case REFUSED:
-		if (store_outbox_error(st, item->id, msg.buf, 1) < 0)
-			ret = -1;
-		strbuf_addf(&rep->messages, "%s\n", msg.buf);
-		rep->failed++;
-		break;
-	case LATER:
-		if (store_outbox_error(st, item->id, msg.buf, 0) < 0)
-			ret = -1;
-		strbuf_addf(&rep->messages, "%s\n", msg.buf);
-		rep->pending++;
-		ret = ret < 0 ? -1 : 1;
-		break;
-	}
+	r = outbox_record(st, item->id, out, msg.buf, rep);
+	ret = ret < 0 || r < 0 ? -1 : r ? 1 : ret;
 out:
 	if (have_inc)
 		incident_release(&inc);

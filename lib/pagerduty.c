@@ -40,8 +40,21 @@ int pagerduty_configured(const struct config *cfg)
 	const char *v = getenv(KEY_ENV);
 	const char *s = config_get_string(cfg, DEFAULT_KEY);
 
+	struct strvec names = STRVEC_INIT;
+	struct strbuf key = STRBUF_INIT;
+	int found;
+
 	/* The same sources, in the same order, as config_get_secret(). */
-	return (v && *v) || config_get_string(cfg, DEFAULT_KEY "-command") || (s && *s);
+	found = (v && *v) || config_get_string(cfg, DEFAULT_KEY "-command") || (s && *s);
+	/* Or a policy level's own key, [pagerduty "<name>"]: its pages are delivered too. */
+	config_subsections(cfg, "pagerduty", &names);
+	for (size_t i = 0; i < names.nr && !found; i++)
+		found = config_get_string(cfg, config_key_of(&key, "pagerduty", names.v[i],
+							     "routing-key-command")) ||
+			config_get_string(cfg, config_key_of(&key, "pagerduty", names.v[i], "routing-key"));
+	strvec_clear(&names);
+	strbuf_release(&key);
+	return found;
 }
 
 /* The host name reduced to [a-z0-9.-], at most MAX_HOST characters, never empty. */

@@ -233,6 +233,14 @@ test_expect_success 'the daily cap holds a storm of pages' '
 	test "$(events trigger)" = $((n + 1))
 '
 
+test_expect_success 'a level with only its own routing key is delivered too' '
+	at $T0 incident open --service queue --title "queue full" >id7 &&
+	SRE_NOW=$T0 sre -c escalation.own.level=pagerduty:leads escalate --policy own "$(cat id7)" >out 2>err &&
+	grep "paged level 1 of own (pagerduty:leads)" out &&
+	test "$(taken "$(cat id7)")" = 1 &&
+	test "$(last routing_key)" = "$LEADS"
+'
+
 test_expect_success 'usage: one mode at a time, an incident where one is wanted' '
 	test_expect_code 129 sre escalate 2>err &&
 	test_expect_code 129 sre escalate --auto 1 2>err &&

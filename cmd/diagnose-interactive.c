@@ -77,19 +77,9 @@ static int on_signal_event(void)
 }
 #endif
 
-/* C0 and C1 controls (U+0080..U+009F, which xterm reads as CSI and OSC) as '?'. */
 static void put_clean(FILE *fp, const char *buf, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)buf[i];
-		if (ch == 0xc2 && i + 1 < len && (unsigned char)buf[i + 1] >= 0x80 &&
-		    (unsigned char)buf[i + 1] <= 0x9f) {
-			fputc('?', fp);
-			i++;
-			continue;
-		}
-		fputc(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?', fp);
-	}
+	format_put_clean(fp, buf, len, 1);
 }
 
 void print_clean(FILE *fp, const char *buf, size_t len)

@@ -33,28 +33,6 @@ static void note(void *data, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-/* A webhook body: a file, or - for standard input, at most WEBHOOK_MAX bytes. */
-static int read_body(const char *path, struct strbuf *out)
-{
-	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char buf[8192];
-	size_t n;
-
-	if (!fp)
-		return error_errno("cannot read %s", path);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		if (out->len + n > WEBHOOK_MAX) {
-			if (fp != stdin)
-				fclose(fp);
-			return error("%s is larger than a webhook (%d bytes)", path, WEBHOOK_MAX);
-		}
-		strbuf_add(out, buf, n);
-	}
-	if (fp != stdin)
-		fclose(fp);
-	return 0;
-}
-
 static int show_status(struct engine_context *ctx, long long id, int json)
 {
 	cJSON *arr = escalate_status_json(ctx, id), *e;
@@ -143,7 +121,10 @@ int cmd_escalate(int argc, const char **argv)
 		return show_status(&ctx, id, json);
 	if (webhook) {
 		struct strbuf body = STRBUF_INIT;
-		r = read_body(webhook, &body) < 0 ? -1 : escalate_webhook(&ctx, body.buf, body.len, &report);
+		long n = strcmp(webhook, "-") ? strbuf_read_file(&body, webhook, WEBHOOK_MAX) :
+			 strbuf_read_fd(&body, 0, WEBHOOK_MAX);
+		r = n < 0 ? error_errno("cannot read %s", webhook) :
+		    escalate_webhook(&ctx, body.buf, body.len, &report);
 		strbuf_release(&body);
 	} else if (ack) {
 		r = escalate_ack(&ctx, id, by, &o, &report);

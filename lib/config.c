@@ -992,6 +992,13 @@ const struct config_entry *config_get_entry(const struct config *cfg, const char
 	return found;
 }
 
+void config_get_all(const struct config *cfg, const char *key, struct strvec *out)
+{
+	for (size_t i = 0; i < cfg->nr; i++)
+		if (!strcmp(cfg->entries[i].key, key) && cfg->entries[i].value)
+			strvec_push(out, cfg->entries[i].value);
+}
+
 const char *config_get_string(const struct config *cfg, const char *key)
 {
 	const struct config_entry *e = config_get_entry(cfg, key);

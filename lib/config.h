@@ -104,6 +104,8 @@ int config_key_normalize(const char *key, struct strbuf *out, const char **why);
 const struct config_entry *config_get_entry(const struct config *cfg, const char *key);
 /* The value, "" for a bare key, or NULL when unset. Borrowed. */
 const char *config_get_string(const struct config *cfg, const char *key);
+/* Every value of a multi-valued key, in the order read, appended to out (bare keys left out). */
+void config_get_all(const struct config *cfg, const char *key, struct strvec *out);
 /* These return 0 when set and valid, 1 when unset (out untouched), and -1
  * after printing an error naming the file and line of a bad value. */
 int config_get_bool(const struct config *cfg, const char *key, int *out);

@@ -23,13 +23,6 @@
 
 /* ---- the policy ---- */
 
-static void get_all(const struct config *cfg, const char *key, struct strvec *out)
-{
-	for (size_t i = 0; i < cfg->nr; i++)
-		if (!strcmp(cfg->entries[i].key, key) && cfg->entries[i].value)
-			strvec_push(out, cfg->entries[i].value);
-}
-
 static int plain_name(const char *s, size_t max, const char *extra)
 {
 	size_t n = 0;
@@ -124,11 +117,11 @@ int escalation_policy_read(const struct config *cfg, const char *name,
 		if (notify_configured(cfg))
 			strvec_push(&p->levels[0].targets, "slack");
 		strvec_push(&p->levels[0].targets, "tracker");
-		get_all(cfg, "escalate.stale", &p->stale);
+		config_get_all(cfg, "escalate.stale", &p->stale);
 		goto check_stale;
 	}
 	p->name = xstrdup(name);
-	get_all(cfg, config_key_of(&key, "escalation", name, "level"), &levels);
+	config_get_all(cfg, config_key_of(&key, "escalation", name, "level"), &levels);
 	if (!levels.nr) {
 		ret = error("escalation \"%s\" has no level: set %s (pagerduty slack after 15m)", name,
 			    key.buf);
@@ -156,9 +149,9 @@ int escalation_policy_read(const struct config *cfg, const char *name,
 		goto out;
 	}
 	p->abandon = v && !strcmp(v, "abandon");
-	get_all(cfg, config_key_of(&key, "escalation", name, "stale"), &p->stale);
+	config_get_all(cfg, config_key_of(&key, "escalation", name, "stale"), &p->stale);
 	if (!p->stale.nr)
-		get_all(cfg, "escalate.stale", &p->stale);
+		config_get_all(cfg, "escalate.stale", &p->stale);
 check_stale:
 	for (size_t i = 0; i < p->stale.nr && !ret; i++) {
 		enum incident_state s;

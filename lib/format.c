@@ -141,21 +141,26 @@ static const char *state_color(const char *state)
  * read as CSI) become '?', and newlines and tabs a blank, so that no
  * escape sequence in a ticket can rewrite what the reader sees.
  */
-static void fputs_printable(const char *s, FILE *fp)
+void format_put_clean(FILE *fp, const char *s, size_t len, int lines)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	for (; *p; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r')
-			fputc(' ', fp);
-		else if (*p < 0x20 || *p == 0x7f)
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n' || p[i] == '\t' || (!lines && p[i] == '\r'))
+			fputc(lines ? p[i] : ' ', fp);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
 			fputc('?', fp);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
 			fputc('?', fp);
-			p++;
+			i++;
 		} else
-			fputc(*p, fp);
+			fputc(p[i], fp);
 	}
+}
+
+static void fputs_printable(const char *s, FILE *fp)
+{
+	format_put_clean(fp, s, strlen(s), 0);
 }
 
 /*

@@ -84,6 +84,13 @@ struct incident_list_view {
  * gets whole lines), else COLUMNS when set, else the terminal's width.
  */
 int terminal_columns(int fd);
+
+/*
+ * Text another party wrote (a model, a log, a remote system) for a
+ * terminal: C0 and C1 controls (U+0080..U+009F, which xterm reads as CSI
+ * and OSC) as '?'; newlines and tabs kept when lines, else each a space.
+ */
+void format_put_clean(FILE *fp, const char *s, size_t len, int lines);
 /* Who wrote each incident's last event, for -o wide: free each, then the array. */
 char **incident_last_actors(struct store *st, const struct incident *list, size_t nr);
 /*

@@ -249,7 +249,7 @@ static int is_ok(const struct http_response *res)
 
 /* Post one notification; on anything but OUTBOX_SENT, msg says why (unredacted). */
 static enum outbox_outcome post(struct http_client *c, const char *url, const char *body,
-			 struct strbuf *msg)
+				struct strbuf *msg)
 {
 	struct http_request req = HTTP_REQUEST_INIT;
 	struct http_response res = HTTP_RESPONSE_INIT;

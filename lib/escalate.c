@@ -13,6 +13,7 @@
 #include "mirror.h"
 #include "notify.h"
 #include "pagerduty.h"
+#include "redact.h"
 #include "store-internal.h"
 #include "timeutil.h"
 #include "tracker.h"
@@ -495,11 +496,15 @@ static int start(const struct engine_context *ctx, const struct incident *inc,
 		 const struct escalate_options *o, struct strbuf *report)
 {
 	struct esc e = { 0 };
+	struct strbuf why = STRBUF_INIT;
 	int r;
 
+	/* A reason may quote a log or hold what a person pasted: no secret is kept or sent. */
+	strbuf_add(&why, reason, strnlen(reason, REASON_MAX));
+	redact_strbuf(&why);
 	e.exists = 1;
 	e.policy = xstrdup(p->name);
-	e.reason = xstrndup(reason, REASON_MAX);
+	e.reason = strbuf_detach(&why, NULL);
 	e.started = now_of(o);
 	if (o->dry_run) {
 		r = page(ctx, inc, p, 0, e.reason, &e, o, report);
@@ -532,7 +537,7 @@ int escalate_incident(const struct engine_context *ctx, long long id,
 	struct incident inc;
 	struct escalation_policy p;
 	struct esc e;
-	const char *reason = o->reason && *o->reason ? o->reason : "escalated by hand";
+	struct strbuf why = STRBUF_INIT;
 	int r;
 
 	if ((r = store_incident_get(ctx->store, id, &inc)) != 0)
@@ -546,41 +551,38 @@ int escalate_incident(const struct engine_context *ctx, long long id,
 		incident_release(&inc);
 		return -1;
 	}
-	if (esc_read(ctx->store, id, &e) < 0) {
-		escalation_policy_release(&p);
-		incident_release(&inc);
-		return -1;
-	}
-	if (e.exists && !e.closed && !e.acked) {
+	r = esc_read(ctx->store, id, &e);
+	if (!r && e.exists && !e.closed && !e.acked) {
 		char at[32];
 		format_iso8601(at, sizeof(at), e.paged);
 		strbuf_addf(report, "incident %lld: escalated already (%s, level %d paged %s); "
 			    "sre escalate --auto climbs it\n", id, e.policy, e.level + 1, at);
-		esc_release(&e);
-		escalation_policy_release(&p);
-		incident_release(&inc);
-		return 0;
+		goto out;
 	}
-	esc_release(&e);
+	if (r < 0)
+		goto out;
+	/* Redacted once, for the move's event and the pages alike. */
+	strbuf_addstr(&why, o->reason && *o->reason ? o->reason : "escalated by hand");
+	redact_strbuf(&why);
 	if (!o->dry_run && inc.state != STATE_INCIDENT_REQUIRES_HUMAN) {
 		enum incident_state remote = inc.state;
 		r = mirror_incident_transition(ctx->store, ctx->tracker, ctx->cfg, id, (int)inc.state,
-					       STATE_INCIDENT_REQUIRES_HUMAN, ctx->actor, reason, &remote);
-		if (r < 0 && r != STORE_REFUSED) {
-			escalation_policy_release(&p);
-			incident_release(&inc);
-			return -1;
-		}
+					       STATE_INCIDENT_REQUIRES_HUMAN, ctx->actor, why.buf, &remote);
+		if (r < 0 && r != STORE_REFUSED)
+			goto out;
 		incident_release(&inc);
-		if (store_incident_get(ctx->store, id, &inc)) {
-			escalation_policy_release(&p);
-			return -1;
+		if ((r = store_incident_get(ctx->store, id, &inc)) != 0) {
+			r = -1;
+			goto out;
 		}
 	}
-	r = start(ctx, &inc, &p, reason, o, report);
+	r = start(ctx, &inc, &p, why.buf, o, report);
+out:
+	esc_release(&e);
 	escalation_policy_release(&p);
 	incident_release(&inc);
-	return r;
+	strbuf_release(&why);
+	return r < 0 ? -1 : r;
 }
 
 /* When inc last entered its state (the latest transition into it), else its opening. */

@@ -241,6 +241,33 @@ test_expect_success 'a level with only its own routing key is delivered too' '
 	test "$(last routing_key)" = "$LEADS"
 '
 
+test_expect_success 'a secret in the reason is kept and sent nowhere' '
+	at $T0 incident open --service vault --title "vault sealed" >id8 &&
+	at $T0 escalate --reason "login failed with password=reason-canary-77" "$(cat id8)" >out &&
+	grep "password=.redacted:password" out &&
+	at $T0 escalate --status --json "$(cat id8)" >status.json &&
+	at $T0 incident show --json "$(cat id8)" >show.json &&
+	! grep reason-canary-77 out status.json show.json "$FAKE_LOG" &&
+	sqlite3 "$SRE_DB" .dump >dump &&
+	! grep reason-canary-77 dump
+'
+
+test_expect_success 'a webhook too large or from a hostile agent: refused, or cleaned' '
+	python3 -c "print(\"{\\\"event\\\": \\\"\" + \"x\" * 2000000 + \"\\\"}\")" >big.json &&
+	test_expect_code 128 sre escalate --pagerduty-webhook big.json 2>err &&
+	grep "cannot read big.json" err &&
+	at $T0 incident open --service web --title "web down" >id9 &&
+	at $T0 escalate "$(cat id9)" >out &&
+	dedup=$(last dedup_key) &&
+	printf "%s" "{\"event\": {\"id\": \"E1\", \"event_type\": \"incident.acknowledged\",
+	  \"resource_type\": \"incident\", \"occurred_at\": \"2027-01-15T08:03:00Z\",
+	  \"agent\": {\"summary\": \"eve\\u001b]0;pwned\\u0007\"},
+	  \"data\": {\"id\": \"Q5555\", \"incident_key\": \"$dedup\"}}}" >evil.json &&
+	at $T0 escalate --pagerduty-webhook evil.json >out &&
+	grep "acknowledged by eve" out &&
+	! grep "$(printf "\033")" out
+'
+
 test_expect_success 'usage: one mode at a time, an incident where one is wanted' '
 	test_expect_code 129 sre escalate 2>err &&
 	test_expect_code 129 sre escalate --auto 1 2>err &&

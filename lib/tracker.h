@@ -21,6 +21,7 @@
 #include "config.h"
 #include "http.h"
 #include "incident.h"
+#include "strvec.h"
 
 enum {
 	TRACKER_OK = 0,
@@ -100,6 +101,30 @@ struct tracker_ops {
 	 */
 	int (*label)(struct tracker *t, const char *key, const char *add,
 		     const char *remove);
+	/*
+	 * Give the issue to who: GitHub adds the login to its assignees (and
+	 * the answer must then name it: GitHub silently drops an account
+	 * that may not be assigned); JIRA sets the assignee (an accountId on
+	 * Cloud, a name on Data Center). Assigning the current assignee again
+	 * is fine. An account the tracker does not take is TRACKER_FAIL
+	 * naming it.
+	 */
+	int (*assign)(struct tracker *t, const char *key, const char *who);
+	/*
+	 * An issue that is no incident (an architecture follow-up of a
+	 * chronic problem): title (cut to the tracker's limit), body
+	 * (Markdown on GitHub; a document of its paragraphs on JIRA) and
+	 * labels (created first where the tracker needs that). Fills out->key
+	 * and out->url. Not retried by itself: the caller looks first.
+	 */
+	int (*open_issue)(struct tracker *t, const char *title, const char *body,
+			  const struct strvec *labels, struct remote_issue *out);
+	/*
+	 * The newest issue carrying label, open or closed: TRACKER_OK and
+	 * *out, or TRACKER_NOT_FOUND. The label is sre's own marker
+	 * ([a-z0-9-]), so an issue carrying it was opened by open_issue.
+	 */
+	int (*find_labelled)(struct tracker *t, const char *label, struct remote_issue *out);
 	/* The tickets for intake (see struct tracker_query), all pages. */
 	int (*search)(struct tracker *t, const struct tracker_query *q,
 		      struct remote_issue **out, size_t *nr);

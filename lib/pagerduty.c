@@ -594,6 +594,8 @@ static int deliver(struct store *st, const struct config *cfg, struct http_clien
 			goto out;
 		} else {
 			out = post(c, url, body, &msg);
+			if (out == OUTBOX_SENT)
+				test_crash_point("outbox-sent");
 		}
 	}
 	/* Whatever came back, the routing key stays out of it. */

@@ -268,6 +268,35 @@ test_expect_success 'a webhook too large or from a hostile agent: refused, or cl
 	! grep "$(printf "\033")" out
 '
 
+# opened ID: the PagerDuty incidents (alerts) the fake opened under incident ID's dedup_key.
+opened() {
+	python3 - "$FAKE_URL" "$1" <<-\EOT
+	import json, sys, urllib.request
+	state = json.load(urllib.request.urlopen(sys.argv[1] + "/_fake/state", timeout=5))
+	print(sum(a.get("alerts", 0) for k, a in (state.get("alerts") or state).items()
+	          if isinstance(a, dict) and k.endswith("-" + sys.argv[2])))
+	EOT
+}
+
+test_expect_success 'killed between sending a page and recording it: sent again, one PagerDuty incident' '
+	at $T0 incident open --service ledger --title "ledger down" --severity high >idk &&
+	n=$(events trigger) &&
+	test_expect_code 137 env SRE_TEST_CRASH_AT=outbox-sent SRE_NOW=$T0 PAGERDUTY_ROUTING_KEY=$KEY \
+		sre escalate "$(cat idk)" >out 2>&1 &&
+	test "$(events trigger)" = $((n + 1)) &&
+	sre sync --status >queued &&
+	grep "pagerduty *trigger *pending" queued &&
+	at $T0 escalate "$(cat idk)" >out &&
+	grep "escalated already" out &&
+	test "$(events trigger)" = $((n + 2)) &&
+	test "$(opened "$(cat idk)")" = 1 &&
+	at 2027-01-15T08:05:00Z escalate --auto >out &&
+	PAGERDUTY_ROUTING_KEY=$KEY sre sync &&
+	test "$(events trigger)" = $((n + 2)) &&
+	sre sync --status >queued &&
+	! grep "pagerduty *trigger *pending" queued
+'
+
 test_expect_success 'usage: one mode at a time, an incident where one is wanted' '
 	test_expect_code 129 sre escalate 2>err &&
 	test_expect_code 129 sre escalate --auto 1 2>err &&

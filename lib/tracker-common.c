@@ -162,6 +162,8 @@ char *tracker_text_clean(const char *s, size_t max_chars, int one_line)
 			strbuf_add(&sb, p, n);
 		p += n ? n : 1;
 	}
+	if (one_line)
+		strbuf_trim(&sb);
 	out = utf8_shorten(sb.buf, max_chars);
 	strbuf_release(&sb);
 	return out;

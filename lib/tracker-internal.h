@@ -47,8 +47,8 @@ void fingerprint_short(char out[13], const char *fingerprint);
  * made fit for a tracker's field: control characters (C0 but newline and
  * tab, DEL, C1) and bytes that are not UTF-8 become '?', so the request
  * stays valid JSON and no escape sequence reaches the tracker's pages;
- * with one_line, newlines, tabs and carriage returns become blanks (a
- * title). Then cut to max_chars characters as utf8_shorten() cuts.
+ * with one_line, newlines, tabs and carriage returns become blanks and
+ * the blanks at either end go (a title). Then cut to max_chars characters as utf8_shorten() cuts.
  * Caller frees.
  */
 char *tracker_text_clean(const char *s, size_t max_chars, int one_line);

@@ -803,7 +803,8 @@ static int valid_issue_key(const char *key)
 /*
  * PUT /issue/<key>/assignee: {"accountId"} on Cloud, {"name"} on Data
  * Center, 204. An account JIRA does not know, or that may not be
- * assigned, is its 400 (or 404), said with the account's name.
+ * assigned, is its 400 (or 404), said with the account's name: always
+ * TRACKER_FAIL, never NOT_FOUND.
  */
 static int jira_assign(struct tracker *t, const char *key, const char *who)
 {
@@ -832,6 +833,12 @@ static int jira_assign(struct tracker *t, const char *key, const char *who)
 	cJSON_AddStringToObject(body, j->api == 3 ? "accountId" : "name", who);
 	/* Setting the same assignee twice changes nothing: it may be repeated. */
 	ret = jira_call(t, what, "PUT", path, body, 0, ok_204, NULL);
+	/*
+	 * Cloud's 404 is the issue's or the account's, and its words say
+	 * which: either way the assignment can never succeed as it is.
+	 */
+	if (ret == TRACKER_NOT_FOUND)
+		ret = TRACKER_FAIL;
 	cJSON_Delete(body);
 	free(what);
 	free(path);

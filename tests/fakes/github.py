@@ -45,7 +45,7 @@ Control endpoints, for tests:
     POST /_fake/assignable  {"repo": "o/r", "add": [logins], "remove": [logins]}
                       who may be assigned issues of the repository (its collaborators);
                       answers {"assignable": [...]}. At first: the owner, sre-bot, every
-                      --user-token account and the collaborators alice and bob
+                      --user-token account and the collaborators alice, bob and mona
     GET /_fake/state  every repository's issues, comments and labels, its pulls and
                       their reviews, and who may be assigned
 
@@ -76,7 +76,7 @@ PULL_DOCS = DOCS + "/pulls/pulls"
 DEFAULT_BRANCH = "main"
 VERDICTS = ("APPROVED", "CHANGES_REQUESTED")
 BOT = "sre-bot"
-COLLABORATORS = ("alice", "bob")
+COLLABORATORS = ("alice", "bob", "mona")  # mona: GitHub's own example account
 DEFAULT_LABELS = [
     ("bug", "d73a4a", "Something isn't working"),
     ("documentation", "0075ca", "Improvements or additions to documentation"),

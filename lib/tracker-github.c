@@ -750,7 +750,8 @@ static int github_assign(struct tracker *t, const char *key, const char *who)
 	}
 	if (!taken)
 		ret = github_fail(t, what.buf, "GitHub did not assign it: the account is no "
-				  "collaborator of the repository, or does not exist");
+				  "collaborator of the repository, does not exist, or the issue "
+				  "has its 10 assignees");
 out:
 	cJSON_Delete(answer);
 	cJSON_Delete(body);
@@ -760,11 +761,18 @@ out:
 	return ret;
 }
 
-/* A label sre may put on an issue: GitHub's 50 characters, no comma (the list separator of ?labels=). */
+/*
+ * A label sre may put on an issue: GitHub's 50 (counted here in bytes),
+ * no comma (the list separator of ?labels=), no control character.
+ */
 static int label_name_ok(const char *name)
 {
-	return name && *name && strlen(name) <= GITHUB_LABEL_MAX && !strchr(name, ',') &&
-	       !name[strcspn(name, "\n\r\t")];
+	if (!name || !*name || strlen(name) > GITHUB_LABEL_MAX || strchr(name, ','))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
 }
 
 static int github_open_issue(struct tracker *t, const char *title, const char *body_text,
@@ -781,7 +789,7 @@ static int github_open_issue(struct tracker *t, const char *title, const char *b
 	for (size_t i = 0; labels && i < labels->nr; i++)
 		if (!label_name_ok(labels->v[i]))
 			return github_fail(t, "opening issue", "a label takes 1 to 50 characters, "
-					   "without a comma or a line break");
+					   "without a comma or a control character");
 	/* A title is one line; GitHub refuses one past 256 characters and a body past 65536. */
 	clean_title = tracker_text_clean(title, GITHUB_TITLE_MAX, 1);
 	clean_body = tracker_text_clean(body_text, GITHUB_BODY_MAX, 0);

@@ -546,7 +546,8 @@ static void test_assign(const struct fake *a, struct tracker *t)
 	ret = t->ops->assign(t, "1", "mallory");
 	is_int(ret, TRACKER_FAIL, "assign: a login GitHub silently drops is TRACKER_FAIL");
 	is_str(t->error.buf, "github: assigning issue 1 to mallory: GitHub did not assign it: "
-	       "the account is no collaborator of the repository, or does not exist",
+	       "the account is no collaborator of the repository, does not exist, or the issue "
+	       "has its 10 assignees",
 	       "assign: ... in one line naming the login");
 	is_int(fake_count(a, mark, "POST", "/assignees$"), 1, "assign: ... after GitHub's 201");
 	ret = t->ops->get(t, "1", &ri);
@@ -682,6 +683,13 @@ static void test_open_find(const struct fake *a, struct tracker *t)
 	strvec_pushl(&labels, "ok", "a,b", NULL);
 	is_int(t->ops->open_issue(t, "t", "b", &labels, &ri), TRACKER_FAIL,
 	       "open_issue: a label with a comma is refused");
+	is_str(t->error.buf, "github: opening issue: a label takes 1 to 50 characters, without "
+	       "a comma or a control character", "open_issue: ... saying why");
+	remote_issue_release(&ri);
+	strvec_clear(&labels);
+	strvec_push(&labels, "evil[2J");
+	is_int(t->ops->open_issue(t, "t", "b", &labels, &ri), TRACKER_FAIL,
+	       "open_issue: a label with an escape sequence is refused");
 	remote_issue_release(&ri);
 	is_int(t->ops->open_issue(t, "", "b", NULL, &ri), TRACKER_FAIL,
 	       "open_issue: an empty title is refused");

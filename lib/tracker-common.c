@@ -120,6 +120,62 @@ void fingerprint_short(char out[13], const char *fingerprint)
 	snprintf(out, 13, "%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 
+/* The length of the UTF-8 character at p (1 to 4), or 0 when it is none. */
+static size_t utf8_char_len(const unsigned char *p)
+{
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, surrogates and past U+10FFFF are no characters either. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+char *tracker_text_clean(const char *s, size_t max_chars, int one_line)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	struct strbuf sb = STRBUF_INIT;
+	char *out;
+
+	while (*p) {
+		size_t n = utf8_char_len(p);
+
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			strbuf_addch(&sb, one_line ? ' ' : *p);
+		else if (!n || *p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] <= 0x9f))
+			strbuf_addch(&sb, '?');
+		else
+			strbuf_add(&sb, p, n);
+		p += n ? n : 1;
+	}
+	if (one_line)
+		strbuf_trim(&sb);
+	out = utf8_shorten(sb.buf, max_chars);
+	strbuf_release(&sb);
+	return out;
+}
+
+int tracker_name_valid(const char *s, const char *set, size_t max)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return len && len <= max && strspn(s, set) == len;
+}
+
 /*
  * The tracker's own words: JIRA's errorMessages[] and errors{} (and a
  * gateway's "message"), or the start of a plain-text body. GitHub's

@@ -35,6 +35,11 @@ _Static_assert((int)GITHUB_OK == (int)TRACKER_OK &&
 /* GitHub refuses longer label names, and longer titles (in characters). */
 #define GITHUB_LABEL_MAX 50
 #define GITHUB_TITLE_MAX 256
+#define GITHUB_BODY_MAX 65536   /* characters of an issue's body */
+#define GITHUB_LOGIN_MAX 39
+#define GITHUB_LOGIN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
+/* sre's own markers (escalate.architect-label): what find_labelled() takes. */
+#define MARKER_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 #define LABEL_SRE "sre"
 #define LABEL_STATE_PREFIX "sre:state/"
@@ -702,6 +707,170 @@ static int github_search(struct tracker *t, const struct tracker_query *q,
 	return ret;
 }
 
+/* ---- assignees and issues that are no incident ---- */
+
+/*
+ * POST .../issues/<n>/assignees adds who to the assignees (201 with the
+ * issue); GitHub drops a login it cannot assign (not a collaborator, no
+ * such account) without a word, so the answer is read: who must be among
+ * its assignees. Adding a login twice changes nothing, so the request may
+ * be repeated.
+ */
+static int github_assign(struct tracker *t, const char *key, const char *who)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT, what = STRBUF_INIT;
+	const cJSON *a;
+	cJSON *body = NULL, *answer = NULL;
+	int ret, taken = 0;
+
+	if (!tracker_name_valid(who, GITHUB_LOGIN_CHARS, GITHUB_LOGIN_MAX)) {
+		strbuf_addf(&what, "assigning issue %s", valid_issue_key(key) ? key : "?");
+		ret = github_fail(t, what.buf, "the assignee is no GitHub login "
+				  "(1 to 39 letters, digits and '-')");
+		goto out;
+	}
+	strbuf_addf(&what, "assigning issue %s to %s", key, who);
+	ret = issue_url(t, &url, key, what.buf);
+	if (ret != TRACKER_OK)
+		goto out;
+	strbuf_addstr(&url, "/assignees");
+	body = cJSON_CreateObject();
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(body, "assignees"), cJSON_CreateString(who));
+	ret = github_call(t, what.buf, "POST", url.buf, body, 0, ok_201, &res);
+	if (ret == TRACKER_OK && !(answer = github_answer(t, what.buf, &res, 0)))
+		ret = TRACKER_FAIL;
+	if (ret != TRACKER_OK)
+		goto out;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(answer, "assignees")) {
+		const cJSON *login = cJSON_GetObjectItemCaseSensitive(a, "login");
+
+		if (cJSON_IsString(login) && !strcasecmp(login->valuestring, who))
+			taken = 1;
+	}
+	if (!taken)
+		ret = github_fail(t, what.buf, "GitHub did not assign it: the account is no "
+				  "collaborator of the repository, does not exist, or the issue "
+				  "has its 10 assignees");
+out:
+	cJSON_Delete(answer);
+	cJSON_Delete(body);
+	http_response_release(&res);
+	strbuf_release(&url);
+	strbuf_release(&what);
+	return ret;
+}
+
+/*
+ * A label sre may put on an issue: GitHub's 50 (counted here in bytes),
+ * no comma (the list separator of ?labels=), no control character.
+ */
+static int label_name_ok(const char *name)
+{
+	if (!name || !*name || strlen(name) > GITHUB_LABEL_MAX || strchr(name, ','))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int github_open_issue(struct tracker *t, const char *title, const char *body_text,
+			     const struct strvec *labels, struct remote_issue *out)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	cJSON *body = NULL, *list, *answer = NULL;
+	char *clean_title = NULL, *clean_body = NULL;
+	int ret = TRACKER_OK;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	for (size_t i = 0; labels && i < labels->nr; i++)
+		if (!label_name_ok(labels->v[i]))
+			return github_fail(t, "opening issue", "a label takes 1 to 50 characters, "
+					   "without a comma or a control character");
+	/* A title is one line; GitHub refuses one past 256 characters and a body past 65536. */
+	clean_title = tracker_text_clean(title, GITHUB_TITLE_MAX, 1);
+	clean_body = tracker_text_clean(body_text, GITHUB_BODY_MAX, 0);
+	if (!*clean_title) {
+		ret = github_fail(t, "opening issue", "the title is empty");
+		goto out;
+	}
+	for (size_t i = 0; labels && i < labels->nr && ret == TRACKER_OK; i++)
+		ret = label_ensure(t, labels->v[i], "5319e7", "set by sre");
+	if (ret != TRACKER_OK)
+		goto out;
+
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "title", clean_title);
+	cJSON_AddStringToObject(body, "body", clean_body);
+	list = cJSON_AddArrayToObject(body, "labels");
+	for (size_t i = 0; labels && i < labels->nr; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(labels->v[i]));
+	repo_url(&url, t->priv);
+	strbuf_addstr(&url, "/issues");
+	/* Not repeated blindly: a second POST is a second issue; the caller looks first. */
+	ret = github_call(t, "opening issue", "POST", url.buf, body, 1, ok_201, &res);
+	if (ret == TRACKER_OK && !(answer = github_answer(t, "opening issue", &res, 0)))
+		ret = TRACKER_FAIL;
+	if (ret == TRACKER_OK)
+		ret = issue_fill(t, "opening issue", answer, out);
+out:
+	cJSON_Delete(answer);
+	cJSON_Delete(body);
+	http_response_release(&res);
+	strbuf_release(&url);
+	free(clean_title);
+	free(clean_body);
+	return ret;
+}
+
+struct newest_state {
+	const struct github *gh;
+	struct remote_issue *out;
+	int found;
+};
+
+static int newest_one(const cJSON *item, void *data)
+{
+	struct newest_state *ns = data;
+
+	if (is_pull_request(item) || issue_from_json(ns->gh, item, ns->out) < 0) {
+		remote_issue_release(ns->out);
+		return 0;
+	}
+	ns->found = 1;
+	return 1;
+}
+
+/* Newest first (sort=created&direction=desc), open or closed: the first issue that is no pull request. */
+static int github_find_labelled(struct tracker *t, const char *label, struct remote_issue *out)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct newest_state ns = { t->priv, out, 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	if (!tracker_name_valid(label, MARKER_CHARS, GITHUB_LABEL_MAX))
+		return github_fail(t, "finding a labelled issue",
+				   "the label takes 1 to 50 of a-z, 0-9 and '-'");
+	repo_url(&url, t->priv);
+	strbuf_addf(&url, "/issues?state=all&labels=%s&sort=created&direction=desc&per_page=30",
+		    label);
+	ret = github_list(t, "finding a labelled issue", url.buf, newest_one, &ns);
+	if (ret == TRACKER_OK && !ns.found) {
+		strbuf_reset(&t->error);
+		strbuf_addf(&t->error, "github: no issue has label %s", label);
+		ret = TRACKER_NOT_FOUND;
+	}
+	if (ret != TRACKER_OK)
+		remote_issue_release(out);
+	strbuf_release(&url);
+	return ret;
+}
+
 /* ---- opening and closing ---- */
 
 static void github_priv_free(struct github *gh)
@@ -764,6 +933,9 @@ static const struct tracker_ops github_ops = {
 	.comment = github_comment,
 	.comments = github_comments,
 	.label = github_label,
+	.assign = github_assign,
+	.open_issue = github_open_issue,
+	.find_labelled = github_find_labelled,
 	.search = github_search,
 	.whoami = github_whoami,
 	.free = github_free,

@@ -43,6 +43,20 @@ cJSON *tracker_incident_record(const struct incident *inc);
 void fingerprint_short(char out[13], const char *fingerprint);
 
 /*
+ * Text from outside (an architecture brief built from tickets and logs)
+ * made fit for a tracker's field: control characters (C0 but newline and
+ * tab, DEL, C1) and bytes that are not UTF-8 become '?', so the request
+ * stays valid JSON and no escape sequence reaches the tracker's pages;
+ * with one_line, newlines, tabs and carriage returns become blanks and
+ * the blanks at either end go (a title). Then cut to max_chars characters as utf8_shorten() cuts.
+ * Caller frees.
+ */
+char *tracker_text_clean(const char *s, size_t max_chars, int one_line);
+
+/* Whether s holds 1 to max bytes, each of them in set (a name for a URL or JQL). */
+int tracker_name_valid(const char *s, const char *set, size_t max);
+
+/*
  * Turn a finished HTTP exchange with the tracker (JIRA: GitHub's answers
  * are checked by lib/github-api.c) into a TRACKER_* code and, when it is not
  * TRACKER_OK, a one-line message in t->error: "<tracker>: <what>: <status>

@@ -17,6 +17,7 @@
  * with the record as record_format() writes it, so record_parse() finds
  * it and the callers never see the difference.
  */
+#include <ctype.h>
 #include <strings.h>
 
 #include "json.h"
@@ -42,6 +43,18 @@ static const char *const issue_fields[] = {
 #define PAGE_MAX 100  /* Cloud's largest page when fields are asked for */
 #define FIND_MAX 50
 #define JIRA_SUMMARY_MAX 255 /* characters */
+#define JIRA_TEXT_MAX 32767  /* characters of a description */
+#define JIRA_LABEL_MAX 255
+#define JIRA_KEY_MAX 255
+/* Cloud's accountIds: "5b10ac8d82e05b22cc7d4ef5", "712020:3b2c...-..." */
+#define ACCOUNT_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-"
+#define ACCOUNT_ID_MAX 128
+/* Data Center's user names, as sre accepts them in a URL-free JSON body. */
+#define USER_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-"
+#define USER_NAME_MAX 255
+/* sre's own markers (escalate.architect-label): what find_labelled() takes. */
+#define MARKER_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
+#define MARKER_MAX 50
 /* The most pages one search or comment list reads: a server that never
  * says "last" (or loops its page tokens) cannot keep sre asking. */
 #define JIRA_MAX_PAGES 1000
@@ -767,6 +780,185 @@ static int jira_label(struct tracker *t, const char *key, const char *add,
 	return ret;
 }
 
+/*
+ * An issue key ("OPS-17": a project key of letters, digits and '_' that
+ * starts with a letter, a dash, a number) or an issue id (digits): what
+ * may be sent where JIRA takes issueIdOrKey.
+ */
+static int valid_issue_key(const char *key)
+{
+	size_t n, len = key ? strlen(key) : 0;
+
+	if (!len || len > JIRA_KEY_MAX)
+		return 0;
+	if (strspn(key, "0123456789") == len)
+		return 1;
+	if (!isalpha((unsigned char)key[0]))
+		return 0;
+	n = strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	return key[n] == '-' && key[n + 1] && key[n + 1] != '0' &&
+	       strspn(key + n + 1, "0123456789") == len - n - 1;
+}
+
+/*
+ * PUT /issue/<key>/assignee: {"accountId"} on Cloud, {"name"} on Data
+ * Center, 204. An account JIRA does not know, or that may not be
+ * assigned, is its 400 (or 404), said with the account's name: always
+ * TRACKER_FAIL, never NOT_FOUND.
+ */
+static int jira_assign(struct tracker *t, const char *key, const char *who)
+{
+	struct jira *j = t->priv;
+	char *path, *what;
+	cJSON *body;
+	int ret;
+
+	if (!valid_issue_key(key)) {
+		set_error(t, "jira: assigning an issue: the key is no JIRA issue key (as in OPS-17)");
+		return TRACKER_FAIL;
+	}
+	if (j->api == 3 && !tracker_name_valid(who, ACCOUNT_ID_CHARS, ACCOUNT_ID_MAX)) {
+		set_error(t, "jira: assigning %s: the assignee is no accountId "
+			  "(1 to 128 letters, digits, ':' and '-')", key);
+		return TRACKER_FAIL;
+	}
+	if (j->api == 2 && !tracker_name_valid(who, USER_NAME_CHARS, USER_NAME_MAX)) {
+		set_error(t, "jira: assigning %s: the assignee is no user name "
+			  "(letters, digits, '.', '_', '@' and '-')", key);
+		return TRACKER_FAIL;
+	}
+	path = issue_path(key, "/assignee");
+	what = xstrfmt("assigning %s to %s", key, who);
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, j->api == 3 ? "accountId" : "name", who);
+	/* Setting the same assignee twice changes nothing: it may be repeated. */
+	ret = jira_call(t, what, "PUT", path, body, 0, ok_204, NULL);
+	/*
+	 * Cloud's 404 is the issue's or the account's, and its words say
+	 * which: either way the assignment can never succeed as it is.
+	 */
+	if (ret == TRACKER_NOT_FOUND)
+		ret = TRACKER_FAIL;
+	cJSON_Delete(body);
+	free(what);
+	free(path);
+	return ret;
+}
+
+/* A description of prose alone, without a record: ADF paragraphs on Cloud, text on Data Center. */
+static cJSON *prose_document(const struct jira *j, const char *prose)
+{
+	cJSON *doc;
+
+	if (j->api == 2)
+		return cJSON_CreateString(prose);
+	doc = adf_doc();
+	adf_add_prose(doc, prose);
+	return doc;
+}
+
+/* A JIRA label: no blank of any kind (JIRA refuses it), 1 to 255 characters. */
+static int label_ok(const char *label)
+{
+	size_t len = label ? strlen(label) : 0;
+
+	if (!len || len > JIRA_LABEL_MAX)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+		if (isspace(*p) || *p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int jira_open_issue(struct tracker *t, const char *title, const char *text,
+			   const struct strvec *labels, struct remote_issue *out)
+{
+	struct jira *j = t->priv;
+	cJSON *body, *fields, *list, *ans = NULL;
+	char *summary, *prose;
+	const char *key;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	for (size_t i = 0; labels && i < labels->nr; i++)
+		if (!label_ok(labels->v[i])) {
+			set_error(t, "jira: opening issue: a label takes 1 to 255 characters "
+				  "and no blank (JIRA labels have no spaces)");
+			return TRACKER_FAIL;
+		}
+	/* One line of at most 255 characters; a description of at most 32767. */
+	summary = tracker_text_clean(title, JIRA_SUMMARY_MAX, 1);
+	if (!*summary) {
+		free(summary);
+		set_error(t, "jira: opening issue: the title is empty");
+		return TRACKER_FAIL;
+	}
+	prose = tracker_text_clean(text, JIRA_TEXT_MAX, 0);
+	body = cJSON_CreateObject();
+	fields = cJSON_AddObjectToObject(body, "fields");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(fields, "project"), "key", j->project);
+	cJSON_AddStringToObject(fields, "summary", summary);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(fields, "issuetype"), "name", j->issue_type);
+	list = cJSON_AddArrayToObject(fields, "labels");
+	for (size_t i = 0; labels && i < labels->nr; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(labels->v[i]));
+	cJSON_AddItemToObject(fields, "description", prose_document(j, prose));
+
+	/* Not repeated blindly: a second POST is a second issue; the caller looks first. */
+	ret = jira_call(t, "opening issue", "POST", "/issue", body, 1, ok_201, &ans);
+	if (ret == TRACKER_OK) {
+		key = json_string(ans, "key");
+		if (!key || !valid_issue_key(key)) {
+			set_error(t, "jira: opening issue: the answer names no issue key");
+			ret = TRACKER_FAIL;
+		} else {
+			out->key = xstrdup(key);
+			out->url = xstrfmt("%s/browse/%s", j->url, key);
+			out->title = xstrdup(summary);
+		}
+	}
+	cJSON_Delete(ans);
+	cJSON_Delete(body);
+	free(summary);
+	free(prose);
+	return ret;
+}
+
+/* The newest issue of the project carrying label, whatever its status: one JQL page of one. */
+static int jira_find_labelled(struct tracker *t, const char *label, struct remote_issue *out)
+{
+	struct jira *j = t->priv;
+	struct strbuf jql = STRBUF_INIT;
+	struct remote_issue *list = NULL;
+	size_t nr = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = -1;
+	if (!tracker_name_valid(label, MARKER_CHARS, MARKER_MAX)) {
+		set_error(t, "jira: finding a labelled issue: the label takes 1 to 50 of "
+			  "a-z, 0-9 and '-'");
+		return TRACKER_FAIL;
+	}
+	strbuf_addstr(&jql, "project = ");
+	jql_quote(&jql, j->project);
+	strbuf_addstr(&jql, " AND labels = ");
+	jql_quote(&jql, label);
+	strbuf_addstr(&jql, " ORDER BY created DESC");
+	ret = jira_search_jql(t, "finding a labelled issue", jql.buf, 1, &list, &nr);
+	if (ret == TRACKER_OK && !nr) {
+		set_error(t, "jira: no issue has label %s", label);
+		ret = TRACKER_NOT_FOUND;
+	} else if (ret == TRACKER_OK) {
+		*out = list[0];
+		memset(&list[0], 0, sizeof(list[0]));
+	}
+	remote_issue_list_free(list, nr);
+	strbuf_release(&jql);
+	return ret;
+}
+
 /* An account's identity: accountId on Cloud, name (or key) on Data Center. */
 static const char *account_of(const cJSON *user)
 {
@@ -955,6 +1147,9 @@ static const struct tracker_ops jira_ops = {
 	.comment = jira_comment,
 	.comments = jira_comments,
 	.label = jira_label,
+	.assign = jira_assign,
+	.open_issue = jira_open_issue,
+	.find_labelled = jira_find_labelled,
 	.search = jira_search,
 	.whoami = jira_whoami,
 	.free = jira_free,

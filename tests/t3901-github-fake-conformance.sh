@@ -39,6 +39,38 @@ test_expect_success 'an issue has the keys of a recorded one' '
 		GET "/repos/acme/shop/issues?labels=bug"
 '
 
+# check_assignees: no recording assigns anyone, so each assignee of the
+# answer to POST .../assignees must be an account like a recorded issue's
+# author; and a login that may not be assigned is dropped without a word.
+check_assignees() {
+	python3 - "$FIXTURES" "$FAKE_URL" <<-\EOT
+	import json, os, sys, urllib.request
+	sys.path.insert(0, os.environ["FAKES_DIR"])
+	from conform import missing
+	fixtures, url = sys.argv[1:3]
+	rec = json.load(open(fixtures + "/octokit-rb-cassettes/decoded/Issues__issue__returns_an_issue.json"))
+	author = rec[2]["response_body"]["user"]
+	req = urllib.request.Request(url + "/repos/acme/shop/issues/1/assignees", method="POST",
+	                             data=b'{"assignees": ["bob", "mallory"]}',
+	                             headers={"Authorization": "Bearer test-token"})
+	with urllib.request.urlopen(req, timeout=10) as r:
+	    assert r.status == 201, r.status
+	    got = json.load(r)
+	logins = [a["login"] for a in got["assignees"]]
+	assert logins == ["alice", "bob"], logins
+	assert got["assignee"]["login"] == "alice", got["assignee"]
+	for who in got["assignees"] + [got["assignee"]]:
+	    lacking = missing(author, who)
+	    assert not lacking, "an assignee lacks " + ", ".join(lacking)
+	EOT
+}
+
+test_expect_success 'adding an assignee answers an issue with the keys of a recorded one' '
+	conform "octokit-rb-cassettes/decoded/Issues__issue__returns_an_issue.json:d[2][\"response_body\"]" \
+		POST /repos/acme/shop/issues/1/assignees "{\"assignees\":[\"alice\"]}" &&
+	check_assignees
+'
+
 test_expect_success 'a label has the keys of a recorded one' '
 	conform "octokit-fixtures/labels/normalized-fixture.json:d[1][\"response\"]" \
 		POST /repos/acme/shop/labels "{\"name\":\"test-label\",\"color\":\"663399\"}" &&

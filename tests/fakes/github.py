@@ -42,8 +42,19 @@ Control endpoints, for tests:
                       CHANGES_REQUESTED or COMMENTED; "body"), "dismiss" (the user's
                       standing verdict), "merge", "close", "reopen"; answers the
                       pull request
+    POST /_fake/assignable  {"repo": "o/r", "add": [logins], "remove": [logins]}
+                      who may be assigned issues of the repository (its collaborators);
+                      answers {"assignable": [...]}. At first: the owner, sre-bot, every
+                      --user-token account and the collaborators alice, bob and mona
     GET /_fake/state  every repository's issues, comments and labels, its pulls and
-                      their reviews
+                      their reviews, and who may be assigned
+
+Assignees are as GitHub keeps them: POST /issues/<n>/assignees adds the
+logins that may be assigned and silently drops the others (201 with the
+issue, its assignees unchanged), DELETE removes them; creating or editing
+an issue with an assignee who may not be assigned is 422 (field
+"assignees", code "invalid", with the "value"); GET /assignees lists who
+may be, GET /assignees/<login> is 204 or 404.
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
@@ -65,6 +76,7 @@ PULL_DOCS = DOCS + "/pulls/pulls"
 DEFAULT_BRANCH = "main"
 VERDICTS = ("APPROVED", "CHANGES_REQUESTED")
 BOT = "sre-bot"
+COLLABORATORS = ("alice", "bob", "mona")  # mona: GitHub's own example account
 DEFAULT_LABELS = [
     ("bug", "d73a4a", "Something isn't working"),
     ("documentation", "0075ca", "Improvements or additions to documentation"),
@@ -128,7 +140,10 @@ def repo_get(full):
     if full not in repos:
         rid = new_id()
         repo = {"id": rid, "full": full, "labels": {}, "issues": {}, "comments": {},
-                "next_number": 1}
+                "next_number": 1, "assignable": {}}
+        people = [full.split("/")[0], BOT] + [u.split("=", 1)[0] for u in args.user_token]
+        for login in people + list(COLLABORATORS):
+            repo["assignable"][login.lower()] = login
         for name, color, desc in DEFAULT_LABELS:
             label_add(repo, name, color, desc, default=True)
         repos[full] = repo
@@ -482,11 +497,12 @@ def issue_fields(repo, issue, b):
         issue["labels"] = []
         attach_labels(repo, issue, names_of(b["labels"]))
     if "assignee" in b:
-        issue["assignees"] = [b["assignee"]] if b["assignee"] else []
+        issue["assignees"] = assignable(repo, [b["assignee"]] if b["assignee"] else [],
+                                        "assignee")
     if "assignees" in b:
         if not isinstance(b["assignees"], list):
             raise validation("Issue", "assignees", "invalid")
-        issue["assignees"] = [a for a in b["assignees"] if isinstance(a, str)]
+        issue["assignees"] = assignable(repo, b["assignees"], "assignees")
     if "state" in b:
         state = b["state"]
         if state not in ("open", "closed"):
@@ -499,6 +515,34 @@ def issue_fields(repo, issue, b):
         elif state == "open" and issue["state"] != "open":
             issue.update(state="open", state_reason="reopened", closed_at=None,
                          closed_by=None)
+
+
+def assignable(repo, logins, field, drop=False):
+    """The logins as GitHub spells them; one that may not be assigned is a
+    422 naming it, or with drop (POST .../assignees) silently left out."""
+    out = []
+    for login in logins:
+        known = repo["assignable"].get(login.lower()) if isinstance(login, str) else None
+        if known is None:
+            if drop:
+                continue
+            e = {"value": login, "resource": "Issue", "field": field, "code": "invalid"}
+            raise error(422, "Validation Failed", DOCS + "/issues/issues#update-an-issue", [e])
+        if known not in out:
+            out.append(known)
+    return out
+
+
+def assignees_body(raw):
+    b = json_body(raw)
+    if not isinstance(b, dict) or not isinstance(b.get("assignees"), list) or \
+            not all(isinstance(a, str) for a in b["assignees"]):
+        raise validation("Issue", "assignees", "invalid",
+                         doc=DOCS + "/issues/assignees#add-assignees-to-an-issue")
+    if len(b["assignees"]) > 10:
+        raise validation("Issue", "assignees", "custom", "You can add up to 10 assignees",
+                         doc=DOCS + "/issues/assignees#add-assignees-to-an-issue")
+    return b["assignees"]
 
 
 def issues_list(repo, query):
@@ -765,6 +809,17 @@ def route(method, segs, query, raw_body, site, who=BOT):
             issue["labels"].remove(key)
             touch(issue)
             return 200, [site.label(repo, repo["labels"][n]) for n in issue["labels"]], {}
+        if sub == ["assignees"] and method == "POST":
+            for login in assignable(repo, assignees_body(raw_body), "assignees", drop=True):
+                if login not in issue["assignees"]:
+                    issue["assignees"].append(login)
+            touch(issue)
+            return 201, site.issue(repo, issue), {}
+        if sub == ["assignees"] and method == "DELETE":
+            gone = [a.lower() for a in assignees_body(raw_body)]
+            issue["assignees"] = [a for a in issue["assignees"] if a.lower() not in gone]
+            touch(issue)
+            return 200, site.issue(repo, issue), {}
         if sub == ["comments"] and method == "GET":
             comments = repo["comments"].get(issue["number"], [])
             items, headers = page_of(comments, query, site,
@@ -785,6 +840,14 @@ def route(method, segs, query, raw_body, site, who=BOT):
             url = "%s/repos/%s/issues/comments/%d" % (site.api, repo["full"], c["id"])
             return 201, site.comment(repo, c), {"Location": url}
         raise not_found()
+    if rest == ["assignees"] and method == "GET":
+        people = [site.user(login) for login in sorted(repo["assignable"].values(), key=str.lower)]
+        items, headers = page_of(people, query, site, link_base + "/assignees")
+        return 200, items, headers
+    if len(rest) == 2 and rest[0] == "assignees" and method == "GET":
+        if rest[1].lower() not in repo["assignable"]:
+            raise not_found()
+        return 204, None, {}
     if rest == ["labels"] and method == "GET":
         labels = [site.label(repo, label) for label in repo["labels"].values()]
         items, headers = page_of(labels, query, site, link_base + "/labels")
@@ -835,6 +898,7 @@ def state_dump():
                          for n, cs in repo["comments"].items()},
             "labels": [site.label(repo, label) for label in repo["labels"].values()],
             "pulls": [site.pull(repo, i) for i in repo["issues"].values() if i["pull_request"]],
+            "assignable": sorted(repo["assignable"].values(), key=str.lower),
             "reviews": {str(i["number"]): [site.review(repo, i, r)
                                            for r in i["pull_request"]["reviews"]]
                         for i in repo["issues"].values() if i["pull_request"]},
@@ -898,6 +962,20 @@ class Handler(fakeserver.FakeHandler):
             if path == "/_fake/recover" and self.command == "POST":
                 self.failures.clear()
                 return self.answer(200, {"failures": 0})
+            if path == "/_fake/assignable" and self.command == "POST":
+                try:
+                    b = json.loads(raw or "null")
+                except ValueError:
+                    raise error(400, "Problems parsing JSON")
+                if not isinstance(b, dict) or not isinstance(b.get("repo"), str):
+                    raise error(400, "repo: owner/name")
+                repo = repo_get(b["repo"])
+                for login in b.get("add") or []:
+                    repo["assignable"][login.lower()] = login
+                for login in b.get("remove") or []:
+                    repo["assignable"].pop(login.lower(), None)
+                return self.answer(200, {"assignable": sorted(repo["assignable"].values(),
+                                                              key=str.lower)})
             if path == "/_fake/pull" and self.command == "POST":
                 try:
                     b = json.loads(raw or "null")

@@ -32,7 +32,21 @@ Control endpoints, neither logged nor authenticated:
     POST /_fake/comment {"issue": key, "author": who, "body": text}: a
                         comment written by another account, as a person
                         (or anyone who may comment) would in the web UI
+    POST /_fake/user   {"email", "displayName", "name", "assignable"}: an
+                        account of the site (Data Center's "name" defaults
+                        to the e-mail's local part; "assignable": false makes
+                        one that may not be assigned issues); answers it
+                        with its accountId
     GET  /_fake/state  everything, as JSON
+
+Accounts: Cloud (/rest/api/3) names a user by accountId and shows no
+name; Data Center (/rest/api/2) by name and key, with no accountId. PUT
+/issue/<key>/assignee takes {"accountId"} on Cloud and {"name"} on Data
+Center (204); an account the site does not know is 404 on Cloud (as
+Cloud answers an accountId it cannot find) and 400 errors.assignee "User
+'x' does not exist." on Data Center; one that may not be assigned is 400
+"User 'x' cannot be assigned issues."; a "name" on Cloud is GDPR strict
+mode's 400. JQL takes ORDER BY created, updated or key, ASC or DESC.
 """
 import base64
 import datetime
@@ -196,7 +210,7 @@ def jql_parse(jql):
         if at(i)[0] == "word" and at(i)[1].lower() == "order":
             if at(i + 1)[1].lower() != "by":
                 raise jql_error("Expecting 'by' but got '%s'. %s" % (at(i + 1)[1], where(at(i + 1))))
-            break  # the order is the order issues were created in
+            break  # jql_order() reads the rest
         field = at(i)
         if field[0] not in ("word", "str"):
             raise jql_error("Expecting a field name but got '%s'. %s" % (field[1], where(field)))
@@ -239,6 +253,46 @@ def jql_parse(jql):
     return clauses
 
 
+ORDER_FIELDS = {"created": "created", "updated": "updated", "key": "key"}
+
+
+def jql_order(jql):
+    """ORDER BY field [ASC|DESC], ...: [(issue field, descending)]; none: created ASC."""
+    toks = jql_tokens(jql)
+    words = [t[1].lower() for t in toks]
+    for k in range(len(toks) - 1):
+        if toks[k][0] == "word" and words[k] == "order" and words[k + 1] == "by":
+            rest, order = toks[k + 2:], []
+            while rest:
+                field = rest.pop(0)
+                name = ORDER_FIELDS.get(field[1].lower())
+                if name is None:
+                    raise jql_error("Field '%s' does not exist or you do not have permission "
+                                    "to view it. (line 1, character %d)" % (field[1], field[2] + 1))
+                desc = False
+                if rest and rest[0][1].lower() in ("asc", "desc"):
+                    desc = rest.pop(0)[1].lower() == "desc"
+                order.append((name, desc))
+                if rest and rest[0][1] == ",":
+                    rest.pop(0)
+                elif rest:
+                    raise jql_error("Expecting ',' but got '%s'. (line 1, character %d)"
+                                    % (rest[0][1], rest[0][2] + 1))
+            return order
+    return [("created", False)]
+
+
+def jql_sorted(issues, order):
+    def key_of(issue, name):
+        if name == "key":
+            return int(issue["key"].rsplit("-", 1)[1])
+        return issue[name]
+    out = list(issues)
+    for name, desc in reversed(order):
+        out.sort(key=lambda i: key_of(i, name), reverse=desc)
+    return out
+
+
 # ---- the site ----
 
 class Site:
@@ -268,9 +322,18 @@ class Site:
         email = who if "@" in who else re.sub(r"\W+", ".", who.lower()) + "@example.com"
         acct = "5b10a2844c20165700ede" + hashlib.sha1(email.encode()).hexdigest()[:3]
         u = {"accountId": acct, "emailAddress": email,
-             "displayName": name or (who.split("@")[0].replace(".", " ").title() if "@" in who else who)}
+             "displayName": name or (who.split("@")[0].replace(".", " ").title() if "@" in who else who),
+             "name": email.split("@")[0], "key": "JIRAUSER%d" % (10000 + len(self.users)),
+             "assignable": True}
         self.users[acct] = u
         return u
+
+    def account(self, v, ident):
+        """The account a request names: by accountId on Cloud, by name on Data Center."""
+        for u in self.users.values():
+            if ident == (u["accountId"] if v == "3" else u["name"]):
+                return u
+        return None
 
     def priority_id(self, name):
         for i, p in enumerate(self.priorities):
@@ -304,11 +367,20 @@ class Site:
 
     # -- JSON shapes, field for field as Cloud sends them --
 
-    def user_json(self, base, acct):
+    def user_json(self, base, acct, v="3"):
         if acct is None:
             return None
         u = self.users[acct]
         avatar = "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/" + acct
+        if v == "2":
+            # Data Center: a user is its name and key; there is no accountId.
+            return {
+                "self": "%s/rest/api/2/user?username=%s" % (base, u["name"]),
+                "key": u["key"], "name": u["name"], "emailAddress": u["emailAddress"],
+                "avatarUrls": {s: "%s/%s.png" % (avatar, s) for s in ("48x48", "24x24", "16x16", "32x32")},
+                "displayName": u["displayName"], "active": True, "deleted": False,
+                "timeZone": "Etc/UTC", "locale": "en_US",
+            }
         return {
             "self": "%s/rest/api/3/user?accountId=%s" % (base, acct),
             "accountId": acct, "emailAddress": u["emailAddress"],
@@ -357,9 +429,9 @@ class Site:
             "priority": {"self": "%s/rest/api/3/priority/%s" % (base, pid),
                          "iconUrl": "%s/images/icons/priorities/%s.svg" % (base, pname.lower()),
                          "name": pname, "id": pid},
-            "assignee": self.user_json(base, issue["assignee"]),
-            "reporter": self.user_json(base, issue["reporter"]),
-            "creator": self.user_json(base, issue["reporter"]),
+            "assignee": self.user_json(base, issue["assignee"], v),
+            "reporter": self.user_json(base, issue["reporter"], v),
+            "creator": self.user_json(base, issue["reporter"], v),
             "description": desc,
             "issuetype": {"self": "%s/rest/api/3/issuetype/%s" % (base, tid), "id": tid,
                           "description": "A problem that disrupts a service.",
@@ -398,8 +470,8 @@ class Site:
             body = adf_to_text(body)
         out = {
             "self": "%s/rest/api/%s/issue/%s/comment/%s" % (base, v, issue["id"], c["id"]),
-            "id": c["id"], "author": self.user_json(base, c["author"]), "body": body,
-            "updateAuthor": self.user_json(base, c["author"]),
+            "id": c["id"], "author": self.user_json(base, c["author"], v), "body": body,
+            "updateAuthor": self.user_json(base, c["author"], v),
             "created": c["created"], "updated": c["updated"], "jsdPublic": True,
         }
         if c.get("visibility"):
@@ -436,7 +508,8 @@ class Site:
             if f in ("assignee", "reporter"):
                 acct = issue[f]
                 return [] if acct is None else [acct, self.users[acct]["emailAddress"],
-                                                self.users[acct]["displayName"]]
+                                                self.users[acct]["displayName"],
+                                                self.users[acct]["name"]]
             if f in ("issuetype", "type"):
                 return [issue["issuetype"]]
             if f in ("key", "issue", "issuekey", "id"):
@@ -454,7 +527,8 @@ class Site:
                     "type": list(ISSUE_TYPES.values())}.get(f)
             if pool is None:  # a person
                 return any(value.lower() in (u["accountId"].lower(), u["emailAddress"].lower(),
-                                             u["displayName"].lower()) for u in self.users.values())
+                                             u["displayName"].lower(), u["name"].lower())
+                           for u in self.users.values())
             return value.lower() in (p.lower() for p in pool)
 
         resolved = []
@@ -545,6 +619,13 @@ class Handler(fakeserver.FakeHandler):
                 issue["comments"].append(c)
                 issue["updated"] = now
                 return self.answer(201, site.comment_json(self.base(), "3", issue, c))
+            if self.command == "POST" and path == "/_fake/user":
+                f = json.loads(raw)
+                u = site.person(f["email"], f.get("displayName"))
+                if f.get("name"):
+                    u["name"] = f["name"]
+                u["assignable"] = f.get("assignable", True)
+                return self.answer(201, u)
             if self.command == "GET" and path == "/_fake/state":
                 return self.answer(200, {
                     "project": site.project, "issues": site.issues, "users": site.users,
@@ -572,10 +653,14 @@ class Handler(fakeserver.FakeHandler):
         v, rest = m.group(1), m.group(2)
 
         if rest == "/myself" and method == "GET":
-            return 200, site.user_json(base, site.me["accountId"])
+            return 200, site.user_json(base, site.me["accountId"], v)
 
         if rest == "/issue" and method == "POST":
             return self.create(base, v, self.json_body(raw))
+
+        m = re.fullmatch(r"/issue/([^/]+)/assignee", rest)
+        if m and method == "PUT":
+            return self.assign(v, site.find(unquote(m.group(1))), self.json_body(raw))
 
         m = re.fullmatch(r"/issue/([^/]+)(/transitions|/comment)?", rest)
         if m:
@@ -617,6 +702,33 @@ class Handler(fakeserver.FakeHandler):
                     "https://developer.atlassian.com/changelog/#CHANGE-2046"], "errors": {}})
             return 200, self.search_paged(base, v, q if method == "GET" else self.json_body(raw))
         raise errors(404, ["null for uri: %s%s" % (base, path)])
+
+    def assign(self, v, issue, body):
+        """Assign issue: the account by accountId (Cloud) or name (Data Center)."""
+        site = self.site
+        if not isinstance(body, dict):
+            raise errors(400, ["Unexpected character"])
+        ident_field = "accountId" if v == "3" else "name"
+        if v == "3" and ("name" in body or "key" in body):
+            raise errors(400, ["'accountId' must be the only user identifying query parameter "
+                               "in GDPR strict mode."])
+        if ident_field not in body:
+            raise errors(400, assignee="expected Object containing a '%s' property" % ident_field)
+        ident = body[ident_field]
+        if ident is None or ident == "-1":
+            issue["assignee"] = None  # unassigned; "-1" is the project's default: none here
+        else:
+            u = site.account(v, ident) if isinstance(ident, str) else None
+            if u is None and v == "3":
+                raise errors(404, ["Specified user does not exist or you do not have "
+                                   "required permissions"])
+            if u is None:
+                raise errors(400, assignee="User '%s' does not exist." % ident)
+            if not u["assignable"]:
+                raise errors(400, assignee="User '%s' cannot be assigned issues." % ident)
+            issue["assignee"] = u["accountId"]
+        issue["updated"] = site.now()
+        return 204, None
 
     def edit(self, issue, body):
         """Edit issue: the "update" verbs on labels, and "fields" set outright."""
@@ -667,6 +779,10 @@ class Handler(fakeserver.FakeHandler):
             problems["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
         if desc is not None and v == "2" and not isinstance(desc, str):
             problems["description"] = "Operation value must be a string"
+        text = adf_to_text(desc) if isinstance(desc, dict) else desc
+        if isinstance(text, str) and len(text) > 32767:
+            problems["description"] = ("The entered text is too long. It exceeds the allowed "
+                                       "limit of 32,767 characters.")
         labels = f.get("labels") or []
         if any(not isinstance(label, str) or re.search(r"\s", label) for label in labels):
             problems["labels"] = "The label must not contain spaces."
@@ -728,7 +844,7 @@ class Handler(fakeserver.FakeHandler):
     def search_jql(self, base, v, req):
         site = self.site
         jql = req.get("jql") or ""
-        found = site.jql_match(jql_parse(jql))
+        found = jql_sorted(site.jql_match(jql_parse(jql)), jql_order(jql))
         limit, fields = self.page_of(req, 50)
         digest = hashlib.sha1(jql.encode()).hexdigest()[:12]
         start = 0
@@ -750,7 +866,8 @@ class Handler(fakeserver.FakeHandler):
 
     def search_paged(self, base, v, req):
         site = self.site
-        found = site.jql_match(jql_parse(req.get("jql") or ""))
+        jql = req.get("jql") or ""
+        found = jql_sorted(site.jql_match(jql_parse(jql)), jql_order(jql))
         limit, fields = self.page_of(req, 50)
         start = int(req.get("startAt", 0))
         return {"expand": "names,schema", "startAt": start, "maxResults": limit,

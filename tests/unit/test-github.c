@@ -489,6 +489,257 @@ static void test_comments(const struct fake *a, struct tracker *t)
 	ok(!c && !nr, "comments: ... returning nothing");
 }
 
+/* ---- assign, open_issue, find_labelled ---- */
+
+/* Characters (not bytes) of UTF-8 text. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* Whether s holds a control character but newline and tab, or a C1 one. */
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
+static void test_assign(const struct fake *a, struct tracker *t)
+{
+	struct remote_issue ri;
+	cJSON *r, *body;
+	int mark, ret;
+	static const char *const bad_logins[] = {
+		"", "a b", "alice/../bob", "al\x1b[31mice", "alice?x=1", "al%69ce", "bot[bot]",
+		"a123456789012345678901234567890123456789", /* 40 */
+	};
+
+	mark = fake_log_mark(a);
+	ret = t->ops->assign(t, "1", "alice");
+	is_int(ret, TRACKER_OK, "assign: a collaborator is assigned");
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/issues/1/assignees$"), 1,
+	       "assign: one POST .../issues/1/assignees");
+	r = fake_last(a, mark, "POST", "/assignees$");
+	body = fake_body(r);
+	{
+		char *json = cJSON_PrintUnformatted(body);
+		is_str(json, "{\"assignees\":[\"alice\"]}", "assign: the body names the login");
+		cJSON_free(json);
+	}
+	cJSON_Delete(body);
+	cJSON_Delete(r);
+	ret = t->ops->get(t, "1", &ri);
+	is_str(ri.assignee, "alice", "assign: get reads the assignee back");
+	remote_issue_release(&ri);
+
+	is_int(t->ops->assign(t, "1", "ALICE"), TRACKER_OK,
+	       "assign: again, in other case, is fine (GitHub answers alice)");
+
+	mark = fake_log_mark(a);
+	ret = t->ops->assign(t, "1", "mallory");
+	is_int(ret, TRACKER_FAIL, "assign: a login GitHub silently drops is TRACKER_FAIL");
+	is_str(t->error.buf, "github: assigning issue 1 to mallory: GitHub did not assign it: "
+	       "the account is no collaborator of the repository, does not exist, or the issue "
+	       "has its 10 assignees",
+	       "assign: ... in one line naming the login");
+	is_int(fake_count(a, mark, "POST", "/assignees$"), 1, "assign: ... after GitHub's 201");
+	ret = t->ops->get(t, "1", &ri);
+	is_str(ri.assignee, "alice", "assign: ... and the issue keeps its assignee");
+	remote_issue_release(&ri);
+
+	fake_call(a, "POST", "/_fake/assignable", "{\"repo\":\"acme/shop\",\"add\":[\"Zed-9\"]}",
+		  NULL);
+	is_int(t->ops->assign(t, "1", "zed-9"), TRACKER_OK,
+	       "assign: a new collaborator, named in another case");
+
+	mark = fake_log_mark(a);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_logins); i++) {
+		ret = t->ops->assign(t, "1", bad_logins[i]);
+		if (!ok(ret == TRACKER_FAIL && !strcmp(t->error.buf, "github: assigning issue 1: "
+			"the assignee is no GitHub login (1 to 39 letters, digits and '-')"),
+			"assign: login %zu is refused", i))
+			diag_text("error", t->error.buf);
+	}
+	is_int(t->ops->assign(t, "1/../2", "alice"), TRACKER_FAIL,
+	       "assign: a key that is no issue number is refused");
+	is_int(t->ops->assign(t, "1?x", "a\x1b[2J"), TRACKER_FAIL, "assign: both bad: refused");
+	ok(!has_control(t->error.buf) && !strstr(t->error.buf, "1?x"),
+	   "assign: ... and neither reaches the message (%s)", t->error.buf);
+	is_int(fake_count(a, mark, NULL, "."), 0, "assign: ... all without a request");
+
+	is_int(t->ops->assign(t, "999", "alice"), TRACKER_NOT_FOUND,
+	       "assign: an unknown issue is NOT_FOUND");
+}
+
+static void labels_of_request(const cJSON *body, struct strbuf *sb)
+{
+	const cJSON *l;
+
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(body, "labels"))
+		strbuf_addf(sb, "%s%s", sb->len ? "," : "", l->valuestring);
+}
+
+static void test_open_find(const struct fake *a, struct tracker *t)
+{
+	struct strvec labels = STRVEC_INIT;
+	struct remote_issue ri, found;
+	struct strbuf sb = STRBUF_INIT;
+	char *first = NULL, *second = NULL, *path;
+	cJSON *r, *body;
+	int mark, ret;
+	static const char *const bad_markers[] = {
+		"", "Jules-fix", "jules fix", "jules,sre", "jules/fix", "jules%2Cfix", "sre:fp/x",
+		"a12345678901234567890123456789012345678901234567890", /* 51 */
+	};
+
+	strvec_pushl(&labels, "jules-fix", "architecture", NULL);
+	mark = fake_log_mark(a);
+	ret = t->ops->open_issue(t, "Architecture: checkout latency keeps coming back",
+				 "It recurred 3 times in 7 days.\n\n- restart held 2 h\n", &labels, &ri);
+	is_int(ret, TRACKER_OK, "open_issue: TRACKER_OK");
+	ok(ri.key && strspn(ri.key, "0123456789") == strlen(ri.key), "open_issue: a number");
+	ok(ri.url && strstr(ri.url, "/acme/shop/issues/"), "open_issue: its html_url");
+	first = xstrdup(ri.key ? ri.key : "?");
+	remote_issue_release(&ri);
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/labels$"), 2,
+	       "open_issue: both labels created first");
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/issues$"), 1,
+	       "open_issue: one POST /issues");
+	r = fake_last(a, mark, "POST", "^/repos/acme/shop/issues$");
+	body = fake_body(r);
+	is_str(field(body, "title"), "Architecture: checkout latency keeps coming back",
+	       "open_issue: the title");
+	is_str(field(body, "body"), "It recurred 3 times in 7 days.\n\n- restart held 2 h\n",
+	       "open_issue: the body as Markdown, as given");
+	labels_of_request(body, &sb);
+	is_str(sb.buf, "jules-fix,architecture", "open_issue: the labels");
+	cJSON_Delete(body);
+	cJSON_Delete(r);
+
+	mark = fake_log_mark(a);
+	ret = t->ops->find_labelled(t, "jules-fix", &found);
+	is_int(ret, TRACKER_OK, "find_labelled: TRACKER_OK");
+	is_str(found.key, first, "find_labelled: the issue open_issue opened");
+	is_str(found.title, "Architecture: checkout latency keeps coming back",
+	       "find_labelled: with its title");
+	remote_issue_release(&found);
+	r = fake_last(a, mark, "GET", "^/repos/acme/shop/issues$");
+	is_str(r ? field(r, "query") : NULL,
+	       "state=all&labels=jules-fix&sort=created&direction=desc&per_page=30",
+	       "find_labelled: open or closed, newest first");
+	cJSON_Delete(r);
+
+	path = xstrfmt("/repos/acme/shop/issues/%s", first);
+	is_int(fake_call(a, "PATCH", path, "{\"state\":\"closed\"}", NULL), 200,
+	       "setup: the follow-up is closed");
+	free(path);
+	ret = t->ops->find_labelled(t, "jules-fix", &found);
+	is_int(ret, TRACKER_OK, "find_labelled: a closed issue is found too");
+	is_str(found.key, first, "find_labelled: ... the same one");
+	is_int(found.closed, 1, "find_labelled: ... closed");
+	remote_issue_release(&found);
+
+	strvec_clear(&labels);
+	strvec_push(&labels, "jules-fix");
+	ret = t->ops->open_issue(t, "Architecture: a second follow-up", "", &labels, &ri);
+	is_int(ret, TRACKER_OK, "open_issue: a second one, with an empty body");
+	second = xstrdup(ri.key ? ri.key : "?");
+	remote_issue_release(&ri);
+	/* A pull request carrying the label, newer still, is no issue. */
+	fake_call(a, "POST", "/repos/acme/shop/pulls",
+		  "{\"title\":\"pr\",\"head\":\"jules\",\"base\":\"main\"}", &r);
+	path = xstrfmt("/repos/acme/shop/issues/%d/labels",
+		       (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "number")));
+	cJSON_Delete(r);
+	is_int(fake_call(a, "POST", path, "{\"labels\":[\"jules-fix\"]}", NULL), 200,
+	       "setup: a newer pull request carries the label");
+	free(path);
+	ret = t->ops->find_labelled(t, "jules-fix", &found);
+	is_str(found.key, second, "find_labelled: the newest of two, past a pull request");
+	remote_issue_release(&found);
+
+	ret = t->ops->find_labelled(t, "no-such-marker", &found);
+	is_int(ret, TRACKER_NOT_FOUND, "find_labelled: none is NOT_FOUND");
+	is_str(t->error.buf, "github: no issue has label no-such-marker",
+	       "find_labelled: ... saying which label");
+	ok(!found.key, "find_labelled: ... filling nothing");
+	remote_issue_release(&found);
+
+	mark = fake_log_mark(a);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_markers); i++) {
+		ret = t->ops->find_labelled(t, bad_markers[i], &found);
+		ok(ret == TRACKER_FAIL && strstr(t->error.buf, "a-z, 0-9 and '-'"),
+		   "find_labelled: marker %zu is refused", i);
+		remote_issue_release(&found);
+	}
+	strvec_clear(&labels);
+	strvec_pushl(&labels, "ok", "a,b", NULL);
+	is_int(t->ops->open_issue(t, "t", "b", &labels, &ri), TRACKER_FAIL,
+	       "open_issue: a label with a comma is refused");
+	is_str(t->error.buf, "github: opening issue: a label takes 1 to 50 characters, without "
+	       "a comma or a control character", "open_issue: ... saying why");
+	remote_issue_release(&ri);
+	strvec_clear(&labels);
+	strvec_push(&labels, "evil[2J");
+	is_int(t->ops->open_issue(t, "t", "b", &labels, &ri), TRACKER_FAIL,
+	       "open_issue: a label with an escape sequence is refused");
+	remote_issue_release(&ri);
+	is_int(t->ops->open_issue(t, "", "b", NULL, &ri), TRACKER_FAIL,
+	       "open_issue: an empty title is refused");
+	remote_issue_release(&ri);
+	is_int(fake_count(a, mark, NULL, "."), 0, "refusals: ... all without a request");
+
+	strvec_clear(&labels);
+	strbuf_release(&sb);
+	free(first);
+	free(second);
+}
+
+/* A title and a body an attacker shaped: control characters, bad UTF-8, 100 KB. */
+static void test_open_hostile(const struct fake *a, struct tracker *t)
+{
+	struct strbuf title = STRBUF_INIT, text = STRBUF_INIT;
+	struct remote_issue ri;
+	cJSON *r, *body;
+	const char *got;
+	int mark = fake_log_mark(a), ret;
+
+	strbuf_addstr(&title, "evil\x1b]0;pwned\x07\r\ntitle\xc2\x9b\xff");
+	for (int i = 0; i < 300; i++)
+		strbuf_addstr(&title, "\xc3\xa9"); /* é */
+	while (text.len < 100 * 1024)
+		strbuf_addstr(&text, "line \x1b[31mred\x1b[0m \x01\x7f \xe2\x28\xa1 and more\n");
+	ret = t->ops->open_issue(t, title.buf, text.buf, NULL, &ri);
+	is_int(ret, TRACKER_OK, "hostile: the issue is opened");
+	if (ret != TRACKER_OK)
+		diag_text("error", t->error.buf);
+	remote_issue_release(&ri);
+	is_int(fake_count(a, mark, "POST", "^/repos/acme/shop/issues$"), 1, "hostile: one POST");
+	r = fake_last(a, mark, "POST", "^/repos/acme/shop/issues$");
+	body = fake_body(r);
+	got = field(body, "title");
+	ok(got && starts_with(got, "evil?]0;pwned?  title??"),
+	   "hostile: the title is one line, its control characters '?' (%.30s)", got ? got : "");
+	is_int(utf8_chars(got), 256, "hostile: ... cut to GitHub's 256 characters");
+	ok(got && ends_with(got, "\xe2\x80\xa6"), "hostile: ... ending in an ellipsis");
+	got = field(body, "body");
+	ok(got && !has_control(got), "hostile: the body holds no control character");
+	ok(got && strstr(got, "line ?[31mred?[0m ?? ?(? and more\n"),
+	   "hostile: ... nor bad UTF-8, lines kept");
+	ok(utf8_chars(got) <= 65536, "hostile: ... within GitHub's 65536 characters");
+	cJSON_Delete(body);
+	cJSON_Delete(r);
+	strbuf_release(&title);
+	strbuf_release(&text);
+}
+
 static void test_pages(const struct fake *b, struct tracker *t)
 {
 	struct remote_comment *c = NULL;
@@ -797,6 +1048,9 @@ int main(void)
 		test_move(&a, t);
 		test_label(&a, t);
 		test_comments(&a, t);
+		test_assign(&a, t);
+		test_open_find(&a, t);
+		test_open_hostile(&a, t);
 		test_pages(&b, tb);
 		test_foreign_link(&a, &b, t);
 		test_errors(&a, t, &cfg_bad);

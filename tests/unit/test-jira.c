@@ -707,6 +707,333 @@ static void test_data_center(const struct fake *paged)
 	client_close(&c);
 }
 
+/* ---- assign, open_issue, find_labelled ---- */
+
+/* A user of the fake site: its accountId, the caller's to free. */
+static char *fake_user(const struct fake *f, const char *email, const char *name, int assignable)
+{
+	char *json = xstrfmt("{\"email\":\"%s\",\"displayName\":\"%s\",\"assignable\":%s}",
+			     email, name, assignable ? "true" : "false");
+	cJSON *u = NULL;
+	char *id;
+
+	if (fake_call(f, "POST", "/_fake/user", json, &u) != 201)
+		printf("# cannot make user %s\n", email);
+	id = xstrdup(jstr(u, "accountId", NULL) ? jstr(u, "accountId", NULL) : "?");
+	cJSON_Delete(u);
+	free(json);
+	return id;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
+/* The text of an ADF document's text nodes, in order; paragraphs by blank lines. Caller frees. */
+static char *adf_plain(const cJSON *doc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const cJSON *b, *n;
+
+	cJSON_ArrayForEach(b, cJSON_GetObjectItem(doc, "content")) {
+		if (sb.len)
+			strbuf_addstr(&sb, "\n\n");
+		cJSON_ArrayForEach(n, cJSON_GetObjectItem(b, "content")) {
+			const char *type = jstr(n, "type", NULL);
+			if (type && !strcmp(type, "hardBreak"))
+				strbuf_addch(&sb, '\n');
+			else if (jstr(n, "text", NULL))
+				strbuf_addstr(&sb, jstr(n, "text", NULL));
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The JQL of the last search request. Caller frees. */
+static char *last_jql(const struct fake *f, const char *path)
+{
+	cJSON *body = fake_last_body(f, 0, "POST", path);
+	char *jql = xstrdup(jstr(body, "jql", NULL) ? jstr(body, "jql", NULL) : "");
+
+	cJSON_Delete(body);
+	return jql;
+}
+
+static void test_escalation_cloud(const struct fake *f, struct tracker *t)
+{
+	struct strvec labels = STRVEC_INIT;
+	struct remote_issue ri, found;
+	char *alice = fake_user(f, "alice@example.com", "Alice", 1);
+	char *eve = fake_user(f, "eve@example.com", "Eve", 0);
+	char *first = NULL, *second = NULL, *want, *text, *jql;
+	cJSON *body, *fields;
+	int before;
+	static const char *const bad_ids[] = {
+		"", "alice@example.com", "a b", "5b10/../x", "712020:3b2c\x1b[0m", "id\"}",
+		"a12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+		"123456789012345678901234567890123456789012345678", /* 129 */
+	};
+	static const char *const bad_keys[] = { "", "OPS-1/../2", "../x", "OPS-", "-1", "OPS-01", "OP S-1", "1OPS-2" };
+	static const char *const bad_markers[] = { "", "Jules-fix", "jules fix", "jules\"fix", "a\\b", "x OR y" };
+
+	/* open_issue: fields project, issuetype, summary, labels, an ADF description. */
+	strvec_pushl(&labels, "jules-fix", "architecture", NULL);
+	is_int(t->ops->open_issue(t, "Architecture: checkout keeps timing out",
+				  "It recurred 3 times.\nEach restart held 2 h.\n\nWho owns the pool?",
+				  &labels, &ri), TRACKER_OK, "open_issue: TRACKER_OK");
+	ok(ri.key && starts_with(ri.key, "OPS-"), "open_issue: a key (%s)", ri.key ? ri.key : "NULL");
+	want = xstrfmt("%s/browse/%s", f->url, ri.key ? ri.key : "?");
+	is_str(ri.url, want, "open_issue: its page");
+	free(want);
+	first = xstrdup(ri.key ? ri.key : "?");
+	remote_issue_release(&ri);
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/issue$");
+	fields = cJSON_GetObjectItem(body, "fields");
+	is_str(jstr(fields, "project", "key"), "OPS", "open_issue: in jira.project");
+	is_str(jstr(fields, "issuetype", "name"), "Incident", "open_issue: of jira.issue-type");
+	is_str(jstr(fields, "summary", NULL), "Architecture: checkout keeps timing out",
+	       "open_issue: the summary");
+	{
+		char *json = cJSON_PrintUnformatted(cJSON_GetObjectItem(fields, "labels"));
+		is_str(json, "[\"jules-fix\",\"architecture\"]", "open_issue: the labels");
+		cJSON_free(json);
+	}
+	is_str(jstr(fields, "description", "type"), "doc", "open_issue: an ADF document");
+	text = adf_plain(cJSON_GetObjectItem(fields, "description"));
+	is_str(text, "It recurred 3 times.\nEach restart held 2 h.\n\nWho owns the pool?",
+	       "open_issue: paragraphs and hard breaks, no record");
+	free(text);
+	cJSON_Delete(body);
+
+	/* assign */
+	before = fake_count(f, 0, NULL, ".");
+	is_int(t->ops->assign(t, first, alice), TRACKER_OK, "assign: by accountId");
+	want = xstrfmt("^/rest/api/3/issue/%s/assignee$", first);
+	is_int(fake_count(f, 0, "PUT", want), 1, "assign: one PUT .../assignee");
+	body = fake_last_body(f, 0, "PUT", want);
+	is_str(jstr(body, "accountId", NULL), alice, "assign: {\"accountId\": ...}");
+	ok(cJSON_GetArraySize(body) == 1, "assign: ... and nothing else (GDPR strict mode)");
+	cJSON_Delete(body);
+	free(want);
+	is_int(t->ops->get(t, first, &ri), TRACKER_OK, "assign: read back");
+	is_str(ri.assignee, "Alice", "assign: get names the assignee");
+	remote_issue_release(&ri);
+	is_int(t->ops->assign(t, first, alice), TRACKER_OK, "assign: the same account again is fine");
+
+	is_int(t->ops->assign(t, first, "5b10ac8d82e05b22cc7d4ef5"), TRACKER_FAIL,
+	       "assign: an accountId JIRA does not know is TRACKER_FAIL");
+	want = xstrfmt("jira: assigning %s to 5b10ac8d82e05b22cc7d4ef5: HTTP 404 Specified user "
+		       "does not exist or you do not have required permissions", first);
+	is_str(t->error.buf, want, "assign: ... naming the account and JIRA's words");
+	free(want);
+	is_int(t->ops->assign(t, first, eve), TRACKER_FAIL,
+	       "assign: an account that may not be assigned is TRACKER_FAIL");
+	want = xstrfmt("jira: assigning %s to %s: HTTP 400 assignee: User '%s' cannot be "
+		       "assigned issues.", first, eve, eve);
+	is_str(t->error.buf, want, "assign: ... naming it");
+	free(want);
+	is_int(t->ops->assign(t, "OPS-999", alice), TRACKER_FAIL,
+	       "assign: an unknown issue fails too (JIRA's 404 is the issue's or the account's)");
+	like(t->error.buf, "Issue does not exist", "assign: ... saying which");
+	t->ops->get(t, first, &ri);
+	is_str(ri.assignee, "Alice", "assign: the refused ones changed nothing");
+	remote_issue_release(&ri);
+	is_int(t->ops->assign(t, first, "712020:3b2c5e1a-7f0e-4b8e-9c1d-2a3b4c5d6e7f"), TRACKER_FAIL,
+	       "assign: a modern accountId is sent (and unknown here)");
+
+	before = fake_count(f, 0, NULL, ".");
+	for (size_t i = 0; i < ARRAY_SIZE(bad_ids); i++) {
+		int r = t->ops->assign(t, first, bad_ids[i]);
+		if (!ok(r == TRACKER_FAIL && strstr(t->error.buf, "the assignee is no accountId") &&
+			!has_control(t->error.buf), "assign: accountId %zu is refused", i))
+			diag_text("error", t->error.buf);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad_keys); i++) {
+		int r = t->ops->assign(t, bad_keys[i], alice);
+		ok(r == TRACKER_FAIL && !strcmp(t->error.buf, "jira: assigning an issue: the key is "
+						"no JIRA issue key (as in OPS-17)"),
+		   "assign: key %zu is refused", i);
+	}
+
+	/* find_labelled */
+	for (size_t i = 0; i < ARRAY_SIZE(bad_markers); i++) {
+		is_int(t->ops->find_labelled(t, bad_markers[i], &found), TRACKER_FAIL,
+		       "find_labelled: marker %zu is refused", i);
+		remote_issue_release(&found);
+	}
+	strvec_clear(&labels);
+	strvec_pushl(&labels, "jules-fix", "two words", NULL);
+	is_int(t->ops->open_issue(t, "t", "b", &labels, &ri), TRACKER_FAIL,
+	       "open_issue: a label with a blank is refused");
+	is_str(t->error.buf, "jira: opening issue: a label takes 1 to 255 characters and no "
+	       "blank (JIRA labels have no spaces)", "open_issue: ... saying why");
+	remote_issue_release(&ri);
+	is_int(t->ops->open_issue(t, "\n", "b", NULL, &ri), TRACKER_FAIL,
+	       "open_issue: a blank title is refused");
+	remote_issue_release(&ri);
+	is_int(fake_count(f, 0, NULL, ".") - before, 0, "refusals: all without a request");
+
+	is_int(t->ops->find_labelled(t, "jules-fix", &found), TRACKER_OK, "find_labelled: found");
+	is_str(found.key, first, "find_labelled: the issue open_issue opened");
+	is_str(found.assignee, "Alice", "find_labelled: ... with its fields");
+	remote_issue_release(&found);
+	jql = last_jql(f, "^/rest/api/3/search/jql$");
+	is_str(jql, "project = \"OPS\" AND labels = \"jules-fix\" ORDER BY created DESC",
+	       "find_labelled: the JQL, any status, newest first");
+	free(jql);
+	body = fake_last_body(f, 0, "POST", "^/rest/api/3/search/jql$");
+	is_int(cJSON_GetNumberValue(cJSON_GetObjectItem(body, "maxResults")), 1,
+	       "find_labelled: one result");
+	cJSON_Delete(body);
+
+	is_int(t->ops->move(t, first, STATE_INCIDENT_RESOLVED), TRACKER_OK, "setup: it is Done");
+	is_int(t->ops->find_labelled(t, "jules-fix", &found), TRACKER_OK,
+	       "find_labelled: a Done issue is found too");
+	is_int(found.closed, 1, "find_labelled: ... closed");
+	remote_issue_release(&found);
+
+	strvec_clear(&labels);
+	strvec_push(&labels, "jules-fix");
+	is_int(t->ops->open_issue(t, "Architecture: a second one", NULL, &labels, &ri), TRACKER_OK,
+	       "open_issue: a second, without a body");
+	second = xstrdup(ri.key ? ri.key : "?");
+	remote_issue_release(&ri);
+	fake_issue(f, "{\"summary\":\"not labelled\"}");
+	is_int(t->ops->find_labelled(t, "jules-fix", &found), TRACKER_OK, "find_labelled: of two");
+	is_str(found.key, second, "find_labelled: the newest");
+	remote_issue_release(&found);
+	is_int(t->ops->find_labelled(t, "no-such-marker", &found), TRACKER_NOT_FOUND,
+	       "find_labelled: none is NOT_FOUND");
+	is_str(t->error.buf, "jira: no issue has label no-such-marker", "find_labelled: ... said");
+	ok(!found.key, "find_labelled: ... filling nothing");
+	remote_issue_release(&found);
+
+	strvec_clear(&labels);
+	free(first);
+	free(second);
+	free(alice);
+	free(eve);
+}
+
+static void test_open_hostile(const struct fake *f, struct tracker *t, int api)
+{
+	struct strbuf title = STRBUF_INIT, prose = STRBUF_INIT;
+	struct remote_issue ri;
+	cJSON *body, *fields;
+	char *path = xstrfmt("^/rest/api/%d/issue$", api), *text;
+	const char *summary;
+	int before = fake_count(f, 0, "POST", path);
+
+	strbuf_addstr(&title, "evil\x1b]0;pwned\x07\r\ntitle\xc2\x9b\xff");
+	for (int i = 0; i < 300; i++)
+		strbuf_addstr(&title, "\xc3\xa9");
+	while (prose.len < 100 * 1024)
+		strbuf_addstr(&prose, "line \x1b[31mred\x1b[0m \x01\x7f \xe2\x28\xa1 {code}\n");
+	is_int(t->ops->open_issue(t, title.buf, prose.buf, NULL, &ri), TRACKER_OK,
+	       "hostile (api %d): the issue is opened", api);
+	if (t->error.len)
+		diag_text("error", t->error.buf);
+	remote_issue_release(&ri);
+	is_int(fake_count(f, 0, "POST", path) - before, 1, "hostile (api %d): one POST", api);
+	body = fake_last_body(f, 0, "POST", path);
+	fields = cJSON_GetObjectItem(body, "fields");
+	summary = jstr(fields, "summary", NULL);
+	ok(summary && starts_with(summary, "evil?]0;pwned?  title??"),
+	   "hostile (api %d): the summary is one line, control characters '?'", api);
+	is_int(utf8_chars(summary), 255, "hostile (api %d): ... cut to JIRA's 255", api);
+	text = api == 3 ? adf_plain(cJSON_GetObjectItem(fields, "description"))
+			: xstrdup(jstr(fields, "description", NULL) ? jstr(fields, "description", NULL) : "");
+	ok(!has_control(text) && strstr(text, "line ?[31mred?[0m ?? ?(? {code}"),
+	   "hostile (api %d): the description holds no control character nor bad UTF-8", api);
+	ok(utf8_chars(text) <= 32767 && utf8_chars(text) > 30000,
+	   "hostile (api %d): ... cut to JIRA's 32767 characters (%zu)", api, utf8_chars(text));
+	free(text);
+	cJSON_Delete(body);
+	free(path);
+	strbuf_release(&title);
+	strbuf_release(&prose);
+}
+
+static void test_escalation_dc(const struct fake *paged)
+{
+	struct strvec labels = STRVEC_INIT;
+	struct remote_issue ri, found;
+	struct client c;
+	char *key = NULL, *newer = NULL, *jql, *path;
+	cJSON *body;
+	int before;
+
+	client_open(&c, paged, "[jira]\n\tapi-version = 2\n");
+	if (!ok(c.t != NULL, "dc: opens"))
+		return;
+	free(fake_user(paged, "alice@example.com", "Alice", 1));
+	strvec_push(&labels, "jules-fix");
+	is_int(c.t->ops->open_issue(c.t, "Architecture on DC", "one\ntwo", &labels, &ri),
+	       TRACKER_OK, "dc: open_issue");
+	key = xstrdup(ri.key ? ri.key : "?");
+	remote_issue_release(&ri);
+	body = fake_last_body(paged, 0, "POST", "^/rest/api/2/issue$");
+	is_str(jstr(cJSON_GetObjectItem(body, "fields"), "description", NULL), "one\ntwo",
+	       "dc: the description is the text");
+	cJSON_Delete(body);
+
+	is_int(c.t->ops->assign(c.t, key, "alice"), TRACKER_OK, "dc: assign by name");
+	path = xstrfmt("^/rest/api/2/issue/%s/assignee$", key);
+	body = fake_last_body(paged, 0, "PUT", path);
+	is_str(jstr(body, "name", NULL), "alice", "dc: {\"name\": ...}");
+	ok(!cJSON_GetObjectItem(body, "accountId"), "dc: ... without an accountId");
+	cJSON_Delete(body);
+	free(path);
+	c.t->ops->get(c.t, key, &ri);
+	is_str(ri.assignee, "Alice", "dc: get names the assignee");
+	remote_issue_release(&ri);
+	is_int(c.t->ops->assign(c.t, key, "nobody"), TRACKER_FAIL, "dc: an unknown name fails");
+	{
+		char *want = xstrfmt("jira: assigning %s to nobody: HTTP 400 assignee: User 'nobody' "
+				     "does not exist.", key);
+		is_str(c.t->error.buf, want, "dc: ... naming it");
+		free(want);
+	}
+	before = fake_count(paged, 0, NULL, ".");
+	is_int(c.t->ops->assign(c.t, key, "712020:3b2c"), TRACKER_FAIL,
+	       "dc: an accountId is no name");
+	is_int(c.t->ops->assign(c.t, key, "al ice"), TRACKER_FAIL, "dc: nor a name with a blank");
+	is_int(fake_count(paged, 0, NULL, ".") - before, 0, "dc: ... refused without a request");
+
+	is_int(c.t->ops->open_issue(c.t, "Newer on DC", "", &labels, &ri), TRACKER_OK,
+	       "dc: a second");
+	newer = xstrdup(ri.key ? ri.key : "?");
+	remote_issue_release(&ri);
+	is_int(c.t->ops->move(c.t, newer, STATE_INCIDENT_RESOLVED), TRACKER_OK, "dc: it is Done");
+	is_int(c.t->ops->find_labelled(c.t, "jules-fix", &found), TRACKER_OK, "dc: find_labelled");
+	is_str(found.key, newer, "dc: the newest, Done or not");
+	remote_issue_release(&found);
+	jql = last_jql(paged, "^/rest/api/2/search$");
+	is_str(jql, "project = \"OPS\" AND labels = \"jules-fix\" ORDER BY created DESC",
+	       "dc: through /rest/api/2/search");
+	free(jql);
+	test_open_hostile(paged, c.t, 2);
+
+	strvec_clear(&labels);
+	free(key);
+	free(newer);
+	client_close(&c);
+}
+
 int main(void)
 {
 	struct fake f, paged;
@@ -735,11 +1062,14 @@ int main(void)
 		test_status_map(&f);
 		test_comments(&f, c.t);
 		test_errors(&f, c.t);
+		test_escalation_cloud(&f, c.t);
+		test_open_hostile(&f, c.t, 3);
 	}
 	client_close(&c);
 	test_comment_pages(&paged);
 	test_search(&paged);
 	test_data_center(&paged);
+	test_escalation_dc(&paged);
 
 	fake_stop(&f);
 	fake_stop(&paged);

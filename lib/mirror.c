@@ -75,6 +75,30 @@ int mirror_queue_label(struct store *st, const char *target, long long id, const
 	return outbox_queue(st, id, NULL, target, "label", p);
 }
 
+int mirror_queue_assign(struct store *st, const char *target, long long id, const char *who)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "who", who);
+	return outbox_queue(st, id, NULL, target, "assign", p);
+}
+
+int mirror_queue_architecture(struct store *st, const char *target, long long id,
+			      const char *marker, const char *label, const char *title,
+			      const char *body, const long long *occurrences, size_t nr)
+{
+	cJSON *p = cJSON_CreateObject(), *ids;
+
+	cJSON_AddStringToObject(p, "marker", marker);
+	cJSON_AddStringToObject(p, "label", label);
+	cJSON_AddStringToObject(p, "title", title);
+	cJSON_AddStringToObject(p, "body", body);
+	ids = cJSON_AddArrayToObject(p, "occurrences");
+	for (size_t i = 0; i < nr; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)occurrences[i]));
+	return outbox_queue(st, id, NULL, target, "architecture", p);
+}
+
 /*
  * The state the tracker holds: a closed issue is resolved whatever its
  * label says (a person closing it has the last word), else the mapped
@@ -290,6 +314,135 @@ static int deliver_label(struct tracker *t, const struct incident *inc, const cJ
 	return r == TRACKER_OK ? DELIVERED : r;
 }
 
+/* Assigning is a set too: giving the issue to its assignee again changes nothing. */
+static int deliver_assign(struct tracker *t, const struct incident *inc, const cJSON *p)
+{
+	int r;
+
+	if (!inc->remote_key)
+		return WAIT;
+	r = t->ops->assign(t, inc->remote_key, json_string_or(p, "who", ""));
+	return r == TRACKER_OK ? DELIVERED : r;
+}
+
+/* Has incident id an "architecture" event for marker already? 1, 0, -1. */
+static int architecture_recorded(struct store *st, long long id, const char *marker)
+{
+	struct event *ev;
+	size_t nr;
+	int found = 0;
+
+	if (store_event_list(st, id, &ev, &nr) < 0)
+		return -1;
+	for (size_t i = 0; i < nr && !found; i++) {
+		cJSON *b;
+		if (strcmp(ev[i].kind, "architecture"))
+			continue;
+		b = cJSON_Parse(ev[i].body);
+		found = json_string_is(b, "marker", marker);
+		cJSON_Delete(b);
+	}
+	event_list_free(ev, nr);
+	return found;
+}
+
+static int record_architecture(struct store *st, struct tracker *t, long long id,
+			       const char *marker, const struct remote_issue *ri, int adopted)
+{
+	cJSON *body;
+	char *text;
+	int r = architecture_recorded(st, id, marker);
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "tracker", t->ops->name);
+	cJSON_AddStringToObject(body, "key", ri->key);
+	if (ri->url)
+		cJSON_AddStringToObject(body, "url", ri->url);
+	cJSON_AddStringToObject(body, "marker", marker);
+	cJSON_AddBoolToObject(body, "adopted", adopted);
+	text = cJSON_PrintUnformatted(body);
+	r = store_event_append(st, id, "architecture", t->ops->name, text);
+	cJSON_free(text);
+	cJSON_Delete(body);
+	return r < 0 ? -1 : 0;
+}
+
+/* A comment on each occurrence's issue linking the follow-up; a repeated attempt looks first. */
+static int link_occurrences(struct store *st, struct tracker *t, const struct outbox_item *item,
+			    const cJSON *p, const struct remote_issue *ri)
+{
+	const cJSON *id;
+	int r = TRACKER_OK;
+
+	cJSON_ArrayForEach(id, json_array(p, "occurrences")) {
+		struct incident occ;
+		struct strbuf text = STRBUF_INIT, key = STRBUF_INIT;
+		cJSON *record;
+
+		if (!cJSON_IsNumber(id) || store_incident_get(st, (long long)id->valuedouble, &occ))
+			continue;
+		if (!occ.remote_key || !strcmp(occ.remote_key, ri->key)) {
+			incident_release(&occ);
+			continue;
+		}
+		strbuf_addf(&text, "This problem keeps coming back: the architecture follow-up is %s.",
+			    ri->url ? ri->url : ri->key);
+		strbuf_addf(&key, "%s-%lld", item->key, occ.id);
+		record = cJSON_CreateObject();
+		cJSON_AddNumberToObject(record, "sre", 1);
+		cJSON_AddStringToObject(record, "kind", "comment");
+		cJSON_AddStringToObject(record, "text", text.buf);
+		cJSON_AddStringToObject(record, "actor", "sre");
+		cJSON_AddStringToObject(record, "key", key.buf);
+		r = post_once(t, occ.remote_key, text.buf, record, item->attempts > 0);
+		cJSON_Delete(record);
+		strbuf_release(&text);
+		strbuf_release(&key);
+		incident_release(&occ);
+		if (r != TRACKER_OK)
+			break;
+	}
+	return r;
+}
+
+/*
+ * The follow-up of a chronic problem: the issue carrying its marker,
+ * whoever opened it (another host sharing the tracker, or this one before
+ * a crash), else a new one; recorded, then linked from every occurrence.
+ */
+static int deliver_architecture(struct store *st, struct tracker *t, const struct outbox_item *item,
+				const cJSON *p)
+{
+	struct remote_issue ri = { .state = -1 };
+	const char *marker = json_string(p, "marker");
+	int adopted = 1, r;
+
+	if (!marker) {
+		strbuf_reset(&t->error);
+		strbuf_addstr(&t->error, "a queued architecture follow-up has no marker");
+		return TRACKER_FAIL;
+	}
+	r = t->ops->find_labelled(t, marker, &ri);
+	if (r == TRACKER_NOT_FOUND) {
+		struct strvec labels = STRVEC_INIT;
+		strvec_push(&labels, json_string_or(p, "label", "jules-fix"));
+		strvec_push(&labels, marker);
+		adopted = 0;
+		remote_issue_release(&ri);
+		r = t->ops->open_issue(t, json_string_or(p, "title", marker), json_string_or(p, "body", ""),
+				       &labels, &ri);
+		strvec_clear(&labels);
+	}
+	if (r == TRACKER_OK && record_architecture(st, t, item->incident_id, marker, &ri, adopted) < 0)
+		r = -1;
+	if (r == TRACKER_OK)
+		r = link_occurrences(st, t, item, p, &ri);
+	remote_issue_release(&ri);
+	return r == TRACKER_OK ? DELIVERED : r;
+}
+
 /*
  * Every tracker write is built from the incident and the queued payload,
  * so redacting both here covers issue bodies, comments and records alike.
@@ -329,6 +482,10 @@ static int deliver(struct store *st, struct tracker *t, const struct outbox_item
 		r = deliver_comment(t, &inc, item, p);
 	else if (!strcmp(item->operation, "label"))
 		r = deliver_label(t, &inc, p);
+	else if (!strcmp(item->operation, "assign"))
+		r = deliver_assign(t, &inc, p);
+	else if (!strcmp(item->operation, "architecture"))
+		r = deliver_architecture(st, t, item, p);
 	else {
 		strbuf_reset(&t->error);
 		strbuf_addf(&t->error, "unknown queued operation '%s'", item->operation);

@@ -32,6 +32,19 @@ int mirror_queue_comment(struct store *st, const char *target, long long id,
 			 const char *key, const char *actor, const char *text);
 /* Queue a label added to the incident's issue ("Status: Fixed"). */
 int mirror_queue_label(struct store *st, const char *target, long long id, const char *add);
+/* Queue the incident's issue given to who (an escalation level's assignee). */
+int mirror_queue_assign(struct store *st, const char *target, long long id, const char *who);
+/*
+ * Queue the architecture follow-up of a chronic problem (lib/escalate-chronic.c)
+ * under incident id, its newest occurrence: delivery adopts the issue
+ * carrying marker, open or closed, whoever opened it, else opens one with
+ * title, body and the labels label and marker; then each of the
+ * occurrences' issues gets a comment linking it, once. The incident gets an
+ * "architecture" event naming the issue.
+ */
+int mirror_queue_architecture(struct store *st, const char *target, long long id,
+			      const char *marker, const char *label, const char *title,
+			      const char *body, const long long *occurrences, size_t nr);
 
 /*
  * Open an incident (or count an occurrence), queuing its remote issue when

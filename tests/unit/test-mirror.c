@@ -28,10 +28,11 @@ struct stub_issue {
 	struct stub_comment comments[16];
 	size_t comments_nr;
 	char labels[256];
+	char assignee[64];
 };
 
 enum stub_op { OP_FIND, OP_CREATE, OP_GET, OP_MOVE, OP_COMMENT, OP_COMMENTS, OP_LABEL,
-	       OP_SEARCH, OP_WHOAMI, OP__COUNT };
+	       OP_SEARCH, OP_WHOAMI, OP_ASSIGN, OP_OPEN_ISSUE, OP_FIND_LABELLED, OP__COUNT };
 
 static struct {
 	struct stub_issue issues[8];
@@ -254,7 +255,54 @@ static int stub_whoami(struct tracker *t, char **out)
 	return TRACKER_OK;
 }
 
+static int stub_assign(struct tracker *t, const char *key, const char *who)
+{
+	int r = stub_enter(t, OP_ASSIGN);
+	struct stub_issue *is = stub_issue(key);
+
+	if (r)
+		return r;
+	if (!is)
+		return TRACKER_NOT_FOUND;
+	snprintf(is->assignee, sizeof(is->assignee), "%s", who);
+	return TRACKER_OK;
+}
+
+static int stub_open_issue(struct tracker *t, const char *title, const char *body,
+			   const struct strvec *labels, struct remote_issue *out)
+{
+	int r = stub_enter(t, OP_OPEN_ISSUE);
+	struct stub_issue *is;
+
+	if (r)
+		return r;
+	is = stub_add(title, -1, 0);
+	for (size_t i = 0; i < labels->nr; i++)
+		snprintf(is->labels + strlen(is->labels), sizeof(is->labels) - strlen(is->labels),
+			 "%s;", labels->v[i]);
+	fill(is, out);
+	return body ? TRACKER_OK : TRACKER_FAIL;
+}
+
+static int stub_find_labelled(struct tracker *t, const char *label, struct remote_issue *out)
+{
+	int r = stub_enter(t, OP_FIND_LABELLED);
+	char *want = xstrfmt("%s;", label);
+
+	for (size_t i = stub.nr; !r && i-- > 0;)
+		if (strstr(stub.issues[i].labels, want)) {
+			fill(&stub.issues[i], out);
+			free(want);
+			return TRACKER_OK;
+		}
+	free(want);
+	return r ? r : TRACKER_NOT_FOUND;
+}
+
 static const struct tracker_ops stub_ops = {
+	.assign = stub_assign,
+	.open_issue = stub_open_issue,
+	.find_labelled = stub_find_labelled,
 	.name = "stub",
 	.find = stub_find,
 	.create = stub_create,
@@ -745,6 +793,82 @@ static void test_pull_imports(void)
 	world_close(&w);
 }
 
+static int queue_architecture(struct world *w, long long id, const long long *ids, size_t nr)
+{
+	if (store_begin(w->st) < 0)
+		return -1;
+	if (mirror_queue_architecture(w->st, "stub", id, "sre-chronic-0123456789ab", "jules-fix",
+				      "Chronic: checkout", "the brief, password=brief-canary", ids, nr) < 0) {
+		store_rollback(w->st);
+		return -1;
+	}
+	return store_commit(w->st);
+}
+
+/* How many comments of the issue hold needle. */
+static int comments_with(const char *key, const char *needle)
+{
+	struct stub_issue *is = stub_issue(key);
+	int n = 0;
+
+	for (size_t i = 0; is && i < is->comments_nr; i++)
+		n += strstr(is->comments[i].text, needle) != NULL;
+	return n;
+}
+
+static void test_architecture_once(void)
+{
+	struct world w;
+	struct mirror_report rep = MIRROR_REPORT_INIT;
+	long long ids[3];
+	char *keys[3] = { NULL };
+
+	if (world_open(&w, "architecture.db") < 0) {
+		ok(0, "architecture: a store");
+		return;
+	}
+	ids[0] = open_incident(&w, "fp-a");
+	ids[1] = open_incident(&w, "fp-b");
+	ids[2] = open_incident(&w, "fp-c");
+	flush(&w, &rep);
+	for (int i = 0; i < 3; i++)
+		keys[i] = remote_key_of(&w, ids[i]);
+	ok(keys[0] && keys[1] && keys[2], "architecture: the occurrences have issues");
+	ok(!queue_architecture(&w, ids[2], ids, 3), "architecture: queued");
+	/* The issue is opened, then the second link fails: the follow-up stays queued. */
+	stub.fail_op = OP_COMMENT;
+	stub.fail_code = TRACKER_RETRY;
+	flush(&w, &rep);
+	is_int(stub.calls[OP_OPEN_ISSUE], 1, "architecture: opened once");
+	is_int((int)rep.pending, 1, "architecture: a failed link keeps it queued");
+	flush(&w, &rep);
+	is_int(stub.calls[OP_OPEN_ISSUE], 1, "architecture: the retry adopts it, opens none");
+	is_int((int)rep.delivered, 1, "architecture: delivered on the retry");
+	for (int i = 0; i < 3 && keys[0]; i++)
+		is_int(comments_with(keys[i], "the architecture follow-up is https://tracker.example/issues/43"),
+		       1, "architecture: each occurrence linked once");
+	ok(stub.nr == 4 && strstr(stub.issues[3].labels, "jules-fix;") &&
+	   strstr(stub.issues[3].labels, "sre-chronic-0123456789ab;"),
+	   "architecture: labelled for the architects, and with its marker");
+	is_int(count_events(&w, ids[2], "architecture", "\"adopted\":false"), 1,
+	       "architecture: recorded once, as opened here");
+	/* Queued again (another host, or a lost mark): adopted, no second issue, no second link. */
+	ok(!queue_architecture(&w, ids[2], ids, 3), "architecture: queued again");
+	flush(&w, &rep);
+	is_int(stub.calls[OP_OPEN_ISSUE], 1, "architecture: queued again, still one issue");
+	is_int(comments_with(keys[0], "architecture follow-up"), 2,
+	       "architecture: a second queuing links again (another host's occurrences)");
+	/* Assigning waits for the issue, then lands. */
+	ok(!store_begin(w.st) && !mirror_queue_assign(w.st, "stub", ids[0], "mona") &&
+	   !store_commit(w.st), "assign: queued");
+	flush(&w, &rep);
+	ok(stub_issue(keys[0]) && !strcmp(stub_issue(keys[0])->assignee, "mona"), "assign: delivered");
+	for (int i = 0; i < 3; i++)
+		free(keys[i]);
+	mirror_report_release(&rep);
+	world_close(&w);
+}
+
 int main(void)
 {
 	if (test_begin("mirror") < 0)
@@ -757,5 +881,6 @@ int main(void)
 	test_tracker_wins();
 	test_never_follow_working();
 	test_pull_imports();
+	test_architecture_once();
 	return test_end();
 }

@@ -115,7 +115,9 @@ int collect_git(const struct collect_context *c, struct evidence *ev, struct str
 	int ret = -1, walked = 0;
 	cJSON *commits;
 
-	if (config_get_duration_ms(c->cfg, "diagnose.commit-window", &window_ms) < 0) {
+	if (c->o->commit_window_ms)
+		window_ms = c->o->commit_window_ms;
+	else if (config_get_duration_ms(c->cfg, "diagnose.commit-window", &window_ms) < 0) {
 		strbuf_addstr(why, "git: diagnose.commit-window is not a duration");
 		return -1;
 	}

@@ -162,6 +162,7 @@ struct collect_options {
 	time_t since;             /* when the trouble began (the incident's opening), or 0 */
 	int64_t timeout_ms;       /* the deadline; 0: diagnose.timeout, default 20s */
 	int log_lines;            /* 0: diagnose.log-lines, default 200 */
+	int64_t commit_window_ms; /* the commits read before since; 0: diagnose.commit-window, 24h */
 };
 
 /*

@@ -1898,9 +1898,6 @@ int memory_chronic(struct store *st, const struct config *cfg, struct chronic **
 {
 	long long after = 3;
 	int64_t window_ms = 7LL * 86400 * 1000;
-	struct window_row *w;
-	size_t nw, alloc = 0;
-	char since[32];
 
 	*out = NULL;
 	*nr = 0;
@@ -1909,6 +1906,18 @@ int memory_chronic(struct store *st, const struct config *cfg, struct chronic **
 		return -1;
 	if (after < 2 || after > 10000)
 		return error("remember.chronic-after takes a number from 2 to 10000, not %lld", after);
+	return memory_chronic_within(st, after, window_ms, out, nr);
+}
+
+int memory_chronic_within(struct store *st, long long after, int64_t window_ms,
+			  struct chronic **out, size_t *nr)
+{
+	struct window_row *w;
+	size_t nw, alloc = 0;
+	char since[32];
+
+	*out = NULL;
+	*nr = 0;
 	format_iso8601(since, sizeof(since), sre_now() - (time_t)(window_ms / 1000));
 	if (window_rows(st, since, &w, &nw) < 0)
 		return -1;

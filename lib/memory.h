@@ -118,6 +118,9 @@ struct chronic {
 void chronic_free(struct chronic *c, size_t nr);
 /* Fingerprints or templates recurring remember.chronic-after times within remember.chronic-window. */
 int memory_chronic(struct store *st, const struct config *cfg, struct chronic **out, size_t *nr);
+/* The same with the numbers given: after (2 and more) within window_ms before now (sre escalate's own). */
+int memory_chronic_within(struct store *st, long long after, int64_t window_ms,
+			  struct chronic **out, size_t *nr);
 
 /* ---- records shared between hosts (sre remember push / pull) ---- */
 

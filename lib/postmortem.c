@@ -13,7 +13,7 @@
  *
  * Nearly every string in the store came from outside: a title from a
  * ticket, a comment, a log line in a diagnosis's evidence, a reason a
- * tracker gave. Each one passes through md_text() or md_quote() on its
+ * tracker gave. Each one passes through markdown_text() or md_quote() on its
  * way into the document: redacted first (so a secret cut in two by a
  * shortening is already masked), then cleaned (control and bidi
  * characters and invalid UTF-8 replaced, blanks folded), then escaped so
@@ -184,8 +184,7 @@ static void escape_line(struct strbuf *out, const char *s)
 	}
 }
 
-/* Outside text s, redacted, as inline Markdown on one line, cut at max characters. */
-static void md_text(struct strbuf *out, const char *s, size_t max)
+void markdown_text(struct strbuf *out, const char *s, size_t max)
 {
 	struct strbuf red = STRBUF_INIT, line = STRBUF_INIT;
 
@@ -444,17 +443,17 @@ static void add_detector(struct strbuf *o, const struct pm *pm)
 			return;
 		}
 	strbuf_addstr(o, "the source \"");
-	md_text(o, pm->inc.source, 80);
+	markdown_text(o, pm->inc.source, 80);
 	strbuf_addch(o, '"');
 }
 
 /* "restart of quote": what action-started event i did. */
 static void add_action(struct strbuf *o, const struct pm *pm, size_t i)
 {
-	md_text(o, json_string_or(pm->body[i], "action", "an action"), 60);
+	markdown_text(o, json_string_or(pm->body[i], "action", "an action"), 60);
 	if (body_str(pm, i, "target")) {
 		strbuf_addstr(o, " of ");
-		md_text(o, body_str(pm, i, "target"), 100);
+		markdown_text(o, body_str(pm, i, "target"), 100);
 	}
 }
 
@@ -573,17 +572,17 @@ static void write_header(struct strbuf *o, const struct pm *pm)
 	const struct incident *inc = &pm->inc;
 
 	strbuf_addf(o, "# Post-mortem: incident %lld: ", inc->id);
-	md_text(o, inc->title, MAX_TITLE);
+	markdown_text(o, inc->title, MAX_TITLE);
 	strbuf_addstr(o, "\n\n*A blameless review: what happened, what the system and the people "
 		      "around it saw and did, and what to learn from it. It looks for causes, not "
 		      "culprits. sre wrote this draft from its record of the incident; where the "
 		      "record is silent, so is the draft, for the review to fill in.*\n\n");
 	strbuf_addstr(o, "| | |\n| --- | --- |\n| Service | ");
-	md_text(o, inc->service, 200);
+	markdown_text(o, inc->service, 200);
 	strbuf_addf(o, " |\n| Severity | %s |\n", incident_severity_name(inc->severity));
 	if (inc->category) {
 		strbuf_addstr(o, "| Category | ");
-		md_text(o, inc->category, 80);
+		markdown_text(o, inc->category, 80);
 		strbuf_addstr(o, " |\n");
 	}
 	strbuf_addstr(o, "| Opened | ");
@@ -593,16 +592,16 @@ static void write_header(struct strbuf *o, const struct pm *pm)
 	strbuf_addstr(o, " |\n| Duration | ");
 	add_span(o, since_open(pm, inc->resolved_at));
 	strbuf_addstr(o, " |\n| Detected by | ");
-	md_text(o, inc->source, 80);
+	markdown_text(o, inc->source, 80);
 	strbuf_addstr(o, " |\n| Fingerprint | ");
-	md_text(o, inc->fingerprint, 200);
+	markdown_text(o, inc->fingerprint, 200);
 	strbuf_addstr(o, " |\n");
 	if (inc->remote_key) {
 		strbuf_addstr(o, "| Tracker | ");
-		md_text(o, inc->remote_key, 80);
+		markdown_text(o, inc->remote_key, 80);
 		if (inc->remote_url) {
 			strbuf_addch(o, ' ');
-			md_text(o, inc->remote_url, 300);
+			markdown_text(o, inc->remote_url, 300);
 		}
 		strbuf_addstr(o, " |\n");
 	}
@@ -614,11 +613,11 @@ static void add_diagnosis(struct strbuf *o, const cJSON *d)
 {
 	const cJSON *c = json_get(d, "confidence");
 
-	md_text(o, json_string_or(d, "category", "unknown"), 60);
+	markdown_text(o, json_string_or(d, "category", "unknown"), 60);
 	if (cJSON_IsNumber(c))
 		strbuf_addf(o, " (confidence %.2f)", c->valuedouble);
 	strbuf_addstr(o, ": ");
-	md_text(o, json_string_or(d, "root_cause", "no root cause given"), MAX_LINE);
+	markdown_text(o, json_string_or(d, "root_cause", "no root cause given"), MAX_LINE);
 }
 
 static void write_overview(struct strbuf *o, const struct pm *pm)
@@ -633,10 +632,10 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 	strbuf_addstr(o, ", ");
 	add_detector(o, pm);
 	strbuf_addstr(o, " reported a problem with the service ");
-	md_text(o, inc->service, 200);
+	markdown_text(o, inc->service, 200);
 	strbuf_addf(o, " (severity %s), and incident %lld was opened: \"", incident_severity_name(inc->severity),
 		    inc->id);
-	md_text(o, inc->title, MAX_TITLE);
+	markdown_text(o, inc->title, MAX_TITLE);
 	strbuf_addstr(o, "\". It was resolved ");
 	add_span(o, since_open(pm, inc->resolved_at));
 	strbuf_addstr(o, " later");
@@ -653,15 +652,15 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 		} else {
 			strbuf_addstr(o, ", when a re-run of the incident's check passed: ");
 		}
-		md_text(o, detail, MAX_LINE);
+		markdown_text(o, detail, MAX_LINE);
 		break;
 	case RESOLVED_RECOVERED:
 		strbuf_addstr(o, ", when it recovered on its own: ");
-		md_text(o, detail, MAX_LINE);
+		markdown_text(o, detail, MAX_LINE);
 		break;
 	case RESOLVED_BY_PERSON:
 		strbuf_addstr(o, ", by ");
-		md_text(o, pm->ev[pm->resolved].actor, 80);
+		markdown_text(o, pm->ev[pm->resolved].actor, 80);
 		strbuf_addf(o, ", after sre had handed it to a person (%zu escalation%s)",
 			    pm->escalations, plural(pm->escalations));
 		break;
@@ -670,9 +669,9 @@ static void write_overview(struct strbuf *o, const struct pm *pm)
 		break;
 	case RESOLVED_BY_HAND:
 		strbuf_addstr(o, ", by ");
-		md_text(o, pm->ev[pm->resolved].actor, 80);
+		markdown_text(o, pm->ev[pm->resolved].actor, 80);
 		strbuf_addstr(o, " (\"");
-		md_text(o, detail, MAX_LINE);
+		markdown_text(o, detail, MAX_LINE);
 		strbuf_addstr(o, "\")");
 		break;
 	case RESOLVED_UNKNOWN:
@@ -699,7 +698,7 @@ static void write_what_happened(struct strbuf *o, const struct pm *pm)
 	strbuf_addstr(o, "\n## What happened\n\n");
 	if (pm->evidence >= 0 && body_str(pm, (size_t)pm->evidence, "summary")) {
 		strbuf_addstr(o, "What was seen first: \"");
-		md_text(o, body_str(pm, (size_t)pm->evidence, "summary"), MAX_LINE);
+		markdown_text(o, body_str(pm, (size_t)pm->evidence, "summary"), MAX_LINE);
 		strbuf_addstr(o, "\".");
 	} else {
 		strbuf_addstr(o, "What was seen first is not recorded beyond the title.");
@@ -725,7 +724,7 @@ static void write_what_happened(struct strbuf *o, const struct pm *pm)
 			f = finished_of(pm, i);
 			strbuf_addstr(o, " (");
 			if (f >= 0)
-				md_text(o, json_string_or(pm->body[f], "result", "?"), 80);
+				markdown_text(o, json_string_or(pm->body[f], "result", "?"), 80);
 			else
 				strbuf_addstr(o, "no end recorded");
 			strbuf_addch(o, ')');
@@ -744,7 +743,7 @@ static void write_what_happened(struct strbuf *o, const struct pm *pm)
 		strbuf_addstr(o, " It was resolved at ");
 		add_offset(o, since_open(pm, pm->ev[pm->resolved].at));
 		strbuf_addstr(o, " by ");
-		md_text(o, pm->ev[pm->resolved].actor, 80);
+		markdown_text(o, pm->ev[pm->resolved].actor, 80);
 		add_stop(o);
 	}
 	strbuf_addstr(o, "\n\nThe timeline below has every step.\n");
@@ -756,7 +755,7 @@ static void write_impact(struct strbuf *o, const struct pm *pm)
 	int changed = 0;
 
 	strbuf_addstr(o, "\n## Impact\n\n- Service: ");
-	md_text(o, inc->service, 200);
+	markdown_text(o, inc->service, 200);
 	strbuf_addstr(o, "\n- Duration: ");
 	add_span(o, since_open(pm, inc->resolved_at));
 	strbuf_addstr(o, ", from the opening (");
@@ -776,9 +775,9 @@ static void write_impact(struct strbuf *o, const struct pm *pm)
 		if (!is_kind(pm, i, "severity"))
 			continue;
 		strbuf_addstr(o, changed++ ? "; " : " (changed: ");
-		md_text(o, json_string_or(pm->body[i], "from", "?"), 20);
+		markdown_text(o, json_string_or(pm->body[i], "from", "?"), 20);
 		strbuf_addstr(o, " to ");
-		md_text(o, json_string_or(pm->body[i], "to", "?"), 20);
+		markdown_text(o, json_string_or(pm->body[i], "to", "?"), 20);
 		strbuf_addstr(o, " at ");
 		add_offset(o, since_open(pm, pm->ev[i].at));
 	}
@@ -805,11 +804,11 @@ static void write_detection(struct strbuf *o, const struct pm *pm)
 	add_detector(o, pm);
 	if (found) {
 		strbuf_addstr(o, "; the incident was opened by ");
-		md_text(o, pm->ev[opened].actor, 80);
+		markdown_text(o, pm->ev[opened].actor, 80);
 	}
 	strbuf_addstr(o, "\n- What it saw: ");
 	if (pm->evidence >= 0 && body_str(pm, (size_t)pm->evidence, "summary"))
-		md_text(o, body_str(pm, (size_t)pm->evidence, "summary"), MAX_LINE);
+		markdown_text(o, body_str(pm, (size_t)pm->evidence, "summary"), MAX_LINE);
 	else
 		strbuf_addstr(o, "nothing recorded beyond the title");
 	strbuf_addstr(o, "\n- After how long: ");
@@ -829,12 +828,12 @@ static void write_detection(struct strbuf *o, const struct pm *pm)
 		const cJSON *b = pm->body[pm->answered];
 		add_offset(o, since_open(pm, pm->ev[pm->answered].at));
 		strbuf_addstr(o, ", ");
-		md_text(o, pm->ev[pm->answered].actor, 80);
+		markdown_text(o, pm->ev[pm->answered].actor, 80);
 		strbuf_addstr(o, " moved it to ");
-		md_text(o, json_string_or(b, "to", "?"), 40);
+		markdown_text(o, json_string_or(b, "to", "?"), 40);
 		if (json_string(b, "reason")) {
 			strbuf_addstr(o, " (");
-			md_text(o, json_string(b, "reason"), MAX_LINE);
+			markdown_text(o, json_string(b, "reason"), MAX_LINE);
 			strbuf_addch(o, ')');
 		}
 	} else {
@@ -846,20 +845,20 @@ static void write_detection(struct strbuf *o, const struct pm *pm)
 /* A plan (fix-planned, dry-run) in words. */
 static void add_plan(struct strbuf *o, const cJSON *b)
 {
-	md_text(o, json_string_or(b, "action", "?"), 60);
+	markdown_text(o, json_string_or(b, "action", "?"), 60);
 	if (json_string(b, "target")) {
 		strbuf_addch(o, ' ');
-		md_text(o, json_string(b, "target"), 100);
+		markdown_text(o, json_string(b, "target"), 100);
 	}
 	strbuf_addstr(o, " (");
-	md_text(o, json_string_or(b, "runtime", "?"), 40);
+	markdown_text(o, json_string_or(b, "runtime", "?"), 40);
 	strbuf_addch(o, ')');
 	if (cJSON_IsTrue(json_get(b, "refused"))) {
 		strbuf_addstr(o, ", refused: ");
-		md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
+		markdown_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
 	} else if (cJSON_IsTrue(json_get(b, "requires_approval"))) {
 		strbuf_addstr(o, ", needs approval: ");
-		md_text(o, json_string_or(b, "approval", "?"), MAX_LINE);
+		markdown_text(o, json_string_or(b, "approval", "?"), MAX_LINE);
 	} else {
 		strbuf_addstr(o, ", allowed by policy");
 	}
@@ -878,10 +877,10 @@ static void add_fields(struct strbuf *o, const cJSON *b)
 		}
 		if (n++)
 			strbuf_addstr(o, ", ");
-		md_text(o, f->string, 40);
+		markdown_text(o, f->string, 40);
 		strbuf_addch(o, '=');
 		if (cJSON_IsString(f))
-			md_text(o, f->valuestring, 200);
+			markdown_text(o, f->valuestring, 200);
 		else if (cJSON_IsNumber(f))
 			strbuf_addf(o, "%g", f->valuedouble);
 		else if (cJSON_IsBool(f))
@@ -897,35 +896,35 @@ static void add_event_summary(struct strbuf *o, const struct pm *pm, size_t i)
 	const cJSON *b = pm->body[i], *n;
 
 	if (is_kind(pm, i, "transition")) {
-		md_text(o, json_string_or(b, "from", "?"), 40);
+		markdown_text(o, json_string_or(b, "from", "?"), 40);
 		strbuf_addstr(o, " → ");
-		md_text(o, json_string_or(b, "to", "?"), 40);
+		markdown_text(o, json_string_or(b, "to", "?"), 40);
 		if (json_string(b, "reason")) {
 			strbuf_addstr(o, ": ");
-			md_text(o, json_string(b, "reason"), MAX_LINE);
+			markdown_text(o, json_string(b, "reason"), MAX_LINE);
 		}
 		if (json_string_is(b, "source", "tracker"))
 			strbuf_addstr(o, " (on the tracker)");
 	} else if (is_kind(pm, i, "opened")) {
-		md_text(o, json_string_or(b, "title", ""), MAX_TITLE);
+		markdown_text(o, json_string_or(b, "title", ""), MAX_TITLE);
 	} else if (is_kind(pm, i, "comment")) {
-		md_text(o, json_string_or(b, "text", ""), MAX_LINE);
+		markdown_text(o, json_string_or(b, "text", ""), MAX_LINE);
 	} else if (is_kind(pm, i, "evidence")) {
-		md_text(o, json_string_or(b, "summary", "evidence"), MAX_LINE);
+		markdown_text(o, json_string_or(b, "summary", "evidence"), MAX_LINE);
 	} else if (is_kind(pm, i, "occurrence")) {
 		n = json_get(b, "occurrences");
 		strbuf_addf(o, "reported again (occurrence %.0f)", cJSON_IsNumber(n) ? n->valuedouble : 0);
 	} else if (is_kind(pm, i, "severity")) {
-		md_text(o, json_string_or(b, "from", "?"), 20);
+		markdown_text(o, json_string_or(b, "from", "?"), 20);
 		strbuf_addstr(o, " → ");
-		md_text(o, json_string_or(b, "to", "?"), 20);
+		markdown_text(o, json_string_or(b, "to", "?"), 20);
 	} else if (is_kind(pm, i, "diagnosed")) {
 		add_diagnosis(o, b);
 		strbuf_addstr(o, "; mitigation: ");
-		md_text(o, json_string_or(b, "action", "?"), 60);
+		markdown_text(o, json_string_or(b, "action", "?"), 60);
 		if (json_string(b, "target")) {
 			strbuf_addch(o, ' ');
-			md_text(o, json_string(b, "target"), 100);
+			markdown_text(o, json_string(b, "target"), 100);
 		}
 	} else if (is_kind(pm, i, "fix-planned")) {
 		strbuf_addstr(o, "plan: ");
@@ -935,33 +934,33 @@ static void add_event_summary(struct strbuf *o, const struct pm *pm, size_t i)
 		add_plan(o, b);
 	} else if (is_kind(pm, i, "approval-needed")) {
 		strbuf_addstr(o, "waits for a person's approval: ");
-		md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
+		markdown_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
 	} else if (is_kind(pm, i, "action-started")) {
 		add_action(o, pm, i);
 		strbuf_addstr(o, " (");
-		md_text(o, json_string_or(b, "runtime", "?"), 40);
+		markdown_text(o, json_string_or(b, "runtime", "?"), 40);
 		strbuf_addstr(o, "), approved by ");
-		md_text(o, json_string_or(b, "approval", "nobody recorded"), 40);
+		markdown_text(o, json_string_or(b, "approval", "nobody recorded"), 40);
 	} else if (is_kind(pm, i, "action-finished")) {
-		md_text(o, json_string_or(b, "result", "?"), 80);
+		markdown_text(o, json_string_or(b, "result", "?"), 80);
 		if (json_nonempty(b, "output")) {
 			strbuf_addstr(o, ": ");
-			md_text(o, json_string(b, "output"), MAX_LINE);
+			markdown_text(o, json_string(b, "output"), MAX_LINE);
 		}
 	} else if (is_kind(pm, i, "pull-request")) {
 		n = json_get(b, "number");
 		strbuf_addf(o, "pull request #%.0f ", cJSON_IsNumber(n) ? n->valuedouble : 0);
-		md_text(o, json_string_or(b, "url", ""), 300);
+		markdown_text(o, json_string_or(b, "url", ""), 300);
 		strbuf_addstr(o, " (");
-		md_text(o, json_string_or(b, "branch", "?"), 100);
+		markdown_text(o, json_string_or(b, "branch", "?"), 100);
 		strbuf_addstr(o, " into ");
-		md_text(o, json_string_or(b, "base", "?"), 100);
+		markdown_text(o, json_string_or(b, "base", "?"), 100);
 		strbuf_addch(o, ')');
 	} else if (is_kind(pm, i, "remote")) {
 		strbuf_addstr(o, cJSON_IsTrue(json_get(b, "adopted")) ? "adopted " : "mirrored as ");
-		md_text(o, json_string_or(b, "tracker", "?"), 40);
+		markdown_text(o, json_string_or(b, "tracker", "?"), 40);
 		strbuf_addch(o, ' ');
-		md_text(o, json_string_or(b, "key", "?"), 80);
+		markdown_text(o, json_string_or(b, "key", "?"), 80);
 	} else {
 		add_fields(o, b);
 	}
@@ -975,9 +974,9 @@ static void timeline_row(struct strbuf *o, const struct pm *pm, size_t i)
 	strbuf_addstr(o, "| ");
 	add_offset(o, since_open(pm, pm->ev[i].at));
 	strbuf_addf(o, " | %.10s %.8s | ", when, when + (strlen(when) > 11 ? 11 : strlen(when)));
-	md_text(o, pm->kind[i], 40);
+	markdown_text(o, pm->kind[i], 40);
 	strbuf_addstr(o, " | ");
-	md_text(o, pm->ev[i].actor, 80);
+	markdown_text(o, pm->ev[i].actor, 80);
 	strbuf_addstr(o, " | ");
 	add_event_summary(o, pm, i);
 	strbuf_addstr(o, " |\n");
@@ -1014,7 +1013,7 @@ static void write_timeline(struct strbuf *o, const struct pm *pm)
 		if (j - i <= 3)
 			continue;
 		strbuf_addstr(o, "| … |  | ");
-		md_text(o, pm->kind[i], 40);
+		markdown_text(o, pm->kind[i], 40);
 		strbuf_addf(o, " |  | %zu more like these |\n", j - i - 2);
 		timeline_row(o, pm, j - 1);
 		i = j - 1;
@@ -1053,12 +1052,12 @@ static void write_responders(struct strbuf *o, const struct pm *pm)
 	}
 	for (size_t a = 0; a < nr; a++) {
 		strbuf_addstr(o, "- ");
-		md_text(o, r[a].actor, 80);
+		markdown_text(o, r[a].actor, 80);
 		strbuf_addf(o, ": %zu event%s (", r[a].events, plural(r[a].events));
 		for (size_t k = 0; k < r[a].kinds.nr; k++) {
 			if (k)
 				strbuf_addstr(o, ", ");
-			md_text(o, r[a].kinds.v[k], 40);
+			markdown_text(o, r[a].kinds.v[k], 40);
 		}
 		strbuf_addstr(o, ")\n");
 		strvec_clear(&r[a].kinds);
@@ -1079,7 +1078,7 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 			      "establish a cause.");
 		if (pm->evidence >= 0 && body_str(pm, (size_t)pm->evidence, "summary")) {
 			strbuf_addstr(o, " The only evidence recorded is what detection saw: \"");
-			md_text(o, body_str(pm, (size_t)pm->evidence, "summary"), MAX_LINE);
+			markdown_text(o, body_str(pm, (size_t)pm->evidence, "summary"), MAX_LINE);
 			strbuf_addstr(o, "\".");
 		}
 		strbuf_addch(o, '\n');
@@ -1096,15 +1095,15 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 	add_stop(o);
 	if (json_string(d, "rule")) {
 		strbuf_addstr(o, " Rule: ");
-		md_text(o, json_string(d, "rule"), 80);
+		markdown_text(o, json_string(d, "rule"), 80);
 		strbuf_addch(o, '.');
 	}
 	m = json_object(d, "mitigation");
 	strbuf_addstr(o, "\n\nMitigation it proposed: ");
-	md_text(o, json_string_or(m, "action", "none"), 60);
+	markdown_text(o, json_string_or(m, "action", "none"), 60);
 	if (json_string(m, "target")) {
 		strbuf_addch(o, ' ');
-		md_text(o, json_string(m, "target"), 100);
+		markdown_text(o, json_string(m, "target"), 100);
 	}
 	strbuf_addstr(o, "\n\nEvidence:\n\n");
 	cJSON_ArrayForEach(item, json_array(d, "evidence")) {
@@ -1113,9 +1112,9 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 			break;
 		}
 		strbuf_addstr(o, "- ");
-		md_text(o, json_string_or(item, "source", "?"), 40);
+		markdown_text(o, json_string_or(item, "source", "?"), 40);
 		strbuf_addstr(o, ": ");
-		md_text(o, json_string_or(item, "summary", ""), MAX_LINE);
+		markdown_text(o, json_string_or(item, "summary", ""), MAX_LINE);
 		strbuf_addch(o, '\n');
 	}
 	if (!n)
@@ -1125,7 +1124,7 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 		const cJSON *dur = json_get(cp, "duration_us");
 		n = 0;
 		strbuf_addstr(o, "\nThe slowest trace (");
-		md_text(o, json_string_or(cp, "trace_id", "?"), 64);
+		markdown_text(o, json_string_or(cp, "trace_id", "?"), 64);
 		if (cJSON_IsNumber(dur))
 			strbuf_addf(o, ", %.1f ms", dur->valuedouble / 1000);
 		strbuf_addstr(o, "), along its critical path:\n\n");
@@ -1134,9 +1133,9 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 			if (n++ == 10)
 				break;
 			strbuf_addstr(o, "- ");
-			md_text(o, json_string_or(item, "service", "?"), 80);
+			markdown_text(o, json_string_or(item, "service", "?"), 80);
 			strbuf_addch(o, ' ');
-			md_text(o, json_string_or(item, "operation", "?"), 120);
+			markdown_text(o, json_string_or(item, "operation", "?"), 120);
 			if (cJSON_IsNumber(self))
 				strbuf_addf(o, ": %.1f ms of its own", self->valuedouble / 1000);
 			if (cJSON_IsTrue(json_get(item, "error")))
@@ -1164,12 +1163,12 @@ static void write_root_cause(struct strbuf *o, const struct pm *pm)
 		if (!n++)
 			strbuf_addstr(o, "\nEvidence it could not read:\n\n");
 		strbuf_addstr(o, "- ");
-		md_text(o, json_string_or(item, "source", "?"), 40);
+		markdown_text(o, json_string_or(item, "source", "?"), 40);
 		strbuf_addstr(o, ": ");
-		md_text(o, json_string_or(item, "status", "?"), 20);
+		markdown_text(o, json_string_or(item, "status", "?"), 20);
 		if (json_string(item, "error")) {
 			strbuf_addstr(o, ": ");
-			md_text(o, json_string(item, "error"), MAX_LINE);
+			markdown_text(o, json_string(item, "error"), MAX_LINE);
 		}
 		strbuf_addch(o, '\n');
 	}
@@ -1194,9 +1193,9 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, ": ");
 			add_action(o, pm, i);
 			strbuf_addstr(o, " (");
-			md_text(o, json_string_or(pm->body[i], "runtime", "?"), 40);
+			markdown_text(o, json_string_or(pm->body[i], "runtime", "?"), 40);
 			strbuf_addstr(o, "), approved by ");
-			md_text(o, json_string_or(pm->body[i], "approval", "nobody recorded"), 40);
+			markdown_text(o, json_string_or(pm->body[i], "approval", "nobody recorded"), 40);
 			f = finished_of(pm, i);
 			if (f < 0) {
 				strbuf_addstr(o, "; its end is not recorded\n");
@@ -1205,10 +1204,10 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, "; at ");
 			add_offset(o, since_open(pm, pm->ev[f].at));
 			strbuf_addstr(o, ": ");
-			md_text(o, json_string_or(pm->body[f], "result", "?"), 80);
+			markdown_text(o, json_string_or(pm->body[f], "result", "?"), 80);
 			if (json_nonempty(pm->body[f], "output")) {
 				strbuf_addstr(o, ": ");
-				md_text(o, json_string(pm->body[f], "output"), MAX_LINE);
+				markdown_text(o, json_string(pm->body[f], "output"), MAX_LINE);
 			}
 			strbuf_addch(o, '\n');
 		}
@@ -1241,13 +1240,13 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 		strbuf_addstr(o, "at ");
 		add_offset(o, since_open(pm, pm->ev[pm->resolved].at));
 		strbuf_addstr(o, ", ");
-		md_text(o, pm->ev[pm->resolved].actor, 80);
+		markdown_text(o, pm->ev[pm->resolved].actor, 80);
 		strbuf_addstr(o, " moved it from ");
-		md_text(o, json_string_or(b, "from", "?"), 40);
+		markdown_text(o, json_string_or(b, "from", "?"), 40);
 		strbuf_addstr(o, " to INCIDENT_RESOLVED");
 		if (json_string(b, "reason")) {
 			strbuf_addstr(o, ": ");
-			md_text(o, json_string(b, "reason"), MAX_LINE);
+			markdown_text(o, json_string(b, "reason"), MAX_LINE);
 		}
 		add_stop(o);
 		strbuf_addch(o, '\n');
@@ -1258,13 +1257,13 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 	switch (how) {
 	case RESOLVED_VERIFIED:
 		strbuf_addstr(o, "sre re-ran the incident's check after the fix, and it passed: ");
-		md_text(o, detail, MAX_LINE);
+		markdown_text(o, detail, MAX_LINE);
 		add_stop(o);
 		strbuf_addch(o, '\n');
 		break;
 	case RESOLVED_RECOVERED:
 		strbuf_addstr(o, "the check passed again without a fix: ");
-		md_text(o, detail, MAX_LINE);
+		markdown_text(o, detail, MAX_LINE);
 		add_stop(o);
 		strbuf_addch(o, '\n');
 		break;
@@ -1294,7 +1293,7 @@ static void write_resolution(struct strbuf *o, const struct pm *pm)
 		strbuf_addstr(o, "- ");
 		add_offset(o, since_open(pm, pm->ev[i].at));
 		strbuf_addstr(o, ", ");
-		md_text(o, pm->ev[i].actor, 80);
+		markdown_text(o, pm->ev[i].actor, 80);
 		strbuf_addstr(o, ":\n\n");
 		{
 			struct strbuf q = STRBUF_INIT;
@@ -1421,10 +1420,10 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " an action did not succeed: ");
-			md_text(o, json_string_or(b, "result", "?"), 80);
+			markdown_text(o, json_string_or(b, "result", "?"), 80);
 			if (json_nonempty(b, "output")) {
 				strbuf_addstr(o, ": ");
-				md_text(o, json_string(b, "output"), MAX_LINE);
+				markdown_text(o, json_string(b, "output"), MAX_LINE);
 			}
 			add_stop(o);
 			strbuf_addch(o, '\n');
@@ -1433,7 +1432,7 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " sre handed it to a person: ");
-			md_text(o, json_string_or(b, "reason", "no reason recorded"), MAX_LINE);
+			markdown_text(o, json_string_or(b, "reason", "no reason recorded"), MAX_LINE);
 			add_stop(o);
 			strbuf_addch(o, '\n');
 			bad++;
@@ -1441,7 +1440,7 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " the fix waited for a person's approval (");
-			md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
+			markdown_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
 			strbuf_addch(o, ')');
 			add_wait(o, pm, i);
 			add_stop(o);
@@ -1452,7 +1451,7 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 			strbuf_addstr(o, "- At ");
 			add_offset(o, since_open(pm, pm->ev[i].at));
 			strbuf_addstr(o, " policy refused the planned fix: ");
-			md_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
+			markdown_text(o, json_string_or(b, "reason", "?"), MAX_LINE);
 			add_stop(o);
 			if (pm->refusals > 1)
 				strbuf_addf(o, " (%zu plans were refused in all.)", pm->refusals);
@@ -1466,9 +1465,9 @@ static void write_how_we_did(struct strbuf *o, const struct pm *pm)
 			if (json_string_is(s, "status", "ok"))
 				continue;
 			strbuf_addstr(o, "- The diagnosis could not read ");
-			md_text(o, json_string_or(s, "source", "?"), 40);
+			markdown_text(o, json_string_or(s, "source", "?"), 40);
 			strbuf_addstr(o, " (");
-			md_text(o, json_string_or(s, "status", "?"), 20);
+			markdown_text(o, json_string_or(s, "status", "?"), 20);
 			strbuf_addstr(o, ").\n");
 			bad++;
 		}
@@ -1512,13 +1511,13 @@ static void write_action_items(struct strbuf *o, const struct pm *pm)
 			free(ids);
 		}
 		strbuf_addstr(o, ", matched by its ");
-		md_text(o, c->kind ? c->kind : "fingerprint", 20);
+		markdown_text(o, c->kind ? c->kind : "fingerprint", 20);
 		strbuf_addstr(o, " \"");
-		md_text(o, c->key, 200);
+		markdown_text(o, c->key, 200);
 		strbuf_addstr(o, "\"");
 		if (c->fixes) {
 			strbuf_addstr(o, "; what was tried: ");
-			md_text(o, c->fixes, MAX_LINE);
+			markdown_text(o, c->fixes, MAX_LINE);
 		}
 		add_stop(o);
 		strbuf_addstr(o, " A mitigation that is needed again and again treats a symptom: "
@@ -1530,9 +1529,9 @@ static void write_action_items(struct strbuf *o, const struct pm *pm)
 		while (first < pm->nr && !is_transition_to(pm, first, "INCIDENT_REQUIRES_HUMAN"))
 			first++;
 		strbuf_addstr(o, "- [ ] Runbook: sre could not finish this incident alone (\"");
-		md_text(o, json_string_or(pm->body[first], "reason", "no reason recorded"), MAX_LINE);
+		markdown_text(o, json_string_or(pm->body[first], "reason", "no reason recorded"), MAX_LINE);
 		strbuf_addstr(o, "\"). Write down how a person resolved it, for the service ");
-		md_text(o, pm->inc.service, 200);
+		markdown_text(o, pm->inc.service, 200);
 		strbuf_addstr(o, ", so that the next responder, or sre, can do it without "
 			      "rediscovering it.\n");
 		items++;
@@ -1562,20 +1561,20 @@ static void write_similar(struct strbuf *o, const struct pm *pm)
 		strbuf_addf(o, "- Incident %lld", h->id);
 		if (h->origin && strcmp(h->origin, "local")) {
 			strbuf_addstr(o, " (from ");
-			md_text(o, h->origin, 80);
+			markdown_text(o, h->origin, 80);
 			strbuf_addch(o, ')');
 		}
 		strbuf_addstr(o, ": ");
-		md_text(o, h->title, MAX_TITLE);
+		markdown_text(o, h->title, MAX_TITLE);
 		strbuf_addstr(o, "; service ");
-		md_text(o, h->service, 200);
+		markdown_text(o, h->service, 200);
 		if (h->category) {
 			strbuf_addstr(o, ", ");
-			md_text(o, h->category, 60);
+			markdown_text(o, h->category, 60);
 		}
 		strbuf_addstr(o, ". What was done: ");
 		if (h->action) {
-			md_text(o, h->action, 100);
+			markdown_text(o, h->action, 100);
 			strbuf_addstr(o, h->worked == 1 ? ", and it worked" :
 				      h->worked == 0 ? ", and it did not work" : "");
 		} else {
@@ -1583,12 +1582,12 @@ static void write_similar(struct strbuf *o, const struct pm *pm)
 		}
 		if (h->resolution) {
 			strbuf_addstr(o, "; how it ended: ");
-			md_text(o, h->resolution, MAX_LINE);
+			markdown_text(o, h->resolution, MAX_LINE);
 		}
 		if (h->why) {
 			add_stop(o);
 			strbuf_addstr(o, " Why it is similar: ");
-			md_text(o, h->why, MAX_LINE);
+			markdown_text(o, h->why, MAX_LINE);
 		}
 		add_stop(o);
 		strbuf_addch(o, '\n');

@@ -21,4 +21,11 @@ struct config;
 int postmortem_write(struct store *st, const struct config *cfg, long long id,
 		     struct strbuf *out);
 
+/*
+ * Outside text s, redacted, cleaned of control characters and escaped,
+ * as inline Markdown on one line cut at max characters: what a ticket or
+ * a post-mortem may quote of what arrived.
+ */
+void markdown_text(struct strbuf *out, const char *s, size_t max);
+
 #endif

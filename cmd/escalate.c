@@ -130,6 +130,8 @@ int cmd_escalate(int argc, const char **argv)
 		r = escalate_ack(&ctx, id, by, &o, &report);
 	} else if (auto_) {
 		r = escalate_auto(&ctx, &o, &report);
+		if (r >= 0)
+			r = escalate_chronic(&ctx, &o, &report);
 	} else {
 		r = escalate_incident(&ctx, id, &o, &report);
 	}

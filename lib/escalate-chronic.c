@@ -160,7 +160,8 @@ static void brief_occurrences(struct strbuf *b, const struct occurrence *o, size
 		char at[32], held[32];
 
 		format_iso8601(at, sizeof(at), inc->opened_at);
-		strbuf_addf(b, "| #%lld", inc->id);
+		strbuf_addf(b, "| #%lld ", inc->id);
+		markdown_text(b, inc->title, 120);
 		if (inc->remote_url) {
 			strbuf_addstr(b, " ");
 			markdown_text(b, inc->remote_url, 200);
@@ -341,7 +342,11 @@ static void brief_commits(struct strbuf *b, const struct config *cfg, const char
 		strbuf_addstr(b, "No commit touched them in escalate.chronic-window.\n");
 	} else {
 		strbuf_addstr(b, "\nAuthors:\n\n");
-		tally_print(b, &authors, 1, n);
+		for (size_t i = 0; i < authors.lines.nr && i < LIST_MAX; i++) {
+			strbuf_addstr(b, "- ");
+			markdown_text(b, authors.lines.v[i], 120);
+			strbuf_addf(b, ": %d commit%s\n", authors.counts[i], authors.counts[i] == 1 ? "" : "s");
+		}
 	}
 out:
 	evidence_release(&ev);

@@ -8,6 +8,7 @@
 #include <ctype.h>
 
 #include "escalate.h"
+#include "escalate-internal.h"
 #include "incident.h"
 #include "json.h"
 #include "mirror.h"
@@ -42,7 +43,7 @@ static int target_ok(const char *t)
 	if (!strncmp(t, "pagerduty:", 10))
 		return plain_name(t + 10, 64, "-_");
 	if (!strncmp(t, "assignee:", 9))
-		return plain_name(t + 9, 64, "-_.@");
+		return plain_name(t + 9, 128, "-_.@:");
 	return 0;
 }
 
@@ -297,7 +298,7 @@ static int esc_write(struct store *st, long long id, const struct esc *e)
 }
 
 /* Was mark set for incident id? 1, 0, -1. */
-static int mark_has(struct store *st, long long id, const char *mark)
+int escalate_mark_has(struct store *st, long long id, const char *mark)
 {
 	sqlite3_stmt *q;
 	int r;
@@ -313,7 +314,7 @@ static int mark_has(struct store *st, long long id, const char *mark)
 }
 
 /* The incident that holds mark: its id, 0 none, -1. */
-static long long mark_owner(struct store *st, const char *mark)
+long long escalate_mark_owner(struct store *st, const char *mark)
 {
 	sqlite3_stmt *q;
 	long long id;
@@ -329,7 +330,7 @@ static long long mark_owner(struct store *st, const char *mark)
 	return id;
 }
 
-static int mark_set(struct store *st, long long id, const char *mark, time_t now)
+int escalate_mark_set(struct store *st, long long id, const char *mark, time_t now)
 {
 	sqlite3_stmt *q;
 	char at[32];
@@ -396,6 +397,25 @@ static int timeline(const struct engine_context *ctx, long long id, const char *
 	return r < 0 ? -1 : 0;
 }
 
+/* Who a level puts on call, for the people reading Slack: its assignees and PagerDuty's rotations. */
+static void oncall(struct strbuf *sb, const struct escalation_level *l)
+{
+	size_t n = 0;
+
+	strbuf_addstr(sb, "on call: ");
+	for (size_t i = 0; i < l->targets.nr; i++) {
+		const char *t = l->targets.v[i];
+		if (!strncmp(t, "assignee:", 9))
+			strbuf_addf(sb, "%s%s", n++ ? ", " : "", t + 9);
+		else if (!strcmp(t, "pagerduty"))
+			strbuf_addf(sb, "%sPagerDuty's on-call", n++ ? ", " : "");
+		else if (!strncmp(t, "pagerduty:", 10))
+			strbuf_addf(sb, "%sPagerDuty's on-call (%s)", n++ ? ", " : "", t + 10);
+	}
+	if (!n)
+		strbuf_addstr(sb, "whoever reads this");
+}
+
 /*
  * Queue the pages of level of p for inc (inside the caller's
  * transaction), or with o->dry_run say them. e counts the day's pages.
@@ -406,7 +426,7 @@ static int page(const struct engine_context *ctx, const struct incident *inc,
 		struct esc *e, const struct escalate_options *o, struct strbuf *report)
 {
 	const struct escalation_level *l = &p->levels[level];
-	struct strbuf detail = STRBUF_INIT, key = STRBUF_INIT;
+	struct strbuf detail = STRBUF_INIT, key = STRBUF_INIT, slack = STRBUF_INIT;
 	char day[16];
 	time_t now = now_of(o);
 	int ret = 0;
@@ -427,6 +447,8 @@ static int page(const struct engine_context *ctx, const struct incident *inc,
 	strbuf_addf(&detail, "): %s", reason);
 	strbuf_addf(report, "incident %lld: %s %s\n", inc->id, o->dry_run ? "would page" : "paged",
 		    detail.buf);
+	oncall(&slack, l);
+	strbuf_addf(&slack, " (level %d of %s): %s", level + 1, p->name, reason);
 	for (size_t i = 0; i < l->targets.nr && !ret; i++) {
 		const char *t = l->targets.v[i];
 
@@ -445,24 +467,29 @@ static int page(const struct engine_context *ctx, const struct incident *inc,
 			}
 		} else if (!strcmp(t, "slack")) {
 			if (o->dry_run)
-				strbuf_addf(report, "  slack: \"%s\"\n", detail.buf);
+				strbuf_addf(report, "  slack: \"%s\"\n", slack.buf);
 			else if (notify_configured(ctx->cfg))
-				ret = notify_queue_detail(ctx->store, inc, "escalated", detail.buf);
+				ret = notify_queue_detail(ctx->store, inc, "escalated", slack.buf);
 		} else if (ctx->tracker) {
 			/* tracker, assignee:who: the ticket says it needs a person, and who. */
 			const char *name = ctx->tracker->ops->name;
+			const char *who = !strncmp(t, "assignee:", 9) ? t + 9 : NULL;
 			struct strbuf c = STRBUF_INIT;
 			char k[37];
 
-			if (!strncmp(t, "assignee:", 9))
+			if (who)
 				strbuf_addf(&c, "Escalated to %s: %s", t + 9, reason);
 			else
 				strbuf_addf(&c, "Escalated (%s, level %d): %s", p->name, level + 1, reason);
 			if (o->dry_run) {
+				if (who)
+					strbuf_addf(report, "  %s: assign %s\n", name, who);
 				strbuf_addf(report, "  %s: label \"%s\", comment \"%s\"\n", name, HUMAN_LABEL, c.buf);
 			} else {
 				mirror_new_key(k);
 				ret = mirror_queue_label(ctx->store, name, inc->id, HUMAN_LABEL);
+				if (!ret && who)
+					ret = mirror_queue_assign(ctx->store, name, inc->id, who);
 				if (!ret)
 					ret = mirror_queue_comment(ctx->store, name, inc->id, k,
 								   ctx->actor ? ctx->actor : "sre", c.buf);
@@ -477,6 +504,7 @@ static int page(const struct engine_context *ctx, const struct incident *inc,
 	e->paged = now;
 	strbuf_release(&detail);
 	strbuf_release(&key);
+	strbuf_release(&slack);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -484,9 +512,19 @@ static int page(const struct engine_context *ctx, const struct incident *inc,
 static int policy_of(const struct engine_context *ctx, const struct esc *e,
 		     const struct escalate_options *o, struct escalation_policy *p)
 {
-	if (e && e->exists && e->policy && strcmp(e->policy, "default") &&
-	    !escalation_policy_read(ctx->cfg, e->policy, p))
-		return 0;
+	if (e && e->exists && e->policy && strcmp(e->policy, "default")) {
+		struct strbuf key = STRBUF_INIT;
+		int gone = !config_get_string(ctx->cfg, config_key_of(&key, "escalation", e->policy, "level"));
+
+		strbuf_release(&key);
+		/* A policy taken out of the configuration: said, and the current one followed. */
+		if (gone)
+			warning("the policy \"%s\" of an escalation under way is no longer configured: "
+				"following %s", e->policy, o && o->policy ? o->policy : "escalate.policy");
+		else if (!escalation_policy_read(ctx->cfg, e->policy, p))
+			return 0;
+		/* One that no longer parses is said by the reader; the pages go on, by the current policy. */
+	}
 	return escalation_policy_read(ctx->cfg, o ? o->policy : NULL, p);
 }
 
@@ -637,7 +675,7 @@ static int advance(const struct engine_context *ctx, const struct incident *inc,
 	snprintf(mark, sizeof(mark), "timeout:%lld", (long long)e->started);
 	/* Past human-timeout it is the policy's end, whatever level was next. */
 	if ((int64_t)(now - e->started) * 1000 >= p.human_timeout_ms) {
-		r = mark_has(ctx->store, inc->id, mark);
+		r = escalate_mark_has(ctx->store, inc->id, mark);
 		if (r < 0)
 			goto out;
 		if (r) {
@@ -653,7 +691,7 @@ static int advance(const struct engine_context *ctx, const struct incident *inc,
 			r = -1;
 			goto out;
 		}
-		r = mark_set(ctx->store, inc->id, mark, now);
+		r = escalate_mark_set(ctx->store, inc->id, mark, now);
 		if (!r && p.abandon) {
 			e->closed = now;
 			free(e->closed_how);
@@ -719,7 +757,7 @@ static int stale(const struct engine_context *ctx, const struct incident *inc, s
 		    (int64_t)(now - since) * 1000 < ms)
 			continue;
 		snprintf(mark, sizeof(mark), "stale:%s:%lld", incident_state_name(s), (long long)since);
-		r = mark_has(ctx->store, inc->id, mark);
+		r = escalate_mark_has(ctx->store, inc->id, mark);
 		if (r) {
 			r = r < 0 ? -1 : 0;
 			break;
@@ -732,7 +770,7 @@ static int stale(const struct engine_context *ctx, const struct incident *inc, s
 			break;
 		}
 		/* The mark first, in its own transaction, then the page: a crash between pages nothing twice. */
-		if (store_begin(ctx->store) < 0 || mark_set(ctx->store, inc->id, mark, now) < 0 ||
+		if (store_begin(ctx->store) < 0 || escalate_mark_set(ctx->store, inc->id, mark, now) < 0 ||
 		    store_commit(ctx->store) < 0) {
 			r = -1;
 			break;
@@ -919,10 +957,10 @@ int escalate_webhook(const struct engine_context *ctx, const char *body, size_t 
 	if (ev.pd_id && plain_name(ev.pd_id, 64, "")) {
 		char mark[80];
 		snprintf(mark, sizeof(mark), "pd:%s", ev.pd_id);
-		if (id && !mark_has(ctx->store, id, mark))
-			mark_set(ctx->store, id, mark, sre_now());
+		if (id && !escalate_mark_has(ctx->store, id, mark))
+			escalate_mark_set(ctx->store, id, mark, sre_now());
 		else if (!id)
-			id = mark_owner(ctx->store, mark);
+			id = escalate_mark_owner(ctx->store, mark);
 	}
 	if (id < 0) {
 		r = -1;

@@ -97,6 +97,15 @@ int escalate_auto(const struct engine_context *ctx, const struct escalate_option
 		  struct strbuf *report);
 
 /*
+ * The architecture follow-ups of chronic problems (lib/escalate-chronic.c,
+ * where the design is): once per problem, on the tracker, labelled
+ * escalate.architect-label, with a refactoring brief. `sre escalate
+ * --auto` runs it after escalate_auto(). 0 or -1.
+ */
+int escalate_chronic(const struct engine_context *ctx, const struct escalate_options *o,
+		     struct strbuf *report);
+
+/*
  * sre escalate --ack <id> --by WHO: who took it; the climb stops and the
  * PagerDuty incident is acknowledged. 0, 1 (no escalation to acknowledge,
  * said), -1.

@@ -253,6 +253,18 @@ char *event_summary(const char *kind, const cJSON *body)
 			    json_string_or(body, "tracker", "?"), json_string_or(body, "key", "?"));
 		if (json_string_or(body, "url", NULL))
 			strbuf_addf(&sb, " %s", json_string_or(body, "url", ""));
+	} else if (!strcmp(kind, "architecture")) {
+		/* A chronic problem's follow-up: on the tracker, or its brief kept here (--json). */
+		if (json_string(body, "key")) {
+			strbuf_addf(&sb, "architecture follow-up %s on %s %s",
+				    cJSON_IsTrue(json_get(body, "adopted")) ? "adopted" : "opened",
+				    json_string_or(body, "tracker", "?"), json_string(body, "key"));
+			if (json_string(body, "url"))
+				strbuf_addf(&sb, " %s", json_string(body, "url"));
+		} else {
+			strbuf_addf(&sb, "architecture follow-up kept here (its brief: --json): %s",
+				    json_string_or(body, "title", "?"));
+		}
 	} else if (!strcmp(kind, "diagnosed")) {
 		const cJSON *c = json_get(body, "confidence");
 		strbuf_addf(&sb, "%s (confidence %.2f): %s Mitigation: %s", json_string_or(body, "category", "?"),

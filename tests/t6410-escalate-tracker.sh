@@ -59,18 +59,29 @@ close() {
 	EOT
 }
 
-# remote ID: the number of incident ID's issue.
-remote() {
-	sre incident show --json "$1" | sed -n "s/.*\"remote_key\":[[:space:]]*\"\([0-9]*\)\".*/\1/p"
+# other ARGS...: sre on another host sharing the tracker (its own store).
+other() {
+	sre --db "$TRASH_DIRECTORY/other.db" "$@"
 }
 
-# recur DAY...: the same problem opened on each DAY (of March 2027) and resolved by a restart an hour later.
+# alone ARGS...: sre with no tracker, on a store of its own.
+alone() {
+	sre --db "$TRASH_DIRECTORY/alone.db" -c tracker.kind=local "$@"
+}
+
+# remote ID [SRE]: the number of incident ID's issue (as sre, or other, sees it).
+remote() {
+	${2:-sre} incident show --json "$1" | sed -n "s/.*\"remote_key\":[[:space:]]*\"\([0-9]*\)\".*/\1/p"
+}
+
+# recur SRE DAY...: the same problem opened on each DAY (of March 2027) and resolved by a restart an hour later.
 recur() {
+	how=$1 && shift &&
 	for day in "$@"
 	do
-		id=$(SRE_NOW=2027-03-${day}T08:00:00Z sre incident open --service cart --fingerprint cart-oom \
+		id=$(SRE_NOW=2027-03-${day}T08:00:00Z $how incident open --service cart --fingerprint cart-oom \
 			--title "cart OOM killed, password=chronic-canary-41" --severity high) &&
-		SRE_NOW=2027-03-${day}T09:00:00Z sre incident resolve --reason "restarted" "$id" >/dev/null &&
+		SRE_NOW=2027-03-${day}T09:00:00Z $how incident resolve --reason "restarted" "$id" >/dev/null &&
 		echo "$id" || return 1
 	done
 }
@@ -116,8 +127,8 @@ test_expect_success '--dry-run says whom it would assign, and assigns nobody' '
 
 test_expect_success 'an account GitHub will not assign: that write fails, named; the rest lands' '
 	sre incident open --service dns --title "dns flaps" >id3 &&
-	test_expect_code 1 sre -c escalation.day.level="tracker assignee:ghost-user" \
-		escalate "$(cat id3)" >out 2>err &&
+	test_expect_code 1 sre -c escalation.ghost.level="tracker assignee:ghost-user" \
+		escalate --policy ghost "$(cat id3)" >out 2>err &&
 	grep "ghost-user" err &&
 	sre sync --status >queued &&
 	grep "github *assign *failed" queued &&
@@ -128,12 +139,12 @@ test_expect_success 'an account GitHub will not assign: that write fails, named;
 '
 
 test_expect_success 'a bad assignee in a policy is refused before anything is sent' '
-	test_expect_code 128 sre -c escalation.day.level="tracker assignee:a;rm" escalate "$(cat id3)" 2>err &&
+	test_expect_code 128 sre -c escalation.bad.level="tracker assignee:a;rm" escalate --policy bad "$(cat id3)" 2>err &&
 	grep "is no target" err
 '
 
 test_expect_success 'setup: a problem that came back three times in a week, and a repository' '
-	recur 01 02 03 >ids &&
+	recur sre 01 02 03 >ids &&
 	test_line_count = 3 ids &&
 	git init -q repo &&
 	mkdir repo/cart &&
@@ -142,8 +153,8 @@ test_expect_success 'setup: a problem that came back three times in a week, and 
 	GIT_AUTHOR_DATE=2027-03-02T10:00:00Z GIT_COMMITTER_DATE=2027-03-02T10:00:00Z \
 		git -C repo -c user.name="Ada Lovelace" -c user.email=ada@example.com \
 		commit -q -m "cart: cache every cart in memory" &&
-	sre config set core.repo "$TRASH_DIRECTORY/repo" &&
-	sre config set service.cart.paths cart/
+	sre config set --global core.repo "$TRASH_DIRECTORY/repo" &&
+	sre config set --global service.cart.paths cart/
 '
 
 test_expect_success '--dry-run shows the follow-up and its brief, and opens nothing' '
@@ -171,7 +182,8 @@ test_expect_success '--auto opens one follow-up, labelled, with the brief, linke
 	grep "came back 3 times within 7d" brief &&
 	grep "restarted | 23h, until #" brief &&
 	grep "The fingerprint: cart-oom" brief &&
-	grep "Ada Lovelace <ada@example.com>: cart: cache every cart in memory" brief &&
+	grep -F "Ada Lovelace \<ada@example.com>: cart: cache every cart in memory" brief &&
+	grep -F "Ada Lovelace \<ada@example.com>: 1 commit" brief &&
 	! grep chronic-canary-41 brief &&
 	while read id
 	do
@@ -183,30 +195,29 @@ test_expect_success '--auto opens one follow-up, labelled, with the brief, linke
 '
 
 test_expect_success 'run again, and again: nothing more is opened or said' '
-	SRE_NOW=2027-03-03T12:05:00Z sre escalate --auto >out &&
+	SRE_NOW=2027-03-03T12:05:00Z sre escalate --auto >out 2>err &&
 	! grep chronic out &&
+	grep "warning: the policy \"ghost\" of an escalation under way is no longer configured" err &&
 	SRE_NOW=2027-03-04T12:00:00Z sre escalate --auto >out &&
 	! grep chronic out &&
 	test_line_count = 1 followups &&
 	issues jules-fix >now && test_cmp followups now &&
 	comments "$(remote "$(head -n 1 ids)")" >said &&
-	test "$(grep -c "architecture follow-up is" said)" = 1
+	test "$(grep -c "^This problem keeps coming back: the architecture follow-up is" said)" = 1
 '
 
 test_expect_success 'another host sharing the tracker adopts it, even closed, and opens none' '
 	close "$(cat followup)" &&
-	SRE_DB="$TRASH_DIRECTORY/other.db" &&
-	export SRE_DB &&
-	recur 04 05 06 >other &&
-	test_line_count = 3 other &&
-	SRE_NOW=2027-03-06T12:00:00Z sre escalate --auto >out &&
+	recur other 04 05 06 >other-ids &&
+	test_line_count = 3 other-ids &&
+	SRE_NOW=2027-03-06T12:00:00Z other escalate --auto >out &&
 	grep "chronic: opening an architecture follow-up" out &&
 	issues jules-fix >followups2 &&
 	test_line_count = 1 followups2 &&
 	grep "^$(cat followup) closed " followups2 &&
-	sre incident show "$(tail -n 1 other)" >show &&
+	other incident show "$(tail -n 1 other-ids)" >show &&
 	grep "architecture follow-up adopted on github $(cat followup)" show &&
-	comments "$(remote "$(head -n 1 other)")" >said &&
+	comments "$(remote "$(head -n 1 other-ids)" other)" >said &&
 	grep "architecture follow-up is .*/issues/$(cat followup)" said
 '
 
@@ -228,20 +239,13 @@ test_expect_success 'a hostile title is quoted, not obeyed, in the brief' '
 '
 
 test_expect_success 'without a tracker the brief is kept in the store; chronic-after 0 turns it off' '
-	SRE_DB="$TRASH_DIRECTORY/alone.db" &&
-	export SRE_DB &&
-	for day in 01 02 03
-	do
-		id=$(SRE_NOW=2027-03-${day}T08:00:00Z sre -c tracker.kind=local incident open \
-			--service cart --fingerprint cart-oom --title "cart OOM killed") &&
-		SRE_NOW=2027-03-${day}T09:00:00Z sre -c tracker.kind=local incident resolve \
-			--reason "restarted" "$id" >/dev/null || return 1
-	done &&
-	SRE_NOW=2027-03-03T12:00:00Z sre -c tracker.kind=local -c escalate.chronic-after=0 escalate --auto >out &&
+	recur alone 01 02 03 >alone-ids &&
+	id=$(tail -n 1 alone-ids) &&
+	SRE_NOW=2027-03-03T12:00:00Z alone -c escalate.chronic-after=0 escalate --auto >out &&
 	! grep chronic out &&
-	SRE_NOW=2027-03-03T12:00:00Z sre -c tracker.kind=local escalate --auto >out &&
+	SRE_NOW=2027-03-03T12:00:00Z alone escalate --auto >out &&
 	grep "no tracker (tracker.kind): the brief is kept in incident $id" out &&
-	sre -c tracker.kind=local incident show --json "$id" >show.json &&
+	alone incident show --json "$id" >show.json &&
 	grep "## A question for the owners" show.json
 '
 

@@ -84,6 +84,7 @@ int cmd_config(int argc, const char **argv);
 int cmd_diagnose(int argc, const char **argv);
 int cmd_doctor(int argc, const char **argv);
 int cmd_escalate(int argc, const char **argv);
+int cmd_chaos(int argc, const char **argv);
 int cmd_fix(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);

@@ -226,6 +226,29 @@ static const char *const migrations[] = {
 	"  at TEXT NOT NULL,"
 	"  PRIMARY KEY (incident_id, mark)"
 	");",
+	/* 8: faults injected on purpose and their undo records (lib/chaos.c), a proxy's toxics (lib/chaos-proxy.c) */
+	"CREATE TABLE chaos_faults ("
+	"  id INTEGER PRIMARY KEY,"
+	"  fault TEXT NOT NULL,"            /* docker-pause, proxy-latency... */
+	"  target TEXT NOT NULL,"           /* the service */
+	"  args TEXT NOT NULL CHECK (json_valid(args)),"
+	"  undo TEXT NOT NULL CHECK (json_valid(undo)),"  /* what to run, with the values it had */
+	"  state TEXT NOT NULL,"            /* 'injecting', 'in-place', 'rolled-back' */
+	"  injected_by TEXT NOT NULL,"
+	"  injected_at TEXT NOT NULL,"
+	"  expires_at TEXT,"                /* removed by itself then; NULL: until rolled back */
+	"  rolled_back_at TEXT,"
+	"  run TEXT,"                       /* the experiment run that injected it */
+	"  error TEXT"                      /* why the last undo failed */
+	");"
+	"CREATE INDEX chaos_faults_state ON chaos_faults(state);"
+	"CREATE TABLE chaos_toxics ("
+	"  proxy TEXT NOT NULL,"
+	"  toxic TEXT NOT NULL,"            /* latency, errors, reset, timeout, bandwidth */
+	"  params TEXT NOT NULL CHECK (json_valid(params)),"
+	"  fault_id INTEGER,"               /* the chaos_faults row that set it, or NULL */
+	"  PRIMARY KEY (proxy, toxic)"
+	");",
 };
 
 int store_db_error(struct store *st, const char *what)

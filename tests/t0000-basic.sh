@@ -12,7 +12,7 @@ test_expect_success 'sre --help and sre help list every command on stdout' '
 	sre --help >out1 &&
 	sre help >out2 &&
 	test_cmp out1 out2 &&
-	for c in scout diagnose fix remember escalate chaos incident config help version; do
+	for c in scout diagnose fix remember escalate chaos run incident config help version; do
 		test_grep "^   $c " out1 || return 1
 	done
 '
@@ -38,7 +38,7 @@ test_expect_success 'a word far from every command gets no suggestion' '
 '
 
 test_expect_success 'the commands not built yet say so and exit 1' '
-	for c in chaos; do
+	for c in run; do
 		test_expect_code 1 sre $c >out 2>err &&
 		test_grep "not built yet" err &&
 		! test -s out || return 1
@@ -124,7 +124,7 @@ test_expect_success 'sre --list-cmds lists the command names for completion' '
 	sre --list-cmds >out &&
 	test_grep -x incident out &&
 	test_grep -x config out &&
-	test_line_count = 12 out
+	test_line_count = 13 out
 '
 
 test_expect_success 'an interrupted sre exits 130 and writes nothing' '

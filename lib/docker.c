@@ -341,7 +341,8 @@ static int container_post(struct http_client *http, const struct docker_engine *
 	req.no_retry = 1;
 	req.timeout_ms = timeout_ms;
 	http_do(http, &req, &res);
-	if (res.outcome == HTTP_OK && res.status / 100 == 2) {
+	/* 304: started or stopped already, which is what was asked. */
+	if (res.outcome == HTTP_OK && (res.status / 100 == 2 || res.status == 304)) {
 		ret = 0;
 	} else if (res.outcome == HTTP_OK && res.status == 404) {
 		ret = 1;
@@ -364,6 +365,17 @@ int docker_restart(struct http_client *http, const struct docker_engine *e, cons
 	/* dockerd may take the whole stop wait before it restarts it. */
 	int ret = container_post(http, e, id, suffix, NULL,
 				 http->timeout_ms + stop_wait * 1000, "restarting", name, why);
+
+	free(suffix);
+	return ret;
+}
+
+int docker_container_op(struct http_client *http, const struct docker_engine *e, const char *id,
+			const char *name, const char *op, struct strbuf *why)
+{
+	char *suffix = xstrfmt("/%s", op);
+	/* stop and kill wait for the container to go; give them dockerd's stop wait. */
+	int ret = container_post(http, e, id, suffix, NULL, http->timeout_ms + 10 * 1000, op, name, why);
 
 	free(suffix);
 	return ret;

@@ -106,6 +106,15 @@ int docker_restart(struct http_client *http, const struct docker_engine *e, cons
 		   const char *name, int stop_wait, struct strbuf *why);
 
 /*
+ * POST /containers/<id>/<op>: op is "kill", "stop?t=10", "start", "pause"
+ * or "unpause" (sre chaos's faults and their undoing). Never retried. A
+ * container started or stopped already (304) is fine. 0 done, 1 no such
+ * container, -1 with a line in why naming it name.
+ */
+int docker_container_op(struct http_client *http, const struct docker_engine *e, const char *id,
+			const char *name, const char *op, struct strbuf *why);
+
+/*
  * POST /containers/<id>/update {"Memory": memory, "MemorySwap": swap}:
  * the container's memory limit and its memory plus swap (-1 unlimited),
  * both in bytes; dockerd refuses a limit above the swap one, so both are

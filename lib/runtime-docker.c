@@ -359,8 +359,186 @@ out:
 
 static const struct runtime_action increase_memory = { memory_prepare, memory_run, memory_check };
 
+/*
+ * ---- chaos: faults and their undoing ----
+ *
+ * params {"fault": kill|stop|pause|memory, "args": {...}}. The record
+ * holds the container's id and what it was (running, paused, its memory
+ * limits), so that revert puts back what was there, not what the
+ * configuration says now, and finds the container even renamed.
+ */
+
+static int chaos_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			 struct strbuf *out)
+{
+	const char *fault = json_string(params, "fault");
+	const cJSON *mem = json_get(json_get(params, "args"), "memory");
+	struct docker_engine e;
+	cJSON *answer = NULL;
+	const cJSON *state, *host;
+	long long want = 16 * MIB;
+	int r = -1, running, paused;
+
+	memset(&e, 0, sizeof(e));
+	if (!fault || (strcmp(fault, "kill") && strcmp(fault, "stop") && strcmp(fault, "pause") &&
+		       strcmp(fault, "memory")))
+		return runtime_failf(out, "docker: no fault %s (kill, stop, pause, memory)",
+				     fault ? fault : "named");
+	if (mem && (cJSON_IsNumber(mem) ? runtime_json_whole(mem, &want) :
+		    parse_bytes(cJSON_GetStringValue(mem), &want)) < 0)
+		return runtime_failf(out, "docker-memory: memory is a size (64Mi, 268435456)");
+	/* dockerd refuses a limit under 6 MiB. */
+	if (want < 6 * MIB)
+		return runtime_failf(out, "docker-memory: %lld bytes is under Docker's least, 6Mi", want);
+	if (engine_open(c, &e, out) < 0 || inspect(c, &e, c->t->container, c->t->container, &answer, out) < 0)
+		goto out;
+	state = json_get(answer, "State");
+	host = json_get(answer, "HostConfig");
+	running = json_bool(state, "Running") == 1;
+	paused = json_bool(state, "Paused") == 1;
+	if (!running || paused) {
+		r = runtime_failf(out, "docker: container %s is %s: nothing to %s", c->t->container,
+				  paused ? "paused already" : "not running", fault);
+		goto out;
+	}
+	/* dockerd cannot take a limit away once set: one it could not put back is not made. */
+	if (!strcmp(fault, "memory") && json_int(host, "Memory") <= 0) {
+		r = runtime_failf(out, "docker-memory: container %s has no memory limit, and Docker "
+				  "cannot remove one once set: give it one (docker update -m)", c->t->container);
+		goto out;
+	}
+	cJSON_AddStringToObject(record, "container", c->t->container);
+	cJSON_AddStringToObject(record, "id", json_string(answer, "Id"));
+	cJSON_AddStringToObject(record, "fault", fault);
+	cJSON_AddNumberToObject(record, "memory_from", (double)json_int(host, "Memory"));
+	cJSON_AddNumberToObject(record, "swap_from", (double)json_int(host, "MemorySwap"));
+	if (!strcmp(fault, "memory"))
+		cJSON_AddNumberToObject(record, "memory", (double)want);
+	r = 0;
+out:
+	cJSON_Delete(answer);
+	docker_engine_release(&e);
+	return r;
+}
+
+static int chaos_inject_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	struct docker_engine e;
+	struct strbuf why = STRBUF_INIT;
+	const char *id, *name, *fault = json_string(record, "fault");
+	long long want = 0;
+	int r = -1;
+
+	if (open_record(c, record, "chaos", &e, &id, &name, out) < 0)
+		goto out;
+	if (!strcmp(fault ? fault : "", "memory")) {
+		if (runtime_record_whole(record, "memory", "docker-memory", &want, out) < 0)
+			goto out;
+		/* No swap past the limit: the kernel kills it rather than swaps. */
+		r = docker_update_memory(c->http, &e, id, name, want, want, &why);
+	} else if (fault && (!strcmp(fault, "kill") || !strcmp(fault, "pause"))) {
+		r = docker_container_op(c->http, &e, id, name, fault, &why);
+	} else if (fault && !strcmp(fault, "stop")) {
+		r = docker_container_op(c->http, &e, id, name, "stop?t=10", &why);
+	} else {
+		r = runtime_failf(out, "docker: the record names no fault");
+		goto out;
+	}
+	if (r > 0)
+		r = runtime_failf(out, "docker: no container %s", name);
+	else if (r < 0)
+		runtime_fail(c->http, out, &why);
+	else if (want) {
+		char *b = format_bytes(want);
+		strbuf_addf(out, "container %s limited to %s of memory, no swap", name, b);
+		free(b);
+	} else {
+		strbuf_addf(out, "container %s: %s", name, !strcmp(fault, "kill") ? "killed" :
+			    !strcmp(fault, "stop") ? "stopped" : "paused");
+	}
+out:
+	strbuf_release(&why);
+	docker_engine_release(&e);
+	return r;
+}
+
+/* Put back what the record says was there: the limits, then running and not paused. */
+static int chaos_revert_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	struct docker_engine e;
+	struct strbuf why = STRBUF_INIT;
+	const char *id, *name, *fault = json_string(record, "fault");
+	cJSON *answer = NULL;
+	const cJSON *state;
+	int r = -1;
+
+	if (open_record(c, record, "chaos", &e, &id, &name, out) < 0)
+		goto out;
+	if (fault && !strcmp(fault, "memory")) {
+		long long from = json_int(record, "memory_from"), swap = json_int(record, "swap_from");
+		r = docker_update_memory(c->http, &e, id, name, from, swap, &why);
+		if (r)
+			goto done;
+		strbuf_addf(out, "container %s has its memory limit back; ", name);
+	}
+	r = inspect(c, &e, id, name, &answer, out);
+	if (r < 0)
+		goto out;
+	state = json_get(answer, "State");
+	if (json_bool(state, "Paused") == 1) {
+		r = docker_container_op(c->http, &e, id, name, "unpause", &why);
+		if (!r)
+			strbuf_addf(out, "container %s unpaused", name);
+	} else if (json_bool(state, "Running") != 1) {
+		r = docker_container_op(c->http, &e, id, name, "start", &why);
+		if (!r)
+			strbuf_addf(out, "container %s started", name);
+	} else {
+		strbuf_addf(out, "container %s is running", name);
+	}
+done:
+	if (r > 0)
+		r = runtime_failf(out, "docker: no container %s: it is gone, nothing to put back", name);
+	else if (r < 0 && why.len)
+		runtime_fail(c->http, out, &why);
+out:
+	strbuf_release(&why);
+	cJSON_Delete(answer);
+	docker_engine_release(&e);
+	return r;
+}
+
+/* Undone: running, not paused, with the limit it had. 1, 0, -1. */
+static int chaos_revert_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	struct docker_engine e;
+	const char *id, *name;
+	cJSON *answer = NULL;
+	const cJSON *state;
+	int r = -1;
+
+	if (open_record(c, record, "chaos", &e, &id, &name, out) < 0 ||
+	    inspect(c, &e, id, name, &answer, out) < 0)
+		goto out;
+	state = json_get(answer, "State");
+	r = json_bool(state, "Running") == 1 && json_bool(state, "Paused") != 1 &&
+	    json_int(json_get(answer, "HostConfig"), "Memory") == json_int(record, "memory_from");
+	strbuf_addf(out, "container %s is %s", name, r ? "as it was" :
+		    json_bool(state, "Paused") == 1 ? "paused" :
+		    json_bool(state, "Running") != 1 ? "not running" : "under another memory limit");
+out:
+	cJSON_Delete(answer);
+	docker_engine_release(&e);
+	return r;
+}
+
+static const struct runtime_action chaos_inject = { chaos_prepare, chaos_inject_run, NULL };
+static const struct runtime_action chaos_revert = { NULL, chaos_revert_run, chaos_revert_check };
+
 const struct runtime_ops runtime_docker = {
 	.name = "docker",
 	.restart = &restart,
 	.increase_memory = &increase_memory,
+	.inject = &chaos_inject,
+	.revert = &chaos_revert,
 };

@@ -17,6 +17,10 @@
  * group, so a start cut off takes its half-started daemon with it, while
  * one that finished in time leaves it running.
  */
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "run-command.h"
 #include "runtime.h"
 #include "scout.h"
@@ -113,24 +117,25 @@ static int restart_prepare(const struct runtime_call *c, const cJSON *params, cJ
 	return 0;
 }
 
-static int restart_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+/*
+ * Stop (when stop_first and the service has a stop command), start, and
+ * wait for a new live process in pidfile other than before. 0, or -1 with
+ * why in out.
+ */
+static int start_service(const struct runtime_call *c, const char *pidfile, long long before,
+			 int stop_first, struct strbuf *out)
 {
 	struct http_client *http = c->http;
 	const struct fix_target *t = c->t;
-	const char *pidfile = runtime_record_string(record, "pidfile", "restart", out);
 	struct strbuf output = STRBUF_INIT, line = STRBUF_INIT, stopped = STRBUF_INIT;
-	long long before = 0, pid = 0;
+	long long pid = 0;
 	int64_t end;
 	char *last;
 	int rc;
 
-	if (!pidfile)
-		return -1;
 	if (!t->start.nr)
 		return runtime_failf(out, "restart: service.%s.start is not set", t->service);
-	runtime_json_whole(cJSON_GetObjectItemCaseSensitive(record, "pid"), &before);
-
-	if (t->stop.nr) {
+	if (stop_first && t->stop.nr) {
 		/* A stop that fails (nothing to stop) is said, and start still runs. */
 		rc = run_service_command(&t->stop, t, &output);
 		last = rc ? last_line(output.buf) : NULL;
@@ -187,6 +192,17 @@ static int restart_run(const struct runtime_call *c, const cJSON *record, struct
 	return 0;
 }
 
+static int restart_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	const char *pidfile = runtime_record_string(record, "pidfile", "restart", out);
+	long long before = 0;
+
+	if (!pidfile)
+		return -1;
+	runtime_json_whole(cJSON_GetObjectItemCaseSensitive(record, "pid"), &before);
+	return start_service(c, pidfile, before, 1, out);
+}
+
 static int restart_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
 	const char *pidfile = runtime_record_string(record, "pidfile", "restart", out);
@@ -205,7 +221,166 @@ static int restart_check(const struct runtime_call *c, const cJSON *record, stru
 
 static const struct runtime_action restart = { restart_prepare, restart_run, restart_check };
 
+/*
+ * ---- chaos: faults and their undoing ----
+ *
+ * params {"fault": kill|stop}. The record holds the process id and its
+ * start time (field 22 of /proc/<pid>/stat), so that a signal is never
+ * sent to another process that took the id since.
+ */
+
+/* The start time of process pid in clock ticks since boot, or -1. */
+static long long start_time(long long pid)
+{
+	char path[64], buf[1024];
+	const char *p;
+	FILE *fp;
+	size_t n;
+	long long t = -1;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if (!(fp = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* The command name may hold blanks and parentheses: count from the last ')'. */
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	for (int field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (sscanf(p, "%lld", &t) != 1)
+		return -1;
+	return t;
+}
+
+/* Is the record's process the one alive now (same id, same start)? */
+static int same_process(const cJSON *record)
+{
+	long long pid = json_int(record, "pid");
+
+	return pid > 1 && process_alive(pid) && start_time(pid) == json_int(record, "started");
+}
+
+static int chaos_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			 struct strbuf *out)
+{
+	const struct fix_target *t = c->t;
+	const char *fault = json_string(params, "fault");
+	long long pid;
+
+	if (!fault || (strcmp(fault, "kill") && strcmp(fault, "stop")))
+		return runtime_failf(out, "process: no fault %s (kill, stop)", fault ? fault : "named");
+	if (!t->pidfile)
+		return runtime_failf(out, "process-%s: service.%s.pidfile is not set", fault, t->service);
+	if (!strcmp(fault, "kill") && !t->start.nr)
+		return runtime_failf(out, "process-kill: service.%s.start is not set: sre could not "
+				     "start it again", t->service);
+	pid = pidfile_read(t->pidfile);
+	/* Never this process, its parent, or init. */
+	if (pid <= 1 || pid == (long long)getpid() || pid == (long long)getppid())
+		return runtime_failf(out, "process-%s: %s holds no process sre may signal", fault, t->pidfile);
+	if (!process_alive(pid))
+		return runtime_failf(out, "process-%s: process %lld of %s is not running", fault, pid,
+				     t->service);
+	cJSON_AddStringToObject(record, "fault", fault);
+	cJSON_AddStringToObject(record, "pidfile", t->pidfile);
+	cJSON_AddNumberToObject(record, "pid", (double)pid);
+	cJSON_AddNumberToObject(record, "started", (double)start_time(pid));
+	return 0;
+}
+
+static int chaos_inject_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	const char *fault = json_string(record, "fault");
+	int kill_it = fault && !strcmp(fault, "kill");
+	long long pid = json_int(record, "pid");
+
+	if (!same_process(record))
+		return runtime_failf(out, "process %lld is gone, or another took its id", pid);
+	if (kill((pid_t)pid, kill_it ? SIGKILL : SIGSTOP) < 0)
+		return runtime_failf(out, "cannot signal process %lld: %s", pid, strerror(errno));
+	strbuf_addf(out, "process %lld of %s %s", pid, c->t->service, kill_it ? "killed" : "stopped");
+	return 0;
+}
+
+static int chaos_revert_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	const char *fault = json_string(record, "fault");
+	const char *pidfile = runtime_record_string(record, "pidfile", "chaos", out);
+	long long pid = json_int(record, "pid"), now;
+
+	if (!pidfile)
+		return -1;
+	if (fault && !strcmp(fault, "stop")) {
+		if (!same_process(record)) {
+			strbuf_addf(out, "process %lld is gone: nothing to continue", pid);
+			return 0;
+		}
+		if (kill((pid_t)pid, SIGCONT) < 0)
+			return runtime_failf(out, "cannot continue process %lld: %s", pid, strerror(errno));
+		strbuf_addf(out, "process %lld of %s continued", pid, c->t->service);
+		return 0;
+	}
+	/* kill: never sent (a crash before it), or a supervisor started it again already. */
+	if (same_process(record)) {
+		strbuf_addf(out, "process %lld of %s was never killed", pid, c->t->service);
+		return 0;
+	}
+	now = pidfile_read(pidfile);
+	if (now && now != pid && process_alive(now)) {
+		strbuf_addf(out, "%s runs again as process %lld", c->t->service, now);
+		return 0;
+	}
+	return start_service(c, pidfile, pid, 0, out);
+}
+
+static int chaos_revert_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	const char *fault = json_string(record, "fault");
+	const char *pidfile = runtime_record_string(record, "pidfile", "chaos", out);
+	long long pid = json_int(record, "pid"), now;
+	char state = 0;
+
+	if (!pidfile)
+		return -1;
+	if (fault && !strcmp(fault, "stop")) {
+		char path[64], buf[512];
+		FILE *fp;
+		const char *p;
+		size_t n;
+
+		if (!same_process(record)) {
+			strbuf_addf(out, "process %lld is gone", pid);
+			return 1;
+		}
+		snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+		if ((fp = fopen(path, "r"))) {
+			n = fread(buf, 1, sizeof(buf) - 1, fp);
+			fclose(fp);
+			buf[n] = '\0';
+			if ((p = strrchr(buf, ')')) && p[1] == ' ')
+				state = p[2];
+		}
+		strbuf_addf(out, "process %lld is %s", pid, state == 'T' ? "stopped" : "running");
+		return state != 'T';
+	}
+	now = pidfile_read(pidfile);
+	if (now && process_alive(now) && (now != pid || same_process(record))) {
+		strbuf_addf(out, "%s runs as process %lld", c->t->service, now);
+		return 1;
+	}
+	strbuf_addf(out, "%s has no live process", c->t->service);
+	return 0;
+}
+
+static const struct runtime_action chaos_inject = { chaos_prepare, chaos_inject_run, NULL };
+static const struct runtime_action chaos_revert = { NULL, chaos_revert_run, chaos_revert_check };
+
 const struct runtime_ops runtime_process = {
 	.name = "process",
 	.restart = &restart,
+	.inject = &chaos_inject,
+	.revert = &chaos_revert,
 };

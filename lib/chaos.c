@@ -30,6 +30,9 @@ static const struct fault {
 	{ "docker-stop", RUNTIME_DOCKER, "stop" },
 	{ "docker-pause", RUNTIME_DOCKER, "pause" },
 	{ "docker-memory", RUNTIME_DOCKER, "memory" },
+	{ "kubernetes-scale-zero", RUNTIME_KUBERNETES, "scale-zero" },
+	{ "kubernetes-bad-image", RUNTIME_KUBERNETES, "bad-image" },
+	{ "kubernetes-memory", RUNTIME_KUBERNETES, "memory" },
 };
 
 static const struct fault *fault_find(const char *name)

@@ -17,6 +17,8 @@
  * Every request is the API client's (lib/kubernetes.c), with the
  * kubeconfig scout reads (lib/kubeconfig.c).
  */
+#include <ctype.h>
+
 #include "kubeconfig.h"
 #include "kubernetes.h"
 #include "runtime.h"
@@ -523,9 +525,244 @@ static const struct runtime_action restart = { restart_prepare, restart_run, res
 static const struct runtime_action scale = { scale_prepare, scale_run, scale_check };
 static const struct runtime_action rollback = { rollback_prepare, rollback_run, rollback_check };
 
+/*
+ * ---- chaos: faults and their undoing ----
+ *
+ * params {"fault": scale-zero|bad-image|memory, "args": {container, image,
+ * memory}}. The record holds what the Deployment had (its replicas, the
+ * container's image or memory limit, read now), so that revert puts that
+ * back, whatever the configuration says by then.
+ */
+
+/* A Kubernetes memory quantity sre writes: digits and a binary or decimal suffix. */
+static int quantity_ok(const char *q)
+{
+	size_t n = q ? strspn(q, "0123456789") : 0;
+	static const char *const units[] = { "", "Ki", "Mi", "Gi", "k", "M", "G" };
+
+	if (!n || n > 12)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(q + n, units[i]))
+			return 1;
+	return 0;
+}
+
+/* An image reference sre writes: printable, no blanks, as a registry takes them. */
+static int image_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n > 255)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("./:_-@", s[i]))
+			return 0;
+	return 1;
+}
+
+/* The container named (NULL: the first) of the Deployment's pod template, or NULL. */
+static const cJSON *container_of(const cJSON *deployment, const char *name)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, json_get(json_get(template_of(deployment), "spec"), "containers"))
+		if (!name || json_string_is(c, "name", name))
+			return c;
+	return NULL;
+}
+
+/* A strategic merge patch of one container of the pod template: key = value (NULL deletes). */
+static cJSON *container_patch(const char *container, const char *key, const char *value)
+{
+	cJSON *body = cJSON_CreateObject(), *c = cJSON_CreateObject(), *at = c;
+
+	cJSON_AddStringToObject(c, "name", container);
+	if (!strcmp(key, "memory"))
+		at = cJSON_AddObjectToObject(cJSON_AddObjectToObject(c, "resources"), "limits");
+	if (value)
+		cJSON_AddStringToObject(at, key, value);
+	else
+		cJSON_AddNullToObject(at, key);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(
+		cJSON_AddObjectToObject(body, "spec"), "template"), "spec"), "containers"), c);
+	return body;
+}
+
+static int kube_chaos_prepare(struct kube *k, struct http_client *http, const cJSON *params,
+			      cJSON *record, struct strbuf *out)
+{
+	const char *fault = json_string(params, "fault");
+	const cJSON *args = json_get(params, "args"), *c;
+	const char *want_c = json_string(args, "container");
+	cJSON *d = NULL;
+	int r = -1;
+
+	if (!fault || (strcmp(fault, "scale-zero") && strcmp(fault, "bad-image") && strcmp(fault, "memory")))
+		return runtime_failf(out, "kubernetes: no fault %s (scale-zero, bad-image, memory)",
+				     fault ? fault : "named");
+	if (kube_get(k, http, "", &d, out) < 0)
+		return -1;
+	cJSON_AddStringToObject(record, "namespace", k->ns);
+	cJSON_AddStringToObject(record, "deployment", k->name);
+	cJSON_AddStringToObject(record, "fault", fault);
+	if (!strcmp(fault, "scale-zero")) {
+		long long n = json_int(json_get(d, "spec"), "replicas");
+		if (n <= 0) {
+			r = runtime_failf(out, "%s has no replica to take away", k->object);
+			goto out;
+		}
+		cJSON_AddNumberToObject(record, "replicas_from", (double)n);
+		r = 0;
+		goto out;
+	}
+	if (!(c = container_of(d, want_c))) {
+		r = runtime_failf(out, "%s has no container %s", k->object, want_c ? want_c : "at all");
+		goto out;
+	}
+	cJSON_AddStringToObject(record, "container", json_string_or(c, "name", ""));
+	if (!strcmp(fault, "bad-image")) {
+		const char *from = json_string_or(c, "image", "");
+		char *image = json_string(args, "image") ? xstrdup(json_string(args, "image")) :
+			      xstrfmt("%.*s:sre-chaos-no-such-tag", (int)strcspn(from, ":@"), from);
+		if (!image_ok(image)) {
+			free(image);
+			r = runtime_failf(out, "kubernetes-bad-image: the image is no image reference");
+			goto out;
+		}
+		cJSON_AddStringToObject(record, "image_from", from);
+		cJSON_AddStringToObject(record, "image", image);
+		free(image);
+	} else {
+		const char *from = json_string(json_get(json_get(c, "resources"), "limits"), "memory");
+		const char *m = json_string(args, "memory");
+		if (!quantity_ok(m)) {
+			r = runtime_failf(out, "kubernetes-memory: memory is a quantity such as 32Mi");
+			goto out;
+		}
+		if (from)
+			cJSON_AddStringToObject(record, "memory_from", from);
+		else
+			cJSON_AddNullToObject(record, "memory_from");
+		cJSON_AddStringToObject(record, "memory", m);
+	}
+	r = 0;
+out:
+	cJSON_Delete(d);
+	return r;
+}
+
+/* Scale to n, or set the container's key to value (NULL removes it). */
+static int kube_chaos_apply(struct kube *k, struct http_client *http, const cJSON *record,
+			    int to_before, struct strbuf *out)
+{
+	const char *fault = json_string(record, "fault");
+	const char *container = json_string(record, "container");
+	cJSON *answer = NULL, *body;
+	int r;
+
+	if (fault && !strcmp(fault, "scale-zero")) {
+		long long n = to_before ? json_int(record, "replicas_from") : 0;
+		body = cJSON_CreateObject();
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(body, "spec"), "replicas", (double)n);
+		r = kube_patch(k, http, "/scale", "application/merge-patch+json", body, &answer, out);
+		if (!r)
+			strbuf_addf(out, "%s scaled to %lld replicas", k->object, n);
+	} else if (fault && container && (!strcmp(fault, "bad-image") || !strcmp(fault, "memory"))) {
+		const char *key = !strcmp(fault, "memory") ? "memory" : "image";
+		const char *value = json_string(record, to_before ? (*key == 'm' ? "memory_from" : "image_from") :
+						key);
+		body = container_patch(container, key, value);
+		r = kube_patch(k, http, "", "application/strategic-merge-patch+json", body, &answer, out);
+		if (!r)
+			strbuf_addf(out, "%s container %s: %s %s", k->object, container,
+				    *key == 'm' ? "memory limit" : "image", value ? value : "removed");
+	} else {
+		r = runtime_failf(out, "kubernetes: the record names no fault");
+	}
+	cJSON_Delete(answer);
+	return r;
+}
+
+static int kube_chaos_inject(struct kube *k, struct http_client *http, const cJSON *record,
+			     struct strbuf *out)
+{
+	return kube_chaos_apply(k, http, record, 0, out);
+}
+
+static int kube_chaos_revert(struct kube *k, struct http_client *http, const cJSON *record,
+			     struct strbuf *out)
+{
+	return kube_chaos_apply(k, http, record, 1, out);
+}
+
+/* Undone: the Deployment has what the record says it had. 1, 0, -1. */
+static int kube_chaos_check(struct kube *k, struct http_client *http, const cJSON *record,
+			    struct strbuf *out)
+{
+	const char *fault = json_string(record, "fault");
+	const cJSON *c;
+	cJSON *d = NULL;
+	int r;
+
+	if (kube_get(k, http, "", &d, out) < 0)
+		return -1;
+	if (fault && !strcmp(fault, "scale-zero")) {
+		long long n = json_int(json_get(d, "spec"), "replicas");
+		r = n == json_int(record, "replicas_from");
+		strbuf_addf(out, "%s asks for %lld replicas", k->object, n);
+	} else if ((c = container_of(d, json_string(record, "container")))) {
+		const char *now = fault && !strcmp(fault, "memory") ?
+			json_string(json_get(json_get(c, "resources"), "limits"), "memory") :
+			json_string(c, "image");
+		const char *was = json_string(record, fault && !strcmp(fault, "memory") ? "memory_from" :
+					      "image_from");
+		r = (!now && !was) || (now && was && !strcmp(now, was));
+		strbuf_addf(out, "%s container %s has %s", k->object, json_string_or(c, "name", "?"),
+			    now ? now : "no limit");
+	} else {
+		r = 0;
+		strbuf_addf(out, "%s has no container %s", k->object, json_string_or(record, "container", "?"));
+	}
+	cJSON_Delete(d);
+	return r;
+}
+
+static int chaos_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			 struct strbuf *out)
+{
+	struct kube k;
+	int r = kube_open(&k, c->http, c->cfg, c->t->namespace, c->t->deployment, out);
+
+	if (r == 0)
+		r = kube_chaos_prepare(&k, c->http, params, record, out);
+	kube_close(&k);
+	return r;
+}
+
+static int chaos_inject_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_chaos_inject, record, out);
+}
+
+static int chaos_revert_run(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_chaos_revert, record, out);
+}
+
+static int chaos_revert_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return on_record(c, kube_chaos_check, record, out);
+}
+
+static const struct runtime_action chaos_inject = { chaos_prepare, chaos_inject_run, NULL };
+static const struct runtime_action chaos_revert = { NULL, chaos_revert_run, chaos_revert_check };
+
 const struct runtime_ops runtime_kubernetes = {
 	.name = "kubernetes",
 	.restart = &restart,
 	.scale = &scale,
 	.rollback = &rollback,
+	.inject = &chaos_inject,
+	.revert = &chaos_revert,
 };

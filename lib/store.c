@@ -562,6 +562,38 @@ static int append_event(struct store *st, long long id, const char *at,
 	return 0;
 }
 
+/*
+ * An incident opened while sre chaos has a fault in place on its service
+ * is the experiment's: a "chaos" event naming the faults says so, and
+ * remember leaves it out of recall, escalate pages nobody for it. 0 or -1.
+ */
+static int tag_chaos(struct store *st, long long id, const char *at, const char *service)
+{
+	sqlite3_stmt *q;
+	cJSON *body, *ids;
+	char *text;
+	int rc, n = 0;
+
+	if (store_prepare(st, &q, "SELECT id FROM chaos_faults WHERE target = ? AND "
+			  "state IN ('injecting', 'in-place') ORDER BY id") < 0)
+		return -1;
+	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
+	body = cJSON_CreateObject();
+	ids = cJSON_AddArrayToObject(body, "faults");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && ++n)
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)sqlite3_column_int64(q, 0)));
+	store_done(st, q);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(body);
+		return store_db_error(st, "cannot read the faults in place");
+	}
+	text = n ? cJSON_PrintUnformatted(body) : NULL;
+	rc = n ? append_event(st, id, at, "chaos", "sre chaos", text) : 0;
+	cJSON_free(text);
+	cJSON_Delete(body);
+	return rc < 0 ? -1 : 0;
+}
+
 int store_incident_open(struct store *st, const struct incident_new *in,
 			long long *out_id, int *out_created)
 {
@@ -631,7 +663,8 @@ int store_incident_open(struct store *st, const struct incident_new *in,
 		cJSON_AddStringToObject(body, "fingerprint", fp);
 		cJSON_AddStringToObject(body, "source", source);
 		text = cJSON_PrintUnformatted(body);
-		if (append_event(st, id, at, "opened", in->actor, text) < 0)
+		if (append_event(st, id, at, "opened", in->actor, text) < 0 ||
+		    tag_chaos(st, id, at, in->service) < 0)
 			goto out;
 		*out_created = 1;
 	} else {

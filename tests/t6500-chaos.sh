@@ -161,6 +161,29 @@ test_expect_success 'an undo that fails stays in place, with why, for the next r
 	alive web
 '
 
+test_expect_success 'an incident opened under a fault is the experiment'"'"'s: tagged, paged for nobody, left out of recall' '
+	sre chaos inject --target web process-stop >out &&
+	id=$(sre incident open --service web --title "web stopped answering") &&
+	sre chaos rollback >out &&
+	sre incident show --json "$id" >show.json &&
+	grep "\"kind\":[[:space:]]*\"chaos\"" show.json &&
+	sre incident transition --reason "the rules found nothing" "$id" INCIDENT_REQUIRES_HUMAN &&
+	sre escalate --auto >out &&
+	! grep "incident $id" out &&
+	sre escalate --status "$id" >status &&
+	test_grep "was never escalated" status &&
+	sre -c chaos.page=true escalate --auto >out &&
+	test_grep "incident $id: paged" out &&
+	id2=$(sre incident open --service db --title "db stopped answering") &&
+	sre incident show --json "$id2" >show2.json &&
+	! grep "\"kind\":[[:space:]]*\"chaos\"" show2.json &&
+	sre remember search "stopped answering" >found &&
+	test_grep "^$id2 " found &&
+	test_grep ! "^$id " found &&
+	sre remember search --include-chaos "stopped answering" >found &&
+	test_grep "^$id " found
+'
+
 test_expect_success 'status --json: every field, and --all keeps the history' '
 	sre chaos status --all --json >all.json &&
 	python3 - <<-\EOT

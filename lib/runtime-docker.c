@@ -10,6 +10,9 @@
  *                    container that is not running (killed by its limit)
  *                    is then restarted, so that it runs with the new one.
  *                    Took effect when inspect shows the new Memory.
+ *   chaos            kill, stop, pause, memory (a limit with no swap past it:
+ *                    a real OOM kill); undone by start, unpause and the
+ *                    limits the container had
  *
  * More memory here is a direct change of the container, not an edit of a
  * manifest: a container run by hand or by compose has no manifest sre can

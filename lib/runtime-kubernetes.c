@@ -13,6 +13,9 @@
  *             label, put in place of the Deployment's with a JSON patch, as
  *             `kubectl rollout undo` does; took effect when the template is
  *             that one
+ *   chaos     scale-zero (the scale subresource), bad-image and memory (a
+ *             strategic merge patch of one container); undone with the
+ *             replicas, image or limit the Deployment had
  *
  * Every request is the API client's (lib/kubernetes.c), with the
  * kubeconfig scout reads (lib/kubeconfig.c).

@@ -7,6 +7,10 @@
  *             new live process id in service.<name>.pidfile within
  *             PIDFILE_WAIT_MS; took effect when the pidfile holds a live
  *             process other than the one recorded
+ *   chaos     kill (SIGKILL; undone by start, unless a supervisor did it)
+ *             and stop (SIGSTOP; undone by SIGCONT), to the process of the
+ *             pidfile, checked by its start time so that no other process
+ *             that took the id since is ever signalled
  *
  * The commands run through lib/run-command.c with stdin from /dev/null
  * and their stdout and stderr into a memory file, each for at most

@@ -58,7 +58,13 @@ struct runtime_ops {
 	 * too when the service has a manifest.
 	 */
 	const struct runtime_action *increase_memory;
-	/* Chaos's fault injection and its undoing: declared, not yet done (NULL). */
+	/*
+	 * sre chaos's faults (lib/chaos.c): inject's prepare reads what is
+	 * there now into the undo record (params {"fault", "args"}), its run
+	 * injects; revert's run puts back what the record says, its check
+	 * judges that it is back. Without a prepare of its own, revert works
+	 * from the record alone, as after a crash.
+	 */
 	const struct runtime_action *inject;
 	const struct runtime_action *revert;
 };

@@ -93,4 +93,6 @@ test_expect_success 'cleanup' '
 	! test -s left
 '
 
+# Before test_done removes the test's directory, where dockerd keeps its data.
+stop_dockerd
 test_done

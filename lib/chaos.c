@@ -12,6 +12,7 @@
  * row in place, with why, for the next rollback.
  */
 #include "chaos.h"
+#include "chaos-host.h"
 #include "fix.h"
 #include "json.h"
 #include "runtime.h"
@@ -21,18 +22,20 @@
 /* The faults: sre's name, the runtime it needs, the runtime's verb. */
 static const struct fault {
 	const char *name;
-	enum fix_runtime runtime;
+	enum fix_runtime runtime;  /* RUNTIME_NONE: any (own says how) */
 	const char *verb;
+	const struct runtime_ops *own; /* the host's faults, else NULL: the runtime's */
 } faults[] = {
-	{ "process-kill", RUNTIME_PROCESS, "kill" },
-	{ "process-stop", RUNTIME_PROCESS, "stop" },
-	{ "docker-kill", RUNTIME_DOCKER, "kill" },
-	{ "docker-stop", RUNTIME_DOCKER, "stop" },
-	{ "docker-pause", RUNTIME_DOCKER, "pause" },
-	{ "docker-memory", RUNTIME_DOCKER, "memory" },
-	{ "kubernetes-scale-zero", RUNTIME_KUBERNETES, "scale-zero" },
-	{ "kubernetes-bad-image", RUNTIME_KUBERNETES, "bad-image" },
-	{ "kubernetes-memory", RUNTIME_KUBERNETES, "memory" },
+	{ "process-kill", RUNTIME_PROCESS, "kill", NULL },
+	{ "process-stop", RUNTIME_PROCESS, "stop", NULL },
+	{ "docker-kill", RUNTIME_DOCKER, "kill", NULL },
+	{ "docker-stop", RUNTIME_DOCKER, "stop", NULL },
+	{ "docker-pause", RUNTIME_DOCKER, "pause", NULL },
+	{ "docker-memory", RUNTIME_DOCKER, "memory", NULL },
+	{ "kubernetes-scale-zero", RUNTIME_KUBERNETES, "scale-zero", NULL },
+	{ "kubernetes-bad-image", RUNTIME_KUBERNETES, "bad-image", NULL },
+	{ "kubernetes-memory", RUNTIME_KUBERNETES, "memory", NULL },
+	{ "disk-full", RUNTIME_NONE, "disk-full", &chaos_host },
 };
 
 static const struct fault *fault_find(const char *name)
@@ -244,7 +247,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		error("%s", why.buf);
 		goto out;
 	}
-	if (t.runtime != f->runtime) {
+	if (!f->own && t.runtime != f->runtime) {
 		error("%s runs on %s: %s is for %s", target, fix_runtime_name(t.runtime), fault,
 		      fix_runtime_name(f->runtime));
 		goto out;
@@ -255,7 +258,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		ret = there < 0 ? -1 : 1;
 		goto out;
 	}
-	ops = runtime_ops_of(t.runtime);
+	ops = f->own ? f->own : runtime_ops_of(t.runtime);
 	if (!ops || !ops->inject || !ops->revert) {
 		error("sre chaos cannot inject faults on %s", fix_runtime_name(t.runtime));
 		goto out;
@@ -269,7 +272,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 	cJSON_AddStringToObject(params, "fault", f->verb);
 	cJSON_AddItemToObject(params, "args", args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
 	undo = cJSON_CreateObject();
-	cJSON_AddStringToObject(undo, "runtime", fix_runtime_name(t.runtime));
+	cJSON_AddStringToObject(undo, "runtime", f->own ? f->own->name : fix_runtime_name(t.runtime));
 	if (ops->inject->prepare(&c, params, undo, &out) < 0) {
 		error("%s on %s: %s", fault, target, out.buf);
 		goto out;
@@ -343,7 +346,11 @@ static int undo_one(const struct engine_context *ctx, const struct record *rec, 
 	for (int i = RUNTIME_DOCKER; i <= RUNTIME_PROCESS; i++)
 		if (name && !strcmp(name, fix_runtime_name((enum fix_runtime)i)))
 			rt = (enum fix_runtime)i;
-	if (!rec->undo || !(ops = runtime_ops_of(rt)) || !ops->revert) {
+	if (name && !strcmp(name, chaos_host.name))
+		ops = &chaos_host;
+	else
+		ops = runtime_ops_of(rt);
+	if (!rec->undo || !ops || !ops->revert) {
 		strbuf_addstr(&out, "its undo record names no runtime sre knows");
 		goto done;
 	}

@@ -144,6 +144,8 @@ const struct config_key_doc config_known_keys[] = {
 	{ "escalate.stale", "string", CONFIG_PROTECTED, "<STATE>:<duration>: a state held longer pages once (repeat)", NULL },
 	{ "escalate.daily-cap", "int", CONFIG_PROTECTED, "the most pages of one incident in a UTC day", "10" },
 	{ "chaos.page", "bool", CONFIG_PROTECTED, "escalate --auto pages a person for incidents opened under a chaos fault too", "false" },
+	{ "chaos.disk-reserve", "int", CONFIG_PROTECTED, "bytes disk-full always leaves free where it fills", "67108864" },
+	{ "service.<name>.disk-path", "path", CONFIG_PROTECTED, "a directory of the service's disk that sre chaos disk-full may fill", NULL },
 	{ "chaos.allow", "string", CONFIG_PROTECTED, "a service sre chaos may inject faults into; * for every configured one (repeat)", NULL },
 	{ "escalate.chronic-after", "int", CONFIG_PROTECTED, "recurrences that open an architecture follow-up on the tracker (0: never)", "3" },
 	{ "escalate.chronic-window", "duration", CONFIG_PROTECTED, "the window those recurrences are counted in", "7d" },

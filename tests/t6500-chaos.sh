@@ -184,6 +184,28 @@ test_expect_success 'an incident opened under a fault is the experiment'"'"'s: t
 	test_grep "^$id " found
 '
 
+test_expect_success 'disk-full fills the service'"'"'s configured directory with one file, and removes only it' '
+	test_expect_code 1 sre chaos inject --target web disk-full 2>err &&
+	test_grep "service.web.disk-path is not set" err &&
+	mkdir disk && ln -s disk disk-link &&
+	test_expect_code 1 sre -c service.web.disk-path="$PWD/disk-link" chaos inject --target web disk-full 2>err &&
+	test_grep "is not a directory" err &&
+	test_expect_code 1 sre -c service.web.disk-path="$PWD/disk" -c chaos.disk-reserve=1125899906842624 \
+		chaos inject --target web disk-full 2>err &&
+	test_grep "no more than chaos.disk-reserve" err &&
+	echo mine >disk/keep &&
+	sre -c service.web.disk-path="$PWD/disk" chaos inject --target web disk-full size=2Mi >out &&
+	test_grep "2 MiB allocated in $PWD/disk/.sre-chaos-fill-" out &&
+	ls -a disk >files &&
+	test_line_count = 4 files &&
+	test "$(stat -c %s disk/.sre-chaos-fill-*)" = 2097152 &&
+	sre -c service.web.disk-path="$PWD/disk" chaos rollback >out &&
+	test_grep "removed" out &&
+	ls -a disk >files &&
+	test_line_count = 3 files &&
+	test "$(cat disk/keep)" = mine
+'
+
 test_expect_success 'status --json: every field, and --all keeps the history' '
 	sre chaos status --all --json >all.json &&
 	python3 - <<-\EOT

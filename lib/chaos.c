@@ -35,6 +35,7 @@ static const struct fault {
 	{ "kubernetes-scale-zero", RUNTIME_KUBERNETES, "scale-zero", NULL },
 	{ "kubernetes-bad-image", RUNTIME_KUBERNETES, "bad-image", NULL },
 	{ "kubernetes-memory", RUNTIME_KUBERNETES, "memory", NULL },
+	{ "kubernetes-delete-pod", RUNTIME_KUBERNETES, "delete-pod", NULL },
 	{ "disk-full", RUNTIME_NONE, "disk-full", &chaos_host },
 };
 

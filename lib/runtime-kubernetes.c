@@ -592,6 +592,38 @@ static cJSON *container_patch(const char *container, const char *key, const char
 	return body;
 }
 
+/*
+ * The Deployment d's running pods, not being deleted, that its selector's
+ * matchLabels match, as a JSON array (*out, the caller's). 0 or -1.
+ */
+static int kube_pods(struct kube *k, struct http_client *http, const cJSON *d, cJSON **out,
+		     struct strbuf *out_why)
+{
+	const cJSON *want = json_get(json_get(json_get(d, "spec"), "selector"), "matchLabels"), *p;
+	char *url = kubernetes_namespace_url(&k->kc, "/api/v1", k->ns, "pods");
+	cJSON *list = NULL;
+	int r;
+
+	*out = cJSON_CreateArray();
+	r = kube_call(k, http, "GET", url, NULL, NULL, "PodList", "pods", &list, out_why);
+	free(url);
+	if (r < 0)
+		return -1;
+	cJSON_ArrayForEach(p, json_get(list, "items")) {
+		const cJSON *meta = json_get(p, "metadata"), *l;
+		int match = cJSON_IsObject(want) && cJSON_GetArraySize(want) > 0;
+
+		cJSON_ArrayForEach(l, want)
+			match &= cJSON_IsString(l) &&
+				 json_string_is(json_get(meta, "labels"), l->string, l->valuestring);
+		if (match && !json_get(meta, "deletionTimestamp") &&
+		    json_string_is(json_get(p, "status"), "phase", "Running"))
+			cJSON_AddItemToArray(*out, cJSON_Duplicate(p, 1));
+	}
+	cJSON_Delete(list);
+	return 0;
+}
+
 static int kube_chaos_prepare(struct kube *k, struct http_client *http, const cJSON *params,
 			      cJSON *record, struct strbuf *out)
 {
@@ -601,14 +633,29 @@ static int kube_chaos_prepare(struct kube *k, struct http_client *http, const cJ
 	cJSON *d = NULL;
 	int r = -1;
 
-	if (!fault || (strcmp(fault, "scale-zero") && strcmp(fault, "bad-image") && strcmp(fault, "memory")))
-		return runtime_failf(out, "kubernetes: no fault %s (scale-zero, bad-image, memory)",
-				     fault ? fault : "named");
+	if (!fault || (strcmp(fault, "scale-zero") && strcmp(fault, "bad-image") &&
+		       strcmp(fault, "memory") && strcmp(fault, "delete-pod")))
+		return runtime_failf(out, "kubernetes: no fault %s (scale-zero, bad-image, memory, "
+				     "delete-pod)", fault ? fault : "named");
 	if (kube_get(k, http, "", &d, out) < 0)
 		return -1;
 	cJSON_AddStringToObject(record, "namespace", k->ns);
 	cJSON_AddStringToObject(record, "deployment", k->name);
 	cJSON_AddStringToObject(record, "fault", fault);
+	if (!strcmp(fault, "delete-pod")) {
+		cJSON *pods = NULL;
+		const cJSON *p = NULL;
+		int n = 0;
+
+		if (kube_pods(k, http, d, &pods, out) < 0)
+			goto out;
+		cJSON_ArrayForEach(p, pods)
+			if (!n++)
+				cJSON_AddStringToObject(record, "pod", json_string(json_get(p, "metadata"), "name"));
+		cJSON_Delete(pods);
+		r = n ? 0 : runtime_failf(out, "%s has no running pod to delete", k->object);
+		goto out;
+	}
 	if (!strcmp(fault, "scale-zero")) {
 		long long n = json_int(json_get(d, "spec"), "replicas");
 		if (n <= 0) {
@@ -664,7 +711,22 @@ static int kube_chaos_apply(struct kube *k, struct http_client *http, const cJSO
 	cJSON *answer = NULL, *body;
 	int r;
 
-	if (fault && !strcmp(fault, "scale-zero")) {
+	if (fault && !strcmp(fault, "delete-pod")) {
+		const char *pod = json_string(record, "pod");
+		char *url;
+		if (to_before) {
+			/* Nothing to put back: its ReplicaSet makes another; check waits for it. */
+			strbuf_addf(out, "%s: its ReplicaSet replaces pod %s", k->object, pod ? pod : "?");
+			return 0;
+		}
+		if (!pod)
+			return runtime_failf(out, "kubernetes: the record names no pod");
+		url = kubernetes_object_url(&k->kc, "/api/v1", k->ns, "pods", pod);
+		r = kube_call(k, http, "DELETE", url, NULL, NULL, "Pod", pod, &answer, out);
+		free(url);
+		if (!r)
+			strbuf_addf(out, "pod %s/%s of %s deleted", k->ns, pod, k->object);
+	} else if (fault && !strcmp(fault, "scale-zero")) {
 		long long n = to_before ? json_int(record, "replicas_from") : 0;
 		body = cJSON_CreateObject();
 		cJSON_AddNumberToObject(cJSON_AddObjectToObject(body, "spec"), "replicas", (double)n);
@@ -710,7 +772,21 @@ static int kube_chaos_check(struct kube *k, struct http_client *http, const cJSO
 
 	if (kube_get(k, http, "", &d, out) < 0)
 		return -1;
-	if (fault && !strcmp(fault, "scale-zero")) {
+	if (fault && !strcmp(fault, "delete-pod")) {
+		cJSON *pods = NULL;
+		const cJSON *p;
+		int n = 0;
+
+		r = kube_pods(k, http, d, &pods, out);
+		cJSON_ArrayForEach(p, pods)
+			n += !json_string_is(json_get(p, "metadata"), "name", json_string_or(record, "pod", ""));
+		cJSON_Delete(pods);
+		if (r == 0) {
+			r = n > 0;
+			strbuf_addf(out, "%s has %d running pod%s besides the one deleted", k->object, n,
+				    n == 1 ? "" : "s");
+		}
+	} else if (fault && !strcmp(fault, "scale-zero")) {
 		long long n = json_int(json_get(d, "spec"), "replicas");
 		r = n == json_int(record, "replicas_from");
 		strbuf_addf(out, "%s asks for %lld replicas", k->object, n);

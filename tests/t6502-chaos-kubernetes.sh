@@ -11,7 +11,12 @@ cat >cluster.json <<EOT
    {"name": "cart", "replicas": 3,
     "containers": [{"name": "app", "image": "shop/cart:2.1", "limits": {"memory": "256Mi"}},
                    {"name": "sidecar", "image": "envoy:1.29"}]},
-   {"name": "pay", "replicas": 2, "containers": [{"name": "app", "image": "shop/pay:1.0"}]}]}}
+   {"name": "pay", "replicas": 2, "containers": [{"name": "app", "image": "shop/pay:1.0"}]}],
+  "pods": [
+   {"name": "cart-5d8f7c9b6-a1b2c", "labels": {"app": "cart"}, "owner": "ReplicaSet/cart-5d8f7c9b6",
+    "containers": [{"name": "app", "image": "shop/cart:2.1"}]},
+   {"name": "pay-6c7d8e9f0-z9y8x", "labels": {"app": "pay"}, "owner": "ReplicaSet/pay-6c7d8e9f0",
+    "containers": [{"name": "app", "image": "shop/pay:1.0"}]}]}}
 EOT
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout server.key -out server.crt -subj /CN=kube-apiserver \
@@ -85,6 +90,26 @@ test_expect_success 'a memory limit on a named container; one it lacked is remov
 	sre chaos rollback >out &&
 	test_grep "container sidecar: memory limit removed" out &&
 	test "$(deployment cart "c[\"sidecar\"].get(\"resources\", {}).get(\"limits\", {}).get(\"memory\")")" = None
+'
+
+# pods: the fake's pod names, one a line.
+pods() {
+	python3 - "$FAKE_URL" <<-\EOT
+	import json, sys, urllib.request
+	state = json.load(urllib.request.urlopen(sys.argv[1] + "/_fake/state", timeout=5))
+	print("\n".join(sorted(p["name"] for p in state["shop"]["pods"])))
+	EOT
+}
+
+test_expect_success 'delete a pod of the Deployment; its ReplicaSet makes another, which the rollback checks' '
+	sre chaos inject --target cart kubernetes-delete-pod >out &&
+	test_grep "pod shop/cart-5d8f7c9b6-a1b2c of deployment shop/cart deleted" out &&
+	pods >now &&
+	test_grep ! "^cart-5d8f7c9b6-a1b2c$" now &&
+	test_grep "^cart-5d8f7c9b6-" now &&
+	test_grep "^pay-6c7d8e9f0-z9y8x$" now &&
+	sre chaos rollback >out &&
+	test_grep "kubernetes-delete-pod on cart undone: deployment shop/cart: its ReplicaSet replaces pod cart-5d8f7c9b6-a1b2c" out
 '
 
 test_expect_success 'hostile arguments are refused before any request' '

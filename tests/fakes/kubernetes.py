@@ -43,6 +43,8 @@ metadata.generation; any change gives a new resourceVersion, above every
 one given out before; only spec.replicas, spec.template and
 metadata.annotations are kept, into the data: "replicas", "template",
 "annotations", "generation" and "resourceVersion" of the compact form)
+    DELETE /api/v1/namespaces/<ns>/pods/<pod>     the pod as it goes; one a ReplicaSet
+                                                    owns is replaced by a new one at once
     GET /api/v1/namespaces/<ns>/pods/<pod>/log?container=<c>&tailLines=<n>
                                                     the container's log, text/plain
 (tailLines honoured, and sinceTime, timestamps=true and limitBytes as the
@@ -160,6 +162,7 @@ NODE = "worker-1"
 LIST = re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|events)$")
 APPS = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/(deployments|replicasets)$")
 LOG = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
+POD = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)$")
 DEPLOYMENT = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/deployments/([^/]+)(/scale)?$")
 
 
@@ -935,6 +938,9 @@ class Handler(fakeserver.FakeHandler):
         if m:
             return self.deployment(unquote(m.group(1)), unquote(m.group(2)), bool(m.group(3)),
                                    body)
+        m = POD.match(raw_path)
+        if m and self.command == "DELETE":
+            return self.delete_pod(unquote(m.group(1)), unquote(m.group(2)))
         m = LIST.match(raw_path) or APPS.match(raw_path) or LOG.match(raw_path)
         if not m or self.command != "GET":
             if m:
@@ -993,6 +999,31 @@ class Handler(fakeserver.FakeHandler):
                     return self.answer(e.code, status(e.code, e.reason, e.message, details))
             dep = expand_deployment(ns, d, spec)
         self.answer(200, scale_of(dep) if scale else with_kind(dep))
+
+    def delete_pod(self, ns, name):
+        """DELETE a pod: 200 with the pod as it goes (deletionTimestamp set), as the API server
+        answers; a pod a ReplicaSet owns is replaced at once by one of a new name, as its
+        controller does (the fake skips the Pending in between)."""
+        with self.lock:
+            spec = data.get(ns, {})
+            pods = spec.get("pods", [])
+            p = next((p for p in pods if p.get("name") == name), None)
+            if p is None:
+                return self.answer(404, status(404, "NotFound", "pods \"%s\" not found" % name,
+                                               {"name": name, "kind": "pods"}))
+            gone = expand_pod(ns, p)
+            pods.remove(p)
+            owner = p.get("owner", "")
+            if owner.startswith("ReplicaSet/"):
+                again = json.loads(json.dumps(p))
+                again["name"] = "%s-%s" % (owner.split("/", 1)[1], uuid.uuid4().hex[:5])
+                for c in again.get("containers", []):
+                    c["restartCount"] = 0
+                    c.pop("lastState", None)
+                pods.append(again)
+        gone["metadata"]["deletionTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        gone["metadata"]["deletionGracePeriodSeconds"] = 30
+        self.answer(200, dict({"kind": "Pod", "apiVersion": "v1"}, **gone))
 
     def log(self, spec, name, query):
         """A container's log as the kubelet gives it, through the API server."""

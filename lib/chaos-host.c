@@ -11,18 +11,40 @@
  *              and only it: a name no other file has, made with O_EXCL,
  *              removed only while it is still a regular file.
  *
+ *   process-cpu     a holder pinned to the CPUs of the service's process
+ *                   (pidfile), spinning on them: it competes for them
+ *   process-memory  a holder touching args.size (default 256Mi) of memory,
+ *                   in the process's cgroup when sre may write its
+ *                   cgroup.procs, else bound by RLIMIT_AS to that size
+ *   db-pool         a holder keeping args.connections (default 50) TCP
+ *                   connections open to 127.0.0.1:args.port, the service's
+ *                   pool of them exhausted
+ *
+ * A holder is a child of its own session, outliving sre's command: it
+ * ends by itself at the fault's end (its duration, else chaos.hold-max,
+ * default 1h, so that none is ever left behind for good), and the undo
+ * kills it, checked by its start time against a reused pid.
+ *
  * The file is made with O_CREAT|O_EXCL|O_NOFOLLOW under a name of its own
  * (.sre-chaos-fill-<pid>-<time>), so no link planted in the directory can
  * turn the fault onto another file.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "chaos-host.h"
+#include "http.h"
 #include "json.h"
+#include "run-command.h"
 #include "timeutil.h"
 
 #define MIB (1024LL * 1024)
@@ -166,11 +188,283 @@ static int disk_check(const struct runtime_call *c, const cJSON *record, struct 
 	return 1;
 }
 
-static const struct runtime_action disk_in = { disk_prepare, disk_inject, NULL };
-static const struct runtime_action disk_out = { NULL, disk_revert, disk_check };
+/* ---- holders ---- */
+
+/* The start time of process pid in clock ticks since boot, or -1 (field 22 of its stat). */
+static long long started(long long pid)
+{
+	char path[64], buf[1024];
+	const char *p;
+	long long t = -1;
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if (!(fp = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	for (int field = 2; *p && field < 22; p++)
+		field += *p == ' ';
+	return sscanf(p, "%lld", &t) == 1 ? t : -1;
+}
+
+/* The service's live process, from its pidfile: its id, or 0 after saying why in out. */
+static long long service_pid(const struct runtime_call *c, const char *fault, struct strbuf *out)
+{
+	long long pid = c->t->pidfile ? pidfile_read(c->t->pidfile) : 0;
+
+	if (!c->t->pidfile)
+		runtime_failf(out, "%s: service.%s.pidfile is not set", fault, c->t->service);
+	else if (pid <= 1 || !process_alive(pid))
+		runtime_failf(out, "%s: %s holds no live process", fault, c->t->pidfile);
+	else
+		return pid;
+	return 0;
+}
+
+static void hold_cpu(const cJSON *record)
+{
+	cpu_set_t set;
+	volatile unsigned long spin = 0;
+
+	CPU_ZERO(&set);
+	if (!sched_getaffinity((pid_t)json_int(record, "pid"), sizeof(set), &set))
+		sched_setaffinity(0, sizeof(set), &set);
+	for (;;)
+		spin++;
+}
+
+static void hold_memory(const cJSON *record)
+{
+	long long size = json_int(record, "size");
+	const char *procs = json_string(record, "cgroup_procs");
+	struct rlimit rl;
+	char *p;
+	int fd;
+
+	/* In the service's cgroup when it may: the pressure is on its limit, not the host's. */
+	if (procs && (fd = open(procs, O_WRONLY | O_CLOEXEC)) >= 0) {
+		dprintf(fd, "%ld\n", (long)getpid());
+		close(fd);
+	}
+	rl.rlim_cur = rl.rlim_max = (rlim_t)(size + 64 * MIB);
+	setrlimit(RLIMIT_AS, &rl);
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(1);
+	for (long long i = 0; i < size; i += 4096)
+		p[i] = 1;
+	for (;;)
+		pause();
+}
+
+static void hold_connections(const cJSON *record)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	long long n = json_int(record, "connections");
+
+	a.sin_port = htons((unsigned short)json_int(record, "port"));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (long long i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			break; /* held what it could; the rest is the fault too */
+	}
+	for (;;)
+		pause();
+}
+
+/*
+ * Start the holder of record: a child in a session of its own, its output
+ * to /dev/null, that ends by itself after life_s. Its pid and start time
+ * go into out_pid and the record's "holder"/"holder_started". 0 or -1.
+ */
+static int holder_start(cJSON *record, long long life_s, struct strbuf *out)
+{
+	const char *fault = json_string(record, "fault");
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return runtime_failf(out, "cannot start the holder: %s", strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		setsid();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		alarm((unsigned)(life_s > 0 ? life_s : 1));
+		if (!strcmp(fault, "cpu"))
+			hold_cpu(record);
+		else if (!strcmp(fault, "memory"))
+			hold_memory(record);
+		else
+			hold_connections(record);
+		_exit(0);
+	}
+	cJSON_AddNumberToObject(record, "holder", (double)pid);
+	/* Its stat exists from the fork on; read until it does. */
+	for (int i = 0; i < 100 && started(pid) < 0; i++)
+		sleep_ms(10);
+	cJSON_AddNumberToObject(record, "holder_started", (double)started(pid));
+	return 0;
+}
+
+static int hold_prepare(const struct runtime_call *c, const char *fault, const cJSON *args,
+			cJSON *record, struct strbuf *out)
+{
+	long long pid = 0, size = 256 * MIB, n = 50, port = 0;
+
+	cJSON_AddStringToObject(record, "fault", fault);
+	if (!strcmp(fault, "db-pool")) {
+		if (runtime_json_whole(json_get(args, "port"), &port) < 0 || port < 1 || port > 65535)
+			return runtime_failf(out, "db-pool: port is the port of the pool's server (1 to 65535)");
+		if (json_get(args, "connections") &&
+		    (runtime_json_whole(json_get(args, "connections"), &n) < 0 || n < 1 || n > 1000))
+			return runtime_failf(out, "db-pool: connections takes 1 to 1000");
+		cJSON_AddNumberToObject(record, "port", (double)port);
+		cJSON_AddNumberToObject(record, "connections", (double)n);
+		return 0;
+	}
+	if (!(pid = service_pid(c, strcmp(fault, "cpu") ? "process-memory" : "process-cpu", out)))
+		return -1;
+	cJSON_AddNumberToObject(record, "pid", (double)pid);
+	if (!strcmp(fault, "memory")) {
+		char path[64], line[512];
+		FILE *fp;
+
+		if (json_get(args, "size") && (size_of(json_get(args, "size"), &size) < 0 || size < MIB))
+			return runtime_failf(out, "process-memory: size is a size (256Mi, 1Gi)");
+		cJSON_AddNumberToObject(record, "size", (double)size);
+		/* cgroup v2: "0::/path"; sre joins it only when it may write its cgroup.procs. */
+		snprintf(path, sizeof(path), "/proc/%lld/cgroup", pid);
+		if ((fp = fopen(path, "r"))) {
+			while (fgets(line, sizeof(line), fp))
+				if (!strncmp(line, "0::/", 4)) {
+					char *procs;
+					line[strcspn(line, "\n")] = '\0';
+					procs = xstrfmt("/sys/fs/cgroup%s/cgroup.procs", line + 3);
+					if (!strstr(procs, "/..") && !access(procs, W_OK))
+						cJSON_AddStringToObject(record, "cgroup_procs", procs);
+					free(procs);
+				}
+			fclose(fp);
+		}
+	}
+	return 0;
+}
+
+static int hold_inject(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	long long life = 3600;
+	const char *fault = json_string(record, "fault");
+	int64_t ms = 0;
+
+	if (config_get_duration_ms(c->cfg, "chaos.hold-max", &ms) < 0)
+		return runtime_failf(out, "chaos.hold-max is not a duration");
+	if (ms > 0)
+		life = ms / 1000;
+	if (json_int(record, "life_s") > 0 && json_int(record, "life_s") < life)
+		life = json_int(record, "life_s");
+	if (holder_start((cJSON *)record, life, out) < 0)
+		return -1;
+	if (!strcmp(fault, "db-pool"))
+		strbuf_addf(out, "%lld connections to port %lld held by process %lld",
+			    json_int(record, "connections"), json_int(record, "port"), json_int(record, "holder"));
+	else if (!strcmp(fault, "cpu"))
+		strbuf_addf(out, "process %lld spins on the CPUs of process %lld", json_int(record, "holder"),
+			    json_int(record, "pid"));
+	else
+		strbuf_addf(out, "process %lld holds %lld MiB%s", json_int(record, "holder"),
+			    json_int(record, "size") / MIB, json_string(record, "cgroup_procs") ?
+			    " in the service's cgroup" : ", bound by RLIMIT_AS");
+	return 0;
+}
+
+static int hold_alive(const cJSON *record)
+{
+	long long pid = json_int(record, "holder");
+
+	return pid > 1 && process_alive(pid) && started(pid) == json_int(record, "holder_started");
+}
+
+static int hold_revert(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	long long pid = json_int(record, "holder");
+
+	(void)c;
+	if (!hold_alive(record)) {
+		strbuf_addf(out, "its holder, process %lld, is gone already", pid);
+		return 0;
+	}
+	if (kill((pid_t)pid, SIGKILL) < 0)
+		return runtime_failf(out, "cannot stop process %lld: %s", pid, strerror(errno));
+	for (int i = 0; i < 100 && hold_alive(record); i++)
+		sleep_ms(20);
+	strbuf_addf(out, "its holder, process %lld, stopped", pid);
+	return 0;
+}
+
+static int hold_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	(void)c;
+	if (hold_alive(record)) {
+		strbuf_addf(out, "process %lld still holds", json_int(record, "holder"));
+		return 0;
+	}
+	strbuf_addstr(out, "its holder is gone");
+	return 1;
+}
+
+/* ---- the host's faults, by their verb ---- */
+
+static int host_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
+			struct strbuf *out)
+{
+	const char *fault = json_string(params, "fault");
+
+	if (fault && !strcmp(fault, "disk-full"))
+		return disk_prepare(c, params, record, out);
+	if (fault && (!strcmp(fault, "cpu") || !strcmp(fault, "memory") || !strcmp(fault, "db-pool")))
+		return hold_prepare(c, fault, json_get(params, "args"), record, out);
+	return runtime_failf(out, "host: no fault %s", fault ? fault : "named");
+}
+
+static int is_disk(const cJSON *record)
+{
+	return json_string_is(record, "fault", "disk-full");
+}
+
+static int host_inject(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return is_disk(record) ? disk_inject(c, record, out) : hold_inject(c, record, out);
+}
+
+static int host_revert(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return is_disk(record) ? disk_revert(c, record, out) : hold_revert(c, record, out);
+}
+
+static int host_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	return is_disk(record) ? disk_check(c, record, out) : hold_check(c, record, out);
+}
+
+static const struct runtime_action host_in = { host_prepare, host_inject, NULL };
+static const struct runtime_action host_out = { NULL, host_revert, host_check };
 
 const struct runtime_ops chaos_host = {
 	.name = "host",
-	.inject = &disk_in,
-	.revert = &disk_out,
+	.inject = &host_in,
+	.revert = &host_out,
 };

@@ -37,6 +37,9 @@ static const struct fault {
 	{ "kubernetes-memory", RUNTIME_KUBERNETES, "memory", NULL },
 	{ "kubernetes-delete-pod", RUNTIME_KUBERNETES, "delete-pod", NULL },
 	{ "disk-full", RUNTIME_NONE, "disk-full", &chaos_host },
+	{ "process-cpu", RUNTIME_PROCESS, "cpu", &chaos_host },
+	{ "process-memory", RUNTIME_PROCESS, "memory", &chaos_host },
+	{ "db-pool", RUNTIME_NONE, "db-pool", &chaos_host },
 };
 
 static const struct fault *fault_find(const char *name)
@@ -189,6 +192,26 @@ static int record_mark(struct store *st, long long id, const char *state, const 
 	return r;
 }
 
+/*
+ * What the injection learnt (a holder's pid) into record id's undo, with
+ * it in place. 0 or -1.
+ */
+static int record_placed(struct store *st, long long id, const cJSON *undo)
+{
+	sqlite3_stmt *q;
+	char *u = cJSON_PrintUnformatted(undo);
+	int r = -1;
+
+	if (store_prepare(st, &q, "UPDATE chaos_faults SET state = 'in-place', undo = ? WHERE id = ?") == 0) {
+		sqlite3_bind_text(q, 1, u, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, id);
+		r = sqlite3_step(q) == SQLITE_DONE ? 0 : store_db_error(st, "cannot keep a fault's undo record");
+		store_done(st, q);
+	}
+	cJSON_free(u);
+	return r;
+}
+
 /* The fault of that name in place on target: its id, 0 none, -1. */
 static long long in_place(struct store *st, const char *fault, const char *target)
 {
@@ -248,7 +271,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		error("%s", why.buf);
 		goto out;
 	}
-	if (!f->own && t.runtime != f->runtime) {
+	if (f->runtime != RUNTIME_NONE && t.runtime != f->runtime) {
 		error("%s runs on %s: %s is for %s", target, fix_runtime_name(t.runtime), fault,
 		      fix_runtime_name(f->runtime));
 		goto out;
@@ -278,6 +301,9 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		error("%s on %s: %s", fault, target, out.buf);
 		goto out;
 	}
+	/* What the fault leaves running ends by itself with the duration, even if nobody undoes it. */
+	if (o->duration_ms > 0)
+		cJSON_AddNumberToObject(undo, "life_s", (double)((o->duration_ms + 999) / 1000 + 1));
 	if (o->dry_run) {
 		char *u = cJSON_PrintUnformatted(undo);
 		strbuf_addf(report, "would inject %s into %s", fault, target);
@@ -313,7 +339,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		goto out;
 	}
 	test_crash_point("chaos-injected");
-	if (record_mark(ctx->store, *id, "in-place", NULL) < 0) {
+	if (record_placed(ctx->store, *id, undo) < 0) {
 		ret = -1;
 		goto out;
 	}

@@ -146,6 +146,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "chaos.page", "bool", CONFIG_PROTECTED, "escalate --auto pages a person for incidents opened under a chaos fault too", "false" },
 	{ "chaos.disk-reserve", "int", CONFIG_PROTECTED, "bytes disk-full always leaves free where it fills", "67108864" },
 	{ "service.<name>.disk-path", "path", CONFIG_PROTECTED, "a directory of the service's disk that sre chaos disk-full may fill", NULL },
+	{ "chaos.hold-max", "duration", CONFIG_PROTECTED, "the longest a fault's holder (cpu, memory, db-pool) lives without a duration", "1h" },
 	{ "chaos.allow", "string", CONFIG_PROTECTED, "a service sre chaos may inject faults into; * for every configured one (repeat)", NULL },
 	{ "escalate.chronic-after", "int", CONFIG_PROTECTED, "recurrences that open an architecture follow-up on the tracker (0: never)", "3" },
 	{ "escalate.chronic-window", "duration", CONFIG_PROTECTED, "the window those recurrences are counted in", "7d" },

@@ -315,4 +315,5 @@ test_expect_success 'a policy that does not parse is said, with its key' '
 	grep "is no target" err
 '
 
+stop_fake
 test_done

@@ -7,7 +7,7 @@ TOKEN=ghp_escalate0123456789secret
 GITHUB_TOKEN=$TOKEN; export GITHUB_TOKEN
 
 start_fake slack || { echo "Bail out! the fake Slack did not start"; exit 1; }
-SLACK_LOG=$FAKE_LOG
+SLACK_LOG=$FAKE_LOG SLACK_PID=$FAKE_PID
 SLACK_WEBHOOK_URL="$FAKE_URL/services/T0001/B0001/hooksecret0123456789"; export SLACK_WEBHOOK_URL
 start_fake github --token "$TOKEN" || { echo "Bail out! the fake GitHub did not start"; exit 1; }
 
@@ -256,4 +256,6 @@ test_expect_success 'a bad architect label or chronic-after is said, with its ke
 	grep "escalate.chronic-after takes 0 (never) or a number from 2" err
 '
 
+kill "$SLACK_PID" 2>/dev/null
+stop_fake
 test_done

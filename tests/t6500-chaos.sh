@@ -206,6 +206,67 @@ test_expect_success 'disk-full fills the service'"'"'s configured directory with
 	test "$(cat disk/keep)" = mine
 '
 
+# pool_server: a TCP server on 127.0.0.1 that prints its port and counts, in
+# the file accepted, the connections it holds; it ends by itself in 30 s.
+pool_server() {
+	python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+s.settimeout(1)
+conns = []
+end = time.time() + 30
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        continue
+    conns.append(c)
+    open("accepted", "w").write(str(len(conns)))'
+}
+
+# holder OUT: the holder process the inject output names.
+holder() {
+	sed -n "s/.*process \([0-9]*\) \(spins\|holds\).*/\1/p; s/.* held by process \([0-9]*\)\$/\1/p" "$1"
+}
+
+test_expect_success 'process-cpu: a holder spins on the service'"'"'s CPUs, and the rollback stops it' '
+	sre chaos inject --target web process-cpu >out &&
+	h=$(holder out) && test -n "$h" &&
+	! gone "$h" &&
+	test "$(taskset -pc "$h" | sed "s/.*: //")" = "$(taskset -pc "$(cat run/web.pid)" | sed "s/.*: //")" &&
+	sre chaos rollback >out &&
+	test_grep "its holder, process $h, stopped" out &&
+	gone "$h"
+'
+
+test_expect_success 'process-memory holds the memory asked for; a duration ends the holder by itself' '
+	sre chaos inject --duration 1s --target web process-memory size=8Mi >out &&
+	test_grep "holds 8 MiB" out &&
+	h=$(holder out) && test -n "$h" &&
+	gone "$h" &&
+	test_expect_code 1 sre chaos inject --target web process-memory size=lots 2>err &&
+	test_grep "size is a size" err
+'
+
+test_expect_success 'db-pool holds connections open to the port, and lets them go on rollback' '
+	{ pool_server >port & } &&
+	spid=$! &&
+	i=0 && while ! test -s port && test $i -lt 50; do sleep 0.1; i=$((i + 1)); done &&
+	p=$(cat port) &&
+	sre chaos inject --target web db-pool port=$p connections=5 >out &&
+	test_grep "5 connections to port $p held by process" out &&
+	i=0 && while test "$(cat accepted 2>/dev/null)" != 5 && test $i -lt 50; do sleep 0.1; i=$((i + 1)); done &&
+	test "$(cat accepted)" = 5 &&
+	h=$(holder out) &&
+	sre chaos rollback >out &&
+	gone "$h" &&
+	test_expect_code 1 sre chaos inject --target web db-pool port=70000 2>err &&
+	test_grep "port is the port" err &&
+	kill $spid
+'
+
 test_expect_success 'status --json: every field, and --all keeps the history' '
 	sre chaos status --all --json >all.json &&
 	python3 - <<-\EOT

@@ -134,4 +134,5 @@ test_expect_success 'the API down during the undo: kept in place, undone once it
 	test "$(deployment cart "d[\"replicas\"]")" = 3
 '
 
+stop_fake
 test_done

@@ -476,10 +476,98 @@ int chaos_rollback_expired(const struct engine_context *ctx, struct strbuf *repo
 	return failed ? -1 : 0;
 }
 
+/* A text column as a JSON string, or null. */
+static void add_col(cJSON *o, const char *key, sqlite3_stmt *q, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(q, i);
+
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void add_seconds(cJSON *o, const char *key, const char *from, const cJSON *to)
+{
+	time_t a = 0, b = 0;
+
+	if (from && cJSON_IsString(to) && !parse_iso8601(from, &a) && !parse_iso8601(to->valuestring, &b))
+		cJSON_AddNumberToObject(o, key, (double)(b - a));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+int chaos_fault_outcome(const struct engine_context *ctx, long long id, cJSON *out)
+{
+	sqlite3_stmt *q;
+	char *injected = NULL;
+	long long inc = 0;
+	int rc;
+
+	if (store_prepare(ctx->store, &q, "SELECT injected_at FROM chaos_faults WHERE id = ?") < 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		injected = col(q, 0);
+	store_done(ctx->store, q);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 1 : store_db_error(ctx->store, "cannot read a fault");
+	/* The first incident tagged with this fault. */
+	if (store_prepare(ctx->store, &q, "SELECT i.id, i.opened_at, i.category, i.resolved_at FROM events e "
+			  "JOIN incidents i ON i.id = e.incident_id WHERE e.kind = 'chaos' AND EXISTS "
+			  "(SELECT 1 FROM json_each(e.body, '$.faults') WHERE value = ?) ORDER BY e.id LIMIT 1") < 0) {
+		free(injected);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		inc = sqlite3_column_int64(q, 0);
+		cJSON_AddNumberToObject(out, "incident", (double)inc);
+		add_col(out, "detected_at", q, 1);
+		add_col(out, "category", q, 2);
+		add_col(out, "resolved_at", q, 3);
+	} else {
+		const char *keys[] = { "incident", "detected_at", "category", "resolved_at" };
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+			cJSON_AddNullToObject(out, keys[i]);
+	}
+	store_done(ctx->store, q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(injected);
+		return store_db_error(ctx->store, "cannot read the incidents of a fault");
+	}
+	add_seconds(out, "mttd_s", injected, cJSON_GetObjectItem(out, "detected_at"));
+	add_seconds(out, "mttr_s", injected, cJSON_GetObjectItem(out, "resolved_at"));
+	free(injected);
+	/* The action the loop took: its last, and how it ended. */
+	cJSON_AddNullToObject(out, "action");
+	cJSON_AddNullToObject(out, "action_result");
+	if (inc) {
+		struct event *ev;
+		size_t nr;
+
+		if (store_event_list(ctx->store, inc, &ev, &nr) < 0)
+			return -1;
+		for (size_t i = 0; i < nr; i++) {
+			int started = !strcmp(ev[i].kind, "action-started");
+			cJSON *b;
+			if ((!started && strcmp(ev[i].kind, "action-finished")) || !(b = cJSON_Parse(ev[i].body)))
+				continue;
+			cJSON_ReplaceItemInObject(out, started ? "action" : "action_result",
+						  cJSON_CreateString(json_string_or(b, started ? "action" : "result", "?")));
+			cJSON_Delete(b);
+		}
+		event_list_free(ev, nr);
+	}
+	return 0;
+}
+
 cJSON *chaos_status_json(const struct engine_context *ctx, int all)
 {
 	sqlite3_stmt *q;
-	cJSON *arr = cJSON_CreateArray();
+	cJSON *arr = cJSON_CreateArray(), *o;
 	time_t now = sre_now();
 	int rc;
 
@@ -491,12 +579,12 @@ cJSON *chaos_status_json(const struct engine_context *ctx, int all)
 	}
 	sqlite3_bind_int(q, 1, all);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
 		const char *at = (const char *)sqlite3_column_text(q, 5);
 		const char *keys[] = { NULL, "fault", "target", NULL, "injected_by", "injected_at",
 				       "expires_at", "run", "state", "error", "rolled_back_at" };
 		time_t t = 0;
 
+		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(q, 0));
 		for (int i = 1; i < (int)ARRAY_SIZE(keys); i++) {
 			const char *v = (const char *)sqlite3_column_text(q, i);
@@ -518,6 +606,14 @@ cJSON *chaos_status_json(const struct engine_context *ctx, int all)
 		store_db_error(ctx->store, "cannot read the faults");
 		cJSON_Delete(arr);
 		return NULL;
+	}
+	cJSON_ArrayForEach(o, arr) {
+		cJSON *outcome = cJSON_AddObjectToObject(o, "outcome");
+		if (chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "id")),
+					outcome) < 0) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
 	}
 	return arr;
 }

@@ -88,9 +88,20 @@ int chaos_rollback_expired(const struct engine_context *ctx, struct strbuf *repo
 /*
  * The faults in place (all: every fault recorded, newest first) as a JSON
  * array: id, fault, target, args, injected_by, injected_at, age_s,
- * expires_at, run, state, error. NULL after an error.
+ * expires_at, run, state, error, and outcome (chaos_fault_outcome()).
+ * NULL after an error.
  */
 cJSON *chaos_status_json(const struct engine_context *ctx, int all);
+
+/*
+ * What the loop did about fault id, read from the store, into out: the
+ * incident opened under it ("incident", tagged by its chaos event),
+ * "detected_at" and "mttd_s" (from the fault's injection), its latest
+ * diagnosis's "category", the "action" taken and how it ended
+ * ("action_result"), "resolved_at" and "mttr_s". A field not known (yet)
+ * is null. 0, 1 no such fault, -1.
+ */
+int chaos_fault_outcome(const struct engine_context *ctx, long long id, cJSON *out);
 
 /* The service a fault in place acts on, when one does on service: its id, 0 none, -1. */
 long long chaos_in_place(const struct engine_context *ctx, const char *service);

@@ -137,7 +137,7 @@ test_expect_success 'killed -9 after the undo record is kept: rollback puts it r
 '
 
 test_expect_success 'a fault whose injector died is undone by the next sre chaos, past its duration' '
-	test_expect_code 137 env SRE_TEST_CRASH_AT=chaos-injected sre chaos inject --duration 2s \
+	test_expect_code 137 env SRE_TEST_CRASH_AT=chaos-injected sre chaos inject --duration 5m \
 		--target web process-stop >out 2>&1 &&
 	test "$(state web)" = T &&
 	sre chaos status >status &&
@@ -174,6 +174,19 @@ test_expect_success 'an incident opened under a fault is the experiment'"'"'s: t
 	test_grep "was never escalated" status &&
 	sre -c chaos.page=true escalate --auto >out &&
 	test_grep "incident $id: paged" out &&
+	sre incident resolve --reason "continued" "$id" &&
+	sre chaos status --all --json >all.json &&
+	python3 - "$id" <<-\EOT &&
+	import json, sys
+	f = [f for f in json.load(open("all.json")) if f["outcome"]["incident"] is not None]
+	assert len(f) == 1, f
+	o = f[0]["outcome"]
+	assert o["incident"] == int(sys.argv[1]), o
+	assert o["mttd_s"] is not None and o["mttd_s"] >= 0, o
+	assert o["mttr_s"] is not None and o["mttr_s"] >= o["mttd_s"], o
+	assert o["resolved_at"] and o["detected_at"], o
+	assert set(o) >= {"category", "action", "action_result"}, o
+	EOT
 	id2=$(sre incident open --service db --title "db stopped answering") &&
 	sre incident show --json "$id2" >show2.json &&
 	! grep "\"kind\":[[:space:]]*\"chaos\"" show2.json &&

@@ -1155,6 +1155,18 @@ static void apply(struct chaos_proxies *p, struct proxy *px, struct toxics *nt, 
 	}
 }
 
+/* The values toxic kind takes effect with, defaults too, as logged: {"latency_ms":200,"jitter_ms":0}. */
+static char *effective_text(int kind, const struct toxics *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addch(&sb, '{');
+	for (int i = 0; i < 3 && toxic_params[kind][i].key; i++)
+		strbuf_addf(&sb, "%s\"%s\":%.15g", i ? "," : "", toxic_params[kind][i].key, t->v[kind][i]);
+	strbuf_addch(&sb, '}');
+	return strbuf_detach(&sb, NULL);
+}
+
 /* Read the table: 0, or -1 when the store failed (the toxics in place stay). */
 static int reload(struct chaos_proxies *p, struct store *st, int64_t now)
 {
@@ -1183,7 +1195,7 @@ static int reload(struct chaos_proxies *p, struct store *st, int64_t now)
 		else if (kind < 0 || toxic_parse(kind, params, &nt[px - p->px], &why) < 0)
 			warn_bad(px, kind, toxic, text, kind < 0 ? "no such toxic" : why.buf);
 		else
-			nt[px - p->px].text[kind] = xstrdup(text);
+			nt[px - p->px].text[kind] = effective_text(kind, &nt[px - p->px]);
 		cJSON_free(text);
 		strbuf_release(&why);
 	}

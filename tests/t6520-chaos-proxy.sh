@@ -129,6 +129,7 @@ test_expect_success 'listen-any from a directory that is not trusted does not co
 		cd elsewhere &&
 		test_expect_code 128 sre -c safe.directory= chaos proxy wide 2>../err
 	) &&
+	test_grep "warning: ignoring proxy.wide.listen-any from .*elsewhere/.sre/config" err &&
 	test_grep "is not a loopback address" err
 '
 

@@ -589,6 +589,22 @@ static void test_run(const char *db)
 	slow = median_ms(port, 10);
 	ok(slow - base >= 180 && slow - base <= 220, "200 ms added, within 10%%: %lld ms",
 	   (long long)(slow - base));
+	is_int(set(st, "api", "latency", "{\"latency_ms\":200,\"jitter_ms\":100}", 0), 0,
+	       "latency 200 ms, jitter 100 ms");
+	settle();
+	{
+		int64_t lo = 1 << 30, hi = -1;
+
+		for (int i = 0; i < 6; i++) {
+			if (get(port, "/", &r) < 0)
+				break;
+			lo = r.ms < lo ? r.ms : lo;
+			hi = r.ms > hi ? r.ms : hi;
+		}
+		ok(lo >= 90 && hi <= 330, "each within 100..300 ms (%lld..%lld)", (long long)lo,
+		   (long long)hi);
+		ok(hi - lo > 20, "... and not all alike");
+	}
 	chaos_toxic_clear(st, "api", "latency");
 	settle();
 	slow = median_ms(port, 5);

@@ -370,10 +370,10 @@ size_t chaos_proxy_count(const struct chaos_proxies *p)
 }
 
 void chaos_proxy_info(const struct chaos_proxies *p, size_t i, const char **name,
-		      const char **listen, const char **upstream)
+		      const char **listen_at, const char **upstream)
 {
 	*name = p->px[i].name;
-	*listen = p->px[i].listen;
+	*listen_at = p->px[i].listen;
 	*upstream = p->px[i].upstream;
 }
 
@@ -705,8 +705,8 @@ static void add_conn(struct chaos_proxies *p, struct proxy *px, int fd, int64_t 
 	}
 	if (p->nconns >= p->max_conns) {
 		if (may_warn(px, now))
-			warning("proxy %s: %zu connections already (proxy.max-connections): "
-				"closing new ones", px->name, p->max_conns);
+			warning("proxy %s: at proxy.max-connections (%zu): new connections are closed",
+				px->name, p->max_conns);
 		close(fd);
 		return;
 	}

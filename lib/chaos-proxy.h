@@ -99,7 +99,7 @@ int chaos_proxy_open(struct chaos_proxies **out, const struct config *cfg,
 		     const struct strvec *names);
 size_t chaos_proxy_count(const struct chaos_proxies *p);
 void chaos_proxy_info(const struct chaos_proxies *p, size_t i, const char **name,
-		      const char **listen, const char **upstream);
+		      const char **listen_at, const char **upstream);
 int chaos_proxy_serve(struct chaos_proxies *p, struct store *st, volatile sig_atomic_t *stop);
 void chaos_proxy_free(struct chaos_proxies *p);
 

@@ -659,6 +659,20 @@ static void test_run(const char *db)
 		close(fd);
 	}
 
+	/* reset, set while a connection is open (held here): that one is reset too. */
+	is_int(set(st, "api", "timeout", "{}", 0), 0, "timeout set again");
+	settle();
+	{
+		int fd = send_request(port, "/");
+
+		is_int(set(st, "api", "reset", "{}", 0), 0, "reset set while a connection is held");
+		rc = read_reply(fd, 3000, &r);
+		ok(rc < 0 && r.err == ECONNRESET, "the held connection is reset (%s)", strerror(r.err));
+		close(fd);
+	}
+	chaos_toxic_clear(st, "api", "reset");
+	chaos_toxic_clear(st, "api", "timeout");
+
 	/* bandwidth: 1600 kbit/s is 200 kB/s: 200 kB in a second, within 20%. */
 	is_int(set(st, "api", "bandwidth", "{\"rate_kbps\":1600}", 0), 0, "bandwidth 1600 kbps set");
 	settle();
@@ -698,6 +712,41 @@ static void test_run(const char *db)
 		ok(a && !strstr(a + 1, "is ignored"), "... once");
 	}
 	free(log);
+	chaos_proxy_free(running);
+
+	/* proxy.max-connections: one held, the next closed on at once. */
+	{
+		char *kv1 = xstrfmt("proxy.lim.upstream=127.0.0.1:%d", up_port);
+		const char *kv[] = { "proxy.lim.listen=127.0.0.1:0", kv1, "proxy.max-connections=1", NULL };
+		struct config *lim = config_of(kv);
+		int held_fd, fd;
+
+		set(st, "lim", "timeout", "{}", 0);
+		proxy_stop = 0;
+		is_int(chaos_proxy_open(&running, lim, &names), 0, "a proxy of one connection at most");
+		chaos_proxy_info(running, 0, &name, &listen_at, &upstream);
+		port = atoi(listen_at + strlen("127.0.0.1:"));
+		capture_start();
+		pthread_create(&px_thread, NULL, proxy_main, NULL);
+		settle();
+		held_fd = send_request(port, "/");
+		pause_ms(200);
+		fd = send_request(port, "/");
+		rc = read_reply(fd, 3000, &r);
+		ok(rc < 0 && (r.err == EPROTO || r.err == ECONNRESET), "the second is closed on, unanswered (%s)",
+		   strerror(r.err));
+		close(fd);
+		close(held_fd);
+		proxy_stop = 1;
+		pthread_join(px_thread, NULL);
+		log = xstrdup(capture_end());
+		like(log, "warning: proxy lim: at proxy.max-connections (1): new connections are closed",
+		     "said");
+		free(log);
+		chaos_toxic_clear(st, "lim", "timeout");
+		config_free(lim);
+		free(kv1);
+	}
 
 	up_stop = 1;
 	pthread_join(up_thread, NULL);

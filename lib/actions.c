@@ -69,7 +69,7 @@ int action_prepare(struct http_client *http, const struct config *cfg,
 		   cJSON *record, struct strbuf *out)
 {
 	const struct runtime_action *steps = action_of(t, a, out);
-	struct runtime_call c = { http, cfg, t };
+	struct runtime_call c = { http, cfg, t, NULL };
 
 	return steps ? steps->prepare(&c, params, record, out) : -1;
 }
@@ -79,7 +79,7 @@ int action_run(struct http_client *http, const struct config *cfg,
 	       struct strbuf *out)
 {
 	const struct runtime_action *steps = action_of(t, a, out);
-	struct runtime_call c = { http, cfg, t };
+	struct runtime_call c = { http, cfg, t, NULL };
 
 	return steps ? steps->run(&c, record, out) : -1;
 }
@@ -89,7 +89,7 @@ int action_check(struct http_client *http, const struct config *cfg,
 		 struct strbuf *out)
 {
 	const struct runtime_action *steps = action_of(t, a, out);
-	struct runtime_call c = { http, cfg, t };
+	struct runtime_call c = { http, cfg, t, NULL };
 
 	return steps ? steps->check(&c, record, out) : -1;
 }

@@ -20,6 +20,12 @@
  *                   connections open to 127.0.0.1:args.port, the service's
  *                   pool of them exhausted
  *
+ *   proxy-<toxic>   a toxic (latency, errors, reset, timeout, bandwidth) on
+ *                   [proxy "<args.proxy, default the service>"], the rest of
+ *                   args its parameters (lib/chaos-proxy.h), read by the
+ *                   running `sre chaos proxy`; undone by the toxic that was
+ *                   there before, or none
+ *
  * A holder is a child of its own session, outliving sre's command: it
  * ends by itself at the fault's end (its duration, else chaos.hold-max,
  * default 1h, so that none is ever left behind for good), and the undo
@@ -42,6 +48,7 @@
 #include <unistd.h>
 
 #include "chaos-host.h"
+#include "chaos-proxy.h"
 #include "http.h"
 #include "json.h"
 #include "run-command.h"
@@ -426,6 +433,82 @@ static int hold_check(const struct runtime_call *c, const cJSON *record, struct 
 	return 1;
 }
 
+/* ---- toxics on a proxy ---- */
+
+static int proxy_prepare(const struct runtime_call *c, const char *fault, const cJSON *args,
+			 cJSON *record, struct strbuf *out)
+{
+	const char *toxic = fault + strlen("proxy-");
+	const char *name = json_string(args, "proxy") ? json_string(args, "proxy") : c->t->service;
+	struct strbuf why = STRBUF_INIT;
+	cJSON *params = cJSON_Duplicate(args, 1), *list, *t;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(params, "proxy");
+	if (!chaos_proxy_configured(c->cfg, name)) {
+		cJSON_Delete(params);
+		return runtime_failf(out, "%s: no [proxy \"%.64s\"] with a listen and an upstream", fault, name);
+	}
+	if (chaos_toxic_check(toxic, params, &why) < 0) {
+		runtime_failf(out, "%s: %s", fault, why.buf);
+		strbuf_release(&why);
+		cJSON_Delete(params);
+		return -1;
+	}
+	if (!c->st || !(list = chaos_toxic_list(c->st, name))) {
+		cJSON_Delete(params);
+		return runtime_failf(out, "%s: cannot read the toxics in place", fault);
+	}
+	cJSON_AddStringToObject(record, "fault", "proxy");
+	cJSON_AddStringToObject(record, "proxy", name);
+	cJSON_AddStringToObject(record, "toxic", toxic);
+	cJSON_AddItemToObject(record, "params", params);
+	/* What was there: put back by the undo rather than nothing. */
+	cJSON_ArrayForEach(t, list)
+		if (json_string_is(t, "toxic", toxic))
+			cJSON_AddItemToObject(record, "previous", cJSON_Duplicate(json_get(t, "params"), 1));
+	cJSON_Delete(list);
+	return 0;
+}
+
+static int proxy_set(const struct runtime_call *c, const cJSON *record, const cJSON *params,
+		     struct strbuf *out)
+{
+	const char *proxy = json_string(record, "proxy"), *toxic = json_string(record, "toxic");
+	char *text;
+
+	if (!proxy || !toxic || !c->st)
+		return runtime_failf(out, "proxy: the record names no proxy and toxic");
+	if (!params) {
+		if (chaos_toxic_clear(c->st, proxy, toxic) < 0)
+			return runtime_failf(out, "cannot take %s off proxy %s", toxic, proxy);
+		strbuf_addf(out, "proxy %s: %s taken off", proxy, toxic);
+		return 0;
+	}
+	if (chaos_toxic_set(c->st, proxy, toxic, params, 0) < 0)
+		return runtime_failf(out, "cannot put %s on proxy %s", toxic, proxy);
+	text = cJSON_PrintUnformatted(params);
+	strbuf_addf(out, "proxy %s: %s %s", proxy, toxic, text);
+	cJSON_free(text);
+	return 0;
+}
+
+static int proxy_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	const cJSON *want = json_get(record, "previous"), *t;
+	cJSON *list = c->st ? chaos_toxic_list(c->st, json_string(record, "proxy")) : NULL;
+	int ok = !want;
+
+	if (!list)
+		return runtime_failf(out, "cannot read the toxics in place");
+	cJSON_ArrayForEach(t, list)
+		if (json_string_is(t, "toxic", json_string_or(record, "toxic", "")))
+			ok = want && cJSON_Compare(json_get(t, "params"), want, 1);
+	cJSON_Delete(list);
+	strbuf_addf(out, "proxy %s: %s %s", json_string_or(record, "proxy", "?"),
+		    json_string_or(record, "toxic", "?"), ok ? "as it was" : "still in place");
+	return ok;
+}
+
 /* ---- the host's faults, by their verb ---- */
 
 static int host_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
@@ -437,6 +520,8 @@ static int host_prepare(const struct runtime_call *c, const cJSON *params, cJSON
 		return disk_prepare(c, params, record, out);
 	if (fault && (!strcmp(fault, "cpu") || !strcmp(fault, "memory") || !strcmp(fault, "db-pool")))
 		return hold_prepare(c, fault, json_get(params, "args"), record, out);
+	if (fault && !strncmp(fault, "proxy-", 6))
+		return proxy_prepare(c, fault, json_get(params, "args"), record, out);
 	return runtime_failf(out, "host: no fault %s", fault ? fault : "named");
 }
 
@@ -445,18 +530,29 @@ static int is_disk(const cJSON *record)
 	return json_string_is(record, "fault", "disk-full");
 }
 
+static int is_proxy(const cJSON *record)
+{
+	return json_string_is(record, "fault", "proxy");
+}
+
 static int host_inject(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
+	if (is_proxy(record))
+		return proxy_set(c, record, json_get(record, "params"), out);
 	return is_disk(record) ? disk_inject(c, record, out) : hold_inject(c, record, out);
 }
 
 static int host_revert(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
+	if (is_proxy(record))
+		return proxy_set(c, record, json_get(record, "previous"), out);
 	return is_disk(record) ? disk_revert(c, record, out) : hold_revert(c, record, out);
 }
 
 static int host_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
+	if (is_proxy(record))
+		return proxy_check(c, record, out);
 	return is_disk(record) ? disk_check(c, record, out) : hold_check(c, record, out);
 }
 

@@ -40,6 +40,11 @@ static const struct fault {
 	{ "process-cpu", RUNTIME_PROCESS, "cpu", &chaos_host },
 	{ "process-memory", RUNTIME_PROCESS, "memory", &chaos_host },
 	{ "db-pool", RUNTIME_NONE, "db-pool", &chaos_host },
+	{ "proxy-latency", RUNTIME_NONE, "proxy-latency", &chaos_host },
+	{ "proxy-errors", RUNTIME_NONE, "proxy-errors", &chaos_host },
+	{ "proxy-reset", RUNTIME_NONE, "proxy-reset", &chaos_host },
+	{ "proxy-timeout", RUNTIME_NONE, "proxy-timeout", &chaos_host },
+	{ "proxy-bandwidth", RUNTIME_NONE, "proxy-bandwidth", &chaos_host },
 };
 
 static const struct fault *fault_find(const char *name)
@@ -291,7 +296,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		ret = -1;
 		goto out;
 	}
-	c = (struct runtime_call){ .http = &http, .cfg = ctx->cfg, .t = &t };
+	c = (struct runtime_call){ .http = &http, .cfg = ctx->cfg, .t = &t, .st = ctx->store };
 	params = cJSON_CreateObject();
 	cJSON_AddStringToObject(params, "fault", f->verb);
 	cJSON_AddItemToObject(params, "args", args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
@@ -390,7 +395,7 @@ static int undo_one(const struct engine_context *ctx, const struct record *rec, 
 		strbuf_addstr(&out, "the http.* configuration is not valid");
 		goto done;
 	}
-	c = (struct runtime_call){ .http = &http, .cfg = ctx->cfg, .t = &t };
+	c = (struct runtime_call){ .http = &http, .cfg = ctx->cfg, .t = &t, .st = ctx->store };
 	r = ops->revert->run(&c, rec->undo, &out);
 	if (!r && ops->revert->check) {
 		struct strbuf seen = STRBUF_INIT;

@@ -37,6 +37,7 @@ struct runtime_call {
 	struct http_client *http;   /* set up from the http.* keys; knows the secrets to redact */
 	const struct config *cfg;   /* the connection settings: kubeconfig, docker.host */
 	const struct fix_target *t; /* the service and where it runs */
+	struct store *st;           /* sre chaos's proxy faults: the toxics' table; else NULL */
 };
 
 struct runtime_action {

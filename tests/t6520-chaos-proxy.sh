@@ -166,5 +166,48 @@ test_expect_success 'an upstream that refuses: the client is closed on, said onc
 	test_line_count = 1 dead.err
 '
 
+# status URL: the HTTP status of a GET through the proxy (an error status is an answer too).
+status() {
+	python3 -c 'import sys, urllib.request, urllib.error
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+        print(r.status)
+except urllib.error.HTTPError as e:
+    print(e.code)' "$1"
+}
+
+test_expect_success 'sre chaos inject proxy-errors: the running proxy answers 503, and the rollback takes it off' '
+	cat >>"$XDG_CONFIG_HOME/sre/config" <<-EOT &&
+	[service "web"]
+		severity = high
+	[chaos]
+		allow = web
+	EOT
+	start_proxy web2 web &&
+	port=$(sed -n "s/^proxy web: 127\.0\.0\.1:\([0-9]*\) .*/\1/p" web2.out) &&
+	test "$(status "http://127.0.0.1:$port/data")" = 200 &&
+	test_expect_code 1 sre chaos inject --target web proxy-errors share=2 2>err &&
+	test_grep "proxy-errors: " err &&
+	sre chaos inject --target web proxy-errors share=1 status=502 >out &&
+	test_grep "proxy web: errors {\"share\":1,\"status\":502}" out &&
+	sre chaos proxy --toxics >toxics &&
+	test_grep "errors" toxics &&
+	i=0 && while test "$(status "http://127.0.0.1:$port/data")" != 502 && test $i -lt 40; do sleep 0.1; i=$((i + 1)); done &&
+	test "$(status "http://127.0.0.1:$port/data")" = 502 &&
+	sre chaos rollback >out &&
+	test_grep "proxy web: errors taken off" out &&
+	i=0 && while test "$(status "http://127.0.0.1:$port/data")" != 200 && test $i -lt 40; do sleep 0.1; i=$((i + 1)); done &&
+	test "$(status "http://127.0.0.1:$port/data")" = 200 &&
+	sre chaos proxy --toxics >toxics &&
+	test_grep -x "no toxic in place" toxics &&
+	stop_proxy web2 TERM &&
+	test "$(cat web2.rc)" = 0
+'
+
+test_expect_success 'a proxy fault on a proxy not configured is refused' '
+	test_expect_code 1 sre chaos inject --target web proxy-latency proxy=nope latency_ms=100 2>err &&
+	test_grep "no \[proxy \"nope\"\] with a listen and an upstream" err
+'
+
 stop_fake
 test_done

@@ -932,7 +932,8 @@ static int run_http(struct run *r, const cJSON *p, cJSON **output, struct strbuf
 	if (cJSON_IsArray(t))
 		t = cJSON_GetArrayItem(t, 1);
 	req.timeout_ms = cJSON_IsNumber(t) ? (int64_t)(t->valuedouble * 1000.0) : 0;
-	if (http_do(&r->http, &req, &res) < 0) {
+	/* A 5xx is an answer here, not a transient failure: the probe is there to see it. */
+	if (http_do(&r->http, &req, &res) < 0 && !res.status) {
 		strbuf_addstr(why, res.error.buf);
 		ret = -1;
 		goto out;

@@ -1281,7 +1281,8 @@ cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_o
 		sre = cJSON_AddObjectToObject(journal, "sre");
 		cJSON_AddStringToObject(sre, "run", o->run ? o->run : "");
 		if (r.injected && !o->dry_run) {
-			int undo = play || rs == CHAOS_ROLLBACK_DEFAULT;
+			/* A fault of sre's stays only when the user said never. */
+			int undo = rs != CHAOS_ROLLBACK_NEVER;
 			struct strbuf report = STRBUF_INIT;
 			if (undo) {
 				int rc = chaos_rollback(o->ctx, 0, o->run, &report);

@@ -51,12 +51,16 @@
  * Runs as Chaos Toolkit does: the hypothesis before (not met: status
  * "failed", no method), the method in order with its pauses, the
  * hypothesis after (not met: deviated), then rollbacks by strategy:
- *   default   unless the run failed or was interrupted
+ *   default   unless the run failed (the steady state before, or a
+ *             method activity) or was interrupted; a deviation plays them
  *   always    whatever happened
  *   never     not at all
  *   deviated  only when the hypothesis after deviated
- * sre's own faults are undone by the same strategy, except that "default"
- * means always for them: a fault is never left behind by accident.
+ * sre's own faults (chaos_rollback() of the run) are undone under every
+ * strategy but never, interrupted or not: a fault is never left behind
+ * by accident, only when the user said so (`sre chaos rollback` then).
+ * Chaos Toolkit's journal spec says rollbacks MUST NOT run after an
+ * interruption; its "always" plays them anyway, and so does sre's.
  * A method activity that fails does not stop the method (Chaos Toolkit's
  * behaviour); the run ends "failed". Hypothesis strategies:
  * default (before and after), before-method-only, after-method-only,

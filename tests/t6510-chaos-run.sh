@@ -243,6 +243,17 @@ test_expect_success 'the sre provider: a service outside chaos.allow is refused,
 	test "$(jf journal.json "j[\"sre\"][\"faults\"]")" = "[]"
 '
 
+test_expect_success 'the sre provider: an allowed service is not refused by the blast radius' '
+	cat >>.sre/config <<-\EOT &&
+	[chaos]
+		allow = web
+	EOT
+	# Whether it is then injected is lib/chaos.c's to say (and test).
+	{ sre chaos run fault.json 2>err; test $? -le 1; } &&
+	test_grep ! "not in chaos.allow" err &&
+	test "$(jf journal.json "j[\"run\"][0][\"activity\"][\"expect\"][\"category\"]")" = crash
+'
+
 test_expect_success 'the journal against the Chaos Toolkit schema (when the fixtures are there)' '
 	schema=/work/shared/fixtures/chaostoolkit/chaostoolkit-docs/schema.json &&
 	if ! test -f "$schema"; then

@@ -248,7 +248,7 @@ test_expect_success 'the sre provider: an allowed service is not refused by the 
 	[chaos]
 		allow = web
 	EOT
-	# Whether it is then injected is lib/chaos.c's to say (and test).
+	# Whether it is then injected is for lib/chaos.c to say, and test.
 	{ sre chaos run fault.json 2>err; test $? -le 1; } &&
 	test_grep ! "not in chaos.allow" err &&
 	test "$(jf journal.json "j[\"run\"][0][\"activity\"][\"expect\"][\"category\"]")" = crash

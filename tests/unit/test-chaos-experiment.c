@@ -259,6 +259,44 @@ static void test_journal(void)
 	strbuf_release(&why);
 }
 
+static void test_strategies(void)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct chaos_experiment *e = NULL;
+	struct chaos_run_options o = { .rollbacks = CHAOS_ROLLBACK_FROM_EXPERIMENT, .note = note_none };
+	volatile sig_atomic_t stop = 1;
+	enum chaos_strategy rs;
+	cJSON *j;
+
+	ok(!chaos_strategy_parse("deviated", &rs) && rs == CHAOS_ROLLBACK_DEVIATED, "a strategy by name");
+	ok(chaos_strategy_parse("sometimes", &rs) < 0, "an unknown one is refused");
+	ok(!parse("{" MINIMAL ", \"runtime\": {\"hypothesis\": {\"strategy\": \"during-method-only\"}}, "
+		  "\"steady-state-hypothesis\": {\"title\": \"h\", \"probes\": [{\"type\": \"probe\", \"name\": \"t\", "
+		  "\"tolerance\": 0, \"provider\": {\"type\": \"process\", \"path\": \"true\"}}]}, "
+		  "\"method\": [{\"type\": \"action\", \"name\": \"a\", \"provider\": {\"type\": \"process\", \"path\": \"true\"}}, "
+		  "{\"type\": \"probe\", \"name\": \"b\", \"provider\": {\"type\": \"process\", \"path\": \"true\"}}], "
+		  "\"rollbacks\": [{\"type\": \"action\", \"name\": \"r\", \"provider\": {\"type\": \"process\", \"path\": \"true\"}}]}",
+		  &e, &why), "during-method-only is read (%s)", why.buf);
+	j = chaos_experiment_run(e, &o);
+	ok(!json_path(j, "steady_states.before") && !json_path(j, "steady_states.after"), "during: no before, no after");
+	is_int(cJSON_GetArraySize(json_path(j, "steady_states.during")), 2, "the hypothesis after each activity");
+	is_int(cJSON_GetArraySize(json_get(j, "rollbacks")), 1, "rollbacks played by default when all went well");
+	cJSON_Delete(j);
+
+	o.stop = &stop; /* a signal came before anything ran */
+	j = chaos_experiment_run(e, &o);
+	is_str(json_string(j, "status"), "interrupted", "a stop: interrupted");
+	is_int(cJSON_GetArraySize(json_get(j, "rollbacks")), 0, "default: no rollbacks after an interruption");
+	cJSON_Delete(j);
+	o.rollbacks = CHAOS_ROLLBACK_ALWAYS;
+	j = chaos_experiment_run(e, &o);
+	is_int(cJSON_GetArraySize(json_get(j, "rollbacks")), 1, "always: played even then");
+	is_str(at_str(j, "rollbacks", 0, "status"), "succeeded", "and not cut short by the stop");
+	cJSON_Delete(j);
+	chaos_experiment_free(e);
+	strbuf_release(&why);
+}
+
 int main(void)
 {
 	if (test_begin("chaos-experiment") < 0)
@@ -268,5 +306,6 @@ int main(void)
 	test_jsonpath();
 	test_substitution();
 	test_journal();
+	test_strategies();
 	return test_end();
 }

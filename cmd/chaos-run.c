@@ -184,15 +184,15 @@ static void collect(const char *arg, struct strvec *out)
 	strvec_clear(&names);
 }
 
-static const char *cell(const cJSON *f, const char *key)
+/* A loop column: its text, its seconds, or "-" while the loop is not wired in. buf is the caller's. */
+static const char *cell(const cJSON *f, const char *key, char *buf, size_t size)
 {
 	const cJSON *v = json_get(f, key);
-	static char buf[32];
 
 	if (cJSON_IsString(v))
 		return v->valuestring;
-	if (cJSON_IsNumber(v)) {
-		snprintf(buf, sizeof(buf), "%.0fs", v->valuedouble);
+	if (cJSON_IsNumber(v) && buf) {
+		snprintf(buf, size, "%.0fs", v->valuedouble);
 		return buf;
 	}
 	return "-";
@@ -253,10 +253,14 @@ int cmd_chaos_gameday(int argc, const char **argv)
 		if (!json && !cJSON_GetArraySize(faults))
 			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, "-", "-",
 			       json_string(journal, "status"), "-", "-", "-", "-");
-		cJSON_ArrayForEach(f, (json ? NULL : faults))
-			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, cell(f, "fault"),
-			       cell(f, "target"), json_string(journal, "status"), cell(f, "mttd_s"),
-			       cell(f, "diagnosed_category"), cell(f, "action"), cell(f, "mttr_s"));
+		cJSON_ArrayForEach(f, (json ? NULL : faults)) {
+			char detected[32], resolved[32];
+			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, json_string(f, "fault"),
+			       json_string(f, "target"), json_string(journal, "status"),
+			       cell(f, "mttd_s", detected, sizeof(detected)),
+			       cell(f, "diagnosed_category", NULL, 0), cell(f, "action", NULL, 0),
+			       cell(f, "mttr_s", resolved, sizeof(resolved)));
+		}
 		free(jpath);
 		cJSON_Delete(journal);
 	}

@@ -1,26 +1,275 @@
 /*
  * chaos-run.c: `sre chaos run` and `sre chaos gameday`, experiments in
- * Chaos Toolkit's format. Not built yet: each says so and exits 1.
+ * Chaos Toolkit's format (the engine is lib/chaos-experiment.c).
+ *
+ * run reads one experiment, runs it, and writes its journal (0600,
+ * atomically; ./journal.json as Chaos Toolkit does). SIGINT and SIGTERM
+ * end the run "interrupted"; its rollbacks and the undo of sre's own
+ * faults still run. An experiment file is a program the user chose to
+ * run: its process activities run programs, from an argv, never a shell.
+ *
+ * gameday runs several experiments in turn, each written to a journal of
+ * its own beside where it ran (journal-<name>.json), and prints a line
+ * per fault injected with the loop's columns: detected, diagnosed as
+ * expected, action, resolved. They read "-" until the loop is wired in.
+ *
+ * Exit: 0 every run completed without deviating, 1 a run deviated, failed
+ * or was interrupted, 128 fatal (an experiment unreadable or invalid, a
+ * journal that cannot be written).
  */
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "builtin.h"
 #include "chaos.h"
+#include "../lib/chaos-experiment.h"
+#include "../lib/engine.h"
+#include "../lib/json.h"
+#include "../lib/timeutil.h"
 
 const char *const chaos_run_usage[] = {
-	"sre chaos run <experiment.json>",
+	"sre chaos run [--journal <file>] [--dry-run] [--rollback-strategy <strategy>] <experiment.json>",
 	NULL,
 };
 
 const char *const chaos_gameday_usage[] = {
-	"sre chaos gameday <dir>",
+	"sre chaos gameday [--json] <dir|experiment.json>...",
 	NULL,
 };
 
+#define EXPERIMENT_MAX (4 << 20)
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static void note(void *data, const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static void note_out(void *data, const char *line)
+{
+	printf("%s\n", line);
+}
+
+/* Read and check an experiment: NULL after saying why. */
+static struct chaos_experiment *load(const char *path)
+{
+	struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+	struct chaos_experiment *e = NULL;
+
+	if (strbuf_read_regular_file(&text, path, EXPERIMENT_MAX) < 0)
+		error_errno("cannot read the experiment %s", path);
+	else if (chaos_experiment_parse(&e, text.buf, &why) < 0)
+		error("%s: %s", path, why.buf);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return e;
+}
+
+/* This run's id: what its faults are recorded under (chaos_options.run). */
+static char *run_id(void)
+{
+	char at[32];
+
+	format_iso8601(at, sizeof(at), time(NULL));
+	return xstrfmt("chaos-run-%s-%ld", at, (long)getpid());
+}
+
+/* Run e; the journal, or NULL (said). */
+static cJSON *run_one(struct chaos_experiment *e, enum chaos_strategy strategy, int dry_run,
+		      void (*say)(void *, const char *))
+{
+	struct engine_context ctx;
+	struct chaos_run_options o = { 0 };
+	char *id = run_id();
+	cJSON *journal;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = &the_sre.cfg;
+	/* The store only when a fault of sre's is asked for: an http and process experiment needs none. */
+	ctx.store = chaos_experiment_uses_sre(e) && !dry_run ? sre_store() : NULL;
+	ctx.actor = sre_actor();
+	ctx.note = note;
+	o.rollbacks = strategy;
+	o.dry_run = dry_run;
+	o.ctx = &ctx;
+	o.run = id;
+	o.stop = &stop;
+	o.note = say;
+	journal = chaos_experiment_run(e, &o);
+	free(id);
+	return journal;
+}
+
+static int outcome(const cJSON *journal)
+{
+	return json_string_is(journal, "status", "completed") && !cJSON_IsTrue(json_get(journal, "deviated"))
+		? 0 : EXIT_FOUND;
+}
+
 int cmd_chaos_run(int argc, const char **argv)
 {
-	return cmd_unbuilt(argc, argv);
+	const char *journal_path = "journal.json", *strategy = NULL;
+	enum chaos_strategy rs = CHAOS_ROLLBACK_FROM_EXPERIMENT;
+	struct chaos_experiment *e;
+	int dry_run = 0, r;
+	cJSON *journal;
+	const struct option opts[] = {
+		OPT_STRING(0, "journal", &journal_path, "file", "where the journal goes (journal.json)"),
+		OPT_BOOL('n', "dry-run", &dry_run, "print each step; run nothing, not even probes"),
+		OPT_STRING(0, "rollback-strategy", &strategy, "strategy",
+			   "default, always, never or deviated (the experiment's runtime, else default)"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, chaos_run_usage, 0);
+	if (argc != 1)
+		usage_error(chaos_run_usage, opts, argc ? "one experiment at a time" : "which experiment?");
+	if (strategy && chaos_strategy_parse(strategy, &rs) < 0)
+		usage_error(chaos_run_usage, opts, "--rollback-strategy '%s': default, always, never or deviated",
+			    strategy);
+	if (!(e = load(argv[0])))
+		return EXIT_FATAL;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fprintf(dry_run ? stdout : stderr, "%sexperiment: %s\n", dry_run ? "would run " : "",
+		chaos_experiment_title(e));
+	journal = run_one(e, rs, dry_run, dry_run ? note_out : note);
+	chaos_experiment_free(e);
+	if (!journal)
+		return EXIT_FATAL;
+	r = outcome(journal);
+	if (dry_run) {
+		printf("would write the journal to %s\n", journal_path);
+	} else {
+		if (chaos_journal_write(journal_path, journal) < 0)
+			r = EXIT_FATAL;
+		fprintf(stderr, "experiment %s%s; journal: %s\n", json_string(journal, "status"),
+			cJSON_IsTrue(json_get(journal, "deviated")) ? ", deviated" : "", journal_path);
+	}
+	cJSON_Delete(journal);
+	return r;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The experiments a gameday argument names: a file, or the *.json of a directory, sorted. */
+static void collect(const char *arg, struct strvec *out)
+{
+	DIR *d = opendir(arg);
+	struct dirent *de;
+	struct strvec names = STRVEC_INIT;
+
+	if (!d) {
+		strvec_push(out, arg);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && ends_with(de->d_name, ".json") && !starts_with(de->d_name, "journal"))
+			strvec_pushf(&names, "%s/%s", arg, de->d_name);
+	closedir(d);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(*names.v), by_name);
+	for (size_t i = 0; i < names.nr; i++)
+		strvec_push(out, names.v[i]);
+	strvec_clear(&names);
+}
+
+/* A loop column: its text, its seconds, or "-" while the loop is not wired in. buf is the caller's. */
+static const char *cell(const cJSON *f, const char *key, char *buf, size_t size)
+{
+	const cJSON *v = json_get(f, key);
+
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	if (cJSON_IsNumber(v) && buf) {
+		snprintf(buf, size, "%.0fs", v->valuedouble);
+		return buf;
+	}
+	return "-";
 }
 
 int cmd_chaos_gameday(int argc, const char **argv)
 {
-	return cmd_unbuilt(argc, argv);
+	struct strvec files = STRVEC_INIT;
+	cJSON *all = cJSON_CreateArray();
+	int json = 0, r = 0;
+	const struct option opts[] = {
+		OPT_BOOL(0, "json", &json, "print JSON"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_exit(argc, argv, opts, chaos_gameday_usage, 0);
+	if (argc < 1)
+		usage_error(chaos_gameday_usage, opts, "which experiments? (a directory or files)");
+	for (int i = 0; i < argc; i++)
+		collect(argv[i], &files);
+	if (!files.nr)
+		die("no experiment (*.json) in %s", argv[0]);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!json)
+		printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", "experiment", "fault", "target",
+		       "status", "detected", "diagnosed", "action", "resolved");
+	for (size_t i = 0; i < files.nr && !stop; i++) {
+		struct chaos_experiment *e = load(files.v[i]);
+		const char *base = strrchr(files.v[i], '/') ? strrchr(files.v[i], '/') + 1 : files.v[i];
+		char *jpath;
+		cJSON *journal, *row;
+		const cJSON *f, *faults;
+
+		if (!e) {
+			r = EXIT_FATAL;
+			continue;
+		}
+		journal = run_one(e, CHAOS_ROLLBACK_FROM_EXPERIMENT, 0, note);
+		chaos_experiment_free(e);
+		if (!journal) {
+			r = EXIT_FATAL;
+			continue;
+		}
+		jpath = xstrfmt("journal-%.*s.json", (int)(strlen(base) - 5), base);
+		if (chaos_journal_write(jpath, journal) < 0)
+			r = EXIT_FATAL;
+		if (!r)
+			r = outcome(journal);
+		faults = json_get(json_get(journal, "sre"), "faults");
+		row = cJSON_CreateObject();
+		cJSON_AddStringToObject(row, "experiment", files.v[i]);
+		cJSON_AddStringToObject(row, "journal", jpath);
+		cJSON_AddStringToObject(row, "status", json_string(journal, "status"));
+		cJSON_AddBoolToObject(row, "deviated", cJSON_IsTrue(json_get(journal, "deviated")));
+		cJSON_AddItemToObject(row, "faults", cJSON_Duplicate(faults, 1));
+		cJSON_AddItemToArray(all, row);
+		if (!json && !cJSON_GetArraySize(faults))
+			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, "-", "-",
+			       json_string(journal, "status"), "-", "-", "-", "-");
+		cJSON_ArrayForEach(f, (json ? NULL : faults)) {
+			char detected[32], resolved[32];
+			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, json_string(f, "fault"),
+			       json_string(f, "target"), json_string(journal, "status"),
+			       cell(f, "mttd_s", detected, sizeof(detected)),
+			       cell(f, "diagnosed_category", NULL, 0), cell(f, "action", NULL, 0),
+			       cell(f, "mttr_s", resolved, sizeof(resolved)));
+		}
+		free(jpath);
+		cJSON_Delete(journal);
+	}
+	if (json) {
+		char *text = cJSON_Print(all);
+		puts(text);
+		cJSON_free(text);
+	}
+	cJSON_Delete(all);
+	strvec_clear(&files);
+	return stop ? EXIT_FOUND : r;
 }

@@ -1187,6 +1187,32 @@ static void platform(cJSON *journal)
 	cJSON_AddStringToObject(journal, "node", u.nodename);
 }
 
+/*
+ * What the loop did about each fault of the run, from the store (the
+ * incident tagged with it, its category, the action, when it was seen and
+ * resolved): left null when nothing did yet.
+ */
+static void fill_outcomes(const struct engine_context *ctx, cJSON *faults)
+{
+	static const char *const keys[][2] = {
+		{ "incident", "incident" }, { "detected_at", "detected_at" },
+		{ "diagnosed_category", "category" }, { "action", "action" },
+		{ "resolved_at", "resolved_at" }, { "mttd_s", "mttd_s" }, { "mttr_s", "mttr_s" },
+	};
+	cJSON *f;
+
+	if (!ctx || !ctx->store)
+		return;
+	cJSON_ArrayForEach(f, faults) {
+		cJSON *out = cJSON_CreateObject();
+		if (!chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(json_get(f, "chaos_id")), out))
+			for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+				cJSON_ReplaceItemInObject(f, keys[i][0],
+							  cJSON_Duplicate(json_get(out, keys[i][1]), 1));
+		cJSON_Delete(out);
+	}
+}
+
 cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_options *o)
 {
 	struct run r = { .e = e, .o = o };
@@ -1299,6 +1325,7 @@ cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_o
 		} else {
 			cJSON_AddNullToObject(sre, "rollback");
 		}
+		fill_outcomes(o->ctx, r.faults);
 		cJSON_AddItemToObject(sre, "faults", r.faults);
 		r.o = o;
 	}

@@ -96,11 +96,11 @@ test_expect_success 'a libcurl that cannot be loaded: scout says which and why, 
 		url = http://127.0.0.1:1/health
 		timeout = 2s
 	EOT
-	sre incident list >before &&
+	sre incident list --json >before &&
 	test_expect_code 128 env LD_LIBRARY_PATH="$PWD/broken" sre scout >out 2>err &&
 	test_grep "cannot load $(cat curl-soname): .*broken/$(cat curl-soname)" err &&
 	test $(grep -c "cannot load" err) = 1 &&
-	sre incident list >after &&
+	sre incident list --json >after &&
 	test_cmp before after
 '
 

@@ -243,15 +243,43 @@ test_expect_success 'the sre provider: a service outside chaos.allow is refused,
 	test "$(jf journal.json "j[\"sre\"][\"faults\"]")" = "[]"
 '
 
-test_expect_success 'the sre provider: an allowed service is not refused by the blast radius' '
-	cat >>.sre/config <<-\EOT &&
+test_expect_success 'the sre provider: an allowed service gets its fault, the loop'"'"'s outcome in the journal, and the fault undone' '
+	mkdir -p run &&
+	cat >start-web <<-EOT &&
+	#!/bin/sh
+	sleep 300 >/dev/null 2>&1 </dev/null &
+	echo \$! >"$PWD/run/web.pid"
+	EOT
+	chmod +x start-web &&
+	./start-web &&
+	cat >.sre/config <<-EOT &&
+	[service "web"]
+		runtime = process
+		pidfile = $PWD/run/web.pid
+		start = $PWD/start-web
 	[chaos]
 		allow = web
 	EOT
-	# Whether it is then injected is for lib/chaos.c to say, and test.
-	{ sre chaos run fault.json 2>err; test $? -le 1; } &&
-	test_grep ! "not in chaos.allow" err &&
-	test "$(jf journal.json "j[\"run\"][0][\"activity\"][\"expect\"][\"category\"]")" = crash
+	cat >stop.json <<-\EOT &&
+	{"title": "web stops", "description": "d", "method": [
+	  {"type": "action", "name": "stop-web", "expect": {"category": "crash"},
+	   "provider": {"type": "sre", "fault": "process-stop", "target": "web"}},
+	  {"type": "action", "name": "detect",
+	   "provider": {"type": "process", "path": "sre", "arguments": ["incident", "open", "--service", "web", "--title", "web stopped answering"]}}]}
+	EOT
+	sre chaos run stop.json 2>err &&
+	test "$(jf journal.json "j[\"run\"][0][\"status\"]")" = succeeded &&
+	test "$(jf journal.json "j[\"sre\"][\"faults\"][0][\"fault\"]")" = process-stop &&
+	test "$(jf journal.json "j[\"sre\"][\"faults\"][0][\"chaos_id\"]")" = 1 &&
+	test "$(jf journal.json "j[\"sre\"][\"faults\"][0][\"expect\"][\"category\"]")" = crash &&
+	test "$(jf journal.json "j[\"sre\"][\"faults\"][0][\"incident\"]")" = 1 &&
+	test "$(jf journal.json "j[\"sre\"][\"faults\"][0][\"mttd_s\"] >= 0")" = True &&
+	test "$(jf journal.json "j[\"sre\"][\"rollback\"]")" = done &&
+	sre chaos status >status &&
+	test_grep "^no fault in place" status &&
+	state=$(sed -n "s/^[0-9]* (.*) \([A-Z]\) .*/\1/p" "/proc/$(cat run/web.pid)/stat") &&
+	test "$state" != T &&
+	kill "$(cat run/web.pid)"
 '
 
 test_expect_success 'the journal against the Chaos Toolkit schema (when the fixtures are there)' '

@@ -184,7 +184,7 @@ static void collect(const char *arg, struct strvec *out)
 	strvec_clear(&names);
 }
 
-/* A loop column: its text, its seconds, or "-" while the loop is not wired in. buf is the caller's. */
+/* A loop column: its text, its seconds, or "-" while the loop has not done it. buf is the caller's. */
 static const char *cell(const cJSON *f, const char *key, char *buf, size_t size)
 {
 	const cJSON *v = json_get(f, key);
@@ -198,10 +198,65 @@ static const char *cell(const cJSON *f, const char *key, char *buf, size_t size)
 	return "-";
 }
 
+/* Wait for e's steady state to come back, up to chaos.heal-timeout (2m). 1 healed, 0 not. */
+static int healed(struct chaos_experiment *e, int64_t *waited_ms)
+{
+	struct engine_context ctx;
+	struct chaos_run_options o = { 0 };
+	int64_t timeout_ms = 120 * 1000;
+
+	if (config_get_duration_ms(&the_sre.cfg, "chaos.heal-timeout", &timeout_ms) < 0)
+		die("chaos.heal-timeout is not a duration");
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = &the_sre.cfg;
+	ctx.note = note;
+	o.ctx = &ctx;
+	o.stop = &stop;
+	return chaos_experiment_wait_steady(e, &o, timeout_ms, waited_ms) == 1;
+}
+
+/* The game day's tally, and the score it prints. */
+struct tally {
+	int faults, detected, expected, as_expected, resolved, experiments, healed;
+};
+
+static void count(struct tally *t, const cJSON *f)
+{
+	const char *want = json_string(json_get(f, "expect"), "category");
+
+	t->faults++;
+	t->detected += cJSON_IsNumber(json_get(f, "mttd_s"));
+	t->resolved += cJSON_IsNumber(json_get(f, "mttr_s"));
+	if (want) {
+		t->expected++;
+		t->as_expected += json_string_is(f, "diagnosed_category", want);
+	}
+}
+
+static cJSON *score_json(const struct tally *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "faults", t->faults);
+	cJSON_AddNumberToObject(o, "detected", t->detected);
+	cJSON_AddNumberToObject(o, "with_expectation", t->expected);
+	cJSON_AddNumberToObject(o, "diagnosed_as_expected", t->as_expected);
+	cJSON_AddNumberToObject(o, "resolved", t->resolved);
+	cJSON_AddNumberToObject(o, "experiments", t->experiments);
+	cJSON_AddNumberToObject(o, "healed", t->healed);
+	/* The loop's share of the work done, from 0 to 1: each fault seen, explained and closed. */
+	cJSON_AddNumberToObject(o, "score", t->faults ? (double)(t->detected + t->as_expected + t->resolved) /
+				(double)(2 * t->faults + t->expected) : 0);
+	return o;
+}
+
+#define ROW "%-24s %-18s %-10s %-9s %-18s %-14s %-9s %s\n"
+
 int cmd_chaos_gameday(int argc, const char **argv)
 {
 	struct strvec files = STRVEC_INIT;
-	cJSON *all = cJSON_CreateArray();
+	struct tally t = { 0 };
+	cJSON *all = cJSON_CreateArray(), *score;
 	int json = 0, r = 0;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print JSON"),
@@ -218,58 +273,84 @@ int cmd_chaos_gameday(int argc, const char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (!json)
-		printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", "experiment", "fault", "target",
-		       "status", "detected", "diagnosed", "action", "resolved");
+		printf(ROW, "experiment", "fault", "target", "detected", "diagnosed", "action", "resolved",
+		       "healed");
 	for (size_t i = 0; i < files.nr && !stop; i++) {
 		struct chaos_experiment *e = load(files.v[i]);
 		const char *base = strrchr(files.v[i], '/') ? strrchr(files.v[i], '/') + 1 : files.v[i];
-		char *jpath;
+		char *jpath, heal[32];
 		cJSON *journal, *row;
 		const cJSON *f, *faults;
+		int64_t waited = 0;
+		int ok;
 
 		if (!e) {
 			r = EXIT_FATAL;
 			continue;
 		}
 		journal = run_one(e, CHAOS_ROLLBACK_FROM_EXPERIMENT, 0, note);
-		chaos_experiment_free(e);
 		if (!journal) {
+			chaos_experiment_free(e);
 			r = EXIT_FATAL;
 			continue;
 		}
+		/* Each fault healed before the next: the steady state back, or the time up. */
+		ok = healed(e, &waited);
+		chaos_experiment_free(e);
+		t.experiments++;
+		t.healed += ok;
+		snprintf(heal, sizeof(heal), ok ? "%llds" : "no (%llds)", (long long)(waited / 1000));
 		jpath = xstrfmt("journal-%.*s.json", (int)(strlen(base) - 5), base);
 		if (chaos_journal_write(jpath, journal) < 0)
 			r = EXIT_FATAL;
-		if (!r)
-			r = outcome(journal);
+		if (!r && !ok)
+			r = EXIT_FOUND;
 		faults = json_get(json_get(journal, "sre"), "faults");
 		row = cJSON_CreateObject();
 		cJSON_AddStringToObject(row, "experiment", files.v[i]);
 		cJSON_AddStringToObject(row, "journal", jpath);
 		cJSON_AddStringToObject(row, "status", json_string(journal, "status"));
 		cJSON_AddBoolToObject(row, "deviated", cJSON_IsTrue(json_get(journal, "deviated")));
+		cJSON_AddBoolToObject(row, "healed", ok);
+		cJSON_AddNumberToObject(row, "healed_s", (double)(waited / 1000));
 		cJSON_AddItemToObject(row, "faults", cJSON_Duplicate(faults, 1));
 		cJSON_AddItemToArray(all, row);
 		if (!json && !cJSON_GetArraySize(faults))
-			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, "-", "-",
-			       json_string(journal, "status"), "-", "-", "-", "-");
-		cJSON_ArrayForEach(f, (json ? NULL : faults)) {
-			char detected[32], resolved[32];
-			printf("%-28s %-18s %-14s %-11s %-9s %-10s %-14s %s\n", base, json_string(f, "fault"),
-			       json_string(f, "target"), json_string(journal, "status"),
-			       cell(f, "mttd_s", detected, sizeof(detected)),
-			       cell(f, "diagnosed_category", NULL, 0), cell(f, "action", NULL, 0),
-			       cell(f, "mttr_s", resolved, sizeof(resolved)));
+			printf(ROW, base, "-", "-", "-", "-", "-", "-", heal);
+		cJSON_ArrayForEach(f, faults) {
+			char detected[32], resolved[32], diagnosed[96];
+			const char *want = json_string(json_get(f, "expect"), "category");
+			const char *got = cell(f, "diagnosed_category", NULL, 0);
+
+			count(&t, f);
+			if (json)
+				continue;
+			snprintf(diagnosed, sizeof(diagnosed), "%s%s", got,
+				 !want ? "" : !strcmp(got, want) ? " (as expected)" : " (not expected)");
+			printf(ROW, base, json_string(f, "fault"), json_string(f, "target"),
+			       cell(f, "mttd_s", detected, sizeof(detected)), diagnosed, cell(f, "action", NULL, 0),
+			       cell(f, "mttr_s", resolved, sizeof(resolved)), heal);
 		}
 		free(jpath);
 		cJSON_Delete(journal);
 	}
+	score = score_json(&t);
 	if (json) {
-		char *text = cJSON_Print(all);
+		cJSON *o = cJSON_CreateObject();
+		char *text;
+		cJSON_AddItemToObject(o, "experiments", all);
+		cJSON_AddItemToObject(o, "score", score);
+		text = cJSON_Print(o);
 		puts(text);
 		cJSON_free(text);
+		cJSON_Delete(o);
+	} else {
+		printf("\nscore %.2f: %d of %d faults detected, %d of %d diagnosed as expected, %d resolved; "
+		       "%d of %d experiments healed\n", cJSON_GetNumberValue(cJSON_GetObjectItem(score, "score")),
+		       t.detected, t.faults, t.as_expected, t.expected, t.resolved, t.healed, t.experiments);
+		cJSON_Delete(score);
+		cJSON_Delete(all);
 	}
-	cJSON_Delete(all);
 	strvec_clear(&files);
 	return stop ? EXIT_FOUND : r;
 }

@@ -1339,6 +1339,32 @@ cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_o
 	return journal;
 }
 
+int chaos_experiment_wait_steady(struct chaos_experiment *e, const struct chaos_run_options *o,
+				 int64_t timeout_ms, int64_t *waited_ms)
+{
+	struct run r = { .e = e, .o = o };
+	int64_t start = monotonic_ms(), end = start + timeout_ms;
+	int met = 0;
+
+	*waited_ms = 0;
+	if (!json_get(e->doc, "steady-state-hypothesis"))
+		return 1;
+	while (!met && !stopped(&r)) {
+		cJSON *state = run_hypothesis(&r, "again");
+		met = cJSON_IsTrue(json_get(state, "steady_state_met"));
+		cJSON_Delete(state);
+		if (met || monotonic_ms() >= end)
+			break;
+		/* A probe a second: the loop has time to act, the system time to answer. */
+		for (int i = 0; i < 10 && !stopped(&r) && monotonic_ms() < end; i++)
+			sleep_ms(100);
+	}
+	*waited_ms = monotonic_ms() - start;
+	if (r.http_ready)
+		http_client_release(&r.http);
+	return met;
+}
+
 int chaos_journal_write(const char *path, const cJSON *journal)
 {
 	char *text = cJSON_Print(journal);

@@ -128,6 +128,16 @@ struct chaos_run_options {
 cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_options *o);
 
 /*
+ * Probe e's steady-state hypothesis a second apart, until it holds or
+ * timeout_ms passes (or o->stop): what a game day waits for between two
+ * experiments, so that each starts from a healed system. 1 held (an
+ * experiment without a hypothesis holds at once), 0 not in time; *waited_ms
+ * says how long it took.
+ */
+int chaos_experiment_wait_steady(struct chaos_experiment *e, const struct chaos_run_options *o,
+				 int64_t timeout_ms, int64_t *waited_ms);
+
+/*
  * Does value meet tolerance? 1 yes, 0 no, -1 tolerance cannot be
  * applied (why says). provider_type ("http", "process") picks a regex's
  * and jsonpath's default target. A "probe" tolerance needs a run, so it

@@ -147,6 +147,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "chaos.disk-reserve", "int", CONFIG_PROTECTED, "bytes disk-full always leaves free where it fills", "67108864" },
 	{ "service.<name>.disk-path", "path", CONFIG_PROTECTED, "a directory of the service's disk that sre chaos disk-full may fill", NULL },
 	{ "chaos.hold-max", "duration", CONFIG_PROTECTED, "the longest a fault's holder (cpu, memory, db-pool) lives without a duration", "1h" },
+	{ "chaos.heal-timeout", "duration", CONFIG_PROTECTED, "how long a game day waits for an experiment's steady state to come back", "2m" },
 	{ "chaos.allow", "string", CONFIG_PROTECTED, "a service sre chaos may inject faults into; * for every configured one (repeat)", NULL },
 	{ "proxy.<name>.listen", "string", CONFIG_PROTECTED, "sre chaos proxy: where it listens, host:port (loopback unless listen-any; port 0: any free one)", NULL },
 	{ "proxy.<name>.upstream", "string", CONFIG_PROTECTED, "sre chaos proxy: the service it forwards to, host:port (resolved once, at start)", NULL },

@@ -279,6 +279,10 @@ test_expect_success 'the sre provider: an allowed service gets its fault, the lo
 	test_grep "^no fault in place" status &&
 	state=$(sed -n "s/^[0-9]* (.*) \([A-Z]\) .*/\1/p" "/proc/$(cat run/web.pid)/stat") &&
 	test "$state" != T &&
+	sre incident resolve --reason "continued" 1 &&
+	sre chaos gameday stop.json >gameday.out &&
+	test_grep "^stop.json *process-stop *web *[0-9]*s *- (not expected) *- *- *0s\$" gameday.out &&
+	test_grep "^score 0.33: 1 of 1 faults detected, 0 of 1 diagnosed as expected, 0 resolved; 1 of 1 experiments healed\$" gameday.out &&
 	kill "$(cat run/web.pid)"
 '
 
@@ -322,14 +326,26 @@ test_expect_success 'the journal against the Chaos Toolkit schema (when the fixt
 	fi
 '
 
-test_expect_success 'sre chaos gameday runs each experiment and prints a line for each' '
+test_expect_success 'sre chaos gameday: each experiment healed before the next, a line each, a score' '
 	mkdir -p day && reset &&
 	experiment "$TOUCH_MADE" >day/a.json &&
 	experiment "$RM_MARKER" >day/b.json &&
-	test_expect_code 1 sre chaos gameday day >out 2>err &&
-	test_grep "^a.json .* completed" out &&
-	test_grep "^b.json .* failed" out &&
-	test -f journal-a.json && test -f journal-b.json
+	test_expect_code 1 sre -c chaos.heal-timeout=1s chaos gameday day >out 2>err &&
+	test_grep "^a.json .* 0s\$" out &&
+	test_grep "^b.json .* no ([0-9]*s)\$" out &&
+	test_grep "^score 0.00: 0 of 0 faults detected, 0 of 0 diagnosed as expected, 0 resolved; 1 of 2 experiments healed\$" out &&
+	test -f journal-a.json && test -f journal-b.json &&
+	reset &&
+	{ ( sleep 2 && touch "$W/marker" ) & } &&
+	sre -c chaos.heal-timeout=30s chaos gameday --json day/b.json >day.json &&
+	python3 - <<-\EOT
+	import json
+	d = json.load(open("day.json"))
+	(b,) = d["experiments"]
+	assert b["deviated"] is True and b["healed"] is True, b
+	assert 1 <= b["healed_s"] <= 10, b
+	assert d["score"]["experiments"] == 1 and d["score"]["healed"] == 1, d["score"]
+	EOT
 '
 
 stop_fake

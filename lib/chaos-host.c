@@ -197,28 +197,6 @@ static int disk_check(const struct runtime_call *c, const cJSON *record, struct 
 
 /* ---- holders ---- */
 
-/* The start time of process pid in clock ticks since boot, or -1 (field 22 of its stat). */
-static long long started(long long pid)
-{
-	char path[64], buf[1024];
-	const char *p;
-	long long t = -1;
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	if (!(fp = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	for (int field = 2; *p && field < 22; p++)
-		field += *p == ' ';
-	return sscanf(p, "%lld", &t) == 1 ? t : -1;
-}
-
 /* The service's live process, from its pidfile: its id, or 0 after saying why in out. */
 static long long service_pid(const struct runtime_call *c, const char *fault, struct strbuf *out)
 {
@@ -321,9 +299,9 @@ static int holder_start(cJSON *record, long long life_s, struct strbuf *out)
 	}
 	cJSON_AddNumberToObject(record, "holder", (double)pid);
 	/* Its stat exists from the fork on; read until it does. */
-	for (int i = 0; i < 100 && started(pid) < 0; i++)
+	for (int i = 0; i < 100 && process_start_time(pid) < 0; i++)
 		sleep_ms(10);
-	cJSON_AddNumberToObject(record, "holder_started", (double)started(pid));
+	cJSON_AddNumberToObject(record, "holder_started", (double)process_start_time(pid));
 	return 0;
 }
 
@@ -402,7 +380,7 @@ static int hold_alive(const cJSON *record)
 {
 	long long pid = json_int(record, "holder");
 
-	return pid > 1 && process_alive(pid) && started(pid) == json_int(record, "holder_started");
+	return pid > 1 && process_alive(pid) && process_start_time(pid) == json_int(record, "holder_started");
 }
 
 static int hold_revert(const struct runtime_call *c, const cJSON *record, struct strbuf *out)

@@ -426,6 +426,25 @@ int exec_command(const char **argv)
 	return -1;
 }
 
+long long process_start_time(long long pid)
+{
+	struct strbuf stat = STRBUF_INIT;
+	char *path = xstrfmt("/proc/%lld/stat", pid);
+	const char *p;
+	long long t = -1;
+
+	/* The command name may hold blanks and parentheses: count from the last ')'. */
+	if (pid > 0 && strbuf_read_file(&stat, path, 4096) > 0 && (p = strrchr(stat.buf, ')'))) {
+		for (int field = 2; *p && field < 22; p++)
+			field += *p == ' ';
+		if (sscanf(p, "%lld", &t) != 1)
+			t = -1;
+	}
+	strbuf_release(&stat);
+	free(path);
+	return t;
+}
+
 int process_alive(long long pid)
 {
 	struct strbuf stat = STRBUF_INIT;

@@ -121,4 +121,11 @@ long long pidfile_read(const char *path);
  */
 int process_alive(long long pid);
 
+/*
+ * When process pid started, in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat), or -1: with its id, what tells a process from another
+ * that took the id since.
+ */
+long long process_start_time(long long pid);
+
 #endif

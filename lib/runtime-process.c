@@ -233,38 +233,12 @@ static const struct runtime_action restart = { restart_prepare, restart_run, res
  * sent to another process that took the id since.
  */
 
-/* The start time of process pid in clock ticks since boot, or -1. */
-static long long start_time(long long pid)
-{
-	char path[64], buf[1024];
-	const char *p;
-	FILE *fp;
-	size_t n;
-	long long t = -1;
-
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	if (!(fp = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	/* The command name may hold blanks and parentheses: count from the last ')'. */
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	for (int field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (sscanf(p, "%lld", &t) != 1)
-		return -1;
-	return t;
-}
-
 /* Is the record's process the one alive now (same id, same start)? */
 static int same_process(const cJSON *record)
 {
 	long long pid = json_int(record, "pid");
 
-	return pid > 1 && process_alive(pid) && start_time(pid) == json_int(record, "started");
+	return pid > 1 && process_alive(pid) && process_start_time(pid) == json_int(record, "started");
 }
 
 static int chaos_prepare(const struct runtime_call *c, const cJSON *params, cJSON *record,
@@ -291,7 +265,7 @@ static int chaos_prepare(const struct runtime_call *c, const cJSON *params, cJSO
 	cJSON_AddStringToObject(record, "fault", fault);
 	cJSON_AddStringToObject(record, "pidfile", t->pidfile);
 	cJSON_AddNumberToObject(record, "pid", (double)pid);
-	cJSON_AddNumberToObject(record, "started", (double)start_time(pid));
+	cJSON_AddNumberToObject(record, "started", (double)process_start_time(pid));
 	return 0;
 }
 

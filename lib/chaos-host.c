@@ -20,6 +20,10 @@
  *                   connections open to 127.0.0.1:args.port, the service's
  *                   pool of them exhausted
  *
+ *   docker-restart-loop  a holder that kills the service's container every
+ *                   args.every seconds (default 5) and starts it again: a
+ *                   container that keeps dying, as a crash loop looks;
+ *                   undone by stopping the holder and starting it once more
  *   proxy-<toxic>   a toxic (latency, errors, reset, timeout, bandwidth) on
  *                   [proxy "<args.proxy, default the service>"], the rest of
  *                   args its parameters (lib/chaos-proxy.h), read by the
@@ -49,6 +53,7 @@
 
 #include "chaos-host.h"
 #include "chaos-proxy.h"
+#include "docker.h"
 #include "http.h"
 #include "json.h"
 #include "run-command.h"
@@ -197,6 +202,9 @@ static int disk_check(const struct runtime_call *c, const cJSON *record, struct 
 
 /* ---- holders ---- */
 
+/* The configuration a holder (a forked child) reads: its parent's, set before the fork. */
+static const struct config *holder_cfg;
+
 /* The service's live process, from its pidfile: its id, or 0 after saying why in out. */
 static long long service_pid(const struct runtime_call *c, const char *fault, struct strbuf *out)
 {
@@ -247,6 +255,27 @@ static void hold_memory(const cJSON *record)
 		pause();
 }
 
+/* Kill the container and start it again, every "every" seconds, through the Engine. */
+static void hold_restart_loop(const cJSON *record)
+{
+	const struct config *cfg = holder_cfg;
+	const char *id = json_string(record, "id"), *name = json_string_or(record, "container", "?");
+	long long every = json_int(record, "every");
+	struct http_client http;
+	struct docker_engine e;
+	struct strbuf why = STRBUF_INIT;
+
+	if (!id || http_client_init(&http, cfg) < 0 || docker_engine_open(cfg, &http, &e, &why) < 0)
+		_exit(1);
+	for (;;) {
+		sleep_ms(every * 1000);
+		docker_container_op(&http, &e, id, name, "kill", &why);
+		sleep_ms(500);
+		docker_container_op(&http, &e, id, name, "start", &why);
+		strbuf_reset(&why);
+	}
+}
+
 static void hold_connections(const cJSON *record)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -293,6 +322,8 @@ static int holder_start(cJSON *record, long long life_s, struct strbuf *out)
 			hold_cpu(record);
 		else if (!strcmp(fault, "memory"))
 			hold_memory(record);
+		else if (!strcmp(fault, "restart-loop"))
+			hold_restart_loop(record);
 		else
 			hold_connections(record);
 		_exit(0);
@@ -311,6 +342,36 @@ static int hold_prepare(const struct runtime_call *c, const char *fault, const c
 	long long pid = 0, size = 256 * MIB, n = 50, port = 0;
 
 	cJSON_AddStringToObject(record, "fault", fault);
+	if (!strcmp(fault, "restart-loop")) {
+		struct docker_engine e;
+		struct strbuf why = STRBUF_INIT;
+		cJSON *inspect = NULL;
+		int r;
+
+		n = 5;
+		if (json_get(args, "every") &&
+		    (runtime_json_whole(json_get(args, "every"), &n) < 0 || n < 1 || n > 3600))
+			return runtime_failf(out, "docker-restart-loop: every takes 1 to 3600 seconds");
+		memset(&e, 0, sizeof(e));
+		r = docker_engine_open(c->cfg, c->http, &e, &why);
+		if (!r)
+			r = docker_inspect(c->http, &e, c->t->container, &inspect, &why);
+		if (r == 0 && json_bool(json_get(inspect, "State"), "Running") != 1)
+			r = runtime_failf(out, "docker-restart-loop: container %s is not running", c->t->container);
+		else if (r > 0)
+			r = runtime_failf(out, "docker: no container %s", c->t->container);
+		else if (r < 0)
+			runtime_fail(c->http, out, &why);
+		if (!r) {
+			cJSON_AddStringToObject(record, "container", c->t->container);
+			cJSON_AddStringToObject(record, "id", json_string(inspect, "Id"));
+			cJSON_AddNumberToObject(record, "every", (double)n);
+		}
+		cJSON_Delete(inspect);
+		docker_engine_release(&e);
+		strbuf_release(&why);
+		return r;
+	}
 	if (!strcmp(fault, "db-pool")) {
 		if (runtime_json_whole(json_get(args, "port"), &port) < 0 || port < 1 || port > 65535)
 			return runtime_failf(out, "db-pool: port is the port of the pool's server (1 to 65535)");
@@ -361,9 +422,14 @@ static int hold_inject(const struct runtime_call *c, const cJSON *record, struct
 		life = ms / 1000;
 	if (json_int(record, "life_s") > 0 && json_int(record, "life_s") < life)
 		life = json_int(record, "life_s");
+	holder_cfg = c->cfg;
 	if (holder_start((cJSON *)record, life, out) < 0)
 		return -1;
-	if (!strcmp(fault, "db-pool"))
+	if (!strcmp(fault, "restart-loop"))
+		strbuf_addf(out, "container %s killed and started every %llds by process %lld",
+			    json_string_or(record, "container", "?"), json_int(record, "every"),
+			    json_int(record, "holder"));
+	else if (!strcmp(fault, "db-pool"))
 		strbuf_addf(out, "%lld connections to port %lld held by process %lld",
 			    json_int(record, "connections"), json_int(record, "port"), json_int(record, "holder"));
 	else if (!strcmp(fault, "cpu"))
@@ -383,6 +449,29 @@ static int hold_alive(const cJSON *record)
 	return pid > 1 && process_alive(pid) && process_start_time(pid) == json_int(record, "holder_started");
 }
 
+/* After a restart loop: the container started once more, whatever moment the holder died at. */
+static int loop_restore(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
+{
+	struct docker_engine e;
+	struct strbuf why = STRBUF_INIT;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	r = docker_engine_open(c->cfg, c->http, &e, &why);
+	if (!r)
+		r = docker_container_op(c->http, &e, json_string_or(record, "id", ""),
+					json_string_or(record, "container", "?"), "start", &why);
+	if (r > 0)
+		r = runtime_failf(out, "; docker: no container %s", json_string_or(record, "container", "?"));
+	else if (r < 0)
+		runtime_fail(c->http, out, &why);
+	else
+		strbuf_addf(out, "; container %s running", json_string_or(record, "container", "?"));
+	docker_engine_release(&e);
+	strbuf_release(&why);
+	return r;
+}
+
 static int hold_revert(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
 	long long pid = json_int(record, "holder");
@@ -397,7 +486,7 @@ static int hold_revert(const struct runtime_call *c, const cJSON *record, struct
 	for (int i = 0; i < 100 && hold_alive(record); i++)
 		sleep_ms(20);
 	strbuf_addf(out, "its holder, process %lld, stopped", pid);
-	return 0;
+	return json_string_is(record, "fault", "restart-loop") ? loop_restore(c, record, out) : 0;
 }
 
 static int hold_check(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
@@ -406,6 +495,23 @@ static int hold_check(const struct runtime_call *c, const cJSON *record, struct 
 	if (hold_alive(record)) {
 		strbuf_addf(out, "process %lld still holds", json_int(record, "holder"));
 		return 0;
+	}
+	if (json_string_is(record, "fault", "restart-loop")) {
+		struct docker_engine e;
+		struct strbuf why = STRBUF_INIT;
+		cJSON *inspect = NULL;
+		int running = 0;
+
+		memset(&e, 0, sizeof(e));
+		if (!docker_engine_open(c->cfg, c->http, &e, &why) &&
+		    !docker_inspect(c->http, &e, json_string_or(record, "id", ""), &inspect, &why))
+			running = json_bool(json_get(inspect, "State"), "Running") == 1;
+		cJSON_Delete(inspect);
+		docker_engine_release(&e);
+		strbuf_release(&why);
+		strbuf_addf(out, "container %s is %s", json_string_or(record, "container", "?"),
+			    running ? "running" : "not running");
+		return running;
 	}
 	strbuf_addstr(out, "its holder is gone");
 	return 1;
@@ -496,7 +602,8 @@ static int host_prepare(const struct runtime_call *c, const cJSON *params, cJSON
 
 	if (fault && !strcmp(fault, "disk-full"))
 		return disk_prepare(c, params, record, out);
-	if (fault && (!strcmp(fault, "cpu") || !strcmp(fault, "memory") || !strcmp(fault, "db-pool")))
+	if (fault && (!strcmp(fault, "cpu") || !strcmp(fault, "memory") || !strcmp(fault, "db-pool") ||
+		      !strcmp(fault, "restart-loop")))
 		return hold_prepare(c, fault, json_get(params, "args"), record, out);
 	if (fault && !strncmp(fault, "proxy-", 6))
 		return proxy_prepare(c, fault, json_get(params, "args"), record, out);

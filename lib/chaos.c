@@ -32,6 +32,7 @@ static const struct fault {
 	{ "docker-stop", RUNTIME_DOCKER, "stop", NULL },
 	{ "docker-pause", RUNTIME_DOCKER, "pause", NULL },
 	{ "docker-memory", RUNTIME_DOCKER, "memory", NULL },
+	{ "docker-restart-loop", RUNTIME_DOCKER, "restart-loop", &chaos_host },
 	{ "kubernetes-scale-zero", RUNTIME_KUBERNETES, "scale-zero", NULL },
 	{ "kubernetes-bad-image", RUNTIME_KUBERNETES, "bad-image", NULL },
 	{ "kubernetes-memory", RUNTIME_KUBERNETES, "memory", NULL },

@@ -70,6 +70,22 @@ test_expect_success 'docker-memory: a real OOM kill under the small limit; the l
 	test "$(status_of app)" = running
 '
 
+test_expect_success 'docker-restart-loop: the container dies and comes back, again and again, until the rollback' '
+	before=$(container_state app "{{.State.StartedAt}}") &&
+	sre chaos inject --target app docker-restart-loop every=1 >out &&
+	test_grep "container app killed and started every 1s by process [0-9]*" out &&
+	h=$(sed -n "s/.* by process \([0-9]*\)\$/\1/p" out) &&
+	i=0 &&
+	while test "$(container_state app "{{.State.StartedAt}}")" = "$before" && test $i -lt 100; do
+		sleep 0.1; i=$((i + 1))
+	done &&
+	test "$(container_state app "{{.State.StartedAt}}")" != "$before" &&
+	sre chaos rollback >out &&
+	test_grep "its holder, process $h, stopped; container app running" out &&
+	{ ! test -e "/proc/$h/stat" || grep -q "^[0-9]* (.*) Z " "/proc/$h/stat"; } &&
+	test "$(status_of app)" = running
+'
+
 test_expect_success 'a memory limit under Docker'"'"'s least, or no size: refused before anything' '
 	test_expect_code 1 sre chaos inject --target app docker-memory memory=1k 2>err &&
 	test_grep "under Docker.s least, 6Mi" err &&

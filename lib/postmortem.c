@@ -155,7 +155,8 @@ static int is_alnum_byte(int c)
  * as the characters it is. Everywhere: the characters that open code
  * spans, emphasis, links, raw HTML, entities, strikethrough and table
  * cells; '_' only at a word's edge, so that INCIDENT_RESOLVED stays
- * readable. At its start: what would open a block if a renderer took the
+ * readable; an '@' that starts a word gets a zero-width space after it,
+ * so that quoting "@ops" pages nobody. At its start: what would open a block if a renderer took the
  * text for the start of a line (a heading, a quote, a list item, a
  * setext underline).
  */
@@ -175,6 +176,17 @@ static void escape_line(struct strbuf *out, const char *s)
 	for (; s[i]; i++) {
 		int c = (unsigned char)s[i];
 
+		/*
+		 * "@name" would notify that account on GitHub, and no backslash
+		 * stops it (its mentions are found after Markdown): a zero-width
+		 * space after the '@' does, and reads the same. An e-mail's '@'
+		 * follows a letter and mentions nobody.
+		 */
+		if (c == '@' && !(i && is_alnum_byte((unsigned char)s[i - 1])) &&
+		    is_alnum_byte((unsigned char)s[i + 1])) {
+			strbuf_addstr(out, "@\xe2\x80\x8b");
+			continue;
+		}
 		if (strchr("\\`*[]<&|#~", c))
 			strbuf_addch(out, '\\');
 		else if (c == '_' && !(i && is_alnum_byte((unsigned char)s[i - 1]) &&

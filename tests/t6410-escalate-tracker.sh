@@ -225,7 +225,7 @@ test_expect_success 'a hostile title is quoted, not obeyed, in the brief' '
 	for day in 10 11 12
 	do
 		id=$(SRE_NOW=2027-03-${day}T08:00:00Z sre incident open --service search --fingerprint evil \
-			--title "x](http://evil.example) <img src=y> # heading" --severity low) &&
+			--title "x](http://evil.example) <img src=y> # heading @admin" --severity low) &&
 		SRE_NOW=2027-03-${day}T09:00:00Z sre incident resolve --reason "restarted" "$id" >/dev/null ||
 		return 1
 	done &&
@@ -233,7 +233,8 @@ test_expect_success 'a hostile title is quoted, not obeyed, in the brief' '
 	f=$(issues jules-fix | sed -n "s/^\([0-9]*\) open Chronic: search.*/\1/p") &&
 	test -n "$f" &&
 	issue "$f" body >brief &&
-	grep -F "x\](http://evil.example) \<img src=y> \# heading" brief &&
+	grep -F "x\](http://evil.example) \<img src=y> \# heading @$(printf "\342\200\213")admin" brief &&
+	! grep -F "@admin" brief &&
 	! grep "[^\\]<img" brief &&
 	! grep "[^\\]](http://evil" brief
 '

@@ -10,6 +10,8 @@
  * dispatcher (tracker.c) calls the backends, the backends call this file,
  * and nothing calls back up.
  */
+#include <ctype.h>
+
 #include "json.h"
 #include "timeutil.h"
 #include "tracker-internal.h"
@@ -167,6 +169,15 @@ char *tracker_text_clean(const char *s, size_t max_chars, int one_line)
 	out = utf8_shorten(sb.buf, max_chars);
 	strbuf_release(&sb);
 	return out;
+}
+
+void tracker_quiet_mentions(struct strbuf *out, const char *text)
+{
+	for (const char *p = text ? text : ""; *p; p++) {
+		strbuf_addch(out, *p);
+		if (*p == '@' && (p == text || !isalnum((unsigned char)p[-1])) && isalnum((unsigned char)p[1]))
+			strbuf_addstr(out, "\xe2\x80\x8b");
+	}
 }
 
 int tracker_name_valid(const char *s, const char *set, size_t max)

@@ -595,7 +595,7 @@ static int github_comment(struct tracker *t, const char *key, const char *prose,
 	if (ret != TRACKER_OK)
 		goto out;
 	strbuf_addstr(&url, "/comments");
-	strbuf_addstr(&text, prose ? prose : "");
+	tracker_quiet_mentions(&text, prose);
 	if (record)
 		record_format(&text, record);
 	body = cJSON_CreateObject();
@@ -792,7 +792,12 @@ static int github_open_issue(struct tracker *t, const char *title, const char *b
 					   "without a comma or a control character");
 	/* A title is one line; GitHub refuses one past 256 characters and a body past 65536. */
 	clean_title = tracker_text_clean(title, GITHUB_TITLE_MAX, 1);
-	clean_body = tracker_text_clean(body_text, GITHUB_BODY_MAX, 0);
+	{
+		struct strbuf quiet = STRBUF_INIT;
+		tracker_quiet_mentions(&quiet, body_text);
+		clean_body = tracker_text_clean(quiet.buf, GITHUB_BODY_MAX, 0);
+		strbuf_release(&quiet);
+	}
 	if (!*clean_title) {
 		ret = github_fail(t, "opening issue", "the title is empty");
 		goto out;

@@ -53,6 +53,14 @@ void fingerprint_short(char out[13], const char *fingerprint);
  */
 char *tracker_text_clean(const char *s, size_t max_chars, int one_line);
 
+/*
+ * text appended to out with a zero-width space after every '@' that
+ * starts a word and is followed by a letter or digit: outside text (a
+ * reason a person typed, a log line) quoted in a GitHub comment notifies
+ * nobody, and no backslash would stop GitHub's mentions. It reads the same.
+ */
+void tracker_quiet_mentions(struct strbuf *out, const char *text);
+
 /* Whether s holds 1 to max bytes, each of them in set (a name for a URL or JQL). */
 int tracker_name_valid(const char *s, const char *set, size_t max);
 

@@ -116,6 +116,15 @@ test_expect_success 'the ticket is given to the on-call, labelled, and Slack nam
 	grep "on call: mona (level 1 of day): the rules found nothing" "$SLACK_LOG"
 '
 
+test_expect_success 'an @name in a reason pages nobody on GitHub; an e-mail address stays as it is' '
+	sre incident open --service auth --title "auth fails" >id9 &&
+	sre escalate --reason "ask @oncall-lead or ops@example.com" "$(cat id9)" >out &&
+	comments "$(remote "$(cat id9)")" >said &&
+	grep "^Escalated to mona: " said >prose &&
+	grep -F "ask @$(printf "\342\200\213")oncall-lead or ops@example.com" prose &&
+	! grep -F "@oncall-lead" prose
+'
+
 test_expect_success '--dry-run says whom it would assign, and assigns nobody' '
 	sre incident open --service mail --title "mail stuck" >id2 &&
 	sre sync &&

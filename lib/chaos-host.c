@@ -568,7 +568,9 @@ static int proxy_set(const struct runtime_call *c, const cJSON *record, const cJ
 		strbuf_addf(out, "proxy %s: %s taken off", proxy, toxic);
 		return 0;
 	}
-	if (chaos_toxic_set(c->st, proxy, toxic, params, 0) < 0)
+	/* The fault's id, so that the proxy sees the fault's end even if nobody undoes it. */
+	if (chaos_toxic_set(c->st, proxy, toxic, params,
+			    params == json_get(record, "params") ? json_int(record, "chaos_id") : 0) < 0)
 		return runtime_failf(out, "cannot put %s on proxy %s", toxic, proxy);
 	text = cJSON_PrintUnformatted(params);
 	strbuf_addf(out, "proxy %s: %s %s", proxy, toxic, text);

@@ -41,6 +41,7 @@
 
 #include "chaos-proxy.h"
 #include "store-internal.h"
+#include "timeutil.h"
 
 #define RING 65536              /* bytes one direction holds */
 #define MARKS 64                /* chunks one direction holds (latency) */
@@ -260,8 +261,9 @@ cJSON *chaos_toxic_list(struct store *st, const char *proxy)
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (!list || store_prepare(st, &stmt, "SELECT proxy, toxic, params, fault_id FROM chaos_toxics"
-				   " WHERE ?1 IS NULL OR proxy = ?1 ORDER BY proxy, toxic") < 0) {
+	if (!list || store_prepare(st, &stmt, "SELECT t.proxy, t.toxic, t.params, t.fault_id, f.expires_at"
+				   " FROM chaos_toxics t LEFT JOIN chaos_faults f ON f.id = t.fault_id"
+				   " WHERE ?1 IS NULL OR t.proxy = ?1 ORDER BY t.proxy, t.toxic") < 0) {
 		cJSON_Delete(list);
 		return NULL;
 	}
@@ -279,6 +281,10 @@ cJSON *chaos_toxic_list(struct store *st, const char *proxy)
 			cJSON_AddNullToObject(row, "fault_id");
 		else
 			cJSON_AddNumberToObject(row, "fault_id", (double)sqlite3_column_int64(stmt, 3));
+		if (sqlite3_column_type(stmt, 4) == SQLITE_NULL)
+			cJSON_AddNullToObject(row, "expires_at");
+		else
+			cJSON_AddStringToObject(row, "expires_at", (const char *)sqlite3_column_text(stmt, 4));
 		cJSON_AddItemToArray(list, row);
 	}
 	store_done(st, stmt);
@@ -1168,6 +1174,19 @@ static char *effective_text(int kind, const struct toxics *t)
 }
 
 /* Read the table: 0, or -1 when the store failed (the toxics in place stay). */
+/*
+ * A toxic whose fault's duration has passed: its injector died before it
+ * could undo it, so the proxy stops applying it by itself; the next sre
+ * chaos command takes the row away.
+ */
+static int expired(const cJSON *row)
+{
+	const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(row, "expires_at"));
+	time_t t;
+
+	return at && !parse_iso8601(at, &t) && t <= sre_now();
+}
+
 static int reload(struct chaos_proxies *p, struct store *st, int64_t now)
 {
 	cJSON *list = chaos_toxic_list(st, NULL);
@@ -1186,7 +1205,7 @@ static int reload(struct chaos_proxies *p, struct store *st, int64_t now)
 		int kind;
 		char *text;
 
-		if (!px || !toxic)
+		if (!px || !toxic || expired(row))
 			continue;
 		kind = toxic_kind(toxic);
 		text = cJSON_PrintUnformatted(params);

@@ -66,7 +66,9 @@ int chaos_toxic_clear(struct store *st, const char *proxy, const char *toxic);
 
 /*
  * The toxics in place on proxy (NULL: on every proxy), by proxy and toxic,
- * as a JSON array of {proxy, toxic, params, fault_id (null: none)}: the
+ * as a JSON array of {proxy, toxic, params, fault_id (null: none),
+ * expires_at (the fault's end, null: none); a running proxy applies no
+ * toxic past it}: the
  * caller's to cJSON_Delete. NULL after an error (said).
  */
 cJSON *chaos_toxic_list(struct store *st, const char *proxy);

@@ -328,6 +328,7 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		goto out;
 	}
 	test_crash_point("chaos-recorded");
+	cJSON_AddNumberToObject(undo, "chaos_id", (double)*id);
 	strbuf_reset(&out);
 	if (ops->inject->run(&c, undo, &out) < 0) {
 		struct strbuf back = STRBUF_INIT;

@@ -204,6 +204,25 @@ test_expect_success 'sre chaos inject proxy-errors: the running proxy answers 50
 	test "$(cat web2.rc)" = 0
 '
 
+test_expect_success 'a proxy fault whose injector died: the proxy stops applying it at its end by itself' '
+	start_proxy web3 web &&
+	port=$(sed -n "s/^proxy web: 127\.0\.0\.1:\([0-9]*\) .*/\1/p" web3.out) &&
+	test_expect_code 137 env SRE_TEST_CRASH_AT=chaos-injected \
+		sre chaos inject --duration 3s --target web proxy-errors status=503 >out 2>&1 &&
+	i=0 && while test "$(status "http://127.0.0.1:$port/data")" != 503 && test $i -lt 20; do sleep 0.1; i=$((i + 1)); done &&
+	test "$(status "http://127.0.0.1:$port/data")" = 503 &&
+	i=0 && while test "$(status "http://127.0.0.1:$port/data")" != 200 && test $i -lt 100; do sleep 0.1; i=$((i + 1)); done &&
+	test "$(status "http://127.0.0.1:$port/data")" = 200 &&
+	sre chaos proxy --toxics >toxics &&
+	test_grep "errors" toxics &&
+	sre chaos status >status &&
+	test_grep "past its duration, its injector gone" status &&
+	sre chaos proxy --toxics >toxics &&
+	test_grep -x "no toxic in place" toxics &&
+	stop_proxy web3 TERM &&
+	test "$(cat web3.rc)" = 0
+'
+
 test_expect_success 'a proxy fault on a proxy not configured is refused' '
 	test_expect_code 1 sre chaos inject --target web proxy-latency proxy=nope latency_ms=100 2>err &&
 	test_grep "no \[proxy \"nope\"\] with a listen and an upstream" err

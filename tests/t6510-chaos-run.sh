@@ -348,5 +348,23 @@ test_expect_success 'sre chaos gameday: each experiment healed before the next, 
 	EOT
 '
 
+test_expect_success 'the experiments of examples/chaos read and dry-run, each with what the loop should find' '
+	for f in "$SRE_BUILD_DIR"/examples/chaos/*.json
+	do
+		DEMO_QUOTE_URL=http://127.0.0.1:1 DEMO_QUOTE_ADMIN=http://127.0.0.1:2 \
+		DEMO_POLICY_ADMIN=http://127.0.0.1:3 DEMO_USER_ADMIN=http://127.0.0.1:4 \
+			sre chaos run --dry-run --journal dry.json "$f" >out 2>&1 &&
+		test_grep "^would run experiment: " out &&
+		test_grep "^would probe quote-health: GET http://127.0.0.1:1/health" out &&
+		python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+assert [a[\"expect\"][\"category\"] for a in d[\"method\"] if \"expect\" in a], sys.argv[1]" "$f" ||
+		return 1
+	done &&
+	test "$(ls "$SRE_BUILD_DIR"/examples/chaos/*.json | wc -l)" -ge 5 &&
+	test_expect_code 128 sre chaos run --dry-run "$SRE_BUILD_DIR/examples/chaos/quote-killed.json" 2>err &&
+	test_grep "DEMO_QUOTE_URL" err
+'
+
 stop_fake
 test_done

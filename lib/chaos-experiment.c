@@ -29,6 +29,8 @@
 #include "banned.h"
 
 #define OUTPUT_MAX (64 * 1024)   /* of a process's stdout, an http body, a regex's input */
+#define ACTIVITY_TIMEOUT_MS (300 * 1000)  /* a process activity that names none */
+#define ACTIVITY_TIMEOUT_MAX_MS (3600 * 1000)
 #define PAUSE_MAX_S 86400.0
 #define TIMEOUT_MAX_S 86400.0
 
@@ -789,6 +791,24 @@ static const cJSON *find_activity(const struct chaos_experiment *e, const char *
 	return NULL;
 }
 
+/*
+ * An activity's timeout in ms: its "timeout" in seconds (or the second of
+ * a [connect, read] pair), within 1 ms and an hour; else dflt (0: the
+ * client's own). No activity waits without a bound: an experiment is
+ * never a hang.
+ */
+static int64_t activity_timeout(const cJSON *t, int64_t dflt)
+{
+	double s;
+
+	if (cJSON_IsArray(t))
+		t = cJSON_GetArrayItem(t, 1);
+	if (!cJSON_IsNumber(t) || !(t->valuedouble > 0))
+		return dflt;
+	s = t->valuedouble * 1000.0;
+	return s < 1 ? 1 : s > ACTIVITY_TIMEOUT_MAX_MS ? ACTIVITY_TIMEOUT_MAX_MS : (int64_t)s;
+}
+
 static int run_process(struct run *r, const cJSON *p, cJSON **output, struct strbuf *why)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
@@ -811,9 +831,7 @@ static int run_process(struct run *r, const cJSON *p, cJSON **output, struct str
 		else
 			strvec_pushf(&cp.args, "%.15g", a->valuedouble);
 	}
-	if (cJSON_IsArray(t))
-		t = cJSON_GetArrayItem(t, 1);
-	cp.timeout_ms = cJSON_IsNumber(t) ? (int64_t)(t->valuedouble * 1000.0) : 0;
+	cp.timeout_ms = activity_timeout(t, ACTIVITY_TIMEOUT_MS);
 	cp.out = &out;
 	cp.out_tail = 1;
 	cp.out_max = OUTPUT_MAX;
@@ -929,9 +947,7 @@ static int run_http(struct run *r, const cJSON *p, cJSON **output, struct strbuf
 	req.body = body.len ? body.buf : NULL;
 	req.body_len = body.len;
 	req.no_retry = 1;
-	if (cJSON_IsArray(t))
-		t = cJSON_GetArrayItem(t, 1);
-	req.timeout_ms = cJSON_IsNumber(t) ? (int64_t)(t->valuedouble * 1000.0) : 0;
+	req.timeout_ms = activity_timeout(t, 0);
 	/* A 5xx is an answer here, not a transient failure: the probe is there to see it. */
 	if (http_do(&r->http, &req, &res) < 0 && !res.status) {
 		strbuf_addstr(why, res.error.buf);

@@ -366,5 +366,18 @@ assert [a[\"expect\"][\"category\"] for a in d[\"method\"] if \"expect\" in a], 
 	test_grep "DEMO_QUOTE_URL" err
 '
 
+test_expect_success 'a process activity past its timeout is killed, and the run goes on' '
+	cat >slow.json <<-\EOT &&
+	{"title": "slow", "description": "d", "method": [
+	  {"type": "action", "name": "hang", "provider": {"type": "process", "path": "sleep", "arguments": "60", "timeout": 1}},
+	  {"type": "action", "name": "after", "provider": {"type": "process", "path": "true"}}]}
+	EOT
+	start=$(date +%s) &&
+	test_expect_code 1 sre chaos run --journal slow-journal.json slow.json 2>err &&
+	test $(( $(date +%s) - start )) -lt 30 &&
+	test "$(jf slow-journal.json "j[\"run\"][0][\"status\"]")" = failed &&
+	test "$(jf slow-journal.json "j[\"run\"][1][\"status\"]")" = succeeded
+'
+
 stop_fake
 test_done

@@ -47,46 +47,23 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read every configured source; 1 when none could be read. */
+/* A source that could not be read: its line, under the status line. */
+static void say_error(void *data, const char *line)
+{
+	(void)data;
+	progress_clear();
+	fprintf(stderr, "error: %s\n", line);
+}
+
+/* Read every configured source, and --alertmanager's payload; 1 when none could be read. */
 static int collect(const struct scout_run *run, struct findings *fs, struct strvec *ran,
 		   int *configured, int *payload_refused)
 {
-	struct http_client http;
-	int read_any = 0;
+	int read_any, r = scout_collect(&the_sre.cfg, fs, ran, configured, say_error, NULL);
 
-	if (http_client_init(&http, &the_sre.cfg) < 0)
+	if (r < 0)
 		die("cannot scout with these http.* settings");
-	*configured = 0;
-	for (const struct scout_source *s = scout_sources; s->name; s++) {
-		struct strbuf err = STRBUF_INIT;
-		int r;
-
-		if (!s->configured(&the_sre.cfg))
-			continue;
-		(*configured)++;
-		http.label = s->name; /* what the status line waits on */
-		r = s->collect(&the_sre.cfg, &http, fs, &err);
-		/*
-		 * One line per source that could not be read; the others go on.
-		 * A source's line may quote its URL, whose userinfo is a secret.
-		 */
-		if (err.len) {
-			progress_clear();
-			redact_strbuf(&err);
-		}
-		for (const char *l = err.buf; *l;) {
-			const char *nl = strchrnul(l, '\n');
-			if (nl > l)
-				fprintf(stderr, "error: %.*s\n", (int)(nl - l), l);
-			l = *nl ? nl + 1 : nl;
-		}
-		if (r >= 0) {
-			strvec_push(ran, s->name);
-			read_any = 1;
-		}
-		strbuf_release(&err);
-	}
-	http_client_release(&http);
+	read_any = r == 0 && *configured;
 	if (run->alertmanager) {
 		struct strbuf payload = STRBUF_INIT, err = STRBUF_INIT;
 		long n;

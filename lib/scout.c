@@ -8,6 +8,7 @@
 
 #include "scout.h"
 #include "mirror.h"
+#include "redact.h"
 #include "strbuf.h"
 
 const struct scout_source scout_sources[] = {
@@ -21,6 +22,44 @@ const struct scout_source scout_sources[] = {
 	{ "process", process_configured, process_collect },
 	{ NULL, NULL, NULL },
 };
+
+int scout_collect(const struct config *cfg, struct findings *fs, struct strvec *ran,
+		  int *configured, void (*say)(void *data, const char *line), void *data)
+{
+	struct http_client http;
+	int read_any = 0;
+
+	*configured = 0;
+	if (http_client_init(&http, cfg) < 0)
+		return -1; /* it said which key */
+	for (const struct scout_source *s = scout_sources; s->name; s++) {
+		struct strbuf err = STRBUF_INIT;
+		int r;
+
+		if (!s->configured(cfg))
+			continue;
+		(*configured)++;
+		http.label = s->name; /* what the status line waits on */
+		r = s->collect(cfg, &http, fs, &err);
+		redact_strbuf(&err);
+		for (const char *l = err.buf; *l && say;) {
+			const char *nl = strchrnul(l, '\n');
+			if (nl > l) {
+				char *line = xstrndup(l, (size_t)(nl - l));
+				say(data, line);
+				free(line);
+			}
+			l = *nl ? nl + 1 : nl;
+		}
+		if (r >= 0) {
+			strvec_push(ran, s->name);
+			read_any = 1;
+		}
+		strbuf_release(&err);
+	}
+	http_client_release(&http);
+	return read_any || !*configured ? 0 : 1;
+}
 
 /* ---- deciding ---- */
 

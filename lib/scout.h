@@ -49,6 +49,20 @@ struct scout_source {
 /* The sources, in the order they run. Ended by a NULL name. */
 extern const struct scout_source scout_sources[];
 
+/*
+ * Read every configured source into fs, in order, with one HTTP client
+ * set up from the http.* keys (its label the source's name, for a status
+ * line). The names of the sources read go to ran, and *configured counts
+ * those configured. Each line of a source that could not be read goes to
+ * say as it happens, redacted (a URL's userinfo is a secret); the others
+ * go on. 0 when a source was read (or none is configured), 1 when every
+ * one failed, -1 when the http.* settings do not hold (said by the
+ * client). What
+ * `sre scout` and a pass of the loop share.
+ */
+int scout_collect(const struct config *cfg, struct findings *fs, struct strvec *ran,
+		  int *configured, void (*say)(void *data, const char *line), void *data);
+
 /* The sources' own entry points (each in its lib/<source>.c). */
 int http_checks_configured(const struct config *cfg);
 int http_checks_collect(const struct config *cfg, struct http_client *http,

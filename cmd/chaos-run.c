@@ -26,10 +26,11 @@
 #include "../lib/chaos-experiment.h"
 #include "../lib/engine.h"
 #include "../lib/json.h"
+#include "../lib/loop.h"
 #include "../lib/timeutil.h"
 
 const char *const chaos_run_usage[] = {
-	"sre chaos run [--journal <file>] [--dry-run] [--rollback-strategy <strategy>] <experiment.json>",
+	"sre chaos run [--journal <file>] [--dry-run] [--loop] [--rollback-strategy <strategy>] <experiment.json>",
 	NULL,
 };
 
@@ -81,6 +82,26 @@ static char *run_id(void)
 	return xstrfmt("chaos-run-%s-%ld", at, (long)getpid());
 }
 
+/* --loop: one pass of sre's loop, said as it goes, and its writes delivered. */
+static void heal(void *data)
+{
+	const struct engine_context *ctx = data;
+	struct loop_report rep = LOOP_REPORT_INIT;
+
+	if (loop_pass(ctx, &rep) < 0)
+		warning("a pass of the loop could not run");
+	for (const char *l = rep.lines.buf; *l;) {
+		const char *nl = strchrnul(l, '\n');
+		fprintf(stderr, "loop: %.*s\n", (int)(nl - l), l);
+		l = *nl ? nl + 1 : nl;
+	}
+	loop_report_release(&rep);
+	if (sre_deliver())
+		warning("some writes wait in the outbox: sre sync");
+}
+
+static int with_loop;
+
 /* Run e; the journal, or NULL (said). */
 static cJSON *run_one(struct chaos_experiment *e, enum chaos_strategy strategy, int dry_run,
 		      void (*say)(void *, const char *))
@@ -93,7 +114,15 @@ static cJSON *run_one(struct chaos_experiment *e, enum chaos_strategy strategy, 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = &the_sre.cfg;
 	/* The store only when a fault of sre's is asked for: an http and process experiment needs none. */
-	ctx.store = chaos_experiment_uses_sre(e) && !dry_run ? sre_store() : NULL;
+	ctx.store = (with_loop || chaos_experiment_uses_sre(e)) && !dry_run ? sre_store() : NULL;
+	if (with_loop && !dry_run) {
+		o.heal = heal;
+		o.heal_data = &ctx;
+		ctx.tracker = sre_tracker();
+		o.heal_timeout_ms = 120 * 1000;
+		if (config_get_duration_ms(&the_sre.cfg, "chaos.heal-timeout", &o.heal_timeout_ms) < 0)
+			die("chaos.heal-timeout is not a duration");
+	}
 	ctx.actor = sre_actor();
 	ctx.note = note;
 	o.rollbacks = strategy;
@@ -125,6 +154,7 @@ int cmd_chaos_run(int argc, const char **argv)
 		OPT_BOOL('n', "dry-run", &dry_run, "print each step; run nothing, not even probes"),
 		OPT_STRING(0, "rollback-strategy", &strategy, "strategy",
 			   "default, always, never or deviated (the experiment's runtime, else default)"),
+		OPT_BOOL(0, "loop", &with_loop, "after the method, run sre's loop until the steady state is back"),
 		OPT_END(),
 	};
 

@@ -1229,6 +1229,29 @@ static void fill_outcomes(const struct engine_context *ctx, cJSON *faults)
 	}
 }
 
+/* --loop: sre's loop, a pass a second, until the steady state is back or the time is up. */
+static void heal(struct run *r)
+{
+	int64_t start = monotonic_ms(), end = start + r->o->heal_timeout_ms;
+
+	for (;;) {
+		cJSON *state = run_hypothesis(r, "while the loop heals");
+		int met = cJSON_IsTrue(json_get(state, "steady_state_met"));
+
+		cJSON_Delete(state);
+		if (met) {
+			say(r, "healed in %llds", (long long)((monotonic_ms() - start) / 1000));
+			return;
+		}
+		if (stopped(r) || monotonic_ms() >= end)
+			break;
+		r->o->heal(r->o->heal_data);
+		for (int i = 0; i < 10 && !stopped(r) && monotonic_ms() < end; i++)
+			sleep_ms(100);
+	}
+	say(r, "not healed in %llds", (long long)((monotonic_ms() - start) / 1000));
+}
+
 cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_options *o)
 {
 	struct run r = { .e = e, .o = o };
@@ -1290,6 +1313,9 @@ cJSON *chaos_experiment_run(struct chaos_experiment *e, const struct chaos_run_o
 			cJSON_AddItemToArray(json_get(states, "during"), state);
 		}
 	}
+	if (o->heal && !o->dry_run && !stopped(&r) &&
+	    !(before && !cJSON_IsTrue(json_get(json_get(states, "before"), "steady_state_met"))))
+		heal(&r);
 	if (after && !stopped(&r) && !(before && !cJSON_IsTrue(json_get(json_get(states, "before"), "steady_state_met")))) {
 		state = run_hypothesis(&r, "after");
 		cJSON_AddItemToObject(states, "after", state);

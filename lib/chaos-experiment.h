@@ -117,6 +117,15 @@ struct chaos_run_options {
 	/* Each step as it happens, one line without newline; NULL: silent. */
 	void (*note)(void *data, const char *line);
 	void *note_data;
+	/*
+	 * --loop: after the method, while the steady state does not hold and
+	 * for at most heal_timeout_ms, heal is called (one pass of sre's
+	 * loop), a second apart, before the hypothesis is probed again; then
+	 * the "after" hypothesis as usual. NULL: an outside loop heals, or none.
+	 */
+	void (*heal)(void *data);
+	void *heal_data;
+	int64_t heal_timeout_ms;
 };
 
 /*

@@ -379,5 +379,59 @@ test_expect_success 'a process activity past its timeout is killed, and the run 
 	test "$(jf slow-journal.json "j[\"run\"][1][\"status\"]")" = succeeded
 '
 
+test_expect_success '--loop: sre kills a process, then its own loop finds, diagnoses, restarts and verifies it' '
+	mkdir -p loop/run &&
+	cat >loop/start-api <<-EOT &&
+	#!/bin/sh
+	sleep 300 >/dev/null 2>&1 </dev/null &
+	echo \$! >"$PWD/loop/run/api.pid"
+	EOT
+	cat >loop/alive-api <<-EOT &&
+	#!/bin/sh
+	pid=\$(cat "$PWD/loop/run/api.pid") && test -e /proc/\$pid/stat && ! grep -q "^[0-9]* (.*) Z " /proc/\$pid/stat
+	EOT
+	chmod +x loop/start-api loop/alive-api &&
+	loop/start-api &&
+	cat >>"$XDG_CONFIG_HOME/sre/config" <<-EOT &&
+	[service "api"]
+		runtime = process
+		pidfile = $PWD/loop/run/api.pid
+		start = $PWD/loop/start-api
+	[chaos]
+		allow = api
+	[fix]
+		auto = restart
+		verify-interval = 100ms
+		verify-timeout = 10s
+	[remember]
+		hold-window = 0
+	EOT
+	cat >loop/kill.json <<-EOT &&
+	{"title": "api killed", "description": "d",
+	 "steady-state-hypothesis": {"title": "api runs", "probes": [
+	   {"type": "probe", "name": "api-alive", "tolerance": 0,
+	    "provider": {"type": "process", "path": "$PWD/loop/alive-api"}}]},
+	 "method": [{"type": "action", "name": "kill-api", "expect": {"category": "crash"},
+	   "provider": {"type": "sre", "fault": "process-kill", "target": "api"}}]}
+	EOT
+	old=$(cat loop/run/api.pid) &&
+	sre --db "$PWD/loop/sre.db" -c chaos.allow=api \
+		chaos run --loop --journal loop/journal.json loop/kill.json 2>loop/err &&
+	test_grep "loop: incident [0-9]* opened" loop/err &&
+	test_grep "healed in [0-9]*s" loop/err &&
+	test "$(jf loop/journal.json "j[\"status\"]")" = completed &&
+	test "$(jf loop/journal.json "j[\"deviated\"]")" = False &&
+	test "$(jf loop/journal.json "j[\"sre\"][\"faults\"][0][\"incident\"]")" = 1 &&
+	test "$(jf loop/journal.json "j[\"sre\"][\"faults\"][0][\"diagnosed_category\"]")" = crash &&
+	test "$(jf loop/journal.json "j[\"sre\"][\"faults\"][0][\"action\"]")" = restart &&
+	test "$(jf loop/journal.json "j[\"sre\"][\"faults\"][0][\"mttr_s\"] is not None")" = True &&
+	test "$(cat loop/run/api.pid)" != "$old" &&
+	loop/alive-api &&
+	kill "$(cat loop/run/api.pid)" &&
+	# The loop heals everything it finds: web, which an earlier test left dead, too.
+	test_grep "loop: incident [0-9]*: restart of web" loop/err &&
+	kill "$(cat run/web.pid)"
+'
+
 stop_fake
 test_done

@@ -426,42 +426,56 @@ int exec_command(const char **argv)
 	return -1;
 }
 
+/*
+ * /proc/<pid>/stat into stat, and where its fields after the command name
+ * start (" <state> <ppid> ..."), or NULL: the name may hold blanks and
+ * parentheses, so it ends at the last ')'.
+ */
+static const char *proc_stat(long long pid, struct strbuf *stat)
+{
+	char *path = xstrfmt("/proc/%lld/stat", pid);
+	const char *p = NULL;
+
+	if (pid > 0 && strbuf_read_file(stat, path, 4096) > 0 && (p = strrchr(stat->buf, ')')) &&
+	    p[1] != ' ')
+		p = NULL;
+	free(path);
+	return p ? p + 1 : NULL;
+}
+
+char process_state(long long pid)
+{
+	struct strbuf stat = STRBUF_INIT;
+	const char *p = proc_stat(pid, &stat);
+	char state = p ? p[1] : 0;
+
+	strbuf_release(&stat);
+	return state;
+}
+
 long long process_start_time(long long pid)
 {
 	struct strbuf stat = STRBUF_INIT;
-	char *path = xstrfmt("/proc/%lld/stat", pid);
-	const char *p;
+	const char *p = proc_stat(pid, &stat);
 	long long t = -1;
 
-	/* The command name may hold blanks and parentheses: count from the last ')'. */
-	if (pid > 0 && strbuf_read_file(&stat, path, 4096) > 0 && (p = strrchr(stat.buf, ')'))) {
-		for (int field = 2; *p && field < 22; p++)
-			field += *p == ' ';
-		if (sscanf(p, "%lld", &t) != 1)
-			t = -1;
-	}
+	/* p is at the blank before field 3; field 22 is the start time. */
+	for (int field = 2; p && *p && field < 22; p++)
+		field += *p == ' ';
+	if (!p || sscanf(p, "%lld", &t) != 1)
+		t = -1;
 	strbuf_release(&stat);
-	free(path);
 	return t;
 }
 
 int process_alive(long long pid)
 {
-	struct strbuf stat = STRBUF_INIT;
-	char *path;
-	const char *paren;
-	int zombie = 0;
+	char state;
 
 	if (pid <= 0 || pid > INT32_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
 		return 0;
-	/* /proc/<pid>/stat: "<pid> (<comm>) <state> ...", and comm may hold anything. */
-	path = xstrfmt("/proc/%lld/stat", pid);
-	if (strbuf_read_file(&stat, path, 4096) > 0 && (paren = strrchr(stat.buf, ')')) &&
-	    paren[1] == ' ')
-		zombie = paren[2] == 'Z' || paren[2] == 'X';
-	free(path);
-	strbuf_release(&stat);
-	return !zombie;
+	state = process_state(pid);
+	return state != 'Z' && state != 'X';
 }
 
 long long pidfile_read(const char *path)

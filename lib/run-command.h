@@ -128,4 +128,7 @@ int process_alive(long long pid);
  */
 long long process_start_time(long long pid);
 
+/* The state letter of process pid (R, S, T stopped, Z zombie...), or 0 when it cannot be read. */
+char process_state(long long pid);
+
 #endif

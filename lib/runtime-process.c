@@ -324,23 +324,11 @@ static int chaos_revert_check(const struct runtime_call *c, const cJSON *record,
 	if (!pidfile)
 		return -1;
 	if (fault && !strcmp(fault, "stop")) {
-		char path[64], buf[512];
-		FILE *fp;
-		const char *p;
-		size_t n;
-
 		if (!same_process(record)) {
 			strbuf_addf(out, "process %lld is gone", pid);
 			return 1;
 		}
-		snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-		if ((fp = fopen(path, "r"))) {
-			n = fread(buf, 1, sizeof(buf) - 1, fp);
-			fclose(fp);
-			buf[n] = '\0';
-			if ((p = strrchr(buf, ')')) && p[1] == ' ')
-				state = p[2];
-		}
+		state = process_state(pid);
 		strbuf_addf(out, "process %lld is %s", pid, state == 'T' ? "stopped" : "running");
 		return state != 'T';
 	}

@@ -27,6 +27,7 @@
 #include <cJSON.h>
 
 #include "store.h"
+#include "run-command.h"
 #include "store-internal.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -1546,24 +1547,10 @@ const char *store_path(const struct store *st)
  */
 static void process_start(struct strbuf *out, long long pid)
 {
-	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;
-	const char *p;
-	int field = 2;
+	long long t = process_start_time(pid);
 
-	strbuf_addf(&path, "/proc/%lld/stat", pid);
-	if (strbuf_read_file(&stat, path.buf, 4096) < 0)
-		goto out;
-	/* The command name may hold spaces and parentheses: start after the last ')'. */
-	p = strrchr(stat.buf, ')');
-	while (p && *p && field < 22) {
-		if (*p++ == ' ')
-			field++;
-	}
-	if (p && field == 22)
-		strbuf_add(out, p, strcspn(p, " \n"));
-out:
-	strbuf_release(&path);
-	strbuf_release(&stat);
+	if (t >= 0)
+		strbuf_addf(out, "%lld", t);
 }
 
 static void this_host(char *buf, size_t size)

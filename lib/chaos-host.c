@@ -343,33 +343,21 @@ static int hold_prepare(const struct runtime_call *c, const char *fault, const c
 
 	cJSON_AddStringToObject(record, "fault", fault);
 	if (!strcmp(fault, "restart-loop")) {
-		struct docker_engine e;
-		struct strbuf why = STRBUF_INIT;
-		cJSON *inspect = NULL;
+		cJSON *kill = cJSON_CreateObject();
 		int r;
 
 		n = 5;
 		if (json_get(args, "every") &&
 		    (runtime_json_whole(json_get(args, "every"), &n) < 0 || n < 1 || n > 3600))
 			return runtime_failf(out, "docker-restart-loop: every takes 1 to 3600 seconds");
-		memset(&e, 0, sizeof(e));
-		r = docker_engine_open(c->cfg, c->http, &e, &why);
-		if (!r)
-			r = docker_inspect(c->http, &e, c->t->container, &inspect, &why);
-		if (r == 0 && json_bool(json_get(inspect, "State"), "Running") != 1)
-			r = runtime_failf(out, "docker-restart-loop: container %s is not running", c->t->container);
-		else if (r > 0)
-			r = runtime_failf(out, "docker: no container %s", c->t->container);
-		else if (r < 0)
-			runtime_fail(c->http, out, &why);
+		/* The container as Docker's own kill records it: running, its id, its limits. */
+		cJSON_AddStringToObject(kill, "fault", "kill");
+		r = runtime_docker.inject->prepare(c, kill, record, out);
+		cJSON_Delete(kill);
 		if (!r) {
-			cJSON_AddStringToObject(record, "container", c->t->container);
-			cJSON_AddStringToObject(record, "id", json_string(inspect, "Id"));
+			cJSON_ReplaceItemInObject(record, "fault", cJSON_CreateString("restart-loop"));
 			cJSON_AddNumberToObject(record, "every", (double)n);
 		}
-		cJSON_Delete(inspect);
-		docker_engine_release(&e);
-		strbuf_release(&why);
 		return r;
 	}
 	if (!strcmp(fault, "db-pool")) {
@@ -452,23 +440,15 @@ static int hold_alive(const cJSON *record)
 /* After a restart loop: the container started once more, whatever moment the holder died at. */
 static int loop_restore(const struct runtime_call *c, const cJSON *record, struct strbuf *out)
 {
-	struct docker_engine e;
-	struct strbuf why = STRBUF_INIT;
-	int r;
+	struct strbuf said = STRBUF_INIT;
+	/* Docker's own undo: started (or unpaused) unless it runs already. */
+	int r = runtime_docker.revert->run(c, record, &said);
 
-	memset(&e, 0, sizeof(e));
-	r = docker_engine_open(c->cfg, c->http, &e, &why);
-	if (!r)
-		r = docker_container_op(c->http, &e, json_string_or(record, "id", ""),
-					json_string_or(record, "container", "?"), "start", &why);
-	if (r > 0)
-		r = runtime_failf(out, "; docker: no container %s", json_string_or(record, "container", "?"));
-	else if (r < 0)
-		runtime_fail(c->http, out, &why);
+	if (r)
+		strbuf_addf(out, "; %s", said.buf);
 	else
 		strbuf_addf(out, "; container %s running", json_string_or(record, "container", "?"));
-	docker_engine_release(&e);
-	strbuf_release(&why);
+	strbuf_release(&said);
 	return r;
 }
 
@@ -496,23 +476,8 @@ static int hold_check(const struct runtime_call *c, const cJSON *record, struct 
 		strbuf_addf(out, "process %lld still holds", json_int(record, "holder"));
 		return 0;
 	}
-	if (json_string_is(record, "fault", "restart-loop")) {
-		struct docker_engine e;
-		struct strbuf why = STRBUF_INIT;
-		cJSON *inspect = NULL;
-		int running = 0;
-
-		memset(&e, 0, sizeof(e));
-		if (!docker_engine_open(c->cfg, c->http, &e, &why) &&
-		    !docker_inspect(c->http, &e, json_string_or(record, "id", ""), &inspect, &why))
-			running = json_bool(json_get(inspect, "State"), "Running") == 1;
-		cJSON_Delete(inspect);
-		docker_engine_release(&e);
-		strbuf_release(&why);
-		strbuf_addf(out, "container %s is %s", json_string_or(record, "container", "?"),
-			    running ? "running" : "not running");
-		return running;
-	}
+	if (json_string_is(record, "fault", "restart-loop"))
+		return runtime_docker.revert->check(c, record, out);
 	strbuf_addstr(out, "its holder is gone");
 	return 1;
 }

@@ -273,20 +273,7 @@ static enum outbox_outcome post(struct http_client *c, const char *url, const ch
 		add_answer(msg, &res.body);
 		out = OUTBOX_REFUSED;
 	} else {
-		const char *wait = http_header(&res, "retry-after");
-
-		if (res.status) {
-			strbuf_addf(msg, "HTTP %ld", res.status);
-			add_answer(msg, &res.body);
-			if (res.status == 429 && wait)
-				strbuf_addf(msg, " (Retry-After: %.20s)", wait);
-			strbuf_addf(msg, " after %d attempt%s", res.attempts,
-				    res.attempts == 1 ? "" : "s");
-		} else {
-			strbuf_addstr(msg, res.error.len ? res.error.buf : "no answer");
-		}
-		strbuf_addstr(msg, "; kept queued");
-		out = OUTBOX_LATER;
+		out = outbox_later(msg, &res, add_answer);
 	}
 	http_response_release(&res);
 	http_request_release(&req);

@@ -4,6 +4,7 @@
  */
 #include <sys/random.h>
 
+#include "http.h"
 #include "outbox.h"
 
 void outbox_new_key(char out[37])
@@ -65,4 +66,28 @@ int outbox_record(struct store *st, long long id, enum outbox_outcome outcome, c
 		rep->pending++;
 		return r;
 	}
+}
+
+enum outbox_outcome outbox_later(struct strbuf *msg, const struct http_response *res,
+				 void (*add_answer)(struct strbuf *sb, const struct strbuf *body))
+{
+	const char *wait = http_header(res, "retry-after");
+
+	if (res->status) {
+		strbuf_addf(msg, "HTTP %ld", res->status);
+		add_answer(msg, &res->body);
+		if (res->status == 429 && wait) {
+			/* The server's header: shown, never obeyed, and cleaned of controls. */
+			strbuf_addstr(msg, " (Retry-After: ");
+			for (size_t i = 0; wait[i] && i < 20; i++)
+				strbuf_addch(msg, (unsigned char)wait[i] < 0x20 || (unsigned char)wait[i] >= 0x7f ?
+					     '?' : wait[i]);
+			strbuf_addch(msg, ')');
+		}
+		strbuf_addf(msg, " after %d attempt%s", res->attempts, res->attempts == 1 ? "" : "s");
+	} else {
+		strbuf_addstr(msg, res->error.len ? res->error.buf : "no answer");
+	}
+	strbuf_addstr(msg, "; kept queued");
+	return OUTBOX_LATER;
 }

@@ -17,6 +17,8 @@
 #include "store.h"
 #include "strbuf.h"
 
+struct http_response;
+
 /* A fresh idempotency key ("sre-" and 32 hex digits) into out[37]. */
 void outbox_new_key(char out[37]);
 
@@ -58,5 +60,15 @@ enum outbox_outcome {
  */
 int outbox_record(struct store *st, long long id, enum outbox_outcome outcome, const char *msg,
 		  struct mirror_report *rep);
+
+/*
+ * A delivery that failed in transit (unreachable, 5xx or 429 past the
+ * client's retries): why, appended to msg as "HTTP 503<answer> (Retry-After:
+ * 30) after 3 attempts; kept queued", or the transport's own error, with
+ * add_answer adding the service's words from the body. Every receiver
+ * (notify.c, pagerduty.c) says it alike. OUTBOX_LATER.
+ */
+enum outbox_outcome outbox_later(struct strbuf *msg, const struct http_response *res,
+				 void (*add_answer)(struct strbuf *sb, const struct strbuf *body));
 
 #endif

@@ -481,23 +481,7 @@ static enum outbox_outcome post(struct http_client *c, const char *url, const ch
 		strbuf_addstr(msg, "; kept queued");
 		out = OUTBOX_LATER;
 	} else {
-		const char *wait = http_header(&res, "retry-after");
-
-		if (res.status) {
-			strbuf_addf(msg, "HTTP %ld", res.status);
-			add_api_errors(msg, &res.body);
-			if (res.status == 429 && wait) {
-				strbuf_addstr(msg, " (Retry-After: ");
-				add_clean(msg, wait, 20);
-				strbuf_addch(msg, ')');
-			}
-			strbuf_addf(msg, " after %d attempt%s", res.attempts,
-				    res.attempts == 1 ? "" : "s");
-		} else {
-			strbuf_addstr(msg, res.error.len ? res.error.buf : "no answer");
-		}
-		strbuf_addstr(msg, "; kept queued");
-		out = OUTBOX_LATER;
+		out = outbox_later(msg, &res, add_api_errors);
 	}
 	http_response_release(&res);
 	http_request_release(&req);

@@ -5,8 +5,9 @@
  * pass after pass (--watch) until SIGTERM or SIGINT, which finish the pass
  * under way.
  *
- * Each step is a library engine run in a child process of its own, with a
- * deadline (run.step-timeout). Why a child: a step stuck past its deadline
+ * Each step (cmd/run-steps.c) is a library engine run in a child process
+ * of its own (run_function(), lib/run-command.c), with a deadline
+ * (run.step-timeout). Why a child: a step stuck past its deadline
  * is killed as a kill -9 would kill it, and the next pass carries on from
  * the store, which every engine is written to survive (the fix protocol's
  * records, the outbox, the escalations), so a deadline costs no double
@@ -33,18 +34,14 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "builtin.h"
-#include "../lib/chaos.h"
-#include "../lib/escalate.h"
+#include "run.h"
 #include "../lib/format.h"
 #include "../lib/http.h"
 #include "../lib/json.h"
-#include "../lib/knowledge.h"
 #include "../lib/loop.h"
-#include "../lib/memory.h"
 #include "../lib/run-command.h"
 #include "../lib/timeutil.h"
 
@@ -55,9 +52,6 @@ static const char *const run_usage[] = {
 	NULL,
 };
 
-/* The longest line a step's child may hand the parent: more is cut off. */
-#define EVENT_MAX 8192
-
 static volatile sig_atomic_t stopping;
 
 static void on_stop(int sig)
@@ -66,10 +60,6 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
-static void ignore_signal(int sig)
-{
-	(void)sig;
-}
 
 struct runner {
 	int json, watch;
@@ -81,240 +71,12 @@ struct runner {
 	struct strvec saying;    /* ...and this pass */
 	long long pass;
 	/* this pass */
-	int standby, needs_person, steps_failed;
+	struct run_pass p;
+	int needs_person;
 	cJSON *counts, *steps;
 };
 
-/* ---- in a step's child ---- */
-
-static int event_fd = -1;
-
-/* One event to the parent: a JSON line. */
-static void emit(const char *event, long long id, const char *message)
-{
-	cJSON *e = cJSON_CreateObject();
-	char *text;
-
-	cJSON_AddStringToObject(e, "event", event);
-	if (id > 0)
-		cJSON_AddNumberToObject(e, "incident", (double)id);
-	cJSON_AddStringToObject(e, "message", message);
-	text = cJSON_PrintUnformatted(e);
-	cJSON_Delete(e);
-	if (text && strlen(text) < EVENT_MAX) {
-		struct strbuf line = STRBUF_INIT;
-		strbuf_addf(&line, "%s\n", text);
-		if (write_in_full(event_fd, line.buf, line.len) < 0)
-			error_errno("cannot hand an event to sre run");
-		strbuf_release(&line);
-	}
-	free(text);
-}
-
-static void on_loop_event(void *data, enum loop_event what, long long id, const char *line)
-{
-	(void)data;
-	emit(loop_event_name(what), id, line);
-}
-
-/* Each line of a report as an event. */
-static void emit_lines(const char *event, const char *text)
-{
-	for (const char *l = text; *l;) {
-		const char *nl = strchrnul(l, '\n');
-		if (nl > l) {
-			char *one = xstrndup(l, (size_t)(nl - l));
-			emit(event, 0, one);
-			free(one);
-		}
-		l = *nl ? nl + 1 : nl;
-	}
-}
-
-static void engine_init(struct engine_context *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = &the_sre.cfg;
-	ctx->store = sre_store();
-	ctx->tracker = sre_tracker();
-	ctx->actor = sre_actor();
-	/* Quiet: what a step did reaches the parent as events; errors still go to stderr. */
-	ctx->note = NULL;
-}
-
-static int step_scout(struct runner *r)
-{
-	struct engine_context ctx;
-	struct loop_report rep = LOOP_REPORT_INIT;
-	struct strbuf undone = STRBUF_INIT;
-	int ret;
-
-	engine_init(&ctx);
-	rep.event = on_loop_event;
-	/* A fault whose injector died is undone once its time is up (sre-chaos(1)). */
-	if (!r->standby && chaos_rollback_expired(&ctx, &undone) == 0)
-		emit_lines("chaos", undone.buf);
-	strbuf_release(&undone);
-	ret = loop_scout(&ctx, r->standby, &rep);
-	loop_report_release(&rep);
-	return ret;
-}
-
-static int step_diagnose(struct runner *r)
-{
-	struct engine_context ctx;
-	struct loop_report rep = LOOP_REPORT_INIT;
-	int ret;
-
-	(void)r;
-	engine_init(&ctx);
-	rep.event = on_loop_event;
-	ret = loop_diagnose(&ctx, &rep);
-	loop_report_release(&rep);
-	return ret < 0 || rep.failed ? -1 : 0;
-}
-
-static int step_fix(struct runner *r)
-{
-	struct engine_context ctx;
-	struct loop_report rep = LOOP_REPORT_INIT;
-	int ret;
-
-	(void)r;
-	engine_init(&ctx);
-	rep.event = on_loop_event;
-	ret = loop_fix(&ctx, &rep);
-	loop_report_release(&rep);
-	return ret < 0 || rep.failed ? -1 : 0;
-}
-
-static int step_escalate(struct runner *r)
-{
-	struct engine_context ctx;
-	struct escalate_options o = { 0 };
-	struct incident_filter f = { .state = STATE_INCIDENT_REQUIRES_HUMAN };
-	struct strbuf report = STRBUF_INIT;
-	struct incident *list = NULL;
-	size_t nr = 0;
-	int ret;
-
-	(void)r;
-	engine_init(&ctx);
-	ret = escalate_auto(&ctx, &o, &report);
-	if (ret >= 0)
-		ret = escalate_chronic(&ctx, &o, &report);
-	emit_lines("escalated", report.buf);
-	strbuf_release(&report);
-	/* What waits for a person, each said once while it waits. */
-	if (store_incident_list(ctx.store, &f, &list, &nr) < 0)
-		return -1;
-	for (size_t i = 0; i < nr; i++) {
-		char *line = xstrfmt("incident %lld waits for a person: %s", list[i].id, list[i].title);
-		emit("waiting", list[i].id, line);
-		free(line);
-	}
-	incident_list_free(list, nr);
-	return ret < 0 ? -1 : 0;
-}
-
-static int step_remember(struct runner *r)
-{
-	struct knowledge_push kp = KNOWLEDGE_PUSH_INIT;
-	const char *remote = config_get_string(&the_sre.cfg, "remember.remote");
-	size_t n = 0;
-	int ret = 0;
-
-	(void)r;
-	if (memory_index(sre_store(), &the_sre.cfg, 0, &n) < 0)
-		return -1;
-	if (n) {
-		char *line = xstrfmt("remembered %zu incident%s", n, n == 1 ? "" : "s");
-		emit("remembered", 0, line);
-		free(line);
-	}
-	if (!remote || !*remote)
-		return remember_postmortems() < 0 ? -1 : 0;
-	/* Shared: the records and post-mortems committed and pushed, as `sre remember push`. */
-	kp.author = sre_actor();
-	if (knowledge_push(sre_store(), &the_sre.cfg, &kp) < 0) {
-		ret = -1;
-	} else if (kp.marked) {
-		char *line = xstrfmt("pushed %zu incident%s to remember.remote", kp.marked,
-				     kp.marked == 1 ? "" : "s");
-		emit("remembered", 0, line);
-		free(line);
-	}
-	knowledge_push_release(&kp);
-	return ret;
-}
-
-static int step_sync(struct runner *r)
-{
-	(void)r;
-	if (sre_deliver()) {
-		emit("sync", 0, "a write was refused: sre sync --status says which and why");
-		return -1;
-	}
-	return 0;
-}
-
-/* The heartbeat (run.heartbeat-url): a GET after each pass, /fail appended after a failed step. */
-static int step_heartbeat(struct runner *r)
-{
-	struct http_client http;
-	struct http_request req = HTTP_REQUEST_INIT;
-	struct http_response res = HTTP_RESPONSE_INIT;
-	const char *url = config_get_string(&the_sre.cfg, "run.heartbeat-url");
-	char *full;
-	int ret = 0;
-
-	if (!url || !*url)
-		return 0;
-	/* Its path is often the check's secret (healthchecks.io's uuid). */
-	if (http_url_keeps_secrets(url) != 1) {
-		warning("run.heartbeat-url must be https://, or http:// to this machine only: not pinged");
-		return 0;
-	}
-	if (http_client_init(&http, &the_sre.cfg) < 0)
-		return -1;
-	full = r->steps_failed ? xstrfmt("%s/fail", url) : xstrdup(url);
-	http_client_add_secret(&http, url);
-	req.method = "GET";
-	req.url = full;
-	req.timeout_ms = 10000;
-	/* Once: the next pass pings again, and a late ping is worth nothing. */
-	req.no_retry = 1;
-	req.label = "heartbeat";
-	if (http_do(&http, &req, &res) < 0 || res.status < 200 || res.status > 299) {
-		error("the heartbeat (run.heartbeat-url) was not taken: %s",
-		      res.status ? "it answered an HTTP error" : res.error.buf);
-		ret = -1;
-	}
-	http_response_release(&res);
-	http_request_release(&req);
-	http_client_release(&http);
-	free(full);
-	return ret;
-}
-
 /* ---- the steps, run by the parent ---- */
-
-struct step {
-	const char *name;
-	int (*fn)(struct runner *r);
-	int standby;             /* run by a replica that does not hold the lease */
-};
-
-static const struct step steps[] = {
-	{ "scout", step_scout, 1 },
-	{ "diagnose", step_diagnose, 0 },
-	{ "fix", step_fix, 0 },
-	{ "escalate", step_escalate, 0 },
-	{ "remember", step_remember, 0 },
-	{ "sync", step_sync, 0 },
-};
-
-static const struct step heartbeat_step = { "heartbeat", step_heartbeat, 1 };
 
 /* Conditions: said when they start, and not again while they hold. */
 static int is_condition(const char *event)
@@ -365,7 +127,7 @@ static void count(struct runner *r, const char *event)
 }
 
 /* One line from a step's child: checked, counted, and said unless it is a condition said before. */
-static void take_event(struct runner *r, const struct step *s, const char *line)
+static void take_event(struct runner *r, const struct run_step *s, const char *line)
 {
 	cJSON *e = cJSON_Parse(line);
 	const char *event = json_string(e, "event"), *message = json_string(e, "message");
@@ -395,28 +157,10 @@ static void take_event(struct runner *r, const struct step *s, const char *line)
 	cJSON_Delete(e);
 }
 
-static void take_lines(struct runner *r, const struct step *s, struct strbuf *buf, int all)
-{
-	char *nl;
-
-	while ((nl = memchr(buf->buf, '\n', buf->len))) {
-		*nl = '\0';
-		size_t used = (size_t)(nl - buf->buf) + 1;
-
-		take_event(r, s, buf->buf);
-		memmove(buf->buf, buf->buf + used, buf->len - used);
-		strbuf_setlen(buf, buf->len - used);
-	}
-	if (buf->len > EVENT_MAX || (all && buf->len)) {
-		warning("the %s step handed over a line too long or cut off; dropped", s->name);
-		strbuf_reset(buf);
-	}
-}
-
 /* Time passes for the lock and the Lease (lease.c): 0, or -1 when the Lease is lost. */
 static int tick(struct runner *r);
 
-static void record_step(struct runner *r, const struct step *s, const char *how, int64_t ms)
+static void record_step(struct runner *r, const struct run_step *s, const char *how, int64_t ms)
 {
 	cJSON *st = cJSON_CreateObject();
 
@@ -425,106 +169,64 @@ static void record_step(struct runner *r, const struct step *s, const char *how,
 	cJSON_AddNumberToObject(st, "duration_ms", (double)ms);
 	cJSON_AddItemToArray(r->steps, st);
 	if (strcmp(how, "ok"))
-		r->steps_failed++;
+		r->p.steps_failed++;
 }
 
-static void run_step(struct runner *r, const struct step *s)
+/* A step in the child; the runner, in the parent (run_function()). */
+struct step_call {
+	struct runner *r;
+	const struct run_step *s;
+};
+
+static int call_step(void *data, int fd)
 {
-	int64_t start = monotonic_ms(), deadline = start + r->step_timeout_ms;
-	struct strbuf buf = STRBUF_INIT;
-	const char *how = NULL;
-	int fds[2], status = 0;
-	struct sigaction sa;
-	pid_t pid;
+	struct step_call *c = data;
 
-	/* Close-on-exec: what a step starts (a restarted service) must not hold the pipe open. */
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		error_errno("cannot run the %s step", s->name);
-		record_step(r, s, "failed", 0);
-		return;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		error_errno("cannot run the %s step", s->name);
-		close(fds[0]);
-		close(fds[1]);
-		record_step(r, s, "failed", 0);
-		return;
-	}
-	if (!pid) {
-		close(fds[0]);
-		/*
-		 * The lock stays open here too: a runner killed while this step
-		 * works does not let another start beside the step.
-		 */
-		/* Its own group, killed whole at the deadline; the pass under way finishes. */
-		setpgid(0, 0);
-		/*
-		 * A handler that does nothing, not SIG_IGN: an ignored signal
-		 * stays ignored across exec, and a service the step starts
-		 * must stop on SIGTERM as usual.
-		 */
-		sa.sa_handler = ignore_signal;
-		sa.sa_flags = SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		event_fd = fds[1];
-		test_crash_point(s->name);
-		exit(s->fn(r) < 0 ? 1 : 0);
-	}
-	setpgid(pid, pid);
-	close(fds[1]);
-	for (int eof = 0, exited = 0; !eof || !exited;) {
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		int64_t left = deadline - monotonic_ms();
-		char chunk[4096];
-		ssize_t n;
+	return run_step_call(c->s, &c->r->p, fd);
+}
 
-		if (!exited && waitpid(pid, &status, WNOHANG) == pid)
-			exited = 1;
-		if (left <= 0 && !exited) {
-			how = "overran";
-			break;
-		}
-		if (!eof && poll(&pfd, 1, exited ? 0 : (int)(left < 100 ? left : 100)) > 0) {
-			n = read(fds[0], chunk, sizeof(chunk));
-			if (n > 0) {
-				strbuf_add(&buf, chunk, (size_t)n);
-				take_lines(r, s, &buf, 0);
-			} else if (n == 0 || errno != EINTR) {
-				eof = 1;
-			}
-		} else if (exited) {
-			/* Gone, and nothing more to read now: what its own children hold open is not its. */
-			eof = 1;
-		}
-		if (!exited && tick(r) < 0) {
-			how = "lease-lost";
-			break;
-		}
-	}
-	if (how) {
-		/* As kill -9 would: the next pass resumes from the store. */
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	take_lines(r, s, &buf, 1);
-	close(fds[0]);
-	strbuf_release(&buf);
-	if (!how)
-		how = WIFEXITED(status) && !WEXITSTATUS(status) ? "ok" : "failed";
-	if (!strcmp(how, "overran"))
+static void step_line(void *cb, const char *line)
+{
+	struct step_call *c = cb;
+
+	take_event(c->r, c->s, line);
+}
+
+static int step_tick(void *cb)
+{
+	struct step_call *c = cb;
+
+	return tick(c->r);
+}
+
+static void run_step(struct runner *r, const struct run_step *s)
+{
+	struct step_call c = { r, s };
+	struct run_function rf = {
+		.fn = call_step, .data = &c, .timeout_ms = r->step_timeout_ms,
+		.line = step_line, .tick = step_tick, .cb = &c, .name = s->name,
+	};
+	int64_t start = monotonic_ms();
+
+	switch (run_function(&rf)) {
+	case RUN_FUNCTION_OK:
+		record_step(r, s, "ok", monotonic_ms() - start);
+		return;
+	case RUN_FUNCTION_FAILED:
+		error("the %s step failed (said above); the other steps go on", s->name);
+		record_step(r, s, "failed", monotonic_ms() - start);
+		return;
+	case RUN_FUNCTION_OVERRAN:
+		/* Killed as kill -9 would kill it: the next pass resumes from the store. */
 		error("the %s step ran past run.step-timeout and was stopped; the next pass resumes it",
 		      s->name);
-	else if (!strcmp(how, "lease-lost"))
+		record_step(r, s, "overran", monotonic_ms() - start);
+		return;
+	case RUN_FUNCTION_STOPPED:
 		error("the Lease was lost: the %s step was stopped before another could act", s->name);
-	else if (!strcmp(how, "failed"))
-		error("the %s step failed (said above); the other steps go on", s->name);
-	record_step(r, s, how, monotonic_ms() - start);
+		record_step(r, s, "lease-lost", monotonic_ms() - start);
+		return;
+	}
 }
 
 /* ---- the Lease, across hosts (run.lease) ---- */
@@ -578,7 +280,7 @@ static void record_pass(struct runner *r, time_t started, int64_t ms)
 	cJSON_AddItemReferenceToObject(summary, "events", r->counts);
 	cJSON_AddItemReferenceToObject(summary, "steps", r->steps);
 	cJSON_AddBoolToObject(summary, "needs_person", r->needs_person);
-	if (loop_pass_record(sre_store(), started, ms, r->standby ? "standby" : "acting", r->name,
+	if (loop_pass_record(sre_store(), started, ms, r->p.standby ? "standby" : "acting", r->name,
 			     summary) < 0)
 		warning("this pass could not be recorded for sre run --status");
 	sre_store_close();
@@ -592,23 +294,23 @@ static int pass(struct runner *r)
 	int64_t t0 = monotonic_ms();
 
 	r->pass++;
-	r->needs_person = r->steps_failed = 0;
+	r->needs_person = r->p.steps_failed = 0;
 	r->counts = cJSON_CreateObject();
 	r->steps = cJSON_CreateArray();
-	r->standby = !lease_acting(r);
-	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
-		if (!r->standby || steps[i].standby)
-			run_step(r, &steps[i]);
+	r->p.standby = !lease_acting(r);
+	for (size_t i = 0; i < run_steps_nr; i++)
+		if (!r->p.standby || run_steps[i].standby)
+			run_step(r, &run_steps[i]);
 	/* A condition no longer said this pass is over: said again when it comes back. */
 	strvec_clear(&r->said);
 	r->said = r->saying;
 	strvec_init(&r->saying);
 	/* Last, so that it can say whether a step failed; bounded as every step is. */
-	run_step(r, &heartbeat_step);
+	run_step(r, &run_heartbeat);
 	record_pass(r, started, monotonic_ms() - t0);
 	cJSON_Delete(r->counts);
 	cJSON_Delete(r->steps);
-	return r->needs_person || r->steps_failed;
+	return r->needs_person || r->p.steps_failed;
 }
 
 /* ---- one at a time on this host ---- */

@@ -196,6 +196,27 @@ static void test_config(void)
 	is_str(l.ns, "ops", "the lease is in the kubeconfig's namespace");
 	kube_lease_clear(&l);
 
+	/* In a pod: the service account's namespace file. */
+	{
+		char *dir = tmp_path("sa");
+
+		mkdir(dir, 0700);
+		free(write_file("sa/token", TOKEN "\n"));
+		free(write_file("sa/ca.crt", "not read here\n"));
+		free(write_file("sa/namespace", "payments\n"));
+		setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+		setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+		text = xstrfmt("[kubernetes]\n\tservice-account-dir = %s\n", dir);
+		set_config_text(&cfg, text);
+		free(text);
+		is_int(kube_lease_init(&l, &cfg, "sre-a"), 0, "in a pod");
+		is_str(l.ns, "payments", "the lease is in the pod's own namespace");
+		kube_lease_clear(&l);
+		unsetenv("KUBERNETES_SERVICE_HOST");
+		unsetenv("KUBERNETES_SERVICE_PORT");
+		free(dir);
+	}
+
 	/* run.lease. */
 	set_config_text(&cfg, "[run]\n\tlease = kubernetes\n");
 	is_int(kube_lease_wanted(&cfg), 1, "run.lease = kubernetes is wanted");

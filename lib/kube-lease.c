@@ -12,6 +12,13 @@
  * matter; a skew of rate does, and the renew deadline's margin below the
  * duration absorbs it (client-go's doc.go says the same).
  *
+ * kube_lease_start() runs the tries in a thread, as client-go's renew
+ * loop runs in a goroutine, so that a pass of the loop longer than the
+ * renew deadline does not cost the Lease. The thread alone touches the
+ * lease while it runs; what the caller may read (held, renewed, the last
+ * result, holder and why) is copied out under a mutex after each try, so
+ * kube_lease_valid() never waits on the network.
+ *
  * The requests are made here rather than through kubernetes_call(),
  * because the election needs the status (404 creates, 409 loses), and
  * with an http client of our own: no retries (the retry period is the
@@ -19,6 +26,8 @@
  * out within its renew deadline and not after http's backoff.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cJSON.h>
 
@@ -542,9 +551,142 @@ out:
 	return r;
 }
 
+/* What the renewer thread shares with the caller; the lock guards all below it. */
+struct kube_lease_renewer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;  /* on the monotonic clock */
+	int stop;
+	int held;
+	int64_t renewed_ms;
+	int result;
+	struct strbuf holder, why;
+};
+
 int kube_lease_valid(const struct kube_lease *l)
 {
-	return l->held && monotonic_ms() - l->renewed_ms < l->renew_deadline_ms;
+	struct kube_lease_renewer *rn = l->renewer;
+	int held;
+	int64_t renewed;
+
+	if (!rn)
+		return l->held && monotonic_ms() - l->renewed_ms < l->renew_deadline_ms;
+	pthread_mutex_lock(&rn->lock);
+	held = rn->held;
+	renewed = rn->renewed_ms;
+	pthread_mutex_unlock(&rn->lock);
+	return held && monotonic_ms() - renewed < l->renew_deadline_ms;
+}
+
+static void *renew_loop(void *arg)
+{
+	struct kube_lease *l = arg;
+	struct kube_lease_renewer *rn = l->renewer;
+	struct strbuf holder = STRBUF_INIT;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		int r = kube_lease_try(l, &holder);
+		int64_t next = monotonic_ms() + l->retry_period_ms;
+		struct timespec until;
+
+		pthread_mutex_lock(&rn->lock);
+		rn->held = l->held;
+		rn->renewed_ms = l->renewed_ms;
+		rn->result = r;
+		strbuf_reset(&rn->holder);
+		strbuf_add(&rn->holder, holder.buf, holder.len);
+		strbuf_reset(&rn->why);
+		strbuf_add(&rn->why, l->why.buf, l->why.len);
+		until.tv_sec = (time_t)(next / 1000);
+		until.tv_nsec = (long)(next % 1000) * 1000000L;
+		while (!rn->stop && monotonic_ms() < next)
+			pthread_cond_timedwait(&rn->wake, &rn->lock, &until);
+		if (rn->stop) {
+			pthread_mutex_unlock(&rn->lock);
+			break;
+		}
+		pthread_mutex_unlock(&rn->lock);
+	}
+	strbuf_release(&holder);
+	return NULL;
+}
+
+int kube_lease_start(struct kube_lease *l)
+{
+	struct kube_lease_renewer *rn;
+	pthread_condattr_t attr;
+
+	if (l->renewer)
+		return 0;
+	rn = xcalloc(1, sizeof(*rn));
+	strbuf_init(&rn->holder, 0);
+	strbuf_init(&rn->why, 0);
+	rn->held = l->held;
+	rn->renewed_ms = l->renewed_ms;
+	pthread_mutex_init(&rn->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&rn->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	l->renewer = rn;
+	if (pthread_create(&rn->thread, NULL, renew_loop, l)) {
+		l->renewer = NULL;
+		pthread_cond_destroy(&rn->wake);
+		pthread_mutex_destroy(&rn->lock);
+		strbuf_release(&rn->holder);
+		strbuf_release(&rn->why);
+		free(rn);
+		return error("cannot start the thread that renews lease %s/%s", l->ns, l->name);
+	}
+	return 0;
+}
+
+int kube_lease_status(struct kube_lease *l, struct strbuf *holder, struct strbuf *why)
+{
+	struct kube_lease_renewer *rn = l->renewer;
+	int r;
+
+	if (holder)
+		strbuf_reset(holder);
+	if (why)
+		strbuf_reset(why);
+	if (!rn) {
+		if (holder && !l->held && l->have_observed && strcmp(l->observed.holder, l->identity))
+			strbuf_addstr(holder, l->observed.holder);
+		if (why)
+			strbuf_add(why, l->why.buf, l->why.len);
+		return l->why.len ? -1 : l->held;
+	}
+	pthread_mutex_lock(&rn->lock);
+	r = rn->result;
+	if (holder)
+		strbuf_add(holder, rn->holder.buf, rn->holder.len);
+	if (why)
+		strbuf_add(why, rn->why.buf, rn->why.len);
+	pthread_mutex_unlock(&rn->lock);
+	return r;
+}
+
+void kube_lease_stop(struct kube_lease *l)
+{
+	struct kube_lease_renewer *rn = l->renewer;
+
+	if (!rn)
+		return;
+	pthread_mutex_lock(&rn->lock);
+	rn->stop = 1;
+	pthread_cond_signal(&rn->wake);
+	pthread_mutex_unlock(&rn->lock);
+	pthread_join(rn->thread, NULL);
+	l->renewer = NULL;
+	pthread_cond_destroy(&rn->wake);
+	pthread_mutex_destroy(&rn->lock);
+	strbuf_release(&rn->holder);
+	strbuf_release(&rn->why);
+	free(rn);
 }
 
 int kube_lease_release(struct kube_lease *l)
@@ -586,6 +728,7 @@ int kube_lease_release(struct kube_lease *l)
 
 void kube_lease_clear(struct kube_lease *l)
 {
+	kube_lease_stop(l);
 	free(l->name);
 	free(l->ns);
 	free(l->identity);

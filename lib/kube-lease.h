@@ -31,6 +31,17 @@
  *   kube_lease_release(&l);                    (on a clean stop)
  *   kube_lease_clear(&l);
  *
+ * or, so that a long pass does not outlast the renew deadline, with the
+ * tries made by a thread of the lease's own (client-go's renew loop):
+ *
+ *   kube_lease_start(&l);                      (a try now, then one a retry period)
+ *   for (;;) {
+ *       kube_lease_status(&l, &holder, &why);  (what the last try found, to report)
+ *       if (kube_lease_valid(&l))              (before each action)
+ *           act;
+ *   }
+ *   kube_lease_stop(&l);                       (then release and clear as above)
+ *
  * A candidate takes the Lease only when the holder's record has not
  * changed for leaseDurationSeconds by its own monotonic clock (client-go's
  * observedTime): the remote renewTime is never compared with a local
@@ -85,6 +96,7 @@ struct kube_lease {
 	int transitioned;         /* the last kube_lease_try() took it from another holder */
 
 	/* Private. */
+	struct kube_lease_renewer *renewer; /* while kube_lease_start()ed */
 	struct kubeconfig kc;
 	struct http_client http;
 	char *url, *collection_url;
@@ -125,7 +137,7 @@ int kube_lease_try(struct kube_lease *l, struct strbuf *holder);
 /*
  * May we act now: we hold the Lease, and our last successful renewal was
  * sent less than the renew deadline ago (monotonic clock). Asks nothing of
- * the API server.
+ * the API server; safe while kube_lease_start()ed.
  */
 int kube_lease_valid(const struct kube_lease *l);
 
@@ -137,7 +149,28 @@ int kube_lease_valid(const struct kube_lease *l);
  */
 int kube_lease_release(struct kube_lease *l);
 
-/* Free what l holds (the kubeconfig's secrets wiped); l is then all zero. */
+/*
+ * Renew in the background: a thread makes kube_lease_try() at once and
+ * then every retry period, until kube_lease_stop(). Meanwhile the caller
+ * must not call kube_lease_try() or kube_lease_release(), and reads the
+ * state only through kube_lease_valid() and kube_lease_status(). The
+ * thread blocks every signal (they are the caller's). 0, or -1 after an
+ * error (the thread could not start; try by hand then).
+ */
+int kube_lease_start(struct kube_lease *l);
+
+/*
+ * What the last try found: its return (1, 0 or -1; 0 also before the
+ * first try has ended), the holder it named into holder and its reason
+ * into why (each reset first; either may be NULL). Safe while started,
+ * and after kube_lease_try() by hand.
+ */
+int kube_lease_status(struct kube_lease *l, struct strbuf *holder, struct strbuf *why);
+
+/* Stop the thread of kube_lease_start(), waiting for a try under way to end. */
+void kube_lease_stop(struct kube_lease *l);
+
+/* Free what l holds (the kubeconfig's secrets wiped, the thread stopped); l is then all zero. */
 void kube_lease_clear(struct kube_lease *l);
 
 /*

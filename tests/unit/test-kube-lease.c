@@ -11,8 +11,10 @@
  * renewTime), two writers racing (two processes, their reads held back by
  * the fake so they write on the same resourceVersion) of whom exactly one
  * wins, a partitioned holder that stops acting before the Lease could
- * expire, a try that cannot hang, Leases no one should believe, and a
- * release the next candidate takes at once. What is checked is what the
+ * expire, a try that cannot hang, Leases no one should believe, a
+ * release the next candidate takes at once, and the renewer thread
+ * keeping the lease through a caller that does nothing for twice its
+ * duration. What is checked is what the
  * fake stored and the requests it received, besides the returns.
  */
 #include <sys/wait.h>
@@ -683,6 +685,75 @@ out:
 	strbuf_release(&holder);
 }
 
+/* ---- renewing in the background ---- */
+
+static void test_renewer(void)
+{
+	struct kube_lease a, b;
+	struct strbuf holder = STRBUF_INIT, why = STRBUF_INIT;
+	int64_t start, stopped, took = 0;
+	int taken = 0, lapsed = 0, r;
+
+	if (candidate(&a, "eight", "sre-a") < 0 || candidate(&b, "eight", "sre-b") < 0) {
+		ok(0, "the candidates are set up");
+		goto out;
+	}
+	is_int(kube_lease_start(&a), 0, "the holder's renewer starts");
+	start = monotonic_ms();
+	while (!kube_lease_valid(&a) && monotonic_ms() - start < 2000)
+		sleep_ms(20);
+	ok(kube_lease_valid(&a), "it takes the lease by itself");
+	is_int(kube_lease_status(&a, &holder, &why), 1, "and says so");
+
+	/* The caller does nothing with the lease for 2 s, twice the duration: it stays ours. */
+	start = monotonic_ms();
+	while (monotonic_ms() - start < 2000) {
+		if (kube_lease_try(&b, &holder) != 0)
+			taken++;
+		if (!kube_lease_valid(&a))
+			lapsed++;
+		sleep_ms(150);
+	}
+	is_int(taken, 0, "the other never takes it");
+	is_int(lapsed, 0, "the holder may act all along");
+	is_str(holder.buf, "sre-a", "the other names it");
+
+	/* The other's renewer, started while the lease is held, finds it held. */
+	is_int(kube_lease_start(&b), 0, "the other's renewer starts");
+	sleep_ms(300);
+	r = kube_lease_status(&b, &holder, &why);
+	ok(r == 0 && !strcmp(holder.buf, "sre-a") && !kube_lease_valid(&b),
+	   "and finds it held by sre-a (%d, %s)", r, holder.buf);
+
+	/* The holder's renewer stops (the process hangs, say): the other's takes over. */
+	kube_lease_stop(&a);
+	stopped = monotonic_ms();
+	while (monotonic_ms() - stopped < 4000) {
+		if (kube_lease_valid(&b)) {
+			took = monotonic_ms() - stopped;
+			break;
+		}
+		sleep_ms(20);
+	}
+	ok(took >= 1000 && took < 3000, "the other's renewer takes it after the duration (%lld ms)",
+	   (long long)took);
+	ok(!kube_lease_valid(&a), "the stopped holder may no longer act");
+	is_int(kube_lease_status(&b, &holder, &why), 1, "the new holder's status says it holds it");
+	kube_lease_stop(&b);
+	is_int(kube_lease_release(&b), 0, "stopped, it releases the lease");
+	{
+		cJSON *lease = stored("eight");
+
+		is_str(spec_string(lease, "holderIdentity"), "", "which is free");
+		cJSON_Delete(lease);
+	}
+out:
+	kube_lease_clear(&a);
+	kube_lease_clear(&b);
+	strbuf_release(&holder);
+	strbuf_release(&why);
+}
+
 /* ---- the API server down or refusing ---- */
 
 static void test_refused(void)
@@ -739,6 +810,7 @@ int main(void)
 	test_partition();
 	test_hostile();
 	test_release();
+	test_renewer();
 	test_refused();
 out:
 	fake_stop(&k8s);

@@ -697,6 +697,7 @@ int kube_lease_release(struct kube_lease *l)
 	long status = 0;
 	int r = 0;
 
+	kube_lease_stop(l); /* no renewal after we gave it up */
 	strbuf_reset(&l->why);
 	l->held = 0;
 	l->http.deadline_ms = monotonic_ms() + l->renew_deadline_ms;

@@ -144,18 +144,19 @@ int kube_lease_valid(const struct kube_lease *l);
 /*
  * On a clean stop, give the Lease up as client-go's ReleaseOnCancel does:
  * holderIdentity "", leaseDurationSeconds 1, leaseTransitions kept, so
- * another replica takes it at its next try. 0 (also when it was not ours
- * to give); -1 with the reason in l->why. l->held is 0 afterwards.
+ * another replica takes it at its next try. The renewer thread, if
+ * started, is stopped first. 0 (also when it was not ours to give); -1
+ * with the reason in l->why. l->held is 0 afterwards.
  */
 int kube_lease_release(struct kube_lease *l);
 
 /*
  * Renew in the background: a thread makes kube_lease_try() at once and
- * then every retry period, until kube_lease_stop(). Meanwhile the caller
- * must not call kube_lease_try() or kube_lease_release(), and reads the
- * state only through kube_lease_valid() and kube_lease_status(). The
- * thread blocks every signal (they are the caller's). 0, or -1 after an
- * error (the thread could not start; try by hand then).
+ * then every retry period, until kube_lease_stop(). Meanwhile the lease
+ * is the thread's: the caller does not call kube_lease_try() nor read
+ * l's fields, only kube_lease_valid() and kube_lease_status(). The thread
+ * blocks every signal (they are the caller's). 0, or -1 after an error
+ * (the thread could not start; try by hand then).
  */
 int kube_lease_start(struct kube_lease *l);
 

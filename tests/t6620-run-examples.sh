@@ -489,7 +489,10 @@ test_expect_success 'sre-scout.timer and .service: sre run --once, Persistent=tr
 	test "$(unit_key "$t" Timer Unit)" = sre-scout.service &&
 	test "$(unit_key "$s" Service ExecStart)" = "/usr/local/bin/sre run --once" &&
 	test "$(unit_key "$s" Service Type)" = oneshot &&
+	# the same store, and the same user to own it
 	test "$(unit_key "$s" Service StateDirectory)" = "$(unit_key "$UNITS/sre-run.service" Service StateDirectory)" &&
+	test "$(unit_key "$s" Service User)" = "$(unit_key "$UNITS/sre-run.service" Service User)" &&
+	test -n "$(unit_key "$s" Service User)" &&
 	test "$(unit_key "$s" Service NoNewPrivileges)" = yes
 '
 

@@ -571,7 +571,9 @@ if docker info >/dev/null 2>&1 &&
 	test_expect_success 'the image builds, and sre version runs in it as uid 10001' '
 		tag=sre-t6620:$$ &&
 		test_when_finished "docker image rm -f $tag >/dev/null 2>&1 || true" &&
-		docker build -q -t $tag "$SRE_BUILD_DIR" >build.out 2>&1 &&
+		# --network host: a daemon without a bridge (lib-dockerd.sh'"'"'s) still
+		# lets the build stage reach the Debian mirror.
+		docker build --network host -q -t $tag "$SRE_BUILD_DIR" >build.out 2>&1 &&
 		docker run --rm $tag version >out &&
 		test_grep "^sre version " out &&
 		docker run --rm --entrypoint id $tag -u >uid &&

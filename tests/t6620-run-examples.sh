@@ -449,6 +449,14 @@ test_expect_success YAML,OPENSSL 'the Role allows every request of a scout, a di
 	sre chaos inject --target cart kubernetes-scale-zero >out &&
 	sre chaos rollback >out &&
 	test_grep "scaled to 2 replicas" out &&
+	# Once sre run is built: a pass under the Lease of configmap.yaml, whose
+	# calls (get, create, update of leases/sre in sre) the Role must allow.
+	if test -n "$RUN_BUILT"; then
+		{ sre -c run.lease=kubernetes -c run.lease-name=sre -c run.lease-namespace=sre \
+			run --once >out 2>err; echo $? >rc; } &&
+		test_grep -x "[01]" rc &&
+		test "$(fake_count PUT "/leases/sre\$")$(fake_count POST "/leases\$")" != 00
+	fi &&
 	python3 examples.py allows "$KUBE/rbac.yaml" "$FAKE_LOG" >allowed &&
 	test_grep " 0 refused\$" allowed &&
 	for call in "GET /api/v1/namespaces/shop/pods/.*/log" "PATCH /apis/apps/v1/namespaces/shop/deployments/cart\$" \
@@ -563,6 +571,36 @@ test_expect_success 'Dockerfile: the build stage installs the -dev packages the 
 	done <dev
 '
 
+# start_health: a web server on 127.0.0.1 answering 200 at /health, for a
+# check; HEALTH_PORT and HEALTH_PID. It ends by itself after 120 s.
+start_health() {
+	mkdir -p www && echo ok >www/health && rm -f health.port || return 1
+	python3 -c 'import functools, http.server, os, threading, time
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+    functools.partial(http.server.SimpleHTTPRequestHandler, directory="www"))
+threading.Thread(target=lambda: (time.sleep(120), os._exit(0)), daemon=True).start()
+open("health.port.tmp", "w").write("%d\n" % s.server_address[1])
+os.rename("health.port.tmp", "health.port")
+s.serve_forever()' >health.out 2>&1 &
+	HEALTH_PID=$!
+	i=0
+	while ! test -s health.port; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 $HEALTH_PID 2>/dev/null; then
+			cat health.out >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	HEALTH_PORT=$(cat health.port)
+}
+
+stop_health() {
+	kill "$HEALTH_PID" 2>/dev/null
+	wait "$HEALTH_PID" 2>/dev/null
+	return 0
+}
+
 # The image is built only where docker answers and has the base images:
 # this machine cannot pull from Docker Hub.
 if docker info >/dev/null 2>&1 &&
@@ -578,7 +616,15 @@ if docker info >/dev/null 2>&1 &&
 		test_grep "^sre version " out &&
 		docker run --rm --entrypoint id $tag -u >uid &&
 		echo 10001 >expect &&
-		test_cmp expect uid
+		test_cmp expect uid &&
+		# Once sre run is built: a pass in the image, its store on a tmpfs,
+		# watching a check this test serves.
+		if test -n "$RUN_BUILT"; then
+			start_health &&
+			test_when_finished stop_health &&
+			docker run --rm --network host --read-only --tmpfs /var/lib/sre:uid=10001 --tmpfs /tmp \
+				$tag -c check.web.url=http://127.0.0.1:$HEALTH_PORT/health run --once >out 2>err
+		fi
 	'
 else
 	test_skip 'the image builds and runs sre version' \

@@ -82,11 +82,7 @@ CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
 UNIT_BIN = $(UNIT_SRC:%.c=$(B)/%)
 BENCH_SRC = $(wildcard bench/bench-*.c)
 BENCH_BIN = $(BENCH_SRC:%.c=$(B)/%)
-# A page whose command is still cmd_unbuilt waits here until its command
-# lands: built, `sre help <name>` would show a page for a command that only
-# says it is not built. Empty the list when cmd/run.c takes its row.
-MAN_UNBUILT = man/sre-run.1.scd
-MAN_SRC = $(filter-out $(MAN_UNBUILT),$(wildcard man/*.scd))
+MAN_SRC = $(wildcard man/*.scd)
 MAN = $(MAN_SRC:.scd=)
 # Pages made from the binary's own tables rather than from man/*.scd.
 MAN_GEN = man/sre-config.5

@@ -274,7 +274,8 @@ static void lease_try(struct runner *r)
 		strbuf_addf(&msg, "standby: %s holds the Lease %s/%s; this runner scouts and reports",
 			    holder.len ? holder.buf : "another runner", r->lease.ns, r->lease.name);
 	else
-		strbuf_addf(&msg, "the Lease %s/%s cannot be taken or renewed (%s); this runner does not act",
+		strbuf_addf(&msg, "the Lease %s/%s cannot be taken or renewed (%s); this runner "
+			    "does not act once its last renewal is run.lease-renew-deadline old",
 			    r->lease.ns, r->lease.name, r->lease.why.buf);
 	if (!r->lease_said || strcmp(r->lease_said, msg.buf)) {
 		print_event(r, "lease", "lease", 0, msg.buf);
@@ -561,10 +562,11 @@ int cmd_run(int argc, const char **argv)
 		goto out;
 	}
 	do {
-		int64_t next;
+		/* From the start of a pass to the start of the next: a long pass is followed at once. */
+		int64_t next = monotonic_ms() + r.interval_ms;
 
 		ret = pass(&r);
-		for (next = monotonic_ms() + r.interval_ms; watch && !stopping && monotonic_ms() < next;) {
+		while (watch && !stopping && monotonic_ms() < next) {
 			int64_t left = next - monotonic_ms();
 			poll(NULL, 0, (int)(left < 250 ? left : 250));
 			tick(&r);

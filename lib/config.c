@@ -81,7 +81,7 @@ const struct config_key_doc config_known_keys[] = {
 	{ "kubernetes.oom-window", "duration", CONFIG_PROTECTED, "an OOMKilled last state counts this long", "1h" },
 	{ "run.lease", "none|kubernetes", CONFIG_PROTECTED, "sre run on a fleet: only the holder of a Kubernetes Lease acts", "none" },
 	{ "run.lease-name", "string", CONFIG_PROTECTED, "the Lease's name (coordination.k8s.io/v1)", "sre" },
-	{ "run.lease-namespace", "string", CONFIG_PROTECTED, "the Lease's namespace", "the kubeconfig's, else default" },
+	{ "run.lease-namespace", "string", CONFIG_PROTECTED, "the Lease's namespace", "kubernetes.namespace, else the kubeconfig's, else default" },
 	{ "run.lease-duration", "duration", CONFIG_PROTECTED, "how long others wait, after its last renewal seen, before taking the Lease (whole seconds)", "15s" },
 	{ "run.lease-renew-deadline", "duration", CONFIG_PROTECTED, "the holder stops acting when it has not renewed for this long (below the duration)", "10s" },
 	{ "run.lease-retry-period", "duration", CONFIG_PROTECTED, "how often the Lease is renewed or tried for", "2s" },

@@ -409,6 +409,11 @@ int kube_lease_init(struct kube_lease *l, const struct config *cfg, const char *
 	const char *ns = config_get_string(cfg, "run.lease-namespace");
 	struct strbuf why = STRBUF_INIT;
 
+	/* The namespace sre works in, unless the Lease is put elsewhere. */
+	if (!ns || !*ns)
+		ns = config_get_string(cfg, "kubernetes.namespace");
+	if (ns && !*ns)
+		ns = NULL;
 	memset(l, 0, sizeof(*l));
 	strbuf_init(&l->why, 0);
 	strvec_init(&l->http.secrets);

@@ -7,8 +7,9 @@
  *
  *   run.lease                 none (default) or kubernetes
  *   run.lease-name            the Lease, default "sre"
- *   run.lease-namespace       default the kubeconfig's namespace (its
- *                             context's, or in a pod its own), else "default"
+ *   run.lease-namespace       default kubernetes.namespace, else the
+ *                             kubeconfig's namespace (its context's, or in
+ *                             a pod its own), else "default"
  *   run.lease-duration        15s: leaseDurationSeconds, whole seconds
  *   run.lease-renew-deadline  10s: below the duration
  *   run.lease-retry-period    2s: below the renew deadline (client-go's

@@ -90,32 +90,30 @@ static int step_scout(const struct run_pass *p)
 	return ret;
 }
 
-static int step_diagnose(const struct run_pass *p)
+/* A step of lib/loop.c on what the store holds: -1 when it, or an engine in it, failed. */
+static int loop_step(int (*fn)(const struct engine_context *, struct loop_report *))
 {
 	struct engine_context ctx;
 	struct loop_report rep = LOOP_REPORT_INIT;
 	int ret;
 
-	(void)p;
 	engine_init(&ctx);
 	rep.event = on_loop_event;
-	ret = loop_diagnose(&ctx, &rep);
+	ret = fn(&ctx, &rep);
 	loop_report_release(&rep);
 	return ret < 0 || rep.failed ? -1 : 0;
 }
 
+static int step_diagnose(const struct run_pass *p)
+{
+	(void)p;
+	return loop_step(loop_diagnose);
+}
+
 static int step_fix(const struct run_pass *p)
 {
-	struct engine_context ctx;
-	struct loop_report rep = LOOP_REPORT_INIT;
-	int ret;
-
 	(void)p;
-	engine_init(&ctx);
-	rep.event = on_loop_event;
-	ret = loop_fix(&ctx, &rep);
-	loop_report_release(&rep);
-	return ret < 0 || rep.failed ? -1 : 0;
+	return loop_step(loop_fix);
 }
 
 static int step_escalate(const struct run_pass *p)

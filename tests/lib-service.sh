@@ -8,6 +8,7 @@
 #       <stop-delay> (0) seconds and kills it. Each appends a line to
 #       run/<name>.ops. The [service "<name>"] section goes to .sre/config.
 #   starts <name>        how many times it was started
+#   service_alive <name> whether it runs (a zombie does not)
 #   kill_service <name>  kill it and wait (up to 5 s) until it is gone
 #   incident_for <name>  kill it, open its incident the way cron would
 #                        (sre scout) and diagnose it; prints the id
@@ -53,16 +54,24 @@ make_service() {
 }
 
 starts() {
-	grep -c start "run/$1.ops" 2>/dev/null || echo 0
+	# grep -c says 0 and fails when nothing matches; nothing when there is no file.
+	n=$(grep -c start "run/$1.ops" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+service_alive() {
+	pid=$(cat "run/$1.pid" 2>/dev/null) &&
+	test -e "/proc/$pid/stat" &&
+	! grep -q "^[0-9]* (.*) Z " "/proc/$pid/stat"
 }
 
 kill_service() {
 	kill "$(cat "run/$1.pid")" 2>/dev/null
 	i=0
-	while kill -0 "$(cat "run/$1.pid")" 2>/dev/null && [ $i -lt 50 ]; do
+	while service_alive "$1" && [ $i -lt 50 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	! kill -0 "$(cat "run/$1.pid")" 2>/dev/null
+	! service_alive "$1"
 }
 
 incident_for() {

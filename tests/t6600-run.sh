@@ -2,6 +2,7 @@
 test_description='sre run: the whole loop once and pass after pass, one per store, resumable, quiet, with a heartbeat'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-fake.sh"
+. "$TEST_DIRECTORY/lib-service.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	skip_all "no python3 for the heartbeat's fake server and the JSON checks"
@@ -9,25 +10,10 @@ fi
 
 start_fake target || { echo "Bail out! the heartbeat's fake server did not start"; exit 1; }
 
-# A service "api" run as a process: start-api starts it (and counts the
-# starts in run/starts), alive-api says whether it runs.
-mkdir -p run
-cat >start-api <<EOT
-#!/bin/sh
-echo start >>"$PWD/run/starts"
-sleep 300 >/dev/null 2>&1 </dev/null &
-echo \$! >"$PWD/run/api.pid"
-EOT
-cat >alive-api <<EOT
-#!/bin/sh
-pid=\$(cat "$PWD/run/api.pid") && test -e /proc/\$pid/stat && ! grep -q "^[0-9]* (.*) Z " /proc/\$pid/stat
-EOT
-chmod +x start-api alive-api
+# A service "api" run as a process (tests/lib-service.sh).
+mkdir -p .sre
+make_service api || exit 1
 cat >>"$XDG_CONFIG_HOME/sre/config" <<EOT
-[service "api"]
-	runtime = process
-	pidfile = $PWD/run/api.pid
-	start = $PWD/start-api
 [fix]
 	auto = restart
 	verify-interval = 100ms
@@ -41,12 +27,8 @@ EOT
 
 # Stop api (starting it first when an earlier test left it dead).
 kill_api() {
-	{ ./alive-api || ./start-api; } &&
-	kill "$(cat run/api.pid)" &&
-	i=0 &&
-	while ./alive-api; do
-		i=$((i + 1)) && test $i -lt 100 && sleep 0.05 || return 1
-	done
+	{ service_alive api || bin/start-api; } &&
+	kill_service api
 }
 
 # jq-less: a Python expression over the JSON of file $1 (j).
@@ -101,7 +83,7 @@ test_expect_success '--status before any pass: none, and not healthy' '
 '
 
 test_expect_success '--once on a healthy stack: nothing to say, exit 0, the heartbeat pinged' '
-	./start-api &&
+	bin/start-api &&
 	sre run --once >out 2>err &&
 	! test -s out &&
 	! test -s err &&
@@ -117,7 +99,7 @@ test_expect_success '--once heals a dead service end to end: opened, diagnosed, 
 	test_grep "^incident 1: restart of api" out &&
 	test_grep "^incident 1 resolved: api is running" out &&
 	test "$(cat run/api.pid)" != "$old" &&
-	./alive-api &&
+	service_alive api &&
 	test "$(sre incident show --json 1 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"state\"])")" = INCIDENT_RESOLVED
 '
 
@@ -154,7 +136,7 @@ test_expect_success '--once exits 1 when something waits for a person, and says 
 	test_expect_code 1 sre --db "$PWD/wait.db" -c fix.min-confidence=0.99 run --once >out 2>err &&
 	test_grep "^incident 1 waits for a person: .*fix.min-confidence" out &&
 	test_line_count = 1 out &&
-	./start-api
+	bin/start-api
 '
 
 test_expect_success 'a second sre run on the store is refused at once, naming the holder; --wait waits' '
@@ -193,14 +175,14 @@ test_expect_success '--watch heals again and again, says each thing once, and st
 	test "$(grep -c " opened: " watch.out)" = 2 &&
 	test "$(grep -c " restart of api" watch.out)" = 2 &&
 	! grep -v "^[0-2][0-9]:[0-5][0-9]:[0-6][0-9] incident [0-9]*[: ]" watch.out &&
-	./alive-api
+	service_alive api
 '
 
 test_expect_success 'SIGTERM finishes the pass under way: the fix in progress completes' '
 	cat >slow-start <<-EOT &&
 	#!/bin/sh
 	sleep 2
-	exec "$PWD/start-api"
+	exec "$PWD/bin/start-api"
 	EOT
 	chmod +x slow-start &&
 	kill_api &&
@@ -210,18 +192,18 @@ test_expect_success 'SIGTERM finishes the pass under way: the fix in progress co
 	kill -TERM $w &&
 	wait $w &&
 	test_grep "resolved: api is running" term.out &&
-	./alive-api
+	service_alive api
 '
 
 test_expect_success 'a step past run.step-timeout is stopped as kill -9 would; the other steps run; the next pass resumes with one action' '
 	cat >hang-start <<-EOT &&
 	#!/bin/sh
-	echo start >>"$PWD/run/starts"
+	echo start >>"$PWD/run/api.ops"
 	sleep 30
 	EOT
 	chmod +x hang-start &&
 	kill_api &&
-	: >run/starts &&
+	: >run/api.ops &&
 	test_expect_code 1 sre --db "$PWD/deadline.db" -c run.step-timeout=2s \
 		-c service.api.start="$PWD/hang-start" run --once --json >out 2>err &&
 	test_grep "the fix step ran past run.step-timeout and was stopped; the next pass resumes it" err &&
@@ -229,23 +211,23 @@ test_expect_success 'a step past run.step-timeout is stopped as kill -9 would; t
 	test "$(jf status.json "\" \".join(s[\"step\"] + \"=\" + s[\"status\"] for s in j[\"passes\"][0][\"summary\"][\"steps\"])")" = \
 		"scout=ok diagnose=ok fix=overran escalate=ok remember=ok sync=ok heartbeat=ok" &&
 	test "$(fake_count GET "^/ping/abc123/fail\$")" = 1 &&
-	test_line_count = 1 run/starts &&
+	test "$(starts api)" = 1 &&
 	sre --db "$PWD/deadline.db" run --once >out 2>err &&
-	test_line_count = 2 run/starts &&
-	./alive-api &&
+	test "$(starts api)" = 2 &&
+	service_alive api &&
 	test "$(sre --db "$PWD/deadline.db" incident show --json 1 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"state\"])")" = INCIDENT_RESOLVED
 '
 
 for point in scout diagnose fix action-started escalate remember sync heartbeat; do
 	test_expect_success "kill -9 at $point: the next pass resumes, with one action" '
 		kill_api &&
-		: >run/starts &&
+		: >run/api.ops &&
 		test_expect_code 1 env SRE_TEST_CRASH_AT=$point sre --db "$PWD/$point.db" run --once >out 2>err &&
 		test_grep "step failed" err &&
 		sre --db "$PWD/$point.db" run --once >>out 2>err &&
 		test "$(grep -c "resolved: api is running" out)" = 1 &&
-		test_line_count = 1 run/starts &&
-		./alive-api &&
+		test "$(starts api)" = 1 &&
+		service_alive api &&
 		test "$(sre --db "$PWD/$point.db" incident list --json)" = "[]"
 	'
 done
@@ -263,7 +245,7 @@ test_expect_success 'a runner killed with -9 mid-step: its step still holds the 
 	while ! sre --db "$PWD/k.db" run --once >out 2>err; do
 		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || return 1
 	done &&
-	./alive-api
+	service_alive api
 '
 
 test_expect_success 'the heartbeat must not leak its secret path over plain http to another host' '

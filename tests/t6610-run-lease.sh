@@ -2,6 +2,7 @@
 test_description='sre run on a fleet: only the holder of the Kubernetes Lease acts; another takes over when it dies'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-fake.sh"
+. "$TEST_DIRECTORY/lib-service.sh"
 
 need_command openssl "for the fake Kubernetes API server's certificate"
 if ! command -v python3 >/dev/null 2>&1; then
@@ -18,27 +19,13 @@ start_fake kubernetes --cert server.crt --key server.key --token "$KUBE_TOKEN" \
 KUBE_URL=https${FAKE_URL#http}
 write_kubeconfig "$KUBE_URL" "$PWD/server.crt" "$KUBE_TOKEN" >kubeconfig
 
-# The service both runners watch: a process; run/starts counts its starts.
-mkdir -p run
-cat >start-api <<EOT
-#!/bin/sh
-echo start >>"$PWD/run/starts"
-sleep 300 >/dev/null 2>&1 </dev/null &
-echo \$! >"$PWD/run/api.pid"
-EOT
-cat >alive-api <<EOT
-#!/bin/sh
-pid=\$(cat "$PWD/run/api.pid") && test -e /proc/\$pid/stat && ! grep -q "^[0-9]* (.*) Z " /proc/\$pid/stat
-EOT
-chmod +x start-api alive-api
+# The service both runners watch: a process (tests/lib-service.sh).
+mkdir -p .sre
+make_service api || exit 1
 cat >>"$XDG_CONFIG_HOME/sre/config" <<EOT
 [kubernetes]
 	kubeconfig = $PWD/kubeconfig
 	namespace = ops
-[service "api"]
-	runtime = process
-	pidfile = $PWD/run/api.pid
-	start = $PWD/start-api
 [fix]
 	auto = restart
 	verify-interval = 100ms
@@ -55,11 +42,8 @@ cat >>"$XDG_CONFIG_HOME/sre/config" <<EOT
 EOT
 
 kill_api() {
-	kill "$(cat run/api.pid)" &&
-	i=0 &&
-	while ./alive-api; do
-		i=$((i + 1)) && test $i -lt 100 && sleep 0.05 || return 1
-	done
+	{ service_alive api || bin/start-api; } &&
+	kill_service api
 }
 
 # Wait up to 30 s for a line matching $2 in file $1.
@@ -101,7 +85,7 @@ lease() {
 }
 
 test_expect_success 'the first runner takes the Lease and acts; the second stands by, naming the holder' '
-	./start-api &&
+	bin/start-api &&
 	{ sre --db "$PWD/a.db" run --watch --interval 300ms >a.out 2>a.err & } &&
 	echo $! >a.pid &&
 	wait_for_line a.out "this runner holds the Lease ops/sre-ops and acts" &&
@@ -114,13 +98,13 @@ test_expect_success 'the first runner takes the Lease and acts; the second stand
 '
 
 test_expect_success 'a dead service: the holder heals it once; the other only says what it would do' '
-	: >run/starts &&
+	: >run/api.ops &&
 	kill_api &&
 	wait_for_line a.out "resolved: api is running" &&
 	wait_for_line b.out "would open an incident: api is not running" &&
 	sleep 1 &&
-	test_line_count = 1 run/starts &&
-	./alive-api &&
+	test "$(starts api)" = 1 &&
+	service_alive api &&
 	test_grep ! "restart of api" b.out &&
 	test_grep ! "opened" b.out &&
 	test "$(sre --db "$PWD/b.db" incident list --all --json)" = "[]"
@@ -131,11 +115,11 @@ test_expect_success 'the holder dies (kill -9): the other takes the Lease after 
 	wait_for_line b.out "this runner holds the Lease ops/sre-ops and acts" &&
 	test "$(lease "l[\"spec\"][\"holderIdentity\"]")" = "$(hostname)-$(cat b.pid)" &&
 	test "$(lease "l[\"spec\"][\"leaseTransitions\"]")" = 1 &&
-	: >run/starts &&
+	: >run/api.ops &&
 	kill_api &&
 	wait_for_line b.out "resolved: api is running" &&
-	test_line_count = 1 run/starts &&
-	./alive-api
+	test "$(starts api)" = 1 &&
+	service_alive api
 '
 
 test_expect_success 'a holder cut off from the API stops acting before the Lease could lapse, and says so' '
@@ -148,13 +132,13 @@ urllib.request.urlopen(req, timeout=5).read()" "$@"
 	wait_for_line b.out "the Lease ops/sre-ops cannot be taken or renewed" &&
 	# Past the renew deadline (1s) since the last renewal: no more acting.
 	sleep 1.5 &&
-	: >run/starts &&
+	: >run/api.ops &&
 	kill_api &&
 	sleep 2 &&
-	test_line_count = 0 run/starts &&
+	test "$(starts api)" = 0 &&
 	fake_post "$FAKE_URL/_fake/lease-fail" "{\"times\": 0, \"status\": 500}" &&
 	wait_for_count b.out "resolved: api is running" 2 &&
-	test_line_count = 1 run/starts
+	test "$(starts api)" = 1
 '
 
 test_expect_success 'SIGTERM: the holder stops and gives the Lease up' '

@@ -664,7 +664,7 @@ test_expect_success YAML 'sre-run(1) documents each option and each run.* key th
 		test_grep -F "*$k*" "$PAGE" || return 1
 	done <keys &&
 	test_grep -F "*run.heartbeat-url*" "$PAGE" &&
-	test_grep -F "<store>.run.lock" "$PAGE"
+	test_grep -F "<store>-run" "$PAGE"
 '
 
 test_done

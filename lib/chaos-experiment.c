@@ -63,6 +63,9 @@ static int uses_sre(const cJSON *v)
 
 	if (cJSON_IsObject(v) && json_string_is(v, "type", "sre") && json_get(v, "fault"))
 		return 1;
+	/* An activity of its own that breaks a service it names: recorded in the store too. */
+	if (cJSON_IsObject(v) && json_nonempty(json_get(v, "expect"), "target"))
+		return 1;
 	cJSON_ArrayForEach(c, ((cJSON_IsArray(v) || cJSON_IsObject(v)) ? v : NULL))
 		if (uses_sre(c))
 			return 1;
@@ -231,8 +234,11 @@ static int check_activity(const cJSON *a, const char *path, const char *want, st
 		}
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(a, "expect"))) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "target");
 		if (!cJSON_IsObject(v) || !json_nonempty(v, "category"))
 			return strbuf_addf(why, "%s.expect: {\"category\": ...} is expected", path), -1;
+		if (t && !json_nonempty(v, "target"))
+			return strbuf_addf(why, "%s.expect.target: the name of a service is expected", path), -1;
 	}
 	strbuf_addf(&sub, "%s.provider", path);
 	r = check_provider(cJSON_GetObjectItemCaseSensitive(a, "provider"), sub.buf, why);
@@ -984,16 +990,34 @@ out:
 	return ret;
 }
 
+/* A fault of the run into the sre section, its outcome null until fill_outcomes(). */
+static void add_fault(struct run *r, const cJSON *activity, const char *fault, const char *target,
+		      const char *at, long long id)
+{
+	const cJSON *expect = json_get(activity, "expect");
+	const char *nulls[] = { "incident", "detected_at", "diagnosed_category", "action",
+				"resolved_at", "mttd_s", "mttr_s" };
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "activity", json_string(activity, "name"));
+	cJSON_AddStringToObject(f, "fault", fault);
+	cJSON_AddStringToObject(f, "target", target);
+	cJSON_AddStringToObject(f, "injected_at", at);
+	cJSON_AddNumberToObject(f, "chaos_id", (double)id);
+	cJSON_AddItemToObject(f, "expect", expect ? cJSON_Duplicate(expect, 1) : cJSON_CreateNull());
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
+		cJSON_AddNullToObject(f, nulls[i]);
+	cJSON_AddItemToArray(r->faults, f);
+}
+
 static int run_sre(struct run *r, const cJSON *activity, const cJSON *p, cJSON **output,
 		   struct strbuf *why)
 {
 	struct chaos_options co = { 0 };
 	struct strbuf report = STRBUF_INIT;
 	const char *fault = json_string(p, "fault"), *target = json_string(p, "target");
-	const cJSON *expect = json_get(activity, "expect");
 	char at[64];
 	long long id = 0;
-	cJSON *f;
 	int rc;
 
 	if (!r->o->ctx || !r->o->ctx->store) {
@@ -1018,21 +1042,38 @@ static int run_sre(struct run *r, const cJSON *activity, const cJSON *p, cJSON *
 		return -1;
 	}
 	cJSON_AddNumberToObject(*output, "chaos_id", (double)id);
-	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "activity", json_string(activity, "name"));
-	cJSON_AddStringToObject(f, "fault", fault);
-	cJSON_AddStringToObject(f, "target", target);
-	cJSON_AddStringToObject(f, "injected_at", at);
-	cJSON_AddNumberToObject(f, "chaos_id", (double)id);
-	cJSON_AddItemToObject(f, "expect", expect ? cJSON_Duplicate(expect, 1) : cJSON_CreateNull());
-	{
-		const char *nulls[] = { "incident", "detected_at", "diagnosed_category", "action",
-					"resolved_at", "mttd_s", "mttr_s" };
-		for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
-			cJSON_AddNullToObject(f, nulls[i]);
-	}
-	cJSON_AddItemToArray(r->faults, f);
+	add_fault(r, activity, fault, target, at, id);
 	strbuf_release(&report);
+	return 0;
+}
+
+/*
+ * An http or process action whose expect names a target breaks that
+ * service by the experiment's own means: recorded before it runs (the
+ * record in place until the run's rollback), so that its incidents are
+ * tagged and the loop's answer graded as for a fault of sre's. 0, or -1
+ * with why (refused: the action is not run).
+ */
+static int mark_own_fault(struct run *r, const cJSON *activity, struct strbuf *why)
+{
+	const char *target = json_nonempty(json_get(activity, "expect"), "target");
+	const char *name = json_string_or(activity, "name", "action");
+	char at[64];
+	long long id;
+
+	if (!target || !json_string_is(activity, "type", "action") || r->o->dry_run)
+		return 0;
+	if (!r->o->ctx || !r->o->ctx->store) {
+		strbuf_addstr(why, "an action that names its target needs sre's store and configuration");
+		return -1;
+	}
+	now_iso(at, sizeof(at), NULL);
+	r->injected = 1;
+	if ((id = chaos_mark(r->o->ctx, name, target, r->o->run)) < 0) {
+		strbuf_addf(why, "%s on %s was not recorded: refused", name, target);
+		return -1;
+	}
+	add_fault(r, activity, name, target, at, id);
 	return 0;
 }
 
@@ -1095,6 +1136,8 @@ static cJSON *run_activity(struct run *r, const cJSON *written, int *ok, const c
 		    json_string(a, "name"), what.buf);
 		if (r->o->dry_run)
 			rc = 0;
+		else if (strcmp(type, "sre") && mark_own_fault(r, a, &why) < 0)
+			rc = -1;
 		else if (!strcmp(type, "process"))
 			rc = run_process(r, copy, &output, &why);
 		else if (!strcmp(type, "http"))

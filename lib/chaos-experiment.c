@@ -64,7 +64,7 @@ static int uses_sre(const cJSON *v)
 	if (cJSON_IsObject(v) && json_string_is(v, "type", "sre") && json_get(v, "fault"))
 		return 1;
 	/* An activity of its own that breaks a service it names: recorded in the store too. */
-	if (cJSON_IsObject(v) && json_nonempty(json_get(v, "expect"), "target"))
+	if (cJSON_IsObject(v) && cJSON_IsObject(json_get(v, "expect")) && json_get(json_get(v, "expect"), "target"))
 		return 1;
 	cJSON_ArrayForEach(c, ((cJSON_IsArray(v) || cJSON_IsObject(v)) ? v : NULL))
 		if (uses_sre(c))
@@ -237,8 +237,11 @@ static int check_activity(const cJSON *a, const char *path, const char *want, st
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "target");
 		if (!cJSON_IsObject(v) || !json_nonempty(v, "category"))
 			return strbuf_addf(why, "%s.expect: {\"category\": ...} is expected", path), -1;
-		if (t && !json_nonempty(v, "target"))
-			return strbuf_addf(why, "%s.expect.target: the name of a service is expected", path), -1;
+		if (t && !json_nonempty(v, "target") && !(cJSON_IsArray(t) && cJSON_GetArraySize(t) > 0))
+			return strbuf_addf(why, "%s.expect.target: a service, or a list of them, is expected", path), -1;
+		cJSON_ArrayForEach(t, (cJSON_IsArray(t) ? t : NULL))
+			if (!cJSON_IsString(t) || !*t->valuestring)
+				return strbuf_addf(why, "%s.expect.target: a list of service names is expected", path), -1;
 	}
 	strbuf_addf(&sub, "%s.provider", path);
 	r = check_provider(cJSON_GetObjectItemCaseSensitive(a, "provider"), sub.buf, why);
@@ -1051,17 +1054,20 @@ static int run_sre(struct run *r, const cJSON *activity, const cJSON *p, cJSON *
  * An http or process action whose expect names a target breaks that
  * service by the experiment's own means: recorded before it runs (the
  * record in place until the run's rollback), so that its incidents are
- * tagged and the loop's answer graded as for a fault of sre's. 0, or -1
- * with why (refused: the action is not run).
+ * tagged and the loop's answer graded as for a fault of sre's. A list of
+ * targets is the service it breaks, then those that call it, where its
+ * incidents open too (a slow dependency is an incident of its caller's):
+ * one record each, and the loop is graded on the first incident any of
+ * them opened. 0, or -1 with why (refused: the action is not run).
  */
 static int mark_own_fault(struct run *r, const cJSON *activity, struct strbuf *why)
 {
-	const char *target = json_nonempty(json_get(activity, "expect"), "target");
+	const cJSON *t = json_get(json_get(activity, "expect"), "target"), *each;
 	const char *name = json_string_or(activity, "name", "action");
+	cJSON *ids, *f;
 	char at[64];
-	long long id;
 
-	if (!target || !json_string_is(activity, "type", "action") || r->o->dry_run)
+	if (!t || !json_string_is(activity, "type", "action") || r->o->dry_run)
 		return 0;
 	if (!r->o->ctx || !r->o->ctx->store) {
 		strbuf_addstr(why, "an action that names its target needs sre's store and configuration");
@@ -1069,11 +1075,32 @@ static int mark_own_fault(struct run *r, const cJSON *activity, struct strbuf *w
 	}
 	now_iso(at, sizeof(at), NULL);
 	r->injected = 1;
-	if ((id = chaos_mark(r->o->ctx, name, target, r->o->run)) < 0) {
-		strbuf_addf(why, "%s on %s was not recorded: refused", name, target);
-		return -1;
+	ids = cJSON_CreateArray();
+	cJSON_ArrayForEach(each, (cJSON_IsArray(t) ? t : NULL)) {
+		long long id = chaos_mark(r->o->ctx, name, each->valuestring, r->o->run);
+		if (id < 0) {
+			strbuf_addf(why, "%s on %s was not recorded: refused", name, each->valuestring);
+			cJSON_Delete(ids);
+			return -1;
+		}
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
 	}
-	add_fault(r, activity, name, target, at, id);
+	if (cJSON_IsString(t)) {
+		long long id = chaos_mark(r->o->ctx, name, t->valuestring, r->o->run);
+		if (id < 0) {
+			strbuf_addf(why, "%s on %s was not recorded: refused", name, t->valuestring);
+			cJSON_Delete(ids);
+			return -1;
+		}
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+	}
+	add_fault(r, activity, name, cJSON_IsString(t) ? t->valuestring : cJSON_GetArrayItem(t, 0)->valuestring,
+		  at, (long long)cJSON_GetNumberValue(cJSON_GetArrayItem(ids, 0)));
+	f = cJSON_GetArrayItem(r->faults, cJSON_GetArraySize(r->faults) - 1);
+	if (cJSON_GetArraySize(ids) > 1)
+		cJSON_AddItemToObject(f, "chaos_ids", ids);
+	else
+		cJSON_Delete(ids);
 	return 0;
 }
 
@@ -1263,12 +1290,33 @@ static void fill_outcomes(const struct engine_context *ctx, cJSON *faults)
 	if (!ctx || !ctx->store)
 		return;
 	cJSON_ArrayForEach(f, faults) {
-		cJSON *out = cJSON_CreateObject();
-		if (!chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(json_get(f, "chaos_id")), out))
-			for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
-				cJSON_ReplaceItemInObject(f, keys[i][0],
-							  cJSON_Duplicate(json_get(out, keys[i][1]), 1));
-		cJSON_Delete(out);
+		const cJSON *ids = json_get(f, "chaos_ids"), *id;
+		cJSON *best = NULL;
+
+		/* One record, or several (a fault felt by callers too): the first incident any opened. */
+		cJSON_ArrayForEach(id, ids) {
+			cJSON *out = cJSON_CreateObject();
+			const char *at;
+			if (chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(id), out) ||
+			    (best && (!(at = json_string(out, "detected_at")) ||
+				      (json_string(best, "detected_at") &&
+				       strcmp(at, json_string(best, "detected_at")) >= 0)))) {
+				cJSON_Delete(out);
+				continue;
+			}
+			cJSON_Delete(best);
+			best = out;
+		}
+		if (!ids && !best) {
+			cJSON *out = cJSON_CreateObject();
+			if (!chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(json_get(f, "chaos_id")), out))
+				best = out;
+			else
+				cJSON_Delete(out);
+		}
+		for (size_t i = 0; best && i < sizeof(keys) / sizeof(*keys); i++)
+			cJSON_ReplaceItemInObject(f, keys[i][0], cJSON_Duplicate(json_get(best, keys[i][1]), 1));
+		cJSON_Delete(best);
 	}
 }
 

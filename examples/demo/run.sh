@@ -312,7 +312,7 @@ all_resolved() {
 		import re, sys
 		state = {}
 		for line in open(sys.argv[1]):
-		    m = re.match(r"PAGE (trigger|acknowledge|resolve) (?:[a-z]+ )?dedup=([^: ]+)", line)
+		    m = re.match(r"PAGE (trigger|acknowledge|resolve) (?:[a-z]+ )?dedup=([^:\s]+)", line)
 		    if m:
 		        state[m.group(2)] = m.group(1)
 		print(sum(1 for v in state.values() if v != "resolve"))

@@ -131,7 +131,7 @@ test_expect_success 'a game day that does not heal fails the demo, and says what
 	cat >sre-idle <<-EOF &&
 	#!/bin/sh
 	for a in "\$@"; do
-		if test "\$a" = run; then
+		if test "\$a" = --watch; then
 			echo "this loop heals nothing"
 			trap "exit 0" TERM
 			while :; do sleep 0.1; done

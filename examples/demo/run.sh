@@ -270,7 +270,11 @@ standin() {
 	done
 	exit 0
 }
-standin >"$dir/loop.out" 2>&1 </dev/null &
+if "$SRE" run -h 2>&1 | grep -q -- --watch; then
+	"$SRE" --db "$dir/sre.db" run --watch --interval 1s >"$dir/loop.out" 2>&1 </dev/null &
+else
+	standin >"$dir/loop.out" 2>&1 </dev/null &
+fi
 loop_pid=$!
 echo "demo: sre run --watch --interval 1s heals the stack in the background: scout, diagnose," \
 	"fix, escalate, remember, pass after pass (what it said is shown at the end)"

@@ -43,6 +43,10 @@ extern struct sre_context the_sre;
 struct store *sre_store(void);
 /* The same for commands that only read: NULL when there is no store yet. */
 struct store *sre_store_if_exists(void);
+/* Where the store is, or would be made (dies when there is no place). */
+char *sre_store_path(void);
+/* Close the store sre_store() opened, if any (before a fork: a connection stays in its process). */
+void sre_store_close(void);
 
 /*
  * The tracker of `tracker.kind`, opened on first use: NULL for the local
@@ -85,6 +89,7 @@ int cmd_diagnose(int argc, const char **argv);
 int cmd_doctor(int argc, const char **argv);
 int cmd_escalate(int argc, const char **argv);
 int cmd_chaos(int argc, const char **argv);
+int cmd_run(int argc, const char **argv);
 int cmd_fix(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);
 int cmd_incident(int argc, const char **argv);
@@ -97,7 +102,6 @@ int cmd_remember(int argc, const char **argv);
 int remember_postmortems(void);
 int cmd_scout(int argc, const char **argv);
 int cmd_sync(int argc, const char **argv);
-int cmd_unbuilt(int argc, const char **argv);
 int cmd_version(int argc, const char **argv);
 
 #endif

@@ -48,7 +48,7 @@ static const struct cmd_struct commands[] = {
 	{ "remember", cmd_remember, NEED_STORE, "index incidents and post-mortems for the next diagnosis" },
 	{ "escalate", cmd_escalate, NEED_STORE, "page a human or open a follow-up for chronic problems" },
 	{ "chaos", cmd_chaos, NEED_STORE, "inject faults to prove the loop recovers, always rolled back" },
-	{ "run", cmd_unbuilt, NEED_STORE, "run the whole loop, continuously" },
+	{ "run", cmd_run, NEED_STORE, "run the whole loop, continuously" },
 	{ "incident", cmd_incident, NEED_STORE, "open, list, show, move, comment on and pull incidents" },
 	{ "sync", cmd_sync, NEED_STORE, "deliver queued writes to the tracker, or list them" },
 	{ "doctor", cmd_doctor, NEED_STORE, "check that every configured source answers and lets sre in" },
@@ -140,10 +140,8 @@ static void list_commands(FILE *fp)
 {
 	fprintf(fp, "usage: %s\n", sre_usage[0]);
 	fprintf(fp, "\nThe sre commands:\n");
-	/* A command whose issue has not landed says so here, not only when run. */
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(fp, "   %-10s %s%s\n", commands[i].name, commands[i].help,
-			commands[i].fn == cmd_unbuilt ? " (not built yet)" : "");
+		fprintf(fp, "   %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(fp, "\nSee 'sre help <command>' to read about a command.\n");
 }
 
@@ -326,14 +324,10 @@ static void check_named_store_dir(const char *path, const char *how)
 	free(dir);
 }
 
-static struct store *open_store(int create)
+char *sre_store_path(void)
 {
 	char *path = NULL;
-	int64_t busy = 30000;
-	struct stat st;
 
-	if (the_sre.store)
-		return the_sre.store;
 	if (the_sre.db_path) {
 		path = xstrdup(the_sre.db_path);
 		check_named_store_dir(path, "--db");
@@ -348,6 +342,24 @@ static struct store *open_store(int create)
 	}
 	if (!path)
 		die("no place for the store: set HOME, XDG_STATE_HOME, core.db or --db");
+	return path;
+}
+
+void sre_store_close(void)
+{
+	store_free(the_sre.store);
+	the_sre.store = NULL;
+}
+
+static struct store *open_store(int create)
+{
+	char *path;
+	int64_t busy = 30000;
+	struct stat st;
+
+	if (the_sre.store)
+		return the_sre.store;
+	path = sre_store_path();
 	if (config_get_duration_ms(&the_sre.cfg, "core.busy-timeout", &busy) < 0)
 		die("core.busy-timeout is not a duration");
 	if (!create && stat(path, &st) < 0 && errno == ENOENT) {

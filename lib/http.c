@@ -547,6 +547,31 @@ int http_host_is_loopback(const char *host)
 	return ret;
 }
 
+int http_url_keeps_secrets(const char *url)
+{
+	const char *host;
+	char *h;
+	int loopback;
+
+	if (!strncasecmp(url, "https://", 8))
+		return 1;
+	if (strncasecmp(url, "http://", 7))
+		return -1;
+	host = url + 7;
+	h = xstrndup(host, strcspn(host, "/?#"));
+	/* A port after the host (but not inside an IPv6 address's brackets). */
+	if (h[0] == '[') {
+		char *close = strchr(h, ']');
+		if (close)
+			close[1] = '\0';
+	} else if (strchr(h, ':')) {
+		*strchr(h, ':') = '\0';
+	}
+	loopback = !strchr(h, '@') && http_host_is_loopback(h);
+	free(h);
+	return loopback;
+}
+
 /*
  * A credential (an Authorization header, basic auth, a client key, a
  * URL's userinfo, or a registered secret in the URL itself, as a Slack

@@ -173,6 +173,12 @@ int64_t monotonic_ms(void);
  * before connecting, HTTP_FAILED with the reason in res->error.
  */
 int http_host_is_loopback(const char *host);
+/*
+ * May a secret ride in a request to url? 1 for https://, and for http://
+ * to this machine (a loopback host, no user part); 0 for http:// to any
+ * other host; -1 when url is neither http:// nor https://.
+ */
+int http_url_keeps_secrets(const char *url);
 
 /* Append s to sb with URL percent-encoding (RFC 3986 unreserved kept). */
 void http_urlencode(struct strbuf *sb, const char *s);

@@ -789,6 +789,36 @@ int mirror_pull(struct store *st, struct tracker *t, const struct tracker_query 
 	return ret;
 }
 
+/*
+ * Notifications fire on edges: a check that flaps is one episode, not a
+ * message each time it comes and goes. An incident that opened within
+ * notify.cooldown of the last resolution of its fingerprint goes on that
+ * episode: its messages (opened, diagnosed, fixed, resolved) are kept as
+ * "notification-held" events instead of sent. The store holds both times, so the cooldown
+ * survives restarts. What needs a person (an escalation) is always sent,
+ * and a problem that stays is paged by the escalation policy's timeouts.
+ * 1 held, 0 sent, -1.
+ */
+static int episode_goes_on(struct store *st, const struct config *cfg, long long id,
+			   const char *event)
+{
+	int64_t cooldown = 30 * 60 * 1000;
+	long long prev;
+	char *body;
+	int r;
+
+	if (config_get_duration_ms(cfg, "notify.cooldown", &cooldown) < 0)
+		return -1;
+	if (cooldown <= 0 || (r = store_incident_episode(st, id, cooldown, &prev)) == 1)
+		return 0;
+	if (r < 0)
+		return -1;
+	body = xstrfmt("{\"event\":\"%s\",\"episode\":%lld}", event, prev);
+	r = store_event_append(st, id, "notification-held", "sre", body);
+	free(body);
+	return r ? -1 : 1;
+}
+
 /* Queue the channel's message about incident id (inside a transaction). */
 static int queue_notification(struct store *st, const struct config *cfg, long long id,
 			      const char *event)
@@ -798,6 +828,8 @@ static int queue_notification(struct store *st, const struct config *cfg, long l
 
 	if (!event || !cfg || !notify_configured(cfg))
 		return 0;
+	if (strcmp(event, "escalated") && (r = episode_goes_on(st, cfg, id, event)) != 0)
+		return r < 0 ? -1 : 0;
 	if (store_incident_get(st, id, &inc))
 		return -1;
 	r = notify_queue(st, &inc, event);

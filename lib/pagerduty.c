@@ -357,37 +357,17 @@ static const char *routing_key(struct keyring *kr, const struct config *cfg,
 static int enqueue_url(const struct config *cfg, struct strbuf *out)
 {
 	const char *base = config_get_string(cfg, "pagerduty.url");
-	const char *host;
-	size_t len, hlen;
-	char *h;
-	int loopback;
+	size_t len;
+	int r;
 
 	if (!base || !*base)
 		base = DEFAULT_URL;
-	if (!strncasecmp(base, "https://", 8)) {
-		host = NULL;
-	} else if (!strncasecmp(base, "http://", 7)) {
-		host = base + 7;
-	} else {
+	r = http_url_keeps_secrets(base);
+	if (r < 0)
 		return error("pagerduty.url is not an http:// or https:// URL");
-	}
-	if (host) {
-		hlen = strcspn(host, "/?#");
-		h = xstrndup(host, hlen);
-		/* A port after the host (but not inside an IPv6 address's brackets). */
-		if (h[0] == '[') {
-			char *close = strchr(h, ']');
-			if (close)
-				close[1] = '\0';
-		} else if (strchr(h, ':')) {
-			*strchr(h, ':') = '\0';
-		}
-		loopback = !strchr(h, '@') && http_host_is_loopback(h);
-		free(h);
-		if (!loopback)
-			return error("pagerduty.url must be https:// (the routing key travels in "
-				     "the request), or http:// to this machine only");
-	}
+	if (!r)
+		return error("pagerduty.url must be https:// (the routing key travels in "
+			     "the request), or http:// to this machine only");
 	strbuf_reset(out);
 	strbuf_addstr(out, base);
 	len = out->len;

@@ -491,3 +491,112 @@ long long pidfile_read(const char *path)
 	strbuf_release(&sb);
 	return pid;
 }
+
+/* ---- a function in a child (run_function()) ---- */
+
+static void drop_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Hand the whole lines of buf to rf->line; at the end (all), what is left is cut off. */
+static void hand_lines(const struct run_function *rf, struct strbuf *buf, int all)
+{
+	char *nl;
+
+	while ((nl = memchr(buf->buf, '\n', buf->len))) {
+		size_t used = (size_t)(nl - buf->buf) + 1;
+
+		*nl = '\0';
+		if (used - 1 <= RUN_FUNCTION_LINE_MAX)
+			rf->line(rf->cb, buf->buf);
+		else
+			error("%s handed over a line of %zu bytes; dropped", rf->name, used - 1);
+		memmove(buf->buf, buf->buf + used, buf->len - used);
+		strbuf_setlen(buf, buf->len - used);
+	}
+	if (buf->len > RUN_FUNCTION_LINE_MAX || (all && buf->len)) {
+		error("%s handed over a line too long or cut off; dropped", rf->name);
+		strbuf_reset(buf);
+	}
+}
+
+enum run_function_end run_function(const struct run_function *rf)
+{
+	int64_t deadline = now_ms() + rf->timeout_ms;
+	enum run_function_end end = RUN_FUNCTION_OK;
+	struct strbuf buf = STRBUF_INIT;
+	int fds[2], status = 0, killed = 0;
+	pid_t pid;
+
+	/* Close-on-exec: what fn starts (a restarted service) must not hold the pipe open. */
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		error_errno("cannot run %s", rf->name);
+		return RUN_FUNCTION_FAILED;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		error_errno("cannot run %s", rf->name);
+		close(fds[0]);
+		close(fds[1]);
+		return RUN_FUNCTION_FAILED;
+	}
+	if (!pid) {
+		struct sigaction sa;
+
+		close(fds[0]);
+		setpgid(0, 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = drop_signal;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		exit(rf->fn(rf->data, fds[1]) ? 1 : 0);
+	}
+	setpgid(pid, pid);
+	close(fds[1]);
+	for (int eof = 0, exited = 0; !eof || !exited;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		char chunk[4096];
+		ssize_t n;
+
+		if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+			exited = 1;
+		if (!exited && left <= 0) {
+			end = RUN_FUNCTION_OVERRAN;
+			break;
+		}
+		if (!eof && poll(&pfd, 1, exited ? 0 : (int)(left < 100 ? left : 100)) > 0) {
+			n = read(fds[0], chunk, sizeof(chunk));
+			if (n > 0) {
+				strbuf_add(&buf, chunk, (size_t)n);
+				hand_lines(rf, &buf, 0);
+			} else if (n == 0 || errno != EINTR) {
+				eof = 1;
+			}
+		} else if (exited) {
+			/* Gone, and nothing left to read: what its own children hold open is not its. */
+			eof = 1;
+		}
+		if (!exited && rf->tick && rf->tick(rf->cb) < 0) {
+			end = RUN_FUNCTION_STOPPED;
+			break;
+		}
+	}
+	if (end != RUN_FUNCTION_OK) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		killed = 1;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	hand_lines(rf, &buf, 1);
+	close(fds[0]);
+	strbuf_release(&buf);
+	if (!killed && !(WIFEXITED(status) && !WEXITSTATUS(status)))
+		end = RUN_FUNCTION_FAILED;
+	return end;
+}

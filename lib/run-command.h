@@ -131,4 +131,35 @@ long long process_start_time(long long pid);
 /* The state letter of process pid (R, S, T stopped, Z zombie...), or 0 when it cannot be read. */
 char process_state(long long pid);
 
+/*
+ * A function run in a child process, not a program: `sre run` runs each
+ * step of its loop so (cmd/run.c says why). fn runs in a forked child of
+ * its own process group, with SIGINT and SIGTERM caught and dropped (the
+ * work under way finishes; a handler, not SIG_IGN, so what it execs stops
+ * on them as usual), and writes lines to fd; its return is the child's
+ * exit (0 or 1). The parent hands each line (no newline, at most
+ * RUN_FUNCTION_LINE_MAX bytes: longer ones are dropped and said) to line,
+ * and calls tick about every 100 ms while it waits: tick returning -1, or
+ * the deadline passing, kills the child's whole group with SIGKILL, as a
+ * kill -9 would. The child may not use a connection the parent opened
+ * (an SQLite store): the caller closes those before.
+ */
+#define RUN_FUNCTION_LINE_MAX 8192
+enum run_function_end {
+	RUN_FUNCTION_OK,        /* fn returned 0 */
+	RUN_FUNCTION_FAILED,    /* fn returned non-zero, died, or could not start (said) */
+	RUN_FUNCTION_OVERRAN,   /* killed at the deadline */
+	RUN_FUNCTION_STOPPED,   /* killed because tick said so */
+};
+struct run_function {
+	int (*fn)(void *data, int fd);
+	void *data;
+	int64_t timeout_ms;
+	void (*line)(void *cb, const char *line);
+	int (*tick)(void *cb);   /* may be NULL */
+	void *cb;
+	const char *name;        /* for messages */
+};
+enum run_function_end run_function(const struct run_function *rf);
+
 #endif

@@ -250,6 +250,15 @@ static const char *const migrations[] = {
 	"  fault_id INTEGER,"               /* the chaos_faults row that set it, or NULL */
 	"  PRIMARY KEY (proxy, toxic)"
 	");",
+	/* 9: the passes of sre run, the last ones kept, for sre run --status (lib/loop.c) */
+	"CREATE TABLE run_passes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  started_at TEXT NOT NULL,"
+	"  duration_ms INTEGER NOT NULL,"
+	"  role TEXT NOT NULL,"             /* 'acting', or 'standby' (another holds the lease) */
+	"  runner TEXT NOT NULL,"           /* who ran it: host and pid, or the pod */
+	"  summary TEXT NOT NULL CHECK (json_valid(summary))"  /* counts, steps, what needs a person */
+	");",
 };
 
 int store_db_error(struct store *st, const char *what)
@@ -854,6 +863,28 @@ out:
 	cJSON_Delete(body);
 	cJSON_free(text);
 	return ret;
+}
+
+int store_incident_episode(struct store *st, long long id, int64_t window_ms, long long *prev)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_prepare(st, &stmt, "SELECT p.id FROM incidents p, incidents c WHERE c.id = ?1"
+			       " AND p.fingerprint = c.fingerprint AND p.id < c.id"
+			       " AND p.resolved_at IS NOT NULL"
+			       " AND (julianday(c.opened_at) - julianday(p.resolved_at)) * 86400000.0 <= ?2"
+			       " ORDER BY p.id DESC LIMIT 1") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, window_ms);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*prev = sqlite3_column_int64(stmt, 0);
+	store_done(st, stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "cannot read an incident's episode");
+	return rc == SQLITE_ROW ? 0 : 1;
 }
 
 int store_event_append(struct store *st, long long id, const char *kind,

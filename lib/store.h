@@ -78,6 +78,13 @@ int store_incident_transition(struct store *st, long long id, int expected,
 			      enum incident_state to, const char *actor,
 			      const char *reason, const char *key);
 
+/*
+ * The incident of id's fingerprint resolved last before id opened, when
+ * that was within window_ms of its opening: the same episode of a check
+ * that flaps. 0 and *prev set, 1 when there is none, -1.
+ */
+int store_incident_episode(struct store *st, long long id, int64_t window_ms, long long *prev);
+
 /* Append an event; body is a JSON object in text. 0, 1 (no incident), -1. */
 int store_event_append(struct store *st, long long id, const char *kind,
 		       const char *actor, const char *body_json);

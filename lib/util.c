@@ -190,6 +190,23 @@ void test_crash_point(const char *name)
 	}
 }
 
+int write_in_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 size_t utf8_cut(const char *s, size_t len, size_t max)
 {
 	size_t n, back = 0;

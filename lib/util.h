@@ -86,6 +86,9 @@ int parse_ll(const char *s, long long *out);
  */
 void test_crash_point(const char *name);
 
+/* Write all of buf to fd, through short writes and EINTR: 0, or -1 with errno set. */
+int write_in_full(int fd, const void *buf, size_t len);
+
 /*
  * The Levenshtein distance from a to b: how many characters must be
  * inserted, deleted or replaced to make one the other (for "did you mean").

@@ -37,14 +37,6 @@ test_expect_success 'a word far from every command gets no suggestion' '
 	test_grep ! "most similar" err
 '
 
-test_expect_success 'the commands not built yet say so and exit 1' '
-	for c in run; do
-		test_expect_code 1 sre $c >out 2>err &&
-		test_grep "not built yet" err &&
-		! test -s out || return 1
-	done
-'
-
 test_expect_success 'an sre-<name> program on PATH runs for sre <name>' '
 	mkdir bin &&
 	cat >bin/sre-hello <<-\EOT &&

@@ -123,12 +123,6 @@ test_expect_success MAN 'sre incident show --help opens the incident man page' '
 	test_cmp expect out
 '
 
-test_expect_success 'sre help run, which has no man page, prints its usage and exits 0' '
-	sre help run >out 2>err &&
-	printf "%s\n" "usage: sre run" "" "Not built yet: it says so and exits 1." >expect &&
-	test_cmp expect out
-'
-
 test_expect_success 'sre help nosuch exits 1 and says why' '
 	test_expect_code 1 sre help nosuch >out 2>err &&
 	! test -s out &&

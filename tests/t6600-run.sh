@@ -1,0 +1,303 @@
+#!/bin/sh
+test_description='sre run: the whole loop once and pass after pass, one per store, resumable, quiet, with a heartbeat'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-fake.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	skip_all "no python3 for the heartbeat's fake server and the JSON checks"
+fi
+
+start_fake target || { echo "Bail out! the heartbeat's fake server did not start"; exit 1; }
+
+# A service "api" run as a process: start-api starts it (and counts the
+# starts in run/starts), alive-api says whether it runs.
+mkdir -p run
+cat >start-api <<EOT
+#!/bin/sh
+echo start >>"$PWD/run/starts"
+sleep 300 >/dev/null 2>&1 </dev/null &
+echo \$! >"$PWD/run/api.pid"
+EOT
+cat >alive-api <<EOT
+#!/bin/sh
+pid=\$(cat "$PWD/run/api.pid") && test -e /proc/\$pid/stat && ! grep -q "^[0-9]* (.*) Z " /proc/\$pid/stat
+EOT
+chmod +x start-api alive-api
+cat >>"$XDG_CONFIG_HOME/sre/config" <<EOT
+[service "api"]
+	runtime = process
+	pidfile = $PWD/run/api.pid
+	start = $PWD/start-api
+[fix]
+	auto = restart
+	verify-interval = 100ms
+	verify-timeout = 10s
+	min-confidence = 0.5
+[remember]
+	hold-window = 0
+[run]
+	heartbeat-url = $FAKE_URL/ping/abc123
+EOT
+
+# Stop api (starting it first when an earlier test left it dead).
+kill_api() {
+	{ ./alive-api || ./start-api; } &&
+	kill "$(cat run/api.pid)" &&
+	i=0 &&
+	while ./alive-api; do
+		i=$((i + 1)) && test $i -lt 100 && sleep 0.05 || return 1
+	done
+}
+
+# jq-less: a Python expression over the JSON of file $1 (j).
+jf() {
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# Wait up to 30 s for a line matching $2 in file $1.
+wait_for_line() {
+	i=0
+	while ! grep -q -e "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "no line '$2' in $1 after 30 s:" >&2
+			cat "$1" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# What the fake Slack was sent: "<incident> <event>" a line.
+slack_sent() {
+	python3 - "$FAKE_LOG" <<-\EOT
+	import json, sys
+	for line in open(sys.argv[1]):
+	    text = json.loads(json.loads(line)["body"])["text"]
+	    print(text.split(":")[0][len("Incident "):])
+	EOT
+}
+
+# Is process $1 gone (or a zombie)?
+gone() {
+	! test -e /proc/$1/stat || grep -q "^[0-9]* (.*) Z " /proc/$1/stat
+}
+
+test_expect_success 'usage: one of --once, --watch, --status; --interval and --wait with --watch' '
+	test_expect_code 129 sre run 2>err &&
+	test_grep "one of them" err &&
+	test_expect_code 129 sre run --once --watch 2>err &&
+	test_expect_code 129 sre run --once --interval 1s 2>err &&
+	test_grep "go with --watch" err &&
+	test_expect_code 129 sre run --watch --interval soon 2>err &&
+	test_grep "is not a duration" err &&
+	test_expect_code 129 sre run --once extra 2>err
+'
+
+test_expect_success '--status before any pass: none, and not healthy' '
+	test_expect_code 1 sre run --status >out &&
+	test_grep "last pass: none" out &&
+	test_grep "healthy: no" out
+'
+
+test_expect_success '--once on a healthy stack: nothing to say, exit 0, the heartbeat pinged' '
+	./start-api &&
+	sre run --once >out 2>err &&
+	! test -s out &&
+	! test -s err &&
+	test "$(fake_count GET "^/ping/abc123\$")" = 1
+'
+
+test_expect_success '--once heals a dead service end to end: opened, diagnosed, restarted, verified' '
+	old=$(cat run/api.pid) &&
+	kill_api &&
+	sre run --once >out 2>err &&
+	test_grep "^incident 1 opened: api is not running" out &&
+	test_grep "^incident 1 diagnosed: crash" out &&
+	test_grep "^incident 1: restart of api" out &&
+	test_grep "^incident 1 resolved: api is running" out &&
+	test "$(cat run/api.pid)" != "$old" &&
+	./alive-api &&
+	test "$(sre incident show --json 1 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"state\"])")" = INCIDENT_RESOLVED
+'
+
+test_expect_success '--status: the last pass, what it did, healthy' '
+	sre run --status >out &&
+	test_grep "^last pass: .*, acting, by " out &&
+	test_grep "what it did:.* opened 1" out &&
+	test_grep "steps: every one ok" out &&
+	test_grep "healthy: yes" out &&
+	sre run --status --json >status.json &&
+	test "$(jf status.json "j[\"healthy\"]")" = True &&
+	test "$(jf status.json "j[\"running\"]")" = False &&
+	test "$(jf status.json "\"|\".join(s[\"step\"] for s in j[\"passes\"][0][\"summary\"][\"steps\"])")" = \
+		"scout|diagnose|fix|escalate|remember|sync|heartbeat" &&
+	test "$(jf status.json "j[\"passes\"][0][\"summary\"][\"events\"][\"resolved\"]")" = 1
+'
+
+test_expect_success '--json: each change one NDJSON event with its step and incident' '
+	kill_api &&
+	sre run --once --json >out 2>err &&
+	python3 - out <<-\EOT
+	import json, sys
+	events = [json.loads(l) for l in open(sys.argv[1])]
+	kinds = [(e["step"], e["event"]) for e in events]
+	assert kinds == [("scout", "opened"), ("diagnose", "diagnosed"), ("fix", "acted"), ("fix", "resolved")], kinds
+	assert all(e["incident"] == 2 and e["pass"] == 1 and e["time"].endswith("Z") for e in events), events
+	EOT
+'
+
+test_expect_success '--once exits 1 when something waits for a person, and says it' '
+	kill_api &&
+	test_expect_code 1 sre --db "$PWD/wait.db" -c fix.min-confidence=0.99 run --once >out 2>err &&
+	test_grep "^incident 1 waits for a person: " out &&
+	test_expect_code 1 sre --db "$PWD/wait.db" -c fix.min-confidence=0.99 run --once >out 2>err &&
+	test_grep "^incident 1 waits for a person: .*fix.min-confidence" out &&
+	test_line_count = 1 out &&
+	./start-api
+'
+
+test_expect_success 'a second sre run on the store is refused at once, naming the holder; --wait waits' '
+	{ sre run --watch --interval 200ms >watch1.out 2>watch1.err & } &&
+	w1=$! &&
+	wait_for_line "$XDG_STATE_HOME/sre/sre.db-run" "-$w1 since" &&
+	test_expect_code 1 sre run --once >out 2>err &&
+	test_grep "another sre run holds this store (.*-$w1 since .*): one at a time" err &&
+	! test -s out &&
+	{ sre run --watch --wait --interval 200ms >watch2.out 2>watch2.err & } &&
+	w2=$! &&
+	wait_for_line watch2.err "waiting for the sre run that holds this store" &&
+	kill -TERM $w1 &&
+	wait $w1 &&
+	sre run --status --json >status.json &&
+	i=0 &&
+	while ! grep -q -e "-$w2 since" "$XDG_STATE_HOME/sre/sre.db-run"; do
+		i=$((i + 1)) && test $i -lt 300 && sleep 0.1 || return 1
+	done &&
+	kill -TERM $w2 &&
+	wait $w2
+'
+
+test_expect_success '--watch heals again and again, says each thing once, and stops on SIGTERM with exit 0' '
+	{ sre --db "$PWD/watch.db" run --watch --interval 200ms >watch.out 2>watch.err & } &&
+	w=$! &&
+	kill_api &&
+	wait_for_line watch.out "resolved: api is running" &&
+	kill_api &&
+	i=0 &&
+	while test "$(grep -c "resolved: api is running" watch.out)" -lt 2; do
+		i=$((i + 1)) && test $i -lt 300 && sleep 0.1 || return 1
+	done &&
+	kill -TERM $w &&
+	wait $w &&
+	test "$(grep -c " opened: " watch.out)" = 2 &&
+	test "$(grep -c " restart of api" watch.out)" = 2 &&
+	! grep -v "^[0-2][0-9]:[0-5][0-9]:[0-6][0-9] incident [0-9]*[: ]" watch.out &&
+	./alive-api
+'
+
+test_expect_success 'SIGTERM finishes the pass under way: the fix in progress completes' '
+	cat >slow-start <<-EOT &&
+	#!/bin/sh
+	sleep 2
+	exec "$PWD/start-api"
+	EOT
+	chmod +x slow-start &&
+	kill_api &&
+	{ sre --db "$PWD/term.db" -c service.api.start="$PWD/slow-start" run --watch --interval 10s >term.out 2>term.err & } &&
+	w=$! &&
+	wait_for_line term.out "diagnosed: crash" &&
+	kill -TERM $w &&
+	wait $w &&
+	test_grep "resolved: api is running" term.out &&
+	./alive-api
+'
+
+test_expect_success 'a step past run.step-timeout is stopped as kill -9 would; the other steps run; the next pass resumes with one action' '
+	cat >hang-start <<-EOT &&
+	#!/bin/sh
+	echo start >>"$PWD/run/starts"
+	sleep 30
+	EOT
+	chmod +x hang-start &&
+	kill_api &&
+	: >run/starts &&
+	test_expect_code 1 sre --db "$PWD/deadline.db" -c run.step-timeout=2s \
+		-c service.api.start="$PWD/hang-start" run --once --json >out 2>err &&
+	test_grep "the fix step ran past run.step-timeout and was stopped; the next pass resumes it" err &&
+	sre --db "$PWD/deadline.db" run --status --json >status.json &&
+	test "$(jf status.json "\" \".join(s[\"step\"] + \"=\" + s[\"status\"] for s in j[\"passes\"][0][\"summary\"][\"steps\"])")" = \
+		"scout=ok diagnose=ok fix=overran escalate=ok remember=ok sync=ok heartbeat=ok" &&
+	test "$(fake_count GET "^/ping/abc123/fail\$")" = 1 &&
+	test_line_count = 1 run/starts &&
+	sre --db "$PWD/deadline.db" run --once >out 2>err &&
+	test_line_count = 2 run/starts &&
+	./alive-api &&
+	test "$(sre --db "$PWD/deadline.db" incident show --json 1 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"state\"])")" = INCIDENT_RESOLVED
+'
+
+for point in scout diagnose fix action-started; do
+	test_expect_success "kill -9 at $point: the next pass resumes, with one action" '
+		kill_api &&
+		: >run/starts &&
+		test_expect_code 1 env SRE_TEST_CRASH_AT=$point sre --db "$PWD/$point.db" run --once >out 2>err &&
+		test_grep "step failed" err &&
+		sre --db "$PWD/$point.db" run --once >out 2>err &&
+		test_grep "resolved: api is running" out &&
+		test_line_count = 1 run/starts &&
+		./alive-api &&
+		test "$(sre --db "$PWD/$point.db" incident list --json)" = "[]"
+	'
+done
+
+test_expect_success 'a runner killed with -9 mid-step: its step still holds the store, then the next takes over' '
+	kill_api &&
+	{ sre --db "$PWD/k.db" -c service.api.start="$PWD/slow-start" run --watch --interval 10s >k.out 2>k.err & } &&
+	w=$! &&
+	wait_for_line k.out "diagnosed: crash" &&
+	kill -9 $w &&
+	{ wait $w; true; } &&
+	test_expect_code 1 sre --db "$PWD/k.db" run --once >out 2>err &&
+	test_grep "another sre run holds this store" err &&
+	i=0 &&
+	while ! sre --db "$PWD/k.db" run --once >out 2>err; do
+		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || return 1
+	done &&
+	./alive-api
+'
+
+test_expect_success 'the heartbeat must not leak its secret path over plain http to another host' '
+	test_expect_code 0 sre --db "$PWD/hb.db" -c run.heartbeat-url=http://example.invalid/ping/secret run --once >out 2>err &&
+	test_grep "run.heartbeat-url must be https://" err &&
+	test_grep ! "secret" err
+'
+
+test_expect_success 'a flapping service is one episode: the first incident'"'"'s messages, nothing for its returns, but an escalation' '
+	target_pid=$FAKE_PID &&
+	start_fake slack &&
+	hook=$FAKE_URL/services/T0001/B0001/hooksecret0123456789 &&
+	for i in 1 2; do
+		kill_api &&
+		SLACK_WEBHOOK_URL=$hook sre --db "$PWD/flap.db" run --once >out 2>err || return 1
+	done &&
+	# The third time in a day is chronic: no restart, a person is needed.
+	kill_api &&
+	test_expect_code 1 env SLACK_WEBHOOK_URL=$hook sre --db "$PWD/flap.db" run --once >out 2>err &&
+	slack_sent | sort -u >sent &&
+	printf "%s\n" "1 diagnosed" "1 fixed" "1 opened" "1 resolved" "3 escalated" >expect &&
+	test_cmp expect sent &&
+	sre --db "$PWD/flap.db" incident show --json 2 >show.json &&
+	test "$(jf show.json "[e[\"kind\"] for e in j[\"events\"]].count(\"notification-held\")")" = 4 &&
+	for i in 1 2; do
+		kill_api &&
+		SLACK_WEBHOOK_URL=$hook sre --db "$PWD/noflap.db" -c notify.cooldown=0 run --once >out 2>err || return 1
+	done &&
+	slack_sent >sent &&
+	test "$(grep -c "^2 opened" sent)" = 1 &&
+	stop_fake &&
+	FAKE_PID=$target_pid
+'
+
+kill "$(cat run/api.pid)" 2>/dev/null
+stop_fake
+test_done

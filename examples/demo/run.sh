@@ -252,29 +252,7 @@ fi
 
 # ---- the loop ----
 
-# STAND-IN until sre run lands: the loop's steps one after the other.
-standin() {
-	stop=
-	trap 'stop=1' TERM
-	while [ -z "$stop" ]; do
-		echo "pass: scout"
-		sre scout
-		for id in $(incidents | awk '$2 == "INCIDENT_DETECTED" { print $1 }'); do
-			echo "pass: diagnose $id"; sre diagnose "$id"
-		done
-		for id in $(incidents | awk '$2 == "ANALYSIS_COMPLETE" || $2 == "FIX_GENERATED" { print $1 }'); do
-			echo "pass: fix $id"; sre fix "$id" </dev/null
-		done
-		sre escalate --auto
-		sleep 1
-	done
-	exit 0
-}
-if "$SRE" run -h 2>&1 | grep -q -- --watch; then
-	"$SRE" --db "$dir/sre.db" run --watch --interval 1s >"$dir/loop.out" 2>&1 </dev/null &
-else
-	standin >"$dir/loop.out" 2>&1 </dev/null &
-fi
+"$SRE" --db "$dir/sre.db" run --watch --interval 1s >"$dir/loop.out" 2>&1 </dev/null &
 loop_pid=$!
 echo "demo: sre run --watch --interval 1s heals the stack in the background: scout, diagnose," \
 	"fix, escalate, remember, pass after pass (what it said is shown at the end)"

@@ -94,7 +94,7 @@ test_expect_success 'the record: the post-mortem of the escalated incident' '
 
 test_expect_success 'the record: remember similar names the game day'"'"'s quote-service outage and what worked then' '
 	id=$(sed -n "s/^\$ sre fix --yes \([0-9]*\)\$/\1/p" out) &&
-	test_grep "^\$ sre remember similar --include-chaos $id\$" out &&
+	test_grep "^\$ sre remember similar -n 3 --include-chaos $id\$" out &&
 	sed -n "/^\$ sre remember similar/,/^demo: every fault/p" out >similar &&
 	test_grep "^[0-9][0-9]*  quote-service: quote-service is " similar &&
 	test_grep "^    action: restart, worked\$" similar

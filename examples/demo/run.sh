@@ -386,7 +386,7 @@ if [ -n "$escalated" ]; then
 	echo
 	echo "demo: quote-service was down before, in the game day; game-day incidents are left out" \
 		"of recall unless asked for (--include-chaos)"
-	shown remember similar --include-chaos "$escalated" || ok=no
+	shown remember similar -n 3 --include-chaos "$escalated" || ok=no
 fi
 
 echo

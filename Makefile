@@ -89,7 +89,7 @@ MAN_GEN = man/sre-config.5
 
 DEBIAN_PACKAGES = gcc make pkg-config libcurl4-openssl-dev libcjson-dev \
 	libgit2-dev libsqlite3-dev libreadline-dev libedit-dev scdoc sqlite3 \
-	git perl man-db python3 libyaml-dev jq clang libclang-rt-14-dev \
+	git perl man-db python3 python3-yaml libyaml-dev jq clang libclang-rt-14-dev \
 	prometheus prometheus-alertmanager docker.io busybox-static
 
 all: sre $(MAN) $(MAN_GEN)

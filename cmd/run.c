@@ -41,6 +41,7 @@
 #include "../lib/format.h"
 #include "../lib/http.h"
 #include "../lib/json.h"
+#include "../lib/kube-lease.h"
 #include "../lib/loop.h"
 #include "../lib/run-command.h"
 #include "../lib/timeutil.h"
@@ -70,6 +71,11 @@ struct runner {
 	struct strvec said;      /* the conditions said last pass... */
 	struct strvec saying;    /* ...and this pass */
 	long long pass;
+	/* the Lease (run.lease = kubernetes) */
+	int leased;
+	struct kube_lease lease;
+	int64_t lease_tried_ms;
+	char *lease_said;        /* what was last said of it */
 	/* this pass */
 	struct run_pass p;
 	int needs_person;
@@ -246,30 +252,69 @@ static void touch_lock(struct runner *r)
 
 static int lease_start(struct runner *r)
 {
-	const char *kind = config_get_string(&the_sre.cfg, "run.lease");
+	int wanted = kube_lease_wanted(&the_sre.cfg);
 
-	(void)r;
-	if (kind && strcmp(kind, "none"))
-		return error("run.lease = %s: none, or kubernetes", kind);
-	return 0;
+	if (wanted <= 0)
+		return wanted;
+	r->leased = 1;
+	return kube_lease_init(&r->lease, &the_sre.cfg, r->name);
+}
+
+/* One try to take or renew the Lease; what it found said when it changes. */
+static void lease_try(struct runner *r)
+{
+	struct strbuf holder = STRBUF_INIT, msg = STRBUF_INIT;
+	int t;
+
+	r->lease_tried_ms = monotonic_ms();
+	t = kube_lease_try(&r->lease, &holder);
+	if (t > 0)
+		strbuf_addf(&msg, "this runner holds the Lease %s/%s and acts", r->lease.ns, r->lease.name);
+	else if (!t)
+		strbuf_addf(&msg, "standby: %s holds the Lease %s/%s; this runner scouts and reports",
+			    holder.len ? holder.buf : "another runner", r->lease.ns, r->lease.name);
+	else
+		strbuf_addf(&msg, "the Lease %s/%s cannot be taken or renewed (%s); this runner "
+			    "does not act once its last renewal is run.lease-renew-deadline old",
+			    r->lease.ns, r->lease.name, r->lease.why.buf);
+	if (!r->lease_said || strcmp(r->lease_said, msg.buf)) {
+		print_event(r, "lease", "lease", 0, msg.buf);
+		free(r->lease_said);
+		r->lease_said = strbuf_detach(&msg, NULL);
+	}
+	strbuf_release(&msg);
+	strbuf_release(&holder);
 }
 
 /* Does this runner act this pass (it holds the Lease, or there is none)? */
 static int lease_acting(struct runner *r)
 {
-	(void)r;
-	return 1;
+	if (!r->leased)
+		return 1;
+	lease_try(r);
+	return kube_lease_valid(&r->lease);
 }
 
 static int tick(struct runner *r)
 {
 	touch_lock(r);
-	return 0;
+	if (!r->leased)
+		return 0;
+	if (monotonic_ms() - r->lease_tried_ms >= r->lease.retry_period_ms)
+		lease_try(r);
+	/* Acting without the Lease renewed within its deadline: stop, before another could take it. */
+	return r->p.standby || kube_lease_valid(&r->lease) ? 0 : -1;
 }
 
 static void lease_stop(struct runner *r)
 {
-	(void)r;
+	if (!r->leased)
+		return;
+	/* As client-go's ReleaseOnCancel: another takes it at its next try. */
+	if (kube_lease_release(&r->lease) < 0)
+		error("the Lease could not be given up (%s); it lapses by itself", r->lease.why.buf);
+	kube_lease_clear(&r->lease);
+	free(r->lease_said);
 }
 
 /* Keep what this pass did for `sre run --status`. */
@@ -511,14 +556,17 @@ int cmd_run(int argc, const char **argv)
 		goto out;
 	}
 	if (lease_start(&r) < 0) {
+		if (r.leased)
+			kube_lease_clear(&r.lease);
 		ret = EXIT_FATAL;
 		goto out;
 	}
 	do {
-		int64_t next;
+		/* From the start of a pass to the start of the next: a long pass is followed at once. */
+		int64_t next = monotonic_ms() + r.interval_ms;
 
 		ret = pass(&r);
-		for (next = monotonic_ms() + r.interval_ms; watch && !stopping && monotonic_ms() < next;) {
+		while (watch && !stopping && monotonic_ms() < next) {
 			int64_t left = next - monotonic_ms();
 			poll(NULL, 0, (int)(left < 250 ? left : 250));
 			tick(&r);

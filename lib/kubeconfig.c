@@ -384,7 +384,7 @@ static int read_document(struct doc *d, const struct config *cfg, struct kubecon
 {
 	yaml_node_t *root = yaml_document_get_root_node(&d->yaml), *ctx, *cluster, *user;
 	const char *name = config_get_string(cfg, "kubernetes.context");
-	const char *cluster_name, *user_name;
+	const char *cluster_name, *user_name, *ns;
 	int r;
 
 	if (root && root->type != YAML_MAPPING_NODE)
@@ -400,8 +400,11 @@ static int read_document(struct doc *d, const struct config *cfg, struct kubecon
 	if (r)
 		return r < 0 ? -1 : fail_at(d, NULL, "no context \"%s\"", name);
 	if (get_string(d, ctx, "cluster", &cluster_name, NULL) < 0 ||
-	    get_string(d, ctx, "user", &user_name, NULL) < 0)
+	    get_string(d, ctx, "user", &user_name, NULL) < 0 ||
+	    get_string(d, ctx, "namespace", &ns, NULL) < 0)
 		return -1;
+	if (ns && *ns)
+		out->namespace = xstrdup(ns);
 	if (!cluster_name || !*cluster_name)
 		return fail_at(d, ctx, "context \"%s\" names no cluster", name);
 	r = find_named(d, root, "clusters", "cluster", cluster_name, &cluster);
@@ -500,6 +503,15 @@ static int load_service_account(struct kubeconfig *out, const struct config *cfg
 		goto fail;
 	}
 	out->ca_pem = strbuf_detach(&sb, NULL);
+	/* The pod's own namespace, when the service account says it (it may not). */
+	free(path);
+	path = xstrfmt("%s/namespace", dir);
+	if (!read_small(path, &sb)) {
+		strbuf_trim(&sb);
+		if (sb.len)
+			out->namespace = strbuf_detach(&sb, NULL);
+	}
+	strbuf_release(&sb);
 	out->server = strchr(host, ':') ? xstrfmt("https://[%s]:%s", host, port)
 					: xstrfmt("https://%s:%s", host, port);
 	free(path);
@@ -577,6 +589,7 @@ void kubeconfig_release(struct kubeconfig *kc)
 {
 	free(kc->path);
 	free(kc->context);
+	free(kc->namespace);
 	free(kc->server);
 	free(kc->ca_pem);
 	free(kc->client_cert_pem);

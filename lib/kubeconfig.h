@@ -29,6 +29,7 @@
 struct kubeconfig {
 	char *path;            /* the file read, or NULL in a pod */
 	char *context;         /* the context used, or NULL in a pod */
+	char *namespace;       /* the context's namespace, or in a pod its own; or NULL */
 	char *server;          /* "https://host:port", without a trailing slash */
 	char *ca_pem;          /* the cluster's CA (PEM), or NULL: the system's */
 	char *token;           /* a bearer token, or NULL */

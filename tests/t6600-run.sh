@@ -236,14 +236,14 @@ test_expect_success 'a step past run.step-timeout is stopped as kill -9 would; t
 	test "$(sre --db "$PWD/deadline.db" incident show --json 1 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"state\"])")" = INCIDENT_RESOLVED
 '
 
-for point in scout diagnose fix action-started; do
+for point in scout diagnose fix action-started escalate remember sync heartbeat; do
 	test_expect_success "kill -9 at $point: the next pass resumes, with one action" '
 		kill_api &&
 		: >run/starts &&
 		test_expect_code 1 env SRE_TEST_CRASH_AT=$point sre --db "$PWD/$point.db" run --once >out 2>err &&
 		test_grep "step failed" err &&
-		sre --db "$PWD/$point.db" run --once >out 2>err &&
-		test_grep "resolved: api is running" out &&
+		sre --db "$PWD/$point.db" run --once >>out 2>err &&
+		test "$(grep -c "resolved: api is running" out)" = 1 &&
 		test_line_count = 1 run/starts &&
 		./alive-api &&
 		test "$(sre --db "$PWD/$point.db" incident list --json)" = "[]"

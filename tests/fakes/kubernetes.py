@@ -55,6 +55,27 @@ which is also what a container waiting to restart serves. The kubelet's 400
 when there is no previousLog, when the container has not started, when
 the pod has several containers and none is named, or names one it does
 not have; 404 for a pod that is not there)
+    GET /apis/coordination.k8s.io/v1/namespaces/<ns>/leases/<name>
+                                                    the Lease; 404 'leases.coordination.k8s.io
+                                                    "<name>" not found' when absent
+    POST /apis/coordination.k8s.io/v1/namespaces/<ns>/leases
+                                                    a new Lease: 201; 409 AlreadyExists
+                                                    when the name is taken
+    PUT /apis/coordination.k8s.io/v1/namespaces/<ns>/leases/<name>
+                                                    the Lease replaced: 200; 409 Conflict
+                                                    ("the object has been modified; please
+                                                    apply your changes to the latest version
+                                                    and try again") when its
+                                                    metadata.resourceVersion is not the one
+                                                    stored, 422 when it has none, 404 when
+                                                    the Lease is not there
+(Leases are what client-go's leader election takes. The fake keeps them
+apart from the compact data, whole, as the API server stores them: each
+write gets a new resourceVersion, above every one given out before, and
+keeps uid and creationTimestamp; spec is stored as sent, after the API
+server's validation: leaseDurationSeconds above 0, leaseTransitions not
+negative, acquireTime and renewTime MicroTimes, holderIdentity a string;
+a body whose namespace or name is not the URL's gets its 400)
 with objects shaped field for field on pods, events and Deployments
 captured from real clusters (tests/../fixtures: argo gitops-engine,
 flanksource is-healthy, k9s): metadata with uid, resourceVersion, labels,
@@ -137,6 +158,15 @@ Control endpoints, for tests:
     POST /_fake/delay {"method": "GET", "path": "<regex>", "seconds": 5, "times": 1}
                       the next `times` matching requests wait that long
                       before their answer (fakeserver.py's)
+    GET /_fake/leases {"<ns>/<name>": <the Lease as stored>, ...}
+    POST /_fake/lease <a Lease> stored as it is, whatever it holds (a hostile
+                      holderIdentity, a malformed spec: what a test needs
+                      the client to refuse), with a new resourceVersion
+    POST /_fake/lease-fail {"times": 3, "status": 500}
+                      the next `times` writes of a Lease (POST or PUT) fail
+                      with that status and the API server's Status, and
+                      change nothing: a partition between a holder and
+                      the API server
 
 It exits after --lifetime seconds (default 120) or on SIGTERM.
 """
@@ -164,6 +194,10 @@ APPS = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/(deployments|replicasets)$
 LOG = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
 POD = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)$")
 DEPLOYMENT = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/deployments/([^/]+)(/scale)?$")
+LEASES = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/([^/]+)/leases(?:/([^/]+))?$")
+MICRO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+leases = {}            # "<ns>/<name>": the Lease as stored
+lease_fail = {"times": 0, "status": 500}  # POST /_fake/lease-fail
 
 
 def iso(t):
@@ -861,6 +895,54 @@ def patch_deployment(ns, d, spec, scale, content_type, raw):
         d["resourceVersion"] = next_resource_version()
 
 
+# ---- Leases ----
+
+LEASE_GROUP = {"group": "coordination.k8s.io", "kind": "leases"}
+
+
+def lease_invalid(lease):
+    """What the API server's validation says of a Lease's spec, or None."""
+    spec = lease.get("spec")
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        return "spec: Invalid value: not an object"
+    for field in ("leaseDurationSeconds", "leaseTransitions"):
+        v = spec.get(field)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or
+                              not -2**31 <= v < 2**31):
+            return "spec.%s: Invalid value: %s: not an int32" % (field, json.dumps(v))
+    if spec.get("leaseDurationSeconds") is not None and spec["leaseDurationSeconds"] <= 0:
+        return "spec.leaseDurationSeconds: Invalid value: %d: must be greater than 0" \
+            % spec["leaseDurationSeconds"]
+    if spec.get("leaseTransitions") is not None and spec["leaseTransitions"] < 0:
+        return "spec.leaseTransitions: Invalid value: %d: must be greater than or equal " \
+            "to 0" % spec["leaseTransitions"]
+    for field in ("acquireTime", "renewTime"):
+        v = spec.get(field)
+        if v is not None and (not isinstance(v, str) or not MICRO_TIME.match(v)):
+            return "spec.%s: Invalid value: %s: not a MicroTime" % (field, json.dumps(v))
+    if spec.get("holderIdentity") is not None and not isinstance(spec["holderIdentity"], str):
+        return "spec.holderIdentity: Invalid value: not a string"
+    return None
+
+
+def store_lease(ns, name, lease, before=None):
+    """Keep lease as the API server would: its own metadata, a new resourceVersion."""
+    meta = {"name": name, "namespace": ns,
+            "uid": before["metadata"]["uid"] if before else str(uuid.uuid4()),
+            "resourceVersion": next_resource_version(),
+            "creationTimestamp": before["metadata"]["creationTimestamp"] if before
+            else iso(time.time())}
+    for k in ("labels", "annotations"):
+        if isinstance(lease.get("metadata", {}).get(k), dict):
+            meta[k] = lease["metadata"][k]
+    stored = {"kind": "Lease", "apiVersion": "coordination.k8s.io/v1", "metadata": meta,
+              "spec": lease.get("spec") or {}}
+    leases[ns + "/" + name] = stored
+    return stored
+
+
 # ---- HTTP ----
 
 class Handler(fakeserver.FakeHandler):
@@ -934,6 +1016,9 @@ class Handler(fakeserver.FakeHandler):
             snapshot = json.loads(json.dumps(data))
         if not self.authorized():
             return self.answer(401, status(401, "Unauthorized", "Unauthorized"))
+        m = LEASES.match(raw_path)
+        if m:
+            return self.lease(unquote(m.group(1)), unquote(m.group(2) or ""), body)
         m = DEPLOYMENT.match(raw_path)
         if m:
             return self.deployment(unquote(m.group(1)), unquote(m.group(2)), bool(m.group(3)),
@@ -999,6 +1084,94 @@ class Handler(fakeserver.FakeHandler):
                     return self.answer(e.code, status(e.code, e.reason, e.message, details))
             dep = expand_deployment(ns, d, spec)
         self.answer(200, scale_of(dep) if scale else with_kind(dep))
+
+    def lease(self, ns, name, body):
+        """GET, PUT (with the resourceVersion read) or POST a Lease."""
+        allowed = ("GET", "PUT") if name else ("POST",)
+        if self.command not in allowed:
+            return self.answer(405, status(405, "MethodNotAllowed",
+                                           "the server does not allow this method on the "
+                                           "requested resource", {}))
+        key = ns + "/" + name
+        if self.command == "GET":
+            with self.lock:
+                lease = copy.deepcopy(leases.get(key))
+            if lease is None:
+                return self.answer(404, status(404, "NotFound", "leases.coordination.k8s.io "
+                                               "\"%s\" not found" % name,
+                                               dict(LEASE_GROUP, name=name)))
+            return self.answer(200, lease)
+        try:
+            obj = json.loads(body)
+            if not isinstance(obj, dict):
+                raise ValueError
+        except ValueError:
+            return self.answer(400, status(400, "BadRequest", "the body of the request was in "
+                                           "an unknown format - accepted media types include: "
+                                           "application/json, application/yaml, "
+                                           "application/vnd.kubernetes.protobuf"))
+        if obj.get("kind") != "Lease" or obj.get("apiVersion") != "coordination.k8s.io/v1":
+            return self.answer(400, status(400, "BadRequest", "the API version in the data (%s) "
+                                           "does not match the expected API version "
+                                           "(coordination.k8s.io/v1)" % obj.get("apiVersion")))
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        if meta.get("namespace", ns) != ns:
+            return self.answer(400, status(400, "BadRequest", "the namespace of the provided "
+                                           "object does not match the namespace sent on the "
+                                           "request"))
+        if not name:
+            name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+            if not re.match(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", name):
+                return self.answer(422, status(422, "Invalid", "Lease.coordination.k8s.io "
+                                               "\"%s\" is invalid: metadata.name: Invalid "
+                                               "value: %s: a lowercase RFC 1123 subdomain "
+                                               "must consist of lower case alphanumeric "
+                                               "characters, '-' or '.'" % (name,
+                                                                          json.dumps(name)),
+                                               dict(LEASE_GROUP, name=name)))
+            key = ns + "/" + name
+        elif meta.get("name", name) != name:
+            return self.answer(400, status(400, "BadRequest", "the name of the object (%s) "
+                                           "does not match the name on the URL (%s)"
+                                           % (meta.get("name"), name)))
+        invalid = lease_invalid(obj)
+        if invalid:
+            return self.answer(422, status(422, "Invalid", "Lease.coordination.k8s.io \"%s\" "
+                                           "is invalid: %s" % (name, invalid),
+                                           dict(LEASE_GROUP, name=name)))
+        with self.lock:
+            if lease_fail["times"] > 0:
+                lease_fail["times"] -= 1
+                code = int(lease_fail.get("status", 500))
+                return self.answer(code, status(code, "InternalError", "Internal error "
+                                                "occurred: etcdserver: request timed out",
+                                                {"causes": [{"message": "etcdserver: request "
+                                                             "timed out"}]}))
+            before = leases.get(key)
+            if self.command == "POST":
+                if before is not None:
+                    return self.answer(409, status(409, "AlreadyExists",
+                                                   "leases.coordination.k8s.io \"%s\" already "
+                                                   "exists" % name,
+                                                   dict(LEASE_GROUP, name=name)))
+                return self.answer(201, copy.deepcopy(store_lease(ns, name, obj)))
+            if before is None:
+                return self.answer(404, status(404, "NotFound", "leases.coordination.k8s.io "
+                                               "\"%s\" not found" % name,
+                                               dict(LEASE_GROUP, name=name)))
+            rv = meta.get("resourceVersion")
+            if not rv:
+                return self.answer(422, status(422, "Invalid", "Lease.coordination.k8s.io "
+                                               "\"%s\" is invalid: metadata.resourceVersion: "
+                                               "Invalid value: 0x0: must be specified for an "
+                                               "update" % name, dict(LEASE_GROUP, name=name)))
+            if rv != before["metadata"]["resourceVersion"]:
+                return self.answer(409, status(409, "Conflict", "Operation cannot be fulfilled "
+                                               "on leases.coordination.k8s.io \"%s\": the "
+                                               "object has been modified; please apply your "
+                                               "changes to the latest version and try again"
+                                               % name, dict(LEASE_GROUP, name=name)))
+            return self.answer(200, copy.deepcopy(store_lease(ns, name, obj, before)))
 
     def delete_pod(self, ns, name):
         """DELETE a pod: 200 with the pod as it goes (deletionTimestamp set), as the API server
@@ -1112,6 +1285,30 @@ class Handler(fakeserver.FakeHandler):
         if path == "/_fake/state" and self.command == "GET":
             with self.lock:
                 return self.answer(200, data)
+        if path == "/_fake/leases" and self.command == "GET":
+            with self.lock:
+                return self.answer(200, leases)
+        if path == "/_fake/lease" and self.command == "POST":
+            lease = self.control_json(raw)
+            meta = lease.get("metadata", {}) if isinstance(lease, dict) else {}
+            ns, name = meta.get("namespace", "default"), meta.get("name")
+            if not isinstance(name, str) or not name or not isinstance(ns, str):
+                return self.answer(400, {"error": "a Lease needs metadata.name"})
+            with self.lock:
+                before = leases.get(ns + "/" + name)
+                stored = store_lease(ns, name, lease, before)
+                stored["spec"] = lease.get("spec")  # as given, valid or not
+                if stored["spec"] is None:
+                    del stored["spec"]
+                return self.answer(200, stored)
+        if path == "/_fake/lease-fail" and self.command == "POST":
+            f = self.control_json(raw)
+            if not isinstance(f, dict):
+                return self.answer(400, self.not_json)
+            with self.lock:
+                lease_fail["times"] = int(f.get("times", 1))
+                lease_fail["status"] = int(f.get("status", 500))
+            return self.answer(201, {"queued": lease_fail})
         return super().control(path, raw)
 
 

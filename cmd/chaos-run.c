@@ -280,7 +280,7 @@ static cJSON *score_json(const struct tally *t)
 	return o;
 }
 
-#define ROW "%-24s %-18s %-10s %-9s %-18s %-14s %-9s %s\n"
+#define ROW "%-22s %-18s %-15s %-9s %-30s %-8s %-9s %s\n"
 
 int cmd_chaos_gameday(int argc, const char **argv)
 {

@@ -63,6 +63,9 @@ static int uses_sre(const cJSON *v)
 
 	if (cJSON_IsObject(v) && json_string_is(v, "type", "sre") && json_get(v, "fault"))
 		return 1;
+	/* An activity of its own that breaks a service it names: recorded in the store too. */
+	if (cJSON_IsObject(v) && cJSON_IsObject(json_get(v, "expect")) && json_get(json_get(v, "expect"), "target"))
+		return 1;
 	cJSON_ArrayForEach(c, ((cJSON_IsArray(v) || cJSON_IsObject(v)) ? v : NULL))
 		if (uses_sre(c))
 			return 1;
@@ -231,8 +234,14 @@ static int check_activity(const cJSON *a, const char *path, const char *want, st
 		}
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(a, "expect"))) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "target");
 		if (!cJSON_IsObject(v) || !json_nonempty(v, "category"))
 			return strbuf_addf(why, "%s.expect: {\"category\": ...} is expected", path), -1;
+		if (t && !json_nonempty(v, "target") && !(cJSON_IsArray(t) && cJSON_GetArraySize(t) > 0))
+			return strbuf_addf(why, "%s.expect.target: a service, or a list of them, is expected", path), -1;
+		cJSON_ArrayForEach(t, (cJSON_IsArray(t) ? t : NULL))
+			if (!cJSON_IsString(t) || !*t->valuestring)
+				return strbuf_addf(why, "%s.expect.target: a list of service names is expected", path), -1;
 	}
 	strbuf_addf(&sub, "%s.provider", path);
 	r = check_provider(cJSON_GetObjectItemCaseSensitive(a, "provider"), sub.buf, why);
@@ -984,16 +993,34 @@ out:
 	return ret;
 }
 
+/* A fault of the run into the sre section, its outcome null until fill_outcomes(). */
+static void add_fault(struct run *r, const cJSON *activity, const char *fault, const char *target,
+		      const char *at, long long id)
+{
+	const cJSON *expect = json_get(activity, "expect");
+	const char *nulls[] = { "incident", "detected_at", "diagnosed_category", "action",
+				"resolved_at", "mttd_s", "mttr_s" };
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "activity", json_string(activity, "name"));
+	cJSON_AddStringToObject(f, "fault", fault);
+	cJSON_AddStringToObject(f, "target", target);
+	cJSON_AddStringToObject(f, "injected_at", at);
+	cJSON_AddNumberToObject(f, "chaos_id", (double)id);
+	cJSON_AddItemToObject(f, "expect", expect ? cJSON_Duplicate(expect, 1) : cJSON_CreateNull());
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
+		cJSON_AddNullToObject(f, nulls[i]);
+	cJSON_AddItemToArray(r->faults, f);
+}
+
 static int run_sre(struct run *r, const cJSON *activity, const cJSON *p, cJSON **output,
 		   struct strbuf *why)
 {
 	struct chaos_options co = { 0 };
 	struct strbuf report = STRBUF_INIT;
 	const char *fault = json_string(p, "fault"), *target = json_string(p, "target");
-	const cJSON *expect = json_get(activity, "expect");
 	char at[64];
 	long long id = 0;
-	cJSON *f;
 	int rc;
 
 	if (!r->o->ctx || !r->o->ctx->store) {
@@ -1018,21 +1045,62 @@ static int run_sre(struct run *r, const cJSON *activity, const cJSON *p, cJSON *
 		return -1;
 	}
 	cJSON_AddNumberToObject(*output, "chaos_id", (double)id);
-	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "activity", json_string(activity, "name"));
-	cJSON_AddStringToObject(f, "fault", fault);
-	cJSON_AddStringToObject(f, "target", target);
-	cJSON_AddStringToObject(f, "injected_at", at);
-	cJSON_AddNumberToObject(f, "chaos_id", (double)id);
-	cJSON_AddItemToObject(f, "expect", expect ? cJSON_Duplicate(expect, 1) : cJSON_CreateNull());
-	{
-		const char *nulls[] = { "incident", "detected_at", "diagnosed_category", "action",
-					"resolved_at", "mttd_s", "mttr_s" };
-		for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
-			cJSON_AddNullToObject(f, nulls[i]);
-	}
-	cJSON_AddItemToArray(r->faults, f);
+	add_fault(r, activity, fault, target, at, id);
 	strbuf_release(&report);
+	return 0;
+}
+
+/*
+ * An http or process action whose expect names a target breaks that
+ * service by the experiment's own means: recorded before it runs (the
+ * record in place until the run's rollback), so that its incidents are
+ * tagged and the loop's answer graded as for a fault of sre's. A list of
+ * targets is the service it breaks, then those that call it, where its
+ * incidents open too (a slow dependency is an incident of its caller's):
+ * one record each, and the loop is graded on the first incident any of
+ * them opened. 0, or -1 with why (refused: the action is not run).
+ */
+static int mark_own_fault(struct run *r, const cJSON *activity, struct strbuf *why)
+{
+	const cJSON *t = json_get(json_get(activity, "expect"), "target"), *each;
+	const char *name = json_string_or(activity, "name", "action");
+	cJSON *ids, *f;
+	char at[64];
+
+	if (!t || !json_string_is(activity, "type", "action") || r->o->dry_run)
+		return 0;
+	if (!r->o->ctx || !r->o->ctx->store) {
+		strbuf_addstr(why, "an action that names its target needs sre's store and configuration");
+		return -1;
+	}
+	now_iso(at, sizeof(at), NULL);
+	r->injected = 1;
+	ids = cJSON_CreateArray();
+	cJSON_ArrayForEach(each, (cJSON_IsArray(t) ? t : NULL)) {
+		long long id = chaos_mark(r->o->ctx, name, each->valuestring, r->o->run);
+		if (id < 0) {
+			strbuf_addf(why, "%s on %s was not recorded: refused", name, each->valuestring);
+			cJSON_Delete(ids);
+			return -1;
+		}
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+	}
+	if (cJSON_IsString(t)) {
+		long long id = chaos_mark(r->o->ctx, name, t->valuestring, r->o->run);
+		if (id < 0) {
+			strbuf_addf(why, "%s on %s was not recorded: refused", name, t->valuestring);
+			cJSON_Delete(ids);
+			return -1;
+		}
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+	}
+	add_fault(r, activity, name, cJSON_IsString(t) ? t->valuestring : cJSON_GetArrayItem(t, 0)->valuestring,
+		  at, (long long)cJSON_GetNumberValue(cJSON_GetArrayItem(ids, 0)));
+	f = cJSON_GetArrayItem(r->faults, cJSON_GetArraySize(r->faults) - 1);
+	if (cJSON_GetArraySize(ids) > 1)
+		cJSON_AddItemToObject(f, "chaos_ids", ids);
+	else
+		cJSON_Delete(ids);
 	return 0;
 }
 
@@ -1095,6 +1163,8 @@ static cJSON *run_activity(struct run *r, const cJSON *written, int *ok, const c
 		    json_string(a, "name"), what.buf);
 		if (r->o->dry_run)
 			rc = 0;
+		else if (strcmp(type, "sre") && mark_own_fault(r, a, &why) < 0)
+			rc = -1;
 		else if (!strcmp(type, "process"))
 			rc = run_process(r, copy, &output, &why);
 		else if (!strcmp(type, "http"))
@@ -1220,12 +1290,33 @@ static void fill_outcomes(const struct engine_context *ctx, cJSON *faults)
 	if (!ctx || !ctx->store)
 		return;
 	cJSON_ArrayForEach(f, faults) {
-		cJSON *out = cJSON_CreateObject();
-		if (!chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(json_get(f, "chaos_id")), out))
-			for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
-				cJSON_ReplaceItemInObject(f, keys[i][0],
-							  cJSON_Duplicate(json_get(out, keys[i][1]), 1));
-		cJSON_Delete(out);
+		const cJSON *ids = json_get(f, "chaos_ids"), *id;
+		cJSON *best = NULL;
+
+		/* One record, or several (a fault felt by callers too): the first incident any opened. */
+		cJSON_ArrayForEach(id, ids) {
+			cJSON *out = cJSON_CreateObject();
+			const char *at;
+			if (chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(id), out) ||
+			    (best && (!(at = json_string(out, "detected_at")) ||
+				      (json_string(best, "detected_at") &&
+				       strcmp(at, json_string(best, "detected_at")) >= 0)))) {
+				cJSON_Delete(out);
+				continue;
+			}
+			cJSON_Delete(best);
+			best = out;
+		}
+		if (!ids && !best) {
+			cJSON *out = cJSON_CreateObject();
+			if (!chaos_fault_outcome(ctx, (long long)cJSON_GetNumberValue(json_get(f, "chaos_id")), out))
+				best = out;
+			else
+				cJSON_Delete(out);
+		}
+		for (size_t i = 0; best && i < sizeof(keys) / sizeof(*keys); i++)
+			cJSON_ReplaceItemInObject(f, keys[i][0], cJSON_Duplicate(json_get(best, keys[i][1]), 1));
+		cJSON_Delete(best);
 	}
 }
 

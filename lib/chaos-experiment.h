@@ -72,6 +72,11 @@
  * each fault injected (fault, target, injected_at, chaos_id, expect, and
  * the loop's columns: incident, detected_at, diagnosed_category, action,
  * resolved_at, mttd_s, mttr_s, null until the loop is wired in).
+ * An http or process action whose "expect" names a "target" service
+ * ({"category": "oom", "target": "policy-service"}) is a fault too: it
+ * breaks that service by the experiment's own means, so it is recorded
+ * (chaos_mark(), chaos.allow only) before it runs and closed at the run's
+ * rollback, its incidents tagged and graded like those of sre's faults.
  */
 #ifndef SRE_CHAOS_EXPERIMENT_H
 #define SRE_CHAOS_EXPERIMENT_H

@@ -362,6 +362,31 @@ out:
 	return ret;
 }
 
+/* ---- an experiment's own faults ---- */
+
+/* The undo record's runtime of a mark: nothing of sre's to run. */
+#define MARK_RUNTIME "experiment"
+
+long long chaos_mark(const struct engine_context *ctx, const char *what, const char *target,
+		     const char *run)
+{
+	struct chaos_options o = { .run = run };
+	cJSON *undo, *args;
+	long long id;
+
+	if (!chaos_allowed(ctx->cfg, target))
+		return error("%s is outside chaos.allow: refused (sre config set chaos.allow %s)", target, target);
+	undo = cJSON_CreateObject();
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(undo, "runtime", MARK_RUNTIME);
+	id = record_add(ctx->store, ctx, what, target, args, undo, &o);
+	if (id > 0 && record_placed(ctx->store, id, undo) < 0)
+		id = -1;
+	cJSON_Delete(undo);
+	cJSON_Delete(args);
+	return id;
+}
+
 /* ---- undoing ---- */
 
 /* Undo one record: 0 undone, -1 not (said in report, kept with why). */
@@ -377,6 +402,12 @@ static int undo_one(const struct engine_context *ctx, const struct record *rec, 
 	int r = -1;
 
 	memset(&http, 0, sizeof(http));
+	if (name && !strcmp(name, MARK_RUNTIME)) {
+		/* The experiment's rollbacks undo what its own activity did. */
+		strbuf_addstr(&out, "its experiment's rollbacks undo it");
+		r = 0;
+		goto done;
+	}
 	for (int i = RUNTIME_DOCKER; i <= RUNTIME_PROCESS; i++)
 		if (name && !strcmp(name, fix_runtime_name((enum fix_runtime)i)))
 			rt = (enum fix_runtime)i;

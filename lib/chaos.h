@@ -74,6 +74,18 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
 		 struct strbuf *report);
 
 /*
+ * An experiment's own activity (an http or process action whose "expect"
+ * names a "target" service) breaks target: a record of it, in place from
+ * now until the run's rollback, so that the incidents it causes are tagged
+ * and the loop's answer is graded as for sre's own faults. sre undoes
+ * nothing of it (the experiment's rollbacks do): rolling it back only
+ * closes the record. Only on services in chaos.allow (said). The record's
+ * id, or -1.
+ */
+long long chaos_mark(const struct engine_context *ctx, const char *what, const char *target,
+		     const char *run);
+
+/*
  * Undo fault id, or with id 0 every fault in place (or, with run set,
  * every fault of that run). Each undo is tried even when another failed;
  * a failed undo stays in place, with why, for the next rollback. 0 all

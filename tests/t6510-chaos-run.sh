@@ -286,6 +286,65 @@ test_expect_success 'the sre provider: an allowed service gets its fault, the lo
 	kill "$(cat run/web.pid)"
 '
 
+test_expect_success 'an action of its own that names its target is a fault of the run: recorded, its incident tagged, closed at the end' '
+	cat >own.json <<-\EOT &&
+	{"title": "web breaks", "description": "d", "method": [
+	  {"type": "action", "name": "break-web", "expect": {"category": "crash", "target": "web"},
+	   "provider": {"type": "process", "path": "touch", "arguments": "broken"}},
+	  {"type": "action", "name": "detect",
+	   "provider": {"type": "process", "path": "sre", "arguments": ["incident", "open", "--service", "web", "--title", "web broke"]}}]}
+	EOT
+	sre chaos run --journal own-journal.json own.json 2>err &&
+	test -f broken &&
+	test "$(jf own-journal.json "j[\"sre\"][\"faults\"][0][\"fault\"]")" = break-web &&
+	test "$(jf own-journal.json "j[\"sre\"][\"faults\"][0][\"target\"]")" = web &&
+	test "$(jf own-journal.json "j[\"sre\"][\"rollback\"]")" = done &&
+	id=$(jf own-journal.json "j[\"sre\"][\"faults\"][0][\"incident\"]") &&
+	sre incident show --json "$id" >inc.json &&
+	python3 -c "import json, sys
+assert any(e[\"kind\"] == \"chaos\" for e in json.load(open(sys.argv[1]))[\"events\"])" inc.json &&
+	test_grep "undone: its experiment.s rollbacks undo it" err &&
+	sre chaos status >status &&
+	test_grep "^no fault in place" status &&
+	sre incident resolve --reason "done" "$id" &&
+	rm -f broken &&
+	sed -i "/allow = web/d" .sre/config &&
+	test_expect_code 1 sre chaos run --journal own-journal.json own.json 2>err &&
+	test_grep "web is outside chaos.allow: refused" err &&
+	! test -f broken
+'
+
+test_expect_success 'a fault felt by its callers: each target recorded, the first incident any opened graded' '
+	cp .sre/config config.before &&
+	test_when_finished "cp config.before .sre/config" &&
+	cat >.sre/config <<-EOT &&
+	[service "web"]
+		runtime = process
+	[service "front"]
+		runtime = process
+	[chaos]
+		allow = *
+	EOT
+	cat >felt.json <<-\EOT &&
+	{"title": "web slows its callers", "description": "d", "method": [
+	  {"type": "action", "name": "slow-web", "expect": {"category": "latency", "target": ["web", "front"]},
+	   "provider": {"type": "process", "path": "true"}},
+	  {"type": "action", "name": "detect",
+	   "provider": {"type": "process", "path": "sre", "arguments": ["incident", "open", "--service", "front", "--title", "front is slow"]}}]}
+	EOT
+	sre chaos run --journal felt-journal.json felt.json 2>err &&
+	test "$(jf felt-journal.json "j[\"sre\"][\"faults\"][0][\"target\"]")" = web &&
+	test "$(jf felt-journal.json "len(j[\"sre\"][\"faults\"][0][\"chaos_ids\"])")" = 2 &&
+	id=$(jf felt-journal.json "j[\"sre\"][\"faults\"][0][\"incident\"]") &&
+	sre incident show --json "$id" >inc.json &&
+	test "$(jf inc.json "j[\"service\"]")" = front &&
+	test "$(jf inc.json "any(e[\"kind\"] == \"chaos\" for e in j[\"events\"])")" = True &&
+	sre incident resolve --reason "done" "$id" &&
+	sed -i "s/allow = \*/allow = web/" .sre/config &&
+	test_expect_code 1 sre chaos run --journal felt-journal.json felt.json 2>err &&
+	test_grep "front is outside chaos.allow: refused" err
+'
+
 test_expect_success 'the journal against the Chaos Toolkit schema (when the fixtures are there)' '
 	schema=/work/shared/fixtures/chaostoolkit/chaostoolkit-docs/schema.json &&
 	if ! test -f "$schema"; then

@@ -6,7 +6,7 @@
  *   demo-service --name <quote-service|policy-service|user-service>
  *                --port P --admin-port A --pidfile FILE --spool DIR
  *                [--downstream http://127.0.0.1:N] [--traffic RATE]
- *                [--memory-limit MiB]
+ *                [--memory-limit MiB] [--config FILE]
  *
  * It has what sre looks at in a real service and nothing of sre's own:
  * GET /health, Prometheus metrics on GET /metrics, W3C trace context
@@ -22,6 +22,15 @@
  * stop completing (POST /fault/<kind>, GET /fault, POST /fault/clear).
  * With --traffic, a thread plays the customers: RATE quotes a second, and
  * an order after three quotes in ten, spread evenly (customer_orders).
+ *
+ * --config FILE holds the service's settings, "key = value" lines ('#'
+ * starts a comment); today one key, price (quote-service's price, a
+ * decimal like 129.90). A missing file is the defaults. The file is read
+ * at start and again on SIGHUP, as a deploy reloads a service; a file the
+ * service cannot take is refused with one line naming the file, the line
+ * and why, and the service exits 78 (EX_CONFIG) at start, and at once on
+ * a reload: a bad config pushed is a service that will not run, whatever
+ * restarts it, until a person repairs the file (make demo's second act).
  *
  * The pidfile is written once both ports listen and is never removed: the
  * pidfile of a dead process is what sre's process runtime sees. One line
@@ -135,6 +144,9 @@ static struct service {
 	double traffic;                 /* quotes a second, 0 for none */
 	unsigned long memory_limit_mib;
 	unsigned long rlimit_mib;       /* RLIMIT_AS as set (or emulated) */
+	const char *config;             /* --config, or NULL */
+	pthread_mutex_t price_lock;
+	char price[24];                 /* quote-service's, from the config */
 	pthread_attr_t thread_attr;
 } svc;
 
@@ -1609,7 +1621,14 @@ static void serve_business(int fd, const struct request *rq)
 		}
 	}
 
-	if (status == 200)
+	if (status == 200 && r == &roles[0]) {
+		char price[sizeof(svc.price)];
+		pthread_mutex_lock(&svc.price_lock);
+		memcpy(price, svc.price, sizeof(price));
+		pthread_mutex_unlock(&svc.price_lock);
+		sbuf_addf(&body, "{\"%s\": \"%s-%llu\", \"price\": %s}\n", r->item, r->prefix,
+			  next_number(), price);
+	} else if (status == 200)
 		sbuf_addf(&body, "{\"%s\": \"%s-%llu\", %s}\n", r->item, r->prefix,
 			  next_number(), r->extra);
 	else {
@@ -2280,7 +2299,7 @@ static void usage(void)
 	fputs("usage: demo-service --name <quote-service|policy-service|user-service>\n"
 	      "                    --port P --admin-port A --pidfile FILE --spool DIR\n"
 	      "                    [--downstream http://127.0.0.1:N] [--traffic RATE]\n"
-	      "                    [--memory-limit MiB]\n", stderr);
+	      "                    [--memory-limit MiB] [--config FILE]\n", stderr);
 	exit(129);
 }
 
@@ -2327,6 +2346,7 @@ static void parse_options(int argc, char **argv)
 		{ "--downstream", &svc.downstream_url },
 		{ "--traffic", &traffic },
 		{ "--memory-limit", &memory },
+		{ "--config", &svc.config },
 	};
 	long long v;
 
@@ -2422,6 +2442,69 @@ static void limit_memory(void)
 #endif
 }
 
+/*
+ * Read --config into the service's settings: 0, or -1 after one line
+ * "fatal: FILE:LINE: why; refusing to run with it". A missing file is
+ * the defaults; nothing is changed unless the whole file is good.
+ */
+static int read_config(void)
+{
+	char line[512], price[sizeof(svc.price)] = "129.90", why[160] = "";
+	int n = 0;
+	FILE *f;
+
+	if (!svc.config)
+		goto apply;
+	if (!(f = fopen(svc.config, "re"))) {
+		if (errno == ENOENT)
+			goto apply;
+		say("fatal: cannot read %s: %s; refusing to run without it", svc.config,
+		    strerror(errno));
+		return -1;
+	}
+	while (!why[0] && fgets(line, sizeof(line), f)) {
+		char *key = line, *eq, *value, *end;
+		double v;
+
+		n++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(why, sizeof(why), "a line longer than %zu bytes", sizeof(line) - 2);
+			break;
+		}
+		line[strcspn(line, "#\r\n")] = '\0';
+		key += strspn(key, " \t");
+		if (!*key)
+			continue;
+		if (!(eq = strchr(key, '='))) {
+			snprintf(why, sizeof(why), "\"key = value\" is expected");
+			break;
+		}
+		value = eq + 1 + strspn(eq + 1, " \t");
+		for (end = eq; end > key && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			;
+		*end = '\0';
+		for (end = value + strlen(value); end > value && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			;
+		*end = '\0';
+		if (strcmp(key, "price"))
+			snprintf(why, sizeof(why), "unknown key '%.40s' (the one key is price)", key);
+		else if (strlen(value) >= sizeof(price) || parse_decimal(value, 1e9, &v) < 0)
+			snprintf(why, sizeof(why), "price is a decimal like 129.90, not '%.40s'", value);
+		else
+			memcpy(price, value, strlen(value) + 1);
+	}
+	fclose(f);
+	if (why[0]) {
+		say("fatal: %s:%d: %s; refusing to run with it", svc.config, n, why);
+		return -1;
+	}
+apply:
+	pthread_mutex_lock(&svc.price_lock);
+	memcpy(svc.price, price, sizeof(price));
+	pthread_mutex_unlock(&svc.price_lock);
+	return 0;
+}
+
 static void write_pidfile(void)
 {
 	char tmp[PATH_MAX], pid[32];
@@ -2445,11 +2528,15 @@ int main(int argc, char **argv)
 	int sig = 0;
 
 	parse_options(argc, argv);
+	pthread_mutex_init(&svc.price_lock, NULL);
+	if (read_config() < 0)
+		exit(78);
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL); /* every thread inherits it */
 
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
@@ -2497,8 +2584,17 @@ int main(int argc, char **argv)
 	say("listening on 127.0.0.1:%d, admin 127.0.0.1:%d", svc.port, svc.admin_port);
 	write_pidfile();
 
-	while (sigwait(&stop_signals, &sig) == EINTR)
-		;
+	/* SIGHUP reads the config again: a bad one ends the service at once. */
+	for (;;) {
+		while (sigwait(&stop_signals, &sig) == EINTR)
+			;
+		if (sig != SIGHUP)
+			break;
+		say("SIGHUP: reading %s again", svc.config ? svc.config : "no config");
+		if (read_config() < 0)
+			_exit(78);
+		say("config reloaded: price %s", svc.price);
+	}
 	say("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
 	/* No new connections or customers; let those running finish. */

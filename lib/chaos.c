@@ -370,10 +370,17 @@ out:
 long long chaos_mark(const struct engine_context *ctx, const char *what, const char *target,
 		     const char *run)
 {
-	struct chaos_options o = { .run = run };
+	struct chaos_options o = { .run = run, .duration_ms = 3600 * 1000 };
 	cJSON *undo, *args;
 	long long id;
 
+	/*
+	 * It lapses by itself, as a holder does (chaos.hold-max): a run
+	 * killed before its rollback must not leave the service's real
+	 * incidents tagged as chaos, and so paging nobody, for good.
+	 */
+	if (config_get_duration_ms(ctx->cfg, "chaos.hold-max", &o.duration_ms) < 0)
+		return error("chaos.hold-max is not a duration");
 	if (!chaos_allowed(ctx->cfg, target))
 		return error("%s is outside chaos.allow: refused (sre config set chaos.allow %s)", target, target);
 	undo = cJSON_CreateObject();

@@ -79,7 +79,8 @@ int chaos_inject(const struct engine_context *ctx, const char *fault, const char
  * now until the run's rollback, so that the incidents it causes are tagged
  * and the loop's answer is graded as for sre's own faults. sre undoes
  * nothing of it (the experiment's rollbacks do): rolling it back only
- * closes the record. Only on services in chaos.allow (said). The record's
+ * closes the record, as its lapse after chaos.hold-max does when the run
+ * was killed first. Only on services in chaos.allow (said). The record's
  * id, or -1.
  */
 long long chaos_mark(const struct engine_context *ctx, const char *what, const char *target,

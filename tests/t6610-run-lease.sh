@@ -36,9 +36,9 @@ cat >>"$XDG_CONFIG_HOME/sre/config" <<EOT
 [run]
 	lease = kubernetes
 	lease-name = sre-ops
-	lease-duration = 2s
-	lease-renew-deadline = 1s
-	lease-retry-period = 300ms
+	lease-duration = 5s
+	lease-renew-deadline = 3s
+	lease-retry-period = 500ms
 EOT
 
 kill_api() {
@@ -93,15 +93,15 @@ test_expect_success 'the first runner takes the Lease and acts; the second stand
 	echo $! >b.pid &&
 	wait_for_line b.out "standby: .*-$(cat a.pid) holds the Lease ops/sre-ops; this runner scouts and reports" &&
 	test "$(lease "l[\"spec\"][\"holderIdentity\"]")" = "$(hostname)-$(cat a.pid)" &&
-	test "$(lease "l[\"spec\"][\"leaseDurationSeconds\"]")" = 2 &&
+	test "$(lease "l[\"spec\"][\"leaseDurationSeconds\"]")" = 5 &&
 	test "$(lease "l[\"spec\"][\"leaseTransitions\"]")" = 0
 '
 
-test_expect_success 'a dead service: the holder heals it once; the other only says what it would do' '
+test_expect_success 'a dead service: the holder heals it once; the other does not act' '
 	: >run/api.ops &&
 	kill_api &&
 	wait_for_line a.out "resolved: api is running" &&
-	wait_for_line b.out "would open an incident: api is not running" &&
+	# (The other may see it dead, and say what it would do, or not: the holder is quick.)
 	sleep 1 &&
 	test "$(starts api)" = 1 &&
 	service_alive api &&
@@ -122,7 +122,7 @@ test_expect_success 'the holder dies (kill -9): the other takes the Lease after 
 	service_alive api
 '
 
-test_expect_success 'a holder cut off from the API stops acting before the Lease could lapse, and says so' '
+test_expect_success 'a holder cut off from the API stops acting before the Lease could lapse: it only says what it would do' '
 	fake_post() {
 		python3 -c "import sys, urllib.request
 req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={\"Content-Type\": \"application/json\"}, method=\"POST\")
@@ -130,11 +130,12 @@ urllib.request.urlopen(req, timeout=5).read()" "$@"
 	} &&
 	fake_post "$FAKE_URL/_fake/lease-fail" "{\"times\": 1000, \"status\": 500}" &&
 	wait_for_line b.out "the Lease ops/sre-ops cannot be taken or renewed" &&
-	# Past the renew deadline (1s) since the last renewal: no more acting.
-	sleep 1.5 &&
+	# Past the renew deadline (3s) since the last renewal: no more acting.
+	sleep 3.5 &&
 	: >run/api.ops &&
 	kill_api &&
-	sleep 2 &&
+	wait_for_line b.out "would open an incident: api is not running" &&
+	sleep 1 &&
 	test "$(starts api)" = 0 &&
 	fake_post "$FAKE_URL/_fake/lease-fail" "{\"times\": 0, \"status\": 500}" &&
 	wait_for_count b.out "resolved: api is running" 2 &&

@@ -58,7 +58,12 @@ static void *run_collector(void *arg)
 	return NULL;
 }
 
-/* The incident's past: same fingerprint or same service, newest first, at most 50. */
+/*
+ * The incident's past: same fingerprint or same service, newest first, at
+ * most 50. An experiment's incidents are not its history (as remember's
+ * recall leaves them out): a game day must not make a real failure look
+ * chronic.
+ */
 static void read_past(struct evidence *ev, struct store *st, const struct collect_options *o)
 {
 	struct incident_filter f = { 1, -1, NULL };
@@ -79,6 +84,8 @@ static void read_past(struct evidence *ev, struct store *st, const struct collec
 			continue;
 		if (strcmp(inc->service, o->service) &&
 		    !(o->fingerprint && !strcmp(inc->fingerprint, o->fingerprint)))
+			continue;
+		if (store_incident_is_chaos(st, inc->id) > 0)
 			continue;
 		cJSON_AddItemToArray(past, incident_to_json(inc));
 	}

@@ -584,10 +584,13 @@ static int tag_chaos(struct store *st, long long id, const char *at, const char 
 	char *text;
 	int rc, n = 0;
 
-	if (store_prepare(st, &q, "SELECT id FROM chaos_faults WHERE target = ? AND "
-			  "state IN ('injecting', 'in-place') ORDER BY id") < 0)
+	/* Past its time, a fault is gone whether or not its undo has run yet. */
+	if (store_prepare(st, &q, "SELECT id FROM chaos_faults WHERE target = ?1 AND "
+			  "state IN ('injecting', 'in-place') AND (expires_at IS NULL OR expires_at > ?2)"
+			  " ORDER BY id") < 0)
 		return -1;
 	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, at, -1, SQLITE_STATIC);
 	body = cJSON_CreateObject();
 	ids = cJSON_AddArrayToObject(body, "faults");
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && ++n)
@@ -863,6 +866,22 @@ out:
 	cJSON_Delete(body);
 	cJSON_free(text);
 	return ret;
+}
+
+int store_incident_is_chaos(struct store *st, long long id)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_prepare(st, &stmt, "SELECT 1 FROM events WHERE incident_id = ?1 AND kind = 'chaos'"
+			       " LIMIT 1") < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	store_done(st, stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "cannot read an incident's events");
+	return rc == SQLITE_ROW;
 }
 
 int store_incident_episode(struct store *st, long long id, int64_t window_ms, long long *prev)

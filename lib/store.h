@@ -78,6 +78,9 @@ int store_incident_transition(struct store *st, long long id, int expected,
 			      enum incident_state to, const char *actor,
 			      const char *reason, const char *key);
 
+/* Was incident id opened under a fault of sre chaos (its "chaos" event)? 1, 0, or -1. */
+int store_incident_is_chaos(struct store *st, long long id);
+
 /*
  * The incident of id's fingerprint resolved last before id opened, when
  * that was within window_ms of its opening: the same episode of a check

@@ -254,6 +254,22 @@ test_expect_success 'the heartbeat must not leak its secret path over plain http
 	test_grep ! "secret" err
 '
 
+test_expect_success 'a game day does not make a real failure look chronic: its incidents are not the service'"'"'s past' '
+	for i in 1 2; do
+		{ service_alive api || bin/start-api; } &&
+		sre --db "$PWD/gd.db" -c chaos.allow=api chaos inject process-kill --target api >inject.out 2>&1 &&
+		sre --db "$PWD/gd.db" -c chaos.allow=api run --once >out 2>err &&
+		test_grep "resolved: api is running" out &&
+		sre --db "$PWD/gd.db" -c chaos.allow=api chaos rollback >rollback.out 2>&1 || return 1
+	done &&
+	sre --db "$PWD/gd.db" incident show --json 2 >show.json &&
+	test "$(jf show.json "[e[\"kind\"] for e in j[\"events\"]].count(\"chaos\")")" = 1 &&
+	kill_api &&
+	sre --db "$PWD/gd.db" run --once >out 2>err &&
+	test_grep "^incident 3: restart of api" out &&
+	test_grep ! "waits for a person" out
+'
+
 test_expect_success 'a flapping service is one episode: the first incident'"'"'s messages, nothing for its returns, but an escalation' '
 	target_pid=$FAKE_PID &&
 	start_fake slack &&

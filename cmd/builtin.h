@@ -59,6 +59,8 @@ struct tracker *sre_tracker(void);
  * happened on stderr. Returns 0, or 1 when a write was refused for good.
  */
 int sre_deliver(void);
+/* sre_deliver(), its words appended to said a line each rather than printed. */
+int sre_deliver_into(struct strbuf *said);
 
 /*
  * The lease a run takes on an incident is lib/engine.h's

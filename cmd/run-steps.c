@@ -178,12 +178,15 @@ static int step_remember(const struct run_pass *p)
 
 static int step_sync(const struct run_pass *p)
 {
+	struct strbuf said = STRBUF_INIT;
+	int ret;
+
 	(void)p;
-	if (sre_deliver()) {
-		emit("sync", 0, "a write was refused: sre sync --status says which and why");
-		return -1;
-	}
-	return 0;
+	/* What waits or was refused: conditions, said once while they hold, not each pass. */
+	ret = sre_deliver_into(&said);
+	emit_lines("sync", said.buf);
+	strbuf_release(&said);
+	return ret ? -1 : 0;
 }
 
 /* The heartbeat (run.heartbeat-url): a GET after each pass, /fail appended after a failed step. */

@@ -387,6 +387,24 @@ struct tracker *sre_tracker(void)
 	return the_sre.tracker;
 }
 
+/* Where a delivery's words go: stderr, or the lines of sre_deliver_into(). */
+static struct strbuf *deliver_said;
+
+static void SRE_PRINTF(1, 2) deliver_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (deliver_said) {
+		strbuf_vaddf(deliver_said, fmt, ap);
+		strbuf_addch(deliver_said, '\n');
+	} else {
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
 /* Say what a delivery run left undone; 1 when something was refused. */
 static int report(const char *who, struct mirror_report *rep)
 {
@@ -397,22 +415,22 @@ static int report(const char *who, struct mirror_report *rep)
 		for (const char *l = rep->messages.buf; *l;) {
 			const char *nl = strchrnul(l, '\n');
 			if (nl > l)
-				fprintf(stderr, "error: %.*s\n", (int)(nl - l), l);
+				deliver_say("error: %.*s", (int)(nl - l), l);
 			l = *nl ? nl + 1 : nl;
 		}
-		fprintf(stderr, "hint: 'sre sync --status' lists what was refused\n");
+		deliver_say("hint: 'sre sync --status' lists what was refused");
 		ret = 1;
 	} else if (rep->pending) {
 		const char *nl = strchrnul(rep->messages.buf, '\n');
-		fprintf(stderr, "sre: %d write%s to %s queued; 'sre sync' delivers %s\n",
-			rep->pending, rep->pending > 1 ? "s" : "", who,
-			rep->pending > 1 ? "them" : "it");
+		deliver_say("sre: %d write%s to %s queued; 'sre sync' delivers %s",
+			    rep->pending, rep->pending > 1 ? "s" : "", who,
+			    rep->pending > 1 ? "them" : "it");
 		if (nl > rep->messages.buf)
-			fprintf(stderr, "sre: %.*s\n", (int)(nl - rep->messages.buf), rep->messages.buf);
+			deliver_say("sre: %.*s", (int)(nl - rep->messages.buf), rep->messages.buf);
 	}
 	if (rep->followed)
-		fprintf(stderr, "sre: %d incident%s moved to follow %s\n", rep->followed,
-			rep->followed > 1 ? "s" : "", who);
+		deliver_say("sre: %d incident%s moved to follow %s", rep->followed,
+			    rep->followed > 1 ? "s" : "", who);
 	return ret;
 }
 
@@ -428,8 +446,8 @@ int sre_deliver(void)
 	case 0:
 		break;
 	case 1:
-		fprintf(stderr, "sre: another sre is still delivering the outbox; "
-			"what is queued waits for 'sre sync'\n");
+		deliver_say("sre: another sre is still delivering the outbox; "
+			    "what is queued waits for 'sre sync'");
 		return 0;
 	default:
 		die("cannot take the outbox for delivery");
@@ -459,6 +477,16 @@ int sre_deliver(void)
 		mirror_report_release(&rep);
 	}
 	store_delivery_unlock(sre_store());
+	return ret;
+}
+
+int sre_deliver_into(struct strbuf *said)
+{
+	int ret;
+
+	deliver_said = said;
+	ret = sre_deliver();
+	deliver_said = NULL;
 	return ret;
 }
 

@@ -66,10 +66,26 @@ static void add_kernel_line(cJSON *lines, const char *line, size_t len)
 	free(s);
 }
 
-/* /dev/kmsg: one record per read(), "prio,seq,usec,flags;message\n...". */
-static void read_kmsg(cJSON *lines, int64_t deadline_ms)
+/* Seconds since the epoch now, less seconds since boot: when the machine booted. */
+static double boot_epoch(void)
+{
+	struct timespec boot, real;
+
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9;
+}
+
+/*
+ * /dev/kmsg: one record per read(), "prio,seq,usec,flags;message\n...".
+ * Records from before since (seconds since the epoch; 0: all) are left
+ * out: a process's pid is reused, and the kernel's kill of an earlier
+ * process that had it is not news of this one.
+ */
+static void read_kmsg(cJSON *lines, int64_t deadline_ms, double since)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	double booted = boot_epoch();
 	char rec[8192];
 
 	if (fd < 0)
@@ -86,6 +102,11 @@ static void read_kmsg(cJSON *lines, int64_t deadline_ms)
 		msg = strchr(rec, ';');
 		if (!msg)
 			continue;
+		if (since > 0) {
+			unsigned long long usec;
+			if (sscanf(rec, "%*d,%*u,%llu", &usec) != 1 || booted + usec / 1e6 < since)
+				continue;
+		}
 		msg++;
 		end = strchr(msg, '\n');
 		add_kernel_line(lines, msg, end ? (size_t)(end - msg) : strlen(msg));
@@ -255,9 +276,14 @@ int collect_host(const struct collect_context *c, struct evidence *ev, struct st
 	struct strbuf key = STRBUF_INIT;
 	cJSON *processes = cJSON_CreateArray(), *kernel = cJSON_CreateArray();
 	char *path = NULL;
+	double since = 0;
+	struct stat st;
 	int ret = 0;
 
 	if (!config_get_path(c->cfg, service_key(&key, c->o, "pidfile"), &path)) {
+		/* Written as the process started: the kernel's words about it come after. */
+		if (stat(path, &st) == 0)
+			since = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 - 1;
 		cJSON_AddItemToArray(processes, read_process(c, path));
 		free(path);
 		path = NULL;
@@ -271,7 +297,7 @@ int collect_host(const struct collect_context *c, struct evidence *ev, struct st
 		free(path);
 	} else {
 		free(path);
-		read_kmsg(kernel, c->deadline_ms);
+		read_kmsg(kernel, c->deadline_ms, since);
 	}
 	ev->host = cJSON_CreateObject();
 	cJSON_AddItemToObject(ev->host, "processes", processes);

@@ -12,6 +12,9 @@
 #   kill_service <name>  kill it and wait (up to 5 s) until it is gone
 #   incident_for <name>  kill it, open its incident the way cron would
 #                        (sre scout) and diagnose it; prints the id
+#   wait_for_line <file> <pattern>          up to 30 s for a line matching it
+#   wait_for_count <file> <pattern> <n>     up to 30 s for n such lines
+#                        (what a background sre run --watch has said)
 
 make_service() {
 	name=$1
@@ -82,4 +85,32 @@ incident_for() {
 print(max(i["id"] for i in json.load(open("open.json")) if i["service"] == sys.argv[1]))' "$1") &&
 	sre diagnose "$id" >/dev/null &&
 	echo "$id"
+}
+
+# Wait up to 30 s for a line matching $2 in file $1.
+wait_for_line() {
+	i=0
+	while ! grep -q -e "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "no line '$2' in $1 after 30 s:" >&2
+			cat "$1" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Wait up to 30 s for $3 lines matching $2 in file $1.
+wait_for_count() {
+	i=0
+	while n=$(grep -c -e "$2" "$1" 2>/dev/null); test "${n:-0}" -lt "$3"; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "not $3 lines '$2' in $1 after 30 s:" >&2
+			cat "$1" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 }

@@ -36,19 +36,6 @@ jf() {
 	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# Wait up to 30 s for a line matching $2 in file $1.
-wait_for_line() {
-	i=0
-	while ! grep -q -e "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "no line '$2' in $1 after 30 s:" >&2
-			cat "$1" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
 
 # What the fake Slack was sent: "<incident> <event>" a line.
 slack_sent() {

@@ -46,34 +46,6 @@ kill_api() {
 	kill_service api
 }
 
-# Wait up to 30 s for a line matching $2 in file $1.
-wait_for_line() {
-	i=0
-	while ! grep -q -e "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "no line '$2' in $1 after 30 s:" >&2
-			cat "$1" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
-# Wait up to 30 s for $3 lines matching $2 in file $1.
-wait_for_count() {
-	i=0
-	while test "$(grep -c -e "$2" "$1" 2>/dev/null)" -lt "$3"; do
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "not $3 lines '$2' in $1 after 30 s:" >&2
-			cat "$1" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # The Lease as the fake API holds it: a python expression over it (l).
 lease() {
 	python3 - "$FAKE_URL" "$1" <<-\EOT

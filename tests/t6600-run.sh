@@ -268,6 +268,30 @@ test_expect_success 'a game day does not make a real failure look chronic: its i
 	test_grep ! "waits for a person" out
 '
 
+test_expect_success 'what a failing service says reaches the terminal without its controls, and JSON escaped' '
+	printf "#!/bin/sh\nprintf \"bind failed \\033]0;pwned\\007 \\033[31mred\\n\" >&2\nexit 1\n" >evil-start &&
+	chmod +x evil-start &&
+	cat >evil.config <<-EOT &&
+	[service "evil"]
+		runtime = process
+		pidfile = $PWD/run/evil.pid
+		start = $PWD/evil-start
+	[fix]
+		auto = restart
+		min-confidence = 0.5
+	EOT
+	echo 999999 >run/evil.pid &&
+	test_expect_code 1 env SRE_CONFIG="$PWD/evil.config" sre --db "$PWD/evil.db" run --once >out 2>err &&
+	test_grep "incident 1 waits for a person: .*bind failed" out &&
+	! grep -q "$(printf "\033")" out &&
+	! grep -q "$(printf "\007")" out &&
+	echo 999999 >run/evil.pid &&
+	test_expect_code 1 env SRE_CONFIG="$PWD/evil.config" sre --db "$PWD/evil2.db" run --once --json >out.json 2>err &&
+	test_grep "bind failed" out.json &&
+	! grep -q "$(printf "\033")" out.json &&
+	python3 -c "import json, sys; [json.loads(l) for l in open(sys.argv[1])]" out.json
+'
+
 test -w /dev/kmsg && test -r /dev/kmsg && test_set_prereq KMSG
 
 # kmsg_oom PID: the kernel's log says it killed PID for memory (as root, a line of our own).

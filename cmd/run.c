@@ -61,7 +61,6 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
-
 struct runner {
 	int json, watch;
 	int64_t interval_ms, step_timeout_ms;

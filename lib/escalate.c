@@ -843,20 +843,11 @@ static int resolve_open(const struct engine_context *ctx, const struct escalate_
  */
 static int chaos_run(const struct engine_context *ctx, long long id)
 {
-	struct event *ev;
-	size_t nr;
-	int page = 0, found = 0;
+	int page = 0;
 
 	if (config_get_bool(ctx->cfg, "chaos.page", &page) < 0)
 		return -1;
-	if (page)
-		return 0;
-	if (store_event_list(ctx->store, id, &ev, &nr) < 0)
-		return -1;
-	for (size_t i = 0; i < nr && !found; i++)
-		found = !strcmp(ev[i].kind, "chaos");
-	event_list_free(ev, nr);
-	return found;
+	return page ? 0 : store_incident_is_chaos(ctx->store, id);
 }
 
 int escalate_auto(const struct engine_context *ctx, const struct escalate_options *o,

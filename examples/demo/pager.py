@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""pager.py: a stand-in for PagerDuty's Events API v2 for `make demo`, standard library only.
+"""pager.py: a stand-in for PagerDuty's Events API v2 for `make demo`, standard library only
+(and the rules of tests/fakes/pagerduty.py).
 
     python3 examples/demo/pager.py --port-file F --log F [--lifetime SECONDS]
 
 sre's escalation pages PagerDuty; the demo has no PagerDuty account, so
 this answers in its place on 127.0.0.1 (a free port, written to
 --port-file once it listens; [pagerduty] url points sre at it). It
-answers POST /v2/enqueue as events.pagerduty.com does (the answers of
-tests/fakes/pagerduty.py, which the tests use: the same rules, without
-the tests' control endpoints):
+answers POST /v2/enqueue as events.pagerduty.com does (the rules are
+tests/fakes/pagerduty.py's problems(), which the tests use; not its
+control endpoints):
     routing_key   a string of exactly 32 characters
     event_action  trigger | acknowledge | resolve
     dedup_key     at most 255 characters; required for acknowledge and resolve
@@ -34,8 +35,11 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ACTIONS = ("trigger", "acknowledge", "resolve")
-SEVERITIES = ("critical", "error", "warning", "info")
+# PagerDuty's rules for an event, as the tests' fake answers them: one copy.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "fakes"))
+from pagerduty import problems  # noqa: E402
+
 BODY_MAX = 512 * 1024
 lock = threading.Lock()
 log_path = None
@@ -45,33 +49,6 @@ def clean(s, n=300):
     """A line of text from outside, printable and bounded."""
     return "".join(c if c.isprintable() else "?" for c in str(s))[:n]
 
-
-def problems(ev):
-    errs = []
-    key = ev.get("routing_key")
-    if not isinstance(key, str) or len(key) != 32:
-        errs.append("'routing_key' must be a string of 32 characters")
-    action = ev.get("event_action")
-    if action not in ACTIONS:
-        errs.append("'event_action' must be one of trigger, acknowledge, resolve")
-    dedup = ev.get("dedup_key")
-    if dedup is not None and (not isinstance(dedup, str) or len(dedup) > 255):
-        errs.append("'dedup_key' must be a string of at most 255 characters")
-    if action in ("acknowledge", "resolve") and not dedup:
-        errs.append("'dedup_key' is required for %s" % action)
-    if action == "trigger":
-        p = ev.get("payload")
-        if not isinstance(p, dict):
-            errs.append("'payload' is missing or not an object")
-        else:
-            s = p.get("summary")
-            if not isinstance(s, str) or not s or len(s) > 1024:
-                errs.append("'payload.summary' must be 1 to 1024 characters")
-            if not isinstance(p.get("source"), str) or not p.get("source"):
-                errs.append("'payload.source' is missing or blank")
-            if p.get("severity") not in SEVERITIES:
-                errs.append("'payload.severity' must be one of critical, error, warning, info")
-    return errs
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -97,7 +97,7 @@ out:
 	return r < 0 ? -1 : 0;
 }
 
-/* The open incidents in state, or any open one but those waiting for a person (-1). */
+/* Every open incident (the steps skip the states they leave alone). */
 static int open_incidents(const struct engine_context *ctx, struct incident **list, size_t *nr)
 {
 	struct incident_filter f = { .state = -1 };
